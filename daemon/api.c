@@ -1,0 +1,139 @@
+/*
+ * api.c - the routes of the REST API (shared/spec/api.md) and their dispatch.
+ *
+ * A route is a path pattern whose "{name}" segments match any one segment,
+ * with one handler per method. A path that matches no pattern is 404; a path
+ * that matches with no handler for the method is 405 with an Allow header.
+ * Every error is {"error":{"code":...,"message":...}}.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+#include "daemon/api.h"
+#include "daemon/db.h"
+#include "daemon/server.h"
+#include "mmlab.h"
+
+static time_t started_at;
+
+static void api_health_get(struct server *srv, struct http_request *req,
+			   struct http_reply *rep)
+{
+	(void)req;
+	(void)srv;
+	if (!started_at)
+		started_at = time(NULL);
+	reply_json(rep, 200, json_pack("{s:s,s:s,s:s,s:i,s:I}", "status", "ok",
+				       "version", PACKAGE_VERSION,
+				       "engine_version", MMLAB_ENGINE_VERSION,
+				       "schema_version", db_schema_version(),
+				       "uptime_s", (json_int_t)(time(NULL) - started_at)));
+}
+
+static const struct api_route routes[] = {
+	{ "/api/v1/health", .get = api_health_get },
+};
+
+/* Does @path match @pattern? Captures "{...}" segments into req->params. */
+static bool route_match(const char *pattern, const char *path, struct http_request *req,
+			char params[HTTP_MAX_PARAMS][128])
+{
+	unsigned int nr = 0;
+
+	while (*pattern && *path) {
+		const char *pe = strchr(pattern + 1, '/'), *se = strchr(path + 1, '/');
+		size_t pl = pe ? (size_t)(pe - pattern) : strlen(pattern);
+		size_t sl = se ? (size_t)(se - path) : strlen(path);
+
+		if (pattern[1] == '{') {
+			if (sl < 2 || nr == HTTP_MAX_PARAMS || sl - 1 >= 128)
+				return false;
+			memcpy(params[nr], path + 1, sl - 1);
+			params[nr][sl - 1] = '\0';
+			nr++;
+		} else if (pl != sl || strncmp(pattern, path, pl) != 0) {
+			return false;
+		}
+		pattern += pl;
+		path += sl;
+	}
+	if (*pattern || (*path && strcmp(path, "/") != 0))
+		return false;
+	for (unsigned int i = 0; i < nr; i++)
+		req->params[i] = params[i];
+	req->nr_params = nr;
+	return true;
+}
+
+static void allow_header(const struct api_route *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s", r->get ? "GET, HEAD, " : "", r->post ? "POST, " : "",
+		 r->delete ? "DELETE, " : "", "OPTIONS");
+}
+
+bool api_body_is_json(struct http_request *req, struct http_reply *rep)
+{
+	const char *ct = http_header(req, "Content-Type");
+
+	if (ct && strncasecmp(ct, "application/json", 16) != 0) {
+		reply_error(rep, 415, "EMEDIATYPE",
+			    "request body must be JSON (Content-Type: application/json), not %s", ct);
+		return false;
+	}
+	return true;
+}
+
+json_t *api_body_json(struct http_request *req, struct http_reply *rep)
+{
+	json_error_t jerr;
+	json_t *root;
+
+	if (!api_body_is_json(req, rep))
+		return NULL;
+	if (!req->body || !req->body_len) {
+		reply_error(rep, 400, "EINVAL", "a JSON body is required");
+		return NULL;
+	}
+	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		reply_error(rep, 400, "EINVAL", "malformed JSON: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column);
+	return root;
+}
+
+void api_handle(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	char local[HTTP_MAX_PARAMS][128];
+	const struct api_route *r = NULL;
+	api_fn fn = NULL;
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !r; i++)
+		if (route_match(routes[i].pattern, req->path, req, local))
+			r = &routes[i];
+	if (!r) {
+		reply_error(rep, 404, "ENOENT", "no such route: %s", req->path);
+		return;
+	}
+	req->route = r->pattern;
+	if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+		fn = r->get;
+	else if (strcmp(req->method, "POST") == 0)
+		fn = r->post;
+	else if (strcmp(req->method, "DELETE") == 0)
+		fn = r->delete;
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		allow_header(r, rep->allow, sizeof(rep->allow));
+		reply_take(rep, 204, NULL, NULL, 0);
+		return;
+	}
+	if (!fn) {
+		allow_header(r, rep->allow, sizeof(rep->allow));
+		reply_error(rep, 405, "EMETHOD", "%s is not allowed on %s (allowed: %s)",
+			    req->method, r->pattern, rep->allow);
+		return;
+	}
+	fn(srv, req, rep);
+}

@@ -1,0 +1,297 @@
+/*
+ * http.c - libmicrohttpd glue: collects a request's body, hands the request
+ * to the handlers (api.c, static.c) and turns their reply into a response.
+ *
+ * The handlers never see libmicrohttpd; everything protocol-shaped (body
+ * limits, content types, bearer tokens, response headers) is decided here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "daemon/http.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+/* Per-connection request state, alive from the first call to the completion. */
+struct request_ctx {
+	char *body;
+	size_t len, cap;
+	bool too_large;
+};
+
+const char *http_query(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *http_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void reply_take(struct http_reply *rep, unsigned int status, const char *content_type,
+		char *body, size_t len)
+{
+	free(rep->body);
+	rep->status = status;
+	rep->content_type = content_type;
+	rep->body = body;
+	rep->len = len;
+}
+
+void reply_text(struct http_reply *rep, unsigned int status, const char *content_type,
+		const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	if (!copy) {
+		reply_take(rep, 500, "text/plain", NULL, 0);
+		return;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	reply_take(rep, status, content_type, copy, len);
+}
+
+void reply_json(struct http_reply *rep, unsigned int status, json_t *root)
+{
+	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+
+	json_decref(root);
+	if (!text) {
+		static const char oom[] = "{\"error\":{\"code\":\"ENOMEM\",\"message\":\"out of memory\"}}";
+
+		reply_text(rep, 500, "application/json", oom, sizeof(oom) - 1);
+		return;
+	}
+	reply_take(rep, status, "application/json", text, strlen(text));
+}
+
+void reply_error(struct http_reply *rep, unsigned int status, const char *code,
+		 const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	reply_json(rep, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
+					  "message", message));
+}
+
+static bool is_mutating(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	       strcmp(method, "OPTIONS") != 0;
+}
+
+/* Compare without an early exit, so the time does not tell how much matched. */
+static bool token_equal(const char *given, const char *expected)
+{
+	size_t lg = strlen(given), le = strlen(expected);
+	unsigned char diff = (unsigned char)(lg != le);
+
+	for (size_t i = 0; i < le; i++)
+		diff |= (unsigned char)(expected[i] ^ (i < lg ? given[i] : 0));
+	return diff == 0;
+}
+
+/* A mutating request must carry the token when the daemon has one. */
+static bool authorized(struct server *srv, struct http_request *req)
+{
+	const char *auth;
+
+	if (!srv->opt.token[0] || !is_mutating(req->method))
+		return true;
+	auth = http_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+		return false;
+	return token_equal(auth + 7, srv->opt.token);
+}
+
+static bool is_api_path(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+	       strcmp(path, "/metrics") == 0;
+}
+
+static void dispatch(struct server *srv, struct http_request *req, struct request_ctx *ctx,
+		     struct http_reply *rep)
+{
+	if (ctx->too_large) {
+		reply_error(rep, 413, "E2BIG", "request body larger than %u bytes",
+			    SERVER_MAX_BODY);
+		return;
+	}
+	if (!authorized(srv, req)) {
+		reply_error(rep, 401, "EACCES",
+			    "this daemon needs 'Authorization: Bearer <token>' on every mutating request");
+		return;
+	}
+	if (is_api_path(req->path))
+		api_handle(srv, req, rep);
+	else
+		static_serve(srv, req, rep);
+}
+
+static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_reply *rep,
+				   bool head)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (rep->fd >= 0) {
+		resp = MHD_create_response_from_fd64(rep->fd_size, rep->fd);
+		rep->fd = -1;	/* the response owns it now */
+	} else {
+		resp = MHD_create_response_from_buffer(rep->len, rep->body,
+						       MHD_RESPMEM_MUST_FREE);
+		rep->body = NULL;
+	}
+	if (!resp)
+		return MHD_NO;
+	(void)head;	/* libmicrohttpd leaves the body out of HEAD replies itself */
+	if (rep->content_type)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				rep->cache_control ? rep->cache_control : "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "Content-Security-Policy",
+				"default-src 'self'; style-src 'self' 'unsafe-inline'; "
+				"img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+				"frame-ancestors 'none'");
+	if (rep->allow[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+	if (rep->etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, rep->etag);
+	ret = MHD_queue_response(conn, rep->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static bool append_body(struct request_ctx *ctx, const char *data, size_t size)
+{
+	if (ctx->too_large || ctx->len + size > SERVER_MAX_BODY) {
+		ctx->too_large = true;
+		free(ctx->body);
+		ctx->body = NULL;
+		ctx->len = ctx->cap = 0;
+		return true;	/* keep reading, answer 413 at the end */
+	}
+	if (ctx->len + size + 1 > ctx->cap) {
+		size_t cap = ctx->cap ? ctx->cap : 4096;
+		char *p;
+
+		while (cap < ctx->len + size + 1)
+			cap *= 2;
+		p = realloc(ctx->body, cap);
+		if (!p)
+			return false;
+		ctx->body = p;
+		ctx->cap = cap;
+	}
+	memcpy(ctx->body + ctx->len, data, size);
+	ctx->len += size;
+	ctx->body[ctx->len] = '\0';
+	return true;
+}
+
+static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
+				      const char *url, const char *method,
+				      const char *version, const char *upload_data,
+				      size_t *upload_data_size, void **req_cls)
+{
+	struct server *srv = cls;
+	struct request_ctx *ctx = *req_cls;
+	struct http_request req;
+	struct http_reply rep;
+	enum MHD_Result ret;
+
+	(void)version;
+	if (!ctx) {
+		ctx = calloc(1, sizeof(*ctx));
+		if (!ctx)
+			return MHD_NO;
+		*req_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!append_body(ctx, upload_data, *upload_data_size))
+			return MHD_NO;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = method;
+	req.path = url;
+	req.conn = conn;
+	req.body = ctx->body;
+	req.body_len = ctx->len;
+	memset(&rep, 0, sizeof(rep));
+	rep.fd = -1;
+	rep.status = 500;
+	dispatch(srv, &req, ctx, &rep);
+	log_debug("%s %s -> %u", method, url, rep.status);
+	ret = queue_reply(conn, &rep, strcmp(method, "HEAD") == 0);
+	free(rep.body);
+	if (rep.fd >= 0)
+		close(rep.fd);
+	return ret;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	struct request_ctx *ctx = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!ctx)
+		return;
+	free(ctx->body);
+	free(ctx);
+	*req_cls = NULL;
+}
+
+int http_start(struct server *srv, char *err, size_t errlen)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+			     MHD_USE_ERROR_LOG;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const union MHD_DaemonInfo *info;
+
+	if (srv->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle_request, srv,
+				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&srv->addr,
+				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cpus > 1 ? cpus : 1),
+				    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+				    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+				    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
+				    MHD_OPTION_END);
+	if (!srv->mhd) {
+		snprintf(err, errlen, "cannot listen on %s: %s", srv->opt.listen,
+			 errno ? strerror(errno) : "libmicrohttpd refused to start");
+		return -1;
+	}
+	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	return 0;
+}
+
+void http_stop(struct server *srv)
+{
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
+	srv->mhd = NULL;
+}

@@ -1,0 +1,26 @@
+# mmlabd: the HTTP server, sessions, recorder and replay. Everything but main.c
+# is a library so the unit tests can link it.
+sbin_PROGRAMS += daemon/mmlabd
+noinst_LIBRARIES += daemon/libdaemon.a
+
+DAEMON_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
+DAEMON_LIBS = daemon/libdaemon.a $(ENGINE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS)
+
+daemon_libdaemon_a_CFLAGS = $(DAEMON_CFLAGS)
+daemon_libdaemon_a_SOURCES = \
+	daemon/api.c daemon/api.h \
+	daemon/db.c daemon/db.h \
+	daemon/http.c daemon/http.h \
+	daemon/log.c daemon/log.h \
+	daemon/schema.h \
+	daemon/server.h \
+	daemon/static.c
+nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
+
+daemon_mmlabd_CFLAGS = $(DAEMON_CFLAGS)
+daemon_mmlabd_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMMLAB_WEBDIR='"$(webdir)"' \
+	-DMMLAB_SRCDIR='"$(abs_top_srcdir)"' \
+	-DMMLAB_BUILDDIR='"$(abs_top_builddir)"'
+daemon_mmlabd_SOURCES = daemon/main.c
+daemon_mmlabd_LDADD = $(DAEMON_LIBS)

@@ -1,0 +1,288 @@
+/*
+ * main.c - mmlabd: options, start-up, signals, clean shutdown.
+ *
+ * mmlabd listens on loopback unless told otherwise, and refuses to listen on
+ * any other address without a token. SIGINT and SIGTERM stop it: the HTTP
+ * server first (no new work), then the sessions, then the database.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "daemon/db.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "mmlab.h"
+
+#ifndef MMLAB_WEBDIR
+#define MMLAB_WEBDIR "/usr/local/share/mmlab/web"
+#endif
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: mmlabd [OPTION]...\n"
+		"Run the mmlab simulated memory-management machine and serve its dashboard and\n"
+		"REST API.\n"
+		"\n"
+		"  --listen ADDR:PORT   address to listen on (default 127.0.0.1:8080; [::1]:PORT\n"
+		"                       for IPv6). Any non-loopback address needs a token.\n"
+		"  --db PATH            SQLite database (default $XDG_DATA_HOME/mmlab/mmlab.db,\n"
+		"                       or ~/.local/share/mmlab/mmlab.db; created on first start)\n"
+		"  --web-root DIR       dashboard files (default: the installed ones, or web/ of\n"
+		"                       the source tree when run from the build tree)\n"
+		"  --token TOKEN        require 'Authorization: Bearer TOKEN' on mutating requests\n"
+		"  --token-file FILE    the same, with the token read from FILE\n"
+		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --help               show this help and exit\n"
+		"  --version            show the version and exit\n"
+		"\n"
+		"Exit status: 0 after a clean stop (SIGINT or SIGTERM), 1 when start-up fails,\n"
+		"2 for a usage error.\n");
+}
+
+/* Is @sa a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x.x.x)? */
+static bool is_loopback(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return true;
+		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+	}
+	return false;
+}
+
+/* "ADDR:PORT" or "[V6ADDR]:PORT" into srv->addr. */
+static int parse_listen(struct server *srv, const char *text)
+{
+	char host[256], port[16];
+	const char *colon;
+	struct addrinfo hints, *res;
+	int rc;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - text - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, text + 1, (size_t)(close - text - 1));
+		host[close - text - 1] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || (size_t)(colon - text) >= sizeof(host))
+			return -1;
+		memcpy(host, text, (size_t)(colon - text));
+		host[colon - text] = '\0';
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof(port) ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535)
+		return -1;
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+	rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc)
+		return -1;
+	memcpy(&srv->addr, res->ai_addr, res->ai_addrlen);
+	srv->addr_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	srv->loopback = is_loopback(&srv->addr);
+	return 0;
+}
+
+static int read_token_file(const char *path, char *token, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(token, 1, len - 1, f);
+	fclose(f);
+	token[n] = '\0';
+	while (n && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+		token[--n] = '\0';
+	return n ? 0 : -1;
+}
+
+static void default_db_path(char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (xdg && xdg[0] == '/')
+		snprintf(out, len, "%s/mmlab/mmlab.db", xdg);
+	else
+		snprintf(out, len, "%s/.local/share/mmlab/mmlab.db", home && *home ? home : ".");
+}
+
+/*
+ * The web root: the installed one, unless this is the mmlabd of the build
+ * tree, whose dashboard is the source tree's web/.
+ */
+static void default_web_root(char *out, size_t len)
+{
+	char exe[PATH_MAX], built[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	snprintf(out, len, "%s", MMLAB_WEBDIR);
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	if (realpath(MMLAB_BUILDDIR "/daemon/mmlabd", built) && strcmp(exe, built) == 0)
+		snprintf(out, len, "%s/web", MMLAB_SRCDIR);
+}
+
+enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
+       OPT_HELP, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
+	{ "token", required_argument, NULL, OPT_TOKEN },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Fill srv->opt from argv; exits on --help, --version and usage errors. */
+static void parse_options(struct server *srv, int argc, char **argv)
+{
+	struct server_options *o = &srv->opt;
+	int c, level;
+
+	snprintf(o->listen, sizeof(o->listen), "127.0.0.1:8080");
+	default_db_path(o->db_path, sizeof(o->db_path));
+	default_web_root(o->web_root, sizeof(o->web_root));
+	o->log_level = LOG_INFO;
+	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_LISTEN:
+			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
+			break;
+		case OPT_DB:
+			snprintf(o->db_path, sizeof(o->db_path), "%s", optarg);
+			break;
+		case OPT_WEB_ROOT:
+			snprintf(o->web_root, sizeof(o->web_root), "%s", optarg);
+			break;
+		case OPT_TOKEN:
+			if (strlen(optarg) < 16 || strlen(optarg) >= sizeof(o->token)) {
+				fprintf(stderr, "mmlabd: --token must be 16 to %zu characters\n",
+					sizeof(o->token) - 1);
+				exit(2);
+			}
+			snprintf(o->token, sizeof(o->token), "%s", optarg);
+			break;
+		case OPT_TOKEN_FILE:
+			if (read_token_file(optarg, o->token, sizeof(o->token)) ||
+			    strlen(o->token) < 16) {
+				fprintf(stderr, "mmlabd: cannot read a token of at least 16 characters from %s\n",
+					optarg);
+				exit(2);
+			}
+			break;
+		case OPT_LOG_LEVEL:
+			level = log_level_parse(optarg);
+			if (level < 0) {
+				fprintf(stderr, "mmlabd: --log-level must be error, warn, info or debug\n");
+				exit(2);
+			}
+			o->log_level = level;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf("mmlabd %s (engine %s, schema %d)\n", PACKAGE_VERSION,
+			       MMLAB_ENGINE_VERSION, db_schema_version());
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mmlabd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		exit(2);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct server srv;
+	char err[512], host[INET6_ADDRSTRLEN];
+	sigset_t stop;
+	int sig = 0;
+
+	parse_options(&srv, argc, argv);
+	log_threshold = srv.opt.log_level;
+	if (parse_listen(&srv, srv.opt.listen)) {
+		fprintf(stderr, "mmlabd: --listen must be ADDR:PORT or [ADDR]:PORT, not '%s'\n",
+			srv.opt.listen);
+		return 2;
+	}
+	if (!srv.loopback && !srv.opt.token[0]) {
+		fprintf(stderr, "mmlabd: refusing to listen on %s without a token: anyone who can "
+			"reach it could drive the machine. Give --token or --token-file, or listen on "
+			"127.0.0.1.\n", srv.opt.listen);
+		return 2;
+	}
+	if (!realpath(srv.opt.web_root, srv.web_root_real)) {
+		fprintf(stderr, "mmlabd: web root %s: %s\n", srv.opt.web_root, strerror(errno));
+		return 1;
+	}
+
+	/* Signals are taken by sigwait() below, never by the server's threads. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	srv.db = db_open(srv.opt.db_path, err, sizeof(err));
+	if (!srv.db) {
+		fprintf(stderr, "mmlabd: %s\n", err);
+		return 1;
+	}
+	if (http_start(&srv, err, sizeof(err))) {
+		fprintf(stderr, "mmlabd: %s\n", err);
+		db_close(srv.db);
+		return 1;
+	}
+	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	log_info("mmlabd %s listening on http://%s%s%s:%u/ (web root %s, database %s)",
+		 PACKAGE_VERSION, srv.addr.ss_family == AF_INET6 ? "[" : "", host,
+		 srv.addr.ss_family == AF_INET6 ? "]" : "", srv.port, srv.web_root_real,
+		 srv.opt.db_path);
+	sigwait(&stop, &sig);
+	log_info("%s: stopping", strsignal(sig));
+	http_stop(&srv);
+	db_close(srv.db);
+	log_info("stopped cleanly");
+	return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * server.h - the state of one running mmlabd: its options, database, HTTP
+ * daemon and the live sessions.
+ */
+#ifndef MMLAB_SERVER_H
+#define MMLAB_SERVER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <sqlite3.h>
+
+#include "daemon/http.h"
+
+struct MHD_Daemon;
+
+#define SERVER_MAX_BODY		(32u << 20)	/* a request body, except imports */
+
+struct server_options {
+	char listen[256];		/* "ADDR:PORT" as given */
+	char db_path[4096];
+	char web_root[4096];
+	char token[256];		/* "" when none */
+	int log_level;
+};
+
+struct server {
+	struct server_options opt;
+	struct sockaddr_storage addr;	/* parsed listen address */
+	socklen_t addr_len;
+	bool loopback;			/* the listen address is a loopback one */
+	char web_root_real[4096];	/* realpath of the web root */
+	sqlite3 *db;
+	struct MHD_Daemon *mhd;
+	unsigned short port;		/* the port actually bound (for port 0) */
+};
+
+/* Route a request to its handler (api.c). */
+void api_handle(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* Serve a file of the web root (static.c). */
+void static_serve(struct server *srv, struct http_request *req, struct http_reply *rep);
+
+#endif

@@ -1,0 +1,10 @@
+# The simulated machine: a library that mmlabd, the tests and the benchmarks link.
+noinst_LIBRARIES += engine/libengine.a
+engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+engine_libengine_a_SOURCES = \
+	engine/mmlab.h \
+	engine/error.c \
+	engine/events.c \
+	engine/config.c
+
+ENGINE_LIBS = engine/libengine.a $(JANSSON_LIBS) -lm

@@ -1,0 +1,303 @@
+/*
+ * mmlab.h - the public face of the simulated machine.
+ *
+ * The engine is a deterministic, single-threaded model of x86-64 Linux memory
+ * management (kernel names, kernel shapes; pinned to Linux 6.18). Everything a
+ * caller outside engine/ may use is declared here: the machine configuration,
+ * the event record and its callback, and the units' entry points. The engine
+ * never does I/O: it reports what happens through the event callback and
+ * answers queries about its state.
+ *
+ * Errors are 0 or a negative errno, as in the kernel. Functions that can fail
+ * for a reason worth showing to a learner also fill a struct mm_error.
+ */
+#ifndef MMLAB_H
+#define MMLAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MMLAB_ENGINE_VERSION "0.1.0"
+
+/*** Errors ***/
+
+struct mm_error {
+	int err;		/* negative errno, 0 when none */
+	char message[256];	/* what went wrong, for a person */
+};
+
+/* Fill @e (may be NULL) and return @err, printf-style. */
+int mm_error_set(struct mm_error *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "ENOMEM" for -ENOMEM, and so on; "E?" for an unknown code. */
+const char *mm_errno_name(int err);
+
+/*** Machine configuration (engine.md section 1) ***/
+
+enum tlb_policy { TLB_POLICY_LRU, TLB_POLICY_FIFO, TLB_POLICY_RANDOM };
+
+struct tlb_array_config {
+	unsigned int entries;	/* 0 disables the array */
+	unsigned int ways;
+};
+
+struct tlb_config {
+	struct tlb_array_config l1_4k, l1_2m, l1_1g, stlb;
+	enum tlb_policy policy;
+};
+
+enum machine_start { MACHINE_START_BOOTED, MACHINE_START_POWERON };
+
+#define MACHINE_MIN_MEM_MIB	64u
+#define MACHINE_MAX_NODES	64u
+#define MACHINE_MAX_CPUS	256u
+#define MACHINE_MIN_MAX_ORDER	1u
+#define MACHINE_MAX_MAX_ORDER	12u
+
+struct machine_config {
+	uint64_t mem_mib;
+	unsigned int nodes;
+	unsigned int cpus;
+	unsigned int paging_levels;	/* 4 or 5 */
+	bool gbpages;
+	unsigned int max_order;		/* MAX_PAGE_ORDER */
+	bool pcp;
+	struct tlb_config tlb;
+	enum machine_start start;
+	uint64_t seed;
+	char *layout_zoneinfo;		/* NULL for "pc", else a /proc/zoneinfo text (owned) */
+};
+
+/* The defaults of engine.md section 1. */
+void machine_config_defaults(struct machine_config *cfg);
+
+/*
+ * Parse a JSON object of section-1 keys over the defaults. Unknown keys,
+ * wrong types and impossible values are -EINVAL with a message naming the
+ * key. @json may be NULL or "" for all defaults. @host_limit_mib caps mem_mib
+ * (the host memory budget); 0 means no cap.
+ */
+int machine_config_parse(struct machine_config *cfg, const char *json,
+			 uint64_t host_limit_mib, struct mm_error *e);
+
+/* The full, normalised config as a JSON text (malloc'd; NULL on ENOMEM). */
+char *machine_config_to_json(const struct machine_config *cfg);
+
+/* Release what machine_config_parse() allocated inside @cfg. */
+void machine_config_release(struct machine_config *cfg);
+
+
+/*** Events (events.md) ***/
+
+/*
+ * Every event type the machine can report. The numeric values are stored in
+ * the database (event_types.id): append new types at the end, never renumber.
+ */
+#define MM_EVENT_TYPES(X)						\
+	X(cpu_mode) X(cr0_write) X(cr3_write) X(cr4_write)		\
+	X(paging_enable) X(paging_disable) X(triple_fault)		\
+	X(memblock_reserve) X(memblock_free_all) X(zone_online)	\
+	X(mm_page_alloc) X(mm_page_free) X(buddy_split) X(buddy_merge)	\
+	X(pcp_refill) X(pcp_drain) X(mm_page_alloc_extfrag)		\
+	X(alloc_fail) X(watermark_breach)				\
+	X(kmalloc) X(kfree) X(kmem_cache_alloc) X(kmem_cache_free)	\
+	X(slab_new) X(slab_free) X(kmalloc_large) X(cache_create)	\
+	X(cache_destroy)						\
+	X(vmap_area_alloc) X(vmap_area_free) X(vmalloc) X(vfree)	\
+	X(vmap_page)							\
+	X(pgtable_alloc) X(pgtable_free) X(pte_set) X(pte_clear)	\
+	X(translate) X(tlb_fill) X(tlb_evict) X(tlb_flush)		\
+	X(page_fault)							\
+	X(virt_to_phys) X(dma_map)					\
+	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
+	X(boot_stage) X(memblock_alloc)
+
+enum mm_event_type {
+	MM_EV_NONE = 0,
+#define MM_EV_ENUM(name) MM_EV_##name,
+	MM_EVENT_TYPES(MM_EV_ENUM)
+#undef MM_EV_ENUM
+	MM_EV_NR_TYPES
+};
+
+/* "mm_page_alloc" for MM_EV_mm_page_alloc; NULL when out of range. */
+const char *mm_event_type_name(int type);
+/* The type for a name, or MM_EV_NONE. */
+int mm_event_type_from_name(const char *name);
+
+/*
+ * One event, with typed fields. A field that does not apply to the type is
+ * MM_NA (signed fields) or MM_NA_U64 (unsigned ones); the recorder stores it
+ * as NULL. @detail is a short constant or engine-owned string valid only
+ * during the callback (a reason, a stage name, a flag set).
+ */
+#define MM_NA		(-1)
+#define MM_NA_U64	UINT64_MAX
+
+struct mm_event {
+	int type;		/* enum mm_event_type */
+	int cpu;
+	int node;
+	int zone;		/* zone index within the node (enum zone_type) */
+	int order;
+	int migratetype;
+	int level;		/* page-table level, 1 = pte .. 5 = pgd */
+	uint32_t gfp;		/* gfp_t of the request, 0 when none */
+	uint64_t pfn;
+	uint64_t vaddr;
+	uint64_t paddr;
+	uint64_t size;
+	int64_t value;		/* a type-specific number (count, error code, ...) */
+	const char *detail;
+};
+
+/* Called for every event, in order. Must not call back into the machine. */
+typedef void (*mm_event_fn)(void *ctx, const struct mm_event *ev);
+
+/* An event with every field MM_NA, ready to fill. */
+void mm_event_init(struct mm_event *ev, int type);
+
+/*** The machine ***/
+
+struct machine;
+
+/*
+ * Build a machine from @cfg: layout, memblock reservations, struct page
+ * array, memblock_free_all() into the buddy allocator (for "booted"
+ * machines). Boot events go to @fn. NULL with @e filled on failure.
+ */
+struct machine *machine_create(const struct machine_config *cfg,
+			       mm_event_fn fn, void *ctx, struct mm_error *e);
+void machine_destroy(struct machine *m);
+/* Replace the event consumer (NULL turns events off). */
+void machine_set_event_fn(struct machine *m, mm_event_fn fn, void *ctx);
+const struct machine_config *machine_get_config(const struct machine *m);
+
+/*** GFP flags (include/linux/gfp_types.h) ***/
+
+typedef uint32_t gfp_t;
+
+/* Parse "GFP_KERNEL|__GFP_ZERO"; an unknown name is -EINVAL naming it. */
+int gfp_parse(const char *text, gfp_t *gfp, struct mm_error *e);
+/* Write flags as the kernel's tracepoints print them ("GFP_KERNEL|__GFP_ZERO"). */
+void gfp_format(gfp_t gfp, char *buf, size_t len);
+
+/*** Physical memory and the buddy allocator (page_alloc.c) ***/
+
+/* Zones of a node, as enum zone_type with CONFIG_ZONE_DMA/DMA32 and ZONE_MOVABLE, ZONE_DEVICE. */
+enum zone_type { ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE, ZONE_DEVICE, MAX_NR_ZONES };
+
+enum migratetype {
+	MIGRATE_UNMOVABLE, MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE,
+	MIGRATE_HIGHATOMIC, MIGRATE_ISOLATE, MIGRATE_TYPES
+};
+
+/* Who holds a frame (one owner at a time); also the physmap byte codes. */
+enum page_owner {
+	OWNER_HOLE,		/* no RAM behind this pfn */
+	OWNER_FREE,		/* in a buddy free list */
+	OWNER_PCP,		/* on a per-CPU page list */
+	OWNER_RESERVED,		/* firmware, legacy hole, pfn 0 */
+	OWNER_KERNEL,		/* kernel image */
+	OWNER_MEM_MAP,		/* the struct page array */
+	OWNER_PAGETABLE,
+	OWNER_SLAB,
+	OWNER_KMALLOC_LARGE,
+	OWNER_VMALLOC,
+	OWNER_USER,
+	OWNER_PERCPU,		/* per-CPU areas (memblock) */
+	OWNER_OTHER,		/* an explicit alloc_pages caller */
+	NR_PAGE_OWNERS
+};
+
+#define MAX_NR_ORDERS	(MACHINE_MAX_MAX_ORDER + 1)
+
+const char *zone_type_name(int zone);		/* "DMA", "DMA32", "Normal", ... */
+const char *migratetype_name(int mt);		/* "Unmovable", ... as pagetypeinfo */
+const char *page_owner_name(int owner);		/* "free", "pcp", "reserved", ... */
+
+struct alloc_pages_result {
+	uint64_t pfn;
+	unsigned int order;
+	int zone;
+	int node;
+	int migratetype;
+};
+
+/*
+ * alloc_pages on @cpu, preferring @node (-1: the CPU's node). ENOMEM is
+ * -ENOMEM with the reason in @e and an alloc_fail event. The block belongs to
+ * OWNER_OTHER until freed with mm_free_pages().
+ */
+int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		   int cpu, struct alloc_pages_result *res, struct mm_error *e);
+/* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
+int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+		  struct mm_error *e);
+
+unsigned int machine_nr_nodes(const struct machine *m);
+unsigned int machine_nr_cpus(const struct machine *m);
+/* One past the highest pfn of the machine (holes included). */
+uint64_t machine_max_pfn(const struct machine *m);
+
+struct zone_info {
+	char name[16];
+	int node;
+	int zone;			/* enum zone_type */
+	bool populated;
+	uint64_t start_pfn, spanned, present, managed;
+	uint64_t free;			/* NR_FREE_PAGES: pages in the free lists */
+	uint64_t pcp;			/* free pages on per-CPU lists */
+	uint64_t wmark_min, wmark_low, wmark_high, wmark_promo;
+	uint64_t lowmem_reserve[MAX_NR_ZONES];
+	uint64_t nr_free[MAX_NR_ORDERS];
+	uint64_t nr_free_mt[MAX_NR_ORDERS][MIGRATE_TYPES];
+	uint64_t nr_pageblocks_mt[MIGRATE_TYPES];
+	uint64_t owner_pages[NR_PAGE_OWNERS];
+	unsigned int pcp_high, pcp_batch;
+};
+
+/* -ENOENT when @node or @zone is out of range. */
+int machine_zone_info(const struct machine *m, int node, int zone, struct zone_info *zi);
+
+struct page_info {
+	uint64_t pfn;
+	int node, zone;
+	int owner;			/* enum page_owner */
+	uint64_t flags;			/* PG_* bits */
+	char flags_text[128];		/* "buddy|reserved", as %pGp */
+	int refcount, mapcount;
+	int order;			/* buddy/compound order, MM_NA otherwise */
+	int migratetype;		/* of the pageblock */
+	uint64_t private_;
+	uint64_t compound_head;		/* pfn of the head for tail pages, else the pfn */
+	char slab_cache[32];		/* "" unless PG_slab */
+	unsigned int inuse, objects;
+};
+
+/* -ENOENT for a pfn beyond the machine or in a hole. */
+int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *pi);
+/* One enum page_owner byte per pfn in [start, start + count). */
+void machine_physmap(const struct machine *m, uint64_t start, uint64_t count, uint8_t *out);
+
+/* The struct page array: its element size and total bytes. */
+size_t machine_struct_page_size(void);
+uint64_t machine_mem_map_bytes(const struct machine *m);
+uint64_t machine_present_pages(const struct machine *m);
+
+/*** Self-check (engine.md section 8) ***/
+
+typedef void (*mm_violation_fn)(void *ctx, const char *violation);
+/* Walk the whole state; report each violation; return how many there were. */
+unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *ctx);
+
+/*** /proc text views, byte-compatible with Linux 6.18 (malloc'd, NULL on ENOMEM) ***/
+
+char *proc_buddyinfo(const struct machine *m);
+char *proc_pagetypeinfo(const struct machine *m);
+char *proc_zoneinfo(const struct machine *m);
+char *proc_meminfo(const struct machine *m);
+
+#endif /* MMLAB_H */

@@ -1,0 +1,11 @@
+# SQL migrations, compiled into mmlabd so an installed daemon carries them.
+SCHEMA_MIGRATIONS = \
+	schema/001_initial.sql
+
+EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.sh
+BUILT_SOURCES += daemon/schema_sql.c
+CLEANFILES += daemon/schema_sql.c
+
+daemon/schema_sql.c: $(SCHEMA_MIGRATIONS) $(srcdir)/schema/embed.sh
+	$(AM_V_GEN)$(MKDIR_P) daemon && \
+	$(SHELL) $(srcdir)/schema/embed.sh $(srcdir) $(SCHEMA_MIGRATIONS) > $@.tmp && mv $@.tmp $@

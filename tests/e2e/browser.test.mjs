@@ -1,0 +1,70 @@
+// browser.test.mjs - the dashboard in Debian's chromium, driven by playwright-core
+// (which gives each launch a fresh temporary profile).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startDaemon } from './lib/daemon.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+let d, browser;
+
+before(async () => {
+  d = await startDaemon();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await d?.stop();
+});
+
+// A page whose every request and console error is recorded.
+async function openDashboard(path = '/') {
+  const page = await browser.newPage();
+  const requests = [], errors = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}${path}`);
+  return { page, requests, errors };
+}
+
+test('the dashboard loads Chart.js from the daemon and draws its chart', async () => {
+  const { page, requests, errors } = await openDashboard();
+  await page.waitForSelector('#overview-chart[data-ready="true"]', { timeout: 10000 });
+  assert.equal(await page.evaluate(() => typeof window.Chart), 'function');
+  assert.match(await page.evaluate(() => window.Chart.version), /^4\./);
+  // The chart instance exists on the canvas and has drawn pixels.
+  const drawn = await page.evaluate(() => {
+    const c = document.getElementById('overview-chart');
+    const chart = window.Chart.getChart(c);
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let ink = 0;
+    for (let i = 3; i < px.length; i += 4) if (px[i]) ink++;
+    return { points: chart.data.datasets[0].data.length, ink };
+  });
+  assert.ok(drawn.points >= 1, 'at least one point from the API');
+  assert.ok(drawn.ink > 100, 'the canvas holds a drawing');
+  assert.ok(requests.length > 0);
+  for (const url of requests)
+    assert.ok(url.startsWith(d.url), `request to another host: ${url}`);
+  assert.ok(requests.some((u) => u.endsWith('/vendor/chart.umd.min.js')));
+  assert.ok(requests.some((u) => u.includes('/api/v1/')));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the navigation lists the views and switches between them', async () => {
+  const { page, errors } = await openDashboard();
+  const views = await page.$$eval('nav a', (as) => as.map((a) => a.dataset.view));
+  for (const v of ['overview', 'buddy', 'physmap', 'slabs', 'vmalloc', 'pagetables', 'tlb', 'timeline'])
+    assert.ok(views.includes(v), v);
+  await page.click('nav a[data-view="overview"]');
+  assert.equal(await page.isVisible('#view-overview'), true);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

@@ -1,0 +1,33 @@
+# The dashboard: static files served by mmlabd, installed under $(pkgdatadir)/web.
+# Chart.js comes from the npm registry (package-lock.json pins it); the build
+# copies its distributed UMD file, with its version and licence, into web/vendor.
+webdir = $(pkgdatadir)/web
+webjsdir = $(webdir)/js
+webcssdir = $(webdir)/css
+webvendordir = $(webdir)/vendor
+
+dist_web_DATA = web/index.html web/favicon.svg
+dist_webjs_DATA = $(WEB_JS)
+dist_webcss_DATA = web/css/mmlab.css
+dist_webvendor_DATA = web/vendor/chart.umd.min.js $(VENDOR_OTHERS)
+VENDOR_OTHERS = \
+	web/vendor/chart.js.LICENSE.md \
+	web/vendor/chartjs-plugin-annotation.min.js \
+	web/vendor/chartjs-plugin-annotation.LICENSE.md \
+	web/vendor/VERSIONS
+
+WEB_JS = \
+	web/js/api.js \
+	web/js/main.js \
+	web/js/overview.js
+
+BUILT_SOURCES += $(dist_webvendor_DATA)
+EXTRA_DIST += tools/vendor.sh
+
+# From a git checkout, node_modules (npm ci) holds the libraries; a release
+# tarball carries the copied files already, so this rule does not run there.
+$(srcdir)/web/vendor/chart.umd.min.js: $(srcdir)/package-lock.json
+	$(AM_V_GEN)$(SHELL) $(srcdir)/tools/vendor.sh $(srcdir) && touch $@
+
+$(VENDOR_OTHERS): $(srcdir)/web/vendor/chart.umd.min.js
+	@:
