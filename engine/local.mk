@@ -3,8 +3,15 @@ noinst_LIBRARIES += engine/libengine.a
 engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 engine_libengine_a_SOURCES = \
 	engine/mmlab.h \
+	engine/internal.h \
 	engine/error.c \
 	engine/events.c \
-	engine/config.c
+	engine/config.c \
+	engine/gfp.c \
+	engine/mm_init.c \
+	engine/memblock.c \
+	engine/page_alloc.c \
+	engine/check.c \
+	engine/proc.c
 
 ENGINE_LIBS = engine/libengine.a $(JANSSON_LIBS) -lm

@@ -174,6 +174,13 @@ void machine_destroy(struct machine *m);
 /* Replace the event consumer (NULL turns events off). */
 void machine_set_event_fn(struct machine *m, mm_event_fn fn, void *ctx);
 const struct machine_config *machine_get_config(const struct machine *m);
+/*
+ * A deep copy of @m (for replay snapshots and fork). The copy has the same
+ * event consumer as @m; replace it with machine_set_event_fn(). NULL on ENOMEM.
+ */
+struct machine *machine_clone(const struct machine *m);
+/* Failure injection: the @n-th page allocation from now fails with ENOMEM (0: off). */
+void machine_fail_nth_alloc(struct machine *m, unsigned long n);
 
 /*** GFP flags (include/linux/gfp_types.h) ***/
 
@@ -183,6 +190,10 @@ typedef uint32_t gfp_t;
 int gfp_parse(const char *text, gfp_t *gfp, struct mm_error *e);
 /* Write flags as the kernel's tracepoints print them ("GFP_KERNEL|__GFP_ZERO"). */
 void gfp_format(gfp_t gfp, char *buf, size_t len);
+/* gfp_zone(): the highest zone (enum zone_type) a request may use; -EINVAL for a bad mix. */
+int gfp_zone(gfp_t gfp);
+/* gfp_migratetype(): enum migratetype of a request; -EINVAL for movable|reclaimable. */
+int gfp_migratetype(gfp_t gfp);
 
 /*** Physical memory and the buddy allocator (page_alloc.c) ***/
 
@@ -236,6 +247,9 @@ int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);
+
+/* drain_all_pages(): every per-CPU list back to the buddy free lists. */
+void mm_drain_all_pages(struct machine *m);
 
 unsigned int machine_nr_nodes(const struct machine *m);
 unsigned int machine_nr_cpus(const struct machine *m);

@@ -5,3 +5,23 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
 check_PROGRAMS += tests/unit/test_config
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_gfp
+tests_unit_test_gfp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gfp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_mm_init
+tests_unit_test_mm_init_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mm_init_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_page_alloc
+tests_unit_test_page_alloc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_page_alloc_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_proc
+tests_unit_test_proc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_proc_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_buddy_random
+tests_unit_test_buddy_random_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_buddy_random_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

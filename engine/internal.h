@@ -1,0 +1,371 @@
+/*
+ * internal.h - the engine's own structures, shared only by engine units.
+ *
+ * Mirrors include/linux/mm_types.h (struct page), include/linux/mmzone.h
+ * (struct zone, struct free_area, struct per_cpu_pages, pg_data_t) and
+ * mm/internal.h. Two ideas to hold before reading on:
+ *
+ *  - Lists are linked by pfn, not by pointer: a free list head holds the first
+ *    and last pfn, each struct page holds the next and previous pfn. A machine
+ *    is then a handful of flat arrays that can be copied (machine_clone) or
+ *    written out without fixing up a single pointer.
+ *  - The struct page array (mem_map) is indexed by pfn from 0 to max_pfn.
+ *    Frames in holes keep an all-zero struct page (OWNER_HOLE) that is never
+ *    written, so the host never backs them with memory.
+ */
+#ifndef MMLAB_INTERNAL_H
+#define MMLAB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "mmlab.h"
+
+/*** Constants (x86-64, 4 KiB pages) ***/
+
+#define PAGE_SHIFT		12
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define pageblock_order		9
+#define pageblock_nr_pages	(1UL << pageblock_order)
+#define PAGE_ALLOC_COSTLY_ORDER	3
+#define MIGRATE_PCPTYPES	3
+#define NR_PCP_LISTS		(MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define PCP_BATCH_SCALE_MAX	5	/* CONFIG_PCP_BATCH_SCALE_MAX */
+#define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
+#define SWAP_CLUSTER_MAX	32UL
+#define PFN_NIL			UINT32_MAX	/* end of a pfn-linked list */
+
+#define PFN_PHYS(pfn)		((uint64_t)(pfn) << PAGE_SHIFT)
+#define PHYS_PFN(addr)		((uint64_t)(addr) >> PAGE_SHIFT)
+#define SZ_1M			(1ULL << 20)
+#define SZ_1G			(1ULL << 30)
+
+/* A broken invariant is a bug in the engine, never a simulated event. */
+#define SIM_BUG_ON(cond)						\
+	do {								\
+		if (__builtin_expect(!!(cond), 0)) {			\
+			fprintf(stderr, "mmlab: BUG at %s:%d: %s\n",	\
+				__FILE__, __LINE__, #cond);		\
+			abort();					\
+		}							\
+	} while (0)
+
+/*** Page flags (include/linux/page-flags.h, the ones the simulation uses) ***/
+
+enum pageflags {
+	PG_locked,
+	PG_referenced,
+	PG_uptodate,
+	PG_dirty,
+	PG_lru,
+	PG_active,
+	PG_slab,
+	PG_reserved,
+	PG_private,
+	PG_head,
+	PG_tail,	/* the kernel encodes this in compound_head bit 0 */
+	PG_buddy,	/* a page type in the kernel (page_type), a flag here */
+	PG_table,	/* likewise PGTY_table */
+	PG_zero,	/* allocated with __GFP_ZERO */
+	NR_PAGEFLAGS
+};
+
+/*** struct page (include/linux/mm_types.h) ***/
+
+struct page {
+	uint32_t flags;		/* 1 << PG_* */
+	uint8_t owner;		/* enum page_owner */
+	uint8_t order;		/* order of the allocated block (its head) */
+	uint8_t zone;		/* enum zone_type */
+	uint8_t mt;		/* free: the list's migratetype; allocated: the request's */
+	int32_t _refcount;
+	int32_t _mapcount;	/* -1 when not mapped, as in the kernel */
+	uint16_t node;
+	uint16_t reserved_pad;
+	uint64_t private;	/* buddy order while free */
+	uint32_t next, prev;	/* list node: pfns, PFN_NIL at the ends */
+	uint32_t compound_head;	/* pfn of the block's head (itself for a head) */
+	uint32_t index;		/* page->index (later units) */
+	union {
+		struct {
+			uint32_t slab_cache;	/* kmem_cache index */
+			uint16_t inuse;
+			uint16_t objects;
+			uint64_t freelist;	/* address of the first free object */
+		} slab;
+		uint64_t raw[2];
+	};
+};
+
+_Static_assert(sizeof(struct page) == 64, "struct page must be 64 bytes");
+
+/*** Lists linked by pfn ***/
+
+struct list_head {
+	uint32_t first, last;
+	uint64_t nr;		/* entries (blocks), for pagetypeinfo */
+};
+
+/*** struct zone and friends (include/linux/mmzone.h) ***/
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO, NR_WMARK };
+
+struct free_area {
+	struct list_head free_list[MIGRATE_TYPES];
+	uint64_t nr_free;	/* blocks of this order, all types */
+};
+
+/* pcp->flags */
+#define PCPF_PREV_FREE_HIGH_ORDER	0x01
+#define PCPF_FREE_HIGH_BATCH		0x02
+
+struct per_cpu_pages {
+	int count;		/* pages on the lists */
+	int high;
+	int high_min;
+	int high_max;
+	int batch;
+	uint8_t flags;
+	uint8_t alloc_factor;
+	int free_count;
+	struct list_head lists[NR_PCP_LISTS];
+};
+
+struct zone {
+	uint64_t _watermark[NR_WMARK];
+	uint64_t watermark_boost;
+	uint64_t nr_reserved_highatomic;
+	uint64_t lowmem_reserve[MAX_NR_ZONES];
+	int node;
+	int idx;			/* enum zone_type */
+	uint64_t zone_start_pfn;
+	uint64_t spanned_pages;
+	uint64_t present_pages;
+	uint64_t managed_pages;
+	struct free_area free_area[MAX_NR_ORDERS];
+	uint64_t nr_free_pages;		/* NR_FREE_PAGES: buddy lists only */
+	uint64_t nr_free_highatomic;
+	uint64_t owner_pages[NR_PAGE_OWNERS];
+	int pageset_high_min, pageset_high_max, pageset_batch;
+	bool below_high;		/* ZONE_BELOW_HIGH */
+	struct per_cpu_pages *pcp;	/* one per CPU */
+	uint64_t numa_hit, numa_miss, numa_foreign, numa_local, numa_other;
+};
+
+static inline bool populated_zone(const struct zone *z)
+{
+	return z->present_pages != 0;
+}
+
+static inline bool managed_zone(const struct zone *z)
+{
+	return z->managed_pages != 0;
+}
+
+static inline uint64_t zone_end_pfn(const struct zone *z)
+{
+	return z->zone_start_pfn + z->spanned_pages;
+}
+
+/* One entry of a node's fallback zonelist. */
+struct zoneref {
+	uint16_t node;
+	uint16_t zone;
+};
+
+typedef struct pglist_data {
+	int node_id;
+	uint64_t node_start_pfn;
+	uint64_t node_spanned_pages;
+	uint64_t node_present_pages;
+	struct zone node_zones[MAX_NR_ZONES];
+	unsigned int nr_zonerefs;
+	struct zoneref *zonelist;	/* ZONELIST_FALLBACK */
+	int nr_cpus;			/* CPUs local to this node */
+} pg_data_t;
+
+/*** memblock (include/linux/memblock.h) ***/
+
+struct memblock_region {
+	uint64_t base;		/* pfn */
+	uint64_t size;		/* pages */
+	int nid;
+	int owner;		/* enum page_owner of a reservation */
+};
+
+struct memblock_type {
+	unsigned long cnt, max;
+	struct memblock_region *regions;
+};
+
+struct memblock {
+	struct memblock_type memory;
+	struct memblock_type reserved;
+};
+
+/*** The machine ***/
+
+struct machine {
+	struct machine_config cfg;
+	mm_event_fn event_fn;
+	void *event_ctx;
+
+	struct page *mem_map;		/* indexed by pfn, [0, max_pfn) */
+	uint64_t max_pfn;
+	uint8_t *pageblock_mt;		/* one per pageblock */
+	unsigned int max_order;
+
+	unsigned int nr_nodes;
+	pg_data_t *nodes;
+	unsigned int nr_cpus;
+	int *cpu_to_node;
+
+	struct memblock memblock;
+	uint64_t present_pages;
+	uint64_t totalram_pages;
+	uint64_t totalreserve_pages;
+	uint64_t mem_map_bytes;
+	uint64_t percpu_pages;
+	uint64_t early_pgtable_pages;
+	long min_free_kbytes;
+	int watermark_scale_factor;
+	bool thp_enabled;
+	bool booted;
+
+	unsigned long fail_nth;		/* 0: off; else the Nth allocation fails */
+	uint64_t nr_allocs;
+
+	char detail[160];		/* event detail text, valid during a callback */
+};
+
+static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)
+{
+	return &m->mem_map[pfn];
+}
+
+static inline uint64_t page_to_pfn(const struct machine *m, const struct page *p)
+{
+	return (uint64_t)(p - m->mem_map);
+}
+
+static inline struct zone *page_zone(const struct machine *m, const struct page *p)
+{
+	return &m->nodes[p->node].node_zones[p->zone];
+}
+
+static inline bool page_test(const struct page *p, int bit)
+{
+	return p->flags & (1u << bit);
+}
+
+static inline void page_set(struct page *p, int bit)
+{
+	p->flags |= 1u << bit;
+}
+
+static inline void page_clear(struct page *p, int bit)
+{
+	p->flags &= ~(1u << bit);
+}
+
+static inline int get_pageblock_migratetype(const struct machine *m, uint64_t pfn)
+{
+	return m->pageblock_mt[pfn >> pageblock_order];
+}
+
+static inline bool events_on(const struct machine *m)
+{
+	return m->event_fn != NULL;
+}
+
+static inline void emit(struct machine *m, const struct mm_event *ev)
+{
+	m->event_fn(m->event_ctx, ev);
+}
+
+/*** Units' internal entry points ***/
+
+/* gfp.c */
+#define __GFP_DMA		0x01u
+#define __GFP_HIGHMEM		0x02u
+#define __GFP_DMA32		0x04u
+#define __GFP_MOVABLE		0x08u
+#define __GFP_RECLAIMABLE	0x10u
+#define __GFP_HIGH		0x20u
+#define __GFP_IO		0x40u
+#define __GFP_FS		0x80u
+#define __GFP_ZERO		0x100u
+#define __GFP_DIRECT_RECLAIM	0x400u
+#define __GFP_KSWAPD_RECLAIM	0x800u
+#define __GFP_WRITE		0x1000u
+#define __GFP_NOWARN		0x2000u
+#define __GFP_RETRY_MAYFAIL	0x4000u
+#define __GFP_NOFAIL		0x8000u
+#define __GFP_NORETRY		0x10000u
+#define __GFP_MEMALLOC		0x20000u
+#define __GFP_COMP		0x40000u
+#define __GFP_NOMEMALLOC	0x80000u
+#define __GFP_HARDWALL		0x100000u
+#define __GFP_THISNODE		0x200000u
+#define __GFP_ACCOUNT		0x400000u
+#define __GFP_ZEROTAGS		0x800000u
+#define __GFP_BITS_MASK		((1u << 26) - 1)
+#define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define GFP_ZONEMASK		(__GFP_DMA | __GFP_HIGHMEM | __GFP_DMA32 | __GFP_MOVABLE)
+#define GFP_MOVABLE_MASK	(__GFP_RECLAIMABLE | __GFP_MOVABLE)
+#define GFP_MOVABLE_SHIFT	3
+
+#define GFP_ATOMIC		(__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
+#define GFP_KERNEL		(__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_KERNEL_ACCOUNT	(GFP_KERNEL | __GFP_ACCOUNT)
+#define GFP_NOWAIT		(__GFP_KSWAPD_RECLAIM | __GFP_NOWARN)
+#define GFP_NOIO		(__GFP_RECLAIM)
+#define GFP_NOFS		(__GFP_RECLAIM | __GFP_IO)
+#define GFP_USER		(__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HARDWALL)
+#define GFP_DMA			__GFP_DMA
+#define GFP_DMA32		__GFP_DMA32
+#define GFP_HIGHUSER		(GFP_USER | __GFP_HIGHMEM)
+#define GFP_HIGHUSER_MOVABLE	(GFP_HIGHUSER | __GFP_MOVABLE)
+#define GFP_TRANSHUGE_LIGHT	((GFP_HIGHUSER_MOVABLE | __GFP_COMP | __GFP_NOMEMALLOC | \
+				  __GFP_NOWARN) & ~__GFP_RECLAIM)
+#define GFP_TRANSHUGE		(GFP_TRANSHUGE_LIGHT | __GFP_DIRECT_RECLAIM)
+
+/* memblock.c */
+int memblock_add(struct machine *m, uint64_t base, uint64_t size, int nid);
+int memblock_reserve(struct machine *m, uint64_t base, uint64_t size, int owner,
+		     const char *what);
+int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, int nid,
+			    int owner, const char *what, uint64_t *pfn);
+int memblock_setup_reservations(struct machine *m);
+void memblock_free_all(struct machine *m);
+bool memblock_is_memory(const struct machine *m, uint64_t pfn);
+void memblock_release(struct memblock *mb);
+int memblock_copy(struct memblock *dst, const struct memblock *src);
+
+/* mm_init.c (import) */
+int zoneinfo_import(struct machine *m, const char *text, struct mm_error *e);
+
+/* mm_init.c */
+void mm_core_init_buddy(struct machine *m);
+
+/* page_alloc.c */
+int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+		  int owner, struct alloc_pages_result *res, struct mm_error *e);
+int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+		       int owner, struct mm_error *e);
+void __free_pages_core(struct machine *m, uint64_t pfn, unsigned int order);
+void build_all_zonelists(struct machine *m);
+void init_per_zone_wmark_min(struct machine *m);
+void setup_zone_pagesets(struct machine *m);
+void set_pageblock_migratetype(struct machine *m, uint64_t pfn, int mt);
+void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn,
+		     uint64_t nr, int owner);
+int pcp_list_migratetype(int pindex);
+int pcp_list_order(int pindex);
+
+/* proc.c, check.c helpers */
+uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus);
+
+#endif /* MMLAB_INTERNAL_H */

@@ -1,0 +1,1803 @@
+/*
+ * page_alloc.c - the buddy allocator, per-CPU page lists, watermarks.
+ *
+ * Mirrors mm/page_alloc.c of Linux 6.18: __rmqueue_smallest() and expand(),
+ * the fallback path (__rmqueue_claim() / __rmqueue_steal() with the
+ * fallbacks[] table), __free_one_page(), the per-CPU lists (rmqueue_bulk,
+ * free_pcppages_bulk, nr_pcp_alloc, nr_pcp_high, nr_pcp_free), zonelists,
+ * __zone_watermark_ok() and the watermark / lowmem_reserve / pcp high-batch
+ * arithmetic done at boot. Two ideas to hold:
+ *
+ *  - A free block is known by its head page only: PG_buddy, private = order,
+ *    on free_area[order].free_list[pageblock migratetype]. Its other pages are
+ *    owned by "free" but carry nothing else.
+ *  - Nothing here reclaims or compacts: when the watermarks say no, the
+ *    request fails with ENOMEM and the reason, where the kernel would go on to
+ *    reclaim, compact or OOM-kill.
+ *
+ * Design notes: the invariants that machine_check() (check.c) verifies.
+ *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
+ *     managed pages owned by anyone = managed_pages; spanned >= present >=
+ *     managed; the pages with PG_reserved are the present pages that are not
+ *     managed.
+ *  2. Every free block's head is PG_buddy with private = order <= max_order, is
+ *     aligned to its order, lies inside one zone, and every page of the block
+ *     is owned by "free"; no other page is PG_buddy.
+ *  3. A free block sits on the list of its pageblock's migratetype, and a free
+ *     block of pageblock_order or more has one migratetype over all its
+ *     pageblocks.
+ *  4. No free block has a free buddy of the same order (they would have
+ *     merged), except across pageblocks whose types may not merge.
+ *  5. Every free list and per-CPU list is well linked (next/prev agree, the
+ *     head's first/last are the ends); nr_free of each order, each list's
+ *     count, NR_FREE_PAGES and the highatomic count match the lists.
+ *  6. Per-CPU lists hold only order <= PAGE_ALLOC_COSTLY_ORDER blocks of their
+ *     zone, aligned, owned by "pcp"; pcp->count is the pages on the lists.
+ *  7. Every page has exactly one owner and each zone's owner counts match a
+ *     walk of its pages; an allocated block has a head with _refcount 1 and
+ *     its order, and tails that point at the head (PG_head/PG_tail exactly
+ *     for __GFP_COMP blocks).
+ *  8. Watermarks are ordered min <= low <= high <= promo.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* alloc_flags (mm/internal.h) */
+#define ALLOC_WMARK_MIN		WMARK_MIN
+#define ALLOC_WMARK_LOW		WMARK_LOW
+#define ALLOC_WMARK_HIGH	WMARK_HIGH
+#define ALLOC_NO_WATERMARKS	0x04
+#define ALLOC_WMARK_MASK	(ALLOC_NO_WATERMARKS - 1)
+#define ALLOC_OOM		0x08
+#define ALLOC_NON_BLOCK		0x10
+#define ALLOC_MIN_RESERVE	0x20	/* == __GFP_HIGH */
+#define ALLOC_CPUSET		0x40
+#define ALLOC_NOFRAGMENT	0x100
+#define ALLOC_HIGHATOMIC	0x200
+#define ALLOC_KSWAPD		0x800	/* == __GFP_KSWAPD_RECLAIM */
+#define ALLOC_RESERVES		(ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM)
+
+static const char *const migratetype_names[MIGRATE_TYPES] = {
+	"Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate"
+};
+
+const char *migratetype_name(int mt)
+{
+	if (mt < 0 || mt >= MIGRATE_TYPES)
+		return "?";
+	return migratetype_names[mt];
+}
+
+/* Where a type looks when its own lists are empty (mm/page_alloc.c, fallbacks[]). */
+static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE]   = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE]     = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+static const uint64_t sysctl_lowmem_reserve_ratio[MAX_NR_ZONES] = {
+	[ZONE_DMA] = 256, [ZONE_DMA32] = 256, [ZONE_NORMAL] = 32,
+	[ZONE_MOVABLE] = 0, [ZONE_DEVICE] = 0,
+};
+
+static inline bool migratetype_is_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+/*** Lists linked by pfn ***/
+
+static void list_add_head(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	p->prev = PFN_NIL;
+	p->next = h->first;
+	if (h->first != PFN_NIL)
+		m->mem_map[h->first].prev = pfn;
+	else
+		h->last = pfn;
+	h->first = pfn;
+	h->nr++;
+}
+
+static void list_add_tail(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	p->next = PFN_NIL;
+	p->prev = h->last;
+	if (h->last != PFN_NIL)
+		m->mem_map[h->last].next = pfn;
+	else
+		h->first = pfn;
+	h->last = pfn;
+	h->nr++;
+}
+
+static void list_del(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	if (p->prev != PFN_NIL)
+		m->mem_map[p->prev].next = p->next;
+	else
+		h->first = p->next;
+	if (p->next != PFN_NIL)
+		m->mem_map[p->next].prev = p->prev;
+	else
+		h->last = p->prev;
+	p->next = p->prev = PFN_NIL;
+	h->nr--;
+}
+
+/*** Page ownership ***/
+
+/* Hand @nr pages from @pfn to @owner, keeping the zone's owner counts. */
+void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn, uint64_t nr,
+		     int owner)
+{
+	struct page *p = &m->mem_map[pfn];
+	uint64_t i;
+
+	z->owner_pages[p->owner] -= nr;
+	z->owner_pages[owner] += nr;
+	for (i = 0; i < nr; i++)
+		p[i].owner = (uint8_t)owner;
+}
+
+/*** Pageblocks ***/
+
+void set_pageblock_migratetype(struct machine *m, uint64_t pfn, int mt)
+{
+	m->pageblock_mt[pfn >> pageblock_order] = (uint8_t)mt;
+}
+
+/* change_pageblock_range(): every pageblock of a block of @order. */
+static void change_pageblock_range(struct machine *m, uint64_t pfn, unsigned int order,
+				   int mt)
+{
+	uint64_t nr = order >= pageblock_order ? 1ULL << (order - pageblock_order) : 1;
+
+	while (nr--) {
+		set_pageblock_migratetype(m, pfn, mt);
+		pfn += pageblock_nr_pages;
+	}
+}
+
+/*** Free lists ***/
+
+static void account_freepages(struct zone *z, long nr, int mt)
+{
+	z->nr_free_pages += (uint64_t)nr;
+	if (mt == MIGRATE_HIGHATOMIC)
+		z->nr_free_highatomic += (uint64_t)nr;
+}
+
+static void set_buddy_order(struct page *p, unsigned int order)
+{
+	p->private = order;
+	page_set(p, PG_buddy);
+}
+
+/* __add_to_free_list() plus its accounting. */
+static void add_to_free_list(struct machine *m, struct zone *z, uint64_t pfn,
+			     unsigned int order, int mt, bool tail)
+{
+	struct free_area *area = &z->free_area[order];
+	struct page *p = &m->mem_map[pfn];
+
+	set_buddy_order(p, order);
+	p->mt = (uint8_t)mt;
+	if (tail)
+		list_add_tail(m, &area->free_list[mt], (uint32_t)pfn);
+	else
+		list_add_head(m, &area->free_list[mt], (uint32_t)pfn);
+	area->nr_free++;
+	account_freepages(z, 1L << order, mt);
+}
+
+static void del_page_from_free_list(struct machine *m, struct zone *z, uint64_t pfn,
+				    unsigned int order, int mt)
+{
+	struct free_area *area = &z->free_area[order];
+	struct page *p = &m->mem_map[pfn];
+
+	SIM_BUG_ON(!page_test(p, PG_buddy) || p->private != order || p->mt != mt);
+	list_del(m, &area->free_list[mt], (uint32_t)pfn);
+	page_clear(p, PG_buddy);
+	p->private = 0;
+	area->nr_free--;
+	account_freepages(z, -(1L << order), mt);
+}
+
+static void move_to_free_list(struct machine *m, struct zone *z, uint64_t pfn,
+			      unsigned int order, int old_mt, int new_mt)
+{
+	del_page_from_free_list(m, z, pfn, order, old_mt);
+	add_to_free_list(m, z, pfn, order, new_mt, true);
+}
+
+/*** Events ***/
+
+static void event_block(struct machine *m, int type, const struct zone *z, uint64_t pfn,
+			unsigned int order, int mt)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, type);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.order = (int)order;
+	ev.size = PFN_PHYS(1ULL << order);
+	ev.migratetype = mt;
+	emit(m, &ev);
+}
+
+/*** Buddy: freeing ***/
+
+/* find_buddy_page_pfn(): the buddy of @pfn at @order if it is free at that order. */
+static bool page_is_buddy(const struct machine *m, const struct page *page,
+			  uint64_t buddy_pfn, unsigned int order)
+{
+	const struct page *buddy;
+
+	if (buddy_pfn >= m->max_pfn)
+		return false;
+	buddy = &m->mem_map[buddy_pfn];
+	return page_test(buddy, PG_buddy) && buddy->private == order &&
+	       buddy->zone == page->zone && buddy->node == page->node;
+}
+
+/*
+ * buddy_merge_likely() - will the block just freed probably merge with the
+ * next order soon? Then it goes to the tail of its list so that allocations
+ * take other blocks first. Kernel: mm/page_alloc.c, buddy_merge_likely().
+ */
+static bool buddy_merge_likely(const struct machine *m, uint64_t pfn, uint64_t buddy_pfn,
+			       const struct page *page, unsigned int order)
+{
+	uint64_t higher;
+
+	if (order >= m->max_order - 1)
+		return false;
+	higher = buddy_pfn & pfn;
+	return page_is_buddy(m, page, higher ^ (1ULL << (order + 1)), order + 1);
+}
+
+/*
+ * __free_one_page() - merge a freed block with its free buddies, order by
+ * order, and put the result on its free list. Kernel: mm/page_alloc.c.
+ */
+static void __free_one_page(struct machine *m, uint64_t pfn, struct zone *z,
+			    unsigned int order, int mt)
+{
+	struct page *page = &m->mem_map[pfn];
+	uint64_t buddy_pfn = 0;
+	bool to_tail;
+
+	while (order < m->max_order) {
+		int buddy_mt;
+
+		buddy_pfn = pfn ^ (1ULL << order);
+		if (!page_is_buddy(m, page, buddy_pfn, order))
+			break;
+		buddy_mt = m->mem_map[buddy_pfn].mt;
+		if (order >= pageblock_order && mt != buddy_mt &&
+		    (!migratetype_is_mergeable(mt) || !migratetype_is_mergeable(buddy_mt)))
+			break;
+		del_page_from_free_list(m, z, buddy_pfn, order, buddy_mt);
+		if (buddy_mt != mt)
+			change_pageblock_range(m, buddy_pfn, order, mt);
+		pfn &= buddy_pfn;
+		page = &m->mem_map[pfn];
+		order++;
+		if (events_on(m))
+			event_block(m, MM_EV_buddy_merge, z, pfn, order, mt);
+	}
+	to_tail = order < m->max_order && buddy_merge_likely(m, pfn, buddy_pfn, page, order);
+	add_to_free_list(m, z, pfn, order, mt, to_tail);
+}
+
+/* free_one_page(): the outer entry (the kernel takes zone->lock here). */
+static void free_one_page(struct machine *m, struct zone *z, uint64_t pfn,
+			  unsigned int order, int mt)
+{
+	set_block_owner(m, z, pfn, 1ULL << order, OWNER_FREE);
+	__free_one_page(m, pfn, z, order, mt);
+}
+
+/* __free_pages_ok(): free straight to the buddy lists, no per-CPU list. */
+static void __free_pages_ok(struct machine *m, uint64_t pfn, unsigned int order)
+{
+	struct zone *z = page_zone(m, &m->mem_map[pfn]);
+
+	free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+}
+
+/*
+ * __free_pages_core() - a boot-time block leaves memblock for the buddy:
+ * PG_reserved goes, the refcount drops to zero. Kernel: mm/mm_init.c.
+ */
+void __free_pages_core(struct machine *m, uint64_t pfn, unsigned int order)
+{
+	uint64_t i, nr = 1ULL << order;
+	struct page *p = &m->mem_map[pfn];
+
+	for (i = 0; i < nr; i++) {
+		p[i].flags = 0;
+		p[i]._refcount = 0;
+	}
+	__free_pages_ok(m, pfn, order);
+}
+
+/*** Buddy: allocating ***/
+
+/*
+ * expand() - put the unused halves of a split block back, from the largest
+ * down, so that @pfn is left holding a block of order @low.
+ * Kernel: mm/page_alloc.c, expand().
+ */
+static void expand(struct machine *m, struct zone *z, uint64_t pfn, unsigned int low,
+		   unsigned int high, int mt)
+{
+	uint64_t size = 1ULL << high;
+
+	while (high > low) {
+		high--;
+		size >>= 1;
+		add_to_free_list(m, z, pfn + size, high, mt, false);
+		if (events_on(m))
+			event_block(m, MM_EV_buddy_split, z, pfn + size, high, mt);
+	}
+}
+
+/* page_del_and_expand() */
+static void page_del_and_expand(struct machine *m, struct zone *z, uint64_t pfn,
+				unsigned int low, unsigned int high, int mt)
+{
+	del_page_from_free_list(m, z, pfn, high, mt);
+	expand(m, z, pfn, low, high, mt);
+}
+
+/*
+ * __rmqueue_smallest() - the smallest free block of at least @order on @mt's
+ * lists, split down to @order. Kernel: mm/page_alloc.c.
+ */
+static uint32_t __rmqueue_smallest(struct machine *m, struct zone *z, unsigned int order,
+				   int mt)
+{
+	unsigned int cur;
+
+	for (cur = order; cur <= m->max_order; cur++) {
+		uint32_t pfn = z->free_area[cur].free_list[mt].first;
+
+		if (pfn == PFN_NIL)
+			continue;
+		page_del_and_expand(m, z, pfn, order, cur, mt);
+		return pfn;
+	}
+	return PFN_NIL;
+}
+
+/* should_try_claim_block(): is it worth taking over a whole pageblock? */
+static bool should_try_claim_block(unsigned int order, int start_mt)
+{
+	if (order >= pageblock_order / 2)
+		return true;
+	return start_mt == MIGRATE_RECLAIMABLE || start_mt == MIGRATE_UNMOVABLE;
+}
+
+/*
+ * find_suitable_fallback() - the first fallback type with a free block at
+ * this order; -1 when none, -2 when @claimable and the order is too small to
+ * claim a block.
+ */
+static int find_suitable_fallback(const struct free_area *area, unsigned int order,
+				  int mt, bool claimable)
+{
+	int i;
+
+	if (claimable && !should_try_claim_block(order, mt))
+		return -2;
+	if (!area->nr_free)
+		return -1;
+	for (i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		int fmt = fallbacks[mt][i];
+
+		if (area->free_list[fmt].first != PFN_NIL)
+			return fmt;
+	}
+	return -1;
+}
+
+/*
+ * move_freepages_block() - move every free block of a pageblock to another
+ * type's lists; returns the pages moved. Kernel: __move_freepages_block().
+ */
+static uint64_t move_freepages_block(struct machine *m, struct zone *z, uint64_t start,
+				     int old_mt, int new_mt)
+{
+	uint64_t pfn = start, end = start + pageblock_nr_pages, moved = 0;
+
+	while (pfn < end) {
+		struct page *p = &m->mem_map[pfn];
+		unsigned int order;
+
+		if (!page_test(p, PG_buddy)) {
+			pfn++;
+			continue;
+		}
+		order = (unsigned int)p->private;
+		move_to_free_list(m, z, pfn, order, old_mt, new_mt);
+		pfn += 1ULL << order;
+		moved += 1ULL << order;
+	}
+	return moved;
+}
+
+/*
+ * prep_move_freepages_block() - count a pageblock's free and movable pages;
+ * false when the block is not entirely inside the zone.
+ */
+static bool prep_move_freepages_block(const struct machine *m, const struct zone *z,
+				      uint64_t pfn, uint64_t *start, uint64_t *free_pages,
+				      uint64_t *movable_pages)
+{
+	uint64_t s = pfn & ~(pageblock_nr_pages - 1), e = s + pageblock_nr_pages;
+
+	*start = s;
+	*free_pages = *movable_pages = 0;
+	if (s < z->zone_start_pfn || e > zone_end_pfn(z))
+		return false;
+	for (pfn = s; pfn < e;) {
+		const struct page *p = &m->mem_map[pfn];
+
+		if (page_test(p, PG_buddy)) {
+			*free_pages += 1ULL << p->private;
+			pfn += 1ULL << p->private;
+			continue;
+		}
+		if (p->owner > OWNER_PCP && p->owner != OWNER_HOLE &&
+		    !page_test(p, PG_reserved) && p->mt == MIGRATE_MOVABLE)
+			(*movable_pages)++;
+		pfn++;
+	}
+	return true;
+}
+
+/*
+ * try_to_claim_block() - take a fallback block and, when enough of its
+ * pageblock is free or alike, the whole pageblock with it. Kernel:
+ * mm/page_alloc.c, try_to_claim_block() (without watermark boosting).
+ */
+static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t pfn,
+				   unsigned int cur, unsigned int order, int start_mt,
+				   int block_mt)
+{
+	uint64_t start, free_pages, movable_pages, alike_pages;
+
+	if (cur >= pageblock_order) {
+		del_page_from_free_list(m, z, pfn, cur, block_mt);
+		change_pageblock_range(m, pfn, cur, start_mt);
+		expand(m, z, pfn, order, cur, start_mt);
+		return (uint32_t)pfn;
+	}
+	if (!prep_move_freepages_block(m, z, pfn, &start, &free_pages, &movable_pages))
+		return PFN_NIL;
+	if (start_mt == MIGRATE_MOVABLE)
+		alike_pages = movable_pages;
+	else if (block_mt == MIGRATE_MOVABLE)
+		alike_pages = pageblock_nr_pages - (free_pages + movable_pages);
+	else
+		alike_pages = 0;
+	if (free_pages + alike_pages >= (1UL << (pageblock_order - 1))) {
+		move_freepages_block(m, z, start, block_mt, start_mt);
+		set_pageblock_migratetype(m, start, start_mt);
+		return __rmqueue_smallest(m, z, order, start_mt);
+	}
+	return PFN_NIL;
+}
+
+static void extfrag_event(struct machine *m, const struct zone *z, uint32_t pfn,
+			  unsigned int order, unsigned int fallback_order, int start_mt,
+			  int fallback_mt, bool claimed)
+{
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, MM_EV_mm_page_alloc_extfrag);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.order = (int)order;
+	ev.migratetype = start_mt;
+	ev.value = fallback_order;
+	snprintf(m->detail, sizeof(m->detail),
+		 "fallback_order=%u fallback_migratetype=%s change_ownership=%d",
+		 fallback_order, migratetype_names[fallback_mt],
+		 claimed || get_pageblock_migratetype(m, pfn) == start_mt);
+	ev.detail = m->detail;
+	emit(m, &ev);
+}
+
+/*
+ * __rmqueue_claim() - from another type's largest free blocks down, claim a
+ * whole pageblock for @start_mt. Kernel: mm/page_alloc.c.
+ */
+static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int order,
+				int start_mt, unsigned int alloc_flags)
+{
+	int cur, min_order = (int)order;
+
+	if (order < pageblock_order && (alloc_flags & ALLOC_NOFRAGMENT))
+		min_order = pageblock_order;
+	for (cur = (int)m->max_order; cur >= min_order; cur--) {
+		struct free_area *area = &z->free_area[cur];
+		int fmt = find_suitable_fallback(area, (unsigned int)cur, start_mt, true);
+		uint32_t pfn;
+
+		if (fmt == -1)
+			continue;
+		if (fmt == -2)
+			break;
+		pfn = try_to_claim_block(m, z, area->free_list[fmt].first, (unsigned int)cur,
+					 order, start_mt, fmt);
+		if (pfn != PFN_NIL) {
+			extfrag_event(m, z, pfn, order, (unsigned int)cur, start_mt, fmt, true);
+			return pfn;
+		}
+	}
+	return PFN_NIL;
+}
+
+/*
+ * __rmqueue_steal() - take the smallest fallback block that fits and leave
+ * its pageblock's type alone. Kernel: mm/page_alloc.c.
+ */
+static uint32_t __rmqueue_steal(struct machine *m, struct zone *z, unsigned int order,
+				int start_mt)
+{
+	unsigned int cur;
+
+	for (cur = order; cur <= m->max_order; cur++) {
+		struct free_area *area = &z->free_area[cur];
+		int fmt = find_suitable_fallback(area, cur, start_mt, false);
+		uint32_t pfn;
+
+		if (fmt == -1)
+			continue;
+		pfn = area->free_list[fmt].first;
+		page_del_and_expand(m, z, pfn, order, cur, fmt);
+		extfrag_event(m, z, pfn, order, cur, start_mt, fmt, false);
+		return pfn;
+	}
+	return PFN_NIL;
+}
+
+enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CLAIM, RMQUEUE_STEAL };
+
+/* __rmqueue(): own type first, then claim, then steal. */
+static uint32_t __rmqueue(struct machine *m, struct zone *z, unsigned int order, int mt,
+			  unsigned int alloc_flags, enum rmqueue_mode *mode)
+{
+	uint32_t pfn;
+
+	switch (*mode) {
+	case RMQUEUE_NORMAL:
+		pfn = __rmqueue_smallest(m, z, order, mt);
+		if (pfn != PFN_NIL)
+			return pfn;
+		/* fall through */
+	case RMQUEUE_CLAIM:
+		pfn = __rmqueue_claim(m, z, order, mt, alloc_flags);
+		if (pfn != PFN_NIL) {
+			*mode = RMQUEUE_NORMAL;
+			return pfn;
+		}
+		/* fall through */
+	case RMQUEUE_STEAL:
+		if (!(alloc_flags & ALLOC_NOFRAGMENT)) {
+			pfn = __rmqueue_steal(m, z, order, mt);
+			if (pfn != PFN_NIL) {
+				*mode = RMQUEUE_STEAL;
+				return pfn;
+			}
+		}
+	}
+	return PFN_NIL;
+}
+
+/*** Per-CPU page lists ***/
+
+static inline int order_to_pindex(int mt, unsigned int order)
+{
+	return (int)(MIGRATE_PCPTYPES * order) + mt;
+}
+
+int pcp_list_order(int pindex)
+{
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+int pcp_list_migratetype(int pindex)
+{
+	return pindex % MIGRATE_PCPTYPES;
+}
+
+static inline bool pcp_allowed_order(const struct machine *m, unsigned int order)
+{
+	return m->cfg.pcp && order <= PAGE_ALLOC_COSTLY_ORDER;
+}
+
+static int clamp_int(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void pcp_event(struct machine *m, int type, const struct zone *z, int cpu,
+		      int order, int mt, int64_t pages)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, type);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.cpu = cpu;
+	ev.order = order;
+	ev.migratetype = mt;
+	ev.value = pages;
+	emit(m, &ev);
+}
+
+/*
+ * rmqueue_bulk() - move @count blocks of @order from the buddy lists to a
+ * per-CPU list, in the order __rmqueue() finds them. Kernel: mm/page_alloc.c.
+ */
+static int rmqueue_bulk(struct machine *m, struct zone *z, unsigned int order, int count,
+			struct list_head *list, int mt, unsigned int alloc_flags)
+{
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	int i;
+
+	for (i = 0; i < count; i++) {
+		uint32_t pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode);
+
+		if (pfn == PFN_NIL)
+			break;
+		set_block_owner(m, z, pfn, 1ULL << order, OWNER_PCP);
+		m->mem_map[pfn].mt = (uint8_t)mt;
+		m->mem_map[pfn].private = order;
+		list_add_tail(m, list, pfn);
+	}
+	return i;
+}
+
+/* nr_pcp_alloc(): how many blocks a refill takes. Kernel: mm/page_alloc.c. */
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, const struct zone *z, unsigned int order)
+{
+	int base_batch = pcp->batch, batch, max_nr_alloc, high;
+
+	high = pcp->high = clamp_int(pcp->high, pcp->high_min, pcp->high_max);
+	if (high < base_batch)
+		return 1;
+	batch = order ? base_batch : base_batch << pcp->alloc_factor;
+	if (pcp->high_min != pcp->high_max && !z->below_high) {
+		high = high + batch < pcp->high_max ? high + batch : pcp->high_max;
+		pcp->high = high;
+	}
+	if (!order) {
+		max_nr_alloc = high - pcp->count - base_batch;
+		if (max_nr_alloc < base_batch)
+			max_nr_alloc = base_batch;
+		if (batch <= max_nr_alloc && pcp->alloc_factor < PCP_BATCH_SCALE_MAX)
+			pcp->alloc_factor++;
+		if (batch > max_nr_alloc)
+			batch = max_nr_alloc;
+	}
+	if (batch > 1) {
+		batch >>= order;
+		if (batch < 2)
+			batch = 2;
+	}
+	return batch;
+}
+
+static uint32_t __rmqueue_pcplist(struct machine *m, struct zone *z, unsigned int order,
+				  int mt, unsigned int alloc_flags,
+				  struct per_cpu_pages *pcp, int cpu)
+{
+	struct list_head *list = &pcp->lists[order_to_pindex(mt, order)];
+	uint32_t pfn;
+
+	if (list->first == PFN_NIL) {
+		int batch = nr_pcp_alloc(pcp, z, order);
+		int alloced = rmqueue_bulk(m, z, order, batch, list, mt, alloc_flags);
+
+		pcp->count += alloced << order;
+		if (alloced && events_on(m))
+			pcp_event(m, MM_EV_pcp_refill, z, cpu, (int)order, mt,
+				  (int64_t)alloced << order);
+		if (list->first == PFN_NIL)
+			return PFN_NIL;
+	}
+	pfn = list->first;
+	list_del(m, list, pfn);
+	pcp->count -= 1 << order;
+	return pfn;
+}
+
+/* rmqueue_pcplist() */
+static uint32_t rmqueue_pcplist(struct machine *m, struct zone *z, unsigned int order,
+				int mt, unsigned int alloc_flags, int cpu)
+{
+	struct per_cpu_pages *pcp = &z->pcp[cpu];
+
+	pcp->free_count >>= 1;
+	return __rmqueue_pcplist(m, z, order, mt, alloc_flags, pcp, cpu);
+}
+
+/*
+ * free_pcppages_bulk() - give @count pages of a per-CPU list back to the
+ * buddy, round-robin over the lists starting with @pindex, oldest first.
+ * Kernel: mm/page_alloc.c.
+ */
+static void free_pcppages_bulk(struct machine *m, struct zone *z, int count,
+			       struct per_cpu_pages *pcp, int pindex, int cpu)
+{
+	int drained = 0;
+
+	if (count > pcp->count)
+		count = pcp->count;
+	pindex--;
+	while (count > 0) {
+		struct list_head *list;
+		unsigned int order;
+
+		do {
+			if (++pindex > NR_PCP_LISTS - 1)
+				pindex = 0;
+			list = &pcp->lists[pindex];
+		} while (list->first == PFN_NIL);
+		order = (unsigned int)pcp_list_order(pindex);
+		do {
+			uint32_t pfn = list->last;
+
+			list_del(m, list, pfn);
+			count -= 1 << order;
+			pcp->count -= 1 << order;
+			drained += 1 << order;
+			free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+		} while (count > 0 && list->first != PFN_NIL);
+	}
+	if (drained && events_on(m))
+		pcp_event(m, MM_EV_pcp_drain, z, cpu, MM_NA, MM_NA, drained);
+}
+
+/* nr_pcp_free(): how many pages a drain gives back. */
+static int nr_pcp_free(const struct per_cpu_pages *pcp, int batch, int high, bool free_high)
+{
+	if (free_high)
+		return pcp->count < (batch << PCP_BATCH_SCALE_MAX) ? pcp->count :
+		       batch << PCP_BATCH_SCALE_MAX;
+	if (high < batch)
+		return 1;
+	return clamp_int(pcp->free_count, batch, high - batch);
+}
+
+/* nr_pcp_high(): the list's current high mark, tuned as the kernel does. */
+static int nr_pcp_high(struct per_cpu_pages *pcp, const struct zone *z, int batch,
+		       bool free_high)
+{
+	int high = pcp->high = clamp_int(pcp->high, pcp->high_min, pcp->high_max);
+
+	if (!high)
+		return 0;
+	if (free_high) {
+		int h = high - (batch << PCP_BATCH_SCALE_MAX);
+
+		pcp->high = h > pcp->high_min ? h : pcp->high_min;
+		return 0;
+	}
+	if (pcp->high_min == pcp->high_max)
+		return high;
+	if (z->below_high) {
+		int fc = pcp->free_count > batch ? pcp->free_count : batch;
+
+		pcp->high = high - fc > pcp->high_min ? high - fc : pcp->high_min;
+		high = pcp->count > pcp->high_min ? pcp->count : pcp->high_min;
+	} else if (pcp->count >= high) {
+		int need_high = pcp->free_count + batch;
+
+		if (pcp->high < need_high)
+			pcp->high = clamp_int(need_high, pcp->high_min, pcp->high_max);
+	}
+	return high;
+}
+
+static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t mark,
+			      int highest_zoneidx, unsigned int alloc_flags);
+
+/*
+ * free_unref_page_commit() - put a block on the per-CPU list and drain a
+ * batch when the list reaches its high mark. Kernel: mm/page_alloc.c.
+ */
+static void free_unref_page_commit(struct machine *m, struct zone *z,
+				   struct per_cpu_pages *pcp, uint64_t pfn, int mt,
+				   unsigned int order, int cpu)
+{
+	int pindex = order_to_pindex(mt, order), batch = pcp->batch, high;
+	bool free_high = false;
+
+	pcp->alloc_factor >>= 1;
+	set_block_owner(m, z, pfn, 1ULL << order, OWNER_PCP);
+	m->mem_map[pfn].mt = (uint8_t)mt;
+	m->mem_map[pfn].private = order;
+	list_add_head(m, &pcp->lists[pindex], (uint32_t)pfn);
+	pcp->count += 1 << order;
+	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
+		free_high = pcp->free_count >= batch + pcp->high_min / 2 &&
+			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
+			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) || pcp->count >= batch);
+		pcp->flags |= PCPF_PREV_FREE_HIGH_ORDER;
+	} else if (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) {
+		pcp->flags &= (uint8_t)~PCPF_PREV_FREE_HIGH_ORDER;
+	}
+	if (pcp->free_count < (batch << PCP_BATCH_SCALE_MAX))
+		pcp->free_count += 1 << order;
+	high = nr_pcp_high(pcp, z, batch, free_high);
+	if (pcp->count >= high) {
+		free_pcppages_bulk(m, z, nr_pcp_free(pcp, batch, high, free_high), pcp,
+				   pindex, cpu);
+		if (z->below_high &&
+		    zone_watermark_ok(z, 0, z->_watermark[WMARK_HIGH], ZONE_MOVABLE, 0))
+			z->below_high = false;
+	}
+}
+
+/* free_unref_page(): order <= 3 blocks go to the CPU's list. */
+static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order, int cpu)
+{
+	struct zone *z = page_zone(m, &m->mem_map[pfn]);
+	int mt = get_pageblock_migratetype(m, pfn);
+
+	if (!pcp_allowed_order(m, order)) {
+		free_one_page(m, z, pfn, order, mt);
+		return;
+	}
+	if (mt >= MIGRATE_PCPTYPES) {
+		if (mt == MIGRATE_ISOLATE) {
+			free_one_page(m, z, pfn, order, mt);
+			return;
+		}
+		mt = MIGRATE_MOVABLE;
+	}
+	free_unref_page_commit(m, z, &z->pcp[cpu], pfn, mt, order, cpu);
+}
+
+/*** Watermarks ***/
+
+static long __zone_watermark_unusable_free(const struct zone *z, unsigned int order,
+					   unsigned int alloc_flags)
+{
+	long unusable = (1L << order) - 1;
+
+	if (!(alloc_flags & ALLOC_RESERVES))
+		unusable += (long)z->nr_free_highatomic;
+	return unusable;
+}
+
+/*
+ * __zone_watermark_ok() - would @z stay above @mark plus the lowmem reserve
+ * for requests up to @highest_zoneidx, with a block of @order available?
+ * Reserve users may go further below min. Kernel: mm/page_alloc.c.
+ */
+static bool __zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t mark,
+				int highest_zoneidx, unsigned int alloc_flags,
+				long free_pages, bool *order_short)
+{
+	long min = (long)mark;
+	unsigned int o;
+	int mt;
+
+	free_pages -= __zone_watermark_unusable_free(z, order, alloc_flags);
+	if (alloc_flags & ALLOC_RESERVES) {
+		if (alloc_flags & ALLOC_MIN_RESERVE) {
+			min -= min / 2;
+			if (alloc_flags & ALLOC_NON_BLOCK)
+				min -= min / 4;
+		}
+		if (alloc_flags & ALLOC_OOM)
+			min -= min / 2;
+	}
+	if (free_pages <= min + (long)z->lowmem_reserve[highest_zoneidx])
+		return false;
+	if (!order)
+		return true;
+	for (o = order; o < MAX_NR_ORDERS; o++) {
+		const struct free_area *area = &z->free_area[o];
+
+		if (!area->nr_free)
+			continue;
+		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++)
+			if (area->free_list[mt].first != PFN_NIL)
+				return true;
+		if ((alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM)) &&
+		    area->free_list[MIGRATE_HIGHATOMIC].first != PFN_NIL)
+			return true;
+	}
+	if (order_short)
+		*order_short = true;
+	return false;
+}
+
+static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t mark,
+			      int highest_zoneidx, unsigned int alloc_flags)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags,
+				   (long)z->nr_free_pages, NULL);
+}
+
+/* zone_watermark_fast(): the order-0 shortcut, then the full check. */
+static bool zone_watermark_fast(const struct zone *z, unsigned int order, uint64_t mark,
+				int highest_zoneidx, unsigned int alloc_flags,
+				bool *order_short)
+{
+	long free_pages = (long)z->nr_free_pages;
+
+	if (!order) {
+		long reserved = __zone_watermark_unusable_free(z, 0, alloc_flags);
+		long usable = free_pages - (reserved < free_pages ? reserved : free_pages);
+
+		if (usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]))
+			return true;
+	}
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages,
+				   order_short);
+}
+
+static uint64_t wmark_pages(const struct zone *z, unsigned int alloc_flags)
+{
+	return z->_watermark[alloc_flags & ALLOC_WMARK_MASK] + z->watermark_boost;
+}
+
+/*** Allocation ***/
+
+struct alloc_context {
+	int preferred_node;
+	int highest_zoneidx;
+	int migratetype;
+	gfp_t gfp;
+	int cpu;
+	int owner;
+	/* what the zonelist walk saw, to explain a failure */
+	bool any_zone;
+	bool watermark_failed;
+	struct zone *breach_zone;
+};
+
+static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
+			    unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	static const char *const names[] = { "min", "low", "high" };
+	struct mm_event ev;
+
+	mm_event_init(&ev, MM_EV_watermark_breach);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.order = (int)order;
+	ev.gfp = ac->gfp;
+	ev.cpu = ac->cpu;
+	ev.value = (int64_t)z->nr_free_pages;
+	ev.size = wmark_pages(z, alloc_flags);
+	ev.detail = names[alloc_flags & ALLOC_WMARK_MASK];
+	emit(m, &ev);
+}
+
+/*
+ * reserve_highatomic_pageblock() - a high-order atomic allocation succeeded:
+ * set its pageblock aside for more of them, up to about 1% of the zone.
+ * Kernel: mm/page_alloc.c.
+ */
+static void reserve_highatomic_pageblock(struct machine *m, struct zone *z, uint64_t pfn,
+					 unsigned int order)
+{
+	uint64_t max_managed;
+	int mt;
+
+	if (z->managed_pages / 100 < pageblock_nr_pages)
+		return;
+	max_managed = (z->managed_pages / 100 + pageblock_nr_pages - 1) &
+		      ~(pageblock_nr_pages - 1);
+	if (z->nr_reserved_highatomic >= max_managed)
+		return;
+	mt = get_pageblock_migratetype(m, pfn);
+	if (!migratetype_is_mergeable(mt))
+		return;
+	if (order < pageblock_order) {
+		uint64_t start = pfn & ~(pageblock_nr_pages - 1);
+
+		if (start < z->zone_start_pfn || start + pageblock_nr_pages > zone_end_pfn(z))
+			return;
+		move_freepages_block(m, z, start, mt, MIGRATE_HIGHATOMIC);
+		set_pageblock_migratetype(m, start, MIGRATE_HIGHATOMIC);
+		z->nr_reserved_highatomic += pageblock_nr_pages;
+	} else {
+		change_pageblock_range(m, pfn, order, MIGRATE_HIGHATOMIC);
+		z->nr_reserved_highatomic += 1ULL << order;
+	}
+}
+
+/* rmqueue_buddy(): straight from the zone's free lists. */
+static uint32_t rmqueue_buddy(struct machine *m, struct zone *z, unsigned int order,
+			      unsigned int alloc_flags, int mt)
+{
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	uint32_t pfn = PFN_NIL;
+
+	if (alloc_flags & ALLOC_HIGHATOMIC)
+		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC);
+	if (pfn == PFN_NIL)
+		pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode);
+	if (pfn == PFN_NIL && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
+		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC);
+	return pfn;
+}
+
+/* rmqueue(): per-CPU list for small orders, the buddy for the rest. */
+static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
+			unsigned int alloc_flags, const struct alloc_context *ac)
+{
+	if (pcp_allowed_order(m, order)) {
+		uint32_t pfn = rmqueue_pcplist(m, z, order, ac->migratetype, alloc_flags,
+					       ac->cpu);
+
+		if (pfn != PFN_NIL)
+			return pfn;
+	}
+	return rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype);
+}
+
+/*
+ * prep_new_page() - the block now belongs to its caller: refcount, order,
+ * compound metadata. Kernel: prep_new_page() / prep_compound_page().
+ */
+static void prep_new_page(struct machine *m, struct zone *z, uint32_t pfn,
+			  unsigned int order, const struct alloc_context *ac)
+{
+	struct page *head = &m->mem_map[pfn];
+	uint64_t i, nr = 1ULL << order;
+	bool comp = order && (ac->gfp & __GFP_COMP);
+
+	z->owner_pages[head->owner] -= nr;
+	z->owner_pages[ac->owner] += nr;
+	for (i = 0; i < nr; i++) {
+		struct page *p = head + i;
+
+		p->owner = (uint8_t)ac->owner;
+		p->mt = (uint8_t)ac->migratetype;
+		p->flags = 0;
+		p->private = 0;
+		p->_refcount = 0;
+		p->compound_head = (uint32_t)pfn;
+		if (comp && i)
+			p->flags = 1u << PG_tail;
+	}
+	head->_refcount = 1;
+	head->order = (uint8_t)order;
+	if (comp)
+		page_set(head, PG_head);
+	if (ac->gfp & __GFP_ZERO)
+		page_set(head, PG_zero);
+}
+
+static bool zone_allowed(const struct zone *z, const struct alloc_context *ac)
+{
+	if (z->idx > ac->highest_zoneidx)
+		return false;
+	if ((ac->gfp & __GFP_THISNODE) && z->node != ac->preferred_node)
+		return false;
+	return true;
+}
+
+/*
+ * get_page_from_freelist() - walk the zonelist, highest allowed zone of the
+ * nearest node first, and take from the first zone whose watermark allows.
+ * Kernel: mm/page_alloc.c.
+ */
+static uint32_t get_page_from_freelist(struct machine *m, unsigned int order,
+				       unsigned int alloc_flags, struct alloc_context *ac,
+				       struct zone **zone_out)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+	unsigned int i;
+
+retry:
+	for (i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zoneref zr = pgdat->zonelist[i];
+		struct zone *z = &m->nodes[zr.node].node_zones[zr.zone];
+		bool order_short = false;
+		uint32_t pfn;
+
+		if (!zone_allowed(z, ac))
+			continue;
+		ac->any_zone = true;
+		if ((alloc_flags & ALLOC_NOFRAGMENT) && m->nr_nodes > 1 &&
+		    z->node != ac->preferred_node) {
+			alloc_flags &= ~ALLOC_NOFRAGMENT;
+			goto retry;
+		}
+		if (!(alloc_flags & ALLOC_NO_WATERMARKS)) {
+			if (!z->below_high &&
+			    !zone_watermark_fast(z, order, z->_watermark[WMARK_HIGH],
+						 ac->highest_zoneidx, alloc_flags, NULL))
+				z->below_high = true;
+			if (!zone_watermark_fast(z, order, wmark_pages(z, alloc_flags),
+						 ac->highest_zoneidx, alloc_flags, &order_short)) {
+				if (!order_short)
+					ac->watermark_failed = true;
+				if (!order_short && events_on(m))
+					watermark_event(m, z, order, alloc_flags, ac);
+				continue;
+			}
+		}
+		pfn = rmqueue(m, z, order, alloc_flags, ac);
+		if (pfn != PFN_NIL) {
+			prep_new_page(m, z, pfn, order, ac);
+			if (alloc_flags & ALLOC_HIGHATOMIC)
+				reserve_highatomic_pageblock(m, z, pfn, order);
+			*zone_out = z;
+			return pfn;
+		}
+	}
+	if (alloc_flags & ALLOC_NOFRAGMENT) {
+		alloc_flags &= ~ALLOC_NOFRAGMENT;
+		goto retry;
+	}
+	return PFN_NIL;
+}
+
+/* alloc_flags_nofragment(): avoid mixing pageblocks when Normal is preferred. */
+static unsigned int alloc_flags_nofragment(const struct machine *m,
+					   const struct alloc_context *ac)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+	unsigned int flags = ac->gfp & __GFP_KSWAPD_RECLAIM, i;
+
+	for (i = 0; i < pgdat->nr_zonerefs; i++) {
+		const struct zone *z =
+			&m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+
+		if (!zone_allowed(z, ac))
+			continue;
+		if (z->idx != ZONE_NORMAL)
+			return flags;
+		if (m->nr_nodes > 1 && !populated_zone(&m->nodes[z->node].node_zones[ZONE_DMA32]))
+			return flags;
+		return flags | ALLOC_NOFRAGMENT;
+	}
+	return flags;
+}
+
+/* gfp_to_alloc_flags(): the slow path's rights to reserves. */
+static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
+{
+	unsigned int flags = ALLOC_WMARK_MIN | ALLOC_CPUSET;
+
+	flags |= gfp & (__GFP_HIGH | __GFP_KSWAPD_RECLAIM);
+	if (!(gfp & __GFP_DIRECT_RECLAIM)) {
+		if (!(gfp & __GFP_NOMEMALLOC)) {
+			flags |= ALLOC_NON_BLOCK;
+			if (order > 0 && (flags & ALLOC_MIN_RESERVE))
+				flags |= ALLOC_HIGHATOMIC;
+		}
+		if (flags & ALLOC_MIN_RESERVE)
+			flags &= ~ALLOC_CPUSET;
+	}
+	return flags;
+}
+
+static void alloc_event(struct machine *m, int type, uint64_t pfn, unsigned int order,
+			const struct zone *z, const struct alloc_context *ac)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, type);
+	ev.cpu = ac->cpu;
+	ev.node = z ? z->node : ac->preferred_node;
+	ev.zone = z ? z->idx : MM_NA;
+	ev.order = (int)order;
+	ev.migratetype = ac->migratetype;
+	ev.gfp = ac->gfp;
+	if (pfn != MM_NA_U64) {
+		ev.pfn = pfn;
+		ev.paddr = PFN_PHYS(pfn);
+		ev.size = PFN_PHYS(1ULL << order);
+	}
+	emit(m, &ev);
+}
+
+/* zone_statistics(): the NUMA hit/miss/local/other counters. */
+static void zone_statistics(struct machine *m, struct zone *z, const struct alloc_context *ac)
+{
+	if (z->node == ac->preferred_node) {
+		z->numa_hit++;
+	} else {
+		z->numa_miss++;
+		m->nodes[ac->preferred_node].node_zones[z->idx].numa_foreign++;
+	}
+	if (z->node == m->cpu_to_node[ac->cpu])
+		z->numa_local++;
+	else
+		z->numa_other++;
+}
+
+static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_context *ac,
+		      const char *reason, const char *why, struct mm_error *e)
+{
+	char gfp_text[128];
+
+	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
+	if (events_on(m)) {
+		struct mm_event ev;
+
+		mm_event_init(&ev, MM_EV_alloc_fail);
+		ev.cpu = ac->cpu;
+		ev.node = ac->preferred_node;
+		ev.order = (int)order;
+		ev.migratetype = ac->migratetype;
+		ev.gfp = ac->gfp;
+		ev.value = -ENOMEM;
+		ev.detail = reason;
+		emit(m, &ev);
+	}
+	return mm_error_set(e, -ENOMEM, "order-%u allocation (%s) failed: %s: %s", order,
+			    gfp_text, reason, why);
+}
+
+/*
+ * __alloc_pages() - the allocator's entry for every engine unit: a fast pass
+ * at the low watermark, then one pass with the rights gfp_to_alloc_flags()
+ * grants (min watermark, atomic reserves), then failure. @owner is who gets
+ * the block. Kernel: mm/page_alloc.c, __alloc_pages_noprof() and
+ * __alloc_pages_slowpath() without reclaim, compaction or the OOM killer.
+ */
+int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+		  int owner, struct alloc_pages_result *res, struct mm_error *e)
+{
+	struct alloc_context ac = { 0 };
+	unsigned int alloc_flags;
+	struct zone *z = NULL;
+	uint32_t pfn;
+
+	if (!m->booted)
+		return mm_error_set(e, -EPERM, "the buddy allocator is not up yet");
+	if (order > m->max_order)
+		return mm_error_set(e, -EINVAL, "order %u is above MAX_PAGE_ORDER (%u)",
+				    order, m->max_order);
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
+	if (node < -1 || node >= (int)m->nr_nodes)
+		return mm_error_set(e, -EINVAL, "no node %d (the machine has %u)", node,
+				    m->nr_nodes);
+	ac.highest_zoneidx = gfp_zone(gfp);
+	ac.migratetype = gfp_migratetype(gfp);
+	if (ac.highest_zoneidx < 0 || ac.migratetype < 0 || (gfp & ~__GFP_BITS_MASK))
+		return mm_error_set(e, -EINVAL, "invalid gfp flag combination 0x%x", gfp);
+	ac.preferred_node = node < 0 ? m->cpu_to_node[cpu] : node;
+	ac.gfp = gfp;
+	ac.cpu = cpu;
+	ac.owner = owner;
+
+	if (m->fail_nth && --m->fail_nth == 0)
+		return alloc_fail(m, order, &ac, "injected", "failure injection asked for it", e);
+
+	alloc_flags = ALLOC_WMARK_LOW | alloc_flags_nofragment(m, &ac);
+	pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
+	if (pfn == PFN_NIL) {
+		alloc_flags = gfp_to_alloc_flags(gfp, order);
+		pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
+	}
+	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
+		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
+	if (pfn == PFN_NIL) {
+		if (!ac.any_zone)
+			return alloc_fail(m, order, &ac, "zone not allowed",
+					  "no populated zone that these flags allow", e);
+		if (ac.watermark_failed)
+			return alloc_fail(m, order, &ac, "watermark",
+					  "every allowed zone is below its watermark", e);
+		return alloc_fail(m, order, &ac, "order unavailable",
+				  "no free block of this order or larger in any allowed zone", e);
+	}
+	m->nr_allocs++;
+	zone_statistics(m, z, &ac);
+	if (events_on(m))
+		alloc_event(m, MM_EV_mm_page_alloc, pfn, order, z, &ac);
+	if (res) {
+		res->pfn = pfn;
+		res->order = order;
+		res->zone = z->idx;
+		res->node = z->node;
+		res->migratetype = ac.migratetype;
+	}
+	return 0;
+}
+
+int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		   int cpu, struct alloc_pages_result *res, struct mm_error *e)
+{
+	return __alloc_pages(m, gfp, order, node, cpu, OWNER_OTHER, res, e);
+}
+
+void machine_fail_nth_alloc(struct machine *m, unsigned long n)
+{
+	m->fail_nth = n;
+}
+
+/*** Freeing ***/
+
+/* Is @pfn the head of a block of @order that @owner holds? -EINVAL saying why not. */
+static int check_free_target(const struct machine *m, uint64_t pfn, unsigned int order,
+			     int owner, struct mm_error *e)
+{
+	const struct page *p;
+
+	if (pfn >= m->max_pfn)
+		return mm_error_set(e, -EINVAL, "pfn 0x%llx is beyond the machine (max_pfn 0x%llx)",
+				    (unsigned long long)pfn, (unsigned long long)m->max_pfn);
+	p = &m->mem_map[pfn];
+	if (p->owner == OWNER_HOLE)
+		return mm_error_set(e, -EINVAL, "pfn 0x%llx is a hole: no RAM behind it",
+				    (unsigned long long)pfn);
+	if (p->owner == OWNER_FREE || p->owner == OWNER_PCP)
+		return mm_error_set(e, -EINVAL, "pfn 0x%llx is already free (double free)",
+				    (unsigned long long)pfn);
+	if (p->owner != owner)
+		return mm_error_set(e, -EINVAL, "pfn 0x%llx belongs to %s, not to %s",
+				    (unsigned long long)pfn, page_owner_name(p->owner),
+				    page_owner_name(owner));
+	if (p->compound_head != pfn)
+		return mm_error_set(e, -EINVAL,
+				    "pfn 0x%llx is inside the order-%u block at pfn 0x%llx",
+				    (unsigned long long)pfn, m->mem_map[p->compound_head].order,
+				    (unsigned long long)p->compound_head);
+	if (p->order != order)
+		return mm_error_set(e, -EINVAL,
+				    "pfn 0x%llx heads an order-%u block, not order %u",
+				    (unsigned long long)pfn, p->order, order);
+	if (p->_refcount != 1)
+		return mm_error_set(e, -EINVAL, "pfn 0x%llx has refcount %d",
+				    (unsigned long long)pfn, p->_refcount);
+	return 0;
+}
+
+/*
+ * __free_pages_owner() - __free_pages() for a block that @owner holds: the
+ * per-CPU list for small orders, the buddy for the rest.
+ */
+int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+		       int owner, struct mm_error *e)
+{
+	struct page *head;
+	uint64_t i;
+	int err;
+
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
+	if (order > m->max_order)
+		return mm_error_set(e, -EINVAL, "order %u is above MAX_PAGE_ORDER (%u)",
+				    order, m->max_order);
+	err = check_free_target(m, pfn, order, owner, e);
+	if (err)
+		return err;
+	head = &m->mem_map[pfn];
+	if (events_on(m)) {
+		struct mm_event ev;
+
+		mm_event_init(&ev, MM_EV_mm_page_free);
+		ev.cpu = cpu;
+		ev.node = head->node;
+		ev.zone = head->zone;
+		ev.pfn = pfn;
+		ev.paddr = PFN_PHYS(pfn);
+		ev.order = (int)order;
+		ev.size = PFN_PHYS(1ULL << order);
+		ev.migratetype = get_pageblock_migratetype(m, pfn);
+		emit(m, &ev);
+	}
+	for (i = 0; i < (1ULL << order); i++) {
+		head[i].flags = 0;
+		head[i]._refcount = 0;
+		head[i].compound_head = (uint32_t)(pfn + i);
+	}
+	head->order = 0;
+	free_unref_page(m, pfn, order, cpu);
+	return 0;
+}
+
+int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+		  struct mm_error *e)
+{
+	return __free_pages_owner(m, pfn, order, cpu, OWNER_OTHER, e);
+}
+
+/*
+ * drain_all_pages() - every CPU's lists back to the buddy.
+ * Kernel: mm/page_alloc.c, drain_all_pages() / drain_pages_zone().
+ */
+void mm_drain_all_pages(struct machine *m)
+{
+	unsigned int n, cpu;
+	int zi;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+
+			for (cpu = 0; cpu < m->nr_cpus; cpu++)
+				if (z->pcp[cpu].count)
+					free_pcppages_bulk(m, z, z->pcp[cpu].count, &z->pcp[cpu],
+							   0, (int)cpu);
+		}
+}
+
+/*** Zonelists ***/
+
+/*
+ * build_all_zonelists() - each node's fallback list: its own zones from the
+ * highest down, then the other nodes' in order of distance (here: node id
+ * after the local one). Kernel: mm/page_alloc.c, build_zonelists().
+ */
+void build_all_zonelists(struct machine *m)
+{
+	unsigned int n, k;
+	int zi;
+
+	for (n = 0; n < m->nr_nodes; n++) {
+		pg_data_t *pgdat = &m->nodes[n];
+
+		pgdat->nr_zonerefs = 0;
+		if (!pgdat->zonelist)
+			pgdat->zonelist = calloc(m->nr_nodes * MAX_NR_ZONES, sizeof(struct zoneref));
+		SIM_BUG_ON(!pgdat->zonelist);
+		for (k = 0; k < m->nr_nodes; k++) {
+			unsigned int other = (n + k) % m->nr_nodes;
+
+			for (zi = MAX_NR_ZONES - 1; zi >= 0; zi--)
+				if (managed_zone(&m->nodes[other].node_zones[zi]))
+					pgdat->zonelist[pgdat->nr_zonerefs++] =
+						(struct zoneref){ (uint16_t)other, (uint16_t)zi };
+		}
+	}
+}
+
+/*** Watermarks, lowmem_reserve, pcp high and batch at boot ***/
+
+static uint64_t int_sqrt(uint64_t x)
+{
+	uint64_t r = 0, bit = 1ULL << 62;
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
+/* nr_free_buffer_pages(): managed pages above the high watermark, zones <= Normal. */
+static uint64_t nr_free_buffer_pages(const struct machine *m)
+{
+	uint64_t sum = 0;
+	unsigned int n;
+	int zi;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi <= ZONE_NORMAL; zi++) {
+			const struct zone *z = &m->nodes[n].node_zones[zi];
+			uint64_t high = z->_watermark[WMARK_HIGH] + z->watermark_boost;
+
+			if (z->managed_pages > high)
+				sum += z->managed_pages - high;
+		}
+	return sum;
+}
+
+/* calculate_min_free_kbytes(): sqrt(lowmem_kbytes * 16), within [128, 262144]. */
+static void calculate_min_free_kbytes(struct machine *m)
+{
+	uint64_t lowmem_kbytes = nr_free_buffer_pages(m) * (PAGE_SIZE >> 10);
+	long v = (long)int_sqrt(lowmem_kbytes * 16);
+
+	m->min_free_kbytes = v < 128 ? 128 : v > 262144 ? 262144 : v;
+}
+
+/* zone_batchsize(): about a quarter of a thousandth of the zone, 2^n - 1. */
+static int zone_batchsize(const struct zone *z)
+{
+	uint64_t b = z->managed_pages >> 10;
+	int batch, p = 1;
+
+	if (b > SZ_1M / PAGE_SIZE)
+		b = SZ_1M / PAGE_SIZE;
+	batch = (int)b / 4;
+	if (batch < 1)
+		batch = 1;
+	while (p * 2 <= batch + batch / 2)
+		p *= 2;
+	return p - 1;
+}
+
+/* zone_highsize(): the low watermark (or a fraction of the zone) split over the node's CPUs. */
+static int zone_highsize(const struct machine *m, const struct zone *z, int batch,
+			 int high_fraction)
+{
+	uint64_t total = high_fraction ? z->managed_pages / (uint64_t)high_fraction :
+			 z->_watermark[WMARK_LOW];
+	int nr_split_cpus = m->nodes[z->node].nr_cpus;
+	int high;
+
+	if (!nr_split_cpus)
+		nr_split_cpus = (int)m->nr_cpus;
+	high = (int)(total / (uint64_t)nr_split_cpus);
+	return high > batch << 2 ? high : batch << 2;
+}
+
+/* zone_set_high_and_batch(): the pageset limits of every CPU for one zone. */
+static void zone_pcp_update(const struct machine *m, struct zone *z)
+{
+	int batch = zone_batchsize(z);
+	unsigned int cpu;
+
+	if (batch < 1)
+		batch = 1;
+	z->pageset_batch = batch;
+	z->pageset_high_min = zone_highsize(m, z, batch, 0);
+	z->pageset_high_max = zone_highsize(m, z, batch, MIN_PERCPU_PAGELIST_HIGH_FRACTION);
+	for (cpu = 0; cpu < m->nr_cpus; cpu++) {
+		z->pcp[cpu].batch = batch;
+		z->pcp[cpu].high_min = z->pageset_high_min;
+		z->pcp[cpu].high_max = z->pageset_high_max;
+	}
+}
+
+/* calculate_totalreserve_pages(): what MemAvailable leaves out. */
+static void calculate_totalreserve_pages(struct machine *m)
+{
+	uint64_t total = 0;
+	unsigned int n;
+	int i, j;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (i = 0; i < MAX_NR_ZONES; i++) {
+			const struct zone *z = &m->nodes[n].node_zones[i];
+			uint64_t max = 0;
+
+			for (j = i; j < MAX_NR_ZONES; j++)
+				if (z->lowmem_reserve[j] > max)
+					max = z->lowmem_reserve[j];
+			max += z->_watermark[WMARK_HIGH];
+			if (max > z->managed_pages)
+				max = z->managed_pages;
+			total += max;
+		}
+	m->totalreserve_pages = total;
+}
+
+/*
+ * __setup_per_zone_wmarks() - min_free_kbytes shared out by zone size; low,
+ * high and promo each a quarter of min (or watermark_scale_factor of the
+ * zone) above the previous one. Then the pcp limits follow the new low mark.
+ * Kernel: mm/page_alloc.c, setup_per_zone_wmarks().
+ */
+static void setup_per_zone_wmarks(struct machine *m)
+{
+	uint64_t pages_min = (uint64_t)m->min_free_kbytes >> (PAGE_SHIFT - 10);
+	uint64_t lowmem_pages = 0;
+	unsigned int n;
+	int zi;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++)
+			if (zi != ZONE_MOVABLE)
+				lowmem_pages += m->nodes[n].node_zones[zi].managed_pages;
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+			uint64_t tmp = lowmem_pages ? pages_min * z->managed_pages / lowmem_pages : 0;
+			uint64_t scaled = z->managed_pages * (uint64_t)m->watermark_scale_factor / 10000;
+
+			if (zi == ZONE_MOVABLE) {
+				uint64_t min_pages = z->managed_pages / 1024;
+
+				min_pages = min_pages < SWAP_CLUSTER_MAX ? SWAP_CLUSTER_MAX :
+					    min_pages > 128 ? 128 : min_pages;
+				z->_watermark[WMARK_MIN] = min_pages;
+			} else {
+				z->_watermark[WMARK_MIN] = tmp;
+			}
+			tmp = tmp >> 2 > scaled ? tmp >> 2 : scaled;
+			z->watermark_boost = 0;
+			z->_watermark[WMARK_LOW] = z->_watermark[WMARK_MIN] + tmp;
+			z->_watermark[WMARK_HIGH] = z->_watermark[WMARK_LOW] + tmp;
+			z->_watermark[WMARK_PROMO] = z->_watermark[WMARK_HIGH] + tmp;
+		}
+	calculate_totalreserve_pages(m);
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi < MAX_NR_ZONES; zi++)
+			zone_pcp_update(m, &m->nodes[n].node_zones[zi]);
+}
+
+/*
+ * setup_per_zone_lowmem_reserve() - how much of a lower zone stays out of
+ * reach of requests that could have used a higher one: the managed pages
+ * above it divided by the zone's ratio. Kernel: mm/page_alloc.c.
+ */
+static void setup_per_zone_lowmem_reserve(struct machine *m)
+{
+	unsigned int n;
+	int i, j;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (i = 0; i < MAX_NR_ZONES - 1; i++) {
+			struct zone *z = &m->nodes[n].node_zones[i];
+			uint64_t ratio = sysctl_lowmem_reserve_ratio[i], managed = 0;
+			bool clear = !ratio || !z->managed_pages;
+
+			for (j = i + 1; j < MAX_NR_ZONES; j++) {
+				managed += m->nodes[n].node_zones[j].managed_pages;
+				z->lowmem_reserve[j] = clear ? 0 : managed / ratio;
+			}
+		}
+	calculate_totalreserve_pages(m);
+}
+
+/*
+ * set_recommended_min_free_kbytes() - with transparent hugepages on,
+ * khugepaged raises min_free_kbytes so that a few pageblocks per zone stay
+ * free for fragmentation avoidance (at most 5% of lowmem).
+ * Kernel: mm/khugepaged.c.
+ */
+static void set_recommended_min_free_kbytes(struct machine *m)
+{
+	uint64_t nr_zones = 0, recommended_min, cap;
+	unsigned int n;
+	int zi;
+
+	for (n = 0; n < m->nr_nodes; n++)
+		for (zi = 0; zi <= ZONE_NORMAL; zi++)
+			if (populated_zone(&m->nodes[n].node_zones[zi]))
+				nr_zones++;
+	recommended_min = pageblock_nr_pages * nr_zones * 2;
+	recommended_min += pageblock_nr_pages * nr_zones * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES;
+	cap = nr_free_buffer_pages(m) / 20;
+	if (recommended_min > cap)
+		recommended_min = cap;
+	recommended_min <<= PAGE_SHIFT - 10;
+	if ((long)recommended_min > m->min_free_kbytes)
+		m->min_free_kbytes = (long)recommended_min;
+	setup_per_zone_wmarks(m);
+}
+
+/*
+ * init_per_zone_wmark_min() - the boot-time watermark set-up, then
+ * khugepaged's adjustment as hugepage_init() triggers it.
+ */
+void init_per_zone_wmark_min(struct machine *m)
+{
+	calculate_min_free_kbytes(m);
+	setup_per_zone_wmarks(m);
+	setup_per_zone_lowmem_reserve(m);
+	if (m->thp_enabled)
+		set_recommended_min_free_kbytes(m);
+}
+
+/*** Queries ***/
+
+uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus)
+{
+	uint64_t n = 0;
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < nr_cpus; cpu++)
+		n += (uint64_t)z->pcp[cpu].count;
+	return n;
+}
+
+int machine_zone_info(const struct machine *m, int node, int zone, struct zone_info *zi)
+{
+	const struct zone *z;
+	unsigned int o, t;
+	uint64_t pb;
+
+	if (node < 0 || (unsigned int)node >= m->nr_nodes || zone < 0 || zone >= MAX_NR_ZONES)
+		return -ENOENT;
+	z = &m->nodes[node].node_zones[zone];
+	memset(zi, 0, sizeof(*zi));
+	snprintf(zi->name, sizeof(zi->name), "%s", zone_type_name(zone));
+	zi->node = node;
+	zi->zone = zone;
+	zi->populated = populated_zone(z);
+	zi->start_pfn = z->zone_start_pfn;
+	zi->spanned = z->spanned_pages;
+	zi->present = z->present_pages;
+	zi->managed = z->managed_pages;
+	zi->free = z->nr_free_pages;
+	zi->pcp = zone_pcp_pages(z, m->nr_cpus);
+	zi->wmark_min = z->_watermark[WMARK_MIN];
+	zi->wmark_low = z->_watermark[WMARK_LOW];
+	zi->wmark_high = z->_watermark[WMARK_HIGH];
+	zi->wmark_promo = z->_watermark[WMARK_PROMO];
+	memcpy(zi->lowmem_reserve, z->lowmem_reserve, sizeof(zi->lowmem_reserve));
+	for (o = 0; o <= m->max_order; o++) {
+		zi->nr_free[o] = z->free_area[o].nr_free;
+		for (t = 0; t < MIGRATE_TYPES; t++)
+			zi->nr_free_mt[o][t] = z->free_area[o].free_list[t].nr;
+	}
+	if (z->spanned_pages)
+		for (pb = z->zone_start_pfn & ~(pageblock_nr_pages - 1); pb < zone_end_pfn(z);
+		     pb += pageblock_nr_pages)
+			zi->nr_pageblocks_mt[get_pageblock_migratetype(m, pb)]++;
+	memcpy(zi->owner_pages, z->owner_pages, sizeof(zi->owner_pages));
+	zi->pcp_high = (unsigned int)z->pageset_high_min;
+	zi->pcp_batch = (unsigned int)z->pageset_batch;
+	return 0;
+}
+
+static const char *const pageflag_names[NR_PAGEFLAGS] = {
+	"locked", "referenced", "uptodate", "dirty", "lru", "active", "slab",
+	"reserved", "private", "head", "tail", "buddy", "table", "zero",
+};
+
+int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *pi)
+{
+	const struct page *p;
+	size_t pos = 0;
+	int bit;
+
+	if (pfn >= m->max_pfn || m->mem_map[pfn].owner == OWNER_HOLE)
+		return -ENOENT;
+	p = &m->mem_map[pfn];
+	memset(pi, 0, sizeof(*pi));
+	pi->pfn = pfn;
+	pi->node = p->node;
+	pi->zone = p->zone;
+	pi->owner = p->owner;
+	pi->flags = p->flags;
+	for (bit = 0; bit < NR_PAGEFLAGS; bit++) {
+		if (!page_test(p, bit))
+			continue;
+		pos += (size_t)snprintf(pi->flags_text + pos, sizeof(pi->flags_text) - pos,
+					"%s%s", pos ? "|" : "", pageflag_names[bit]);
+		if (pos >= sizeof(pi->flags_text))
+			break;
+	}
+	pi->refcount = p->_refcount;
+	pi->mapcount = p->_mapcount;
+	if (page_test(p, PG_buddy))
+		pi->order = (int)p->private;
+	else if (p->owner > OWNER_PCP && p->compound_head == pfn && p->_refcount > 0 &&
+		 !page_test(p, PG_reserved))
+		pi->order = p->order;
+	else
+		pi->order = MM_NA;
+	pi->migratetype = get_pageblock_migratetype(m, pfn);
+	pi->private_ = p->private;
+	pi->compound_head = p->compound_head;
+	pi->inuse = page_test(p, PG_slab) ? p->slab.inuse : 0;
+	pi->objects = page_test(p, PG_slab) ? p->slab.objects : 0;
+	return 0;
+}
