@@ -14,6 +14,7 @@
 #include "config.h"
 #include "daemon/api.h"
 #include "daemon/db.h"
+#include "daemon/metrics.h"
 #include "daemon/server.h"
 #include "mmlab.h"
 
@@ -33,8 +34,41 @@ static void api_health_get(struct server *srv, struct http_request *req,
 				       "uptime_s", (json_int_t)(time(NULL) - started_at)));
 }
 
+static void api_metrics_get(struct server *srv, struct http_request *req,
+			    struct http_reply *rep)
+{
+	char *text = metrics_render(srv);
+
+	(void)req;
+	if (!text) {
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	reply_take(rep, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+}
+
 static const struct api_route routes[] = {
+	{ "/metrics", .get = api_metrics_get },
 	{ "/api/v1/health", .get = api_health_get },
+	{ "/api/v1/sessions", .get = api_sessions_list, .post = api_sessions_create },
+	{ "/api/v1/sessions/import", .post = api_sessions_import },
+	{ "/api/v1/sessions/{id}", .get = api_session_get, .delete = api_session_delete },
+	{ "/api/v1/sessions/{id}/events", .get = api_session_events },
+	{ "/api/v1/sessions/{id}/timeline", .get = api_session_timeline },
+	{ "/api/v1/sessions/{id}/verify", .get = api_session_verify },
+	{ "/api/v1/sessions/{id}/fork", .post = api_session_fork },
+	{ "/api/v1/sessions/{id}/export", .get = api_session_export },
+	{ "/api/v1/sessions/{id}/stream", .get = api_session_stream },
+	{ "/api/v1/sessions/{id}/ops", .post = api_session_ops },
+	{ "/api/v1/sessions/{id}/zones", .get = api_view_zones },
+	{ "/api/v1/sessions/{id}/pages", .get = api_view_pages },
+	{ "/api/v1/sessions/{id}/pages/{pfn}", .get = api_view_page },
+	{ "/api/v1/sessions/{id}/physmap", .get = api_view_physmap },
+	{ "/api/v1/sessions/{id}/physmap/legend", .get = api_view_physmap_legend },
+	{ "/api/v1/sessions/{id}/proc/buddyinfo", .get = api_proc_buddyinfo },
+	{ "/api/v1/sessions/{id}/proc/pagetypeinfo", .get = api_proc_pagetypeinfo },
+	{ "/api/v1/sessions/{id}/proc/zoneinfo", .get = api_proc_zoneinfo },
+	{ "/api/v1/sessions/{id}/proc/meminfo", .get = api_proc_meminfo },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */
@@ -104,16 +138,29 @@ json_t *api_body_json(struct http_request *req, struct http_reply *rep)
 	return root;
 }
 
+const struct api_route *api_route_lookup(struct http_request *req,
+					 char params[HTTP_MAX_PARAMS][128])
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (route_match(routes[i].pattern, req->path, req, params))
+			return &routes[i];
+	return NULL;
+}
+
+const struct api_route *api_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
+
 void api_handle(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
-	char local[HTTP_MAX_PARAMS][128];
-	const struct api_route *r = NULL;
+	char params[HTTP_MAX_PARAMS][128];
+	const struct api_route *r = api_route_lookup(req, params);
 	api_fn fn = NULL;
 
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]) && !r; i++)
-		if (route_match(routes[i].pattern, req->path, req, local))
-			r = &routes[i];
 	if (!r) {
+		req->route = "(unknown)";
 		reply_error(rep, 404, "ENOENT", "no such route: %s", req->path);
 		return;
 	}

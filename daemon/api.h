@@ -5,6 +5,7 @@
 #define MMLAB_API_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "daemon/http.h"
 
@@ -17,9 +18,46 @@ struct api_route {
 	api_fn get, post, delete;
 };
 
+/*
+ * The route for req->path, with its "{...}" segments in req->params (backed by
+ * @params); NULL when no route matches.
+ */
+const struct api_route *api_route_lookup(struct http_request *req,
+					 char params[HTTP_MAX_PARAMS][128]);
+/* Every route, for documentation checks. */
+const struct api_route *api_routes(size_t *n);
+
 /* 415 unless the body is declared JSON (or undeclared). */
 bool api_body_is_json(struct http_request *req, struct http_reply *rep);
 /* The body parsed as JSON, or NULL with a 400/415 reply already set. */
 json_t *api_body_json(struct http_request *req, struct http_reply *rep);
+
+/* The session id of /api/v1/sessions/{id}/...; -1 with a 404 reply when malformed. */
+int64_t api_session_id(struct http_request *req, struct http_reply *rep);
+
+void api_sessions_list(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_sessions_create(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_get(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_delete(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_ops(struct server *srv, struct http_request *req, struct http_reply *rep);
+
+void api_session_events(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_timeline(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_verify(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_fork(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_export(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_sessions_import(struct server *srv, struct http_request *req, struct http_reply *rep);
+
+void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep);
+
+void api_view_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_pages(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_page(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_physmap(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_physmap_legend(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_buddyinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pagetypeinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 #endif

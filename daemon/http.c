@@ -12,18 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "daemon/http.h"
 #include "daemon/log.h"
+#include "daemon/metrics.h"
 #include "daemon/server.h"
 
 /* Per-connection request state, alive from the first call to the completion. */
 struct request_ctx {
 	char *body;
-	size_t len, cap;
+	size_t len, cap, limit;
 	bool too_large;
 };
 
@@ -35,6 +37,14 @@ const char *http_query(const struct http_request *req, const char *name)
 const char *http_header(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int http_socket(const struct http_request *req)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	return info ? info->connect_fd : -1;
 }
 
 void reply_take(struct http_reply *rep, unsigned int status, const char *content_type,
@@ -128,8 +138,7 @@ static void dispatch(struct server *srv, struct http_request *req, struct reques
 		     struct http_reply *rep)
 {
 	if (ctx->too_large) {
-		reply_error(rep, 413, "E2BIG", "request body larger than %u bytes",
-			    SERVER_MAX_BODY);
+		reply_error(rep, 413, "E2BIG", "request body larger than %zu bytes", ctx->limit);
 		return;
 	}
 	if (!authorized(srv, req)) {
@@ -149,7 +158,14 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_repl
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
-	if (rep->fd >= 0) {
+	if (rep->stream_read) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+							 rep->stream_read, rep->stream_cls,
+							 rep->stream_free);
+		if (!resp)
+			rep->stream_free(rep->stream_cls);
+		rep->stream_read = NULL;
+	} else if (rep->fd >= 0) {
 		resp = MHD_create_response_from_fd64(rep->fd_size, rep->fd);
 		rep->fd = -1;	/* the response owns it now */
 	} else {
@@ -180,7 +196,7 @@ static enum MHD_Result queue_reply(struct MHD_Connection *conn, struct http_repl
 
 static bool append_body(struct request_ctx *ctx, const char *data, size_t size)
 {
-	if (ctx->too_large || ctx->len + size > SERVER_MAX_BODY) {
+	if (ctx->too_large || ctx->len + size > ctx->limit) {
 		ctx->too_large = true;
 		free(ctx->body);
 		ctx->body = NULL;
@@ -214,6 +230,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	struct request_ctx *ctx = *req_cls;
 	struct http_request req;
 	struct http_reply rep;
+	struct timespec t0, t1;
 	enum MHD_Result ret;
 
 	(void)version;
@@ -221,6 +238,8 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 		ctx = calloc(1, sizeof(*ctx));
 		if (!ctx)
 			return MHD_NO;
+		ctx->limit = strcmp(url, "/api/v1/sessions/import") == 0 ? SERVER_MAX_IMPORT
+									   : SERVER_MAX_BODY;
 		*req_cls = ctx;
 		return MHD_YES;
 	}
@@ -239,7 +258,11 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	memset(&rep, 0, sizeof(rep));
 	rep.fd = -1;
 	rep.status = 500;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dispatch(srv, &req, ctx, &rep);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_observe(method, req.route, rep.status,
+			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	log_debug("%s %s -> %u", method, url, rep.status);
 	ret = queue_reply(conn, &rep, strcmp(method, "HEAD") == 0);
 	free(rep.body);
@@ -265,16 +288,19 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 
 int http_start(struct server *srv, char *err, size_t errlen)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
-			     MHD_USE_ERROR_LOG;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/*
+	 * One thread per connection: a stream client may then wait for events in
+	 * its callback without holding up any other request.
+	 */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			     MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
 
 	if (srv->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle_request, srv,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&srv->addr,
-				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cpus > 1 ? cpus : 1),
+				    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
 				    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 				    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 				    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
@@ -291,6 +317,7 @@ int http_start(struct server *srv, char *err, size_t errlen)
 
 void http_stop(struct server *srv)
 {
+	srv->stopping = true;	/* streams end at their next wake-up */
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
 	srv->mhd = NULL;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -38,12 +39,19 @@ struct http_reply {
 	char etag[64];			/* ETag of a static file, "" otherwise */
 	int fd;				/* a file to send instead of body, or -1 */
 	uint64_t fd_size;
+	/* A stream of unknown length instead of a body (Server-Sent Events). */
+	ssize_t (*stream_read)(void *cls, uint64_t pos, char *buf, size_t max);
+	void (*stream_free)(void *cls);
+	void *stream_cls;
 };
 
 /* A query-string argument, or NULL. */
 const char *http_query(const struct http_request *req, const char *name);
 /* A request header, or NULL. */
 const char *http_header(const struct http_request *req, const char *name);
+
+/* The connection's socket (for noticing a client that hung up), or -1. */
+int http_socket(const struct http_request *req);
 
 /* Reply with @root as JSON (takes the reference). */
 void reply_json(struct http_reply *rep, unsigned int status, json_t *root);

@@ -9,12 +9,21 @@ DAEMON_LIBS = daemon/libdaemon.a $(ENGINE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(SQ
 daemon_libdaemon_a_CFLAGS = $(DAEMON_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
 	daemon/api.c daemon/api.h \
+	daemon/api_replay.c \
+	daemon/api_sessions.c \
+	daemon/api_views.c \
+	daemon/ops.c daemon/ops.h \
+	daemon/recorder.c daemon/recorder.h \
+	daemon/replay.c daemon/replay.h \
+	daemon/session.c daemon/session.h \
 	daemon/db.c daemon/db.h \
 	daemon/http.c daemon/http.h \
 	daemon/log.c daemon/log.h \
+	daemon/metrics.c daemon/metrics.h \
 	daemon/schema.h \
 	daemon/server.h \
-	daemon/static.c
+	daemon/static.c \
+	daemon/stream.c daemon/stream.h
 nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
 
 daemon_mmlabd_CFLAGS = $(DAEMON_CFLAGS)

@@ -20,8 +20,12 @@
 #include "config.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
+#include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "mmlab.h"
+
+/* Records that may wait between the engines and the database writer. */
+#define RECORDER_CAPACITY (1u << 16)
 
 #ifndef MMLAB_WEBDIR
 #define MMLAB_WEBDIR "/usr/local/share/mmlab/web"
@@ -43,6 +47,8 @@ static void usage(FILE *out)
 		"  --token TOKEN        require 'Authorization: Bearer TOKEN' on mutating requests\n"
 		"  --token-file FILE    the same, with the token read from FILE\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --snapshot-interval N  keep a replay snapshot every N ops (default 1000), so\n"
+		"                       that time travel starts near its target\n"
 		"  --help               show this help and exit\n"
 		"  --version            show the version and exit\n"
 		"\n"
@@ -152,7 +158,7 @@ static void default_web_root(char *out, size_t len)
 }
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
-       OPT_HELP, OPT_VERSION };
+       OPT_SNAPSHOT_INTERVAL, OPT_HELP, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -161,6 +167,7 @@ static const struct option long_options[] = {
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -176,6 +183,7 @@ static void parse_options(struct server *srv, int argc, char **argv)
 	default_db_path(o->db_path, sizeof(o->db_path));
 	default_web_root(o->web_root, sizeof(o->web_root));
 	o->log_level = LOG_INFO;
+	o->snapshot_interval = 1000;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN:
@@ -211,6 +219,17 @@ static void parse_options(struct server *srv, int argc, char **argv)
 			}
 			o->log_level = level;
 			break;
+		case OPT_SNAPSHOT_INTERVAL: {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (!*optarg || *end || n < 1 || n > 100000000 || optarg[0] == '-') {
+				fprintf(stderr, "mmlabd: --snapshot-interval must be 1..100000000\n");
+				exit(2);
+			}
+			o->snapshot_interval = n;
+			break;
+		}
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -250,6 +269,10 @@ int main(int argc, char **argv)
 			"127.0.0.1.\n", srv.opt.listen);
 		return 2;
 	}
+	if (strchr(srv.opt.db_path, '\'')) {
+		fprintf(stderr, "mmlabd: --db: a path with a quote (') in it is not supported\n");
+		return 2;
+	}
 	if (!realpath(srv.opt.web_root, srv.web_root_real)) {
 		fprintf(stderr, "mmlabd: web root %s: %s\n", srv.opt.web_root, strerror(errno));
 		return 1;
@@ -267,10 +290,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmlabd: %s\n", err);
 		return 1;
 	}
+	srv.rec = recorder_start(srv.opt.db_path, RECORDER_CAPACITY, err, sizeof(err));
+	if (!srv.rec || sessions_init(&srv, err, sizeof(err))) {
+		fprintf(stderr, "mmlabd: %s\n", err);
+		goto fail;
+	}
 	if (http_start(&srv, err, sizeof(err))) {
 		fprintf(stderr, "mmlabd: %s\n", err);
-		db_close(srv.db);
-		return 1;
+		goto fail;
 	}
 	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
 			NI_NUMERICHOST))
@@ -282,7 +309,15 @@ int main(int argc, char **argv)
 	sigwait(&stop, &sig);
 	log_info("%s: stopping", strsignal(sig));
 	http_stop(&srv);
+	sessions_shutdown(&srv);
+	recorder_stop(srv.rec);
 	db_close(srv.db);
 	log_info("stopped cleanly");
 	return 0;
+
+fail:
+	sessions_shutdown(&srv);
+	recorder_stop(srv.rec);
+	db_close(srv.db);
+	return 1;
 }

@@ -6,6 +6,8 @@
 #define MMLAB_SERVER_H
 
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -13,10 +15,13 @@
 #include <sqlite3.h>
 
 #include "daemon/http.h"
+#include "daemon/session.h"
 
 struct MHD_Daemon;
+struct recorder;
 
-#define SERVER_MAX_BODY		(32u << 20)	/* a request body, except imports */
+#define SERVER_MAX_BODY		((size_t)32 << 20)	/* a request body, except imports */
+#define SERVER_MAX_IMPORT	((size_t)1 << 30)	/* an imported session file */
 
 struct server_options {
 	char listen[256];		/* "ADDR:PORT" as given */
@@ -24,6 +29,7 @@ struct server_options {
 	char web_root[4096];
 	char token[256];		/* "" when none */
 	int log_level;
+	unsigned long snapshot_interval;	/* ops between replay snapshots */
 };
 
 struct server {
@@ -35,6 +41,14 @@ struct server {
 	sqlite3 *db;
 	struct MHD_Daemon *mhd;
 	unsigned short port;		/* the port actually bound (for port 0) */
+	struct recorder *rec;
+	volatile bool stopping;		/* set when the daemon begins to stop */
+	atomic_int stream_clients;
+
+	pthread_mutex_t sessions_lock;	/* guards the registry below and session refs */
+	struct session *live[SESSION_MAX_LIVE];
+	uint64_t budget_pages;		/* simulated pages all live machines may have */
+	uint64_t used_pages;
 };
 
 /* Route a request to its handler (api.c). */

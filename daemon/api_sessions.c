@@ -1,0 +1,182 @@
+/*
+ * api_sessions.c - /api/v1/sessions: list, create, show, stop, and ops.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "daemon/ops.h"
+#include "daemon/recorder.h"
+#include "daemon/server.h"
+#include "daemon/session.h"
+
+int64_t api_session_id(struct http_request *req, struct http_reply *rep)
+{
+	const char *text = req->params[0];
+	char *end;
+	long long id;
+
+	id = strtoll(text, &end, 10);
+	if (*end || id <= 0 || text[0] == '+' || text[0] == ' ') {
+		reply_error(rep, 404, "ENOENT", "no such session: %s", text);
+		return -1;
+	}
+	return id;
+}
+
+void api_sessions_list(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	json_t *list = sessions_list_json(srv);
+
+	(void)req;
+	if (!list) {
+		reply_error(rep, 503, "EIO", "cannot read the session catalog");
+		return;
+	}
+	reply_json(rep, 200, list);
+}
+
+void api_sessions_create(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	json_t *body = api_body_json(req, rep), *machine, *name_v;
+	struct mm_error e = { 0 };
+	struct session *s;
+	unsigned int status;
+	const char *name = "unnamed", *key;
+	json_t *v;
+
+	if (!body)
+		return;
+	if (!json_is_object(body)) {
+		reply_error(rep, 400, "EINVAL", "the body must be a JSON object");
+		goto out;
+	}
+	json_object_foreach(body, key, v) {
+		if (strcmp(key, "name") && strcmp(key, "machine")) {
+			reply_error(rep, 400, "EINVAL", "unknown field \"%s\" (fields: name, machine)", key);
+			goto out;
+		}
+	}
+	name_v = json_object_get(body, "name");
+	if (name_v) {
+		name = json_string_value(name_v);
+		if (!name || !*name || strlen(name) >= SESSION_NAME_MAX) {
+			reply_error(rep, 400, "EINVAL", "name must be a string of 1..%d characters",
+				    SESSION_NAME_MAX - 1);
+			goto out;
+		}
+	}
+	machine = json_object_get(body, "machine");
+	if (machine && !json_is_object(machine)) {
+		reply_error(rep, 400, "EINVAL", "machine must be an object of machine keys");
+		goto out;
+	}
+	s = session_create(srv, name, machine, &e, &status);
+	if (!s) {
+		reply_error(rep, status, mm_errno_name(e.err), "%s", e.message);
+		goto out;
+	}
+	reply_json(rep, 201, json_pack("{s:I,s:s,s:I}", "id", (json_int_t)s->id, "name", s->name,
+				       "last_seq", (json_int_t)s->last_seq));
+	session_put(s);
+out:
+	json_decref(body);
+}
+
+void api_session_get(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	json_t *info;
+
+	if (id < 0)
+		return;
+	info = session_info_json(srv, id);
+	if (!info) {
+		reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+		return;
+	}
+	reply_json(rep, 200, info);
+}
+
+void api_session_delete(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	json_t *info;
+
+	if (id < 0)
+		return;
+	if (session_stop(srv, id) == 0) {
+		reply_json(rep, 200, session_info_json(srv, id));
+		return;
+	}
+	info = session_info_json(srv, id);
+	if (!info) {
+		reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+		return;
+	}
+	json_decref(info);
+	reply_error(rep, 409, "ENOTLIVE", "session %lld is not live", (long long)id);
+}
+
+void api_session_ops(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	json_t *body, *ops, *op;
+	struct recorder_stats st;
+	struct session *s;
+	char err[256];
+	size_t i;
+
+	if (id < 0)
+		return;
+	body = api_body_json(req, rep);
+	if (!body)
+		return;
+	if (json_is_object(body)) {
+		ops = json_array();
+		json_array_append(ops, body);
+	} else if (json_is_array(body)) {
+		ops = json_incref(body);
+	} else {
+		reply_error(rep, 400, "EINVAL", "the body must be an op object or an array of them");
+		goto out_body;
+	}
+	if (json_array_size(ops) > OPS_MAX_PER_REQUEST) {
+		reply_error(rep, 413, "E2BIG", "at most %d ops per request (got %zu)",
+			    OPS_MAX_PER_REQUEST, json_array_size(ops));
+		goto out;
+	}
+	json_array_foreach(ops, i, op) {
+		if (op_validate_shape(op, err, sizeof(err))) {
+			reply_error(rep, 400, "EINVAL", "op %zu: %s", i, err);
+			goto out;
+		}
+	}
+	s = session_get(srv, id);
+	if (!s) {
+		json_t *info = session_info_json(srv, id);
+
+		if (info)
+			reply_error(rep, 409, "ENOTLIVE",
+				    "session %lld is not live: fork it to continue from any point",
+				    (long long)id);
+		else
+			reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+		json_decref(info);
+		goto out;
+	}
+	recorder_get_stats(srv->rec, &st);
+	if (st.failed) {
+		reply_error(rep, 503, "EIO", "recording is failing (%s): ops are refused until "
+			    "the database accepts writes again; nothing recorded is lost", st.error);
+		session_put(s);
+		goto out;
+	}
+	reply_json(rep, 200, session_apply(s, ops));
+	session_put(s);
+out:
+	json_decref(ops);
+out_body:
+	json_decref(body);
+}

@@ -1,0 +1,344 @@
+/*
+ * api_views.c - the state views of a session: zones, pages, the physical map
+ * and the /proc texts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "daemon/replay.h"
+#include "daemon/server.h"
+#include "daemon/session.h"
+
+#define PAGES_MAX_COUNT 65536
+
+/* Physmap colours, by enum page_owner: the dashboard draws frames with them. */
+static const char *const owner_colors[NR_PAGE_OWNERS] = {
+	[OWNER_HOLE] = "#222222", [OWNER_FREE] = "#e9ecef", [OWNER_PCP] = "#b7e4c7",
+	[OWNER_RESERVED] = "#6c757d", [OWNER_KERNEL] = "#7b2cbf", [OWNER_MEM_MAP] = "#f4a261",
+	[OWNER_PAGETABLE] = "#e76f51", [OWNER_SLAB] = "#2a9d8f", [OWNER_KMALLOC_LARGE] = "#264653",
+	[OWNER_VMALLOC] = "#e63946", [OWNER_USER] = "#457b9d", [OWNER_PERCPU] = "#ffb703",
+	[OWNER_OTHER] = "#8d99ae",
+};
+
+struct view;
+static void view_end(struct view *v);
+
+/* What a view reads: the live machine (locked), or a replayed one. */
+struct view {
+	struct session *s;	/* the live session, NULL for a replay */
+	struct machine *m;
+	uint64_t seq;		/* the machine is as just after this event */
+	struct replay rp;
+};
+
+/*
+ * The machine a view reads: the live one, or, for ?at=SEQ and for stored
+ * sessions, one rebuilt by replay. false with the reply set on error.
+ */
+static bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
+		       struct view *v)
+{
+	int64_t id = api_session_id(req, rep);
+	const char *at = http_query(req, "at");
+	uint64_t seq = UINT64_MAX;
+	struct mm_error e = { 0 };
+	char *end;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	if (id < 0)
+		return false;
+	if (at) {
+		seq = strtoull(at, &end, 10);
+		if (!*at || *end || at[0] == '-') {
+			reply_error(rep, 400, "EINVAL", "at must be an event seq, not \"%s\"", at);
+			return false;
+		}
+	}
+	v->s = session_get(srv, id);
+	if (v->s) {
+		pthread_mutex_lock(&v->s->lock);
+		if (seq >= v->s->last_seq) {
+			if (seq != UINT64_MAX && seq > v->s->last_seq) {
+				reply_error(rep, 400, "ERANGE",
+					    "seq %llu is beyond the session's last event (%llu)",
+					    (unsigned long long)seq,
+					    (unsigned long long)v->s->last_seq);
+				view_end(v);
+				return false;
+			}
+			v->m = v->s->m;
+			v->seq = v->s->last_seq;
+			return true;
+		}
+		pthread_mutex_unlock(&v->s->lock);
+		session_put(v->s);
+		v->s = NULL;
+	}
+	err = replay_session(srv, id, seq, &v->rp, &e);
+	if (err) {
+		if (err == -ENOENT)
+			reply_error(rep, 404, "ENOENT", "%s", e.message);
+		else if (err == -ERANGE)
+			reply_error(rep, 400, "ERANGE", "%s", e.message);
+		else
+			reply_error(rep, 503, mm_errno_name(err), "cannot replay: %s", e.message);
+		return false;
+	}
+	v->m = v->rp.m;
+	v->seq = v->rp.seq;
+	return true;
+}
+
+static void view_end(struct view *v)
+{
+	if (v->s) {
+		pthread_mutex_unlock(&v->s->lock);
+		session_put(v->s);
+	}
+	replay_release(&v->rp);
+	v->s = NULL;
+}
+
+static json_t *u64_array(const uint64_t *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+static json_t *zone_json(const struct zone_info *zi, unsigned int max_order)
+{
+	json_t *by_mt = json_object(), *blocks = json_object(), *owners = json_object();
+	uint64_t column[MAX_NR_ORDERS];
+
+	for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
+		for (unsigned int o = 0; o <= max_order; o++)
+			column[o] = zi->nr_free_mt[o][mt];
+		json_object_set_new(by_mt, migratetype_name(mt), u64_array(column, max_order + 1));
+		json_object_set_new(blocks, migratetype_name(mt),
+				    json_integer((json_int_t)zi->nr_pageblocks_mt[mt]));
+	}
+	for (int o = 0; o < NR_PAGE_OWNERS; o++)
+		json_object_set_new(owners, page_owner_name(o),
+				    json_integer((json_int_t)zi->owner_pages[o]));
+	return json_pack("{s:s,s:i,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:o,"
+			 "s:o,s:o,s:o,s:o,s:{s:i,s:i}}",
+			 "name", zi->name, "node", zi->node, "zone", zi->zone,
+			 "populated", zi->populated,
+			 "start_pfn", (json_int_t)zi->start_pfn, "spanned", (json_int_t)zi->spanned,
+			 "present", (json_int_t)zi->present, "managed", (json_int_t)zi->managed,
+			 "free", (json_int_t)zi->free, "pcp", (json_int_t)zi->pcp,
+			 "watermarks", "min", (json_int_t)zi->wmark_min,
+			 "low", (json_int_t)zi->wmark_low, "high", (json_int_t)zi->wmark_high,
+			 "promo", (json_int_t)zi->wmark_promo,
+			 "lowmem_reserve", u64_array(zi->lowmem_reserve, MAX_NR_ZONES),
+			 "nr_free", u64_array(zi->nr_free, max_order + 1),
+			 "nr_free_by_migratetype", by_mt,
+			 "pageblocks", blocks,
+			 "owners", owners,
+			 "pcp_lists", "high", (int)zi->pcp_high, "batch", (int)zi->pcp_batch);
+}
+
+void api_view_zones(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct view v;
+	unsigned int max_order;
+	json_t *zones;
+	struct zone_info zi;
+	uint64_t totals[NR_PAGE_OWNERS] = { 0 };
+	json_t *owner_totals;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	max_order = machine_get_config(v.m)->max_order;
+	zones = json_array();
+	for (unsigned int node = 0; node < machine_nr_nodes(v.m); node++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			if (machine_zone_info(v.m, (int)node, z, &zi) || !zi.spanned)
+				continue;
+			for (int o = 0; o < NR_PAGE_OWNERS; o++)
+				totals[o] += zi.owner_pages[o];
+			json_array_append_new(zones, zone_json(&zi, max_order));
+		}
+	owner_totals = json_object();
+	for (int o = 0; o < NR_PAGE_OWNERS; o++)
+		json_object_set_new(owner_totals, page_owner_name(o), json_integer((json_int_t)totals[o]));
+	reply_json(rep, 200, json_pack("{s:I,s:i,s:i,s:o,s:o}", "seq", (json_int_t)v.seq,
+				       "nodes", (int)machine_nr_nodes(v.m),
+				       "max_order", (int)max_order, "zones", zones,
+				       "owners", owner_totals));
+	view_end(&v);
+}
+
+static json_t *page_json(const struct page_info *pi)
+{
+	json_t *p = json_pack("{s:I,s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:s,s:I,s:I}",
+			      "pfn", (json_int_t)pi->pfn, "node", pi->node,
+			      "zone", zone_type_name(pi->zone), "owner", page_owner_name(pi->owner),
+			      "flags", pi->flags_text, "flags_value", (json_int_t)pi->flags,
+			      "refcount", pi->refcount, "mapcount", pi->mapcount,
+			      "migratetype", migratetype_name(pi->migratetype),
+			      "private", (json_int_t)pi->private_,
+			      "compound_head", (json_int_t)pi->compound_head);
+
+	json_object_set_new(p, "order", pi->order == MM_NA ? json_null() : json_integer(pi->order));
+	if (pi->slab_cache[0])
+		json_object_set_new(p, "slab", json_pack("{s:s,s:i,s:i}", "cache", pi->slab_cache,
+							 "inuse", (int)pi->inuse,
+							 "objects", (int)pi->objects));
+	return p;
+}
+
+/* A non-negative integer query argument, @def when absent; -1 when malformed. */
+static int64_t query_u64(struct http_request *req, const char *name, int64_t def)
+{
+	const char *v = http_query(req, name);
+	char *end;
+	long long n;
+
+	if (!v)
+		return def;
+	n = strtoll(v, &end, 0);
+	if (!*v || *end || n < 0)
+		return -1;
+	return n;
+}
+
+void api_view_pages(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t start = query_u64(req, "start", 0), count = query_u64(req, "count", 64);
+	struct view v;
+	struct page_info pi;
+	json_t *pages;
+
+	if (start < 0 || count < 1 || count > PAGES_MAX_COUNT) {
+		reply_error(rep, 400, "EINVAL", "start must be a pfn and count 1..%d",
+			    PAGES_MAX_COUNT);
+		return;
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	pages = json_array();
+	for (uint64_t pfn = (uint64_t)start;
+	     pfn < (uint64_t)(start + count) && pfn < machine_max_pfn(v.m); pfn++) {
+		if (machine_page_info(v.m, pfn, &pi) == 0)
+			json_array_append_new(pages, page_json(&pi));
+		else
+			json_array_append_new(pages, json_pack("{s:I,s:s}", "pfn", (json_int_t)pfn,
+							       "owner", page_owner_name(OWNER_HOLE)));
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)v.seq,
+				       "max_pfn", (json_int_t)machine_max_pfn(v.m), "pages", pages));
+	view_end(&v);
+}
+
+void api_view_page(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	const char *text = req->params[1];
+	struct view v;
+	struct page_info pi;
+	char *end;
+	unsigned long long pfn = strtoull(text, &end, 0);
+
+	if (!*text || *end || text[0] == '-') {
+		reply_error(rep, 400, "EINVAL", "pfn must be a number, not \"%s\"", text);
+		return;
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	if (pfn >= machine_max_pfn(v.m))
+		reply_error(rep, 404, "ENOENT", "pfn %llu is beyond the machine (max_pfn %llu)",
+			    pfn, (unsigned long long)machine_max_pfn(v.m));
+	else if (machine_page_info(v.m, pfn, &pi))
+		reply_error(rep, 404, "ENOENT", "pfn %llu is in a hole: no struct page", pfn);
+	else
+		reply_json(rep, 200, page_json(&pi));
+	view_end(&v);
+}
+
+void api_view_physmap(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t start = query_u64(req, "start", 0), count = query_u64(req, "count", -1);
+	struct view v;
+	uint64_t max;
+	uint8_t *bytes;
+
+	if (start < 0 || (http_query(req, "count") && count < 1)) {
+		reply_error(rep, 400, "EINVAL", "start and count must be non-negative pfns");
+		return;
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	max = machine_max_pfn(v.m);
+	if ((uint64_t)start > max)
+		start = (int64_t)max;
+	if (count < 0 || (uint64_t)(start + count) > max)
+		count = (int64_t)(max - (uint64_t)start);
+	bytes = malloc(count ? (size_t)count : 1);
+	if (!bytes) {
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+	} else {
+		machine_physmap(v.m, (uint64_t)start, (uint64_t)count, bytes);
+		reply_take(rep, 200, "application/octet-stream", (char *)bytes, (size_t)count);
+	}
+	view_end(&v);
+}
+
+void api_view_physmap_legend(struct server *srv, struct http_request *req,
+			     struct http_reply *rep)
+{
+	struct view v;
+	json_t *codes;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	codes = json_array();
+	for (int o = 0; o < NR_PAGE_OWNERS; o++)
+		json_array_append_new(codes, json_pack("{s:i,s:s,s:s}", "code", o,
+						       "name", page_owner_name(o),
+						       "color", owner_colors[o]));
+	reply_json(rep, 200, json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)v.seq,
+				       "max_pfn", (json_int_t)machine_max_pfn(v.m), "codes", codes));
+	view_end(&v);
+}
+
+static void proc_view(struct server *srv, struct http_request *req, struct http_reply *rep,
+		      char *(*render)(const struct machine *))
+{
+	struct view v;
+	char *text;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	text = render(v.m);
+	if (text)
+		reply_take(rep, 200, "text/plain; charset=utf-8", text, strlen(text));
+	else
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+	view_end(&v);
+}
+
+void api_proc_buddyinfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_buddyinfo);
+}
+
+void api_proc_pagetypeinfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_pagetypeinfo);
+}
+
+void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_zoneinfo);
+}
+
+void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_meminfo);
+}

@@ -1,0 +1,470 @@
+/*
+ * recorder.c - the writer between the engines and SQLite.
+ *
+ * Design notes
+ *  The engines run on request threads; SQLite runs here, on one writer thread
+ *  with its own connection. Between them is a bounded ring of fixed-size
+ *  records (an event with its typed fields, or an op of the command log).
+ *
+ *  Invariants:
+ *  1. Records of one session are committed in the order they were queued, so
+ *     the stored events of a session are always 1..last_seq without a gap.
+ *  2. Nothing is dropped: a producer that finds the ring full waits for room
+ *     (back-pressure), and a batch whose transaction failed is kept and
+ *     retried, never discarded.
+ *  3. sessions.last_seq / last_op are updated in the same transaction as the
+ *     rows they count, so after a crash they describe exactly what is stored.
+ *  4. An op is queued before its events (and its seq range after them), so
+ *     every stored event has its op stored: a crashed session replays up to
+ *     its last stored event.
+ *  5. The writer copies a batch out of the ring before writing it, so the
+ *     engines keep running while a transaction commits.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "daemon/log.h"
+#include "daemon/recorder.h"
+
+#define BATCH_MAX	16384
+#define DETAIL_MAX	80
+#define RETRY_MS	500
+
+enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END };
+
+struct record {
+	uint8_t kind;
+	int64_t session;
+	uint64_t seq;		/* event: its seq; op: first_seq */
+	uint64_t op_no;
+	uint64_t last_seq;	/* op only */
+	uint64_t queued_ns;
+	struct mm_event ev;	/* ev.detail points nowhere: see detail[] */
+	char detail[DETAIL_MAX];
+	char *json;		/* op only, malloc'd */
+};
+
+struct recorder {
+	pthread_mutex_t lock;
+	pthread_cond_t not_full, not_empty, committed;
+	struct record *ring;
+	size_t capacity, head, count;	/* records at head .. head + count */
+	uint64_t enqueued, done;	/* records ever queued / ever committed */
+	bool stopping;
+	pthread_t thread;
+	sqlite3 *db;
+	sqlite3_stmt *insert_event, *insert_op, *end_op, *update_session;
+	struct recorder_stats stats;
+	struct record *batch;		/* the writer's copy */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reserve the next slot, waiting for room; returns it with the lock held. */
+static struct record *reserve(struct recorder *r)
+{
+	struct record *rec;
+
+	pthread_mutex_lock(&r->lock);
+	if (r->count == r->capacity) {
+		r->stats.waits++;
+		while (r->count == r->capacity)
+			pthread_cond_wait(&r->not_full, &r->lock);
+	}
+	rec = &r->ring[(r->head + r->count) % r->capacity];
+	return rec;
+}
+
+static void publish(struct recorder *r)
+{
+	r->count++;
+	r->enqueued++;
+	if (r->count == 1 || r->count == BATCH_MAX)
+		pthread_cond_signal(&r->not_empty);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void recorder_event(struct recorder *r, int64_t session, uint64_t seq, uint64_t op_no,
+		    const struct mm_event *ev)
+{
+	struct record *rec = reserve(r);
+
+	rec->kind = RECORD_EVENT;
+	rec->session = session;
+	rec->seq = seq;
+	rec->op_no = op_no;
+	rec->queued_ns = now_ns();
+	rec->ev = *ev;
+	rec->ev.detail = NULL;
+	if (ev->detail)
+		snprintf(rec->detail, sizeof(rec->detail), "%s", ev->detail);
+	else
+		rec->detail[0] = '\0';
+	rec->json = NULL;
+	publish(r);
+}
+
+void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char *json)
+{
+	char *copy = strdup(json);
+	struct record *rec;
+
+	while (!copy) {		/* nothing is dropped, not even on a host ENOMEM */
+		usleep(1000);
+		copy = strdup(json);
+	}
+	rec = reserve(r);
+	rec->kind = RECORD_OP;
+	rec->session = session;
+	rec->op_no = op_no;
+	rec->queued_ns = now_ns();
+	rec->json = copy;
+	publish(r);
+}
+
+void recorder_op_end(struct recorder *r, int64_t session, uint64_t op_no, uint64_t first_seq,
+		     uint64_t last_seq)
+{
+	struct record *rec;
+
+	if (!first_seq)
+		return;		/* the op row already says "no events" */
+	rec = reserve(r);
+	rec->kind = RECORD_OP_END;
+	rec->session = session;
+	rec->op_no = op_no;
+	rec->seq = first_seq;
+	rec->last_seq = last_seq;
+	rec->queued_ns = now_ns();
+	rec->json = NULL;
+	publish(r);
+}
+
+/* Bind a signed field that may not apply (MM_NA -> NULL). */
+static void bind_int(sqlite3_stmt *st, int i, int64_t v, bool na)
+{
+	if (na)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+static int write_event(struct recorder *r, const struct record *rec)
+{
+	const struct mm_event *ev = &rec->ev;
+	sqlite3_stmt *st = r->insert_event;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, rec->session);
+	sqlite3_bind_int64(st, 2, (int64_t)rec->seq);
+	sqlite3_bind_int64(st, 3, (int64_t)rec->op_no);
+	sqlite3_bind_int(st, 4, ev->type);
+	bind_int(st, 5, ev->cpu, ev->cpu == MM_NA);
+	bind_int(st, 6, ev->node, ev->node == MM_NA);
+	bind_int(st, 7, ev->zone, ev->zone == MM_NA);
+	bind_int(st, 8, ev->order, ev->order == MM_NA);
+	bind_int(st, 9, ev->migratetype, ev->migratetype == MM_NA);
+	bind_int(st, 10, ev->level, ev->level == MM_NA);
+	bind_int(st, 11, ev->gfp, ev->gfp == 0);
+	bind_int(st, 12, (int64_t)ev->pfn, ev->pfn == MM_NA_U64);
+	bind_int(st, 13, (int64_t)ev->vaddr, ev->vaddr == MM_NA_U64);
+	bind_int(st, 14, (int64_t)ev->paddr, ev->paddr == MM_NA_U64);
+	bind_int(st, 15, (int64_t)ev->size, ev->size == MM_NA_U64);
+	bind_int(st, 16, ev->value, ev->value == MM_NA);
+	if (rec->detail[0])
+		sqlite3_bind_text(st, 17, rec->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+static int write_op(struct recorder *r, const struct record *rec)
+{
+	sqlite3_stmt *st = r->insert_op;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, rec->session);
+	sqlite3_bind_int64(st, 2, (int64_t)rec->op_no);
+	sqlite3_bind_text(st, 3, rec->json, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+static int write_op_end(struct recorder *r, const struct record *rec)
+{
+	sqlite3_stmt *st = r->end_op;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, (int64_t)rec->seq);
+	sqlite3_bind_int64(st, 2, (int64_t)rec->last_seq);
+	sqlite3_bind_int64(st, 3, rec->session);
+	sqlite3_bind_int64(st, 4, (int64_t)rec->op_no);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+struct session_mark {
+	int64_t session;
+	uint64_t last_seq, last_op;
+};
+
+/* Note the highest seq and op of each session in the batch (invariant 3). */
+static void mark(struct session_mark *marks, size_t *nr, const struct record *rec)
+{
+	size_t i;
+
+	for (i = 0; i < *nr && marks[i].session != rec->session; i++)
+		;
+	if (i == *nr) {
+		if (*nr == 64)
+			return;	/* caught by the next batch: marks only grow */
+		marks[i] = (struct session_mark){ rec->session, 0, 0 };
+		(*nr)++;
+	}
+	if (rec->kind == RECORD_EVENT && rec->seq > marks[i].last_seq)
+		marks[i].last_seq = rec->seq;
+	if (rec->kind == RECORD_OP && rec->op_no > marks[i].last_op)
+		marks[i].last_op = rec->op_no;
+}
+
+/* One transaction for @n records; 0 or the SQLite error code. */
+static int write_batch(struct recorder *r, const struct record *batch, size_t n)
+{
+	struct session_mark marks[64];
+	size_t nr_marks = 0;
+	int rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		switch (batch[i].kind) {
+		case RECORD_EVENT:
+			rc = write_event(r, &batch[i]);
+			break;
+		case RECORD_OP:
+			rc = write_op(r, &batch[i]);
+			break;
+		default:
+			rc = write_op_end(r, &batch[i]);
+			break;
+		}
+		mark(marks, &nr_marks, &batch[i]);
+	}
+	for (size_t i = 0; i < nr_marks && rc == SQLITE_OK; i++) {
+		sqlite3_stmt *st = r->update_session;
+
+		sqlite3_bind_int64(st, 1, (int64_t)marks[i].last_seq);
+		sqlite3_bind_int64(st, 2, (int64_t)marks[i].last_op);
+		sqlite3_bind_int64(st, 3, marks[i].session);
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(r->db);
+		sqlite3_reset(st);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void *writer_main(void *arg)
+{
+	struct recorder *r = arg;
+
+	for (;;) {
+		size_t n, first;
+		int rc;
+
+		pthread_mutex_lock(&r->lock);
+		while (!r->count && !r->stopping)
+			pthread_cond_wait(&r->not_empty, &r->lock);
+		if (!r->count && r->stopping) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		n = r->count < BATCH_MAX ? r->count : BATCH_MAX;
+		first = r->head;
+		for (size_t i = 0; i < n; i++)
+			r->batch[i] = r->ring[(first + i) % r->capacity];
+		pthread_mutex_unlock(&r->lock);
+
+		for (int tries = 1; (rc = write_batch(r, r->batch, n)) != SQLITE_OK; tries++) {
+			pthread_mutex_lock(&r->lock);
+			if (r->stopping && tries > 10) {
+				log_error("recorder: giving up at shutdown: %zu records could not be "
+					  "written (%s); the sessions keep their committed prefix",
+					  r->count, sqlite3_errstr(rc));
+				pthread_mutex_unlock(&r->lock);
+				break;
+			}
+			if (!r->stats.failed)
+				log_error("recorder: cannot write to the database: %s (retrying; "
+					  "new operations are refused until it works)",
+					  sqlite3_errstr(rc));
+			r->stats.failed = true;
+			snprintf(r->stats.error, sizeof(r->stats.error), "%s", sqlite3_errstr(rc));
+			pthread_cond_broadcast(&r->committed);
+			pthread_mutex_unlock(&r->lock);
+			usleep(RETRY_MS * 1000);
+		}
+
+		pthread_mutex_lock(&r->lock);
+		if (r->stats.failed && rc == SQLITE_OK)
+			log_info("recorder: the database accepts writes again");
+		if (rc == SQLITE_OK) {
+			r->stats.failed = false;
+			r->stats.error[0] = '\0';
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (r->batch[i].kind == RECORD_EVENT)
+				r->stats.events_committed += rc == SQLITE_OK;
+			else if (r->batch[i].kind == RECORD_OP) {
+				r->stats.ops_committed += rc == SQLITE_OK;
+				free(r->batch[i].json);
+			}
+		}
+		r->stats.transactions += rc == SQLITE_OK;
+		r->head = (r->head + n) % r->capacity;
+		r->count -= n;
+		r->done += n;
+		pthread_cond_broadcast(&r->not_full);
+		pthread_cond_broadcast(&r->committed);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+static int prepare(struct recorder *r, char *err, size_t errlen)
+{
+	static const char *const event_sql =
+		"INSERT INTO events (session_id, seq, op_no, type, cpu, node, zone, \"order\", "
+		"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
+		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	static const char *const op_sql =
+		"INSERT INTO ops (session_id, op_no, op) VALUES (?,?,?)";
+	static const char *const op_end_sql =
+		"UPDATE ops SET first_seq = ?, last_seq = ? WHERE session_id = ? AND op_no = ?";
+	static const char *const session_sql =
+		"UPDATE sessions SET last_seq = max(last_seq, ?1), last_op = max(last_op, ?2) "
+		"WHERE id = ?3";
+
+	if (sqlite3_prepare_v3(r->db, event_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->insert_event, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, op_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->insert_op, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, op_end_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->end_op, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, session_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->update_session, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "recorder: %s", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void recorder_free(struct recorder *r)
+{
+	sqlite3_finalize(r->insert_event);
+	sqlite3_finalize(r->insert_op);
+	sqlite3_finalize(r->end_op);
+	sqlite3_finalize(r->update_session);
+	if (r->db)
+		sqlite3_close_v2(r->db);
+	free(r->ring);
+	free(r->batch);
+	free(r);
+}
+
+struct recorder *recorder_start(const char *path, size_t capacity, char *err, size_t errlen)
+{
+	struct recorder *r = calloc(1, sizeof(*r));
+
+	if (!r || capacity < 2) {
+		snprintf(err, errlen, "recorder: out of memory");
+		free(r);
+		return NULL;
+	}
+	r->capacity = capacity;
+	r->stats.capacity = capacity;
+	r->ring = calloc(capacity, sizeof(*r->ring));
+	r->batch = calloc(BATCH_MAX, sizeof(*r->batch));
+	if (!r->ring || !r->batch ||
+	    sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "recorder: cannot open %s: %s", path,
+			 r->db ? sqlite3_errmsg(r->db) : "out of memory");
+		recorder_free(r);
+		return NULL;
+	}
+	sqlite3_busy_timeout(r->db, 5000);
+	sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+		     NULL, NULL, NULL);
+	if (prepare(r, err, errlen)) {
+		recorder_free(r);
+		return NULL;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->not_full, NULL);
+	pthread_cond_init(&r->not_empty, NULL);
+	pthread_cond_init(&r->committed, NULL);
+	if (pthread_create(&r->thread, NULL, writer_main, r)) {
+		snprintf(err, errlen, "recorder: cannot start its thread");
+		recorder_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int recorder_sync(struct recorder *r)
+{
+	uint64_t ticket;
+	int err = 0;
+
+	pthread_mutex_lock(&r->lock);
+	ticket = r->enqueued;
+	while (r->done < ticket && !r->stats.failed)
+		pthread_cond_wait(&r->committed, &r->lock);
+	if (r->done < ticket)
+		err = -EIO;
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+void recorder_stop(struct recorder *r)
+{
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stopping = true;
+	pthread_cond_signal(&r->not_empty);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->not_full);
+	pthread_cond_destroy(&r->not_empty);
+	pthread_cond_destroy(&r->committed);
+	recorder_free(r);
+}
+
+void recorder_get_stats(struct recorder *r, struct recorder_stats *st)
+{
+	pthread_mutex_lock(&r->lock);
+	*st = r->stats;
+	st->queued = r->count;
+	st->lag_seconds = r->count ? (double)(now_ns() - r->ring[r->head].queued_ns) / 1e9 : 0;
+	pthread_mutex_unlock(&r->lock);
+}

@@ -1,0 +1,428 @@
+/*
+ * replay.c - time travel: a session's machine at any past event, rebuilt from
+ * its stored config and op log; verification by re-execution.
+ *
+ * Design notes
+ *  The engine is deterministic, so config + ops 1..k give the machine after op
+ *  k, event for event. To stop *inside* an op (just after event SEQ), the
+ *  replay's event callback counts events and, on SEQ, leaves the engine with
+ *  longjmp: the machine is then as it was at that event, good for reading,
+ *  never for going on. Such a machine is thrown away after the view.
+ *
+ *  Seeking would cost the whole history each time, so machines at op
+ *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
+ *  a replay, and the boundary just before the op a seek stopped in. A seek
+ *  starts from the latest cached boundary at or before its target.
+ *
+ *  Invariants:
+ *  1. A cached machine is exactly the state after its op_no ops (never a
+ *     machine left by longjmp).
+ *  2. seq counts the events a replay has produced; it equals the stored seq
+ *     of the same event (checked by replay_verify).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/ops.h"
+#include "daemon/recorder.h"
+#include "daemon/replay.h"
+#include "daemon/server.h"
+
+#define CACHE_ENTRIES		12
+
+struct cache_entry {
+	int64_t session;
+	uint64_t op_no, seq;
+	struct machine *m;
+	uint64_t used;			/* LRU clock */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct cache_entry e[CACHE_ENTRIES];
+	uint64_t clock;
+} cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* State of one replay run, shared with its event callback. */
+struct run {
+	uint64_t seq;
+	uint64_t stop_at;		/* longjmp after this event; 0: never */
+	jmp_buf jump;
+	/* verification */
+	sqlite3_stmt *stored;		/* stored events in seq order, or NULL */
+	json_t *diff;			/* the first difference found */
+};
+
+/*** The cache of machines at op boundaries ***/
+
+/* A clone of the best cached machine of @session at or before @seq. */
+static struct machine *cache_find(int64_t session, uint64_t seq, uint64_t *op_no,
+				  uint64_t *at_seq)
+{
+	struct cache_entry *best = NULL;
+	struct machine *m = NULL;
+
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++) {
+		struct cache_entry *c = &cache.e[i];
+
+		if (c->m && c->session == session && c->seq <= seq &&
+		    (!best || c->op_no > best->op_no))
+			best = c;
+	}
+	if (best) {
+		best->used = ++cache.clock;
+		m = machine_clone(best->m);
+		*op_no = best->op_no;
+		*at_seq = best->seq;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	return m;
+}
+
+/* Keep a clone of @m, the state after @op_no ops and @seq events. */
+static void cache_store(int64_t session, uint64_t op_no, uint64_t seq, const struct machine *m)
+{
+	struct cache_entry *slot = NULL;
+	struct machine *copy;
+
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++) {
+		struct cache_entry *c = &cache.e[i];
+
+		if (c->m && c->session == session && c->op_no == op_no) {
+			c->used = ++cache.clock;
+			pthread_mutex_unlock(&cache.lock);
+			return;
+		}
+		if (!slot || !c->m || (slot->m && c->used < slot->used))
+			slot = c;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	copy = machine_clone(m);
+	if (!copy)
+		return;		/* a cache is allowed to forget */
+	machine_set_event_fn(copy, NULL, NULL);
+	pthread_mutex_lock(&cache.lock);
+	if (slot->m)
+		machine_destroy(slot->m);
+	*slot = (struct cache_entry){ session, op_no, seq, copy, ++cache.clock };
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void replay_forget(struct server *srv, int64_t id)
+{
+	(void)srv;
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++)
+		if (cache.e[i].m && cache.e[i].session == id) {
+			machine_destroy(cache.e[i].m);
+			cache.e[i].m = NULL;
+		}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+void replay_cache_clear(struct server *srv)
+{
+	(void)srv;
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++)
+		if (cache.e[i].m) {
+			machine_destroy(cache.e[i].m);
+			cache.e[i].m = NULL;
+		}
+	pthread_mutex_unlock(&cache.lock);
+}
+
+/*** Verification ***/
+
+static json_t *event_json(const struct mm_event *ev)
+{
+	return json_pack("{s:s?,s:i,s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:s?}",
+			 "type", mm_event_type_name(ev->type), "cpu", ev->cpu, "node", ev->node,
+			 "zone", ev->zone, "order", ev->order, "migratetype", ev->migratetype,
+			 "level", ev->level, "gfp", (json_int_t)ev->gfp,
+			 "pfn", (json_int_t)ev->pfn, "vaddr", (json_int_t)ev->vaddr,
+			 "paddr", (json_int_t)ev->paddr, "size", (json_int_t)ev->size,
+			 "value", (json_int_t)ev->value, "detail", ev->detail);
+}
+
+static int64_t col(sqlite3_stmt *st, int i, int64_t na)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? na : sqlite3_column_int64(st, i);
+}
+
+/* The stored event at the statement's current row, as an mm_event. */
+static void stored_event(sqlite3_stmt *st, struct mm_event *ev)
+{
+	mm_event_init(ev, sqlite3_column_int(st, 1));
+	ev->cpu = (int)col(st, 2, MM_NA);
+	ev->node = (int)col(st, 3, MM_NA);
+	ev->zone = (int)col(st, 4, MM_NA);
+	ev->order = (int)col(st, 5, MM_NA);
+	ev->migratetype = (int)col(st, 6, MM_NA);
+	ev->level = (int)col(st, 7, MM_NA);
+	ev->gfp = (uint32_t)col(st, 8, 0);
+	ev->pfn = (uint64_t)col(st, 9, (int64_t)MM_NA_U64);
+	ev->vaddr = (uint64_t)col(st, 10, (int64_t)MM_NA_U64);
+	ev->paddr = (uint64_t)col(st, 11, (int64_t)MM_NA_U64);
+	ev->size = (uint64_t)col(st, 12, (int64_t)MM_NA_U64);
+	ev->value = col(st, 13, MM_NA);
+	ev->detail = (const char *)sqlite3_column_text(st, 14);
+}
+
+/* Same event, as the recorder stores it (detail cut to what it keeps)? */
+static bool same_event(const struct mm_event *a, const struct mm_event *b)
+{
+	char cut[128];
+
+	snprintf(cut, sizeof(cut) < 80 ? sizeof(cut) : 80, "%s", a->detail ? a->detail : "");
+	return a->type == b->type && a->cpu == b->cpu && a->node == b->node &&
+	       a->zone == b->zone && a->order == b->order && a->migratetype == b->migratetype &&
+	       a->level == b->level && a->gfp == b->gfp && a->pfn == b->pfn &&
+	       a->vaddr == b->vaddr && a->paddr == b->paddr && a->size == b->size &&
+	       a->value == b->value && strcmp(cut, b->detail ? b->detail : "") == 0;
+}
+
+static void verify_event(struct run *r, const struct mm_event *ev)
+{
+	struct mm_event stored;
+	int rc = sqlite3_step(r->stored);
+
+	if (rc != SQLITE_ROW) {
+		r->diff = json_pack("{s:b,s:I,s:s,s:n,s:o}", "ok", 0, "seq", (json_int_t)r->seq,
+				    "reason", "the re-execution produced more events than are stored",
+				    "expected", "actual", event_json(ev));
+		longjmp(r->jump, 1);
+	}
+	stored_event(r->stored, &stored);
+	if ((uint64_t)sqlite3_column_int64(r->stored, 0) != r->seq || !same_event(ev, &stored)) {
+		r->diff = json_pack("{s:b,s:I,s:s,s:o,s:o}", "ok", 0, "seq", (json_int_t)r->seq,
+				    "reason", "the re-execution differs from the stored event",
+				    "expected", event_json(&stored), "actual", event_json(ev));
+		longjmp(r->jump, 1);
+	}
+}
+
+static void replay_on_event(void *ctx, const struct mm_event *ev)
+{
+	struct run *r = ctx;
+
+	r->seq++;
+	if (r->stored)
+		verify_event(r, ev);
+	if (r->stop_at && r->seq == r->stop_at)
+		longjmp(r->jump, 1);
+}
+
+/*** Replay ***/
+
+struct stored_session {
+	struct machine_config cfg;
+	uint64_t last_seq, last_op;
+	bool crashed;
+};
+
+static int load_session(struct server *srv, int64_t id, struct stored_session *ss,
+			struct mm_error *e)
+{
+	sqlite3_stmt *st;
+	int err = -ENOENT;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT machine, last_seq, last_op, state FROM sessions "
+			       "WHERE id = ?", -1, &st, NULL) != SQLITE_OK)
+		return mm_error_set(e, -EIO, "%s", sqlite3_errmsg(srv->db));
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		err = machine_config_parse(&ss->cfg, (const char *)sqlite3_column_text(st, 0), 0, e);
+		ss->last_seq = (uint64_t)sqlite3_column_int64(st, 1);
+		ss->last_op = (uint64_t)sqlite3_column_int64(st, 2);
+		ss->crashed = strcmp((const char *)sqlite3_column_text(st, 3), "crashed") == 0;
+	} else {
+		mm_error_set(e, -ENOENT, "no such session: %lld", (long long)id);
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Apply one stored op; true when the run stopped inside it (longjmp). */
+static bool apply_stored_op(struct machine *m, struct run *r, const char *text)
+{
+	json_t *op = json_loads(text, 0, NULL), *res;
+	volatile bool stopped = false;
+
+	if (!op)
+		return false;
+	if (setjmp(r->jump))
+		stopped = true;
+	else {
+		res = op_apply(m, op);
+		json_decref(res);
+	}
+	json_decref(op);
+	return stopped;
+}
+
+/*
+ * Run session @id's ops from a start state until event @target (or the end),
+ * calling the verifier when r->stored is set. Fills @out.
+ */
+static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run *r,
+		   uint64_t op_no, uint64_t target, struct replay *out, struct mm_error *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, op FROM ops "
+			       "WHERE session_id = ? AND op_no > ? ORDER BY op_no", -1, &st,
+			       NULL) != SQLITE_OK)
+		return mm_error_set(e, -EIO, "%s", sqlite3_errmsg(srv->db));
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)op_no);
+	while (r->seq < target && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t no = (uint64_t)sqlite3_column_int64(st, 0);
+		bool inside = sqlite3_column_type(st, 1) != SQLITE_NULL &&
+			      (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+			       (uint64_t)sqlite3_column_int64(st, 2) > target);
+
+		if (inside && !r->stored) {
+			/* The target lies inside this op: keep the boundary before it. */
+			cache_store(id, out->op_no, r->seq, m);
+			r->stop_at = target;
+		}
+		if (apply_stored_op(m, r, (const char *)sqlite3_column_text(st, 3))) {
+			out->mid_op = r->stop_at && r->seq == r->stop_at;
+			if (!out->mid_op)
+				break;	/* a verification difference */
+			break;
+		}
+		out->op_no = no;
+		if (no % srv->opt.snapshot_interval == 0 && !r->stored)
+			cache_store(id, no, r->seq, m);
+	}
+	sqlite3_finalize(st);
+	out->seq = r->seq;
+	return 0;
+}
+
+int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *out,
+		   struct mm_error *e)
+{
+	struct stored_session ss;
+	struct run *r;
+	uint64_t op_no = 0, at = 0;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	recorder_sync(srv->rec);
+	err = load_session(srv, id, &ss, e);
+	if (err)
+		return err;
+	out->last_seq = ss.last_seq;
+	if (seq != UINT64_MAX && seq > ss.last_seq) {
+		machine_config_release(&ss.cfg);
+		return mm_error_set(e, -ERANGE, "seq %llu is beyond the session's last event (%llu)",
+				    (unsigned long long)seq, (unsigned long long)ss.last_seq);
+	}
+	if (seq == UINT64_MAX)
+		seq = ss.last_seq;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		machine_config_release(&ss.cfg);
+		return mm_error_set(e, -ENOMEM, "out of memory");
+	}
+	out->m = cache_find(id, seq, &op_no, &at);
+	if (out->m) {
+		r->seq = at;
+		machine_set_event_fn(out->m, replay_on_event, r);
+	} else {
+		out->m = machine_create(&ss.cfg, replay_on_event, r, e);
+		if (!out->m) {
+			free(r);
+			machine_config_release(&ss.cfg);
+			return e->err ? e->err : -ENOMEM;
+		}
+	}
+	out->op_no = op_no;
+	err = run_ops(srv, id, out->m, r, op_no, seq, out, e);
+	machine_set_event_fn(out->m, NULL, NULL);
+	if (!out->mid_op && !err)
+		cache_store(id, out->op_no, out->seq, out->m);
+	free(r);
+	machine_config_release(&ss.cfg);
+	if (err)
+		replay_release(out);
+	return err;
+}
+
+void replay_release(struct replay *r)
+{
+	if (r->m)
+		machine_destroy(r->m);
+	r->m = NULL;
+}
+
+json_t *replay_verify(struct server *srv, int64_t id, struct mm_error *e)
+{
+	struct stored_session ss;
+	struct replay out;
+	struct run *r;
+	json_t *report;
+	struct machine *m;
+	int err;
+
+	recorder_sync(srv->rec);
+	if (load_session(srv, id, &ss, e))
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r || sqlite3_prepare_v2(srv->db,
+			"SELECT seq, type, cpu, node, zone, \"order\", migratetype, level, gfp, pfn, "
+			"vaddr, paddr, size, value, detail FROM events WHERE session_id = ? "
+			"ORDER BY seq", -1, &r->stored, NULL) != SQLITE_OK) {
+		mm_error_set(e, -EIO, "cannot read the stored events");
+		goto fail;
+	}
+	sqlite3_bind_int64(r->stored, 1, id);
+	/* A crashed session ends at its last stored event, maybe inside an op. */
+	if (ss.crashed)
+		r->stop_at = ss.last_seq;
+	if (setjmp(r->jump)) {
+		m = NULL;	/* a difference already during the machine's creation */
+	} else {
+		m = machine_create(&ss.cfg, replay_on_event, r, e);
+		if (!m && !r->diff)
+			goto fail;
+	}
+	memset(&out, 0, sizeof(out));
+	if (m) {
+		err = run_ops(srv, id, m, r, 0, UINT64_MAX, &out, e);
+		machine_destroy(m);
+		if (err)
+			goto fail;
+	}
+	if (!r->diff && sqlite3_step(r->stored) == SQLITE_ROW)
+		r->diff = json_pack("{s:b,s:I,s:s}", "ok", 0,
+				    "seq", (json_int_t)sqlite3_column_int64(r->stored, 0),
+				    "reason", "the store holds events the re-execution did not produce");
+	report = r->diff ? r->diff
+			 : json_pack("{s:b,s:I,s:I}", "ok", 1, "events", (json_int_t)r->seq,
+				     "ops", (json_int_t)out.op_no);
+	sqlite3_finalize(r->stored);
+	free(r);
+	machine_config_release(&ss.cfg);
+	return report;
+fail:
+	if (r) {
+		sqlite3_finalize(r->stored);
+		json_decref(r->diff);
+	}
+	free(r);
+	machine_config_release(&ss.cfg);
+	return NULL;
+}

@@ -1,0 +1,48 @@
+/*
+ * replay.h - a session's machine at any past moment, rebuilt from its stored
+ * config and op log; and verification of a stored session against a fresh
+ * re-execution.
+ */
+#ifndef MMLAB_REPLAY_H
+#define MMLAB_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "mmlab.h"
+
+struct server;
+
+struct replay {
+	struct machine *m;
+	uint64_t seq;		/* the machine is as just after this event */
+	uint64_t op_no;		/* ops applied completely */
+	bool mid_op;		/* stopped inside op op_no + 1: for reading only */
+	uint64_t last_seq;	/* the session's last stored event */
+};
+
+/*
+ * Rebuild session @id as it was just after event @seq (UINT64_MAX: its end).
+ * A seq inside the machine's creation gives the machine as created. Returns
+ * 0, -ENOENT for an unknown session, -ERANGE for a seq beyond the session,
+ * or another negative errno with @e filled.
+ */
+int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *out,
+		   struct mm_error *e);
+void replay_release(struct replay *r);
+
+/*
+ * Re-execute session @id and compare every event with the stored one.
+ * Returns {"ok":true,"events":N,"ops":M} or {"ok":false,"seq":first differing
+ * seq,"expected":...,"actual":...}; NULL with @e filled on error.
+ */
+json_t *replay_verify(struct server *srv, int64_t id, struct mm_error *e);
+
+/* Forget the cached machines of session @id (when it is deleted). */
+void replay_forget(struct server *srv, int64_t id);
+/* Free every cached machine. */
+void replay_cache_clear(struct server *srv);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * session.h - live sessions: one simulated machine each, its op log and its
+ * events, numbered 1, 2, 3, ... and handed to the recorder.
+ */
+#ifndef MMLAB_SESSION_H
+#define MMLAB_SESSION_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "daemon/stream.h"
+#include "mmlab.h"
+
+struct server;
+
+#define SESSION_MAX_LIVE	16
+#define SESSION_NAME_MAX	64
+
+struct session {
+	int64_t id;
+	char name[SESSION_NAME_MAX];
+	char created[32];
+	char *machine_json;		/* normalised config */
+	struct machine_config cfg;
+	struct server *srv;
+	pthread_mutex_t lock;		/* serialises ops and views of the machine */
+	struct machine *m;
+	uint64_t last_seq;		/* last event emitted */
+	uint64_t last_op;		/* last op applied */
+	uint64_t op_first_seq;		/* first event of the op being applied, 0 if none */
+	uint64_t nr_ops_failed;
+	struct stream_hub hub;		/* recent events for stream clients */
+	int refs;			/* guarded by the registry lock */
+	bool stopping;
+};
+
+/* Mark sessions left "live" by a daemon that did not stop cleanly as crashed,
+ * and start the "default" session. */
+int sessions_init(struct server *srv, char *err, size_t errlen);
+/* Close every live session (state "closed") and free the machines. */
+void sessions_shutdown(struct server *srv);
+
+/*
+ * Create a live session with a machine from @machine (a JSON object of
+ * engine.md section 1 keys, or NULL). On failure NULL, with @e filled and
+ * *@status the HTTP status that fits (400 bad config, 429 too many, 500).
+ */
+struct session *session_create(struct server *srv, const char *name, json_t *machine,
+			       struct mm_error *e, unsigned int *status);
+/* A live session by id, with a reference; NULL when there is none. */
+struct session *session_get(struct server *srv, int64_t id);
+void session_put(struct session *s);
+/* Stop a live session; its record stays stored. -ENOENT when not live. */
+int session_stop(struct server *srv, int64_t id);
+
+/* {"sessions":[...]}: the live ones and the stored ones. */
+json_t *sessions_list_json(struct server *srv);
+/* One session with its config and counters; stored sessions from the database.
+ * NULL when @id is unknown. */
+json_t *session_info_json(struct server *srv, int64_t id);
+
+/* Record that @s was forked from @parent at event @seq. */
+void session_set_parent(struct server *srv, struct session *s, int64_t parent, uint64_t seq);
+
+/* Apply @ops (an array of op objects) under the session lock; see ops.c. */
+json_t *session_apply(struct session *s, json_t *ops);
+
+#endif

@@ -1,0 +1,361 @@
+/*
+ * stream.c - Server-Sent Events for GET /api/v1/sessions/{id}/stream.
+ *
+ * Design notes
+ *  Each connection has its own thread (libmicrohttpd's thread-per-connection
+ *  mode), so a reader may wait in its content callback without holding up
+ *  anyone. The engine writes events into the session's ring (stream_hub) and
+ *  never waits for a reader. Invariants:
+ *  1. A slot's seq is written last (release) and read first and again last
+ *     (acquire): a reader keeps a copy only if the seq did not change, so it
+ *     never shows a half-written event.
+ *  2. A reader that was lapped (the event it needs is gone) is sent one
+ *     "resync" message with the current seq and continues from there: slow
+ *     clients lose events from the stream, never the recorder.
+ *  3. A summary of the machine is sent at most every 100 ms, read with
+ *     trylock: a busy engine delays the summary, never the other way round.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "daemon/api.h"
+#include "daemon/server.h"
+#include "daemon/session.h"
+#include "daemon/stream.h"
+
+#define BATCH_EVENTS		512
+#define SUMMARY_MS		100
+#define KEEPALIVE_MS		15000
+#define DETAIL_MAX		48
+
+struct stream_slot {
+	_Atomic uint64_t seq;
+	uint64_t op_no;
+	struct mm_event ev;
+	char detail[DETAIL_MAX];
+};
+
+void stream_hub_init(struct stream_hub *hub)
+{
+	hub->ring = NULL;
+	atomic_init(&hub->head, 0);
+	atomic_init(&hub->clients, 0);
+	pthread_mutex_init(&hub->lock, NULL);
+	pthread_cond_init(&hub->more, NULL);
+}
+
+void stream_hub_destroy(struct stream_hub *hub)
+{
+	free(hub->ring);
+	pthread_mutex_destroy(&hub->lock);
+	pthread_cond_destroy(&hub->more);
+}
+
+void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
+{
+	struct stream_slot *slot;
+
+	if (!hub->ring || !atomic_load_explicit(&hub->clients, memory_order_relaxed)) {
+		atomic_store_explicit(&hub->head, seq, memory_order_release);
+		return;
+	}
+	slot = &hub->ring[seq & (STREAM_RING_SIZE - 1)];
+	atomic_store_explicit(&slot->seq, 0, memory_order_release);
+	atomic_thread_fence(memory_order_release);
+	slot->op_no = op_no;
+	slot->ev = *ev;
+	slot->ev.detail = NULL;
+	if (ev->detail)
+		snprintf(slot->detail, sizeof(slot->detail), "%s", ev->detail);
+	else
+		slot->detail[0] = '\0';
+	atomic_store_explicit(&slot->seq, seq, memory_order_release);
+	atomic_store_explicit(&hub->head, seq, memory_order_release);
+}
+
+void stream_notify(struct stream_hub *hub)
+{
+	if (!atomic_load_explicit(&hub->clients, memory_order_relaxed))
+		return;
+	pthread_mutex_lock(&hub->lock);
+	pthread_cond_broadcast(&hub->more);
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/*** One client ***/
+
+struct client {
+	struct server *srv;
+	int fd;				/* the connection's socket, to notice a hang-up */
+	struct session *s;
+	uint64_t next;			/* next seq to send */
+	uint64_t last_summary_ms, last_sent_ms;
+	uint64_t last_summary_seq;	/* UINT64_MAX until the first summary */
+	char *out;			/* bytes not yet handed to libmicrohttpd */
+	size_t out_len, out_pos, out_cap;
+	bool resynced_once;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void out_add(struct client *c, const char *text, size_t len)
+{
+	if (c->out_len + len + 1 > c->out_cap) {
+		size_t cap = (c->out_len + len + 1) * 2;
+		char *p = realloc(c->out, cap);
+
+		if (!p)
+			return;
+		c->out = p;
+		c->out_cap = cap;
+	}
+	memcpy(c->out + c->out_len, text, len);
+	c->out_len += len;
+}
+
+static void out_message(struct client *c, const char *event, json_t *data)
+{
+	char *text = json_dumps(data, JSON_COMPACT);
+	char head[64];
+
+	json_decref(data);
+	if (!text)
+		return;
+	snprintf(head, sizeof(head), "event: %s\ndata: ", event);
+	out_add(c, head, strlen(head));
+	out_add(c, text, strlen(text));
+	out_add(c, "\n\n", 2);
+	free(text);
+	c->last_sent_ms = now_ms();
+}
+
+static json_t *slot_json(const struct stream_slot *slot, uint64_t seq)
+{
+	const struct mm_event *ev = &slot->ev;
+	json_t *o = json_pack("{s:I,s:I,s:s}", "seq", (json_int_t)seq, "op", (json_int_t)slot->op_no,
+			      "type", mm_event_type_name(ev->type));
+	char buf[24];
+
+#define PUT_INT(name, v) if ((v) != MM_NA) json_object_set_new(o, name, json_integer(v))
+	PUT_INT("cpu", ev->cpu);
+	PUT_INT("node", ev->node);
+	PUT_INT("order", ev->order);
+	PUT_INT("level", ev->level);
+	PUT_INT("value", ev->value);
+#undef PUT_INT
+	if (ev->zone != MM_NA)
+		json_object_set_new(o, "zone", json_string(zone_type_name(ev->zone)));
+	if (ev->migratetype != MM_NA)
+		json_object_set_new(o, "migratetype", json_string(migratetype_name(ev->migratetype)));
+	if (ev->pfn != MM_NA_U64)
+		json_object_set_new(o, "pfn", json_integer((json_int_t)ev->pfn));
+	if (ev->size != MM_NA_U64)
+		json_object_set_new(o, "size", json_integer((json_int_t)ev->size));
+	if (ev->vaddr != MM_NA_U64) {
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, ev->vaddr);
+		json_object_set_new(o, "vaddr", json_string(buf));
+	}
+	if (ev->paddr != MM_NA_U64) {
+		snprintf(buf, sizeof(buf), "0x%" PRIx64, ev->paddr);
+		json_object_set_new(o, "paddr", json_string(buf));
+	}
+	if (slot->detail[0])
+		json_object_set_new(o, "detail", json_string(slot->detail));
+	return o;
+}
+
+/* Copy the events after c->next out of the ring; a lapped reader resyncs. */
+static void collect_events(struct client *c)
+{
+	struct stream_hub *hub = &c->s->hub;
+	uint64_t head = atomic_load_explicit(&hub->head, memory_order_acquire);
+	json_t *batch;
+	unsigned int n = 0;
+
+	if (c->next > head)
+		return;
+	if (head - c->next >= STREAM_RING_SIZE / 2)
+		goto resync;
+	batch = json_array();
+	for (; c->next <= head && n < BATCH_EVENTS; c->next++, n++) {
+		struct stream_slot *slot = &hub->ring[c->next & (STREAM_RING_SIZE - 1)];
+		struct stream_slot copy;
+
+		if (atomic_load_explicit(&slot->seq, memory_order_acquire) != c->next) {
+			json_decref(batch);
+			goto resync;
+		}
+		memcpy(&copy, slot, sizeof(copy));
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&slot->seq, memory_order_acquire) != c->next) {
+			json_decref(batch);
+			goto resync;
+		}
+		json_array_append_new(batch, slot_json(&copy, c->next));
+	}
+	out_message(c, "events", json_pack("{s:o}", "events", batch));
+	return;
+resync:
+	c->next = atomic_load_explicit(&hub->head, memory_order_acquire) + 1;
+	out_message(c, "resync", json_pack("{s:I,s:s}", "seq", (json_int_t)(c->next - 1),
+					  "reason", "the client fell behind the machine; "
+					  "reload the views at this seq"));
+}
+
+/* The machine in a few numbers, if the engine is not busy right now. */
+static void maybe_summary(struct client *c, uint64_t now)
+{
+	struct session *s = c->s;
+	struct zone_info zi;
+	json_t *zones;
+
+	if (now - c->last_summary_ms < SUMMARY_MS ||
+	    atomic_load(&s->hub.head) == c->last_summary_seq || pthread_mutex_trylock(&s->lock))
+		return;
+	c->last_summary_seq = s->last_seq;
+	zones = json_array();
+	for (unsigned int node = 0; node < machine_nr_nodes(s->m); node++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			if (!machine_zone_info(s->m, (int)node, z, &zi) && zi.spanned)
+				json_array_append_new(zones, json_pack("{s:i,s:s,s:I,s:I,s:I,s:I}",
+					"node", (int)node, "name", zi.name,
+					"managed", (json_int_t)zi.managed, "free", (json_int_t)zi.free,
+					"pcp", (json_int_t)zi.pcp, "min", (json_int_t)zi.wmark_min));
+	out_message(c, "summary", json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->last_seq,
+					   "ops", (json_int_t)s->last_op, "zones", zones));
+	pthread_mutex_unlock(&s->lock);
+	c->last_summary_ms = now;
+}
+
+/* Wait (at most until the next summary is due) for new events or the end. */
+static void wait_for_more(struct client *c)
+{
+	struct stream_hub *hub = &c->s->hub;
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += SUMMARY_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&hub->lock);
+	if (atomic_load(&hub->head) < c->next && !c->s->stopping && !c->srv->stopping)
+		pthread_cond_timedwait(&hub->more, &hub->lock, &until);
+	pthread_mutex_unlock(&hub->lock);
+}
+
+/* Has the client gone? (It sends nothing after its request: readable means EOF.) */
+static bool client_gone(struct client *c)
+{
+	char byte;
+	ssize_t n;
+
+	if (c->fd < 0)
+		return false;
+	n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct client *c = cls;
+
+	(void)pos;
+	while (c->out_pos == c->out_len) {
+		uint64_t now;
+
+		c->out_pos = c->out_len = 0;
+		if (c->s->stopping || c->srv->stopping)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		collect_events(c);
+		now = now_ms();
+		maybe_summary(c, now);
+		if (c->out_len == 0 && now - c->last_sent_ms >= KEEPALIVE_MS) {
+			out_add(c, ": keepalive\n\n", 13);
+			c->last_sent_ms = now;
+		}
+		if (c->out_len == 0) {
+			wait_for_more(c);
+			if (client_gone(c))
+				return MHD_CONTENT_READER_END_OF_STREAM;
+		}
+	}
+	if (max > c->out_len - c->out_pos)
+		max = c->out_len - c->out_pos;
+	memcpy(buf, c->out + c->out_pos, max);
+	c->out_pos += max;
+	return (ssize_t)max;
+}
+
+static void stream_free(void *cls)
+{
+	struct client *c = cls;
+
+	atomic_fetch_sub(&c->s->hub.clients, 1);
+	atomic_fetch_sub(&c->srv->stream_clients, 1);
+	session_put(c->s);
+	free(c->out);
+	free(c);
+}
+
+/* GET /api/v1/sessions/{id}/stream: the reply is a callback, not a body. */
+void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	struct session *s;
+	struct client *c;
+
+	if (id < 0)
+		return;
+	s = session_get(srv, id);
+	if (!s) {
+		reply_error(rep, 404, "ENOENT", "no live session %lld to stream", (long long)id);
+		return;
+	}
+	if (atomic_fetch_add(&srv->stream_clients, 1) >= STREAM_MAX_CLIENTS) {
+		atomic_fetch_sub(&srv->stream_clients, 1);
+		session_put(s);
+		reply_error(rep, 429, "EBUSY", "too many stream clients (at most %d)", STREAM_MAX_CLIENTS);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	pthread_mutex_lock(&s->lock);	/* the ring is created under the engine's lock */
+	if (!s->hub.ring)
+		s->hub.ring = calloc(STREAM_RING_SIZE, sizeof(*s->hub.ring));
+	if (!c || !s->hub.ring) {
+		pthread_mutex_unlock(&s->lock);
+		atomic_fetch_sub(&srv->stream_clients, 1);
+		session_put(s);
+		free(c);
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	atomic_fetch_add(&s->hub.clients, 1);
+	c->srv = srv;
+	c->s = s;
+	c->fd = http_socket(req);
+	c->next = s->last_seq + 1;
+	c->last_summary_seq = UINT64_MAX;
+	out_message(c, "hello", json_pack("{s:I,s:I}", "session", (json_int_t)id,
+					 "seq", (json_int_t)s->last_seq));
+	pthread_mutex_unlock(&s->lock);
+	rep->status = 200;
+	rep->content_type = "text/event-stream";
+	rep->stream_read = stream_read;
+	rep->stream_free = stream_free;
+	rep->stream_cls = c;
+}

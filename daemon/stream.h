@@ -1,0 +1,39 @@
+/*
+ * stream.h - the live stream of a session (GET .../stream, Server-Sent
+ * Events): event batches and a state summary at most every 100 ms.
+ */
+#ifndef MMLAB_STREAM_H
+#define MMLAB_STREAM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "mmlab.h"
+
+#define STREAM_RING_SIZE	(1u << 16)	/* events kept for readers; a power of two */
+#define STREAM_MAX_CLIENTS	128
+
+struct stream_slot;
+
+/*
+ * A session's ring of recent events. The engine's thread writes it without a
+ * lock and never waits; readers copy out what they need and notice, from the
+ * slot's seq, when the writer has lapped them (they then get a "resync").
+ */
+struct stream_hub {
+	struct stream_slot *ring;	/* allocated when the first client comes */
+	_Atomic uint64_t head;		/* last seq written */
+	atomic_int clients;
+	pthread_mutex_t lock;		/* for the condition variable only */
+	pthread_cond_t more;
+};
+
+void stream_hub_init(struct stream_hub *hub);
+void stream_hub_destroy(struct stream_hub *hub);
+/* Engine thread: publish event @seq (cheap; a no-op without clients). */
+void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev);
+/* Engine thread, after an op batch: wake the readers. */
+void stream_notify(struct stream_hub *hub);
+
+#endif

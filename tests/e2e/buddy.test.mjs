@@ -1,0 +1,240 @@
+// buddy.test.mjs - sessions, the buddy allocator's ops and the physical-memory
+// views through the REST API.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d.stop(); });
+
+const api = (path) => `${d.url}/api/v1${path}`;
+
+async function newSession(machine, name = 'test') {
+  const r = await postJson(api('/sessions'), { name, machine });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+async function ops(id, list) {
+  const r = await postJson(api(`/sessions/${id}/ops`), list);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+}
+
+async function check(id) {
+  const r = await ops(id, { op: 'check' });
+  assert.deepEqual(r.results[0], { ok: true }, JSON.stringify(r.results[0]));
+}
+
+test('the daemon starts with a live default session of the default machine', async () => {
+  const list = await getJson(api('/sessions'));
+  assert.equal(list.status, 200);
+  const def = list.body.sessions.find((s) => s.name === 'default');
+  assert.ok(def, 'a session named default');
+  assert.equal(def.state, 'live');
+  assert.ok(def.last_seq > 0, 'booting emitted events');
+  const one = await getJson(api(`/sessions/${def.id}`));
+  assert.equal(one.body.machine.mem_mib, 4096);
+  assert.equal(one.body.memory.struct_page_size, 64);
+  // 64 bytes of struct page per 4 KiB frame: 1.5625 % of the RAM it describes.
+  assert.ok(Math.abs(one.body.memory.overhead_percent - 1.5625) < 1e-9, one.body.memory.overhead_percent);
+  assert.equal(one.body.memory.mem_map_bytes, one.body.memory.present_pages * 64);
+});
+
+test('creating sessions: machine config errors are clear 400s', async () => {
+  for (const [body, re] of [
+    [{ machine: { mem_mb: 100 } }, /unknown machine key "mem_mb"/],
+    [{ machine: { mem_mib: 16 } }, /mem_mib/],
+    [{ machine: { mem_mib: 2 ** 40 } }, /too large for this host/],
+    [{ machine: { max_order: 99 } }, /max_order/],
+    [{ machine: 'big' }, /machine must be an object/],
+    [{ name: '' }, /name must be/],
+    [{ colour: 'red' }, /unknown field "colour"/],
+  ]) {
+    const r = await postJson(api('/sessions'), body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(r.body.error.code, 'EINVAL');
+    assert.match(r.body.error.message, re);
+  }
+  const bad = await postJson(api('/sessions'), '{"name":');
+  assert.equal(bad.status, 400);
+  assert.match(bad.body.error.message, /malformed JSON/);
+  const notJson = await getJson(api('/sessions'), { method: 'POST', body: 'name=x',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+  assert.equal(notJson.status, 415);
+});
+
+test('alloc_pages and free_pages: zones from GFP flags, aligned blocks, clear errors', async () => {
+  const id = await newSession({ mem_mib: 8192 });
+  const res = (await ops(id, [
+    { op: 'alloc_pages', gfp: 'GFP_DMA', order: 0 },
+    { op: 'alloc_pages', gfp: 'GFP_DMA32', order: 3 },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 5 },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_ZERO', order: 10 },
+    { op: 'alloc_pages', gfp: 'GFP_HIGHUSER_MOVABLE' },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_RECLAIMABLE', order: 2 },
+  ])).results;
+  for (const r of res) assert.equal(r.ok, true, JSON.stringify(r));
+  assert.equal(res[0].zone, 'DMA');
+  assert.ok(res[0].pfn < 4096);
+  assert.equal(res[1].zone, 'DMA32');
+  assert.ok(res[1].pfn + 8 <= 0x100000, 'GFP_DMA32 stays below 4 GiB');
+  assert.equal(res[2].zone, 'Normal');
+  for (const r of res) assert.equal(r.pfn % (1 << r.order), 0, `aligned: ${JSON.stringify(r)}`);
+  assert.equal(res[4].migratetype, 'Movable');
+  assert.equal(res[2].migratetype, 'Unmovable');
+  assert.equal(res[5].migratetype, 'Reclaimable');
+
+  const page = await getJson(api(`/sessions/${id}/pages/${res[3].pfn}`));
+  assert.equal(page.status, 200);
+  assert.equal(page.body.owner, 'other');
+  assert.equal(page.body.order, 10);
+
+  const errs = (await ops(id, [
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_BOGUS' },
+    { op: 'alloc_pages', order: 11 },
+    { op: 'alloc_pages', order: -1 },
+    { op: 'alloc_pages', gfp: 'GFP_KERNEL', colour: 'red' },
+    { op: 'free_pages', pfn: res[2].pfn + 1, order: 0 },
+    { op: 'free_pages', pfn: res[2].pfn, order: 5 },
+    { op: 'free_pages', pfn: res[2].pfn, order: 5 },
+    { op: 'free_pages', pfn: 0xC0000, order: 0 },
+    { op: 'free_pages' },
+    { op: 'no_such_op' },
+  ])).results;
+  assert.match(errs[0].message, /__GFP_BOGUS/);
+  assert.match(errs[1].message, /order/);
+  assert.match(errs[2].message, /order/);
+  assert.match(errs[3].message, /unknown field "colour"/);
+  assert.equal(errs[4].ok, false);
+  assert.equal(errs[5].ok, true, 'the real free works');
+  assert.equal(errs[6].ok, false, 'double free refused');
+  assert.equal(errs[7].ok, false, 'a hole is not allocated');
+  assert.match(errs[8].message, /pfn is required/);
+  assert.match(errs[9].message, /unknown op/);
+  for (const i of [0, 1, 2, 3, 4, 6, 7, 8, 9]) assert.equal(errs[i].errno, 'EINVAL', JSON.stringify(errs[i]));
+  await check(id);
+});
+
+test('exhausting a 64 MiB machine gives ENOMEM results, not HTTP errors', async () => {
+  const id = await newSession({ mem_mib: 64 });
+  const batch = Array.from({ length: 4000 }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 3 }));
+  const { results } = await ops(id, batch);
+  const failed = results.filter((r) => !r.ok);
+  assert.ok(failed.length > 0);
+  for (const f of failed) assert.equal(f.errno, 'ENOMEM');
+  assert.match(failed[0].message, /.+/);
+  await check(id);
+  // GFP_ATOMIC may still dig into the reserves below the min watermark.
+  const zones = (await getJson(api(`/sessions/${id}/zones`))).body;
+  assert.ok(zones.zones.length >= 2);
+  await check(id);
+});
+
+test('zones view: spans, watermarks, free lists and owners that add up', async () => {
+  const id = await newSession({ mem_mib: 4096, pcp: false });
+  const z = (await getJson(api(`/sessions/${id}/zones`))).body;
+  const names = z.zones.map((x) => x.name);
+  assert.deepEqual(names.slice(0, 3), ['DMA', 'DMA32', 'Normal']);
+  const [dma, dma32, normal] = z.zones;
+  assert.equal(dma.start_pfn, 1);
+  assert.equal(dma32.start_pfn, 4096);
+  assert.equal(dma32.start_pfn + dma32.spanned, 0x100000, 'DMA32 ends at 4 GiB');
+  assert.ok(dma32.present < dma32.spanned, 'the MMIO hole holds no pages');
+  assert.equal(normal.start_pfn, 0x100000);
+  for (const zone of z.zones.filter((x) => x.spanned)) {
+    assert.ok(zone.spanned >= zone.present && zone.present >= zone.managed, zone.name);
+    assert.ok(zone.watermarks.min < zone.watermarks.low && zone.watermarks.low < zone.watermarks.high);
+    const inLists = zone.nr_free.reduce((a, n, o) => a + n * 2 ** o, 0);
+    assert.equal(inLists, zone.free, `${zone.name}: nr_free adds up to free`);
+    const owned = Object.values(zone.owners).reduce((a, b) => a + b, 0) - zone.owners.hole - zone.owners.reserved;
+    assert.ok(owned <= zone.present);
+  }
+  assert.ok(z.owners.mem_map > 0 && z.owners.kernel > 0);
+});
+
+test('pages, physmap and its legend', async () => {
+  const id = await newSession({ mem_mib: 4096 });
+  const info = (await getJson(api(`/sessions/${id}`))).body;
+  const legend = (await getJson(api(`/sessions/${id}/physmap/legend`))).body;
+  const code = Object.fromEntries(legend.codes.map((c) => [c.name, c.code]));
+  for (const n of ['hole', 'free', 'reserved', 'kernel', 'mem_map']) assert.ok(n in code, n);
+  const res = await fetch(api(`/sessions/${id}/physmap`));
+  assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+  const map = new Uint8Array(await res.arrayBuffer());
+  assert.equal(map.length, info.max_pfn);
+  assert.equal(map[0], code.reserved, 'pfn 0 is reserved');
+  assert.equal(map[0xC0000], code.hole, '3 GiB: the MMIO hole');
+  assert.equal(map[0x1000], code.kernel, 'the kernel image at 16 MiB');
+  const pages = (await getJson(api(`/sessions/${id}/pages?start=4094&count=4`))).body.pages;
+  assert.equal(pages.length, 4);
+  assert.equal(pages[0].zone, 'DMA');
+  assert.equal(pages[2].zone, 'DMA32');
+  const bad = await getJson(api(`/sessions/${id}/pages?count=70000`));
+  assert.equal(bad.status, 400);
+  const hole = await getJson(api(`/sessions/${id}/pages/${0xC0000}`));
+  assert.equal(hole.status, 404);
+  assert.match(hole.body.error.message, /hole/);
+  const beyond = await getJson(api(`/sessions/${id}/pages/99999999`));
+  assert.equal(beyond.status, 404);
+  const notNum = await getJson(api(`/sessions/${id}/pages/abc`));
+  assert.equal(notNum.status, 400);
+});
+
+test('the /proc views have the kernel formats', async () => {
+  const id = await newSession({ mem_mib: 4096 });
+  const text = async (p) => {
+    const r = await fetch(api(`/sessions/${id}/proc/${p}`));
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/plain/);
+    return r.text();
+  };
+  const buddy = await text('buddyinfo');
+  const lines = buddy.replace(/\n$/, '').split('\n');
+  assert.equal(lines.length, 3);
+  assert.match(lines[0], /^Node 0, zone      DMA( +\d+){11} $/);
+  assert.match(lines[1], /^Node 0, zone    DMA32( +\d+){11} $/);
+  assert.match(lines[2], /^Node 0, zone   Normal( +\d+){11} $/);
+  const pti = await text('pagetypeinfo');
+  assert.match(pti, /^Page block order: 9\nPages per block:  512\n\nFree pages count per migrate type at order {7}0 {6}1/);
+  assert.match(pti, /Node    0, zone   Normal, type      Movable( +\d+){11} \n/);
+  assert.match(pti, /Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate \n/);
+  const zi = await text('zoneinfo');
+  assert.match(zi, /^Node 0, zone      DMA\n/);
+  assert.match(zi, /\n  pages free +\d+\n        boost    0\n        min +\d+\n        low +\d+\n        high +\d+\n/);
+  assert.match(zi, /\n        protection: \(0, \d+, \d+, \d+, \d+\)\n/);
+  assert.match(zi, /\n  start_pfn: +4096\n/);
+  const mi = await text('meminfo');
+  assert.match(mi, /^MemTotal: +\d+ kB\nMemFree: +\d+ kB\nMemAvailable: +\d+ kB\n/);
+  for (const key of ['Slab', 'SUnreclaim', 'PageTables', 'VmallocUsed', 'VmallocTotal'])
+    assert.match(mi, new RegExp(`\\n${key}: +\\d+ kB\\n`), key);
+});
+
+test('op batches: limits, shape errors, seqs', async () => {
+  const id = await newSession({ mem_mib: 64 });
+  const tooMany = await postJson(api(`/sessions/${id}/ops`), Array.from({ length: 10001 }, () => ({ op: 'check' })));
+  assert.equal(tooMany.status, 413);
+  const notOp = await postJson(api(`/sessions/${id}/ops`), [{ op: 'check' }, 42]);
+  assert.equal(notOp.status, 400);
+  assert.match(notOp.body.error.message, /op 1/);
+  const noSession = await postJson(api('/sessions/999999/ops'), { op: 'check' });
+  assert.equal(noSession.status, 404);
+  const a = await ops(id, { op: 'alloc_pages', order: 2 });
+  const b = await ops(id, { op: 'free_pages', pfn: a.results[0].pfn, order: 2 });
+  assert.ok(a.last_seq >= a.first_seq);
+  assert.equal(b.first_seq, a.last_seq + 1, 'seqs continue without gaps');
+});
+
+test('a stopped session stays listed, is no longer live, and refuses ops', async () => {
+  const id = await newSession({ mem_mib: 64 }, 'to-stop');
+  const del = await getJson(api(`/sessions/${id}`), { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  assert.equal(del.body.state, 'closed');
+  const list = (await getJson(api('/sessions'))).body.sessions;
+  assert.equal(list.find((s) => s.id === id).state, 'closed');
+  const again = await getJson(api(`/sessions/${id}`), { method: 'DELETE' });
+  assert.equal(again.status, 409);
+  const op = await postJson(api(`/sessions/${id}/ops`), { op: 'check' });
+  assert.equal(op.status, 409);
+});

@@ -1,0 +1,197 @@
+// replay.test.mjs - the recorder and time travel: every view at every past
+// seq, verify, fork, export/import, and a kill -9 in the middle of a workload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d.stop(); });
+
+const PROCS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'meminfo'];
+
+// A deterministic pseudo-random generator, so a failure can be replayed.
+function prng(seed) {
+  let x = seed >>> 0;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 2 ** 32; };
+}
+
+async function text(url) {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, url);
+  return r.text();
+}
+
+async function newSession(base, machine, name = 'replay') {
+  const r = await postJson(`${base}/api/v1/sessions`, { name, machine });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+// One random op over the blocks held so far.
+function randomOp(rand, held) {
+  const gfps = ['GFP_KERNEL', 'GFP_ATOMIC', 'GFP_DMA32', 'GFP_HIGHUSER_MOVABLE',
+                'GFP_KERNEL|__GFP_RECLAIMABLE', 'GFP_DMA', 'GFP_NOWAIT|__GFP_ZERO'];
+  if (held.length && rand() < 0.45) {
+    const [b] = held.splice(Math.floor(rand() * held.length), 1);
+    return { op: 'free_pages', pfn: b.pfn, order: b.order, cpu: Math.floor(rand() * 2) };
+  }
+  return { op: 'alloc_pages', gfp: gfps[Math.floor(rand() * gfps.length)],
+           order: Math.floor(rand() ** 2 * 11), cpu: Math.floor(rand() * 2) };
+}
+
+test('time travel: every view at every recorded point equals what was live then', async () => {
+  const seed = 20261125;
+  const rand = prng(seed);
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 256 });
+  const held = [];
+  const snapshots = [];
+  for (let i = 0; i < 60; i++) {
+    const op = randomOp(rand, held);
+    const r = await postJson(`${base}/${id}/ops`, op);
+    assert.equal(r.status, 200);
+    const res = r.body.results[0];
+    if (op.op === 'alloc_pages' && res.ok) held.push({ pfn: res.pfn, order: res.order });
+    const live = {};
+    for (const p of PROCS) live[p] = await text(`${base}/${id}/proc/${p}`);
+    live.zones = (await getJson(`${base}/${id}/zones`)).body;
+    snapshots.push({ seq: r.body.last_seq, live });
+  }
+  // Walk back in time in a scrambled order, so the replay cache is exercised both ways.
+  const order = snapshots.map((_, i) => i).sort(() => rand() - 0.5);
+  for (const i of order) {
+    const { seq, live } = snapshots[i];
+    for (const p of PROCS)
+      assert.equal(await text(`${base}/${id}/proc/${p}?at=${seq}`), live[p], `seed ${seed}: ${p} at ${seq}`);
+    const zones = (await getJson(`${base}/${id}/zones?at=${seq}`)).body;
+    assert.deepEqual(zones, live.zones, `seed ${seed}: zones at ${seq}`);
+  }
+  // A seq inside an op answers too, as the machine was at that event.
+  const tl = (await getJson(`${base}/${id}/timeline`)).body;
+  const multi = tl.ops.find((o) => o.first_seq !== undefined && o.last_seq > o.first_seq);
+  assert.ok(multi, 'some op emitted several events');
+  const mid = await getJson(`${base}/${id}/zones?at=${multi.first_seq}`);
+  assert.equal(mid.status, 200);
+  assert.equal(mid.body.seq, multi.first_seq);
+  const beyond = await getJson(`${base}/${id}/zones?at=${tl.last_seq + 1000}`);
+  assert.equal(beyond.status, 400);
+  assert.equal(beyond.body.error.code, 'ERANGE');
+  const verify = await getJson(`${base}/${id}/verify`);
+  assert.deepEqual({ ok: verify.body.ok }, { ok: true }, JSON.stringify(verify.body));
+  assert.equal(verify.body.events, tl.last_seq);
+});
+
+test('events: seqs from 1 without gaps, filters by type, limits', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 128 });
+  await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 3 }, { op: 'alloc_pages', order: 0 }]);
+  let since = 0, n = 0;
+  for (;;) {
+    const r = await getJson(`${base}/${id}/events?since=${since}&limit=500`);
+    assert.equal(r.status, 200);
+    if (!r.body.events.length) break;
+    for (const ev of r.body.events) assert.equal(ev.seq, ++n);
+    since = r.body.next_since;
+  }
+  const info = (await getJson(`${base}/${id}`)).body;
+  assert.equal(n, info.last_seq);
+  const allocs = (await getJson(`${base}/${id}/events?type=mm_page_alloc&limit=10000`)).body.events;
+  assert.ok(allocs.length >= 2);
+  for (const ev of allocs) {
+    assert.equal(ev.type, 'mm_page_alloc');
+    assert.match(ev.zone, /^(DMA|DMA32|Normal)$/);
+  }
+  assert.equal((await getJson(`${base}/${id}/events?limit=10001`)).status, 400);
+  assert.equal((await getJson(`${base}/${id}/events?type=bogus`)).status, 400);
+  assert.equal((await getJson(`${base}/999999/events`)).status, 404);
+});
+
+test('fork starts a live session in the past state', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 128 });
+  const a = (await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 4 }, { op: 'alloc_pages', order: 2 }])).body;
+  const then = await text(`${base}/${id}/proc/buddyinfo`);
+  await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 6 }, { op: 'free_pages', pfn: a.results[0].pfn, order: 4 }]);
+  const f = await postJson(`${base}/${id}/fork`, { at: a.last_seq, name: 'what-if' });
+  assert.equal(f.status, 201, JSON.stringify(f.body));
+  assert.equal(f.body.at, a.last_seq);
+  assert.equal(await text(`${base}/${f.body.id}/proc/buddyinfo`), then);
+  const info = (await getJson(`${base}/${f.body.id}`)).body;
+  assert.equal(info.state, 'live');
+  assert.equal(info.name, 'what-if');
+  // The fork goes its own way.
+  const r = await postJson(`${base}/${f.body.id}/ops`, { op: 'alloc_pages', order: 1 });
+  assert.equal(r.body.results[0].ok, true);
+  assert.equal((await postJson(`${base}/${id}/fork`, { at: 10 ** 12 })).status, 400);
+  assert.equal((await postJson(`${base}/999999/fork`, { at: 1 })).status, 404);
+});
+
+test('export then import round-trips a session', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 128 }, 'to-export');
+  await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 5 }, { op: 'alloc_pages', gfp: 'GFP_DMA' }]);
+  const file = await fetch(`${base}/${id}/export`);
+  assert.equal(file.status, 200);
+  assert.equal(file.headers.get('content-type'), 'application/vnd.sqlite3');
+  const bytes = Buffer.from(await file.arrayBuffer());
+  assert.equal(bytes.subarray(0, 15).toString(), 'SQLite format 3');
+  const imp = await fetch(`${base}/import`, { method: 'POST', body: bytes,
+    headers: { 'Content-Type': 'application/vnd.sqlite3' } });
+  assert.equal(imp.status, 201);
+  const [newId] = (await imp.json()).ids;
+  const orig = (await getJson(`${base}/${id}/events?limit=10000`)).body.events;
+  const copy = (await getJson(`${base}/${newId}/events?limit=10000`)).body.events;
+  assert.deepEqual(copy, orig);
+  assert.equal(await text(`${base}/${newId}/proc/buddyinfo`), await text(`${base}/${id}/proc/buddyinfo`));
+  assert.equal((await getJson(`${base}/${newId}/verify`)).body.ok, true);
+  const junk = await fetch(`${base}/import`, { method: 'POST', body: 'not a database at all'.repeat(10) });
+  assert.equal(junk.status, 400);
+});
+
+test('kill -9 in the middle of a workload leaves a sound, replayable database', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-kill-'));
+  const s = await startDaemon({ dbDir: dir });
+  const base = `${s.url}/api/v1/sessions`;
+  const id = await newSession(s.url, { mem_mib: 512 }, 'doomed');
+  const rand = prng(7);
+  const held = [];
+  for (let i = 0; i < 5; i++) {
+    const batch = Array.from({ length: 2000 }, () => randomOp(rand, held));
+    const r = await postJson(`${base}/${id}/ops`, batch);
+    r.body.results.forEach((res, j) => {
+      if (batch[j].op === 'alloc_pages' && res.ok) held.push({ pfn: res.pfn, order: res.order });
+    });
+  }
+  // One more big batch, killed while it runs.
+  const pending = postJson(`${base}/${id}/ops`, Array.from({ length: 10000 }, () => randomOp(rand, []))).catch(() => null);
+  await new Promise((r) => setTimeout(r, 30));
+  s.child.kill('SIGKILL');
+  await s.exited;
+  await pending;
+  assert.equal(execFileSync('sqlite3', [s.db, 'PRAGMA integrity_check']).toString().trim(), 'ok');
+  const gaps = execFileSync('sqlite3', [s.db,
+    `SELECT count(*), coalesce(max(seq), 0) FROM events WHERE session_id = ${id}`]).toString().trim();
+  const [count, maxSeq] = gaps.split('|').map(Number);
+  assert.equal(count, maxSeq, 'a gap-free prefix');
+  const s2 = await startDaemon({ dbDir: dir });
+  try {
+    const list = (await getJson(`${s2.url}/api/v1/sessions`)).body.sessions;
+    const doomed = list.find((x) => x.id === id);
+    assert.equal(doomed.state, 'crashed');
+    assert.equal(doomed.last_seq, maxSeq);
+    const v = await getJson(`${s2.url}/api/v1/sessions/${id}/verify`);
+    assert.equal(v.body.ok, true, JSON.stringify(v.body));
+    const z = await getJson(`${s2.url}/api/v1/sessions/${id}/zones`);
+    assert.equal(z.status, 200);
+    assert.equal(z.body.seq, maxSeq, 'replays up to the last committed event');
+    assert.equal(list.filter((x) => x.name === 'default' && x.state === 'live').length, 1);
+  } finally {
+    await s2.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,187 @@
+/*
+ * test_recorder.c - the recorder (daemon/recorder.c): large transactions,
+ * back-pressure without loss, flush on stop, last_seq bookkeeping, and
+ * recovery after a failing database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/db.h"
+#include "daemon/recorder.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	sqlite3 *db;		/* the test's own connection, for checking */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char err[256];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mmlab-rec-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/rec.db", f->dir);
+	f->db = db_open(f->path, err, sizeof(err));
+	if (!f->db)
+		return -1;
+	sqlite3_exec(f->db, "INSERT INTO sessions (id, name, created, machine, engine_version, seed) "
+		     "VALUES (1, 't', 'now', '{}', 'x', 1), (2, 'u', 'now', '{}', 'x', 1)",
+		     NULL, NULL, NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[160];
+
+	db_close(f->db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd))
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void queue_events(struct recorder *r, int64_t session, uint64_t from, uint64_t n)
+{
+	struct mm_event ev;
+
+	for (uint64_t seq = from; seq < from + n; seq++) {
+		mm_event_init(&ev, MM_EV_mm_page_alloc);
+		ev.pfn = seq * 2;
+		ev.order = (int)(seq % 11);
+		ev.detail = seq % 2 ? "odd" : NULL;
+		recorder_event(r, session, seq, seq / 10, &ev);
+	}
+}
+
+/* 100 000 events: all stored, gap-free, in few large transactions. */
+static void test_batching(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder_stats st;
+	char err[256];
+	struct recorder *r = recorder_start(f->path, 1 << 16, err, sizeof(err));
+
+	assert_non_null(r);
+	queue_events(r, 1, 1, 100000);
+	assert_int_equal(recorder_sync(r), 0);
+	recorder_get_stats(r, &st);
+	assert_int_equal(st.events_committed, 100000);
+	assert_true(st.transactions <= 100);
+	assert_int_equal(st.queued, 0);
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE session_id = 1"), 100000);
+	assert_int_equal(query_int(f->db, "SELECT max(seq) - min(seq) + 1 FROM events"), 100000);
+	assert_int_equal(query_int(f->db, "SELECT last_seq FROM sessions WHERE id = 1"), 100000);
+	assert_int_equal(query_int(f->db, "SELECT pfn FROM events WHERE seq = 777"), 1554);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE detail = 'odd'"), 50000);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE cpu IS NOT NULL"), 0);
+}
+
+/* A tiny ring: producers wait, nothing is lost, order holds. */
+static void test_back_pressure(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder_stats st;
+	char err[256];
+	struct recorder *r = recorder_start(f->path, 4, err, sizeof(err));
+
+	assert_non_null(r);
+	queue_events(r, 2, 1, 20000);
+	recorder_get_stats(r, &st);
+	assert_true(st.waits > 0);
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE session_id = 2"), 20000);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events a JOIN events b ON "
+				   "b.session_id = a.session_id AND b.seq = a.seq + 1 "
+				   "WHERE a.session_id = 2"), 19999);
+}
+
+/* Stop without a sync: everything queued is committed before the thread ends. */
+static void test_stop_flushes(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	struct recorder *r = recorder_start(f->path, 1 << 12, err, sizeof(err));
+
+	assert_non_null(r);
+	queue_events(r, 1, 1, 50000);
+	recorder_op(r, 1, 1, "{\"op\":\"check\"}");
+	recorder_op_end(r, 1, 1, 1, 50000);
+	recorder_op(r, 1, 2, "{\"op\":\"noop\"}");
+	recorder_op_end(r, 1, 2, 0, 0);
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 50000);
+	assert_int_equal(query_int(f->db, "SELECT last_seq FROM ops WHERE op_no = 1"), 50000);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM ops WHERE op_no = 2 AND first_seq IS NULL"), 1);
+	assert_int_equal(query_int(f->db, "SELECT last_op FROM sessions WHERE id = 1"), 2);
+}
+
+/* A failing database: the recorder says so, keeps the records, and recovers. */
+static void test_failure_and_recovery(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder_stats st;
+	char err[256];
+	struct recorder *r;
+
+	sqlite3_exec(f->db, "CREATE TABLE block (x); INSERT INTO block VALUES (1);"
+		     "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM block) "
+		     "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;", NULL, NULL, NULL);
+	r = recorder_start(f->path, 1 << 10, err, sizeof(err));
+	assert_non_null(r);
+	queue_events(r, 1, 1, 100);
+	assert_int_equal(recorder_sync(r), -EIO);
+	recorder_get_stats(r, &st);
+	assert_true(st.failed);
+	assert_true(st.queued == 100);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 0);
+	sqlite3_exec(f->db, "DELETE FROM block", NULL, NULL, NULL);
+	for (int i = 0; i < 100 && st.failed; i++) {
+		usleep(50000);
+		recorder_get_stats(r, &st);
+	}
+	assert_false(st.failed);
+	assert_int_equal(recorder_sync(r), 0);
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
