@@ -33,26 +33,29 @@ async function openDashboard(path = '/') {
   return { page, requests, errors };
 }
 
-test('the dashboard loads Chart.js from the daemon and draws its chart', async () => {
+test('the dashboard loads Chart.js from the daemon and draws its charts', async () => {
   const { page, requests, errors } = await openDashboard();
-  await page.waitForSelector('#overview-chart[data-ready="true"]', { timeout: 10000 });
+  await page.waitForSelector('#overview-zones[data-ready="true"]', { timeout: 10000 });
   assert.equal(await page.evaluate(() => typeof window.Chart), 'function');
   assert.match(await page.evaluate(() => window.Chart.version), /^4\./);
-  // The chart instance exists on the canvas and has drawn pixels.
-  const drawn = await page.evaluate(() => {
-    const c = document.getElementById('overview-chart');
+  // Each zone's chart instance exists on its canvas and has drawn pixels.
+  const drawn = await page.evaluate(() => [...document.querySelectorAll('#overview-zones canvas')].map((c) => {
     const chart = window.Chart.getChart(c);
     const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let ink = 0;
     for (let i = 3; i < px.length; i += 4) if (px[i]) ink++;
-    return { points: chart.data.datasets[0].data.length, ink };
-  });
-  assert.ok(drawn.points >= 1, 'at least one point from the API');
-  assert.ok(drawn.ink > 100, 'the canvas holds a drawing');
+    return { datasets: chart.data.datasets.length, ink };
+  }));
+  assert.ok(drawn.length >= 1, 'at least one zone chart');
+  for (const c of drawn) {
+    assert.ok(c.datasets >= 1, 'owners from the API');
+    assert.ok(c.ink > 100, 'the canvas holds a drawing');
+  }
   assert.ok(requests.length > 0);
   for (const url of requests)
     assert.ok(url.startsWith(d.url), `request to another host: ${url}`);
   assert.ok(requests.some((u) => u.endsWith('/vendor/chart.umd.min.js')));
+  assert.ok(requests.some((u) => u.endsWith('/vendor/chartjs-plugin-annotation.min.js')));
   assert.ok(requests.some((u) => u.includes('/api/v1/')));
   assert.deepEqual(errors, []);
   await page.close();

@@ -1,37 +1,156 @@
-// overview.js - the overview view: the daemon's health, polled, as a chart of
-// the API's round-trip time.
+// overview.js - the overview view: every zone's pages by owner as a stacked
+// bar with its watermarks, the totals, and what struct page costs.
+import { el, hex, mib, ownerColours } from './format.js';
 
-const MAX_POINTS = 60;
+const HIDDEN_OWNERS = new Set(['hole']);	// not RAM: shown as spanned - present
+const WATERMARKS = [
+  { name: 'min', colour: '#d00000', position: 'start' },
+  { name: 'low', colour: '#f77f00', position: 'center' },
+  { name: 'high', colour: '#2b9348', position: 'end' },
+];
 
-export function createOverview(api) {
-  const canvas = document.getElementById('overview-chart');
-  const summary = document.getElementById('overview-summary');
-  const chart = new Chart(canvas, {
-    type: 'line',
-    data: { labels: [], datasets: [{ label: 'GET /api/v1/health round trip (ms)', data: [],
-                                       borderColor: '#1d3557', tension: 0.2 }] },
-    options: { animation: false, maintainAspectRatio: false,
-               scales: { y: { beginAtZero: true, title: { display: true, text: 'ms' } } } },
-  });
-  canvas.dataset.ready = 'false';
+Chart.register(window['chartjs-plugin-annotation']);
 
-  async function refresh() {
-    const t0 = performance.now();
-    const health = await api('/health');
-    const ms = performance.now() - t0;
-    const ds = chart.data.datasets[0];
-    chart.data.labels.push(`${health.uptime_s}s`);
-    ds.data.push(Number(ms.toFixed(2)));
-    if (ds.data.length > MAX_POINTS) {
-      chart.data.labels.shift();
-      ds.data.shift();
-    }
-    chart.update();
-    canvas.dataset.ready = 'true';
-    canvas.dataset.points = String(ds.data.length);
-    summary.textContent = `mmlabd ${health.version}, engine ${health.engine_version}, ` +
-      `schema ${health.schema_version}, up ${health.uptime_s} s`;
-    return health;
+const zoneKey = (z) => `${z.node}/${z.name}`;
+
+function ownerNames(zone) {
+  return Object.keys(zone.owners).filter((o) => !HIDDEN_OWNERS.has(o));
+}
+
+function watermarkAnnotations(zone) {
+  const annotations = {};
+  for (const w of WATERMARKS) {
+    const x = zone.watermarks[w.name];
+    annotations[w.name] = {
+      type: 'line', xMin: x, xMax: x, borderColor: w.colour, borderWidth: 2,
+      label: { display: true, content: `${w.name} ${x}`, position: w.position,
+               backgroundColor: w.colour, font: { size: 10 }, padding: 2 },
+    };
   }
-  return { refresh };
+  return annotations;
+}
+
+function zoneDatasets(zone, colours) {
+  return ownerNames(zone).map((o) => ({
+    label: o, data: [zone.owners[o]], backgroundColor: colours[o] || '#999999',
+    borderColor: '#ffffff', borderWidth: 0.5, barPercentage: 1, categoryPercentage: 0.9,
+  }));
+}
+
+function zoneChart(canvas, zone, colours) {
+  return new Chart(canvas, {
+    type: 'bar',
+    data: { labels: [zone.name], datasets: zoneDatasets(zone, colours) },
+    options: {
+      indexAxis: 'y', animation: false, maintainAspectRatio: false,
+      scales: {
+        x: { stacked: true, min: 0, max: zone.present, title: { display: true, text: 'pages' } },
+        y: { stacked: true },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.raw} pages (${mib(c.raw)})` } },
+        annotation: { annotations: watermarkAnnotations(zone) },
+      },
+    },
+  });
+}
+
+function updateZoneChart(chart, zone) {
+  for (const ds of chart.data.datasets)
+    ds.data[0] = zone.owners[ds.label];
+  chart.options.scales.x.max = zone.present;
+  chart.options.plugins.annotation.annotations = watermarkAnnotations(zone);
+  chart.update('none');
+}
+
+function zoneFacts(z) {
+  const w = z.watermarks;
+  return `pfn ${hex(z.start_pfn)}-${hex(z.start_pfn + z.spanned)}: spanned ${z.spanned}, ` +
+    `present ${z.present} (${mib(z.present)}), managed ${z.managed}, free ${z.free}, ` +
+    `pcp ${z.pcp}; watermarks min ${w.min}, low ${w.low}, high ${w.high}` +
+    (z.spanned > z.present ? `; ${z.spanned - z.present} pages of hole` : '');
+}
+
+function totalsRows(owners, present) {
+  const rows = Object.entries(owners).filter(([o]) => !HIDDEN_OWNERS.has(o)).map(([o, n]) =>
+    el('tr', { dataset: { owner: o } }, el('th', {}, o), el('td', {}, String(n)),
+       el('td', {}, mib(n)), el('td', {}, `${(100 * n / present).toFixed(2)} %`)));
+  rows.push(el('tr', { className: 'total' }, el('th', {}, 'present'), el('td', {}, String(present)),
+               el('td', {}, mib(present)), el('td', {}, '100 %')));
+  return rows;
+}
+
+function structPageText(info) {
+  const m = info.memory;
+  if (!m)
+    return `struct page: session ${info.id} (${info.state}) reports no memory figures.`;
+  return `struct page: ${m.struct_page_size} bytes per frame, ${m.present_pages} frames present; ` +
+    `mem_map takes ${(m.mem_map_bytes / 2 ** 20).toFixed(2)} MiB = ` +
+    `${m.overhead_percent.toFixed(4)} % of the RAM it describes.`;
+}
+
+export function createOverview() {
+  const summary = document.getElementById('overview-summary');
+  const structPage = document.getElementById('overview-struct-page');
+  const box = document.getElementById('overview-zones');
+  const legendBox = document.getElementById('overview-legend');
+  const totals = document.getElementById('overview-totals');
+  let charts = new Map();	// zoneKey -> Chart
+
+  function reset() {
+    for (const c of charts.values())
+      c.destroy();
+    charts = new Map();
+    box.replaceChildren();
+  }
+
+  function build(zones, colours) {
+    reset();
+    let node = -1;
+    for (const z of zones) {
+      if (z.node !== node) {
+        node = z.node;
+        box.append(el('h3', {}, `Node ${node}`));
+      }
+      const canvas = el('canvas', { dataset: { zone: zoneKey(z) },
+                                    'aria-label': `Node ${z.node} zone ${z.name} pages by owner` });
+      box.append(el('div', { className: 'zone' },
+                    el('h4', {}, `${z.name}`, el('span', { className: 'facts' }, zoneFacts(z))),
+                    el('div', { className: 'chart-box bar' }, canvas)));
+      charts.set(zoneKey(z), zoneChart(canvas, z, colours));
+    }
+  }
+
+  function render(info, view, legend) {
+    const colours = ownerColours(legend);
+    const zones = view.zones.filter((z) => z.populated);
+    const keys = zones.map(zoneKey).join(',');
+    if (keys !== [...charts.keys()].join(','))
+      build(zones, colours);
+    for (const z of zones) {
+      updateZoneChart(charts.get(zoneKey(z)), z);
+      box.querySelector(`canvas[data-zone="${zoneKey(z)}"]`).closest('.zone')
+        .querySelector('.facts').textContent = zoneFacts(z);
+    }
+    legendBox.replaceChildren(...ownerNames(zones[0] || { owners: view.owners }).map((o) =>
+      el('span', { className: 'swatch' }, el('i', { style: `background:${colours[o]}` }), o)));
+    totals.replaceChildren(el('tr', {}, el('th', {}, 'owner'), el('th', {}, 'pages'),
+                              el('th', {}, 'size'), el('th', {}, 'of present')),
+                           ...totalsRows(view.owners, zones.reduce((n, z) => n + z.present, 0)));
+    summary.textContent = `${info.name} (#${info.id}): ${info.machine.mem_mib} MiB ` +
+      `machine, ${view.nodes} node(s), ${info.machine.cpus} CPU(s), ` +
+      `max_order ${view.max_order}, seq ${view.seq}.`;
+    structPage.textContent = structPageText(info);
+    box.dataset.seq = String(view.seq);
+    box.dataset.ready = 'true';
+  }
+
+  async function refresh(s, fresh) {
+    const [info, view, legend] = await Promise.all([s.info(), s.zones(), s.legend()]);
+    if (fresh())
+      render(info, view, legend);
+  }
+
+  return { refresh, reset };
 }

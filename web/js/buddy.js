@@ -1,0 +1,145 @@
+// buddy.js - the buddy view: each zone's free blocks per order (buddyinfo) and
+// per order and migratetype (pagetypeinfo), with what the last change split
+// or merged highlighted, and the kernel's own texts beside them.
+import { el } from './format.js';
+
+const HOLD_MS = 4000;		// how long a change stays highlighted
+const BASE = '#457b9d', MORE = '#2b9348', FEWER = '#d00000';
+const MIGRATETYPE_COLOURS = {
+  Unmovable: '#e76f51', Movable: '#457b9d', Reclaimable: '#2a9d8f',
+  HighAtomic: '#ffb703', Isolate: '#6c757d',
+};
+
+const zoneKey = (z) => `${z.node}/${z.name}`;
+const orderLabels = (maxOrder) => Array.from({ length: maxOrder + 1 }, (_, o) => String(o));
+
+function barOptions(stacked, yTitle) {
+  return {
+    animation: false, maintainAspectRatio: false,
+    scales: {
+      x: { stacked, title: { display: true, text: 'order' } },
+      y: { stacked, beginAtZero: true, title: { display: true, text: yTitle } },
+    },
+    plugins: { legend: { display: stacked } },
+  };
+}
+
+function ordersChart(canvas, maxOrder) {
+  return new Chart(canvas, {
+    type: 'bar',
+    data: { labels: orderLabels(maxOrder),
+            datasets: [{ label: 'free blocks', data: [], backgroundColor: [], borderWidth: 0 }] },
+    options: barOptions(false, 'free blocks (nr_free)'),
+  });
+}
+
+function migratetypeChart(canvas, zone, maxOrder) {
+  const datasets = Object.keys(zone.nr_free_by_migratetype).map((mt) => ({
+    label: mt, data: [], backgroundColor: MIGRATETYPE_COLOURS[mt] || '#8d99ae',
+  }));
+  return new Chart(canvas, {
+    type: 'bar',
+    data: { labels: orderLabels(maxOrder), datasets },
+    options: barOptions(true, 'free blocks by migratetype'),
+  });
+}
+
+// The orders whose count moved since @before, as {order, from, to}.
+function changes(before, after) {
+  if (!before)
+    return [];
+  return after.map((n, o) => ({ order: o, from: before[o], to: n })).filter((c) => c.from !== c.to);
+}
+
+function changeText(list) {
+  return list.map((c) => `order ${c.order}: ${c.from} \u2192 ${c.to}`).join(', ');
+}
+
+export function createBuddy() {
+  const box = document.getElementById('buddy-zones');
+  const buddyinfo = document.getElementById('buddy-buddyinfo');
+  const pagetypeinfo = document.getElementById('buddy-pagetypeinfo');
+  let zones = new Map();	// zoneKey -> { orders, types, facts, last, changed, until }
+  let texts = {};		// name -> { lines, until }: the last text and its marks
+
+  function reset() {
+    for (const z of zones.values()) {
+      z.orders.destroy();
+      z.types.destroy();
+    }
+    zones = new Map();
+    texts = {};
+    box.replaceChildren();
+  }
+
+  function build(list, maxOrder) {
+    reset();
+    for (const z of list) {
+      const key = zoneKey(z);
+      const orders = el('canvas', { dataset: { zone: key, kind: 'orders' } });
+      const types = el('canvas', { dataset: { zone: key, kind: 'migratetypes' } });
+      const facts = el('p', { className: 'changes' });
+      const block = el('div', { className: 'zone', dataset: { zone: key } },
+                       el('h3', {}, `Node ${z.node}, zone ${z.name}`), facts,
+                       el('div', { className: 'pair' },
+                          el('div', { className: 'chart-box' }, orders),
+                          el('div', { className: 'chart-box' }, types)));
+      box.append(block);
+      zones.set(key, { block, facts, orders: ordersChart(orders, maxOrder),
+                       types: migratetypeChart(types, z, maxOrder), last: null, changed: [], until: 0 });
+    }
+  }
+
+  function updateZone(state, z, now) {
+    const moved = changes(state.last, z.nr_free);
+    if (moved.length) {
+      state.changed = moved;
+      state.until = now + HOLD_MS;
+    } else if (now > state.until) {
+      state.changed = [];
+    }
+    state.last = z.nr_free.slice();
+    const colour = new Map(state.changed.map((c) => [c.order, c.to > c.from ? MORE : FEWER]));
+    const ds = state.orders.data.datasets[0];
+    ds.data = z.nr_free.slice();
+    ds.backgroundColor = z.nr_free.map((_, o) => colour.get(o) || BASE);
+    state.orders.update('none');
+    for (const t of state.types.data.datasets)
+      t.data = z.nr_free_by_migratetype[t.label].slice();
+    state.types.update('none');
+    const free = z.nr_free.reduce((sum, n, o) => sum + n * 2 ** o, 0);
+    state.facts.textContent = `${free} free pages in the buddy lists` +
+      (state.changed.length ? `; changed: ${changeText(state.changed)}` : '');
+    state.block.classList.toggle('changed', state.changed.length > 0);
+    state.block.dataset.changed = state.changed.map((c) => c.order).join(',');
+  }
+
+  // The text with each line that changed in the last HOLD_MS in a <mark>.
+  function showText(pre, name, text, now) {
+    const before = texts[name];
+    const lines = text.split('\n');
+    const until = lines.map((line, i) =>
+      before && before.lines[i] !== line ? now + HOLD_MS : (before?.until[i] ?? 0));
+    texts[name] = { lines, until };
+    pre.replaceChildren(...lines.flatMap((line, i) =>
+      [until[i] > now ? el('mark', {}, line) : line, i < lines.length - 1 ? '\n' : '']));
+  }
+
+  async function refresh(s, fresh) {
+    const [view, bi, pti] = await Promise.all([s.zones(), s.proc('buddyinfo'), s.proc('pagetypeinfo')]);
+    if (!fresh())
+      return;
+    const list = view.zones.filter((z) => z.populated);
+    if (list.map(zoneKey).join(',') !== [...zones.keys()].join(','))
+      build(list, view.max_order);
+    const now = Date.now();
+    for (const z of list)
+      updateZone(zones.get(zoneKey(z)), z, now);
+    showText(buddyinfo, 'buddyinfo', bi, now);
+    showText(pagetypeinfo, 'pagetypeinfo', pti, now);
+    box.dataset.seq = String(view.seq);
+    box.dataset.ready = 'true';
+  }
+
+  return { refresh, reset };
+}

@@ -1,0 +1,76 @@
+// sessions.js - the session picker in the header and the form that creates
+// a new session from machine config keys (engine.md section 1).
+import { listSessions, createSession } from './api.js';
+
+const NUMBER_KEYS = ['mem_mib', 'nodes', 'cpus', 'max_order', 'paging_levels'];
+const BOOLEAN_KEYS = ['pcp', 'gbpages'];
+
+function optionLabel(s) {
+  return `${s.name} (#${s.id}, ${s.state})`;
+}
+
+// The machine object of the form: only the keys the user set, so the others
+// keep the engine's defaults.
+function machineFromForm(form) {
+  const machine = {};
+  for (const key of NUMBER_KEYS) {
+    const text = form.elements[key].value.trim();
+    if (text !== '')
+      machine[key] = Number(text);
+  }
+  for (const key of BOOLEAN_KEYS) {
+    const v = form.elements[key].value;
+    if (v !== '')
+      machine[key] = v === 'true';
+  }
+  return machine;
+}
+
+export function createSessionPicker(onChoose) {
+  const select = document.getElementById('session');
+  const form = document.getElementById('new-session');
+  const error = document.getElementById('new-session-error');
+  const details = form.closest('details');
+
+  // Fill the list; keep the chosen session, or take "default" the first time.
+  async function load(choose) {
+    let sessions;
+    try {
+      sessions = (await listSessions()).sessions;
+    } catch (e) {
+      document.getElementById('status').textContent = `disconnected: ${e.message}`;
+      return;
+    }
+    const previous = select.value;
+    select.replaceChildren(...sessions.map((s) => new Option(optionLabel(s), String(s.id))));
+    const live = sessions.find((s) => s.name === 'default' && s.state === 'live') ||
+                 sessions.find((s) => s.state === 'live');
+    const wanted = choose ?? (previous || (live && String(live.id)));
+    if (wanted !== undefined && sessions.some((s) => String(s.id) === String(wanted)))
+      select.value = String(wanted);
+    if (select.value && select.value !== previous)
+      onChoose(Number(select.value));
+  }
+
+  async function submit(ev) {
+    ev.preventDefault();
+    error.textContent = '';
+    const body = { machine: machineFromForm(form) };
+    const name = form.elements.name.value.trim();
+    if (name)
+      body.name = name;
+    try {
+      const created = await createSession(body);
+      details.open = false;
+      form.reset();
+      await load(created.id);
+    } catch (e) {
+      error.textContent = e.message;
+    }
+  }
+
+  select.addEventListener('change', () => onChoose(Number(select.value)));
+  select.addEventListener('focus', () => load());
+  form.addEventListener('submit', submit);
+  return { load };
+}
