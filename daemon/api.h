@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "daemon/http.h"
+#include "daemon/replay.h"
 
 struct server;
 
@@ -31,6 +32,23 @@ const struct api_route *api_routes(size_t *n);
 bool api_body_is_json(struct http_request *req, struct http_reply *rep);
 /* The body parsed as JSON, or NULL with a 400/415 reply already set. */
 json_t *api_body_json(struct http_request *req, struct http_reply *rep);
+
+/* What a state view reads: the live machine (locked), or a replayed one. */
+struct view {
+	struct session *s;	/* the live session, NULL for a replay */
+	struct machine *m;
+	uint64_t seq;		/* the machine is as just after this event */
+	struct replay rp;
+};
+
+/*
+ * The machine a view reads: the live one (locked until view_end), or, for
+ * ?at=SEQ and for stored sessions, one rebuilt by replay. false with the
+ * reply set on error.
+ */
+bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
+		struct view *v);
+void view_end(struct view *v);
 
 /* The session id of /api/v1/sessions/{id}/...; -1 with a 404 reply when malformed. */
 int64_t api_session_id(struct http_request *req, struct http_reply *rep);

@@ -22,22 +22,7 @@ static const char *const owner_colors[NR_PAGE_OWNERS] = {
 	[OWNER_OTHER] = "#8d99ae",
 };
 
-struct view;
-static void view_end(struct view *v);
-
-/* What a view reads: the live machine (locked), or a replayed one. */
-struct view {
-	struct session *s;	/* the live session, NULL for a replay */
-	struct machine *m;
-	uint64_t seq;		/* the machine is as just after this event */
-	struct replay rp;
-};
-
-/*
- * The machine a view reads: the live one, or, for ?at=SEQ and for stored
- * sessions, one rebuilt by replay. false with the reply set on error.
- */
-static bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
+bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
 		       struct view *v)
 {
 	int64_t id = api_session_id(req, rep);
@@ -92,7 +77,7 @@ static bool view_begin(struct server *srv, struct http_request *req, struct http
 	return true;
 }
 
-static void view_end(struct view *v)
+void view_end(struct view *v)
 {
 	if (v->s) {
 		pthread_mutex_unlock(&v->s->lock);

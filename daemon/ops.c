@@ -15,23 +15,7 @@
 
 #include "daemon/ops.h"
 
-struct op_ctx {
-	struct machine *m;
-	json_t *op;
-	json_t *result;		/* set by the handler: the ok result */
-	struct mm_error e;
-};
-
-typedef int (*op_fn)(struct op_ctx *c);
-
-struct op_def {
-	const char *name;
-	const char *const *fields;	/* allowed fields besides "op" */
-	op_fn fn;
-};
-
-static int bad(struct op_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct op_ctx *c, const char *fmt, ...)
+int op_bad(struct op_ctx *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -42,48 +26,73 @@ static int bad(struct op_ctx *c, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* An unsigned integer field; @def when absent and not @required. */
-static int field_u64(struct op_ctx *c, const char *key, bool required, uint64_t def,
+int op_field_u64(struct op_ctx *c, const char *key, bool required, uint64_t def,
 		     uint64_t max, uint64_t *out)
 {
 	json_t *v = json_object_get(c->op, key);
 
 	if (!v) {
 		if (required)
-			return bad(c, "%s is required", key);
+			return op_bad(c, "%s is required", key);
 		*out = def;
 		return 0;
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return bad(c, "%s must be a non-negative integer", key);
+		return op_bad(c, "%s must be a non-negative integer", key);
 	if ((uint64_t)json_integer_value(v) > max)
-		return bad(c, "%s must be 0..%" PRIu64 " (got %" JSON_INTEGER_FORMAT ")", key,
+		return op_bad(c, "%s must be 0..%" PRIu64 " (got %" JSON_INTEGER_FORMAT ")", key,
 			   max, json_integer_value(v));
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
 
-static int field_str(struct op_ctx *c, const char *key, bool required, const char *def,
+int op_field_str(struct op_ctx *c, const char *key, bool required, const char *def,
 		     const char **out)
 {
 	json_t *v = json_object_get(c->op, key);
 
 	if (!v) {
 		if (required)
-			return bad(c, "%s is required", key);
+			return op_bad(c, "%s is required", key);
 		*out = def;
 		return 0;
 	}
 	if (!json_is_string(v))
-		return bad(c, "%s must be a string", key);
+		return op_bad(c, "%s must be a string", key);
 	*out = json_string_value(v);
 	return 0;
 }
 
-/* cpu (default 0) within the machine's CPUs. */
-static int field_cpu(struct op_ctx *c, uint64_t *cpu)
+int op_field_addr(struct op_ctx *c, const char *key, bool required, uint64_t def,
+		  uint64_t *out)
 {
-	return field_u64(c, "cpu", false, 0, machine_nr_cpus(c->m) - 1, cpu);
+	json_t *v = json_object_get(c->op, key);
+	const char *text;
+	char *end;
+
+	if (!v) {
+		if (required)
+			return op_bad(c, "%s is required", key);
+		*out = def;
+		return 0;
+	}
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	text = json_string_value(v);
+	if (!text || strncmp(text, "0x", 2) != 0 || !text[2])
+		return op_bad(c, "%s must be an address as a hex string (\"0xffff888000100000\")", key);
+	errno = 0;
+	*out = strtoull(text + 2, &end, 16);
+	if (*end || errno)
+		return op_bad(c, "%s: \"%s\" is not a 64-bit hex address", key, text);
+	return 0;
+}
+
+int op_field_cpu(struct op_ctx *c, uint64_t *cpu)
+{
+	return op_field_u64(c, "cpu", false, 0, machine_nr_cpus(c->m) - 1, cpu);
 }
 
 /*** Buddy allocator ***/
@@ -97,10 +106,10 @@ static int op_alloc_pages(struct op_ctx *c)
 	gfp_t gfp;
 	int err;
 
-	if (field_str(c, "gfp", false, "GFP_KERNEL", &gfp_text) ||
-	    field_u64(c, "order", false, 0, cfg->max_order, &order) ||
-	    field_cpu(c, &cpu) ||
-	    field_u64(c, "node", false, UINT64_MAX, machine_nr_nodes(c->m) - 1, &node))
+	if (op_field_str(c, "gfp", false, "GFP_KERNEL", &gfp_text) ||
+	    op_field_u64(c, "order", false, 0, cfg->max_order, &order) ||
+	    op_field_cpu(c, &cpu) ||
+	    op_field_u64(c, "node", false, UINT64_MAX, machine_nr_nodes(c->m) - 1, &node))
 		return c->e.err;
 	if (json_object_get(c->op, "node") == NULL)
 		node = UINT64_MAX;
@@ -122,9 +131,9 @@ static int op_free_pages(struct op_ctx *c)
 {
 	uint64_t pfn, order, cpu;
 
-	if (field_u64(c, "pfn", true, 0, UINT32_MAX, &pfn) ||
-	    field_u64(c, "order", false, 0, machine_get_config(c->m)->max_order, &order) ||
-	    field_cpu(c, &cpu))
+	if (op_field_u64(c, "pfn", true, 0, UINT32_MAX, &pfn) ||
+	    op_field_u64(c, "order", false, 0, machine_get_config(c->m)->max_order, &order) ||
+	    op_field_cpu(c, &cpu))
 		return c->e.err;
 	return mm_free_pages(c->m, pfn, (unsigned int)order, (int)cpu, &c->e);
 }
@@ -153,10 +162,16 @@ static const char *const alloc_pages_fields[] = { "gfp", "order", "node", "cpu",
 static const char *const free_pages_fields[] = { "pfn", "order", "cpu", NULL };
 static const char *const no_fields[] = { NULL };
 
-static const struct op_def op_defs[] = {
+static const struct op_def buddy_ops[] = {
 	{ "alloc_pages", alloc_pages_fields, op_alloc_pages },
 	{ "free_pages", free_pages_fields, op_free_pages },
 	{ "check", no_fields, op_check },
+	{ NULL, NULL, NULL },
+};
+
+/* Every op, by family; each family's table ends with a NULL name. */
+static const struct op_def *const op_tables[] = {
+	buddy_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)
@@ -174,9 +189,10 @@ int op_validate_shape(json_t *op, char *err, size_t errlen)
 
 static const struct op_def *find_op(const char *name)
 {
-	for (size_t i = 0; i < sizeof(op_defs) / sizeof(op_defs[0]); i++)
-		if (strcmp(op_defs[i].name, name) == 0)
-			return &op_defs[i];
+	for (size_t t = 0; t < sizeof(op_tables) / sizeof(op_tables[0]); t++)
+		for (const struct op_def *d = op_tables[t]; d->name; d++)
+			if (strcmp(d->name, name) == 0)
+				return d;
 	return NULL;
 }
 
@@ -192,7 +208,7 @@ static int check_fields(struct op_ctx *c, const struct op_def *def)
 		for (const char *const *f = def->fields; *f && !known; f++)
 			known = strcmp(key, *f) == 0;
 		if (!known)
-			return bad(c, "unknown field \"%s\" for %s", key, def->name);
+			return op_bad(c, "unknown field \"%s\" for %s", key, def->name);
 	}
 	return 0;
 }
@@ -206,7 +222,7 @@ json_t *op_apply(struct machine *m, json_t *op)
 
 	def = name ? find_op(name) : NULL;
 	if (!def)
-		err = bad(&c, "unknown op \"%s\"", name ? name : "");
+		err = op_bad(&c, "unknown op \"%s\"", name ? name : "");
 	else
 		err = check_fields(&c, def);
 	if (!err)

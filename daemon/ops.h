@@ -5,11 +5,44 @@
 #ifndef MMLAB_OPS_H
 #define MMLAB_OPS_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "mmlab.h"
 
 #define OPS_MAX_PER_REQUEST	10000
+
+/* One op being applied: its handler reads c->op and sets c->result (an ok
+ * result object) or returns a negative errno with c->e filled. */
+struct op_ctx {
+	struct machine *m;
+	json_t *op;
+	json_t *result;
+	struct mm_error e;
+};
+
+typedef int (*op_fn)(struct op_ctx *c);
+
+struct op_def {
+	const char *name;
+	const char *const *fields;	/* allowed fields besides "op", NULL-terminated */
+	op_fn fn;
+};
+
+/* -EINVAL with a message: a bad field. */
+int op_bad(struct op_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An unsigned integer field within [0, max]; @def when absent and not @required. */
+int op_field_u64(struct op_ctx *c, const char *key, bool required, uint64_t def,
+		 uint64_t max, uint64_t *out);
+int op_field_str(struct op_ctx *c, const char *key, bool required, const char *def,
+		 const char **out);
+/* An address: a hex string "0x..." (or a non-negative integer). */
+int op_field_addr(struct op_ctx *c, const char *key, bool required, uint64_t def,
+		  uint64_t *out);
+/* "cpu" (default 0) within the machine's CPUs. */
+int op_field_cpu(struct op_ctx *c, uint64_t *cpu);
 
 /*
  * Apply one op object to @m and return its result: {"ok":true,...} or
