@@ -4,6 +4,7 @@ engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 engine_libengine_a_SOURCES = \
 	engine/mmlab.h \
 	engine/internal.h \
+	engine/layout.h \
 	engine/error.c \
 	engine/events.c \
 	engine/config.c \
