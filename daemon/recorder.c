@@ -244,8 +244,9 @@ static void mark(struct session_mark *marks, size_t *nr, const struct record *re
 		marks[i].last_op = rec->op_no;
 }
 
-/* One transaction for @n records; 0 or the SQLite error code. */
-static int write_batch(struct recorder *r, const struct record *batch, size_t n)
+/* One transaction for @n records; 0 or the SQLite error code, with @msg. */
+static int write_batch(struct recorder *r, const struct record *batch, size_t n,
+		       char *msg, size_t msglen)
 {
 	struct session_mark marks[64];
 	size_t nr_marks = 0;
@@ -276,8 +277,10 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n)
 	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
+	if (rc != SQLITE_OK) {
+		snprintf(msg, msglen, "%s", sqlite3_errmsg(r->db));
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 	return rc;
 }
 
@@ -286,6 +289,7 @@ static void *writer_main(void *arg)
 	struct recorder *r = arg;
 
 	for (;;) {
+		char msg[200];
 		size_t n, first;
 		int rc;
 
@@ -302,21 +306,21 @@ static void *writer_main(void *arg)
 			r->batch[i] = r->ring[(first + i) % r->capacity];
 		pthread_mutex_unlock(&r->lock);
 
-		for (int tries = 1; (rc = write_batch(r, r->batch, n)) != SQLITE_OK; tries++) {
+		for (int tries = 1; (rc = write_batch(r, r->batch, n, msg, sizeof(msg))) != SQLITE_OK;
+		     tries++) {
 			pthread_mutex_lock(&r->lock);
 			if (r->stopping && tries > 10) {
 				log_error("recorder: giving up at shutdown: %zu records could not be "
 					  "written (%s); the sessions keep their committed prefix",
-					  r->count, sqlite3_errstr(rc));
+					  r->count, msg);
 				pthread_mutex_unlock(&r->lock);
 				break;
 			}
 			if (!r->stats.failed)
 				log_error("recorder: cannot write to the database: %s (retrying; "
-					  "new operations are refused until it works)",
-					  sqlite3_errstr(rc));
+					  "new operations are refused until it works)", msg);
 			r->stats.failed = true;
-			snprintf(r->stats.error, sizeof(r->stats.error), "%s", sqlite3_errstr(rc));
+			snprintf(r->stats.error, sizeof(r->stats.error), "%s", msg);
 			pthread_cond_broadcast(&r->committed);
 			pthread_mutex_unlock(&r->lock);
 			usleep(RETRY_MS * 1000);
