@@ -1,0 +1,127 @@
+// openapi.test.mjs - docs/openapi.json against the code: every route and method
+// of daemon/api.c's route table is documented and nothing else is, every $ref
+// resolves, and a live daemon answers every documented GET with a status and
+// content type the document lists for it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDaemon, getJson, top } from './lib/daemon.mjs';
+
+const doc = JSON.parse(readFileSync(join(top, 'docs', 'openapi.json'), 'utf8'));
+const METHODS = ['get', 'post', 'delete', 'put', 'patch', 'head', 'options'];
+
+// The route table of daemon/api.c: [{ pattern, methods: Set }].
+function routeTable() {
+  const src = readFileSync(join(top, 'daemon', 'api.c'), 'utf8');
+  const table = /api_route routes\[\]\s*=\s*\{([\s\S]*?)\n\};/.exec(src);
+  assert.ok(table, 'daemon/api.c has a routes[] table');
+  const routes = [];
+  for (const m of table[1].matchAll(/\{\s*"([^"]+)"\s*,([^}]*)\}/g)) {
+    const methods = new Set([...m[2].matchAll(/\.(get|post|delete)\s*=/g)].map((x) => x[1]));
+    routes.push({ pattern: m[1], methods });
+  }
+  return routes;
+}
+
+function documented() {
+  const ops = new Set();
+  for (const [path, item] of Object.entries(doc.paths))
+    for (const method of METHODS) if (item[method]) ops.add(`${method.toUpperCase()} ${path}`);
+  return ops;
+}
+
+test('the document is OpenAPI 3.0 with info, paths and the error object', () => {
+  assert.match(doc.openapi, /^3\.0\.\d+$/);
+  assert.ok(doc.info.title && doc.info.version);
+  const err = doc.components.schemas.Error;
+  assert.deepEqual(err.required, ['error']);
+  assert.deepEqual(err.properties.error.required, ['code', 'message']);
+  for (const status of ['400', '404', '405', '409', '413', '415', '429', '503']) {
+    const used = Object.values(doc.paths).some((item) => METHODS.some((m) => item[m]?.responses[status]));
+    assert.ok(used, `status ${status} is documented somewhere`);
+  }
+});
+
+test('every $ref resolves and every operation has responses', () => {
+  const resolve = (ref) => ref.replace(/^#\//, '').split('/').reduce((o, k) => o?.[k], doc);
+  const walk = (node, where) => {
+    if (Array.isArray(node)) { node.forEach((n, i) => walk(n, `${where}[${i}]`)); return; }
+    if (!node || typeof node !== 'object') return;
+    if (typeof node.$ref === 'string') assert.ok(resolve(node.$ref), `${where}: ${node.$ref} resolves`);
+    for (const [k, v] of Object.entries(node)) walk(v, `${where}/${k}`);
+  };
+  walk(doc, '#');
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const params = new Set((item.parameters || []).map((p) => (p.$ref ? resolve(p.$ref) : p))
+      .filter((p) => p.in === 'path').map((p) => p.name));
+    for (const name of path.matchAll(/\{(\w+)\}/g)) assert.ok(params.has(name[1]), `${path} declares {${name[1]}}`);
+    for (const m of METHODS) if (item[m]) assert.ok(Object.keys(item[m].responses).length, `${m} ${path} has responses`);
+  }
+});
+
+test('every route of daemon/api.c is documented, and only those', () => {
+  const code = new Set();
+  for (const r of routeTable()) for (const m of r.methods) code.add(`${m.toUpperCase()} ${r.pattern}`);
+  assert.ok(code.size >= 2, 'the route table parsed');
+  const docs = documented();
+  assert.deepEqual([...code].filter((x) => !docs.has(x)), [], 'routes missing from docs/openapi.json');
+  assert.deepEqual([...docs].filter((x) => !code.has(x)), [], 'documented routes that daemon/api.c does not have');
+});
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d?.stop(); });
+
+// GET @url and give back { status, type } without waiting for an endless body.
+async function probe(url) {
+  const ctl = new AbortController();
+  const res = await fetch(url, { signal: ctl.signal });
+  const type = res.headers.get('content-type') || '';
+  const body = type.startsWith('text/event-stream') ? null : await res.text();
+  ctl.abort();
+  return { status: res.status, type, body };
+}
+
+test('a live daemon answers every documented GET as documented', async () => {
+  const sessions = (await getJson(`${d.url}/api/v1/sessions`)).body.sessions;
+  const live = sessions.find((s) => s.name === 'default' && s.state === 'live');
+  assert.ok(live, 'the default session is live');
+  const zones = (await getJson(`${d.url}/api/v1/sessions/${live.id}/zones`)).body.zones;
+  const pfn = zones.find((z) => z.present > 0).start_pfn;
+  let probed = 0;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!item.get) continue;
+    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn);
+    const r = await probe(url);
+    const listed = item.get.responses[String(r.status)];
+    assert.ok(listed, `GET ${path} answered ${r.status}, which the document does not list`);
+    const content = listed.$ref
+      ? doc.components.responses[listed.$ref.split('/').pop()].content : listed.content;
+    if (content) {
+      const types = Object.keys(content);
+      assert.ok(types.some((t) => r.type.startsWith(t)), `GET ${path}: ${r.type} is not one of ${types}`);
+    }
+    if (r.status >= 400) assert.ok(JSON.parse(r.body).error.code, `GET ${path}: an error object`);
+    probed++;
+  }
+  assert.ok(probed >= 10);
+});
+
+test('documented errors come as documented: 404, 405 and 400 with the error object', async () => {
+  const checks = [
+    ['/api/v1/sessions/999999', 'GET', 404],
+    ['/api/v1/health', 'DELETE', 405],
+    ['/api/v1/sessions/1/events?limit=10001', 'GET', 400],
+    ['/api/v1/sessions/1/zones?at=x', 'GET', 400],
+  ];
+  for (const [path, method, status] of checks) {
+    const r = await getJson(d.url + path, { method });
+    assert.equal(r.status, status, `${method} ${path}`);
+    const item = doc.paths[path.split('?')[0].replace(/\/sessions\/\d+/, '/sessions/{id}')];
+    // A method the route lacks has no operation of its own: its 405 is listed on the others.
+    const op = item[method.toLowerCase()] || item.get;
+    assert.ok(op.responses[String(status)], `${path} documents ${status}`);
+    assert.equal(typeof r.body.error.message, 'string');
+  }
+});
