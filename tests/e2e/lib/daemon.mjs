@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 export const top = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const mmlabdPath = process.env.MMLABD || join(top, 'daemon', 'mmlabd');
+// The dashboard files, for an mmlabd built outside the source tree (MMLABD).
+const webRootArgs = process.env.MMLAB_WEB_ROOT ? ['--web-root', process.env.MMLAB_WEB_ROOT] : [];
+// What AddressSanitizer, LeakSanitizer and UBSan print when they find something.
+export const sanitizerReport = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: /;
 
 const running = new Set();
 process.on('exit', () => { for (const c of running) c.kill('SIGKILL'); });
@@ -25,6 +29,7 @@ export function runMmlabd(args, { timeoutMs = 10000 } = {}) {
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       running.delete(child);
+      if (sanitizerReport.test(stderr)) process.stderr.write(`mmlabd ${args.join(' ')}:\n${stderr}\n`);
       resolve({ code, signal, stdout, stderr });
     });
   });
@@ -34,12 +39,13 @@ export function runMmlabd(args, { timeoutMs = 10000 } = {}) {
 export async function startDaemon({ args = [], dbDir } = {}) {
   const dir = dbDir || mkdtempSync(join(tmpdir(), 'mmlab-test-'));
   const db = join(dir, 'mmlab.db');
-  const child = spawn(mmlabdPath, ['--listen', '127.0.0.1:0', '--db', db, ...args],
+  const child = spawn(mmlabdPath, ['--listen', '127.0.0.1:0', '--db', db, ...webRootArgs, ...args],
                       { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let log = '';
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
     running.delete(child);
+    if (sanitizerReport.test(log)) process.stderr.write(`mmlabd (pid ${child.pid}):\n${log}\n`);
     resolve({ code, signal });
   }));
   const port = await new Promise((resolve, reject) => {
@@ -55,15 +61,23 @@ export async function startDaemon({ args = [], dbDir } = {}) {
   return {
     url, port, dir, db, child, exited,
     stderr: () => log,
+    // Stop with SIGTERM; a daemon that then fails to exit cleanly (a sanitizer
+    // report, an abort, a non-zero status) fails the test, with its stderr.
     async stop({ keep = false } = {}) {
+      let killed = false;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+        const t = setTimeout(() => { killed = true; child.kill('SIGKILL'); }, 10000);
         await exited;
         clearTimeout(t);
       }
       if (!keep && !dbDir) rmSync(dir, { recursive: true, force: true });
-      return exited;
+      const r = await exited;
+      if (killed) throw new Error(`mmlabd ignored SIGTERM for 10 s:\n${log}`);
+      const unclean = (r.signal && r.signal !== 'SIGKILL') || (r.code !== null && r.code !== 0);
+      if (unclean || sanitizerReport.test(log))
+        throw new Error(`mmlabd did not stop cleanly (${r.code ?? r.signal}):\n${log}`);
+      return r;
     },
   };
 }
