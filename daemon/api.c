@@ -69,6 +69,8 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/proc/pagetypeinfo", .get = api_proc_pagetypeinfo },
 	{ "/api/v1/sessions/{id}/proc/zoneinfo", .get = api_proc_zoneinfo },
 	{ "/api/v1/sessions/{id}/proc/meminfo", .get = api_proc_meminfo },
+	{ "/api/v1/sessions/{id}/debug/extfrag/unusable_index", .get = api_debug_unusable_index },
+	{ "/api/v1/sessions/{id}/debug/extfrag/extfrag_index", .get = api_debug_extfrag_index },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

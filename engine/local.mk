@@ -13,6 +13,7 @@ engine_libengine_a_SOURCES = \
 	engine/memblock.c \
 	engine/page_alloc.c \
 	engine/check.c \
-	engine/proc.c
+	engine/proc.c \
+	engine/vmstat.c
 
 ENGINE_LIBS = engine/libengine.a $(JANSSON_LIBS) -lm

@@ -314,4 +314,14 @@ char *proc_pagetypeinfo(const struct machine *m);
 char *proc_zoneinfo(const struct machine *m);
 char *proc_meminfo(const struct machine *m);
 
+/*** External fragmentation (vmstat.c, debugfs extfrag/) ***/
+
+/* The unusable free space index of @order, 0..1000. */
+int zone_unusable_index(const struct zone_info *zi, unsigned int nr_orders, unsigned int order);
+/* The fragmentation index of @order: -1000 when it would succeed, else 0..1000. */
+int zone_fragmentation_index(const struct zone_info *zi, unsigned int nr_orders,
+			     unsigned int order);
+char *debug_extfrag_unusable_index(const struct machine *m);
+char *debug_extfrag_index(const struct machine *m);
+
 #endif /* MMLAB_H */

@@ -238,3 +238,45 @@ test('a stopped session stays listed, is no longer live, and refuses ops', async
   const op = await postJson(api(`/sessions/${id}/ops`), { op: 'check' });
   assert.equal(op.status, 409);
 });
+
+test('debugfs extfrag views agree with the free lists', async () => {
+  const id = await newSession({ mem_mib: 64, pcp: false });
+  // Take everything in order-0 pages, then give back every other one: plenty
+  // of free memory, none of it in blocks above order 0.
+  const got = [];
+  for (let i = 0; i < 2; i++) {
+    const { results } = await ops(id, Array.from({ length: 10000 }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL|__GFP_NOWARN' })));
+    got.push(...results.filter((r) => r.ok));
+  }
+  await ops(id, got.filter((_, i) => i % 2 === 0).map((r) => ({ op: 'free_pages', pfn: r.pfn })));
+  const zones = (await getJson(api(`/sessions/${id}/zones`))).body.zones.filter((z) => z.present);
+  const text = async (p) => (await fetch(api(`/sessions/${id}/debug/extfrag/${p}`))).text();
+  const unusable = (await text('unusable_index')).split('\n').filter(Boolean);
+  const extfrag = (await text('extfrag_index')).split('\n').filter(Boolean);
+  assert.equal(unusable.length, zones.length);
+  zones.forEach((z, i) => {
+    assert.match(unusable[i], new RegExp(`^Node ${z.node}, zone +${z.name}( \\d\\.\\d{3}){11} $`));
+    assert.match(extfrag[i], new RegExp(`^Node ${z.node}, zone +${z.name}( [ -]\\d\\.\\d{3}){11} $`));
+    // The kernel's formulas, recomputed from nr_free.
+    const free = z.nr_free.reduce((a, n, o) => a + n * 2 ** o, 0);
+    const values = unusable[i].split(' ').slice(-12, -1).map(Number);
+    values.forEach((v, order) => {
+      const suitable = z.nr_free.reduce((a, n, o) => a + (o >= order ? n * 2 ** (o - order) : 0), 0);
+      const expect = free ? Math.floor((free - suitable * 2 ** order) * 1000 / free) : 1000;
+      assert.equal(Math.round(v * 1000), expect, `${z.name} order ${order}`);
+    });
+    // The fragmentation index, likewise.
+    const frag = extfrag[i].trim().split(/\s+/).slice(-11).map(Number);
+    frag.forEach((v, order) => {
+      const total = z.nr_free.reduce((a, n) => a + n, 0);
+      const suitable = z.nr_free.reduce((a, n, o) => a + (o >= order ? n * 2 ** (o - order) : 0), 0);
+      const expect = !total ? 0 : suitable ? -1000
+        : 1000 - Math.floor((1000 + Math.floor(free * 1000 / 2 ** order)) / total);
+      assert.equal(Math.round(v * 1000), expect, `${z.name} extfrag order ${order}`);
+    });
+  });
+  // Every other page given back: much of the free memory is in order-0 pieces.
+  const big = zones.reduce((a, z) => (z.free > a.free ? z : a));
+  const row = unusable[zones.indexOf(big)].split(' ').slice(-12, -1).map(Number);
+  assert.ok(row[1] > 0.3, `order 1: a good part of free memory unusable (${row[1]})`);
+});
