@@ -5,6 +5,7 @@ engine_libengine_a_SOURCES = \
 	engine/mmlab.h \
 	engine/internal.h \
 	engine/layout.h \
+	engine/pgtable.h \
 	engine/error.c \
 	engine/events.c \
 	engine/config.c \

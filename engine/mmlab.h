@@ -324,4 +324,14 @@ int zone_fragmentation_index(const struct zone_info *zi, unsigned int nr_orders,
 char *debug_extfrag_unusable_index(const struct machine *m);
 char *debug_extfrag_index(const struct machine *m);
 
+/*** Address spaces, page tables, MMU, boot (engine.md sections 6 and 7) ***/
+
+/*
+ * __pa() with CONFIG_DEBUG_VIRTUAL: the physical address of a direct-map or
+ * kernel-image address. Any other address (vmalloc, user, unmapped) is
+ * -EFAULT with the kernel's "virt_to_phys used for non-linear address"
+ * message, never a wrong number. Emits virt_to_phys.
+ */
+int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e);
+
 #endif /* MMLAB_H */
