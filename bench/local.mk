@@ -1,11 +1,19 @@
 # Benchmarks: `make bench` builds and runs them. They print figures and ratios
 # against a baseline measured in the same run; they never pass or fail on time.
-bench_programs = bench/bench_page_alloc
+bench_programs = bench/bench_page_alloc bench/bench_recorder
 EXTRA_PROGRAMS = $(bench_programs)
 CLEANFILES += $(bench_programs)
 
 bench_bench_page_alloc_LDADD = $(ENGINE_LIBS)
+bench_bench_recorder_CFLAGS = $(DAEMON_CFLAGS)
+bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 
-bench: $(bench_programs)
+# bench/load.sh drives a running mmlabd with wrk and with op batches, next to
+# the recorder's ceiling (bench_recorder).
+EXTRA_DIST += bench/load.sh bench/latency.lua
+
+bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
+	@echo "== bench/load.sh"
+	@MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder $(SHELL) $(srcdir)/bench/load.sh
 .PHONY: bench

@@ -1,0 +1,88 @@
+#!/bin/sh
+# load.sh - mmlabd under load: wrk against two GET routes, then op batches
+# through POST .../ops with recording on, next to the recorder's own ceiling
+# measured in the same run. Prints figures and ratios; never fails on time.
+#
+#   MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder sh bench/load.sh
+#
+# Targets (reported, not asserted): zones >= 20000 req/s with p99 < 20 ms;
+# ops >= 0.8 of the recorder's ceiling, in events/s.
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+mmlabd=${MMLABD:-daemon/mmlabd}
+recorder=${BENCH_RECORDER:-bench/bench_recorder}
+secs=${LOAD_SECONDS:-10}
+
+for tool in wrk node; do
+	command -v $tool >/dev/null || { echo "load.sh: $tool is missing (Debian package $tool)" >&2; exit 1; }
+done
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+"$mmlabd" --listen 127.0.0.1:0 --db "$tmp/mmlab.db" --log-level info 2>"$tmp/mmlabd.log" &
+pid=$!
+port=
+for _ in $(seq 100); do
+	port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/mmlabd.log")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || { cat "$tmp/mmlabd.log" >&2; exit 1; }
+base=http://127.0.0.1:$port
+
+# wrk_get NAME PATH: print one line of figures.
+wrk_get() {
+	wrk -c32 -t2 -d"${secs}s" --latency -s "$here/latency.lua" "$base$2" >"$tmp/wrk.out" 2>&1 ||
+		{ cat "$tmp/wrk.out" >&2; return 1; }
+	sed -n "s|^RESULT |$1: |p" "$tmp/wrk.out"
+}
+
+echo "load: mmlabd on $base, wrk -c32 -t2 for $secs s per route"
+wrk_get "GET /api/v1/sessions/1/zones" /api/v1/sessions/1/zones | tee "$tmp/zones"
+wrk_get "GET /api/v1/health" /api/v1/health
+
+# Op batches of 10000: allocate order-0 pages, then free what was allocated,
+# one client, for $secs seconds; events counted from first_seq/last_seq.
+node --input-type=module - "$base" "$secs" >"$tmp/ops" <<'JS'
+const [base, secs] = process.argv.slice(2);
+const post = async (path, body) => {
+  const r = await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+};
+const { id } = await post('/api/v1/sessions', { name: 'load', machine: { mem_mib: 4096 } });
+const N = 10000;
+const alloc = JSON.stringify(Array.from({ length: N }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0 })));
+let events = 0, ops = 0, busy = 0;
+const t0 = performance.now();
+while (performance.now() - t0 < secs * 1000) {
+  let t = performance.now();
+  const r = await fetch(`${base}/api/v1/sessions/${id}/ops`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: alloc }).then((x) => x.json());
+  busy += performance.now() - t;
+  const frees = r.results.filter((x) => x.ok).map((x) => ({ op: 'free_pages', pfn: x.pfn, order: 0 }));
+  events += r.last_seq - r.first_seq + 1; ops += N;
+  t = performance.now();
+  const f = await post(`/api/v1/sessions/${id}/ops`, frees);
+  busy += performance.now() - t;
+  if (frees.length) { events += f.last_seq - f.first_seq + 1; ops += frees.length; }
+}
+const secsTaken = (performance.now() - t0) / 1000;
+console.log(`${(events / secsTaken).toFixed(0)} ${(ops / secsTaken).toFixed(0)} ${(events / ops).toFixed(3)} ${events} ${secsTaken.toFixed(2)}`);
+JS
+read ev_rate op_rate per_op nr_events taken <"$tmp/ops"
+echo "POST /api/v1/sessions/{id}/ops (batches of 10000, recording on): $ev_rate events/s, $op_rate ops/s ($nr_events events in $taken s, $per_op events per op)"
+kill "$pid" && wait "$pid" 2>/dev/null || true
+pid=
+
+"$recorder" "$nr_events" "$per_op" | tee "$tmp/recorder"
+ceiling=$(sed -n 's/.*: \([0-9]*\) events\/s.*/\1/p' "$tmp/recorder")
+awk -v ops="$ev_rate" -v ceil="$ceiling" 'BEGIN {
+	printf "ratio: ops events/s / recorder ceiling = %.2f (target >= 0.80)\n", ops / ceil }'
+awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] } }
+END { printf "zones: %s req/s (target >= 20000), p99 %s ms (target < 20)\n", v["rps"], v["p99_ms"] }' "$tmp/zones"
