@@ -68,6 +68,11 @@ void api_sessions_import(struct server *srv, struct http_request *req, struct ht
 
 void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+void api_scenarios_list(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_scenario_get(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_scenario_run_new(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_scenario_run(struct server *srv, struct http_request *req, struct http_reply *rep);
+
 void api_view_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_pages(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_page(struct server *srv, struct http_request *req, struct http_reply *rep);

@@ -13,6 +13,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_sessions.c \
 	daemon/api_views.c \
 	daemon/ops.c daemon/ops.h \
+	daemon/ops_workload.c \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/replay.c daemon/replay.h \
 	daemon/session.c daemon/session.h \
@@ -20,6 +21,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/http.c daemon/http.h \
 	daemon/log.c daemon/log.h \
 	daemon/metrics.c daemon/metrics.h \
+	daemon/scenarios.c daemon/scenarios.h \
 	daemon/schema.h \
 	daemon/server.h \
 	daemon/static.c \
@@ -29,6 +31,7 @@ nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
 daemon_mmlabd_CFLAGS = $(DAEMON_CFLAGS)
 daemon_mmlabd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMMLAB_WEBDIR='"$(webdir)"' \
+	-DMMLAB_SCENARIOSDIR='"$(scenariosdir)"' \
 	-DMMLAB_SRCDIR='"$(abs_top_srcdir)"' \
 	-DMMLAB_BUILDDIR='"$(abs_top_builddir)"'
 daemon_mmlabd_SOURCES = daemon/main.c

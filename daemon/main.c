@@ -30,6 +30,9 @@
 #ifndef MMLAB_WEBDIR
 #define MMLAB_WEBDIR "/usr/local/share/mmlab/web"
 #endif
+#ifndef MMLAB_SCENARIOSDIR
+#define MMLAB_SCENARIOSDIR "/usr/local/share/mmlab/scenarios"
+#endif
 
 static void usage(FILE *out)
 {
@@ -44,6 +47,8 @@ static void usage(FILE *out)
 		"                       or ~/.local/share/mmlab/mmlab.db; created on first start)\n"
 		"  --web-root DIR       dashboard files (default: the installed ones, or web/ of\n"
 		"                       the source tree when run from the build tree)\n"
+		"  --scenarios-dir DIR  built-in scenarios (default: the installed ones, or\n"
+		"                       scenarios/ of the source tree from the build tree)\n"
 		"  --token TOKEN        require 'Authorization: Bearer TOKEN' on mutating requests\n"
 		"  --token-file FILE    the same, with the token read from FILE\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
@@ -140,30 +145,41 @@ static void default_db_path(char *out, size_t len)
 		snprintf(out, len, "%s/.local/share/mmlab/mmlab.db", home && *home ? home : ".");
 }
 
-/*
- * The web root: the installed one, unless this is the mmlabd of the build
- * tree, whose dashboard is the source tree's web/.
- */
-static void default_web_root(char *out, size_t len)
+/* Is this the mmlabd of the build tree (not an installed one)? */
+static bool running_from_build_tree(void)
 {
 	char exe[PATH_MAX], built[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
-	snprintf(out, len, "%s", MMLAB_WEBDIR);
 	if (n <= 0)
-		return;
+		return false;
 	exe[n] = '\0';
-	if (realpath(MMLAB_BUILDDIR "/daemon/mmlabd", built) && strcmp(exe, built) == 0)
-		snprintf(out, len, "%s/web", MMLAB_SRCDIR);
+	return realpath(MMLAB_BUILDDIR "/daemon/mmlabd", built) && strcmp(exe, built) == 0;
 }
 
-enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
+/*
+ * The web root and the scenarios: the installed ones, unless this is the
+ * mmlabd of the build tree, which uses the source tree's web/ and scenarios/.
+ */
+static void default_dirs(struct server_options *o)
+{
+	if (running_from_build_tree()) {
+		snprintf(o->web_root, sizeof(o->web_root), "%s/web", MMLAB_SRCDIR);
+		snprintf(o->scenarios_dir, sizeof(o->scenarios_dir), "%s/scenarios", MMLAB_SRCDIR);
+	} else {
+		snprintf(o->web_root, sizeof(o->web_root), "%s", MMLAB_WEBDIR);
+		snprintf(o->scenarios_dir, sizeof(o->scenarios_dir), "%s", MMLAB_SCENARIOSDIR);
+	}
+}
+
+enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
        OPT_SNAPSHOT_INTERVAL, OPT_HELP, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "db", required_argument, NULL, OPT_DB },
 	{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
+	{ "scenarios-dir", required_argument, NULL, OPT_SCENARIOS_DIR },
 	{ "token", required_argument, NULL, OPT_TOKEN },
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -181,7 +197,7 @@ static void parse_options(struct server *srv, int argc, char **argv)
 
 	snprintf(o->listen, sizeof(o->listen), "127.0.0.1:8080");
 	default_db_path(o->db_path, sizeof(o->db_path));
-	default_web_root(o->web_root, sizeof(o->web_root));
+	default_dirs(o);
 	o->log_level = LOG_INFO;
 	o->snapshot_interval = 1000;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -194,6 +210,9 @@ static void parse_options(struct server *srv, int argc, char **argv)
 			break;
 		case OPT_WEB_ROOT:
 			snprintf(o->web_root, sizeof(o->web_root), "%s", optarg);
+			break;
+		case OPT_SCENARIOS_DIR:
+			snprintf(o->scenarios_dir, sizeof(o->scenarios_dir), "%s", optarg);
 			break;
 		case OPT_TOKEN:
 			if (strlen(optarg) < 16 || strlen(optarg) >= sizeof(o->token)) {

@@ -172,6 +172,7 @@ static const struct op_def buddy_ops[] = {
 /* Every op, by family; each family's table ends with a NULL name. */
 static const struct op_def *const op_tables[] = {
 	buddy_ops,
+	workload_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)

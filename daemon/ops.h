@@ -44,6 +44,9 @@ int op_field_addr(struct op_ctx *c, const char *key, bool required, uint64_t def
 /* "cpu" (default 0) within the machine's CPUs. */
 int op_field_cpu(struct op_ctx *c, uint64_t *cpu);
 
+/* Op families defined outside ops.c. */
+extern const struct op_def workload_ops[];
+
 /*
  * Apply one op object to @m and return its result: {"ok":true,...} or
  * {"ok":false,"errno":"EINVAL","message":...}. Bad fields are an EINVAL

@@ -27,6 +27,7 @@ struct server_options {
 	char listen[256];		/* "ADDR:PORT" as given */
 	char db_path[4096];
 	char web_root[4096];
+	char scenarios_dir[4096];
 	char token[256];		/* "" when none */
 	int log_level;
 	unsigned long snapshot_interval;	/* ops between replay snapshots */

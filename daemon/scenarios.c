@@ -1,0 +1,356 @@
+/*
+ * scenarios.c - built-in experiments.
+ *
+ * A scenario is a plain JSON file in the scenarios directory: a title, the
+ * learner's question, an explanation, the claim it tests, the machine to run
+ * it on, a list of ops (the same ops anyone can POST), and the name of a
+ * measurement. Running it applies the ops to a session (so the run is
+ * recorded and can be replayed like any other), then computes the figure
+ * from the events that run produced: nothing in the file says what the
+ * answer is.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "daemon/recorder.h"
+#include "daemon/scenarios.h"
+#include "daemon/server.h"
+#include "daemon/session.h"
+
+#define SCENARIO_MAX_BYTES	(4u << 20)
+
+/* Scenario names are file names: lower case, digits, '-' and '_' only. */
+static bool name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
+		    name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
+}
+
+static json_t *load(struct server *srv, const char *name, char *err, size_t errlen)
+{
+	char path[4200];
+	json_error_t jerr;
+	json_t *root;
+
+	snprintf(path, sizeof(path), "%s/%s.json", srv->opt.scenarios_dir, name);
+	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s", jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(root) || !json_is_array(json_object_get(root, "ops")) ||
+	    !json_is_string(json_object_get(root, "title"))) {
+		snprintf(err, errlen, "%s.json needs a title and an array of ops", name);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+static const struct measure *find_measure(const char *name)
+{
+	for (const struct measure *m = scenario_measures; name && m->name; m++)
+		if (strcmp(m->name, name) == 0)
+			return m;
+	return NULL;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void api_scenarios_list(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	DIR *dir = opendir(srv->opt.scenarios_dir);
+	char *names[256], err[256];
+	unsigned int nr = 0;
+	struct dirent *de;
+	json_t *list;
+
+	(void)req;
+	if (!dir) {
+		reply_error(rep, 503, "ENOENT", "no scenarios directory (%s)", srv->opt.scenarios_dir);
+		return;
+	}
+	while ((de = readdir(dir)) && nr < 256) {
+		size_t n = strlen(de->d_name);
+
+		if (n > 5 && strcmp(de->d_name + n - 5, ".json") == 0) {
+			names[nr] = strndup(de->d_name, n - 5);
+			if (names[nr] && name_ok(names[nr]))
+				nr++;
+			else
+				free(names[nr]);
+		}
+	}
+	closedir(dir);
+	qsort(names, nr, sizeof(names[0]), compare_names);
+	list = json_array();
+	for (unsigned int i = 0; i < nr; i++) {
+		json_t *sc = load(srv, names[i], err, sizeof(err));
+
+		if (sc) {
+			json_t *item = json_pack("{s:s,s:O,s:O*,s:O*,s:O*,s:O*,s:i}", "name", names[i],
+						 "title", json_object_get(sc, "title"),
+						 "question", json_object_get(sc, "question"),
+						 "claim", json_object_get(sc, "claim"),
+						 "explanation", json_object_get(sc, "explanation"),
+						 "machine", json_object_get(sc, "machine"),
+						 "ops", (int)json_array_size(json_object_get(sc, "ops")));
+
+			json_array_append_new(list, item);
+			json_decref(sc);
+		}
+		free(names[i]);
+	}
+	reply_json(rep, 200, json_pack("{s:o}", "scenarios", list));
+}
+
+void api_scenario_get(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	const char *name = req->params[0];
+	char err[256];
+	json_t *sc;
+
+	if (!name_ok(name)) {
+		reply_error(rep, 404, "ENOENT", "no such scenario: %s", name);
+		return;
+	}
+	sc = load(srv, name, err, sizeof(err));
+	if (!sc) {
+		reply_error(rep, 404, "ENOENT", "no such scenario: %s (%s)", name, err);
+		return;
+	}
+	json_object_set_new(sc, "name", json_string(name));
+	reply_json(rep, 200, sc);
+}
+
+/* Apply @sc's ops to @s and measure; the reply body. */
+static json_t *run_scenario(struct server *srv, struct session *s, const char *name, json_t *sc)
+{
+	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
+	json_t *res = session_apply(s, json_object_get(sc, "ops")), *r;
+	uint64_t first = (uint64_t)json_integer_value(json_object_get(res, "first_seq"));
+	uint64_t last = (uint64_t)json_integer_value(json_object_get(res, "last_seq"));
+	unsigned long ok = 0, failed = 0;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "results"), i, r) {
+		if (json_is_true(json_object_get(r, "ok")))
+			ok++;
+		else
+			failed++;
+	}
+	recorder_sync(srv->rec);
+	return json_pack("{s:s,s:I,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
+			 "scenario", name, "session", (json_int_t)s->id,
+			 "title", json_object_get(sc, "title"), "claim", json_object_get(sc, "claim"),
+			 "first_seq", (json_int_t)first, "last_seq", (json_int_t)last,
+			 "ops_ok", (json_int_t)ok, "ops_failed", (json_int_t)failed,
+			 "results", json_object_get(res, "results"),
+			 "figure", m ? m->fn(srv, s, first, last) : json_null());
+}
+
+static json_t *load_checked(struct server *srv, const char *name, struct http_reply *rep)
+{
+	char err[256];
+	json_t *sc;
+
+	if (!name_ok(name)) {
+		reply_error(rep, 404, "ENOENT", "no such scenario: %s", name);
+		return NULL;
+	}
+	sc = load(srv, name, err, sizeof(err));
+	if (!sc)
+		reply_error(rep, 404, "ENOENT", "no such scenario: %s (%s)", name, err);
+	return sc;
+}
+
+/* POST /api/v1/sessions/{id}/scenarios/{name}: run on an existing live session. */
+void api_session_scenario_run(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	struct session *s;
+	json_t *sc, *out;
+
+	if (id < 0)
+		return;
+	sc = load_checked(srv, req->params[1], rep);
+	if (!sc)
+		return;
+	s = session_get(srv, id);
+	if (!s) {
+		reply_error(rep, 404, "ENOENT", "no live session %lld", (long long)id);
+		json_decref(sc);
+		return;
+	}
+	out = run_scenario(srv, s, req->params[1], sc);
+	reply_json(rep, 200, out);
+	session_put(s);
+	json_decref(sc);
+}
+
+/* POST /api/v1/scenarios/{name}/run: a new session with the scenario's machine. */
+void api_scenario_run_new(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct mm_error e = { 0 };
+	unsigned int status;
+	struct session *s;
+	char sname[SESSION_NAME_MAX];
+	json_t *sc = load_checked(srv, req->params[0], rep);
+
+	if (!sc)
+		return;
+	snprintf(sname, sizeof(sname), "scenario: %.48s", req->params[0]);
+	s = session_create(srv, sname, json_object_get(sc, "machine"), &e, &status);
+	if (!s) {
+		reply_error(rep, status, mm_errno_name(e.err), "%s", e.message);
+		json_decref(sc);
+		return;
+	}
+	reply_json(rep, 201, run_scenario(srv, s, req->params[0], sc));
+	session_put(s);
+	json_decref(sc);
+}
+
+/*** Measurements: figures from the events of a run ***/
+
+static sqlite3_stmt *prepare(struct server *srv, const char *sql, struct session *s,
+			     uint64_t first, uint64_t last)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, s->id);
+	sqlite3_bind_int64(st, 2, (int64_t)first);
+	sqlite3_bind_int64(st, 3, (int64_t)last);
+	return st;
+}
+
+/* Scenario 1: where each GFP flag's pages came from, and what failed why. */
+static json_t *measure_zones_by_gfp(struct server *srv, struct session *s, uint64_t first,
+				    uint64_t last)
+{
+	json_t *rows = json_object(), *out;
+	sqlite3_stmt *st;
+	char gfp[128];
+	bool dma_only_dma = true, dma32_below_4g = true;
+
+	st = prepare(srv, "SELECT gfp, zone, type, count(*), max(pfn + (1 << \"order\")), "
+		     "min(detail) FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
+		     "AND type IN (?4, ?5) GROUP BY gfp, zone, type", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_mm_page_alloc);
+	sqlite3_bind_int(st, 5, MM_EV_alloc_fail);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		json_t *row;
+		int zone = sqlite3_column_int(st, 1);
+		bool fail = sqlite3_column_int(st, 2) == MM_EV_alloc_fail;
+		int64_t n = sqlite3_column_int64(st, 3);
+		uint32_t flags = (uint32_t)sqlite3_column_int64(st, 0);
+
+		gfp_format(flags, gfp, sizeof(gfp));
+		row = json_object_get(rows, gfp);
+		if (!row) {
+			row = json_pack("{s:{},s:I,s:n}", "zones", "failed", (json_int_t)0, "fail_reason");
+			json_object_set_new(rows, gfp, row);
+		}
+		if (fail) {
+			json_object_set_new(row, "failed", json_integer(n));
+			json_object_set_new(row, "fail_reason",
+					    json_string((const char *)sqlite3_column_text(st, 5)));
+			continue;
+		}
+		json_object_set_new(json_object_get(row, "zones"), zone_type_name(zone), json_integer(n));
+		if (strstr(gfp, "GFP_DMA") && !strstr(gfp, "GFP_DMA32") && zone != 0)
+			dma_only_dma = false;
+		if (strstr(gfp, "GFP_DMA32") && sqlite3_column_int64(st, 4) > (1 << 20))
+			dma32_below_4g = false;
+	}
+	sqlite3_finalize(st);
+	out = json_pack("{s:o,s:b,s:b}", "by_gfp", rows, "gfp_dma_only_from_zone_dma", dma_only_dma,
+			"gfp_dma32_below_4gib", dma32_below_4g);
+	return out;
+}
+
+/* Scenario 7: high-order failures while memory is free, fallback steals, indices. */
+static json_t *measure_fragmentation(struct server *srv, struct session *s, uint64_t first,
+				     uint64_t last)
+{
+	unsigned int nr_orders = machine_get_config(s->m)->max_order + 1;
+	sqlite3_stmt *st;
+	json_t *fails = json_array(), *zones = json_array();
+	int64_t steals = 0, claims = 0;
+	uint64_t free_total = 0, managed_total = 0;
+	struct zone_info zi;
+
+	st = prepare(srv, "SELECT \"order\", detail, count(*) FROM events WHERE session_id = ?1 "
+		     "AND seq BETWEEN ?2 AND ?3 AND type = ?4 GROUP BY \"order\", detail", s, first, last);
+	if (st) {
+		sqlite3_bind_int(st, 4, MM_EV_alloc_fail);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(fails, json_pack("{s:i,s:s?,s:I}",
+				"order", sqlite3_column_int(st, 0),
+				"reason", (const char *)sqlite3_column_text(st, 1),
+				"count", (json_int_t)sqlite3_column_int64(st, 2)));
+		sqlite3_finalize(st);
+	}
+	st = prepare(srv, "SELECT count(*), sum(detail LIKE '%change_ownership=1%') FROM events WHERE "
+		     "session_id = ?1 AND seq BETWEEN ?2 AND ?3 AND type = ?4", s, first, last);
+	if (st) {
+		sqlite3_bind_int(st, 4, MM_EV_mm_page_alloc_extfrag);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			steals = sqlite3_column_int64(st, 0);
+			claims = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_finalize(st);
+	}
+	/* The free lists as the run left them (the session's lock guards the machine). */
+	pthread_mutex_lock(&s->lock);
+	for (unsigned int node = 0; node < machine_nr_nodes(s->m); node++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			json_t *unusable = json_array(), *extfrag = json_array();
+
+			if (machine_zone_info(s->m, (int)node, z, &zi) || !zi.present) {
+				json_decref(unusable);
+				json_decref(extfrag);
+				continue;
+			}
+			for (unsigned int o = 0; o < nr_orders; o++) {
+				json_array_append_new(unusable, json_real(zone_unusable_index(&zi, nr_orders, o) / 1000.0));
+				json_array_append_new(extfrag, json_real(zone_fragmentation_index(&zi, nr_orders, o) / 1000.0));
+			}
+			free_total += zi.free;
+			managed_total += zi.managed;
+			json_array_append_new(zones, json_pack("{s:i,s:s,s:I,s:o,s:o}", "node", (int)node,
+				"zone", zi.name, "free_pages", (json_int_t)zi.free,
+				"unusable_index", unusable, "extfrag_index", extfrag));
+		}
+	pthread_mutex_unlock(&s->lock);
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:f,s:o}", "alloc_failures", fails,
+			 "fallback_steals", (json_int_t)steals, "pageblocks_claimed", (json_int_t)claims,
+			 "free_pages", (json_int_t)free_total, "managed_pages", (json_int_t)managed_total,
+			 "free_percent", managed_total ? 100.0 * (double)free_total / (double)managed_total : 0.0,
+			 "zones", zones);
+}
+
+const struct measure scenario_measures[] = {
+	{ "zones_by_gfp", measure_zones_by_gfp },
+	{ "fragmentation", measure_fragmentation },
+	{ NULL, NULL },
+};

@@ -1,0 +1,27 @@
+/*
+ * scenarios.h - built-in experiments: files of ops under scenarios/, each with
+ * a claim, and a measurement that turns the run's events into a figure.
+ */
+#ifndef MMLAB_SCENARIOS_H
+#define MMLAB_SCENARIOS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct server;
+struct session;
+
+/* A figure computed from the events (first_seq..last_seq) of a scenario's run. */
+typedef json_t *(*measure_fn)(struct server *srv, struct session *s, uint64_t first_seq,
+			      uint64_t last_seq);
+
+struct measure {
+	const char *name;
+	measure_fn fn;
+};
+
+/* The measurements scenario files may name; NULL-terminated. */
+extern const struct measure scenario_measures[];
+
+#endif

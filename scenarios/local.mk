@@ -1,0 +1,5 @@
+# Built-in scenarios: plain files of ops, listed by GET /api/v1/scenarios.
+scenariosdir = $(pkgdatadir)/scenarios
+dist_scenarios_DATA = \
+	scenarios/zones.json \
+	scenarios/fragmentation.json

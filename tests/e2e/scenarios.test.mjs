@@ -1,0 +1,103 @@
+// scenarios.test.mjs - built-in scenarios and workload generators: listed,
+// run on new or existing sessions, measured from the run's events, replayable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d.stop(); });
+const api = (p) => `${d.url}/api/v1${p}`;
+
+test('scenarios are listed with their question and claim, and readable as ops', async () => {
+  const list = (await getJson(api('/scenarios'))).body.scenarios;
+  const names = list.map((s) => s.name);
+  for (const n of ['zones', 'fragmentation']) assert.ok(names.includes(n), n);
+  for (const s of list) {
+    assert.ok(s.title && s.question && s.claim && s.explanation, s.name);
+    assert.ok(s.ops > 0);
+  }
+  const one = (await getJson(api('/scenarios/zones'))).body;
+  assert.ok(Array.isArray(one.ops) && one.ops.every((o) => typeof o.op === 'string'));
+  assert.equal((await getJson(api('/scenarios/nope'))).status, 404);
+  assert.equal((await getJson(api('/scenarios/..%2F..%2Fetc%2Fpasswd'))).status, 404);
+  assert.equal((await postJson(api('/scenarios/nope/run'), {})).status, 404);
+});
+
+test('zones: the figure comes from the events and supports the claim', async () => {
+  const r = await postJson(api('/scenarios/zones/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const { figure, results, session } = r.body;
+  assert.equal(figure.gfp_dma_only_from_zone_dma, true);
+  assert.equal(figure.gfp_dma32_below_4gib, true);
+  assert.deepEqual(Object.keys(figure.by_gfp.GFP_DMA.zones), ['DMA']);
+  assert.ok(figure.by_gfp.GFP_DMA.zones.DMA > 1000, 'ZONE_DMA was used up');
+  assert.ok(figure.by_gfp.GFP_DMA.failed >= 1);
+  assert.deepEqual(Object.keys(figure.by_gfp.GFP_DMA32.zones), ['DMA32']);
+  // After ZONE_DMA is exhausted: GFP_DMA fails, GFP_KERNEL and GFP_DMA32 still succeed.
+  const tail = results.slice(-3);
+  assert.equal(tail[0].ok, false);
+  assert.equal(tail[0].errno, 'ENOMEM');
+  assert.equal(tail[1].ok, true);
+  assert.equal(tail[2].ok, true);
+  // The run is an ordinary recorded session.
+  assert.equal((await getJson(api(`/sessions/${session}/verify`))).body.ok, true);
+});
+
+test('fragmentation: half the memory free, yet order 10 fails for fragmentation', async () => {
+  const r = await postJson(api('/scenarios/fragmentation/run'), {});
+  assert.equal(r.status, 201);
+  const f = r.body.figure;
+  assert.ok(f.free_percent > 40, `free ${f.free_percent}%`);
+  const fail10 = f.alloc_failures.find((a) => a.order === 10);
+  assert.ok(fail10 && fail10.count >= 1, JSON.stringify(f.alloc_failures));
+  for (const z of f.zones) {
+    assert.equal(z.unusable_index.length, 11);
+    assert.ok(z.extfrag_index[10] > 0.9, `${z.zone}: ${z.extfrag_index[10]}`);
+    assert.ok(z.unusable_index[1] > 0.5, `${z.zone}: most free memory in single pages`);
+  }
+  assert.ok(f.fallback_steals > 0, 'unmovable pages stole from movable pageblocks');
+  const text = await (await fetch(api(`/sessions/${r.body.session}/debug/extfrag/extfrag_index`))).text();
+  assert.match(text, /zone    DMA32/);
+});
+
+test('a scenario runs on an existing session too, and its ops work as a plain op list', async () => {
+  const id = (await postJson(api('/sessions'), { machine: { mem_mib: 8192, pcp: false } })).body.id;
+  const run = await postJson(api(`/sessions/${id}/scenarios/zones`), {});
+  assert.equal(run.status, 200);
+  assert.equal(run.body.session, id);
+  const id2 = (await postJson(api('/sessions'), { machine: { mem_mib: 8192, pcp: false } })).body.id;
+  const { ops } = (await getJson(api('/scenarios/zones'))).body;
+  const plain = await postJson(api(`/sessions/${id2}/ops`), ops);
+  assert.deepEqual(plain.body.results.map((x) => x.ok), run.body.results.map((x) => x.ok));
+  assert.equal(await (await fetch(api(`/sessions/${id2}/proc/buddyinfo`))).text(),
+               await (await fetch(api(`/sessions/${id}/proc/buddyinfo`))).text());
+});
+
+test('workloads are deterministic from their seed and validate their fields', async () => {
+  const mk = async () => (await postJson(api('/sessions'), { machine: { mem_mib: 256 } })).body.id;
+  const [a, b, c] = [await mk(), await mk(), await mk()];
+  const w = { op: 'workload', kind: 'random', count: 3000, seed: 42 };
+  const ra = (await postJson(api(`/sessions/${a}/ops`), w)).body;
+  const rb = (await postJson(api(`/sessions/${b}/ops`), w)).body;
+  const rc = (await postJson(api(`/sessions/${c}/ops`), { ...w, seed: 43 })).body;
+  assert.deepEqual(ra.results, rb.results);
+  assert.equal(ra.last_seq - ra.first_seq, rb.last_seq - rb.first_seq);
+  assert.notDeepEqual(ra.results, rc.results);
+  assert.equal(ra.results[0].ops, 3000);
+  const buddy = async (id) => (await fetch(api(`/sessions/${id}/proc/buddyinfo`))).text();
+  assert.equal(await buddy(a), await buddy(b));
+  assert.equal((await getJson(api(`/sessions/${a}/verify`))).body.ok, true);
+  const bad = (await postJson(api(`/sessions/${a}/ops`), [
+    { op: 'workload', kind: 'tornado' },
+    { op: 'workload' },
+    { op: 'workload', kind: 'random', count: 2000000 },
+    { op: 'workload', kind: 'kmalloc_sizes', min: 100, max: 10 },
+  ])).body.results;
+  assert.match(bad[0].message, /unknown workload kind "tornado"/);
+  assert.match(bad[1].message, /kind is required/);
+  assert.match(bad[2].message, /count/);
+  assert.match(bad[3].message, /min <= max/);
+  const check = (await postJson(api(`/sessions/${a}/ops`), { op: 'check' })).body.results[0];
+  assert.deepEqual(check, { ok: true });
+});
