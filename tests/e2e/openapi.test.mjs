@@ -1,7 +1,8 @@
 // openapi.test.mjs - docs/openapi.json against the code: every route and method
 // of daemon/api.c's route table is documented and nothing else is, every $ref
 // resolves, and a live daemon answers every documented GET with a status and
-// content type the document lists for it.
+// content type the document lists for it ({id}: the default session, {pfn}: a
+// present page, {name}: the first scenario).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -89,10 +90,12 @@ test('a live daemon answers every documented GET as documented', async () => {
   assert.ok(live, 'the default session is live');
   const zones = (await getJson(`${d.url}/api/v1/sessions/${live.id}/zones`)).body.zones;
   const pfn = zones.find((z) => z.present > 0).start_pfn;
+  const scenarios = (await getJson(`${d.url}/api/v1/scenarios`)).body.scenarios || [];
+  const name = scenarios.length ? scenarios[0].name : 'none';
   let probed = 0;
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!item.get) continue;
-    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn);
+    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn).replace('{name}', name);
     const r = await probe(url);
     const listed = item.get.responses[String(r.status)];
     assert.ok(listed, `GET ${path} answered ${r.status}, which the document does not list`);
