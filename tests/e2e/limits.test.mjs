@@ -1,0 +1,122 @@
+// limits.test.mjs - every limit of api.md answers with its documented status
+// and error object: body size (413), ops per request (413), live sessions
+// (429), stream clients (429), events per query (400), and a client that
+// stops sending mid-request is cut off by the connection timeout (30 s).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+let d, stalled;
+// A request whose headers never end: the daemon must hang up after its 30 s
+// connection timeout. Started first so the wait overlaps the other tests.
+function stallRequest(port) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const sock = net.connect(port, '127.0.0.1', () => sock.write('GET /api/v1/health HTTP/1.1\r\nHost: x\r\n'));
+    sock.on('data', () => {});
+    sock.on('close', () => resolve((Date.now() - t0) / 1000));
+    sock.on('error', reject);
+    setTimeout(() => { sock.destroy(); reject(new Error('still open after 60 s')); }, 60000).unref();
+  });
+}
+
+before(async () => {
+  d = await startDaemon();
+  stalled = stallRequest(d.port);
+  stalled.catch(() => {});
+});
+after(async () => { await d?.stop(); });
+
+const ops = (id) => `${d.url}/api/v1/sessions/${id}/ops`;
+function assertError(r, status, code) {
+  assert.equal(r.status, status, JSON.stringify(r.body).slice(0, 300));
+  assert.equal(r.headers.get('content-type'), 'application/json');
+  assert.equal(r.body.error.code, code);
+  assert.equal(typeof r.body.error.message, 'string');
+}
+
+test('a body over 32 MiB is 413 E2BIG, and the daemon goes on serving', async () => {
+  const big = '[' + ' '.repeat(32 * 1024 * 1024) + ']';
+  const r = await postJson(ops(1), big);
+  assertError(r, 413, 'E2BIG');
+  assert.match(r.body.error.message, /larger than 33554432 bytes/);
+  assert.equal((await getJson(`${d.url}/api/v1/health`)).status, 200);
+});
+
+test('10000 ops per request pass, 10001 are 413 E2BIG and change nothing', async () => {
+  const { id } = (await postJson(`${d.url}/api/v1/sessions`, { name: 'limits', machine: { mem_mib: 64 } })).body;
+  const bad = { op: 'alloc_pages', no_such_field: 1 };	// an EINVAL result, quick to give
+  const at = (await getJson(`${d.url}/api/v1/sessions/${id}`)).body;
+  const many = await postJson(ops(id), Array(10001).fill(bad));
+  assertError(many, 413, 'E2BIG');
+  assert.match(many.body.error.message, /at most 10000 ops/);
+  assert.equal((await getJson(`${d.url}/api/v1/sessions/${id}`)).body.ops, at.ops, 'no op was applied');
+  const ok = await postJson(ops(id), Array(10000).fill(bad));
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.results.length, 10000);
+  assert.equal(ok.body.results[9999].errno, 'EINVAL');
+  assert.equal((await getJson(`${d.url}/api/v1/sessions/${id}`, { method: 'DELETE' })).status, 200);
+});
+
+test('at most 16 live sessions: the next one is 429 EBUSY until one stops', async () => {
+  const made = [];
+  let refused;
+  try {
+    for (let i = 0; i < 20 && !refused; i++) {
+      const r = await postJson(`${d.url}/api/v1/sessions`, { name: `s${i}`, machine: { mem_mib: 64 } });
+      if (r.status === 201) made.push(r.body.id);
+      else refused = r;
+    }
+    assert.ok(refused, 'a creation was refused');
+    assertError(refused, 429, 'EBUSY');
+    assert.match(refused.body.error.message, /at most 16/);
+    const live = (await getJson(`${d.url}/api/v1/sessions`)).body.sessions.filter((s) => s.state === 'live');
+    assert.equal(live.length, 16);
+    assert.equal((await getJson(`${d.url}/api/v1/sessions/${made.pop()}`, { method: 'DELETE' })).status, 200);
+    const again = await postJson(`${d.url}/api/v1/sessions`, { name: 'again', machine: { mem_mib: 64 } });
+    assert.equal(again.status, 201, 'room again after a stop');
+    made.push(again.body.id);
+  } finally {
+    for (const id of made) await getJson(`${d.url}/api/v1/sessions/${id}`, { method: 'DELETE' });
+  }
+});
+
+test('at most 128 stream clients: the next is 429 EBUSY, and a freed place is taken again', async () => {
+  const streams = [];
+  const open = async () => {
+    const ctl = new AbortController();
+    const res = await fetch(`${d.url}/api/v1/sessions/1/stream`, { signal: ctl.signal });
+    streams.push(ctl);
+    return res;
+  };
+  try {
+    for (let i = 0; i < 128; i++) assert.equal((await open()).status, 200, `stream ${i}`);
+    const res = await open();
+    assert.equal(res.status, 429);
+    assert.equal((await res.json()).error.code, 'EBUSY');
+    assert.equal((await getJson(`${d.url}/api/v1/health`)).status, 200, 'other requests still served');
+    streams.shift().abort();
+    let status;
+    for (let i = 0; i < 50 && status !== 200; i++) {	// the daemon notices the hang-up
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await open()).status;
+    }
+    assert.equal(status, 200);
+  } finally {
+    for (const ctl of streams) ctl.abort();
+  }
+});
+
+test('at most 10000 events per query: limit=10001 is 400 EINVAL', async () => {
+  assert.equal((await getJson(`${d.url}/api/v1/sessions/1/events?limit=10000`)).status, 200);
+  for (const q of ['limit=10001', 'limit=-1', 'limit=x', 'since=-5']) {
+    const r = await getJson(`${d.url}/api/v1/sessions/1/events?${q}`);
+    assertError(r, 400, 'EINVAL');
+  }
+});
+
+test('a client that stops sending is cut off by the 30 s connection timeout', async () => {
+  const secs = await stalled;
+  assert.ok(secs >= 25 && secs < 45, `closed after ${secs} s`);
+});
