@@ -19,12 +19,16 @@ VENDOR_OTHERS = \
 WEB_JS = \
 	web/js/api.js \
 	web/js/buddy.js \
+	web/js/cursor.js \
+	web/js/eventlog.js \
 	web/js/format.js \
 	web/js/main.js \
 	web/js/ops.js \
 	web/js/overview.js \
 	web/js/physmap.js \
-	web/js/sessions.js
+	web/js/sessions.js \
+	web/js/timebar.js \
+	web/js/timeline.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)
 EXTRA_DIST += tools/vendor.sh

@@ -1,7 +1,9 @@
 // buddy.js - the buddy view: each zone's free blocks per order (buddyinfo) and
 // per order and migratetype (pagetypeinfo), with what the last change split
-// or merged highlighted, and the kernel's own texts beside them.
-import { el } from './format.js';
+// or merged highlighted, and the kernel's own texts beside them. In the past
+// (a seq chosen on the timeline) the highlight is exactly what the event at
+// that seq did, so stepping event by event shows a split cascade.
+import { el, hex } from './format.js';
 
 const HOLD_MS = 4000;		// how long a change stays highlighted
 const BASE = '#457b9d', MORE = '#2b9348', FEWER = '#d00000';
@@ -55,6 +57,31 @@ function changeText(list) {
   return list.map((c) => `order ${c.order}: ${c.from} \u2192 ${c.to}`).join(', ');
 }
 
+// What an event did to the free lists, in a word.
+const EVENT_VERBS = {
+  buddy_split: 'split', buddy_merge: 'merge', mm_page_alloc: 'alloc', mm_page_free: 'free',
+  pcp_refill: 'pcp refill', pcp_drain: 'pcp drain', mm_page_alloc_extfrag: 'fallback steal',
+};
+
+function eventText(ev) {
+  const what = [`seq ${ev.seq}: ${EVENT_VERBS[ev.type] || ev.type} (${ev.type})`];
+  if (ev.order !== undefined)
+    what.push(`order ${ev.order}`);
+  if (ev.pfn !== undefined)
+    what.push(`pfn ${hex(ev.pfn)}`);
+  if (ev.migratetype)
+    what.push(ev.migratetype);
+  return what.join(', ');
+}
+
+// The state before @seq and the event at it: what the step to @seq did.
+async function stepBefore(s) {
+  if (s.at === null || s.at < 2)
+    return null;
+  const [view, log] = await Promise.all([s.zones(s.at - 1), s.events({ since: s.at - 1, limit: 1 })]);
+  return { zones: new Map(view.zones.map((z) => [zoneKey(z), z])), event: log.events[0] };
+}
+
 export function createBuddy() {
   const box = document.getElementById('buddy-zones');
   const buddyinfo = document.getElementById('buddy-buddyinfo');
@@ -90,7 +117,14 @@ export function createBuddy() {
     }
   }
 
-  function updateZone(state, z, now) {
+  // The changed orders: since the last refresh, held for HOLD_MS (the
+  // present), or exactly those of one event (@step, in the past).
+  function markChanges(state, z, now, step) {
+    if (step) {
+      state.changed = changes(step.zones.get(zoneKey(z))?.nr_free, z.nr_free);
+      state.until = 0;
+      return;
+    }
     const moved = changes(state.last, z.nr_free);
     if (moved.length) {
       state.changed = moved;
@@ -98,6 +132,10 @@ export function createBuddy() {
     } else if (now > state.until) {
       state.changed = [];
     }
+  }
+
+  function updateZone(state, z, now, step) {
+    markChanges(state, z, now, step);
     state.last = z.nr_free.slice();
     const colour = new Map(state.changed.map((c) => [c.order, c.to > c.from ? MORE : FEWER]));
     const ds = state.orders.data.datasets[0];
@@ -108,10 +146,13 @@ export function createBuddy() {
       t.data = z.nr_free_by_migratetype[t.label].slice();
     state.types.update('none');
     const free = z.nr_free.reduce((sum, n, o) => sum + n * 2 ** o, 0);
-    state.facts.textContent = `${free} free pages in the buddy lists` +
-      (state.changed.length ? `; changed: ${changeText(state.changed)}` : '');
+    const ev = step && state.changed.length ? step.event : null;
+    state.facts.replaceChildren(`${free} free pages in the buddy lists`,
+      ...(ev ? ['; ', el('span', { className: 'buddy-event' }, eventText(ev))] : []),
+      state.changed.length ? `; changed: ${changeText(state.changed)}` : '');
     state.block.classList.toggle('changed', state.changed.length > 0);
     state.block.dataset.changed = state.changed.map((c) => c.order).join(',');
+    state.block.dataset.event = ev ? EVENT_VERBS[ev.type] || ev.type : '';
   }
 
   // The text with each line that changed in the last HOLD_MS in a <mark>.
@@ -126,7 +167,8 @@ export function createBuddy() {
   }
 
   async function refresh(s, fresh) {
-    const [view, bi, pti] = await Promise.all([s.zones(), s.proc('buddyinfo'), s.proc('pagetypeinfo')]);
+    const [view, bi, pti, step] = await Promise.all([s.zones(), s.proc('buddyinfo'),
+                                                      s.proc('pagetypeinfo'), stepBefore(s)]);
     if (!fresh())
       return;
     const list = view.zones.filter((z) => z.populated);
@@ -134,10 +176,11 @@ export function createBuddy() {
       build(list, view.max_order);
     const now = Date.now();
     for (const z of list)
-      updateZone(zones.get(zoneKey(z)), z, now);
+      updateZone(zones.get(zoneKey(z)), z, now, step);
     showText(buddyinfo, 'buddyinfo', bi, now);
     showText(pagetypeinfo, 'pagetypeinfo', pti, now);
     box.dataset.seq = String(view.seq);
+    box.dataset.event = step?.event ? `${step.event.seq}:${step.event.type}` : '';
     box.dataset.ready = 'true';
   }
 

@@ -1,21 +1,60 @@
-// main.js - the dashboard shell: navigation, the chosen session, and the one
-// refresh loop that updates the visible view.
+// main.js - the dashboard shell: navigation, the chosen session, the current
+// seq that every view shows (the present, or a moment of the past), and the
+// one refresh loop that updates the visible view.
 import { health, sessionApi, startUpdates } from './api.js';
 import { createSessionPicker } from './sessions.js';
+import { createCursor } from './cursor.js';
+import { createTimebar } from './timebar.js';
 import { createOverview } from './overview.js';
 import { createBuddy } from './buddy.js';
 import { createPhysmap } from './physmap.js';
+import { createTimeline } from './timeline.js';
 import { createOps } from './ops.js';
 
+const CONNECTION_TEXT = {
+  stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
+};
 const status = document.getElementById('status');
+let connection = 'connecting\u2026';	// what startUpdates last said about the stream
+let session = null;		// sessionApi() of the chosen session at the current seq
+
+const cursor = createCursor(onCursor);
+const timebar = createTimebar(cursor);
+const picker = createSessionPicker(chooseSession);
 const views = {
   overview: createOverview(),
   buddy: createBuddy(),
   physmap: createPhysmap(),
+  timeline: createTimeline(cursor, (id) => picker.load(id)),
 };
 let current = 'overview';
-let session = null;		// sessionApi() of the chosen session
-let updates = null;
+const updates = startUpdates(refresh, {
+  onSeq: (seq) => cursor.grow(seq),
+  onState: onConnection,
+});
+
+// The cursor moved (a seek, a step, "live") or the timeline grew: the bar
+// follows, and a move points the views at the new seq.
+function onCursor(st, moved) {
+  timebar.render(st);
+  if (!moved || !session)
+    return;
+  session = sessionApi(session.id, st.following ? null : st.seq);
+  updates.now();
+}
+
+function onConnection(state) {
+  connection = CONNECTION_TEXT[state];
+  if (state === 'ended' && session) {
+    picker.load();
+    cursor.choose(sessionApi(session.id), false).catch(showError);
+  }
+}
+
+function showError(e) {
+  status.textContent = `session ${session?.id}: ${e.code ? `${e.code}: ` : ''}${e.message}`;
+  status.classList.add('error');
+}
 
 function showView(name) {
   const built = name in views;
@@ -29,30 +68,30 @@ function showView(name) {
   }
   for (const a of document.querySelectorAll('nav a'))
     a.classList.toggle('active', a.dataset.view === name);
-  updates?.now();
+  updates.now();
 }
 
-// Refresh the visible view of the chosen session; a session switched during
-// the requests makes their answers stale, so they are dropped by the views.
+// Refresh the visible view of the chosen session; a session switched or a
+// seq moved during the requests makes their answers stale, so the views drop them.
 async function refresh() {
   if (!session || !current)
     return;
   const s = session;
   try {
     await views[current].refresh(s, () => s === session);
-    status.textContent = `session ${s.id}: live`;
+    status.textContent = `session ${s.id}: ${connection}`;
     status.classList.remove('error');
   } catch (e) {
-    status.textContent = `session ${s.id}: ${e.code ? `${e.code}: ` : ''}${e.message}`;
-    status.classList.add('error');
+    showError(e);
   }
 }
 
-function chooseSession(id) {
+function chooseSession(id, live) {
   session = sessionApi(id);
   for (const v of Object.values(views))
     v.reset();
-  updates?.now();
+  cursor.choose(sessionApi(id), live).catch(showError);
+  updates.follow(id, live);
 }
 
 async function showVersion() {
@@ -64,14 +103,15 @@ async function showVersion() {
   }
 }
 
-const picker = createSessionPicker(chooseSession);
-createOps(() => session, async (result, op) => {
+// An op changes the present: the views return to it to show what it did.
+createOps(() => session && sessionApi(session.id), async (result, op) => {
   if (op.op === 'alloc_pages' && result.ok)
     views.physmap.highlight(result.pfn, 2 ** result.order);
-  await updates?.now();
+  if (!cursor.state().following)
+    cursor.goLive();
+  await updates.now();
 });
 window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));
 showView(location.hash.slice(1) || 'overview');
 showVersion();
 await picker.load();
-updates = startUpdates(refresh);

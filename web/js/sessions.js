@@ -26,8 +26,11 @@ function machineFromForm(form) {
   return machine;
 }
 
+// @onChoose(id, live) hears the session chosen and whether it is a live machine.
 export function createSessionPicker(onChoose) {
   const select = document.getElementById('session');
+  let states = new Map();	// id -> "live", "closed" or "crashed"
+  const chooseSelected = () => onChoose(Number(select.value), states.get(Number(select.value)) === 'live');
   const form = document.getElementById('new-session');
   const error = document.getElementById('new-session-error');
   const details = form.closest('details');
@@ -42,6 +45,7 @@ export function createSessionPicker(onChoose) {
       return;
     }
     const previous = select.value;
+    states = new Map(sessions.map((s) => [s.id, s.state]));
     select.replaceChildren(...sessions.map((s) => new Option(optionLabel(s), String(s.id))));
     const live = sessions.find((s) => s.name === 'default' && s.state === 'live') ||
                  sessions.find((s) => s.state === 'live');
@@ -49,7 +53,7 @@ export function createSessionPicker(onChoose) {
     if (wanted !== undefined && sessions.some((s) => String(s.id) === String(wanted)))
       select.value = String(wanted);
     if (select.value && select.value !== previous)
-      onChoose(Number(select.value));
+      chooseSelected();
   }
 
   async function submit(ev) {
@@ -69,7 +73,7 @@ export function createSessionPicker(onChoose) {
     }
   }
 
-  select.addEventListener('change', () => onChoose(Number(select.value)));
+  select.addEventListener('change', chooseSelected);
   select.addEventListener('focus', () => load());
   form.addEventListener('submit', submit);
   return { load };
