@@ -142,7 +142,7 @@ void api_scenario_get(struct server *srv, struct http_request *req, struct http_
 static json_t *run_scenario(struct server *srv, struct session *s, const char *name, json_t *sc)
 {
 	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
-	json_t *res = session_apply(s, json_object_get(sc, "ops")), *r;
+	json_t *res = session_apply(s, json_object_get(sc, "ops")), *r, *out;
 	uint64_t first = (uint64_t)json_integer_value(json_object_get(res, "first_seq"));
 	uint64_t last = (uint64_t)json_integer_value(json_object_get(res, "last_seq"));
 	unsigned long ok = 0, failed = 0;
@@ -155,13 +155,15 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 			failed++;
 	}
 	recorder_sync(srv->rec);
-	return json_pack("{s:s,s:I,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
+	out = json_pack("{s:s,s:I,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,
 			 "title", json_object_get(sc, "title"), "claim", json_object_get(sc, "claim"),
 			 "first_seq", (json_int_t)first, "last_seq", (json_int_t)last,
 			 "ops_ok", (json_int_t)ok, "ops_failed", (json_int_t)failed,
 			 "results", json_object_get(res, "results"),
 			 "figure", m ? m->fn(srv, s, first, last) : json_null());
+	json_decref(res);
+	return out;
 }
 
 static json_t *load_checked(struct server *srv, const char *name, struct http_reply *rep)
