@@ -148,8 +148,8 @@ function openStream(id, { onSeq, onResync, onState }) {
 }
 
 // The one place that decides when the views update. follow() picks the
-// session: a live one is watched through its stream (a refresh whenever its
-// seq moves, and @onSeq so the timeline grows), a stored one with a timer.
+// session: a live one is watched through its stream (@onSeq hears each new
+// seq, and the views refresh when it answers true), a stored one with a timer.
 // @onState hears 'stream', 'reconnecting', 'stored' and 'ended' (the live
 // session stopped: it is then followed as a stored one). now() asks for a
 // refresh at once (after an op, a view switch, a seek).
@@ -163,12 +163,14 @@ export function startUpdates(refresh, { onSeq, onState }) {
     stream = poll = null;
   }
 
+  // A new seq of the live machine: the views refresh if onSeq says they
+  // show the present (the past they show does not change).
   function newSeq(seq) {
     if (seq === seen)
       return;
     seen = seq;
-    onSeq(seq);
-    run();
+    if (onSeq(seq))
+      run();
   }
 
   function follow(id, live) {

@@ -29,7 +29,10 @@ const views = {
 };
 let current = 'overview';
 const updates = startUpdates(refresh, {
-  onSeq: (seq) => cursor.grow(seq),
+  onSeq: (seq) => {
+    cursor.grow(seq);
+    return cursor.state().following;
+  },
   onState: onConnection,
 });
 
