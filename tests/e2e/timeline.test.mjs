@@ -49,16 +49,16 @@ after(async () => {
 
 // A page of the dashboard whose requests and console errors are recorded;
 // done() checks that nothing went to another host and nothing failed.
-async function openDashboard(hash = '') {
+async function openDashboard(hash = '', id = session) {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   const requests = [], errors = [];
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(`${d.url}/${hash}`);
-  await page.waitForSelector(`#session option[value="${session}"]`, { state: 'attached', timeout: 10000 });
-  await page.selectOption('#session', String(session));
-  const last = (await get(`/sessions/${session}`)).last_seq;
+  await page.waitForSelector(`#session option[value="${id}"]`, { state: 'attached', timeout: 10000 });
+  await page.selectOption('#session', String(id));
+  const last = (await get(`/sessions/${id}`)).last_seq;
   await page.waitForSelector(`#timebar[data-last-seq="${last}"]`, { timeout: 10000 });
   return {
     page, requests,
@@ -240,6 +240,8 @@ test('the event log filters by type and by pfn', async () => {
 
 test('fork from a past seq: a new live session with the past state, selected and streamed', async () => {
   const { page, requests, done } = await openDashboard('#timeline');
+  const closed = [];
+  page.on('requestfailed', (r) => closed.push(r.url()));
   const at = ops[0].last_seq;
   await seek(page, at);
   await page.fill('#timeline-fork input[name="name"]', 'what-if');
@@ -254,6 +256,7 @@ test('fork from a past seq: a new live session with the past state, selected and
   assert.equal((await getJson(api(`/sessions/${id}/proc/buddyinfo`))).body,
                (await getJson(api(`/sessions/${session}/proc/buddyinfo?at=${at}`))).body);
   assert.ok(requests.includes(api(`/sessions/${id}/stream`)), 'the fork is followed live');
+  assert.ok(closed.includes(api(`/sessions/${session}/stream`)), 'the old stream is closed');
   await page.click('nav a[data-view="buddy"]');
   await waitForView(page, 'buddy', at);
   assert.equal(await page.textContent('#buddy-buddyinfo'), (await getJson(api(`/sessions/${id}/proc/buddyinfo`))).body);
@@ -272,5 +275,23 @@ test('"live" returns from the past to the present, which goes on moving', async 
   const r = await apply(session, { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 1 });
   await waitForView(page, 'overview', r.last_seq);
   assert.equal(await barSeq(page), r.last_seq);
+  await done();
+});
+
+test('markers on the track: failed allocations of a full machine, each a click away', async () => {
+  const created = await postJson(api('/sessions'), { name: 'full', machine: { mem_mib: 1024, pcp: false } });
+  assert.equal(created.status, 201);
+  const id = created.body.id;
+  await apply(id, Array.from({ length: 300 }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 10 })));
+  const markers = (await get(`/sessions/${id}/timeline`)).markers;
+  const fails = markers.filter((m) => m.type === 'alloc_fail');
+  assert.ok(fails.length > 0, 'the machine ran out of order-10 blocks');
+  const { page, done } = await openDashboard('#overview', id);
+  await page.waitForFunction((n) => document.querySelectorAll('#tb-markers .marker').length === n, markers.length);
+  assert.equal(await page.locator('#tb-markers .marker[data-type="alloc_fail"]').count(), fails.length);
+  // (Markers a few seqs apart overlap on the track: the click goes to the button itself.)
+  await page.locator(`#tb-markers .marker[data-seq="${fails[0].seq}"]`).dispatchEvent('click');
+  await page.waitForSelector(`#timebar[data-mode="past"][data-seq="${fails[0].seq}"]`);
+  await waitForView(page, 'overview', fails[0].seq);
   await done();
 });
