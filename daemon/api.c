@@ -50,6 +50,7 @@ static void api_metrics_get(struct server *srv, struct http_request *req,
 static const struct api_route routes[] = {
 	{ "/metrics", .get = api_metrics_get },
 	{ "/api/v1/health", .get = api_health_get },
+	{ "/api/v1/event-types", .get = api_event_types },
 	{ "/api/v1/scenarios", .get = api_scenarios_list },
 	{ "/api/v1/scenarios/{name}", .get = api_scenario_get },
 	{ "/api/v1/scenarios/{name}/run", .post = api_scenario_run_new },

@@ -59,6 +59,7 @@ void api_session_get(struct server *srv, struct http_request *req, struct http_r
 void api_session_delete(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_ops(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+void api_event_types(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_events(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_timeline(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_verify(struct server *srv, struct http_request *req, struct http_reply *rep);

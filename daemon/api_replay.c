@@ -150,13 +150,15 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 	recorder_sync(srv->rec);
 	ops = json_array();
 	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, "
-			       "json_extract(op, '$.op') FROM ops WHERE session_id = ? "
+			       "json_extract(op, '$.op'), op FROM ops WHERE session_id = ? "
 			       "ORDER BY op_no LIMIT ?", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int(st, 2, TIMELINE_MAX_OPS);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			json_t *o = json_pack("{s:I,s:s?}", "op_no", (json_int_t)sqlite3_column_int64(st, 0),
-					      "op", (const char *)sqlite3_column_text(st, 3));
+			json_t *o = json_pack("{s:I,s:s?,s:o?}", "op_no",
+					      (json_int_t)sqlite3_column_int64(st, 0),
+					      "op", (const char *)sqlite3_column_text(st, 3),
+					      "args", json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL));
 
 			if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
 				json_object_set_new(o, "first_seq", json_integer(sqlite3_column_int64(st, 1)));
@@ -513,4 +515,34 @@ out:
 		sqlite3_close(db);
 	}
 	unlink(path);
+}
+
+/* GET /api/v1/event-types: every event type the engine reports, by family. */
+void api_event_types(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	static const struct {
+		const char *family;
+		int first, last;
+	} families[] = {
+		{ "cpu", MM_EV_cpu_mode, MM_EV_triple_fault },
+		{ "boot", MM_EV_memblock_reserve, MM_EV_zone_online },
+		{ "buddy", MM_EV_mm_page_alloc, MM_EV_watermark_breach },
+		{ "slab", MM_EV_kmalloc, MM_EV_cache_destroy },
+		{ "vmalloc", MM_EV_vmap_area_alloc, MM_EV_vmap_page },
+		{ "page tables", MM_EV_pgtable_alloc, MM_EV_pte_clear },
+		{ "mmu", MM_EV_translate, MM_EV_page_fault },
+		{ "address helpers", MM_EV_virt_to_phys, MM_EV_dma_map },
+		{ "processes", MM_EV_process_spawn, MM_EV_brk },
+		{ "boot", MM_EV_boot_stage, MM_EV_NR_TYPES - 1 },
+	};
+	json_t *types = json_array();
+
+	(void)srv;
+	(void)req;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+		for (int t = families[f].first; t <= families[f].last; t++)
+			json_array_append_new(types, json_pack("{s:i,s:s,s:s}", "id", t,
+							       "name", mm_event_type_name(t),
+							       "family", families[f].family));
+	reply_json(rep, 200, json_pack("{s:o}", "event_types", types));
 }

@@ -100,7 +100,7 @@ struct client {
 	uint64_t last_summary_seq;	/* UINT64_MAX until the first summary */
 	char *out;			/* bytes not yet handed to libmicrohttpd */
 	size_t out_len, out_pos, out_cap;
-	bool resynced_once;
+	bool ended;			/* the "ended" message is queued */
 };
 
 static uint64_t now_ms(void)
@@ -279,8 +279,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 		uint64_t now;
 
 		c->out_pos = c->out_len = 0;
-		if (c->s->stopping || c->srv->stopping)
+		if (c->ended)
 			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (c->s->stopping || c->srv->stopping) {
+			/* Say why the stream ends, then end it. */
+			collect_events(c);
+			out_message(c, "ended", json_pack("{s:I,s:s}", "seq",
+				(json_int_t)atomic_load(&c->s->hub.head),
+				"reason", c->s->stopping ? "the session was stopped"
+							 : "the daemon is stopping"));
+			c->ended = true;
+			continue;
+		}
 		collect_events(c);
 		now = now_ms();
 		maybe_summary(c, now);

@@ -195,3 +195,17 @@ test('kill -9 in the middle of a workload leaves a sound, replayable database', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('event types are listed by family; the timeline carries each op', async () => {
+  const types = (await getJson(`${d.url}/api/v1/event-types`)).body.event_types;
+  const byName = Object.fromEntries(types.map((t) => [t.name, t]));
+  assert.equal(byName.mm_page_alloc.family, 'buddy');
+  assert.equal(byName.triple_fault.family, 'cpu');
+  assert.equal(byName.kmalloc.family, 'slab');
+  assert.equal(new Set(types.map((t) => t.id)).size, types.length);
+  const id = await newSession(d.url, { mem_mib: 64 });
+  await postJson(`${d.url}/api/v1/sessions/${id}/ops`, { op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 });
+  const tl = (await getJson(`${d.url}/api/v1/sessions/${id}/timeline`)).body;
+  assert.deepEqual(tl.ops[0].args, { op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 });
+  assert.equal(tl.ops[0].op, 'alloc_pages');
+});

@@ -141,3 +141,16 @@ test('streaming a session that is not live is a 404', async () => {
   const r = await getJson(`${d.url}/api/v1/sessions/999999/stream`);
   assert.equal(r.status, 404);
 });
+
+test('stopping a session ends its streams with an "ended" message', async () => {
+  const id = await newSession({ mem_mib: 64 });
+  const c = sse(`${d.url}/api/v1/sessions/${id}/stream`);
+  await until(() => c.messages.some((m) => m.event === 'summary'));
+  const del = await fetch(`${d.url}/api/v1/sessions/${id}`, { method: 'DELETE' });
+  assert.equal(del.status, 200);
+  await until(() => c.messages.some((m) => m.event === 'ended'));
+  const ended = c.messages.find((m) => m.event === 'ended').data;
+  assert.match(ended.reason, /stopped/);
+  await c.done;
+  await c.close();
+});
