@@ -343,5 +343,6 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	for (n = 0; n < m->nr_nodes; n++)
 		for (zi = 0; zi < MAX_NR_ZONES; zi++)
 			check_zone(&c, &m->nodes[n].node_zones[zi]);
+	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
 	return c.count;
 }

@@ -238,6 +238,9 @@ struct machine {
 	uint64_t nr_allocs;
 
 	char detail[160];		/* event detail text, valid during a callback */
+
+	/* Page tables, CPUs and TLBs, processes (pgtable.h; pgtable.c, mmu.c, boot.c, mm.c) */
+	struct x86_state *x86;
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)
@@ -367,5 +370,17 @@ int pcp_list_order(int pindex);
 
 /* proc.c, check.c helpers */
 uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus);
+
+/*** Paging: page tables, MMU, boot, processes (pgtable.h has the rest) ***/
+
+/* boot.c: CPUs at reset; for "booted" machines the boot path up to the buddy. */
+int x86_boot_init(struct machine *m, struct mm_error *e);
+/* boot.c: what follows the buddy hand-over on a "booted" machine. */
+int x86_boot_late(struct machine *m);
+/* pgtable.c: deep copy and release of machine->x86. */
+int x86_state_clone(struct machine *c, const struct machine *m);
+void x86_state_destroy(struct machine *m);
+/* check.c calls these (pgtable.c, mmu.c). */
+unsigned long x86_check(const struct machine *m, mm_violation_fn fn, void *ctx);
 
 #endif /* MMLAB_INTERNAL_H */

@@ -15,6 +15,11 @@ engine_libengine_a_SOURCES = \
 	engine/page_alloc.c \
 	engine/check.c \
 	engine/proc.c \
+	engine/pgtable.c \
+	engine/mmu.c \
+	engine/boot.c \
+	engine/mm.c \
+	engine/ptdump.c \
 	engine/vmstat.c
 
 ENGINE_LIBS = engine/libengine.a $(JANSSON_LIBS) -lm

@@ -527,8 +527,15 @@ struct machine *machine_create(const struct machine_config *cfg,
 	err = machine_init_layout(m, e);
 	if (err)
 		goto fail_quiet;
+	err = x86_boot_init(m, e);	/* boot.c: CPUs; the kernel's page tables */
+	if (err)
+		goto fail_quiet;
 	if (cfg->start == MACHINE_START_BOOTED)
 		mm_core_init_buddy(m);
+	if (cfg->start == MACHINE_START_BOOTED && (err = x86_boot_late(m))) {
+		mm_error_set(e, err, "the boot could not finish (%s)", mm_errno_name(err));
+		goto fail_quiet;
+	}
 	return m;
 fail:
 	mm_error_set(e, err, "out of memory");
@@ -544,6 +551,7 @@ void machine_destroy(struct machine *m)
 
 	if (!m)
 		return;
+	x86_state_destroy(m);
 	for (n = 0; m->nodes && n < m->nr_nodes; n++) {
 		for (zi = 0; zi < MAX_NR_ZONES; zi++)
 			free(m->nodes[n].node_zones[zi].pcp);
@@ -578,6 +586,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->cpu_to_node = NULL;
 	c->mem_map = NULL;
 	c->pageblock_mt = NULL;
+	c->x86 = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -615,6 +624,8 @@ struct machine *machine_clone(const struct machine *m)
 	memcpy(c->mem_map, m->mem_map, m->max_pfn * sizeof(struct page));
 	memcpy(c->pageblock_mt, m->pageblock_mt, nr_blocks ? nr_blocks : 1);
 	if (memblock_copy(&c->memblock, &m->memblock))
+		goto fail;
+	if (x86_state_clone(c, m))
 		goto fail;
 	return c;
 fail:

@@ -334,4 +334,159 @@ char *debug_extfrag_index(const struct machine *m);
  */
 int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e);
 
+/* Physical to direct-map virtual: __va(). -ERANGE beyond the machine. */
+int mm_phys_to_virt(const struct machine *m, uint64_t paddr, uint64_t *vaddr,
+		    struct mm_error *e);
+
+enum mm_access { MM_ACCESS_READ, MM_ACCESS_WRITE, MM_ACCESS_EXEC };
+enum mm_tlb_result { MM_TLB_OFF, MM_TLB_L1_HIT, MM_TLB_STLB_HIT, MM_TLB_MISS };
+
+/* Which page tables: a process, the kernel's (init_mm), or whatever CR3 holds. */
+#define MM_PID_KERNEL	0
+#define MM_PID_CURRENT	(-1)
+
+/* x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h). */
+#define X86_PF_PROT	0x01u
+#define X86_PF_WRITE	0x02u
+#define X86_PF_USER	0x04u
+#define X86_PF_RSVD	0x08u
+#define X86_PF_INSTR	0x10u
+
+struct mm_walk_level {
+	int level;			/* 5 or 4 (pgd) .. 1 (pte) */
+	uint64_t table_pfn;
+	unsigned int index;
+	uint64_t entry;
+};
+
+struct mm_translation {
+	bool paging;			/* false: paging off, identity */
+	bool fault;
+	int vector;			/* 13 (#GP) or 14 (#PF) when fault */
+	uint32_t error_code;
+	const char *outcome;		/* "segv", "oops", "gp"; "mapped" after demand paging */
+	bool demand_paged;
+	uint64_t paddr;
+	unsigned int page_shift;
+	int tlb;			/* enum mm_tlb_result */
+	unsigned int walk_refs;
+	int nr_levels;
+	struct mm_walk_level levels[5];
+};
+
+/*
+ * One memory access on @cpu: the canonical check, the TLB, the walk, #PF and
+ * demand paging for process addresses. @pid is a process (its CR3 is loaded
+ * first when another is in place), MM_PID_KERNEL or MM_PID_CURRENT. @user is
+ * 1/0, or -1 for "user when the address is below TASK_SIZE and @pid is a
+ * process". A fault is the result (t->fault), not an error.
+ */
+int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
+		 struct mm_translation *t, struct mm_error *e);
+
+struct mm_access_summary {
+	uint64_t accesses, l1_hits, stlb_hits, misses, walk_refs, faults;
+};
+
+/* @count accesses over [start, start + length): seq (wrapping) or random (the PRNG). */
+int mm_access_range(struct machine *m, int cpu, int pid, uint64_t start, uint64_t length,
+		    uint64_t stride, int access, bool random, uint64_t count,
+		    struct mm_access_summary *s, struct mm_error *e);
+
+enum mm_flush_scope { MM_FLUSH_ALL, MM_FLUSH_NONGLOBAL, MM_FLUSH_PAGE, MM_FLUSH_RANGE };
+/* @cpu < 0: every CPU. */
+int mm_tlb_flush(struct machine *m, int cpu, int scope, uint64_t addr, uint64_t length,
+		 struct mm_error *e);
+/* switch_mm(): CR3 of @cpu to @pid's PGD (MM_PID_KERNEL: init_top_pgt). */
+int mm_load_cr3(struct machine *m, int cpu, int pid, struct mm_error *e);
+
+int mm_spawn(struct machine *m, const char *name, int *pid, struct mm_error *e);
+int mm_exit(struct machine *m, int pid, struct mm_error *e);
+/* prot is "rwx" with '-' for absent; @addr 0: the kernel chooses (top-down). */
+int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+	    uint64_t *out, struct mm_error *e);
+int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct mm_error *e);
+/* brk(2): @addr 0 only asks; the result is the break. */
+int mm_brk(struct machine *m, int pid, uint64_t addr, uint64_t *out, struct mm_error *e);
+
+/* The boot path of engine.md section 7 up to @until ("protected" .. "done"). */
+int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e);
+/* Paging on or off by hand; @kexec turns it off from an identity-mapped control page. */
+int mm_paging(struct machine *m, int cpu, bool enable, bool kexec, bool *triple_fault,
+	      struct mm_error *e);
+/* A secondary CPU's bring-up through the real-mode trampoline. */
+int mm_boot_cpu(struct machine *m, int cpu, struct mm_error *e);
+const char *mm_boot_stage(const struct machine *m);
+
+/*** Views of paging state ***/
+
+struct mm_cpu_info {
+	const char *mode;		/* "real", "protected", "long" */
+	bool online;
+	uint64_t cr0, cr3, cr4, efer, rip;
+	int pid;			/* mm in CR3: 0 kernel, -1 none */
+};
+int mm_cpu_info(const struct machine *m, int cpu, struct mm_cpu_info *ci);
+
+struct mm_tlb_array_info {
+	const char *name;		/* "l1_4k", "l1_2m", "l1_1g", "stlb" */
+	unsigned int entries, ways, sets, valid;
+};
+struct mm_tlb_region_info {
+	const char *name;		/* "direct_map", "vmalloc", "kernel_image", "user", "other" */
+	uint64_t accesses, l1_hits, stlb_hits, misses, walk_refs, faults;
+};
+struct mm_tlb_info {
+	const char *policy;
+	struct mm_tlb_array_info arrays[4];
+	struct mm_tlb_region_info regions[5];
+};
+int mm_tlb_info(const struct machine *m, int cpu, struct mm_tlb_info *ti);
+/* Each valid entry of one array: vaddr, paddr, page size, flags. */
+typedef void (*mm_tlb_entry_fn)(void *ctx, int array, uint64_t vaddr, uint64_t paddr,
+				unsigned int page_shift, uint64_t prot);
+int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *ctx);
+
+/* The walk of @vaddr in @pid's tables (MM_PID_KERNEL: init_mm), no side effect. */
+int mm_pagetable_walk(const struct machine *m, int pid, uint64_t vaddr,
+		      struct mm_translation *t, struct mm_error *e);
+/* The root table of @pid (its PGD pfn). */
+int mm_pagetable_root(const struct machine *m, int pid, uint64_t *pfn, int *level,
+		      struct mm_error *e);
+struct mm_pt_entry {
+	unsigned int index;
+	uint64_t entry;
+	char flags[64];			/* "P RW US A D PS G NX" */
+	uint64_t target_pfn;
+	int level;
+	bool huge, leaf;
+	unsigned int child_present;	/* present entries of the next table */
+	uint64_t vaddr;			/* first address the entry maps */
+};
+typedef void (*mm_pt_entry_fn)(void *ctx, const struct mm_pt_entry *pe);
+/* Present entries of table @table_pfn (a table of @pid's tree); -ENOENT if none. */
+int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int *level,
+		       uint64_t *base, mm_pt_entry_fn fn, void *ctx, struct mm_error *e);
+
+struct mm_vma_info {
+	uint64_t start, end;
+	char prot[5];			/* "rw-p" */
+	char name[24];
+};
+struct mm_process_info {
+	int pid;
+	char comm[16];
+	uint64_t pgd_pfn, rss, pgtables_pages, brk, start_brk;
+	unsigned int nr_vmas;
+};
+/* The @idx-th process; -ENOENT past the end. */
+int mm_process_info(const struct machine *m, unsigned int idx, struct mm_process_info *pi);
+int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm_vma_info *vi);
+
+/* Texts (malloc'd; NULL on ENOMEM or, for a pid, when it does not exist). */
+char *proc_pid_maps(const struct machine *m, int pid);
+char *ptdump_kernel(const struct machine *m);
+/* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
+char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);
+
 #endif /* MMLAB_H */

@@ -109,4 +109,200 @@ void flush_tlb_kernel_range(struct machine *m, uint64_t start, uint64_t end);
 int pgtable_kernel_lookup(const struct machine *m, uint64_t vaddr, uint64_t *pfn,
 			  unsigned int *page_shift);
 
+/*** The engine's own paging state (struct x86_state, machine->x86) ***/
+
+/* Table contents: one 512-entry host buffer per table page, found by slot. */
+struct pt_store {
+	uint64_t (*slots)[PTRS_PER_TABLE];
+	uint32_t *slot_pfn;		/* PFN_NIL while the slot is free */
+	uint8_t *slot_level;
+	uint32_t *free_slots;		/* a stack of free slots */
+	uint32_t nr_free, nr, cap;	/* nr: slots ever handed out */
+};
+
+/* Where a kernel table page comes from. */
+enum pt_source {
+	PT_FROM_IMAGE,		/* a static table in the kernel image (head_64.S) */
+	PT_FROM_EARLY,		/* the memblock early page-table buffer (alloc_low_pages) */
+	PT_FROM_BUDDY,		/* pagetable_alloc() once the buddy allocator is up */
+	PT_FROM_AUTO,		/* EARLY before the buddy is up, BUDDY after */
+	PT_FROM_REALMODE,	/* the real-mode area below 1 MiB (trampoline_pgd) */
+};
+
+/* A side-effect-free walk (also what the views show). */
+struct pt_walk {
+	int nr;				/* levels read */
+	struct {
+		int level;
+		uint64_t table;		/* pfn of the table read */
+		unsigned int index;
+		uint64_t entry;
+	} step[5];
+	int fault_level;		/* 0, or the level whose entry was not present */
+	uint64_t pfn;			/* the 4 KiB frame that backs the address */
+	unsigned int page_shift;	/* 12, 21 or 30 */
+	uint64_t prot;			/* effective: RW and US of every level, NX of any */
+};
+
+/*** TLB and CPUs (mmu.c, boot.c) ***/
+
+enum tlb_array_id { TLB_L1_4K, TLB_L1_2M, TLB_L1_1G, TLB_STLB, NR_TLB_ARRAYS };
+
+struct tlb_entry {
+	uint64_t vpn;			/* vaddr >> shift */
+	uint64_t pfn;			/* first 4 KiB frame of the page */
+	uint64_t prot;			/* effective entry bits (RW, US, NX, G, D) */
+	uint64_t stamp;			/* last use (lru) or fill time (fifo) */
+	uint8_t shift;
+	uint8_t valid;
+};
+
+struct tlb_array {
+	unsigned int entries, ways, sets;
+	struct tlb_entry *e;		/* sets * ways */
+};
+
+enum mm_region { REGION_DIRECT_MAP, REGION_VMALLOC, REGION_KERNEL_IMAGE, REGION_USER,
+		 REGION_OTHER, NR_MM_REGIONS };
+
+struct tlb_stats {
+	uint64_t accesses, l1_hits, stlb_hits, misses, walk_refs, faults;
+};
+
+enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROTECTED, CPU_MODE_LONG };
+
+#define X86_CR0_PE	(1ULL << 0)
+#define X86_CR0_ET	(1ULL << 4)
+#define X86_CR0_NE	(1ULL << 5)
+#define X86_CR0_WP	(1ULL << 16)
+#define X86_CR0_NW	(1ULL << 29)
+#define X86_CR0_CD	(1ULL << 30)
+#define X86_CR0_PG	(1ULL << 31)
+#define X86_CR0_RESET	0x60000010ULL	/* CD|NW|ET after reset */
+#define X86_CR4_PAE	(1ULL << 5)
+#define X86_CR4_PGE	(1ULL << 7)
+#define X86_CR4_LA57	(1ULL << 12)
+#define EFER_LME	(1ULL << 8)
+#define EFER_LMA	(1ULL << 10)
+#define EFER_NX		(1ULL << 11)
+#define X86_RESET_VECTOR 0xfffffff0ULL
+
+struct cpu_state {
+	int mode;			/* enum cpu_mode */
+	bool online;			/* running the kernel */
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t rip;			/* where the CPU is executing */
+	int pid;			/* the mm in CR3: 0 for init_mm, -1 for none */
+	uint64_t tlb_clock;
+	struct tlb_array tlb[NR_TLB_ARRAYS];
+	struct tlb_stats stats[NR_MM_REGIONS];
+};
+
+/*** Processes (mm.c) ***/
+
+#define VM_READ		0x1u
+#define VM_WRITE	0x2u
+#define VM_EXEC		0x4u
+#define VM_GROWSDOWN	0x100u
+
+struct vm_area_struct {
+	uint64_t vm_start, vm_end;
+	unsigned int vm_flags;
+	char name[24];			/* "[heap]", "[stack]", "" for anonymous */
+};
+
+struct mm_struct {
+	int pid;
+	char comm[16];
+	uint64_t pgd;			/* pfn of the PGD */
+	struct vm_area_struct *vmas;	/* sorted by vm_start */
+	unsigned int nr_vmas, cap_vmas;
+	uint64_t start_brk, brk, mmap_base;
+	uint64_t rss;			/* resident user pages */
+	uint64_t pgtables_pages;	/* table pages, PGD included */
+};
+
+/* Boot stages of engine.md section 7, in order. */
+enum boot_stage {
+	BOOT_POWERON, BOOT_PROTECTED, BOOT_EARLY_TABLES, BOOT_PAGING_ON, BOOT_HIGH_JUMP,
+	BOOT_DIRECT_MAP, BOOT_IDENTITY_DROPPED, BOOT_BUDDY, BOOT_DONE, NR_BOOT_STAGES
+};
+
+struct x86_state {
+	struct pt_store pt;
+	struct cpu_state *cpus;		/* nr_cpus */
+	unsigned int levels;		/* 4 or 5 */
+	int boot_stage;			/* enum boot_stage */
+	uint64_t init_top_pgt;		/* pfn of the kernel's PGD (swapper_pg_dir) */
+	uint64_t early_top_pgt;		/* pfn, 0 once dropped */
+	uint64_t trampoline_pgd;	/* pfn, 0 until the first secondary CPU */
+	uint64_t kexec_pgd, kexec_control;	/* pfns, 0 until a kexec */
+	uint64_t kernel_pfn, kernel_pages;	/* the image: physical start, size */
+	uint64_t phys_base;
+	uint64_t image_tables_next;	/* next static table page in the image */
+	uint64_t pgt_buf_start, pgt_buf_end, pgt_buf_top;	/* early buffer, pfns */
+	uint64_t pgt_extra_next, pgt_extra_top;		/* the vmalloc tables' buffer */
+	struct mm_struct *mms;
+	unsigned int nr_mms, cap_mms;
+	int next_pid;
+	uint64_t prng;			/* the machine's seeded PRNG state */
+};
+
+/* Levels and addresses of the machine. */
+static inline unsigned int pt_levels(const struct machine *m)
+{
+	return m->x86->levels;
+}
+
+/*** pgtable.c ***/
+
+uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn);
+bool pt_is_table(const struct machine *m, uint64_t pfn);
+int pt_table_level(const struct machine *m, uint64_t table_pfn);
+int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const char *what,
+			uint64_t *pfn);
+void pgtable_free_table(struct machine *m, uint64_t pfn);
+void pt_set_entry(struct machine *m, uint64_t table, unsigned int index, int level,
+		  uint64_t entry, uint64_t vaddr);
+void pt_clear_entry(struct machine *m, uint64_t table, unsigned int index, int level,
+		    uint64_t vaddr);
+int pt_walk(const struct machine *m, uint64_t root, uint64_t vaddr, struct pt_walk *w);
+int pt_walk_alloc(struct machine *m, uint64_t root, uint64_t vaddr, int level,
+		  uint64_t table_entry, enum pt_source src, uint64_t *table);
+void pgtable_build_kernel_image_map(struct machine *m, uint64_t pgd);
+int pgtable_build_direct_map(struct machine *m);
+void pgtable_free_tree(struct machine *m, uint64_t table, int level, unsigned int first,
+		       unsigned int last);
+int preallocate_vmalloc_pages(struct machine *m);
+void pgtable_direct_map_kb(const struct machine *m, uint64_t kb[3]);
+enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr);
+const char *mm_region_name(int region);
+unsigned int pgd_kernel_first(const struct machine *m);
+void pt_flags_text(uint64_t entry, int level, char *buf, size_t len);
+int x86_state_alloc(struct machine *m);
+unsigned long pgtable_check(const struct machine *m, mm_violation_fn fn, void *ctx);
+uint64_t x86_prng_next(struct machine *m);
+
+/*** mmu.c ***/
+
+int tlb_init_cpu(const struct machine *m, struct cpu_state *cpu);
+void tlb_flush_cpu(struct machine *m, int cpu, bool global, const char *why);
+void tlb_flush_cpu_range(struct machine *m, int cpu, uint64_t start, uint64_t end,
+			 const char *why);
+unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx);
+
+/*** boot.c ***/
+
+void load_cr3(struct machine *m, int cpu, uint64_t pgd_pfn, int pid);
+int boot_advance(struct machine *m, int until, struct mm_error *e);
+const char *boot_stage_name(int stage);
+
+/*** mm.c ***/
+
+struct mm_struct *find_mm(const struct machine *m, int pid);
+int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
+		       uint32_t error_code, const char **outcome);
+void mm_state_free(struct x86_state *x);
+int mm_state_copy(struct x86_state *dst, const struct x86_state *src);
+
 #endif /* MMLAB_PGTABLE_H */

@@ -1,0 +1,560 @@
+/*
+ * mm.c - processes: an mm_struct with its own PGD, VMAs managed by mmap,
+ * munmap and brk, demand paging of anonymous memory, SIGSEGV, and exit.
+ *
+ * Kernel: kernel/fork.c (mm_alloc), arch/x86/mm/pgtable.c (pgd_alloc,
+ * pgd_ctor), mm/mmap.c (get_unmapped_area top-down, do_mmap, brk),
+ * mm/vma.c (splitting on munmap), mm/memory.c (handle_mm_fault,
+ * do_anonymous_page, zap_pte_range, free_pgtables), arch/x86/mm/fault.c
+ * (do_user_addr_fault, access_error), fs/proc/task_mmu.c (show_map_vma).
+ *
+ * Ideas to hold:
+ *  - A process PGD is a fresh table whose kernel half is a copy of
+ *    init_top_pgt's entries: the kernel's own lower tables are shared.
+ *  - Nothing is mapped at mmap time; the first touch of each page faults and
+ *    gets a zeroed GFP_HIGHUSER_MOVABLE page (do_anonymous_page). Anonymous
+ *    memory is all there is: no files, no copy-on-write.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "layout.h"
+#include "pgtable.h"
+
+#define ELF_ET_DYN_BASE		0x555555554000ULL
+#define START_BRK		0x555555559000ULL
+#define STACK_TOP_L4		0x7ffffffff000ULL
+#define STACK_SIZE		(132 * 1024ULL)
+#define MAX_PROCESSES		4096
+
+struct mm_struct *find_mm(const struct machine *m, int pid)
+{
+	const struct x86_state *x = m->x86;
+	unsigned int i;
+
+	for (i = 0; i < x->nr_mms; i++)
+		if (x->mms[i].pid == pid)
+			return &x->mms[i];
+	return NULL;
+}
+
+static uint64_t pt_used(const struct machine *m)
+{
+	return m->x86->pt.nr - m->x86->pt.nr_free;
+}
+
+/*** VMAs ***/
+
+static struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < mm->nr_vmas; i++)
+		if (addr >= mm->vmas[i].vm_start && addr < mm->vmas[i].vm_end)
+			return &mm->vmas[i];
+	return NULL;
+}
+
+static bool range_free(const struct mm_struct *mm, uint64_t s, uint64_t e)
+{
+	unsigned int i;
+
+	for (i = 0; i < mm->nr_vmas; i++)
+		if (mm->vmas[i].vm_start < e && s < mm->vmas[i].vm_end)
+			return false;
+	return true;
+}
+
+static int vma_insert(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int flags,
+		      const char *name)
+{
+	unsigned int i;
+
+	if (mm->nr_vmas == mm->cap_vmas) {
+		unsigned int cap = mm->cap_vmas ? mm->cap_vmas * 2 : 8;
+		struct vm_area_struct *v = realloc(mm->vmas, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		mm->vmas = v;
+		mm->cap_vmas = cap;
+	}
+	for (i = mm->nr_vmas; i > 0 && mm->vmas[i - 1].vm_start > s; i--)
+		mm->vmas[i] = mm->vmas[i - 1];
+	mm->vmas[i] = (struct vm_area_struct){ s, e, flags, "" };
+	snprintf(mm->vmas[i].name, sizeof(mm->vmas[i].name), "%s", name);
+	mm->nr_vmas++;
+	return 0;
+}
+
+static void vma_remove(struct mm_struct *mm, unsigned int i)
+{
+	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nr_vmas - i - 1) * sizeof(*mm->vmas));
+	mm->nr_vmas--;
+}
+
+/*
+ * get_unmapped_area(), top-down: the highest gap below mmap_base that fits
+ * @len. Kernel: mm/mmap.c, unmapped_area_topdown().
+ */
+static uint64_t unmapped_area_topdown(const struct mm_struct *mm, uint64_t len)
+{
+	uint64_t top = mm->mmap_base;
+	int i;
+
+	for (i = (int)mm->nr_vmas - 1; i >= -1; i--) {
+		uint64_t floor = i >= 0 ? mm->vmas[i].vm_end : PAGE_SIZE * 16;
+
+		if (i >= 0 && mm->vmas[i].vm_start >= top)
+			continue;
+		if (top >= floor + len)
+			return top - len;
+		if (i >= 0)
+			top = mm->vmas[i].vm_start;
+	}
+	return 0;
+}
+
+static void mm_event_emit(struct machine *m, int type, int pid, uint64_t addr, uint64_t len,
+			  const char *detail)
+{
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.value = pid;
+	ev.vaddr = addr;
+	ev.size = len;
+	ev.detail = detail;
+	emit(m, &ev);
+}
+
+/*** Unmapping: zap_pte_range() and free_pgtables() ***/
+
+/* Is any entry of this table present? */
+static bool table_empty(const struct machine *m, uint64_t table)
+{
+	const uint64_t *e = pt_entries(m, table);
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++)
+		if (e[i] & _PAGE_PRESENT)
+			return false;
+	return true;
+}
+
+/*
+ * Free the user pages mapped in [s, e) and then every table under it that
+ * is left empty. Returns the tables freed.
+ */
+static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, int level,
+		      uint64_t base, uint64_t s, uint64_t e)
+{
+	unsigned int shift = pt_level_shift(level), i;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		uint64_t lo = base + ((uint64_t)i << shift), hi = lo + (1ULL << shift);
+		uint64_t entry = pt_entries(m, table)[i], child;
+
+		if (hi <= s || lo >= e || !(entry & _PAGE_PRESENT))
+			continue;
+		if (level == PT_PTE) {
+			pt_clear_entry(m, table, i, level, lo);
+			SIM_BUG_ON(__free_pages_owner(m, pte_pfn(entry), 0, 0, OWNER_USER, NULL));
+			mm->rss--;
+			continue;
+		}
+		child = pte_pfn(entry);
+		zap_range(m, mm, child, level - 1, lo, s, e);
+		if (table_empty(m, child)) {
+			pt_clear_entry(m, table, i, level, lo);
+			pgtable_free_table(m, child);
+			mm->pgtables_pages--;
+		}
+	}
+}
+
+/* flush_tlb_mm_range(): the CPUs that run @mm drop the range. */
+static void flush_tlb_mm_range(struct machine *m, const struct mm_struct *mm, uint64_t s,
+			       uint64_t e)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < m->nr_cpus; cpu++)
+		if (m->x86->cpus[cpu].pid == mm->pid)
+			tlb_flush_cpu_range(m, (int)cpu, s, e, "range");
+}
+
+static void unmap_region(struct machine *m, struct mm_struct *mm, uint64_t s, uint64_t e)
+{
+	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, s, e);
+	flush_tlb_mm_range(m, mm, s, e);
+}
+
+/* do_vmi_munmap(): trim, split or drop every VMA that meets [s, e). */
+static int vmas_unmap(struct mm_struct *mm, uint64_t s, uint64_t e)
+{
+	unsigned int i = 0;
+	int err;
+
+	while (i < mm->nr_vmas) {
+		struct vm_area_struct v = mm->vmas[i];
+
+		if (v.vm_end <= s || v.vm_start >= e) {
+			i++;
+			continue;
+		}
+		if (v.vm_start < s && v.vm_end > e) {
+			mm->vmas[i].vm_end = s;
+			err = vma_insert(mm, e, v.vm_end, v.vm_flags, v.name);
+			return err;
+		}
+		if (v.vm_start < s) {
+			mm->vmas[i++].vm_end = s;
+		} else if (v.vm_end > e) {
+			mm->vmas[i++].vm_start = e;
+		} else {
+			vma_remove(mm, i);
+		}
+	}
+	return 0;
+}
+
+/*** Processes ***/
+
+static int parse_prot(const char *prot, unsigned int *flags)
+{
+	if (!prot || strlen(prot) != 3 || (prot[0] != 'r' && prot[0] != '-') ||
+	    (prot[1] != 'w' && prot[1] != '-') || (prot[2] != 'x' && prot[2] != '-'))
+		return -EINVAL;
+	*flags = (prot[0] == 'r' ? VM_READ : 0) | (prot[1] == 'w' ? VM_WRITE : 0) |
+		 (prot[2] == 'x' ? VM_EXEC : 0);
+	return 0;
+}
+
+static int grow_mms(struct x86_state *x)
+{
+	unsigned int cap = x->cap_mms ? x->cap_mms * 2 : 8;
+	struct mm_struct *n = realloc(x->mms, cap * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	x->mms = n;
+	x->cap_mms = cap;
+	return 0;
+}
+
+/* mm_alloc() + pgd_alloc() + the stack VMA of a new program. */
+int mm_spawn(struct machine *m, const char *name, int *pid, struct mm_error *e)
+{
+	struct x86_state *x = m->x86;
+	struct mm_struct *mm;
+	uint64_t pgd, top = STACK_TOP_L4;
+	unsigned int i;
+	int err;
+
+	if (x->boot_stage < BOOT_DONE)
+		return mm_error_set(e, -EAGAIN, "the kernel has not finished booting");
+	if (x->nr_mms >= MAX_PROCESSES)
+		return mm_error_set(e, -EAGAIN, "too many processes (%d)", MAX_PROCESSES);
+	if (x->nr_mms == x->cap_mms && grow_mms(x))
+		return mm_error_set(e, -ENOMEM, "out of memory");
+	err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_BUDDY, "pgd", &pgd);
+	if (err)
+		return mm_error_set(e, err, "pgd_alloc failed: no page for the PGD");
+	for (i = pgd_kernel_first(m); i < PTRS_PER_TABLE; i++)
+		pt_entries(m, pgd)[i] = pt_entries(m, x->init_top_pgt)[i];
+	mm = &x->mms[x->nr_mms++];
+	memset(mm, 0, sizeof(*mm));
+	mm->pid = x->next_pid++;
+	snprintf(mm->comm, sizeof(mm->comm), "%s", name && *name ? name : "a.out");
+	mm->pgd = pgd;
+	mm->pgtables_pages = 1;
+	mm->start_brk = mm->brk = START_BRK;
+	mm->mmap_base = top - STACK_SIZE - (128ULL << 20);
+	err = vma_insert(mm, top - STACK_SIZE, top, VM_READ | VM_WRITE | VM_GROWSDOWN,
+			 "[stack]");
+	if (err) {
+		mm_exit(m, mm->pid, NULL);
+		return mm_error_set(e, err, "out of memory");
+	}
+	mm_event_emit(m, MM_EV_process_spawn, mm->pid, PFN_PHYS(pgd), 0, mm->comm);
+	*pid = mm->pid;
+	return 0;
+}
+
+/* exit_mmap(): every page, every table, the PGD; CPUs on it go to init_mm. */
+int mm_exit(struct machine *m, int pid, struct mm_error *e)
+{
+	struct x86_state *x = m->x86;
+	struct mm_struct *mm = find_mm(m, pid);
+	unsigned int cpu;
+
+	if (!mm)
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	for (cpu = 0; cpu < m->nr_cpus; cpu++)
+		if (x->cpus[cpu].pid == pid)
+			load_cr3(m, (int)cpu, x->init_top_pgt, 0);
+	unmap_region(m, mm, 0, layout_task_size(pt_levels(m)) + PAGE_SIZE);
+	SIM_BUG_ON(mm->rss || mm->pgtables_pages != 1);
+	pgtable_free_table(m, mm->pgd);
+	mm_event_emit(m, MM_EV_process_exit, pid, PFN_PHYS(mm->pgd), 0, mm->comm);
+	free(mm->vmas);
+	memmove(mm, mm + 1, (size_t)(&x->mms[x->nr_mms] - (mm + 1)) * sizeof(*mm));
+	x->nr_mms--;
+	return 0;
+}
+
+int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+	    uint64_t *out, struct mm_error *e)
+{
+	struct mm_struct *mm = find_mm(m, pid);
+	uint64_t len = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	unsigned int flags;
+	int err;
+
+	if (!mm)
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	if (parse_prot(prot ? prot : "rw-", &flags))
+		return mm_error_set(e, -EINVAL, "prot must be three characters like \"rw-\"");
+	if (!length || len < length || len > layout_task_size(pt_levels(m)))
+		return mm_error_set(e, -EINVAL, "length must be 1..TASK_SIZE bytes");
+	if (addr) {
+		if (addr & (PAGE_SIZE - 1) || addr + len > layout_task_size(pt_levels(m)) ||
+		    addr + len < addr)
+			return mm_error_set(e, -EINVAL, "addr must be page aligned and the range "
+					    "below TASK_SIZE");
+		if (!range_free(mm, addr, addr + len))
+			return mm_error_set(e, -EEXIST, "[0x%" PRIx64 ", 0x%" PRIx64
+					    ") overlaps a mapping", addr, addr + len);
+	} else if (!(addr = unmapped_area_topdown(mm, len))) {
+		return mm_error_set(e, -ENOMEM, "no gap of %" PRIu64 " bytes left", len);
+	}
+	err = vma_insert(mm, addr, addr + len, flags, "");
+	if (err)
+		return mm_error_set(e, err, "out of memory");
+	mm_event_emit(m, MM_EV_mmap, pid, addr, len, prot ? prot : "rw-");
+	*out = addr;
+	return 0;
+}
+
+int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct mm_error *e)
+{
+	struct mm_struct *mm = find_mm(m, pid);
+	uint64_t len = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	int err;
+
+	if (!mm)
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	if (addr & (PAGE_SIZE - 1) || !length || addr + len < addr ||
+	    addr + len > layout_task_size(pt_levels(m)))
+		return mm_error_set(e, -EINVAL, "addr must be page aligned and the range in user space");
+	err = vmas_unmap(mm, addr, addr + len);
+	if (err)
+		return mm_error_set(e, err, "out of memory splitting a VMA");
+	unmap_region(m, mm, addr, addr + len);
+	mm_event_emit(m, MM_EV_munmap, pid, addr, len, NULL);
+	return 0;
+}
+
+/* brk(2): the heap VMA grows or shrinks with the break. Kernel: mm/mmap.c. */
+int mm_brk(struct machine *m, int pid, uint64_t addr, uint64_t *out, struct mm_error *e)
+{
+	struct mm_struct *mm = find_mm(m, pid);
+	uint64_t newend, oldend;
+	struct vm_area_struct *heap;
+	int err;
+
+	if (!mm)
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	*out = mm->brk;
+	if (!addr)
+		return 0;
+	if (addr < mm->start_brk || addr > mm->mmap_base)
+		return mm_error_set(e, -ENOMEM, "brk 0x%" PRIx64 " is outside [start_brk 0x%"
+				    PRIx64 ", mmap_base)", addr, mm->start_brk);
+	newend = (addr + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	oldend = (mm->brk + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (newend > oldend && !range_free(mm, oldend, newend))
+		return mm_error_set(e, -ENOMEM, "the heap would run into a mapping");
+	heap = find_vma(mm, mm->start_brk);
+	if (newend < oldend) {
+		vmas_unmap(mm, newend, oldend);
+		unmap_region(m, mm, newend, oldend);
+	} else if (newend > oldend) {
+		if (heap)
+			heap->vm_end = newend;
+		else if ((err = vma_insert(mm, mm->start_brk, newend, VM_READ | VM_WRITE,
+					   "[heap]")))
+			return mm_error_set(e, err, "out of memory");
+	}
+	mm->brk = addr;
+	mm_event_emit(m, MM_EV_brk, pid, addr, addr - mm->start_brk, NULL);
+	*out = addr;
+	return 0;
+}
+
+/*** Faults ***/
+
+/* access_error(): may this access touch this VMA? */
+static bool access_error(uint32_t code, const struct vm_area_struct *vma)
+{
+	if (code & X86_PF_WRITE)
+		return !(vma->vm_flags & VM_WRITE);
+	if (code & X86_PF_INSTR)
+		return !(vma->vm_flags & VM_EXEC);
+	return !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));
+}
+
+/*
+ * do_anonymous_page(): tables down to the PTE, a zeroed movable user page,
+ * and the PTE with the VMA's rights.
+ */
+static int do_anonymous_page(struct machine *m, int cpu, struct mm_struct *mm,
+			     const struct vm_area_struct *vma, uint64_t vaddr, bool write)
+{
+	uint64_t before = pt_used(m), pte, entry;
+	struct alloc_pages_result res;
+	int err;
+
+	vaddr &= ~(PAGE_SIZE - 1);
+	err = pt_walk_alloc(m, mm->pgd, vaddr, PT_PTE, _PAGE_TABLE, PT_FROM_BUDDY, &pte);
+	mm->pgtables_pages += pt_used(m) - before;
+	if (err)
+		return err;
+	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, -1, cpu, OWNER_USER, &res,
+			    NULL);
+	if (err)
+		return err;
+	entry = PFN_PHYS(res.pfn) | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+	if (vma->vm_flags & VM_WRITE)
+		entry |= _PAGE_RW | (write ? _PAGE_DIRTY : 0);
+	if (!(vma->vm_flags & VM_EXEC))
+		entry |= _PAGE_NX;
+	pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
+	mm->rss++;
+	return 0;
+}
+
+/*
+ * do_user_addr_fault() - a #PF below TASK_SIZE: no VMA or a forbidden access
+ * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped", 1).
+ */
+int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
+		       uint32_t code, const char **outcome)
+{
+	struct vm_area_struct *vma = mm ? find_vma(mm, vaddr) : NULL;
+	int err;
+
+	*outcome = "segv";
+	if (!vma || access_error(code, vma) || (code & X86_PF_PROT))
+		return 0;
+	err = do_anonymous_page(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE);
+	if (err)
+		return err;
+	*outcome = "mapped";
+	return 1;
+}
+
+/*** Views ***/
+
+int mm_process_info(const struct machine *m, unsigned int idx, struct mm_process_info *pi)
+{
+	const struct mm_struct *mm;
+
+	if (idx >= m->x86->nr_mms)
+		return -ENOENT;
+	mm = &m->x86->mms[idx];
+	pi->pid = mm->pid;
+	memcpy(pi->comm, mm->comm, sizeof(pi->comm));
+	pi->pgd_pfn = mm->pgd;
+	pi->rss = mm->rss;
+	pi->pgtables_pages = mm->pgtables_pages;
+	pi->brk = mm->brk;
+	pi->start_brk = mm->start_brk;
+	pi->nr_vmas = mm->nr_vmas;
+	return 0;
+}
+
+int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm_vma_info *vi)
+{
+	const struct mm_struct *mm = find_mm(m, pid);
+	const struct vm_area_struct *v;
+
+	if (!mm || idx >= mm->nr_vmas)
+		return -ENOENT;
+	v = &mm->vmas[idx];
+	vi->start = v->vm_start;
+	vi->end = v->vm_end;
+	snprintf(vi->prot, sizeof(vi->prot), "%c%c%cp", v->vm_flags & VM_READ ? 'r' : '-',
+		 v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-');
+	memcpy(vi->name, v->name, sizeof(vi->name));
+	return 0;
+}
+
+/* /proc/PID/maps, as show_map_vma() prints anonymous mappings. */
+char *proc_pid_maps(const struct machine *m, int pid)
+{
+	const struct mm_struct *mm = find_mm(m, pid);
+	size_t cap, len = 0;
+	char *buf;
+	unsigned int i;
+
+	if (!mm)
+		return NULL;
+	cap = (size_t)mm->nr_vmas * 128 + 1;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	buf[0] = '\0';
+	for (i = 0; i < mm->nr_vmas; i++) {
+		struct mm_vma_info vi;
+		int n;
+
+		mm_process_vma(m, pid, i, &vi);
+		n = snprintf(buf + len, cap - len, "%08" PRIx64 "-%08" PRIx64 " %s %08llx %02x:%02x %lu ",
+			     vi.start, vi.end, vi.prot, 0ULL, 0, 0, 0UL);
+		len += (size_t)n;
+		if (vi.name[0])	/* seq_pad() to column 72, then one space */
+			len += (size_t)snprintf(buf + len, cap - len, "%*s %s",
+						n < 72 ? 72 - n : 0, "", vi.name);
+		len += (size_t)snprintf(buf + len, cap - len, "\n");
+	}
+	return buf;
+}
+
+/*** State copy and release ***/
+
+void mm_state_free(struct x86_state *x)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->nr_mms; i++)
+		free(x->mms[i].vmas);
+	free(x->mms);
+	x->mms = NULL;
+	x->nr_mms = x->cap_mms = 0;
+}
+
+int mm_state_copy(struct x86_state *dst, const struct x86_state *src)
+{
+	unsigned int i;
+
+	dst->mms = calloc(src->cap_mms ? src->cap_mms : 1, sizeof(*dst->mms));
+	if (!dst->mms)
+		return -ENOMEM;
+	dst->cap_mms = src->cap_mms;
+	for (i = 0; i < src->nr_mms; i++) {
+		dst->mms[i] = src->mms[i];
+		dst->mms[i].vmas = malloc((src->mms[i].cap_vmas ? src->mms[i].cap_vmas : 1) *
+					  sizeof(struct vm_area_struct));
+		if (!dst->mms[i].vmas)
+			return -ENOMEM;
+		memcpy(dst->mms[i].vmas, src->mms[i].vmas,
+		       src->mms[i].nr_vmas * sizeof(struct vm_area_struct));
+		dst->nr_mms = i + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,397 @@
+/*
+ * ptdump.c - looking at page tables without changing them: the walk of one
+ * address, one table's entries for a lazily expanded tree, the kernel's
+ * /sys/kernel/debug/page_tables/kernel text, and the crash utility's vtop.
+ *
+ * Kernel: arch/x86/mm/dump_pagetables.c (note_page merges runs of entries
+ * with the same level and flags into one line under address markers) and
+ * mm/ptdump.c; crash's x86_64 vtop output for the last view.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "layout.h"
+#include "pgtable.h"
+
+/*** Walks and tables for the API ***/
+
+static int root_of(const struct machine *m, int pid, uint64_t *root, struct mm_error *e)
+{
+	const struct mm_struct *mm;
+
+	if (pid > 0) {
+		if (!(mm = find_mm(m, pid)))
+			return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+		*root = mm->pgd;
+		return 0;
+	}
+	if (!m->x86->init_top_pgt)
+		return mm_error_set(e, -ENOENT, "the kernel's page tables are not built yet "
+				    "(boot stage \"%s\")", mm_boot_stage(m));
+	*root = m->x86->init_top_pgt;
+	return 0;
+}
+
+int mm_pagetable_root(const struct machine *m, int pid, uint64_t *pfn, int *level,
+		      struct mm_error *e)
+{
+	*level = (int)pt_levels(m);
+	return root_of(m, pid, pfn, e);
+}
+
+int mm_pagetable_walk(const struct machine *m, int pid, uint64_t vaddr,
+		      struct mm_translation *t, struct mm_error *e)
+{
+	struct pt_walk w;
+	uint64_t root;
+	int err, i;
+
+	memset(t, 0, sizeof(*t));
+	if (!layout_canonical(vaddr, pt_levels(m)))
+		return mm_error_set(e, -EINVAL, "0x%" PRIx64 " is not canonical", vaddr);
+	err = root_of(m, pid, &root, e);
+	if (err)
+		return err;
+	t->paging = true;
+	err = pt_walk(m, root, vaddr, &w);
+	t->nr_levels = w.nr;
+	for (i = 0; i < w.nr; i++)
+		t->levels[i] = (struct mm_walk_level){ w.step[i].level, w.step[i].table,
+						       w.step[i].index, w.step[i].entry };
+	t->walk_refs = (unsigned int)w.nr;
+	if (err) {
+		t->fault = true;
+		t->outcome = "not present";
+		return 0;
+	}
+	t->paddr = PFN_PHYS(w.pfn) + (vaddr & (PAGE_SIZE - 1));
+	t->page_shift = w.page_shift;
+	return 0;
+}
+
+/* Is @table reachable from @root? (A view only shows the tree asked for.) */
+static bool table_in_tree(const struct machine *m, uint64_t root, int level, uint64_t table)
+{
+	const uint64_t *e;
+	unsigned int i;
+
+	if (root == table)
+		return true;
+	if (level <= PT_PTE || level <= pt_table_level(m, table))
+		return false;
+	e = pt_entries(m, root);
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		if (!(e[i] & _PAGE_PRESENT) || level == PT_PTE ||
+		    ((level == PT_PMD || level == PT_PUD) && (e[i] & _PAGE_PSE)))
+			continue;
+		if (table_in_tree(m, pte_pfn(e[i]), level - 1, table))
+			return true;
+	}
+	return false;
+}
+
+/* The first virtual address a table covers, found by searching from the root. */
+static bool table_base(const struct machine *m, uint64_t t, int level, uint64_t base,
+		       uint64_t table, uint64_t *out)
+{
+	const uint64_t *e = pt_entries(m, t);
+	unsigned int i;
+
+	if (t == table) {
+		*out = base;
+		return true;
+	}
+	if (level <= PT_PTE)
+		return false;
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		uint64_t va = base + ((uint64_t)i << pt_level_shift(level));
+
+		if (level == (int)pt_levels(m) && i >= PTRS_PER_TABLE / 2)
+			va |= pt_levels(m) == 5 ? 0xff00000000000000ULL : 0xffff000000000000ULL;
+		if (!(e[i] & _PAGE_PRESENT) ||
+		    ((level == PT_PMD || level == PT_PUD) && (e[i] & _PAGE_PSE)))
+			continue;
+		if (pt_table_level(m, pte_pfn(e[i])) < level - 1)
+			continue;
+		if (table_base(m, pte_pfn(e[i]), level - 1, va, table, out))
+			return true;
+	}
+	return false;
+}
+
+int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int *level,
+		       uint64_t *base, mm_pt_entry_fn fn, void *ctx, struct mm_error *e)
+{
+	uint64_t root;
+	const uint64_t *ent;
+	unsigned int i, lv;
+	int err = root_of(m, pid, &root, e);
+
+	if (err)
+		return err;
+	if (table_pfn == UINT64_MAX)
+		table_pfn = root;
+	if (!pt_is_table(m, table_pfn) ||
+	    !table_base(m, root, (int)pt_levels(m), 0, table_pfn, base))
+		return mm_error_set(e, -ENOENT, "pfn 0x%" PRIx64 " is not a table of %s%.0d",
+				    table_pfn, pid > 0 ? "pid " : "the kernel", pid > 0 ? pid : 0);
+	(void)table_in_tree;
+	lv = (unsigned int)pt_table_level(m, table_pfn);
+	*level = (int)lv;
+	ent = pt_entries(m, table_pfn);
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		struct mm_pt_entry pe = { 0 };
+
+		if (!(ent[i] & _PAGE_PRESENT))
+			continue;
+		pe.index = i;
+		pe.entry = ent[i];
+		pe.level = (int)lv;
+		pe.target_pfn = pte_pfn(ent[i]);
+		pe.huge = (lv == PT_PMD || lv == PT_PUD) && (ent[i] & _PAGE_PSE);
+		pe.leaf = pe.huge || lv == PT_PTE;
+		pe.vaddr = *base + ((uint64_t)i << pt_level_shift((int)lv));
+		if (lv == pt_levels(m) && i >= PTRS_PER_TABLE / 2)
+			pe.vaddr |= pt_levels(m) == 5 ? 0xff00000000000000ULL : 0xffff000000000000ULL;
+		pt_flags_text(ent[i], (int)lv, pe.flags, sizeof(pe.flags));
+		if (!pe.leaf && pt_is_table(m, pe.target_pfn)) {
+			const uint64_t *c = pt_entries(m, pe.target_pfn);
+			unsigned int k;
+
+			for (k = 0; k < PTRS_PER_TABLE; k++)
+				pe.child_present += (c[k] & _PAGE_PRESENT) != 0;
+		}
+		fn(ctx, &pe);
+	}
+	return 0;
+}
+
+/*** A growing text buffer ***/
+
+struct tbuf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+};
+
+static void tb_printf(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void tb_printf(struct tbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		b->cap = (b->cap + (size_t)n + 1) * 2;
+		char *s = realloc(b->s, b->cap);
+
+		if (!s) {
+			b->oom = true;
+			return;
+		}
+		b->s = s;
+	}
+}
+
+static char *tb_finish(struct tbuf *b)
+{
+	if (b->oom || !b->s) {
+		if (!b->oom && !b->s)
+			return strdup("");
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+/*** ptdump (arch/x86/mm/dump_pagetables.c) ***/
+
+struct marker {
+	uint64_t start;
+	const char *name;
+};
+
+struct pg_state {
+	struct tbuf *b;
+	const struct marker *markers;
+	unsigned int next_marker;
+	int level;			/* ptdump's numbering: 0 pgd .. 4 pte, -1 none yet */
+	uint64_t prot, start;
+	bool started;
+};
+
+static void printk_prot(struct tbuf *b, uint64_t pr, int level)
+{
+	static const char *const level_name[] = { "pgd", "p4d", "pud", "pmd", "pte" };
+
+	if (!(pr & _PAGE_PRESENT)) {
+		tb_printf(b, "                              ");
+	} else {
+		tb_printf(b, "%s", pr & _PAGE_USER ? "USR " : "    ");
+		tb_printf(b, "%s", pr & _PAGE_RW ? "RW " : "ro ");
+		tb_printf(b, "%s", pr & _PAGE_PWT ? "PWT " : "    ");
+		tb_printf(b, "%s", pr & _PAGE_PCD ? "PCD " : "    ");
+		tb_printf(b, "%s", level <= 3 && (pr & _PAGE_PSE) ? "PSE " : "    ");
+		tb_printf(b, "%s", "    ");	/* PAT is never set here */
+		tb_printf(b, "%s", pr & _PAGE_GLOBAL ? "GLB " : "    ");
+		tb_printf(b, "%s", pr & _PAGE_NX ? "NX " : "x  ");
+	}
+	tb_printf(b, "%s\n", level_name[level]);
+}
+
+static void print_range(struct pg_state *st, uint64_t end)
+{
+	static const char units[] = "KMGTPE";
+	uint64_t delta = end - st->start;
+	const char *unit = units;
+
+	tb_printf(st->b, "0x%016" PRIx64 "-0x%016" PRIx64 "   ", st->start, end);
+	delta >>= 10;
+	while (!(delta & 1023) && unit[1] && delta) {
+		delta >>= 10;
+		unit++;
+	}
+	tb_printf(st->b, "%9" PRIu64 "%c ", delta, *unit);
+	printk_prot(st->b, st->prot, st->level);
+}
+
+/* note_page(): a new run starts when the level, the flags or a marker changes. */
+static void note_page(struct pg_state *st, uint64_t addr, int level, uint64_t prot)
+{
+	prot &= PTE_FLAGS_MASK & ~(_PAGE_ACCESSED | _PAGE_DIRTY);
+	if (!(prot & _PAGE_PRESENT))
+		prot = 0;
+	if (!st->started) {
+		st->started = true;
+		tb_printf(st->b, "---[ %s ]---\n", st->markers[0].name);
+		st->next_marker = 1;
+	} else if (prot != st->prot || level != st->level ||
+		   (st->markers[st->next_marker].name && addr >= st->markers[st->next_marker].start)) {
+		print_range(st, addr);
+		while (st->markers[st->next_marker].name &&
+		       addr >= st->markers[st->next_marker].start)
+			tb_printf(st->b, "---[ %s ]---\n", st->markers[st->next_marker++].name);
+	} else {
+		return;
+	}
+	st->start = addr;
+	st->prot = prot;
+	st->level = level;
+}
+
+static void walk_level(const struct machine *m, struct pg_state *st, uint64_t table,
+		       int level, uint64_t base)
+{
+	const uint64_t *e = pt_entries(m, table);
+	int dl = (int)pt_levels(m) - level, top = (int)pt_levels(m);
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_TABLE; i++) {
+		uint64_t va = base + ((uint64_t)i << pt_level_shift(level));
+		int pl = pt_levels(m) == 4 && level == 4 ? 0 : 4 - (level - 1);
+
+		(void)dl;
+		if (level == top && i >= PTRS_PER_TABLE / 2)
+			va |= top == 5 ? 0xff00000000000000ULL : 0xffff000000000000ULL;
+		if (!(e[i] & _PAGE_PRESENT) ||
+		    ((level == PT_PMD || level == PT_PUD) && (e[i] & _PAGE_PSE)) || level == PT_PTE)
+			note_page(st, va, pl, e[i]);
+		else
+			walk_level(m, st, pte_pfn(e[i]), level - 1, va);
+	}
+}
+
+char *ptdump_kernel(const struct machine *m)
+{
+	unsigned int levels = pt_levels(m);
+	const struct marker markers[] = {
+		{ 0, "User Space" },
+		{ 0x8000000000000000ULL, "Kernel Space" },
+		{ layout_page_offset(levels), "Low Kernel Mapping" },
+		{ layout_vmalloc_start(levels), "vmalloc() Area" },
+		{ layout_vmemmap_start(levels), "Vmemmap" },
+		{ __START_KERNEL_map, "High Kernel Mapping" },
+		{ 0xffffffffa0000000ULL, "Modules" },
+		{ 0, NULL },
+	};
+	struct tbuf b = { 0 };
+	struct pg_state st = { &b, markers, 0, -1, 0, 0, false };
+
+	if (!m->x86->init_top_pgt)
+		return strdup("");
+	walk_level(m, &st, m->x86->init_top_pgt, (int)levels, 0);
+	print_range(&st, 0);	/* the last run ends at the top of the address space */
+	return tb_finish(&b);
+}
+
+/*** vtop, as the crash utility prints it for x86_64 ***/
+
+static void vtop_flags(struct tbuf *b, uint64_t e, int level)
+{
+	tb_printf(b, "(%s%s%s%s%s%s%s%s%s)", e & _PAGE_PRESENT ? "PRESENT" : "",
+		  e & _PAGE_RW ? "|RW" : "", e & _PAGE_USER ? "|USER" : "",
+		  e & _PAGE_PWT ? "|PWT" : "", e & _PAGE_PCD ? "|PCD" : "",
+		  e & _PAGE_ACCESSED ? "|ACCESSED" : "", e & _PAGE_DIRTY ? "|DIRTY" : "",
+		  level > PT_PTE && (e & _PAGE_PSE) ? "|PSE" : "",
+		  e & _PAGE_NX ? (e & _PAGE_GLOBAL ? "|GLOBAL|NX" : "|NX") :
+		  e & _PAGE_GLOBAL ? "|GLOBAL" : "");
+}
+
+char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr)
+{
+	static const char *const names[] = { "", "PTE", "PMD", "PUD", "P4D", "PGD" };
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+	struct tbuf b = { 0 };
+	uint64_t root, po = layout_page_offset(pt_levels(m));
+	int i;
+
+	if (root_of(m, pid, &root, &e) || mm_pagetable_walk(m, pid, vaddr, &t, &e)) {
+		tb_printf(&b, "vtop: %s\n", e.message);
+		return tb_finish(&b);
+	}
+	tb_printf(&b, "VIRTUAL           PHYSICAL        \n");
+	if (t.fault)
+		tb_printf(&b, "%-16" PRIx64 "  (not mapped)\n\n", vaddr);
+	else
+		tb_printf(&b, "%-16" PRIx64 "  %-16" PRIx64 "\n\n", vaddr, t.paddr);
+	tb_printf(&b, "%s: %" PRIx64 " => %016" PRIx64 "\n",
+		  pt_levels(m) == 5 ? "PML5 DIRECTORY" : "PML4 DIRECTORY", po + PFN_PHYS(root),
+		  t.levels[0].entry);
+	for (i = 0; i < t.nr_levels; i++) {
+		const struct mm_walk_level *l = &t.levels[i];
+		int lvl = l->level == (int)pt_levels(m) ? 5 : l->level;
+
+		tb_printf(&b, "%*s%s: %" PRIx64 " => %" PRIx64 "\n", lvl == 5 ? 3 : 3, "",
+			  lvl == 5 ? (pt_levels(m) == 5 ? "PML5" : "PML4") : names[lvl],
+			  PFN_PHYS(l->table_pfn) + l->index * 8u, l->entry);
+	}
+	if (t.fault) {
+		tb_printf(&b, "\n%s not present\n", t.nr_levels ?
+			  names[t.levels[t.nr_levels - 1].level] : "PGD");
+		return tb_finish(&b);
+	}
+	tb_printf(&b, "  PAGE: %" PRIx64 "%s\n\n", t.paddr & ~((uint64_t)(1ULL << t.page_shift) - 1),
+		  t.page_shift == 30 ? "  (1GB)" : t.page_shift == 21 ? "  (2MB)" : "");
+	tb_printf(&b, "      PTE         PHYSICAL  FLAGS\n");
+	tb_printf(&b, "%16" PRIx64 "  %" PRIx64 "  ", t.levels[t.nr_levels - 1].entry,
+		  t.paddr & ~((uint64_t)(1ULL << t.page_shift) - 1));
+	vtop_flags(&b, t.levels[t.nr_levels - 1].entry, t.levels[t.nr_levels - 1].level);
+	tb_printf(&b, "\n");
+	return tb_finish(&b);
+}
