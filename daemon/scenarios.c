@@ -351,7 +351,63 @@ static json_t *measure_fragmentation(struct server *srv, struct session *s, uint
 			 "zones", zones);
 }
 
+/* The smallest power of two >= @n (and >= 8, the smallest kmalloc cache). */
+static uint64_t pow2_at_least(uint64_t n)
+{
+	uint64_t p = 8;
+
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+struct waste {
+	uint64_t requests, requested, allocated, pow2;
+};
+
+static json_t *waste_json(const struct waste *w)
+{
+	return json_pack("{s:I,s:I,s:I,s:f,s:f}", "requests", (json_int_t)w->requests,
+			 "bytes_requested", (json_int_t)w->requested,
+			 "bytes_allocated", (json_int_t)w->allocated,
+			 "waste_percent", w->allocated ? 100.0 * (double)(w->allocated - w->requested) /
+						  (double)w->allocated : 0.0,
+			 "waste_percent_if_only_powers_of_two", w->pow2 ?
+				100.0 * (double)(w->pow2 - w->requested) / (double)w->pow2 : 0.0);
+}
+
+/*
+ * Scenario 8: what rounding costs. Each kmalloc event carries the bytes asked
+ * for (size) and the bytes the cache or the buddy handed out (value); the
+ * same requests rounded to powers of two give the comparison.
+ */
+static json_t *measure_internal_fragmentation(struct server *srv, struct session *s,
+					      uint64_t first, uint64_t last)
+{
+	struct waste slab = { 0 }, large = { 0 };
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT type, size, value FROM events WHERE session_id = ?1 AND "
+		     "seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5) AND size IS NOT NULL", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
+	sqlite3_bind_int(st, 5, MM_EV_kmalloc_large);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct waste *w = sqlite3_column_int(st, 0) == MM_EV_kmalloc ? &slab : &large;
+		uint64_t size = (uint64_t)sqlite3_column_int64(st, 1);
+
+		w->requests++;
+		w->requested += size;
+		w->allocated += (uint64_t)sqlite3_column_int64(st, 2);
+		w->pow2 += pow2_at_least(size);
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o}", "slab", waste_json(&slab), "buddy_large", waste_json(&large));
+}
+
 const struct measure scenario_measures[] = {
+	{ "internal_fragmentation", measure_internal_fragmentation },
 	{ "zones_by_gfp", measure_zones_by_gfp },
 	{ "fragmentation", measure_fragmentation },
 	{ NULL, NULL },
