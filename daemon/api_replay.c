@@ -386,6 +386,8 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 		    "NULL, NULL FROM src.sessions WHERE id = ?1", id, 0) ||
 	    exec_id(out, "INSERT INTO ops SELECT * FROM src.ops WHERE session_id = ?1", id, 0) ||
 	    exec_id(out, "INSERT INTO events SELECT * FROM src.events WHERE session_id = ?1", id, 0) ||
+	    exec_id(out, "INSERT INTO scenario_runs SELECT * FROM src.scenario_runs WHERE session_id = ?1",
+		    id, 0) ||
 	    sqlite3_exec(out, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(out, "DETACH DATABASE src", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -435,6 +437,9 @@ static int import_sessions(sqlite3 *db, json_t *ids, char *err, size_t errlen)
 		rc = rc || exec_id(db, "INSERT INTO main.events SELECT ?2, seq, op_no, type, cpu, node, "
 				   "zone, \"order\", migratetype, level, gfp, pfn, vaddr, paddr, size, "
 				   "value, detail FROM imp.events WHERE session_id = ?1", old, new_id);
+		rc = rc || exec_id(db, "INSERT INTO main.scenario_runs SELECT ?2, run_no, name, "
+				   "first_seq, last_seq, figure FROM imp.scenario_runs "
+				   "WHERE session_id = ?1", old, new_id);
 		if (!rc)
 			json_array_append_new(ids, json_integer(new_id));
 	}

@@ -138,11 +138,54 @@ void api_scenario_get(struct server *srv, struct http_request *req, struct http_
 	reply_json(rep, 200, sc);
 }
 
+/* Keep the run in scenario_runs, so a stored session still shows its experiment. */
+static void store_run(struct server *srv, struct session *s, const char *name, uint64_t first,
+		      uint64_t last, json_t *figure)
+{
+	char *text = json_dumps(figure, JSON_COMPACT);
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, "INSERT INTO scenario_runs (session_id, run_no, name, "
+			       "first_seq, last_seq, figure) SELECT ?1, coalesce(max(run_no), 0) + 1, "
+			       "?2, ?3, ?4, ?5 FROM scenario_runs WHERE session_id = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, s->id);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, (int64_t)first);
+		sqlite3_bind_int64(st, 4, (int64_t)last);
+		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	free(text);
+}
+
+json_t *scenario_runs_json(struct server *srv, int64_t id)
+{
+	json_t *runs = json_array();
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT run_no, name, first_seq, last_seq, figure FROM "
+			       "scenario_runs WHERE session_id = ? ORDER BY run_no", -1, &st,
+			       NULL) != SQLITE_OK)
+		return runs;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(runs, json_pack("{s:I,s:s,s:I,s:I,s:o?}",
+			"run", (json_int_t)sqlite3_column_int64(st, 0),
+			"name", (const char *)sqlite3_column_text(st, 1),
+			"first_seq", (json_int_t)sqlite3_column_int64(st, 2),
+			"last_seq", (json_int_t)sqlite3_column_int64(st, 3),
+			"figure", json_loads((const char *)sqlite3_column_text(st, 4), 0, NULL)));
+	sqlite3_finalize(st);
+	return runs;
+}
+
 /* Apply @sc's ops to @s and measure; the reply body. */
 static json_t *run_scenario(struct server *srv, struct session *s, const char *name, json_t *sc)
 {
 	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
-	json_t *res = session_apply(s, json_object_get(sc, "ops")), *r, *out;
+	json_t *res = session_apply(s, json_object_get(sc, "ops")), *r, *out, *figure;
 	uint64_t first = (uint64_t)json_integer_value(json_object_get(res, "first_seq"));
 	uint64_t last = (uint64_t)json_integer_value(json_object_get(res, "last_seq"));
 	unsigned long ok = 0, failed = 0;
@@ -155,13 +198,15 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 			failed++;
 	}
 	recorder_sync(srv->rec);
+	figure = m ? m->fn(srv, s, first, last) : json_null();
+	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,
 			 "title", json_object_get(sc, "title"), "claim", json_object_get(sc, "claim"),
 			 "first_seq", (json_int_t)first, "last_seq", (json_int_t)last,
 			 "ops_ok", (json_int_t)ok, "ops_failed", (json_int_t)failed,
 			 "results", json_object_get(res, "results"),
-			 "figure", m ? m->fn(srv, s, first, last) : json_null());
+			 "figure", figure);
 	json_decref(res);
 	return out;
 }

@@ -21,6 +21,9 @@ struct measure {
 	measure_fn fn;
 };
 
+/* The scenario runs recorded for session @id (a JSON array). */
+json_t *scenario_runs_json(struct server *srv, int64_t id);
+
 /* The measurements scenario files may name; NULL-terminated. */
 extern const struct measure scenario_measures[];
 

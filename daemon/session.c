@@ -18,6 +18,7 @@
 #include "daemon/metrics.h"
 #include "daemon/ops.h"
 #include "daemon/recorder.h"
+#include "daemon/scenarios.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
 
@@ -361,6 +362,7 @@ json_t *session_info_json(struct server *srv, int64_t id)
 		json_object_set_new(info, "max_pfn", json_integer((json_int_t)machine_max_pfn(s->m)));
 		pthread_mutex_unlock(&s->lock);
 		session_put(s);
+		json_object_set_new(info, "scenario_runs", scenario_runs_json(srv, id));
 		return info;
 	}
 	if (sqlite3_prepare_v2(srv->db, "SELECT id, name, state, last_seq, last_op, created, "
@@ -382,6 +384,8 @@ json_t *session_info_json(struct server *srv, int64_t id)
 				 "seed", (json_int_t)sqlite3_column_int64(st, 8));
 	}
 	sqlite3_finalize(st);
+	if (info)
+		json_object_set_new(info, "scenario_runs", scenario_runs_json(srv, id));
 	return info;
 }
 

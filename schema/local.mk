@@ -1,6 +1,7 @@
 # SQL migrations, compiled into mmlabd so an installed daemon carries them.
 SCHEMA_MIGRATIONS = \
-	schema/001_initial.sql
+	schema/001_initial.sql \
+	schema/002_scenario_runs.sql
 
 EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.sh
 BUILT_SOURCES += daemon/schema_sql.c

@@ -40,8 +40,18 @@ test('zones: the figure comes from the events and supports the claim', async () 
   assert.equal(tail[0].errno, 'ENOMEM');
   assert.equal(tail[1].ok, true);
   assert.equal(tail[2].ok, true);
-  // The run is an ordinary recorded session.
+  // The run is an ordinary recorded session, and it remembers its experiment.
   assert.equal((await getJson(api(`/sessions/${session}/verify`))).body.ok, true);
+  const info = (await getJson(api(`/sessions/${session}`))).body;
+  assert.equal(info.scenario_runs.length, 1);
+  assert.equal(info.scenario_runs[0].name, 'zones');
+  assert.deepEqual(info.scenario_runs[0].figure, figure);
+  assert.equal(info.scenario_runs[0].last_seq, r.body.last_seq);
+  // An exported and imported copy still knows it.
+  const file = Buffer.from(await (await fetch(api(`/sessions/${session}/export`))).arrayBuffer());
+  const imp = await fetch(api('/sessions/import'), { method: 'POST', body: file });
+  const [copy] = (await imp.json()).ids;
+  assert.deepEqual((await getJson(api(`/sessions/${copy}`))).body.scenario_runs, info.scenario_runs);
 });
 
 test('fragmentation: half the memory free, yet order 10 fails for fragmentation', async () => {

@@ -6,6 +6,10 @@ check_PROGRAMS += tests/unit/test_config
 tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_config_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_db
+tests_unit_test_db_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_db_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_recorder
 tests_unit_test_recorder_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_recorder_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
