@@ -76,6 +76,14 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/proc/meminfo", .get = api_proc_meminfo },
 	{ "/api/v1/sessions/{id}/debug/extfrag/unusable_index", .get = api_debug_unusable_index },
 	{ "/api/v1/sessions/{id}/debug/extfrag/extfrag_index", .get = api_debug_extfrag_index },
+	{ "/api/v1/sessions/{id}/pagetable", .get = api_view_pagetable },
+	{ "/api/v1/sessions/{id}/pagetable/tree", .get = api_view_pagetable_tree },
+	{ "/api/v1/sessions/{id}/tlb", .get = api_view_tlb },
+	{ "/api/v1/sessions/{id}/cpus", .get = api_view_cpus },
+	{ "/api/v1/sessions/{id}/processes", .get = api_view_processes },
+	{ "/api/v1/sessions/{id}/proc/{pid}/maps", .get = api_proc_pid_maps },
+	{ "/api/v1/sessions/{id}/debug/page_tables/kernel", .get = api_debug_page_tables_kernel },
+	{ "/api/v1/sessions/{id}/debug/vtop", .get = api_debug_vtop },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

@@ -86,4 +86,16 @@ void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_
 void api_debug_unusable_index(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_debug_extfrag_index(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+/* api_mmu.c: page tables, TLB, CPUs, processes */
+void api_view_pagetable(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_pagetable_tree(struct server *srv, struct http_request *req,
+			     struct http_reply *rep);
+void api_view_tlb(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_cpus(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_processes(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pid_maps(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
+				  struct http_reply *rep);
+void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep);
+
 #endif

@@ -173,6 +173,7 @@ static const struct op_def buddy_ops[] = {
 static const struct op_def *const op_tables[] = {
 	buddy_ops,
 	workload_ops,
+	mmu_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)

@@ -38,6 +38,9 @@ const char *mm_errno_name(int err)
 	case E2BIG:	return "E2BIG";
 	case EOVERFLOW:	return "EOVERFLOW";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EALREADY:	return "EALREADY";
+	case ESRCH:	return "ESRCH";
+	case EAGAIN:	return "EAGAIN";
 	default:	return "E?";
 	}
 }

@@ -1,0 +1,320 @@
+/*
+ * api_mmu.c - the views of paging state: one address's walk, one page
+ * table's entries (for a tree expanded lazily from CR3), the TLB of a CPU,
+ * the CPUs' registers, the processes, /proc/PID/maps, the kernel's ptdump
+ * and crash's vtop. Every view reads through view_begin()/view_end(), so
+ * ?at=SEQ answers from a replayed machine.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+#include "daemon/ops.h"
+#include "daemon/server.h"
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+/* ?pid=kernel|N (default kernel); false with a 400 reply when malformed. */
+static bool query_pid(struct http_request *req, struct http_reply *rep, int *pid)
+{
+	const char *v = http_query(req, "pid");
+	char *end;
+	long n;
+
+	*pid = MM_PID_KERNEL;
+	if (!v || !strcmp(v, "kernel"))
+		return true;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || n < 1 || n > INT32_MAX) {
+		reply_error(rep, 400, "EINVAL", "pid must be \"kernel\" or a process id, not \"%s\"", v);
+		return false;
+	}
+	*pid = (int)n;
+	return true;
+}
+
+/* ?NAME=0x... (an address); false with a 400 reply when missing or malformed. */
+static bool query_addr(struct http_request *req, struct http_reply *rep, const char *name,
+		       bool required, uint64_t *out)
+{
+	const char *v = http_query(req, name);
+	char *end;
+
+	if (!v) {
+		if (required)
+			reply_error(rep, 400, "EINVAL", "%s is required (a hex address)", name);
+		return !required;
+	}
+	errno = 0;
+	*out = strtoull(v, &end, 0);
+	if (!*v || *end || errno || v[0] == '-') {
+		reply_error(rep, 400, "EINVAL", "%s must be an address like 0xffff888000100000, "
+			    "not \"%s\"", name, v);
+		return false;
+	}
+	return true;
+}
+
+static void reply_mm_error(struct http_reply *rep, const struct mm_error *e)
+{
+	if (e->err == -ESRCH || e->err == -ENOENT)
+		reply_error(rep, 404, mm_errno_name(e->err), "%s", e->message);
+	else
+		reply_error(rep, 400, mm_errno_name(e->err), "%s", e->message);
+}
+
+void api_view_pagetable(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+	struct view v;
+	uint64_t vaddr;
+	json_t *r;
+	int pid;
+
+	if (!query_pid(req, rep, &pid) || !query_addr(req, rep, "vaddr", true, &vaddr))
+		return;
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	if (mm_pagetable_walk(v.m, pid, vaddr, &t, &e)) {
+		reply_mm_error(rep, &e);
+	} else {
+		r = mmu_translation_json(&t);
+		json_object_del(r, "ok");
+		json_object_del(r, "tlb");
+		json_object_set_new(r, "seq", json_integer((json_int_t)v.seq));
+		json_object_set_new(r, "vaddr", hex(vaddr));
+		json_object_set_new(r, "pid", pid ? json_integer(pid) : json_string("kernel"));
+		reply_json(rep, 200, r);
+	}
+	view_end(&v);
+}
+
+static void tree_entry(void *ctx, const struct mm_pt_entry *pe)
+{
+	json_t *o = json_pack("{s:i,s:o,s:s,s:I,s:i,s:b,s:b,s:o}", "index", (int)pe->index,
+			      "entry", hex(pe->entry), "flags", pe->flags,
+			      "target_pfn", (json_int_t)pe->target_pfn, "level", pe->level,
+			      "huge", pe->huge, "leaf", pe->leaf, "vaddr", hex(pe->vaddr));
+
+	if (!pe->leaf)
+		json_object_set_new(o, "child_present", json_integer(pe->child_present));
+	json_array_append_new(ctx, o);
+}
+
+void api_view_pagetable_tree(struct server *srv, struct http_request *req,
+			     struct http_reply *rep)
+{
+	const char *tq = http_query(req, "table");
+	struct mm_error e = { 0 };
+	uint64_t table = UINT64_MAX, root, base;
+	struct view v;
+	json_t *entries;
+	int pid, level, root_level;
+	char *end;
+
+	if (!query_pid(req, rep, &pid))
+		return;
+	if (tq) {
+		table = strtoull(tq, &end, 0);
+		if (!*tq || *end || tq[0] == '-') {
+			reply_error(rep, 400, "EINVAL", "table must be a pfn, not \"%s\"", tq);
+			return;
+		}
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	entries = json_array();
+	if (mm_pagetable_root(v.m, pid, &root, &root_level, &e) ||
+	    mm_pagetable_table(v.m, pid, table, &level, &base, tree_entry, entries, &e)) {
+		json_decref(entries);
+		reply_mm_error(rep, &e);
+	} else {
+		reply_json(rep, 200, json_pack("{s:I,s:o,s:I,s:i,s:I,s:i,s:o,s:o}",
+					       "seq", (json_int_t)v.seq,
+					       "pid", pid ? json_integer(pid) : json_string("kernel"),
+					       "root_pfn", (json_int_t)root, "levels", root_level,
+					       "table_pfn", (json_int_t)(table == UINT64_MAX ? root : table),
+					       "level", level, "base", hex(base), "entries", entries));
+	}
+	view_end(&v);
+}
+
+static bool query_cpu(struct http_request *req, struct http_reply *rep, long *cpu)
+{
+	const char *q = http_query(req, "cpu");
+	char *end;
+
+	*cpu = 0;
+	if (!q)
+		return true;
+	*cpu = strtol(q, &end, 10);
+	if (!*q || *end || *cpu < 0) {
+		reply_error(rep, 400, "EINVAL", "cpu must be a CPU number, not \"%s\"", q);
+		return false;
+	}
+	return true;
+}
+
+static void tlb_entry_json(void *ctx, int array, uint64_t vaddr, uint64_t paddr,
+			   unsigned int shift, uint64_t prot)
+{
+	json_t *arr = json_object_get(ctx, array == 0 ? "l1_4k" : array == 1 ? "l1_2m" :
+				      array == 2 ? "l1_1g" : "stlb");
+
+	json_array_append_new(arr, json_pack("{s:o,s:o,s:I,s:b,s:b,s:b,s:b}", "vaddr", hex(vaddr),
+					     "paddr", hex(paddr), "page_size", (json_int_t)1 << shift,
+					     "global", (prot & 0x100) != 0, "rw", (prot & 2) != 0,
+					     "user", (prot & 4) != 0, "nx", (prot >> 63) != 0));
+}
+
+void api_view_tlb(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct mm_tlb_info ti;
+	struct view v;
+	json_t *arrays, *regions, *entries;
+	long cpu;
+
+	if (!query_cpu(req, rep, &cpu) || !view_begin(srv, req, rep, &v))
+		return;
+	if (mm_tlb_info(v.m, (int)cpu, &ti)) {
+		reply_error(rep, 400, "EINVAL", "cpu must be 0..%u", machine_nr_cpus(v.m) - 1);
+		view_end(&v);
+		return;
+	}
+	arrays = json_array();
+	entries = json_object();
+	for (int a = 0; a < 4; a++) {
+		json_array_append_new(arrays, json_pack("{s:s,s:i,s:i,s:i,s:i}",
+			"name", ti.arrays[a].name, "entries", (int)ti.arrays[a].entries,
+			"ways", (int)ti.arrays[a].ways, "sets", (int)ti.arrays[a].sets,
+			"valid", (int)ti.arrays[a].valid));
+		json_object_set_new(entries, ti.arrays[a].name, json_array());
+	}
+	regions = json_object();
+	for (int r = 0; r < 5; r++) {
+		const struct mm_tlb_region_info *ri = &ti.regions[r];
+
+		json_object_set_new(regions, ri->name, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"accesses", (json_int_t)ri->accesses, "hits",
+			(json_int_t)(ri->l1_hits + ri->stlb_hits), "l1_hits", (json_int_t)ri->l1_hits,
+			"stlb_hits", (json_int_t)ri->stlb_hits, "misses", (json_int_t)ri->misses,
+			"walk_refs", (json_int_t)ri->walk_refs, "faults", (json_int_t)ri->faults));
+	}
+	mm_tlb_entries(v.m, (int)cpu, tlb_entry_json, entries);
+	reply_json(rep, 200, json_pack("{s:I,s:i,s:s,s:o,s:o,s:o}", "seq", (json_int_t)v.seq,
+				       "cpu", (int)cpu, "policy", ti.policy, "arrays", arrays,
+				       "regions", regions, "entries", entries));
+	view_end(&v);
+}
+
+void api_view_cpus(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct mm_cpu_info ci;
+	struct view v;
+	json_t *cpus;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	cpus = json_array();
+	for (unsigned int cpu = 0; cpu < machine_nr_cpus(v.m); cpu++) {
+		mm_cpu_info(v.m, (int)cpu, &ci);
+		json_array_append_new(cpus, json_pack(
+			"{s:i,s:s,s:b,s:{s:o,s:b,s:b},s:o,s:{s:o,s:b,s:b,s:b},s:{s:o,s:b,s:b},s:o,s:o}",
+			"cpu", (int)cpu, "mode", ci.mode, "online", ci.online,
+			"cr0", "value", hex(ci.cr0), "pe", (ci.cr0 & 1) != 0,
+			"pg", (ci.cr0 >> 31 & 1) != 0, "cr3", hex(ci.cr3),
+			"cr4", "value", hex(ci.cr4), "pae", (ci.cr4 >> 5 & 1) != 0,
+			"pge", (ci.cr4 >> 7 & 1) != 0, "la57", (ci.cr4 >> 12 & 1) != 0,
+			"efer", "value", hex(ci.efer), "lme", (ci.efer >> 8 & 1) != 0,
+			"lma", (ci.efer >> 10 & 1) != 0, "rip", hex(ci.rip),
+			"mm", ci.pid > 0 ? json_integer(ci.pid) : ci.pid == 0 ? json_string("kernel") :
+			json_null()));
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:s,s:o}", "seq", (json_int_t)v.seq,
+				       "boot_stage", mm_boot_stage(v.m), "cpus", cpus));
+	view_end(&v);
+}
+
+void api_view_processes(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct mm_process_info pi;
+	struct mm_vma_info vi;
+	struct view v;
+	json_t *procs;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	procs = json_array();
+	for (unsigned int i = 0; mm_process_info(v.m, i, &pi) == 0; i++) {
+		json_t *vmas = json_array();
+
+		for (unsigned int k = 0; mm_process_vma(v.m, pi.pid, k, &vi) == 0; k++)
+			json_array_append_new(vmas, json_pack("{s:o,s:o,s:s,s:s}", "start",
+				hex(vi.start), "end", hex(vi.end), "prot", vi.prot, "name", vi.name));
+		json_array_append_new(procs, json_pack("{s:i,s:s,s:I,s:I,s:I,s:o,s:o,s:o}",
+			"pid", pi.pid, "name", pi.comm, "pgd_pfn", (json_int_t)pi.pgd_pfn,
+			"rss", (json_int_t)pi.rss, "pgtables_pages", (json_int_t)pi.pgtables_pages,
+			"start_brk", hex(pi.start_brk), "brk", hex(pi.brk), "vmas", vmas));
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "processes", procs));
+	view_end(&v);
+}
+
+static void reply_text_or(struct http_reply *rep, char *text, const char *what)
+{
+	if (text)
+		reply_take(rep, 200, "text/plain; charset=utf-8", text, strlen(text));
+	else
+		reply_error(rep, 404, "ENOENT", "%s", what);
+}
+
+void api_proc_pid_maps(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	const char *text = req->params[1];
+	struct view v;
+	char *end;
+	long pid = strtol(text, &end, 10);
+
+	if (!*text || *end || pid < 1 || pid > INT32_MAX) {
+		reply_error(rep, 400, "EINVAL", "pid must be a process id, not \"%s\"", text);
+		return;
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	reply_text_or(rep, proc_pid_maps(v.m, (int)pid), "no such process");
+	view_end(&v);
+}
+
+void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
+				  struct http_reply *rep)
+{
+	struct view v;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	reply_text_or(rep, ptdump_kernel(v.m), "out of memory");
+	view_end(&v);
+}
+
+void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct view v;
+	uint64_t vaddr;
+	int pid;
+
+	if (!query_pid(req, rep, &pid) || !query_addr(req, rep, "vaddr", true, &vaddr))
+		return;
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	reply_text_or(rep, debug_vtop(v.m, pid, vaddr), "out of memory");
+	view_end(&v);
+}
