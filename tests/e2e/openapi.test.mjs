@@ -2,7 +2,7 @@
 // of daemon/api.c's route table is documented and nothing else is, every $ref
 // resolves, and a live daemon answers every documented GET with a status and
 // content type the document lists for it ({id}: the default session, {pfn}: a
-// present page, {name}: the first scenario).
+// present page, {name}: the first scenario, {pid}: 1).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -95,7 +95,7 @@ test('a live daemon answers every documented GET as documented', async () => {
   let probed = 0;
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!item.get) continue;
-    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn).replace('{name}', name);
+    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn).replace('{name}', name).replace('{pid}', 1);
     const r = await probe(url);
     const listed = item.get.responses[String(r.status)];
     assert.ok(listed, `GET ${path} answered ${r.status}, which the document does not list`);
