@@ -33,3 +33,23 @@ tests_unit_test_proc_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_buddy_random
 tests_unit_test_buddy_random_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_buddy_random_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_pgtable
+tests_unit_test_pgtable_SOURCES = tests/unit/test_pgtable.c tests/unit/paging_test.h
+tests_unit_test_pgtable_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pgtable_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_mmu
+tests_unit_test_mmu_SOURCES = tests/unit/test_mmu.c tests/unit/paging_test.h
+tests_unit_test_mmu_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mmu_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_boot
+tests_unit_test_boot_SOURCES = tests/unit/test_boot.c tests/unit/paging_test.h
+tests_unit_test_boot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_boot_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_mm
+tests_unit_test_mm_SOURCES = tests/unit/test_mm.c tests/unit/paging_test.h
+tests_unit_test_mm_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mm_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -1,0 +1,204 @@
+/*
+ * test_mmu.c - translation on a CPU: walk references per page size and
+ * level count, accessed/dirty, #GP and #PF error codes, the TLB's arrays and
+ * policies, global entries across CR3 writes, invlpg and range flushes.
+ */
+#include "paging_test.h"
+
+#define DM(pa)	(0xffff888000000000ULL + (pa))
+#define DM5(pa)	(0xff11000000000000ULL + (pa))
+
+static struct mm_translation tr(struct machine *m, int cpu, uint64_t va, int access, int user)
+{
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+
+	if (mm_translate(m, cpu, MM_PID_CURRENT, va, access, user, &t, &e))
+		fail_msg("translate: %s", e.message);
+	return t;
+}
+
+static void test_walk_refs(void **state)
+{
+	struct machine *m4 = make("{\"mem_mib\":2048}", NULL, NULL);
+	struct machine *m5 = make("{\"mem_mib\":2048,\"paging_levels\":5}", NULL, NULL);
+
+	(void)state;
+	assert_int_equal(tr(m4, 0, DM(0x5000), MM_ACCESS_READ, 0).walk_refs, 4);
+	assert_int_equal(tr(m4, 0, DM(0x400000), MM_ACCESS_READ, 0).walk_refs, 3);
+	assert_int_equal(tr(m4, 0, DM(1ULL << 30), MM_ACCESS_READ, 0).walk_refs, 2);
+	assert_int_equal(tr(m5, 0, DM5(0x5000), MM_ACCESS_READ, 0).walk_refs, 5);
+	assert_int_equal(tr(m5, 0, DM5(0x400000), MM_ACCESS_READ, 0).walk_refs, 4);
+	assert_int_equal(tr(m5, 0, DM5(1ULL << 30), MM_ACCESS_READ, 0).walk_refs, 3);
+	/* the second access hits L1 and reads no table */
+	assert_int_equal(tr(m4, 0, DM(0x5008), MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(tr(m4, 0, DM(0x5008), MM_ACCESS_READ, 0).walk_refs, 0);
+	assert_clean(m4);
+	assert_clean(m5);
+	machine_destroy(m4);
+	machine_destroy(m5);
+}
+
+static void test_accessed_dirty(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
+	struct mm_translation t;
+	uint64_t addr;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "ad", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_READ, -1, &t, NULL), 0);
+	assert_true(t.demand_paged);
+	assert_int_equal(mm_pagetable_walk(m, pid, addr, &t, NULL), 0);
+	assert_true(t.levels[3].entry & 0x20);		/* A */
+	assert_false(t.levels[3].entry & 0x40);		/* not D yet */
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(t.tlb, MM_TLB_MISS);		/* a clean entry walks to set D */
+	assert_int_equal(mm_pagetable_walk(m, pid, addr, &t, NULL), 0);
+	assert_true(t.levels[3].entry & 0x40);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_fault_codes(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":4096}", NULL, NULL);
+	struct mm_translation t;
+
+	(void)state;
+	t = tr(m, 0, 0x0000800000000000ULL, MM_ACCESS_READ, 0);
+	assert_true(t.fault);
+	assert_int_equal(t.vector, 13);
+	t = tr(m, 0, DM(0x200000), MM_ACCESS_EXEC, 0);
+	assert_int_equal(t.vector, 14);
+	assert_int_equal(t.error_code, X86_PF_PROT | X86_PF_INSTR);
+	t = tr(m, 0, 0xffffffff81000000ULL, MM_ACCESS_WRITE, 0);
+	assert_int_equal(t.error_code, X86_PF_PROT | X86_PF_WRITE);
+	t = tr(m, 0, 0xffffffff81000000ULL, MM_ACCESS_EXEC, 0);
+	assert_false(t.fault);
+	t = tr(m, 0, DM(0x200000), MM_ACCESS_READ, 1);
+	assert_int_equal(t.error_code, X86_PF_PROT | X86_PF_USER);
+	assert_string_equal(t.outcome, "segv");
+	t = tr(m, 0, DM(3ULL << 30), MM_ACCESS_WRITE, 0);
+	assert_int_equal(t.error_code, X86_PF_WRITE);
+	assert_string_equal(t.outcome, "oops");
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_stlb_refill(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
+	struct mm_tlb_info ti;
+	uint64_t p;
+
+	(void)state;
+	for (p = 0x100; p < 0x200; p++)
+		assert_false(tr(m, 0, DM(p << 12), MM_ACCESS_READ, 0).fault);
+	/* 256 pages over 16 sets of 4 ways: the first left L1, not the STLB */
+	assert_int_equal(tr(m, 0, DM(0x100000), MM_ACCESS_READ, 0).tlb, MM_TLB_STLB_HIT);
+	assert_int_equal(tr(m, 0, DM(0x100000), MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(mm_tlb_info(m, 0, &ti), 0);
+	assert_int_equal(ti.arrays[0].valid, 64);
+	assert_int_equal(ti.regions[0].misses, 256);
+	assert_int_equal(ti.regions[0].walk_refs, 256 * 4);
+	assert_int_equal(ti.regions[0].stlb_hits, 1);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* A, B, C, D fill a 4-way set; A is used again; E must evict someone. */
+static int replaced_a(const char *policy)
+{
+	char cfg[256];
+	struct machine *m;
+	int r;
+
+	snprintf(cfg, sizeof(cfg), "{\"mem_mib\":256,\"tlb\":{\"l1_4k\":{\"entries\":4,\"ways\":4},"
+		 "\"stlb\":{\"entries\":0,\"ways\":1},\"policy\":\"%s\"}}", policy);
+	m = make(cfg, NULL, NULL);
+	for (uint64_t p = 0x101; p <= 0x104; p++)
+		tr(m, 0, DM(p << 12), MM_ACCESS_READ, 0);
+	assert_int_equal(tr(m, 0, DM(0x101000), MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	tr(m, 0, DM(0x105000), MM_ACCESS_READ, 0);
+	r = tr(m, 0, DM(0x101000), MM_ACCESS_READ, 0).tlb == MM_TLB_MISS;
+	assert_clean(m);
+	machine_destroy(m);
+	return r;
+}
+
+static void test_policies(void **state)
+{
+	(void)state;
+	assert_false(replaced_a("lru"));
+	assert_true(replaced_a("fifo"));
+}
+
+static void test_random_policy_is_seeded(void **state)
+{
+	const char *cfg = "{\"mem_mib\":256,\"seed\":7,\"tlb\":{\"l1_4k\":{\"entries\":8,\"ways\":8},"
+			  "\"stlb\":{\"entries\":0,\"ways\":1},\"policy\":\"random\"}}";
+	struct machine *a = make(cfg, NULL, NULL), *b = make(cfg, NULL, NULL);
+	struct mm_access_summary sa, sb;
+
+	(void)state;
+	assert_int_equal(mm_access_range(a, 0, MM_PID_CURRENT, DM(0x100000), 0x40000, 4096,
+					 MM_ACCESS_READ, true, 500, &sa, NULL), 0);
+	assert_int_equal(mm_access_range(b, 0, MM_PID_CURRENT, DM(0x100000), 0x40000, 4096,
+					 MM_ACCESS_READ, true, 500, &sb, NULL), 0);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	assert_true(sa.l1_hits > 0 && sa.misses > 0);
+	machine_destroy(a);
+	machine_destroy(b);
+}
+
+static void test_global_survives_cr3_and_invlpg(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
+	struct mm_translation t;
+	uint64_t addr;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "g", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 4096, "rw-", &addr, NULL), 0);
+	tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0);
+	assert_int_equal(mm_load_cr3(m, 0, pid, NULL), 0);
+	assert_int_equal(tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(t.tlb, MM_TLB_L1_HIT);
+	assert_int_equal(mm_load_cr3(m, 0, MM_PID_KERNEL, NULL), 0);
+	assert_int_equal(mm_load_cr3(m, 0, pid, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(t.tlb, MM_TLB_MISS);		/* user entries are not global */
+	assert_int_equal(tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_PAGE, DM(0x300000), 0, NULL), 0);
+	assert_int_equal(tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(mm_tlb_flush(m, -1, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	assert_int_equal(tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_RANGE, DM(0x300000), 4096, NULL), 0);
+	assert_int_equal(tr(m, 0, DM(0x300000), MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_PAGE, 0x0000900000000000ULL, 0, NULL),
+			 -EINVAL);
+	assert_int_equal(mm_tlb_flush(m, 9, MM_FLUSH_ALL, 0, 0, NULL), -EINVAL);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_walk_refs),
+		cmocka_unit_test(test_accessed_dirty),
+		cmocka_unit_test(test_fault_codes),
+		cmocka_unit_test(test_stlb_refill),
+		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_random_policy_is_seeded),
+		cmocka_unit_test(test_global_survives_cr3_and_invlpg),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,184 @@
+/*
+ * test_pgtable.c - the kernel's page tables: the direct map's page sizes and
+ * holes (gbpages on and off, 4 and 5 levels), the kernel image mapping,
+ * table pages as page-table owned frames, __pa/__va, clone equivalence.
+ */
+#include "paging_test.h"
+
+/* The page shift that maps @vaddr in the kernel tables, 0 when unmapped. */
+static unsigned int kshift(const struct machine *m, uint64_t vaddr)
+{
+	struct mm_translation t;
+
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_KERNEL, vaddr, &t, NULL), 0);
+	return t.fault ? 0 : t.page_shift;
+}
+
+#define DM(pa)	(0xffff888000000000ULL + (pa))
+
+static void test_direct_map_gbpages(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":6144}", NULL, NULL);
+	char *mi = proc_meminfo(m);
+
+	(void)state;
+	assert_int_equal(kshift(m, DM(0)), 0);			/* pfn 0 is not RAM */
+	assert_int_equal(kshift(m, DM(0x1000)), 12);
+	assert_int_equal(kshift(m, DM(0x9e000)), 12);
+	assert_int_equal(kshift(m, DM(0xa0000)), 0);		/* legacy hole */
+	assert_int_equal(kshift(m, DM(0x100000)), 12);		/* the partial first 2 MiB */
+	assert_int_equal(kshift(m, DM(0x200000)), 21);
+	assert_int_equal(kshift(m, DM(0x3fe00000)), 21);
+	assert_int_equal(kshift(m, DM(1ULL << 30)), 30);
+	assert_int_equal(kshift(m, DM(2ULL << 30)), 30);
+	assert_int_equal(kshift(m, DM(3ULL << 30)), 0);		/* the MMIO hole */
+	assert_int_equal(kshift(m, DM(4ULL << 30)), 30);
+	assert_int_equal(kshift(m, DM(6ULL << 30)), 30);
+	assert_int_equal(kshift(m, DM(7ULL << 30)), 0);		/* beyond RAM */
+	assert_non_null(strstr(mi, "DirectMap1G:     5242880 kB"));
+	assert_non_null(strstr(mi, "DirectMap2M:     1046528 kB"));
+	assert_non_null(strstr(mi, "DirectMap4k:        1656 kB"));
+	free(mi);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_direct_map_no_gbpages(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":2048,\"gbpages\":false}", NULL, NULL);
+	char *mi = proc_meminfo(m);
+
+	(void)state;
+	assert_int_equal(kshift(m, DM(1ULL << 30)), 21);
+	assert_int_equal(kshift(m, DM(0x200000)), 21);
+	assert_int_equal(kshift(m, DM(0x5000)), 12);
+	assert_int_equal(kshift(m, DM(2ULL << 30)), 0);
+	assert_non_null(strstr(mi, "DirectMap1G:           0 kB"));
+	free(mi);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_kernel_image_and_tables(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":1024}", NULL, NULL);
+	struct mm_translation t;
+	struct page_info pi;
+	int i;
+
+	(void)state;
+	assert_int_equal(kshift(m, 0xffffffff81000000ULL), 21);
+	assert_int_equal(kshift(m, 0xffffffff80000000ULL), 0);
+	assert_int_equal(kshift(m, 0xffffffff83000000ULL), 0);
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_KERNEL, DM(0x3000), &t, NULL), 0);
+	assert_int_equal(t.nr_levels, 4);
+	assert_int_equal(t.paddr, 0x3000);
+	/* the PGD is init_top_pgt in the image; the rest came from memblock's buffer */
+	assert_int_equal(machine_page_info(m, t.levels[0].table_pfn, &pi), 0);
+	assert_int_equal(pi.owner, OWNER_KERNEL);
+	for (i = 1; i < t.nr_levels; i++) {
+		assert_int_equal(machine_page_info(m, t.levels[i].table_pfn, &pi), 0);
+		assert_int_equal(pi.owner, OWNER_PAGETABLE);
+	}
+	machine_destroy(m);
+}
+
+static void test_five_levels(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":2048,\"paging_levels\":5}", NULL, NULL);
+	struct mm_translation t;
+
+	(void)state;
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_KERNEL, 0xff11000040000000ULL, &t, NULL), 0);
+	assert_int_equal(t.page_shift, 30);
+	assert_int_equal(t.nr_levels, 3);
+	assert_int_equal(t.levels[0].level, 5);
+	assert_int_equal(kshift(m, 0xffffffff81000000ULL), 21);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_pa_va(void **state)
+{
+	struct recorder r = { 0 };
+	struct machine *m = make("{\"mem_mib\":1024}", NULL, NULL);
+	struct mm_error e = { 0 };
+	uint64_t pa, va;
+
+	(void)state;
+	machine_set_event_fn(m, record, &r);
+	assert_int_equal(mm_virt_to_phys(m, DM(0x123456), &pa, &e), 0);
+	assert_int_equal(pa, 0x123456);
+	assert_int_equal(mm_virt_to_phys(m, 0xffffffff81234567ULL, &pa, &e), 0);
+	assert_int_equal(pa, 0x1234567);
+	assert_int_equal(mm_virt_to_phys(m, 0xffffc90000001000ULL, &pa, &e), -EFAULT);
+	assert_non_null(strstr(e.message, "virt_to_phys used for non-linear address: "
+			       "ffffc90000001000 (vmalloc)"));
+	assert_int_equal(mm_virt_to_phys(m, 0x400000, &pa, &e), -EFAULT);
+	assert_int_equal(mm_virt_to_phys(m, DM(0xa0000), &pa, &e), -EFAULT);
+	assert_int_equal(mm_virt_to_phys(m, DM(2ULL << 30), &pa, &e), -EFAULT);
+	assert_int_equal(r.count[MM_EV_virt_to_phys], 6);
+	assert_int_equal(mm_phys_to_virt(m, 0x5000, &va, &e), 0);
+	assert_int_equal(va, DM(0x5000));
+	assert_int_equal(mm_phys_to_virt(m, 1ULL << 40, &va, &e), -ERANGE);
+	machine_destroy(m);
+}
+
+static void test_clone_equivalence(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
+	struct machine *c;
+	struct mm_translation a, b;
+	uint64_t addr, addr2;
+	int pid, pid2;
+	char *ma, *mb;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "x", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 1 << 20, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, addr, MM_ACCESS_WRITE, -1, &a, NULL), 0);
+	c = machine_clone(m);
+	assert_non_null(c);
+	assert_clean(c);
+	for (uint64_t off = 0; off < (1 << 20); off += 4096 * 7) {
+		assert_int_equal(mm_translate(m, 1, pid, addr + off, MM_ACCESS_WRITE, -1, &a, NULL), 0);
+		assert_int_equal(mm_translate(c, 1, pid, addr + off, MM_ACCESS_WRITE, -1, &b, NULL), 0);
+		assert_int_equal(a.paddr, b.paddr);
+		assert_int_equal(a.tlb, b.tlb);
+		assert_int_equal(a.walk_refs, b.walk_refs);
+	}
+	assert_int_equal(mm_spawn(m, "y", &pid, NULL), 0);
+	assert_int_equal(mm_spawn(c, "y", &pid2, NULL), 0);
+	assert_int_equal(pid, pid2);
+	assert_int_equal(mm_mmap(m, pid, 0, 8192, "r--", &addr, NULL), 0);
+	assert_int_equal(mm_mmap(c, pid, 0, 8192, "r--", &addr2, NULL), 0);
+	assert_int_equal(addr, addr2);
+	ma = proc_meminfo(m);
+	mb = proc_meminfo(c);
+	assert_string_equal(ma, mb);
+	free(ma);
+	free(mb);
+	ma = ptdump_kernel(m);
+	mb = ptdump_kernel(c);
+	assert_string_equal(ma, mb);
+	free(ma);
+	free(mb);
+	assert_clean(m);
+	assert_clean(c);
+	machine_destroy(c);
+	machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_direct_map_gbpages),
+		cmocka_unit_test(test_direct_map_no_gbpages),
+		cmocka_unit_test(test_kernel_image_and_tables),
+		cmocka_unit_test(test_five_levels),
+		cmocka_unit_test(test_pa_va),
+		cmocka_unit_test(test_clone_equivalence),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
