@@ -85,6 +85,29 @@ void reply_json(struct http_reply *rep, unsigned int status, json_t *root)
 	reply_take(rep, status, "application/json", text, strlen(text));
 }
 
+/*
+ * Make @s valid UTF-8 in place: messages quote what a client sent (a path, a
+ * header), which may be any bytes, and JSON strings must be UTF-8.
+ */
+static void utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 : 0;
+		int i;
+
+		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+			;
+		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
+			*p++ = '?';	/* a stray or truncated byte */
+			continue;
+		}
+		p += n;
+	}
+}
+
 void reply_error(struct http_reply *rep, unsigned int status, const char *code,
 		 const char *fmt, ...)
 {
@@ -94,6 +117,7 @@ void reply_error(struct http_reply *rep, unsigned int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	utf8_sanitize(message);
 	reply_json(rep, status, json_pack("{s:{s:s,s:s}}", "error", "code", code,
 					  "message", message));
 }

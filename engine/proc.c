@@ -241,7 +241,7 @@ static uint64_t free_pages_blocks(const struct machine *m, const struct zone *z)
 	uint64_t sum = 0;
 	unsigned int o;
 
-	for (o = pageblock_order; o <= m->max_order; o++)
+	for (o = pageblock_order; o <= m->max_order && o < MAX_NR_ORDERS; o++)
 		sum += z->free_area[o].nr_free << o;
 	return sum;
 }

@@ -172,3 +172,18 @@ test('SIGTERM stops the daemon cleanly and leaves a sound database', async () =>
   assert.ok(!existsSync(`${s.db}-wal`) || statSync(`${s.db}-wal`).size === 0, 'WAL folded back');
   rmSync(s.dir, { recursive: true, force: true });
 });
+
+test('bytes that are not UTF-8 in a path or header still get a clear JSON error', async () => {
+  for (const [path, status] of [['/api/v1/%ff', 404], ['/api/v1/sessions/%ff/zones', 404],
+                                ['/api/v1/sessions/%c3/zones', 404]]) {
+    const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    assert.match(reply, new RegExp(`^HTTP/1\\.1 ${status}`), path);
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    assert.equal(body.error.code, 'ENOENT');
+  }
+  const req = Buffer.concat([Buffer.from('POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/x'),
+                             Buffer.from([0xff]), Buffer.from('\r\nContent-Length: 2\r\n\r\n{}')]);
+  const reply = await rawRequest(d.port, req);
+  assert.match(reply, /^HTTP\/1\.1 415/);
+  assert.match(reply, /"code":"EMEDIATYPE"/);
+});

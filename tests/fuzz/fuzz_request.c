@@ -21,18 +21,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/*
- * reply_error() cannot yet put bytes that are not UTF-8 into its JSON message
- * (the reply becomes a 500): such paths are only required not to crash.
- */
-static bool utf8(const char *text)
-{
-	json_t *s = json_string(text);
-
-	json_decref(s);
-	return s != NULL;
-}
-
 static void check_route(const char *path)
 {
 	char params[HTTP_MAX_PARAMS][128];
@@ -49,7 +37,7 @@ static void check_route(const char *path)
 		    strlen(req.params[i]) >= sizeof(params[i]))
 			abort();
 	if (req.nr_params && strncmp(r->pattern, "/api/v1/sessions/{id}", 21) == 0 &&
-	    api_session_id(&req, &rep) < 0 && rep.status != 404 && utf8(path))
+	    api_session_id(&req, &rep) < 0 && rep.status != 404)
 		abort();
 	free(rep.body);
 }
