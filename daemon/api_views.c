@@ -87,6 +87,32 @@ void view_end(struct view *v)
 	v->s = NULL;
 }
 
+/*
+ * A view of the live machine that was already rendered at this seq: reply
+ * with it. Views of the past (replays) are not cached here.
+ */
+static bool view_cached(struct view *v, struct http_request *req, struct http_reply *rep)
+{
+	const char *type;
+	size_t len;
+	char *body;
+
+	if (!v->s || !req->route)
+		return false;
+	body = session_cache_get(v->s, req->route, v->seq, &len, &type);
+	if (!body)
+		return false;
+	reply_take(rep, 200, type, body, len);
+	return true;
+}
+
+/* Keep the reply just rendered for the live machine. */
+static void view_keep(struct view *v, struct http_request *req, struct http_reply *rep)
+{
+	if (v->s && req->route && rep->status == 200 && rep->body)
+		session_cache_put(v->s, req->route, v->seq, rep->body, rep->len, rep->content_type);
+}
+
 static json_t *u64_array(const uint64_t *v, size_t n)
 {
 	json_t *a = json_array();
@@ -140,6 +166,10 @@ void api_view_zones(struct server *srv, struct http_request *req, struct http_re
 
 	if (!view_begin(srv, req, rep, &v))
 		return;
+	if (view_cached(&v, req, rep)) {
+		view_end(&v);
+		return;
+	}
 	max_order = machine_get_config(v.m)->max_order;
 	zones = json_array();
 	for (unsigned int node = 0; node < machine_nr_nodes(v.m); node++)
@@ -157,6 +187,7 @@ void api_view_zones(struct server *srv, struct http_request *req, struct http_re
 				       "nodes", (int)machine_nr_nodes(v.m),
 				       "max_order", (int)max_order, "zones", zones,
 				       "owners", owner_totals));
+	view_keep(&v, req, rep);
 	view_end(&v);
 }
 
@@ -300,11 +331,17 @@ static void proc_view(struct server *srv, struct http_request *req, struct http_
 
 	if (!view_begin(srv, req, rep, &v))
 		return;
+	if (view_cached(&v, req, rep)) {
+		view_end(&v);
+		return;
+	}
 	text = render(v.m);
-	if (text)
+	if (text) {
 		reply_take(rep, 200, "text/plain; charset=utf-8", text, strlen(text));
-	else
+		view_keep(&v, req, rep);
+	} else {
 		reply_error(rep, 503, "ENOMEM", "out of memory");
+	}
 	view_end(&v);
 }
 

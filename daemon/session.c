@@ -86,6 +86,8 @@ static void db_set_state(struct server *srv, int64_t id, const char *state)
 
 static void session_free(struct session *s)
 {
+	for (int i = 0; i < SESSION_VIEW_CACHE; i++)
+		free(s->view_cache[i].body);
 	if (s->m)
 		machine_destroy(s->m);
 	machine_config_release(&s->cfg);
@@ -433,4 +435,52 @@ void session_set_parent(struct server *srv, struct session *s, int64_t parent, u
 	sqlite3_bind_int64(st, 3, s->id);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+}
+
+/*** The view cache: many clients polling one machine get one rendering ***/
+
+char *session_cache_get(struct session *s, const char *key, uint64_t seq, size_t *len,
+			const char **content_type)
+{
+	for (int i = 0; i < SESSION_VIEW_CACHE; i++) {
+		struct view_cache_entry *c = &s->view_cache[i];
+		char *copy;
+
+		if (!c->body || c->key != key || c->seq != seq || c->op != s->last_op)
+			continue;
+		copy = malloc(c->len + 1);
+		if (!copy)
+			return NULL;
+		memcpy(copy, c->body, c->len + 1);
+		*len = c->len;
+		*content_type = c->content_type;
+		c->used = ++s->view_cache_clock;
+		return copy;
+	}
+	return NULL;
+}
+
+void session_cache_put(struct session *s, const char *key, uint64_t seq, const char *body,
+		       size_t len, const char *content_type)
+{
+	struct view_cache_entry *slot = &s->view_cache[0];
+	char *copy = malloc(len + 1);
+
+	if (!copy)
+		return;
+	for (int i = 0; i < SESSION_VIEW_CACHE; i++) {
+		struct view_cache_entry *c = &s->view_cache[i];
+
+		if (c->key == key) {	/* one entry per view: the newest */
+			slot = c;
+			break;
+		}
+		if (c->used < slot->used)
+			slot = c;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	free(slot->body);
+	*slot = (struct view_cache_entry){ key, seq, s->last_op, copy, len, content_type,
+					   ++s->view_cache_clock };
 }

@@ -19,6 +19,18 @@ struct server;
 #define SESSION_MAX_LIVE	16
 #define SESSION_NAME_MAX	64
 
+/* A rendered view of the live machine, reused while the machine has not moved. */
+#define SESSION_VIEW_CACHE	8
+
+struct view_cache_entry {
+	const char *key;		/* the route pattern (a static string) */
+	uint64_t seq, op;		/* the machine's seq and ops when it was rendered */
+	char *body;
+	size_t len;
+	const char *content_type;
+	uint64_t used;
+};
+
 struct session {
 	int64_t id;
 	char name[SESSION_NAME_MAX];
@@ -33,6 +45,8 @@ struct session {
 	uint64_t op_first_seq;		/* first event of the op being applied, 0 if none */
 	uint64_t nr_ops_failed;
 	struct stream_hub hub;		/* recent events for stream clients */
+	struct view_cache_entry view_cache[SESSION_VIEW_CACHE];	/* under lock */
+	uint64_t view_cache_clock;
 	int refs;			/* guarded by the registry lock */
 	bool stopping;
 };
@@ -64,6 +78,16 @@ json_t *session_info_json(struct server *srv, int64_t id);
 
 /* Record that @s was forked from @parent at event @seq. */
 void session_set_parent(struct server *srv, struct session *s, int64_t parent, uint64_t seq);
+
+/*
+ * The view @key rendered at @seq (and the current op count: an op that
+ * changed nothing visible still renews it), as a malloc'd copy, NULL on a
+ * miss; and keeping one. The caller holds s->lock.
+ */
+char *session_cache_get(struct session *s, const char *key, uint64_t seq, size_t *len,
+			const char **content_type);
+void session_cache_put(struct session *s, const char *key, uint64_t seq, const char *body,
+		       size_t len, const char *content_type);
 
 /* Apply @ops (an array of op objects) under the session lock; see ops.c. */
 json_t *session_apply(struct session *s, json_t *ops);
