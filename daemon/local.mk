@@ -13,6 +13,8 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_sessions.c \
 	daemon/api_views.c \
 	daemon/ops.c daemon/ops.h \
+	daemon/ops_slab.c \
+	daemon/api_slab.c \
 	daemon/ops_mmu.c \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \

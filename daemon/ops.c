@@ -173,6 +173,7 @@ static const struct op_def buddy_ops[] = {
 static const struct op_def *const op_tables[] = {
 	buddy_ops,
 	workload_ops,
+	slab_ops,
 	mmu_ops,
 };
 

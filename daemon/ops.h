@@ -46,6 +46,7 @@ int op_field_cpu(struct op_ctx *c, uint64_t *cpu);
 
 /* Op families defined outside ops.c. */
 extern const struct op_def workload_ops[];
+extern const struct op_def slab_ops[];
 /* ops_mmu.c: paging, the MMU, processes; and a translation as JSON (api_mmu.c). */
 extern const struct op_def mmu_ops[];
 json_t *mmu_translation_json(const struct mm_translation *t);

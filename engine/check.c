@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "slab.h"
 
 struct checker {
 	const struct machine *m;
@@ -50,6 +51,12 @@ static const char *list_name(char *buf, size_t len, int cpu, unsigned int order,
 }
 
 #define WHAT list_name(what, sizeof(what), cpu, order, mt)
+
+/* The allocators above the buddy report through this (slab_check, vmalloc_check). */
+static void report_violation(void *ctx, const char *msg)
+{
+	violation(ctx, "%s", msg);
+}
 
 /* Invariant 5 for one list (a per-CPU one when @cpu >= 0); returns its pages. */
 static uint64_t check_list(struct checker *c, const struct zone *z,
@@ -343,6 +350,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	for (n = 0; n < m->nr_nodes; n++)
 		for (zi = 0; zi < MAX_NR_ZONES; zi++)
 			check_zone(&c, &m->nodes[n].node_zones[zi]);
+	slab_check(m, report_violation, &c);
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
 	return c.count;
 }

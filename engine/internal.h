@@ -239,6 +239,10 @@ struct machine {
 
 	char detail[160];		/* event detail text, valid during a callback */
 
+	/* Kernel allocators above the buddy (slab.h; slub.c, vmalloc.c) */
+	struct slab_state *slab;
+	struct vmalloc_state *vmalloc;
+
 	/* Page tables, CPUs and TLBs, processes (pgtable.h; pgtable.c, mmu.c, boot.c, mm.c) */
 	struct x86_state *x86;
 };
@@ -370,6 +374,13 @@ int pcp_list_order(int pindex);
 
 /* proc.c, check.c helpers */
 uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus);
+
+/*** Kernel allocators above the buddy (slab.h has the rest) ***/
+
+/* slub.c: the kmalloc caches, once the buddy is up (mm_core_init()). */
+void kmem_cache_init(struct machine *m);
+/* vmalloc.c: the free vmalloc area, once the slab allocator is up. */
+void vmalloc_init(struct machine *m);
 
 /*** Paging: page tables, MMU, boot, processes (pgtable.h has the rest) ***/
 

@@ -15,6 +15,8 @@ engine_libengine_a_SOURCES = \
 	engine/page_alloc.c \
 	engine/check.c \
 	engine/proc.c \
+	engine/slab.h \
+	engine/slub.c \
 	engine/pgtable.c \
 	engine/mmu.c \
 	engine/boot.c \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "slab.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -428,6 +429,7 @@ void mm_core_init_buddy(struct machine *m)
 	init_per_zone_wmark_min(m);
 	m->booted = true;
 	zone_online_events(m);
+	kmem_cache_init(m);
 }
 
 static void cpus_to_nodes(struct machine *m)
@@ -524,6 +526,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->cpu_to_node = calloc(m->nr_cpus, sizeof(int));
 	if (!m->nodes || !m->cpu_to_node)
 		goto fail;
+	if (slab_state_create(m))
+		goto fail;
 	err = machine_init_layout(m, e);
 	if (err)
 		goto fail_quiet;
@@ -562,6 +566,7 @@ void machine_destroy(struct machine *m)
 	free(m->mem_map);
 	free(m->pageblock_mt);
 	memblock_release(&m->memblock);
+	slab_state_release(m);
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -586,6 +591,8 @@ struct machine *machine_clone(const struct machine *m)
 	c->cpu_to_node = NULL;
 	c->mem_map = NULL;
 	c->pageblock_mt = NULL;
+	c->slab = NULL;
+	c->vmalloc = NULL;
 	c->x86 = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
@@ -624,6 +631,8 @@ struct machine *machine_clone(const struct machine *m)
 	memcpy(c->mem_map, m->mem_map, m->max_pfn * sizeof(struct page));
 	memcpy(c->pageblock_mt, m->pageblock_mt, nr_blocks ? nr_blocks : 1);
 	if (memblock_copy(&c->memblock, &m->memblock))
+		goto fail;
+	if (slab_state_clone(c, m))
 		goto fail;
 	if (x86_state_clone(c, m))
 		goto fail;

@@ -314,6 +314,56 @@ char *proc_pagetypeinfo(const struct machine *m);
 char *proc_zoneinfo(const struct machine *m);
 char *proc_meminfo(const struct machine *m);
 
+/*** Kernel allocators: SLUB and kmalloc, vmalloc, DMA (slub.c, vmalloc.c, dma.c) ***/
+
+/* What kmalloc(0) returns, as include/linux/slab.h defines it. */
+#define ZERO_SIZE_PTR	16ULL
+
+struct kmalloc_result {
+	uint64_t addr;			/* a direct-map address */
+	uint64_t paddr, pfn;
+	uint64_t bytes_alloc;		/* ksize(): the object size of the cache, or the block */
+	char cache[32];			/* "kmalloc-64", "kmalloc_large", ... */
+	unsigned int order;		/* of the slab or of the kmalloc_large block */
+	int zone, node;
+};
+
+struct slab_cache_info {
+	char name[32];
+	unsigned int object_size;	/* as created */
+	unsigned int size;		/* objsize in slabinfo: the stride */
+	unsigned int align, objperslab, pagesperslab, order, min_partial;
+	bool is_kmalloc;
+	uint64_t active_objs, num_objs;	/* as /proc/slabinfo counts them */
+	uint64_t active_slabs, num_slabs, partial, cpu_slabs;
+	uint64_t inuse;			/* objects really handed out */
+};
+
+/* __kmalloc_index(): 0 for 0, 1 (96) and 2 (192), else log2 of the cache; -1 above 2 MiB. */
+int kmalloc_index(size_t size);
+/*
+ * kmalloc(): a kmalloc-* cache by size and GFP (__GFP_DMA: dma-kmalloc-*,
+ * __GFP_RECLAIMABLE: kmalloc-rcl-*), kmalloc_large above 8 KiB; size 0 gives
+ * ZERO_SIZE_PTR. Emits kmalloc or kmalloc_large (and slab_new, mm_page_alloc).
+ */
+int mm_kmalloc(struct machine *m, uint64_t size, gfp_t gfp, int cpu,
+	       struct kmalloc_result *res, struct mm_error *e);
+/* kfree(): -EINVAL (machine untouched) for anything kmalloc did not hand out. */
+int mm_kfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
+int mm_ksize(const struct machine *m, uint64_t addr, uint64_t *size, struct mm_error *e);
+int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
+			 unsigned int align, struct slab_cache_info *info, struct mm_error *e);
+int mm_kmem_cache_alloc(struct machine *m, const char *cache, gfp_t gfp, int cpu,
+			struct kmalloc_result *res, struct mm_error *e);
+int mm_kmem_cache_free(struct machine *m, const char *cache, uint64_t addr, int cpu,
+		       struct mm_error *e);
+/* -EBUSY while objects are live, -EPERM for kmalloc caches. */
+int mm_kmem_cache_destroy(struct machine *m, const char *cache, struct mm_error *e);
+/* Caches in /proc/slabinfo order (newest first). */
+unsigned int machine_slab_caches(const struct machine *m);
+int machine_slab_cache_info(const struct machine *m, unsigned int i, struct slab_cache_info *info);
+char *proc_slabinfo(const struct machine *m);
+
 /*** External fragmentation (vmstat.c, debugfs extfrag/) ***/
 
 /* The unusable free space index of @order, 0..1000. */

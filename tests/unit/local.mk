@@ -53,3 +53,7 @@ check_PROGRAMS += tests/unit/test_mm
 tests_unit_test_mm_SOURCES = tests/unit/test_mm.c tests/unit/paging_test.h
 tests_unit_test_mm_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mm_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_slub
+tests_unit_test_slub_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slub_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -1,0 +1,67 @@
+/*
+ * api_slab.c - the kernel allocators' state views: slab caches, vmalloc
+ * areas, /proc/slabinfo and /proc/vmallocinfo. Each reads the live machine or
+ * a replayed one (view_begin), so ?at=SEQ works for all of them.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/api.h"
+
+static json_t *slab_cache_json(const struct slab_cache_info *ci)
+{
+	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:b}",
+			 "name", ci->name, "objsize", (int)ci->size,
+			 "object_size", (int)ci->object_size, "align", (int)ci->align,
+			 "objperslab", (int)ci->objperslab, "pagesperslab", (int)ci->pagesperslab,
+			 "active_objs", (json_int_t)ci->active_objs,
+			 "num_objs", (json_int_t)ci->num_objs,
+			 "active_slabs", (json_int_t)ci->active_slabs,
+			 "num_slabs", (json_int_t)ci->num_slabs,
+			 "partial", (json_int_t)ci->partial,
+			 "cpu_slabs", (json_int_t)ci->cpu_slabs,
+			 "inuse", (json_int_t)ci->inuse,
+			 "min_partial", (int)ci->min_partial,
+			 "kmalloc", ci->is_kmalloc);
+}
+
+void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct slab_cache_info ci;
+	struct view v;
+	json_t *caches;
+	unsigned int n;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	caches = json_array();
+	n = machine_slab_caches(v.m);
+	for (unsigned int i = 0; i < n; i++)
+		if (machine_slab_cache_info(v.m, i, &ci) == 0)
+			json_array_append_new(caches, slab_cache_json(&ci));
+	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "caches", caches));
+	view_end(&v);
+}
+
+static void text_view(struct server *srv, struct http_request *req, struct http_reply *rep,
+		      char *(*render)(const struct machine *))
+{
+	struct view v;
+	char *text;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	text = render(v.m);
+	if (text)
+		reply_take(rep, 200, "text/plain; charset=utf-8", text, strlen(text));
+	else
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+	view_end(&v);
+}
+
+void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	text_view(srv, req, rep, proc_slabinfo);
+}

@@ -1,0 +1,172 @@
+/*
+ * ops_slab.c - the kernel allocators' ops: kmalloc, kfree, kmem_cache_*,
+ * vmalloc, vfree and dma_map (api.md "Operations").
+ *
+ * Fields are checked here, at the edge; what the simulated kernel refuses
+ * (ENOMEM, a bad pointer, a live cache, a buffer a device cannot reach) is
+ * the op's result with the engine's message.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/ops.h"
+
+#define KMALLOC_OP_MAX_SIZE	(1ULL << 32)
+
+static json_t *hex(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
+	return json_string(buf);
+}
+
+static int field_gfp(struct op_ctx *c, gfp_t *gfp)
+{
+	const char *text;
+
+	if (op_field_str(c, "gfp", false, "GFP_KERNEL", &text))
+		return c->e.err;
+	return gfp_parse(text, gfp, &c->e);
+}
+
+static json_t *kmalloc_json(const struct kmalloc_result *r)
+{
+	json_t *o = json_pack("{s:b,s:o,s:s,s:I,s:o,s:I,s:i}", "ok", 1, "addr", hex(r->addr),
+			      "cache", r->cache, "pfn", (json_int_t)r->pfn,
+			      "paddr", hex(r->paddr), "bytes_alloc", (json_int_t)r->bytes_alloc,
+			      "order", (int)r->order);
+
+	json_object_set_new(o, "zone", json_string(zone_type_name(r->zone)));
+	return o;
+}
+
+static int op_kmalloc(struct op_ctx *c)
+{
+	struct kmalloc_result r;
+	uint64_t size, cpu;
+	gfp_t gfp;
+	int err;
+
+	if (op_field_u64(c, "size", true, 0, KMALLOC_OP_MAX_SIZE, &size) ||
+	    op_field_cpu(c, &cpu))
+		return c->e.err;
+	err = field_gfp(c, &gfp);
+	if (err)
+		return err;
+	err = mm_kmalloc(c->m, size, gfp, (int)cpu, &r, &c->e);
+	if (err)
+		return err;
+	if (r.addr == ZERO_SIZE_PTR)
+		c->result = json_pack("{s:b,s:o,s:s}", "ok", 1, "addr", hex(r.addr),
+				      "cache", "ZERO_SIZE_PTR");
+	else
+		c->result = kmalloc_json(&r);
+	return 0;
+}
+
+static int op_kfree(struct op_ctx *c)
+{
+	uint64_t addr, cpu;
+
+	if (op_field_addr(c, "addr", true, 0, &addr) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	return mm_kfree(c->m, addr, (int)cpu, &c->e);
+}
+
+static int op_ksize(struct op_ctx *c)
+{
+	uint64_t addr, size;
+	int err;
+
+	if (op_field_addr(c, "addr", true, 0, &addr))
+		return c->e.err;
+	err = mm_ksize(c->m, addr, &size, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:I}", "ok", 1, "size", (json_int_t)size);
+	return 0;
+}
+
+static int op_kmem_cache_create(struct op_ctx *c)
+{
+	struct slab_cache_info info;
+	const char *name;
+	uint64_t size, align;
+	int err;
+
+	if (op_field_str(c, "name", true, NULL, &name) ||
+	    op_field_u64(c, "size", true, 0, UINT32_MAX, &size) ||
+	    op_field_u64(c, "align", false, 0, UINT32_MAX, &align))
+		return c->e.err;
+	err = mm_kmem_cache_create(c->m, name, (unsigned int)size, (unsigned int)align, &info,
+				   &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:s,s:i,s:i,s:i,s:i,s:i}", "ok", 1, "name", info.name,
+			      "objsize", (int)info.size, "object_size", (int)info.object_size,
+			      "align", (int)info.align, "objperslab", (int)info.objperslab,
+			      "pagesperslab", (int)info.pagesperslab);
+	return 0;
+}
+
+static int op_kmem_cache_alloc(struct op_ctx *c)
+{
+	struct kmalloc_result r;
+	const char *cache;
+	uint64_t cpu;
+	gfp_t gfp;
+	int err;
+
+	if (op_field_str(c, "cache", true, NULL, &cache) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	err = field_gfp(c, &gfp);
+	if (err)
+		return err;
+	err = mm_kmem_cache_alloc(c->m, cache, gfp, (int)cpu, &r, &c->e);
+	if (err)
+		return err;
+	c->result = kmalloc_json(&r);
+	return 0;
+}
+
+static int op_kmem_cache_free(struct op_ctx *c)
+{
+	const char *cache;
+	uint64_t addr, cpu;
+
+	if (op_field_str(c, "cache", true, NULL, &cache) ||
+	    op_field_addr(c, "addr", true, 0, &addr) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	return mm_kmem_cache_free(c->m, cache, addr, (int)cpu, &c->e);
+}
+
+static int op_kmem_cache_destroy(struct op_ctx *c)
+{
+	const char *cache;
+
+	if (op_field_str(c, "cache", true, NULL, &cache))
+		return c->e.err;
+	return mm_kmem_cache_destroy(c->m, cache, &c->e);
+}
+
+static const char *const kmalloc_fields[] = { "size", "gfp", "cpu", NULL };
+static const char *const kfree_fields[] = { "addr", "cpu", NULL };
+static const char *const ksize_fields[] = { "addr", NULL };
+static const char *const cache_create_fields[] = { "name", "size", "align", NULL };
+static const char *const cache_alloc_fields[] = { "cache", "gfp", "cpu", NULL };
+static const char *const cache_free_fields[] = { "cache", "addr", "cpu", NULL };
+static const char *const cache_destroy_fields[] = { "cache", NULL };
+
+const struct op_def slab_ops[] = {
+	{ "kmalloc", kmalloc_fields, op_kmalloc },
+	{ "kfree", kfree_fields, op_kfree },
+	{ "ksize", ksize_fields, op_ksize },
+	{ "kmem_cache_create", cache_create_fields, op_kmem_cache_create },
+	{ "kmem_cache_alloc", cache_alloc_fields, op_kmem_cache_alloc },
+	{ "kmem_cache_free", cache_free_fields, op_kmem_cache_free },
+	{ "kmem_cache_destroy", cache_destroy_fields, op_kmem_cache_destroy },
+	{ NULL, NULL, NULL },
+};

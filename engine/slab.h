@@ -1,0 +1,114 @@
+/*
+ * slab.h - the slab allocator's structures, shared by slub.c, vmalloc.c,
+ * dma.c and check.c only.
+ *
+ * Mirrors mm/slab.h (struct kmem_cache, struct kmem_cache_node, the kmalloc
+ * type and index helpers) and include/linux/slab.h. Two ideas to hold:
+ *
+ *  - A cache descriptor lives in the machine (a host array), and a slab page
+ *    names its cache by its index in that array (page->slab.slab_cache).
+ *  - The objects of a slab are direct-map addresses of the slab's frames
+ *    (PAGE_OFFSET + paddr). Their free pointers, which the kernel writes into
+ *    the free objects themselves, are kept here in a host array per slab,
+ *    found through the head page's private field.
+ */
+#ifndef MMLAB_SLAB_H
+#define MMLAB_SLAB_H
+
+#include "internal.h"
+#include "layout.h"
+
+#define KMALLOC_MIN_SIZE	8
+#define KMALLOC_SHIFT_LOW	3
+#define KMALLOC_SHIFT_HIGH	(PAGE_SHIFT + 1)		/* kmalloc-8k */
+#define KMALLOC_MAX_CACHE_SIZE	(1UL << KMALLOC_SHIFT_HIGH)
+#define ARCH_KMALLOC_MINALIGN	8
+#define ARCH_SLAB_MINALIGN	8
+#define MAX_OBJS_PER_PAGE	32767
+#define MIN_PARTIAL		5
+#define MAX_PARTIAL		10
+#define SLUB_MAX_ORDER		PAGE_ALLOC_COSTLY_ORDER	/* slub_max_order */
+#define KMEM_CACHE_NAME_LEN	32
+
+/* Slab flags (include/linux/slab.h), the ones the simulation uses. */
+#define SLAB_HWCACHE_ALIGN	0x00002000u
+#define SLAB_CACHE_DMA		0x00004000u
+#define SLAB_RECLAIM_ACCOUNT	0x00020000u
+#define SLAB_KMALLOC		0x00200000u
+
+/* enum kmalloc_cache_type without memcg or random caches. */
+enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
+
+/* Free pointers of one slab: per object, the index of the next free one. */
+#define FP_END		0xffffu		/* last free object */
+#define FP_ALLOCATED	0xfffeu		/* handed out */
+
+/* The active slab of one CPU (struct kmem_cache_cpu without a lockless freelist). */
+struct kmem_cache_cpu {
+	uint32_t slab;			/* head pfn, PFN_NIL when none */
+};
+
+struct kmem_cache_node {
+	struct list_head partial;	/* slabs linked by page->next/prev */
+	uint64_t nr_partial;
+	uint64_t nr_slabs;		/* every slab of the node (CONFIG_SLUB_DEBUG) */
+	uint64_t total_objects;
+};
+
+struct kmem_cache {
+	char name[KMEM_CACHE_NAME_LEN];
+	bool alive;
+	bool is_kmalloc;
+	uint32_t flags;			/* SLAB_* */
+	gfp_t allocflags;		/* added to every slab page allocation */
+	unsigned int object_size;	/* what the user asked for */
+	unsigned int size;		/* object plus alignment: the stride */
+	unsigned int align;
+	unsigned int offset;		/* where the free pointer would live */
+	unsigned int oo_order, oo_objects;	/* preferred slab geometry */
+	unsigned int min_order, min_objects;	/* fallback geometry */
+	unsigned int min_partial;
+	uint64_t created;		/* creation number: /proc/slabinfo lists newest first */
+	uint64_t nr_inuse;		/* objects handed out */
+	struct kmem_cache_cpu cpu_slab[MACHINE_MAX_CPUS];
+	struct kmem_cache_node node[MACHINE_MAX_NODES];
+};
+
+struct slab_state {
+	struct kmem_cache *caches;	/* indexed by page->slab.slab_cache */
+	unsigned int nr_caches, cap_caches;
+	int kmalloc_caches[NR_KMALLOC_TYPES][KMALLOC_SHIFT_HIGH + 1];	/* -1: none */
+	uint64_t next_created;
+	/* Free-pointer arrays, one per slab, by record id (head page->private). */
+	uint16_t **fp;
+	uint32_t nr_fp, cap_fp;
+	uint32_t *free_fp;		/* ids to reuse, lowest last */
+	uint32_t nr_free_fp;
+	bool up;			/* kmem_cache_init() ran */
+};
+
+/* PAGE_OFFSET: where the direct map of all RAM begins. */
+static inline uint64_t page_offset_of(const struct machine *m)
+{
+	return layout_page_offset(m->cfg.paging_levels);
+}
+
+/* __va() of a physical address in the direct map. */
+static inline uint64_t direct_map_va(const struct machine *m, uint64_t paddr)
+{
+	return page_offset_of(m) + paddr;
+}
+
+/* slub.c: the machine's share. */
+int slab_state_create(struct machine *m);
+int slab_state_clone(struct machine *dst, const struct machine *src);
+void slab_state_release(struct machine *m);
+void slab_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx);
+const char *slab_cache_name(const struct machine *m, uint32_t idx);
+
+/* slub.c: kmalloc()/kfree() for the other units (vmalloc's metadata). */
+int __kmalloc(struct machine *m, size_t size, gfp_t gfp, int cpu, uint64_t *addr,
+	      struct mm_error *e);
+int __kfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
+
+#endif /* MMLAB_SLAB_H */

@@ -1,0 +1,173 @@
+// slab.test.mjs - the kernel allocators through the REST API: kmalloc, kfree,
+// kmem_cache_*, vmalloc, vfree, dma_map, their views and /proc texts, ?at=
+// time travel, and the contrast between kmalloc and vmalloc memory.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d.stop(); });
+
+const api = (path) => `${d.url}/api/v1${path}`;
+
+async function newSession(machine = { mem_mib: 256 }, name = 'slab') {
+  const r = await postJson(api('/sessions'), { name, machine });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+async function ops(id, list) {
+  const r = await postJson(api(`/sessions/${id}/ops`), list);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+}
+
+async function one(id, op) {
+  return (await ops(id, op)).results[0];
+}
+
+async function check(id) {
+  assert.deepEqual(await one(id, { op: 'check' }), { ok: true });
+}
+
+async function text(id, path) {
+  const r = await fetch(api(`/sessions/${id}${path}`));
+  assert.equal(r.status, 200, path);
+  assert.match(r.headers.get('content-type'), /^text\/plain/);
+  return r.text();
+}
+
+const cache = (view, name) => view.caches.find((c) => c.name === name);
+
+test('kmalloc and kfree: caches by size and GFP, direct-map addresses, clear refusals', async () => {
+  const id = await newSession();
+  const r = (await ops(id, [
+    { op: 'kmalloc', size: 64 },
+    { op: 'kmalloc', size: 65, gfp: 'GFP_KERNEL' },
+    { op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL|GFP_DMA' },
+    { op: 'kmalloc', size: 100, gfp: 'GFP_KERNEL|__GFP_RECLAIMABLE', cpu: 1 },
+    { op: 'kmalloc', size: 8192 },
+    { op: 'kmalloc', size: 8193 },
+    { op: 'kmalloc', size: 0 },
+  ])).results;
+  for (const x of r) assert.equal(x.ok, true, JSON.stringify(x));
+  assert.deepEqual(r.map((x) => x.cache), ['kmalloc-64', 'kmalloc-96', 'dma-kmalloc-128',
+    'kmalloc-rcl-128', 'kmalloc-8k', 'kmalloc_large', 'ZERO_SIZE_PTR']);
+  for (const x of r.slice(0, 6)) {
+    assert.match(x.addr, /^0xffff888[0-9a-f]+$/);
+    // A direct-map address: PAGE_OFFSET + the physical address.
+    assert.equal(BigInt(x.addr) - 0xffff888000000000n, BigInt(x.paddr));
+    assert.equal(BigInt(x.paddr) >> 12n, BigInt(x.pfn));
+  }
+  assert.equal(r[2].zone, 'DMA');
+  assert.equal(r[5].order, 2);
+  assert.equal(r[5].bytes_alloc, 16384);
+  const page = await getJson(api(`/sessions/${id}/pages/${r[5].pfn}`));
+  assert.equal(page.body.owner, 'kmalloc_large');
+  const slabPage = await getJson(api(`/sessions/${id}/pages/${r[0].pfn}`));
+  assert.equal(slabPage.body.owner, 'slab');
+  assert.match(slabPage.body.flags, /slab/);
+  assert.deepEqual(await one(id, { op: 'ksize', addr: r[1].addr }), { ok: true, size: 96 });
+
+  const bad = (await ops(id, [
+    { op: 'kfree', addr: '0x1234' },
+    { op: 'kfree', addr: '0xffffc90000000000' },
+    { op: 'kfree', addr: `0x${(BigInt(r[0].addr) + 8n).toString(16)}` },
+    { op: 'kfree', addr: `0x${(BigInt(r[5].addr) + 4096n).toString(16)}` },
+    { op: 'kfree', addr: 'nonsense' },
+    { op: 'kfree' },
+    { op: 'kmalloc', size: -1 },
+    { op: 'kmalloc', size: 10, gfp: 'GFP_BOGUS' },
+    { op: 'kmalloc', size: 10, colour: 'red' },
+    { op: 'kmalloc', size: 5 * 1024 * 1024 },
+  ])).results;
+  for (const x of bad) assert.equal(x.ok, false, JSON.stringify(x));
+  assert.match(bad[0].message, /not a direct-map address/);
+  assert.match(bad[1].message, /vmalloc address/);
+  assert.match(bad[2].message, /not at its start/);
+  assert.match(bad[3].message, /not its start/);
+  assert.match(bad[4].message, /hex/);
+  assert.match(bad[5].message, /addr is required/);
+  assert.equal(bad[6].errno, 'EINVAL');
+  assert.match(bad[7].message, /GFP_BOGUS/);
+  assert.match(bad[8].message, /unknown field "colour"/);
+  assert.equal(bad[9].errno, 'ENOMEM');
+  await check(id);
+
+  const freed = (await ops(id, r.map((x) => ({ op: 'kfree', addr: x.addr })))).results;
+  for (const x of freed) assert.deepEqual(x, { ok: true });
+  const again = await one(id, { op: 'kfree', addr: r[0].addr });
+  assert.equal(again.ok, false);
+  assert.match(again.message, /double free/);
+  await check(id);
+});
+
+test('kmem_cache_create / alloc / free / destroy, and the slabs view', async () => {
+  const id = await newSession();
+  const made = await one(id, { op: 'kmem_cache_create', name: 'lab_cache', size: 100 });
+  assert.deepEqual(made, { ok: true, name: 'lab_cache', objsize: 104, object_size: 100, align: 8,
+    objperslab: 39, pagesperslab: 1 });
+  assert.equal((await one(id, { op: 'kmem_cache_create', name: 'lab_cache', size: 8 })).errno, 'EEXIST');
+  assert.equal((await one(id, { op: 'kmem_cache_create', name: 'x', size: 8, align: 3 })).errno, 'EINVAL');
+  assert.equal((await one(id, { op: 'kmem_cache_create', size: 8 })).errno, 'EINVAL');
+  const objs = (await ops(id, Array.from({ length: 40 }, () => ({ op: 'kmem_cache_alloc', cache: 'lab_cache' })))).results;
+  for (const o of objs) assert.equal(o.cache, 'lab_cache');
+  assert.equal((await one(id, { op: 'kmem_cache_alloc', cache: 'nope' })).errno, 'ENOENT');
+
+  const view = await getJson(api(`/sessions/${id}/slabs`));
+  assert.equal(view.status, 200);
+  assert.equal(view.body.caches[0].name, 'lab_cache', 'newest first, as /proc/slabinfo');
+  const lc = cache(view.body, 'lab_cache');
+  assert.equal(lc.num_slabs, 2);
+  assert.equal(lc.num_objs, 78);
+  assert.equal(lc.inuse, 40);
+  for (const k of ['objsize', 'objperslab', 'pagesperslab', 'active_objs', 'num_objs', 'active_slabs', 'num_slabs', 'partial'])
+    assert.equal(typeof lc[k], 'number', k);
+  // The 2-CPU geometry of a real Linux 6.x.
+  assert.deepEqual(['kmalloc-512', 'kmalloc-1k', 'kmalloc-8k'].map((n) => {
+    const c = cache(view.body, n);
+    return [c.objperslab, c.pagesperslab];
+  }), [[16, 2], [16, 4], [4, 8]]);
+
+  const busy = await one(id, { op: 'kmem_cache_destroy', cache: 'lab_cache' });
+  assert.equal(busy.errno, 'EBUSY');
+  assert.match(busy.message, /still has objects/);
+  assert.equal((await one(id, { op: 'kmem_cache_destroy', cache: 'kmalloc-64' })).errno, 'EPERM');
+  assert.equal((await one(id, { op: 'kmem_cache_free', cache: 'kmalloc-64', addr: objs[0].addr })).ok, false);
+  const freed = (await ops(id, objs.map((o) => ({ op: 'kmem_cache_free', cache: 'lab_cache', addr: o.addr })))).results;
+  for (const x of freed) assert.deepEqual(x, { ok: true });
+  assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_cache' }), { ok: true });
+  assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'lab_cache'), undefined);
+  await check(id);
+});
+
+test('/proc/slabinfo is slabtop-readable, and ?at= shows the past', async () => {
+  const id = await newSession();
+  const first = await ops(id, Array.from({ length: 100 }, () => ({ op: 'kmalloc', size: 32 })));
+  const mid = first.last_seq;
+  await ops(id, Array.from({ length: 200 }, () => ({ op: 'kmalloc', size: 32 })));
+  const now = await text(id, '/proc/slabinfo');
+  const lines = now.trimEnd().split('\n');
+  assert.equal(lines[0], 'slabinfo - version: 2.1');
+  assert.equal(lines[1], '# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>');
+  const re = /^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) : tunables\s+0\s+0\s+0 : slabdata\s+(\d+)\s+(\d+)\s+0$/;
+  const rows = Object.fromEntries(lines.slice(2).map((l) => {
+    const m = re.exec(l);
+    assert.ok(m, l);
+    return [m[1], m.slice(2).map(Number)];
+  }));
+  assert.deepEqual(rows['kmalloc-32'], [384, 384, 32, 128, 1, 3, 3]);
+  assert.equal(lines.at(-1).split(/\s+/)[0], 'kmalloc-8', 'the oldest cache last');
+  const past = await text(id, `/proc/slabinfo?at=${mid}`);
+  assert.match(past, /\nkmalloc-32\s+128\s+128\s+32\s+128\s+1 /);
+  const pastView = await getJson(api(`/sessions/${id}/slabs?at=${mid}`));
+  assert.equal(pastView.body.seq, mid);
+  assert.equal(cache(pastView.body, 'kmalloc-32').inuse, 100);
+  assert.equal((await getJson(api(`/sessions/${id}/slabs?at=zz`))).status, 400);
+  assert.equal((await getJson(api(`/sessions/${id}/slabs?at=99999999`))).status, 400);
+  assert.equal((await getJson(api('/sessions/424242/slabs'))).status, 404);
+  assert.equal((await getJson(api(`/sessions/${id}/slabs`), { method: 'POST', body: '{}' })).status, 405);
+  const verify = await getJson(api(`/sessions/${id}/verify`));
+  assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
+});
