@@ -130,6 +130,7 @@ void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char
 	rec->kind = RECORD_OP;
 	rec->session = session;
 	rec->op_no = op_no;
+	rec->seq = rec->last_seq = 0;
 	rec->queued_ns = now_ns();
 	rec->json = copy;
 	publish(r);
@@ -201,6 +202,9 @@ static int write_op(struct recorder *r, const struct record *rec)
 	sqlite3_bind_int64(st, 1, rec->session);
 	sqlite3_bind_int64(st, 2, (int64_t)rec->op_no);
 	sqlite3_bind_text(st, 3, rec->json, -1, SQLITE_STATIC);
+	/* Its seq range, when the op's end is in the same batch (see merge_op_ends). */
+	bind_int(st, 4, (int64_t)rec->seq, rec->seq == 0);
+	bind_int(st, 5, (int64_t)rec->last_seq, rec->seq == 0);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;
@@ -244,6 +248,34 @@ static void mark(struct session_mark *marks, size_t *nr, const struct record *re
 		marks[i].last_op = rec->op_no;
 }
 
+/*
+ * An op's end usually arrives in the same batch as the op itself: fold its
+ * seq range into the op's row (one INSERT instead of an INSERT and an
+ * UPDATE). The end record is then marked done (kind RECORD_OP_END, op_no 0).
+ */
+static void merge_op_ends(struct record *batch, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct record *end = &batch[i];
+
+		if (end->kind != RECORD_OP_END)
+			continue;
+		for (size_t j = i; j-- > 0;) {
+			struct record *op = &batch[j];
+
+			if (op->kind == RECORD_OP && op->session == end->session &&
+			    op->op_no == end->op_no) {
+				op->seq = end->seq;
+				op->last_seq = end->last_seq;
+				end->op_no = 0;
+				break;
+			}
+			if (op->kind == RECORD_OP && op->session == end->session)
+				break;	/* an earlier op of that session: not in this batch */
+		}
+	}
+}
+
 /* One transaction for @n records; 0 or the SQLite error code, with @msg. */
 static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 		       char *msg, size_t msglen)
@@ -261,7 +293,7 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 			rc = write_op(r, &batch[i]);
 			break;
 		default:
-			rc = write_op_end(r, &batch[i]);
+			rc = batch[i].op_no ? write_op_end(r, &batch[i]) : 0;
 			break;
 		}
 		mark(marks, &nr_marks, &batch[i]);
@@ -305,6 +337,7 @@ static void *writer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			r->batch[i] = r->ring[(first + i) % r->capacity];
 		pthread_mutex_unlock(&r->lock);
+		merge_op_ends(r->batch, n);
 
 		for (int tries = 1; (rc = write_batch(r, r->batch, n, msg, sizeof(msg))) != SQLITE_OK;
 		     tries++) {
@@ -359,7 +392,7 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 		"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
 		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char *const op_sql =
-		"INSERT INTO ops (session_id, op_no, op) VALUES (?,?,?)";
+		"INSERT INTO ops (session_id, op_no, op, first_seq, last_seq) VALUES (?,?,?,?,?)";
 	static const char *const op_end_sql =
 		"UPDATE ops SET first_seq = ?, last_seq = ? WHERE session_id = ? AND op_no = ?";
 	static const char *const session_sql =
@@ -415,8 +448,9 @@ struct recorder *recorder_start(const char *path, size_t capacity, char *err, si
 		return NULL;
 	}
 	sqlite3_busy_timeout(r->db, 5000);
-	sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-		     NULL, NULL, NULL);
+	/* A large page cache keeps the events' indexes in memory between batches. */
+	sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+		     "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
 	if (prepare(r, err, errlen)) {
 		recorder_free(r);
 		return NULL;
