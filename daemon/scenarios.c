@@ -451,7 +451,59 @@ static json_t *measure_internal_fragmentation(struct server *srv, struct session
 	return json_pack("{s:o,s:o}", "slab", waste_json(&slab), "buddy_large", waste_json(&large));
 }
 
+/*
+ * Scenario 5: the boot path's stages, every paging switch, and which of them
+ * the CPU survived: a switch is survived when no triple fault follows it in
+ * the same op.
+ */
+static json_t *measure_paging(struct server *srv, struct session *s, uint64_t first,
+			      uint64_t last)
+{
+	json_t *stages = json_array(), *switches = json_array(), *faults = json_array();
+	unsigned long survived = 0;
+	sqlite3_stmt *st;
+	char addr[24];
+
+	st = prepare(srv, "SELECT e.type, e.cpu, e.seq, e.op_no, e.paddr, e.vaddr, e.detail, "
+		     "EXISTS (SELECT 1 FROM events f WHERE f.session_id = e.session_id AND "
+		     "f.op_no = e.op_no AND f.seq > e.seq AND f.type = ?7) FROM events e "
+		     "WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 AND e.type IN (?4, ?5, ?6, ?7) "
+		     "ORDER BY e.seq", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_boot_stage);
+	sqlite3_bind_int(st, 5, MM_EV_paging_enable);
+	sqlite3_bind_int(st, 6, MM_EV_paging_disable);
+	sqlite3_bind_int(st, 7, MM_EV_triple_fault);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int type = sqlite3_column_int(st, 0);
+		json_int_t seq = sqlite3_column_int64(st, 2);
+		const char *detail = (const char *)sqlite3_column_text(st, 6);
+		bool fault_after = sqlite3_column_int(st, 7);
+
+		if (type == MM_EV_boot_stage) {
+			json_array_append_new(stages, json_pack("{s:s?,s:I}", "stage", detail, "seq", seq));
+		} else if (type == MM_EV_triple_fault) {
+			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sqlite3_column_int64(st, 5));
+			json_array_append_new(faults, json_pack("{s:i,s:I,s:s,s:s?}", "cpu",
+				sqlite3_column_int(st, 1), "seq", seq, "rip", addr, "why", detail));
+		} else {
+			snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)sqlite3_column_int64(st, 4));
+			survived += !fault_after;
+			json_array_append_new(switches, json_pack("{s:s,s:i,s:I,s:s,s:b}",
+				"paging", type == MM_EV_paging_enable ? "on" : "off",
+				"cpu", sqlite3_column_int(st, 1), "seq", seq, "cr3", addr,
+				"survived", !fault_after));
+		}
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o,s:I,s:I,s:o}", "boot_stages", stages, "paging_switches", switches,
+			 "switches_survived", (json_int_t)survived,
+			 "triple_faults_count", (json_int_t)json_array_size(faults), "triple_faults", faults);
+}
+
 const struct measure scenario_measures[] = {
+	{ "paging", measure_paging },
 	{ "internal_fragmentation", measure_internal_fragmentation },
 	{ "zones_by_gfp", measure_zones_by_gfp },
 	{ "fragmentation", measure_fragmentation },

@@ -2,4 +2,6 @@
 scenariosdir = $(pkgdatadir)/scenarios
 dist_scenarios_DATA = \
 	scenarios/zones.json \
-	scenarios/fragmentation.json
+	scenarios/fragmentation.json \
+	scenarios/paging.json \
+	scenarios/internal_fragmentation.json

@@ -111,3 +111,36 @@ test('workloads are deterministic from their seed and validate their fields', as
   const check = (await postJson(api(`/sessions/${a}/ops`), { op: 'check' })).body.results[0];
   assert.deepEqual(check, { ok: true });
 });
+
+test('paging: every identity-mapped switch survived, the careless one triple-faulted', async () => {
+  const r = await postJson(api('/scenarios/paging/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f = r.body.figure;
+  assert.deepEqual(f.boot_stages.map((x) => x.stage),
+    ['protected', 'early_tables', 'paging_on', 'high_jump', 'direct_map', 'identity_dropped', 'buddy', 'done']);
+  const seqs = f.boot_stages.map((x) => x.seq);
+  assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'stages in order');
+  assert.ok(f.switches_survived >= 4);
+  assert.equal(f.triple_faults_count, 1);
+  assert.match(f.triple_faults[0].why, /no identity mapping/);
+  const fatal = f.paging_switches.filter((x) => !x.survived);
+  assert.equal(fatal.length, 1);
+  assert.equal(fatal[0].paging, 'on');
+  assert.ok(fatal[0].seq < f.triple_faults[0].seq);
+  // The stages are markers on the timeline, for stepping through the boot.
+  const tl = (await getJson(api(`/sessions/${r.body.session}/timeline`))).body;
+  assert.ok(tl.markers.filter((m) => m.type === 'boot_stage').length >= 8);
+  assert.ok(tl.markers.some((m) => m.type === 'triple_fault'));
+});
+
+test('internal fragmentation: about a quarter wasted by powers of two, less with 96 and 192', async () => {
+  const r = await postJson(api('/scenarios/internal_fragmentation/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const { slab, buddy_large: large } = r.body.figure;
+  assert.equal(slab.requests, 4000);
+  assert.ok(large.waste_percent > 20 && large.waste_percent < 30, `large: ${large.waste_percent}`);
+  assert.ok(slab.waste_percent < slab.waste_percent_if_only_powers_of_two - 5,
+            `slab ${slab.waste_percent} vs powers of two ${slab.waste_percent_if_only_powers_of_two}`);
+  assert.ok(slab.waste_percent_if_only_powers_of_two > 20);
+  assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
+});
