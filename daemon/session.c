@@ -391,6 +391,39 @@ json_t *session_info_json(struct server *srv, int64_t id)
 	return info;
 }
 
+/*
+ * "$N.field" in an op stands for field of the result of op N of the same
+ * batch (counted from 0), so that a list of ops can use an address it
+ * allocated: {"op":"kfree","addr":"$0.addr"}. The op is recorded with the
+ * value in place, so replay needs no references.
+ */
+static json_t *resolve_refs(json_t *op, json_t *results)
+{
+	json_t *copy = NULL, *v;
+	const char *key;
+
+	json_object_foreach(op, key, v) {
+		const char *text = json_string_value(v), *dot;
+		char *end;
+		unsigned long n;
+		json_t *res, *val;
+
+		if (!text || text[0] != '$' || !(dot = strchr(text, '.')))
+			continue;
+		n = strtoul(text + 1, &end, 10);
+		if (end != dot || end == text + 1)
+			continue;
+		res = json_array_get(results, n);
+		val = res ? json_object_get(res, dot + 1) : NULL;
+		if (!val)
+			continue;	/* left as it is: the op reports the bad field */
+		if (!copy)
+			copy = json_deep_copy(op);
+		json_object_set(copy, key, val);
+	}
+	return copy ? copy : json_incref(op);
+}
+
 json_t *session_apply(struct session *s, json_t *ops)
 {
 	json_t *results = json_array(), *op;
@@ -406,10 +439,12 @@ json_t *session_apply(struct session *s, json_t *ops)
 
 		s->last_op++;
 		s->op_first_seq = 0;
+		op = resolve_refs(op, results);
 		text = json_dumps(op, JSON_COMPACT);
 		recorder_op(s->srv->rec, s->id, s->last_op, text ? text : "{}");
 		free(text);
 		res = op_apply(s->m, op);
+		json_decref(op);
 		if (!json_is_true(json_object_get(res, "ok")))
 			s->nr_ops_failed++;
 		json_array_append_new(results, res);

@@ -280,3 +280,19 @@ test('debugfs extfrag views agree with the free lists', async () => {
   const row = unusable[zones.indexOf(big)].split(' ').slice(-12, -1).map(Number);
   assert.ok(row[1] > 0.3, `order 1: a good part of free memory unusable (${row[1]})`);
 });
+
+test('an op can use a result of an earlier op of its batch ("$N.field"), recorded resolved', async () => {
+  const id = await newSession({ mem_mib: 64 });
+  const r = await ops(id, [
+    { op: 'alloc_pages', order: 2 },
+    { op: 'free_pages', pfn: '$0.pfn', order: '$0.order' },
+    { op: 'free_pages', pfn: '$0.pfn', order: 2 },
+    { op: 'free_pages', pfn: '$9.pfn' },
+  ]);
+  assert.equal(r.results[1].ok, true, JSON.stringify(r.results[1]));
+  assert.equal(r.results[2].ok, false, 'the block is free already');
+  assert.match(r.results[3].message, /pfn must be/);
+  const tl = (await getJson(api(`/sessions/${id}/timeline`))).body;
+  assert.deepEqual(tl.ops[1].args, { op: 'free_pages', pfn: r.results[0].pfn, order: 2 });
+  assert.equal((await getJson(api(`/sessions/${id}/verify`))).body.ok, true);
+});
