@@ -21,6 +21,7 @@
 #include "daemon/scenarios.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
+#include "engine/layout.h"
 
 #define SCENARIO_MAX_BYTES	(4u << 20)
 
@@ -502,7 +503,229 @@ static json_t *measure_paging(struct server *srv, struct session *s, uint64_t fi
 			 "triple_faults_count", (json_int_t)json_array_size(faults), "triple_faults", faults);
 }
 
+/*** Address regions, as the kernel's layout defines them ***/
+
+static const char *region_of(const struct machine *m, uint64_t vaddr)
+{
+	unsigned int levels = machine_get_config(m)->paging_levels;
+	uint64_t page_offset = layout_page_offset(levels);
+
+	if (vaddr >= page_offset && vaddr < layout_vmalloc_start(levels) &&
+	    vaddr - page_offset < (machine_max_pfn(m) << 12))
+		return "direct map";
+	if (vaddr >= layout_vmalloc_start(levels) && vaddr <= layout_vmalloc_end(levels))
+		return "vmalloc";
+	if (vaddr >= __START_KERNEL_map && vaddr - __START_KERNEL_map < KERNEL_IMAGE_SIZE)
+		return "kernel image";
+	if (vaddr < layout_task_size(levels))
+		return "user";
+	return "other";
+}
+
+static json_t *hex_json(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+/*
+ * Scenario 3: __pa on each kind of address. A direct-map address converts by
+ * subtracting one constant; the kernel image by another; anything else is
+ * refused (CONFIG_DEBUG_VIRTUAL) rather than answered wrongly.
+ */
+static json_t *measure_linear_map(struct server *srv, struct session *s, uint64_t first,
+				  uint64_t last)
+{
+	json_t *rows = json_array(), *offsets = json_object();
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT vaddr, paddr, value, detail FROM events WHERE session_id = ?1 "
+		     "AND seq BETWEEN ?2 AND ?3 AND type = ?4 ORDER BY seq", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_virt_to_phys);
+	pthread_mutex_lock(&s->lock);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t vaddr = (uint64_t)sqlite3_column_int64(st, 0);
+		const char *region = region_of(s->m, vaddr);
+		bool ok = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		json_t *row = json_pack("{s:o,s:s,s:b}", "vaddr", hex_json(vaddr), "region", region,
+					"ok", ok);
+
+		if (ok) {
+			uint64_t paddr = (uint64_t)sqlite3_column_int64(st, 1);
+			json_t *list = json_object_get(offsets, region);
+
+			json_object_set_new(row, "paddr", hex_json(paddr));
+			json_object_set_new(row, "offset", hex_json(vaddr - paddr));
+			if (!list)
+				json_object_set_new(offsets, region, list = json_array());
+			if (!json_array_size(list) ||
+			    strcmp(json_string_value(json_array_get(list, json_array_size(list) - 1)),
+				   json_string_value(json_object_get(row, "offset"))))
+				json_array_append(list, json_object_get(row, "offset"));
+		} else {
+			json_object_set_new(row, "error", json_string((const char *)sqlite3_column_text(st, 3)));
+		}
+		json_array_append_new(rows, row);
+	}
+	pthread_mutex_unlock(&s->lock);
+	sqlite3_finalize(st);
+	return json_pack("{s:o,s:o}", "conversions", rows, "offsets_by_region", offsets);
+}
+
+/*
+ * Scenario 4: the same kind of scan through the MMU over memory mapped with
+ * big pages and with 4 KiB pages: TLB hits, misses and page-walk memory
+ * references per address region, from the translate events.
+ */
+static json_t *measure_tlb_scan(struct server *srv, struct session *s, uint64_t first,
+				uint64_t last)
+{
+	json_t *regions = json_object();
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT vaddr, size, value, detail FROM events WHERE session_id = ?1 "
+		     "AND seq BETWEEN ?2 AND ?3 AND type = ?4", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_translate);
+	pthread_mutex_lock(&s->lock);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *region = region_of(s->m, (uint64_t)sqlite3_column_int64(st, 0));
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+		json_t *r = json_object_get(regions, region), *sizes;
+		const char *outcome = !detail ? "miss" : strncmp(detail, "l1_hit", 6) == 0 ? "l1_hits" :
+				      strncmp(detail, "stlb_hit", 8) == 0 ? "stlb_hits" : "misses";
+		char size[24];
+
+		if (!r) {
+			r = json_pack("{s:I,s:I,s:I,s:I,s:I,s:{}}", "accesses", (json_int_t)0,
+				      "l1_hits", (json_int_t)0, "stlb_hits", (json_int_t)0,
+				      "misses", (json_int_t)0, "walk_refs", (json_int_t)0, "page_sizes");
+			json_object_set_new(regions, region, r);
+		}
+		json_object_set_new(r, "accesses", json_integer(json_integer_value(json_object_get(r, "accesses")) + 1));
+		json_object_set_new(r, outcome, json_integer(json_integer_value(json_object_get(r, outcome)) + 1));
+		json_object_set_new(r, "walk_refs", json_integer(json_integer_value(json_object_get(r, "walk_refs")) +
+								 sqlite3_column_int64(st, 2)));
+		sizes = json_object_get(r, "page_sizes");
+		snprintf(size, sizeof(size), "%lld", (long long)sqlite3_column_int64(st, 1));
+		json_object_set_new(sizes, size, json_integer(json_integer_value(json_object_get(sizes, size)) + 1));
+	}
+	pthread_mutex_unlock(&s->lock);
+	sqlite3_finalize(st);
+	{
+		const char *key;
+		json_t *r;
+
+		json_object_foreach(regions, key, r) {
+			json_int_t n = json_integer_value(json_object_get(r, "accesses"));
+			json_int_t miss = json_integer_value(json_object_get(r, "misses"));
+
+			json_object_set_new(r, "misses_per_1000_accesses",
+					    json_real(n ? 1000.0 * (double)miss / (double)n : 0));
+			json_object_set_new(r, "walk_refs_per_access",
+					    json_real(n ? (double)json_integer_value(json_object_get(r, "walk_refs")) / (double)n : 0));
+		}
+	}
+	return json_pack("{s:o,s:b}", "by_region", regions, "gbpages",
+			 machine_get_config(s->m)->gbpages);
+}
+
+/* How many runs of consecutive pfns a list of frames makes (1 = contiguous). */
+static unsigned long contiguous_runs(const json_t *pfns)
+{
+	unsigned long runs = 0;
+	json_int_t prev = -2;
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(pfns, i, v) {
+		runs += json_integer_value(v) != prev + 1;
+		prev = json_integer_value(v);
+	}
+	return runs;
+}
+
+/*
+ * Scenario 6: kmalloc against vmalloc: where the frames are, what vmalloc
+ * itself kmallocs for its bookkeeping, and what a DMA mapping makes of each.
+ */
+static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s, uint64_t first,
+					  uint64_t last)
+{
+	json_t *kmallocs = json_array(), *areas = json_array(), *meta = json_array(), *dma = json_array();
+	json_t *area = NULL;
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT type, vaddr, pfn, size, value, detail, op_no, level FROM events "
+		     "WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9) "
+		     "ORDER BY seq", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
+	sqlite3_bind_int(st, 5, MM_EV_kmalloc_large);
+	sqlite3_bind_int(st, 6, MM_EV_vmap_area_alloc);
+	sqlite3_bind_int(st, 7, MM_EV_vmap_page);
+	sqlite3_bind_int(st, 8, MM_EV_vmalloc);
+	sqlite3_bind_int(st, 9, MM_EV_dma_map);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int type = sqlite3_column_int(st, 0);
+		uint64_t vaddr = (uint64_t)sqlite3_column_int64(st, 1);
+		const char *detail = (const char *)sqlite3_column_text(st, 5);
+
+		switch (type) {
+		case MM_EV_kmalloc:
+		case MM_EV_kmalloc_large:
+			/* A kmalloc inside a vmalloc op is vmalloc's own bookkeeping. */
+			json_array_append_new(area ? meta : kmallocs, json_pack("{s:o,s:I,s:I,s:s?,s:I}",
+				"addr", hex_json(vaddr), "size", sqlite3_column_int64(st, 3),
+				"bytes_allocated", sqlite3_column_int64(st, 4), "cache", detail,
+				"pfn", sqlite3_column_int64(st, 2)));
+			break;
+		case MM_EV_vmap_area_alloc:
+			area = json_pack("{s:o,s:I,s:[]}", "addr", hex_json(vaddr),
+					 "size", sqlite3_column_int64(st, 3), "pfns");
+			json_array_append_new(areas, area);
+			break;
+		case MM_EV_vmap_page:
+			if (area)
+				json_array_append_new(json_object_get(area, "pfns"),
+						      json_integer(sqlite3_column_int64(st, 2)));
+			break;
+		case MM_EV_vmalloc:
+			area = NULL;	/* the area is complete */
+			break;
+		default:
+			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?}", "addr", hex_json(vaddr),
+				"length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
+				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail));
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	{
+		size_t i;
+		json_t *a;
+
+		json_array_foreach(areas, i, a) {
+			json_t *pfns = json_object_get(a, "pfns");
+
+			json_object_set_new(a, "nr_pages", json_integer((json_int_t)json_array_size(pfns)));
+			json_object_set_new(a, "contiguous_runs", json_integer((json_int_t)contiguous_runs(pfns)));
+		}
+	}
+	return json_pack("{s:o,s:o,s:o,s:o}", "kmalloc", kmallocs, "vmalloc", areas,
+			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma);
+}
+
 const struct measure scenario_measures[] = {
+	{ "linear_map", measure_linear_map },
+	{ "tlb_scan", measure_tlb_scan },
+	{ "kmalloc_vs_vmalloc", measure_kmalloc_vs_vmalloc },
 	{ "paging", measure_paging },
 	{ "internal_fragmentation", measure_internal_fragmentation },
 	{ "zones_by_gfp", measure_zones_by_gfp },
