@@ -26,6 +26,7 @@ WEB_JS = \
 	web/js/ops.js \
 	web/js/overview.js \
 	web/js/physmap.js \
+	web/js/scenarios.js \
 	web/js/sessions.js \
 	web/js/timebar.js \
 	web/js/timeline.js

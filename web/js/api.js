@@ -62,12 +62,23 @@ export function sessionApi(id, at = null) {
     timeline: () => api(`${base}/timeline`),
     events: ({ since, limit, type }) => api(`${base}/events${query({ since, limit, type })}`),
     fork: (seq, name) => api(`${base}/fork`, { method: 'POST', body: { at: seq, name } }),
+    runScenario: (name) => api(`${base}/scenarios/${name}`, { method: 'POST' }),
+    slabs: () => api(view('/slabs')),
+    vmalloc: () => api(view('/vmalloc')),
+    pagetableTree: (pid, table) => api(view('/pagetable/tree', { pid, table })),
+    pagetableWalk: (pid, vaddr) => api(view('/pagetable', { pid, vaddr })),
+    tlb: (cpu) => api(view('/tlb', { cpu })),
+    cpus: () => api(view('/cpus')),
+    processes: () => api(view('/processes')),
   };
 }
 
 export const listSessions = () => api('/sessions');
 export const createSession = (body) => api('/sessions', { method: 'POST', body });
 export const health = () => api('/health');
+export const eventTypes = () => api('/event-types');
+export const listScenarios = () => api('/scenarios');
+export const runScenario = (name) => api(`/scenarios/${name}/run`, { method: 'POST' });
 
 // A stored session does not change: its timer only notices a daemon that
 // went away or came back.

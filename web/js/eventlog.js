@@ -1,27 +1,26 @@
 // eventlog.js - the event log of the timeline view: the stored events around
-// the current seq, a page at a time, filtered by type (by the API) and by pfn
-// (here: the events whose block holds that frame); a click on a row moves
-// the current seq there, and the row of the current seq is highlighted.
+// the current seq, a page at a time, filtered by type (the daemon's types, by
+// family; the API filters) and by pfn (here: the events whose block holds
+// that frame); a click on a row moves the current seq there, and the row of
+// the current seq is highlighted.
+import { eventTypes } from './api.js';
 import { el, hex, parseNumber } from './format.js';
 
 const PAGE = 50;		// rows shown
 const BEFORE = 10;		// of them, events before the current seq
 const SCAN = 10000;		// events read per request when filtering by pfn (the API's limit)
 
-// Every event type of the engine, by family (shared/spec/events.md).
-const EVENT_TYPES = [
-  'cpu_mode', 'cr0_write', 'cr3_write', 'cr4_write', 'paging_enable', 'paging_disable', 'triple_fault',
-  'memblock_reserve', 'memblock_alloc', 'memblock_free_all', 'zone_online', 'boot_stage',
-  'mm_page_alloc', 'mm_page_free', 'buddy_split', 'buddy_merge', 'pcp_refill', 'pcp_drain',
-  'mm_page_alloc_extfrag', 'alloc_fail', 'watermark_breach',
-  'kmalloc', 'kfree', 'kmem_cache_alloc', 'kmem_cache_free', 'slab_new', 'slab_free',
-  'kmalloc_large', 'cache_create', 'cache_destroy',
-  'vmap_area_alloc', 'vmap_area_free', 'vmalloc', 'vfree', 'vmap_page',
-  'pgtable_alloc', 'pgtable_free', 'pte_set', 'pte_clear',
-  'translate', 'tlb_fill', 'tlb_evict', 'tlb_flush', 'page_fault',
-  'virt_to_phys', 'dma_map', 'process_spawn', 'process_exit', 'mmap', 'munmap', 'brk',
-];
 const COLUMNS = ['seq', 'op', 'type', 'zone', 'order', 'migratetype', 'pfn', 'detail'];
+
+// The type filter's options: the daemon's event types, grouped by family.
+async function fillTypes(select) {
+  const families = new Map();
+  for (const t of (await eventTypes()).event_types)
+    families.set(t.family, [...(families.get(t.family) || []), t.name]);
+  select.replaceChildren(new Option('all types', ''), ...[...families].map(([family, names]) =>
+    el('optgroup', { label: family }, ...names.map((n) => new Option(n)))));
+  select.dataset.ready = 'true';
+}
 
 // Does event @e touch frame @pfn (its block of 2^order frames holds it)?
 function touches(e, pfn) {
@@ -48,7 +47,7 @@ export function createEventLog(onPick) {
   let page = null;		// { s, since, rows, type, pfn } shown
   let filter = { type: '', pfn: NaN };
 
-  typeSelect.replaceChildren(new Option('all types', ''), ...EVENT_TYPES.map((t) => new Option(t)));
+  fillTypes(typeSelect).catch((e) => { note.textContent = `event types: ${e.message}`; });
 
   // Up to PAGE events after seq @since that pass the filter, and the seq
   // where the next page starts.

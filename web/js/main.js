@@ -10,6 +10,7 @@ import { createBuddy } from './buddy.js';
 import { createPhysmap } from './physmap.js';
 import { createTimeline } from './timeline.js';
 import { createOps } from './ops.js';
+import { createScenarios } from './scenarios.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -17,6 +18,7 @@ const CONNECTION_TEXT = {
 const status = document.getElementById('status');
 let connection = 'connecting\u2026';	// what startUpdates last said about the stream
 let session = null;		// sessionApi() of the chosen session at the current seq
+let chosen = Promise.resolve();	// the cursor's loading of the chosen session
 
 const cursor = createCursor(onCursor);
 const timebar = createTimebar(cursor);
@@ -26,6 +28,12 @@ const views = {
   buddy: createBuddy(),
   physmap: createPhysmap(),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
+  scenarios: createScenarios({
+    getSession: () => session && sessionApi(session.id),
+    choose: (id) => picker.load(id),
+    seek: showSeq,
+    onApplied: () => applied(),
+  }),
 };
 let current = 'overview';
 const updates = startUpdates(refresh, {
@@ -93,8 +101,25 @@ function chooseSession(id, live) {
   session = sessionApi(id);
   for (const v of Object.values(views))
     v.reset();
-  cursor.choose(sessionApi(id), live).catch(showError);
+  chosen = cursor.choose(sessionApi(id), live).catch(showError);
   updates.follow(id, live);
+  views.scenarios.sessionChosen(id).catch(showError);
+}
+
+// Session @id just after event @seq (a scenario run's start or end).
+async function showSeq(id, seq) {
+  if (session?.id !== id) {
+    await picker.load(id);
+    await chosen;
+  }
+  cursor.seek(seq);
+}
+
+// An op changed the present: the views return to it to show what it did.
+async function applied() {
+  if (!cursor.state().following)
+    cursor.goLive();
+  await updates.now();
 }
 
 async function showVersion() {
@@ -106,13 +131,10 @@ async function showVersion() {
   }
 }
 
-// An op changes the present: the views return to it to show what it did.
 createOps(() => session && sessionApi(session.id), async (result, op) => {
   if (op.op === 'alloc_pages' && result.ok)
     views.physmap.highlight(result.pfn, 2 ** result.order);
-  if (!cursor.state().following)
-    cursor.goLive();
-  await updates.now();
+  await applied();
 });
 window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));
 showView(location.hash.slice(1) || 'overview');

@@ -1,23 +1,114 @@
-// ops.js - the ops panel: apply alloc_pages, free_pages and check to the
-// chosen session and list each op's result (ok, or errno and message).
+// ops.js - the ops panel: every op of the API by family, a form whose fields
+// follow the chosen op, and each op's result (ok and its fields, or errno and
+// message) in a log.
 import { el, hex, parseNumber } from './format.js';
 
 const MAX_LOG = 50;
-const NUMBER_FIELDS = new Set(['order', 'node', 'cpu', 'pfn']);
+
+// The ops offered, by family, each with its fields in the order shown.
+const OPS = [
+  ['pages', {
+    alloc_pages: ['gfp', 'order', 'node', 'cpu'],
+    free_pages: ['pfn', 'order', 'cpu'],
+    workload: ['kind', 'count', 'seed', 'order', 'gfp', 'min', 'max', 'free'],
+    check: [],
+  }],
+  ['MMU and TLB', {
+    translate: ['vaddr', 'access', 'cpu', 'pid', 'user'],
+    access_range: ['start', 'length', 'stride', 'access', 'cpu', 'pid', 'pattern', 'count'],
+    tlb_flush: ['cpu', 'scope', 'addr', 'length'],
+    load_cr3: ['cpu', 'pid'],
+    virt_to_phys: ['addr'],
+    phys_to_virt: ['paddr'],
+  }],
+  ['processes', {
+    spawn: ['name'],
+    mmap: ['pid', 'length', 'prot', 'addr'],
+    munmap: ['pid', 'addr', 'length'],
+    brk: ['pid', 'addr'],
+    touch: ['pid', 'addr', 'length', 'cpu', 'access'],
+    exit: ['pid'],
+  }],
+  ['boot and paging', {
+    boot: ['until'],
+    paging: ['cpu', 'enable', 'kexec'],
+    boot_cpu: ['cpu'],
+  }],
+];
+
+const BOOT_STAGES = ['protected', 'early_tables', 'paging_on', 'high_jump', 'direct_map',
+                     'identity_dropped', 'buddy', 'done'];
+
+// How each field is entered and sent: a number (sent as typed when it does
+// not parse, for the API to refuse), a boolean, or text; a select offers
+// @options, whose '' keeps the API's default.
+const FIELDS = {
+  gfp: { value: 'GFP_KERNEL' },
+  order: { number: true, value: '0' },
+  node: { number: true, placeholder: 'local' },
+  cpu: { number: true, placeholder: '0' },
+  pfn: { number: true },
+  kind: { options: ['random', 'fragment', 'exhaust', 'kmalloc_sizes'] },
+  count: { number: true, placeholder: 'default' },
+  seed: { number: true, placeholder: '1' },
+  min: { number: true, placeholder: '8' },
+  max: { number: true, placeholder: '8192' },
+  free: { number: true, options: ['', '0', '1'] },
+  vaddr: { placeholder: '0xffff888000100000' },
+  start: { placeholder: '0xffff888000000000' },
+  addr: { placeholder: '0x...' },
+  paddr: { placeholder: '0x100000' },
+  access: { options: ['', 'read', 'write', 'exec'] },
+  user: { boolean: true, options: ['', 'false', 'true'] },
+  pid: { number: true, placeholder: 'current' },
+  length: { number: true, placeholder: '4096' },
+  stride: { number: true, placeholder: '4096' },
+  pattern: { options: ['', 'seq', 'random'] },
+  scope: { options: ['', 'all', 'nonglobal', 'page', 'range'] },
+  name: { placeholder: 'unnamed' },
+  prot: { placeholder: 'rw-' },
+  until: { options: ['', ...BOOT_STAGES] },
+  enable: { boolean: true, options: ['true', 'false'] },
+  kexec: { boolean: true, options: ['', 'false', 'true'] },
+};
+
+const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
+
+function fieldInput(name, spec) {
+  if (!spec.options)
+    return el('input', { name, value: spec.value || '', placeholder: spec.placeholder || '', size: 14 });
+  return el('select', { name }, ...spec.options.map((o) => new Option(o === '' ? 'default' : o, o)));
+}
+
+// One label per field name, shared by the ops that take it.
+function buildFields(form) {
+  const users = new Map();
+  for (const [, ops] of OPS)
+    for (const [op, fields] of Object.entries(ops))
+      for (const f of fields)
+        users.set(f, [...(users.get(f) || []), op]);
+  const select = form.elements.op;
+  select.replaceChildren(...OPS.map(([family, ops]) =>
+    el('optgroup', { label: family }, ...Object.keys(ops).map((op) => new Option(op)))));
+  form.querySelector('.fields').replaceChildren(...[...users].map(([f, ops]) =>
+    el('label', { dataset: { ops: ops.join(' ') } }, `${f} `, fieldInput(f, FIELDS[f] || {}))));
+}
+
+function fieldValue(name, text) {
+  const spec = FIELDS[name] || {};
+  if (spec.boolean)
+    return text === 'true';
+  const n = parseNumber(text);
+  return spec.number && Number.isInteger(n) ? n : text;
+}
 
 // The op object of the form: the fields its op takes that the user filled.
-// A number that does not parse is sent as typed, for the API to refuse.
 function opFromForm(form) {
   const op = { op: form.elements.op.value };
-  for (const label of form.querySelectorAll('label[data-ops]')) {
-    if (!label.dataset.ops.split(' ').includes(op.op))
-      continue;
-    const input = label.querySelector('input');
-    const text = input.value.trim();
-    if (text === '')
-      continue;
-    const n = parseNumber(text);
-    op[input.name] = NUMBER_FIELDS.has(input.name) && Number.isInteger(n) ? n : text;
+  for (const f of opFields(op.op)) {
+    const text = form.elements[f].value.trim();
+    if (text !== '')
+      op[f] = fieldValue(f, text);
   }
   return op;
 }
@@ -28,12 +119,23 @@ function describe(op) {
   return `${op.op}(${args.join(', ')})`;
 }
 
+// A result's fields in one line; a list shows its length and first items.
+function fieldsText(r) {
+  return Object.entries(r).filter(([k]) => k !== 'ok').map(([k, v]) => {
+    if (Array.isArray(v))
+      return `${k} [${v.length}${v.length && typeof v[0] !== 'object' ? `: ${v.slice(0, 4).join(' ')}` : ''}` +
+        `${v.length > 4 ? ' \u2026' : ''}]`;
+    return `${k} ${v !== null && typeof v === 'object' ? JSON.stringify(v) : v}`;
+  }).join(', ');
+}
+
 function resultText(op, r) {
   if (!r.ok)
     return `${r.errno}: ${r.message}` + (r.violations ? ` (${r.violations.join('; ')})` : '');
   if (op.op === 'alloc_pages')
     return `ok: pfn ${hex(r.pfn)} order ${r.order}, zone ${r.zone}, node ${r.node}, ${r.migratetype}`;
-  return 'ok';
+  const rest = fieldsText(r);
+  return rest ? `ok: ${rest}` : 'ok';
 }
 
 export function createOps(getSession, onApplied) {
@@ -76,6 +178,7 @@ export function createOps(getSession, onApplied) {
     await onApplied(r, op);
   }
 
+  buildFields(form);
   form.elements.op.addEventListener('change', showFields);
   form.addEventListener('submit', submit);
   showFields();

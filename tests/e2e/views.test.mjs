@@ -1,0 +1,203 @@
+// views.test.mjs - the dashboard's scenarios, workload and event-type controls,
+// and its slab, vmalloc, page-table and TLB views, in Debian's chromium
+// against a real daemon: what they show must be what the REST API says, at
+// the present and at a past seq of the timeline.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+let d, browser, session;
+
+const api = (path) => `${d.url}/api/v1${path}`;
+const get = async (path) => {
+  const r = await getJson(api(path));
+  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+  return r.body;
+};
+const apply = async (id, list) => {
+  const r = await postJson(api(`/sessions/${id}/ops`), list);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
+};
+
+before(async () => {
+  d = await startDaemon();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  session = (await get('/sessions')).sessions.find((s) => s.name === 'default').id;
+});
+
+after(async () => {
+  await browser?.close();
+  await d?.stop();
+});
+
+// A page of the dashboard whose requests and console errors are recorded;
+// done() checks that nothing went to another host and nothing failed.
+async function openDashboard(hash = '', id = session) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const requests = [], errors = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}/${hash}`);
+  await page.waitForSelector(`#session option[value="${id}"]`, { state: 'attached', timeout: 10000 });
+  await page.selectOption('#session', String(id));
+  const last = (await get(`/sessions/${id}`)).last_seq;
+  await page.waitForSelector(`#timebar[data-last-seq="${last}"]`, { timeout: 10000 });
+  return {
+    page, requests,
+    async done() {
+      for (const url of requests)
+        assert.ok(url.startsWith(`${d.url}/`), `request to another host: ${url}`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  };
+}
+
+// Drag the timeline slider to @seq.
+async function seek(page, seq) {
+  await page.locator('#tb-slider').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, seq);
+  await page.waitForSelector(`#timebar[data-seq="${seq}"]`);
+}
+
+// Apply one op through the ops panel's form; resolves the log entry's text.
+async function applyForm(page, op, fields) {
+  const before = await page.locator('#ops-log li').count();
+  await page.selectOption('#ops-form select[name="op"]', op);
+  for (const [name, value] of Object.entries(fields)) {
+    const tag = await page.$eval(`#ops-form [name="${name}"]`, (e) => e.tagName);
+    if (tag === 'SELECT')
+      await page.selectOption(`#ops-form select[name="${name}"]`, String(value));
+    else
+      await page.fill(`#ops-form input[name="${name}"]`, String(value));
+  }
+  await page.click('#ops-form button[type="submit"]');
+  await page.waitForFunction((n) => document.querySelectorAll('#ops-log li').length > n, before);
+  return page.locator('#ops-log li').first().textContent();
+}
+
+// Every number of a figure by its path ("zones.0.unusable_index.3").
+function numbersOf(v, path = '', out = {}) {
+  if (typeof v === 'number')
+    out[path] = v;
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v))
+      numbersOf(x, path === '' ? k : `${path}.${k}`, out);
+  return out;
+}
+
+test('the scenarios view lists every scenario of the API', async () => {
+  const { page, done } = await openDashboard('#scenarios');
+  await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
+  const want = (await get('/scenarios')).scenarios;
+  assert.ok(want.length >= 2, 'zones and fragmentation');
+  const shown = await page.$$eval('#scenario-list article', (as) => as.map((a) => ({
+    name: a.dataset.name, title: a.querySelector('h3').textContent,
+    question: a.querySelector('.question').textContent,
+    claim: a.querySelector('.claim').textContent.replace(/^Claim: /, ''),
+  })));
+  assert.deepEqual(shown, want.map((s) => ({ name: s.name, title: s.title, question: s.question, claim: s.claim })));
+  await done();
+});
+
+test('running "fragmentation" switches to its new session and shows its claim and measured figure', async () => {
+  const { page, done } = await openDashboard('#scenarios');
+  await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
+  await page.click('#scenario-list article[data-name="fragmentation"] button[data-action="new"]');
+  await page.waitForSelector('#scenario-panel[data-scenario="fragmentation"]', { timeout: 60000 });
+  const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
+  assert.notEqual(id, session);
+  await page.waitForFunction((id) => document.getElementById('session').value === String(id), id);
+  const info = await get(`/sessions/${id}`);
+  assert.equal(info.machine.mem_mib, 128, 'the scenario\'s machine');
+  const run = info.scenario_runs.at(-1);
+  assert.equal(run.name, 'fragmentation');
+  const sc = (await get('/scenarios')).scenarios.find((s) => s.name === 'fragmentation');
+  assert.equal(await page.textContent('#scenario-panel .claim'), sc.claim);
+  assert.equal(await page.textContent('#scenario-panel .question'), sc.question);
+
+  const shown = await page.$$eval('#scenario-figure [data-value]', (xs) =>
+    Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));
+  const want = numbersOf(run.figure);
+  assert.ok(Object.keys(want).length > 10);
+  assert.deepEqual(shown, want);
+  assert.match(await page.textContent('#scenario-figure [data-path="free_percent"]'), / %$/);
+  assert.match(await page.textContent('#scenario-figure [data-path="free_pages"]'), / pages$/);
+
+  // The panel stays beside the other views, which show the new session.
+  await page.click('nav a[data-view="overview"]');
+  await page.waitForFunction((id) => document.getElementById('overview-summary').textContent.includes(`(#${id})`), id);
+  assert.equal(await page.isVisible('#scenario-panel'), true);
+  // "start of the run" moves the timeline to the run's first seq.
+  await page.click(`#scenario-panel button[data-seq="${run.first_seq}"]`);
+  await page.waitForSelector(`#timebar[data-seq="${run.first_seq}"]`);
+  await done();
+});
+
+test('a scenario runs on the chosen live session too', async () => {
+  const created = await postJson(api('/sessions'), { name: 'zones-here', machine: { mem_mib: 8192, pcp: false } });
+  const id = created.body.id;
+  const { page, done } = await openDashboard('#scenarios', id);
+  await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
+  await page.click('#scenario-list article[data-name="zones"] button[data-action="here"]');
+  await page.waitForSelector(`#scenario-panel[data-scenario="zones"][data-session="${id}"]`, { timeout: 30000 });
+  const run = (await get(`/sessions/${id}`)).scenario_runs.at(-1);
+  const shown = await page.$$eval('#scenario-figure [data-path]', (xs) =>
+    Object.fromEntries(xs.map((x) => [x.dataset.path, x.textContent])));
+  assert.equal(shown['by_gfp.GFP_DMA.zones.DMA'], String(run.figure.by_gfp.GFP_DMA.zones.DMA));
+  assert.equal(shown.gfp_dma_only_from_zone_dma, run.figure.gfp_dma_only_from_zone_dma ? 'yes' : 'no');
+  await page.waitForSelector(`#timebar[data-last-seq="${run.last_seq}"]`);
+  await done();
+});
+
+test('the workload form applies a workload and the views follow', async () => {
+  const created = await postJson(api('/sessions'), { name: 'wl', machine: { mem_mib: 256 } });
+  const id = created.body.id;
+  const { page, done } = await openDashboard('#overview', id);
+  await page.waitForSelector('#overview-zones[data-ready="true"]', { timeout: 10000 });
+  const text = await applyForm(page, 'workload', { kind: 'random', count: 500, seed: 7, order: '' });
+  const after = await get(`/sessions/${id}/timeline`);
+  const op = after.ops.at(-1);
+  assert.deepEqual(op.args, { op: 'workload', kind: 'random', count: 500, seed: 7, gfp: 'GFP_KERNEL' });
+  assert.match(text, /^workload\(kind=random, count=500, seed=7, gfp=GFP_KERNEL\) \u2192 ok: ops 500, succeeded \d+/);
+  const zones = await get(`/sessions/${id}/zones`);
+  assert.equal(zones.seq, after.last_seq);
+  await page.waitForFunction((seq) => document.getElementById('overview-zones').dataset.seq === String(seq),
+                             after.last_seq, { timeout: 5000 });
+  const totals = await page.$$eval('#overview-totals tr[data-owner]', (rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.owner, Number(r.cells[1].textContent)])));
+  assert.equal(totals.free, zones.owners.free);
+  // A refused workload shows the API's message.
+  assert.match(await applyForm(page, 'workload', { kind: 'random', count: 'many' }), /\u2192 EINVAL: .*count/);
+  await done();
+});
+
+test('the event log\'s type filter lists the API\'s event types by family', async () => {
+  const { page, done } = await openDashboard('#timeline');
+  await page.waitForSelector('#eventlog-filter select[data-ready="true"]', { timeout: 10000 });
+  const types = (await get('/event-types')).event_types;
+  const shown = await page.$$eval('#eventlog-filter select[name="type"] optgroup', (gs) =>
+    gs.flatMap((g) => [...g.querySelectorAll('option')].map((o) => ({ name: o.value, family: g.label }))));
+  // One group per family, in the order the families first appear; each
+  // family's types in the API's order.
+  const families = [...new Set(types.map((t) => t.family))];
+  const want = families.flatMap((f) => types.filter((t) => t.family === f).map((t) => ({ name: t.name, family: f })));
+  assert.deepEqual(shown, want);
+  assert.equal(shown.length, types.length);
+  await seek(page, 1);
+  await page.selectOption('#eventlog-filter select[name="type"]', 'zone_online');
+  await page.waitForFunction(() => document.querySelector('#eventlog tr[data-type]')?.dataset.type === 'zone_online');
+  const rows = await page.$$eval('#eventlog tr[data-type]', (rs) => rs.map((r) => r.dataset.type));
+  assert.ok(rows.length > 0 && rows.every((t) => t === 'zone_online'));
+  await done();
+});
