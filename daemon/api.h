@@ -85,6 +85,8 @@ void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_vmallocinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_debug_unusable_index(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_debug_extfrag_index(struct server *srv, struct http_request *req, struct http_reply *rep);
 

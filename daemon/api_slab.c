@@ -65,3 +65,41 @@ void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http
 {
 	text_view(srv, req, rep, proc_slabinfo);
 }
+
+void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct vmalloc_area_info ai;
+	struct view v;
+	json_t *areas;
+	char a[24], b[24], vm[24], pg[24];
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	areas = json_array();
+	for (unsigned int i = 0; i < machine_vmalloc_areas(v.m); i++) {
+		json_t *pfns = json_array();
+
+		if (machine_vmalloc_area(v.m, i, &ai))
+			break;
+		for (unsigned int k = 0; k < ai.nr_pages; k++)
+			json_array_append_new(pfns, json_integer((json_int_t)ai.pfns[k]));
+		snprintf(a, sizeof(a), "0x%" PRIx64, ai.addr);
+		snprintf(b, sizeof(b), "0x%" PRIx64, ai.end);
+		snprintf(vm, sizeof(vm), "0x%" PRIx64, ai.vm_struct_addr);
+		snprintf(pg, sizeof(pg), "0x%" PRIx64, ai.pages_addr);
+		json_array_append_new(areas, json_pack("{s:s,s:s,s:I,s:s,s:i,s:o,s:s,s:s,s:b}",
+						       "addr", a, "end", b,
+						       "size", (json_int_t)ai.size,
+						       "caller", ai.caller, "nr_pages", (int)ai.nr_pages,
+						       "pfns", pfns, "vm_struct", vm,
+						       "pages_array", pg,
+						       "pages_array_vmalloc", ai.pages_vmalloc));
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "areas", areas));
+	view_end(&v);
+}
+
+void api_proc_vmallocinfo(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	text_view(srv, req, rep, proc_vmallocinfo);
+}

@@ -152,6 +152,86 @@ static int op_kmem_cache_destroy(struct op_ctx *c)
 	return mm_kmem_cache_destroy(c->m, cache, &c->e);
 }
 
+/*** vmalloc and DMA ***/
+
+static int op_vmalloc(struct op_ctx *c)
+{
+	struct vmalloc_area_info info;
+	const char *caller;
+	uint64_t size, cpu, addr;
+	json_t *pfns;
+	int err;
+
+	if (op_field_u64(c, "size", true, 0, KMALLOC_OP_MAX_SIZE, &size) ||
+	    op_field_str(c, "caller", false, NULL, &caller) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	if (!size)
+		return op_bad(c, "size must be at least 1 byte");
+	if (caller && (strlen(caller) == 0 || strlen(caller) > 63 || strpbrk(caller, " \t\n")))
+		return op_bad(c, "caller is 1..63 characters without spaces");
+	err = mm_vmalloc(c->m, size, (int)cpu, caller, &addr, &c->e);
+	if (err)
+		return err;
+	for (unsigned int i = 0; i < machine_vmalloc_areas(c->m); i++) {
+		if (machine_vmalloc_area(c->m, i, &info) || info.addr != addr)
+			continue;
+		pfns = json_array();
+		for (unsigned int k = 0; k < info.nr_pages; k++)
+			json_array_append_new(pfns, json_integer((json_int_t)info.pfns[k]));
+		c->result = json_pack("{s:b,s:o,s:I,s:i,s:o,s:o,s:o,s:b}", "ok", 1,
+				      "addr", hex(addr), "size", (json_int_t)info.size,
+				      "nr_pages", (int)info.nr_pages, "pfns", pfns,
+				      "vm_struct", hex(info.vm_struct_addr),
+				      "pages_array", hex(info.pages_addr),
+				      "pages_array_vmalloc", info.pages_vmalloc);
+		return 0;
+	}
+	return op_bad(c, "vmalloc returned 0x%" PRIx64 " but no area starts there", addr);
+}
+
+static int op_vfree(struct op_ctx *c)
+{
+	uint64_t addr, cpu;
+
+	if (op_field_addr(c, "addr", true, 0, &addr) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	return mm_vfree(c->m, addr, (int)cpu, &c->e);
+}
+
+static int op_vmalloc_to_page(struct op_ctx *c)
+{
+	uint64_t addr, pfn;
+	int err;
+
+	if (op_field_addr(c, "addr", true, 0, &addr))
+		return c->e.err;
+	err = mm_vmalloc_to_pfn(c->m, addr, &pfn, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:I,s:o}", "ok", 1, "pfn", (json_int_t)pfn,
+			      "paddr", hex((pfn << 12) | (addr & 0xfff)));
+	return 0;
+}
+
+static int op_dma_map(struct op_ctx *c)
+{
+	uint64_t addr, length, bits, dma;
+	int err;
+
+	if (op_field_addr(c, "addr", true, 0, &addr) ||
+	    op_field_u64(c, "length", true, 0, KMALLOC_OP_MAX_SIZE, &length) ||
+	    op_field_u64(c, "device_mask_bits", false, 64, 64, &bits))
+		return c->e.err;
+	if (!length || bits < 12)
+		return op_bad(c, "length must be at least 1 and device_mask_bits 12..64");
+	err = mm_dma_map(c->m, addr, length, (unsigned int)bits, &dma, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:o,s:i}", "ok", 1, "dma_addr", hex(dma),
+			      "device_mask_bits", (int)bits);
+	return 0;
+}
+
 static const char *const kmalloc_fields[] = { "size", "gfp", "cpu", NULL };
 static const char *const kfree_fields[] = { "addr", "cpu", NULL };
 static const char *const ksize_fields[] = { "addr", NULL };
@@ -159,6 +239,8 @@ static const char *const cache_create_fields[] = { "name", "size", "align", NULL
 static const char *const cache_alloc_fields[] = { "cache", "gfp", "cpu", NULL };
 static const char *const cache_free_fields[] = { "cache", "addr", "cpu", NULL };
 static const char *const cache_destroy_fields[] = { "cache", NULL };
+static const char *const vmalloc_fields[] = { "size", "caller", "cpu", NULL };
+static const char *const dma_map_fields[] = { "addr", "length", "device_mask_bits", NULL };
 
 const struct op_def slab_ops[] = {
 	{ "kmalloc", kmalloc_fields, op_kmalloc },
@@ -168,5 +250,9 @@ const struct op_def slab_ops[] = {
 	{ "kmem_cache_alloc", cache_alloc_fields, op_kmem_cache_alloc },
 	{ "kmem_cache_free", cache_free_fields, op_kmem_cache_free },
 	{ "kmem_cache_destroy", cache_destroy_fields, op_kmem_cache_destroy },
+	{ "vmalloc", vmalloc_fields, op_vmalloc },
+	{ "vfree", kfree_fields, op_vfree },
+	{ "vmalloc_to_page", ksize_fields, op_vmalloc_to_page },
+	{ "dma_map", dma_map_fields, op_dma_map },
 	{ NULL, NULL, NULL },
 };

@@ -351,6 +351,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 		for (zi = 0; zi < MAX_NR_ZONES; zi++)
 			check_zone(&c, &m->nodes[n].node_zones[zi]);
 	slab_check(m, report_violation, &c);
+	vmalloc_check(m, report_violation, &c);
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
 	return c.count;
 }

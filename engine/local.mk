@@ -17,6 +17,8 @@ engine_libengine_a_SOURCES = \
 	engine/proc.c \
 	engine/slab.h \
 	engine/slub.c \
+	engine/vmalloc.c \
+	engine/dma.c \
 	engine/pgtable.c \
 	engine/mmu.c \
 	engine/boot.c \

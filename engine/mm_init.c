@@ -430,6 +430,7 @@ void mm_core_init_buddy(struct machine *m)
 	m->booted = true;
 	zone_online_events(m);
 	kmem_cache_init(m);
+	vmalloc_init(m);
 }
 
 static void cpus_to_nodes(struct machine *m)
@@ -526,7 +527,7 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->cpu_to_node = calloc(m->nr_cpus, sizeof(int));
 	if (!m->nodes || !m->cpu_to_node)
 		goto fail;
-	if (slab_state_create(m))
+	if (slab_state_create(m) || vmalloc_state_create(m))
 		goto fail;
 	err = machine_init_layout(m, e);
 	if (err)
@@ -566,6 +567,7 @@ void machine_destroy(struct machine *m)
 	free(m->mem_map);
 	free(m->pageblock_mt);
 	memblock_release(&m->memblock);
+	vmalloc_state_release(m);
 	slab_state_release(m);
 	machine_config_release(&m->cfg);
 	free(m);
@@ -632,7 +634,7 @@ struct machine *machine_clone(const struct machine *m)
 	memcpy(c->pageblock_mt, m->pageblock_mt, nr_blocks ? nr_blocks : 1);
 	if (memblock_copy(&c->memblock, &m->memblock))
 		goto fail;
-	if (slab_state_clone(c, m))
+	if (slab_state_clone(c, m) || vmalloc_state_clone(c, m))
 		goto fail;
 	if (x86_state_clone(c, m))
 		goto fail;

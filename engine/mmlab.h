@@ -364,6 +364,41 @@ unsigned int machine_slab_caches(const struct machine *m);
 int machine_slab_cache_info(const struct machine *m, unsigned int i, struct slab_cache_info *info);
 char *proc_slabinfo(const struct machine *m);
 
+struct vmalloc_area_info {
+	uint64_t addr, end, size;	/* [addr, end): the pages and the guard page */
+	unsigned int nr_pages;
+	const uint64_t *pfns;		/* valid until the machine changes */
+	char caller[64];
+	uint64_t vm_struct_addr;	/* kmalloc'd */
+	uint64_t pages_addr;		/* kmalloc'd, or vmalloc'd when larger than a page */
+	bool pages_vmalloc;
+};
+
+/*
+ * vmalloc(): @size rounded up to pages, the lowest free range with a guard
+ * page, order-0 pages from the buddy mapped with 4 KiB PTEs. @caller is what
+ * /proc/vmallocinfo shows (NULL: the op's default). Emits vmap_area_alloc,
+ * vmap_page per page, vmalloc.
+ */
+int mm_vmalloc(struct machine *m, uint64_t size, int cpu, const char *caller, uint64_t *addr,
+	       struct mm_error *e);
+/* vfree(): unmap, flush every CPU's TLB, free pages and metadata; -EINVAL unless an area's start. */
+int mm_vfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
+/* vmalloc_to_page(): the pfn behind a vmalloc address, by walking the kernel page tables. */
+int mm_vmalloc_to_pfn(const struct machine *m, uint64_t addr, uint64_t *pfn, struct mm_error *e);
+unsigned int machine_vmalloc_areas(const struct machine *m);
+int machine_vmalloc_area(const struct machine *m, unsigned int i, struct vmalloc_area_info *info);
+char *proc_vmallocinfo(const struct machine *m);
+
+/*
+ * dma_map_single() without an IOMMU: the bus address of [@vaddr, @vaddr +
+ * @length) for a device that reaches @mask_bits address bits. Refused (with
+ * a dma_map event saying why) when the buffer is not physically contiguous
+ * (-EINVAL), not mapped (-EFAULT) or above the device's mask (-EIO).
+ */
+int mm_dma_map(struct machine *m, uint64_t vaddr, uint64_t length, unsigned int mask_bits,
+	       uint64_t *dma_addr, struct mm_error *e);
+
 /*** External fragmentation (vmstat.c, debugfs extfrag/) ***/
 
 /* The unusable free space index of @order, 0..1000. */

@@ -111,4 +111,10 @@ int __kmalloc(struct machine *m, size_t size, gfp_t gfp, int cpu, uint64_t *addr
 	      struct mm_error *e);
 int __kfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
 
+/* vmalloc.c: the machine's share and the self-check. */
+int vmalloc_state_create(struct machine *m);
+int vmalloc_state_clone(struct machine *dst, const struct machine *src);
+void vmalloc_state_release(struct machine *m);
+void vmalloc_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx);
+
 #endif /* MMLAB_SLAB_H */

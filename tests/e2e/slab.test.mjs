@@ -171,3 +171,111 @@ test('/proc/slabinfo is slabtop-readable, and ?at= shows the past', async () => 
   const verify = await getJson(api(`/sessions/${id}/verify`));
   assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
 });
+
+test('vmalloc and vfree: guard pages, scattered frames, the vmalloc view and /proc/vmallocinfo', async () => {
+  const id = await newSession();
+  // Ragged free memory: every other page of a run goes back first.
+  const held = (await ops(id, Array.from({ length: 8 }, () => ({ op: 'alloc_pages', order: 0 })))).results;
+  await ops(id, held.filter((_, i) => i % 2 === 0).map((p) => ({ op: 'free_pages', pfn: p.pfn })));
+  const before = cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'kmalloc-96').inuse;
+  const a = await one(id, { op: 'vmalloc', size: 5 * 4096 });
+  const b = await one(id, { op: 'vmalloc', size: 1, caller: 'lab_driver_probe+0x2a/0x90' });
+  assert.equal(a.ok, true, JSON.stringify(a));
+  assert.equal(a.addr, '0xffffc90000000000');
+  assert.equal(a.nr_pages, 5);
+  assert.equal(a.size, 6 * 4096, 'five pages and the guard page');
+  assert.equal(b.addr, '0xffffc90000006000', 'the lowest free range after the guard page');
+  assert.equal(a.pfns.length, 5);
+  assert.ok(a.pfns.some((p, i) => i && p !== a.pfns[i - 1] + 1), `scattered: ${a.pfns}`);
+  assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'kmalloc-96').inuse, before + 2,
+    'each vm_struct (72 bytes) is a kmalloc-96 object');
+  const walked = await one(id, { op: 'vmalloc_to_page', addr: '0xffffc90000002010' });
+  assert.deepEqual(walked, { ok: true, pfn: a.pfns[2], paddr: `0x${(a.pfns[2] * 4096 + 16).toString(16)}` });
+  assert.equal((await one(id, { op: 'vmalloc_to_page', addr: '0xffffc90000005000' })).errno, 'EFAULT', 'guard page');
+
+  const view = await getJson(api(`/sessions/${id}/vmalloc`));
+  assert.equal(view.status, 200);
+  assert.deepEqual(view.body.areas.map((x) => [x.addr, x.size, x.nr_pages]),
+    [['0xffffc90000000000', 24576, 5], ['0xffffc90000006000', 8192, 1]]);
+  assert.deepEqual(view.body.areas[0].pfns, a.pfns);
+  assert.equal(view.body.areas[1].caller, 'lab_driver_probe+0x2a/0x90');
+  const info = await text(id, '/proc/vmallocinfo');
+  assert.match(info, /^0xffffc90000000000-0xffffc90000006000   24576 \S+ pages=5 vmalloc\n0xffffc90000006000-0xffffc90000008000    8192 lab_driver_probe\+0x2a\/0x90 pages=1 vmalloc\n$/);
+  const seqWithBoth = (await ops(id, { op: 'check' })).last_seq;
+
+  const bad = (await ops(id, [
+    { op: 'vfree', addr: '0xffffc90000001000' },
+    { op: 'vfree', addr: '0xffffc90000100000' },
+    { op: 'vmalloc', size: 0 },
+    { op: 'vmalloc', size: 4096, caller: 'has spaces' },
+    { op: 'vmalloc' },
+  ])).results;
+  for (const x of bad) assert.equal(x.ok, false, JSON.stringify(x));
+  assert.match(bad[0].message, /not its start/);
+  assert.match(bad[1].message, /nonexistent vm area/);
+
+  assert.deepEqual(await one(id, { op: 'vfree', addr: a.addr }), { ok: true });
+  for (const pfn of a.pfns) {
+    const p = await getJson(api(`/sessions/${id}/pages/${pfn}`));
+    assert.ok(['free', 'pcp'].includes(p.body.owner), `${pfn} is ${p.body.owner}`);
+  }
+  const after = await getJson(api(`/sessions/${id}/vmalloc`));
+  assert.equal(after.body.areas.length, 1);
+  assert.match(await text(id, '/proc/vmallocinfo'), /^0xffffc90000006000-/);
+  const past = await getJson(api(`/sessions/${id}/vmalloc?at=${seqWithBoth}`));
+  assert.equal(past.body.areas.length, 2);
+  assert.match(await text(id, `/proc/vmallocinfo?at=${seqWithBoth}`), /pages=5 vmalloc/);
+  await check(id);
+  const events = await getJson(api(`/sessions/${id}/events?type=vmap_page&limit=100`));
+  assert.equal(events.status, 200);
+  const verify = await getJson(api(`/sessions/${id}/verify`));
+  assert.equal(verify.body.ok, true, JSON.stringify(verify.body));
+});
+
+test('kmalloc memory is physically contiguous, vmalloc memory only virtually: __pa and dma_map tell them apart', async () => {
+  const id = await newSession({ mem_mib: 256 });
+  await ops(id, Array.from({ length: 6 }, () => ({ op: 'alloc_pages', order: 0 })));
+  const held = (await ops(id, Array.from({ length: 6 }, () => ({ op: 'alloc_pages', order: 0 })))).results;
+  await ops(id, held.filter((_, i) => i % 2 === 0).map((p) => ({ op: 'free_pages', pfn: p.pfn })));
+  const k = await one(id, { op: 'kmalloc', size: 16384 });	// kmalloc_large: four frames in a row
+  const v = await one(id, { op: 'vmalloc', size: 16384 });
+  const low = await one(id, { op: 'kmalloc', size: 512, gfp: 'GFP_KERNEL|GFP_DMA' });
+  const normal = await one(id, { op: 'kmalloc', size: 512 });
+
+  // __pa() works on the direct map and is the kmalloc result's paddr.
+  const pa = await one(id, { op: 'virt_to_phys', addr: k.addr });
+  assert.equal(pa.ok, true, JSON.stringify(pa));
+  assert.equal(BigInt(pa.paddr), BigInt(k.paddr));
+  // ... and is the CONFIG_DEBUG_VIRTUAL error on a vmalloc address.
+  const vpa = await one(id, { op: 'virt_to_phys', addr: v.addr });
+  assert.equal(vpa.ok, false);
+  assert.equal(vpa.errno, 'EFAULT');
+  assert.match(vpa.message, /virt_to_phys used for non-linear address/);
+  // The vmalloc pages are not neighbours in physical memory.
+  assert.ok(v.pfns.some((p, i) => i && p !== v.pfns[i - 1] + 1), `${v.pfns}`);
+
+  const maps = (await ops(id, [
+    { op: 'dma_map', addr: k.addr, length: 16384 },
+    { op: 'dma_map', addr: v.addr, length: 16384 },
+    { op: 'dma_map', addr: normal.addr, length: 512, device_mask_bits: 24 },
+    { op: 'dma_map', addr: low.addr, length: 512, device_mask_bits: 24 },
+    { op: 'dma_map', addr: '0x1000', length: 16 },
+    { op: 'dma_map', addr: k.addr, length: 0 },
+    { op: 'dma_map', addr: k.addr, length: 16, device_mask_bits: 65 },
+  ])).results;
+  assert.deepEqual(maps[0], { ok: true, dma_addr: k.paddr, device_mask_bits: 64 });
+  assert.equal(maps[1].errno, 'EINVAL');
+  assert.match(maps[1].message, /not physically contiguous/);
+  assert.equal(maps[2].errno, 'EIO');
+  assert.match(maps[2].message, /GFP_DMA/);
+  assert.deepEqual(maps[3], { ok: true, dma_addr: low.paddr, device_mask_bits: 24 });
+  assert.ok(BigInt(low.paddr) < 16n << 20n);
+  assert.equal(maps[4].errno, 'EFAULT');
+  assert.equal(maps[5].errno, 'EINVAL');
+  assert.equal(maps[6].errno, 'EINVAL');
+  const ev = await getJson(api(`/sessions/${id}/events?type=dma_map&limit=10`));
+  assert.equal(ev.status, 200);
+  const details = ev.body.events.map((e) => e.detail);
+  assert.deepEqual(details.slice(0, 5), ['accepted', 'not physically contiguous', 'above the DMA mask', 'accepted', 'not mapped']);
+  await check(id);
+});

@@ -57,3 +57,11 @@ tests_unit_test_mm_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_slub
 tests_unit_test_slub_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slub_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vmalloc
+tests_unit_test_vmalloc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmalloc_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_dma
+tests_unit_test_dma_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
