@@ -28,6 +28,7 @@ WEB_JS = \
 	web/js/physmap.js \
 	web/js/scenarios.js \
 	web/js/sessions.js \
+	web/js/slabs.js \
 	web/js/timebar.js \
 	web/js/timeline.js
 

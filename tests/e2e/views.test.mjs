@@ -201,3 +201,61 @@ test('the event log\'s type filter lists the API\'s event types by family', asyn
   assert.ok(rows.length > 0 && rows.every((t) => t === 'zone_online'));
   await done();
 });
+
+const SLAB_COLUMNS = ['name', 'objsize', 'objperslab', 'pagesperslab', 'active_objs', 'num_objs',
+                      'active_slabs', 'num_slabs', 'partial'];
+
+// The slab table's rows as the API's objects (numbers as numbers).
+function slabRows(page) {
+  return page.$$eval('#slabs-table tr[data-name]', (rows) => rows.map((r) => Object.fromEntries(
+    [...r.cells].map((c) => [c.dataset.col, c.dataset.col === 'name' ? c.textContent : Number(c.textContent)]))));
+}
+
+const slabsOf = (view) => view.caches.map((c) => Object.fromEntries(SLAB_COLUMNS.map((k) => [k, c[k]])));
+const byName = (a, b) => a.name.localeCompare(b.name);
+
+test('the slab view is the API\'s caches, sortable, follows the timeline; a kmalloc shows on the map', async () => {
+  const created = await postJson(api('/sessions'), { name: 'slab', machine: { mem_mib: 512 } });
+  const id = created.body.id;
+  await apply(id, [{ op: 'kmem_cache_create', name: 'lab_obj', size: 200 }, { op: 'kmem_cache_alloc', cache: 'lab_obj' }]);
+  const { page, done } = await openDashboard('#slabs', id);
+  await page.waitForSelector('#slabs-table[data-ready="true"]', { timeout: 10000 });
+  const before = await get(`/sessions/${id}/slabs`);
+  await page.waitForSelector(`#slabs-table[data-seq="${before.seq}"]`);
+  assert.deepEqual((await slabRows(page)).sort(byName), slabsOf(before).sort(byName));
+  assert.equal(await page.textContent('#slabs-slabinfo'), (await getJson(api(`/sessions/${id}/proc/slabinfo`))).body);
+  // Sorted by objects, most first; a click on "name" sorts by name.
+  const objs = (await slabRows(page)).map((r) => r.num_objs);
+  assert.deepEqual(objs, [...objs].sort((a, b) => b - a));
+  await page.click('#slabs-table th[data-col="name"]');
+  const names = (await slabRows(page)).map((r) => r.name);
+  assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b)));
+  const chart = await page.evaluate(() => {
+    const c = window.Chart.getChart(document.getElementById('slabs-objects'));
+    return { labels: c.data.labels, all: c.data.datasets[1].data };
+  });
+  const top = before.caches.filter((c) => c.num_objs > 0);
+  assert.ok(chart.labels.includes('lab_obj'));
+  assert.equal(chart.all[chart.labels.indexOf('lab_obj')], top.find((c) => c.name === 'lab_obj').num_objs);
+
+  // kmalloc from the ops panel: its frame is outlined on the physical map.
+  const text = await applyForm(page, 'kmalloc', { size: 3000, gfp: 'GFP_KERNEL' });
+  const m = /^kmalloc\(size=3000, gfp=GFP_KERNEL\) \u2192 ok: addr (0x[0-9a-f]+), cache kmalloc-4k, pfn (\d+)/.exec(text);
+  assert.ok(m, text);
+  const after = await get(`/sessions/${id}/slabs`);
+  await page.waitForSelector(`#slabs-table[data-seq="${after.seq}"]`);
+  assert.deepEqual((await slabRows(page)).sort(byName), slabsOf(after).sort(byName));
+  assert.ok(after.caches.find((c) => c.name === 'kmalloc-4k').active_objs >
+            before.caches.find((c) => c.name === 'kmalloc-4k').active_objs);
+  await page.click('nav a[data-view="physmap"]');
+  await page.waitForSelector(`#physmap-canvas[data-highlight="${m[2]}+1"]`, { timeout: 5000 });
+
+  // In the past, the table is the API's at that seq.
+  await page.click('nav a[data-view="slabs"]');
+  await seek(page, before.seq);
+  await page.waitForSelector(`#slabs-table[data-seq="${before.seq}"]`);
+  assert.deepEqual((await slabRows(page)).sort(byName), slabsOf(await get(`/sessions/${id}/slabs?at=${before.seq}`)).sort(byName));
+  assert.equal(await page.textContent('#slabs-slabinfo'),
+               (await getJson(api(`/sessions/${id}/proc/slabinfo?at=${before.seq}`))).body);
+  await done();
+});

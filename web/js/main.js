@@ -11,6 +11,7 @@ import { createPhysmap } from './physmap.js';
 import { createTimeline } from './timeline.js';
 import { createOps } from './ops.js';
 import { createScenarios } from './scenarios.js';
+import { createSlabs } from './slabs.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -27,6 +28,7 @@ const views = {
   overview: createOverview(),
   buddy: createBuddy(),
   physmap: createPhysmap(),
+  slabs: createSlabs(),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
   scenarios: createScenarios({
     getSession: () => session && sessionApi(session.id),
@@ -131,9 +133,17 @@ async function showVersion() {
   }
 }
 
+// The frames an allocation took: a block of pages, or those a kmalloc
+// object lies in (its slab's order for kmalloc_large).
+function framesOf(op, r) {
+  if (op.op === 'alloc_pages' || r.cache === 'kmalloc_large')
+    return 2 ** r.order;
+  return Math.ceil(((parseInt(r.addr.slice(-3), 16) % 4096) + r.bytes_alloc) / 4096);
+}
+
 createOps(() => session && sessionApi(session.id), async (result, op) => {
-  if (op.op === 'alloc_pages' && result.ok)
-    views.physmap.highlight(result.pfn, 2 ** result.order);
+  if ((op.op === 'alloc_pages' || op.op === 'kmalloc') && result.ok)
+    views.physmap.highlight(result.pfn, framesOf(op, result));
   await applied();
 });
 window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));

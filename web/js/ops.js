@@ -13,6 +13,14 @@ const OPS = [
     workload: ['kind', 'count', 'seed', 'order', 'gfp', 'min', 'max', 'free'],
     check: [],
   }],
+  ['slab', {
+    kmalloc: ['size', 'gfp', 'cpu'],
+    kfree: ['addr', 'cpu'],
+    kmem_cache_create: ['name', 'size', 'align'],
+    kmem_cache_alloc: ['cache', 'gfp', 'cpu'],
+    kmem_cache_free: ['cache', 'addr', 'cpu'],
+    kmem_cache_destroy: ['cache'],
+  }],
   ['MMU and TLB', {
     translate: ['vaddr', 'access', 'cpu', 'pid', 'user'],
     access_range: ['start', 'length', 'stride', 'access', 'cpu', 'pid', 'pattern', 'count'],
@@ -66,6 +74,9 @@ const FIELDS = {
   pattern: { options: ['', 'seq', 'random'] },
   scope: { options: ['', 'all', 'nonglobal', 'page', 'range'] },
   name: { placeholder: 'unnamed' },
+  size: { number: true, placeholder: '64' },
+  align: { number: true, placeholder: '8' },
+  cache: { placeholder: 'kmalloc-64' },
   prot: { placeholder: 'rw-' },
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
@@ -153,10 +164,14 @@ export function createOps(getSession, onApplied) {
       log.lastChild.remove();
   }
 
-  // After a successful alloc, the free form is ready to give the block back.
-  function prefillFree(r) {
-    form.elements.pfn.value = hex(r.pfn);
-    form.elements.order.value = String(r.order);
+  // After a successful allocation, the form is ready to give it back.
+  function prefillFree(op, r) {
+    if (op.op === 'alloc_pages') {
+      form.elements.pfn.value = hex(r.pfn);
+      form.elements.order.value = String(r.order);
+    } else if (r.addr) {
+      form.elements.addr.value = r.addr;
+    }
   }
 
   async function submit(ev) {
@@ -173,8 +188,8 @@ export function createOps(getSession, onApplied) {
       return;
     }
     append(`${describe(op)} \u2192 ${resultText(op, r)}`, r.ok, r.errno);
-    if (op.op === 'alloc_pages' && r.ok)
-      prefillFree(r);
+    if (r.ok)
+      prefillFree(op, r);
     await onApplied(r, op);
   }
 
