@@ -96,12 +96,15 @@ static void utf8_sanitize(char *s)
 	while (*p) {
 		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
 			(*p & 0xf8) == 0xf0 ? 4 : 0;
+		uint32_t cp = n == 1 ? *p : n == 2 ? *p & 0x1f : n == 3 ? *p & 0x0f : *p & 0x07;
 		int i;
 
 		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
-			;
-		if (n == 0 || i < n || (n == 2 && *p < 0xc2)) {
-			*p++ = '?';	/* a stray or truncated byte */
+			cp = cp << 6 | (p[i] & 0x3f);
+		/* Stray or truncated bytes, overlong forms, surrogates, beyond U+10FFFF. */
+		if (n == 0 || i < n || (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
+			*p++ = '?';
 			continue;
 		}
 		p += n;

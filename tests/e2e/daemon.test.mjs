@@ -175,7 +175,10 @@ test('SIGTERM stops the daemon cleanly and leaves a sound database', async () =>
 
 test('bytes that are not UTF-8 in a path or header still get a clear JSON error', async () => {
   for (const [path, status] of [['/api/v1/%ff', 404], ['/api/v1/sessions/%ff/zones', 404],
-                                ['/api/v1/sessions/%c3/zones', 404]]) {
+                                ['/api/v1/sessions/%c3/zones', 404],
+                                ['/api/v1/sessions/%f4%ad%ad%ad1/zones', 404],
+                                ['/api/v1/sessions/%ed%a0%80/zones', 404],
+                                ['/api/v1/sessions/%c0%af/zones', 404]]) {
     const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
     assert.match(reply, new RegExp(`^HTTP/1\\.1 ${status}`), path);
     const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
