@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "slab.h"
 
 /* alloc_flags (mm/internal.h) */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -1797,6 +1798,9 @@ int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *p
 	pi->migratetype = get_pageblock_migratetype(m, pfn);
 	pi->private_ = p->private;
 	pi->compound_head = p->compound_head;
+	if (page_test(p, PG_slab))
+		snprintf(pi->slab_cache, sizeof(pi->slab_cache), "%s",
+			 slab_cache_name(m, p->slab.slab_cache));
 	pi->inuse = page_test(p, PG_slab) ? p->slab.inuse : 0;
 	pi->objects = page_test(p, PG_slab) ? p->slab.objects : 0;
 	return 0;

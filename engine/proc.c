@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "slab.h"
 
 struct sbuf {
 	char *buf;
@@ -216,8 +217,11 @@ static uint64_t node_pagetable_pages(const struct machine *m, unsigned int n)
 
 static uint64_t node_stat(const struct machine *m, unsigned int n, const char *name)
 {
+	/* kmalloc_large blocks count as unreclaimable slab, as the kernel accounts them. */
 	if (!strcmp(name, "nr_slab_unreclaimable"))
-		return node_owner_pages(m, n, OWNER_SLAB);
+		return slab_pages(m, (int)n, false) + node_owner_pages(m, n, OWNER_KMALLOC_LARGE);
+	if (!strcmp(name, "nr_slab_reclaimable"))
+		return slab_pages(m, (int)n, true);
 	if (!strcmp(name, "nr_anon_pages") || !strcmp(name, "nr_active_anon"))
 		return node_owner_pages(m, n, OWNER_USER);
 	if (!strcmp(name, "nr_page_table_pages"))
@@ -434,7 +438,7 @@ char *proc_meminfo(const struct machine *m)
 			pcp += zone_pcp_pages(zone_at(m, n, zi), m->nr_cpus);
 		}
 	avail = free > m->totalreserve_pages ? free - m->totalreserve_pages : 0;
-	slab = total_owner_pages(m, OWNER_SLAB);
+	slab = total_owner_pages(m, OWNER_SLAB) + total_owner_pages(m, OWNER_KMALLOC_LARGE);
 	show_val_kb(&sb, "MemTotal:", m->totalram_pages);
 	show_val_kb(&sb, "MemFree:", free);
 	show_val_kb(&sb, "MemAvailable:", avail);
@@ -458,10 +462,10 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "AnonPages:", total_owner_pages(m, OWNER_USER));
 	show_val_kb(&sb, "Mapped:", 0);
 	show_val_kb(&sb, "Shmem:", 0);
-	show_val_kb(&sb, "KReclaimable:", 0);
+	show_val_kb(&sb, "KReclaimable:", slab_pages(m, -1, true));
 	show_val_kb(&sb, "Slab:", slab);
-	show_val_kb(&sb, "SReclaimable:", 0);
-	show_val_kb(&sb, "SUnreclaim:", slab);
+	show_val_kb(&sb, "SReclaimable:", slab_pages(m, -1, true));
+	show_val_kb(&sb, "SUnreclaim:", slab - slab_pages(m, -1, true));
 	show_val_kb(&sb, "KernelStack:", 0);
 	{
 		uint64_t pt = 0;

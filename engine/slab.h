@@ -53,6 +53,7 @@ struct kmem_cache_node {
 	uint64_t nr_partial;
 	uint64_t nr_slabs;		/* every slab of the node (CONFIG_SLUB_DEBUG) */
 	uint64_t total_objects;
+	uint64_t nr_pages;		/* pages of those slabs */
 };
 
 struct kmem_cache {
@@ -105,6 +106,8 @@ int slab_state_clone(struct machine *dst, const struct machine *src);
 void slab_state_release(struct machine *m);
 void slab_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx);
 const char *slab_cache_name(const struct machine *m, uint32_t idx);
+/* Pages of slabs on @node (-1: all nodes) of SLAB_RECLAIM_ACCOUNT caches, or of the others. */
+uint64_t slab_pages(const struct machine *m, int node, bool reclaimable);
 
 /* slub.c: kmalloc()/kfree() for the other units (vmalloc's metadata). */
 int __kmalloc(struct machine *m, size_t size, gfp_t gfp, int cpu, uint64_t *addr,

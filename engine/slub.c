@@ -33,7 +33,7 @@
  *  S3. A slab is either the active slab of exactly one CPU, or on its node's
  *      partial list (inuse < objects), or full (inuse == objects) and on no
  *      list; partial lists are well linked and nr_partial counts them.
- *  S4. Per cache and node, nr_slabs and total_objects match the slabs found;
+ *  S4. Per cache and node, nr_slabs, total_objects and nr_pages match the slabs found;
  *      per cache, nr_inuse is the sum of the slabs' inuse.
  *  S5. Every block owned by "kmalloc_large" is a compound block (PG_head) of
  *      order > 0 without PG_slab.
@@ -251,6 +251,24 @@ const char *slab_cache_name(const struct machine *m, uint32_t idx)
 	if (!sl(m) || idx >= sl(m)->nr_caches || !sl(m)->caches[idx].alive)
 		return "";
 	return sl(m)->caches[idx].name;
+}
+
+uint64_t slab_pages(const struct machine *m, int node, bool reclaimable)
+{
+	uint64_t pages = 0;
+
+	if (!sl(m))
+		return 0;
+	for (unsigned int i = 0; i < sl(m)->nr_caches; i++) {
+		const struct kmem_cache *s = &sl(m)->caches[i];
+
+		if (!s->alive || !!(s->flags & SLAB_RECLAIM_ACCOUNT) != reclaimable)
+			continue;
+		for (unsigned int n = 0; n < m->nr_nodes; n++)
+			if (node < 0 || (unsigned int)node == n)
+				pages += s->node[n].nr_pages;
+	}
+	return pages;
 }
 
 static int find_cache(const struct machine *m, const char *name)
@@ -599,6 +617,7 @@ static int allocate_slab(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, ui
 	n = slab_node(m, s, pfn);
 	n->nr_slabs++;
 	n->total_objects += objects;
+	n->nr_pages += 1ULL << p->order;
 	if (events_on(m))
 		slab_event(m, MM_EV_slab_new, s, pfn, cpu);
 	*head = pfn;
@@ -621,6 +640,7 @@ static void discard_slab(struct machine *m, struct kmem_cache *s, uint64_t head,
 		slab_event(m, MM_EV_slab_free, s, head, cpu);
 	n->nr_slabs--;
 	n->total_objects -= p->slab.objects;
+	n->nr_pages -= 1ULL << order;
 	extra_release(m, p->private);
 	p->private = 0;
 	p->slab.slab_cache = 0;
@@ -1414,7 +1434,7 @@ struct slab_checker {
 	void (*report)(void *ctx, const char *msg);
 	void *ctx;
 	uint8_t *on_partial;		/* one bit per pfn */
-	uint64_t *slabs, *objects;	/* per cache and node */
+	uint64_t *slabs, *objects, *pages;	/* per cache and node */
 	uint64_t *inuse;		/* per cache */
 	uint8_t *seen;			/* per object of the slab being checked */
 };
@@ -1540,6 +1560,7 @@ static void check_one_slab(struct slab_checker *c, uint64_t head)
 	check_freelist(c, s, head);
 	c->slabs[idx * m->nr_nodes + p->node]++;
 	c->objects[idx * m->nr_nodes + p->node] += p->slab.objects;
+	c->pages[idx * m->nr_nodes + p->node] += 1ULL << p->order;
 	c->inuse[idx] += p->slab.inuse;
 	x = slab_extra(m, head);
 	if (x->cpu >= 0) {
@@ -1597,7 +1618,8 @@ static void check_cache_counters(struct slab_checker *c, uint32_t idx)
 	}
 	for (unsigned int n = 0; n < m->nr_nodes; n++)
 		if (c->slabs[idx * m->nr_nodes + n] != s->node[n].nr_slabs ||
-		    c->objects[idx * m->nr_nodes + n] != s->node[n].total_objects)
+		    c->objects[idx * m->nr_nodes + n] != s->node[n].total_objects ||
+		    c->pages[idx * m->nr_nodes + n] != s->node[n].nr_pages)
 			slab_violation(c, "S4: %s node %u: %llu slabs / %llu objects found, counters say %llu / %llu",
 				       s->name, n,
 				       (unsigned long long)c->slabs[idx * m->nr_nodes + n],
@@ -1613,7 +1635,7 @@ static void check_cache_counters(struct slab_checker *c, uint32_t idx)
 void slab_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx)
 {
 	const struct slab_state *st = sl(m);
-	struct slab_checker c = { m, report, ctx, NULL, NULL, NULL, NULL, NULL };
+	struct slab_checker c = { m, report, ctx, NULL, NULL, NULL, NULL, NULL, NULL };
 	size_t cells;
 
 	if (!st)
@@ -1622,9 +1644,10 @@ void slab_check(const struct machine *m, void (*report)(void *ctx, const char *m
 	c.on_partial = calloc((m->max_pfn >> 3) + 1, 1);
 	c.slabs = calloc(cells, sizeof(uint64_t));
 	c.objects = calloc(cells, sizeof(uint64_t));
+	c.pages = calloc(cells, sizeof(uint64_t));
 	c.inuse = calloc(st->nr_caches + 1, sizeof(uint64_t));
 	c.seen = malloc(MAX_OBJS_PER_PAGE + 1);
-	if (!c.on_partial || !c.slabs || !c.objects || !c.inuse || !c.seen) {
+	if (!c.on_partial || !c.slabs || !c.objects || !c.pages || !c.inuse || !c.seen) {
 		report(ctx, "S0: out of host memory for the slab check");
 		goto out;
 	}
@@ -1640,6 +1663,7 @@ out:
 	free(c.on_partial);
 	free(c.slabs);
 	free(c.objects);
+	free(c.pages);
 	free(c.inuse);
 	free(c.seen);
 }

@@ -479,6 +479,39 @@ static void test_clone_is_deep(void **state)
 	machine_destroy(m);
 }
 
+/*** What other views say about slabs ***/
+
+static uint64_t meminfo_kb(const struct machine *m, const char *key)
+{
+	char *text = proc_meminfo(m), *at = strstr(text, key);
+	unsigned long long v = 0;
+
+	assert_non_null(at);
+	assert_int_equal(sscanf(at + strlen(key), " %llu kB", &v), 1);
+	free(text);
+	return v;
+}
+
+static void test_meminfo_and_page_view(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	struct kmalloc_result r;
+	struct page_info pi;
+	uint64_t slab0 = meminfo_kb(m, "Slab:"), rcl0 = meminfo_kb(m, "SReclaimable:");
+
+	(void)state;
+	assert_int_equal(mm_kmalloc(m, 100, GFP_KERNEL | __GFP_RECLAIMABLE, 0, &r, NULL), 0);
+	assert_int_equal(machine_page_info(m, r.pfn, &pi), 0);
+	assert_string_equal(pi.slab_cache, "kmalloc-rcl-128");
+	assert_int_equal(meminfo_kb(m, "SReclaimable:"), rcl0 + 4);
+	assert_int_equal(mm_kmalloc(m, 9000, GFP_KERNEL, 0, &r, NULL), 0);
+	/* kmalloc_large blocks are accounted as unreclaimable slab. */
+	assert_int_equal(meminfo_kb(m, "Slab:"), slab0 + 4 + 16);
+	assert_int_equal(meminfo_kb(m, "SUnreclaim:") + meminfo_kb(m, "SReclaimable:"),
+			 meminfo_kb(m, "Slab:"));
+	machine_destroy(m);
+}
+
 /*** Randomised: every step checked ***/
 
 static uint64_t rng(uint64_t *s)
@@ -563,6 +596,7 @@ int main(void)
 		cmocka_unit_test(test_kmem_cache_lifecycle),
 		cmocka_unit_test(test_slabinfo_text),
 		cmocka_unit_test(test_clone_is_deep),
+		cmocka_unit_test(test_meminfo_and_page_view),
 		cmocka_unit_test(test_random_with_check),
 		cmocka_unit_test(test_deterministic),
 	};
