@@ -1395,8 +1395,10 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 	d->free_fp = malloc((s->cap_fp ? s->cap_fp : 1) * sizeof(*d->free_fp));
 	if (!d->caches || !d->fp || !d->free_fp)
 		return -ENOMEM;
-	memcpy(d->caches, s->caches, s->nr_caches * sizeof(*d->caches));
-	memcpy(d->free_fp, s->free_fp, s->nr_free_fp * sizeof(*d->free_fp));
+	if (s->nr_caches)
+		memcpy(d->caches, s->caches, s->nr_caches * sizeof(*d->caches));
+	if (s->nr_free_fp)	/* NULL until the first freelist is recycled */
+		memcpy(d->free_fp, s->free_fp, s->nr_free_fp * sizeof(*d->free_fp));
 	for (uint32_t i = 0; i < s->nr_fp; i++, d->nr_fp++) {
 		const struct slab_extra *x = (const struct slab_extra *)s->fp[i];
 		size_t bytes;
