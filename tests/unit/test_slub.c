@@ -512,6 +512,28 @@ static void test_meminfo_and_page_view(void **state)
 	machine_destroy(m);
 }
 
+/* A machine that powers on gets its caches when the boot path brings up the buddy. */
+static void test_poweron_then_boot(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128,\"start\":\"poweron\"}", NULL, NULL);
+	struct mm_error e = { 0 };
+	struct kmalloc_result r;
+	const char *reached;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(machine_slab_caches(m), 0);
+	assert_int_equal(mm_kmalloc(m, 64, GFP_KERNEL, 0, &r, &e), -EPERM);
+	assert_int_equal(mm_vmalloc(m, 64, 0, NULL, &v, &e), -EPERM);
+	if (mm_boot(m, "done", &reached, &e))
+		fail_msg("boot: %s", e.message);
+	assert_int_equal(machine_slab_caches(m), 39);
+	assert_int_equal(mm_kmalloc(m, 64, GFP_KERNEL, 0, &r, &e), 0);
+	assert_int_equal(mm_vmalloc(m, 64, 0, NULL, &v, &e), 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 /*** Randomised: every step checked ***/
 
 static uint64_t rng(uint64_t *s)
@@ -597,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_slabinfo_text),
 		cmocka_unit_test(test_clone_is_deep),
 		cmocka_unit_test(test_meminfo_and_page_view),
+		cmocka_unit_test(test_poweron_then_boot),
 		cmocka_unit_test(test_random_with_check),
 		cmocka_unit_test(test_deterministic),
 	};
