@@ -30,7 +30,8 @@ WEB_JS = \
 	web/js/sessions.js \
 	web/js/slabs.js \
 	web/js/timebar.js \
-	web/js/timeline.js
+	web/js/timeline.js \
+	web/js/vmalloc.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)
 EXTRA_DIST += tools/vendor.sh

@@ -259,3 +259,57 @@ test('the slab view is the API\'s caches, sortable, follows the timeline; a kmal
                (await getJson(api(`/sessions/${id}/proc/slabinfo?at=${before.seq}`))).body);
   await done();
 });
+
+// The overlay's [r, g, b, a] at a frame of the physical map.
+function overlayPixel(page, pfn) {
+  return page.evaluate((pfn) => {
+    const c = document.getElementById('physmap-canvas'), o = document.getElementById('physmap-overlay');
+    const i = pfn - Number(c.dataset.start), fpr = Number(c.dataset.framesPerRow), scale = Number(c.dataset.scale);
+    return [...o.getContext('2d').getImageData((i % fpr) * scale, Math.floor(i / fpr) * scale, 1, 1).data];
+  }, pfn);
+}
+
+test('the vmalloc view is the API\'s areas; an area\'s scattered frames show on the map beside a kmalloc block', async () => {
+  const created = await postJson(api('/sessions'), { name: 'vm', machine: { mem_mib: 512 } });
+  const id = created.body.id;
+  const first = await apply(id, { op: 'vmalloc', size: 40000 });
+  const r = await apply(id, [{ op: 'kmalloc', size: 16384, gfp: 'GFP_KERNEL' }, { op: 'vmalloc', size: 5000 }]);
+  const { page, done } = await openDashboard('#vmalloc', id);
+  const view = await get(`/sessions/${id}/vmalloc`);
+  await page.waitForSelector(`#vmalloc-table[data-seq="${view.seq}"]`, { timeout: 10000 });
+  const rows = await page.$$eval('#vmalloc-table tr[data-addr]', (trs) => trs.map((tr) =>
+    Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [td.dataset.col, td.textContent]))));
+  assert.deepEqual(rows, view.areas.map((a) => ({ addr: a.addr, end: a.end, size: String(a.size),
+                                                  caller: a.caller, nr_pages: String(a.nr_pages) })));
+  assert.equal(await page.textContent('#vmalloc-info'), (await getJson(api(`/sessions/${id}/proc/vmallocinfo`))).body);
+
+  // The kmalloc block from the ops panel, then the first area chosen.
+  const kmalloc = r.results[0];
+  await applyForm(page, 'kmalloc', { size: 16384, gfp: 'GFP_KERNEL' });
+  const area = view.areas.find((a) => a.addr === first.results[0].addr);
+  assert.equal(area.nr_pages, 10);
+  await page.click(`#vmalloc-table tr[data-addr="${area.addr}"]`);
+  assert.equal(await page.getAttribute('#vmalloc-area', 'data-pfns'), area.pfns.join(','));
+  await page.click('#vmalloc-area button');
+  await page.waitForSelector(`#physmap-canvas[data-frames="${area.pfns.length}"]`, { timeout: 5000 });
+  const block = await page.getAttribute('#physmap-canvas', 'data-highlight');
+  const [pfn, count] = block.split('+').map(Number);
+  assert.equal(count, 4, 'kmalloc_large of 16 KiB: four contiguous frames');
+  assert.notEqual(pfn, kmalloc.pfn, 'the form\'s kmalloc, not the earlier one');
+  const cyan = await Promise.all(area.pfns.map((p) => overlayPixel(page, p)));
+  for (const px of cyan)
+    assert.ok(px[2] > px[0] && px[3] > 0, `an area frame in cyan: ${px}`);
+  const magenta = await overlayPixel(page, pfn);
+  assert.ok(magenta[0] > magenta[1] && magenta[3] > 0, `the block in magenta: ${magenta}`);
+
+  // In the past, before the vmalloc ops, the area is gone and the map shows none of it.
+  await page.click('nav a[data-view="vmalloc"]');
+  const timeline = await get(`/sessions/${id}/timeline`);
+  const before = timeline.ops[0].first_seq - 1;
+  await seek(page, before);
+  await page.waitForSelector(`#vmalloc-table[data-seq="${before}"]`);
+  const past = await get(`/sessions/${id}/vmalloc?at=${before}`);
+  assert.equal(await page.locator('#vmalloc-table tr[data-addr]').count(), past.areas.length);
+  assert.equal(await page.isVisible('#vmalloc-area'), false);
+  await done();
+});

@@ -12,6 +12,7 @@ import { createTimeline } from './timeline.js';
 import { createOps } from './ops.js';
 import { createScenarios } from './scenarios.js';
 import { createSlabs } from './slabs.js';
+import { createVmalloc } from './vmalloc.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -24,11 +25,13 @@ let chosen = Promise.resolve();	// the cursor's loading of the chosen session
 const cursor = createCursor(onCursor);
 const timebar = createTimebar(cursor);
 const picker = createSessionPicker(chooseSession);
+const physmap = createPhysmap();
 const views = {
   overview: createOverview(),
   buddy: createBuddy(),
-  physmap: createPhysmap(),
+  physmap,
   slabs: createSlabs(),
+  vmalloc: createVmalloc(physmap, () => { location.hash = '#physmap'; }),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
   scenarios: createScenarios({
     getSession: () => session && sessionApi(session.id),
@@ -143,7 +146,9 @@ function framesOf(op, r) {
 
 createOps(() => session && sessionApi(session.id), async (result, op) => {
   if ((op.op === 'alloc_pages' || op.op === 'kmalloc') && result.ok)
-    views.physmap.highlight(result.pfn, framesOf(op, result));
+    physmap.highlight(result.pfn, framesOf(op, result));
+  if (op.op === 'vmalloc' && result.ok)
+    physmap.highlightFrames(result.pfns);
   await applied();
 });
 window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));

@@ -1,14 +1,18 @@
 // physmap.js - the physical memory map: every frame one square of pixels on a
 // canvas, coloured by owner from the daemon's physmap bytes (ImageData, so
 // millions of frames draw at once); hover names a frame, a click shows its
-// struct page, and a highlighted range (an allocation, a buffer) is outlined
-// on an overlay canvas so the map's own pixels stay true.
+// struct page. Two highlights are drawn on an overlay canvas, so the map's
+// own pixels stay true: a contiguous block (an alloc_pages or kmalloc
+// buffer) in magenta, and a list of scattered frames (a vmalloc area's
+// pages) in cyan, so the two kinds of buffer can be told apart at a glance.
 import { el, hex, parseNumber, PAGE_SIZE } from './format.js';
 
 const WIDTH = 1024;		// canvas pixels per row
 const MAX_HEIGHT = 16384;	// canvas pixels; beyond it the map shows a window from start
 const HIGHLIGHT_FILL = 'rgba(255, 0, 255, 0.35)';
 const HIGHLIGHT_LINE = '#ff00ff';
+const FRAMES_FILL = 'rgba(0, 180, 216, 0.6)';
+const FRAMES_LINE = '#0077b6';
 
 // "#rrggbb" as a pixel of a little-endian Uint32Array view of ImageData.
 function pixel(colour) {
@@ -54,10 +58,8 @@ function segments(win, pfn, count) {
   return out;
 }
 
-function drawHighlight(overlay, win, range) {
-  overlay.width = WIDTH;
-  overlay.height = Math.max(win.rows * win.scale, 1);
-  const ctx = overlay.getContext('2d');
+// The contiguous block @range; returns the top of its outline, or null.
+function drawBlock(ctx, win, range) {
   const segs = range ? segments(win, range.pfn, range.count) : [];
   if (!segs.length)
     return null;
@@ -70,6 +72,34 @@ function drawHighlight(overlay, win, range) {
   ctx.lineWidth = 2;
   ctx.strokeRect(x0 - 3, y0 - 3, x1 - x0 + 6, y1 - y0 + 6);
   return y0;
+}
+
+// Each frame of @pfns in the window, boxed so a single pixel shows; returns
+// the frames drawn and the top of the first.
+function drawScattered(ctx, win, pfns) {
+  let drawn = 0, top = null;
+  ctx.fillStyle = FRAMES_FILL;
+  ctx.strokeStyle = FRAMES_LINE;
+  ctx.lineWidth = 1;
+  for (const pfn of pfns || []) {
+    const [seg] = segments(win, pfn, 1);
+    if (!seg)
+      continue;
+    ctx.fillRect(seg.x, seg.y, seg.w, seg.h);
+    ctx.strokeRect(seg.x - 2.5, seg.y - 2.5, seg.w + 5, seg.h + 5);
+    top ??= seg.y;
+    drawn++;
+  }
+  return { drawn, top };
+}
+
+function drawHighlight(overlay, win, marks) {
+  overlay.width = WIDTH;
+  overlay.height = Math.max(win.rows * win.scale, 1);
+  const ctx = overlay.getContext('2d');
+  const frames = drawScattered(ctx, win, marks.frames);
+  const y = drawBlock(ctx, win, marks.block);
+  return { y: y ?? frames.top, frames: frames.drawn, block: y !== null };
 }
 
 function pageRows(page) {
@@ -98,13 +128,15 @@ export function createPhysmap() {
   const panel = document.getElementById('physmap-page');
   const hlForm = document.getElementById('physmap-highlight');
   let shown = null;	// { key, win, bytes, legend } of the drawing on the canvas
-  let range = null;	// { pfn, count } highlighted
+  let range = null;	// { pfn, count }: the contiguous block highlighted
+  let frames = null;	// [pfn, ...]: the scattered frames highlighted
   let reveal = false;	// scroll the highlight into view at the next drawing
   let last = null;	// { s, fresh } of the last refresh, for the controls
 
   function reset() {
     shown = null;
     range = null;
+    frames = null;
     panel.replaceChildren(el('p', {}, 'Click a frame to see its struct page.'));
     hover.textContent = '';
   }
@@ -119,8 +151,9 @@ export function createPhysmap() {
   }
 
   function paintHighlight() {
-    const y = drawHighlight(overlay, shown.win, range);
-    canvas.dataset.highlight = range && y !== null ? `${range.pfn}+${range.count}` : '';
+    const { y, frames: drawn, block } = drawHighlight(overlay, shown.win, { block: range, frames });
+    canvas.dataset.highlight = block ? `${range.pfn}+${range.count}` : '';
+    canvas.dataset.frames = String(drawn);
     if (reveal && y !== null && !scroller.closest('[hidden]')) {
       scroller.scrollTop = Math.max(0, y - scroller.clientHeight / 2);
       reveal = false;
@@ -133,8 +166,9 @@ export function createPhysmap() {
     const scale = Number(scaleInput.value);
     let start = parseNumber(startInput.value) || 0;
     let win = windowOf(start, scale, maxPfn);
-    if (reveal && range && (range.pfn < win.start || range.pfn >= win.start + win.count)) {
-      start = Math.max(0, range.pfn - (range.pfn % win.framesPerRow) - 4 * win.framesPerRow);
+    const first = range ? range.pfn : frames?.length ? Math.min(...frames) : null;
+    if (reveal && first !== null && (first < win.start || first >= win.start + win.count)) {
+      start = Math.max(0, first - (first % win.framesPerRow) - 4 * win.framesPerRow);
       startInput.value = hex(start);
       win = windowOf(start, scale, maxPfn);
     }
@@ -208,6 +242,14 @@ export function createPhysmap() {
       paintHighlight();
   }
 
+  // Mark the scattered frames @pfns (null: none) and bring them into view.
+  function highlightFrames(pfns) {
+    frames = pfns;
+    reveal = Boolean(pfns);
+    if (shown)
+      paintHighlight();
+  }
+
   function redraw() {
     shown = null;
     if (last)
@@ -232,9 +274,10 @@ export function createPhysmap() {
   });
   hlForm.addEventListener('reset', () => {
     range = null;
+    frames = null;
     if (shown)
       paintHighlight();
   });
   reset();
-  return { refresh, reset, highlight };
+  return { refresh, reset, highlight, highlightFrames };
 }
