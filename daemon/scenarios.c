@@ -661,9 +661,10 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 	json_t *area = NULL;
 	sqlite3_stmt *st;
 
-	st = prepare(srv, "SELECT type, vaddr, pfn, size, value, detail, op_no, level FROM events "
-		     "WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9) "
-		     "ORDER BY seq", s, first, last);
+	st = prepare(srv, "SELECT e.type, e.vaddr, e.pfn, e.size, e.value, e.detail, e.op_no, e.level, "
+		     "e.op_no IN (SELECT op_no FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
+		     "AND type = ?8) FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
+		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9) ORDER BY e.seq", s, first, last);
 	if (!st)
 		return json_null();
 	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
@@ -681,7 +682,7 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 		case MM_EV_kmalloc:
 		case MM_EV_kmalloc_large:
 			/* A kmalloc inside a vmalloc op is vmalloc's own bookkeeping. */
-			json_array_append_new(area ? meta : kmallocs, json_pack("{s:o,s:I,s:I,s:s?,s:I}",
+			json_array_append_new(sqlite3_column_int(st, 8) ? meta : kmallocs, json_pack("{s:o,s:I,s:I,s:s?,s:I}",
 				"addr", hex_json(vaddr), "size", sqlite3_column_int64(st, 3),
 				"bytes_allocated", sqlite3_column_int64(st, 4), "cache", detail,
 				"pfn", sqlite3_column_int64(st, 2)));

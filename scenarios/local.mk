@@ -4,4 +4,8 @@ dist_scenarios_DATA = \
 	scenarios/zones.json \
 	scenarios/fragmentation.json \
 	scenarios/paging.json \
-	scenarios/internal_fragmentation.json
+	scenarios/internal_fragmentation.json \
+	scenarios/linear-map.json \
+	scenarios/tlb-scan.json \
+	scenarios/tlb-scan-no-gbpages.json \
+	scenarios/kmalloc-vs-vmalloc.json

@@ -144,3 +144,51 @@ test('internal fragmentation: about a quarter wasted by powers of two, less with
   assert.ok(slab.waste_percent_if_only_powers_of_two > 20);
   assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
 });
+
+test('linear map: one offset for the direct map, another for the kernel image, refusals elsewhere', async () => {
+  const r = await postJson(api('/scenarios/linear-map/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f = r.body.figure;
+  assert.deepEqual(f.offsets_by_region['direct map'], ['0xffff888000000000']);
+  assert.deepEqual(f.offsets_by_region['kernel image'], ['0xffffffff80000000']);
+  const refused = f.conversions.filter((c) => !c.ok);
+  assert.deepEqual(refused.map((c) => c.region).sort(), ['user', 'vmalloc']);
+  for (const c of refused) assert.match(c.error, /virt_to_phys used for non-linear address/);
+  assert.ok(f.conversions.filter((c) => c.region === 'direct map').length >= 3);
+});
+
+for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {
+  test(`${name}: the direct map's big pages against vmalloc's 4 KiB pages`, async () => {
+    const r = await postJson(api(`/scenarios/${name}/run`), {});
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const { by_region: byRegion, gbpages } = r.body.figure;
+    assert.equal(gbpages, gb);
+    const dm = byRegion['direct map'], vm = byRegion.vmalloc;
+    assert.equal(dm.accesses, vm.accesses);
+    assert.deepEqual(Object.keys(vm.page_sizes), ['4096']);
+    assert.deepEqual(Object.keys(dm.page_sizes), [gb ? String(2 ** 30) : String(2 ** 21)]);
+    assert.ok(dm.misses <= (gb ? 2 : 8), `direct map misses ${dm.misses}`);
+    assert.ok(vm.misses > vm.accesses * 0.9, `vmalloc misses ${vm.misses} of ${vm.accesses}`);
+    assert.equal(vm.walk_refs / vm.misses, 4);
+    assert.equal(dm.walk_refs / dm.misses, gb ? 2 : 3);
+  });
+}
+
+test('kmalloc versus vmalloc: contiguous or scattered, DMA accepted or refused', async () => {
+  const r = await postJson(api('/scenarios/kmalloc-vs-vmalloc/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f = r.body.figure;
+  const [area] = f.vmalloc;
+  assert.equal(area.nr_pages, 16);
+  assert.ok(area.contiguous_runs > 1, `vmalloc frames in ${area.contiguous_runs} runs`);
+  assert.ok(f.vmalloc_bookkeeping_kmallocs.length >= 1, 'vm_struct and pages array are kmalloc\'d');
+  const big = f.kmalloc.find((k) => k.size === 65536);
+  assert.equal(big.cache, 'kmalloc_large');
+  const dma = Object.fromEntries(f.dma_map.map((x) => [`${x.addr}/${x.mask_bits}`, x]));
+  assert.equal(dma[`${big.addr}/64`].accepted, true);
+  assert.equal(dma[`${area.addr}/64`].accepted, false);
+  assert.match(dma[`${area.addr}/64`].why, /not physically contiguous/);
+  const small = f.dma_map.filter((x) => x.mask_bits === 24);
+  assert.deepEqual(small.map((x) => x.accepted), [false, true]);
+  assert.match(small[0].why, /above the DMA mask/);
+});
