@@ -723,7 +723,95 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma);
 }
 
+/* One struct page, as the learner sees it in the page view. */
+static json_t *page_state_json(struct machine *m, const char *state, uint64_t pfn)
+{
+	struct page_info pi;
+
+	if (machine_page_info(m, pfn, &pi))
+		return json_pack("{s:s,s:I,s:s}", "state", state, "pfn", (json_int_t)pfn,
+				 "owner", "hole");
+	return json_pack("{s:s,s:I,s:s,s:s,s:i,s:i,s:o,s:I,s:s?,s:i,s:i}", "state", state,
+			 "pfn", (json_int_t)pfn, "owner", page_owner_name(pi.owner),
+			 "flags", pi.flags_text, "refcount", pi.refcount, "mapcount", pi.mapcount,
+			 "order", pi.order == MM_NA ? json_null() : json_integer(pi.order),
+			 "compound_head", (json_int_t)pi.compound_head,
+			 "slab_cache", pi.slab_cache[0] ? pi.slab_cache : NULL,
+			 "inuse", (int)pi.inuse, "objects", (int)pi.objects);
+}
+
+/*
+ * Scenario 2: struct page. The array's size comes from the boot's memblock
+ * reservation events; the sample pages are the frames this run's events
+ * name (a freed one, a slab's, a vmalloc page, a process's page, a page
+ * table, a compound block), read back from the machine afterwards.
+ */
+static json_t *measure_struct_page(struct server *srv, struct session *s, uint64_t first,
+				   uint64_t last)
+{
+	static const struct {
+		const char *state;
+		int type;
+		const char *where;	/* extra condition on the event */
+	} samples[] = {
+		{ "freed (on a per-CPU list)", MM_EV_mm_page_free, "1" },
+		{ "slab (kmalloc)", MM_EV_kmalloc, "1" },
+		{ "vmalloc", MM_EV_vmap_page, "1" },
+		{ "user page (demand paging)", MM_EV_mm_page_alloc, "(gfp & %u) = %u" },
+		{ "page table", MM_EV_pgtable_alloc, "1" },
+		{ "compound head", MM_EV_mm_page_alloc, "\"order\" = 3" },
+	};
+	json_t *pages = json_array();
+	uint64_t reserved = 0, present = 0, bytes;
+	struct zone_info zi;
+	sqlite3_stmt *st;
+	gfp_t user_gfp = 0;
+	char sql[512], cond[64];
+
+	gfp_parse("GFP_HIGHUSER_MOVABLE", &user_gfp, NULL);
+	st = prepare(srv, "SELECT coalesce(sum(size), 0) FROM events WHERE session_id = ?1 AND "
+		     "seq <= ?3 AND seq >= 1 + 0 * ?2 AND type = ?4 AND detail LIKE 'mem_map%'", s, first, last);
+	if (st) {
+		sqlite3_bind_int(st, 4, MM_EV_memblock_reserve);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			reserved = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		snprintf(cond, sizeof(cond), samples[i].where, (unsigned int)user_gfp,
+			 (unsigned int)user_gfp);
+		snprintf(sql, sizeof(sql), "SELECT pfn FROM events WHERE session_id = ?1 AND seq BETWEEN "
+			 "?2 AND ?3 AND type = ?4 AND pfn IS NOT NULL AND %s ORDER BY seq LIMIT 1", cond);
+		st = prepare(srv, sql, s, first, last);
+		if (!st)
+			continue;
+		sqlite3_bind_int(st, 4, samples[i].type);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			uint64_t pfn = (uint64_t)sqlite3_column_int64(st, 0);
+
+			json_array_append_new(pages, page_state_json(s->m, samples[i].state, pfn));
+			if (i == sizeof(samples) / sizeof(samples[0]) - 1)
+				json_array_append_new(pages, page_state_json(s->m, "compound tail", pfn + 1));
+		}
+		sqlite3_finalize(st);
+	}
+	for (unsigned int node = 0; node < machine_nr_nodes(s->m); node++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			if (!machine_zone_info(s->m, (int)node, z, &zi))
+				present += zi.present;
+	bytes = machine_mem_map_bytes(s->m);
+	pthread_mutex_unlock(&s->lock);
+	return json_pack("{s:I,s:I,s:I,s:I,s:f,s:o}",
+			 "struct_page_size", (json_int_t)machine_struct_page_size(),
+			 "present_pages", (json_int_t)present, "mem_map_bytes", (json_int_t)bytes,
+			 "mem_map_reserved_at_boot", (json_int_t)reserved,
+			 "overhead_percent", present ? 100.0 * (double)reserved / (double)(present << 12) : 0.0,
+			 "pages", pages);
+}
+
 const struct measure scenario_measures[] = {
+	{ "struct_page", measure_struct_page },
 	{ "linear_map", measure_linear_map },
 	{ "tlb_scan", measure_tlb_scan },
 	{ "kmalloc_vs_vmalloc", measure_kmalloc_vs_vmalloc },

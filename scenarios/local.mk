@@ -8,4 +8,5 @@ dist_scenarios_DATA = \
 	scenarios/linear-map.json \
 	scenarios/tlb-scan.json \
 	scenarios/tlb-scan-no-gbpages.json \
-	scenarios/kmalloc-vs-vmalloc.json
+	scenarios/kmalloc-vs-vmalloc.json \
+	scenarios/struct-page.json

@@ -192,3 +192,26 @@ test('kmalloc versus vmalloc: contiguous or scattered, DMA accepted or refused',
   assert.deepEqual(small.map((x) => x.accepted), [false, true]);
   assert.match(small[0].why, /above the DMA mask/);
 });
+
+test('struct page: 64 bytes per frame, 1.56 % of RAM, and the fields of each kind of page', async () => {
+  const r = await postJson(api('/scenarios/struct-page/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f = r.body.figure;
+  assert.equal(f.struct_page_size, 64);
+  assert.equal(f.mem_map_bytes, f.present_pages * 64);
+  assert.ok(f.mem_map_reserved_at_boot >= f.mem_map_bytes, 'memblock reserved the whole array');
+  assert.ok(Math.abs(f.overhead_percent - 1.5625) < 0.01, f.overhead_percent);
+  const by = Object.fromEntries(f.pages.map((p) => [p.state, p]));
+  assert.equal(by['slab (kmalloc)'].owner, 'slab');
+  assert.match(by['slab (kmalloc)'].flags, /slab/);
+  assert.equal(by['slab (kmalloc)'].slab_cache, 'kmalloc-256');
+  assert.equal(by.vmalloc.owner, 'vmalloc');
+  assert.equal(by['user page (demand paging)'].owner, 'user');
+  assert.equal(by['page table'].owner, 'pagetable');
+  assert.match(by['page table'].flags, /table/);
+  assert.match(by['compound head'].flags, /head/);
+  assert.match(by['compound tail'].flags, /tail/);
+  assert.equal(by['compound tail'].compound_head, by['compound head'].pfn);
+  assert.equal(by['freed (on a per-CPU list)'].owner, 'pcp');
+  assert.equal(by['freed (on a per-CPU list)'].refcount, 0);
+});
