@@ -296,3 +296,26 @@ test('an op can use a result of an earlier op of its batch ("$N.field"), recorde
   assert.deepEqual(tl.ops[1].args, { op: 'free_pages', pfn: r.results[0].pfn, order: 2 });
   assert.equal((await getJson(api(`/sessions/${id}/verify`))).body.ok, true);
 });
+
+test('a machine shaped like a real one: its /proc/zoneinfo as the layout', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { top } = await import('./lib/daemon.mjs');
+  const text = readFileSync(join(top, 'tests/data/proc-linux-6.18/zoneinfo'), 'utf8');
+  const real = [...text.matchAll(/^Node (\d+), zone +(\w+)\n[\s\S]*?spanned +(\d+)\n +present +(\d+)\n[\s\S]*?start_pfn: +(\d+)/gm)]
+    .map((m) => ({ node: +m[1], name: m[2], spanned: +m[3], present: +m[4], start_pfn: +m[5] }))
+    .filter((z) => z.spanned > 0);
+  assert.ok(real.length >= 3);
+  const r = await postJson(api('/sessions'), { name: 'like-mine', machine: { layout: text } });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const zones = (await getJson(api(`/sessions/${r.body.id}/zones`))).body.zones;
+  for (const z of real) {
+    const sim = zones.find((x) => x.node === z.node && x.name === z.name);
+    assert.ok(sim, `${z.name} exists`);
+    assert.deepEqual({ start_pfn: sim.start_pfn, spanned: sim.spanned, present: sim.present },
+                     { start_pfn: z.start_pfn, spanned: z.spanned, present: z.present }, z.name);
+  }
+  await check(r.body.id);
+  const bad = await postJson(api('/sessions'), { machine: { layout: 'not a zoneinfo' } });
+  assert.equal(bad.status, 400);
+});
