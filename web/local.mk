@@ -25,12 +25,14 @@ WEB_JS = \
 	web/js/main.js \
 	web/js/ops.js \
 	web/js/overview.js \
+	web/js/pagetables.js \
 	web/js/physmap.js \
 	web/js/scenarios.js \
 	web/js/sessions.js \
 	web/js/slabs.js \
 	web/js/timebar.js \
 	web/js/timeline.js \
+	web/js/tlb.js \
 	web/js/vmalloc.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)

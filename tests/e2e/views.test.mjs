@@ -313,3 +313,101 @@ test('the vmalloc view is the API\'s areas; an area\'s scattered frames show on 
   assert.equal(await page.isVisible('#vmalloc-area'), false);
   await done();
 });
+
+test('the page-table tree and the walk of a typed address are the API\'s, and follow the timeline', async () => {
+  const created = await postJson(api('/sessions'), { name: 'pt', machine: { mem_mib: 512 } });
+  const id = created.body.id;
+  const { page, done } = await openDashboard('#pagetables', id);
+  const root = await get(`/sessions/${id}/pagetable/tree?pid=kernel`);
+  await page.waitForSelector(`#pt-tree[data-seq="${root.seq}"]`, { timeout: 10000 });
+  const entries = (sel) => page.$$eval(sel, (lis) => lis.map((li) => ({
+    index: Number(li.dataset.index), entry: li.dataset.entry, target_pfn: Number(li.dataset.target),
+    huge: li.dataset.huge === 'true' })));
+  const pick = (list) => list.map((e) => ({ index: e.index, entry: e.entry, target_pfn: e.target_pfn, huge: e.huge }));
+  assert.deepEqual(await entries('#pt-tree > ul > li'), pick(root.entries));
+  // Open the direct map: its PUD holds 1 GiB leaves, and its first PMD 2 MiB ones.
+  const dm = root.entries.find((e) => e.vaddr === '0xffff888000000000');
+  await page.click(`#pt-tree li[data-path="${dm.index}"] > button.toggle`);
+  const pud = await get(`/sessions/${id}/pagetable/tree?pid=kernel&table=${dm.target_pfn}`);
+  await page.waitForSelector(`#pt-tree ul[data-table="${dm.target_pfn}"]`);
+  assert.deepEqual(await entries(`#pt-tree ul[data-table="${dm.target_pfn}"] > li`), pick(pud.entries));
+  const pmdEntry = pud.entries.find((e) => !e.leaf);
+  await page.click(`#pt-tree li[data-path="${dm.index}/${pmdEntry.index}"] > button.toggle`);
+  const pmd = await get(`/sessions/${id}/pagetable/tree?pid=kernel&table=${pmdEntry.target_pfn}`);
+  await page.waitForSelector(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"]`);
+  const shownPmd = await entries(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"] > li`);
+  assert.deepEqual(shownPmd, pick(pmd.entries));
+  assert.ok(shownPmd.some((e) => e.huge), 'the direct map has 2 MiB leaves');
+  assert.ok(await page.locator(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"] .badge`).count() > 0);
+
+  // A walk, level by level, with the entry bits decoded.
+  const vaddr = '0xffff888000100000';
+  await page.fill('#pt-walk input[name="vaddr"]', vaddr);
+  await page.click('#pt-walk button[type="submit"]');
+  const walk = await get(`/sessions/${id}/pagetable?pid=kernel&vaddr=${vaddr}`);
+  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`);
+  const levels = await page.$$eval('#pt-walk-table tr[data-level]', (trs) => trs.map((tr) => ({
+    name: tr.cells[0].textContent, level: Number(tr.cells[1].textContent), table_pfn: Number(tr.cells[2].textContent),
+    index: Number(tr.cells[3].textContent), entry: tr.cells[4].textContent, bits: tr.cells[5].textContent })));
+  assert.deepEqual(levels.map(({ bits, ...l }) => l), walk.levels);
+  assert.match(levels.at(-1).bits, /^P RW A D G NX \u2192 0x100000$/);
+  assert.match(await page.textContent('#pt-walk-result'), new RegExp(`\u2192 ${walk.paddr} \\(4 KiB page\\), ${walk.walk_refs} `));
+
+  // A vmalloc area maps new tables: in the past, before it, the tree is the API's then.
+  const before = (await get(`/sessions/${id}`)).last_seq;
+  await apply(id, { op: 'vmalloc', size: 8192 });
+  const now = await get(`/sessions/${id}/pagetable/tree?pid=kernel`);
+  await page.waitForSelector(`#pt-tree[data-seq="${now.seq}"]`);
+  await seek(page, before);
+  await page.waitForSelector(`#pt-tree[data-seq="${before}"]`);
+  const then = await get(`/sessions/${id}/pagetable/tree?pid=kernel&at=${before}`);
+  assert.deepEqual(await entries('#pt-tree > ul > li'), pick(then.entries));
+  await page.waitForSelector(`#pt-walk-table[data-seq="${before}"]`);
+  await done();
+});
+
+test('the TLB view shows the API\'s counters and entries, the CPUs, and the boot path as steps', async () => {
+  const created = await postJson(api('/sessions'), { name: 'tlb', machine: { mem_mib: 512, start: 'poweron' } });
+  const id = created.body.id;
+  await apply(id, { op: 'boot' });
+  await apply(id, [{ op: 'access_range', start: '0xffff888000000000', length: 1 << 22, cpu: 0 },
+                   { op: 'access_range', start: '0xffff888000000000', length: 1 << 22, cpu: 0 }]);
+  const { page, done } = await openDashboard('#tlb', id);
+  const tlb = await get(`/sessions/${id}/tlb?cpu=0`);
+  await page.waitForSelector(`#tlb-regions[data-seq="${tlb.seq}"]`, { timeout: 10000 });
+  const counters = await page.$$eval('#tlb-regions tr[data-region]', (trs) => Object.fromEntries(trs.map((tr) =>
+    [tr.dataset.region, Object.fromEntries([...tr.querySelectorAll('td[data-counter]')].map((td) =>
+      [td.dataset.counter, Number(td.textContent)]))])));
+  const want = Object.fromEntries(Object.entries(tlb.regions).map(([r, c]) =>
+    [r, Object.fromEntries(['accesses', 'hits', 'l1_hits', 'stlb_hits', 'misses', 'walk_refs', 'faults'].map((k) => [k, c[k]]))]));
+  assert.deepEqual(counters, want);
+  assert.ok(tlb.regions.direct_map.hits > 0);
+  const valid = await page.$$eval('#tlb-entries .tlb-array', (ds) => Object.fromEntries(ds.map((d) =>
+    [d.dataset.array, d.querySelectorAll('tr').length ? d.querySelectorAll('tr').length - 1 : 0])));
+  for (const a of tlb.arrays)
+    assert.equal(valid[a.name], tlb.entries[a.name].length, a.name);
+  // The chart's point for the direct map is its hit rate.
+  const point = await page.evaluate(() => window.Chart.getChart(document.getElementById('tlb-chart'))
+    .data.datasets.find((d) => d.label === 'direct_map').data.at(-1));
+  assert.deepEqual(point, { x: tlb.seq, y: 100 * tlb.regions.direct_map.hits / tlb.regions.direct_map.accesses });
+  const cpus = await get(`/sessions/${id}/cpus`);
+  const rows = await page.$$eval('#tlb-cpus tr[data-cpu]', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+  assert.deepEqual(rows.map((r) => [Number(r[0]), r[1], r[3], r[6]]),
+                   cpus.cpus.map((c) => [c.cpu, c.mode, c.cr0.value, c.cr3]));
+
+  // The boot strip: one step per boot_stage event; a click moves the timeline there.
+  const stages = (await get(`/sessions/${id}/events?type=boot_stage&limit=100`)).events;
+  assert.deepEqual(await page.$$eval('#tlb-boot button', (bs) => bs.map((b) => [Number(b.dataset.seq), b.textContent])),
+                   stages.map((e) => [e.seq, e.detail]));
+  const early = stages.find((e) => e.detail === 'early_tables');
+  await page.click(`#tlb-boot button[data-stage="early_tables"]`);
+  await page.waitForSelector(`#timebar[data-seq="${early.seq}"]`);
+  await page.waitForSelector(`#tlb-regions[data-seq="${early.seq}"]`);
+  assert.equal(await page.getAttribute('#tlb-boot button.current', 'data-stage'), 'early_tables');
+  const past = await get(`/sessions/${id}/cpus?at=${early.seq}`);
+  assert.equal(await page.getAttribute('#tlb-cpus', 'data-boot-stage'), past.boot_stage);
+  const mode = await page.$eval('#tlb-cpus tr[data-cpu="0"]', (tr) => tr.cells[1].textContent);
+  assert.equal(mode, past.cpus[0].mode);
+  assert.notEqual(mode, 'long');
+  await done();
+});

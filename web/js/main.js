@@ -13,6 +13,8 @@ import { createOps } from './ops.js';
 import { createScenarios } from './scenarios.js';
 import { createSlabs } from './slabs.js';
 import { createVmalloc } from './vmalloc.js';
+import { createPagetables } from './pagetables.js';
+import { createTlb } from './tlb.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -32,6 +34,8 @@ const views = {
   physmap,
   slabs: createSlabs(),
   vmalloc: createVmalloc(physmap, () => { location.hash = '#physmap'; }),
+  pagetables: createPagetables(),
+  tlb: createTlb(cursor, () => updates.now()),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
   scenarios: createScenarios({
     getSession: () => session && sessionApi(session.id),

@@ -1,0 +1,129 @@
+// tlb.js - the TLB and MMU view: each CPU's mode and control registers (GET
+// .../cpus), one CPU's TLB counters per address region (GET .../tlb?cpu=N)
+// with their hit rate over time (sampled at each refresh), the entries its
+// arrays hold, and the boot path's stages as a strip that moves the
+// timeline to each stage.
+import { el } from './format.js';
+
+const COUNTERS = ['accesses', 'hits', 'l1_hits', 'stlb_hits', 'misses', 'walk_refs', 'faults'];
+const REGION_COLOURS = { direct_map: '#1d3557', vmalloc: '#2a9d8f', kernel_image: '#e76f51',
+                         user: '#f4a261', other: '#6c757d' };
+const ENTRY_COLUMNS = ['vaddr', 'paddr', 'page_size', 'global', 'rw', 'user', 'nx'];
+
+const rate = (r) => (r.accesses ? (100 * r.hits) / r.accesses : null);
+const yes = (b) => (b ? '1' : '0');
+
+function rateChart(canvas) {
+  return new Chart(canvas, {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      animation: false, maintainAspectRatio: false, parsing: false,
+      scales: { x: { type: 'linear', title: { display: true, text: 'seq' } },
+                y: { min: 0, max: 100, title: { display: true, text: 'TLB hit rate (%)' } } },
+    },
+  });
+}
+
+function cpuRow(c) {
+  return el('tr', { dataset: { cpu: String(c.cpu) } },
+            ...[c.cpu, c.mode, yes(c.online), c.cr0.value, yes(c.cr0.pe), yes(c.cr0.pg), c.cr3, c.cr4.value,
+                yes(c.cr4.pae), yes(c.cr4.la57), c.efer.value, yes(c.efer.lme), yes(c.efer.lma), c.rip, c.mm ?? '-']
+              .map((v) => el('td', {}, String(v))));
+}
+
+const CPU_HEAD = ['cpu', 'mode', 'online', 'CR0', 'PE', 'PG', 'CR3', 'CR4', 'PAE', 'LA57', 'EFER', 'LME', 'LMA',
+                  'RIP', 'mm'];
+
+function regionRows(regions) {
+  return Object.entries(regions).map(([name, r]) =>
+    el('tr', { dataset: { region: name } }, el('th', {}, name),
+       ...COUNTERS.map((k) => el('td', { dataset: { counter: k } }, String(r[k]))),
+       el('td', {}, r.accesses ? `${rate(r).toFixed(1)} %` : '-')));
+}
+
+function entriesBlock(tlb) {
+  return tlb.arrays.map((a) => {
+    const list = tlb.entries[a.name] || [];
+    return el('div', { className: 'tlb-array', dataset: { array: a.name } },
+              el('h4', {}, `${a.name}: ${a.valid} of ${a.entries} entries valid (${a.ways}-way, ${a.sets} sets)`),
+              list.length ? el('table', {}, el('tr', {}, ...ENTRY_COLUMNS.map((c) => el('th', {}, c))),
+                               ...list.map((e) => el('tr', {}, ...ENTRY_COLUMNS.map((c) =>
+                                 el('td', {}, typeof e[c] === 'boolean' ? yes(e[c]) : String(e[c]))))))
+                : '');
+  });
+}
+
+// @cursor moves the timeline to a boot stage; @again() refreshes the view.
+export function createTlb(cursor, again) {
+  const cpuSelect = document.getElementById('tlb-cpu');
+  const cpus = document.getElementById('tlb-cpus');
+  const regions = document.getElementById('tlb-regions');
+  const entries = document.getElementById('tlb-entries');
+  const boot = document.getElementById('tlb-boot');
+  let chart = null;
+  let samples = new Map();	// seq -> regions of the chosen CPU
+
+  function reset() {
+    samples = new Map();
+    cpuSelect.value = '0';
+  }
+
+  // The hit rate of each region at every sampled seq, in seq order.
+  function drawChart() {
+    chart ??= rateChart(document.getElementById('tlb-chart'));
+    const seqs = [...samples.keys()].sort((a, b) => a - b);
+    const names = Object.keys(samples.get(seqs[0]) || {});
+    chart.data.datasets = names.map((n) => ({
+      label: n, borderColor: REGION_COLOURS[n] || '#999999', backgroundColor: REGION_COLOURS[n] || '#999999',
+      data: seqs.map((q) => ({ x: q, y: rate(samples.get(q)[n]) })).filter((p) => p.y !== null),
+      pointRadius: 2, spanGaps: true,
+    }));
+    chart.update('none');
+  }
+
+  function drawCpus(view) {
+    const want = cpuSelect.value || '0';
+    cpuSelect.replaceChildren(...view.cpus.map((c) => new Option(`CPU ${c.cpu}`, String(c.cpu))));
+    cpuSelect.value = view.cpus.some((c) => String(c.cpu) === want) ? want : '0';
+    cpus.replaceChildren(el('tr', {}, ...CPU_HEAD.map((h) => el('th', {}, h))), ...view.cpus.map(cpuRow));
+    cpus.dataset.bootStage = view.boot_stage;
+  }
+
+  // The boot stages of the session, the one reached at the current seq marked.
+  function drawBoot(stages, seq) {
+    const reached = stages.filter((e) => e.seq <= seq).at(-1);
+    boot.replaceChildren(...stages.map((e) => {
+      const b = el('button', { type: 'button', dataset: { seq: String(e.seq), stage: e.detail },
+                               className: e === reached ? 'current' : '', title: `seq ${e.seq}` }, e.detail);
+      b.addEventListener('click', () => cursor.seek(e.seq));
+      return b;
+    }));
+    if (!stages.length)
+      boot.append(el('span', { className: 'summary' }, 'This session started booted: no boot stages recorded.'));
+  }
+
+  async function refresh(s, fresh) {
+    const view = await s.cpus();
+    if (!fresh())
+      return;
+    drawCpus(view);
+    const cpu = Number(cpuSelect.value);
+    const [tlb, stages] = await Promise.all([s.tlb(cpu), s.events({ since: 0, limit: 100, type: 'boot_stage' })]);
+    if (!fresh() || Number(cpuSelect.value) !== cpu)
+      return;
+    samples.set(tlb.seq, tlb.regions);
+    drawChart();
+    regions.replaceChildren(el('tr', {}, el('th', {}, 'region'), ...COUNTERS.map((k) => el('th', {}, k)),
+                               el('th', {}, 'hit rate')), ...regionRows(tlb.regions));
+    entries.replaceChildren(...entriesBlock(tlb));
+    drawBoot(stages.events, view.seq);
+    Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), ready: 'true' });
+  }
+
+  cpuSelect.addEventListener('change', () => {
+    samples = new Map();
+    again();
+  });
+  return { refresh, reset };
+}
