@@ -217,7 +217,8 @@ test('the event log filters by type and by pfn', async () => {
   await page.selectOption('#eventlog-filter select[name="type"]', 'buddy_merge');
   const want = (await get(`/sessions/${session}/events?since=${ops[1].last_seq - 1}&type=buddy_merge&limit=50`)).events;
   assert.ok(want.length > 0, 'freeing the page merged');
-  await page.waitForFunction((n) => document.querySelectorAll('#eventlog tr[data-type="buddy_merge"]').length === n, want.length);
+  await page.waitForFunction((n) => document.querySelectorAll('#eventlog tr[data-type="buddy_merge"]').length === n &&
+                             document.querySelectorAll('#eventlog tr[data-type]').length === n, want.length);
   const rows = await page.$$eval('#eventlog tr[data-seq]', (trs) => trs.map((tr) =>
     ({ seq: Number(tr.dataset.seq), type: tr.dataset.type, order: tr.querySelector('[data-col="order"]').textContent,
        pfn: tr.querySelector('[data-col="pfn"]').textContent })));
