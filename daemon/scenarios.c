@@ -201,9 +201,12 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 	recorder_sync(srv->rec);
 	figure = m ? m->fn(srv, s, first, last) : json_null();
 	store_run(srv, s, name, first, last, figure);
-	out = json_pack("{s:s,s:I,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
+	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,
-			 "title", json_object_get(sc, "title"), "claim", json_object_get(sc, "claim"),
+			 "title", json_object_get(sc, "title"),
+			 "question", json_object_get(sc, "question"),
+			 "explanation", json_object_get(sc, "explanation"),
+			 "claim", json_object_get(sc, "claim"),
 			 "first_seq", (json_int_t)first, "last_seq", (json_int_t)last,
 			 "ops_ok", (json_int_t)ok, "ops_failed", (json_int_t)failed,
 			 "results", json_object_get(res, "results"),

@@ -28,6 +28,8 @@ test('zones: the figure comes from the events and supports the claim', async () 
   const r = await postJson(api('/scenarios/zones/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const { figure, results, session } = r.body;
+  const listed = (await getJson(api('/scenarios/zones'))).body;
+  for (const k of ['title', 'question', 'explanation', 'claim']) assert.equal(r.body[k], listed[k], k);
   assert.equal(figure.gfp_dma_only_from_zone_dma, true);
   assert.equal(figure.gfp_dma32_below_4gib, true);
   assert.deepEqual(Object.keys(figure.by_gfp.GFP_DMA.zones), ['DMA']);
