@@ -308,5 +308,15 @@ test('a new session: a bad config shows the API\'s message, a good one is chosen
   const charts = await overviewCharts(page);
   for (const z of view.zones.filter((z) => z.populated))
     assert.deepEqual(charts[zoneKey(z)].owners, withoutHole(z.owners));
+
+  // A machine at power-on, ready for the boot op (the form closed after the last one).
+  if (!(await page.isVisible('#new-session input[name="name"]')))
+    await page.click('.new-session summary');
+  await page.fill('#new-session input[name="name"]', 'cold');
+  await page.selectOption('#new-session select[name="start"]', 'poweron');
+  await page.click('#new-session button[type="submit"]');
+  await page.waitForFunction(() => /^cold \(#\d+, live\)$/.test(document.querySelector('#session option:checked')?.textContent));
+  const cold = await get(`/sessions/${Number(await page.inputValue('#session'))}`);
+  assert.equal(cold.machine.start, 'poweron');
   await done({ allowedErrors: [/status of 400/] });
 });

@@ -4,6 +4,7 @@ import { listSessions, createSession } from './api.js';
 
 const NUMBER_KEYS = ['mem_mib', 'nodes', 'cpus', 'max_order', 'paging_levels'];
 const BOOLEAN_KEYS = ['pcp', 'gbpages'];
+const TEXT_KEYS = ['start'];
 
 function optionLabel(s) {
   return `${s.name} (#${s.id}, ${s.state})`;
@@ -22,6 +23,11 @@ function machineFromForm(form) {
     const v = form.elements[key].value;
     if (v !== '')
       machine[key] = v === 'true';
+  }
+  for (const key of TEXT_KEYS) {
+    const v = form.elements[key].value;
+    if (v !== '')
+      machine[key] = v;
   }
   return machine;
 }
