@@ -4,10 +4,11 @@
  *
  * Design notes
  *  The engine is deterministic, so config + ops 1..k give the machine after op
- *  k, event for event. To stop *inside* an op (just after event SEQ), the
- *  replay's event callback counts events and, on SEQ, leaves the engine with
- *  longjmp: the machine is then as it was at that event, good for reading,
- *  never for going on. Such a machine is thrown away after the view.
+ *  k, event for event. To show the machine *inside* an op (just after event
+ *  SEQ), the replay's event callback counts events and, on SEQ, takes a copy
+ *  of the machine as it is at that moment (machine_clone only reads); the op
+ *  then runs to its end as usual. The copy is good for reading, never for
+ *  going on, and is thrown away after the view.
  *
  *  Seeking would cost the whole history each time, so machines at op
  *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
@@ -16,13 +17,12 @@
  *
  *  Invariants:
  *  1. A cached machine is exactly the state after its op_no ops (never a
- *     machine left by longjmp).
+ *     copy taken inside an op).
  *  2. seq counts the events a replay has produced; it equals the stored seq
  *     of the same event (checked by replay_verify).
  */
 #include <errno.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +52,10 @@ static struct {
 /* State of one replay run, shared with its event callback. */
 struct run {
 	uint64_t seq;
-	uint64_t stop_at;		/* longjmp after this event; 0: never */
-	jmp_buf jump;
+	uint64_t stop_at;		/* nothing after this event matters; 0: never */
+	bool want_copy;			/* copy the machine at stop_at */
+	struct machine *m;		/* the machine being replayed */
+	struct machine *copy;		/* the copy taken at stop_at */
 	/* verification */
 	sqlite3_stmt *stored;		/* stored events in seq order, or NULL */
 	json_t *diff;			/* the first difference found */
@@ -190,6 +192,7 @@ static bool same_event(const struct mm_event *a, const struct mm_event *b)
 	       a->value == b->value && strcmp(cut, b->detail ? b->detail : "") == 0;
 }
 
+/* Compare one re-executed event with the stored one; keep the first difference. */
 static void verify_event(struct run *r, const struct mm_event *ev)
 {
 	struct mm_event stored;
@@ -199,15 +202,13 @@ static void verify_event(struct run *r, const struct mm_event *ev)
 		r->diff = json_pack("{s:b,s:I,s:s,s:n,s:o}", "ok", 0, "seq", (json_int_t)r->seq,
 				    "reason", "the re-execution produced more events than are stored",
 				    "expected", "actual", event_json(ev));
-		longjmp(r->jump, 1);
+		return;
 	}
 	stored_event(r->stored, &stored);
-	if ((uint64_t)sqlite3_column_int64(r->stored, 0) != r->seq || !same_event(ev, &stored)) {
+	if ((uint64_t)sqlite3_column_int64(r->stored, 0) != r->seq || !same_event(ev, &stored))
 		r->diff = json_pack("{s:b,s:I,s:s,s:o,s:o}", "ok", 0, "seq", (json_int_t)r->seq,
 				    "reason", "the re-execution differs from the stored event",
 				    "expected", event_json(&stored), "actual", event_json(ev));
-		longjmp(r->jump, 1);
-	}
 }
 
 static void replay_on_event(void *ctx, const struct mm_event *ev)
@@ -215,10 +216,21 @@ static void replay_on_event(void *ctx, const struct mm_event *ev)
 	struct run *r = ctx;
 
 	r->seq++;
-	if (r->stored)
+	if (r->stop_at && r->seq > r->stop_at)
+		return;		/* the rest of the op that holds the target */
+	if (r->stored && !r->diff)
 		verify_event(r, ev);
-	if (r->stop_at && r->seq == r->stop_at)
-		longjmp(r->jump, 1);
+	if (r->want_copy && r->seq == r->stop_at && !r->copy) {
+		r->copy = machine_clone(r->m);
+		if (r->copy)
+			machine_set_event_fn(r->copy, NULL, NULL);
+	}
+}
+
+/* Has the run reached its end: its target, or a verification difference? */
+static bool run_done(const struct run *r)
+{
+	return r->diff || (r->stop_at && r->seq >= r->stop_at);
 }
 
 /*** Replay ***/
@@ -251,22 +263,15 @@ static int load_session(struct server *srv, int64_t id, struct stored_session *s
 	return err;
 }
 
-/* Apply one stored op; true when the run stopped inside it (longjmp). */
-static bool apply_stored_op(struct machine *m, struct run *r, const char *text)
+/* Apply one stored op, to its end. */
+static void apply_stored_op(struct machine *m, const char *text)
 {
-	json_t *op = json_loads(text, 0, NULL), *res;
-	volatile bool stopped = false;
+	json_t *op = json_loads(text, 0, NULL);
 
 	if (!op)
-		return false;
-	if (setjmp(r->jump))
-		stopped = true;
-	else {
-		res = op_apply(m, op);
-		json_decref(res);
-	}
+		return;
+	json_decref(op_apply(m, op));
 	json_decref(op);
-	return stopped;
 }
 
 /*
@@ -277,7 +282,6 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		   uint64_t op_no, uint64_t target, struct replay *out, struct mm_error *e)
 {
 	sqlite3_stmt *st;
-	int rc;
 
 	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, op FROM ops "
 			       "WHERE session_id = ? AND op_no > ? ORDER BY op_no", -1, &st,
@@ -285,29 +289,30 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		return mm_error_set(e, -EIO, "%s", sqlite3_errmsg(srv->db));
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)op_no);
-	while (r->seq < target && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (r->seq < target && !run_done(r) && sqlite3_step(st) == SQLITE_ROW) {
 		uint64_t no = (uint64_t)sqlite3_column_int64(st, 0);
 		bool inside = sqlite3_column_type(st, 1) != SQLITE_NULL &&
 			      (sqlite3_column_type(st, 2) == SQLITE_NULL ||
 			       (uint64_t)sqlite3_column_int64(st, 2) > target);
 
 		if (inside && !r->stored) {
-			/* The target lies inside this op: keep the boundary before it. */
+			/* The target lies inside this op: keep the boundary before it,
+			 * and a copy of the machine at the target. */
 			cache_store(id, out->op_no, r->seq, m);
 			r->stop_at = target;
+			r->want_copy = true;
 		}
-		if (apply_stored_op(m, r, (const char *)sqlite3_column_text(st, 3))) {
-			out->mid_op = r->stop_at && r->seq == r->stop_at;
-			if (!out->mid_op)
-				break;	/* a verification difference */
+		apply_stored_op(m, (const char *)sqlite3_column_text(st, 3));
+		out->op_no = no;
+		if (r->copy) {
+			out->mid_op = true;
 			break;
 		}
-		out->op_no = no;
-		if (no % srv->opt.snapshot_interval == 0 && !r->stored)
+		if (no % srv->opt.snapshot_interval == 0 && !r->stored && !run_done(r))
 			cache_store(id, no, r->seq, m);
 	}
 	sqlite3_finalize(st);
-	out->seq = r->seq;
+	out->seq = r->stop_at && r->seq > r->stop_at ? r->stop_at : r->seq;
 	return 0;
 }
 
@@ -350,10 +355,17 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 		}
 	}
 	out->op_no = op_no;
+	r->m = out->m;
 	err = run_ops(srv, id, out->m, r, op_no, seq, out, e);
 	machine_set_event_fn(out->m, NULL, NULL);
 	if (!out->mid_op && !err)
 		cache_store(id, out->op_no, out->seq, out->m);
+	if (r->copy) {
+		/* The machine as it was at the target event, inside its op. */
+		machine_destroy(out->m);
+		out->m = r->copy;
+		out->op_no--;
+	}
 	free(r);
 	machine_config_release(&ss.cfg);
 	if (err)
@@ -392,26 +404,21 @@ json_t *replay_verify(struct server *srv, int64_t id, struct mm_error *e)
 	/* A crashed session ends at its last stored event, maybe inside an op. */
 	if (ss.crashed)
 		r->stop_at = ss.last_seq;
-	if (setjmp(r->jump)) {
-		m = NULL;	/* a difference already during the machine's creation */
-	} else {
-		m = machine_create(&ss.cfg, replay_on_event, r, e);
-		if (!m && !r->diff)
-			goto fail;
-	}
+	m = machine_create(&ss.cfg, replay_on_event, r, e);
+	if (!m)
+		goto fail;
+	r->m = m;
 	memset(&out, 0, sizeof(out));
-	if (m) {
-		err = run_ops(srv, id, m, r, 0, UINT64_MAX, &out, e);
-		machine_destroy(m);
-		if (err)
-			goto fail;
-	}
+	err = run_ops(srv, id, m, r, 0, UINT64_MAX, &out, e);
+	machine_destroy(m);
+	if (err)
+		goto fail;
 	if (!r->diff && sqlite3_step(r->stored) == SQLITE_ROW)
 		r->diff = json_pack("{s:b,s:I,s:s}", "ok", 0,
 				    "seq", (json_int_t)sqlite3_column_int64(r->stored, 0),
 				    "reason", "the store holds events the re-execution did not produce");
 	report = r->diff ? r->diff
-			 : json_pack("{s:b,s:I,s:I}", "ok", 1, "events", (json_int_t)r->seq,
+			 : json_pack("{s:b,s:I,s:I}", "ok", 1, "events", (json_int_t)out.seq,
 				     "ops", (json_int_t)out.op_no);
 	sqlite3_finalize(r->stored);
 	free(r);
