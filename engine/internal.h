@@ -262,6 +262,52 @@ static inline struct zone *page_zone(const struct machine *m, const struct page 
 	return &m->nodes[p->node].node_zones[p->zone];
 }
 
+/*** Lists linked by pfn (free lists, pcp lists, slab lists) ***/
+
+static inline void pfn_list_add_head(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	p->prev = PFN_NIL;
+	p->next = h->first;
+	if (h->first != PFN_NIL)
+		m->mem_map[h->first].prev = pfn;
+	else
+		h->last = pfn;
+	h->first = pfn;
+	h->nr++;
+}
+
+static inline void pfn_list_add_tail(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	p->next = PFN_NIL;
+	p->prev = h->last;
+	if (h->last != PFN_NIL)
+		m->mem_map[h->last].next = pfn;
+	else
+		h->first = pfn;
+	h->last = pfn;
+	h->nr++;
+}
+
+static inline void pfn_list_del(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	if (p->prev != PFN_NIL)
+		m->mem_map[p->prev].next = p->next;
+	else
+		h->first = p->next;
+	if (p->next != PFN_NIL)
+		m->mem_map[p->next].prev = p->prev;
+	else
+		h->last = p->prev;
+	p->next = p->prev = PFN_NIL;
+	h->nr--;
+}
+
 static inline bool page_test(const struct page *p, int bit)
 {
 	return p->flags & (1u << bit);

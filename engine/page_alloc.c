@@ -88,51 +88,6 @@ static inline bool migratetype_is_mergeable(int mt)
 	return mt < MIGRATE_PCPTYPES;
 }
 
-/*** Lists linked by pfn ***/
-
-static void list_add_head(struct machine *m, struct list_head *h, uint32_t pfn)
-{
-	struct page *p = &m->mem_map[pfn];
-
-	p->prev = PFN_NIL;
-	p->next = h->first;
-	if (h->first != PFN_NIL)
-		m->mem_map[h->first].prev = pfn;
-	else
-		h->last = pfn;
-	h->first = pfn;
-	h->nr++;
-}
-
-static void list_add_tail(struct machine *m, struct list_head *h, uint32_t pfn)
-{
-	struct page *p = &m->mem_map[pfn];
-
-	p->next = PFN_NIL;
-	p->prev = h->last;
-	if (h->last != PFN_NIL)
-		m->mem_map[h->last].next = pfn;
-	else
-		h->first = pfn;
-	h->last = pfn;
-	h->nr++;
-}
-
-static void list_del(struct machine *m, struct list_head *h, uint32_t pfn)
-{
-	struct page *p = &m->mem_map[pfn];
-
-	if (p->prev != PFN_NIL)
-		m->mem_map[p->prev].next = p->next;
-	else
-		h->first = p->next;
-	if (p->next != PFN_NIL)
-		m->mem_map[p->next].prev = p->prev;
-	else
-		h->last = p->prev;
-	p->next = p->prev = PFN_NIL;
-	h->nr--;
-}
 
 /*** Page ownership ***/
 
@@ -193,9 +148,9 @@ static void add_to_free_list(struct machine *m, struct zone *z, uint64_t pfn,
 	set_buddy_order(p, order);
 	p->mt = (uint8_t)mt;
 	if (tail)
-		list_add_tail(m, &area->free_list[mt], (uint32_t)pfn);
+		pfn_list_add_tail(m, &area->free_list[mt], (uint32_t)pfn);
 	else
-		list_add_head(m, &area->free_list[mt], (uint32_t)pfn);
+		pfn_list_add_head(m, &area->free_list[mt], (uint32_t)pfn);
 	area->nr_free++;
 	account_freepages(z, 1L << order, mt);
 }
@@ -207,7 +162,7 @@ static void del_page_from_free_list(struct machine *m, struct zone *z, uint64_t 
 	struct page *p = &m->mem_map[pfn];
 
 	SIM_BUG_ON(!page_test(p, PG_buddy) || p->private != order || p->mt != mt);
-	list_del(m, &area->free_list[mt], (uint32_t)pfn);
+	pfn_list_del(m, &area->free_list[mt], (uint32_t)pfn);
 	page_clear(p, PG_buddy);
 	p->private = 0;
 	area->nr_free--;
@@ -675,7 +630,7 @@ static int rmqueue_bulk(struct machine *m, struct zone *z, unsigned int order, i
 		set_block_owner(m, z, pfn, 1ULL << order, OWNER_PCP);
 		m->mem_map[pfn].mt = (uint8_t)mt;
 		m->mem_map[pfn].private = order;
-		list_add_tail(m, list, pfn);
+		pfn_list_add_tail(m, list, pfn);
 	}
 	return i;
 }
@@ -729,7 +684,7 @@ static uint32_t __rmqueue_pcplist(struct machine *m, struct zone *z, unsigned in
 			return PFN_NIL;
 	}
 	pfn = list->first;
-	list_del(m, list, pfn);
+	pfn_list_del(m, list, pfn);
 	pcp->count -= 1 << order;
 	return pfn;
 }
@@ -770,7 +725,7 @@ static void free_pcppages_bulk(struct machine *m, struct zone *z, int count,
 		do {
 			uint32_t pfn = list->last;
 
-			list_del(m, list, pfn);
+			pfn_list_del(m, list, pfn);
 			count -= 1 << order;
 			pcp->count -= 1 << order;
 			drained += 1 << order;
@@ -840,7 +795,7 @@ static void free_unref_page_commit(struct machine *m, struct zone *z,
 	set_block_owner(m, z, pfn, 1ULL << order, OWNER_PCP);
 	m->mem_map[pfn].mt = (uint8_t)mt;
 	m->mem_map[pfn].private = order;
-	list_add_head(m, &pcp->lists[pindex], (uint32_t)pfn);
+	pfn_list_add_head(m, &pcp->lists[pindex], (uint32_t)pfn);
 	pcp->count += 1 << order;
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
 		free_high = pcp->free_count >= batch + pcp->high_min / 2 &&

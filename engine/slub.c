@@ -464,42 +464,10 @@ static struct kmem_cache_node *slab_node(const struct machine *m, struct kmem_ca
 
 static void slab_list_add(struct machine *m, struct list_head *h, uint32_t pfn, bool tail)
 {
-	struct page *p = &m->mem_map[pfn];
-
-	if (tail) {
-		p->next = PFN_NIL;
-		p->prev = h->last;
-		if (h->last != PFN_NIL)
-			m->mem_map[h->last].next = pfn;
-		else
-			h->first = pfn;
-		h->last = pfn;
-	} else {
-		p->prev = PFN_NIL;
-		p->next = h->first;
-		if (h->first != PFN_NIL)
-			m->mem_map[h->first].prev = pfn;
-		else
-			h->last = pfn;
-		h->first = pfn;
-	}
-	h->nr++;
-}
-
-static void slab_list_del(struct machine *m, struct list_head *h, uint32_t pfn)
-{
-	struct page *p = &m->mem_map[pfn];
-
-	if (p->prev != PFN_NIL)
-		m->mem_map[p->prev].next = p->next;
+	if (tail)
+		pfn_list_add_tail(m, h, pfn);
 	else
-		h->first = p->next;
-	if (p->next != PFN_NIL)
-		m->mem_map[p->next].prev = p->prev;
-	else
-		h->last = p->prev;
-	p->next = p->prev = PFN_NIL;
-	h->nr--;
+		pfn_list_add_head(m, h, pfn);
 }
 
 /* add_partial() / remove_partial(). */
@@ -511,7 +479,7 @@ static void add_partial(struct machine *m, struct kmem_cache_node *n, uint64_t h
 
 static void remove_partial(struct machine *m, struct kmem_cache_node *n, uint64_t head)
 {
-	slab_list_del(m, &n->partial, (uint32_t)head);
+	pfn_list_del(m, &n->partial, (uint32_t)head);
 	n->nr_partial--;
 }
 
