@@ -2,19 +2,14 @@
 // (which gives each launch a fresh temporary profile).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { startDaemon } from './lib/daemon.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 let d, browser;
 
 before(async () => {
   d = await startDaemon();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

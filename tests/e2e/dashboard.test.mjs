@@ -2,10 +2,9 @@
 // real daemon: what they draw must be what the REST API says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 const KERNEL_PFN = 0x1000;		// the kernel image is loaded at 16 MiB
 const HOLE_PFN = 0xc0000 + 0x1234;	// inside the 3-4 GiB MMIO hole
 let d, browser, session;
@@ -19,11 +18,7 @@ const get = async (path) => {
 
 before(async () => {
   d = await startDaemon();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   session = (await get('/sessions')).sessions.find((s) => s.name === 'default').id;
 });
 

@@ -4,10 +4,9 @@
 // the event log, fork from the past, and the way back to the present.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 let d, browser, session, ops;
 
 const api = (path) => `${d.url}/api/v1${path}`;
@@ -24,11 +23,7 @@ const apply = async (id, list) => {
 
 before(async () => {
   d = await startDaemon();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   // Without per-cpu lists every alloc and free goes to the buddy lists: op 1
   // takes an order-3 block (a split cascade), op 2 one page (more splits),
   // op 3 gives that page back (merges).

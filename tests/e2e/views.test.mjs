@@ -4,10 +4,9 @@
 // the present and at a past seq of the timeline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
-const CHROMIUM = '/usr/bin/chromium';
 let d, browser, session;
 
 const api = (path) => `${d.url}/api/v1${path}`;
@@ -24,11 +23,7 @@ const apply = async (id, list) => {
 
 before(async () => {
   d = await startDaemon();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   session = (await get('/sessions')).sessions.find((s) => s.name === 'default').id;
 });
 
