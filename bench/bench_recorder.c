@@ -5,8 +5,12 @@
  *
  *   bench_recorder [EVENTS] [EVENTS_PER_OP]
  *
- * Events come in ops of EVENTS_PER_OP events each (default 2), each op logged
- * before its events and closed after them, as a live session records them.
+ * The events are the real ones: a 4 GiB machine runs the workload of
+ * bench/load.sh (order-0 allocations, then their frees) first, untimed, and
+ * its events, with their typed fields as the engine fills them, are what is
+ * pushed. Each op is logged before its events and closed after them, as a
+ * live session records them; EVENTS_PER_OP (default: as the workload made
+ * them) groups them into ops.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,23 +32,81 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The engine's events, kept for replaying into the recorder. */
+struct captured {
+	struct mm_event *ev;
+	char (*detail)[48];
+	size_t nr, cap;
+	uint64_t ops;
+};
+
+static void capture(void *ctx, const struct mm_event *ev)
+{
+	struct captured *c = ctx;
+
+	if (c->nr == c->cap)
+		return;
+	c->ev[c->nr] = *ev;
+	snprintf(c->detail[c->nr], sizeof(c->detail[0]), "%s", ev->detail ? ev->detail : "");
+	c->ev[c->nr].detail = ev->detail ? c->detail[c->nr] : NULL;
+	c->nr++;
+}
+
+/* Run load.sh's workload on a fresh machine until @want events are captured. */
+static int capture_workload(struct captured *c, size_t want)
+{
+	struct machine_config cfg;
+	struct alloc_pages_result res;
+	struct machine *m;
+	static uint64_t pfns[10000];
+	gfp_t gfp;
+
+	c->ev = calloc(want, sizeof(*c->ev));
+	c->detail = calloc(want, sizeof(*c->detail));
+	c->cap = want;
+	if (!c->ev || !c->detail || machine_config_parse(&cfg, "{\"mem_mib\":4096}", 0, NULL) ||
+	    gfp_parse("GFP_KERNEL", &gfp, NULL))
+		return -1;
+	m = machine_create(&cfg, NULL, NULL, NULL);
+	if (!m)
+		return -1;
+	machine_set_event_fn(m, capture, c);
+	while (c->nr < c->cap) {
+		size_t n = 0;
+
+		for (; n < 10000 && !mm_alloc_pages(m, gfp, 0, -1, 0, &res, NULL); n++, c->ops++)
+			pfns[n] = res.pfn;
+		for (size_t i = 0; i < n; i++, c->ops++)
+			mm_free_pages(m, pfns[i], 0, 0, NULL);
+	}
+	machine_destroy(m);
+	machine_config_release(&cfg);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long events = argc > 1 ? strtoul(argv[1], NULL, 10) : 1000000;
-	double per_op = argc > 2 ? strtod(argv[2], NULL) : 2.0;
+	double per_op = argc > 2 ? strtod(argv[2], NULL) : 0;
+	struct captured c = { 0 };
 	char dir[] = "/tmp/mmlab-bench-XXXXXX", path[64], err[256], cmd[96];
 	struct recorder_stats st;
 	struct recorder *r;
-	struct mm_event ev;
 	uint64_t seq = 0, op_no = 0;
 	double t0, t1, owed = 0;
 	sqlite3 *db;
 	int rc = 1;
 
-	if (!events || per_op < 1) {
+	if (!events || (argc > 2 && per_op < 1)) {
 		fprintf(stderr, "usage: bench_recorder [EVENTS] [EVENTS_PER_OP >= 1]\n");
 		return 2;
 	}
+	if (capture_workload(&c, events)) {
+		fprintf(stderr, "bench_recorder: cannot run the workload\n");
+		return 1;
+	}
+	if (per_op < 1)
+		per_op = (double)c.nr / (double)c.ops;
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/bench.db", dir);
@@ -65,15 +127,8 @@ int main(int argc, char **argv)
 
 		recorder_op(r, 1, ++op_no, "{\"op\":\"alloc_pages\",\"gfp\":\"GFP_KERNEL\",\"order\":0}");
 		for (owed += per_op; owed >= 1 && seq < events; owed -= 1) {
-			mm_event_init(&ev, MM_EV_mm_page_alloc);
-			ev.cpu = 0;
-			ev.node = 0;
-			ev.zone = 2;
-			ev.order = 0;
-			ev.migratetype = 0;
-			ev.pfn = 0x100000 + seq;
-			ev.gfp = 0xcc0;
-			recorder_event(r, 1, ++seq, op_no, &ev);
+			recorder_event(r, 1, seq + 1, op_no, &c.ev[seq]);
+			seq++;
 		}
 		recorder_op_end(r, 1, op_no, first, seq);
 	}
@@ -81,7 +136,7 @@ int main(int argc, char **argv)
 	t1 = now();
 	recorder_get_stats(r, &st);
 	recorder_stop(r);
-	printf("recorder: %lu events (%.2f per op) in %.2f s: %.0f events/s, %llu transactions, %llu waits\n",
+	printf("recorder: %lu engine events (%.2f per op) in %.2f s: %.0f events/s, %llu transactions, %llu waits\n",
 	       events, per_op, t1 - t0, (double)events / (t1 - t0),
 	       (unsigned long long)st.transactions, (unsigned long long)st.waits);
 	rc = st.events_committed == events ? 0 : 1;

@@ -93,14 +93,16 @@ static bool query_uint(struct http_request *req, struct http_reply *rep, const c
 void api_session_events(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	int64_t id = api_session_id(req, rep);
-	const char *type = http_query(req, "type");
-	uint64_t since, limit, last = 0;
+	const char *type = http_query(req, "type"), *vaddr_text = http_query(req, "vaddr");
+	uint64_t since, limit, pfn, vaddr = 0, last = 0;
 	int type_id = MM_EV_NONE;
+	char sql[512], *end;
 	json_t *events;
 	sqlite3_stmt *st;
 
 	if (id < 0 || !query_uint(req, rep, "since", 0, INT64_MAX, &since) ||
 	    !query_uint(req, rep, "limit", 1000, EVENTS_MAX_LIMIT, &limit) ||
+	    !query_uint(req, rep, "pfn", UINT64_MAX, INT64_MAX, &pfn) ||
 	    !session_exists(srv, id, rep))
 		return;
 	if (type) {
@@ -110,12 +112,22 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 			return;
 		}
 	}
+	if (vaddr_text) {
+		vaddr = strncmp(vaddr_text, "0x", 2) == 0 ? strtoull(vaddr_text + 2, &end, 16) : 0;
+		if (strncmp(vaddr_text, "0x", 2) != 0 || !vaddr_text[2] || *end) {
+			reply_error(rep, 400, "EINVAL", "vaddr must be a hex address (\"0xffff888000100000\")");
+			return;
+		}
+	}
+	/* Only the filters asked for, so that SQLite picks the index that fits. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT seq, op_no, type, cpu, node, zone, \"order\", migratetype, level, gfp, "
+		 "pfn, vaddr, paddr, size, value, detail FROM events "
+		 "WHERE session_id = ?1 AND seq > ?2%s%s%s ORDER BY seq LIMIT ?4",
+		 type ? " AND type = ?3" : "", pfn != UINT64_MAX ? " AND pfn = ?5" : "",
+		 vaddr_text ? " AND vaddr = ?6" : "");
 	recorder_sync(srv->rec);
-	if (sqlite3_prepare_v2(srv->db,
-			"SELECT seq, op_no, type, cpu, node, zone, \"order\", migratetype, level, gfp, "
-			"pfn, vaddr, paddr, size, value, detail FROM events "
-			"WHERE session_id = ?1 AND seq > ?2 AND (?3 = 0 OR type = ?3) "
-			"ORDER BY seq LIMIT ?4", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		reply_error(rep, 503, "EIO", "cannot read events: %s", sqlite3_errmsg(srv->db));
 		return;
 	}
@@ -123,6 +135,8 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 	sqlite3_bind_int64(st, 2, (int64_t)since);
 	sqlite3_bind_int(st, 3, type_id);
 	sqlite3_bind_int64(st, 4, (int64_t)limit);
+	sqlite3_bind_int64(st, 5, (int64_t)pfn);
+	sqlite3_bind_int64(st, 6, (int64_t)vaddr);
 	events = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		last = (uint64_t)sqlite3_column_int64(st, 0);
@@ -186,8 +200,10 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 				"detail", (const char *)sqlite3_column_text(st, 2)));
 		sqlite3_finalize(st);
 	}
-	if (sqlite3_prepare_v2(srv->db, "SELECT max(seq) FROM events WHERE session_id = ? AND op_no = 0",
-			       -1, &st, NULL) == SQLITE_OK) {
+	/* The machine's own boot events come before the first op's events. */
+	if (sqlite3_prepare_v2(srv->db, "SELECT max(seq) FROM events WHERE session_id = ?1 AND "
+			       "seq < coalesce((SELECT min(first_seq) FROM ops WHERE session_id = ?1 "
+			       "AND first_seq IS NOT NULL), 9223372036854775807)", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			boot_last = (uint64_t)sqlite3_column_int64(st, 0);

@@ -1,7 +1,8 @@
 # SQL migrations, compiled into mmlabd so an installed daemon carries them.
 SCHEMA_MIGRATIONS = \
 	schema/001_initial.sql \
-	schema/002_scenario_runs.sql
+	schema/002_scenario_runs.sql \
+	schema/003_leaner_event_indexes.sql
 
 EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.sh
 BUILT_SOURCES += daemon/schema_sql.c

@@ -209,3 +209,21 @@ test('event types are listed by family; the timeline carries each op', async () 
   assert.deepEqual(tl.ops[0].args, { op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 });
   assert.equal(tl.ops[0].op, 'alloc_pages');
 });
+
+test('events by frame and by address', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 128 });
+  const r = (await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 2 }, { op: 'kmalloc', size: 64 },
+                                                   { op: 'free_pages', pfn: '$0.pfn', order: 2 }])).body;
+  const pfn = r.results[0].pfn;
+  const byPfn = (await getJson(`${base}/${id}/events?pfn=${pfn}&limit=10000`)).body.events;
+  assert.ok(byPfn.some((e) => e.type === 'mm_page_alloc'));
+  assert.ok(byPfn.some((e) => e.type === 'mm_page_free'));
+  for (const e of byPfn) assert.equal(e.pfn, pfn);
+  const addr = r.results[1].addr;
+  const byAddr = (await getJson(`${base}/${id}/events?vaddr=${addr}&type=kmalloc`)).body.events;
+  assert.equal(byAddr.length, 1);
+  assert.equal(byAddr[0].vaddr, addr);
+  assert.equal((await getJson(`${base}/${id}/events?vaddr=nothex`)).status, 400);
+  assert.equal((await getJson(`${base}/${id}/events?pfn=-1`)).status, 400);
+});

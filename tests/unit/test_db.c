@@ -60,7 +60,7 @@ static void test_fresh(void **state)
 	db = db_open(path, err, sizeof(err));
 	assert_non_null(db);
 	assert_int_equal(query_int(db, "PRAGMA user_version"), db_schema_version());
-	assert_true(db_schema_version() >= 2);
+	assert_true(db_schema_version() >= 3);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM scenario_runs"), 0);
 	assert_true(query_int(db, "SELECT count(*) FROM event_types") > 40);
 	db_close(db);
@@ -91,6 +91,11 @@ static void test_upgrade_from_1(void **state)
 	assert_non_null(db);
 	assert_int_equal(query_int(db, "PRAGMA user_version"), db_schema_version());
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'scenario_runs'"), 1);
+	/* 003 dropped two indexes; the ones the API's queries use are there. */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				   "('events_by_paddr', 'events_by_op')"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+				   "('events_by_type', 'events_by_pfn', 'events_by_vaddr')"), 3);
 	assert_int_equal(query_int(db, "SELECT sum(pfn) FROM events WHERE session_id = 7"), 85);
 	assert_int_equal(query_int(db, "SELECT last_seq FROM sessions WHERE id = 7"), 2);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO scenario_runs VALUES (7, 1, 'zones', 1, 2, '{}')",
