@@ -368,6 +368,95 @@ static int exec_id(sqlite3 *db, const char *sql, int64_t a, int64_t b)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* One JSON string value: @s escaped, quotes included. */
+static void put_json_string(FILE *f, const char *s)
+{
+	json_t *v = json_string(s ? s : "");
+	char *text = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	fputs(text ? text : "\"\"", f);
+	free(text);
+	json_decref(v);
+}
+
+/*
+ * The session's events as Chrome trace-event JSON (the format of
+ * chrome://tracing and Perfetto's UI): one instant event per event, on a
+ * track per CPU (track 0 for events of no CPU), the seq as the timestamp in
+ * microseconds, each op a complete event spanning its seqs.
+ */
+static void export_chrome(struct server *srv, int64_t id, struct http_reply *rep)
+{
+	static const char *const cols[] = { NULL, NULL, NULL, "cpu", "node", "zone", "order",
+					    "migratetype", "level", "gfp", "pfn", "vaddr", "paddr",
+					    "size", "value", "detail" };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	sqlite3_stmt *st;
+	bool first = true;
+
+	if (!f) {
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	recorder_sync(srv->rec);
+	fprintf(f, "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"session\":%lld,"
+		"\"timestamps\":\"event seq\"},\"traceEvents\":[", (long long)id);
+	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, json_extract(op, '$.op') "
+			       "FROM ops WHERE session_id = ? AND first_seq IS NOT NULL ORDER BY op_no",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int64_t a = sqlite3_column_int64(st, 1);
+			int64_t b = sqlite3_column_type(st, 2) == SQLITE_NULL ? a : sqlite3_column_int64(st, 2);
+
+			fprintf(f, "%s{\"name\":", first ? "" : ",");
+			put_json_string(f, (const char *)sqlite3_column_text(st, 3));
+			fprintf(f, ",\"cat\":\"op\",\"ph\":\"X\",\"ts\":%lld,\"dur\":%lld,\"pid\":%lld,"
+				"\"tid\":\"ops\",\"args\":{\"op\":%lld}}", (long long)a,
+				(long long)(b - a + 1), (long long)id, (long long)sqlite3_column_int64(st, 0));
+			first = false;
+		}
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_prepare_v2(srv->db, "SELECT seq, op_no, type, cpu, node, zone, \"order\", "
+			       "migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail "
+			       "FROM events WHERE session_id = ? ORDER BY seq", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int cpu = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int(st, 3);
+
+			fprintf(f, "%s{\"name\":\"%s\",\"cat\":\"mm\",\"ph\":\"i\",\"s\":\"t\","
+				"\"ts\":%lld,\"pid\":%lld,\"tid\":\"cpu %d\",\"args\":{\"seq\":%lld,"
+				"\"op\":%lld", first ? "" : ",", mm_event_type_name(sqlite3_column_int(st, 2)),
+				(long long)sqlite3_column_int64(st, 0), (long long)id, cpu,
+				(long long)sqlite3_column_int64(st, 0), (long long)sqlite3_column_int64(st, 1));
+			first = false;
+			for (int i = 3; i < 16; i++) {
+				if (sqlite3_column_type(st, i) == SQLITE_NULL)
+					continue;
+				fprintf(f, ",\"%s\":", cols[i]);
+				if (i == 15)
+					put_json_string(f, (const char *)sqlite3_column_text(st, i));
+				else if (i == 11 || i == 12 || i == 9)
+					fprintf(f, "\"0x%llx\"", (unsigned long long)sqlite3_column_int64(st, i));
+				else
+					fprintf(f, "%lld", (long long)sqlite3_column_int64(st, i));
+			}
+			fputs("}}", f);
+		}
+		sqlite3_finalize(st);
+	}
+	fputs("]}\n", f);
+	if (fclose(f)) {
+		free(buf);
+		reply_error(rep, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	reply_take(rep, 200, "application/json", buf, len);
+}
+
 void api_session_export(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	int64_t id = api_session_id(req, rep);
@@ -378,8 +467,12 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 
 	if (id < 0 || !session_exists(srv, id, rep))
 		return;
+	if (http_query(req, "format") && strcmp(http_query(req, "format"), "chrome") == 0) {
+		export_chrome(srv, id, rep);
+		return;
+	}
 	if (http_query(req, "format") && strcmp(http_query(req, "format"), "sqlite") != 0) {
-		reply_error(rep, 400, "EINVAL", "format must be sqlite");
+		reply_error(rep, 400, "EINVAL", "format must be sqlite (the default) or chrome");
 		return;
 	}
 	recorder_sync(srv->rec);

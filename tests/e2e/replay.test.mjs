@@ -227,3 +227,23 @@ test('events by frame and by address', async () => {
   assert.equal((await getJson(`${base}/${id}/events?vaddr=nothex`)).status, 400);
   assert.equal((await getJson(`${base}/${id}/events?pfn=-1`)).status, 400);
 });
+
+test('export as Chrome trace-event JSON: every event, every op', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 64 });
+  await postJson(`${base}/${id}/ops`, [{ op: 'alloc_pages', order: 1 }, { op: 'kmalloc', size: 100 }]);
+  const r = await fetch(`${base}/${id}/export?format=chrome`);
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get('content-type'), 'application/json');
+  const trace = await r.json();
+  const info = (await getJson(`${base}/${id}`)).body;
+  const instants = trace.traceEvents.filter((e) => e.ph === 'i');
+  assert.equal(instants.length, info.last_seq);
+  assert.deepEqual(instants.map((e) => e.ts), Array.from({ length: info.last_seq }, (_, i) => i + 1));
+  const ops = trace.traceEvents.filter((e) => e.ph === 'X');
+  assert.deepEqual(ops.map((e) => e.name), ['alloc_pages', 'kmalloc']);
+  const kmalloc = instants.find((e) => e.name === 'kmalloc');
+  assert.match(kmalloc.args.vaddr, /^0xffff888/);
+  assert.equal(kmalloc.args.detail, 'kmalloc-128');
+  assert.equal((await fetch(`${base}/${id}/export?format=pdf`)).status, 400);
+});
