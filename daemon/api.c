@@ -66,6 +66,7 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/scenarios/{name}", .post = api_session_scenario_run },
 	{ "/api/v1/sessions/{id}/ops", .post = api_session_ops },
 	{ "/api/v1/sessions/{id}/zones", .get = api_view_zones },
+	{ "/api/v1/sessions/{id}/buddy/blocks", .get = api_view_free_blocks },
 	{ "/api/v1/sessions/{id}/pages", .get = api_view_pages },
 	{ "/api/v1/sessions/{id}/pages/{pfn}", .get = api_view_page },
 	{ "/api/v1/sessions/{id}/physmap", .get = api_view_physmap },

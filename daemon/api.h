@@ -75,6 +75,7 @@ void api_scenario_run_new(struct server *srv, struct http_request *req, struct h
 void api_session_scenario_run(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 void api_view_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_free_blocks(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_pages(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_page(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_physmap(struct server *srv, struct http_request *req, struct http_reply *rep);

@@ -374,3 +374,56 @@ void api_debug_extfrag_index(struct server *srv, struct http_request *req, struc
 {
 	proc_view(srv, req, rep, debug_extfrag_index);
 }
+
+#define FREE_BLOCKS_MAX 200000
+
+struct block_list {
+	json_t *blocks;
+	size_t n;
+};
+
+static int add_block(void *ctx, uint64_t pfn, unsigned int order, int mt)
+{
+	struct block_list *l = ctx;
+
+	if (l->n == FREE_BLOCKS_MAX)
+		return 1;
+	json_array_append_new(l->blocks, json_pack("[I,i,i]", (json_int_t)pfn, (int)order, mt));
+	l->n++;
+	return 0;
+}
+
+/* GET .../buddy/blocks?node=N&zone=NAME: the free blocks of one zone, for a picture. */
+void api_view_free_blocks(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	const char *zone_name = http_query(req, "zone");
+	int64_t node = query_u64(req, "node", 0);
+	struct block_list l = { 0 };
+	struct zone_info zi;
+	struct view v;
+	int zone = -1;
+
+	for (int z = 0; zone_name && z < MAX_NR_ZONES; z++)
+		if (strcmp(zone_name, zone_type_name(z)) == 0)
+			zone = z;
+	if (zone < 0 || node < 0) {
+		reply_error(rep, 400, "EINVAL", "zone must be DMA, DMA32, Normal, Movable or Device, "
+			    "and node a node number");
+		return;
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	if (machine_zone_info(v.m, (int)node, zone, &zi)) {
+		reply_error(rep, 404, "ENOENT", "no zone %s on node %lld", zone_name, (long long)node);
+		view_end(&v);
+		return;
+	}
+	l.blocks = json_array();
+	machine_zone_free_blocks(v.m, (int)node, zone, add_block, &l);
+	reply_json(rep, 200, json_pack("{s:I,s:i,s:s,s:I,s:I,s:o,s:b,s:[s,s,s]}", "seq", (json_int_t)v.seq,
+				       "node", (int)node, "zone", zi.name,
+				       "start_pfn", (json_int_t)zi.start_pfn, "spanned", (json_int_t)zi.spanned,
+				       "blocks", l.blocks, "truncated", l.n == FREE_BLOCKS_MAX,
+				       "columns", "pfn", "order", "migratetype"));
+	view_end(&v);
+}

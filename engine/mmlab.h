@@ -301,6 +301,12 @@ size_t machine_struct_page_size(void);
 uint64_t machine_mem_map_bytes(const struct machine *m);
 uint64_t machine_present_pages(const struct machine *m);
 
+/* Called for each free block; return non-zero to stop. */
+typedef int (*mm_free_block_fn)(void *ctx, uint64_t pfn, unsigned int order, int migratetype);
+/* Walk the buddy free lists of one zone; -ENOENT when out of range. */
+int machine_zone_free_blocks(const struct machine *m, int node, int zone,
+			     mm_free_block_fn fn, void *ctx);
+
 /*** Self-check (engine.md section 8) ***/
 
 typedef void (*mm_violation_fn)(void *ctx, const char *violation);

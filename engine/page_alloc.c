@@ -1673,6 +1673,27 @@ uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus)
 	return n;
 }
 
+/*
+ * Every free block of a zone's buddy free lists, in list order (order by
+ * order, migratetype by migratetype): what /proc/buddyinfo counts, one by one.
+ */
+int machine_zone_free_blocks(const struct machine *m, int node, int zone,
+			     mm_free_block_fn fn, void *ctx)
+{
+	const struct zone *z;
+
+	if (node < 0 || (unsigned int)node >= m->nr_nodes || zone < 0 || zone >= MAX_NR_ZONES)
+		return -ENOENT;
+	z = &m->nodes[node].node_zones[zone];
+	for (unsigned int o = 0; o <= m->max_order && o < MAX_NR_ORDERS; o++)
+		for (int mt = 0; mt < MIGRATE_TYPES; mt++)
+			for (uint32_t pfn = z->free_area[o].free_list[mt].first; pfn != PFN_NIL;
+			     pfn = m->mem_map[pfn].next)
+				if (fn(ctx, pfn, o, mt))
+					return 0;
+	return 0;
+}
+
 int machine_zone_info(const struct machine *m, int node, int zone, struct zone_info *zi)
 {
 	const struct zone *z;

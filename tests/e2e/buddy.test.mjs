@@ -319,3 +319,23 @@ test('a machine shaped like a real one: its /proc/zoneinfo as the layout', async
   const bad = await postJson(api('/sessions'), { machine: { layout: 'not a zoneinfo' } });
   assert.equal(bad.status, 400);
 });
+
+test('the free blocks of a zone, one by one, agree with nr_free', async () => {
+  const id = await newSession({ mem_mib: 256 });
+  await ops(id, [{ op: 'workload', kind: 'random', count: 2000, seed: 3 }]);
+  const zones = (await getJson(api(`/sessions/${id}/zones`))).body.zones.filter((z) => z.present);
+  for (const z of zones) {
+    const r = (await getJson(api(`/sessions/${id}/buddy/blocks?zone=${z.name}&node=${z.node}`))).body;
+    assert.equal(r.truncated, false);
+    const perOrder = new Array(z.nr_free.length).fill(0);
+    for (const [pfn, order, mt] of r.blocks) {
+      perOrder[order]++;
+      assert.equal(pfn % 2 ** order, 0, 'aligned');
+      assert.ok(pfn >= z.start_pfn && pfn + 2 ** order <= z.start_pfn + z.spanned, 'inside the zone');
+      assert.ok(mt >= 0 && mt < 5);
+    }
+    assert.deepEqual(perOrder, z.nr_free, z.name);
+  }
+  assert.equal((await getJson(api(`/sessions/${id}/buddy/blocks?zone=Bogus`))).status, 400);
+  assert.equal((await getJson(api(`/sessions/${id}/buddy/blocks?zone=DMA&node=7`))).status, 404);
+});

@@ -133,6 +133,19 @@ test('the buddy view shows nr_free per order and per migratetype, and the /proc 
   assert.equal(await page.textContent('#buddy-buddyinfo'), buddyinfo);
   assert.equal(await page.textContent('#buddy-pagetypeinfo'), pagetypeinfo);
   assert.match(buddyinfo, /^Node 0, zone\s+DMA/);
+  // The picture of the blocks: one per zone, every free block of the API on it.
+  for (const z of populated) {
+    const blocks = (await get(`/sessions/${session}/buddy/blocks?zone=${z.name}&node=${z.node}`)).blocks;
+    const sel = `#buddy-zones canvas[data-kind="blocks"][data-zone="${zoneKey(z)}"]`;
+    assert.equal(await page.getAttribute(sel, 'data-blocks'), String(blocks.length), zoneKey(z));
+    // The pixel at the zone's largest free block is coloured, not the grey of used memory.
+    const [pfn, order] = blocks.reduce((a, b) => (b[1] > a[1] ? b : a));
+    const colour = await page.evaluate(({ sel, x }) => {
+      const c = document.querySelector(sel);
+      return [...c.getContext('2d').getImageData(Math.floor(x), 14, 1, 1).data.slice(0, 3)];
+    }, { sel, x: (pfn - z.start_pfn + 2 ** order / 2) * 1000 / z.spanned });
+    assert.notDeepEqual(colour, [0xd9, 0xd9, 0xd4], `${zoneKey(z)}: order-${order} block at ${pfn}`);
+  }
   await done();
 });
 

@@ -57,6 +57,7 @@ export function sessionApi(id, at = null) {
     page: (pfn) => api(view(`/pages/${pfn}`)),
     physmap: (start, count) => apiBytes(view('/physmap', { start, count })),
     legend: () => api(view('/physmap/legend')),
+    freeBlocks: (node, zone) => api(view('/buddy/blocks', { node, zone })),
     proc: (name) => api(view(`/proc/${name}`)),
     ops: (list) => api(`${base}/ops`, { method: 'POST', body: list }),
     timeline: () => api(`${base}/timeline`),

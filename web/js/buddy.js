@@ -13,6 +13,32 @@ const MIGRATETYPE_COLOURS = {
 };
 
 const zoneKey = (z) => `${z.node}/${z.name}`;
+const PICTURE_WIDTH = 1000, PICTURE_HEIGHT = 28;
+
+// Colours of free blocks by order: small blocks warm, big blocks cool.
+function orderColour(order, maxOrder) {
+  const hue = Math.round(10 + 200 * (order / Math.max(1, maxOrder)));
+  return `hsl(${hue} 70% 50%)`;
+}
+
+// The zone along its pfns, left to right: each free block of the buddy lists
+// drawn where it lies and as wide as it is; what is not free stays grey.
+function drawBlocks(canvas, z, blocks, maxOrder) {
+  const ctx = canvas.getContext('2d');
+  const scale = PICTURE_WIDTH / z.spanned;
+  ctx.fillStyle = '#d9d9d4';
+  ctx.fillRect(0, 0, PICTURE_WIDTH, PICTURE_HEIGHT);
+  for (const [pfn, order] of blocks) {
+    const x = (pfn - z.start_pfn) * scale, w = Math.max(1, 2 ** order * scale);
+    ctx.fillStyle = orderColour(order, maxOrder);
+    ctx.fillRect(x, 0, w, PICTURE_HEIGHT);
+    if (w >= 4) {		// a seam, so that neighbouring blocks stay two blocks
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(x, 0, 1, PICTURE_HEIGHT);
+    }
+  }
+  canvas.dataset.blocks = String(blocks.length);
+}
 const orderLabels = (maxOrder) => Array.from({ length: maxOrder + 1 }, (_, o) => String(o));
 
 function barOptions(stacked, yTitle) {
@@ -106,13 +132,19 @@ export function createBuddy() {
       const orders = el('canvas', { dataset: { zone: key, kind: 'orders' } });
       const types = el('canvas', { dataset: { zone: key, kind: 'migratetypes' } });
       const facts = el('p', { className: 'changes' });
+      const picture = el('canvas', { className: 'blocks-picture', width: PICTURE_WIDTH,
+                                     height: PICTURE_HEIGHT, dataset: { zone: key, kind: 'blocks' },
+                                     title: 'free blocks along the zone, coloured by order' });
+      const legend = el('p', { className: 'blocks-legend' }, 'free blocks along the zone, by order: ',
+                        ...Array.from({ length: maxOrder + 1 }, (_, o) =>
+                          el('span', { style: `color:${orderColour(o, maxOrder)}` }, `■${o} `)));
       const block = el('div', { className: 'zone', dataset: { zone: key } },
-                       el('h3', {}, `Node ${z.node}, zone ${z.name}`), facts,
+                       el('h3', {}, `Node ${z.node}, zone ${z.name}`), facts, picture, legend,
                        el('div', { className: 'pair' },
                           el('div', { className: 'chart-box' }, orders),
                           el('div', { className: 'chart-box' }, types)));
       box.append(block);
-      zones.set(key, { block, facts, orders: ordersChart(orders, maxOrder),
+      zones.set(key, { block, facts, picture, orders: ordersChart(orders, maxOrder),
                        types: migratetypeChart(types, z, maxOrder), last: null, changed: [], until: 0 });
     }
   }
@@ -172,8 +204,12 @@ export function createBuddy() {
     if (!fresh())
       return;
     const list = view.zones.filter((z) => z.populated);
+    const pictures = await Promise.all(list.map((z) => s.freeBlocks(z.node, z.name)));
+    if (!fresh())
+      return;
     if (list.map(zoneKey).join(',') !== [...zones.keys()].join(','))
       build(list, view.max_order);
+    list.forEach((z, i) => drawBlocks(zones.get(zoneKey(z)).picture, z, pictures[i].blocks, view.max_order));
     const now = Date.now();
     for (const z of list)
       updateZone(zones.get(zoneKey(z)), z, now, step);
