@@ -3,4 +3,4 @@
 include tests/unit/local.mk
 
 TESTS += $(check_PROGRAMS)
-EXTRA_DIST += tests/e2e tests/data tests/run-all.sh
+EXTRA_DIST += tests/e2e tests/data tests/run-all.sh tests/unit/machine_test.h

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mmlab.h"
+#include "tests/unit/machine_test.h"
 
 struct recorder {
 	unsigned long count[MM_EV_NR_TYPES];
@@ -29,28 +30,3 @@ static inline void record(void *ctx, const struct mm_event *ev)
 		 ev->detail ? ev->detail : "");
 }
 
-static inline void fail_violation(void *ctx, const char *v)
-{
-	(void)ctx;
-	fail_msg("invariant: %s", v);
-}
-
-static inline struct machine *make(const char *json, mm_event_fn fn, void *ctx)
-{
-	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
-
-	if (machine_config_parse(&cfg, json, 0, &e))
-		fail_msg("config: %s", e.message);
-	m = machine_create(&cfg, fn, ctx, &e);
-	machine_config_release(&cfg);
-	if (!m)
-		fail_msg("create: %s", e.message);
-	return m;
-}
-
-static inline void assert_clean(const struct machine *m)
-{
-	assert_int_equal(machine_check(m, fail_violation, NULL), 0);
-}

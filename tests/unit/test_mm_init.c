@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mmlab.h"
+#include "tests/unit/machine_test.h"
 
 #ifndef MMLAB_TEST_DATA
 #define MMLAB_TEST_DATA "tests/data"
@@ -27,27 +28,6 @@ static void record(void *ctx, const struct mm_event *ev)
 	struct recorder *r = ctx;
 
 	r->count[ev->type]++;
-}
-
-static void fail_violation(void *ctx, const char *v)
-{
-	(void)ctx;
-	fail_msg("invariant: %s", v);
-}
-
-static struct machine *make(const char *json, mm_event_fn fn, void *ctx)
-{
-	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
-
-	if (machine_config_parse(&cfg, json, 0, &e))
-		fail_msg("config: %s", e.message);
-	m = machine_create(&cfg, fn, ctx, &e);
-	machine_config_release(&cfg);
-	if (!m)
-		fail_msg("create: %s", e.message);
-	return m;
 }
 
 static void test_struct_page_is_64_bytes(void **state)

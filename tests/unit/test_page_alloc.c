@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mmlab.h"
+#include "tests/unit/machine_test.h"
 
 #define GFP_KERNEL		0xcc0u
 #define GFP_ATOMIC		0x820u
@@ -40,27 +41,6 @@ static void record(void *ctx, const struct mm_event *ev)
 	r->last[ev->type] = *ev;
 	snprintf(r->last_detail[ev->type], sizeof(r->last_detail[0]), "%s",
 		 ev->detail ? ev->detail : "");
-}
-
-static void fail_violation(void *ctx, const char *v)
-{
-	(void)ctx;
-	fail_msg("invariant: %s", v);
-}
-
-static struct machine *make(const char *json, mm_event_fn fn, void *ctx)
-{
-	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
-
-	if (machine_config_parse(&cfg, json, 0, &e))
-		fail_msg("config: %s", e.message);
-	m = machine_create(&cfg, fn, ctx, &e);
-	machine_config_release(&cfg);
-	if (!m)
-		fail_msg("create: %s", e.message);
-	return m;
 }
 
 static void test_split_and_merge_events(void **state)

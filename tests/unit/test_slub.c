@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "mmlab.h"
+#include "tests/unit/machine_test.h"
 
 #define GFP_KERNEL		0xcc0u
 #define GFP_ATOMIC		0x820u
@@ -42,32 +43,6 @@ static void record(void *ctx, const struct mm_event *ev)
 		r->hash = (r->hash ^ f[i]) * 0x100000001b3ULL;
 	for (const char *d = ev->detail; d && *d; d++)
 		r->hash = (r->hash ^ (uint8_t)*d) * 0x100000001b3ULL;
-}
-
-static void fail_violation(void *ctx, const char *v)
-{
-	(void)ctx;
-	fail_msg("invariant: %s", v);
-}
-
-static void assert_clean(const struct machine *m)
-{
-	assert_int_equal(machine_check(m, fail_violation, NULL), 0);
-}
-
-static struct machine *make(const char *json, mm_event_fn fn, void *ctx)
-{
-	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
-
-	if (machine_config_parse(&cfg, json, 0, &e))
-		fail_msg("config: %s", e.message);
-	m = machine_create(&cfg, fn, ctx, &e);
-	machine_config_release(&cfg);
-	if (!m)
-		fail_msg("create: %s", e.message);
-	return m;
 }
 
 static int cache_info(const struct machine *m, const char *name, struct slab_cache_info *out)
