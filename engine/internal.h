@@ -394,6 +394,8 @@ int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, in
 int memblock_setup_reservations(struct machine *m);
 void memblock_free_all(struct machine *m);
 bool memblock_is_memory(const struct machine *m, uint64_t pfn);
+/* RAM pages of the pfns [start, end), from memblock.memory. */
+uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint64_t end);
 void memblock_release(struct memblock *mb);
 int memblock_copy(struct memblock *dst, const struct memblock *src);
 

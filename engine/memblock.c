@@ -181,7 +181,7 @@ int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, in
 }
 
 /* RAM pages of [start, end) (pfns), from memblock.memory. */
-static uint64_t memory_pages_in(const struct machine *m, uint64_t start, uint64_t end)
+uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint64_t end)
 {
 	const struct memblock_type *t = &m->memblock.memory;
 	uint64_t n = 0;
@@ -212,13 +212,13 @@ static uint64_t direct_map_table_pages(const struct machine *m)
 
 	pages += (PFN_PHYS(end) + SZ_512G - 1) / SZ_512G;
 	for (g = 0; g < end; g += gb_pfns) {
-		uint64_t ram = memory_pages_in(m, g, g + gb_pfns);
+		uint64_t ram = memblock_memory_pages_in(m, g, g + gb_pfns);
 
 		if (!ram || (ram == gb_pfns && m->cfg.gbpages))
 			continue;
 		pages++;
 		for (p = g; p < g + gb_pfns && p < end; p += pm_pfns) {
-			uint64_t r2 = memory_pages_in(m, p, p + pm_pfns);
+			uint64_t r2 = memblock_memory_pages_in(m, p, p + pm_pfns);
 
 			if (r2 && r2 != pm_pfns)
 				pages++;

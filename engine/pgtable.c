@@ -439,26 +439,6 @@ void pgtable_build_kernel_image_map(struct machine *m, uint64_t pgd)
 	}
 }
 
-/* RAM pages of [start, end) (pfns), from memblock.memory. */
-static uint64_t ram_pages_in(const struct machine *m, uint64_t start, uint64_t end)
-{
-	const struct memblock_type *t = &m->memblock.memory;
-	uint64_t n = 0;
-	unsigned long i;
-
-	for (i = 0; i < t->cnt; i++) {
-		uint64_t s = t->regions[i].base, e = s + t->regions[i].size;
-
-		if (s < start)
-			s = start;
-		if (e > end)
-			e = end;
-		if (s < e)
-			n += e - s;
-	}
-	return n;
-}
-
 /* phys_pte_init(): 4 KiB entries for the RAM pages of one partial 2 MiB. */
 static int phys_pte_init(struct machine *m, uint64_t pmd_table, uint64_t pfn2m)
 {
@@ -490,7 +470,7 @@ static int phys_pmd_init(struct machine *m, uint64_t pud_table, uint64_t pfn1g)
 	pt_set_entry(m, pud_table, pt_index(po + PFN_PHYS(pfn1g), PT_PUD), PT_PUD,
 		     PFN_PHYS(pmd) | _KERNPG_TABLE, po + PFN_PHYS(pfn1g));
 	for (p = pfn1g; p < pfn1g + (PUD_SIZE >> PAGE_SHIFT) && p < m->max_pfn; p += step) {
-		uint64_t ram = ram_pages_in(m, p, p + step);
+		uint64_t ram = memblock_memory_pages_in(m, p, p + step);
 
 		if (ram == step)
 			pt_set_entry(m, pmd, pt_index(po + PFN_PHYS(p), PT_PMD), PT_PMD,
@@ -514,7 +494,7 @@ int pgtable_build_direct_map(struct machine *m)
 	int err;
 
 	for (g = 0; g < m->max_pfn; g += gb) {
-		uint64_t ram = ram_pages_in(m, g, g + gb), vaddr = po + PFN_PHYS(g);
+		uint64_t ram = memblock_memory_pages_in(m, g, g + gb), vaddr = po + PFN_PHYS(g);
 
 		if (!ram)
 			continue;
@@ -937,7 +917,7 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 		return;
 	}
 	if (region == REGION_DIRECT_MAP) {
-		if (ram_pages_in(m, pfn, pfn + n) != n)
+		if (memblock_memory_pages_in(m, pfn, pfn + n) != n)
 			pt_violation(c, "P4: direct map %016" PRIx64 " maps a hole", vaddr);
 		return;
 	}
