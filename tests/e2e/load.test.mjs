@@ -96,3 +96,29 @@ test(`${SESSIONS} sessions x ${CLIENTS} clients x ${BATCHES} batches: consistent
     assert.equal(v.body.ok, true, `session ${id}: ${JSON.stringify(v.body)}`);
   }
 });
+
+// wrk for a few seconds: every answer 200, no socket error, and the daemon
+// still answers and changes state afterwards. (Figures: make bench.)
+test('wrk against zones and health while ops run: no errors, no non-2xx', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const run = (args) => new Promise((resolve) => execFile('wrk', args, { timeout: 30000 },
+    (err, stdout, stderr) => resolve({ err, out: stdout + stderr })));
+  const probe = await run(['--version']);
+  if (probe.err && /ENOENT/.test(String(probe.err.code)))
+    return t.skip('wrk is not installed (tools/dev test installs it)');
+  const id = (await postJson(`${d.url}/api/v1/sessions`, { machine: { mem_mib: 256 } })).body.id;
+  const writer = (async () => {
+    for (let i = 0; i < 20; i++)
+      await postJson(`${d.url}/api/v1/sessions/${id}/ops`, { op: 'workload', kind: 'random', count: 500, seed: i + 1 });
+  })();
+  for (const path of [`/api/v1/sessions/${id}/zones`, '/api/v1/health']) {
+    const { out } = await run(['-c16', '-t2', '-d2s', `${d.url}${path}`]);
+    assert.match(out, /Requests\/sec:/, out);
+    assert.doesNotMatch(out, /Non-2xx or 3xx responses/, out);
+    assert.doesNotMatch(out, /Socket errors/, out);
+  }
+  await writer;
+  const check = await postJson(`${d.url}/api/v1/sessions/${id}/ops`, { op: 'check' });
+  assert.deepEqual(check.body.results[0], { ok: true });
+  assert.equal((await getJson(`${d.url}/api/v1/sessions/${id}/verify`)).body.ok, true);
+});
