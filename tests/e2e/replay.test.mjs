@@ -12,7 +12,7 @@ let d;
 before(async () => { d = await startDaemon(); });
 after(async () => { await d.stop(); });
 
-const PROCS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'meminfo'];
+const PROCS = ['buddyinfo', 'pagetypeinfo', 'zoneinfo', 'meminfo', 'slabinfo', 'vmallocinfo'];
 
 // A deterministic pseudo-random generator, so a failure can be replayed.
 function prng(seed) {
@@ -32,10 +32,22 @@ async function newSession(base, machine, name = 'replay') {
   return r.body.id;
 }
 
-// One random op over the blocks held so far.
-function randomOp(rand, held) {
+// One random op over the blocks and objects held so far: pages, kmalloc
+// objects (slab and large), vmalloc areas.
+function randomOp(rand, held, objects = null) {
   const gfps = ['GFP_KERNEL', 'GFP_ATOMIC', 'GFP_DMA32', 'GFP_HIGHUSER_MOVABLE',
                 'GFP_KERNEL|__GFP_RECLAIMABLE', 'GFP_DMA', 'GFP_NOWAIT|__GFP_ZERO'];
+  const r = rand();
+  if (objects && r < 0.35) {
+    if (objects.length && rand() < 0.45) {
+      const [o] = objects.splice(Math.floor(rand() * objects.length), 1);
+      return { op: o.vmalloc ? 'vfree' : 'kfree', addr: o.addr };
+    }
+    const pick = rand();
+    if (pick < 0.15) return { op: 'vmalloc', size: 4096 * (1 + Math.floor(rand() * 8)) };
+    const size = pick < 0.3 ? 8193 + Math.floor(rand() * 40000) : 1 + Math.floor(rand() * 3000);
+    return { op: 'kmalloc', size, gfp: rand() < 0.2 ? 'GFP_DMA' : 'GFP_KERNEL', cpu: Math.floor(rand() * 2) };
+  }
   if (held.length && rand() < 0.45) {
     const [b] = held.splice(Math.floor(rand() * held.length), 1);
     return { op: 'free_pages', pfn: b.pfn, order: b.order, cpu: Math.floor(rand() * 2) };
@@ -44,19 +56,23 @@ function randomOp(rand, held) {
            order: Math.floor(rand() ** 2 * 11), cpu: Math.floor(rand() * 2) };
 }
 
-test('time travel: every view at every recorded point equals what was live then', async () => {
+test('time travel over pages, kmalloc and vmalloc: every view at every recorded point equals what was live then', async () => {
   const seed = 20261125;
   const rand = prng(seed);
   const base = `${d.url}/api/v1/sessions`;
   const id = await newSession(d.url, { mem_mib: 256 });
-  const held = [];
+  const held = [], objects = [];
   const snapshots = [];
-  for (let i = 0; i < 60; i++) {
-    const op = randomOp(rand, held);
+  for (let i = 0; i < 80; i++) {
+    const op = randomOp(rand, held, objects);
     const r = await postJson(`${base}/${id}/ops`, op);
     assert.equal(r.status, 200);
     const res = r.body.results[0];
     if (op.op === 'alloc_pages' && res.ok) held.push({ pfn: res.pfn, order: res.order });
+    if ((op.op === 'kmalloc' || op.op === 'vmalloc') && res.ok)
+      objects.push({ addr: res.addr, vmalloc: op.op === 'vmalloc' });
+    if ((op.op === 'kfree' || op.op === 'vfree'))
+      assert.equal(res.ok, true, JSON.stringify(res));
     const live = {};
     for (const p of PROCS) live[p] = await text(`${base}/${id}/proc/${p}`);
     live.zones = (await getJson(`${base}/${id}/zones`)).body;
