@@ -23,18 +23,24 @@ struct checker {
 static void violation(struct checker *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static void violation(struct checker *c, const char *fmt, ...)
+unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list ap)
 {
 	char buf[256];
+
+	if (fn) {
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		fn(ctx, buf);
+	}
+	return 1;
+}
+
+static void violation(struct checker *c, const char *fmt, ...)
+{
 	va_list ap;
 
-	c->count++;
-	if (!c->fn)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	c->count += mm_vreport(c->fn, c->ctx, fmt, ap);
 	va_end(ap);
-	c->fn(c->ctx, buf);
 }
 
 #define ZONE_FMT "node %d %s: "

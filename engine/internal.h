@@ -16,6 +16,7 @@
 #ifndef MMLAB_INTERNAL_H
 #define MMLAB_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -396,6 +397,10 @@ void memblock_free_all(struct machine *m);
 bool memblock_is_memory(const struct machine *m, uint64_t pfn);
 /* RAM pages of the pfns [start, end), from memblock.memory. */
 uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint64_t end);
+
+/* check.c: format one invariant violation for @fn (which may be NULL); counts 1. */
+unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 void memblock_release(struct memblock *mb);
 int memblock_copy(struct memblock *dst, const struct memblock *src);
 

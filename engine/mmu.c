@@ -610,16 +610,13 @@ static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
 
 static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
 {
-	char buf[256];
+	unsigned long n;
 	va_list ap;
 
-	if (!fn)
-		return 1;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = mm_vreport(fn, ctx, fmt, ap);
 	va_end(ap);
-	fn(ctx, buf);
-	return 1;
+	return n;
 }
 
 static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violation_fn fn,

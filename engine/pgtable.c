@@ -857,16 +857,11 @@ static void pt_violation(struct pt_checker *c, const char *fmt, ...)
 
 static void pt_violation(struct pt_checker *c, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
-	c->count++;
-	if (!c->fn)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	c->count += mm_vreport(c->fn, c->ctx, fmt, ap);
 	va_end(ap);
-	c->fn(c->ctx, buf);
 }
 
 /* P1 and P2 for every slot and every PG_table page. */

@@ -378,26 +378,6 @@ static uint64_t total_owner_pages(const struct machine *m, int owner)
 	return sum;
 }
 
-/* RAM pages in [s, e), from memblock.memory. */
-static uint64_t ram_in(const struct machine *m, uint64_t s, uint64_t e)
-{
-	const struct memblock_type *t = &m->memblock.memory;
-	uint64_t n = 0;
-	unsigned long i;
-
-	for (i = 0; i < t->cnt; i++) {
-		uint64_t rs = t->regions[i].base, re = rs + t->regions[i].size;
-
-		if (rs < s)
-			rs = s;
-		if (re > e)
-			re = e;
-		if (rs < re)
-			n += re - rs;
-	}
-	return n;
-}
-
 /* The direct map's 4k, 2M and 1G mappings of all RAM, in kB (see engine.md section 6). */
 static void direct_map_sizes(const struct machine *m, uint64_t kb[3])
 {
@@ -406,7 +386,7 @@ static void direct_map_sizes(const struct machine *m, uint64_t kb[3])
 
 	kb[0] = kb[1] = kb[2] = 0;
 	for (g = 0; g < m->max_pfn; g += gb) {
-		uint64_t ram = ram_in(m, g, g + gb);
+		uint64_t ram = memblock_memory_pages_in(m, g, g + gb);
 
 		if (!ram)
 			continue;
@@ -415,7 +395,7 @@ static void direct_map_sizes(const struct machine *m, uint64_t kb[3])
 			continue;
 		}
 		for (p = g; p < g + gb && p < m->max_pfn; p += mb2) {
-			uint64_t r2 = ram_in(m, p, p + mb2);
+			uint64_t r2 = memblock_memory_pages_in(m, p, p + mb2);
 
 			if (r2 == mb2)
 				kb[1] += 2048;

@@ -1414,13 +1414,11 @@ static void slab_violation(struct slab_checker *c, const char *fmt, ...)
 
 static void slab_violation(struct slab_checker *c, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	mm_vreport(c->report, c->ctx, fmt, ap);
 	va_end(ap);
-	c->report(c->ctx, buf);
 }
 
 static bool partial_bit(const struct slab_checker *c, uint64_t pfn)

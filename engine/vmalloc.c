@@ -605,13 +605,11 @@ static void vm_violation(struct vm_checker *c, const char *fmt, ...)
 
 static void vm_violation(struct vm_checker *c, const char *fmt, ...)
 {
-	char buf[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	mm_vreport(c->report, c->ctx, fmt, ap);
 	va_end(ap);
-	c->report(c->ctx, buf);
 }
 
 /* V1: the ranges, busy and free, tile the vmalloc space in order. */
