@@ -2,7 +2,7 @@
 // the boot path through the REST API (engine.md sections 6 and 7).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, createSession, applyOps } from './lib/daemon.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });
@@ -10,17 +10,9 @@ after(async () => { await d.stop(); });
 
 const api = (path) => `${d.url}/api/v1${path}`;
 
-async function newSession(machine, name = 'mmu') {
-  const r = await postJson(api('/sessions'), { name, machine });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body.id;
-}
+const newSession = (machine, name = 'mmu') => createSession(d.url, machine, name);
 
-async function ops(id, list) {
-  const r = await postJson(api(`/sessions/${id}/ops`), list);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return r.body;
-}
+const ops = (id, list) => applyOps(d.url, id, list);
 
 async function op(id, o) {
   return (await ops(id, o)).results[0];

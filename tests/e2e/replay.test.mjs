@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, createSession } from './lib/daemon.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });
@@ -26,11 +26,7 @@ async function text(url) {
   return r.text();
 }
 
-async function newSession(base, machine, name = 'replay') {
-  const r = await postJson(`${base}/api/v1/sessions`, { name, machine });
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  return r.body.id;
-}
+const newSession = (base, machine, name = 'replay') => createSession(base, machine, name);
 
 // One random op over the blocks and objects held so far: pages, kmalloc
 // objects (slab and large), vmalloc areas.

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, createSession } from './lib/daemon.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });
@@ -49,11 +49,7 @@ const until = async (cond, ms = 5000) => {
   }
 };
 
-async function newSession(machine) {
-  const r = await postJson(`${d.url}/api/v1/sessions`, { machine });
-  assert.equal(r.status, 201);
-  return r.body.id;
-}
+const newSession = (machine) => createSession(d.url, machine);
 
 async function metric(name) {
   const text = await (await fetch(`${d.url}/metrics`)).text();

@@ -1,6 +1,7 @@
 // daemon.mjs - start mmlabd for a test: a free loopback port, a temporary
 // database, stopped (SIGTERM, then SIGKILL) when the test is over or the test
 // process exits.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,4 +95,18 @@ export async function getJson(url, init = {}) {
 export async function postJson(url, body, init = {}) {
   return getJson(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(init.headers || {}) },
                         body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+// A new session of the daemon at @url; the test fails unless it is created.
+export async function createSession(url, machine, name) {
+  const r = await postJson(`${url}/api/v1/sessions`, { name, machine });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.id;
+}
+
+// Ops applied to session @id; the test fails unless the batch is accepted.
+export async function applyOps(url, id, list) {
+  const r = await postJson(`${url}/api/v1/sessions/${id}/ops`, list);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body;
 }
