@@ -9,36 +9,10 @@
 #include <time.h>
 
 #include "mmlab.h"
+#include "bench/bench.h"
 
 #define GFP_KERNEL	0xcc0u
 #define PAIRS		2000000UL
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void noop_consumer(void *ctx, const struct mm_event *ev)
-{
-	(*(unsigned long *)ctx) += (unsigned long)ev->type;
-}
-
-static double baseline_ns(void)
-{
-	volatile char *sink;
-	double t0 = now();
-	unsigned long i;
-
-	for (i = 0; i < PAIRS; i++) {
-		sink = malloc(64);
-		sink[0] = 1;
-		free((void *)sink);
-	}
-	return (now() - t0) * 1e9 / PAIRS;
-}
 
 static struct machine *make(bool pcp, bool events, unsigned long *sink)
 {
@@ -104,7 +78,7 @@ static void create_64g(void)
 
 int main(void)
 {
-	double base = baseline_ns();
+	double base = baseline_ns(PAIRS);
 	static const struct { const char *name; bool pcp, events, mixed; } runs[] = {
 		{ "order-0, pcp on,  events off", true, false, false },
 		{ "order-0, pcp on,  events on ", true, true, false },

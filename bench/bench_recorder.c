@@ -23,14 +23,7 @@
 #include "daemon/db.h"
 #include "daemon/recorder.h"
 #include "mmlab.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench/bench.h"
 
 /* The engine's events, kept for replaying into the recorder. */
 struct captured {

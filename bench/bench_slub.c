@@ -8,35 +8,10 @@
 #include <time.h>
 
 #include "mmlab.h"
+#include "bench/bench.h"
 
 #define GFP_KERNEL	0xcc0u
 #define PAIRS		2000000UL
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void noop_consumer(void *ctx, const struct mm_event *ev)
-{
-	(*(unsigned long *)ctx) += (unsigned long)ev->type;
-}
-
-static double baseline_ns(void)
-{
-	volatile char *sink;
-	double t0 = now();
-
-	for (unsigned long i = 0; i < PAIRS; i++) {
-		sink = malloc(64);
-		sink[0] = 1;
-		free((void *)sink);
-	}
-	return (now() - t0) * 1e9 / PAIRS;
-}
 
 static struct machine *make(bool events, unsigned long *sink)
 {
@@ -98,7 +73,7 @@ static double vmalloc_pairs(uint64_t size, unsigned long pairs)
 
 int main(void)
 {
-	double base = baseline_ns(), ns;
+	double base = baseline_ns(PAIRS), ns;
 
 	printf("baseline: host malloc(64)+free: %.1f ns/pair\n", base);
 	ns = kmalloc_pairs(false, 64, 1, PAIRS);

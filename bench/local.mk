@@ -11,7 +11,7 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 
 # bench/load.sh drives a running mmlabd with wrk and with op batches, next to
 # the recorder's ceiling (bench_recorder).
-EXTRA_DIST += bench/load.sh bench/latency.lua
+EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done

@@ -1,0 +1,41 @@
+/*
+ * bench.h - what every benchmark shares: a monotonic clock and the baseline
+ * that its figures are compared with, measured in the same run.
+ */
+#ifndef MMLAB_BENCH_H
+#define MMLAB_BENCH_H
+
+#include <stdlib.h>
+#include <time.h>
+
+#include "mmlab.h"
+
+static inline double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* An event consumer that does almost nothing (the cost of emitting events). */
+static inline void noop_consumer(void *ctx, const struct mm_event *ev)
+{
+	(*(unsigned long *)ctx) += (unsigned long)ev->type;
+}
+
+/* The host's own allocator: ns per malloc(64)+free pair, over @pairs pairs. */
+static inline double baseline_ns(unsigned long pairs)
+{
+	volatile char *sink;
+	double t0 = now();
+
+	for (unsigned long i = 0; i < pairs; i++) {
+		sink = malloc(64);
+		sink[0] = 1;
+		free((void *)sink);
+	}
+	return (now() - t0) * 1e9 / (double)pairs;
+}
+
+#endif
