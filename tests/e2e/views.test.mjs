@@ -4,7 +4,7 @@
 // the present and at a past seq of the timeline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium } from './lib/browser.mjs';
+import { launchChromium, openSessionPage } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
 let d, browser, session;
@@ -32,29 +32,8 @@ after(async () => {
   await d?.stop();
 });
 
-// A page of the dashboard whose requests and console errors are recorded;
-// done() checks that nothing went to another host and nothing failed.
-async function openDashboard(hash = '', id = session) {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-  const requests = [], errors = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  await page.goto(`${d.url}/${hash}`);
-  await page.waitForSelector(`#session option[value="${id}"]`, { state: 'attached', timeout: 10000 });
-  await page.selectOption('#session', String(id));
-  const last = (await get(`/sessions/${id}`)).last_seq;
-  await page.waitForSelector(`#timebar[data-last-seq="${last}"]`, { timeout: 10000 });
-  return {
-    page, requests,
-    async done() {
-      for (const url of requests)
-        assert.ok(url.startsWith(`${d.url}/`), `request to another host: ${url}`);
-      assert.deepEqual(errors, []);
-      await page.close();
-    },
-  };
-}
+// The dashboard on a session, recording requests and console errors.
+const openDashboard = (hash = '', id = session) => openSessionPage(browser, d.url, hash, id);
 
 // Drag the timeline slider to @seq.
 async function seek(page, seq) {

@@ -1,6 +1,8 @@
 // browser.mjs - Debian's chromium, driven by playwright-core, as every browser
 // test and tools/screenshot.mjs start it. Never a downloaded browser.
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { getJson } from './daemon.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -9,4 +11,29 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+// The dashboard of the daemon at @url on session @id, once its timeline has
+// caught up with the session; its requests and console errors are recorded,
+// and done() checks that nothing went to another host and nothing failed.
+export async function openSessionPage(browser, url, hash, id) {
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const requests = [], errors = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${url}/${hash}`);
+  await page.waitForSelector(`#session option[value="${id}"]`, { state: 'attached', timeout: 10000 });
+  await page.selectOption('#session', String(id));
+  const last = (await getJson(`${url}/api/v1/sessions/${id}`)).body.last_seq;
+  await page.waitForSelector(`#timebar[data-last-seq="${last}"]`, { timeout: 10000 });
+  return {
+    page, requests,
+    async done() {
+      for (const u of requests)
+        assert.ok(u.startsWith(`${url}/`), `request to another host: ${u}`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    },
+  };
 }
