@@ -290,15 +290,22 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)op_no);
 	while (r->seq < target && !run_done(r) && sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t no = (uint64_t)sqlite3_column_int64(st, 0);
-		bool inside = sqlite3_column_type(st, 1) != SQLITE_NULL &&
-			      (sqlite3_column_type(st, 2) == SQLITE_NULL ||
-			       (uint64_t)sqlite3_column_int64(st, 2) > target);
+		uint64_t no = (uint64_t)sqlite3_column_int64(st, 0), before = r->seq;
+		/*
+		 * No seq range: the op produced no event, or its end was never
+		 * stored (a crash, or an op still running) and the target may lie
+		 * inside it. Treat it as holding the target until it proves empty.
+		 */
+		bool unknown = sqlite3_column_type(st, 2) == SQLITE_NULL;
+		bool inside = unknown || (uint64_t)sqlite3_column_int64(st, 2) > target;
+		uint64_t stop_at = r->stop_at;
 
 		if (inside && !r->stored) {
-			/* The target lies inside this op: keep the boundary before it,
-			 * and a copy of the machine at the target. */
-			cache_store(id, out->op_no, r->seq, m);
+			/* The target lies inside this op: keep the boundary before it
+			 * (not for every op that may be empty: a clone costs), and a
+			 * copy of the machine at the target. */
+			if (!unknown)
+				cache_store(id, out->op_no, r->seq, m);
 			r->stop_at = target;
 			r->want_copy = true;
 		}
@@ -307,6 +314,11 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		if (r->copy) {
 			out->mid_op = true;
 			break;
+		}
+		if (unknown && r->seq == before && !r->stored) {
+			/* It was empty: the target lies further on. */
+			r->stop_at = stop_at;
+			r->want_copy = false;
 		}
 		if (no % srv->opt.snapshot_interval == 0 && !r->stored && !run_done(r))
 			cache_store(id, no, r->seq, m);
