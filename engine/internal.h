@@ -447,4 +447,39 @@ void x86_state_destroy(struct machine *m);
 /* check.c calls these (pgtable.c, mmu.c). */
 unsigned long x86_check(const struct machine *m, mm_violation_fn fn, void *ctx);
 
+/*** Snapshots (snapshot.c): each unit writes and reads its own share ***/
+
+struct snap_writer {
+	mm_write_fn fn;
+	void *ctx;
+	uint64_t sum;		/* FNV-1a of every byte so far */
+	int err;		/* sticky: the first failure */
+};
+
+struct snap_reader {
+	mm_read_fn fn;
+	void *ctx;
+	uint64_t sum;
+	int err;
+};
+
+void snap_put(struct snap_writer *w, const void *p, size_t n);
+/* @n bytes of @p, or the mark of an absent array when @p is NULL. */
+void snap_put_array(struct snap_writer *w, const void *p, size_t n);
+void snap_get(struct snap_reader *r, void *p, size_t n);
+/*
+ * A calloc'd copy of an array, of at least @alloc bytes (an absent one reads
+ * as empty); NULL only when r->err is set. snap_get_optional() gives NULL for
+ * an absent array, for pointers whose NULL means something.
+ */
+void *snap_get_array(struct snap_reader *r, size_t alloc);
+void *snap_get_optional(struct snap_reader *r, size_t alloc);
+
+void slab_state_save(struct snap_writer *w, const struct machine *m);
+void slab_state_load(struct snap_reader *r, struct machine *m);
+void vmalloc_state_save(struct snap_writer *w, const struct machine *m);
+void vmalloc_state_load(struct snap_reader *r, struct machine *m);
+void x86_state_save(struct snap_writer *w, const struct machine *m);
+void x86_state_load(struct snap_reader *r, struct machine *m);
+
 #endif /* MMLAB_INTERNAL_H */

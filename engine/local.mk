@@ -1,7 +1,7 @@
 # The simulated machine: a library that mmlabd, the tests and the benchmarks link.
 noinst_LIBRARIES += engine/libengine.a
 engine_libengine_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-engine_libengine_a_SOURCES = \
+ENGINE_SOURCES = \
 	engine/mmlab.h \
 	engine/internal.h \
 	engine/layout.h \
@@ -24,6 +24,19 @@ engine_libengine_a_SOURCES = \
 	engine/boot.c \
 	engine/mm.c \
 	engine/ptdump.c \
+	engine/snapshot.c \
 	engine/vmstat.c
+engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
+nodist_engine_libengine_a_SOURCES = engine/build_id.h
+
+# A snapshot names the engine build that wrote it: a checksum of the engine's
+# sources, so that a changed engine never reads an older build's snapshots.
+BUILT_SOURCES += engine/build_id.h
+CLEANFILES += engine/build_id.h
+engine/build_id.h: $(ENGINE_SOURCES)
+	$(AM_V_GEN)$(MKDIR_P) engine && \
+	sum=`cd $(srcdir) && cat $(ENGINE_SOURCES) | cksum | tr ' ' '-'` && \
+	printf '#define MMLAB_ENGINE_BUILD "%s-%s"\n' '$(PACKAGE_VERSION)' "$$sum" > $@.tmp && \
+	mv $@.tmp $@
 
 ENGINE_LIBS = engine/libengine.a $(JANSSON_LIBS) -lm

@@ -179,6 +179,19 @@ const struct machine_config *machine_get_config(const struct machine *m);
  * event consumer as @m; replace it with machine_set_event_fn(). NULL on ENOMEM.
  */
 struct machine *machine_clone(const struct machine *m);
+/*
+ * Snapshots: the whole machine as a byte stream for a store that outlives the
+ * process (engine/snapshot.c). machine_save() hands the bytes to @fn, which
+ * returns 0 or a negative errno. machine_load() asks @fn for exactly @len
+ * bytes at a time (0, or a negative errno when it has fewer) and rebuilds the
+ * machine, with events off; a stream from another engine build, a damaged or
+ * a short one is -EPROTO. machine_snapshot_build() names this build.
+ */
+typedef int (*mm_write_fn)(void *ctx, const void *buf, size_t len);
+typedef int (*mm_read_fn)(void *ctx, void *buf, size_t len);
+int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_error *e);
+struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e);
+const char *machine_snapshot_build(void);
 /* Failure injection: the @n-th page allocation from now fails with ENOMEM (0: off). */
 void machine_fail_nth_alloc(struct machine *m, unsigned long n);
 

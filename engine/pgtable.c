@@ -841,6 +841,107 @@ int x86_state_clone(struct machine *c, const struct machine *m)
 	return mm_state_copy(y, x);
 }
 
+/* The snapshot share of machine->x86: the same arrays x86_state_clone() copies. */
+void x86_state_save(struct snap_writer *w, const struct machine *m)
+{
+	const struct x86_state *x = m->x86;
+	uint8_t present = x != NULL;
+	const struct pt_store *pt;
+
+	snap_put(w, &present, 1);
+	if (!x)
+		return;
+	pt = &x->pt;
+	snap_put(w, x, sizeof(*x));
+	snap_put_array(w, pt->slots, (size_t)pt->nr * sizeof(*pt->slots));
+	snap_put_array(w, pt->slot_pfn, pt->nr * sizeof(uint32_t));
+	snap_put_array(w, pt->slot_level, pt->nr);
+	snap_put_array(w, pt->free_slots, pt->nr_free * sizeof(uint32_t));
+	snap_put_array(w, x->cpus, m->nr_cpus * sizeof(*x->cpus));
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++) {
+			const struct tlb_array *t = &x->cpus[cpu].tlb[a];
+
+			snap_put_array(w, t->e, (size_t)t->sets * t->ways * sizeof(*t->e));
+		}
+	snap_put_array(w, x->mms, x->nr_mms * sizeof(*x->mms));
+	for (unsigned int i = 0; i < x->nr_mms; i++)
+		snap_put_array(w, x->mms[i].vmas, x->mms[i].nr_vmas * sizeof(*x->mms[i].vmas));
+}
+
+void x86_state_load(struct snap_reader *r, struct machine *m)
+{
+	struct x86_state *y;
+	struct pt_store *pt;
+	uint8_t present = 0;
+	unsigned int nr_mms;
+
+	snap_get(r, &present, 1);
+	if (r->err || !present)
+		return;
+	y = calloc(1, sizeof(*y));
+	if (!y) {
+		r->err = -ENOMEM;
+		return;
+	}
+	snap_get(r, y, sizeof(*y));
+	pt = &y->pt;
+	pt->slots = NULL;
+	pt->slot_pfn = NULL;
+	pt->slot_level = NULL;
+	pt->free_slots = NULL;
+	y->cpus = NULL;
+	y->mms = NULL;
+	nr_mms = y->nr_mms;
+	y->nr_mms = 0;
+	m->x86 = y;
+	if (r->err || pt->nr > pt->cap || pt->nr_free > pt->cap || nr_mms > y->cap_mms) {
+		r->err = r->err ? r->err : -EPROTO;
+		return;
+	}
+	pt->slots = snap_get_array(r, (size_t)pt->cap * sizeof(*pt->slots));
+	pt->slot_pfn = snap_get_array(r, pt->cap * sizeof(uint32_t));
+	pt->slot_level = snap_get_array(r, pt->cap);
+	pt->free_slots = snap_get_array(r, pt->cap * sizeof(uint32_t));
+	y->cpus = snap_get_array(r, m->nr_cpus * sizeof(*y->cpus));
+	if (!r->err && (!pt->slots || !pt->slot_pfn || !pt->slot_level || !pt->free_slots ||
+			!y->cpus))
+		r->err = -EPROTO;
+	if (r->err) {
+		free(y->cpus);		/* its TLB pointers are the saver's */
+		y->cpus = NULL;
+		return;
+	}
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++)
+			y->cpus[cpu].tlb[a].e = NULL;
+	for (unsigned int cpu = 0; cpu < m->nr_cpus && !r->err; cpu++)
+		for (unsigned int a = 0; a < NR_TLB_ARRAYS && !r->err; a++) {
+			struct tlb_array *t = &y->cpus[cpu].tlb[a];
+
+			t->e = snap_get_array(r, (size_t)t->sets * t->ways * sizeof(*t->e));
+			if (!r->err && !t->e)
+				r->err = -EPROTO;
+		}
+	if (r->err)
+		return;
+	y->mms = snap_get_array(r, (y->cap_mms ? y->cap_mms : 1) * sizeof(*y->mms));
+	if (!r->err && !y->mms)
+		r->err = -EPROTO;
+	if (r->err)
+		return;
+	for (unsigned int i = 0; i < nr_mms; i++)
+		y->mms[i].vmas = NULL;
+	for (unsigned int i = 0; i < nr_mms && !r->err; i++) {
+		struct mm_struct *mm = &y->mms[i];
+
+		mm->vmas = snap_get_array(r, (mm->cap_vmas ? mm->cap_vmas : 1) * sizeof(*mm->vmas));
+		y->nr_mms = i + 1;
+		if (!r->err && (!mm->vmas || mm->nr_vmas > mm->cap_vmas))
+			r->err = -EPROTO;
+	}
+}
+
 /*** Self-check (P1..P7) ***/
 
 struct pt_checker {

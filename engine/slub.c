@@ -1382,6 +1382,61 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 	return 0;
 }
 
+void slab_state_save(struct snap_writer *w, const struct machine *m)
+{
+	const struct slab_state *s = m->slab;
+	uint8_t present = s != NULL;
+
+	snap_put(w, &present, 1);
+	if (!s)
+		return;
+	snap_put(w, s, sizeof(*s));
+	snap_put_array(w, s->caches, s->nr_caches * sizeof(*s->caches));
+	snap_put_array(w, s->free_fp, s->nr_free_fp * sizeof(*s->free_fp));
+	for (uint32_t i = 0; i < s->nr_fp; i++) {
+		const struct slab_extra *x = (const struct slab_extra *)s->fp[i];
+
+		snap_put_array(w, x, x ? sizeof(*x) + x->nr * sizeof(uint16_t) : 0);
+	}
+}
+
+void slab_state_load(struct snap_reader *r, struct machine *m)
+{
+	struct slab_state *d;
+	uint8_t present = 0;
+	uint32_t nr_fp;
+
+	snap_get(r, &present, 1);
+	if (r->err || !present)
+		return;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		r->err = -ENOMEM;
+		return;
+	}
+	snap_get(r, d, sizeof(*d));
+	nr_fp = d->nr_fp;
+	d->caches = NULL;
+	d->fp = NULL;
+	d->free_fp = NULL;
+	d->nr_fp = 0;
+	m->slab = d;
+	if (r->err || d->nr_caches > d->cap_caches || nr_fp > d->cap_fp ||
+	    d->nr_free_fp > d->cap_fp) {
+		r->err = r->err ? r->err : -EPROTO;
+		return;
+	}
+	d->caches = snap_get_array(r, d->cap_caches * sizeof(*d->caches));
+	d->free_fp = snap_get_array(r, (d->cap_fp ? d->cap_fp : 1) * sizeof(*d->free_fp));
+	d->fp = calloc(d->cap_fp ? d->cap_fp : 1, sizeof(*d->fp));
+	if (!d->fp)
+		r->err = -ENOMEM;
+	if (!r->err && (!d->caches || !d->free_fp))
+		r->err = -EPROTO;
+	for (uint32_t i = 0; i < nr_fp && !r->err; i++, d->nr_fp++)
+		d->fp[i] = snap_get_optional(r, 0);
+}
+
 void slab_state_release(struct machine *m)
 {
 	struct slab_state *st = m->slab;

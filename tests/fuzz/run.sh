@@ -25,19 +25,24 @@ version=$(sed -n 's/^AC_INIT(\[mmlab\], *\[\([^]]*\)\].*/\1/p' "$top/configure.a
 printf '#define PACKAGE_VERSION "%s"\n' "${version:-0}" >"$work/config.h.new"
 cmp -s "$work/config.h.new" "$work/config.h" 2>/dev/null || mv "$work/config.h.new" "$work/config.h"
 rm -f "$work/config.h.new"
+mkdir -p "$work/engine"
+printf '#define MMLAB_ENGINE_BUILD "%s-fuzz"\n' "${version:-0}" >"$work/engine/build_id.h.new"
+cmp -s "$work/engine/build_id.h.new" "$work/engine/build_id.h" 2>/dev/null ||
+	mv "$work/engine/build_id.h.new" "$work/engine/build_id.h"
+rm -f "$work/engine/build_id.h.new"
 (cd "$top" && sh schema/embed.sh "$top" schema/*.sql) >"$work/schema_sql.c.new"
 cmp -s "$work/schema_sql.c.new" "$work/schema_sql.c" 2>/dev/null || mv "$work/schema_sql.c.new" "$work/schema_sql.c"
 rm -f "$work/schema_sql.c.new"
 
 FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-CPPFLAGS="-I$work -I$top -I$top/engine $(pkg-config --cflags jansson libmicrohttpd sqlite3)"
-LIBS="$(pkg-config --libs jansson libmicrohttpd sqlite3) -lm -lpthread"
+CPPFLAGS="-I$work -I$top -I$top/engine $(pkg-config --cflags jansson libmicrohttpd sqlite3 zlib)"
+LIBS="$(pkg-config --libs jansson libmicrohttpd sqlite3 zlib) -lm -lpthread"
 
 # Is OBJ missing, or older than SRC or any header?
 stale() {
 	[ -f "$1" ] || return 0
 	[ "$2" -nt "$1" ] && return 0
-	for h in "$top"/engine/*.h "$top"/daemon/*.h "$work/config.h"; do
+	for h in "$top"/engine/*.h "$top"/daemon/*.h "$work/config.h" "$work/engine/build_id.h"; do
 		[ "$h" -nt "$1" ] && return 0
 	done
 	return 1

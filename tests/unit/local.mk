@@ -62,6 +62,10 @@ check_PROGRAMS += tests/unit/test_vmalloc
 tests_unit_test_vmalloc_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vmalloc_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_snapshot
+tests_unit_test_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_snapshot_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_dma
 tests_unit_test_dma_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
