@@ -3,8 +3,8 @@
 sbin_PROGRAMS += daemon/mmlabd
 noinst_LIBRARIES += daemon/libdaemon.a
 
-DAEMON_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS)
-DAEMON_LIBS = daemon/libdaemon.a $(ENGINE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS)
+DAEMON_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(JANSSON_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS)
+DAEMON_LIBS = daemon/libdaemon.a $(ENGINE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS)
 
 daemon_libdaemon_a_CFLAGS = $(DAEMON_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
@@ -28,6 +28,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/scenarios.c daemon/scenarios.h \
 	daemon/schema.h \
 	daemon/server.h \
+	daemon/snapshots.c daemon/snapshots.h \
 	daemon/static.c \
 	daemon/stream.c daemon/stream.h
 nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c

@@ -22,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
+#include "daemon/snapshots.h"
 #include "mmlab.h"
 
 /* Records that may wait between the engines and the database writer. */
@@ -310,6 +311,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srv.rec = recorder_start(srv.opt.db_path, RECORDER_CAPACITY, err, sizeof(err));
+	if (srv.rec) {
+		srv.snap = snapshots_start(srv.opt.db_path, err, sizeof(err));
+		if (!srv.snap)	/* replays still work, from the first op */
+			log_warn("replay snapshots will not be stored: %s", err);
+	}
 	if (!srv.rec || sessions_init(&srv, err, sizeof(err))) {
 		fprintf(stderr, "mmlabd: %s\n", err);
 		goto fail;
@@ -329,6 +335,7 @@ int main(int argc, char **argv)
 	log_info("%s: stopping", strsignal(sig));
 	http_stop(&srv);
 	sessions_shutdown(&srv);
+	snapshots_stop(srv.snap);
 	recorder_stop(srv.rec);
 	db_close(srv.db);
 	log_info("stopped cleanly");
@@ -336,6 +343,7 @@ int main(int argc, char **argv)
 
 fail:
 	sessions_shutdown(&srv);
+	snapshots_stop(srv.snap);
 	recorder_stop(srv.rec);
 	db_close(srv.db);
 	return 1;

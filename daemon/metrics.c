@@ -12,6 +12,7 @@
 #include "daemon/metrics.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
+#include "daemon/snapshots.h"
 
 #define MAX_SERIES	128
 #define NR_BUCKETS	12
@@ -133,6 +134,7 @@ char *metrics_render(struct server *srv)
 	struct recorder_stats rs;
 	struct text t = { 0 };
 	unsigned int live = 0;
+	uint64_t snap_stored, snap_loaded;
 
 	recorder_get_stats(srv->rec, &rs);
 	pthread_mutex_lock(&srv->sessions_lock);
@@ -194,5 +196,12 @@ char *metrics_render(struct server *srv)
 	    (unsigned long long)rs.transactions);
 	add(&t, "# HELP mmlab_recorder_failed Whether the last write to the database failed.\n"
 		"# TYPE mmlab_recorder_failed gauge\nmmlab_recorder_failed %d\n", rs.failed ? 1 : 0);
+	snapshots_counts(srv->snap, &snap_stored, &snap_loaded);
+	add(&t, "# HELP mmlab_snapshots_stored_total Replay snapshots written to the database.\n"
+		"# TYPE mmlab_snapshots_stored_total counter\nmmlab_snapshots_stored_total %llu\n",
+		(unsigned long long)snap_stored);
+	add(&t, "# HELP mmlab_snapshots_loaded_total Replays that started from a stored snapshot.\n"
+		"# TYPE mmlab_snapshots_loaded_total counter\nmmlab_snapshots_loaded_total %llu\n",
+		(unsigned long long)snap_loaded);
 	return t.buf;
 }

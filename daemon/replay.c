@@ -12,8 +12,10 @@
  *
  *  Seeking would cost the whole history each time, so machines at op
  *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
- *  a replay, and the boundary just before the op a seek stopped in. A seek
- *  starts from the latest cached boundary at or before its target.
+ *  a replay, and the boundary just before the op a seek stopped in. The
+ *  interval boundaries are also offered to the snapshots table (snapshots.c),
+ *  which outlives the daemon. A seek starts from the latest boundary at or
+ *  before its target, in memory or stored.
  *
  *  Invariants:
  *  1. A cached machine is exactly the state after its op_no ops (never a
@@ -33,6 +35,7 @@
 #include "daemon/recorder.h"
 #include "daemon/replay.h"
 #include "daemon/server.h"
+#include "daemon/snapshots.h"
 
 #define CACHE_ENTRIES		12
 
@@ -320,8 +323,10 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 			r->stop_at = stop_at;
 			r->want_copy = false;
 		}
-		if (no % srv->opt.snapshot_interval == 0 && !r->stored && !run_done(r))
+		if (no % srv->opt.snapshot_interval == 0 && !r->stored && !run_done(r)) {
 			cache_store(id, no, r->seq, m);
+			snapshots_offer(srv, id, no, r->seq, m);
+		}
 	}
 	sqlite3_finalize(st);
 	out->seq = r->stop_at && r->seq > r->stop_at ? r->stop_at : r->seq;
@@ -332,8 +337,9 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 		   struct mm_error *e)
 {
 	struct stored_session ss;
+	struct machine *stored;
 	struct run *r;
-	uint64_t op_no = 0, at = 0;
+	uint64_t op_no = 0, at = 0, stored_op_no = 0, stored_at = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -355,6 +361,14 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 		return mm_error_set(e, -ENOMEM, "out of memory");
 	}
 	out->m = cache_find(id, seq, &op_no, &at);
+	/* A stored snapshot nearer the target than anything in memory? */
+	stored = snapshots_find(srv, id, out->m ? at : 0, seq, &stored_op_no, &stored_at);
+	if (stored) {
+		machine_destroy(out->m);
+		out->m = stored;
+		op_no = stored_op_no;
+		at = stored_at;
+	}
 	if (out->m) {
 		r->seq = at;
 		machine_set_event_fn(out->m, replay_on_event, r);

@@ -19,6 +19,7 @@
 
 struct MHD_Daemon;
 struct recorder;
+struct snapshots;
 
 #define SERVER_MAX_BODY		((size_t)32 << 20)	/* a request body, except imports */
 #define SERVER_MAX_IMPORT	((size_t)1 << 30)	/* an imported session file */
@@ -43,6 +44,7 @@ struct server {
 	struct MHD_Daemon *mhd;
 	unsigned short port;		/* the port actually bound (for port 0) */
 	struct recorder *rec;
+	struct snapshots *snap;		/* replay snapshots in the database; may be NULL */
 	volatile bool stopping;		/* set when the daemon begins to stop */
 	atomic_int stream_clients;
 

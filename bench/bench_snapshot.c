@@ -1,0 +1,144 @@
+/*
+ * bench_snapshot.c - what a stored replay snapshot costs: machine_save() and
+ * machine_load() of a default 4 GiB machine with work on it, raw and through
+ * zlib as mmlabd stores them, against machine_clone() (the in-memory cache's
+ * copy) measured in the same run.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "bench.h"
+
+struct buf {
+	unsigned char *p;
+	size_t len, cap, off;
+};
+
+static int buf_write(void *ctx, const void *p, size_t n)
+{
+	struct buf *b = ctx;
+
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			return -ENOMEM;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int buf_read(void *ctx, void *p, size_t n)
+{
+	struct buf *b = ctx;
+
+	if (n > b->len - b->off)
+		return -EPROTO;
+	memcpy(p, b->p + b->off, n);
+	b->off += n;
+	return 0;
+}
+
+/* The machine after a mixed workload: pages, slab objects, vmalloc areas. */
+static struct machine *busy_machine(void)
+{
+	struct machine_config cfg;
+	struct mm_error e = { 0 };
+	struct machine *m;
+	gfp_t gfp;
+
+	machine_config_defaults(&cfg);
+	m = machine_create(&cfg, NULL, NULL, &e);
+	machine_config_release(&cfg);
+	if (!m) {
+		fprintf(stderr, "machine_create: %s\n", e.message);
+		exit(1);
+	}
+	gfp_parse("GFP_KERNEL", &gfp, NULL);
+	for (unsigned int i = 0; i < 20000; i++) {
+		struct alloc_pages_result r;
+		struct kmalloc_result k;
+		uint64_t addr;
+
+		mm_alloc_pages(m, gfp, i % 4, -1, (int)(i % 2), &r, NULL);
+		mm_kmalloc(m, 16 + (i * 37) % 4000, gfp, (int)(i % 2), &k, NULL);
+		if (i % 20 == 0)
+			mm_vmalloc(m, 4096 * (1 + i % 16), 0, NULL, &addr, NULL);
+	}
+	return m;
+}
+
+int main(void)
+{
+	struct machine *m = busy_machine(), *c;
+	struct buf raw = { 0 };
+	struct mm_error e = { 0 };
+	unsigned char *z;
+	uLongf zlen;
+	double t0, clone_s, save_s, load_s, zip_s, unzip_s;
+	const int rounds = 5;
+
+	t0 = now();
+	for (int i = 0; i < rounds; i++)
+		machine_destroy(machine_clone(m));
+	clone_s = (now() - t0) / rounds;
+
+	t0 = now();
+	for (int i = 0; i < rounds; i++) {
+		raw.len = 0;
+		if (machine_save(m, buf_write, &raw, &e)) {
+			fprintf(stderr, "machine_save: %s\n", e.message);
+			return 1;
+		}
+	}
+	save_s = (now() - t0) / rounds;
+
+	t0 = now();
+	for (int i = 0; i < rounds; i++) {
+		raw.off = 0;
+		c = machine_load(buf_read, &raw, &e);
+		if (!c) {
+			fprintf(stderr, "machine_load: %s\n", e.message);
+			return 1;
+		}
+		machine_destroy(c);
+	}
+	load_s = (now() - t0) / rounds;
+
+	zlen = compressBound(raw.len);
+	z = malloc(zlen);
+	t0 = now();
+	if (compress2(z, &zlen, raw.p, raw.len, Z_BEST_SPEED) != Z_OK)
+		return 1;
+	zip_s = now() - t0;
+	t0 = now();
+	{
+		uLongf back = raw.len;
+
+		if (uncompress(raw.p, &back, z, zlen) != Z_OK || back != raw.len)
+			return 1;
+	}
+	unzip_s = now() - t0;
+
+	printf("machine: %.0f MiB, %llu frames, struct page array %.1f MiB\n",
+	       (double)machine_get_config(m)->mem_mib, (unsigned long long)machine_max_pfn(m),
+	       (double)machine_mem_map_bytes(m) / (1 << 20));
+	printf("baseline: machine_clone (in-memory snapshot): %8.1f ms\n", clone_s * 1e3);
+	printf("machine_save, raw:            %8.1f ms  %8.1f MiB  %5.2fx clone\n", save_s * 1e3,
+	       (double)raw.len / (1 << 20), save_s / clone_s);
+	printf("machine_load, raw:            %8.1f ms            %5.2fx clone\n", load_s * 1e3,
+	       load_s / clone_s);
+	printf("zlib level 1 (as stored):     %8.1f ms  %8.2f MiB  ratio %.0f:1\n", zip_s * 1e3,
+	       (double)zlen / (1 << 20), (double)raw.len / (double)zlen);
+	printf("inflate:                      %8.1f ms\n", unzip_s * 1e3);
+	printf("stored snapshot to machine:   %8.1f ms            %5.2fx clone\n",
+	       (unzip_s + load_s) * 1e3, (unzip_s + load_s) / clone_s);
+	free(z);
+	free(raw.p);
+	machine_destroy(m);
+	return 0;
+}

@@ -1,0 +1,394 @@
+/*
+ * snapshots.c - replay snapshots that outlive the daemon.
+ *
+ * Design notes
+ *  replay.c keeps machines at op boundaries in memory; they are gone when the
+ *  daemon stops, and the first seek into a long session after a restart would
+ *  re-execute it from its first op. So the same boundaries (every
+ *  --snapshot-interval ops) are also offered here, and a writer thread with
+ *  its own connection stores them in the snapshots table:
+ *
+ *    state = "<engine build>\n" || zlib(machine_save())
+ *
+ *  The build prefix is plain, so SQL picks the rows this build can read
+ *  (substr(state, 1, n) = prefix) without inflating anything; a row another
+ *  build wrote is ignored and replaced when the same moment is stored again.
+ *
+ *  Invariants:
+ *  1. A snapshot is the machine after op op_no exactly, whose last event is
+ *     seq: the replay resumes with op op_no + 1 and counts from seq.
+ *  2. A snapshot is a cache, never the record: one that cannot be read
+ *     (damaged, another build) is skipped and the replay starts earlier.
+ *  3. Offering never waits on the database: the queue holds at most
+ *     QUEUE_MAX copies and drops further offers while full.
+ *  4. Snapshots come only from this daemon's own replays: imports never
+ *     carry them, so a machine is never built from bytes someone handed us.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <zlib.h>
+
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "daemon/snapshots.h"
+
+#define QUEUE_MAX	2
+#define CHUNK		(256 * 1024)
+
+struct job {
+	int64_t session;
+	uint64_t op_no, seq;
+	struct machine *m;
+};
+
+struct snapshots {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	struct job queue[QUEUE_MAX];
+	int nr;
+	bool stopping;
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	char prefix[96];		/* "<build>\n" */
+	size_t prefix_len;
+	atomic_uint_fast64_t stored, loaded;
+	bool warned;			/* a failing store is logged once */
+};
+
+/*** Writing: machine_save() through deflate into a buffer ***/
+
+struct deflater {
+	z_stream z;
+	unsigned char *buf;
+	size_t len, cap;
+};
+
+static int deflate_more(struct deflater *d, int flush)
+{
+	int rc;
+
+	do {
+		if (d->cap - d->len < CHUNK) {
+			unsigned char *p = realloc(d->buf, d->cap * 2 + CHUNK);
+
+			if (!p)
+				return -ENOMEM;
+			d->buf = p;
+			d->cap = d->cap * 2 + CHUNK;
+		}
+		d->z.next_out = d->buf + d->len;
+		d->z.avail_out = (uInt)(d->cap - d->len);
+		rc = deflate(&d->z, flush);
+		d->len = d->cap - d->z.avail_out;
+		if (rc == Z_STREAM_ERROR)
+			return -EIO;
+	} while (d->z.avail_in || (flush == Z_FINISH && rc != Z_STREAM_END));
+	return 0;
+}
+
+static int deflate_write(void *ctx, const void *p, size_t n)
+{
+	struct deflater *d = ctx;
+
+	while (n) {
+		uInt part = n > (1u << 30) ? 1u << 30 : (uInt)n;
+		int err;
+
+		d->z.next_in = (Bytef *)p;
+		d->z.avail_in = part;
+		err = deflate_more(d, Z_NO_FLUSH);
+		if (err)
+			return err;
+		p = (const char *)p + part;
+		n -= part;
+	}
+	return 0;
+}
+
+/* The blob for @m: the build prefix and the compressed machine. */
+static unsigned char *snapshot_blob(struct snapshots *s, const struct machine *m, size_t *len,
+				    struct mm_error *e)
+{
+	struct deflater d = { .cap = s->prefix_len + CHUNK };
+	int err;
+
+	d.buf = malloc(d.cap);
+	if (!d.buf || deflateInit(&d.z, Z_BEST_SPEED) != Z_OK) {
+		free(d.buf);
+		mm_error_set(e, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	memcpy(d.buf, s->prefix, s->prefix_len);
+	d.len = s->prefix_len;
+	err = machine_save(m, deflate_write, &d, e);
+	if (!err)
+		err = deflate_more(&d, Z_FINISH);
+	deflateEnd(&d.z);
+	if (err) {
+		if (!e->err)
+			mm_error_set(e, err, "cannot compress the snapshot");
+		free(d.buf);
+		return NULL;
+	}
+	*len = d.len;
+	return d.buf;
+}
+
+static void store(struct snapshots *s, struct job *j)
+{
+	struct mm_error e = { 0 };
+	unsigned char *blob;
+	size_t len;
+	int rc;
+
+	blob = snapshot_blob(s, j->m, &len, &e);
+	if (!blob) {
+		log_warn("snapshot of session %lld at seq %llu: %s", (long long)j->session,
+			 (unsigned long long)j->seq, e.message);
+		return;
+	}
+	sqlite3_bind_int64(s->insert, 1, j->session);
+	sqlite3_bind_int64(s->insert, 2, (int64_t)j->seq);
+	sqlite3_bind_int64(s->insert, 3, (int64_t)j->op_no);
+	sqlite3_bind_blob64(s->insert, 4, blob, len, SQLITE_STATIC);
+	rc = sqlite3_step(s->insert);
+	sqlite3_reset(s->insert);
+	sqlite3_clear_bindings(s->insert);
+	free(blob);
+	if (rc == SQLITE_DONE) {
+		atomic_fetch_add(&s->stored, 1);
+		log_debug("snapshot of session %lld after op %llu (seq %llu): %zu bytes",
+			  (long long)j->session, (unsigned long long)j->op_no,
+			  (unsigned long long)j->seq, len);
+	} else if (!s->warned) {
+		/* A read-only or full database: replays still work, only slower. */
+		s->warned = true;
+		log_warn("cannot store replay snapshots: %s", sqlite3_errmsg(s->db));
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct snapshots *s = arg;
+	struct job j;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->nr && !s->stopping)
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (s->stopping)
+			break;
+		j = s->queue[0];
+		memmove(&s->queue[0], &s->queue[1], (size_t)(s->nr - 1) * sizeof(s->queue[0]));
+		s->nr--;
+		pthread_mutex_unlock(&s->lock);
+		store(s, &j);
+		machine_destroy(j.m);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+struct snapshots *snapshots_start(const char *path, char *err, size_t errlen)
+{
+	struct snapshots *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->prefix_len = (size_t)snprintf(s->prefix, sizeof(s->prefix), "%s\n",
+					 machine_snapshot_build());
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snapshots (session_id, seq, op_no, "
+			       "state) VALUES (?, ?, ?, ?)", -1, &s->insert, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto fail;
+	}
+	if (pthread_create(&s->thread, NULL, writer_main, s)) {
+		snprintf(err, errlen, "cannot start the snapshot writer");
+		goto fail;
+	}
+	return s;
+fail:
+	sqlite3_finalize(s->insert);
+	sqlite3_close(s->db);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return NULL;
+}
+
+void snapshots_stop(struct snapshots *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	/* What is still queued is dropped: the next replay offers it again. */
+	for (int i = 0; i < s->nr; i++)
+		machine_destroy(s->queue[i].m);
+	sqlite3_finalize(s->insert);
+	sqlite3_close(s->db);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Does the store hold session @id's moment @seq, written by this build? */
+static bool stored_already(struct server *srv, int64_t id, uint64_t seq)
+{
+	struct snapshots *s = srv->snap;
+	sqlite3_stmt *st;
+	bool found = false;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT 1 FROM snapshots WHERE session_id = ? AND seq = ? "
+			       "AND substr(state, 1, ?) = ?", -1, &st, NULL) != SQLITE_OK)
+		return true;	/* cannot tell: do not add work */
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	sqlite3_bind_int64(st, 3, (int64_t)s->prefix_len);
+	sqlite3_bind_blob(st, 4, s->prefix, (int)s->prefix_len, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+void snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+		     const struct machine *m)
+{
+	struct snapshots *s = srv->snap;
+	struct machine *copy;
+	bool queued = false;
+
+	if (!s || stored_already(srv, id, seq))
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (int i = 0; i < s->nr; i++)
+		if (s->queue[i].session == id && s->queue[i].seq == seq)
+			queued = true;
+	pthread_mutex_unlock(&s->lock);
+	if (queued)
+		return;
+	copy = machine_clone(m);
+	if (!copy)
+		return;
+	machine_set_event_fn(copy, NULL, NULL);
+	pthread_mutex_lock(&s->lock);
+	if (s->nr < QUEUE_MAX && !s->stopping) {
+		s->queue[s->nr++] = (struct job){ id, op_no, seq, copy };
+		copy = NULL;
+		pthread_cond_signal(&s->wake);
+	}
+	pthread_mutex_unlock(&s->lock);
+	machine_destroy(copy);
+}
+
+/*** Reading: inflate straight into machine_load() ***/
+
+static int inflate_read(void *ctx, void *buf, size_t n)
+{
+	z_stream *z = ctx;
+
+	while (n) {
+		uInt part = n > (1u << 30) ? 1u << 30 : (uInt)n;
+		int rc;
+
+		z->next_out = buf;
+		z->avail_out = part;
+		while (z->avail_out) {
+			rc = inflate(z, Z_NO_FLUSH);
+			if (rc == Z_STREAM_END && z->avail_out)
+				return -EPROTO;		/* cut short */
+			if (rc != Z_OK && rc != Z_STREAM_END)
+				return rc == Z_MEM_ERROR ? -ENOMEM : -EPROTO;
+		}
+		buf = (char *)buf + part;
+		n -= part;
+	}
+	return 0;
+}
+
+/* Drop an unreadable snapshot, so that the next replay stores a good one. */
+static void forget(struct server *srv, int64_t id, int64_t seq)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, "DELETE FROM snapshots WHERE session_id = ? AND seq = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_step(st);	/* a failure leaves it skipped, as before */
+	sqlite3_finalize(st);
+}
+
+struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, uint64_t seq,
+			       uint64_t *op_no, uint64_t *at_seq)
+{
+	struct snapshots *s = srv->snap;
+	struct machine *m = NULL;
+	struct mm_error e = { 0 };
+	sqlite3_stmt *st;
+	int64_t bad = -1;
+	z_stream z;
+
+	if (!s || sqlite3_prepare_v2(srv->db,
+			"SELECT seq, op_no, state FROM snapshots WHERE session_id = ?1 AND seq > ?2 "
+			"AND seq <= ?3 AND substr(state, 1, ?4) = ?5 ORDER BY seq DESC LIMIT 1",
+			-1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)after);
+	sqlite3_bind_int64(st, 3, seq > INT64_MAX ? INT64_MAX : (int64_t)seq);
+	sqlite3_bind_int64(st, 4, (int64_t)s->prefix_len);
+	sqlite3_bind_blob(st, 5, s->prefix, (int)s->prefix_len, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *blob = sqlite3_column_blob(st, 2);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+
+		memset(&z, 0, sizeof(z));
+		if (blob && len > s->prefix_len && inflateInit(&z) == Z_OK) {
+			z.next_in = (Bytef *)blob + s->prefix_len;
+			z.avail_in = (uInt)(len - s->prefix_len);
+			m = machine_load(inflate_read, &z, &e);
+			inflateEnd(&z);
+		} else {
+			mm_error_set(&e, -EPROTO, "empty or unreadable");
+		}
+		if (m) {
+			*at_seq = (uint64_t)sqlite3_column_int64(st, 0);
+			*op_no = (uint64_t)sqlite3_column_int64(st, 1);
+			atomic_fetch_add(&s->loaded, 1);
+		} else {
+			bad = sqlite3_column_int64(st, 0);
+			log_warn("session %lld: the snapshot at seq %lld is not usable (%s); "
+				 "replaying from an earlier point", (long long)id, (long long)bad,
+				 e.message);
+		}
+	}
+	sqlite3_finalize(st);
+	if (bad >= 0)
+		forget(srv, id, bad);
+	return m;
+}
+
+void snapshots_counts(const struct snapshots *s, uint64_t *stored, uint64_t *loaded)
+{
+	*stored = s ? atomic_load(&s->stored) : 0;
+	*loaded = s ? atomic_load(&s->loaded) : 0;
+}

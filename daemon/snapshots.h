@@ -1,0 +1,39 @@
+/*
+ * snapshots.h - replay snapshots kept in the database (snapshots.c).
+ */
+#ifndef MMLAB_SNAPSHOTS_H
+#define MMLAB_SNAPSHOTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmlab.h"
+
+struct server;
+struct snapshots;
+
+/* The writer thread with its own connection to @path; NULL with @err. */
+struct snapshots *snapshots_start(const char *path, char *err, size_t errlen);
+/* Store what is queued, then stop. NULL is fine. */
+void snapshots_stop(struct snapshots *s);
+
+/*
+ * Offer the machine after op @op_no (event @seq) of session @id for storing.
+ * Never waits for the database: a copy is queued unless the store already
+ * holds that moment for this engine build or the queue is full.
+ */
+void snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+		     const struct machine *m);
+
+/*
+ * The stored machine of session @id at the latest op boundary with
+ * @after < seq <= @seq that this engine build wrote, with its op_no and seq;
+ * NULL when there is none (or it cannot be read: the replay starts earlier).
+ */
+struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, uint64_t seq,
+			       uint64_t *op_no, uint64_t *at_seq);
+
+/* Snapshots written and loaded since the start (for /metrics). */
+void snapshots_counts(const struct snapshots *s, uint64_t *stored, uint64_t *loaded);
+
+#endif
