@@ -467,6 +467,10 @@ void snap_put(struct snap_writer *w, const void *p, size_t n);
 /* @n bytes of @p, or the mark of an absent array when @p is NULL. */
 void snap_put_array(struct snap_writer *w, const void *p, size_t n);
 void snap_get(struct snap_reader *r, void *p, size_t n);
+/* A structure written by snap_put_struct(): calloc'd, its pointers still the
+ * writer's (clear them); NULL when it was absent or on error. */
+void snap_put_struct(struct snap_writer *w, const void *p, size_t size);
+void *snap_get_struct(struct snap_reader *r, size_t size);
 /*
  * A calloc'd copy of an array, of at least @alloc bytes (an absent one reads
  * as empty); NULL only when r->err is set. snap_get_optional() gives NULL for

@@ -845,14 +845,12 @@ int x86_state_clone(struct machine *c, const struct machine *m)
 void x86_state_save(struct snap_writer *w, const struct machine *m)
 {
 	const struct x86_state *x = m->x86;
-	uint8_t present = x != NULL;
 	const struct pt_store *pt;
 
-	snap_put(w, &present, 1);
+	snap_put_struct(w, x, sizeof(*x));
 	if (!x)
 		return;
 	pt = &x->pt;
-	snap_put(w, x, sizeof(*x));
 	snap_put_array(w, pt->slots, (size_t)pt->nr * sizeof(*pt->slots));
 	snap_put_array(w, pt->slot_pfn, pt->nr * sizeof(uint32_t));
 	snap_put_array(w, pt->slot_level, pt->nr);
@@ -871,20 +869,12 @@ void x86_state_save(struct snap_writer *w, const struct machine *m)
 
 void x86_state_load(struct snap_reader *r, struct machine *m)
 {
-	struct x86_state *y;
+	struct x86_state *y = snap_get_struct(r, sizeof(*y));
 	struct pt_store *pt;
-	uint8_t present = 0;
 	unsigned int nr_mms;
 
-	snap_get(r, &present, 1);
-	if (r->err || !present)
+	if (!y)
 		return;
-	y = calloc(1, sizeof(*y));
-	if (!y) {
-		r->err = -ENOMEM;
-		return;
-	}
-	snap_get(r, y, sizeof(*y));
 	pt = &y->pt;
 	pt->slots = NULL;
 	pt->slot_pfn = NULL;
@@ -895,8 +885,8 @@ void x86_state_load(struct snap_reader *r, struct machine *m)
 	nr_mms = y->nr_mms;
 	y->nr_mms = 0;
 	m->x86 = y;
-	if (r->err || pt->nr > pt->cap || pt->nr_free > pt->cap || nr_mms > y->cap_mms) {
-		r->err = r->err ? r->err : -EPROTO;
+	if (pt->nr > pt->cap || pt->nr_free > pt->cap || nr_mms > y->cap_mms) {
+		r->err = -EPROTO;
 		return;
 	}
 	pt->slots = snap_get_array(r, (size_t)pt->cap * sizeof(*pt->slots));

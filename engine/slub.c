@@ -1385,12 +1385,10 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 void slab_state_save(struct snap_writer *w, const struct machine *m)
 {
 	const struct slab_state *s = m->slab;
-	uint8_t present = s != NULL;
 
-	snap_put(w, &present, 1);
+	snap_put_struct(w, s, sizeof(*s));
 	if (!s)
 		return;
-	snap_put(w, s, sizeof(*s));
 	snap_put_array(w, s->caches, s->nr_caches * sizeof(*s->caches));
 	snap_put_array(w, s->free_fp, s->nr_free_fp * sizeof(*s->free_fp));
 	for (uint32_t i = 0; i < s->nr_fp; i++) {
@@ -1402,28 +1400,19 @@ void slab_state_save(struct snap_writer *w, const struct machine *m)
 
 void slab_state_load(struct snap_reader *r, struct machine *m)
 {
-	struct slab_state *d;
-	uint8_t present = 0;
+	struct slab_state *d = snap_get_struct(r, sizeof(*d));
 	uint32_t nr_fp;
 
-	snap_get(r, &present, 1);
-	if (r->err || !present)
+	if (!d)
 		return;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		r->err = -ENOMEM;
-		return;
-	}
-	snap_get(r, d, sizeof(*d));
 	nr_fp = d->nr_fp;
 	d->caches = NULL;
 	d->fp = NULL;
 	d->free_fp = NULL;
 	d->nr_fp = 0;
 	m->slab = d;
-	if (r->err || d->nr_caches > d->cap_caches || nr_fp > d->cap_fp ||
-	    d->nr_free_fp > d->cap_fp) {
-		r->err = r->err ? r->err : -EPROTO;
+	if (d->nr_caches > d->cap_caches || nr_fp > d->cap_fp || d->nr_free_fp > d->cap_fp) {
+		r->err = -EPROTO;
 		return;
 	}
 	d->caches = snap_get_array(r, d->cap_caches * sizeof(*d->caches));

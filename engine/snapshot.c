@@ -76,6 +76,16 @@ void snap_put_array(struct snap_writer *w, const void *p, size_t n)
 		snap_put(w, p, n);
 }
 
+/* A structure that may be absent (a unit not set up yet): a mark, then its bytes. */
+void snap_put_struct(struct snap_writer *w, const void *p, size_t size)
+{
+	uint8_t present = p != NULL;
+
+	snap_put(w, &present, 1);
+	if (p)
+		snap_put(w, p, size);
+}
+
 /*** Reading ***/
 
 void snap_get(struct snap_reader *r, void *p, size_t n)
@@ -111,6 +121,27 @@ static void *get_array(struct snap_reader *r, size_t alloc, bool optional)
 		return NULL;
 	}
 	snap_get(r, p, len);
+	return p;
+}
+
+void *snap_get_struct(struct snap_reader *r, size_t size)
+{
+	uint8_t present = 0;
+	void *p;
+
+	snap_get(r, &present, 1);
+	if (r->err || !present)
+		return NULL;
+	p = calloc(1, size);
+	if (!p) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	snap_get(r, p, size);
+	if (r->err) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 

@@ -580,12 +580,10 @@ int vmalloc_state_clone(struct machine *dst, const struct machine *src)
 void vmalloc_state_save(struct snap_writer *w, const struct machine *m)
 {
 	const struct vmalloc_state *s = m->vmalloc;
-	uint8_t present = s != NULL;
 
-	snap_put(w, &present, 1);
+	snap_put_struct(w, s, sizeof(*s));
 	if (!s)
 		return;
-	snap_put(w, s, sizeof(*s));
 	snap_put_array(w, s->free, s->nr_free * sizeof(*s->free));
 	snap_put_array(w, s->busy, s->nr_busy * sizeof(*s->busy));
 	for (uint32_t i = 0; i < s->nr_busy; i++)
@@ -594,26 +592,18 @@ void vmalloc_state_save(struct snap_writer *w, const struct machine *m)
 
 void vmalloc_state_load(struct snap_reader *r, struct machine *m)
 {
-	struct vmalloc_state *d;
-	uint8_t present = 0;
+	struct vmalloc_state *d = snap_get_struct(r, sizeof(*d));
 	uint32_t nr_busy;
 
-	snap_get(r, &present, 1);
-	if (r->err || !present)
+	if (!d)
 		return;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		r->err = -ENOMEM;
-		return;
-	}
-	snap_get(r, d, sizeof(*d));
 	nr_busy = d->nr_busy;
 	d->busy = NULL;
 	d->free = NULL;
 	d->nr_busy = 0;
 	m->vmalloc = d;
-	if (r->err || nr_busy > d->cap_busy || d->nr_free > d->cap_free) {
-		r->err = r->err ? r->err : -EPROTO;
+	if (nr_busy > d->cap_busy || d->nr_free > d->cap_free) {
+		r->err = -EPROTO;
 		return;
 	}
 	d->free = snap_get_array(r, (d->cap_free ? d->cap_free : 1) * sizeof(*d->free));
