@@ -4,44 +4,12 @@
  * zlib as mmlabd stores them, against machine_clone() (the in-memory cache's
  * copy) measured in the same run.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <zlib.h>
 
 #include "bench.h"
-
-struct buf {
-	unsigned char *p;
-	size_t len, cap, off;
-};
-
-static int buf_write(void *ctx, const void *p, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			return -ENOMEM;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-static int buf_read(void *ctx, void *p, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (n > b->len - b->off)
-		return -EPROTO;
-	memcpy(p, b->p + b->off, n);
-	b->off += n;
-	return 0;
-}
 
 /* The machine after a mixed workload: pages, slab objects, vmalloc areas. */
 static struct machine *busy_machine(void)
@@ -75,8 +43,9 @@ static struct machine *busy_machine(void)
 int main(void)
 {
 	struct machine *m = busy_machine(), *c;
-	struct buf raw = { 0 };
+	struct { unsigned char *p; size_t len; } raw = { 0 };
 	struct mm_error e = { 0 };
+	void *p;
 	unsigned char *z;
 	uLongf zlen;
 	double t0, clone_s, save_s, load_s, zip_s, unzip_s;
@@ -89,18 +58,18 @@ int main(void)
 
 	t0 = now();
 	for (int i = 0; i < rounds; i++) {
-		raw.len = 0;
-		if (machine_save(m, buf_write, &raw, &e)) {
+		free(raw.p);
+		if (machine_save_mem(m, &p, &raw.len, &e)) {
 			fprintf(stderr, "machine_save: %s\n", e.message);
 			return 1;
 		}
+		raw.p = p;
 	}
 	save_s = (now() - t0) / rounds;
 
 	t0 = now();
 	for (int i = 0; i < rounds; i++) {
-		raw.off = 0;
-		c = machine_load(buf_read, &raw, &e);
+		c = machine_load_mem(raw.p, raw.len, &e);
 		if (!c) {
 			fprintf(stderr, "machine_load: %s\n", e.message);
 			return 1;

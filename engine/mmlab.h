@@ -192,6 +192,9 @@ typedef int (*mm_read_fn)(void *ctx, void *buf, size_t len);
 int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_error *e);
 struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e);
 const char *machine_snapshot_build(void);
+/* The same through a malloc'd buffer (free it), and from one. */
+int machine_save_mem(const struct machine *m, void **buf, size_t *len, struct mm_error *e);
+struct machine *machine_load_mem(const void *buf, size_t len, struct mm_error *e);
 /* Failure injection: the @n-th page allocation from now fails with ENOMEM (0: off). */
 void machine_fail_nth_alloc(struct machine *m, unsigned long n);
 

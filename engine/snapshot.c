@@ -155,6 +155,63 @@ void *snap_get_optional(struct snap_reader *r, size_t alloc)
 	return get_array(r, alloc, true);
 }
 
+/*** In memory ***/
+
+struct membuf {
+	uint8_t *p;
+	size_t len, cap, off;
+};
+
+static int mem_write(void *ctx, const void *p, size_t n)
+{
+	struct membuf *b = ctx;
+
+	if (n > b->cap - b->len) {
+		size_t cap = (b->len + n) * 2;
+		uint8_t *q = realloc(b->p, cap);
+
+		if (!q)
+			return -ENOMEM;
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static int mem_read(void *ctx, void *p, size_t n)
+{
+	struct membuf *b = ctx;
+
+	if (n > b->len - b->off)
+		return -EPROTO;
+	memcpy(p, b->p + b->off, n);
+	b->off += n;
+	return 0;
+}
+
+int machine_save_mem(const struct machine *m, void **buf, size_t *len, struct mm_error *e)
+{
+	struct membuf b = { 0 };
+	int err = machine_save(m, mem_write, &b, e);
+
+	if (err) {
+		free(b.p);
+		return err;
+	}
+	*buf = b.p;
+	*len = b.len;
+	return 0;
+}
+
+struct machine *machine_load_mem(const void *buf, size_t len, struct mm_error *e)
+{
+	struct membuf b = { .p = (uint8_t *)buf, .len = len };
+
+	return machine_load(mem_read, &b, e);
+}
+
 /*** The machine ***/
 
 static uint64_t nr_pageblocks(const struct machine *m)

@@ -19,56 +19,28 @@
 #include "mmlab.h"
 #include "machine_test.h"
 
-/*** An in-memory stream ***/
+/*** Through a buffer ***/
 
 struct buf {
 	uint8_t *p;
-	size_t len, cap, off;
+	size_t len;
 };
-
-static int buf_write(void *ctx, const void *p, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (b->len + n > b->cap) {
-		size_t cap = (b->len + n) * 2;
-		uint8_t *q = realloc(b->p, cap);
-
-		if (!q)
-			return -ENOMEM;
-		b->p = q;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	return 0;
-}
-
-static int buf_read(void *ctx, void *p, size_t n)
-{
-	struct buf *b = ctx;
-
-	if (n > b->len - b->off)
-		return -EPROTO;
-	memcpy(p, b->p + b->off, n);
-	b->off += n;
-	return 0;
-}
 
 static struct buf save(const struct machine *m)
 {
 	struct buf b = { 0 };
 	struct mm_error e = { 0 };
+	void *p;
 
-	if (machine_save(m, buf_write, &b, &e))
+	if (machine_save_mem(m, &p, &b.len, &e))
 		fail_msg("save: %s", e.message);
+	b.p = p;
 	return b;
 }
 
-static struct machine *load(struct buf *b, struct mm_error *e)
+static struct machine *load(const struct buf *b, struct mm_error *e)
 {
-	b->off = 0;
-	return machine_load(buf_read, b, e);
+	return machine_load_mem(b->p, b->len, e);
 }
 
 /*** A world: a machine, what it holds, and a digest of its events ***/
