@@ -23,8 +23,19 @@
 #define VMALLOC_END_L5		0xffd1ffffffffffffULL	/* 12.5 PiB */
 #define VMEMMAP_START_L5	0xffd4000000000000ULL
 
+/* LDT_PGD_ENTRY (-240) << PGDIR_SHIFT: the LDT remap for PTI, below PAGE_OFFSET. */
+#define LDT_BASE_ADDR_L4	0xffff880000000000ULL
+#define LDT_BASE_ADDR_L5	0xff10000000000000ULL
+
+/* The same in both modes: fixed p4d-sized slots near the top (<< P4D_SHIFT). */
+#define CPU_ENTRY_AREA_BASE	0xfffffe0000000000ULL	/* CPU_ENTRY_AREA_PGD -4 */
+#define ESPFIX_BASE_ADDR	0xffffff0000000000ULL	/* ESPFIX_PGD_ENTRY -2 */
+#define EFI_VA_END		0xffffffef00000000ULL	/* -68 GiB: EFI runtime services */
+
 #define __START_KERNEL_map	0xffffffff80000000ULL
 #define KERNEL_IMAGE_SIZE	(1024ULL << 20)		/* 1 GiB with KASLR support */
+#define MODULES_VADDR		(__START_KERNEL_map + KERNEL_IMAGE_SIZE)
+#define MODULES_END		0xffffffffff000000ULL
 #define PHYSICAL_START		0x1000000ULL		/* CONFIG_PHYSICAL_START: 16 MiB */
 
 /* The top of user space: TASK_SIZE_MAX for 4 and 5 levels. */
@@ -34,6 +45,11 @@
 static inline uint64_t layout_page_offset(unsigned int levels)
 {
 	return levels == 5 ? PAGE_OFFSET_L5 : PAGE_OFFSET_L4;
+}
+
+static inline uint64_t layout_ldt_base(unsigned int levels)
+{
+	return levels == 5 ? LDT_BASE_ADDR_L5 : LDT_BASE_ADDR_L4;
 }
 
 static inline uint64_t layout_vmalloc_start(unsigned int levels)

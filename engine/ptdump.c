@@ -319,14 +319,24 @@ static void walk_level(const struct machine *m, struct pg_state *st, uint64_t ta
 char *ptdump_kernel(const struct machine *m)
 {
 	unsigned int levels = pt_levels(m);
+	/*
+	 * address_markers[] of arch/x86/mm/dump_pagetables.c for a distribution
+	 * kernel (MODIFY_LDT_SYSCALL, ESPFIX64 and EFI on, KASAN off). The
+	 * Fixmap Area is left out: FIXADDR_START depends on the configuration.
+	 */
 	const struct marker markers[] = {
 		{ 0, "User Space" },
 		{ 0x8000000000000000ULL, "Kernel Space" },
+		{ layout_ldt_base(levels), "LDT remap" },
 		{ layout_page_offset(levels), "Low Kernel Mapping" },
 		{ layout_vmalloc_start(levels), "vmalloc() Area" },
 		{ layout_vmemmap_start(levels), "Vmemmap" },
+		{ CPU_ENTRY_AREA_BASE, "CPU entry Area" },
+		{ ESPFIX_BASE_ADDR, "ESPfix Area" },
+		{ EFI_VA_END, "EFI Runtime Services" },
 		{ __START_KERNEL_map, "High Kernel Mapping" },
-		{ 0xffffffffa0000000ULL, "Modules" },
+		{ MODULES_VADDR, "Modules" },
+		{ MODULES_END, "End Modules" },
 		{ 0, NULL },
 	};
 	struct tbuf b = { 0 };

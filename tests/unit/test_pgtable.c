@@ -169,6 +169,57 @@ static void test_clone_equivalence(void **state)
 	machine_destroy(m);
 }
 
+/* The markers of arch/x86/mm/dump_pagetables.c, in address order, each
+ * starting a range at its address. */
+static void check_markers(const char *json, const char *const expect[][2], size_t n)
+{
+	struct machine *m = make(json, NULL, NULL);
+	char *dump = ptdump_kernel(m), *at = dump;
+
+	for (size_t i = 0; i < n; i++) {
+		char header[64], *line;
+
+		snprintf(header, sizeof(header), "---[ %s ]---\n", expect[i][0]);
+		line = strstr(at, header);
+		if (!line)
+			fail_msg("marker \"%s\" missing or out of order in:\n%s", expect[i][0], dump);
+		line += strlen(header);
+		if (strncmp(line, expect[i][1], strlen(expect[i][1])))
+			fail_msg("after \"%s\": %.60s", expect[i][0], line);
+		at = line;
+	}
+	free(dump);
+	machine_destroy(m);
+}
+
+static void test_ptdump_markers(void **state)
+{
+	static const char *const l4[][2] = {
+		{ "User Space", "0x0000000000000000-" },
+		{ "Kernel Space", "0xffff800000000000-" },
+		{ "LDT remap", "0xffff880000000000-" },
+		{ "Low Kernel Mapping", "0xffff888000000000-" },
+		{ "vmalloc() Area", "0xffffc90000000000-" },
+		{ "Vmemmap", "0xffffea0000000000-" },
+		{ "CPU entry Area", "0xfffffe0000000000-" },
+		{ "ESPfix Area", "0xffffff0000000000-" },
+		{ "EFI Runtime Services", "0xffffffef00000000-" },
+		{ "High Kernel Mapping", "0xffffffff80000000-" },
+		{ "Modules", "0xffffffffc0000000-" },
+	};	/* "End Modules" shows only when something past it is mapped (the fixmap) */
+	static const char *const l5[][2] = {
+		{ "LDT remap", "0xff10000000000000-" },
+		{ "Low Kernel Mapping", "0xff11000000000000-" },
+		{ "vmalloc() Area", "0xffa0000000000000-" },
+		{ "Vmemmap", "0xffd4000000000000-" },
+		{ "CPU entry Area", "0xfffffe0000000000-" },
+	};
+
+	(void)state;
+	check_markers("{\"mem_mib\": 128}", l4, sizeof(l4) / sizeof(l4[0]));
+	check_markers("{\"mem_mib\": 128, \"paging_levels\": 5}", l5, sizeof(l5) / sizeof(l5[0]));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_five_levels),
 		cmocka_unit_test(test_pa_va),
 		cmocka_unit_test(test_clone_equivalence),
+		cmocka_unit_test(test_ptdump_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
