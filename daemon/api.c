@@ -84,6 +84,7 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/pagetable", .get = api_view_pagetable },
 	{ "/api/v1/sessions/{id}/pagetable/tree", .get = api_view_pagetable_tree },
 	{ "/api/v1/sessions/{id}/tlb", .get = api_view_tlb },
+	{ "/api/v1/sessions/{id}/tlb/history", .get = api_view_tlb_history },
 	{ "/api/v1/sessions/{id}/cpus", .get = api_view_cpus },
 	{ "/api/v1/sessions/{id}/processes", .get = api_view_processes },
 	{ "/api/v1/sessions/{id}/proc/{pid}/maps", .get = api_proc_pid_maps },

@@ -96,6 +96,7 @@ void api_view_pagetable(struct server *srv, struct http_request *req, struct htt
 void api_view_pagetable_tree(struct server *srv, struct http_request *req,
 			     struct http_reply *rep);
 void api_view_tlb(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_tlb_history(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_cpus(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_processes(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_pid_maps(struct server *srv, struct http_request *req, struct http_reply *rep);

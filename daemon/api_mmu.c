@@ -12,6 +12,7 @@
 
 #include "daemon/api.h"
 #include "daemon/ops.h"
+#include "daemon/recorder.h"
 #include "daemon/server.h"
 
 static json_t *hex(uint64_t v)
@@ -214,6 +215,123 @@ void api_view_tlb(struct server *srv, struct http_request *req, struct http_repl
 				       "cpu", (int)cpu, "policy", ti.policy, "arrays", arrays,
 				       "regions", regions, "entries", entries));
 	view_end(&v);
+}
+
+/*** The TLB over time: the translate events of one CPU, in seq buckets ***/
+
+#define HISTORY_BUCKETS		60
+#define HISTORY_MAX_BUCKETS	500
+#define NR_REGIONS		5
+
+struct region_count {
+	uint64_t accesses, hits, misses, walk_refs, faults;
+};
+
+static json_t *bucket_json(uint64_t from, uint64_t to, const struct region_count *rc,
+			   const char *const *names)
+{
+	json_t *regions = json_object();
+
+	for (int r = 0; r < NR_REGIONS; r++)
+		if (rc[r].accesses)
+			json_object_set_new(regions, names[r], json_pack("{s:I,s:I,s:I,s:I,s:I}",
+				"accesses", (json_int_t)rc[r].accesses, "hits", (json_int_t)rc[r].hits,
+				"misses", (json_int_t)rc[r].misses, "walk_refs", (json_int_t)rc[r].walk_refs,
+				"faults", (json_int_t)rc[r].faults));
+	return json_pack("{s:I,s:I,s:o}", "from_seq", (json_int_t)from, "to_seq", (json_int_t)to,
+			 "regions", regions);
+}
+
+/*
+ * GET .../tlb/history?cpu=N&buckets=B[&at=SEQ]: events 1..SEQ cut into B
+ * equal seq ranges, and in each the translations of CPU N per region: how
+ * many, how many the TLB answered, missed (a page walk), the walks' memory
+ * references and the faults. Counted from the stored translate events, one
+ * per translation (a fault fixed by demand paging and retried is one; with
+ * paging off there is no TLB and nothing is counted).
+ */
+void api_view_tlb_history(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct region_count rc[NR_REGIONS] = { 0 };
+	const char *names[NR_REGIONS];
+	const char *q = http_query(req, "buckets");
+	struct mm_tlb_info ti;
+	unsigned int levels, nr_cpus;
+	uint64_t max_pfn, seq, from = 0, to;
+	long cpu, buckets = HISTORY_BUCKETS, b = 0;
+	int64_t id = api_session_id(req, rep);
+	sqlite3_stmt *st;
+	json_t *out;
+	struct view v;
+	char *end;
+
+	if (id < 0 || !query_cpu(req, rep, &cpu))
+		return;
+	if (q) {
+		buckets = strtol(q, &end, 10);
+		if (!*q || *end || buckets < 1 || buckets > HISTORY_MAX_BUCKETS) {
+			reply_error(rep, 400, "EINVAL", "buckets must be 1..%d, not \"%s\"",
+				    HISTORY_MAX_BUCKETS, q);
+			return;
+		}
+	}
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	levels = machine_get_config(v.m)->paging_levels;
+	max_pfn = machine_max_pfn(v.m);
+	nr_cpus = machine_nr_cpus(v.m);
+	seq = v.seq;
+	mm_tlb_info(v.m, 0, &ti);
+	for (int r = 0; r < NR_REGIONS; r++)
+		names[r] = ti.regions[r].name;	/* static strings */
+	view_end(&v);
+	if ((unsigned long)cpu >= nr_cpus) {
+		reply_error(rep, 400, "EINVAL", "cpu must be 0..%u", nr_cpus - 1);
+		return;
+	}
+	recorder_sync(srv->rec);
+	if (sqlite3_prepare_v2(srv->db, "SELECT seq, vaddr, value, paddr IS NULL, "
+			       "substr(detail, 1, 4) IN ('l1_h', 'stlb') FROM events "
+			       "WHERE session_id = ? AND type = ? AND seq <= ? AND cpu = ? "
+			       "AND substr(detail, 1, 4) <> 'off ' ORDER BY seq",
+			       -1, &st, NULL) != SQLITE_OK) {
+		reply_error(rep, 503, "EIO", "cannot read the events: %s", sqlite3_errmsg(srv->db));
+		return;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, MM_EV_translate);
+	sqlite3_bind_int64(st, 3, (int64_t)seq);
+	sqlite3_bind_int(st, 4, (int)cpu);
+	out = json_array();
+	to = seq / (uint64_t)buckets;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t at = (uint64_t)sqlite3_column_int64(st, 0);
+		struct region_count *c;
+
+		while (at > to) {	/* close the buckets before this event */
+			json_array_append_new(out, bucket_json(from, to, rc, names));
+			memset(rc, 0, sizeof(rc));
+			from = to;
+			to = seq * (uint64_t)(++b + 1) / (uint64_t)buckets;
+		}
+		c = &rc[mm_vaddr_region(levels, max_pfn, (uint64_t)sqlite3_column_int64(st, 1))];
+		c->accesses++;
+		c->walk_refs += (uint64_t)sqlite3_column_int64(st, 2);
+		c->faults += sqlite3_column_int(st, 3);
+		if (sqlite3_column_int(st, 4))
+			c->hits++;
+		else
+			c->misses++;
+	}
+	sqlite3_finalize(st);
+	for (; b < buckets; b++) {
+		json_array_append_new(out, bucket_json(from, to, rc, names));
+		memset(rc, 0, sizeof(rc));
+		from = to;
+		to = seq * (uint64_t)(b + 2) / (uint64_t)buckets;
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:i,s:o}", "seq", (json_int_t)seq, "cpu", (int)cpu,
+				       "buckets", out));
 }
 
 void api_view_cpus(struct server *srv, struct http_request *req, struct http_reply *rep)

@@ -549,6 +549,11 @@ struct mm_tlb_info {
 	struct mm_tlb_region_info regions[5];
 };
 int mm_tlb_info(const struct machine *m, int cpu, struct mm_tlb_info *ti);
+/*
+ * The region (an index of mm_tlb_info's regions[]) whose counters an access
+ * to @vaddr counts in, on a machine of @levels paging levels and @max_pfn frames.
+ */
+int mm_vaddr_region(unsigned int levels, uint64_t max_pfn, uint64_t vaddr);
 /* Each valid entry of one array: vaddr, paddr, page size, flags. */
 typedef void (*mm_tlb_entry_fn)(void *ctx, int array, uint64_t vaddr, uint64_t paddr,
 				unsigned int page_shift, uint64_t prot);

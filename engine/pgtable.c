@@ -378,20 +378,29 @@ unsigned int pgd_kernel_first(const struct machine *m)
 	return PTRS_PER_TABLE / 2;
 }
 
-enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr)
+static enum mm_region region_of(unsigned int levels, uint64_t max_pfn, uint64_t vaddr)
 {
-	unsigned int levels = m->cfg.paging_levels;
 	uint64_t po = layout_page_offset(levels);
 
 	if (vaddr < layout_task_size(levels) + PAGE_SIZE)
 		return REGION_USER;
-	if (vaddr >= po && vaddr - po < PFN_PHYS(m->max_pfn))
+	if (vaddr >= po && vaddr - po < PFN_PHYS(max_pfn))
 		return REGION_DIRECT_MAP;
 	if (vaddr >= layout_vmalloc_start(levels) && vaddr <= layout_vmalloc_end(levels))
 		return REGION_VMALLOC;
 	if (vaddr >= __START_KERNEL_map && vaddr - __START_KERNEL_map < KERNEL_IMAGE_SIZE)
 		return REGION_KERNEL_IMAGE;
 	return REGION_OTHER;
+}
+
+enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr)
+{
+	return region_of(m->cfg.paging_levels, m->max_pfn, vaddr);
+}
+
+int mm_vaddr_region(unsigned int levels, uint64_t max_pfn, uint64_t vaddr)
+{
+	return (int)region_of(levels, max_pfn, vaddr);
 }
 
 const char *mm_region_name(int region)

@@ -174,6 +174,49 @@ test('TLB: flushes, load_cr3 keeps global entries, the tlb view and access_range
   await check(id);
 });
 
+// The history adds up, stretch by stretch, to the counters of the tlb view,
+// at the end and at any earlier seq; the vmalloc scan misses where the direct
+// map's huge pages hit.
+test('TLB history: per-region translations in seq stretches add up to the tlb view', async () => {
+  const id = await newSession({ mem_mib: 512, cpus: 2 });
+  const res = await ops(id, [
+    { op: 'vmalloc', size: 1 << 20 },
+    { op: 'access_range', start: '0xffff888001000000', length: 1 << 24, cpu: 0 },
+    { op: 'access_range', start: '$0.addr', length: 1 << 20, cpu: 0 },
+    { op: 'access_range', start: '$0.addr', length: 1 << 20, cpu: 1 },
+  ]);
+  const COUNTERS = ['accesses', 'hits', 'misses', 'walk_refs', 'faults'];
+  const sums = (h) => {
+    const out = {};
+    for (const b of h.buckets)
+      for (const [r, c] of Object.entries(b.regions))
+        for (const k of COUNTERS) out[r] = { ...out[r], [k]: (out[r]?.[k] || 0) + c[k] };
+    return out;
+  };
+  const counters = (t) => Object.fromEntries(Object.entries(t.regions).filter(([, c]) => c.accesses)
+    .map(([r, c]) => [r, Object.fromEntries(COUNTERS.map((k) => [k, c[k]]))]));
+  const mid = Math.floor((res.first_seq + res.last_seq) / 2);
+  for (const [cpu, at] of [[0, ''], [1, ''], [0, `&at=${mid}`]]) {
+    const h = (await getJson(api(`/sessions/${id}/tlb/history?cpu=${cpu}&buckets=16${at}`))).body;
+    const t = (await getJson(api(`/sessions/${id}/tlb?cpu=${cpu}${at}`))).body;
+    assert.equal(h.seq, t.seq);
+    assert.equal(h.buckets.length, 16);
+    assert.equal(h.buckets[0].from_seq, 0);
+    assert.equal(h.buckets.at(-1).to_seq, h.seq);
+    h.buckets.slice(1).forEach((b, i) => assert.equal(b.from_seq, h.buckets[i].to_seq));
+    assert.deepEqual(sums(h), counters(t), `cpu ${cpu}${at}`);
+  }
+  const end = sums((await getJson(api(`/sessions/${id}/tlb/history?cpu=0`))).body);
+  assert.ok(end.direct_map.hits / end.direct_map.accesses > 0.9, JSON.stringify(end));
+  assert.ok(end.vmalloc.hits / end.vmalloc.accesses < 0.6, JSON.stringify(end));
+  for (const q of ['cpu=2', 'cpu=x', 'buckets=0', 'buckets=501', 'buckets=3x']) {
+    const r = await getJson(api(`/sessions/${id}/tlb/history?${q}`));
+    assert.equal(r.status, 400, q);
+    assert.equal(r.body.error.code, 'EINVAL');
+  }
+  assert.equal((await getJson(api('/sessions/9999/tlb/history'))).status, 404);
+});
+
 test('poweron: the boot op stage by stage, triple fault, boot_cpu, kexec', async () => {
   const id = await newSession({ mem_mib: 512, start: 'poweron' });
   let cpus = (await getJson(api(`/sessions/${id}/cpus`))).body;

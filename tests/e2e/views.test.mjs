@@ -360,10 +360,14 @@ test('the TLB view shows the API\'s counters and entries, the CPUs, and the boot
     [d.dataset.array, d.querySelectorAll('tr').length ? d.querySelectorAll('tr').length - 1 : 0])));
   for (const a of tlb.arrays)
     assert.equal(valid[a.name], tlb.entries[a.name].length, a.name);
-  // The chart's point for the direct map is its hit rate.
-  const point = await page.evaluate(() => window.Chart.getChart(document.getElementById('tlb-chart'))
-    .data.datasets.find((d) => d.label === 'direct_map').data.at(-1));
-  assert.deepEqual(point, { x: tlb.seq, y: 100 * tlb.regions.direct_map.hits / tlb.regions.direct_map.accesses });
+  // The chart: each region's hit rate in each stretch of events of .../tlb/history.
+  const history = await get(`/sessions/${id}/tlb/history?cpu=0`);
+  const lines = await page.evaluate(() => Object.fromEntries(window.Chart.getChart(document.getElementById('tlb-chart'))
+    .data.datasets.map((d) => [d.label, d.data])));
+  const direct = history.buckets.filter((b) => b.regions.direct_map);
+  assert.ok(direct.length >= 2, 'the scans span several stretches');
+  assert.deepEqual(lines.direct_map, direct.map((b) => ({ x: b.to_seq,
+    y: 100 * b.regions.direct_map.hits / b.regions.direct_map.accesses })));
   const cpus = await get(`/sessions/${id}/cpus`);
   const rows = await page.$$eval('#tlb-cpus tr[data-cpu]', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows.map((r) => [Number(r[0]), r[1], r[3], r[6]]),

@@ -69,6 +69,7 @@ export function sessionApi(id, at = null) {
     pagetableTree: (pid, table) => api(view('/pagetable/tree', { pid, table })),
     pagetableWalk: (pid, vaddr) => api(view('/pagetable', { pid, vaddr })),
     tlb: (cpu) => api(view('/tlb', { cpu })),
+    tlbHistory: (cpu) => api(view('/tlb/history', { cpu })),
     cpus: () => api(view('/cpus')),
     processes: () => api(view('/processes')),
   };

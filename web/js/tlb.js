@@ -1,8 +1,9 @@
 // tlb.js - the TLB and MMU view: each CPU's mode and control registers (GET
 // .../cpus), one CPU's TLB counters per address region (GET .../tlb?cpu=N)
-// with their hit rate over time (sampled at each refresh), the entries its
-// arrays hold, and the boot path's stages as a strip that moves the
-// timeline to each stage.
+// with their hit rate over the session up to the timeline's seq (GET
+// .../tlb/history: one point per stretch of events that had translations),
+// the entries its arrays hold, and the boot path's stages as a strip that
+// moves the timeline to each stage.
 import { el } from './format.js';
 
 const COUNTERS = ['accesses', 'hits', 'l1_hits', 'stlb_hits', 'misses', 'walk_refs', 'faults'];
@@ -42,15 +43,20 @@ function regionRows(regions) {
        el('td', {}, r.accesses ? `${rate(r).toFixed(1)} %` : '-')));
 }
 
+// Arrays with more valid entries than this show them folded (an STLB holds 1536).
+const OPEN_ENTRIES = 16;
+
 function entriesBlock(tlb) {
   return tlb.arrays.map((a) => {
     const list = tlb.entries[a.name] || [];
+    const table = el('table', {}, el('tr', {}, ...ENTRY_COLUMNS.map((c) => el('th', {}, c))),
+                     ...list.map((e) => el('tr', {}, ...ENTRY_COLUMNS.map((c) =>
+                       el('td', {}, typeof e[c] === 'boolean' ? yes(e[c]) : String(e[c]))))));
     return el('div', { className: 'tlb-array', dataset: { array: a.name } },
               el('h4', {}, `${a.name}: ${a.valid} of ${a.entries} entries valid (${a.ways}-way, ${a.sets} sets)`),
-              list.length ? el('table', {}, el('tr', {}, ...ENTRY_COLUMNS.map((c) => el('th', {}, c))),
-                               ...list.map((e) => el('tr', {}, ...ENTRY_COLUMNS.map((c) =>
-                                 el('td', {}, typeof e[c] === 'boolean' ? yes(e[c]) : String(e[c]))))))
-                : '');
+              !list.length ? ''
+                : list.length <= OPEN_ENTRIES ? table
+                  : el('details', {}, el('summary', {}, `the ${list.length} entries`), table));
   });
 }
 
@@ -62,21 +68,18 @@ export function createTlb(cursor, again) {
   const entries = document.getElementById('tlb-entries');
   const boot = document.getElementById('tlb-boot');
   let chart = null;
-  let samples = new Map();	// seq -> regions of the chosen CPU
 
   function reset() {
-    samples = new Map();
     cpuSelect.value = '0';
   }
 
-  // The hit rate of each region at every sampled seq, in seq order.
-  function drawChart() {
+  // Each region's hit rate in every bucket of events that had its translations.
+  function drawChart(names, history) {
     chart ??= rateChart(document.getElementById('tlb-chart'));
-    const seqs = [...samples.keys()].sort((a, b) => a - b);
-    const names = Object.keys(samples.get(seqs[0]) || {});
     chart.data.datasets = names.map((n) => ({
       label: n, borderColor: REGION_COLOURS[n] || '#999999', backgroundColor: REGION_COLOURS[n] || '#999999',
-      data: seqs.map((q) => ({ x: q, y: rate(samples.get(q)[n]) })).filter((p) => p.y !== null),
+      data: history.buckets.filter((b) => b.regions[n])
+        .map((b) => ({ x: b.to_seq, y: rate(b.regions[n]) })),
       pointRadius: 2, spanGaps: true,
     }));
     chart.update('none');
@@ -109,11 +112,11 @@ export function createTlb(cursor, again) {
       return;
     drawCpus(view);
     const cpu = Number(cpuSelect.value);
-    const [tlb, stages] = await Promise.all([s.tlb(cpu), s.events({ since: 0, limit: 100, type: 'boot_stage' })]);
+    const [tlb, history, stages] = await Promise.all([
+      s.tlb(cpu), s.tlbHistory(cpu), s.events({ since: 0, limit: 100, type: 'boot_stage' })]);
     if (!fresh() || Number(cpuSelect.value) !== cpu)
       return;
-    samples.set(tlb.seq, tlb.regions);
-    drawChart();
+    drawChart(Object.keys(tlb.regions), history);
     regions.replaceChildren(el('tr', {}, el('th', {}, 'region'), ...COUNTERS.map((k) => el('th', {}, k)),
                                el('th', {}, 'hit rate')), ...regionRows(tlb.regions));
     entries.replaceChildren(...entriesBlock(tlb));
@@ -121,9 +124,6 @@ export function createTlb(cursor, again) {
     Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), ready: 'true' });
   }
 
-  cpuSelect.addEventListener('change', () => {
-    samples = new Map();
-    again();
-  });
+  cpuSelect.addEventListener('change', () => again());
   return { refresh, reset };
 }
