@@ -12,11 +12,14 @@ bench_bench_recorder_CFLAGS = $(DAEMON_CFLAGS)
 bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 
 # bench/load.sh drives a running mmlabd with wrk and with op batches, next to
-# the recorder's ceiling (bench_recorder).
-EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h
+# the recorder's ceiling (bench_recorder); bench/seek.mjs times ?at=SEQ in a
+# 10-million-event session.
+EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
 	@echo "== bench/load.sh"
 	@MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder $(SHELL) $(srcdir)/bench/load.sh
+	@echo "== bench/seek.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/seek.mjs
 .PHONY: bench

@@ -163,15 +163,17 @@ static void bind_int(sqlite3_stmt *st, int i, int64_t v, bool na)
 		sqlite3_bind_int64(st, i, v);
 }
 
-static int write_event(struct recorder *r, const struct record *rec)
-{
-	const struct mm_event *ev = &rec->ev;
-	sqlite3_stmt *st = r->insert_event;
-	int rc;
+const char recorder_event_sql[] =
+	"INSERT INTO events (session_id, seq, op_no, type, cpu, node, zone, \"order\", "
+	"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
+	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-	sqlite3_bind_int64(st, 1, rec->session);
-	sqlite3_bind_int64(st, 2, (int64_t)rec->seq);
-	sqlite3_bind_int64(st, 3, (int64_t)rec->op_no);
+void recorder_bind_event(sqlite3_stmt *st, int64_t session, uint64_t seq, uint64_t op_no,
+			 const struct mm_event *ev, const char *detail)
+{
+	sqlite3_bind_int64(st, 1, session);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	sqlite3_bind_int64(st, 3, (int64_t)op_no);
 	sqlite3_bind_int(st, 4, ev->type);
 	bind_int(st, 5, ev->cpu, ev->cpu == MM_NA);
 	bind_int(st, 6, ev->node, ev->node == MM_NA);
@@ -185,10 +187,18 @@ static int write_event(struct recorder *r, const struct record *rec)
 	bind_int(st, 14, (int64_t)ev->paddr, ev->paddr == MM_NA_U64);
 	bind_int(st, 15, (int64_t)ev->size, ev->size == MM_NA_U64);
 	bind_int(st, 16, ev->value, ev->value == MM_NA);
-	if (rec->detail[0])
-		sqlite3_bind_text(st, 17, rec->detail, -1, SQLITE_STATIC);
+	if (detail && detail[0])
+		sqlite3_bind_text(st, 17, detail, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 17);
+}
+
+static int write_event(struct recorder *r, const struct record *rec)
+{
+	sqlite3_stmt *st = r->insert_event;
+	int rc;
+
+	recorder_bind_event(st, rec->session, rec->seq, rec->op_no, &rec->ev, rec->detail);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;
@@ -387,10 +397,6 @@ static void *writer_main(void *arg)
 
 static int prepare(struct recorder *r, char *err, size_t errlen)
 {
-	static const char *const event_sql =
-		"INSERT INTO events (session_id, seq, op_no, type, cpu, node, zone, \"order\", "
-		"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
-		"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 	static const char *const op_sql =
 		"INSERT INTO ops (session_id, op_no, op, first_seq, last_seq) VALUES (?,?,?,?,?)";
 	static const char *const op_end_sql =
@@ -399,7 +405,7 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 		"UPDATE sessions SET last_seq = max(last_seq, ?1), last_op = max(last_op, ?2) "
 		"WHERE id = ?3";
 
-	if (sqlite3_prepare_v3(r->db, event_sql, -1, SQLITE_PREPARE_PERSISTENT,
+	if (sqlite3_prepare_v3(r->db, recorder_event_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->insert_event, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, op_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->insert_op, NULL) != SQLITE_OK ||
@@ -412,6 +418,15 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 	}
 	return 0;
 }
+
+/*
+ * A large page cache keeps the events' indexes in memory between batches.
+ * The writer only adds rows for sessions and event types that exist, so it
+ * does not pay for foreign-key lookups on every row.
+ */
+const char recorder_pragmas[] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+				"PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; "
+				"PRAGMA foreign_keys = OFF;";
 
 static void recorder_free(struct recorder *r)
 {
@@ -448,9 +463,7 @@ struct recorder *recorder_start(const char *path, size_t capacity, char *err, si
 		return NULL;
 	}
 	sqlite3_busy_timeout(r->db, 5000);
-	/* A large page cache keeps the events' indexes in memory between batches. */
-	sqlite3_exec(r->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
-		     "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;", NULL, NULL, NULL);
+	sqlite3_exec(r->db, recorder_pragmas, NULL, NULL, NULL);
 	if (prepare(r, err, errlen)) {
 		recorder_free(r);
 		return NULL;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sqlite3.h>
+
 #include "mmlab.h"
 
 struct recorder;
@@ -49,5 +51,15 @@ void recorder_op_end(struct recorder *r, int64_t session, uint64_t op_no, uint64
 int recorder_sync(struct recorder *r);
 
 void recorder_get_stats(struct recorder *r, struct recorder_stats *st);
+
+/*
+ * How the writer stores an event: its connection's pragmas, its INSERT and
+ * the binding of an event's typed fields (NULL where a field does not apply).
+ * Shared with bench_recorder's raw loop, which stores the same rows.
+ */
+extern const char recorder_pragmas[];
+extern const char recorder_event_sql[];
+void recorder_bind_event(sqlite3_stmt *st, int64_t session, uint64_t seq, uint64_t op_no,
+			 const struct mm_event *ev, const char *detail);
 
 #endif

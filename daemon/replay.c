@@ -12,7 +12,9 @@
  *
  *  Seeking would cost the whole history each time, so machines at op
  *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
- *  a replay, and the boundary just before the op a seek stopped in. The
+ *  a replay (and after any op that ends SNAPSHOT_EVENTS events after the last
+ *  boundary kept, so that big ops do not leave long stretches), and the
+ *  boundary just before the op a seek stopped in. The
  *  interval boundaries are also offered to the snapshots table (snapshots.c),
  *  which outlives the daemon. A seek starts from the latest boundary at or
  *  before its target, in memory or stored.
@@ -38,6 +40,7 @@
 #include "daemon/snapshots.h"
 
 #define CACHE_ENTRIES		12
+#define SNAPSHOT_EVENTS		(1u << 17)	/* a boundary at least this often, for big ops */
 
 struct cache_entry {
 	int64_t session;
@@ -285,6 +288,7 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		   uint64_t op_no, uint64_t target, struct replay *out, struct mm_error *e)
 {
 	sqlite3_stmt *st;
+	uint64_t kept = r->seq;		/* the seq of the last boundary kept */
 
 	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, op FROM ops "
 			       "WHERE session_id = ? AND op_no > ? ORDER BY op_no", -1, &st,
@@ -323,9 +327,11 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 			r->stop_at = stop_at;
 			r->want_copy = false;
 		}
-		if (no % srv->opt.snapshot_interval == 0 && !r->stored && !run_done(r)) {
+		if ((no % srv->opt.snapshot_interval == 0 || r->seq - kept >= SNAPSHOT_EVENTS) &&
+		    !r->stored && !run_done(r)) {
 			cache_store(id, no, r->seq, m);
 			snapshots_offer(srv, id, no, r->seq, m);
+			kept = r->seq;
 		}
 	}
 	sqlite3_finalize(st);
