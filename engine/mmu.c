@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "layout.h"
@@ -43,6 +44,7 @@ static int tlb_array_init(struct tlb_array *t, const struct tlb_array_config *cf
 	t->ways = cfg->ways && cfg->ways <= cfg->entries ? cfg->ways : cfg->entries;
 	t->sets = t->ways ? t->entries / t->ways : 0;
 	t->entries = t->sets * t->ways;
+	t->set_mask = t->sets && !(t->sets & (t->sets - 1)) ? t->sets - 1 : 0;
 	t->e = calloc(t->entries ? t->entries : 1, sizeof(*t->e));
 	return t->e ? 0 : -ENOMEM;
 }
@@ -66,9 +68,12 @@ static int l1_array_for(unsigned int shift)
 
 /*** Lookup, fill, eviction ***/
 
+/* The set of @vpn: a mask for the usual power-of-two geometries, no division. */
 static struct tlb_entry *tlb_set(struct tlb_array *t, uint64_t vpn)
 {
-	return &t->e[(vpn % t->sets) * t->ways];
+	uint64_t set = t->set_mask || t->sets == 1 ? vpn & t->set_mask : vpn % t->sets;
+
+	return &t->e[set * t->ways];
 }
 
 static struct tlb_entry *tlb_find(struct tlb_array *t, uint64_t vaddr, unsigned int shift)
@@ -81,7 +86,7 @@ static struct tlb_entry *tlb_find(struct tlb_array *t, uint64_t vaddr, unsigned 
 		return NULL;
 	set = tlb_set(t, vpn);
 	for (w = 0; w < t->ways; w++)
-		if (set[w].valid && set[w].shift == shift && set[w].vpn == vpn)
+		if (set[w].vpn == vpn && set[w].valid && set[w].shift == shift)
 			return &set[w];
 	return NULL;
 }
@@ -122,7 +127,9 @@ static unsigned int tlb_victim(struct machine *m, struct tlb_entry *set, unsigne
 	return best;
 }
 
-static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_entry *ne)
+/* Fill @ne into @array; @absent: the caller just looked and it is not there. */
+static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_entry *ne,
+		       bool absent)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_array *t = &c->tlb[array];
@@ -130,7 +137,7 @@ static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_e
 
 	if (!t->entries)
 		return;
-	slot = tlb_find(t, ne->vpn << ne->shift, ne->shift);
+	slot = absent ? NULL : tlb_find(t, ne->vpn << ne->shift, ne->shift);
 	if (!slot) {
 		set = tlb_set(t, ne->vpn);
 		slot = &set[tlb_victim(m, set, t->ways)];
@@ -274,11 +281,15 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_ent
 	static const unsigned int shifts[3] = { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT };
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_entry *te;
-	unsigned int i;
+	unsigned int i, k;
 
-	for (i = 0; i < 3; i++) {
+	/* The three L1 arrays are looked up at once in hardware; here the page
+	 * size that hit last goes first, as runs of accesses share it. */
+	for (k = 0; k < 3; k++) {
+		i = (c->l1_hint + k) % 3;
 		te = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
 		if (te) {
+			c->l1_hint = i;
 			tlb_touch(m, cpu, te);
 			*hit = te;
 			return MM_TLB_L1_HIT;
@@ -290,7 +301,7 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_ent
 			struct tlb_entry copy = *te;
 
 			tlb_touch(m, cpu, te);
-			tlb_insert(m, cpu, l1_array_for(shifts[i]), &copy);
+			tlb_insert(m, cpu, l1_array_for(shifts[i]), &copy, true);
 			*hit = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
 			if (!*hit)
 				*hit = te;
@@ -322,7 +333,7 @@ static int hw_walk(struct machine *m, uint64_t cr3, uint64_t vaddr, int access,
 	if (err)
 		return err;
 	for (i = 0; i < w->nr; i++) {
-		uint64_t *e = &pt_entries(m, w->step[i].table)[w->step[i].index];
+		uint64_t *e = w->step[i].slot;
 
 		*e |= _PAGE_ACCESSED;
 		if (i == w->nr - 1 && access == MM_ACCESS_WRITE && (*e & _PAGE_RW) &&
@@ -374,7 +385,9 @@ static void page_fault_event(struct machine *m, int cpu, uint64_t vaddr, uint32_
 }
 
 /* Fill L1 (and the STLB for 4 KiB and 2 MiB pages) after a successful walk. */
-static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr, const struct pt_walk *w)
+/* @absent: the lookup before the walk found the page in no array. */
+static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr, const struct pt_walk *w,
+			  bool absent)
 {
 	struct tlb_entry te = { 0 };
 
@@ -382,9 +395,9 @@ static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr, const stru
 	te.vpn = vaddr >> w->page_shift;
 	te.pfn = w->pfn & ~((1ULL << (w->page_shift - PAGE_SHIFT)) - 1);
 	te.prot = w->prot;
-	tlb_insert(m, cpu, l1_array_for(w->page_shift), &te);
+	tlb_insert(m, cpu, l1_array_for(w->page_shift), &te, absent);
 	if (w->page_shift != PUD_SHIFT)
-		tlb_insert(m, cpu, TLB_STLB, &te);
+		tlb_insert(m, cpu, TLB_STLB, &te, absent);
 }
 
 /*
@@ -422,7 +435,7 @@ static int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access, bo
 	st->walk_refs += (uint64_t)w.nr;
 	walk_to_translation(&w, t);
 	if (!*err && rights_ok(w.prot, access, user)) {
-		tlb_fill_walk(m, cpu, vaddr, &w);
+		tlb_fill_walk(m, cpu, vaddr, &w, !hit);
 		t->page_shift = w.page_shift;
 		t->paddr = PFN_PHYS(w.pfn) + (vaddr & (PAGE_SIZE - 1));
 		return 0;
@@ -474,7 +487,8 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	bool u;
 	int err = 0, tries;
 
-	memset(t, 0, sizeof(*t));
+	/* levels[] is read up to nr_levels only: not worth clearing on every access. */
+	memset(t, 0, offsetof(struct mm_translation, levels));
 	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
 		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
 	if (access < MM_ACCESS_READ || access > MM_ACCESS_EXEC)

@@ -280,16 +280,21 @@ int pt_walk(const struct machine *m, uint64_t root, uint64_t vaddr, struct pt_wa
 	uint64_t table = root;
 	int level;
 
-	memset(w, 0, sizeof(*w));
+	/* step[] is read up to nr only: no need to clear it on every walk. */
+	w->nr = 0;
+	w->fault_level = 0;
+	w->pfn = 0;
+	w->page_shift = 0;
 	w->prot = _PAGE_RW | _PAGE_USER;
 	for (level = (int)pt_levels(m); level >= PT_PTE; level--) {
 		unsigned int idx = pt_index(vaddr, level);
-		uint64_t entry = pt_entries(m, table)[idx];
+		uint64_t *slot = &pt_entries(m, table)[idx], entry = *slot;
 
 		w->step[w->nr].level = level;
 		w->step[w->nr].table = table;
 		w->step[w->nr].index = idx;
 		w->step[w->nr].entry = entry;
+		w->step[w->nr].slot = slot;
 		w->nr++;
 		if (!(entry & _PAGE_PRESENT)) {
 			w->fault_level = level;

@@ -137,6 +137,7 @@ struct pt_walk {
 		uint64_t table;		/* pfn of the table read */
 		unsigned int index;
 		uint64_t entry;
+		uint64_t *slot;		/* where the entry lives (for the MMU's A/D bits) */
 	} step[5];
 	int fault_level;		/* 0, or the level whose entry was not present */
 	uint64_t pfn;			/* the 4 KiB frame that backs the address */
@@ -159,6 +160,7 @@ struct tlb_entry {
 
 struct tlb_array {
 	unsigned int entries, ways, sets;
+	unsigned int set_mask;		/* sets - 1 when sets is a power of two, else 0 */
 	struct tlb_entry *e;		/* sets * ways */
 };
 
@@ -194,6 +196,7 @@ struct cpu_state {
 	uint64_t rip;			/* where the CPU is executing */
 	int pid;			/* the mm in CR3: 0 for init_mm, -1 for none */
 	uint64_t tlb_clock;
+	unsigned int l1_hint;		/* the page size (0 4K, 1 2M, 2 1G) of the last L1 hit */
 	struct tlb_array tlb[NR_TLB_ARRAYS];
 	struct tlb_stats stats[NR_MM_REGIONS];
 };

@@ -823,6 +823,15 @@ static void obj_event(struct machine *m, int type, const struct kmem_cache *s, u
 	emit(m, &ev);
 }
 
+/* strlcpy(): on the allocation fast path, where snprintf("%s") costs more than the rest. */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 static void fill_result(const struct machine *m, const struct kmem_cache *s, uint64_t addr,
 			struct kmalloc_result *res)
 {
@@ -840,10 +849,10 @@ static void fill_result(const struct machine *m, const struct kmem_cache *s, uin
 	res->node = head->node;
 	if (s) {
 		res->bytes_alloc = s->size;
-		snprintf(res->cache, sizeof(res->cache), "%s", s->name);
+		copy_name(res->cache, sizeof(res->cache), s->name);
 	} else {
 		res->bytes_alloc = PAGE_SIZE << head->order;
-		snprintf(res->cache, sizeof(res->cache), "kmalloc_large");
+		copy_name(res->cache, sizeof(res->cache), "kmalloc_large");
 	}
 }
 
