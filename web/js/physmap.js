@@ -29,18 +29,34 @@ function windowOf(start, scale, maxPfn) {
            count: Math.min(rows * framesPerRow, maxPfn - from) };
 }
 
+// One 32-bit pixel per frame through a lookup table; a zoomed row is drawn
+// once and copied down (millions of frames: no call per pixel).
 function drawFrames(canvas, win, bytes, palette) {
-  canvas.width = WIDTH;
-  canvas.height = Math.max(win.rows * win.scale, 1);
+  const height = Math.max(win.rows * win.scale, 1);
+  if (canvas.width !== WIDTH)
+    canvas.width = WIDTH;
+  if (canvas.height !== height)
+    canvas.height = height;
   const ctx = canvas.getContext('2d');
-  const img = ctx.createImageData(canvas.width, canvas.height);
+  const img = ctx.createImageData(WIDTH, height);
   const px = new Uint32Array(img.data.buffer);
+  const lut = Uint32Array.from(palette);
   const { scale, framesPerRow } = win;
-  for (let i = 0; i < bytes.length; i++) {
-    const c = palette[bytes[i]];
-    const x = (i % framesPerRow) * scale, y = Math.floor(i / framesPerRow) * scale;
-    for (let dy = 0; dy < scale; dy++)
-      px.fill(c, (y + dy) * WIDTH + x, (y + dy) * WIDTH + x + scale);
+  const n = bytes.length;
+  if (scale === 1) {
+    for (let i = 0; i < n; i++)
+      px[i] = lut[bytes[i]];
+  } else {
+    for (let first = 0, base = 0; first < n; first += framesPerRow, base += scale * WIDTH) {
+      const end = Math.min(first + framesPerRow, n);
+      for (let i = first, x = base; i < end; i++, x += scale) {
+        const c = lut[bytes[i]];
+        for (let k = 0; k < scale; k++)
+          px[x + k] = c;
+      }
+      for (let dy = 1; dy < scale; dy++)
+        px.copyWithin(base + dy * WIDTH, base, base + WIDTH);
+    }
   }
   ctx.putImageData(img, 0, 0);
 }
@@ -94,9 +110,14 @@ function drawScattered(ctx, win, pfns) {
 }
 
 function drawHighlight(overlay, win, marks) {
-  overlay.width = WIDTH;
-  overlay.height = Math.max(win.rows * win.scale, 1);
+  const height = Math.max(win.rows * win.scale, 1);
   const ctx = overlay.getContext('2d');
+  if (overlay.width !== WIDTH || overlay.height !== height) {
+    overlay.width = WIDTH;	/* a resize clears it too */
+    overlay.height = height;
+  } else {
+    ctx.clearRect(0, 0, WIDTH, height);
+  }
   const frames = drawScattered(ctx, win, marks.frames);
   const y = drawBlock(ctx, win, marks.block);
   return { y: y ?? frames.top, frames: frames.drawn, block: y !== null };
@@ -142,9 +163,9 @@ export function createPhysmap() {
   }
 
   function showLegend(legend, bytes) {
-    const counts = new Array(legend.codes.length).fill(0);
-    for (const b of bytes)
-      counts[b]++;
+    const counts = new Uint32Array(256);
+    for (let i = 0; i < bytes.length; i++)
+      counts[bytes[i]]++;
     legendBox.replaceChildren(...legend.codes.map((c) =>
       el('span', { className: 'swatch', dataset: { owner: c.name } },
          el('i', { style: `background:${c.color}` }), `${c.name} ${counts[c.code]}`)));
