@@ -2,7 +2,7 @@
 // real daemon: what they draw must be what the REST API says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium } from './lib/browser.mjs';
+import { launchChromium, saveScreenshot } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
 const KERNEL_PFN = 0x1000;		// the kernel image is loaded at 16 MiB
@@ -43,6 +43,7 @@ async function openDashboard(hash = '') {
         assert.ok(url.startsWith(`${d.url}/`), `request to another host: ${url}`);
       assert.ok(requests.some((u) => u.includes('/api/v1/sessions/')), 'the page asked the API');
       assert.deepEqual(errors.filter((e) => !allowedErrors.some((re) => re.test(e))), []);
+      await saveScreenshot(page, hash);
       await page.close();
     },
   };

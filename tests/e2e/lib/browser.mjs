@@ -1,8 +1,10 @@
 // browser.mjs - Debian's chromium, driven by playwright-core, as every browser
 // test and tools/screenshot.mjs start it. Never a downloaded browser.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { getJson } from './daemon.mjs';
+import { getJson, top } from './daemon.mjs';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -11,6 +13,20 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 export function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+// Where the browser tests leave a screenshot of each view they end on (test
+// artifacts, never committed): MMLAB_ARTIFACTS, or tests/e2e/artifacts.
+export const ARTIFACTS = process.env.MMLAB_ARTIFACTS || join(top, 'tests', 'e2e', 'artifacts');
+let shots = 0;
+
+// A full-page screenshot of @page named after the view of @hash.
+export async function saveScreenshot(page, hash) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const view = (hash || '').replace(/^#/, '') || 'overview';
+  const file = join(ARTIFACTS, `${String(++shots).padStart(2, '0')}-${view}-${process.pid}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
 }
 
 // The dashboard of the daemon at @url on session @id, once its timeline has
@@ -33,6 +49,7 @@ export async function openSessionPage(browser, url, hash, id) {
       for (const u of requests)
         assert.ok(u.startsWith(`${url}/`), `request to another host: ${u}`);
       assert.deepEqual(errors, []);
+      await saveScreenshot(page, hash);
       await page.close();
     },
   };
