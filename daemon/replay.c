@@ -13,8 +13,10 @@
  *  Seeking would cost the whole history each time, so machines at op
  *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
  *  a replay (and after any op that ends SNAPSHOT_EVENTS events after the last
- *  boundary kept, so that big ops do not leave long stretches), and the
- *  boundary just before the op a seek stopped in. The
+ *  boundary kept, so that big ops do not leave long stretches), the
+ *  boundary just before the op a seek stopped in, and the machine a seek
+ *  ended on when that is a boundary (handed over once the view has read it,
+ *  without a copy: views only read). The
  *  interval boundaries are also offered to the snapshots table (snapshots.c),
  *  which outlives the daemon. A seek starts from the latest boundary at or
  *  before its target, in memory or stored.
@@ -92,6 +94,34 @@ static struct machine *cache_find(int64_t session, uint64_t seq, uint64_t *op_no
 	}
 	pthread_mutex_unlock(&cache.lock);
 	return m;
+}
+
+/*
+ * Keep @copy (the cache owns it from now on), the state after @op_no ops and
+ * @seq events; freed at once when that boundary is kept already.
+ */
+static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct machine *copy)
+{
+	struct cache_entry *slot = NULL;
+
+	machine_set_event_fn(copy, NULL, NULL);
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++) {
+		struct cache_entry *c = &cache.e[i];
+
+		if (c->m && c->session == session && c->op_no == op_no) {
+			c->used = ++cache.clock;
+			pthread_mutex_unlock(&cache.lock);
+			machine_destroy(copy);
+			return;
+		}
+		if (!slot || !c->m || (slot->m && c->used < slot->used))
+			slot = c;
+	}
+	if (slot->m)
+		machine_destroy(slot->m);
+	*slot = (struct cache_entry){ session, op_no, seq, copy, ++cache.clock };
+	pthread_mutex_unlock(&cache.lock);
 }
 
 /* Keep a clone of @m, the state after @op_no ops and @seq events. */
@@ -390,8 +420,7 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	r->m = out->m;
 	err = run_ops(srv, id, out->m, r, op_no, seq, out, e);
 	machine_set_event_fn(out->m, NULL, NULL);
-	if (!out->mid_op && !err)
-		cache_store(id, out->op_no, out->seq, out->m);
+	out->session = id;	/* a boundary machine joins the cache in replay_release() */
 	if (r->copy) {
 		/* The machine as it was at the target event, inside its op. */
 		machine_destroy(out->m);
@@ -400,14 +429,18 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	}
 	free(r);
 	machine_config_release(&ss.cfg);
-	if (err)
-		replay_release(out);
+	if (err) {	/* stopped half-way: not a boundary to keep */
+		machine_destroy(out->m);
+		out->m = NULL;
+	}
 	return err;
 }
 
 void replay_release(struct replay *r)
 {
-	if (r->m)
+	if (r->m && !r->mid_op)
+		cache_adopt(r->session, r->op_no, r->seq, r->m);
+	else if (r->m)
 		machine_destroy(r->m);
 	r->m = NULL;
 }

@@ -17,6 +17,7 @@ struct server;
 
 struct replay {
 	struct machine *m;
+	int64_t session;
 	uint64_t seq;		/* the machine is as just after this event */
 	uint64_t op_no;		/* ops applied completely */
 	bool mid_op;		/* stopped inside op op_no + 1: for reading only */
@@ -31,6 +32,10 @@ struct replay {
  */
 int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *out,
 		   struct mm_error *e);
+/*
+ * Done reading @r->m (views only read it): a machine at an op boundary goes
+ * into the cache of boundaries as it is, one inside an op is freed.
+ */
 void replay_release(struct replay *r);
 
 /*
