@@ -49,12 +49,12 @@ export function createEventLog(onPick) {
 
   fillTypes(typeSelect).catch((e) => { note.textContent = `event types: ${e.message}`; });
 
-  // Up to PAGE events after seq @since that pass the filter, and the seq
+  // Up to PAGE events after seq @since that pass filter @f, and the seq
   // where the next page starts.
-  async function read(s, since) {
-    const pfnSet = Number.isInteger(filter.pfn);
-    const r = await s.events({ since, limit: pfnSet ? SCAN : PAGE, type: filter.type });
-    const rows = pfnSet ? r.events.filter((e) => touches(e, filter.pfn)).slice(0, PAGE) : r.events;
+  async function read(s, since, f) {
+    const pfnSet = Number.isInteger(f.pfn);
+    const r = await s.events({ since, limit: pfnSet ? SCAN : PAGE, type: f.type });
+    const rows = pfnSet ? r.events.filter((e) => touches(e, f.pfn)).slice(0, PAGE) : r.events;
     return { rows, next: rows.length === PAGE ? rows[PAGE - 1].seq : r.next_since };
   }
 
@@ -82,11 +82,14 @@ export function createEventLog(onPick) {
       : `no such events after seq ${page.since}`;
   }
 
+  // A load that started before the filter changed is dropped: its rows
+  // would be drawn under the new filter's note.
   async function load(s, since, seq, fresh) {
-    const { rows, next } = await read(s, since);
-    if (!fresh())
+    const f = filter;
+    const { rows, next } = await read(s, since, f);
+    if (!fresh() || f !== filter)
       return;
-    page = { s, since, rows, next, type: filter.type, pfn: filter.pfn };
+    page = { s, since, rows, next, type: f.type, pfn: f.pfn };
     draw(seq);
     table.dataset.ready = 'true';
   }
