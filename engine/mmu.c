@@ -45,7 +45,7 @@ static int tlb_array_init(struct tlb_array *t, const struct tlb_array_config *cf
 	t->sets = t->ways ? t->entries / t->ways : 0;
 	t->entries = t->sets * t->ways;
 	t->set_mask = t->sets && !(t->sets & (t->sets - 1)) ? t->sets - 1 : 0;
-	t->e = calloc(t->entries ? t->entries : 1, sizeof(*t->e));
+	t->e = calloc(t->entries ? t->entries : 1, sizeof(*t->e) + sizeof(uint64_t));
 	return t->e ? 0 : -ENOMEM;
 }
 
@@ -111,10 +111,12 @@ static void tlb_entry_event(struct machine *m, int type, int cpu, int array,
 	emit(m, &ev);
 }
 
-/* The way to replace in a full set, by the configured policy. */
-static unsigned int tlb_victim(struct machine *m, struct tlb_entry *set, unsigned int ways)
+/* The way of @set (in @t) to replace, by the configured policy. */
+static unsigned int tlb_victim(struct machine *m, const struct tlb_array *t,
+			       const struct tlb_entry *set)
 {
-	unsigned int w, best = 0;
+	const uint64_t *stamp = tlb_stamps(t) + (set - t->e);
+	unsigned int w, best = 0, ways = t->ways;
 
 	for (w = 0; w < ways; w++)
 		if (!set[w].valid)
@@ -122,7 +124,7 @@ static unsigned int tlb_victim(struct machine *m, struct tlb_entry *set, unsigne
 	if (m->cfg.tlb.policy == TLB_POLICY_RANDOM)
 		return (unsigned int)(x86_prng_next(m) % ways);
 	for (w = 1; w < ways; w++)	/* lru: oldest use; fifo: oldest fill */
-		if (set[w].stamp < set[best].stamp)
+		if (stamp[w] < stamp[best])
 			best = w;
 	return best;
 }
@@ -140,7 +142,7 @@ static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_e
 	slot = absent ? NULL : tlb_find(t, ne->vpn << ne->shift, ne->shift);
 	if (!slot) {
 		set = tlb_set(t, ne->vpn);
-		slot = &set[tlb_victim(m, set, t->ways)];
+		slot = &set[tlb_victim(m, t, set)];
 		if (slot->valid)
 			tlb_entry_event(m, MM_EV_tlb_evict, cpu, array, slot, m->cfg.tlb.policy ==
 					TLB_POLICY_RANDOM ? "random" : m->cfg.tlb.policy ==
@@ -148,17 +150,18 @@ static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_e
 	}
 	*slot = *ne;
 	slot->valid = 1;
-	slot->stamp = ++c->tlb_clock;
+	tlb_stamps(t)[slot - t->e] = ++c->tlb_clock;
 	tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, slot, NULL);
 }
 
-static void tlb_touch(struct machine *m, int cpu, struct tlb_entry *te)
+static void tlb_touch(struct machine *m, int cpu, const struct tlb_array *t,
+		      const struct tlb_entry *te)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
-		te->stamp = c->tlb_clock;
+		tlb_stamps(t)[te - t->e] = c->tlb_clock;
 }
 
 /*** Flushes ***/
@@ -290,7 +293,7 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_ent
 		te = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
 		if (te) {
 			c->l1_hint = i;
-			tlb_touch(m, cpu, te);
+			tlb_touch(m, cpu, &c->tlb[l1_array_for(shifts[i])], te);
 			*hit = te;
 			return MM_TLB_L1_HIT;
 		}
@@ -300,7 +303,7 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_ent
 		if (te) {
 			struct tlb_entry copy = *te;
 
-			tlb_touch(m, cpu, te);
+			tlb_touch(m, cpu, &c->tlb[TLB_STLB], te);
 			tlb_insert(m, cpu, l1_array_for(shifts[i]), &copy, true);
 			*hit = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
 			if (!*hit)

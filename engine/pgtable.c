@@ -846,8 +846,7 @@ int x86_state_clone(struct machine *c, const struct machine *m)
 		for (a = 0; a < NR_TLB_ARRAYS; a++) {
 			const struct tlb_array *t = &x->cpus[cpu].tlb[a];
 
-			y->cpus[cpu].tlb[a].e = dup_mem(t->e, (size_t)t->sets * t->ways *
-							sizeof(*t->e));
+			y->cpus[cpu].tlb[a].e = dup_mem(t->e, tlb_array_bytes(t));
 			if (!y->cpus[cpu].tlb[a].e)
 				return -ENOMEM;
 		}
@@ -874,7 +873,7 @@ void x86_state_save(struct snap_writer *w, const struct machine *m)
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++) {
 			const struct tlb_array *t = &x->cpus[cpu].tlb[a];
 
-			snap_put_array(w, t->e, (size_t)t->sets * t->ways * sizeof(*t->e));
+			snap_put_array(w, t->e, tlb_array_bytes(t));
 		}
 	snap_put_array(w, x->mms, x->nr_mms * sizeof(*x->mms));
 	for (unsigned int i = 0; i < x->nr_mms; i++)
@@ -923,7 +922,7 @@ void x86_state_load(struct snap_reader *r, struct machine *m)
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS && !r->err; a++) {
 			struct tlb_array *t = &y->cpus[cpu].tlb[a];
 
-			t->e = snap_get_array(r, (size_t)t->sets * t->ways * sizeof(*t->e));
+			t->e = snap_get_array(r, tlb_array_bytes(t));
 			if (!r->err && !t->e)
 				r->err = -EPROTO;
 		}

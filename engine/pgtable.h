@@ -153,7 +153,6 @@ struct tlb_entry {
 	uint64_t vpn;			/* vaddr >> shift */
 	uint64_t pfn;			/* first 4 KiB frame of the page */
 	uint64_t prot;			/* effective entry bits (RW, US, NX, G, D) */
-	uint64_t stamp;			/* last use (lru) or fill time (fifo) */
 	uint8_t shift;
 	uint8_t valid;
 };
@@ -161,8 +160,23 @@ struct tlb_entry {
 struct tlb_array {
 	unsigned int entries, ways, sets;
 	unsigned int set_mask;		/* sets - 1 when sets is a power of two, else 0 */
-	struct tlb_entry *e;		/* sets * ways */
+	struct tlb_entry *e;		/* sets * ways, then their stamps: see tlb_stamps() */
 };
+
+/*
+ * Each entry's last use (lru) or fill time (fifo), in one block after the
+ * entries: choosing a victim reads 8 bytes a way, not a whole entry.
+ */
+static inline uint64_t *tlb_stamps(const struct tlb_array *t)
+{
+	return (uint64_t *)(t->e + (size_t)t->sets * t->ways);
+}
+
+/* The bytes of an array's block: its entries and their stamps. */
+static inline size_t tlb_array_bytes(const struct tlb_array *t)
+{
+	return (size_t)t->sets * t->ways * (sizeof(struct tlb_entry) + sizeof(uint64_t));
+}
 
 enum mm_region { REGION_DIRECT_MAP, REGION_VMALLOC, REGION_KERNEL_IMAGE, REGION_USER,
 		 REGION_OTHER, NR_MM_REGIONS };
