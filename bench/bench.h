@@ -5,6 +5,7 @@
 #ifndef MMLAB_BENCH_H
 #define MMLAB_BENCH_H
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -16,6 +17,20 @@ static inline double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A machine of @cfg, or the benchmark ends (status 99) with the engine's message. */
+static inline struct machine *bench_machine(const struct machine_config *cfg, mm_event_fn fn,
+					    void *ctx)
+{
+	struct mm_error e = { 0 };
+	struct machine *m = machine_create(cfg, fn, ctx, &e);
+
+	if (!m) {
+		fprintf(stderr, "machine_create: %s\n", e.message);
+		exit(99);
+	}
+	return m;
 }
 
 /* An event consumer that does almost nothing (the cost of emitting events). */

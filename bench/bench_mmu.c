@@ -19,17 +19,9 @@
 static struct machine *make(void)
 {
 	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
 
 	machine_config_defaults(&cfg);
-	m = machine_create(&cfg, NULL, NULL, &e);
-	machine_config_release(&cfg);
-	if (!m) {
-		fprintf(stderr, "machine_create: %s\n", e.message);
-		exit(99);
-	}
-	return m;
+	return bench_machine(&cfg, NULL, NULL);
 }
 
 static void translate(struct machine *m, uint64_t vaddr, struct mm_translation *t)

@@ -17,18 +17,11 @@
 static struct machine *make(bool pcp, bool events, unsigned long *sink)
 {
 	struct machine_config cfg;
-	struct mm_error e = { 0 };
-	struct machine *m;
 
 	machine_config_defaults(&cfg);
 	cfg.mem_mib = 1024;
 	cfg.pcp = pcp;
-	m = machine_create(&cfg, events ? noop_consumer : NULL, sink, &e);
-	if (!m) {
-		fprintf(stderr, "machine_create: %s\n", e.message);
-		exit(99);
-	}
-	return m;
+	return bench_machine(&cfg, events ? noop_consumer : NULL, sink);
 }
 
 /* Order-0 pairs (@mixed: orders 0..3 in turn), in ns per pair. */

@@ -15,17 +15,11 @@
 static struct machine *busy_machine(void)
 {
 	struct machine_config cfg;
-	struct mm_error e = { 0 };
 	struct machine *m;
 	gfp_t gfp;
 
 	machine_config_defaults(&cfg);
-	m = machine_create(&cfg, NULL, NULL, &e);
-	machine_config_release(&cfg);
-	if (!m) {
-		fprintf(stderr, "machine_create: %s\n", e.message);
-		exit(1);
-	}
+	m = bench_machine(&cfg, NULL, NULL);
 	gfp_parse("GFP_KERNEL", &gfp, NULL);
 	for (unsigned int i = 0; i < 20000; i++) {
 		struct alloc_pages_result r;

@@ -97,26 +97,41 @@ static struct machine *cache_find(int64_t session, uint64_t seq, uint64_t *op_no
 }
 
 /*
- * Keep @copy (the cache owns it from now on), the state after @op_no ops and
- * @seq events; freed at once when that boundary is kept already.
+ * With cache.lock held: the entry of @session's boundary @op_no (its use
+ * noted), or NULL with *@lru set to the slot to reuse for it.
  */
-static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct machine *copy)
+static struct cache_entry *cache_lookup(int64_t session, uint64_t op_no, struct cache_entry **lru)
 {
 	struct cache_entry *slot = NULL;
 
-	machine_set_event_fn(copy, NULL, NULL);
-	pthread_mutex_lock(&cache.lock);
 	for (int i = 0; i < CACHE_ENTRIES; i++) {
 		struct cache_entry *c = &cache.e[i];
 
 		if (c->m && c->session == session && c->op_no == op_no) {
 			c->used = ++cache.clock;
-			pthread_mutex_unlock(&cache.lock);
-			machine_destroy(copy);
-			return;
+			return c;
 		}
 		if (!slot || !c->m || (slot->m && c->used < slot->used))
 			slot = c;
+	}
+	*lru = slot;
+	return NULL;
+}
+
+/*
+ * Keep @copy (the cache owns it from now on), the state after @op_no ops and
+ * @seq events; freed at once when that boundary is kept already.
+ */
+static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct machine *copy)
+{
+	struct cache_entry *slot;
+
+	machine_set_event_fn(copy, NULL, NULL);
+	pthread_mutex_lock(&cache.lock);
+	if (cache_lookup(session, op_no, &slot)) {
+		pthread_mutex_unlock(&cache.lock);
+		machine_destroy(copy);
+		return;
 	}
 	if (slot->m)
 		machine_destroy(slot->m);
@@ -127,31 +142,18 @@ static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct ma
 /* Keep a clone of @m, the state after @op_no ops and @seq events. */
 static void cache_store(int64_t session, uint64_t op_no, uint64_t seq, const struct machine *m)
 {
-	struct cache_entry *slot = NULL;
+	struct cache_entry *slot;
 	struct machine *copy;
+	bool kept;
 
 	pthread_mutex_lock(&cache.lock);
-	for (int i = 0; i < CACHE_ENTRIES; i++) {
-		struct cache_entry *c = &cache.e[i];
-
-		if (c->m && c->session == session && c->op_no == op_no) {
-			c->used = ++cache.clock;
-			pthread_mutex_unlock(&cache.lock);
-			return;
-		}
-		if (!slot || !c->m || (slot->m && c->used < slot->used))
-			slot = c;
-	}
+	kept = cache_lookup(session, op_no, &slot) != NULL;
 	pthread_mutex_unlock(&cache.lock);
+	if (kept)
+		return;		/* no clone for a boundary already kept */
 	copy = machine_clone(m);
-	if (!copy)
-		return;		/* a cache is allowed to forget */
-	machine_set_event_fn(copy, NULL, NULL);
-	pthread_mutex_lock(&cache.lock);
-	if (slot->m)
-		machine_destroy(slot->m);
-	*slot = (struct cache_entry){ session, op_no, seq, copy, ++cache.clock };
-	pthread_mutex_unlock(&cache.lock);
+	if (copy)		/* a cache is allowed to forget */
+		cache_adopt(session, op_no, seq, copy);
 }
 
 void replay_forget(struct server *srv, int64_t id)
