@@ -23,7 +23,11 @@
  *  C2. A CPU with paging off has an empty TLB; CR0.PG implies CR0.PE; long
  *      mode is exactly CR0.PG with EFER.LME and CR4.PAE, and CR3 of a CPU
  *      with paging on is a table page.
- *  C3. Each TLB array's geometry is the config's (sets * ways = entries).
+ *  C3. Each TLB array's geometry is the config's (sets * ways = entries),
+ *      a slot has a stamp exactly when it has a tag (tlb_victim() finds
+ *      empty ways by their stamp of 0), and nr_size[] counts the entries of
+ *      each page size (a lookup skips a size an array does not hold), and
+ *      each entry keeps its page's region (for the counters of a hit).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,9 +48,14 @@ static int tlb_array_init(struct tlb_array *t, const struct tlb_array_config *cf
 	t->ways = cfg->ways && cfg->ways <= cfg->entries ? cfg->ways : cfg->entries;
 	t->sets = t->ways ? t->entries / t->ways : 0;
 	t->entries = t->sets * t->ways;
-	t->set_mask = t->sets && !(t->sets & (t->sets - 1)) ? t->sets - 1 : 0;
-	t->e = calloc(t->entries ? t->entries : 1, sizeof(*t->e) + sizeof(uint64_t));
-	return t->e ? 0 : -ENOMEM;
+	/* A configuration from JSON has a power of two of sets; one built in
+	 * C may not, and then the set is found by a division. */
+	t->set_mask = !(t->sets & (t->sets - 1)) ? (t->sets ? t->sets - 1 : 0) : TLB_SET_DIVIDE;
+	t->tag = calloc(1, t->entries ? tlb_array_bytes(t) : 1);
+	if (!t->tag)
+		return -ENOMEM;
+	tlb_array_bind(t);
+	return 0;
 }
 
 int tlb_init_cpu(const struct machine *m, struct cpu_state *cpu)
@@ -68,42 +77,47 @@ static int l1_array_for(unsigned int shift)
 
 /*** Lookup, fill, eviction ***/
 
-/* The set of @vpn: a mask for the usual power-of-two geometries, no division. */
-static struct tlb_entry *tlb_set(struct tlb_array *t, uint64_t vpn)
+/* The first slot of the set @tag maps to: a mask for the usual geometries. */
+static inline size_t tlb_set_base(const struct tlb_array *t, uint64_t tag)
 {
-	uint64_t set = t->set_mask || t->sets == 1 ? vpn & t->set_mask : vpn % t->sets;
+	uint64_t vpn = tag >> TLB_TAG_VPN_SHIFT;
+	uint64_t set = t->set_mask != TLB_SET_DIVIDE ? vpn & t->set_mask : vpn % t->sets;
 
-	return &t->e[set * t->ways];
+	return (size_t)set * t->ways;
 }
 
-static struct tlb_entry *tlb_find(struct tlb_array *t, uint64_t vaddr, unsigned int shift)
+/*
+ * The slot of @t that holds @tag, or -1: one 8-byte compare a way, four ways
+ * a branch (a tag is in at most one way of its set).
+ */
+static inline long tlb_find(const struct tlb_array *t, uint64_t tag)
 {
-	uint64_t vpn = vaddr >> shift;
-	struct tlb_entry *set;
-	unsigned int w;
+	const uint64_t *p = t->tag + tlb_set_base(t, tag);
+	const uint64_t *end = p + t->ways, *end4 = p + (t->ways & ~3u);
 
-	if (!t->entries)
-		return NULL;
-	set = tlb_set(t, vpn);
-	for (w = 0; w < t->ways; w++)
-		if (set[w].vpn == vpn && set[w].valid && set[w].shift == shift)
-			return &set[w];
-	return NULL;
+	for (; p < end4; p += 4)
+		if ((p[0] == tag) | (p[1] == tag) | (p[2] == tag) | (p[3] == tag))
+			break;
+	for (; p < end; p++)
+		if (*p == tag)
+			return p - t->tag;
+	return -1;
 }
 
-static void tlb_entry_event(struct machine *m, int type, int cpu, int array,
-			    const struct tlb_entry *te, const char *why)
+static void tlb_entry_event(struct machine *m, int type, int cpu, int array, size_t slot,
+			    const char *why)
 {
+	const struct tlb_array *t = &m->x86->cpus[cpu].tlb[array];
+	const struct tlb_entry *te = &tlb_entries(t)[slot];
+	unsigned int shift = tlb_tag_shift(t->tag[slot]);
 	struct mm_event ev;
 
-	if (!events_on(m))
-		return;
 	mm_event_init(&ev, type);
 	ev.cpu = cpu;
-	ev.vaddr = te->vpn << te->shift;
+	ev.vaddr = tlb_tag_vaddr(t->tag[slot]);
 	ev.paddr = PFN_PHYS(te->pfn);
 	ev.pfn = te->pfn;
-	ev.size = 1ULL << te->shift;
+	ev.size = 1ULL << shift;
 	ev.value = (int64_t)te->prot;
 	snprintf(m->detail, sizeof(m->detail), "%s%s%s", tlb_array_names[array],
 		 why ? " " : "", why ? why : "");
@@ -111,57 +125,88 @@ static void tlb_entry_event(struct machine *m, int type, int cpu, int array,
 	emit(m, &ev);
 }
 
-/* The way of @set (in @t) to replace, by the configured policy. */
-static unsigned int tlb_victim(struct machine *m, const struct tlb_array *t,
-			       const struct tlb_entry *set)
+/*
+ * The way of the set at slot @base of @t to replace, by the configured
+ * policy: the first empty way, else lru (oldest use), fifo (oldest fill) or
+ * random. An empty slot's stamp is 0 and a used one's is not, so one pass
+ * over the stamps finds both the first empty way and the oldest.
+ */
+static unsigned int tlb_victim(struct machine *m, const struct tlb_array *t, size_t base)
 {
-	const uint64_t *stamp = tlb_stamps(t) + (set - t->e);
+	const uint64_t *stamp = t->stamp + base;
 	unsigned int w, best = 0, ways = t->ways;
+	uint64_t oldest = stamp[0];
 
-	for (w = 0; w < ways; w++)
-		if (!set[w].valid)
-			return w;
-	if (m->cfg.tlb.policy == TLB_POLICY_RANDOM)
+	/* Two ways a step; a tie keeps the earlier way, as a plain scan does. */
+	for (w = 1; w + 1 < ways; w += 2) {
+		uint64_t a = stamp[w], b = stamp[w + 1];
+		unsigned int wa = b < a ? w + 1 : w;
+
+		a = b < a ? b : a;
+		if (a < oldest) {
+			oldest = a;
+			best = wa;
+		}
+	}
+	if (w < ways && stamp[w] < oldest) {
+		oldest = stamp[w];
+		best = w;
+	}
+	if (oldest && m->cfg.tlb.policy == TLB_POLICY_RANDOM)
 		return (unsigned int)(x86_prng_next(m) % ways);
-	for (w = 1; w < ways; w++)	/* lru: oldest use; fifo: oldest fill */
-		if (stamp[w] < stamp[best])
-			best = w;
 	return best;
 }
 
-/* Fill @ne into @array; @absent: the caller just looked and it is not there. */
-static void tlb_insert(struct machine *m, int cpu, int array, const struct tlb_entry *ne,
-		       bool absent)
+/* Empty slot @slot of @t: no tag, no stamp. */
+static inline void tlb_drop(struct tlb_array *t, size_t slot)
+{
+	t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
+	t->tag[slot] = 0;
+	tlb_stamps(t)[slot] = 0;
+}
+
+/*
+ * Fill @tag (with @pfn, @prot and the page's @region) into @array; @absent: the caller just
+ * looked and it is not there. Returns the slot, or -1 for an empty array.
+ */
+static inline __attribute__((always_inline)) long
+tlb_insert(struct machine *m, int cpu, int array, uint64_t tag, uint64_t pfn,
+		       uint64_t prot, int region, bool absent)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_array *t = &c->tlb[array];
-	struct tlb_entry *set, *slot;
+	long slot;
 
 	if (!t->entries)
-		return;
-	slot = absent ? NULL : tlb_find(t, ne->vpn << ne->shift, ne->shift);
-	if (!slot) {
-		set = tlb_set(t, ne->vpn);
-		slot = &set[tlb_victim(m, t, set)];
-		if (slot->valid)
-			tlb_entry_event(m, MM_EV_tlb_evict, cpu, array, slot, m->cfg.tlb.policy ==
-					TLB_POLICY_RANDOM ? "random" : m->cfg.tlb.policy ==
-					TLB_POLICY_FIFO ? "fifo" : "lru");
+		return -1;
+	slot = absent ? -1 : tlb_find(t, tag);
+	if (slot < 0) {
+		size_t base = tlb_set_base(t, tag);
+
+		slot = (long)(base + tlb_victim(m, t, base));
+		if (t->tag[slot] && events_on(m))
+			tlb_entry_event(m, MM_EV_tlb_evict, cpu, array, (size_t)slot,
+					m->cfg.tlb.policy == TLB_POLICY_RANDOM ? "random" :
+					m->cfg.tlb.policy == TLB_POLICY_FIFO ? "fifo" : "lru");
 	}
-	*slot = *ne;
-	slot->valid = 1;
-	tlb_stamps(t)[slot - t->e] = ++c->tlb_clock;
-	tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, slot, NULL);
+	if (t->tag[slot])
+		t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
+	t->nr_size[tlb_size_index(tlb_tag_shift(tag))]++;
+	t->tag[slot] = tag;
+	tlb_entries(t)[slot] = (struct tlb_entry){ pfn, prot };
+	t->region[slot] = (int8_t)region;
+	tlb_stamps(t)[slot] = ++c->tlb_clock;
+	if (events_on(m))
+		tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, (size_t)slot, NULL);
+	return slot;
 }
 
-static void tlb_touch(struct machine *m, int cpu, const struct tlb_array *t,
-		      const struct tlb_entry *te)
+static inline void tlb_touch(struct machine *m, struct cpu_state *c, const struct tlb_array *t,
+			     size_t slot)
 {
-	struct cpu_state *c = &m->x86->cpus[cpu];
-
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
-		tlb_stamps(t)[te - t->e] = c->tlb_clock;
+		tlb_stamps(t)[slot] = c->tlb_clock;
 }
 
 /*** Flushes ***/
@@ -189,15 +234,16 @@ void tlb_flush_cpu(struct machine *m, int cpu, bool global, const char *why)
 	uint64_t dropped = 0;
 	unsigned int a, i;
 
-	for (a = 0; a < NR_TLB_ARRAYS; a++)
-		for (i = 0; i < c->tlb[a].entries; i++) {
-			struct tlb_entry *te = &c->tlb[a].e[i];
+	for (a = 0; a < NR_TLB_ARRAYS; a++) {
+		struct tlb_array *t = &c->tlb[a];
+		const struct tlb_entry *te = tlb_entries(t);
 
-			if (te->valid && (global || !(te->prot & _PAGE_GLOBAL))) {
-				te->valid = 0;
+		for (i = 0; i < t->entries; i++)
+			if (t->tag[i] && (global || !(te[i].prot & _PAGE_GLOBAL))) {
+				tlb_drop(t, i);
 				dropped++;
 			}
-		}
+	}
 	flush_event(m, cpu, why ? why : global ? "all" : "nonglobal", MM_NA_U64, MM_NA_U64,
 		    dropped);
 }
@@ -210,16 +256,22 @@ void tlb_flush_cpu_range(struct machine *m, int cpu, uint64_t start, uint64_t en
 	uint64_t dropped = 0;
 	unsigned int a, i;
 
-	for (a = 0; a < NR_TLB_ARRAYS; a++)
-		for (i = 0; i < c->tlb[a].entries; i++) {
-			struct tlb_entry *te = &c->tlb[a].e[i];
-			uint64_t s = te->vpn << te->shift, e = s + (1ULL << te->shift);
+	for (a = 0; a < NR_TLB_ARRAYS; a++) {
+		struct tlb_array *t = &c->tlb[a];
 
-			if (te->valid && s < end && start < e) {
-				te->valid = 0;
+		for (i = 0; i < t->entries; i++) {
+			uint64_t tag = t->tag[i], s, e;
+
+			if (!tag)
+				continue;
+			s = tlb_tag_vaddr(tag);
+			e = s + (1ULL << tlb_tag_shift(tag));
+			if (s < end && start < e) {
+				tlb_drop(t, i);
 				dropped++;
 			}
 		}
+	}
 	flush_event(m, cpu, why, start, end - start, dropped);
 }
 
@@ -278,73 +330,146 @@ static uint32_t pf_error_code(bool present, int access, bool user)
 	       (user ? X86_PF_USER : 0) | (access == MM_ACCESS_EXEC ? X86_PF_INSTR : 0);
 }
 
-/* A TLB hit: L1 of each size first, then the STLB (which refills L1). */
-static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_entry **hit)
-{
-	static const unsigned int shifts[3] = { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT };
-	struct cpu_state *c = &m->x86->cpus[cpu];
-	struct tlb_entry *te;
-	unsigned int i, k;
+/* Where a lookup found the page: an array and its slot, and the page's region. */
+struct tlb_hit {
+	int array;
+	long slot;			/* -1: a miss */
+	int region;			/* -1: not known */
+};
 
+static const unsigned int l1_shifts[3] = { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT };
+static const uint8_t l1_order[3][3] = { { 0, 1, 2 }, { 1, 2, 0 }, { 2, 0, 1 } };
+
+/*
+ * The region of every address of the page at @vaddr (whose own region is
+ * @region), or -1 when it spans two. Every region boundary but the end of
+ * the direct map is 1 GiB aligned, and all are 4 KiB aligned.
+ */
+static int page_region(const struct machine *m, uint64_t vaddr, unsigned int shift, int region)
+{
+	uint64_t start = vaddr & ~((1ULL << shift) - 1);
+
+	if (shift == PAGE_SHIFT)
+		return region;
+	return mm_region_of(m, start) == (enum mm_region)region &&
+	       mm_region_of(m, start + (1ULL << shift) - 1) == (enum mm_region)region ? region : -1;
+}
+
+/* A TLB hit: L1 of each size first, then the STLB (which refills L1). */
+static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_hit *hit)
+{
+	struct cpu_state *c = &m->x86->cpus[cpu];
+	struct tlb_memo *mo = &c->memo;
+	unsigned int i, k;
+	long slot;
+
+	/* The page of the last L1 hit, still in its slot. */
+	if (mo->tag == tlb_tag(vaddr, l1_shifts[mo->array]) &&
+	    c->tlb[mo->array].tag[mo->slot] == mo->tag) {
+		tlb_touch(m, c, &c->tlb[mo->array], mo->slot);
+		*hit = (struct tlb_hit){ mo->array, mo->slot, c->tlb[mo->array].region[mo->slot] };
+		return MM_TLB_L1_HIT;
+	}
 	/* The three L1 arrays are looked up at once in hardware; here the page
-	 * size that hit last goes first, as runs of accesses share it. */
+	 * size that hit last goes first, as runs of accesses share it, and an
+	 * array with no entry of the size is not looked at. The L1 arrays are
+	 * TLB_L1_4K, _2M, _1G: index i holds pages of l1_shifts[i]. */
 	for (k = 0; k < 3; k++) {
-		i = (c->l1_hint + k) % 3;
-		te = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
-		if (te) {
-			c->l1_hint = i;
-			tlb_touch(m, cpu, &c->tlb[l1_array_for(shifts[i])], te);
-			*hit = te;
+		uint64_t tag;
+
+		i = l1_order[mo->array][k];
+		if (!c->tlb[i].nr_size[i])
+			continue;
+		tag = tlb_tag(vaddr, l1_shifts[i]);
+
+		slot = tlb_find(&c->tlb[i], tag);
+		if (slot >= 0) {
+			tlb_touch(m, c, &c->tlb[i], (size_t)slot);
+			*mo = (struct tlb_memo){ tag, (uint32_t)slot, (uint8_t)i };
+			*hit = (struct tlb_hit){ (int)i, slot, c->tlb[i].region[slot] };
 			return MM_TLB_L1_HIT;
 		}
 	}
 	for (i = 0; i < 2; i++) {
-		te = tlb_find(&c->tlb[TLB_STLB], vaddr, shifts[i]);
-		if (te) {
-			struct tlb_entry copy = *te;
+		uint64_t tag = tlb_tag(vaddr, l1_shifts[i]);
 
-			tlb_touch(m, cpu, &c->tlb[TLB_STLB], te);
-			tlb_insert(m, cpu, l1_array_for(shifts[i]), &copy, true);
-			*hit = tlb_find(&c->tlb[l1_array_for(shifts[i])], vaddr, shifts[i]);
-			if (!*hit)
-				*hit = te;
+		if (!c->tlb[TLB_STLB].nr_size[i])
+			continue;
+		slot = tlb_find(&c->tlb[TLB_STLB], tag);
+		if (slot >= 0) {
+			struct tlb_entry copy = tlb_entries(&c->tlb[TLB_STLB])[slot];
+			int region = c->tlb[TLB_STLB].region[slot];
+			long l1;
+
+			tlb_touch(m, c, &c->tlb[TLB_STLB], (size_t)slot);
+			l1 = tlb_insert(m, cpu, (int)i, tag, copy.pfn, copy.prot, region, true);
+			*hit = l1 >= 0 ? (struct tlb_hit){ (int)i, l1, region } :
+					 (struct tlb_hit){ TLB_STLB, slot, region };
 			return MM_TLB_STLB_HIT;
 		}
 	}
+	*hit = (struct tlb_hit){ 0, -1, -1 };
 	return MM_TLB_MISS;
 }
 
-static void walk_to_translation(const struct pt_walk *w, struct mm_translation *t)
+/* What a successful walk found. */
+struct walk_result {
+	uint64_t pfn;			/* the 4 KiB frame that backs the address */
+	unsigned int page_shift;
+	uint64_t prot;			/* effective: RW and US of every level, NX of any */
+};
+
+/*
+ * The hardware walk from CR3: read each level by physical address (into
+ * t->levels), gather the rights and, once the leaf is found, set A on every
+ * entry read and D on the leaf for a write the rights allow. A walk that
+ * meets a not-present entry sets nothing and returns -EFAULT.
+ */
+static int hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access,
+		   struct mm_translation *t, struct walk_result *r)
 {
-	int i;
+	const struct page *mem_map = m->mem_map;
+	uint64_t (*tables)[PTRS_PER_TABLE] = m->x86->pt.slots;
+	uint64_t *slot[5], prot = _PAGE_RW | _PAGE_USER, entry;
+	int levels = (int)pt_levels(m), level = levels, n = 0, i;
+	unsigned int shift = pt_level_shift(levels);
 
-	t->nr_levels = w->nr;
-	for (i = 0; i < w->nr; i++) {
-		t->levels[i].level = w->step[i].level;
-		t->levels[i].table_pfn = w->step[i].table;
-		t->levels[i].index = w->step[i].index;
-		t->levels[i].entry = w->step[i].entry;
+	for (;;) {
+		unsigned int idx = (unsigned int)(vaddr >> shift) & (PTRS_PER_TABLE - 1);
+		const struct page *p = &mem_map[table];
+
+		/* pt_entries() without its slot cross-check, which P1 of
+		 * pgtable_check() covers: this is every TLB miss's path. */
+		SIM_BUG_ON(table >= m->max_pfn || !page_test(p, PG_table));
+		slot[n] = &tables[p->index][idx];
+		entry = *slot[n];
+		t->levels[n++] = (struct mm_walk_level){ level, table, idx, entry };
+		if (!(entry & _PAGE_PRESENT)) {
+			t->nr_levels = n;
+			return -EFAULT;
+		}
+		prot &= entry | ~(_PAGE_RW | _PAGE_USER);
+		prot |= entry & _PAGE_NX;
+		if (entry_is_leaf(entry, level))
+			break;
+		SIM_BUG_ON(level == PT_PTE);
+		table = pte_pfn(entry);
+		level--;
+		shift -= PTRS_PER_TABLE_SHIFT;
 	}
-}
-
-/* The hardware walk: read each level, set A on the way and D on a write. */
-static int hw_walk(struct machine *m, uint64_t cr3, uint64_t vaddr, int access,
-		   struct pt_walk *w)
-{
-	int err = pt_walk(m, cr3, vaddr, w), i;
-
-	if (err)
-		return err;
-	for (i = 0; i < w->nr; i++) {
-		uint64_t *e = w->step[i].slot;
-
-		*e |= _PAGE_ACCESSED;
-		if (i == w->nr - 1 && access == MM_ACCESS_WRITE && (*e & _PAGE_RW) &&
-		    rights_ok(w->prot, access, false))
-			*e |= _PAGE_DIRTY;
-		w->step[i].entry = *e;
+	t->nr_levels = n;
+	r->page_shift = shift;
+	r->pfn = pte_pfn(entry) + ((vaddr & ((1ULL << shift) - 1)) >> PAGE_SHIFT);
+	for (i = 0; i < n; i++) {
+		*slot[i] |= _PAGE_ACCESSED;
+		t->levels[i].entry |= _PAGE_ACCESSED;
 	}
-	w->prot |= w->step[w->nr - 1].entry & (_PAGE_DIRTY | _PAGE_ACCESSED);
+	if (access == MM_ACCESS_WRITE && (entry & _PAGE_RW) && (prot & _PAGE_RW)) {
+		*slot[n - 1] |= _PAGE_DIRTY;
+		t->levels[n - 1].entry |= _PAGE_DIRTY;
+	}
+	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
+						    _PAGE_ACCESSED));
 	return 0;
 }
 
@@ -389,58 +514,42 @@ static void page_fault_event(struct machine *m, int cpu, uint64_t vaddr, uint32_
 
 /* Fill L1 (and the STLB for 4 KiB and 2 MiB pages) after a successful walk. */
 /* @absent: the lookup before the walk found the page in no array. */
-static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr, const struct pt_walk *w,
-			  bool absent)
+/* @region: the region of @vaddr. */
+static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr,
+			  const struct walk_result *r, int region, bool absent)
 {
-	struct tlb_entry te = { 0 };
+	uint64_t tag = tlb_tag(vaddr, r->page_shift);
+	uint64_t pfn = r->pfn & ~((1ULL << (r->page_shift - PAGE_SHIFT)) - 1);
 
-	te.shift = (uint8_t)w->page_shift;
-	te.vpn = vaddr >> w->page_shift;
-	te.pfn = w->pfn & ~((1ULL << (w->page_shift - PAGE_SHIFT)) - 1);
-	te.prot = w->prot;
-	tlb_insert(m, cpu, l1_array_for(w->page_shift), &te, absent);
-	if (w->page_shift != PUD_SHIFT)
-		tlb_insert(m, cpu, TLB_STLB, &te, absent);
+	region = page_region(m, vaddr, r->page_shift, region);
+	tlb_insert(m, cpu, l1_array_for(r->page_shift), tag, pfn, r->prot, region, absent);
+	if (r->page_shift != PUD_SHIFT)
+		tlb_insert(m, cpu, TLB_STLB, tag, pfn, r->prot, region, absent);
 }
 
 /*
- * The access proper, once CR3 is the right one: TLB, then walk, then the
- * fault. Returns 1 when a not-present #PF in a process was fixed by demand
- * paging (the caller retries), 0 otherwise.
+ * A miss (or a hit that cannot be used): the walk, the fill, or the fault.
+ * Returns 1 when a not-present #PF in a process was fixed by demand paging
+ * (the caller retries), 0 otherwise.
  */
-static int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
-		      struct mm_translation *t, int *err)
+static int __attribute__((noinline))
+mmu_miss(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
+	 struct mm_translation *t, int region, bool absent, int *err)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
-	struct tlb_stats *st = &c->stats[mm_region_of(m, vaddr)];
-	struct tlb_entry *hit = NULL;
-	struct pt_walk w;
+	struct tlb_stats *st = &c->stats[region];
+	struct walk_result r = { 0, 0, 0 };
 	uint32_t code;
 
-	st->accesses++;
-	t->tlb = tlb_lookup(m, cpu, vaddr, &hit);
-	if (hit && rights_ok(hit->prot, access, user) &&
-	    (access != MM_ACCESS_WRITE || (hit->prot & _PAGE_DIRTY))) {
-		t->page_shift = hit->shift;
-		t->paddr = PFN_PHYS(hit->pfn) + (vaddr & ((1ULL << hit->shift) - 1));
-		if (t->tlb == MM_TLB_L1_HIT)
-			st->l1_hits++;
-		else
-			st->stlb_hits++;
-		return 0;
-	}
-	if (hit)	/* a write to a clean page or a rights mismatch: walk again */
-		hit->valid = 0;
 	t->tlb = MM_TLB_MISS;
 	st->misses++;
-	*err = hw_walk(m, PHYS_PFN(c->cr3), vaddr, access, &w);
-	t->walk_refs += (unsigned int)w.nr;
-	st->walk_refs += (uint64_t)w.nr;
-	walk_to_translation(&w, t);
-	if (!*err && rights_ok(w.prot, access, user)) {
-		tlb_fill_walk(m, cpu, vaddr, &w, !hit);
-		t->page_shift = w.page_shift;
-		t->paddr = PFN_PHYS(w.pfn) + (vaddr & (PAGE_SIZE - 1));
+	*err = hw_walk(m, PHYS_PFN(c->cr3), vaddr, access, t, &r);
+	t->walk_refs += (unsigned int)t->nr_levels;
+	st->walk_refs += (uint64_t)t->nr_levels;
+	if (!*err && rights_ok(r.prot, access, user)) {
+		tlb_fill_walk(m, cpu, vaddr, &r, region, absent);
+		t->page_shift = r.page_shift;
+		t->paddr = PFN_PHYS(r.pfn) + (vaddr & (PAGE_SIZE - 1));
 		return 0;
 	}
 	code = pf_error_code(*err == 0, access, user);
@@ -452,16 +561,54 @@ static int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access, bo
 	if (vaddr < layout_task_size(pt_levels(m)) + PAGE_SIZE && c->pid > 0 &&
 	    !(user && !(code & X86_PF_USER))) {
 		struct mm_struct *mm = find_mm(m, c->pid);
-		int r = do_user_addr_fault(m, cpu, mm, vaddr, code, &t->outcome);
+		int ret = do_user_addr_fault(m, cpu, mm, vaddr, code, &t->outcome);
 
 		page_fault_event(m, cpu, vaddr, code, t->outcome);
-		if (r < 0)
-			*err = r;
-		return r == 1;
+		if (ret < 0)
+			*err = ret;
+		return ret == 1;
 	}
 	t->outcome = user ? "segv" : "oops";	/* bad_area() or a kernel oops */
 	page_fault_event(m, cpu, vaddr, code, t->outcome);
 	return 0;
+}
+
+/*
+ * The access proper, once CR3 is the right one: the TLB, and on a miss (or
+ * an entry that cannot serve it) mmu_miss(). Returns what mmu_miss() does.
+ */
+static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access,
+			     bool user, struct mm_translation *t, int *err)
+{
+	struct cpu_state *c = &m->x86->cpus[cpu];
+	struct tlb_stats *st;
+	struct tlb_hit hit;
+	int region;
+
+	t->tlb = tlb_lookup(m, cpu, vaddr, &hit);
+	region = hit.region >= 0 ? hit.region : (int)mm_region_of(m, vaddr);
+	st = &c->stats[region];
+	st->accesses++;
+	if (hit.slot >= 0) {
+		struct tlb_array *ta = &c->tlb[hit.array];
+		const struct tlb_entry *te = &tlb_entries(ta)[hit.slot];
+
+		if (rights_ok(te->prot, access, user) &&
+		    (access != MM_ACCESS_WRITE || (te->prot & _PAGE_DIRTY))) {
+			unsigned int shift = tlb_tag_shift(ta->tag[hit.slot]);
+
+			t->page_shift = shift;
+			t->paddr = PFN_PHYS(te->pfn) + (vaddr & ((1ULL << shift) - 1));
+			if (t->tlb == MM_TLB_L1_HIT)
+				st->l1_hits++;
+			else
+				st->stlb_hits++;
+			return 0;
+		}
+		/* a write to a clean page or a rights mismatch: walk again */
+		tlb_drop(ta, (size_t)hit.slot);
+	}
+	return mmu_miss(m, cpu, vaddr, access, user, t, region, hit.slot < 0, err);
 }
 
 /* user = -1: user mode for process addresses of a process. */
@@ -585,7 +732,7 @@ int mm_tlb_info(const struct machine *m, int cpu, struct mm_tlb_info *ti)
 		ti->arrays[a].ways = c->tlb[a].ways;
 		ti->arrays[a].sets = c->tlb[a].sets;
 		for (i = 0; i < c->tlb[a].entries; i++)
-			ti->arrays[a].valid += c->tlb[a].e[i].valid;
+			ti->arrays[a].valid += c->tlb[a].tag[i] != 0;
 	}
 	for (r = 0; r < NR_MM_REGIONS; r++) {
 		const struct tlb_stats *st = &c->stats[r];
@@ -606,16 +753,12 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 	c = &m->x86->cpus[cpu];
 	for (a = 0; a < NR_TLB_ARRAYS; a++)
 		for (i = 0; i < c->tlb[a].entries; i++) {
-			const struct tlb_entry *te = &c->tlb[a].e[i];
-			uint64_t va = te->vpn << te->shift;
+			const struct tlb_array *t = &c->tlb[a];
+			const struct tlb_entry *te = &tlb_entries(t)[i];
 
-			if (!te->valid)
-				continue;
-			if (va >> 47 && pt_levels(m) == 4)
-				va |= 0xffff000000000000ULL;
-			else if (va >> 56)
-				va |= 0xff00000000000000ULL;
-			fn(ctx, (int)a, va, PFN_PHYS(te->pfn), te->shift, te->prot);
+			if (t->tag[i])
+				fn(ctx, (int)a, tlb_tag_vaddr(t->tag[i]), PFN_PHYS(te->pfn),
+				   tlb_tag_shift(t->tag[i]), te->prot);
 		}
 	return 0;
 }
@@ -646,26 +789,45 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 	for (a = 0; a < NR_TLB_ARRAYS; a++) {
 		const struct tlb_array *t = &c->tlb[a];
 
+		unsigned int counted[3] = { 0, 0, 0 };
+
+		for (i = 0; i < t->entries; i++) {
+			unsigned int shift = tlb_tag_shift(t->tag[i]);
+
+			if (t->tag[i] && (shift == PAGE_SHIFT || shift == PMD_SHIFT ||
+					  shift == PUD_SHIFT))
+				counted[tlb_size_index(shift)]++;
+		}
+		if (memcmp(counted, t->nr_size, sizeof(counted)))
+			n += report(fn, ctx, "C3: cpu %d %s counts %u/%u/%u entries of 4K/2M/1G "
+				    "and holds %u/%u/%u", cpu, tlb_array_names[a], t->nr_size[0],
+				    t->nr_size[1], t->nr_size[2], counted[0], counted[1], counted[2]);
 		if (t->sets * t->ways != t->entries)
 			n += report(fn, ctx, "C3: cpu %d %s has %u sets of %u ways for %u entries",
 				    cpu, tlb_array_names[a], t->sets, t->ways, t->entries);
 		for (i = 0; i < t->entries; i++) {
-			const struct tlb_entry *te = &t->e[i];
-			uint64_t va = te->vpn << te->shift;
+			const struct tlb_entry *te = &tlb_entries(t)[i];
+			uint64_t va = tlb_tag_vaddr(t->tag[i]);
+			unsigned int shift = tlb_tag_shift(t->tag[i]);
 			struct pt_walk w;
 
-			if (!te->valid)
+			if (!t->tag[i] != !tlb_stamps(t)[i])
+				n += report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp "
+					    "or a stamp without a tag", cpu, tlb_array_names[a], i);
+			if (!t->tag[i])
 				continue;
+			if ((shift == PAGE_SHIFT || shift == PMD_SHIFT || shift == PUD_SHIFT) &&
+			    t->region[i] != page_region(m, va, shift, (int)mm_region_of(m, va)))
+				n += report(fn, ctx, "C3: cpu %d %s entry %016" PRIx64 " has region %d, "
+					    "not %d", cpu, tlb_array_names[a], va, t->region[i],
+					    page_region(m, va, shift, (int)mm_region_of(m, va)));
 			if (!(c->cr0 & X86_CR0_PG)) {
 				n += report(fn, ctx, "C2: cpu %d has paging off and a TLB entry", cpu);
 				return n;
 			}
-			if (pt_levels(m) == 4 && (va >> 47))
-				va |= 0xffff000000000000ULL;
-			else if (pt_levels(m) == 5 && (va >> 56))
-				va |= 0xff00000000000000ULL;
-			if (pt_walk(m, PHYS_PFN(c->cr3), va, &w) || w.page_shift != te->shift ||
-			    (w.pfn & ~((1ULL << (te->shift - PAGE_SHIFT)) - 1)) != te->pfn ||
+			if ((shift != PAGE_SHIFT && shift != PMD_SHIFT && shift != PUD_SHIFT) ||
+			    pt_walk(m, PHYS_PFN(c->cr3), va, &w) || w.page_shift != shift ||
+			    (w.pfn & ~((1ULL << (shift - PAGE_SHIFT)) - 1)) != te->pfn ||
 			    ((te->prot & _PAGE_RW) && !(w.prot & _PAGE_RW)) ||
 			    ((te->prot & _PAGE_USER) && !(w.prot & _PAGE_USER)))
 				n += report(fn, ctx, "C1: cpu %d %s entry %016" PRIx64

@@ -72,22 +72,6 @@ static int pt_store_grow(struct pt_store *s)
 	return 0;
 }
 
-bool pt_is_table(const struct machine *m, uint64_t pfn)
-{
-	return pfn < m->max_pfn && page_test(&m->mem_map[pfn], PG_table);
-}
-
-/* The entries of table @table_pfn: reading them is reading physical memory. */
-uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn)
-{
-	const struct page *p;
-
-	SIM_BUG_ON(!pt_is_table(m, table_pfn));
-	p = &m->mem_map[table_pfn];
-	SIM_BUG_ON(p->index >= m->x86->pt.nr || m->x86->pt.slot_pfn[p->index] != table_pfn);
-	return m->x86->pt.slots[p->index];
-}
-
 int pt_table_level(const struct machine *m, uint64_t table_pfn)
 {
 	return m->x86->pt.slot_level[m->mem_map[table_pfn].index];
@@ -265,11 +249,6 @@ void pt_clear_entry(struct machine *m, uint64_t table, unsigned int index, int l
 		pte_event(m, MM_EV_pte_clear, table, index, level, old, vaddr);
 }
 
-static bool entry_is_leaf(uint64_t entry, int level)
-{
-	return level == PT_PTE || ((level == PT_PMD || level == PT_PUD) && (entry & _PAGE_PSE));
-}
-
 /*
  * pt_walk() - the walk a CPU does, without touching anything: from @root
  * down to the leaf, gathering the rights of every level. -EFAULT when an
@@ -383,29 +362,9 @@ unsigned int pgd_kernel_first(const struct machine *m)
 	return PTRS_PER_TABLE / 2;
 }
 
-static enum mm_region region_of(unsigned int levels, uint64_t max_pfn, uint64_t vaddr)
-{
-	uint64_t po = layout_page_offset(levels);
-
-	if (vaddr < layout_task_size(levels) + PAGE_SIZE)
-		return REGION_USER;
-	if (vaddr >= po && vaddr - po < PFN_PHYS(max_pfn))
-		return REGION_DIRECT_MAP;
-	if (vaddr >= layout_vmalloc_start(levels) && vaddr <= layout_vmalloc_end(levels))
-		return REGION_VMALLOC;
-	if (vaddr >= __START_KERNEL_map && vaddr - __START_KERNEL_map < KERNEL_IMAGE_SIZE)
-		return REGION_KERNEL_IMAGE;
-	return REGION_OTHER;
-}
-
-enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr)
-{
-	return region_of(m->cfg.paging_levels, m->max_pfn, vaddr);
-}
-
 int mm_vaddr_region(unsigned int levels, uint64_t max_pfn, uint64_t vaddr)
 {
-	return (int)region_of(levels, max_pfn, vaddr);
+	return (int)vaddr_region(levels, max_pfn, vaddr);
 }
 
 const char *mm_region_name(int region)
@@ -791,7 +750,7 @@ void x86_state_destroy(struct machine *m)
 		return;
 	for (cpu = 0; x->cpus && cpu < m->nr_cpus; cpu++)
 		for (a = 0; a < NR_TLB_ARRAYS; a++)
-			free(x->cpus[cpu].tlb[a].e);
+			free(x->cpus[cpu].tlb[a].tag);
 	free(x->cpus);
 	free(x->pt.slots);
 	free(x->pt.slot_pfn);
@@ -842,13 +801,14 @@ int x86_state_clone(struct machine *c, const struct machine *m)
 	for (cpu = 0; cpu < m->nr_cpus; cpu++) {
 		y->cpus[cpu] = x->cpus[cpu];
 		for (a = 0; a < NR_TLB_ARRAYS; a++)
-			y->cpus[cpu].tlb[a].e = NULL;
+			y->cpus[cpu].tlb[a].tag = NULL;
 		for (a = 0; a < NR_TLB_ARRAYS; a++) {
 			const struct tlb_array *t = &x->cpus[cpu].tlb[a];
 
-			y->cpus[cpu].tlb[a].e = dup_mem(t->e, tlb_array_bytes(t));
-			if (!y->cpus[cpu].tlb[a].e)
+			y->cpus[cpu].tlb[a].tag = dup_mem(t->tag, tlb_array_bytes(t));
+			if (!y->cpus[cpu].tlb[a].tag)
 				return -ENOMEM;
+			tlb_array_bind(&y->cpus[cpu].tlb[a]);
 		}
 	}
 	return mm_state_copy(y, x);
@@ -873,7 +833,7 @@ void x86_state_save(struct snap_writer *w, const struct machine *m)
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++) {
 			const struct tlb_array *t = &x->cpus[cpu].tlb[a];
 
-			snap_put_array(w, t->e, tlb_array_bytes(t));
+			snap_put_array(w, t->tag, tlb_array_bytes(t));
 		}
 	snap_put_array(w, x->mms, x->nr_mms * sizeof(*x->mms));
 	for (unsigned int i = 0; i < x->nr_mms; i++)
@@ -915,16 +875,20 @@ void x86_state_load(struct snap_reader *r, struct machine *m)
 		y->cpus = NULL;
 		return;
 	}
-	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
+		y->cpus[cpu].memo = (struct tlb_memo){ 0, 0, 0 };	/* a slot not checked */
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++)
-			y->cpus[cpu].tlb[a].e = NULL;
+			y->cpus[cpu].tlb[a].tag = NULL;
+	}
 	for (unsigned int cpu = 0; cpu < m->nr_cpus && !r->err; cpu++)
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS && !r->err; a++) {
 			struct tlb_array *t = &y->cpus[cpu].tlb[a];
 
-			t->e = snap_get_array(r, tlb_array_bytes(t));
-			if (!r->err && !t->e)
+			t->tag = snap_get_array(r, tlb_array_bytes(t));
+			if (!r->err && !t->tag)
 				r->err = -EPROTO;
+			if (t->tag)
+				tlb_array_bind(t);
 		}
 	if (r->err)
 		return;

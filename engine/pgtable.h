@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "internal.h"
+#include "layout.h"
 
 /*** Entry bits (arch/x86/include/asm/pgtable_types.h) ***/
 
@@ -60,6 +61,7 @@
 /*** Geometry ***/
 
 #define PTRS_PER_TABLE	512
+#define PTRS_PER_TABLE_SHIFT 9		/* each level resolves 9 bits */
 #define PTE_SHIFT	12
 #define PMD_SHIFT	21
 #define PUD_SHIFT	30
@@ -149,33 +151,81 @@ struct pt_walk {
 
 enum tlb_array_id { TLB_L1_4K, TLB_L1_2M, TLB_L1_1G, TLB_STLB, NR_TLB_ARRAYS };
 
+/*
+ * An entry's tag: its virtual page number, page size and valid bit in one
+ * word, so that a probe compares 8 bytes a way (a hit needs one compare).
+ */
+#define TLB_TAG_VALID	1ULL
+#define TLB_TAG_VPN_SHIFT 8
+
+static inline uint64_t tlb_tag(uint64_t vaddr, unsigned int shift)
+{
+	return (vaddr >> shift) << TLB_TAG_VPN_SHIFT | (uint64_t)shift << 1 | TLB_TAG_VALID;
+}
+
+static inline unsigned int tlb_tag_shift(uint64_t tag)
+{
+	return (unsigned int)(tag >> 1) & 0x3f;
+}
+
+/* The page's address (a tag keeps every bit of vaddr >> shift). */
+static inline uint64_t tlb_tag_vaddr(uint64_t tag)
+{
+	return tag >> TLB_TAG_VPN_SHIFT << tlb_tag_shift(tag);
+}
+
 struct tlb_entry {
-	uint64_t vpn;			/* vaddr >> shift */
 	uint64_t pfn;			/* first 4 KiB frame of the page */
 	uint64_t prot;			/* effective entry bits (RW, US, NX, G, D) */
-	uint8_t shift;
-	uint8_t valid;
-};
-
-struct tlb_array {
-	unsigned int entries, ways, sets;
-	unsigned int set_mask;		/* sets - 1 when sets is a power of two, else 0 */
-	struct tlb_entry *e;		/* sets * ways, then their stamps: see tlb_stamps() */
 };
 
 /*
- * Each entry's last use (lru) or fill time (fifo), in one block after the
- * entries: choosing a victim reads 8 bytes a way, not a whole entry.
+ * One array: sets * ways slots in one block, kept as parallel arrays so that
+ * a probe reads only tags and a victim choice only stamps. A tag of 0 is an
+ * empty slot. @ent, @stamp and @region point into the block (tlb_array_bind()).
  */
-static inline uint64_t *tlb_stamps(const struct tlb_array *t)
+struct tlb_array {
+	unsigned int entries, ways, sets;
+	unsigned int set_mask;		/* sets - 1, or TLB_SET_DIVIDE */
+	uint64_t *tag;			/* the block: tags, entries, stamps, regions */
+	struct tlb_entry *ent;
+	uint64_t *stamp;		/* each slot's last use (lru) or fill (fifo); 0 if empty */
+	int8_t *region;			/* each page's enum mm_region, -1 if it spans two */
+	unsigned int nr_size[3];	/* valid entries of 4 KiB, 2 MiB, 1 GiB pages */
+};
+
+/* 0, 1, 2 for the page sizes 4 KiB, 2 MiB, 1 GiB (shift 12, 21, 30). */
+static inline unsigned int tlb_size_index(unsigned int shift)
 {
-	return (uint64_t *)(t->e + (size_t)t->sets * t->ways);
+	return (shift - 12) / 9;
 }
 
-/* The bytes of an array's block: its entries and their stamps. */
+/* The set_mask of an array whose number of sets is not a power of two. */
+#define TLB_SET_DIVIDE	0xffffffffu
+
+/* Point @ent and @stamp into the block at @tag (after it is allocated or copied). */
+static inline void tlb_array_bind(struct tlb_array *t)
+{
+	t->ent = (struct tlb_entry *)(t->tag + (size_t)t->sets * t->ways);
+	t->stamp = (uint64_t *)(t->ent + (size_t)t->sets * t->ways);
+	t->region = (int8_t *)(t->stamp + (size_t)t->sets * t->ways);
+}
+
+static inline struct tlb_entry *tlb_entries(const struct tlb_array *t)
+{
+	return t->ent;
+}
+
+static inline uint64_t *tlb_stamps(const struct tlb_array *t)
+{
+	return t->stamp;
+}
+
+/* The bytes of an array's block. */
 static inline size_t tlb_array_bytes(const struct tlb_array *t)
 {
-	return (size_t)t->sets * t->ways * (sizeof(struct tlb_entry) + sizeof(uint64_t));
+	return (size_t)t->sets * t->ways *
+	       (sizeof(uint64_t) + sizeof(struct tlb_entry) + sizeof(uint64_t) + sizeof(int8_t));
 }
 
 enum mm_region { REGION_DIRECT_MAP, REGION_VMALLOC, REGION_KERNEL_IMAGE, REGION_USER,
@@ -183,6 +233,17 @@ enum mm_region { REGION_DIRECT_MAP, REGION_VMALLOC, REGION_KERNEL_IMAGE, REGION_
 
 struct tlb_stats {
 	uint64_t accesses, l1_hits, stlb_hits, misses, walk_refs, faults;
+};
+
+/*
+ * The last L1 hit of a CPU, so that a run of accesses to one page costs a
+ * compare: still good while its slot holds its tag. A cache of the lookup,
+ * never a different result: the next lookup starts in its array anyway.
+ */
+struct tlb_memo {
+	uint64_t tag;			/* 0: none */
+	uint32_t slot;
+	uint8_t array;			/* TLB_L1_4K, _2M or _1G */
 };
 
 enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROTECTED, CPU_MODE_LONG };
@@ -210,7 +271,7 @@ struct cpu_state {
 	uint64_t rip;			/* where the CPU is executing */
 	int pid;			/* the mm in CR3: 0 for init_mm, -1 for none */
 	uint64_t tlb_clock;
-	unsigned int l1_hint;		/* the page size (0 4K, 1 2M, 2 1G) of the last L1 hit */
+	struct tlb_memo memo;
 	struct tlb_array tlb[NR_TLB_ARRAYS];
 	struct tlb_stats stats[NR_MM_REGIONS];
 };
@@ -273,8 +334,28 @@ static inline unsigned int pt_levels(const struct machine *m)
 
 /*** pgtable.c ***/
 
-uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn);
-bool pt_is_table(const struct machine *m, uint64_t pfn);
+/* An entry that maps a page (a PTE, or a PMD/PUD with PS) rather than a table. */
+static inline bool entry_is_leaf(uint64_t entry, int level)
+{
+	return level == PT_PTE || ((level == PT_PMD || level == PT_PUD) && (entry & _PAGE_PSE));
+}
+
+static inline bool pt_is_table(const struct machine *m, uint64_t pfn)
+{
+	return pfn < m->max_pfn && page_test(&m->mem_map[pfn], PG_table);
+}
+
+/* The entries of table @table_pfn: reading them is reading physical memory. */
+static inline uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn)
+{
+	const struct page *p;
+
+	SIM_BUG_ON(!pt_is_table(m, table_pfn));
+	p = &m->mem_map[table_pfn];
+	SIM_BUG_ON(p->index >= m->x86->pt.nr || m->x86->pt.slot_pfn[p->index] != table_pfn);
+	return m->x86->pt.slots[p->index];
+}
+
 int pt_table_level(const struct machine *m, uint64_t table_pfn);
 int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const char *what,
 			uint64_t *pfn);
@@ -292,7 +373,28 @@ void pgtable_free_tree(struct machine *m, uint64_t table, int level, unsigned in
 		       unsigned int last);
 int preallocate_vmalloc_pages(struct machine *m);
 void pgtable_direct_map_kb(const struct machine *m, uint64_t kb[3]);
-enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr);
+
+/* The region an address belongs to, for the TLB counters. */
+static inline enum mm_region vaddr_region(unsigned int levels, uint64_t max_pfn, uint64_t vaddr)
+{
+	uint64_t po = layout_page_offset(levels);
+
+	if (vaddr < layout_task_size(levels) + PAGE_SIZE)
+		return REGION_USER;
+	if (vaddr >= po && vaddr - po < PFN_PHYS(max_pfn))
+		return REGION_DIRECT_MAP;
+	if (vaddr >= layout_vmalloc_start(levels) && vaddr <= layout_vmalloc_end(levels))
+		return REGION_VMALLOC;
+	if (vaddr >= __START_KERNEL_map && vaddr - __START_KERNEL_map < KERNEL_IMAGE_SIZE)
+		return REGION_KERNEL_IMAGE;
+	return REGION_OTHER;
+}
+
+static inline enum mm_region mm_region_of(const struct machine *m, uint64_t vaddr)
+{
+	return vaddr_region(m->cfg.paging_levels, m->max_pfn, vaddr);
+}
+
 const char *mm_region_name(int region);
 unsigned int pgd_kernel_first(const struct machine *m);
 void pt_flags_text(uint64_t entry, int level, char *buf, size_t len);

@@ -188,6 +188,35 @@ static void test_global_survives_cr3_and_invlpg(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * The last L1 hit is remembered, and must stop counting once its slot holds
+ * another page or is flushed: a direct-mapped L1 (4 sets of one way, no
+ * STLB) where page B evicts page A from A's slot.
+ */
+static void test_last_hit_slot_reused(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":256,\"tlb\":{\"l1_4k\":{\"entries\":4,"
+				 "\"ways\":1},\"stlb\":{\"entries\":0,\"ways\":1}}}", NULL, NULL);
+	uint64_t area, a, b;
+
+	(void)state;
+	assert_int_equal(mm_vmalloc(m, 8 * 4096, 0, NULL, &area, NULL), 0);
+	a = area;
+	b = area + 4 * 4096;		/* the same set as a */
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(tr(m, 0, a + 8, MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(tr(m, 0, b, MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(tr(m, 0, a + 4096, MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_L1_HIT);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_PAGE, a, 0, NULL), 0);
+	assert_int_equal(tr(m, 0, a, MM_ACCESS_READ, 0).tlb, MM_TLB_MISS);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_random_policy_is_seeded),
 		cmocka_unit_test(test_global_survives_cr3_and_invlpg),
+		cmocka_unit_test(test_last_hit_slot_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
