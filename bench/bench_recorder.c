@@ -154,7 +154,7 @@ static double raw_loop(const char *path, const struct captured *c, size_t events
 static struct recorder *fresh_db_recorder(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db = fresh_db(path);
-	struct recorder *r = db ? recorder_start(path, 1u << 16, err, errlen) : NULL;
+	struct recorder *r = db ? recorder_start(path, RECORDER_CAPACITY, err, errlen) : NULL;
 
 	db_close(db);
 	return r;

@@ -26,9 +26,6 @@
 #include "daemon/snapshots.h"
 #include "mmlab.h"
 
-/* Records that may wait between the engines and the database writer. */
-#define RECORDER_CAPACITY (1u << 16)
-
 #ifndef MMLAB_WEBDIR
 #define MMLAB_WEBDIR "/usr/local/share/mmlab/web"
 #endif
@@ -57,6 +54,8 @@ static void usage(FILE *out)
 		"  --snapshot-interval N  keep a replay snapshot every N ops (default 1000), in\n"
 		"                       memory and in the database, so that time travel\n"
 		"                       starts near its target, also after a restart\n"
+		"  --snapshot-events N  and one at least every N events (default 131072), also\n"
+		"                       of live sessions while they record\n"
 		"  --help               show this help and exit\n"
 		"  --version            show the version and exit\n"
 		"\n"
@@ -176,7 +175,7 @@ static void default_dirs(struct server_options *o)
 }
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
-       OPT_SNAPSHOT_INTERVAL, OPT_HELP, OPT_VERSION };
+       OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -187,6 +186,7 @@ static const struct option long_options[] = {
 	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
+	{ "snapshot-events", required_argument, NULL, OPT_SNAPSHOT_EVENTS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -203,6 +203,7 @@ static void parse_options(struct server *srv, int argc, char **argv)
 	default_dirs(o);
 	o->log_level = LOG_INFO;
 	o->snapshot_interval = 1000;
+	o->snapshot_events = 1UL << 17;
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN:
@@ -241,15 +242,20 @@ static void parse_options(struct server *srv, int argc, char **argv)
 			}
 			o->log_level = level;
 			break;
-		case OPT_SNAPSHOT_INTERVAL: {
+		case OPT_SNAPSHOT_INTERVAL:
+		case OPT_SNAPSHOT_EVENTS: {
 			char *end;
 			unsigned long n = strtoul(optarg, &end, 10);
 
 			if (!*optarg || *end || n < 1 || n > 100000000 || optarg[0] == '-') {
-				fprintf(stderr, "mmlabd: --snapshot-interval must be 1..100000000\n");
+				fprintf(stderr, "mmlabd: --snapshot-%s must be 1..100000000\n",
+					c == OPT_SNAPSHOT_EVENTS ? "events" : "interval");
 				exit(2);
 			}
-			o->snapshot_interval = n;
+			if (c == OPT_SNAPSHOT_EVENTS)
+				o->snapshot_events = n;
+			else
+				o->snapshot_interval = n;
 			break;
 		}
 		case OPT_HELP:

@@ -33,7 +33,12 @@
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 
-#define BATCH_MAX	16384
+/*
+ * A transaction holds up to BATCH_EVENTS events, with their ops around them
+ * (an op and its end are two more records: up to three records an event).
+ */
+#define BATCH_EVENTS	16384
+#define BATCH_MAX	(3 * BATCH_EVENTS)
 #define DETAIL_MAX	80
 #define RETRY_MS	500
 
@@ -92,7 +97,7 @@ static void publish(struct recorder *r)
 {
 	r->count++;
 	r->enqueued++;
-	if (r->count == 1 || r->count == BATCH_MAX)
+	if (r->count == 1 || r->count == BATCH_EVENTS)
 		pthread_cond_signal(&r->not_empty);
 	pthread_mutex_unlock(&r->lock);
 }
@@ -332,7 +337,7 @@ static void *writer_main(void *arg)
 
 	for (;;) {
 		char msg[200];
-		size_t n, first;
+		size_t n = 0, first;
 		int rc;
 
 		pthread_mutex_lock(&r->lock);
@@ -342,10 +347,14 @@ static void *writer_main(void *arg)
 			pthread_mutex_unlock(&r->lock);
 			break;
 		}
-		n = r->count < BATCH_MAX ? r->count : BATCH_MAX;
 		first = r->head;
-		for (size_t i = 0; i < n; i++)
+		for (size_t events = 0, i = 0; i < r->count && i < BATCH_MAX; i++) {
 			r->batch[i] = r->ring[(first + i) % r->capacity];
+			n = i + 1;
+			events += r->batch[i].kind == RECORD_EVENT;
+			if (events == BATCH_EVENTS)
+				break;
+		}
 		pthread_mutex_unlock(&r->lock);
 		merge_op_ends(r->batch, n);
 

@@ -28,6 +28,12 @@ struct recorder_stats {
 };
 
 /*
+ * The records mmlabd lets wait: room for two full transactions of the writer
+ * (up to 16384 events, with an op and its end around each), about 30 MiB.
+ */
+#define RECORDER_CAPACITY	(1u << 17)
+
+/*
  * Start a writer thread on its own connection to the database at @path.
  * @capacity records may wait between the engine and the writer; a producer
  * that finds the buffer full waits (back-pressure: nothing is dropped).

@@ -12,8 +12,8 @@
  *
  *  Seeking would cost the whole history each time, so machines at op
  *  boundaries are kept in a small cache (clones): every --snapshot-interval ops of
- *  a replay (and after any op that ends SNAPSHOT_EVENTS events after the last
- *  boundary kept, so that big ops do not leave long stretches), the
+ *  a replay (and after any op that ends --snapshot-events events after the
+ *  last boundary kept, so that big ops do not leave long stretches), the
  *  boundary just before the op a seek stopped in, and the machine a seek
  *  ended on when that is a boundary (handed over once the view has read it,
  *  without a copy: views only read). The
@@ -42,7 +42,6 @@
 #include "daemon/snapshots.h"
 
 #define CACHE_ENTRIES		12
-#define SNAPSHOT_EVENTS		(1u << 17)	/* a boundary at least this often, for big ops */
 
 struct cache_entry {
 	int64_t session;
@@ -68,6 +67,14 @@ struct run {
 	sqlite3_stmt *stored;		/* stored events in seq order, or NULL */
 	json_t *diff;			/* the first difference found */
 };
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
 
 /*** The cache of machines at op boundaries ***/
 
@@ -320,7 +327,7 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		   uint64_t op_no, uint64_t target, struct replay *out, struct mm_error *e)
 {
 	sqlite3_stmt *st;
-	uint64_t kept = r->seq;		/* the seq of the last boundary kept */
+	uint64_t kept = r->seq;		/* the seq of the last boundary kept (or started from) */
 
 	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, first_seq, last_seq, op FROM ops "
 			       "WHERE session_id = ? AND op_no > ? ORDER BY op_no", -1, &st,
@@ -341,9 +348,11 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 
 		if (inside && !r->stored) {
 			/* The target lies inside this op: keep the boundary before it
-			 * (not for every op that may be empty: a clone costs), and a
-			 * copy of the machine at the target. */
-			if (!unknown)
+			 * (not for every op that may be empty, nor a few events after
+			 * the machine this replay started from: a clone costs, and
+			 * grows the heap while the cache fills), and a copy of the
+			 * machine at the target. */
+			if (!unknown && r->seq - kept >= srv->opt.snapshot_events / 4)
 				cache_store(id, out->op_no, r->seq, m);
 			r->stop_at = target;
 			r->want_copy = true;
@@ -359,10 +368,10 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 			r->stop_at = stop_at;
 			r->want_copy = false;
 		}
-		if ((no % srv->opt.snapshot_interval == 0 || r->seq - kept >= SNAPSHOT_EVENTS) &&
+		if ((no % srv->opt.snapshot_interval == 0 || r->seq - kept >= srv->opt.snapshot_events) &&
 		    !r->stored && !run_done(r)) {
 			cache_store(id, no, r->seq, m);
-			snapshots_offer(srv, id, no, r->seq, m);
+			snapshots_offer(srv, id, no, r->seq, m, true);
 			kept = r->seq;
 		}
 	}
@@ -378,6 +387,8 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	struct machine *stored;
 	struct run *r;
 	uint64_t op_no = 0, at = 0, stored_op_no = 0, stored_at = 0;
+	double t0 = mono_ms(), t1;
+	const char *from;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -407,6 +418,7 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 		op_no = stored_op_no;
 		at = stored_at;
 	}
+	from = stored ? "a stored snapshot" : out->m ? "memory" : "the first op";
 	if (out->m) {
 		r->seq = at;
 		machine_set_event_fn(out->m, replay_on_event, r);
@@ -420,8 +432,13 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	}
 	out->op_no = op_no;
 	r->m = out->m;
+	t1 = mono_ms();
 	err = run_ops(srv, id, out->m, r, op_no, seq, out, e);
 	machine_set_event_fn(out->m, NULL, NULL);
+	log_debug("replay of session %lld to seq %llu: from %s at seq %llu (%.0f ms), then "
+		  "%llu events (%.0f ms)", (long long)id, (unsigned long long)seq, from,
+		  (unsigned long long)at, t1 - t0, (unsigned long long)(r->seq - at),
+		  mono_ms() - t1);
 	out->session = id;	/* a boundary machine joins the cache in replay_release() */
 	if (r->copy) {
 		/* The machine as it was at the target event, inside its op. */

@@ -32,6 +32,7 @@ struct server_options {
 	char token[256];		/* "" when none */
 	int log_level;
 	unsigned long snapshot_interval;	/* ops between replay snapshots */
+	unsigned long snapshot_events;	/* and at most this many events between them */
 };
 
 struct server {

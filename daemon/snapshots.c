@@ -5,8 +5,11 @@
  *  replay.c keeps machines at op boundaries in memory; they are gone when the
  *  daemon stops, and the first seek into a long session after a restart would
  *  re-execute it from its first op. So the same boundaries (every
- *  --snapshot-interval ops) are also offered here, and a writer thread with
- *  its own connection stores them in the snapshots table:
+ *  --snapshot-interval ops, or --snapshot-events events) are also offered
+ *  here, and so is a live session's machine while it records (session.c),
+ *  so that the first seek into a session being recorded need not re-execute
+ *  it either. A writer thread with its own connection stores them in the
+ *  snapshots table:
  *
  *    state = "<engine build>\n" || zlib(machine_save())
  *
@@ -21,8 +24,9 @@
  *     (damaged, another build) is skipped and the replay starts earlier.
  *  3. Offering never waits on the database: the queue holds at most
  *     QUEUE_MAX copies and drops further offers while full.
- *  4. Snapshots come only from this daemon's own replays: imports never
- *     carry them, so a machine is never built from bytes someone handed us.
+ *  4. Snapshots come only from this daemon's own machines (replays and live
+ *     sessions): imports never carry them, so a machine is never built from
+ *     bytes someone handed us.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,7 +41,7 @@
 #include "daemon/server.h"
 #include "daemon/snapshots.h"
 
-#define QUEUE_MAX	2
+#define QUEUE_MAX	4
 #define CHUNK		(256 * 1024)
 
 struct job {
@@ -268,34 +272,37 @@ static bool stored_already(struct server *srv, int64_t id, uint64_t seq)
 	return found;
 }
 
-void snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
-		     const struct machine *m)
+bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+		     const struct machine *m, bool maybe_stored)
 {
 	struct snapshots *s = srv->snap;
 	struct machine *copy;
-	bool queued = false;
+	bool skip = false;
 
-	if (!s || stored_already(srv, id, seq))
-		return;
+	if (!s || (maybe_stored && stored_already(srv, id, seq)))
+		return false;
 	pthread_mutex_lock(&s->lock);
+	skip = s->nr >= QUEUE_MAX || s->stopping;	/* no clone that would be dropped */
 	for (int i = 0; i < s->nr; i++)
 		if (s->queue[i].session == id && s->queue[i].seq == seq)
-			queued = true;
+			skip = true;
 	pthread_mutex_unlock(&s->lock);
-	if (queued)
-		return;
+	if (skip)
+		return false;
 	copy = machine_clone(m);
 	if (!copy)
-		return;
+		return false;
 	machine_set_event_fn(copy, NULL, NULL);
 	pthread_mutex_lock(&s->lock);
-	if (s->nr < QUEUE_MAX && !s->stopping) {
+	skip = s->nr >= QUEUE_MAX || s->stopping;
+	if (!skip) {
 		s->queue[s->nr++] = (struct job){ id, op_no, seq, copy };
-		copy = NULL;
 		pthread_cond_signal(&s->wake);
 	}
 	pthread_mutex_unlock(&s->lock);
-	machine_destroy(copy);
+	if (skip)
+		machine_destroy(copy);
+	return !skip;
 }
 
 /*** Reading: inflate straight into machine_load() ***/

@@ -4,6 +4,7 @@
 #ifndef MMLAB_SNAPSHOTS_H
 #define MMLAB_SNAPSHOTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,11 +20,12 @@ void snapshots_stop(struct snapshots *s);
 
 /*
  * Offer the machine after op @op_no (event @seq) of session @id for storing.
- * Never waits for the database: a copy is queued unless the store already
- * holds that moment for this engine build or the queue is full.
+ * Never waits for the database: a copy is queued unless the queue is full
+ * or (when @maybe_stored: a replay's moment, not a live one) the store
+ * already holds that moment for this engine build. True when queued.
  */
-void snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
-		     const struct machine *m);
+bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+		     const struct machine *m, bool maybe_stored);
 
 /*
  * The stored machine of session @id at the latest op boundary with

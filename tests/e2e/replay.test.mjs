@@ -342,6 +342,56 @@ test('replay snapshots outlive the daemon; foreign or damaged ones are skipped',
   }
 });
 
+// A live session offers its machine to the snapshots table while it records
+// (every --snapshot-events events, within a budget), so that the first seek
+// in the daemon recording it starts near its target instead of at the first
+// op; the views from those snapshots are exactly what was live.
+test('a live session stores snapshots as it records; seeks in the same daemon start from them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-livesnap-'));
+  const metric = async (url, name) =>
+    Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(await text(`${url}/metrics`))[1]);
+  const s = await startDaemon({ dbDir: dir, args: ['--snapshot-events', '1500'] });
+  try {
+    const id = await newSession(s.url, { mem_mib: 256, cpus: 2 }, 'live-snap');
+    const base = `${s.url}/api/v1/sessions/${id}`;
+    const points = [];
+    // Ops until three are stored: an offer also waits until the ops since the
+    // last took ten times that offer's clone.
+    for (let i = 0; i < 80 && (i < 8 || await metric(s.url, 'mmlab_snapshots_stored_total') < 3); i++) {
+      const r = await postJson(`${base}/ops`, [
+        { op: 'workload', kind: 'random', count: 300, seed: 100 + i },
+        { op: 'vmalloc', size: 4096 * (2 + i) },
+        { op: 'access_range', start: '$1.addr', length: 4096 * (2 + i), count: 1500 },
+      ]);
+      assert.equal(r.status, 200);
+      const views = [];
+      for (const p of ['buddyinfo', 'zoneinfo', 'slabinfo', 'vmallocinfo']) views.push(await text(`${base}/proc/${p}`));
+      points.push({ seq: r.body.last_seq, views });
+    }
+    const last = points.at(-1).seq;
+    assert.ok(last > 6 * 1500, `${last} events: several snapshot intervals`);
+    for (let i = 0; i < 100 && await metric(s.url, 'mmlab_snapshots_stored_total') < 3; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const q = (sql) => execFileSync('sqlite3', [s.db, sql]).toString().trim();
+    const stored = q(`SELECT seq FROM snapshots WHERE session_id = ${id} ORDER BY seq`).split('\n').map(Number);
+    assert.ok(stored.length >= 3, `stored while recording, before any seek: ${stored}`);
+    assert.ok(stored.every((seq) => seq > 0 && seq <= last));
+    assert.equal(await metric(s.url, 'mmlab_snapshots_loaded_total'), 0);
+    // Latest first: the first seek finds nothing in memory, only the stored ones.
+    for (const { seq, views } of [...points].reverse()) {
+      const got = [];
+      for (const p of ['buddyinfo', 'zoneinfo', 'slabinfo', 'vmallocinfo']) got.push(await text(`${base}/proc/${p}?at=${seq}`));
+      assert.deepEqual(got, views, `the views at seq ${seq}`);
+    }
+    assert.ok(await metric(s.url, 'mmlab_snapshots_loaded_total') >= 1, 'a seek started from a live snapshot');
+    assert.equal((await getJson(`${base}/verify`)).body.ok, true);
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('event types are listed by family; the timeline carries each op', async () => {
   const types = (await getJson(`${d.url}/api/v1/event-types`)).body.event_types;
   const byName = Object.fromEntries(types.map((t) => [t.name, t]));
