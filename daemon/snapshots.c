@@ -11,7 +11,7 @@
  *  it either. A writer thread with its own connection stores them in the
  *  snapshots table:
  *
- *    state = "<engine build>\n" || zlib(machine_save())
+ *    state = "<engine build> zstd\n" || zstd(machine_save())
  *
  *  The build prefix is plain, so SQL picks the rows this build can read
  *  (substr(state, 1, n) = prefix) without inflating anything; a row another
@@ -23,7 +23,9 @@
  *  2. A snapshot is a cache, never the record: one that cannot be read
  *     (damaged, another build) is skipped and the replay starts earlier.
  *  3. Offering never waits on the database: the queue holds at most
- *     QUEUE_MAX copies and drops further offers while full.
+ *     QUEUE_MAX copies, and more than one only while their struct pages
+ *     stay within QUEUE_BYTES (one 64 GiB machine has 1 GiB of them); an
+ *     offer while it is full is dropped before anything is copied.
  *  4. Snapshots come only from this daemon's own machines (replays and live
  *     sessions): imports never carry them, so a machine is never built from
  *     bytes someone handed us.
@@ -35,19 +37,23 @@
 #include <string.h>
 
 #include <sqlite3.h>
-#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "daemon/log.h"
 #include "daemon/server.h"
 #include "daemon/snapshots.h"
 
 #define QUEUE_MAX	4
+#define QUEUE_BYTES	(512u << 20)	/* of struct pages queued, beyond the first copy */
 #define CHUNK		(256 * 1024)
+#define ZSTD_LEVEL	1		/* 4 GiB machine: 81 MiB -> ~1 MiB in ~35 ms */
 
 struct job {
 	int64_t session;
 	uint64_t op_no, seq;
 	struct machine *m;
+	uint64_t bytes;			/* its struct pages */
 };
 
 struct snapshots {
@@ -56,92 +62,85 @@ struct snapshots {
 	pthread_t thread;
 	struct job queue[QUEUE_MAX];
 	int nr;
+	uint64_t queued_bytes;
 	bool stopping;
 	sqlite3 *db;
 	sqlite3_stmt *insert;
-	char prefix[96];		/* "<build>\n" */
+	char prefix[96];		/* "<build> zstd\n" */
 	size_t prefix_len;
 	atomic_uint_fast64_t stored, loaded;
 	bool warned;			/* a failing store is logged once */
 };
 
-/*** Writing: machine_save() through deflate into a buffer ***/
+/*** Writing: machine_save() through zstd into a buffer ***/
 
-struct deflater {
-	z_stream z;
+struct compressor {
+	ZSTD_CCtx *z;
 	unsigned char *buf;
 	size_t len, cap;
 };
 
-static int deflate_more(struct deflater *d, int flush)
+/* Compress @n bytes at @p (with @end: and finish the frame) onto c->buf. */
+static int compress_more(struct compressor *c, const void *p, size_t n, ZSTD_EndDirective end)
 {
-	int rc;
+	ZSTD_inBuffer in = { p, n, 0 };
+	size_t left;
 
 	do {
-		if (d->cap - d->len < CHUNK) {
-			unsigned char *p = realloc(d->buf, d->cap * 2 + CHUNK);
+		ZSTD_outBuffer out;
 
-			if (!p)
+		if (c->cap - c->len < CHUNK) {
+			unsigned char *q = realloc(c->buf, c->cap * 2 + CHUNK);
+
+			if (!q)
 				return -ENOMEM;
-			d->buf = p;
-			d->cap = d->cap * 2 + CHUNK;
+			c->buf = q;
+			c->cap = c->cap * 2 + CHUNK;
 		}
-		d->z.next_out = d->buf + d->len;
-		d->z.avail_out = (uInt)(d->cap - d->len);
-		rc = deflate(&d->z, flush);
-		d->len = d->cap - d->z.avail_out;
-		if (rc == Z_STREAM_ERROR)
+		out = (ZSTD_outBuffer){ c->buf + c->len, c->cap - c->len, 0 };
+		left = ZSTD_compressStream2(c->z, &out, &in, end);
+		c->len += out.pos;
+		if (ZSTD_isError(left))
 			return -EIO;
-	} while (d->z.avail_in || (flush == Z_FINISH && rc != Z_STREAM_END));
+	} while (in.pos < in.size || (end == ZSTD_e_end && left));
 	return 0;
 }
 
-static int deflate_write(void *ctx, const void *p, size_t n)
+static int compress_write(void *ctx, const void *p, size_t n)
 {
-	struct deflater *d = ctx;
-
-	while (n) {
-		uInt part = n > (1u << 30) ? 1u << 30 : (uInt)n;
-		int err;
-
-		d->z.next_in = (Bytef *)p;
-		d->z.avail_in = part;
-		err = deflate_more(d, Z_NO_FLUSH);
-		if (err)
-			return err;
-		p = (const char *)p + part;
-		n -= part;
-	}
-	return 0;
+	return compress_more(ctx, p, n, ZSTD_e_continue);
 }
 
 /* The blob for @m: the build prefix and the compressed machine. */
 static unsigned char *snapshot_blob(struct snapshots *s, const struct machine *m, size_t *len,
 				    struct mm_error *e)
 {
-	struct deflater d = { .cap = s->prefix_len + CHUNK };
+	struct compressor c = { .cap = s->prefix_len + CHUNK };
 	int err;
 
-	d.buf = malloc(d.cap);
-	if (!d.buf || deflateInit(&d.z, Z_BEST_SPEED) != Z_OK) {
-		free(d.buf);
+	c.buf = malloc(c.cap);
+	c.z = ZSTD_createCCtx();
+	if (!c.buf || !c.z ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c.z, ZSTD_c_compressionLevel, ZSTD_LEVEL))) {
+		free(c.buf);
+		ZSTD_freeCCtx(c.z);
 		mm_error_set(e, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	memcpy(d.buf, s->prefix, s->prefix_len);
-	d.len = s->prefix_len;
-	err = machine_save(m, deflate_write, &d, e);
+	memcpy(c.buf, s->prefix, s->prefix_len);
+	c.len = s->prefix_len;
+	err = machine_save(m, compress_write, &c, e);
 	if (!err)
-		err = deflate_more(&d, Z_FINISH);
-	deflateEnd(&d.z);
+		err = compress_more(&c, NULL, 0, ZSTD_e_end);
+	ZSTD_freeCCtx(c.z);
 	if (err) {
 		if (!e->err)
 			mm_error_set(e, err, "cannot compress the snapshot");
-		free(d.buf);
+		free(c.buf);
 		return NULL;
 	}
-	*len = d.len;
-	return d.buf;
+	*len = c.len;
+	return c.buf;
 }
 
 static void store(struct snapshots *s, struct job *j)
@@ -191,6 +190,7 @@ static void *writer_main(void *arg)
 		j = s->queue[0];
 		memmove(&s->queue[0], &s->queue[1], (size_t)(s->nr - 1) * sizeof(s->queue[0]));
 		s->nr--;
+		s->queued_bytes -= j.bytes;
 		pthread_mutex_unlock(&s->lock);
 		store(s, &j);
 		machine_destroy(j.m);
@@ -208,7 +208,7 @@ struct snapshots *snapshots_start(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	s->prefix_len = (size_t)snprintf(s->prefix, sizeof(s->prefix), "%s\n",
+	s->prefix_len = (size_t)snprintf(s->prefix, sizeof(s->prefix), "%s zstd\n",
 					 machine_snapshot_build());
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
@@ -272,17 +272,26 @@ static bool stored_already(struct server *srv, int64_t id, uint64_t seq)
 	return found;
 }
 
+/* Can a copy of @bytes of struct pages join the queue? (under s->lock) */
+static bool room(const struct snapshots *s, uint64_t bytes)
+{
+	if (s->stopping || s->nr >= QUEUE_MAX)
+		return false;
+	return !s->nr || s->queued_bytes + bytes <= QUEUE_BYTES;
+}
+
 bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
 		     const struct machine *m, bool maybe_stored)
 {
 	struct snapshots *s = srv->snap;
+	uint64_t bytes = machine_mem_map_bytes(m);
 	struct machine *copy;
 	bool skip = false;
 
 	if (!s || (maybe_stored && stored_already(srv, id, seq)))
 		return false;
 	pthread_mutex_lock(&s->lock);
-	skip = s->nr >= QUEUE_MAX || s->stopping;	/* no clone that would be dropped */
+	skip = !room(s, bytes);		/* no clone that would be dropped */
 	for (int i = 0; i < s->nr; i++)
 		if (s->queue[i].session == id && s->queue[i].seq == seq)
 			skip = true;
@@ -294,9 +303,10 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 		return false;
 	machine_set_event_fn(copy, NULL, NULL);
 	pthread_mutex_lock(&s->lock);
-	skip = s->nr >= QUEUE_MAX || s->stopping;
+	skip = !room(s, bytes);
 	if (!skip) {
-		s->queue[s->nr++] = (struct job){ id, op_no, seq, copy };
+		s->queue[s->nr++] = (struct job){ id, op_no, seq, copy, bytes };
+		s->queued_bytes += bytes;
 		pthread_cond_signal(&s->wake);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -305,27 +315,29 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 	return !skip;
 }
 
-/*** Reading: inflate straight into machine_load() ***/
+/*** Reading: decompress straight into machine_load() ***/
 
-static int inflate_read(void *ctx, void *buf, size_t n)
+struct decompressor {
+	ZSTD_DCtx *z;
+	ZSTD_inBuffer in;
+	bool ended;			/* the frame is complete */
+};
+
+static int decompress_read(void *ctx, void *buf, size_t n)
 {
-	z_stream *z = ctx;
+	struct decompressor *d = ctx;
+	ZSTD_outBuffer out = { buf, n, 0 };
 
-	while (n) {
-		uInt part = n > (1u << 30) ? 1u << 30 : (uInt)n;
-		int rc;
+	while (out.pos < out.size) {
+		size_t rc;
 
-		z->next_out = buf;
-		z->avail_out = part;
-		while (z->avail_out) {
-			rc = inflate(z, Z_NO_FLUSH);
-			if (rc == Z_STREAM_END && z->avail_out)
-				return -EPROTO;		/* cut short */
-			if (rc != Z_OK && rc != Z_STREAM_END)
-				return rc == Z_MEM_ERROR ? -ENOMEM : -EPROTO;
-		}
-		buf = (char *)buf + part;
-		n -= part;
+		if (d->ended || d->in.pos == d->in.size)
+			return -EPROTO;		/* cut short */
+		rc = ZSTD_decompressStream(d->z, &out, &d->in);
+		if (ZSTD_isError(rc))
+			return ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation ? -ENOMEM :
+											-EPROTO;
+		d->ended = rc == 0;
 	}
 	return 0;
 }
@@ -352,7 +364,6 @@ struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, u
 	struct mm_error e = { 0 };
 	sqlite3_stmt *st;
 	int64_t bad = -1;
-	z_stream z;
 
 	if (!s || sqlite3_prepare_v2(srv->db,
 			"SELECT seq, op_no, state FROM snapshots WHERE session_id = ?1 AND seq > ?2 "
@@ -368,13 +379,13 @@ struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, u
 		const unsigned char *blob = sqlite3_column_blob(st, 2);
 		size_t len = (size_t)sqlite3_column_bytes(st, 2);
 
-		memset(&z, 0, sizeof(z));
-		if (blob && len > s->prefix_len && inflateInit(&z) == Z_OK) {
-			z.next_in = (Bytef *)blob + s->prefix_len;
-			z.avail_in = (uInt)(len - s->prefix_len);
-			m = machine_load(inflate_read, &z, &e);
-			inflateEnd(&z);
+		struct decompressor d = { ZSTD_createDCtx(), { blob, len, s->prefix_len }, false };
+
+		if (blob && len > s->prefix_len && d.z) {
+			m = machine_load(decompress_read, &d, &e);
+			ZSTD_freeDCtx(d.z);
 		} else {
+			ZSTD_freeDCtx(d.z);
 			mm_error_set(&e, -EPROTO, "empty or unreadable");
 		}
 		if (m) {

@@ -35,8 +35,8 @@ cmp -s "$work/schema_sql.c.new" "$work/schema_sql.c" 2>/dev/null || mv "$work/sc
 rm -f "$work/schema_sql.c.new"
 
 FLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined"
-CPPFLAGS="-I$work -I$top -I$top/engine $(pkg-config --cflags jansson libmicrohttpd sqlite3 zlib)"
-LIBS="$(pkg-config --libs jansson libmicrohttpd sqlite3 zlib) -lm -lpthread"
+CPPFLAGS="-I$work -I$top -I$top/engine $(pkg-config --cflags jansson libmicrohttpd sqlite3 libzstd)"
+LIBS="$(pkg-config --libs jansson libmicrohttpd sqlite3 libzstd) -lm -lpthread"
 
 # Is OBJ missing, or older than SRC or any header?
 stale() {
