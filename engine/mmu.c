@@ -355,21 +355,18 @@ static int page_region(const struct machine *m, uint64_t vaddr, unsigned int shi
 	       mm_region_of(m, start + (1ULL << shift) - 1) == (enum mm_region)region ? region : -1;
 }
 
-/* A TLB hit: L1 of each size first, then the STLB (which refills L1). */
-static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_hit *hit)
+/*
+ * A TLB hit: L1 of each size first, then the STLB (which refills L1).
+ * @hint_absent: the L1 array of the last hit was just searched in vain.
+ */
+static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, bool hint_absent,
+		      struct tlb_hit *hit)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_memo *mo = &c->memo;
 	unsigned int i, k;
 	long slot;
 
-	/* The page of the last L1 hit, still in its slot. */
-	if (mo->tag == tlb_tag(vaddr, l1_shifts[mo->array]) &&
-	    c->tlb[mo->array].tag[mo->slot] == mo->tag) {
-		tlb_touch(m, c, &c->tlb[mo->array], mo->slot);
-		*hit = (struct tlb_hit){ mo->array, mo->slot, c->tlb[mo->array].region[mo->slot] };
-		return MM_TLB_L1_HIT;
-	}
 	/* The three L1 arrays are looked up at once in hardware; here the page
 	 * size that hit last goes first, as runs of accesses share it, and an
 	 * array with no entry of the size is not looked at. The L1 arrays are
@@ -378,7 +375,7 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, struct tlb_hit
 		uint64_t tag;
 
 		i = l1_order[mo->array][k];
-		if (!c->tlb[i].nr_size[i])
+		if (!c->tlb[i].nr_size[i] || (k == 0 && hint_absent))
 			continue;
 		tag = tlb_tag(vaddr, l1_shifts[i]);
 
@@ -578,14 +575,14 @@ mmu_miss(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
  * an entry that cannot serve it) mmu_miss(). Returns what mmu_miss() does.
  */
 static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access,
-			     bool user, struct mm_translation *t, int *err)
+			     bool user, bool hint_absent, struct mm_translation *t, int *err)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_stats *st;
 	struct tlb_hit hit;
 	int region;
 
-	t->tlb = tlb_lookup(m, cpu, vaddr, &hit);
+	t->tlb = tlb_lookup(m, cpu, vaddr, hint_absent, &hit);
 	region = hit.region >= 0 ? hit.region : (int)mm_region_of(m, vaddr);
 	st = &c->stats[region];
 	st->accesses++;
@@ -630,8 +627,77 @@ static int switch_for(struct machine *m, int cpu, int pid, struct mm_error *e)
 	return mm_load_cr3(m, cpu, pid, e);
 }
 
+/*
+ * The common access, first: paging on, no CR3 to load, and the page in the
+ * L1 array of this CPU's last L1 hit (in the very slot of that hit, most
+ * often), with the rights the access needs. The same result as the full
+ * path, which looks in that array first. Returns 1 when done; else, having
+ * changed nothing, -1 when that array does not hold the page (the full path
+ * need not look again), 0 otherwise.
+ */
+static inline int translate_l1_hit(struct machine *m, int cpu, int pid, uint64_t vaddr,
+				   int access, int user, struct mm_translation *t)
+{
+	struct cpu_state *c = &m->x86->cpus[cpu];
+	struct tlb_memo *mo = &c->memo;
+	unsigned int shift = l1_shifts[mo->array];
+	uint64_t tag = tlb_tag(vaddr, shift);
+	const struct tlb_entry *te;
+	struct tlb_array *ta;
+	struct tlb_stats *st;
+	long slot;
+	int region;
+
+	/* (A pid that is c->pid exists: mm_exit() moves its CPUs to init_mm.) */
+	if (!(c->cr0 & X86_CR0_PG) || (pid != MM_PID_CURRENT && pid != c->pid))
+		return 0;
+	ta = &c->tlb[mo->array];
+	if (mo->tag == tag && ta->tag[mo->slot] == tag)
+		slot = mo->slot;
+	else if ((slot = tlb_find(ta, tag)) < 0)
+		return -1;
+	te = &ta->ent[slot];
+	if (!rights_ok(te->prot, access, resolve_user(m, c->pid, vaddr, user)) ||
+	    (access == MM_ACCESS_WRITE && !(te->prot & _PAGE_DIRTY)))
+		return 0;
+	tlb_touch(m, c, ta, (size_t)slot);
+	mo->tag = tag;
+	mo->slot = (uint32_t)slot;
+	region = ta->region[slot];
+	st = &c->stats[region >= 0 ? region : (int)mm_region_of(m, vaddr)];
+	st->accesses++;
+	st->l1_hits++;
+	memset(t, 0, offsetof(struct mm_translation, levels));
+	t->paging = true;
+	t->tlb = MM_TLB_L1_HIT;
+	t->page_shift = shift;
+	t->paddr = PFN_PHYS(te->pfn) + (vaddr & ((1ULL << shift) - 1));
+	translate_event(m, cpu, vaddr, access, t, c->pid);
+	return 1;
+}
+
+static int __attribute__((noinline))
+translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
+	       bool hint_absent, struct mm_translation *t, struct mm_error *e);
+
 int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
 		 struct mm_translation *t, struct mm_error *e)
+{
+	int r = 0;
+
+	if (cpu >= 0 && (unsigned int)cpu < m->nr_cpus && access >= MM_ACCESS_READ &&
+	    access <= MM_ACCESS_EXEC)
+		r = translate_l1_hit(m, cpu, pid, vaddr, access, user, t);
+	return r > 0 ? 0 : translate_full(m, cpu, pid, vaddr, access, user, r < 0, t, e);
+}
+
+/*
+ * Everything else: the checks, paging off, #GP, a CR3 switch, the TLB, the
+ * walk. @hint_absent: as translate_l1_hit() found (no CR3 switch follows).
+ */
+static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
+			  int user, bool hint_absent, struct mm_translation *t,
+			  struct mm_error *e)
 {
 	struct cpu_state *c;
 	bool u;
@@ -666,7 +732,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 		return err;
 	u = resolve_user(m, c->pid, vaddr, user);
 	for (tries = 0; tries < 2; tries++) {
-		int again = mmu_access(m, cpu, vaddr, access, u, t, &err);
+		int again = mmu_access(m, cpu, vaddr, access, u, hint_absent && !tries, t, &err);
 
 		if (err)
 			return mm_error_set(e, err, "out of memory handling the fault at 0x%"
