@@ -52,8 +52,8 @@ struct record {
 	uint64_t last_seq;	/* op only */
 	uint64_t queued_ns;
 	struct mm_event ev;	/* ev.detail points nowhere: see detail[] */
-	char detail[DETAIL_MAX];
-	char *json;		/* op only, malloc'd */
+	char detail[DETAIL_MAX];	/* an event's detail, or a short op's JSON */
+	char *json;		/* op only: detail, or malloc'd when longer */
 };
 
 struct recorder {
@@ -124,19 +124,22 @@ void recorder_event(struct recorder *r, int64_t session, uint64_t seq, uint64_t 
 
 void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char *json)
 {
-	char *copy = strdup(json);
+	size_t len = strlen(json);
+	char *copy = NULL;
 	struct record *rec;
 
-	while (!copy) {		/* nothing is dropped, not even on a host ENOMEM */
-		usleep(1000);
-		copy = strdup(json);
-	}
+	/* Most ops fit in the record: no malloc here and free on the writer's
+	 * thread, which would contend for the one heap (see main.c). */
+	while (len >= DETAIL_MAX && !(copy = strdup(json)))
+		usleep(1000);	/* nothing is dropped, not even on a host ENOMEM */
 	rec = reserve(r);
 	rec->kind = RECORD_OP;
 	rec->session = session;
 	rec->op_no = op_no;
 	rec->seq = rec->last_seq = 0;
 	rec->queued_ns = now_ns();
+	if (!copy)
+		memcpy(rec->detail, json, len + 1);
 	rec->json = copy;
 	publish(r);
 }
@@ -216,7 +219,7 @@ static int write_op(struct recorder *r, const struct record *rec)
 
 	sqlite3_bind_int64(st, 1, rec->session);
 	sqlite3_bind_int64(st, 2, (int64_t)rec->op_no);
-	sqlite3_bind_text(st, 3, rec->json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rec->json ? rec->json : rec->detail, -1, SQLITE_STATIC);
 	/* Its seq range, when the op's end is in the same batch (see merge_op_ends). */
 	bind_int(st, 4, (int64_t)rec->seq, rec->seq == 0);
 	bind_int(st, 5, (int64_t)rec->last_seq, rec->seq == 0);

@@ -105,6 +105,42 @@ static void test_batching(void **state)
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE cpu IS NOT NULL"), 0);
 }
 
+/*
+ * The op log keeps each op's JSON as given, short ones (kept in the record
+ * itself) and long ones (copied aside) alike, with the seq range of its events.
+ */
+static void test_op_log(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], json[400], sql[600];
+	struct recorder *r = recorder_start(f->path, 1 << 10, err, sizeof(err));
+	struct mm_event ev;
+
+	assert_non_null(r);
+	mm_event_init(&ev, MM_EV_mm_page_alloc);
+	for (unsigned int op = 1; op <= 300; op++) {
+		snprintf(json, sizeof(json), "{\"op\":\"kmalloc\",\"size\":%u,\"note\":\"%.*s\"}",
+			 op, (int)(op % 300), "................................................"
+			 "........................................................................"
+			 "........................................................................"
+			 "........................................................................"
+			 "............................................................");
+		recorder_op(r, 1, op, json);
+		recorder_event(r, 1, op, op, &ev);
+		recorder_op_end(r, 1, op, op, op);
+	}
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM ops WHERE session_id = 1 AND "
+				   "first_seq = op_no AND last_seq = op_no"), 300);
+	for (unsigned int op = 1; op <= 300; op += 37) {
+		snprintf(sql, sizeof(sql), "SELECT length(op) = %d AND json_extract(op, '$.size') = %u "
+			 "FROM ops WHERE session_id = 1 AND op_no = %u",
+			 (int)strlen("{\"op\":\"kmalloc\",\"size\":,\"note\":\"\"}") +
+			 snprintf(NULL, 0, "%u", op) + (int)(op % 300), op, op);
+		assert_int_equal(query_int(f->db, sql), 1);
+	}
+}
+
 /* A tiny ring: producers wait, nothing is lost, order holds. */
 static void test_back_pressure(void **state)
 {
@@ -178,6 +214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_op_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
