@@ -9,6 +9,7 @@ DAEMON_LIBS = daemon/libdaemon.a $(ENGINE_LIBS) $(MHD_LIBS) $(JANSSON_LIBS) $(SQ
 daemon_libdaemon_a_CFLAGS = $(DAEMON_CFLAGS)
 daemon_libdaemon_a_SOURCES = \
 	daemon/api.c daemon/api.h \
+	daemon/clock.h \
 	daemon/api_replay.c \
 	daemon/api_sessions.c \
 	daemon/api_views.c \

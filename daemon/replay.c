@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/ops.h"
 #include "daemon/recorder.h"
@@ -72,14 +73,6 @@ struct run {
 	sqlite3_stmt *stored;		/* stored events in seq order, or NULL */
 	json_t *diff;			/* the first difference found */
 };
-
-static double mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 /*** The cache of machines at op boundaries ***/
 
@@ -392,7 +385,7 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	struct machine *stored;
 	struct run *r;
 	uint64_t op_no = 0, at = 0, stored_op_no = 0, stored_at = 0;
-	double t0 = mono_ms(), t1;
+	double t0 = mono_seconds(), t1;
 	const char *from;
 	int err;
 
@@ -437,13 +430,13 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	}
 	out->op_no = op_no;
 	r->m = out->m;
-	t1 = mono_ms();
+	t1 = mono_seconds();
 	err = run_ops(srv, id, out->m, r, op_no, seq, out, e);
 	machine_set_event_fn(out->m, NULL, NULL);
 	log_debug("replay of session %lld to seq %llu: from %s at seq %llu (%.0f ms), then "
 		  "%llu events (%.0f ms)", (long long)id, (unsigned long long)seq, from,
-		  (unsigned long long)at, t1 - t0, (unsigned long long)(r->seq - at),
-		  mono_ms() - t1);
+		  (unsigned long long)at, (t1 - t0) * 1e3, (unsigned long long)(r->seq - at),
+		  (mono_seconds() - t1) * 1e3);
 	out->session = id;	/* a boundary machine joins the cache in replay_release() */
 	if (r->copy) {
 		/* The machine as it was at the target event, inside its op. */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/ops.h"
@@ -425,14 +426,6 @@ static json_t *resolve_refs(json_t *op, json_t *results)
 	return copy ? copy : json_incref(op);
 }
 
-static double mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /*
  * Offer the live machine, at the op boundary just passed (@apply: the op's
  * seconds), to the snapshots table: a seek into this session then starts at
@@ -445,7 +438,7 @@ static double mono_seconds(void)
 static void live_snapshot(struct session *s, double apply)
 {
 	struct server *srv = s->srv;
-	double t0;
+	double t0, cost;
 
 	s->apply_since += apply;
 	if (s->last_seq - s->snap_seq < srv->opt.snapshot_events ||
@@ -454,10 +447,10 @@ static void live_snapshot(struct session *s, double apply)
 	t0 = mono_seconds();
 	if (!snapshots_offer(srv, s->id, s->last_op, s->last_seq, s->m, false))
 		return;		/* the queue is full: at the next boundary */
-	t0 = mono_seconds() - t0;
+	cost = mono_seconds() - t0;
 	/* A mean that forgets, so that one slow clone (cold memory) does not
 	 * hold the next offers back for long. */
-	s->snap_cost = s->snap_seq ? 0.75 * s->snap_cost + 0.25 * t0 : t0;
+	s->snap_cost = s->snap_seq ? 0.75 * s->snap_cost + 0.25 * cost : cost;
 	s->snap_seq = s->last_seq;
 	s->apply_since = 0;
 }

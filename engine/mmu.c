@@ -70,10 +70,9 @@ int tlb_init_cpu(const struct machine *m, struct cpu_state *cpu)
 	return 0;
 }
 
-static int l1_array_for(unsigned int shift)
-{
-	return shift == PAGE_SHIFT ? TLB_L1_4K : shift == PMD_SHIFT ? TLB_L1_2M : TLB_L1_1G;
-}
+/* The L1 array of a page size is its size index: TLB_L1_4K, _2M, _1G are 0, 1, 2. */
+_Static_assert(TLB_L1_4K == 0 && TLB_L1_2M == 1 && TLB_L1_1G == 2,
+	       "L1 arrays are indexed by tlb_size_index()");
 
 /*** Lookup, fill, eviction ***/
 
@@ -108,7 +107,7 @@ static void tlb_entry_event(struct machine *m, int type, int cpu, int array, siz
 			    const char *why)
 {
 	const struct tlb_array *t = &m->x86->cpus[cpu].tlb[array];
-	const struct tlb_entry *te = &tlb_entries(t)[slot];
+	const struct tlb_entry *te = &t->ent[slot];
 	unsigned int shift = tlb_tag_shift(t->tag[slot]);
 	struct mm_event ev;
 
@@ -162,7 +161,7 @@ static inline void tlb_drop(struct tlb_array *t, size_t slot)
 {
 	t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
 	t->tag[slot] = 0;
-	tlb_stamps(t)[slot] = 0;
+	t->stamp[slot] = 0;
 }
 
 /*
@@ -193,9 +192,9 @@ tlb_insert(struct machine *m, int cpu, int array, uint64_t tag, uint64_t pfn,
 		t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
 	t->nr_size[tlb_size_index(tlb_tag_shift(tag))]++;
 	t->tag[slot] = tag;
-	tlb_entries(t)[slot] = (struct tlb_entry){ pfn, prot };
+	t->ent[slot] = (struct tlb_entry){ pfn, prot };
 	t->region[slot] = (int8_t)region;
-	tlb_stamps(t)[slot] = ++c->tlb_clock;
+	t->stamp[slot] = ++c->tlb_clock;
 	if (events_on(m))
 		tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, (size_t)slot, NULL);
 	return slot;
@@ -206,7 +205,7 @@ static inline void tlb_touch(struct machine *m, struct cpu_state *c, const struc
 {
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
-		tlb_stamps(t)[slot] = c->tlb_clock;
+		t->stamp[slot] = c->tlb_clock;
 }
 
 /*** Flushes ***/
@@ -236,7 +235,7 @@ void tlb_flush_cpu(struct machine *m, int cpu, bool global, const char *why)
 
 	for (a = 0; a < NR_TLB_ARRAYS; a++) {
 		struct tlb_array *t = &c->tlb[a];
-		const struct tlb_entry *te = tlb_entries(t);
+		const struct tlb_entry *te = t->ent;
 
 		for (i = 0; i < t->entries; i++)
 			if (t->tag[i] && (global || !(te[i].prot & _PAGE_GLOBAL))) {
@@ -394,7 +393,7 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, bool hint_abse
 			continue;
 		slot = tlb_find(&c->tlb[TLB_STLB], tag);
 		if (slot >= 0) {
-			struct tlb_entry copy = tlb_entries(&c->tlb[TLB_STLB])[slot];
+			struct tlb_entry copy = c->tlb[TLB_STLB].ent[slot];
 			int region = c->tlb[TLB_STLB].region[slot];
 			long l1;
 
@@ -447,9 +446,8 @@ static int hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access
 		}
 		prot &= entry | ~(_PAGE_RW | _PAGE_USER);
 		prot |= entry & _PAGE_NX;
-		if (entry_is_leaf(entry, level))
+		if (entry_is_leaf(entry, level))	/* always at PT_PTE */
 			break;
-		SIM_BUG_ON(level == PT_PTE);
 		table = pte_pfn(entry);
 		level--;
 		shift -= PTRS_PER_TABLE_SHIFT;
@@ -519,7 +517,7 @@ static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr,
 	uint64_t pfn = r->pfn & ~((1ULL << (r->page_shift - PAGE_SHIFT)) - 1);
 
 	region = page_region(m, vaddr, r->page_shift, region);
-	tlb_insert(m, cpu, l1_array_for(r->page_shift), tag, pfn, r->prot, region, absent);
+	tlb_insert(m, cpu, (int)tlb_size_index(r->page_shift), tag, pfn, r->prot, region, absent);
 	if (r->page_shift != PUD_SHIFT)
 		tlb_insert(m, cpu, TLB_STLB, tag, pfn, r->prot, region, absent);
 }
@@ -588,7 +586,7 @@ static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int acc
 	st->accesses++;
 	if (hit.slot >= 0) {
 		struct tlb_array *ta = &c->tlb[hit.array];
-		const struct tlb_entry *te = &tlb_entries(ta)[hit.slot];
+		const struct tlb_entry *te = &ta->ent[hit.slot];
 
 		if (rights_ok(te->prot, access, user) &&
 		    (access != MM_ACCESS_WRITE || (te->prot & _PAGE_DIRTY))) {
@@ -820,7 +818,7 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 	for (a = 0; a < NR_TLB_ARRAYS; a++)
 		for (i = 0; i < c->tlb[a].entries; i++) {
 			const struct tlb_array *t = &c->tlb[a];
-			const struct tlb_entry *te = &tlb_entries(t)[i];
+			const struct tlb_entry *te = &t->ent[i];
 
 			if (t->tag[i])
 				fn(ctx, (int)a, tlb_tag_vaddr(t->tag[i]), PFN_PHYS(te->pfn),
@@ -872,12 +870,12 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 			n += report(fn, ctx, "C3: cpu %d %s has %u sets of %u ways for %u entries",
 				    cpu, tlb_array_names[a], t->sets, t->ways, t->entries);
 		for (i = 0; i < t->entries; i++) {
-			const struct tlb_entry *te = &tlb_entries(t)[i];
+			const struct tlb_entry *te = &t->ent[i];
 			uint64_t va = tlb_tag_vaddr(t->tag[i]);
 			unsigned int shift = tlb_tag_shift(t->tag[i]);
 			struct pt_walk w;
 
-			if (!t->tag[i] != !tlb_stamps(t)[i])
+			if (!t->tag[i] != !t->stamp[i])
 				n += report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp "
 					    "or a stamp without a tag", cpu, tlb_array_names[a], i);
 			if (!t->tag[i])

@@ -211,16 +211,6 @@ static inline void tlb_array_bind(struct tlb_array *t)
 	t->region = (int8_t *)(t->stamp + (size_t)t->sets * t->ways);
 }
 
-static inline struct tlb_entry *tlb_entries(const struct tlb_array *t)
-{
-	return t->ent;
-}
-
-static inline uint64_t *tlb_stamps(const struct tlb_array *t)
-{
-	return t->stamp;
-}
-
 /* The bytes of an array's block. */
 static inline size_t tlb_array_bytes(const struct tlb_array *t)
 {
