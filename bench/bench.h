@@ -1,23 +1,16 @@
 /*
- * bench.h - what every benchmark shares: a monotonic clock and the baseline
- * that its figures are compared with, measured in the same run.
+ * bench.h - what every benchmark shares: the daemon's monotonic clock
+ * (mono_seconds()) and the baseline that its figures are compared with,
+ * measured in the same run.
  */
 #ifndef MMLAB_BENCH_H
 #define MMLAB_BENCH_H
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "daemon/clock.h"
 #include "mmlab.h"
-
-static inline double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* A machine of @cfg, or the benchmark ends (status 99) with the engine's message. */
 static inline struct machine *bench_machine(const struct machine_config *cfg, mm_event_fn fn,
@@ -43,14 +36,14 @@ static inline void noop_consumer(void *ctx, const struct mm_event *ev)
 static inline double baseline_ns(unsigned long pairs)
 {
 	volatile char *sink;
-	double t0 = now();
+	double t0 = mono_seconds();
 
 	for (unsigned long i = 0; i < pairs; i++) {
 		sink = malloc(64);
 		sink[0] = 1;
 		free((void *)sink);
 	}
-	return (now() - t0) * 1e9 / (double)pairs;
+	return (mono_seconds() - t0) * 1e9 / (double)pairs;
 }
 
 #endif

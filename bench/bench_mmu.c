@@ -51,19 +51,19 @@ static double round_of(struct machine *m, enum kind k, uint64_t area)
 {
 	struct mm_translation t;
 	unsigned long i;
-	double t0 = now();
+	double t0 = mono_seconds();
 
 	switch (k) {
 	case HIT_SAME_PAGE:	/* the direct map's 1 GiB page, again and again */
 		for (i = 0; i < HITS; i++)
 			translate(m, DIRECT_MAP + 0x100000 + (i & 0xfff), &t);
 		expect(&t, MM_TLB_L1_HIT, "hit");
-		return (now() - t0) * 1e9 / HITS;
+		return (mono_seconds() - t0) * 1e9 / HITS;
 	case HIT_OTHER_PAGE:	/* 32 vmalloc pages in turn: all in the 64-entry L1 */
 		for (i = 0; i < HITS; i++)
 			translate(m, area + (i % 32) * 4096, &t);
 		expect(&t, MM_TLB_L1_HIT, "hit on another page");
-		return (now() - t0) * 1e9 / HITS;
+		return (mono_seconds() - t0) * 1e9 / HITS;
 	case MISS_FREE_WAY:	/* 1024 new pages after each full flush (counted in) */
 		for (i = 0; i < MISSES; i++) {
 			if (i % 1024 == 0)
@@ -71,12 +71,12 @@ static double round_of(struct machine *m, enum kind k, uint64_t area)
 			translate(m, area + (i % 1024) * 4096, &t);
 		}
 		expect(&t, MM_TLB_MISS, "miss");
-		return (now() - t0) * 1e9 / MISSES;
+		return (mono_seconds() - t0) * 1e9 / MISSES;
 	case MISS_LRU:		/* a cyclic scan bigger than the STLB: LRU evicts each page */
 		for (i = 0; i < MISSES; i++)
 			translate(m, area + (i % AREA_PAGES) * 4096, &t);
 		expect(&t, MM_TLB_MISS, "miss");
-		return (now() - t0) * 1e9 / MISSES;
+		return (mono_seconds() - t0) * 1e9 / MISSES;
 	default:
 		return 0;
 	}
@@ -117,13 +117,13 @@ int main(void)
 
 	/* 1 GiB of the direct map, 4 KiB stride: one miss, then hits on the 1 GiB page. */
 	mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL);
-	t0 = now();
+	t0 = mono_seconds();
 	if (mm_access_range(m, 0, MM_PID_KERNEL, DIRECT_MAP + (1ULL << 30), 1ULL << 30, 4096,
 			    MM_ACCESS_READ, false, (1ULL << 30) / 4096, &s, NULL)) {
 		fprintf(stderr, "bench_mmu: access_range failed\n");
 		return 1;
 	}
-	scan = now() - t0;
+	scan = mono_seconds() - t0;
 
 	printf("baseline: host malloc(64)+free: %.1f ns/pair\n", base);
 	printf("median of %d rounds [best]:\n", ROUNDS);

@@ -30,7 +30,7 @@ static double pairs_ns(bool pcp, bool events, bool mixed)
 	unsigned long sink = 0, i;
 	struct machine *m = make(pcp, events, &sink);
 	struct alloc_pages_result r;
-	double t0 = now();
+	double t0 = mono_seconds();
 
 	for (i = 0; i < PAIRS; i++) {
 		unsigned int order = mixed ? (unsigned int)(i & 3) : 0;
@@ -41,7 +41,7 @@ static double pairs_ns(bool pcp, bool events, bool mixed)
 			exit(99);
 		}
 	}
-	t0 = now() - t0;
+	t0 = mono_seconds() - t0;
 	machine_destroy(m);
 	return t0 * 1e9 / PAIRS;
 }
@@ -56,9 +56,9 @@ static void create_64g(void)
 
 	machine_config_defaults(&cfg);
 	cfg.mem_mib = 65536;
-	t0 = now();
+	t0 = mono_seconds();
 	m = machine_create(&cfg, NULL, NULL, &e);
-	t0 = now() - t0;
+	t0 = mono_seconds() - t0;
 	if (!m) {
 		printf("64 GiB machine: %s\n", e.message);
 		return;

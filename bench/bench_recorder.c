@@ -121,7 +121,7 @@ static double raw_loop(const char *path, const struct captured *c, size_t events
 		db_close(db);
 		return -1;
 	}
-	t0 = now();
+	t0 = mono_seconds();
 	for (size_t i = 0; i < events && rc == SQLITE_OK; i++) {
 		if (i % batch == 0)
 			rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -143,7 +143,7 @@ static double raw_loop(const char *path, const struct captured *c, size_t events
 		if (rc == SQLITE_OK && (i % batch == batch - 1 || i == events - 1))
 			rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
-	t = now() - t0;
+	t = mono_seconds() - t0;
 	sqlite3_finalize(st);
 	sqlite3_finalize(op);
 	db_close(db);
@@ -174,7 +174,7 @@ static double record_run(const char *path, const struct captured *c, size_t even
 		fprintf(stderr, "bench_recorder: %s\n", err);
 		return -1;
 	}
-	t0 = now();
+	t0 = mono_seconds();
 	while (seq < events) {
 		uint64_t first = seq + 1;
 
@@ -186,7 +186,7 @@ static double record_run(const char *path, const struct captured *c, size_t even
 		recorder_op_end(r, 1, op_no, first, seq);
 	}
 	recorder_sync(r);
-	t = now() - t0;
+	t = mono_seconds() - t0;
 	recorder_get_stats(r, st);
 	recorder_stop(r);
 	return st->events_committed == events ? (double)events / t : -1;
@@ -239,7 +239,7 @@ static double engine_run(struct recorder *r, uint64_t ops)
 		return -1;
 	if (r)
 		machine_set_event_fn(m, record_live, &l);
-	t0 = now();
+	t0 = mono_seconds();
 	while (done < ops) {
 		size_t n = 0;
 
@@ -262,7 +262,7 @@ static double engine_run(struct recorder *r, uint64_t ops)
 	}
 	if (r)
 		recorder_sync(r);
-	t = now() - t0;
+	t = mono_seconds() - t0;
 	machine_destroy(m);
 	return t;
 }

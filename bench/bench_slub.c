@@ -33,7 +33,7 @@ static double kmalloc_pairs(bool events, uint64_t size, unsigned int batch, unsi
 
 	if (!live)
 		exit(99);
-	t0 = now();
+	t0 = mono_seconds();
 	for (unsigned long k = 0; k < rounds; k++) {
 		for (unsigned int i = 0; i < batch; i++) {
 			if (mm_kmalloc(m, size, GFP_KERNEL, 0, &r, NULL))
@@ -44,7 +44,7 @@ static double kmalloc_pairs(bool events, uint64_t size, unsigned int batch, unsi
 			if (mm_kfree(m, live[batch - 1 - i], 0, NULL))
 				exit(99);
 	}
-	t0 = (now() - t0) * 1e9 / (double)(rounds * batch);
+	t0 = (mono_seconds() - t0) * 1e9 / (double)(rounds * batch);
 	free(live);
 	machine_destroy(m);
 	return t0;
@@ -54,12 +54,12 @@ static double vmalloc_pairs(uint64_t size, unsigned long pairs)
 {
 	struct machine *m = make(false, NULL);
 	uint64_t addr;
-	double t0 = now();
+	double t0 = mono_seconds();
 
 	for (unsigned long i = 0; i < pairs; i++)
 		if (mm_vmalloc(m, size, 0, NULL, &addr, NULL) || mm_vfree(m, addr, 0, NULL))
 			exit(99);
-	t0 = (now() - t0) * 1e9 / (double)pairs;
+	t0 = (mono_seconds() - t0) * 1e9 / (double)pairs;
 	machine_destroy(m);
 	return t0;
 }

@@ -45,12 +45,12 @@ int main(void)
 	double t0, clone_s, save_s, load_s, zip_s, unzip_s;
 	const int rounds = 5;
 
-	t0 = now();
+	t0 = mono_seconds();
 	for (int i = 0; i < rounds; i++)
 		machine_destroy(machine_clone(m));
-	clone_s = (now() - t0) / rounds;
+	clone_s = (mono_seconds() - t0) / rounds;
 
-	t0 = now();
+	t0 = mono_seconds();
 	for (int i = 0; i < rounds; i++) {
 		free(raw.p);
 		if (machine_save_mem(m, &p, &raw.len, &e)) {
@@ -59,9 +59,9 @@ int main(void)
 		}
 		raw.p = p;
 	}
-	save_s = (now() - t0) / rounds;
+	save_s = (mono_seconds() - t0) / rounds;
 
-	t0 = now();
+	t0 = mono_seconds();
 	for (int i = 0; i < rounds; i++) {
 		c = machine_load_mem(raw.p, raw.len, &e);
 		if (!c) {
@@ -70,21 +70,21 @@ int main(void)
 		}
 		machine_destroy(c);
 	}
-	load_s = (now() - t0) / rounds;
+	load_s = (mono_seconds() - t0) / rounds;
 
 	zlen = ZSTD_compressBound(raw.len);
 	z = malloc(zlen);
 	if (!z)
 		return 1;
-	t0 = now();
+	t0 = mono_seconds();
 	zlen = ZSTD_compress(z, zlen, raw.p, raw.len, 1);
 	if (ZSTD_isError(zlen))
 		return 1;
-	zip_s = now() - t0;
-	t0 = now();
+	zip_s = mono_seconds() - t0;
+	t0 = mono_seconds();
 	if (ZSTD_decompress(raw.p, raw.len, z, zlen) != raw.len)
 		return 1;
-	unzip_s = now() - t0;
+	unzip_s = mono_seconds() - t0;
 
 	printf("machine: %.0f MiB, %llu frames, struct page array %.1f MiB\n",
 	       (double)machine_get_config(m)->mem_mib, (unsigned long long)machine_max_pfn(m),
