@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/db.h"
 #include "daemon/ops.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
@@ -290,10 +291,12 @@ void api_view_tlb_history(struct server *srv, struct http_request *req, struct h
 		return;
 	}
 	recorder_sync(srv->rec);
-	if (sqlite3_prepare_v2(srv->db, "SELECT seq, vaddr, value, paddr IS NULL, "
-			       "substr(detail, 1, 4) IN ('l1_h', 'stlb') FROM events "
-			       "WHERE session_id = ? AND type = ? AND seq <= ? AND cpu = ? "
-			       "AND substr(detail, 1, 4) <> 'off ' ORDER BY seq",
+	/* The translations, from the blocks that hold one (db.h). */
+	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, vaddr, value, paddr IS NULL, "
+			       "substr(detail, 1, 4) IN ('l1_h', 'stlb') FROM " EVENTS_BY_KEY_FROM
+			       " WHERE k.session_id = ?1 AND k.kind = 0 AND k.key = ?2 AND "
+			       "k.block <= ?3 >> 10 AND type = ?2 AND e.seq <= ?3 AND cpu = ?4 "
+			       "AND substr(detail, 1, 4) <> 'off ' ORDER BY k.block, e.seq",
 			       -1, &st, NULL) != SQLITE_OK) {
 		reply_error(rep, 503, "EIO", "cannot read the events: %s", sqlite3_errmsg(srv->db));
 		return;

@@ -95,7 +95,8 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 	int64_t id = api_session_id(req, rep);
 	const char *type = http_query(req, "type"), *vaddr_text = http_query(req, "vaddr");
 	uint64_t since, limit, pfn, vaddr = 0, last = 0;
-	int type_id = MM_EV_NONE;
+	int type_id = MM_EV_NONE, key_kind = -1;
+	int64_t key = 0;
 	char sql[512], *end;
 	json_t *events;
 	sqlite3_stmt *st;
@@ -119,13 +120,30 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 			return;
 		}
 	}
-	/* Only the filters asked for, so that SQLite picks the index that fits. */
+	/*
+	 * Filtered, the events are read from the blocks listed under the most
+	 * selective key asked for (db.h): the page, else the address, else the
+	 * type; unfiltered, by seq.
+	 */
+	if (pfn != UINT64_MAX) {
+		key_kind = EVENT_KEY_PFN;
+		key = event_key_pfn(pfn);
+	} else if (vaddr_text) {
+		key_kind = EVENT_KEY_VADDR;
+		key = event_key_vaddr(vaddr);
+	} else if (type) {
+		key_kind = EVENT_KEY_TYPE;
+		key = type_id;
+	}
 	snprintf(sql, sizeof(sql),
-		 "SELECT seq, op_no, type, cpu, node, zone, \"order\", migratetype, level, gfp, "
-		 "pfn, vaddr, paddr, size, value, detail FROM events "
-		 "WHERE session_id = ?1 AND seq > ?2%s%s%s ORDER BY seq LIMIT ?4",
+		 "SELECT e.seq, op_no, type, cpu, node, zone, \"order\", migratetype, level, gfp, "
+		 "pfn, vaddr, paddr, size, value, detail FROM %s "
+		 "WHERE %s AND e.seq > ?2%s%s%s ORDER BY %s LIMIT ?4",
+		 key_kind < 0 ? "events e" : EVENTS_BY_KEY_FROM,
+		 key_kind < 0 ? "e.session_id = ?1" :
+		 "k.session_id = ?1 AND k.kind = ?7 AND k.key = ?8 AND k.block >= ?2 >> 10",
 		 type ? " AND type = ?3" : "", pfn != UINT64_MAX ? " AND pfn = ?5" : "",
-		 vaddr_text ? " AND vaddr = ?6" : "");
+		 vaddr_text ? " AND vaddr = ?6" : "", key_kind < 0 ? "e.seq" : "k.block, e.seq");
 	recorder_sync(srv->rec);
 	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		reply_error(rep, 503, "EIO", "cannot read events: %s", sqlite3_errmsg(srv->db));
@@ -137,6 +155,8 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 	sqlite3_bind_int64(st, 4, (int64_t)limit);
 	sqlite3_bind_int64(st, 5, (int64_t)pfn);
 	sqlite3_bind_int64(st, 6, (int64_t)vaddr);
+	sqlite3_bind_int(st, 7, key_kind);
+	sqlite3_bind_int64(st, 8, key);
 	events = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		last = (uint64_t)sqlite3_column_int64(st, 0);
@@ -184,8 +204,12 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 		sqlite3_finalize(st);
 	}
 	markers = json_array();
-	if (sqlite3_prepare_v2(srv->db, "SELECT seq, type, detail FROM events WHERE session_id = ?1 "
-			       "AND type IN (?2, ?3, ?4, ?5, ?6) ORDER BY seq LIMIT 1000", -1, &st,
+	/* The blocks that hold any of the marker types (db.h), then their markers. */
+	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, type, detail FROM (SELECT DISTINCT block "
+			       "FROM event_keys WHERE session_id = ?1 AND kind = 0 AND key IN "
+			       "(?2, ?3, ?4, ?5, ?6)) b CROSS JOIN events e ON e.session_id = ?1 AND "
+			       "e.seq BETWEEN b.block << 10 AND (b.block << 10) + 1023 "
+			       "WHERE type IN (?2, ?3, ?4, ?5, ?6) ORDER BY e.seq LIMIT 1000", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int(st, 2, MM_EV_alloc_fail);
@@ -495,6 +519,8 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 		    "NULL, NULL FROM src.sessions WHERE id = ?1", id, 0) ||
 	    exec_id(out, "INSERT INTO ops SELECT * FROM src.ops WHERE session_id = ?1", id, 0) ||
 	    exec_id(out, "INSERT INTO events SELECT * FROM src.events WHERE session_id = ?1", id, 0) ||
+	    exec_id(out, "INSERT INTO event_keys SELECT * FROM src.event_keys WHERE session_id = ?1",
+		    id, 0) ||
 	    exec_id(out, "INSERT INTO scenario_runs SELECT * FROM src.scenario_runs WHERE session_id = ?1",
 		    id, 0) ||
 	    sqlite3_exec(out, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
@@ -546,6 +572,8 @@ static int import_sessions(sqlite3 *db, json_t *ids, char *err, size_t errlen)
 		rc = rc || exec_id(db, "INSERT INTO main.events SELECT ?2, seq, op_no, type, cpu, node, "
 				   "zone, \"order\", migratetype, level, gfp, pfn, vaddr, paddr, size, "
 				   "value, detail FROM imp.events WHERE session_id = ?1", old, new_id);
+		rc = rc || exec_id(db, "INSERT INTO main.event_keys SELECT ?2, kind, key, block "
+				   "FROM imp.event_keys WHERE session_id = ?1", old, new_id);
 		rc = rc || exec_id(db, "INSERT INTO main.scenario_runs SELECT ?2, run_no, name, "
 				   "first_seq, last_seq, figure FROM imp.scenario_runs "
 				   "WHERE session_id = ?1", old, new_id);

@@ -5,6 +5,7 @@
 #define MMLAB_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sqlite3.h>
 
 #include "daemon/schema.h"
@@ -29,5 +30,40 @@ int db_schema_version(void);
 
 /* Create the directories above @path (mkdir -p of its dirname). */
 int db_make_parent_dirs(const char *path);
+
+/*
+ * event_keys (schema/004_event_keys.sql): the blocks of 1024 events of a
+ * session that hold an event of a type, on a 2 MiB frame of pfns, or in a
+ * 2 MiB region of virtual addresses. The recorder writes them with the
+ * events; readers find the blocks there and the events in them by seq.
+ */
+#define EVENT_BLOCK_SHIFT	10
+
+enum event_key_kind {
+	EVENT_KEY_TYPE = 0,	/* key: the event type */
+	EVENT_KEY_PFN = 1,	/* key: pfn >> 9 */
+	EVENT_KEY_VADDR = 2,	/* key: vaddr >> 21, sign-extended as SQLite's >> does */
+};
+
+static inline int64_t event_key_pfn(uint64_t pfn)
+{
+	return (int64_t)(pfn >> 9);
+}
+
+static inline int64_t event_key_vaddr(uint64_t vaddr)
+{
+	return (int64_t)vaddr >> 21;	/* arithmetic, as in SQL */
+}
+
+/*
+ * The FROM and the join condition that read the events of the blocks listed
+ * under one key: "k" (event_keys) is the outer loop, in block order, "e"
+ * (events) the inner one. The caller adds the key's bounds, "k.kind = ",
+ * "k.key = " and its own conditions on e, and orders by "k.block, e.seq".
+ */
+#define EVENTS_BY_KEY_FROM							\
+	"event_keys k CROSS JOIN events e "					\
+	"ON e.session_id = k.session_id AND e.seq BETWEEN k.block << 10 "	\
+	"AND (k.block << 10) + 1023"
 
 #endif

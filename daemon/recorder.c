@@ -19,6 +19,9 @@
  *     its last stored event.
  *  5. The writer copies a batch out of the ring before writing it, so the
  *     engines keep running while a transaction commits.
+ *  6. The event_keys rows of an event (db.h) are written in the transaction
+ *     that writes the event, so a block is listed under every key of every
+ *     stored event in it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +33,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 
@@ -43,6 +47,25 @@
 #define RETRY_MS	500
 
 enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END };
+
+/*
+ * The event_keys rows of the events of a transaction, each once: an
+ * open-addressed set, written out when half full and before the commit. An
+ * event adds one to three keys, and most repeat those of the events before it.
+ */
+#define KEYS_SLOTS	(1u << 15)
+
+struct event_key {
+	int64_t session, key, block;
+	int32_t kind;
+	bool full;
+};
+
+struct key_set {
+	struct event_key slot[KEYS_SLOTS];
+	uint32_t used[KEYS_SLOTS / 2];	/* the full slots, in the order they filled */
+	uint32_t nr;
+};
 
 struct record {
 	uint8_t kind;
@@ -65,9 +88,10 @@ struct recorder {
 	bool stopping;
 	pthread_t thread;
 	sqlite3 *db;
-	sqlite3_stmt *insert_event, *insert_op, *end_op, *update_session;
+	sqlite3_stmt *insert_event, *insert_op, *end_op, *update_session, *insert_key;
 	struct recorder_stats stats;
 	struct record *batch;		/* the writer's copy */
+	struct key_set *keys;		/* the writer's */
 };
 
 static uint64_t now_ns(void)
@@ -212,6 +236,63 @@ static int write_event(struct recorder *r, const struct record *rec)
 	return rc == SQLITE_DONE ? 0 : rc;
 }
 
+/* Write out (when @store) and forget the keys collected so far. 0 or the SQLite error. */
+static int write_keys(struct recorder *r, bool store)
+{
+	struct key_set *ks = r->keys;
+	sqlite3_stmt *st = r->insert_key;
+	int rc = store ? SQLITE_DONE : SQLITE_ABORT;
+
+	for (uint32_t i = 0; i < ks->nr; i++) {
+		struct event_key *k = &ks->slot[ks->used[i]];
+
+		if (rc == SQLITE_DONE) {
+			sqlite3_bind_int64(st, 1, k->session);
+			sqlite3_bind_int(st, 2, k->kind);
+			sqlite3_bind_int64(st, 3, k->key);
+			sqlite3_bind_int64(st, 4, k->block);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+		}
+		k->full = false;
+	}
+	ks->nr = 0;
+	return rc == SQLITE_DONE || !store ? 0 : rc;
+}
+
+static int add_key(struct recorder *r, int64_t session, int kind, int64_t key, int64_t block)
+{
+	struct key_set *ks = r->keys;
+	uint64_t h = ((uint64_t)session * 0x9e3779b97f4a7c15ull) ^
+		     ((uint64_t)key * 0xc2b2ae3d27d4eb4full) ^
+		     ((uint64_t)block * 0x165667b19e3779f9ull) ^ (uint64_t)kind;
+	uint32_t i;
+
+	h ^= h >> 29;
+	for (i = (uint32_t)h & (KEYS_SLOTS - 1); ks->slot[i].full; i = (i + 1) & (KEYS_SLOTS - 1)) {
+		const struct event_key *k = &ks->slot[i];
+
+		if (k->key == key && k->block == block && k->kind == kind && k->session == session)
+			return 0;
+	}
+	ks->slot[i] = (struct event_key){ session, key, block, kind, true };
+	ks->used[ks->nr++] = i;
+	return ks->nr == KEYS_SLOTS / 2 ? write_keys(r, true) : 0;
+}
+
+/* The keys under which the block of @rec's event is found. */
+static int add_keys(struct recorder *r, const struct record *rec)
+{
+	int64_t block = (int64_t)(rec->seq >> EVENT_BLOCK_SHIFT);
+	int rc = add_key(r, rec->session, EVENT_KEY_TYPE, rec->ev.type, block);
+
+	if (!rc && rec->ev.pfn != MM_NA_U64)
+		rc = add_key(r, rec->session, EVENT_KEY_PFN, event_key_pfn(rec->ev.pfn), block);
+	if (!rc && rec->ev.vaddr != MM_NA_U64)
+		rc = add_key(r, rec->session, EVENT_KEY_VADDR, event_key_vaddr(rec->ev.vaddr), block);
+	return rc;
+}
+
 static int write_op(struct recorder *r, const struct record *rec)
 {
 	sqlite3_stmt *st = r->insert_op;
@@ -306,6 +387,8 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 		switch (batch[i].kind) {
 		case RECORD_EVENT:
 			rc = write_event(r, &batch[i]);
+			if (rc == SQLITE_OK)
+				rc = add_keys(r, &batch[i]);
 			break;
 		case RECORD_OP:
 			rc = write_op(r, &batch[i]);
@@ -316,6 +399,8 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 		}
 		mark(marks, &nr_marks, &batch[i]);
 	}
+	if (write_keys(r, rc == SQLITE_OK) && rc == SQLITE_OK)	/* empties the set either way */
+		rc = sqlite3_errcode(r->db);
 	for (size_t i = 0; i < nr_marks && rc == SQLITE_OK; i++) {
 		sqlite3_stmt *st = r->update_session;
 
@@ -413,6 +498,8 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 		"INSERT INTO ops (session_id, op_no, op, first_seq, last_seq) VALUES (?,?,?,?,?)";
 	static const char *const op_end_sql =
 		"UPDATE ops SET first_seq = ?, last_seq = ? WHERE session_id = ? AND op_no = ?";
+	static const char *const key_sql =
+		"INSERT OR IGNORE INTO event_keys (session_id, kind, key, block) VALUES (?,?,?,?)";
 	static const char *const session_sql =
 		"UPDATE sessions SET last_seq = max(last_seq, ?1), last_op = max(last_op, ?2) "
 		"WHERE id = ?3";
@@ -424,7 +511,9 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 	    sqlite3_prepare_v3(r->db, op_end_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->end_op, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, session_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->update_session, NULL) != SQLITE_OK) {
+			       &r->update_session, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, key_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->insert_key, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "recorder: %s", sqlite3_errmsg(r->db));
 		return -1;
 	}
@@ -446,10 +535,12 @@ static void recorder_free(struct recorder *r)
 	sqlite3_finalize(r->insert_op);
 	sqlite3_finalize(r->end_op);
 	sqlite3_finalize(r->update_session);
+	sqlite3_finalize(r->insert_key);
 	if (r->db)
 		sqlite3_close_v2(r->db);
 	free(r->ring);
 	free(r->batch);
+	free(r->keys);
 	free(r);
 }
 
@@ -466,7 +557,8 @@ struct recorder *recorder_start(const char *path, size_t capacity, char *err, si
 	r->stats.capacity = capacity;
 	r->ring = calloc(capacity, sizeof(*r->ring));
 	r->batch = calloc(BATCH_MAX, sizeof(*r->batch));
-	if (!r->ring || !r->batch ||
+	r->keys = calloc(1, sizeof(*r->keys));
+	if (!r->ring || !r->batch || !r->keys ||
 	    sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "recorder: cannot open %s: %s", path,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "daemon/api.h"
+#include "daemon/db.h"
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
 #include "daemon/server.h"
@@ -470,7 +471,9 @@ static json_t *measure_paging(struct server *srv, struct session *s, uint64_t fi
 
 	st = prepare(srv, "SELECT e.type, e.cpu, e.seq, e.op_no, e.paddr, e.vaddr, e.detail, "
 		     "EXISTS (SELECT 1 FROM events f WHERE f.session_id = e.session_id AND "
-		     "f.op_no = e.op_no AND f.seq > e.seq AND f.type = ?7) FROM events e "
+		     "f.seq BETWEEN e.seq + 1 AND coalesce((SELECT last_seq FROM ops o WHERE "
+		     "o.session_id = e.session_id AND o.op_no = e.op_no), ?3) AND "
+		     "f.op_no = e.op_no AND f.type = ?7) FROM events e "
 		     "WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 AND e.type IN (?4, ?5, ?6, ?7) "
 		     "ORDER BY e.seq", s, first, last);
 	if (!st)
@@ -772,8 +775,11 @@ static json_t *measure_struct_page(struct server *srv, struct session *s, uint64
 	char sql[512], cond[64];
 
 	gfp_parse("GFP_HIGHUSER_MOVABLE", &user_gfp, NULL);
-	st = prepare(srv, "SELECT coalesce(sum(size), 0) FROM events WHERE session_id = ?1 AND "
-		     "seq <= ?3 AND seq >= 1 + 0 * ?2 AND type = ?4 AND detail LIKE 'mem_map%'", s, first, last);
+	/* The boot's reservations, from the blocks that hold one (db.h). */
+	st = prepare(srv, "SELECT coalesce(sum(size), 0) FROM " EVENTS_BY_KEY_FROM " WHERE "
+		     "k.session_id = ?1 AND k.kind = 0 AND k.key = ?4 AND k.block <= ?3 >> 10 AND "
+		     "e.seq <= ?3 AND e.seq >= 1 + 0 * ?2 AND type = ?4 AND detail LIKE 'mem_map%'",
+		     s, first, last);
 	if (st) {
 		sqlite3_bind_int(st, 4, MM_EV_memblock_reserve);
 		if (sqlite3_step(st) == SQLITE_ROW)

@@ -159,6 +159,12 @@ test('export then import round-trips a session', async () => {
   const orig = (await getJson(`${base}/${id}/events?limit=10000`)).body.events;
   const copy = (await getJson(`${base}/${newId}/events?limit=10000`)).body.events;
   assert.deepEqual(copy, orig);
+  // The imported session's events are found by type and page as the original's.
+  for (const q of ['type=mm_page_alloc', `pfn=${orig.find((e) => e.pfn != null).pfn}`]) {
+    const want = (await getJson(`${base}/${id}/events?${q}`)).body.events;
+    assert.ok(want.length > 0, q);
+    assert.deepEqual((await getJson(`${base}/${newId}/events?${q}`)).body.events, want, q);
+  }
   assert.equal(await text(`${base}/${newId}/proc/buddyinfo`), await text(`${base}/${id}/proc/buddyinfo`));
   assert.equal((await getJson(`${base}/${newId}/verify`)).body.ok, true);
   const junk = await fetch(`${base}/import`, { method: 'POST', body: 'not a database at all'.repeat(10) });
@@ -422,6 +428,54 @@ test('events by frame and by address', async () => {
   assert.equal(byAddr[0].vaddr, addr);
   assert.equal((await getJson(`${base}/${id}/events?vaddr=nothex`)).status, 400);
   assert.equal((await getJson(`${base}/${id}/events?pfn=-1`)).status, 400);
+});
+
+test('filtered events are exactly the matching ones, page after page, across blocks', async () => {
+  const base = `${d.url}/api/v1/sessions`;
+  const id = await newSession(d.url, { mem_mib: 128 });
+  const ops = [];
+  for (let i = 0; i < 700; i++) {
+    ops.push({ op: 'alloc_pages', order: i % 3 }, { op: 'kmalloc', size: 32 << (i % 6) });
+    if (i % 4 === 3) ops.push({ op: 'free_pages', pfn: `$${ops.length - 6}.pfn`, order: (i - 3) % 3 });
+  }
+  ops.push({ op: 'vmalloc', size: 1 << 20 });
+  assert.equal((await postJson(`${base}/${id}/ops`, ops)).status, 200);
+  const pages = async (query, limit) => {
+    const out = [];
+    for (let since = 0; ;) {
+      const page = (await getJson(`${base}/${id}/events?since=${since}&limit=${limit}${query}`)).body;
+      if (!page.events.length) return out;
+      out.push(...page.events);
+      since = page.next_since;
+    }
+  };
+  const all = await pages('', 1000);
+  assert.ok(all.length > 4 * 1024, `${all.length} events`);
+  assert.deepEqual(all.map((e) => e.seq), all.map((_, i) => i + 1));
+  const seqs = (pred) => all.filter(pred).map((e) => e.seq);
+  const common = (field) => {
+    const n = new Map();
+    for (const e of all) if (e[field] !== undefined && e[field] !== null) n.set(e[field], (n.get(e[field]) ?? 0) + 1);
+    return [...n].sort((a, b) => b[1] - a[1]).map(([v]) => v);
+  };
+  const pfns = common('pfn');
+  const addrs = common('vaddr');
+  const last = all.findLast((e) => e.pfn !== undefined && e.pfn !== null);
+  const cases = [
+    ...pfns.slice(0, 3).map((p) => [`&pfn=${p}`, (e) => e.pfn === p]),
+    [`&pfn=${last.pfn}`, (e) => e.pfn === last.pfn],
+    [`&pfn=${pfns.at(-1)}`, (e) => e.pfn === pfns.at(-1)],
+    ['&pfn=999999999', () => false],
+    ...addrs.slice(0, 2).map((a) => [`&vaddr=${a}`, (e) => e.vaddr === a]),
+    ...[...new Set(all.map((e) => e.type))].map((t) => [`&type=${t}`, (e) => e.type === t]),
+    [`&type=mm_page_free&pfn=${pfns[0]}`, (e) => e.type === 'mm_page_free' && e.pfn === pfns[0]],
+  ];
+  for (const [query, pred] of cases) {
+    const want = seqs(pred);
+    assert.deepEqual((await pages(query, 7)).map((e) => e.seq), want, query);
+    const first = (await getJson(`${base}/${id}/events?limit=3${query}`)).body.events;
+    assert.deepEqual(first.map((e) => e.seq), want.slice(0, 3), `${query}, first page`);
+  }
 });
 
 test('export as Chrome trace-event JSON: every event, every op', async () => {

@@ -91,15 +91,84 @@ static void test_upgrade_from_1(void **state)
 	assert_non_null(db);
 	assert_int_equal(query_int(db, "PRAGMA user_version"), db_schema_version());
 	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'scenario_runs'"), 1);
-	/* 003 dropped two indexes; the ones the API's queries use are there. */
-	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
-				   "('events_by_paddr', 'events_by_op')"), 0);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
-				   "('events_by_type', 'events_by_pfn', 'events_by_vaddr')"), 3);
+	/* 003 and 004 dropped the per-event indexes; event_keys lists the blocks. */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+				   "AND tbl_name = 'events' AND sql IS NOT NULL"), 0);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM event_keys WHERE session_id = 7"), 2);
 	assert_int_equal(query_int(db, "SELECT sum(pfn) FROM events WHERE session_id = 7"), 85);
 	assert_int_equal(query_int(db, "SELECT last_seq FROM sessions WHERE id = 7"), 2);
 	assert_int_equal(sqlite3_exec(db, "INSERT INTO scenario_runs VALUES (7, 1, 'zones', 1, 2, '{}')",
 				      NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+}
+
+/*
+ * A version-3 database gets event_keys filled from the events it holds, with
+ * the keys the recorder computes (db.h): a kernel address's region is
+ * negative in SQL as in C.
+ */
+static void test_upgrade_from_3(void **state)
+{
+	static const struct { uint64_t seq; int type; uint64_t pfn, vaddr; } ev[] = {
+		{ 1, 11, 0x1234, UINT64_MAX },
+		{ 2, 11, 0x1235, UINT64_MAX },			/* same keys as seq 1 */
+		{ 1023, 12, UINT64_MAX, 0xffff888000100000ull },
+		{ 1024, 12, 0x1234, 0x7f0000000000ull },	/* the next block */
+	};
+	char err[256], sql[256];
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(db_make_parent_dirs(path), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(db_migrate(db, schema_migrations, 3, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO event_types VALUES (11, 'mm_page_alloc'), (12, 'translate');"
+		"INSERT INTO sessions (id, name, created, machine, engine_version, seed, last_seq) "
+		"VALUES (3, 'old', 'then', '{}', '0.0.1', 1, 1024);", NULL, NULL, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO events (session_id, seq, op_no, "
+						    "type, pfn, vaddr) VALUES (3, ?, 1, ?, ?, ?)", -1,
+						    &st, NULL), SQLITE_OK);
+		sqlite3_bind_int64(st, 1, (int64_t)ev[i].seq);
+		sqlite3_bind_int(st, 2, ev[i].type);
+		if (ev[i].pfn != UINT64_MAX)
+			sqlite3_bind_int64(st, 3, (int64_t)ev[i].pfn);
+		if (ev[i].vaddr != UINT64_MAX)
+			sqlite3_bind_int64(st, 4, (int64_t)ev[i].vaddr);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+
+	db = db_open(path, err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), db_schema_version());
+	/* types: 11 and 12 in block 0, 12 in block 1; pfns: one frame in each; vaddrs: one each */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM event_keys WHERE session_id = 3"), 7);
+	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++) {
+		int64_t block = (int64_t)(ev[i].seq >> EVENT_BLOCK_SHIFT);
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM event_keys WHERE session_id = 3 AND "
+			 "kind = %d AND key = %d AND block = %lld", EVENT_KEY_TYPE, ev[i].type,
+			 (long long)block);
+		assert_int_equal(query_int(db, sql), 1);
+		if (ev[i].pfn != UINT64_MAX) {
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM event_keys WHERE session_id = 3 "
+				 "AND kind = %d AND key = %lld AND block = %lld", EVENT_KEY_PFN,
+				 (long long)event_key_pfn(ev[i].pfn), (long long)block);
+			assert_int_equal(query_int(db, sql), 1);
+		}
+		if (ev[i].vaddr != UINT64_MAX) {
+			snprintf(sql, sizeof(sql), "SELECT count(*) FROM event_keys WHERE session_id = 3 "
+				 "AND kind = %d AND key = %lld AND block = %lld", EVENT_KEY_VADDR,
+				 (long long)event_key_vaddr(ev[i].vaddr), (long long)block);
+			assert_int_equal(query_int(db, sql), 1);
+		}
+	}
+	assert_true(event_key_vaddr(0xffff888000100000ull) < 0);
 	db_close(db);
 }
 
@@ -143,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
 	};

@@ -141,6 +141,58 @@ static void test_op_log(void **state)
 	}
 }
 
+/*
+ * event_keys lists, for each block of 1024 events, exactly the types, pfn
+ * frames and address regions of its events: none missing, none extra. Two
+ * sessions interleave, and the frames are spread so widely that the writer's
+ * set of keys fills up and is written out within a transaction.
+ */
+static void test_event_keys(void **state)
+{
+	static const int types[] = { MM_EV_mm_page_alloc, MM_EV_mm_page_free, MM_EV_translate };
+	struct fixture *f = *state;
+	char err[256];
+	struct recorder *r = recorder_start(f->path, 1 << 16, err, sizeof(err));
+	uint64_t x = 88172645463325252ull;
+	struct mm_event ev;
+
+	assert_non_null(r);
+	for (uint64_t seq = 1; seq <= 60000; seq++) {
+		for (int64_t session = 1; session <= 2; session++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			mm_event_init(&ev, types[x % 3]);
+			if (x % 5)
+				ev.pfn = x >> 40;	/* up to 2^24 pages: mostly a new frame each */
+			if ((x >> 20) % 3 == 0)
+				ev.vaddr = x % 2 ? 0xffff888000000000ull + (x >> 30) : (x >> 24);
+			recorder_event(r, session, seq, seq, &ev);
+		}
+	}
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 120000);
+	/* Every event's keys are listed for its block. */
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events e WHERE NOT EXISTS (SELECT 1 "
+				   "FROM event_keys k WHERE k.session_id = e.session_id AND k.kind = 0 "
+				   "AND k.key = e.type AND k.block = e.seq >> 10)"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events e WHERE pfn IS NOT NULL AND "
+				   "NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.session_id = "
+				   "e.session_id AND k.kind = 1 AND k.key = e.pfn >> 9 AND "
+				   "k.block = e.seq >> 10)"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events e WHERE vaddr IS NOT NULL AND "
+				   "NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.session_id = "
+				   "e.session_id AND k.kind = 2 AND k.key = e.vaddr >> 21 AND "
+				   "k.block = e.seq >> 10)"), 0);
+	/* Every listed block holds an event with that key. */
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM event_keys k WHERE NOT EXISTS ("
+				   "SELECT 1 FROM events e WHERE e.session_id = k.session_id AND "
+				   "e.seq BETWEEN k.block << 10 AND (k.block << 10) + 1023 AND "
+				   "CASE k.kind WHEN 0 THEN e.type WHEN 1 THEN e.pfn >> 9 "
+				   "ELSE e.vaddr >> 21 END = k.key)"), 0);
+	/* The spread frames: many more keys than a transaction's set holds at once. */
+	assert_true(query_int(f->db, "SELECT count(*) FROM event_keys WHERE kind = 1") > 60000);
+	assert_true(query_int(f->db, "SELECT count(*) FROM event_keys WHERE kind = 2 AND key < 0") > 0);
+}
+
 /* A tiny ring: producers wait, nothing is lost, order holds. */
 static void test_back_pressure(void **state)
 {
@@ -215,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_op_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
