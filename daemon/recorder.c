@@ -46,6 +46,16 @@
 #define DETAIL_MAX	80
 #define RETRY_MS	500
 
+/*
+ * Rows go in ROWS at a time, through one INSERT of ROWS rows: each execution
+ * of a statement opens its cursors anew, and this SQLite (built without
+ * lookaside) mallocs them, on the heap the engines' threads use.
+ */
+#define ROWS		32
+#define EVENT_COLUMNS	17
+#define OP_COLUMNS	5
+#define KEY_COLUMNS	4
+
 enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END };
 
 /*
@@ -89,6 +99,7 @@ struct recorder {
 	pthread_t thread;
 	sqlite3 *db;
 	sqlite3_stmt *insert_event, *insert_op, *end_op, *update_session, *insert_key;
+	sqlite3_stmt *insert_events, *insert_ops, *insert_keys;	/* ROWS rows at a time */
 	struct recorder_stats stats;
 	struct record *batch;		/* the writer's copy */
 	struct key_set *keys;		/* the writer's */
@@ -200,64 +211,90 @@ const char recorder_event_sql[] =
 	"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
 	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
+/* Bind one event row to parameters @at + 1 .. @at + EVENT_COLUMNS. */
+static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq, uint64_t op_no,
+		       const struct mm_event *ev, const char *detail)
+{
+	sqlite3_bind_int64(st, at + 1, session);
+	sqlite3_bind_int64(st, at + 2, (int64_t)seq);
+	sqlite3_bind_int64(st, at + 3, (int64_t)op_no);
+	sqlite3_bind_int(st, at + 4, ev->type);
+	bind_int(st, at + 5, ev->cpu, ev->cpu == MM_NA);
+	bind_int(st, at + 6, ev->node, ev->node == MM_NA);
+	bind_int(st, at + 7, ev->zone, ev->zone == MM_NA);
+	bind_int(st, at + 8, ev->order, ev->order == MM_NA);
+	bind_int(st, at + 9, ev->migratetype, ev->migratetype == MM_NA);
+	bind_int(st, at + 10, ev->level, ev->level == MM_NA);
+	bind_int(st, at + 11, ev->gfp, ev->gfp == 0);
+	bind_int(st, at + 12, (int64_t)ev->pfn, ev->pfn == MM_NA_U64);
+	bind_int(st, at + 13, (int64_t)ev->vaddr, ev->vaddr == MM_NA_U64);
+	bind_int(st, at + 14, (int64_t)ev->paddr, ev->paddr == MM_NA_U64);
+	bind_int(st, at + 15, (int64_t)ev->size, ev->size == MM_NA_U64);
+	bind_int(st, at + 16, ev->value, ev->value == MM_NA);
+	if (detail && detail[0])
+		sqlite3_bind_text(st, at + 17, detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, at + 17);
+}
+
 void recorder_bind_event(sqlite3_stmt *st, int64_t session, uint64_t seq, uint64_t op_no,
 			 const struct mm_event *ev, const char *detail)
 {
-	sqlite3_bind_int64(st, 1, session);
-	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	sqlite3_bind_int64(st, 3, (int64_t)op_no);
-	sqlite3_bind_int(st, 4, ev->type);
-	bind_int(st, 5, ev->cpu, ev->cpu == MM_NA);
-	bind_int(st, 6, ev->node, ev->node == MM_NA);
-	bind_int(st, 7, ev->zone, ev->zone == MM_NA);
-	bind_int(st, 8, ev->order, ev->order == MM_NA);
-	bind_int(st, 9, ev->migratetype, ev->migratetype == MM_NA);
-	bind_int(st, 10, ev->level, ev->level == MM_NA);
-	bind_int(st, 11, ev->gfp, ev->gfp == 0);
-	bind_int(st, 12, (int64_t)ev->pfn, ev->pfn == MM_NA_U64);
-	bind_int(st, 13, (int64_t)ev->vaddr, ev->vaddr == MM_NA_U64);
-	bind_int(st, 14, (int64_t)ev->paddr, ev->paddr == MM_NA_U64);
-	bind_int(st, 15, (int64_t)ev->size, ev->size == MM_NA_U64);
-	bind_int(st, 16, ev->value, ev->value == MM_NA);
-	if (detail && detail[0])
-		sqlite3_bind_text(st, 17, detail, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 17);
+	bind_event(st, 0, session, seq, op_no, ev, detail);
 }
 
-static int write_event(struct recorder *r, const struct record *rec)
+static int step(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st = r->insert_event;
-	int rc;
+	int rc = sqlite3_step(st);
 
-	recorder_bind_event(st, rec->session, rec->seq, rec->op_no, &rec->ev, rec->detail);
-	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : rc;
+}
+
+/* Insert the event rows of @rec[0..n): ROWS at once, or one by one. */
+static int write_events(struct recorder *r, const struct record *const *rec, size_t n)
+{
+	int rc = 0;
+
+	if (n == ROWS) {
+		for (size_t i = 0; i < n; i++)
+			bind_event(r->insert_events, (int)i * EVENT_COLUMNS, rec[i]->session,
+				   rec[i]->seq, rec[i]->op_no, &rec[i]->ev, rec[i]->detail);
+		return step(r->insert_events);
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		bind_event(r->insert_event, 0, rec[i]->session, rec[i]->seq, rec[i]->op_no,
+			   &rec[i]->ev, rec[i]->detail);
+		rc = step(r->insert_event);
+	}
+	return rc;
 }
 
 /* Write out (when @store) and forget the keys collected so far. 0 or the SQLite error. */
 static int write_keys(struct recorder *r, bool store)
 {
 	struct key_set *ks = r->keys;
-	sqlite3_stmt *st = r->insert_key;
-	int rc = store ? SQLITE_DONE : SQLITE_ABORT;
+	int rc = 0;
 
-	for (uint32_t i = 0; i < ks->nr; i++) {
-		struct event_key *k = &ks->slot[ks->used[i]];
+	for (uint32_t i = 0; i < ks->nr && store && !rc;) {
+		uint32_t n = ks->nr - i >= ROWS ? ROWS : 1;
+		sqlite3_stmt *st = n == ROWS ? r->insert_keys : r->insert_key;
 
-		if (rc == SQLITE_DONE) {
-			sqlite3_bind_int64(st, 1, k->session);
-			sqlite3_bind_int(st, 2, k->kind);
-			sqlite3_bind_int64(st, 3, k->key);
-			sqlite3_bind_int64(st, 4, k->block);
-			rc = sqlite3_step(st);
-			sqlite3_reset(st);
+		for (uint32_t j = 0; j < n; j++, i++) {
+			const struct event_key *k = &ks->slot[ks->used[i]];
+			int at = (int)j * KEY_COLUMNS;
+
+			sqlite3_bind_int64(st, at + 1, k->session);
+			sqlite3_bind_int(st, at + 2, k->kind);
+			sqlite3_bind_int64(st, at + 3, k->key);
+			sqlite3_bind_int64(st, at + 4, k->block);
 		}
-		k->full = false;
+		rc = step(st);
 	}
+	for (uint32_t i = 0; i < ks->nr; i++)
+		ks->slot[ks->used[i]].full = false;
 	ks->nr = 0;
-	return rc == SQLITE_DONE || !store ? 0 : rc;
+	return rc;
 }
 
 static int add_key(struct recorder *r, int64_t session, int kind, int64_t key, int64_t block)
@@ -293,34 +330,40 @@ static int add_keys(struct recorder *r, const struct record *rec)
 	return rc;
 }
 
-static int write_op(struct recorder *r, const struct record *rec)
+/* Insert the op rows of @rec[0..n): ROWS at once, or one by one. */
+static int write_ops(struct recorder *r, const struct record *const *rec, size_t n)
 {
-	sqlite3_stmt *st = r->insert_op;
-	int rc;
+	int rc = 0;
 
-	sqlite3_bind_int64(st, 1, rec->session);
-	sqlite3_bind_int64(st, 2, (int64_t)rec->op_no);
-	sqlite3_bind_text(st, 3, rec->json ? rec->json : rec->detail, -1, SQLITE_STATIC);
-	/* Its seq range, when the op's end is in the same batch (see merge_op_ends). */
-	bind_int(st, 4, (int64_t)rec->seq, rec->seq == 0);
-	bind_int(st, 5, (int64_t)rec->last_seq, rec->seq == 0);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc;
+	for (size_t i = 0; i < n && !rc;) {
+		size_t rows = n - i >= ROWS ? ROWS : 1;
+		sqlite3_stmt *st = rows == ROWS ? r->insert_ops : r->insert_op;
+
+		for (size_t j = 0; j < rows; j++, i++) {
+			int at = (int)j * OP_COLUMNS;
+
+			sqlite3_bind_int64(st, at + 1, rec[i]->session);
+			sqlite3_bind_int64(st, at + 2, (int64_t)rec[i]->op_no);
+			sqlite3_bind_text(st, at + 3, rec[i]->json ? rec[i]->json : rec[i]->detail, -1,
+					  SQLITE_STATIC);
+			/* Its seq range, when the op's end is in the same batch (merge_op_ends). */
+			bind_int(st, at + 4, (int64_t)rec[i]->seq, rec[i]->seq == 0);
+			bind_int(st, at + 5, (int64_t)rec[i]->last_seq, rec[i]->seq == 0);
+		}
+		rc = step(st);
+	}
+	return rc;
 }
 
 static int write_op_end(struct recorder *r, const struct record *rec)
 {
 	sqlite3_stmt *st = r->end_op;
-	int rc;
 
 	sqlite3_bind_int64(st, 1, (int64_t)rec->seq);
 	sqlite3_bind_int64(st, 2, (int64_t)rec->last_seq);
 	sqlite3_bind_int64(st, 3, rec->session);
 	sqlite3_bind_int64(st, 4, (int64_t)rec->op_no);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : rc;
+	return step(st);
 }
 
 struct session_mark {
@@ -380,18 +423,33 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 		       char *msg, size_t msglen)
 {
 	struct session_mark marks[64];
-	size_t nr_marks = 0;
+	const struct record *events[ROWS], *ops[ROWS];
+	size_t nr_marks = 0, nr_events = 0, nr_ops = 0;
 	int rc = sqlite3_exec(r->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
+	/*
+	 * Rows are gathered ROWS at a time, events and ops apart: their order
+	 * within the transaction does not matter. An op's end in this batch is
+	 * folded into its row (merge_op_ends); an UPDATE only ever meets an op
+	 * of an earlier, committed batch.
+	 */
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
 		switch (batch[i].kind) {
 		case RECORD_EVENT:
-			rc = write_event(r, &batch[i]);
+			events[nr_events++] = &batch[i];
+			if (nr_events == ROWS) {
+				rc = write_events(r, events, nr_events);
+				nr_events = 0;
+			}
 			if (rc == SQLITE_OK)
 				rc = add_keys(r, &batch[i]);
 			break;
 		case RECORD_OP:
-			rc = write_op(r, &batch[i]);
+			ops[nr_ops++] = &batch[i];
+			if (nr_ops == ROWS) {
+				rc = write_ops(r, ops, nr_ops);
+				nr_ops = 0;
+			}
 			break;
 		default:
 			rc = batch[i].op_no ? write_op_end(r, &batch[i]) : 0;
@@ -399,6 +457,10 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 		}
 		mark(marks, &nr_marks, &batch[i]);
 	}
+	if (rc == SQLITE_OK)
+		rc = write_events(r, events, nr_events);
+	if (rc == SQLITE_OK)
+		rc = write_ops(r, ops, nr_ops);
 	if (write_keys(r, rc == SQLITE_OK) && rc == SQLITE_OK)	/* empties the set either way */
 		rc = sqlite3_errcode(r->db);
 	for (size_t i = 0; i < nr_marks && rc == SQLITE_OK; i++) {
@@ -492,6 +554,33 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* "INSERT ... VALUES (?,...,?)" of @sql with its row repeated ROWS times. */
+static int prepare_rows(sqlite3 *db, const char *sql, int columns, sqlite3_stmt **st)
+{
+	const char *values = strstr(sql, "VALUES");
+	size_t head = (size_t)(values - sql) + strlen("VALUES "), row = 2 * (size_t)columns + 2;
+	char *text = malloc(head + ROWS * row + 1), *p;
+	int rc;
+
+	if (!text)
+		return SQLITE_NOMEM;
+	memcpy(text, sql, head);
+	p = text + head;
+	for (int i = 0; i < ROWS; i++) {
+		*p++ = i ? ',' : '(';
+		if (i)
+			*p++ = '(';
+		for (int c = 0; c < columns; c++) {
+			*p++ = '?';
+			*p++ = c + 1 < columns ? ',' : ')';
+		}
+	}
+	*p = '\0';
+	rc = sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	free(text);
+	return rc;
+}
+
 static int prepare(struct recorder *r, char *err, size_t errlen)
 {
 	static const char *const op_sql =
@@ -513,7 +602,10 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 	    sqlite3_prepare_v3(r->db, session_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->update_session, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, key_sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &r->insert_key, NULL) != SQLITE_OK) {
+			       &r->insert_key, NULL) != SQLITE_OK ||
+	    prepare_rows(r->db, recorder_event_sql, EVENT_COLUMNS, &r->insert_events) != SQLITE_OK ||
+	    prepare_rows(r->db, op_sql, OP_COLUMNS, &r->insert_ops) != SQLITE_OK ||
+	    prepare_rows(r->db, key_sql, KEY_COLUMNS, &r->insert_keys) != SQLITE_OK) {
 		snprintf(err, errlen, "recorder: %s", sqlite3_errmsg(r->db));
 		return -1;
 	}
@@ -536,6 +628,9 @@ static void recorder_free(struct recorder *r)
 	sqlite3_finalize(r->end_op);
 	sqlite3_finalize(r->update_session);
 	sqlite3_finalize(r->insert_key);
+	sqlite3_finalize(r->insert_events);
+	sqlite3_finalize(r->insert_ops);
+	sqlite3_finalize(r->insert_keys);
 	if (r->db)
 		sqlite3_close_v2(r->db);
 	free(r->ring);
