@@ -6,7 +6,8 @@
 // following ones (from stored snapshots and the machines kept at op
 // boundaries), 20 more, and the same again after a restart (from the
 // snapshots stored in the database). The baseline is the re-execution of the
-// whole session, measured in the same run (verify).
+// whole session, measured in the same run (verify). Then pages of events by
+// type, page and address are timed in the same session.
 //   node bench/seek.mjs            (make bench runs it)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +46,45 @@ async function seekRound(url, id, last, label, seed = label.length) {
               `p90 ${pct(rest, 0.9).toFixed(0)} ms, max ${Math.max(...rest).toFixed(0)} ms (target <= 300 ms)`);
 }
 
+// GET .../events with a filter, a page of up to 1000: by type (a frequent one
+// and the rarest) from a random seq on, by page and by address (those of a
+// random event) from the session's start; read through event_keys.
+async function filterRound(url, id, last) {
+  const rand = prng(4242);
+  const base = `${url}/api/v1/sessions/${id}/events`;
+  const types = new Map();
+  for (let i = 0; i < 20; i++) {
+    const e = (await getJson(`${base}?since=${Math.floor(rand() * last)}&limit=200`)).body.events;
+    for (const x of e) types.set(x.type, (types.get(x.type) ?? 0) + 1);
+  }
+  const byCount = [...types].sort((a, b) => b[1] - a[1]).map(([t]) => t);
+  const since = () => `since=${Math.floor(rand() * last)}`;
+  const filters = [[`type ${byCount[0]}, from a random seq`, () => `type=${byCount[0]}&${since()}`],
+                   [`type ${byCount.at(-1)}, from a random seq`, () => `type=${byCount.at(-1)}&${since()}`]];
+  for (const field of ['pfn', 'vaddr']) {
+    filters.push([`${field} of a random event, from the start`, async () => {
+      for (;;) {
+        const e = (await getJson(`${base}?${since()}&limit=50`)).body.events
+          .find((x) => x[field] !== undefined && x[field] !== null);
+        if (e) return `${field}=${e[field]}&since=0`;
+      }
+    }]);
+  }
+  for (const [label, query] of filters) {
+    const times = [];
+    let found = 0;
+    for (let i = 0; i < 10; i++) {
+      const q = await query();
+      const [ms, r] = await timed(() => getJson(`${base}?${q}&limit=1000`));
+      if (r.status !== 200) throw new Error(`events?${q}: ${r.status}`);
+      found += r.body.events.length;
+      times.push(ms);
+    }
+    console.log(`events by ${label}, a page of up to 1000: median ${pct(times, 0.5).toFixed(0)} ms, ` +
+                `max ${Math.max(...times).toFixed(0)} ms (${(found / 10).toFixed(0)} events a page)`);
+  }
+}
+
 let d = await startDaemon({ dbDir: dir });
 try {
   const id = (await postJson(`${d.url}/api/v1/sessions`, { name: 'seek', machine: {} })).body.id;
@@ -74,6 +114,7 @@ try {
   await seekRound(d.url, id, last, 'seek after a restart');
   const m = /^mmlab_snapshots_loaded_total (\d+)$/m.exec((await (await fetch(`${d.url}/metrics`)).text()));
   console.log(`  (${m ? m[1] : '?'} of those replays started from a stored snapshot; ${stored.status === 200 ? 'metrics ok' : ''})`);
+  await filterRound(d.url, id, last);
 } finally {
   await d.stop();
   rmSync(dir, { recursive: true, force: true });
