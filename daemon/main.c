@@ -330,7 +330,7 @@ int main(int argc, char **argv)
 	}
 	srv.rec = recorder_start(srv.opt.db_path, RECORDER_CAPACITY, err, sizeof(err));
 	if (srv.rec) {
-		srv.snap = snapshots_start(srv.opt.db_path, err, sizeof(err));
+		srv.snap = snapshots_start(srv.rec, err, sizeof(err));
 		if (!srv.snap)	/* replays still work, from the first op */
 			log_warn("replay snapshots will not be stored: %s", err);
 	}

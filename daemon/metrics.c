@@ -134,7 +134,6 @@ char *metrics_render(struct server *srv)
 	struct recorder_stats rs;
 	struct text t = { 0 };
 	unsigned int live = 0;
-	uint64_t snap_stored, snap_loaded;
 
 	recorder_get_stats(srv->rec, &rs);
 	pthread_mutex_lock(&srv->sessions_lock);
@@ -196,12 +195,11 @@ char *metrics_render(struct server *srv)
 	    (unsigned long long)rs.transactions);
 	add(&t, "# HELP mmlab_recorder_failed Whether the last write to the database failed.\n"
 		"# TYPE mmlab_recorder_failed gauge\nmmlab_recorder_failed %d\n", rs.failed ? 1 : 0);
-	snapshots_counts(srv->snap, &snap_stored, &snap_loaded);
 	add(&t, "# HELP mmlab_snapshots_stored_total Replay snapshots written to the database.\n"
 		"# TYPE mmlab_snapshots_stored_total counter\nmmlab_snapshots_stored_total %llu\n",
-		(unsigned long long)snap_stored);
+		(unsigned long long)rs.snapshots_committed);
 	add(&t, "# HELP mmlab_snapshots_loaded_total Replays that started from a stored snapshot.\n"
 		"# TYPE mmlab_snapshots_loaded_total counter\nmmlab_snapshots_loaded_total %llu\n",
-		(unsigned long long)snap_loaded);
+		(unsigned long long)snapshots_loaded(srv->snap));
 	return t.buf;
 }

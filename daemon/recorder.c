@@ -22,6 +22,11 @@
  *  6. The event_keys rows of an event (db.h) are written in the transaction
  *     that writes the event, so a block is listed under every key of every
  *     stored event in it.
+ *  7. Replay snapshots (snapshots.c) go through the ring too, queued after
+ *     the events they follow: the writer holds the database's one write
+ *     lock nearly all the time under load, and a second writer waiting for
+ *     it would starve. A snapshot that cannot be stored is dropped: it is a
+ *     cache, never the record, and never holds the events back.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -56,7 +61,7 @@
 #define OP_COLUMNS	5
 #define KEY_COLUMNS	4
 
-enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END };
+enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END, RECORD_SNAPSHOT };
 
 /*
  * The event_keys rows of the events of a transaction, each once: an
@@ -82,11 +87,11 @@ struct record {
 	int64_t session;
 	uint64_t seq;		/* event: its seq; op: first_seq */
 	uint64_t op_no;
-	uint64_t last_seq;	/* op only */
+	uint64_t last_seq;	/* op: its last event; snapshot: the blob's length */
 	uint64_t queued_ns;
 	struct mm_event ev;	/* ev.detail points nowhere: see detail[] */
 	char detail[DETAIL_MAX];	/* an event's detail, or a short op's JSON */
-	char *json;		/* op only: detail, or malloc'd when longer */
+	char *json;		/* op: detail, or malloc'd when longer; snapshot: the blob */
 };
 
 struct recorder {
@@ -100,6 +105,8 @@ struct recorder {
 	sqlite3 *db;
 	sqlite3_stmt *insert_event, *insert_op, *end_op, *update_session, *insert_key;
 	sqlite3_stmt *insert_events, *insert_ops, *insert_keys;	/* ROWS rows at a time */
+	sqlite3_stmt *insert_snapshot;
+	bool snapshot_warned;
 	struct recorder_stats stats;
 	struct record *batch;		/* the writer's copy */
 	struct key_set *keys;		/* the writer's */
@@ -176,6 +183,21 @@ void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char
 	if (!copy)
 		memcpy(rec->detail, json, len + 1);
 	rec->json = copy;
+	publish(r);
+}
+
+void recorder_snapshot(struct recorder *r, int64_t session, uint64_t op_no, uint64_t seq,
+		       void *blob, size_t len)
+{
+	struct record *rec = reserve(r);
+
+	rec->kind = RECORD_SNAPSHOT;
+	rec->session = session;
+	rec->op_no = op_no;
+	rec->seq = seq;
+	rec->last_seq = len;
+	rec->queued_ns = now_ns();
+	rec->json = blob;
 	publish(r);
 }
 
@@ -366,6 +388,33 @@ static int write_op_end(struct recorder *r, const struct record *rec)
 	return step(st);
 }
 
+/*
+ * A snapshot row; 0 unless the transaction itself is lost (then the batch is
+ * retried): a snapshot that cannot be stored is only logged, once, and
+ * marked dropped (length 0) so that a retry of its batch skips it.
+ */
+static int write_snapshot(struct recorder *r, struct record *rec)
+{
+	sqlite3_stmt *st = r->insert_snapshot;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, rec->session);
+	sqlite3_bind_int64(st, 2, (int64_t)rec->seq);
+	sqlite3_bind_int64(st, 3, (int64_t)rec->op_no);
+	sqlite3_bind_blob64(st, 4, rec->json, rec->last_seq, SQLITE_STATIC);
+	rc = step(st);
+	sqlite3_clear_bindings(st);
+	if (!rc)
+		return 0;
+	if (sqlite3_get_autocommit(r->db))
+		return rc;
+	if (!r->snapshot_warned)
+		log_warn("cannot store replay snapshots: %s", sqlite3_errmsg(r->db));
+	r->snapshot_warned = true;
+	rec->last_seq = 0;
+	return 0;
+}
+
 struct session_mark {
 	int64_t session;
 	uint64_t last_seq, last_op;
@@ -419,7 +468,7 @@ static void merge_op_ends(struct record *batch, size_t n)
 }
 
 /* One transaction for @n records; 0 or the SQLite error code, with @msg. */
-static int write_batch(struct recorder *r, const struct record *batch, size_t n,
+static int write_batch(struct recorder *r, struct record *batch, size_t n,
 		       char *msg, size_t msglen)
 {
 	struct session_mark marks[64];
@@ -450,6 +499,9 @@ static int write_batch(struct recorder *r, const struct record *batch, size_t n,
 				rc = write_ops(r, ops, nr_ops);
 				nr_ops = 0;
 			}
+			break;
+		case RECORD_SNAPSHOT:
+			rc = batch[i].last_seq ? write_snapshot(r, &batch[i]) : 0;
 			break;
 		default:
 			rc = batch[i].op_no ? write_op_end(r, &batch[i]) : 0;
@@ -541,6 +593,9 @@ static void *writer_main(void *arg)
 			else if (r->batch[i].kind == RECORD_OP) {
 				r->stats.ops_committed += rc == SQLITE_OK;
 				free(r->batch[i].json);
+			} else if (r->batch[i].kind == RECORD_SNAPSHOT) {
+				r->stats.snapshots_committed += rc == SQLITE_OK && r->batch[i].last_seq;
+				free(r->batch[i].json);
 			}
 		}
 		r->stats.transactions += rc == SQLITE_OK;
@@ -589,6 +644,8 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 		"UPDATE ops SET first_seq = ?, last_seq = ? WHERE session_id = ? AND op_no = ?";
 	static const char *const key_sql =
 		"INSERT OR IGNORE INTO event_keys (session_id, kind, key, block) VALUES (?,?,?,?)";
+	static const char *const snapshot_sql =
+		"INSERT OR REPLACE INTO snapshots (session_id, seq, op_no, state) VALUES (?,?,?,?)";
 	static const char *const session_sql =
 		"UPDATE sessions SET last_seq = max(last_seq, ?1), last_op = max(last_op, ?2) "
 		"WHERE id = ?3";
@@ -605,7 +662,9 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 			       &r->insert_key, NULL) != SQLITE_OK ||
 	    prepare_rows(r->db, recorder_event_sql, EVENT_COLUMNS, &r->insert_events) != SQLITE_OK ||
 	    prepare_rows(r->db, op_sql, OP_COLUMNS, &r->insert_ops) != SQLITE_OK ||
-	    prepare_rows(r->db, key_sql, KEY_COLUMNS, &r->insert_keys) != SQLITE_OK) {
+	    prepare_rows(r->db, key_sql, KEY_COLUMNS, &r->insert_keys) != SQLITE_OK ||
+	    sqlite3_prepare_v3(r->db, snapshot_sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &r->insert_snapshot, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "recorder: %s", sqlite3_errmsg(r->db));
 		return -1;
 	}
@@ -631,6 +690,7 @@ static void recorder_free(struct recorder *r)
 	sqlite3_finalize(r->insert_events);
 	sqlite3_finalize(r->insert_ops);
 	sqlite3_finalize(r->insert_keys);
+	sqlite3_finalize(r->insert_snapshot);
 	if (r->db)
 		sqlite3_close_v2(r->db);
 	free(r->ring);

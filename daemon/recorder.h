@@ -20,6 +20,7 @@ struct recorder_stats {
 	uint64_t capacity;
 	uint64_t events_committed;
 	uint64_t ops_committed;
+	uint64_t snapshots_committed;
 	uint64_t transactions;
 	uint64_t waits;			/* times a producer waited for room */
 	double lag_seconds;		/* age of the oldest waiting record */
@@ -53,6 +54,13 @@ void recorder_event(struct recorder *r, int64_t session, uint64_t seq, uint64_t 
 void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char *json);
 void recorder_op_end(struct recorder *r, int64_t session, uint64_t op_no, uint64_t first_seq,
 		     uint64_t last_seq);
+/*
+ * Queue replay snapshot @blob (malloc'd: the recorder's from now on, @len
+ * bytes) of session @session after op @op_no, event @seq, for the snapshots
+ * table. It is written after every event queued before it.
+ */
+void recorder_snapshot(struct recorder *r, int64_t session, uint64_t op_no, uint64_t seq,
+		       void *blob, size_t len);
 /* Wait until everything queued before this call is committed (or failed). */
 int recorder_sync(struct recorder *r);
 

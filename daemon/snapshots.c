@@ -8,8 +8,10 @@
  *  --snapshot-interval ops, or --snapshot-events events) are also offered
  *  here, and so is a live session's machine while it records (session.c),
  *  so that the first seek into a session being recorded need not re-execute
- *  it either. A writer thread with its own connection stores them in the
- *  snapshots table:
+ *  it either. A thread compresses them and hands them to the recorder, whose
+ *  writer stores them in the snapshots table (a second writer would wait for
+ *  the database's write lock, which the recorder holds nearly all the time
+ *  under load):
  *
  *    state = "<engine build> zstd\n" || zstd(machine_save())
  *
@@ -41,6 +43,7 @@
 #include <zstd_errors.h>
 
 #include "daemon/log.h"
+#include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "daemon/snapshots.h"
 
@@ -64,12 +67,10 @@ struct snapshots {
 	int nr;
 	uint64_t queued_bytes;
 	bool stopping;
-	sqlite3 *db;
-	sqlite3_stmt *insert;
+	struct recorder *rec;		/* stores them */
 	char prefix[96];		/* "<build> zstd\n" */
 	size_t prefix_len;
-	atomic_uint_fast64_t stored, loaded;
-	bool warned;			/* a failing store is logged once */
+	atomic_uint_fast64_t loaded;
 };
 
 /*** Writing: machine_save() through zstd into a buffer ***/
@@ -148,7 +149,6 @@ static void store(struct snapshots *s, struct job *j)
 	struct mm_error e = { 0 };
 	unsigned char *blob;
 	size_t len;
-	int rc;
 
 	blob = snapshot_blob(s, j->m, &len, &e);
 	if (!blob) {
@@ -156,24 +156,10 @@ static void store(struct snapshots *s, struct job *j)
 			 (unsigned long long)j->seq, e.message);
 		return;
 	}
-	sqlite3_bind_int64(s->insert, 1, j->session);
-	sqlite3_bind_int64(s->insert, 2, (int64_t)j->seq);
-	sqlite3_bind_int64(s->insert, 3, (int64_t)j->op_no);
-	sqlite3_bind_blob64(s->insert, 4, blob, len, SQLITE_STATIC);
-	rc = sqlite3_step(s->insert);
-	sqlite3_reset(s->insert);
-	sqlite3_clear_bindings(s->insert);
-	free(blob);
-	if (rc == SQLITE_DONE) {
-		atomic_fetch_add(&s->stored, 1);
-		log_debug("snapshot of session %lld after op %llu (seq %llu): %zu bytes",
-			  (long long)j->session, (unsigned long long)j->op_no,
-			  (unsigned long long)j->seq, len);
-	} else if (!s->warned) {
-		/* A read-only or full database: replays still work, only slower. */
-		s->warned = true;
-		log_warn("cannot store replay snapshots: %s", sqlite3_errmsg(s->db));
-	}
+	log_debug("snapshot of session %lld after op %llu (seq %llu): %zu bytes",
+		  (long long)j->session, (unsigned long long)j->op_no, (unsigned long long)j->seq,
+		  len);
+	recorder_snapshot(s->rec, j->session, j->op_no, j->seq, blob, len);
 }
 
 static void *writer_main(void *arg)
@@ -200,7 +186,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-struct snapshots *snapshots_start(const char *path, char *err, size_t errlen)
+struct snapshots *snapshots_start(struct recorder *rec, char *err, size_t errlen)
 {
 	struct snapshots *s = calloc(1, sizeof(*s));
 
@@ -210,28 +196,17 @@ struct snapshots *snapshots_start(const char *path, char *err, size_t errlen)
 	}
 	s->prefix_len = (size_t)snprintf(s->prefix, sizeof(s->prefix), "%s zstd\n",
 					 machine_snapshot_build());
+	s->rec = rec;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->wake, NULL);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO snapshots (session_id, seq, op_no, "
-			       "state) VALUES (?, ?, ?, ?)", -1, &s->insert, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
-		goto fail;
-	}
 	if (pthread_create(&s->thread, NULL, writer_main, s)) {
 		snprintf(err, errlen, "cannot start the snapshot writer");
-		goto fail;
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+		free(s);
+		return NULL;
 	}
 	return s;
-fail:
-	sqlite3_finalize(s->insert);
-	sqlite3_close(s->db);
-	pthread_cond_destroy(&s->wake);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-	return NULL;
 }
 
 void snapshots_stop(struct snapshots *s)
@@ -246,8 +221,6 @@ void snapshots_stop(struct snapshots *s)
 	/* What is still queued is dropped: the next replay offers it again. */
 	for (int i = 0; i < s->nr; i++)
 		machine_destroy(s->queue[i].m);
-	sqlite3_finalize(s->insert);
-	sqlite3_close(s->db);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -405,8 +378,7 @@ struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, u
 	return m;
 }
 
-void snapshots_counts(const struct snapshots *s, uint64_t *stored, uint64_t *loaded)
+uint64_t snapshots_loaded(const struct snapshots *s)
 {
-	*stored = s ? atomic_load(&s->stored) : 0;
-	*loaded = s ? atomic_load(&s->loaded) : 0;
+	return s ? atomic_load(&s->loaded) : 0;
 }

@@ -10,11 +10,12 @@
 
 #include "mmlab.h"
 
+struct recorder;
 struct server;
 struct snapshots;
 
-/* The writer thread with its own connection to @path; NULL with @err. */
-struct snapshots *snapshots_start(const char *path, char *err, size_t errlen);
+/* The thread that compresses them for @rec to store; NULL with @err. */
+struct snapshots *snapshots_start(struct recorder *rec, char *err, size_t errlen);
 /* Store what is queued, then stop. NULL is fine. */
 void snapshots_stop(struct snapshots *s);
 
@@ -35,7 +36,7 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, uint64_t seq,
 			       uint64_t *op_no, uint64_t *at_seq);
 
-/* Snapshots written and loaded since the start (for /metrics). */
-void snapshots_counts(const struct snapshots *s, uint64_t *stored, uint64_t *loaded);
+/* Replays started from a stored snapshot since the start (for /metrics). */
+uint64_t snapshots_loaded(const struct snapshots *s);
 
 #endif

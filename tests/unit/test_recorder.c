@@ -232,6 +232,47 @@ static void test_stop_flushes(void **state)
 	assert_int_equal(query_int(f->db, "SELECT last_op FROM sessions WHERE id = 1"), 2);
 }
 
+/*
+ * Replay snapshots go through the ring, after the events queued before them;
+ * one the database refuses is dropped (a cache) and holds nothing back.
+ */
+static void test_snapshots(void **state)
+{
+	struct fixture *f = *state;
+	struct recorder_stats st;
+	char err[256];
+	struct recorder *r = recorder_start(f->path, 1 << 12, err, sizeof(err));
+	char *blob = malloc(3000);
+
+	assert_non_null(r);
+	assert_non_null(blob);
+	memset(blob, 0xa5, 3000);
+	queue_events(r, 1, 1, 20000);
+	recorder_snapshot(r, 1, 2000, 20000, blob, 3000);
+	assert_int_equal(recorder_sync(r), 0);
+	recorder_get_stats(r, &st);
+	assert_int_equal(st.snapshots_committed, 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM snapshots WHERE session_id = 1 AND "
+				   "seq = 20000 AND op_no = 2000 AND length(state) = 3000"), 1);
+	assert_int_equal(query_int(f->db, "SELECT hex(substr(state, 1, 2)) = 'A5A5' FROM snapshots"), 1);
+
+	/* Refused: the events after it are stored all the same, in one piece. */
+	sqlite3_exec(f->db, "CREATE TRIGGER refuse BEFORE INSERT ON snapshots "
+		     "BEGIN SELECT RAISE(ABORT, 'no snapshots'); END;", NULL, NULL, NULL);
+	blob = malloc(100);
+	assert_non_null(blob);
+	memset(blob, 1, 100);
+	recorder_snapshot(r, 1, 2001, 20000, blob, 100);
+	queue_events(r, 1, 20001, 1000);
+	assert_int_equal(recorder_sync(r), 0);
+	recorder_get_stats(r, &st);
+	assert_false(st.failed);
+	assert_int_equal(st.snapshots_committed, 1);
+	recorder_stop(r);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events"), 21000);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM snapshots"), 1);
+}
+
 /* A failing database: the recorder says so, keeps the records, and recovers. */
 static void test_failure_and_recovery(void **state)
 {
@@ -270,6 +311,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
 	};
 
