@@ -186,37 +186,33 @@ void recorder_op(struct recorder *r, int64_t session, uint64_t op_no, const char
 	publish(r);
 }
 
-void recorder_snapshot(struct recorder *r, int64_t session, uint64_t op_no, uint64_t seq,
-		       void *blob, size_t len)
+/* Queue a record without an event: an op's end, or a snapshot. */
+static void queue(struct recorder *r, enum record_kind kind, int64_t session, uint64_t op_no,
+		  uint64_t seq, uint64_t last_seq, void *json)
 {
 	struct record *rec = reserve(r);
 
-	rec->kind = RECORD_SNAPSHOT;
+	rec->kind = kind;
 	rec->session = session;
 	rec->op_no = op_no;
 	rec->seq = seq;
-	rec->last_seq = len;
+	rec->last_seq = last_seq;
 	rec->queued_ns = now_ns();
-	rec->json = blob;
+	rec->json = json;
 	publish(r);
+}
+
+void recorder_snapshot(struct recorder *r, int64_t session, uint64_t op_no, uint64_t seq,
+		       void *blob, size_t len)
+{
+	queue(r, RECORD_SNAPSHOT, session, op_no, seq, len, blob);
 }
 
 void recorder_op_end(struct recorder *r, int64_t session, uint64_t op_no, uint64_t first_seq,
 		     uint64_t last_seq)
 {
-	struct record *rec;
-
-	if (!first_seq)
-		return;		/* the op row already says "no events" */
-	rec = reserve(r);
-	rec->kind = RECORD_OP_END;
-	rec->session = session;
-	rec->op_no = op_no;
-	rec->seq = first_seq;
-	rec->last_seq = last_seq;
-	rec->queued_ns = now_ns();
-	rec->json = NULL;
-	publish(r);
+	if (first_seq)		/* else the op row already says "no events" */
+		queue(r, RECORD_OP_END, session, op_no, first_seq, last_seq, NULL);
 }
 
 /* Bind a signed field that may not apply (MM_NA -> NULL). */
