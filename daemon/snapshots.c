@@ -147,9 +147,13 @@ static unsigned char *snapshot_blob(struct snapshots *s, const struct machine *m
 static void store(struct snapshots *s, struct job *j)
 {
 	struct mm_error e = { 0 };
+	struct recorder_stats rs;
 	unsigned char *blob;
 	size_t len;
 
+	recorder_get_stats(s->rec, &rs);
+	if (rs.failed)
+		return;		/* a cache: not held in memory while the database refuses writes */
 	blob = snapshot_blob(s, j->m, &len, &e);
 	if (!blob) {
 		log_warn("snapshot of session %lld at seq %llu: %s", (long long)j->session,
