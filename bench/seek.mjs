@@ -9,7 +9,7 @@
 // whole session, measured in the same run (verify). Then pages of events by
 // type, page and address are timed in the same session.
 //   node bench/seek.mjs            (make bench runs it)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, postJson, getJson } from '../tests/e2e/lib/daemon.mjs';
@@ -99,8 +99,10 @@ try {
       ops++;
     }
   });
+  const bytes = [d.db, `${d.db}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
   console.log(`session: ${last} events in ${ops} ops, recorded in ${(recordMs / 1000).toFixed(1)} s ` +
-              `(${(last / recordMs * 1000).toFixed(0)} events/s through the API)`);
+              `(${(last / recordMs * 1000).toFixed(0)} events/s through the API); database ` +
+              `${(bytes / 2 ** 20).toFixed(0)} MiB (${(bytes / last).toFixed(1)} bytes an event)`);
   const [verifyMs, v] = await timed(() => getJson(`${d.url}/api/v1/sessions/${id}/verify`));
   if (!v.body.ok) throw new Error(`verify: ${JSON.stringify(v.body)}`);
   console.log(`baseline: re-executing the whole session (verify) ${verifyMs.toFixed(0)} ms`);
