@@ -406,10 +406,14 @@ test('event types are listed by family; the timeline carries each op', async () 
   assert.equal(byName.kmalloc.family, 'slab');
   assert.equal(new Set(types.map((t) => t.id)).size, types.length);
   const id = await newSession(d.url, { mem_mib: 64 });
-  await postJson(`${d.url}/api/v1/sessions/${id}/ops`, { op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 });
+  // An op whose JSON is longer than the daemon's stack buffer for it is logged whole too.
+  const long = { op: 'alloc_pages', gfp: `GFP_KERNEL${'|__GFP_ZERO'.repeat(40)}`, order: 0 };
+  await postJson(`${d.url}/api/v1/sessions/${id}/ops`, [{ op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 }, long]);
   const tl = (await getJson(`${d.url}/api/v1/sessions/${id}/timeline`)).body;
   assert.deepEqual(tl.ops[0].args, { op: 'alloc_pages', gfp: 'GFP_DMA', order: 1 });
   assert.equal(tl.ops[0].op, 'alloc_pages');
+  assert.ok(JSON.stringify(long).length > 400);
+  assert.deepEqual(tl.ops[1].args, long);
 });
 
 test('events by frame and by address', async () => {
