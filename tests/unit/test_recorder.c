@@ -176,7 +176,7 @@ static void test_event_keys(void **state)
 				   "AND k.key = e.type AND k.block = e.seq >> 10)"), 0);
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events e WHERE pfn IS NOT NULL AND "
 				   "NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.session_id = "
-				   "e.session_id AND k.kind = 1 AND k.key = e.pfn >> 9 AND "
+				   "e.session_id AND k.kind = 1 AND k.key = e.pfn >> 6 AND "
 				   "k.block = e.seq >> 10)"), 0);
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events e WHERE vaddr IS NOT NULL AND "
 				   "NOT EXISTS (SELECT 1 FROM event_keys k WHERE k.session_id = "
@@ -186,7 +186,7 @@ static void test_event_keys(void **state)
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM event_keys k WHERE NOT EXISTS ("
 				   "SELECT 1 FROM events e WHERE e.session_id = k.session_id AND "
 				   "e.seq BETWEEN k.block << 10 AND (k.block << 10) + 1023 AND "
-				   "CASE k.kind WHEN 0 THEN e.type WHEN 1 THEN e.pfn >> 9 "
+				   "CASE k.kind WHEN 0 THEN e.type WHEN 1 THEN e.pfn >> 6 "
 				   "ELSE e.vaddr >> 21 END = k.key)"), 0);
 	/* The spread frames: many more keys than a transaction's set holds at once. */
 	assert_true(query_int(f->db, "SELECT count(*) FROM event_keys WHERE kind = 1") > 60000);
