@@ -57,9 +57,6 @@
  * lookaside) mallocs them, on the heap the engines' threads use.
  */
 #define ROWS		32
-#define EVENT_COLUMNS	17
-#define OP_COLUMNS	5
-#define KEY_COLUMNS	4
 
 enum record_kind { RECORD_EVENT, RECORD_OP, RECORD_OP_END, RECORD_SNAPSHOT };
 
@@ -229,7 +226,7 @@ const char recorder_event_sql[] =
 	"migratetype, level, gfp, pfn, vaddr, paddr, size, value, detail) "
 	"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-/* Bind one event row to parameters @at + 1 .. @at + EVENT_COLUMNS. */
+/* Bind one event row to parameters @at + 1 .. @at + 17. */
 static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq, uint64_t op_no,
 		       const struct mm_event *ev, const char *detail)
 {
@@ -269,46 +266,65 @@ static int step(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? 0 : rc;
 }
 
-/* Insert the event rows of @rec[0..n): ROWS at once, or one by one. */
-static int write_events(struct recorder *r, const struct record *const *rec, size_t n)
-{
-	int rc = 0;
+/* Bind row @i of @rows to the parameters after @at of @st. */
+typedef void bind_row_fn(sqlite3_stmt *st, int at, const void *rows, size_t i);
 
-	if (n == ROWS) {
-		for (size_t i = 0; i < n; i++)
-			bind_event(r->insert_events, (int)i * EVENT_COLUMNS, rec[i]->session,
-				   rec[i]->seq, rec[i]->op_no, &rec[i]->ev, rec[i]->detail);
-		return step(r->insert_events);
-	}
-	for (size_t i = 0; i < n && !rc; i++) {
-		bind_event(r->insert_event, 0, rec[i]->session, rec[i]->seq, rec[i]->op_no,
-			   &rec[i]->ev, rec[i]->detail);
-		rc = step(r->insert_event);
+/*
+ * Insert rows 0..@n of @rows: ROWS at a time through @many (an INSERT of
+ * ROWS rows), the rest one by one through @one. 0 or the SQLite error.
+ */
+static int write_rows(sqlite3_stmt *many, sqlite3_stmt *one, const void *rows, size_t n,
+		      bind_row_fn *bind)
+{
+	int columns = sqlite3_bind_parameter_count(one), rc = 0;
+
+	for (size_t i = 0; i < n && !rc;) {
+		size_t k = n - i >= ROWS ? ROWS : 1;
+		sqlite3_stmt *st = k == ROWS ? many : one;
+
+		for (size_t j = 0; j < k; j++, i++)
+			bind(st, (int)j * columns, rows, i);
+		rc = step(st);
 	}
 	return rc;
+}
+
+static void bind_event_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
+{
+	const struct record *rec = ((const struct record *const *)rows)[i];
+
+	bind_event(st, at, rec->session, rec->seq, rec->op_no, &rec->ev, rec->detail);
+}
+
+static void bind_op_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
+{
+	const struct record *rec = ((const struct record *const *)rows)[i];
+
+	sqlite3_bind_int64(st, at + 1, rec->session);
+	sqlite3_bind_int64(st, at + 2, (int64_t)rec->op_no);
+	sqlite3_bind_text(st, at + 3, rec->json ? rec->json : rec->detail, -1, SQLITE_STATIC);
+	/* Its seq range, when the op's end is in the same batch (merge_op_ends). */
+	bind_int(st, at + 4, (int64_t)rec->seq, rec->seq == 0);
+	bind_int(st, at + 5, (int64_t)rec->last_seq, rec->seq == 0);
+}
+
+static void bind_key_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
+{
+	const struct key_set *ks = rows;
+	const struct event_key *k = &ks->slot[ks->used[i]];
+
+	sqlite3_bind_int64(st, at + 1, k->session);
+	sqlite3_bind_int(st, at + 2, k->kind);
+	sqlite3_bind_int64(st, at + 3, k->key);
+	sqlite3_bind_int64(st, at + 4, k->block);
 }
 
 /* Write out (when @store) and forget the keys collected so far. 0 or the SQLite error. */
 static int write_keys(struct recorder *r, bool store)
 {
 	struct key_set *ks = r->keys;
-	int rc = 0;
+	int rc = store ? write_rows(r->insert_keys, r->insert_key, ks, ks->nr, bind_key_row) : 0;
 
-	for (uint32_t i = 0; i < ks->nr && store && !rc;) {
-		uint32_t n = ks->nr - i >= ROWS ? ROWS : 1;
-		sqlite3_stmt *st = n == ROWS ? r->insert_keys : r->insert_key;
-
-		for (uint32_t j = 0; j < n; j++, i++) {
-			const struct event_key *k = &ks->slot[ks->used[i]];
-			int at = (int)j * KEY_COLUMNS;
-
-			sqlite3_bind_int64(st, at + 1, k->session);
-			sqlite3_bind_int(st, at + 2, k->kind);
-			sqlite3_bind_int64(st, at + 3, k->key);
-			sqlite3_bind_int64(st, at + 4, k->block);
-		}
-		rc = step(st);
-	}
 	for (uint32_t i = 0; i < ks->nr; i++)
 		ks->slot[ks->used[i]].full = false;
 	ks->nr = 0;
@@ -345,31 +361,6 @@ static int add_keys(struct recorder *r, const struct record *rec)
 		rc = add_key(r, rec->session, EVENT_KEY_PFN, event_key_pfn(rec->ev.pfn), block);
 	if (!rc && rec->ev.vaddr != MM_NA_U64)
 		rc = add_key(r, rec->session, EVENT_KEY_VADDR, event_key_vaddr(rec->ev.vaddr), block);
-	return rc;
-}
-
-/* Insert the op rows of @rec[0..n): ROWS at once, or one by one. */
-static int write_ops(struct recorder *r, const struct record *const *rec, size_t n)
-{
-	int rc = 0;
-
-	for (size_t i = 0; i < n && !rc;) {
-		size_t rows = n - i >= ROWS ? ROWS : 1;
-		sqlite3_stmt *st = rows == ROWS ? r->insert_ops : r->insert_op;
-
-		for (size_t j = 0; j < rows; j++, i++) {
-			int at = (int)j * OP_COLUMNS;
-
-			sqlite3_bind_int64(st, at + 1, rec[i]->session);
-			sqlite3_bind_int64(st, at + 2, (int64_t)rec[i]->op_no);
-			sqlite3_bind_text(st, at + 3, rec[i]->json ? rec[i]->json : rec[i]->detail, -1,
-					  SQLITE_STATIC);
-			/* Its seq range, when the op's end is in the same batch (merge_op_ends). */
-			bind_int(st, at + 4, (int64_t)rec[i]->seq, rec[i]->seq == 0);
-			bind_int(st, at + 5, (int64_t)rec[i]->last_seq, rec[i]->seq == 0);
-		}
-		rc = step(st);
-	}
 	return rc;
 }
 
@@ -483,7 +474,8 @@ static int write_batch(struct recorder *r, struct record *batch, size_t n,
 		case RECORD_EVENT:
 			events[nr_events++] = &batch[i];
 			if (nr_events == ROWS) {
-				rc = write_events(r, events, nr_events);
+				rc = write_rows(r->insert_events, r->insert_event, events,
+						nr_events, bind_event_row);
 				nr_events = 0;
 			}
 			if (rc == SQLITE_OK)
@@ -492,7 +484,7 @@ static int write_batch(struct recorder *r, struct record *batch, size_t n,
 		case RECORD_OP:
 			ops[nr_ops++] = &batch[i];
 			if (nr_ops == ROWS) {
-				rc = write_ops(r, ops, nr_ops);
+				rc = write_rows(r->insert_ops, r->insert_op, ops, nr_ops, bind_op_row);
 				nr_ops = 0;
 			}
 			break;
@@ -506,9 +498,9 @@ static int write_batch(struct recorder *r, struct record *batch, size_t n,
 		mark(marks, &nr_marks, &batch[i]);
 	}
 	if (rc == SQLITE_OK)
-		rc = write_events(r, events, nr_events);
+		rc = write_rows(r->insert_events, r->insert_event, events, nr_events, bind_event_row);
 	if (rc == SQLITE_OK)
-		rc = write_ops(r, ops, nr_ops);
+		rc = write_rows(r->insert_ops, r->insert_op, ops, nr_ops, bind_op_row);
 	if (write_keys(r, rc == SQLITE_OK) && rc == SQLITE_OK)	/* empties the set either way */
 		rc = sqlite3_errcode(r->db);
 	for (size_t i = 0; i < nr_marks && rc == SQLITE_OK; i++) {
@@ -605,12 +597,13 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* "INSERT ... VALUES (?,...,?)" of @sql with its row repeated ROWS times. */
-static int prepare_rows(sqlite3 *db, const char *sql, int columns, sqlite3_stmt **st)
+/* @one ("INSERT ... VALUES (?,...,?)") with its row repeated ROWS times, into @many. */
+static int prepare_rows(sqlite3 *db, sqlite3_stmt *one, sqlite3_stmt **many)
 {
-	const char *values = strstr(sql, "VALUES");
-	size_t head = (size_t)(values - sql) + strlen("VALUES "), row = 2 * (size_t)columns + 2;
-	char *text = malloc(head + ROWS * row + 1), *p;
+	const char *sql = sqlite3_sql(one), *values = strstr(sql, "VALUES");
+	int columns = sqlite3_bind_parameter_count(one);
+	size_t head = (size_t)(values - sql) + strlen("VALUES ");
+	char *text = malloc(head + ROWS * (2 * (size_t)columns + 2) + 1), *p;
 	int rc;
 
 	if (!text)
@@ -618,16 +611,16 @@ static int prepare_rows(sqlite3 *db, const char *sql, int columns, sqlite3_stmt 
 	memcpy(text, sql, head);
 	p = text + head;
 	for (int i = 0; i < ROWS; i++) {
-		*p++ = i ? ',' : '(';
 		if (i)
-			*p++ = '(';
+			*p++ = ',';
+		*p++ = '(';
 		for (int c = 0; c < columns; c++) {
 			*p++ = '?';
 			*p++ = c + 1 < columns ? ',' : ')';
 		}
 	}
 	*p = '\0';
-	rc = sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	rc = sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, many, NULL);
 	free(text);
 	return rc;
 }
@@ -656,9 +649,9 @@ static int prepare(struct recorder *r, char *err, size_t errlen)
 			       &r->update_session, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, key_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->insert_key, NULL) != SQLITE_OK ||
-	    prepare_rows(r->db, recorder_event_sql, EVENT_COLUMNS, &r->insert_events) != SQLITE_OK ||
-	    prepare_rows(r->db, op_sql, OP_COLUMNS, &r->insert_ops) != SQLITE_OK ||
-	    prepare_rows(r->db, key_sql, KEY_COLUMNS, &r->insert_keys) != SQLITE_OK ||
+	    prepare_rows(r->db, r->insert_event, &r->insert_events) != SQLITE_OK ||
+	    prepare_rows(r->db, r->insert_op, &r->insert_ops) != SQLITE_OK ||
+	    prepare_rows(r->db, r->insert_key, &r->insert_keys) != SQLITE_OK ||
 	    sqlite3_prepare_v3(r->db, snapshot_sql, -1, SQLITE_PREPARE_PERSISTENT,
 			       &r->insert_snapshot, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "recorder: %s", sqlite3_errmsg(r->db));

@@ -45,7 +45,8 @@
 /*
  * Few: a stored snapshot loads in 30-60 ms (4 GiB), so the cache mostly
  * serves seeks close together, and every machine it keeps grows the heap
- * (a new machine then faults in fresh memory: ~4 ms per MiB in a VM).
+ * (a new machine then faults in fresh memory: a 4 GiB machine's clone takes
+ * 60-70 ms into fresh heap, 9 ms into reused heap).
  */
 #define CACHE_ENTRIES		4
 
