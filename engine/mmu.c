@@ -24,10 +24,14 @@
  *      mode is exactly CR0.PG with EFER.LME and CR4.PAE, and CR3 of a CPU
  *      with paging on is a table page.
  *  C3. Each TLB array's geometry is the config's (sets * ways = entries),
- *      a slot has a stamp exactly when it has a tag (tlb_victim() finds
- *      empty ways by their stamp of 0), and nr_size[] counts the entries of
- *      each page size (a lookup skips a size an array does not hold), and
- *      each entry keeps its page's region (for the counters of a hit).
+ *      a slot has a stamp exactly when it has a tag, no later than the
+ *      clock (tlb_victim() finds empty ways by their stamp of 0), and
+ *      nr_size[] counts the entries of
+ *      each page size and regions[] has a bit for the region of each (a
+ *      lookup skips a size an array does not hold in the address's region),
+ *      and each entry keeps its page's region (for the counters of a hit).
+ *  C4. A CPU's memo (struct tlb_memo) with a tag names the L1 slot that
+ *      holds that tag.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -85,9 +89,16 @@ static inline size_t tlb_set_base(const struct tlb_array *t, uint64_t tag)
 	return (size_t)set * t->ways;
 }
 
+/* Bit w set: way w of the four at @p holds @tag. */
+static inline unsigned int tlb_match4(const uint64_t *p, uint64_t tag)
+{
+	return (unsigned int)(p[0] == tag) | (unsigned int)(p[1] == tag) << 1 |
+	       (unsigned int)(p[2] == tag) << 2 | (unsigned int)(p[3] == tag) << 3;
+}
+
 /*
- * The slot of @t that holds @tag, or -1: one 8-byte compare a way, four ways
- * a branch (a tag is in at most one way of its set).
+ * The slot of @t that holds @tag, or -1: four ways a step with one branch,
+ * then way by way (a tag is in at most one way of its set).
  */
 static inline long tlb_find(const struct tlb_array *t, uint64_t tag)
 {
@@ -130,36 +141,45 @@ static void tlb_entry_event(struct machine *m, int type, int cpu, int array, siz
  * random. An empty slot's stamp is 0 and a used one's is not, so one pass
  * over the stamps finds both the first empty way and the oldest.
  */
-static unsigned int tlb_victim(struct machine *m, const struct tlb_array *t, size_t base)
+static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array *t, size_t base)
 {
 	const uint64_t *stamp = t->stamp + base;
-	unsigned int w, best = 0, ways = t->ways;
+	size_t w, best = 0, ways = t->ways;
 	uint64_t oldest = stamp[0];
 
-	/* Two ways a step; a tie keeps the earlier way, as a plain scan does. */
-	for (w = 1; w + 1 < ways; w += 2) {
-		uint64_t a = stamp[w], b = stamp[w + 1];
-		unsigned int wa = b < a ? w + 1 : w;
+	/* a tie keeps the earlier way (only empty ways tie: stamps are unique) */
+	for (w = 1; w < ways; w++) {
+		bool older = stamp[w] < oldest;
 
-		a = b < a ? b : a;
-		if (a < oldest) {
-			oldest = a;
-			best = wa;
-		}
-	}
-	if (w < ways && stamp[w] < oldest) {
-		oldest = stamp[w];
-		best = w;
+		best = older ? w : best;
+		oldest = older ? stamp[w] : oldest;
 	}
 	if (oldest && m->cfg.tlb.policy == TLB_POLICY_RANDOM)
 		return (unsigned int)(x86_prng_next(m) % ways);
-	return best;
+	return (unsigned int)best;
 }
 
-/* Empty slot @slot of @t: no tag, no stamp. */
-static inline void tlb_drop(struct tlb_array *t, size_t slot)
+/* Slot @slot of @c's array @t changes: the memo lets go of it. */
+static inline void memo_forget(struct cpu_state *c, const struct tlb_array *t, size_t slot)
 {
-	t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
+	if (c->memo.slot == slot && t == &c->tlb[c->memo.array])
+		c->memo.tag = 0;
+}
+
+/* Keep L1 slot @slot of @array, which holds @tag, as @c's memo. */
+static inline void memo_set(struct cpu_state *c, unsigned int array, size_t slot, uint64_t tag)
+{
+	c->memo = (struct tlb_memo){ tag, (uint32_t)slot, (uint8_t)array, false };
+}
+
+/* Empty slot @slot of @c's array @t: no tag, no stamp. */
+static inline void tlb_drop(struct cpu_state *c, struct tlb_array *t, size_t slot)
+{
+	unsigned int size = tlb_size_index(tlb_tag_shift(t->tag[slot]));
+
+	memo_forget(c, t, slot);
+	if (!--t->nr_size[size])
+		t->regions[size] = 0;
 	t->tag[slot] = 0;
 	t->stamp[slot] = 0;
 }
@@ -174,6 +194,7 @@ tlb_insert(struct machine *m, int cpu, int array, uint64_t tag, uint64_t pfn,
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_array *t = &c->tlb[array];
+	unsigned int size = tlb_size_index(tlb_tag_shift(tag));
 	long slot;
 
 	if (!t->entries)
@@ -189,8 +210,9 @@ tlb_insert(struct machine *m, int cpu, int array, uint64_t tag, uint64_t pfn,
 					m->cfg.tlb.policy == TLB_POLICY_FIFO ? "fifo" : "lru");
 	}
 	if (t->tag[slot])
-		t->nr_size[tlb_size_index(tlb_tag_shift(t->tag[slot]))]--;
-	t->nr_size[tlb_size_index(tlb_tag_shift(tag))]++;
+		tlb_drop(c, t, (size_t)slot);
+	t->nr_size[size]++;
+	t->regions[size] |= region >= 0 ? 1u << region : 0xffu;
 	t->tag[slot] = tag;
 	t->ent[slot] = (struct tlb_entry){ pfn, prot };
 	t->region[slot] = (int8_t)region;
@@ -237,12 +259,22 @@ void tlb_flush_cpu(struct machine *m, int cpu, bool global, const char *why)
 		struct tlb_array *t = &c->tlb[a];
 		const struct tlb_entry *te = t->ent;
 
+		if (global) {		/* every entry: no need to look at them one by one */
+			dropped += t->nr_size[0] + t->nr_size[1] + t->nr_size[2];
+			memset(t->tag, 0, t->entries * sizeof(*t->tag));
+			memset(t->stamp, 0, t->entries * sizeof(*t->stamp));
+			memset(t->nr_size, 0, sizeof(t->nr_size));
+			memset(t->regions, 0, sizeof(t->regions));
+			continue;
+		}
 		for (i = 0; i < t->entries; i++)
-			if (t->tag[i] && (global || !(te[i].prot & _PAGE_GLOBAL))) {
-				tlb_drop(t, i);
+			if (t->tag[i] && !(te[i].prot & _PAGE_GLOBAL)) {
+				tlb_drop(c, t, i);
 				dropped++;
 			}
 	}
+	if (global)
+		c->memo.tag = 0;
 	flush_event(m, cpu, why ? why : global ? "all" : "nonglobal", MM_NA_U64, MM_NA_U64,
 		    dropped);
 }
@@ -266,7 +298,7 @@ void tlb_flush_cpu_range(struct machine *m, int cpu, uint64_t start, uint64_t en
 			s = tlb_tag_vaddr(tag);
 			e = s + (1ULL << tlb_tag_shift(tag));
 			if (s < end && start < e) {
-				tlb_drop(t, i);
+				tlb_drop(c, t, i);
 				dropped++;
 			}
 		}
@@ -323,21 +355,35 @@ static bool rights_ok(uint64_t prot, int access, bool user)
 	return true;
 }
 
+/*
+ * What an entry's rights must allow, by access: the bits it needs set, and
+ * for a kernel access the U bit does not matter. A write also needs D set:
+ * a clean page walks again to set it, as the hardware does.
+ */
+static const uint64_t need_bits[3] = { 0, _PAGE_RW | _PAGE_DIRTY, 0 };
+static const uint64_t forbid_bits[3] = { 0, 0, _PAGE_NX };
+
+/* Whether the cached rights @prot serve @access (rights_ok() and, for a write, D). */
+static inline bool tlb_serves(uint64_t prot, int access, bool user)
+{
+	uint64_t need = need_bits[access] | (user ? _PAGE_USER : 0);
+
+	return !((~prot & need) | (prot & forbid_bits[access]));
+}
+
 static uint32_t pf_error_code(bool present, int access, bool user)
 {
 	return (present ? X86_PF_PROT : 0) | (access == MM_ACCESS_WRITE ? X86_PF_WRITE : 0) |
 	       (user ? X86_PF_USER : 0) | (access == MM_ACCESS_EXEC ? X86_PF_INSTR : 0);
 }
 
-/* Where a lookup found the page: an array and its slot, and the page's region. */
+/* Where a lookup found the page: an array and its slot. */
 struct tlb_hit {
 	int array;
 	long slot;			/* -1: a miss */
-	int region;			/* -1: not known */
 };
 
 static const unsigned int l1_shifts[3] = { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT };
-static const uint8_t l1_order[3][3] = { { 0, 1, 2 }, { 1, 2, 0 }, { 2, 0, 1 } };
 
 /*
  * The region of every address of the page at @vaddr (whose own region is
@@ -354,57 +400,63 @@ static int page_region(const struct machine *m, uint64_t vaddr, unsigned int shi
 	       mm_region_of(m, start + (1ULL << shift) - 1) == (enum mm_region)region ? region : -1;
 }
 
+/* Whether @t may hold a page of size @size (0, 1, 2) in region @region. */
+static inline bool tlb_may_hold(const struct tlb_array *t, unsigned int size, int region)
+{
+	return (t->regions[size] >> region) & 1;
+}
+
 /*
- * A TLB hit: L1 of each size first, then the STLB (which refills L1).
- * @hint_absent: the L1 array of the last hit was just searched in vain.
+ * A TLB hit: L1 of each size first, then the STLB (which refills L1), for
+ * @vaddr in @region. @hint_absent: the L1 array of the last hit was just
+ * searched in vain.
  */
-static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, bool hint_absent,
+static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, int region, bool hint_absent,
 		      struct tlb_hit *hit)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
-	struct tlb_memo *mo = &c->memo;
-	unsigned int i, k;
+	const struct tlb_memo *mo = &c->memo;
+	unsigned int i;
 	long slot;
 
-	/* The three L1 arrays are looked up at once in hardware; here the page
-	 * size that hit last goes first, as runs of accesses share it, and an
-	 * array with no entry of the size is not looked at. The L1 arrays are
-	 * TLB_L1_4K, _2M, _1G: index i holds pages of l1_shifts[i]. */
-	for (k = 0; k < 3; k++) {
+	/* The three L1 arrays are looked up at once in hardware; here one
+	 * after the other (a page is in one of them at most: C1), but not one
+	 * with no entry of its size in the region, nor the one the caller just
+	 * searched. The L1 arrays are TLB_L1_4K, _2M, _1G: index i holds pages
+	 * of l1_shifts[i]. */
+	for (i = 0; i < 3; i++) {
 		uint64_t tag;
 
-		i = l1_order[mo->array][k];
-		if (!c->tlb[i].nr_size[i] || (k == 0 && hint_absent))
+		if (!tlb_may_hold(&c->tlb[i], i, region) || (hint_absent && i == mo->array))
 			continue;
 		tag = tlb_tag(vaddr, l1_shifts[i]);
-
 		slot = tlb_find(&c->tlb[i], tag);
 		if (slot >= 0) {
 			tlb_touch(m, c, &c->tlb[i], (size_t)slot);
-			*mo = (struct tlb_memo){ tag, (uint32_t)slot, (uint8_t)i };
-			*hit = (struct tlb_hit){ (int)i, slot, c->tlb[i].region[slot] };
+			memo_set(c, i, (size_t)slot, tag);
+			*hit = (struct tlb_hit){ (int)i, slot };
 			return MM_TLB_L1_HIT;
 		}
 	}
 	for (i = 0; i < 2; i++) {
 		uint64_t tag = tlb_tag(vaddr, l1_shifts[i]);
 
-		if (!c->tlb[TLB_STLB].nr_size[i])
+		if (!tlb_may_hold(&c->tlb[TLB_STLB], i, region))
 			continue;
 		slot = tlb_find(&c->tlb[TLB_STLB], tag);
 		if (slot >= 0) {
 			struct tlb_entry copy = c->tlb[TLB_STLB].ent[slot];
-			int region = c->tlb[TLB_STLB].region[slot];
 			long l1;
 
 			tlb_touch(m, c, &c->tlb[TLB_STLB], (size_t)slot);
-			l1 = tlb_insert(m, cpu, (int)i, tag, copy.pfn, copy.prot, region, true);
-			*hit = l1 >= 0 ? (struct tlb_hit){ (int)i, l1, region } :
-					 (struct tlb_hit){ TLB_STLB, slot, region };
+			l1 = tlb_insert(m, cpu, (int)i, tag, copy.pfn, copy.prot,
+					c->tlb[TLB_STLB].region[slot], true);
+			*hit = l1 >= 0 ? (struct tlb_hit){ (int)i, l1 } :
+					 (struct tlb_hit){ TLB_STLB, slot };
 			return MM_TLB_STLB_HIT;
 		}
 	}
-	*hit = (struct tlb_hit){ 0, -1, -1 };
+	*hit = (struct tlb_hit){ 0, -1 };
 	return MM_TLB_MISS;
 }
 
@@ -415,54 +467,92 @@ struct walk_result {
 	uint64_t prot;			/* effective: RW and US of every level, NX of any */
 };
 
+/* A walk under way: where it is and what it has gathered. */
+struct walk {
+	const struct page *mem_map;
+	uint64_t (*tables)[PTRS_PER_TABLE];
+	uint64_t max_pfn;
+	struct mm_walk_level *lv;	/* the next level's record */
+	uint64_t table;			/* pfn of the table to read */
+	uint64_t all, any;		/* the entries read, ANDed and ORed */
+	uint64_t entry;			/* the last one */
+};
+
+/*
+ * Read the entry for @vaddr at @level (a constant where it is inlined):
+ * 1 for a leaf, -1 for a not-present entry, 0 to go down a level.
+ */
+static inline __attribute__((always_inline)) int
+walk_level(struct walk *w, uint64_t vaddr, int level)
+{
+	unsigned int idx = pt_index(vaddr, level);
+	const struct page *p = &w->mem_map[w->table];
+	uint64_t entry;
+
+	/* pt_entries() without its slot cross-check, which P1 of
+	 * pgtable_check() covers: this is every TLB miss's path. */
+	SIM_BUG_ON(w->table >= w->max_pfn || !page_test(p, PG_table));
+	entry = w->tables[p->index][idx];
+	*w->lv++ = (struct mm_walk_level){ level, w->table, idx, entry };
+	w->entry = entry;
+	if (!(entry & _PAGE_PRESENT))
+		return -1;
+	w->all &= entry;
+	w->any |= entry;
+	if (entry_is_leaf(entry, level))
+		return 1;
+	w->table = pte_pfn(entry);
+	return 0;
+}
+
 /*
  * The hardware walk from CR3: read each level by physical address (into
  * t->levels), gather the rights and, once the leaf is found, set A on every
  * entry read and D on the leaf for a write the rights allow. A walk that
- * meets a not-present entry sets nothing and returns -EFAULT.
+ * meets a not-present entry sets nothing and returns -EFAULT. The levels
+ * are written out one by one, so that each knows its shift and whether it
+ * can be a leaf.
  */
-static int hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access,
-		   struct mm_translation *t, struct walk_result *r)
+static int __attribute__((noinline))
+hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access, struct mm_translation *t,
+	struct walk_result *r)
 {
-	const struct page *mem_map = m->mem_map;
-	uint64_t (*tables)[PTRS_PER_TABLE] = m->x86->pt.slots;
-	uint64_t *slot[5], prot = _PAGE_RW | _PAGE_USER, entry;
-	int levels = (int)pt_levels(m), level = levels, n = 0, i;
-	unsigned int shift = pt_level_shift(levels);
+	/* In locals: the stores to t->levels could alias them. */
+	struct walk w = { m->mem_map, m->x86->pt.slots, m->max_pfn, t->levels, table,
+			  ~0ULL, 0, 0 };
+	int got = 0, n, i, level;
+	uint64_t prot;
+	bool dirty;
 
-	for (;;) {
-		unsigned int idx = (unsigned int)(vaddr >> shift) & (PTRS_PER_TABLE - 1);
-		const struct page *p = &mem_map[table];
-
-		/* pt_entries() without its slot cross-check, which P1 of
-		 * pgtable_check() covers: this is every TLB miss's path. */
-		SIM_BUG_ON(table >= m->max_pfn || !page_test(p, PG_table));
-		slot[n] = &tables[p->index][idx];
-		entry = *slot[n];
-		t->levels[n++] = (struct mm_walk_level){ level, table, idx, entry };
-		if (!(entry & _PAGE_PRESENT)) {
-			t->nr_levels = n;
-			return -EFAULT;
-		}
-		prot &= entry | ~(_PAGE_RW | _PAGE_USER);
-		prot |= entry & _PAGE_NX;
-		if (entry_is_leaf(entry, level))	/* always at PT_PTE */
-			break;
-		table = pte_pfn(entry);
-		level--;
-		shift -= PTRS_PER_TABLE_SHIFT;
-	}
+	if (pt_levels(m) == 5)
+		got = walk_level(&w, vaddr, PT_PGD5);
+	if (!got)
+		got = walk_level(&w, vaddr, PT_P4D);
+	if (!got)
+		got = walk_level(&w, vaddr, PT_PUD);
+	if (!got)
+		got = walk_level(&w, vaddr, PT_PMD);
+	if (!got)
+		got = walk_level(&w, vaddr, PT_PTE);
+	n = (int)(w.lv - t->levels);
 	t->nr_levels = n;
-	r->page_shift = shift;
-	r->pfn = pte_pfn(entry) + ((vaddr & ((1ULL << shift) - 1)) >> PAGE_SHIFT);
-	for (i = 0; i < n; i++) {
-		*slot[i] |= _PAGE_ACCESSED;
-		t->levels[i].entry |= _PAGE_ACCESSED;
-	}
-	if (access == MM_ACCESS_WRITE && (entry & _PAGE_RW) && (prot & _PAGE_RW)) {
-		*slot[n - 1] |= _PAGE_DIRTY;
-		t->levels[n - 1].entry |= _PAGE_DIRTY;
-	}
+	if (got < 0)
+		return -EFAULT;
+	level = t->levels[n - 1].level;
+	/* RW and US where every level has them, NX where any has */
+	prot = (w.all & (_PAGE_RW | _PAGE_USER)) | (w.any & _PAGE_NX);
+	r->page_shift = pt_level_shift(level);
+	r->pfn = pte_pfn(w.entry) + ((vaddr & ((1ULL << r->page_shift) - 1)) >> PAGE_SHIFT);
+	dirty = access == MM_ACCESS_WRITE && (w.entry & _PAGE_RW) && (prot & _PAGE_RW);
+	/* After the first walk, every entry has A (and a written leaf D). */
+	if (!(w.all & _PAGE_ACCESSED) || (dirty && !(w.entry & _PAGE_DIRTY)))
+		for (i = 0; i < n; i++) {
+			struct mm_walk_level *l = &t->levels[i];
+			uint64_t set = _PAGE_ACCESSED | (dirty && i == n - 1 ? _PAGE_DIRTY : 0);
+
+			w.tables[w.mem_map[l->table_pfn].index][l->index] |= set;
+			l->entry |= set;
+		}
 	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
 						    _PAGE_ACCESSED));
 	return 0;
@@ -527,7 +617,7 @@ static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr,
  * Returns 1 when a not-present #PF in a process was fixed by demand paging
  * (the caller retries), 0 otherwise.
  */
-static int __attribute__((noinline))
+static inline int
 mmu_miss(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
 	 struct mm_translation *t, int region, bool absent, int *err)
 {
@@ -580,16 +670,15 @@ static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int acc
 	struct tlb_hit hit;
 	int region;
 
-	t->tlb = tlb_lookup(m, cpu, vaddr, hint_absent, &hit);
-	region = hit.region >= 0 ? hit.region : (int)mm_region_of(m, vaddr);
+	region = (int)mm_region_of(m, vaddr);
+	t->tlb = tlb_lookup(m, cpu, vaddr, region, hint_absent, &hit);
 	st = &c->stats[region];
 	st->accesses++;
 	if (hit.slot >= 0) {
 		struct tlb_array *ta = &c->tlb[hit.array];
 		const struct tlb_entry *te = &ta->ent[hit.slot];
 
-		if (rights_ok(te->prot, access, user) &&
-		    (access != MM_ACCESS_WRITE || (te->prot & _PAGE_DIRTY))) {
+		if (tlb_serves(te->prot, access, user)) {
 			unsigned int shift = tlb_tag_shift(ta->tag[hit.slot]);
 
 			t->page_shift = shift;
@@ -601,7 +690,7 @@ static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int acc
 			return 0;
 		}
 		/* a write to a clean page or a rights mismatch: walk again */
-		tlb_drop(ta, (size_t)hit.slot);
+		tlb_drop(c, ta, (size_t)hit.slot);
 	}
 	return mmu_miss(m, cpu, vaddr, access, user, t, region, hit.slot < 0, err);
 }
@@ -625,44 +714,67 @@ static int switch_for(struct machine *m, int cpu, int pid, struct mm_error *e)
 	return mm_load_cr3(m, cpu, pid, e);
 }
 
+static int __attribute__((noinline))
+translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
+	       struct mm_translation *t, struct mm_error *e);
+
 /*
- * The common access, first: paging on, no CR3 to load, and the page in the
- * L1 array of this CPU's last L1 hit (in the very slot of that hit, most
- * often), with the rights the access needs. The same result as the full
- * path, which looks in that array first. Returns 1 when done; else, having
- * changed nothing, -1 when that array does not hold the page (the full path
- * need not look again), 0 otherwise.
+ * The common access comes first: paging on, no CR3 to load, and the page in
+ * the L1 array of this CPU's last L1 hit (the memo's page, most often), with
+ * the rights the access needs. The same result as the full path, which
+ * looks in that array first; anything else goes there, the memo's absent
+ * flag telling it whether that array was just searched in vain.
  */
-static inline int translate_l1_hit(struct machine *m, int cpu, int pid, uint64_t vaddr,
-				   int access, int user, struct mm_translation *t)
+int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
+		 struct mm_translation *t, struct mm_error *e)
 {
-	struct cpu_state *c = &m->x86->cpus[cpu];
-	struct tlb_memo *mo = &c->memo;
-	unsigned int shift = l1_shifts[mo->array];
-	uint64_t tag = tlb_tag(vaddr, shift);
 	const struct tlb_entry *te;
+	struct cpu_state *c;
 	struct tlb_array *ta;
+	struct tlb_memo *mo;
 	struct tlb_stats *st;
-	long slot;
+	unsigned int shift;
+	uint64_t tag;
+	size_t slot;
 	int region;
 
+	if ((unsigned int)cpu >= m->nr_cpus || (unsigned int)access > MM_ACCESS_EXEC)
+		goto full;
+	c = &m->x86->cpus[cpu];
+	mo = &c->memo;
 	/* (A pid that is c->pid exists: mm_exit() moves its CPUs to init_mm.) */
 	if (!(c->cr0 & X86_CR0_PG) || (pid != MM_PID_CURRENT && pid != c->pid))
-		return 0;
+		goto not_here;
+	shift = l1_shifts[mo->array];
+	tag = tlb_tag(vaddr, shift);
 	ta = &c->tlb[mo->array];
-	if (mo->tag == tag && ta->tag[mo->slot] == tag)
+	if (tag == mo->tag) {
 		slot = mo->slot;
-	else if ((slot = tlb_find(ta, tag)) < 0)
-		return -1;
+	} else {
+		/* the usual L1 geometry, four ways, inline; any other in a call */
+		if (ta->ways == 4 && ta->set_mask != TLB_SET_DIVIDE) {
+			size_t base = (size_t)((tag >> TLB_TAG_VPN_SHIFT) & ta->set_mask) * 4;
+			unsigned int hit = tlb_match4(ta->tag + base, tag);
+
+			slot = hit ? base + (unsigned int)__builtin_ctz(hit) : SIZE_MAX;
+		} else {
+			slot = (size_t)tlb_find(ta, tag);
+		}
+		if (slot == SIZE_MAX) {
+			mo->absent = true;
+			goto full;
+		}
+		mo->tag = tag;
+		mo->slot = (uint32_t)slot;
+	}
 	te = &ta->ent[slot];
-	if (!rights_ok(te->prot, access, resolve_user(m, c->pid, vaddr, user)) ||
-	    (access == MM_ACCESS_WRITE && !(te->prot & _PAGE_DIRTY)))
-		return 0;
-	tlb_touch(m, c, ta, (size_t)slot);
-	mo->tag = tag;
-	mo->slot = (uint32_t)slot;
 	region = ta->region[slot];
-	st = &c->stats[region >= 0 ? region : (int)mm_region_of(m, vaddr)];
+	if (!tlb_serves(te->prot, access, resolve_user(m, c->pid, vaddr, user)) || region < 0)
+		goto not_here;
+	c->tlb_clock++;
+	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
+		ta->stamp[slot] = c->tlb_clock;
+	st = &c->stats[region];
 	st->accesses++;
 	st->l1_hits++;
 	memset(t, 0, offsetof(struct mm_translation, levels));
@@ -670,35 +782,25 @@ static inline int translate_l1_hit(struct machine *m, int cpu, int pid, uint64_t
 	t->tlb = MM_TLB_L1_HIT;
 	t->page_shift = shift;
 	t->paddr = PFN_PHYS(te->pfn) + (vaddr & ((1ULL << shift) - 1));
-	translate_event(m, cpu, vaddr, access, t, c->pid);
-	return 1;
-}
-
-static int __attribute__((noinline))
-translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
-	       bool hint_absent, struct mm_translation *t, struct mm_error *e);
-
-int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
-		 struct mm_translation *t, struct mm_error *e)
-{
-	int r = 0;
-
-	if (cpu >= 0 && (unsigned int)cpu < m->nr_cpus && access >= MM_ACCESS_READ &&
-	    access <= MM_ACCESS_EXEC)
-		r = translate_l1_hit(m, cpu, pid, vaddr, access, user, t);
-	return r > 0 ? 0 : translate_full(m, cpu, pid, vaddr, access, user, r < 0, t, e);
+	if (events_on(m))
+		translate_event(m, cpu, vaddr, access, t, c->pid);
+	return 0;
+not_here:
+	mo->absent = false;
+full:
+	return translate_full(m, cpu, pid, vaddr, access, user, t, e);
 }
 
 /*
  * Everything else: the checks, paging off, #GP, a CR3 switch, the TLB, the
- * walk. @hint_absent: as translate_l1_hit() found (no CR3 switch follows).
+ * walk. The memo's absent flag says what translate_l1_hit() found (it holds
+ * only when no CR3 switch follows).
  */
 static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
-			  int user, bool hint_absent, struct mm_translation *t,
-			  struct mm_error *e)
+			  int user, struct mm_translation *t, struct mm_error *e)
 {
 	struct cpu_state *c;
-	bool u;
+	bool u, hint_absent;
 	int err = 0, tries;
 
 	/* levels[] is read up to nr_levels only: not worth clearing on every access. */
@@ -710,6 +812,7 @@ static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, i
 	if (pid > 0 && !find_mm(m, pid))
 		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
 	c = &m->x86->cpus[cpu];
+	hint_absent = c->memo.absent;
 	if (!(c->cr0 & X86_CR0_PG)) {
 		t->tlb = MM_TLB_OFF;
 		t->paddr = vaddr;
@@ -827,7 +930,7 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 	return 0;
 }
 
-/*** Self-check (C1..C3) ***/
+/*** Self-check (C1..C4) ***/
 
 static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -854,18 +957,29 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 		const struct tlb_array *t = &c->tlb[a];
 
 		unsigned int counted[3] = { 0, 0, 0 };
+		uint8_t regions[3] = { 0, 0, 0 };
 
 		for (i = 0; i < t->entries; i++) {
 			unsigned int shift = tlb_tag_shift(t->tag[i]);
 
 			if (t->tag[i] && (shift == PAGE_SHIFT || shift == PMD_SHIFT ||
-					  shift == PUD_SHIFT))
+					  shift == PUD_SHIFT)) {
 				counted[tlb_size_index(shift)]++;
+				regions[tlb_size_index(shift)] |=
+					t->region[i] >= 0 ? 1u << t->region[i] : 0xffu;
+			}
 		}
 		if (memcmp(counted, t->nr_size, sizeof(counted)))
 			n += report(fn, ctx, "C3: cpu %d %s counts %u/%u/%u entries of 4K/2M/1G "
 				    "and holds %u/%u/%u", cpu, tlb_array_names[a], t->nr_size[0],
 				    t->nr_size[1], t->nr_size[2], counted[0], counted[1], counted[2]);
+		for (i = 0; i < 3; i++)
+			if ((regions[i] & t->regions[i]) != regions[i] ||
+			    (!counted[i] && t->regions[i]))
+				n += report(fn, ctx, "C3: cpu %d %s keeps regions %#x for its %s "
+					    "entries, which are in %#x", cpu, tlb_array_names[a],
+					    t->regions[i], i == 0 ? "4K" : i == 1 ? "2M" : "1G",
+					    regions[i]);
 		if (t->sets * t->ways != t->entries)
 			n += report(fn, ctx, "C3: cpu %d %s has %u sets of %u ways for %u entries",
 				    cpu, tlb_array_names[a], t->sets, t->ways, t->entries);
@@ -875,9 +989,10 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 			unsigned int shift = tlb_tag_shift(t->tag[i]);
 			struct pt_walk w;
 
-			if (!t->tag[i] != !t->stamp[i])
-				n += report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp "
-					    "or a stamp without a tag", cpu, tlb_array_names[a], i);
+			if (!t->tag[i] != !t->stamp[i] || t->stamp[i] > c->tlb_clock)
+				n += report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp, "
+					    "a stamp without a tag, or one past the clock", cpu,
+					    tlb_array_names[a], i);
 			if (!t->tag[i])
 				continue;
 			if ((shift == PAGE_SHIFT || shift == PMD_SHIFT || shift == PUD_SHIFT) &&
@@ -902,6 +1017,23 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 	return n;
 }
 
+static unsigned long check_cpu_memo(const struct cpu_state *c, int cpu, mm_violation_fn fn,
+				    void *ctx)
+{
+	const struct tlb_memo *mo = &c->memo;
+	const struct tlb_array *t;
+
+	if (mo->array > TLB_L1_1G)
+		return report(fn, ctx, "C4: cpu %d memo names array %u", cpu, mo->array);
+	t = &c->tlb[mo->array];
+	if (!mo->tag)
+		return 0;
+	if (mo->slot >= t->entries || t->tag[mo->slot] != mo->tag)
+		return report(fn, ctx, "C4: cpu %d memo %016" PRIx64 " is not in the %s slot %u "
+			      "it names", cpu, mo->tag, tlb_array_names[mo->array], mo->slot);
+	return 0;
+}
+
 unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 {
 	unsigned long n = 0;
@@ -920,6 +1052,7 @@ unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 			n += report(fn, ctx, "C2: cpu %u CR3 0x%" PRIx64 " is not a table", cpu,
 				    c->cr3);
 		n += check_cpu_tlb(m, (int)cpu, fn, ctx);
+		n += check_cpu_memo(c, (int)cpu, fn, ctx);
 	}
 	return n;
 }

@@ -192,6 +192,9 @@ struct tlb_array {
 	uint64_t *stamp;		/* each slot's last use (lru) or fill (fifo); 0 if empty */
 	int8_t *region;			/* each page's enum mm_region, -1 if it spans two */
 	unsigned int nr_size[3];	/* valid entries of 4 KiB, 2 MiB, 1 GiB pages */
+	uint8_t regions[3];		/* of each size: a bit (1 << enum mm_region) for
+					 * every region an entry may be in, all of them
+					 * for a page in two; cleared once none is left */
 };
 
 /* 0, 1, 2 for the page sizes 4 KiB, 2 MiB, 1 GiB (shift 12, 21, 30). */
@@ -227,13 +230,16 @@ struct tlb_stats {
 
 /*
  * The last L1 hit of a CPU, so that a run of accesses to one page costs a
- * compare: still good while its slot holds its tag. A cache of the lookup,
- * never a different result: the next lookup starts in its array anyway.
+ * compare. A cache of the lookup, never a different result: any change to
+ * that slot (tlb_drop(), a fill over it) clears tag (C4). The next lookup
+ * starts in its array, tag or none.
  */
 struct tlb_memo {
 	uint64_t tag;			/* 0: none */
 	uint32_t slot;
 	uint8_t array;			/* TLB_L1_4K, _2M or _1G */
+	bool absent;			/* the last fast lookup found no entry in that
+					 * array: for the full path that follows it */
 };
 
 enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROTECTED, CPU_MODE_LONG };
