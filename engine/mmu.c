@@ -30,8 +30,8 @@
  *      each page size and regions[] has a bit for the region of each (a
  *      lookup skips a size an array does not hold in the address's region),
  *      and each entry keeps its page's region (for the counters of a hit).
- *  C4. A CPU's memo (struct tlb_memo) with a tag names the L1 slot that
- *      holds that tag.
+ *  C4. Each hint of a CPU's memo (struct tlb_memo) names the L1 slot that
+ *      holds its tag, and sits where its tag puts it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -159,17 +159,21 @@ static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array 
 	return (unsigned int)best;
 }
 
-/* Slot @slot of @c's array @t changes: the memo lets go of it. */
-static inline void memo_forget(struct cpu_state *c, const struct tlb_array *t, size_t slot)
+/* A slot holding @tag changes: its hint goes. */
+static inline void memo_forget(struct cpu_state *c, uint64_t tag)
 {
-	if (c->memo.slot == slot && t == &c->tlb[c->memo.array])
-		c->memo.tag = 0;
+	struct tlb_hint *h = tlb_hint_of(&c->memo, tag);
+
+	if (h->tag == tag)
+		h->tag = 0;
 }
 
-/* Keep L1 slot @slot of @array, which holds @tag, as @c's memo. */
+/* L1 slot @slot of @array, which holds @tag, just hit. */
 static inline void memo_set(struct cpu_state *c, unsigned int array, size_t slot, uint64_t tag)
 {
-	c->memo = (struct tlb_memo){ tag, (uint32_t)slot, (uint8_t)array, false };
+	*tlb_hint_of(&c->memo, tag) = (struct tlb_hint){ tag, (uint32_t)slot };
+	c->memo.array = (uint8_t)array;
+	c->memo.absent = false;
 }
 
 /* Empty slot @slot of @c's array @t: no tag, no stamp. */
@@ -177,7 +181,8 @@ static inline void tlb_drop(struct cpu_state *c, struct tlb_array *t, size_t slo
 {
 	unsigned int size = tlb_size_index(tlb_tag_shift(t->tag[slot]));
 
-	memo_forget(c, t, slot);
+	if (t != &c->tlb[TLB_STLB])		/* hints name L1 slots only */
+		memo_forget(c, t->tag[slot]);
 	if (!--t->nr_size[size])
 		t->regions[size] = 0;
 	t->tag[slot] = 0;
@@ -274,7 +279,7 @@ void tlb_flush_cpu(struct machine *m, int cpu, bool global, const char *why)
 			}
 	}
 	if (global)
-		c->memo.tag = 0;
+		memset(c->memo.hint, 0, sizeof(c->memo.hint));
 	flush_event(m, cpu, why ? why : global ? "all" : "nonglobal", MM_NA_U64, MM_NA_U64,
 		    dropped);
 }
@@ -673,7 +678,6 @@ static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int acc
 	region = (int)mm_region_of(m, vaddr);
 	t->tlb = tlb_lookup(m, cpu, vaddr, region, hint_absent, &hit);
 	st = &c->stats[region];
-	st->accesses++;
 	if (hit.slot >= 0) {
 		struct tlb_array *ta = &c->tlb[hit.array];
 		const struct tlb_entry *te = &ta->ent[hit.slot];
@@ -732,7 +736,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	struct cpu_state *c;
 	struct tlb_array *ta;
 	struct tlb_memo *mo;
-	struct tlb_stats *st;
+	struct tlb_hint *h;
 	unsigned int shift;
 	uint64_t tag;
 	size_t slot;
@@ -748,8 +752,9 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	shift = l1_shifts[mo->array];
 	tag = tlb_tag(vaddr, shift);
 	ta = &c->tlb[mo->array];
-	if (tag == mo->tag) {
-		slot = mo->slot;
+	h = tlb_hint_of(mo, tag);
+	if (h->tag == tag) {
+		slot = h->slot;
 	} else {
 		/* the usual L1 geometry, four ways, inline; any other in a call */
 		if (ta->ways == 4 && ta->set_mask != TLB_SET_DIVIDE) {
@@ -764,8 +769,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 			mo->absent = true;
 			goto full;
 		}
-		mo->tag = tag;
-		mo->slot = (uint32_t)slot;
+		*h = (struct tlb_hint){ tag, (uint32_t)slot };
 	}
 	te = &ta->ent[slot];
 	region = ta->region[slot];
@@ -774,9 +778,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
 		ta->stamp[slot] = c->tlb_clock;
-	st = &c->stats[region];
-	st->accesses++;
-	st->l1_hits++;
+	c->stats[region].l1_hits++;
 	memset(t, 0, offsetof(struct mm_translation, levels));
 	t->paging = true;
 	t->tlb = MM_TLB_L1_HIT;
@@ -904,8 +906,9 @@ int mm_tlb_info(const struct machine *m, int cpu, struct mm_tlb_info *ti)
 	for (r = 0; r < NR_MM_REGIONS; r++) {
 		const struct tlb_stats *st = &c->stats[r];
 
-		ti->regions[r] = (struct mm_tlb_region_info){ mm_region_name(r), st->accesses,
-			st->l1_hits, st->stlb_hits, st->misses, st->walk_refs, st->faults };
+		ti->regions[r] = (struct mm_tlb_region_info){ mm_region_name(r),
+			st->l1_hits + st->stlb_hits + st->misses, st->l1_hits, st->stlb_hits,
+			st->misses, st->walk_refs, st->faults };
 	}
 	return 0;
 }
@@ -1021,17 +1024,26 @@ static unsigned long check_cpu_memo(const struct cpu_state *c, int cpu, mm_viola
 				    void *ctx)
 {
 	const struct tlb_memo *mo = &c->memo;
-	const struct tlb_array *t;
+	unsigned long n = 0;
+	unsigned int i;
 
 	if (mo->array > TLB_L1_1G)
 		return report(fn, ctx, "C4: cpu %d memo names array %u", cpu, mo->array);
-	t = &c->tlb[mo->array];
-	if (!mo->tag)
-		return 0;
-	if (mo->slot >= t->entries || t->tag[mo->slot] != mo->tag)
-		return report(fn, ctx, "C4: cpu %d memo %016" PRIx64 " is not in the %s slot %u "
-			      "it names", cpu, mo->tag, tlb_array_names[mo->array], mo->slot);
-	return 0;
+	for (i = 0; i < TLB_HINTS; i++) {
+		const struct tlb_hint *h = &mo->hint[i];
+		unsigned int shift = tlb_tag_shift(h->tag);
+		const struct tlb_array *t;
+
+		if (!h->tag)
+			continue;
+		t = &c->tlb[tlb_size_index(shift)];
+		if ((shift != PAGE_SHIFT && shift != PMD_SHIFT && shift != PUD_SHIFT) ||
+		    tlb_hint_of((struct tlb_memo *)mo, h->tag) != h || h->slot >= t->entries ||
+		    t->tag[h->slot] != h->tag)
+			n += report(fn, ctx, "C4: cpu %d hint %u (%016" PRIx64 ") is not the L1 "
+				    "slot %u it names", cpu, i, h->tag, h->slot);
+	}
+	return n;
 }
 
 unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)

@@ -876,7 +876,7 @@ void x86_state_load(struct snap_reader *r, struct machine *m)
 		return;
 	}
 	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
-		y->cpus[cpu].memo = (struct tlb_memo){ 0 };	/* a slot not checked */
+		memset(&y->cpus[cpu].memo, 0, sizeof(y->cpus[cpu].memo));	/* not checked */
 		for (unsigned int a = 0; a < NR_TLB_ARRAYS; a++)
 			y->cpus[cpu].tlb[a].tag = NULL;
 	}

@@ -224,23 +224,42 @@ static inline size_t tlb_array_bytes(const struct tlb_array *t)
 enum mm_region { REGION_DIRECT_MAP, REGION_VMALLOC, REGION_KERNEL_IMAGE, REGION_USER,
 		 REGION_OTHER, NR_MM_REGIONS };
 
+/*
+ * A CPU's counters for one region. Every access is exactly one of an L1 hit,
+ * an STLB hit or a miss, so accesses are their sum, not a counter of their
+ * own: a hit updates one 8-byte word (two side by side became one 16-byte
+ * store, which split across cache lines stalled the next hit's load).
+ */
 struct tlb_stats {
-	uint64_t accesses, l1_hits, stlb_hits, misses, walk_refs, faults;
+	uint64_t l1_hits, stlb_hits, misses, walk_refs, faults;
 };
 
 /*
- * The last L1 hit of a CPU, so that a run of accesses to one page costs a
- * compare. A cache of the lookup, never a different result: any change to
- * that slot (tlb_drop(), a fill over it) clears tag (C4). The next lookup
- * starts in its array, tag or none.
+ * Where a CPU's recent L1 hits are, so that most hits cost one compare
+ * instead of a search of the set: a direct-mapped table from a page's tag
+ * (by its low page-number bits) to its L1 slot, and the array of the last
+ * hit, where the next lookup starts. A cache of the lookup, never a
+ * different result: a slot that changes (tlb_drop(), a fill over it) takes
+ * its hint with it (C4).
  */
-struct tlb_memo {
+#define TLB_HINTS	64
+
+struct tlb_hint {
 	uint64_t tag;			/* 0: none */
-	uint32_t slot;
-	uint8_t array;			/* TLB_L1_4K, _2M or _1G */
+	uint32_t slot;			/* in the L1 array of the tag's page size */
+};
+
+struct tlb_memo {
+	struct tlb_hint hint[TLB_HINTS];
+	uint8_t array;			/* TLB_L1_4K, _2M or _1G: of the last L1 hit */
 	bool absent;			/* the last fast lookup found no entry in that
 					 * array: for the full path that follows it */
 };
+
+static inline struct tlb_hint *tlb_hint_of(struct tlb_memo *mo, uint64_t tag)
+{
+	return &mo->hint[(tag >> TLB_TAG_VPN_SHIFT) & (TLB_HINTS - 1)];
+}
 
 enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROTECTED, CPU_MODE_LONG };
 
