@@ -258,7 +258,7 @@ static int stage_direct_map(struct machine *m)
 	if (err)
 		return err;
 	pt_set_entry(m, x->init_top_pgt, PTRS_PER_TABLE - 1, (int)pt_levels(m),
-		     pt_entries(m, x->early_top_pgt)[PTRS_PER_TABLE - 1], __START_KERNEL_map);
+		     pt_table(m, x->early_top_pgt)[PTRS_PER_TABLE - 1], __START_KERNEL_map);
 	err = preallocate_vmalloc_pages(m);
 	if (err)
 		return err;
@@ -276,7 +276,7 @@ static int stage_identity_dropped(struct machine *m)
 	unsigned int i;
 
 	for (i = 0; i < pgd_kernel_first(m); i++)
-		if (pt_entries(m, x->early_top_pgt)[i] & _PAGE_PRESENT)
+		if (pt_table(m, x->early_top_pgt)[i] & _PAGE_PRESENT)
 			pt_clear_entry(m, x->early_top_pgt, i, (int)pt_levels(m),
 				       PFN_PHYS(i) << (pt_levels(m) == 5 ? 36 : 27));
 	pgtable_free_tree(m, x->early_top_pgt, (int)pt_levels(m), 0, pgd_kernel_first(m) - 1);
@@ -413,7 +413,7 @@ static int set_trampoline_text_x(struct machine *m, uint64_t pfn)
 static int setup_trampoline_pgd(struct machine *m)
 {
 	struct x86_state *x = m->x86;
-	uint64_t *k;
+	const uint64_t *k;
 	unsigned int i;
 	int err;
 
@@ -426,7 +426,7 @@ static int setup_trampoline_pgd(struct machine *m)
 	err = set_trampoline_text_x(m, PHYS_PFN(PFN_PHYS(x->trampoline_pgd) - PAGE_SIZE));
 	if (err)
 		return err;
-	k = pt_entries(m, x->init_top_pgt);
+	k = pt_table(m, x->init_top_pgt);
 	pt_set_entry(m, x->trampoline_pgd, 0, (int)pt_levels(m),
 		     k[pt_index(layout_page_offset(pt_levels(m)), (int)pt_levels(m))], 0);
 	for (i = pgd_kernel_first(m); i < PTRS_PER_TABLE; i++)
@@ -509,7 +509,7 @@ static int kexec_prepare(struct machine *m, int cpu)
 		if (err)
 			return err;
 		for (i = pgd_kernel_first(m); i < PTRS_PER_TABLE; i++)
-			pt_entries(m, x->kexec_pgd)[i] = pt_entries(m, x->init_top_pgt)[i];
+			pt_entries(m, x->kexec_pgd)[i] = pt_table(m, x->init_top_pgt)[i];
 		pa = PFN_PHYS(x->kexec_control);
 		err = pt_walk_alloc(m, x->kexec_pgd, pa, PT_PTE, _KERNPG_TABLE, PT_FROM_BUDDY,
 				    &pte);

@@ -136,7 +136,7 @@ static void mm_event_emit(struct machine *m, int type, int pid, uint64_t addr, u
 /* Is any entry of this table present? */
 static bool table_empty(const struct machine *m, uint64_t table)
 {
-	const uint64_t *e = pt_entries(m, table);
+	const uint64_t *e = pt_table(m, table);
 	unsigned int i;
 
 	for (i = 0; i < PTRS_PER_TABLE; i++)
@@ -156,7 +156,7 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 
 	for (i = 0; i < PTRS_PER_TABLE; i++) {
 		uint64_t lo = base + ((uint64_t)i << shift), hi = lo + (1ULL << shift);
-		uint64_t entry = pt_entries(m, table)[i], child;
+		uint64_t entry = pt_table(m, table)[i], child;
 
 		if (hi <= s || lo >= e || !(entry & _PAGE_PRESENT))
 			continue;
@@ -265,7 +265,7 @@ int mm_spawn(struct machine *m, const char *name, int *pid, struct mm_error *e)
 	if (err)
 		return mm_error_set(e, err, "pgd_alloc failed: no page for the PGD");
 	for (i = pgd_kernel_first(m); i < PTRS_PER_TABLE; i++)
-		pt_entries(m, pgd)[i] = pt_entries(m, x->init_top_pgt)[i];
+		pt_entries(m, pgd)[i] = pt_table(m, x->init_top_pgt)[i];
 	mm = &x->mms[x->nr_mms++];
 	memset(mm, 0, sizeof(*mm));
 	mm->pid = x->next_pid++;

@@ -32,6 +32,8 @@
  *      and each entry keeps its page's region (for the counters of a hit).
  *  C4. Each hint of a CPU's memo (struct tlb_memo) names the L1 slot that
  *      holds its tag, and sits where its tag puts it.
+ *  C5. A CPU's walk cache of the current table generation holds what a walk
+ *      of its region reads above the PTE, every entry with A.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -147,12 +149,19 @@ static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array 
 	size_t w, best = 0, ways = t->ways;
 	uint64_t oldest = stamp[0];
 
-	/* a tie keeps the earlier way (only empty ways tie: stamps are unique) */
-	for (w = 1; w < ways; w++) {
-		bool older = stamp[w] < oldest;
+	/* two ways a step; a tie keeps the earlier way (only empty ways tie:
+	 * stamps are unique) */
+	for (w = 1; w + 1 < ways; w += 2) {
+		uint64_t a = stamp[w], b = stamp[w + 1];
 
-		best = older ? w : best;
-		oldest = older ? stamp[w] : oldest;
+		best = a < oldest ? w : best;
+		oldest = a < oldest ? a : oldest;
+		best = b < oldest ? w + 1 : best;
+		oldest = b < oldest ? b : oldest;
+	}
+	if (w < ways && stamp[w] < oldest) {
+		best = w;
+		oldest = stamp[w];
 	}
 	if (oldest && m->cfg.tlb.policy == TLB_POLICY_RANDOM)
 		return (unsigned int)(x86_prng_next(m) % ways);
@@ -189,38 +198,52 @@ static inline void tlb_drop(struct cpu_state *c, struct tlb_array *t, size_t slo
 	t->stamp[slot] = 0;
 }
 
+/* What a fill writes into a slot, worked out once for the L1 array and the STLB. */
+struct tlb_fill {
+	uint64_t tag;
+	struct tlb_entry ent;
+	unsigned int size;		/* tlb_size_index() of the page */
+	int region;			/* page_region() */
+	uint8_t region_bit;		/* its bit in tlb_array.regions */
+};
+
+static inline struct tlb_fill tlb_fill_of(uint64_t tag, uint64_t pfn, uint64_t prot, int region)
+{
+	return (struct tlb_fill){ tag, { pfn, prot }, tlb_size_index(tlb_tag_shift(tag)), region,
+				  (uint8_t)(region >= 0 ? 1u << region : 0xffu) };
+}
+
 /*
- * Fill @tag (with @pfn, @prot and the page's @region) into @array; @absent: the caller just
- * looked and it is not there. Returns the slot, or -1 for an empty array.
+ * Fill @f into @array of @cpu (@c); @absent: the caller just looked and it
+ * is not there. Returns the slot, or -1 for an empty array.
  */
 static inline __attribute__((always_inline)) long
-tlb_insert(struct machine *m, int cpu, int array, uint64_t tag, uint64_t pfn,
-		       uint64_t prot, int region, bool absent)
+tlb_insert(struct machine *m, int cpu, struct cpu_state *c, int array, const struct tlb_fill *f,
+	   bool absent)
 {
-	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_array *t = &c->tlb[array];
-	unsigned int size = tlb_size_index(tlb_tag_shift(tag));
 	long slot;
 
 	if (!t->entries)
 		return -1;
-	slot = absent ? -1 : tlb_find(t, tag);
+	slot = absent ? -1 : tlb_find(t, f->tag);
 	if (slot < 0) {
-		size_t base = tlb_set_base(t, tag);
+		size_t base = tlb_set_base(t, f->tag);
 
 		slot = (long)(base + tlb_victim(m, t, base));
-		if (t->tag[slot] && events_on(m))
+	}
+	if (t->tag[slot]) {
+		if (events_on(m) && t->tag[slot] != f->tag)
 			tlb_entry_event(m, MM_EV_tlb_evict, cpu, array, (size_t)slot,
 					m->cfg.tlb.policy == TLB_POLICY_RANDOM ? "random" :
 					m->cfg.tlb.policy == TLB_POLICY_FIFO ? "fifo" : "lru");
-	}
-	if (t->tag[slot])
 		tlb_drop(c, t, (size_t)slot);
-	t->nr_size[size]++;
-	t->regions[size] |= region >= 0 ? 1u << region : 0xffu;
-	t->tag[slot] = tag;
-	t->ent[slot] = (struct tlb_entry){ pfn, prot };
-	t->region[slot] = (int8_t)region;
+	}
+	t->nr_size[f->size]++;
+	t->regions[f->size] |= f->region_bit;
+	t->tag[slot] = f->tag;
+	t->ent[slot] = f->ent;
+	t->region[slot] = (int8_t)f->region;
 	t->stamp[slot] = ++c->tlb_clock;
 	if (events_on(m))
 		tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, (size_t)slot, NULL);
@@ -450,12 +473,13 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, int region, bo
 			continue;
 		slot = tlb_find(&c->tlb[TLB_STLB], tag);
 		if (slot >= 0) {
-			struct tlb_entry copy = c->tlb[TLB_STLB].ent[slot];
+			const struct tlb_array *stlb = &c->tlb[TLB_STLB];
+			struct tlb_fill f = tlb_fill_of(tag, stlb->ent[slot].pfn,
+							stlb->ent[slot].prot, stlb->region[slot]);
 			long l1;
 
 			tlb_touch(m, c, &c->tlb[TLB_STLB], (size_t)slot);
-			l1 = tlb_insert(m, cpu, (int)i, tag, copy.pfn, copy.prot,
-					c->tlb[TLB_STLB].region[slot], true);
+			l1 = tlb_insert(m, cpu, c, (int)i, &f, true);
 			*hit = l1 >= 0 ? (struct tlb_hit){ (int)i, l1 } :
 					 (struct tlb_hit){ TLB_STLB, slot };
 			return MM_TLB_STLB_HIT;
@@ -510,33 +534,69 @@ walk_level(struct walk *w, uint64_t vaddr, int level)
 	return 0;
 }
 
+/* After a walk down to a PTE: keep its upper levels, if every one has A. */
+static void walk_cache_fill(struct walk_cache *wc, const struct machine *m, uint64_t root,
+			    uint64_t vaddr, const struct mm_translation *t)
+{
+	int i, upper = t->nr_levels - 1;
+	uint64_t all = ~0ULL, any = 0;
+
+	for (i = 0; i < upper; i++) {
+		all &= t->levels[i].entry;
+		any |= t->levels[i].entry;
+	}
+	if (!(all & _PAGE_ACCESSED))
+		return;
+	wc->gen = m->x86->pt.gen;
+	wc->root = root;
+	wc->region = vaddr >> PMD_SHIFT;
+	wc->pte_table = t->levels[upper].table_pfn;
+	wc->all = all;
+	wc->any = any;
+	wc->nr = upper;
+	memcpy(wc->lv, t->levels, (size_t)upper * sizeof(wc->lv[0]));
+}
+
 /*
- * The hardware walk from CR3: read each level by physical address (into
- * t->levels), gather the rights and, once the leaf is found, set A on every
- * entry read and D on the leaf for a write the rights allow. A walk that
- * meets a not-present entry sets nothing and returns -EFAULT. The levels
- * are written out one by one, so that each knows its shift and whether it
- * can be a leaf.
+ * The hardware walk from CR3 (@root) of @c: read each level by physical
+ * address (into t->levels), gather the rights and, once the leaf is found,
+ * set A on every entry read and D on the leaf for a write the rights allow.
+ * A walk that meets a not-present entry sets nothing and returns -EFAULT.
+ * The levels are written out one by one, so that each knows its shift and
+ * whether it can be a leaf; the upper ones come from the walk cache when it
+ * holds this 2 MiB region.
  */
 static int __attribute__((noinline))
-hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access, struct mm_translation *t,
-	struct walk_result *r)
+hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, int access,
+	struct mm_translation *t, struct walk_result *r)
 {
 	/* In locals: the stores to t->levels could alias them. */
-	struct walk w = { m->mem_map, m->x86->pt.slots, m->max_pfn, t->levels, table,
+	struct walk w = { m->mem_map, m->x86->pt.slots, m->max_pfn, t->levels, root,
 			  ~0ULL, 0, 0 };
+	struct walk_cache *wc = &c->walk_cache;
 	int got = 0, n, i, level;
+	bool cached;
 	uint64_t prot;
 	bool dirty;
 
-	if (pt_levels(m) == 5)
-		got = walk_level(&w, vaddr, PT_PGD5);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_P4D);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_PUD);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_PMD);
+	cached = wc->nr && wc->gen == m->x86->pt.gen && wc->root == root &&
+		 wc->region == vaddr >> PMD_SHIFT;
+	if (cached) {
+		memcpy(t->levels, wc->lv, sizeof(wc->lv));	/* all four: one fixed copy */
+		w.lv += wc->nr;
+		w.table = wc->pte_table;
+		w.all = wc->all;
+		w.any = wc->any;
+	} else {
+		if (pt_levels(m) == 5)
+			got = walk_level(&w, vaddr, PT_PGD5);
+		if (!got)
+			got = walk_level(&w, vaddr, PT_P4D);
+		if (!got)
+			got = walk_level(&w, vaddr, PT_PUD);
+		if (!got)
+			got = walk_level(&w, vaddr, PT_PMD);
+	}
 	if (!got)
 		got = walk_level(&w, vaddr, PT_PTE);
 	n = (int)(w.lv - t->levels);
@@ -558,6 +618,8 @@ hw_walk(struct machine *m, uint64_t table, uint64_t vaddr, int access, struct mm
 			w.tables[w.mem_map[l->table_pfn].index][l->index] |= set;
 			l->entry |= set;
 		}
+	if (!cached && level == PT_PTE)
+		walk_cache_fill(wc, m, root, vaddr, t);
 	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
 						    _PAGE_ACCESSED));
 	return 0;
@@ -608,13 +670,14 @@ static void page_fault_event(struct machine *m, int cpu, uint64_t vaddr, uint32_
 static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr,
 			  const struct walk_result *r, int region, bool absent)
 {
-	uint64_t tag = tlb_tag(vaddr, r->page_shift);
-	uint64_t pfn = r->pfn & ~((1ULL << (r->page_shift - PAGE_SHIFT)) - 1);
+	struct cpu_state *c = &m->x86->cpus[cpu];
+	struct tlb_fill f = tlb_fill_of(tlb_tag(vaddr, r->page_shift),
+					r->pfn & ~((1ULL << (r->page_shift - PAGE_SHIFT)) - 1),
+					r->prot, page_region(m, vaddr, r->page_shift, region));
 
-	region = page_region(m, vaddr, r->page_shift, region);
-	tlb_insert(m, cpu, (int)tlb_size_index(r->page_shift), tag, pfn, r->prot, region, absent);
+	tlb_insert(m, cpu, c, (int)f.size, &f, absent);
 	if (r->page_shift != PUD_SHIFT)
-		tlb_insert(m, cpu, TLB_STLB, tag, pfn, r->prot, region, absent);
+		tlb_insert(m, cpu, c, TLB_STLB, &f, absent);
 }
 
 /*
@@ -633,7 +696,7 @@ mmu_miss(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
 
 	t->tlb = MM_TLB_MISS;
 	st->misses++;
-	*err = hw_walk(m, PHYS_PFN(c->cr3), vaddr, access, t, &r);
+	*err = hw_walk(m, c, PHYS_PFN(c->cr3), vaddr, access, t, &r);
 	t->walk_refs += (unsigned int)t->nr_levels;
 	st->walk_refs += (uint64_t)t->nr_levels;
 	if (!*err && rights_ok(r.prot, access, user)) {
@@ -933,7 +996,7 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 	return 0;
 }
 
-/*** Self-check (C1..C4) ***/
+/*** Self-check (C1..C5) ***/
 
 static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -1046,6 +1109,32 @@ static unsigned long check_cpu_memo(const struct cpu_state *c, int cpu, mm_viola
 	return n;
 }
 
+static unsigned long check_walk_cache(const struct machine *m, const struct cpu_state *c,
+				      int cpu, mm_violation_fn fn, void *ctx)
+{
+	const struct walk_cache *wc = &c->walk_cache;
+	uint64_t all = ~0ULL, any = 0;
+	struct pt_walk w;
+	int i;
+
+	if (!wc->nr || wc->gen != m->x86->pt.gen)
+		return 0;
+	pt_walk(m, wc->root, wc->region << PMD_SHIFT, &w);
+	for (i = 0; i < wc->nr && i < w.nr; i++) {
+		all &= wc->lv[i].entry;
+		any |= wc->lv[i].entry;
+		if (w.step[i].level != wc->lv[i].level || w.step[i].table != wc->lv[i].table_pfn ||
+		    w.step[i].index != wc->lv[i].index || w.step[i].entry != wc->lv[i].entry)
+			break;
+	}
+	if (wc->nr != (int)pt_levels(m) - 1 || i != wc->nr || w.nr <= wc->nr ||
+	    w.step[wc->nr].table != wc->pte_table || !(all & _PAGE_ACCESSED) ||
+	    all != wc->all || any != wc->any)
+		return report(fn, ctx, "C5: cpu %d walk cache for 0x%" PRIx64 " is not what the "
+			      "tables hold", cpu, wc->region << PMD_SHIFT);
+	return 0;
+}
+
 unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 {
 	unsigned long n = 0;
@@ -1065,6 +1154,7 @@ unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 				    c->cr3);
 		n += check_cpu_tlb(m, (int)cpu, fn, ctx);
 		n += check_cpu_memo(c, (int)cpu, fn, ctx);
+		n += check_walk_cache(m, c, (int)cpu, fn, ctx);
 	}
 	return n;
 }

@@ -194,7 +194,7 @@ void pgtable_free_table(struct machine *m, uint64_t pfn)
 	struct page *p = &m->mem_map[pfn];
 	int level = pt_table_level(m, pfn);
 
-	(void)pt_entries(m, pfn);
+	(void)pt_table(m, pfn);
 	s->slot_pfn[p->index] = PFN_NIL;
 	s->free_slots[s->nr_free++] = p->index;
 	p->index = 0;
@@ -267,13 +267,12 @@ int pt_walk(const struct machine *m, uint64_t root, uint64_t vaddr, struct pt_wa
 	w->prot = _PAGE_RW | _PAGE_USER;
 	for (level = (int)pt_levels(m); level >= PT_PTE; level--) {
 		unsigned int idx = pt_index(vaddr, level);
-		uint64_t *slot = &pt_entries(m, table)[idx], entry = *slot;
+		uint64_t entry = pt_table(m, table)[idx];
 
 		w->step[w->nr].level = level;
 		w->step[w->nr].table = table;
 		w->step[w->nr].index = idx;
 		w->step[w->nr].entry = entry;
-		w->step[w->nr].slot = slot;
 		w->nr++;
 		if (!(entry & _PAGE_PRESENT)) {
 			w->fault_level = level;
@@ -312,7 +311,7 @@ int pt_walk_alloc(struct machine *m, uint64_t root, uint64_t vaddr, int level,
 
 	for (l = (int)pt_levels(m); l > level; l--) {
 		unsigned int idx = pt_index(vaddr, l);
-		uint64_t entry = pt_entries(m, t)[idx], child;
+		uint64_t entry = pt_table(m, t)[idx], child;
 		int err;
 
 		if (entry & _PAGE_PRESENT) {
@@ -541,7 +540,7 @@ int pgtable_kernel_map(struct machine *m, uint64_t vaddr, uint64_t pfn, uint64_t
 	if (err)
 		return err;
 	idx = pt_index(vaddr, PT_PTE);
-	if (pt_entries(m, pte)[idx] & _PAGE_PRESENT)
+	if (pt_table(m, pte)[idx] & _PAGE_PRESENT)
 		return -EEXIST;
 	pt_set_entry(m, pte, idx, PT_PTE, PFN_PHYS(pfn) | (prot & PTE_FLAGS_MASK), vaddr);
 	return 0;
@@ -1009,7 +1008,7 @@ static uint64_t check_tree(struct pt_checker *c, uint64_t table, int level, uint
 			   unsigned int first, unsigned int last)
 {
 	const struct machine *m = c->m;
-	const uint64_t *e = pt_entries(m, table);
+	const uint64_t *e = pt_table(m, table);
 	uint64_t tables = 1;
 	unsigned int i;
 
@@ -1044,7 +1043,7 @@ static void check_processes(struct pt_checker *c)
 
 	for (i = 0; i < x->nr_mms; i++) {
 		const struct mm_struct *mm = &x->mms[i];
-		const uint64_t *pgd = pt_entries(m, mm->pgd), *kpgd = pt_entries(m, x->init_top_pgt);
+		const uint64_t *pgd = pt_table(m, mm->pgd), *kpgd = pt_table(m, x->init_top_pgt);
 		uint64_t tables;
 
 		for (k = half; k < PTRS_PER_TABLE; k++)

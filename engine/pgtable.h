@@ -120,6 +120,7 @@ struct pt_store {
 	uint8_t *slot_level;
 	uint32_t *free_slots;		/* a stack of free slots */
 	uint32_t nr_free, nr, cap;	/* nr: slots ever handed out */
+	uint64_t gen;			/* changes with every write to a table (pt_entries()) */
 };
 
 /* Where a kernel table page comes from. */
@@ -139,7 +140,6 @@ struct pt_walk {
 		uint64_t table;		/* pfn of the table read */
 		unsigned int index;
 		uint64_t entry;
-		uint64_t *slot;		/* where the entry lives (for the MMU's A/D bits) */
 	} step[5];
 	int fault_level;		/* 0, or the level whose entry was not present */
 	uint64_t pfn;			/* the 4 KiB frame that backs the address */
@@ -261,6 +261,24 @@ static inline struct tlb_hint *tlb_hint_of(struct tlb_memo *mo, uint64_t tag)
 	return &mo->hint[(tag >> TLB_TAG_VPN_SHIFT) & (TLB_HINTS - 1)];
 }
 
+/*
+ * The upper levels of a CPU's last walk down to a 4 KiB page, so that the
+ * next walk in the same 2 MiB region reads only its PTE from the tables. A
+ * cache of this simulation, not the hardware's paging-structure caches: the
+ * walk still makes, records and counts every reference. It holds while the
+ * tables are as they were (pt.gen), and only entries that have A, which a
+ * walk then never sets (C5).
+ */
+struct walk_cache {
+	uint64_t gen;			/* pt.gen when it was filled */
+	uint64_t root;			/* the pfn of the top table walked from */
+	uint64_t region;		/* vaddr >> PMD_SHIFT */
+	uint64_t pte_table;		/* pfn of the PTE table of the region */
+	uint64_t all, any;		/* the upper entries ANDed and ORed */
+	int nr;				/* upper levels: 3, or 4 with LA57; 0: empty */
+	struct mm_walk_level lv[4];
+};
+
 enum cpu_mode { CPU_MODE_REAL, CPU_MODE_PROTECTED, CPU_MODE_LONG };
 
 #define X86_CR0_PE	(1ULL << 0)
@@ -287,6 +305,7 @@ struct cpu_state {
 	int pid;			/* the mm in CR3: 0 for init_mm, -1 for none */
 	uint64_t tlb_clock;
 	struct tlb_memo memo;
+	struct walk_cache walk_cache;
 	struct tlb_array tlb[NR_TLB_ARRAYS];
 	struct tlb_stats stats[NR_MM_REGIONS];
 };
@@ -360,8 +379,8 @@ static inline bool pt_is_table(const struct machine *m, uint64_t pfn)
 	return pfn < m->max_pfn && page_test(&m->mem_map[pfn], PG_table);
 }
 
-/* The entries of table @table_pfn: reading them is reading physical memory. */
-static inline uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn)
+/* The entries of table @table_pfn, to read: reading them is reading physical memory. */
+static inline const uint64_t *pt_table(const struct machine *m, uint64_t table_pfn)
 {
 	const struct page *p;
 
@@ -369,6 +388,17 @@ static inline uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn)
 	p = &m->mem_map[table_pfn];
 	SIM_BUG_ON(p->index >= m->x86->pt.nr || m->x86->pt.slot_pfn[p->index] != table_pfn);
 	return m->x86->pt.slots[p->index];
+}
+
+/*
+ * The entries of table @table_pfn, to write: the tables change (pt.gen), so
+ * no CPU's walk cache holds on to what they were. Every write to a table
+ * but the walk's own A and D bits goes through here.
+ */
+static inline uint64_t *pt_entries(const struct machine *m, uint64_t table_pfn)
+{
+	m->x86->pt.gen++;
+	return (uint64_t *)pt_table(m, table_pfn);
 }
 
 int pt_table_level(const struct machine *m, uint64_t table_pfn);

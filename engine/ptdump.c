@@ -81,7 +81,7 @@ static bool table_in_tree(const struct machine *m, uint64_t root, int level, uin
 		return true;
 	if (level <= PT_PTE || level <= pt_table_level(m, table))
 		return false;
-	e = pt_entries(m, root);
+	e = pt_table(m, root);
 	for (i = 0; i < PTRS_PER_TABLE; i++) {
 		if (!(e[i] & _PAGE_PRESENT) || level == PT_PTE ||
 		    ((level == PT_PMD || level == PT_PUD) && (e[i] & _PAGE_PSE)))
@@ -96,7 +96,7 @@ static bool table_in_tree(const struct machine *m, uint64_t root, int level, uin
 static bool table_base(const struct machine *m, uint64_t t, int level, uint64_t base,
 		       uint64_t table, uint64_t *out)
 {
-	const uint64_t *e = pt_entries(m, t);
+	const uint64_t *e = pt_table(m, t);
 	unsigned int i;
 
 	if (t == table) {
@@ -140,7 +140,7 @@ int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int
 	(void)table_in_tree;
 	lv = (unsigned int)pt_table_level(m, table_pfn);
 	*level = (int)lv;
-	ent = pt_entries(m, table_pfn);
+	ent = pt_table(m, table_pfn);
 	for (i = 0; i < PTRS_PER_TABLE; i++) {
 		struct mm_pt_entry pe = { 0 };
 
@@ -157,7 +157,7 @@ int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int
 			pe.vaddr |= pt_levels(m) == 5 ? 0xff00000000000000ULL : 0xffff000000000000ULL;
 		pt_flags_text(ent[i], (int)lv, pe.flags, sizeof(pe.flags));
 		if (!pe.leaf && pt_is_table(m, pe.target_pfn)) {
-			const uint64_t *c = pt_entries(m, pe.target_pfn);
+			const uint64_t *c = pt_table(m, pe.target_pfn);
 			unsigned int k;
 
 			for (k = 0; k < PTRS_PER_TABLE; k++)
@@ -297,7 +297,7 @@ static void note_page(struct pg_state *st, uint64_t addr, int level, uint64_t pr
 static void walk_level(const struct machine *m, struct pg_state *st, uint64_t table,
 		       int level, uint64_t base)
 {
-	const uint64_t *e = pt_entries(m, table);
+	const uint64_t *e = pt_table(m, table);
 	int dl = (int)pt_levels(m) - level, top = (int)pt_levels(m);
 	unsigned int i;
 

@@ -39,6 +39,78 @@ static void test_walk_refs(void **state)
 	machine_destroy(m5);
 }
 
+/*
+ * A walk in the 2 MiB region of the last one takes its upper levels from the
+ * walk cache: the same levels, entries and references as a walk of the
+ * tables; and once a table changes, what the tables now say.
+ */
+static void test_walk_cache(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
+	struct mm_translation a, b, w;
+	uint64_t area;
+	int i;
+
+	(void)state;
+	assert_int_equal(mm_vmalloc(m, 2 * 4096, 0, NULL, &area, NULL), 0);
+	a = tr(m, 0, area, MM_ACCESS_READ, 0);
+	b = tr(m, 0, area + 4096, MM_ACCESS_READ, 0);
+	assert_int_equal(a.tlb, MM_TLB_MISS);
+	assert_int_equal(b.tlb, MM_TLB_MISS);
+	assert_int_equal(b.walk_refs, 4);
+	assert_int_equal(b.nr_levels, 4);
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_KERNEL, area + 4096, &w, NULL), 0);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(b.levels[i].level, w.levels[i].level);
+		assert_int_equal(b.levels[i].table_pfn, w.levels[i].table_pfn);
+		assert_int_equal(b.levels[i].index, w.levels[i].index);
+		assert_int_equal(b.levels[i].entry, w.levels[i].entry);
+		if (i < 3)
+			assert_int_equal(b.levels[i].entry, a.levels[i].entry);
+	}
+	assert_int_equal(b.paddr, w.paddr);
+	/* the pages go (their PTEs with them): the next walk sees it */
+	assert_int_equal(mm_vfree(m, area, 0, NULL), 0);
+	b = tr(m, 0, area + 4096, MM_ACCESS_READ, 0);
+	assert_true(b.fault);
+	assert_false(b.levels[b.nr_levels - 1].entry & 1);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* munmap frees the region's PTE table; a new mapping there gets another one. */
+static void test_walk_cache_new_table(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":512,\"cpus\":2}", NULL, NULL);
+	const uint64_t va = 0x40000000;
+	struct mm_translation t, w;
+	uint64_t addr, old_table;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "wc", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, va, 2 * 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(addr, va);
+	assert_int_equal(mm_translate(m, 0, pid, va, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, va + 4096, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	old_table = t.levels[3].table_pfn;
+	assert_int_equal(mm_munmap(m, pid, va, 2 * 4096, NULL), 0);
+	/* another CPU takes a PTE table before the region is mapped again */
+	assert_int_equal(mm_mmap(m, pid, va + (1ULL << 30), 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_translate(m, 1, pid, addr, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, va, 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, va, MM_ACCESS_WRITE, -1, &t, NULL), 0);
+	assert_false(t.fault);
+	assert_int_equal(mm_pagetable_walk(m, pid, va, &w, NULL), 0);
+	assert_int_equal(t.levels[3].table_pfn, w.levels[3].table_pfn);
+	assert_int_equal(t.levels[2].entry, w.levels[2].entry);
+	assert_int_equal(t.paddr, w.paddr);
+	print_message("PTE table 0x%llx, then 0x%llx\n", (unsigned long long)old_table,
+		      (unsigned long long)w.levels[3].table_pfn);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 static void test_accessed_dirty(void **state)
 {
 	struct machine *m = make("{\"mem_mib\":512}", NULL, NULL);
@@ -221,6 +293,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk_refs),
+		cmocka_unit_test(test_walk_cache),
+		cmocka_unit_test(test_walk_cache_new_table),
 		cmocka_unit_test(test_accessed_dirty),
 		cmocka_unit_test(test_fault_codes),
 		cmocka_unit_test(test_stlb_refill),
