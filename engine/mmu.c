@@ -444,19 +444,27 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, int region, bo
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	const struct tlb_memo *mo = &c->memo;
-	unsigned int i;
+	const struct tlb_array *stlb = &c->tlb[TLB_STLB];
+	unsigned int i, l1, l2;
 	long slot;
 
 	/* The three L1 arrays are looked up at once in hardware; here one
 	 * after the other (a page is in one of them at most: C1), but not one
 	 * with no entry of its size in the region, nor the one the caller just
 	 * searched. The L1 arrays are TLB_L1_4K, _2M, _1G: index i holds pages
-	 * of l1_shifts[i]. */
-	for (i = 0; i < 3; i++) {
+	 * of l1_shifts[i]. Bit i of l1 (of l2): look in that L1 array (in the
+	 * STLB for that size). */
+	l1 = (unsigned int)tlb_may_hold(&c->tlb[0], 0, region) |
+	     (unsigned int)tlb_may_hold(&c->tlb[1], 1, region) << 1 |
+	     (unsigned int)tlb_may_hold(&c->tlb[2], 2, region) << 2;
+	l2 = (unsigned int)tlb_may_hold(stlb, 0, region) |
+	     (unsigned int)tlb_may_hold(stlb, 1, region) << 1;
+	if (hint_absent)
+		l1 &= ~(1u << mo->array);
+	for (; l1; l1 &= l1 - 1) {
 		uint64_t tag;
 
-		if (!tlb_may_hold(&c->tlb[i], i, region) || (hint_absent && i == mo->array))
-			continue;
+		i = (unsigned int)__builtin_ctz(l1);
 		tag = tlb_tag(vaddr, l1_shifts[i]);
 		slot = tlb_find(&c->tlb[i], tag);
 		if (slot >= 0) {
@@ -466,22 +474,21 @@ static int tlb_lookup(struct machine *m, int cpu, uint64_t vaddr, int region, bo
 			return MM_TLB_L1_HIT;
 		}
 	}
-	for (i = 0; i < 2; i++) {
-		uint64_t tag = tlb_tag(vaddr, l1_shifts[i]);
+	for (; l2; l2 &= l2 - 1) {
+		uint64_t tag;
 
-		if (!tlb_may_hold(&c->tlb[TLB_STLB], i, region))
-			continue;
-		slot = tlb_find(&c->tlb[TLB_STLB], tag);
+		i = (unsigned int)__builtin_ctz(l2);
+		tag = tlb_tag(vaddr, l1_shifts[i]);
+		slot = tlb_find(stlb, tag);
 		if (slot >= 0) {
-			const struct tlb_array *stlb = &c->tlb[TLB_STLB];
 			struct tlb_fill f = tlb_fill_of(tag, stlb->ent[slot].pfn,
 							stlb->ent[slot].prot, stlb->region[slot]);
-			long l1;
+			long refill;
 
 			tlb_touch(m, c, &c->tlb[TLB_STLB], (size_t)slot);
-			l1 = tlb_insert(m, cpu, c, (int)i, &f, true);
-			*hit = l1 >= 0 ? (struct tlb_hit){ (int)i, l1 } :
-					 (struct tlb_hit){ TLB_STLB, slot };
+			refill = tlb_insert(m, cpu, c, (int)i, &f, true);
+			*hit = refill >= 0 ? (struct tlb_hit){ (int)i, refill } :
+					     (struct tlb_hit){ TLB_STLB, slot };
 			return MM_TLB_STLB_HIT;
 		}
 	}
