@@ -25,11 +25,11 @@
  *      with paging on is a table page.
  *  C3. Each TLB array's geometry is the config's (sets * ways = entries),
  *      a slot has a stamp exactly when it has a tag, no later than the
- *      clock (tlb_victim() finds empty ways by their stamp of 0), and
- *      nr_size[] counts the entries of
- *      each page size and regions[] has a bit for the region of each (a
- *      lookup skips a size an array does not hold in the address's region),
- *      and each entry keeps its page's region (for the counters of a hit).
+ *      clock (tlb_victim() finds empty ways by their stamp of 0), nr_size[]
+ *      counts the entries of each page size and regions[] has a bit for the
+ *      region of each (a lookup skips a size an array does not hold in the
+ *      address's region), and each entry keeps its page's region (for the
+ *      counters of a hit).
  *  C4. Each hint of a CPU's memo (struct tlb_memo) names the L1 slot that
  *      holds its tag, and sits where its tag puts it.
  *  C5. A CPU's walk cache of the current table generation holds what a walk
@@ -89,13 +89,6 @@ static inline size_t tlb_set_base(const struct tlb_array *t, uint64_t tag)
 	uint64_t set = t->set_mask != TLB_SET_DIVIDE ? vpn & t->set_mask : vpn % t->sets;
 
 	return (size_t)set * t->ways;
-}
-
-/* Bit w set: way w of the four at @p holds @tag. */
-static inline unsigned int tlb_match4(const uint64_t *p, uint64_t tag)
-{
-	return (unsigned int)(p[0] == tag) | (unsigned int)(p[1] == tag) << 1 |
-	       (unsigned int)(p[2] == tag) << 2 | (unsigned int)(p[3] == tag) << 3;
 }
 
 /*
@@ -372,31 +365,28 @@ int mm_tlb_flush(struct machine *m, int cpu, int scope, uint64_t addr, uint64_t 
 
 /*** Translation ***/
 
-static bool rights_ok(uint64_t prot, int access, bool user)
-{
-	if (user && !(prot & _PAGE_USER))
-		return false;
-	if (access == MM_ACCESS_WRITE && !(prot & _PAGE_RW))
-		return false;
-	if (access == MM_ACCESS_EXEC && (prot & _PAGE_NX))
-		return false;
-	return true;
-}
-
 /*
- * What an entry's rights must allow, by access: the bits it needs set, and
- * for a kernel access the U bit does not matter. A write also needs D set:
- * a clean page walks again to set it, as the hardware does.
+ * What an entry's rights must allow, by access: the bits it needs set (U as
+ * well for a user access) and the bits it must not have. A cached entry
+ * serves a write only once D is set: a clean page walks again to set it, as
+ * the hardware does.
  */
-static const uint64_t need_bits[3] = { 0, _PAGE_RW | _PAGE_DIRTY, 0 };
+static const uint64_t need_bits[3] = { 0, _PAGE_RW, 0 };
 static const uint64_t forbid_bits[3] = { 0, 0, _PAGE_NX };
 
-/* Whether the cached rights @prot serve @access (rights_ok() and, for a write, D). */
-static inline bool tlb_serves(uint64_t prot, int access, bool user)
+/* Whether rights @prot (from the walk) allow @access. */
+static inline bool rights_ok(uint64_t prot, int access, bool user)
 {
 	uint64_t need = need_bits[access] | (user ? _PAGE_USER : 0);
 
 	return !((~prot & need) | (prot & forbid_bits[access]));
+}
+
+/* Whether the cached rights @prot serve @access: rights_ok() and, for a write, D. */
+static inline bool tlb_serves(uint64_t prot, int access, bool user)
+{
+	return rights_ok(prot, access, user) &&
+	       (access != MM_ACCESS_WRITE || (prot & _PAGE_DIRTY));
 }
 
 static uint32_t pf_error_code(bool present, int access, bool user)
@@ -826,19 +816,13 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	if (h->tag == tag) {
 		slot = h->slot;
 	} else {
-		/* the usual L1 geometry, four ways, inline; any other in a call */
-		if (ta->ways == 4 && ta->set_mask != TLB_SET_DIVIDE) {
-			size_t base = (size_t)((tag >> TLB_TAG_VPN_SHIFT) & ta->set_mask) * 4;
-			unsigned int hit = tlb_match4(ta->tag + base, tag);
+		long found = tlb_find(ta, tag);
 
-			slot = hit ? base + (unsigned int)__builtin_ctz(hit) : SIZE_MAX;
-		} else {
-			slot = (size_t)tlb_find(ta, tag);
-		}
-		if (slot == SIZE_MAX) {
+		if (found < 0) {
 			mo->absent = true;
 			goto full;
 		}
+		slot = (size_t)found;
 		*h = (struct tlb_hint){ tag, (uint32_t)slot };
 	}
 	te = &ta->ent[slot];
@@ -865,8 +849,8 @@ full:
 
 /*
  * Everything else: the checks, paging off, #GP, a CR3 switch, the TLB, the
- * walk. The memo's absent flag says what translate_l1_hit() found (it holds
- * only when no CR3 switch follows).
+ * walk. The memo's absent flag says what mm_translate()'s fast path found
+ * (it holds only when no CR3 switch follows).
  */
 static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
 			  int user, struct mm_translation *t, struct mm_error *e)
