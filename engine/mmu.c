@@ -175,7 +175,6 @@ static inline void memo_set(struct cpu_state *c, unsigned int array, size_t slot
 {
 	*tlb_hint_of(&c->memo, tag) = (struct tlb_hint){ tag, (uint32_t)slot };
 	c->memo.array = (uint8_t)array;
-	c->memo.absent = false;
 }
 
 /* Empty slot @slot of @c's array @t: no tag, no stamp. */
@@ -404,16 +403,14 @@ struct tlb_hit {
 static const unsigned int l1_shifts[3] = { PAGE_SHIFT, PMD_SHIFT, PUD_SHIFT };
 
 /*
- * The region of every address of the page at @vaddr (whose own region is
- * @region), or -1 when it spans two. Every region boundary but the end of
+ * The region of every address of the large page at @vaddr (whose own region
+ * is @region), or -1 when it spans two. Every region boundary but the end of
  * the direct map is 1 GiB aligned, and all are 4 KiB aligned.
  */
 static int page_region(const struct machine *m, uint64_t vaddr, unsigned int shift, int region)
 {
 	uint64_t start = vaddr & ~((1ULL << shift) - 1);
 
-	if (shift == PAGE_SHIFT)
-		return region;
 	return mm_region_of(m, start) == (enum mm_region)region &&
 	       mm_region_of(m, start + (1ULL << shift) - 1) == (enum mm_region)region ? region : -1;
 }
@@ -531,29 +528,6 @@ walk_level(struct walk *w, uint64_t vaddr, int level)
 	return 0;
 }
 
-/* After a walk down to a PTE: keep its upper levels, if every one has A. */
-static void walk_cache_fill(struct walk_cache *wc, const struct machine *m, uint64_t root,
-			    uint64_t vaddr, const struct mm_translation *t)
-{
-	int i, upper = t->nr_levels - 1;
-	uint64_t all = ~0ULL, any = 0;
-
-	for (i = 0; i < upper; i++) {
-		all &= t->levels[i].entry;
-		any |= t->levels[i].entry;
-	}
-	if (!(all & _PAGE_ACCESSED))
-		return;
-	wc->gen = m->x86->pt.gen;
-	wc->root = root;
-	wc->region = vaddr >> PMD_SHIFT;
-	wc->pte_table = t->levels[upper].table_pfn;
-	wc->all = all;
-	wc->any = any;
-	wc->nr = upper;
-	memcpy(wc->lv, t->levels, (size_t)upper * sizeof(wc->lv[0]));
-}
-
 /*
  * The hardware walk from CR3 (@root) of @c: read each level by physical
  * address (into t->levels), gather the rights and, once the leaf is found,
@@ -572,9 +546,8 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 			  ~0ULL, 0, 0 };
 	struct walk_cache *wc = &c->walk_cache;
 	int got = 0, n, i, level;
-	bool cached;
-	uint64_t prot;
-	bool dirty;
+	uint64_t prot, upper_all = 0, upper_any = 0;
+	bool cached, dirty, set_a;
 
 	cached = wc->nr && wc->gen == m->x86->pt.gen && wc->root == root &&
 		 wc->region == vaddr >> PMD_SHIFT;
@@ -593,6 +566,8 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 			got = walk_level(&w, vaddr, PT_PUD);
 		if (!got)
 			got = walk_level(&w, vaddr, PT_PMD);
+		upper_all = w.all;	/* the levels above a PTE, if one is next */
+		upper_any = w.any;
 	}
 	if (!got)
 		got = walk_level(&w, vaddr, PT_PTE);
@@ -607,7 +582,8 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 	r->pfn = pte_pfn(w.entry) + ((vaddr & ((1ULL << r->page_shift) - 1)) >> PAGE_SHIFT);
 	dirty = access == MM_ACCESS_WRITE && (w.entry & _PAGE_RW) && (prot & _PAGE_RW);
 	/* After the first walk, every entry has A (and a written leaf D). */
-	if (!(w.all & _PAGE_ACCESSED) || (dirty && !(w.entry & _PAGE_DIRTY)))
+	set_a = !(w.all & _PAGE_ACCESSED) || (dirty && !(w.entry & _PAGE_DIRTY));
+	if (set_a)
 		for (i = 0; i < n; i++) {
 			struct mm_walk_level *l = &t->levels[i];
 			uint64_t set = _PAGE_ACCESSED | (dirty && i == n - 1 ? _PAGE_DIRTY : 0);
@@ -615,8 +591,21 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 			w.tables[w.mem_map[l->table_pfn].index][l->index] |= set;
 			l->entry |= set;
 		}
-	if (!cached && level == PT_PTE)
-		walk_cache_fill(wc, m, root, vaddr, t);
+	/* A walk down to a PTE keeps its upper levels, once every one has A. */
+	if (!cached && level == PT_PTE) {
+		upper_all |= set_a ? _PAGE_ACCESSED : 0;
+		upper_any |= set_a ? _PAGE_ACCESSED : 0;
+		if (upper_all & _PAGE_ACCESSED) {
+			wc->gen = m->x86->pt.gen;
+			wc->root = root;
+			wc->region = vaddr >> PMD_SHIFT;
+			wc->pte_table = t->levels[n - 1].table_pfn;
+			wc->all = upper_all;
+			wc->any = upper_any;
+			wc->nr = n - 1;
+			memcpy(wc->lv, t->levels, sizeof(wc->lv));	/* n - 1 of them */
+		}
+	}
 	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
 						    _PAGE_ACCESSED));
 	return 0;
@@ -670,7 +659,8 @@ static void tlb_fill_walk(struct machine *m, int cpu, uint64_t vaddr,
 	struct cpu_state *c = &m->x86->cpus[cpu];
 	struct tlb_fill f = tlb_fill_of(tlb_tag(vaddr, r->page_shift),
 					r->pfn & ~((1ULL << (r->page_shift - PAGE_SHIFT)) - 1),
-					r->prot, page_region(m, vaddr, r->page_shift, region));
+					r->prot, r->page_shift == PAGE_SHIFT ? region :
+					page_region(m, vaddr, r->page_shift, region));
 
 	tlb_insert(m, cpu, c, (int)f.size, &f, absent);
 	if (r->page_shift != PUD_SHIFT)
@@ -727,7 +717,8 @@ mmu_miss(struct machine *m, int cpu, uint64_t vaddr, int access, bool user,
  * The access proper, once CR3 is the right one: the TLB, and on a miss (or
  * an entry that cannot serve it) mmu_miss(). Returns what mmu_miss() does.
  */
-static inline int mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access,
+static inline __attribute__((always_inline)) int
+mmu_access(struct machine *m, int cpu, uint64_t vaddr, int access,
 			     bool user, bool hint_absent, struct mm_translation *t, int *err)
 {
 	struct cpu_state *c = &m->x86->cpus[cpu];
@@ -781,13 +772,17 @@ static int switch_for(struct machine *m, int cpu, int pid, struct mm_error *e)
 static int __attribute__((noinline))
 translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
 	       struct mm_translation *t, struct mm_error *e);
+static int __attribute__((noinline))
+translate_paged(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
+		bool hint_absent, struct mm_translation *t, struct mm_error *e);
 
 /*
  * The common access comes first: paging on, no CR3 to load, and the page in
  * the L1 array of this CPU's last L1 hit (the memo's page, most often), with
  * the rights the access needs. The same result as the full path, which
- * looks in that array first; anything else goes there, the memo's absent
- * flag telling it whether that array was just searched in vain.
+ * looks in that array first. A page not in that array goes on to
+ * translate_paged(), which does not search it again; anything else to
+ * translate_full().
  */
 int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
 		 struct mm_translation *t, struct mm_error *e)
@@ -808,7 +803,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	mo = &c->memo;
 	/* (A pid that is c->pid exists: mm_exit() moves its CPUs to init_mm.) */
 	if (!(c->cr0 & X86_CR0_PG) || (pid != MM_PID_CURRENT && pid != c->pid))
-		goto not_here;
+		goto full;
 	shift = l1_shifts[mo->array];
 	tag = tlb_tag(vaddr, shift);
 	ta = &c->tlb[mo->array];
@@ -818,17 +813,15 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	} else {
 		long found = tlb_find(ta, tag);
 
-		if (found < 0) {
-			mo->absent = true;
-			goto full;
-		}
+		if (found < 0)
+			return translate_paged(m, cpu, vaddr, access, user, true, t, e);
 		slot = (size_t)found;
 		*h = (struct tlb_hint){ tag, (uint32_t)slot };
 	}
 	te = &ta->ent[slot];
 	region = ta->region[slot];
 	if (!tlb_serves(te->prot, access, resolve_user(m, c->pid, vaddr, user)) || region < 0)
-		goto not_here;
+		goto full;
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
 		ta->stamp[slot] = c->tlb_clock;
@@ -841,41 +834,25 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	if (events_on(m))
 		translate_event(m, cpu, vaddr, access, t, c->pid);
 	return 0;
-not_here:
-	mo->absent = false;
 full:
 	return translate_full(m, cpu, pid, vaddr, access, user, t, e);
 }
 
 /*
- * Everything else: the checks, paging off, #GP, a CR3 switch, the TLB, the
- * walk. The memo's absent flag says what mm_translate()'s fast path found
- * (it holds only when no CR3 switch follows).
+ * Paging on, CR3 in place: the canonical check (#GP), then the TLB and the
+ * walk, once more after demand paging has mapped the page. @hint_absent:
+ * the L1 array of the memo was just searched in vain (by mm_translate()'s
+ * fast path, which comes here straight when that is all it found).
  */
-static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
-			  int user, struct mm_translation *t, struct mm_error *e)
+static int translate_paged(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
+			   bool hint_absent, struct mm_translation *t, struct mm_error *e)
 {
-	struct cpu_state *c;
-	bool u, hint_absent;
+	struct cpu_state *c = &m->x86->cpus[cpu];
 	int err = 0, tries;
+	bool u;
 
 	/* levels[] is read up to nr_levels only: not worth clearing on every access. */
 	memset(t, 0, offsetof(struct mm_translation, levels));
-	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
-		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
-	if (access < MM_ACCESS_READ || access > MM_ACCESS_EXEC)
-		return mm_error_set(e, -EINVAL, "access must be read, write or exec");
-	if (pid > 0 && !find_mm(m, pid))
-		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
-	c = &m->x86->cpus[cpu];
-	hint_absent = c->memo.absent;
-	if (!(c->cr0 & X86_CR0_PG)) {
-		t->tlb = MM_TLB_OFF;
-		t->paddr = vaddr;
-		t->page_shift = PAGE_SHIFT;
-		translate_event(m, cpu, vaddr, access, t, c->pid);
-		return 0;
-	}
 	t->paging = true;
 	if (!layout_canonical(vaddr, pt_levels(m))) {
 		t->fault = true;
@@ -884,9 +861,6 @@ static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, i
 		translate_event(m, cpu, vaddr, access, t, c->pid);
 		return 0;
 	}
-	err = switch_for(m, cpu, pid, e);
-	if (err)
-		return err;
 	u = resolve_user(m, c->pid, vaddr, user);
 	for (tries = 0; tries < 2; tries++) {
 		int again = mmu_access(m, cpu, vaddr, access, u, hint_absent && !tries, t, &err);
@@ -902,6 +876,37 @@ static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, i
 	}
 	translate_event(m, cpu, vaddr, access, t, c->pid);
 	return 0;
+}
+
+/*
+ * Everything else: the checks, paging off, a CR3 switch, then
+ * translate_paged().
+ */
+static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
+			  int user, struct mm_translation *t, struct mm_error *e)
+{
+	struct cpu_state *c;
+	int err;
+
+	memset(t, 0, offsetof(struct mm_translation, levels));	/* for the returns before */
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
+	if (access < MM_ACCESS_READ || access > MM_ACCESS_EXEC)
+		return mm_error_set(e, -EINVAL, "access must be read, write or exec");
+	if (pid > 0 && !find_mm(m, pid))
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	c = &m->x86->cpus[cpu];
+	if (!(c->cr0 & X86_CR0_PG)) {
+		t->tlb = MM_TLB_OFF;
+		t->paddr = vaddr;
+		t->page_shift = PAGE_SHIFT;
+		translate_event(m, cpu, vaddr, access, t, c->pid);
+		return 0;
+	}
+	err = switch_for(m, cpu, pid, e);
+	if (err)
+		return err;
+	return translate_paged(m, cpu, vaddr, access, user, false, t, e);
 }
 
 int mm_access_range(struct machine *m, int cpu, int pid, uint64_t start, uint64_t length,

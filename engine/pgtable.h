@@ -252,8 +252,6 @@ struct tlb_hint {
 struct tlb_memo {
 	struct tlb_hint hint[TLB_HINTS];
 	uint8_t array;			/* TLB_L1_4K, _2M or _1G: of the last L1 hit */
-	bool absent;			/* the last fast lookup found no entry in that
-					 * array: for the full path that follows it */
 };
 
 static inline struct tlb_hint *tlb_hint_of(struct tlb_memo *mo, uint64_t tag)
