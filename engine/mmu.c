@@ -821,7 +821,7 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	te = &ta->ent[slot];
 	region = ta->region[slot];
 	if (!tlb_serves(te->prot, access, resolve_user(m, c->pid, vaddr, user)) || region < 0)
-		goto full;
+		return translate_paged(m, cpu, vaddr, access, user, false, t, e);
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
 		ta->stamp[slot] = c->tlb_clock;
