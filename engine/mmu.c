@@ -913,16 +913,19 @@ int mm_access_range(struct machine *m, int cpu, int pid, uint64_t start, uint64_
 		    uint64_t stride, int access, bool random, uint64_t count,
 		    struct mm_access_summary *s, struct mm_error *e)
 {
-	uint64_t i, slots;
+	uint64_t i, slots, next = 0;	/* next: i % slots, without a division */
 
 	memset(s, 0, sizeof(*s));
 	if (!length || !stride)
 		return mm_error_set(e, -EINVAL, "length and stride must be > 0");
 	slots = (length + stride - 1) / stride;
 	for (i = 0; i < count; i++) {
-		uint64_t k = random ? x86_prng_next(m) % slots : i % slots;
+		uint64_t k = random ? x86_prng_next(m) % slots : next;
 		struct mm_translation t;
 		int err = mm_translate(m, cpu, pid, start + k * stride, access, -1, &t, e);
+
+		if (++next == slots)
+			next = 0;
 
 		if (err)
 			return err;
