@@ -838,6 +838,18 @@ full:
 	return translate_full(m, cpu, pid, vaddr, access, user, t, e);
 }
 
+/* Paging on and @vaddr not canonical: #GP, before anything else. */
+static int __attribute__((cold, noinline))
+translate_gp(struct machine *m, int cpu, uint64_t vaddr, int access, struct mm_translation *t)
+{
+	t->paging = true;
+	t->fault = true;
+	t->vector = 13;
+	t->outcome = "gp";
+	translate_event(m, cpu, vaddr, access, t, m->x86->cpus[cpu].pid);
+	return 0;
+}
+
 /*
  * Paging on, CR3 in place: the canonical check (#GP), then the TLB and the
  * walk, once more after demand paging has mapped the page. @hint_absent:
@@ -853,14 +865,9 @@ static int translate_paged(struct machine *m, int cpu, uint64_t vaddr, int acces
 
 	/* levels[] is read up to nr_levels only: not worth clearing on every access. */
 	memset(t, 0, offsetof(struct mm_translation, levels));
+	if (!layout_canonical(vaddr, pt_levels(m)))
+		return translate_gp(m, cpu, vaddr, access, t);
 	t->paging = true;
-	if (!layout_canonical(vaddr, pt_levels(m))) {
-		t->fault = true;
-		t->vector = 13;
-		t->outcome = "gp";
-		translate_event(m, cpu, vaddr, access, t, c->pid);
-		return 0;
-	}
 	u = resolve_user(m, c->pid, vaddr, user);
 	for (tries = 0; tries < 2; tries++) {
 		int again = mmu_access(m, cpu, vaddr, access, u, hint_absent && !tries, t, &err);
@@ -879,8 +886,8 @@ static int translate_paged(struct machine *m, int cpu, uint64_t vaddr, int acces
 }
 
 /*
- * Everything else: the checks, paging off, a CR3 switch, then
- * translate_paged().
+ * Everything else: the checks, paging off, #GP (with no CR3 switch for it),
+ * a CR3 switch, then translate_paged().
  */
 static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
 			  int user, struct mm_translation *t, struct mm_error *e)
@@ -903,6 +910,8 @@ static int translate_full(struct machine *m, int cpu, int pid, uint64_t vaddr, i
 		translate_event(m, cpu, vaddr, access, t, c->pid);
 		return 0;
 	}
+	if (!layout_canonical(vaddr, pt_levels(m)))
+		return translate_gp(m, cpu, vaddr, access, t);
 	err = switch_for(m, cpu, pid, e);
 	if (err)
 		return err;

@@ -138,6 +138,8 @@ static void test_fault_codes(void **state)
 {
 	struct machine *m = make("{\"mem_mib\":4096}", NULL, NULL);
 	struct mm_translation t;
+	struct mm_cpu_info ci;
+	int pid;
 
 	(void)state;
 	t = tr(m, 0, 0x0000800000000000ULL, MM_ACCESS_READ, 0);
@@ -156,6 +158,20 @@ static void test_fault_codes(void **state)
 	t = tr(m, 0, DM(3ULL << 30), MM_ACCESS_WRITE, 0);
 	assert_int_equal(t.error_code, X86_PF_WRITE);
 	assert_string_equal(t.outcome, "oops");
+	/* #GP comes before the CR3 switch to the process asked for */
+	assert_int_equal(mm_spawn(m, "gp", &pid, NULL), 0);
+	assert_int_equal(mm_translate(m, 0, pid, 0x0000800000000000ULL, MM_ACCESS_READ, -1, &t,
+				      NULL), 0);
+	assert_int_equal(t.vector, 13);
+	assert_int_equal(mm_cpu_info(m, 0, &ci), 0);
+	assert_int_equal(ci.pid, 0);
+	assert_int_equal(mm_translate(m, 0, pid, 0x1000, MM_ACCESS_READ, -1, &t, NULL), 0);
+	assert_int_equal(t.vector, 14);			/* no VMA there: segv */
+	assert_int_equal(mm_cpu_info(m, 0, &ci), 0);
+	assert_int_equal(ci.pid, pid);
+	/* the fast path's miss, on the process's CPU: non-canonical is #GP too */
+	t = tr(m, 0, 0xfff0800000000000ULL, MM_ACCESS_READ, 0);
+	assert_int_equal(t.vector, 13);
 	assert_clean(m);
 	machine_destroy(m);
 }
