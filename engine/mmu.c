@@ -537,7 +537,7 @@ walk_level(struct walk *w, uint64_t vaddr, int level)
  * whether it can be a leaf; the upper ones come from the walk cache when it
  * holds this 2 MiB region.
  */
-static int __attribute__((noinline))
+static inline __attribute__((always_inline)) int
 hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, int access,
 	struct mm_translation *t, struct walk_result *r)
 {
