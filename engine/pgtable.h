@@ -302,6 +302,7 @@ struct cpu_state {
 	uint64_t rip;			/* where the CPU is executing */
 	int pid;			/* the mm in CR3: 0 for init_mm, -1 for none */
 	uint64_t tlb_clock;
+	uint64_t fast_misses;		/* misses miss_fast() served (a test's evidence) */
 	struct tlb_memo memo;
 	struct walk_cache walk_cache;
 	struct tlb_array tlb[NR_TLB_ARRAYS];

@@ -1,9 +1,11 @@
 /*
  * test_mmu.c - translation on a CPU: walk references per page size and
  * level count, accessed/dirty, #GP and #PF error codes, the TLB's arrays and
- * policies, global entries across CR3 writes, invlpg and range flushes.
+ * policies, global entries across CR3 writes, invlpg and range flushes, and
+ * the short path of a miss against the general one.
  */
 #include "paging_test.h"
+#include "pgtable.h"		/* cpu_state.fast_misses */
 
 #define DM(pa)	(0xffff888000000000ULL + (pa))
 #define DM5(pa)	(0xff11000000000000ULL + (pa))
@@ -305,6 +307,224 @@ static void test_last_hit_slot_reused(void **state)
 	machine_destroy(m);
 }
 
+/* Every valid TLB entry of a CPU, in slot order. */
+struct tlb_dump {
+	unsigned int nr;
+	struct { int array; uint64_t vaddr, paddr, prot; unsigned int shift; } e[2048];
+};
+
+static void dump_entry(void *ctx, int array, uint64_t vaddr, uint64_t paddr, unsigned int shift,
+		       uint64_t prot)
+{
+	struct tlb_dump *d = ctx;
+
+	assert_true(d->nr < sizeof(d->e) / sizeof(d->e[0]));
+	d->e[d->nr].array = array;
+	d->e[d->nr].vaddr = vaddr;
+	d->e[d->nr].paddr = paddr;
+	d->e[d->nr].prot = prot;
+	d->e[d->nr].shift = shift;
+	d->nr++;
+}
+
+static uint64_t misses_of(const struct machine *m, int cpus)
+{
+	struct mm_tlb_info ti;
+	uint64_t misses = 0;
+
+	for (int cpu = 0; cpu < cpus; cpu++) {
+		assert_int_equal(mm_tlb_info(m, cpu, &ti), 0);
+		for (int r = 0; r < 5; r++)
+			misses += ti.regions[r].misses;
+	}
+	return misses;
+}
+
+static void count_events(void *ctx, const struct mm_event *ev)
+{
+	(*(unsigned long *)ctx)++;
+	(void)ev;
+}
+
+static void assert_same_translation(const struct mm_translation *a,
+				    const struct mm_translation *b, unsigned int step)
+{
+	int i;
+
+	if (a->paging != b->paging || a->fault != b->fault || a->vector != b->vector ||
+	    a->error_code != b->error_code || a->demand_paged != b->demand_paged ||
+	    a->paddr != b->paddr || a->page_shift != b->page_shift || a->tlb != b->tlb ||
+	    a->walk_refs != b->walk_refs || a->nr_levels != b->nr_levels ||
+	    (a->outcome != b->outcome &&
+	     (!a->outcome || !b->outcome || strcmp(a->outcome, b->outcome))))
+		fail_msg("step %u: the translations differ (tlb %d/%d, paddr 0x%llx/0x%llx)", step,
+			 a->tlb, b->tlb, (unsigned long long)a->paddr,
+			 (unsigned long long)b->paddr);
+	for (i = 0; i < a->nr_levels; i++)
+		if (a->levels[i].level != b->levels[i].level ||
+		    a->levels[i].table_pfn != b->levels[i].table_pfn ||
+		    a->levels[i].index != b->levels[i].index ||
+		    a->levels[i].entry != b->levels[i].entry)
+			fail_msg("step %u: walk level %d differs", step, i);
+}
+
+static void assert_same_tlbs(struct machine *a, struct machine *b, int cpus, unsigned int step)
+{
+	static struct tlb_dump da, db;
+	struct mm_tlb_info ia, ib;
+
+	for (int cpu = 0; cpu < cpus; cpu++) {
+		da.nr = db.nr = 0;
+		assert_int_equal(mm_tlb_entries(a, cpu, dump_entry, &da), 0);
+		assert_int_equal(mm_tlb_entries(b, cpu, dump_entry, &db), 0);
+		if (da.nr != db.nr || memcmp(da.e, db.e, da.nr * sizeof(da.e[0])))
+			fail_msg("step %u: cpu %d TLBs differ (%u and %u entries)", step, cpu,
+				 da.nr, db.nr);
+		assert_int_equal(mm_tlb_info(a, cpu, &ia), 0);
+		assert_int_equal(mm_tlb_info(b, cpu, &ib), 0);
+		for (int r = 0; r < 5; r++)
+			if (ia.regions[r].l1_hits != ib.regions[r].l1_hits ||
+			    ia.regions[r].stlb_hits != ib.regions[r].stlb_hits ||
+			    ia.regions[r].misses != ib.regions[r].misses ||
+			    ia.regions[r].walk_refs != ib.regions[r].walk_refs ||
+			    ia.regions[r].faults != ib.regions[r].faults)
+				fail_msg("step %u: cpu %d counters of %s differ", step, cpu,
+					 ia.regions[r].name);
+	}
+}
+
+/*
+ * The short path of a miss (miss_fast(), taken only with no one recording)
+ * against the general one (a machine that records): a seeded random mix of
+ * accesses (user, vmalloc, direct map, kernel image; read, write, exec) on
+ * two CPUs, with flushes, CR3 loads, munmap, mmap, vmalloc and vfree, for
+ * each policy and two TLB geometries, and with 5 levels. After every step
+ * the results, the TLB contents slot by slot and the counters are the same,
+ * and the check holds.
+ */
+static void fast_miss_run(const char *cfg, uint64_t seed)
+{
+	unsigned long events = 0;
+	struct machine *a = make(cfg, NULL, NULL), *b = make(cfg, count_events, &events);
+	struct machine *ms[2] = { a, b };
+	uint64_t rng = seed, area[2] = { 0, 0 }, user[2][2], fast = 0;
+	struct mm_translation ta, tb;
+	int pid[2][2];
+	unsigned int step;
+
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(mm_vmalloc(ms[k], 512 * 4096, 0, NULL, &area[k], NULL), 0);
+		for (int p = 0; p < 2; p++) {
+			assert_int_equal(mm_spawn(ms[k], "f", &pid[k][p], NULL), 0);
+			assert_int_equal(mm_mmap(ms[k], pid[k][p], 0, 1024 * 4096, "rw-",
+						 &user[k][p], NULL), 0);
+			for (uint64_t i = 0; i < 1024; i += 2)	/* half of them mapped */
+				assert_int_equal(mm_translate(ms[k], 0, pid[k][p],
+							      user[k][p] + i * 4096,
+							      MM_ACCESS_WRITE, -1, &ta, NULL), 0);
+		}
+	}
+	assert_int_equal(area[0], area[1]);
+	for (step = 0; step < 2000; step++) {
+		uint64_t r, va;
+		int op, cpu, p, ra, rb;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		r = rng >> 24;
+		op = (int)(r % 100);
+		cpu = (int)((r >> 7) & 1);
+		p = (int)((r >> 8) & 1);
+		if (op < 3) {
+			ra = mm_tlb_flush(a, cpu, (int)((r >> 9) % 4), area[0] + ((r >> 12) % 512) *
+					  4096, ((r >> 21) % 64 + 1) * 4096, NULL);
+			rb = mm_tlb_flush(b, cpu, (int)((r >> 9) % 4), area[1] + ((r >> 12) % 512) *
+					  4096, ((r >> 21) % 64 + 1) * 4096, NULL);
+			assert_int_equal(ra, rb);
+		} else if (op < 6) {
+			ra = mm_load_cr3(a, cpu, (r >> 9) & 1 ? pid[0][p] : MM_PID_KERNEL, NULL);
+			rb = mm_load_cr3(b, cpu, (r >> 9) & 1 ? pid[1][p] : MM_PID_KERNEL, NULL);
+			assert_int_equal(ra, rb);
+		} else if (op < 8) {		/* a hole, then the range again */
+			va = ((r >> 9) % 1000) * 4096;
+			ra = mm_munmap(a, pid[0][p], user[0][p] + va, 16 * 4096, NULL);
+			rb = mm_munmap(b, pid[1][p], user[1][p] + va, 16 * 4096, NULL);
+			assert_int_equal(ra, rb);
+			ra = mm_mmap(a, pid[0][p], user[0][p] + va, 16 * 4096,
+				     (r >> 20) & 1 ? "r--" : "rw-", &va, NULL);
+			rb = mm_mmap(b, pid[1][p], user[1][p] + ((r >> 9) % 1000) * 4096,
+				     16 * 4096, (r >> 20) & 1 ? "r--" : "rw-", &va, NULL);
+			assert_int_equal(ra, rb);
+		} else if (op < 9) {
+			assert_int_equal(mm_vfree(a, area[0], 0, NULL), 0);
+			assert_int_equal(mm_vfree(b, area[1], 0, NULL), 0);
+			assert_int_equal(mm_vmalloc(a, ((r >> 9) % 512 + 1) * 4096, 0, NULL,
+						    &area[0], NULL), 0);
+			assert_int_equal(mm_vmalloc(b, ((r >> 9) % 512 + 1) * 4096, 0, NULL,
+						    &area[1], NULL), 0);
+			assert_int_equal(area[0], area[1]);
+		} else {
+			static const int accesses[8] = { MM_ACCESS_READ, MM_ACCESS_READ,
+							 MM_ACCESS_READ, MM_ACCESS_READ,
+							 MM_ACCESS_WRITE, MM_ACCESS_WRITE,
+							 MM_ACCESS_WRITE, MM_ACCESS_EXEC };
+			int access = accesses[(r >> 9) % 8], which = (int)((r >> 12) % 8);
+			int tp = MM_PID_CURRENT;
+			uint64_t off = ((r >> 15) % 1024) * 4096 + (r >> 40) % 4096;
+
+			if (which < 3) {			/* a process's pages */
+				va = user[0][p] + off;
+				tp = pid[0][p];
+			} else if (which < 6) {			/* vmalloc, and past its end */
+				va = area[0] + off / 2;
+			} else if (which < 7) {			/* the direct map */
+				va = 0xffff888000000000ULL + off * 37;
+			} else {				/* the kernel image */
+				va = 0xffffffff81000000ULL + off;
+			}
+			ra = mm_translate(a, cpu, tp, va, access, -1, &ta, NULL);
+			if (tp != MM_PID_CURRENT)
+				tp = pid[1][p];
+			rb = mm_translate(b, cpu, tp, va, access, -1, &tb, NULL);
+			assert_int_equal(ra, rb);
+			assert_same_translation(&ta, &tb, step);
+		}
+		assert_same_tlbs(a, b, 2, step);
+		if (machine_check(a, NULL, NULL)) {
+			print_error("seed %llu, step %u\n", (unsigned long long)seed, step);
+			assert_clean(a);
+		}
+	}
+	assert_clean(b);
+	for (int cpu = 0; cpu < 2; cpu++) {
+		fast += a->x86->cpus[cpu].fast_misses;
+		assert_int_equal(b->x86->cpus[cpu].fast_misses, 0);
+	}
+	print_message("%s: %llu of %llu misses took the short path\n", cfg,
+		      (unsigned long long)fast, (unsigned long long)misses_of(a, 2));
+	assert_true(fast > 300);	/* the short path was taken, and often */
+	assert_true(events > 0);
+	machine_destroy(a);
+	machine_destroy(b);
+}
+
+static void test_fast_miss_equals_general(void **state)
+{
+	static const char *const policies[] = { "lru", "fifo", "random" };
+	char cfg[256];
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		snprintf(cfg, sizeof(cfg), "{\"mem_mib\":128,\"cpus\":2,\"seed\":%d,"
+			 "\"tlb\":{\"policy\":\"%s\"}}", i + 1, policies[i]);
+		fast_miss_run(cfg, 20261126 + 2 * (uint64_t)i);
+		snprintf(cfg, sizeof(cfg), "{\"mem_mib\":128,\"cpus\":2,\"seed\":%d,"
+			 "\"tlb\":{\"l1_4k\":{\"entries\":8,\"ways\":2},\"stlb\":{\"entries\":32,"
+			 "\"ways\":4},\"policy\":\"%s\"}}", i + 1, policies[i]);
+		fast_miss_run(cfg, 20261127 + 2 * (uint64_t)i);
+	}
+	fast_miss_run("{\"mem_mib\":128,\"cpus\":2,\"paging_levels\":5}", 20261132);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +538,7 @@ int main(void)
 		cmocka_unit_test(test_random_policy_is_seeded),
 		cmocka_unit_test(test_global_survives_cr3_and_invlpg),
 		cmocka_unit_test(test_last_hit_slot_reused),
+		cmocka_unit_test(test_fast_miss_equals_general),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
