@@ -136,10 +136,11 @@ static void tlb_entry_event(struct machine *m, int type, int cpu, int array, siz
  * random. An empty slot's stamp is 0 and a used one's is not, so one pass
  * over the stamps finds both the first empty way and the oldest.
  */
-static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array *t, size_t base)
+static inline __attribute__((always_inline)) unsigned int
+tlb_victim_ways(struct machine *m, const struct tlb_array *t, size_t base, size_t ways)
 {
 	const uint64_t *stamp = t->stamp + base;
-	size_t w, best = 0, ways = t->ways;
+	size_t w, best = 0;
 	uint64_t oldest = stamp[0];
 
 	/* two ways a step; a tie keeps the earlier way (only empty ways tie:
@@ -159,6 +160,12 @@ static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array 
 	if (oldest && m->cfg.tlb.policy == TLB_POLICY_RANDOM)
 		return (unsigned int)(x86_prng_next(m) % ways);
 	return (unsigned int)best;
+}
+
+/* tlb_victim_ways() of @t's own ways (@ways a constant where it is inlined). */
+static inline unsigned int tlb_victim(struct machine *m, const struct tlb_array *t, size_t base)
+{
+	return tlb_victim_ways(m, t, base, t->ways);
 }
 
 /* A slot holding @tag changes: its hint goes. */
@@ -205,6 +212,18 @@ static inline struct tlb_fill tlb_fill_of(uint64_t tag, uint64_t pfn, uint64_t p
 				  (uint8_t)(region >= 0 ? 1u << region : 0xffu) };
 }
 
+/* Write @f into the empty slot @slot of @c's array @t. */
+static inline void tlb_put(struct cpu_state *c, struct tlb_array *t, size_t slot,
+			   const struct tlb_fill *f)
+{
+	t->nr_size[f->size]++;
+	t->regions[f->size] |= f->region_bit;
+	t->tag[slot] = f->tag;
+	t->ent[slot] = f->ent;
+	t->region[slot] = (int8_t)f->region;
+	t->stamp[slot] = ++c->tlb_clock;
+}
+
 /*
  * Fill @f into @array of @cpu (@c); @absent: the caller just looked and it
  * is not there. Returns the slot, or -1 for an empty array.
@@ -231,12 +250,7 @@ tlb_insert(struct machine *m, int cpu, struct cpu_state *c, int array, const str
 					m->cfg.tlb.policy == TLB_POLICY_FIFO ? "fifo" : "lru");
 		tlb_drop(c, t, (size_t)slot);
 	}
-	t->nr_size[f->size]++;
-	t->regions[f->size] |= f->region_bit;
-	t->tag[slot] = f->tag;
-	t->ent[slot] = f->ent;
-	t->region[slot] = (int8_t)f->region;
-	t->stamp[slot] = ++c->tlb_clock;
+	tlb_put(c, t, (size_t)slot, f);
 	if (events_on(m))
 		tlb_entry_event(m, MM_EV_tlb_fill, cpu, array, (size_t)slot, NULL);
 	return slot;
@@ -759,6 +773,34 @@ static bool resolve_user(const struct machine *m, int pid, uint64_t vaddr, int u
 }
 
 /*
+ * tlb_insert() for miss_fast(): the page is in no array and no one records.
+ * The victim scan is unrolled for the ways of the default geometry.
+ */
+static inline __attribute__((always_inline)) void
+fill_fast(struct machine *m, struct cpu_state *c, struct tlb_array *t, const struct tlb_fill *f)
+{
+	size_t base, slot;
+
+	if (!t->entries)
+		return;
+	base = tlb_set_base(t, f->tag);
+	switch (t->ways) {
+	case 4:
+		slot = base + tlb_victim_ways(m, t, base, 4);
+		break;
+	case 12:
+		slot = base + tlb_victim_ways(m, t, base, 12);
+		break;
+	default:
+		slot = base + tlb_victim(m, t, base);
+		break;
+	}
+	if (t->tag[slot])
+		tlb_drop(c, t, slot);
+	tlb_put(c, t, slot, f);
+}
+
+/*
  * For miss_fast(), when the walk cache does not hold the region: the walk
  * down to the PTE table of @vaddr from @root, recorded in @lv. Returns the
  * levels read, with the entries ANDed and ORed in @wc (its other fields
@@ -869,8 +911,8 @@ miss_fast(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
 	f = tlb_fill_of(tag, pte_pfn(entry),
 			prot | (entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY | _PAGE_ACCESSED)),
 			region);
-	tlb_insert(m, cpu, c, TLB_L1_4K, &f, true);
-	tlb_insert(m, cpu, c, TLB_STLB, &f, true);
+	fill_fast(m, c, &c->tlb[TLB_L1_4K], &f);
+	fill_fast(m, c, &c->tlb[TLB_STLB], &f);
 	t->page_shift = PAGE_SHIFT;
 	t->paddr = PFN_PHYS(pte_pfn(entry)) + (vaddr & (PAGE_SIZE - 1));
 	return true;
