@@ -543,6 +543,25 @@ walk_level(struct walk *w, uint64_t vaddr, int level)
 }
 
 /*
+ * Keep the @nr levels above the PTE of a walk from @root to @vaddr (@lv,
+ * the PTE's record after them), their entries ANDed and ORed in @all and
+ * @any, every one with A: the walk cache of C5.
+ */
+static inline void walk_cache_keep(struct walk_cache *wc, const struct machine *m, uint64_t root,
+				   uint64_t vaddr, const struct mm_walk_level *lv, int nr,
+				   uint64_t all, uint64_t any)
+{
+	wc->gen = m->x86->pt.gen;
+	wc->root = root;
+	wc->region = vaddr >> PMD_SHIFT;
+	wc->pte_table = lv[nr].table_pfn;
+	wc->all = all;
+	wc->any = any;
+	wc->nr = nr;
+	memcpy(wc->lv, lv, sizeof(wc->lv));	/* nr of them, and what follows */
+}
+
+/*
  * The hardware walk from CR3 (@root) of @c: read each level by physical
  * address (into t->levels), gather the rights and, once the leaf is found,
  * set A on every entry read and D on the leaf for a write the rights allow.
@@ -609,16 +628,8 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 	if (!cached && level == PT_PTE) {
 		upper_all |= set_a ? _PAGE_ACCESSED : 0;
 		upper_any |= set_a ? _PAGE_ACCESSED : 0;
-		if (upper_all & _PAGE_ACCESSED) {
-			wc->gen = m->x86->pt.gen;
-			wc->root = root;
-			wc->region = vaddr >> PMD_SHIFT;
-			wc->pte_table = t->levels[n - 1].table_pfn;
-			wc->all = upper_all;
-			wc->any = upper_any;
-			wc->nr = n - 1;
-			memcpy(wc->lv, t->levels, sizeof(wc->lv));	/* n - 1 of them */
-		}
+		if (upper_all & _PAGE_ACCESSED)
+			walk_cache_keep(wc, m, root, vaddr, t->levels, n - 1, upper_all, upper_any);
 	}
 	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
 						    _PAGE_ACCESSED));
@@ -889,16 +900,8 @@ miss_fast(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
 	c->fast_misses++;
 	n = from->nr;
 	t->levels[n] = (struct mm_walk_level){ PT_PTE, from->pte_table, idx, entry };
-	if (from == &up) {
-		wc->gen = m->x86->pt.gen;
-		wc->root = root;
-		wc->region = vaddr >> PMD_SHIFT;
-		wc->pte_table = up.pte_table;
-		wc->all = up.all;
-		wc->any = up.any;
-		wc->nr = n;
-		memcpy(wc->lv, t->levels, sizeof(wc->lv));	/* n of them */
-	}
+	if (from == &up)
+		walk_cache_keep(wc, m, root, vaddr, t->levels, n, up.all, up.any);
 	n++;
 	memset(t, 0, offsetof(struct mm_translation, levels));
 	t->nr_levels = n;
