@@ -14,6 +14,12 @@
  *    and fills both. Replacement is lru, fifo or random (the machine's PRNG).
  *  - There are no PCIDs: a CR3 write drops every entry that is not global,
  *    and global entries (the kernel half) survive it.
+ *  - One access, three paths with one result: mm_translate() serves a hit
+ *    in the L1 array of the CPU's last hit (by a hint, or a search of the
+ *    set); translate_miss() a 4 KiB page in no array, mapped with A (and D)
+ *    already set, while no one records (miss_fast()); translate_paged() and
+ *    translate_full() everything else, events included.
+ *    test_fast_miss_equals_general holds the second to the third.
  *
  * Design notes: the invariants that x86_check() verifies here.
  *  C1. Every valid TLB entry of a CPU agrees with that CPU's current tables:
