@@ -260,6 +260,9 @@ test('the vmalloc view is the API\'s areas; an area\'s scattered frames show on 
   // The kmalloc block from the ops panel, then the first area chosen.
   const kmalloc = r.results[0];
   await applyForm(page, 'kmalloc', { size: 16384, gfp: 'GFP_KERNEL' });
+  // the table redrawn after the kmalloc, so that the click lands on a row that stays
+  const after = await get(`/sessions/${id}/vmalloc`);
+  await page.waitForSelector(`#vmalloc-table[data-seq="${after.seq}"]`, { timeout: 10000 });
   const area = view.areas.find((a) => a.addr === first.results[0].addr);
   assert.equal(area.nr_pages, 10);
   await page.click(`#vmalloc-table tr[data-addr="${area.addr}"]`);
