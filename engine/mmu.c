@@ -956,51 +956,38 @@ translate_miss(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
 }
 
 /*
- * The common access comes first: paging on, no CR3 to load, and the page in
- * the L1 array of this CPU's last L1 hit (the memo's page, most often), with
- * the rights the access needs. The same result as the full path, which
- * looks in that array first. A page not in that array goes on to
- * translate_paged(), which does not search it again; anything else to
- * translate_full().
+ * The fast path in @array, the L1 array of the CPU's last L1 hit, whose
+ * pages are 1 << @shift bytes (constants where it is inlined): 1 when it
+ * served the access; 0 when the caller goes on, with *@miss set when the
+ * page is not in that array (else the entry cannot serve the access).
  */
-int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
-		 struct mm_translation *t, struct mm_error *e)
+static inline __attribute__((always_inline)) int
+l1_fast(struct machine *m, int cpu, struct cpu_state *c, unsigned int array, unsigned int shift,
+	uint64_t vaddr, int access, int user, struct mm_translation *t, bool *miss)
 {
+	struct tlb_array *ta = &c->tlb[array];
+	uint64_t tag = tlb_tag(vaddr, shift);
+	struct tlb_hint *h = tlb_hint_of(&c->memo, tag);
 	const struct tlb_entry *te;
-	struct cpu_state *c;
-	struct tlb_array *ta;
-	struct tlb_memo *mo;
-	struct tlb_hint *h;
-	unsigned int shift;
-	uint64_t tag;
 	size_t slot;
 	int region;
 
-	if ((unsigned int)cpu >= m->nr_cpus || (unsigned int)access > MM_ACCESS_EXEC)
-		goto full;
-	c = &m->x86->cpus[cpu];
-	mo = &c->memo;
-	/* (A pid that is c->pid exists: mm_exit() moves its CPUs to init_mm.) */
-	if (!(c->cr0 & X86_CR0_PG) || (pid != MM_PID_CURRENT && pid != c->pid))
-		goto full;
-	shift = l1_shifts[mo->array];
-	tag = tlb_tag(vaddr, shift);
-	ta = &c->tlb[mo->array];
-	h = tlb_hint_of(mo, tag);
 	if (h->tag == tag) {
 		slot = h->slot;
 	} else {
 		long found = tlb_find(ta, tag);
 
-		if (found < 0)
-			return translate_miss(m, cpu, vaddr, access, user, t, e);
+		if (found < 0) {
+			*miss = true;
+			return 0;
+		}
 		slot = (size_t)found;
 		*h = (struct tlb_hint){ tag, (uint32_t)slot };
 	}
 	te = &ta->ent[slot];
 	region = ta->region[slot];
 	if (!tlb_serves(te->prot, access, resolve_user(m, c->pid, vaddr, user)) || region < 0)
-		return translate_paged(m, cpu, vaddr, access, user, false, t, e);
+		return 0;
 	c->tlb_clock++;
 	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
 		ta->stamp[slot] = c->tlb_clock;
@@ -1012,9 +999,47 @@ int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access
 	t->paddr = PFN_PHYS(te->pfn) + (vaddr & ((1ULL << shift) - 1));
 	if (events_on(m))
 		translate_event(m, cpu, vaddr, access, t, c->pid);
-	return 0;
-full:
-	return translate_full(m, cpu, pid, vaddr, access, user, t, e);
+	return 1;
+}
+
+/*
+ * The common access comes first: paging on, no CR3 to load, and the page in
+ * the L1 array of this CPU's last L1 hit, with the rights the access needs
+ * (l1_fast(), one copy for each page size). The same result as the full
+ * path, which looks in that array first. A page not in that array goes on
+ * to translate_miss(), which does not search it again; an entry that
+ * cannot serve the access to translate_paged(); anything else to
+ * translate_full().
+ */
+int mm_translate(struct machine *m, int cpu, int pid, uint64_t vaddr, int access, int user,
+		 struct mm_translation *t, struct mm_error *e)
+{
+	struct cpu_state *c;
+	bool miss = false;
+	int done;
+
+	if ((unsigned int)cpu >= m->nr_cpus || (unsigned int)access > MM_ACCESS_EXEC)
+		return translate_full(m, cpu, pid, vaddr, access, user, t, e);
+	c = &m->x86->cpus[cpu];
+	/* (A pid that is c->pid exists: mm_exit() moves its CPUs to init_mm.) */
+	if (!(c->cr0 & X86_CR0_PG) || (pid != MM_PID_CURRENT && pid != c->pid))
+		return translate_full(m, cpu, pid, vaddr, access, user, t, e);
+	switch (c->memo.array) {
+	case TLB_L1_4K:
+		done = l1_fast(m, cpu, c, TLB_L1_4K, PAGE_SHIFT, vaddr, access, user, t, &miss);
+		break;
+	case TLB_L1_2M:
+		done = l1_fast(m, cpu, c, TLB_L1_2M, PMD_SHIFT, vaddr, access, user, t, &miss);
+		break;
+	default:
+		done = l1_fast(m, cpu, c, TLB_L1_1G, PUD_SHIFT, vaddr, access, user, t, &miss);
+		break;
+	}
+	if (done)
+		return 0;
+	if (miss)
+		return translate_miss(m, cpu, vaddr, access, user, t, e);
+	return translate_paged(m, cpu, vaddr, access, user, false, t, e);
 }
 
 /* Paging on and @vaddr not canonical: #GP, before anything else. */
