@@ -521,6 +521,19 @@ struct walk {
 	uint64_t entry;			/* the last one */
 };
 
+/* The rights of a walk's entries ANDed (@all) and ORed (@any): RW and US
+ * where every level has them, NX where any has. */
+static inline uint64_t walk_rights(uint64_t all, uint64_t any)
+{
+	return (all & (_PAGE_RW | _PAGE_USER)) | (any & _PAGE_NX);
+}
+
+/* What a TLB entry keeps: the walk's @rights and the @leaf's P, G, D and A. */
+static inline uint64_t tlb_prot(uint64_t rights, uint64_t leaf)
+{
+	return rights | (leaf & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY | _PAGE_ACCESSED));
+}
+
 /*
  * Read the entry for @vaddr at @level (a constant where it is inlined):
  * 1 for a leaf, -1 for a not-present entry, 0 to go down a level.
@@ -546,6 +559,26 @@ walk_level(struct walk *w, uint64_t vaddr, int level)
 		return 1;
 	w->table = pte_pfn(entry);
 	return 0;
+}
+
+/*
+ * The levels above the PTE (@levels of them with the PTE), each written out
+ * by walk_level(): what the last one returned.
+ */
+static inline __attribute__((always_inline)) int
+walk_upper_levels(struct walk *w, unsigned int levels, uint64_t vaddr)
+{
+	int got = 0;
+
+	if (levels == 5)
+		got = walk_level(w, vaddr, PT_PGD5);
+	if (!got)
+		got = walk_level(w, vaddr, PT_P4D);
+	if (!got)
+		got = walk_level(w, vaddr, PT_PUD);
+	if (!got)
+		got = walk_level(w, vaddr, PT_PMD);
+	return got;
 }
 
 /*
@@ -597,14 +630,7 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 		w.all = wc->all;
 		w.any = wc->any;
 	} else {
-		if (pt_levels(m) == 5)
-			got = walk_level(&w, vaddr, PT_PGD5);
-		if (!got)
-			got = walk_level(&w, vaddr, PT_P4D);
-		if (!got)
-			got = walk_level(&w, vaddr, PT_PUD);
-		if (!got)
-			got = walk_level(&w, vaddr, PT_PMD);
+		got = walk_upper_levels(&w, pt_levels(m), vaddr);
 		upper_all = w.all;	/* the levels above a PTE, if one is next */
 		upper_any = w.any;
 	}
@@ -615,8 +641,7 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 	if (got < 0)
 		return -EFAULT;
 	level = t->levels[n - 1].level;
-	/* RW and US where every level has them, NX where any has */
-	prot = (w.all & (_PAGE_RW | _PAGE_USER)) | (w.any & _PAGE_NX);
+	prot = walk_rights(w.all, w.any);
 	r->page_shift = pt_level_shift(level);
 	r->pfn = pte_pfn(w.entry) + ((vaddr & ((1ULL << r->page_shift) - 1)) >> PAGE_SHIFT);
 	dirty = access == MM_ACCESS_WRITE && (w.entry & _PAGE_RW) && (prot & _PAGE_RW);
@@ -637,8 +662,7 @@ hw_walk(struct machine *m, struct cpu_state *c, uint64_t root, uint64_t vaddr, i
 		if (upper_all & _PAGE_ACCESSED)
 			walk_cache_keep(wc, m, root, vaddr, t->levels, n - 1, upper_all, upper_any);
 	}
-	r->prot = prot | (t->levels[n - 1].entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY |
-						    _PAGE_ACCESSED));
+	r->prot = tlb_prot(prot, t->levels[n - 1].entry);
 	return 0;
 }
 
@@ -828,17 +852,8 @@ walk_upper(const struct machine *m, uint64_t root, uint64_t vaddr, struct mm_wal
 	   struct walk_cache *wc)
 {
 	struct walk w = { m->mem_map, m->x86->pt.slots, m->max_pfn, lv, root, ~0ULL, 0, 0 };
-	int got = 0;
 
-	if (pt_levels(m) == 5)
-		got = walk_level(&w, vaddr, PT_PGD5);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_P4D);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_PUD);
-	if (!got)
-		got = walk_level(&w, vaddr, PT_PMD);
-	if (got)
+	if (walk_upper_levels(&w, pt_levels(m), vaddr))
 		return 0;
 	wc->pte_table = w.table;
 	wc->all = w.all;
@@ -895,8 +910,7 @@ miss_fast(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
 	p = &m->mem_map[from->pte_table];
 	SIM_BUG_ON(from->pte_table >= m->max_pfn || !page_test(p, PG_table));
 	entry = m->x86->pt.slots[p->index][idx];
-	prot = (from->all & entry & (_PAGE_RW | _PAGE_USER)) |
-	       ((from->any | entry) & _PAGE_NX);
+	prot = walk_rights(from->all & entry, from->any | entry);
 	if ((entry & (_PAGE_PRESENT | _PAGE_ACCESSED)) != (_PAGE_PRESENT | _PAGE_ACCESSED) ||
 	    !rights_ok(prot, access, resolve_user(m, c->pid, vaddr, user)) ||
 	    (access == MM_ACCESS_WRITE && !(entry & _PAGE_DIRTY)))
@@ -917,9 +931,7 @@ miss_fast(struct machine *m, int cpu, uint64_t vaddr, int access, int user,
 	st = &c->stats[region];
 	st->misses++;
 	st->walk_refs += (uint64_t)n;
-	f = tlb_fill_of(tag, pte_pfn(entry),
-			prot | (entry & (_PAGE_PRESENT | _PAGE_GLOBAL | _PAGE_DIRTY | _PAGE_ACCESSED)),
-			region);
+	f = tlb_fill_of(tag, pte_pfn(entry), tlb_prot(prot, entry), region);
 	fill_fast(m, c, &c->tlb[TLB_L1_4K], &f);
 	fill_fast(m, c, &c->tlb[TLB_STLB], &f);
 	t->page_shift = PAGE_SHIFT;
@@ -988,9 +1000,7 @@ l1_fast(struct machine *m, int cpu, struct cpu_state *c, unsigned int array, uns
 	region = ta->region[slot];
 	if (!tlb_serves(te->prot, access, resolve_user(m, c->pid, vaddr, user)) || region < 0)
 		return 0;
-	c->tlb_clock++;
-	if (m->cfg.tlb.policy == TLB_POLICY_LRU)
-		ta->stamp[slot] = c->tlb_clock;
+	tlb_touch(m, c, ta, slot);
 	c->stats[region].l1_hits++;
 	memset(t, 0, offsetof(struct mm_translation, levels));
 	t->paging = true;
