@@ -1,8 +1,10 @@
 /*
  * test_mmu.c - translation on a CPU: walk references per page size and
  * level count, accessed/dirty, #GP and #PF error codes, the TLB's arrays and
- * policies, global entries across CR3 writes, invlpg and range flushes, and
- * the short path of a miss against the general one.
+ * policies (lru and fifo against a model on random traces), global entries
+ * across CR3 writes, invlpg and range flushes, the issue's scans (1 GiB of
+ * the direct map, vmalloc and user pages, N + 1 pages on N entries), and the
+ * short path of a miss against the general one.
  */
 #include "paging_test.h"
 #include "pgtable.h"		/* cpu_state.fast_misses */
@@ -307,6 +309,130 @@ static void test_last_hit_slot_reused(void **state)
 	machine_destroy(m);
 }
 
+/* The scans: the 1 GiB direct map, vmalloc and user 4 KiB pages, and a cyclic scan. */
+static struct mm_access_summary scan(struct machine *m, int pid, uint64_t start, uint64_t length,
+				     uint64_t count)
+{
+	struct mm_access_summary s;
+	struct mm_error e = { 0 };
+
+	if (mm_access_range(m, 0, pid, start, length, 4096, MM_ACCESS_READ, false, count, &s, &e))
+		fail_msg("access_range: %s", e.message);
+	return s;
+}
+
+static void test_acceptance_scans(void **state)
+{
+	struct machine *m = make("{}", NULL, NULL);	/* the default machine, booted */
+	struct mm_access_summary s;
+	uint64_t area, addr;
+	int pid;
+
+	(void)state;
+	/* 1 GiB of the direct map, 4 KiB stride: one miss, then its 1 GiB page hits */
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	s = scan(m, MM_PID_KERNEL, DM(1ULL << 30), 1ULL << 30, (1ULL << 30) / 4096);
+	assert_int_equal(s.misses, 1);
+	assert_int_equal(s.l1_hits, (1ULL << 30) / 4096 - 1);
+	assert_int_equal(s.faults, 0);
+	/* vmalloc'd 4 KiB pages: one miss per page */
+	assert_int_equal(mm_vmalloc(m, 1024 * 4096, 0, NULL, &area, NULL), 0);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	s = scan(m, MM_PID_KERNEL, area, 1024 * 4096, 1024);
+	assert_int_equal(s.misses, 1024);
+	assert_int_equal(s.l1_hits + s.stlb_hits + s.faults, 0);
+	assert_int_equal(s.walk_refs, 1024 * 4);
+	/* a process's 4 KiB pages, once mapped: one miss per page */
+	assert_int_equal(mm_spawn(m, "scan", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 1024 * 4096, "rw-", &addr, NULL), 0);
+	s = scan(m, pid, addr, 1024 * 4096, 1024);	/* demand paging */
+	assert_int_equal(s.accesses, 1024);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	s = scan(m, pid, addr, 1024 * 4096, 1024);
+	assert_int_equal(s.misses, 1024);
+	assert_int_equal(s.l1_hits + s.stlb_hits + s.faults, 0);
+	assert_clean(m);
+	machine_destroy(m);
+
+	/* N + 1 pages in turn on an N-entry fully associative LRU TLB: every access
+	 * misses; N pages: only the first round does */
+	m = make("{\"mem_mib\":256,\"tlb\":{\"l1_4k\":{\"entries\":8,\"ways\":8},"
+		 "\"stlb\":{\"entries\":0,\"ways\":1},\"policy\":\"lru\"}}", NULL, NULL);
+	assert_int_equal(mm_vmalloc(m, 9 * 4096, 0, NULL, &area, NULL), 0);
+	s = scan(m, MM_PID_KERNEL, area, 9 * 4096, 9 * 20);
+	assert_int_equal(s.misses, 9 * 20);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	s = scan(m, MM_PID_KERNEL, area, 8 * 4096, 8 * 20);
+	assert_int_equal(s.misses, 8);
+	assert_int_equal(s.l1_hits, 8 * 19);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * lru and fifo against a model of their own on random traces: an L1 of 4 sets
+ * of 4 ways and no STLB, 4 KiB vmalloc pages, each access a hit exactly when
+ * the model's set holds the page. A model set is its pages, most recent use
+ * (lru) or fill (fifo) first.
+ */
+static void policy_model_run(const char *policy, uint64_t seed)
+{
+	enum { SETS = 4, WAYS = 4, PAGES = 40 };
+	char cfg[256];
+	struct machine *m;
+	uint64_t area, rng = seed, model[SETS][WAYS];
+	unsigned int fill[SETS] = { 0 }, step, hits = 0;
+	bool lru = strcmp(policy, "lru") == 0;
+
+	snprintf(cfg, sizeof(cfg), "{\"mem_mib\":256,\"tlb\":{\"l1_4k\":{\"entries\":%d,\"ways\":%d},"
+		 "\"stlb\":{\"entries\":0,\"ways\":1},\"policy\":\"%s\"}}", SETS * WAYS, WAYS, policy);
+	m = make(cfg, NULL, NULL);
+	assert_int_equal(mm_vmalloc(m, PAGES * 4096, 0, NULL, &area, NULL), 0);
+	assert_int_equal(mm_tlb_flush(m, 0, MM_FLUSH_ALL, 0, 0, NULL), 0);
+	for (step = 0; step < 5000; step++) {
+		uint64_t va, vpn, *set;
+		unsigned int s, w, n;
+		bool hit = false;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		va = area + ((rng >> 33) % PAGES) * 4096 + (rng >> 20) % 4096;
+		vpn = va >> 12;
+		s = (unsigned int)(vpn % SETS);
+		set = model[s];
+		n = fill[s];
+		for (w = 0; w < n && set[w] != vpn; w++)
+			;
+		if (w < n) {
+			hit = true;
+			if (lru) {			/* to the front */
+				memmove(&set[1], &set[0], w * sizeof(set[0]));
+				set[0] = vpn;
+			}
+		} else {				/* the last one goes when full */
+			if (n < WAYS)
+				fill[s] = ++n;
+			memmove(&set[1], &set[0], (n - 1) * sizeof(set[0]));
+			set[0] = vpn;
+		}
+		hits += hit;
+		if ((tr(m, 0, va, MM_ACCESS_READ, 0).tlb == MM_TLB_L1_HIT) != hit)
+			fail_msg("%s, seed %llu, step %u: the model says %s", policy,
+				 (unsigned long long)seed, step, hit ? "hit" : "miss");
+	}
+	assert_true(hits > 500 && hits < 4500);		/* a trace of both */
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_policy_models(void **state)
+{
+	(void)state;
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		policy_model_run("lru", seed);
+		policy_model_run("fifo", seed);
+	}
+}
+
 /* Every valid TLB entry of a CPU, in slot order. */
 struct tlb_dump {
 	unsigned int nr;
@@ -539,6 +665,8 @@ int main(void)
 		cmocka_unit_test(test_global_survives_cr3_and_invlpg),
 		cmocka_unit_test(test_last_hit_slot_reused),
 		cmocka_unit_test(test_fast_miss_equals_general),
+		cmocka_unit_test(test_acceptance_scans),
+		cmocka_unit_test(test_policy_models),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
