@@ -81,11 +81,21 @@ async function liveKmallocs(id, seq) {
   return [...live.values()];
 }
 
+// The lines of the fans of @kind: each path's "M x1,y1 L x2,y2" segments with
+// the page and frame its data-vaddrs and data-pfns give them, in order.
 async function fanLines(page, kind) {
-  return page.$$eval(`#addrspace-svg line.as-${kind}`, (ls) => ls.map((l) => ({
-    pfn: Number(l.dataset.pfn), vaddr: l.dataset.vaddr,
-    x1: Number(l.getAttribute('x1')), y1: Number(l.getAttribute('y1')),
-    x2: Number(l.getAttribute('x2')), y2: Number(l.getAttribute('y2')) })));
+  const paths = await page.$$eval(`#addrspace-svg path.as-fan.as-${kind}`, (ps) => ps.map((p) => ({
+    d: p.getAttribute('d'), pfns: p.dataset.pfns, vaddrs: p.dataset.vaddrs })));
+  return paths.flatMap((p) => {
+    const segs = [...p.d.matchAll(/M([\d.]+),([\d.]+)L([\d.]+),([\d.]+)/g)];
+    assert.equal(segs.map((x) => x[0]).join(''), p.d, 'the path is lines only');
+    const pfns = p.pfns ? p.pfns.split(',').map(Number) : [];
+    const vaddrs = p.vaddrs ? p.vaddrs.split(',') : [];
+    assert.equal(pfns.length, segs.length);
+    assert.equal(vaddrs.length, segs.length);
+    return segs.map(([, x1, y1, x2, y2], i) => ({ pfn: pfns[i], vaddr: vaddrs[i], x1: Number(x1),
+                                                  y1: Number(y1), x2: Number(x2), y2: Number(y2) }));
+  });
 }
 
 // The fan of @area: one line a page, from its page to its frame.
@@ -202,7 +212,7 @@ test('a user VMA: lines to its demand-paged frames; a page table: its aliases to
   const info = await get(`/sessions/${id}`);
   const s = await openView(id, info.last_seq);
   await s.page.selectOption('#addrspace-vma', `${pid}:${addr}`);
-  await s.page.waitForFunction(() => document.querySelectorAll('#addrspace-svg line.as-vma').length > 0);
+  await s.page.waitForSelector('#addrspace-svg path.as-fan.as-vma');
   const lines = await fanLines(s.page, 'vma');
   const g = await rulers(s.page);
   const expected = [];
@@ -220,7 +230,7 @@ test('a user VMA: lines to its demand-paged frames; a page table: its aliases to
   // The kernel's PGD: its direct-map alias (and the kernel image's, when it is there) to one frame.
   const tree = await get(`/sessions/${id}/pagetable/tree?pid=kernel`);
   await s.page.selectOption('#addrspace-pgtable', String(tree.root_pfn));
-  await s.page.waitForSelector('#addrspace-svg line.as-pgtable');
+  await s.page.waitForSelector('#addrspace-svg path.as-fan.as-pgtable');
   const pt = await fanLines(s.page, 'pgtable');
   const layout = await get(`/sessions/${id}/vmlayout`);
   const direct = BigInt(layout.regions.find((x) => x.name === 'direct_map').start) + BigInt(tree.root_pfn) * 4096n;

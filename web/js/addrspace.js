@@ -622,13 +622,16 @@ export function createAddrspace(refreshNow) {
           'data-pfn': String(m.p[0] / PAGE), 'data-pfn-end': String(pEnd) },
           svg('title', {}, `kmalloc ${hexOf(m.v[0])} (${sizeText(m.obj.size)}) -> phys ${hexOf(m.p[0])}: one contiguous run`)));
       } else {
+        // One path of one line a page, its pages and frames beside it in data-*.
+        let d = '';
         for (const l of m.lines) {
           const yv = vs.y(l.vaddr + PAGE / 2n);
           const yp = ps.y(BigInt(l.pfn)) + (ps.y(BigInt(l.pfn) + 1n) - ps.y(BigInt(l.pfn))) / 2;
-          group.append(svg('line', { x1, y1: yv, x2, y2: yp, stroke: colour, 'stroke-width': 1.2,
-            'stroke-opacity': 0.85, class: `as-line as-${m.kind}`, 'data-vaddr': hexOf(l.vaddr),
-            'data-pfn': String(l.pfn) }));
+          d += `M${x1},${yv.toFixed(3)}L${x2},${yp.toFixed(3)}`;
         }
+        group.append(svg('path', { d, stroke: colour, fill: 'none', 'stroke-width': 1.2, 'stroke-opacity': 0.85,
+          class: `as-fan as-${m.kind}`, 'data-vaddrs': m.lines.map((l) => hexOf(l.vaddr)).join(','),
+          'data-pfns': m.lines.map((l) => l.pfn).join(',') }));
       }
       const yv0 = vs.y(m.v[0]), yv1 = vs.y(m.v[1]);
       group.append(svg('rect', { x: g.vx - 3, y: yv0, width: 3, height: Math.max(yv1 - yv0, 2),
