@@ -274,3 +274,16 @@ test('a click on the virtual ruler picks an address to walk; other views can mar
   assert.equal(await s.page.evaluate(() => location.hash), `#pagetables?addr=${a}`);
   await s.done();
 });
+
+test('a machine at power-on: the layout drawn, nothing mapped, no table asked for', async () => {
+  const r = await postJson(api('/sessions'), { name: 'poweron', machine: { mem_mib: 256, start: 'poweron' } });
+  assert.equal(r.status, 201);
+  const id = r.body.id;
+  const layout = await get(`/sessions/${id}/vmlayout`);
+  assert.ok(layout.regions.every((x) => x.page_sizes.length === 0));
+  const s = await openView(id, (await get(`/sessions/${id}`)).last_seq);
+  await checkRegions(s.page, layout);
+  assert.deepEqual(await s.page.$$eval('#addrspace-pgtable option', (os) => os.map((o) => o.value)), ['']);
+  assert.ok(!s.requests.some((u) => u.includes(`/sessions/${id}/pagetable/tree`)), 'no tree before the tables exist');
+  await s.done();
+});

@@ -376,9 +376,11 @@ export function createAddrspace(refreshNow) {
   }
 
   async function refresh(s, fresh) {
-    const [layout, zones, legendData, bytes, vm, procs, tree, log] = await Promise.all([
-      s.vmlayout(), s.zones(), s.legend(), s.physmap(), s.vmalloc(), s.processes(),
-      s.pagetableTree('kernel').catch(() => null), objects.load(s)]);
+    const [layout, zones, legendData, bytes, vm, procs, log] = await Promise.all([
+      s.vmlayout(), s.zones(), s.legend(), s.physmap(), s.vmalloc(), s.processes(), objects.load(s)]);
+    // The kernel's tables, once built (the upper half maps something).
+    const built = layout.regions.some((r) => r.kind === 'kernel' && r.page_sizes.length);
+    const tree = built ? await s.pagetableTree('kernel') : null;
     if (!fresh())
       return;
     const pageOffset = big(layout.regions.find((r) => r.name === 'direct_map').start);
