@@ -64,7 +64,7 @@ function cutLenses(segments, lenses) {
       if (cuts[i] === cuts[i + 1])
         continue;
       const lens = lenses.some(([lo, hi]) => cuts[i] >= lo && cuts[i + 1] <= hi);
-      out.push({ ...s, start: cuts[i], end: cuts[i + 1], lens, part: i > 0 || i + 2 < cuts.length });
+      out.push({ ...s, start: cuts[i], end: cuts[i + 1], lens });
     }
   }
   return out;
@@ -365,14 +365,47 @@ export function createAddrspace(refreshNow) {
   }
 
   // A page-table page's virtual aliases: the direct map always, the kernel
-  // image's mapping when the walk of that address reaches the same frame.
-  async function tableAliases(s, pageOffset, pfn) {
-    const out = [pageOffset + BigInt(pfn) * PAGE];
-    const high = big('0xffffffff80000000') + BigInt(pfn) * PAGE;
+  // image's mapping (__START_KERNEL_map + its physical address, phys_base 0)
+  // when the walk of that address reaches the same frame.
+  async function tableAliases(s, layout, pfn) {
+    const base = (name) => big(layout.regions.find((r) => r.name === name).start);
+    const out = [base('direct_map') + BigInt(pfn) * PAGE];
+    const high = base('kernel_text') + BigInt(pfn) * PAGE;
     const w = await s.pagetableWalk('kernel', hexOf(high)).catch(() => null);
     if (w && !w.fault && w.paddr && big(w.paddr) === BigInt(pfn) * PAGE)
       out.push(high);
     return out;
+  }
+
+  // What can be chosen: live kmalloc objects, vmalloc areas, VMAs, the kernel's upper tables.
+  function listObjects(s, vm, procs, tree, log) {
+    return {
+      kmalloc: objects.liveAt(log, s.at).map((e) => ({
+        key: e.vaddr, vaddr: big(e.vaddr), paddr: big(e.paddr), size: e.value,
+        text: `${e.vaddr} ${e.detail} ${sizeText(e.value)} (seq ${e.seq})` })),
+      vmalloc: vm.areas.map((a) => ({ key: a.addr, ...a, text: `${a.addr} ${a.nr_pages} page(s) ${a.caller}` })),
+      vma: procs.processes.flatMap((p) => p.vmas.map((v) => ({
+        key: `${p.pid}:${v.start}`, pid: p.pid, ...v,
+        text: `pid ${p.pid} ${p.name}: ${v.start}-${v.end} ${v.prot} ${v.name}` }))),
+      pgtable: tree ? [{ key: String(tree.root_pfn), pfn: tree.root_pfn,
+                         text: `PGD (CR3 of init_mm), pfn ${hex(tree.root_pfn)}` },
+      ...tree.entries.filter((e) => !e.leaf).map((e) => ({ key: String(e.target_pfn), pfn: e.target_pfn,
+        text: `table under PGD[${e.index}] (${e.vaddr}), pfn ${hex(e.target_pfn)}` }))] : [],
+    };
+  }
+
+  // The pickers filled and the objects they choose.
+  function choose(lists) {
+    fillPicker('kmalloc', lists.kmalloc, 'the largest live object');
+    fillPicker('vmalloc', lists.vmalloc, 'the largest area');
+    fillPicker('vma', lists.vma, null);
+    fillPicker('pgtable', lists.pgtable, null);
+    return {
+      kmalloc: chosen('kmalloc', lists.kmalloc, (x) => x.size),
+      vmalloc: chosen('vmalloc', lists.vmalloc, (x) => x.nr_pages),
+      vma: chosen('vma', lists.vma, () => 0),
+      pgtable: chosen('pgtable', lists.pgtable, () => 0),
+    };
   }
 
   async function refresh(s, fresh) {
@@ -383,39 +416,16 @@ export function createAddrspace(refreshNow) {
     const tree = built ? await s.pagetableTree('kernel') : null;
     if (!fresh())
       return;
-    const pageOffset = big(layout.regions.find((r) => r.name === 'direct_map').start);
-    const kmallocs = objects.liveAt(log, s.at).map((e) => ({
-      key: e.vaddr, vaddr: big(e.vaddr), paddr: big(e.paddr), size: e.value, type: e.type,
-      text: `${e.vaddr} ${e.detail} ${sizeText(e.value)} (seq ${e.seq})` }));
-    const areas = vm.areas.map((a) => ({ key: a.addr, ...a,
-      text: `${a.addr} ${a.nr_pages} page(s) ${a.caller}` }));
-    const vmas = procs.processes.flatMap((p) => p.vmas.map((v) => ({
-      key: `${p.pid}:${v.start}`, pid: p.pid, ...v,
-      text: `pid ${p.pid} ${p.name}: ${v.start}-${v.end} ${v.prot} ${v.name}` })));
-    const tables = tree ? [{ key: String(tree.root_pfn), pfn: tree.root_pfn,
-      text: `PGD (CR3 of init_mm), pfn ${hex(tree.root_pfn)}` },
-    ...tree.entries.filter((e) => !e.leaf).map((e) => ({ key: String(e.target_pfn), pfn: e.target_pfn,
-      text: `table under PGD[${e.index}] (${e.vaddr}), pfn ${hex(e.target_pfn)}` }))] : [];
-    fillPicker('kmalloc', kmallocs, 'the largest live object');
-    fillPicker('vmalloc', areas, 'the largest area');
-    fillPicker('vma', vmas, null);
-    fillPicker('pgtable', tables, null);
-    const chose = {
-      kmalloc: chosen('kmalloc', kmallocs, (x) => x.size),
-      vmalloc: chosen('vmalloc', areas, (x) => x.nr_pages),
-      vma: chosen('vma', vmas, () => 0),
-      pgtable: chosen('pgtable', tables, () => 0),
-    };
+    const chose = choose(listObjects(s, vm, procs, tree, log));
     const [vmaPages, aliases] = await Promise.all([
       chose.vma ? vmaFrames(s, chose.vma.pid, chose.vma) : null,
-      chose.pgtable ? tableAliases(s, pageOffset, chose.pgtable.pfn) : null]);
+      chose.pgtable ? tableAliases(s, layout, chose.pgtable.pfn) : null]);
     if (!fresh())
       return;
     const holeCode = legendData.codes.find((c) => c.name === 'hole')?.code ?? 0;
-    if (!data || data.bytes !== bytes)
-      strip = null;
-    data = { seq: layout.seq, layout, zones, legend: legendData, bytes, holes: runsOf(bytes, holeCode, 256), runs: ownerRuns(bytes), pageOffset,
-             chose, vmaPages, aliases, counts: { kmallocs: kmallocs.length, areas: areas.length } };
+    strip = null;
+    data = { seq: layout.seq, layout, zones, legend: legendData, bytes, chose, vmaPages, aliases,
+             holes: runsOf(bytes, holeCode, 256), runs: ownerRuns(bytes) };
     draw();
     root.dataset.seq = String(layout.seq);
     root.dataset.ready = 'true';
@@ -423,7 +433,7 @@ export function createAddrspace(refreshNow) {
 
   // The virtual intervals and frame ranges of the chosen objects.
   function mappings() {
-    const { chose, pageOffset, vmaPages, aliases } = data;
+    const { chose, vmaPages, aliases } = data;
     const out = [];
     if (chose.kmalloc) {
       const k = chose.kmalloc;
@@ -444,7 +454,6 @@ export function createAddrspace(refreshNow) {
       for (const va of aliases)
         out.push({ kind: 'pgtable', v: [va, va + PAGE], obj: chose.pgtable,
                    lines: [{ vaddr: va, pfn: chose.pgtable.pfn }] });
-    void pageOffset;
     return out;
   }
 
@@ -662,8 +671,11 @@ export function createAddrspace(refreshNow) {
         return `kmalloc ${hexOf(m.v[0])} (${sizeText(m.obj.size)}): one band, the direct map's address less PAGE_OFFSET is its physical address ${hexOf(m.p[0])}, one contiguous run`;
       if (m.kind === 'vmalloc')
         return `vmalloc ${m.obj.addr}: ${m.obj.nr_pages} page(s) contiguous in vmalloc space fan out to frames in ${runCount(m.obj.pfns)} run(s)`;
-      if (m.kind === 'vma')
-        return `VMA ${m.obj.start}: ${m.lines.length} of ${data.vmaPages.length} page(s) faulted in`;
+      if (m.kind === 'vma') {
+        const pages = Number((big(m.obj.end) - big(m.obj.start)) / PAGE);
+        return `VMA ${m.obj.start}: ${m.lines.length} of ${data.vmaPages.length} page(s) faulted in` +
+          (pages > data.vmaPages.length ? ` (the first ${data.vmaPages.length} of ${pages} walked)` : '');
+      }
       return `page table pfn ${hex(m.obj.pfn)}: ${data.aliases.length} virtual alias(es) of one frame`;
     });
     summary.textContent = `seq ${data.seq}, ${data.layout.paging_levels}-level paging. ` +
