@@ -425,6 +425,7 @@ export function createAddrspace(refreshNow) {
     const holeCode = legendData.codes.find((c) => c.name === 'hole')?.code ?? 0;
     strip = null;
     data = { seq: layout.seq, layout, zones, legend: legendData, bytes, chose, vmaPages, aliases,
+             maps: mappings({ chose, vmaPages, aliases }),
              holes: runsOf(bytes, holeCode, 256), runs: ownerRuns(bytes) };
     draw();
     root.dataset.seq = String(layout.seq);
@@ -432,8 +433,7 @@ export function createAddrspace(refreshNow) {
   }
 
   // The virtual intervals and frame ranges of the chosen objects.
-  function mappings() {
-    const { chose, vmaPages, aliases } = data;
+  function mappings({ chose, vmaPages, aliases }) {
     const out = [];
     if (chose.kmalloc) {
       const k = chose.kmalloc;
@@ -472,7 +472,7 @@ export function createAddrspace(refreshNow) {
       strip = null;
     const width = Math.max(box.clientWidth, 320);
     const g = geometry(width);
-    const maps = mappings();
+    const maps = data.maps;
     const pfnOf = (b) => b / PAGE;
     const vLens = lensesOf(maps.map((m) => m.v), PAGE * 2n, 0n, 1n << 64n);
     const pIntervals = maps.flatMap((m) => (m.p ? [[pfnOf(m.p[0]), pfnOf(m.p[1] + PAGE - 1n)]] :
@@ -544,7 +544,7 @@ export function createAddrspace(refreshNow) {
     }
     const starts = vs.segments.filter((s) => s.region && s.start === big(s.region.start) &&
       ['direct_map', 'vmalloc', 'kernel_text', 'user'].includes(s.name));
-    const objects = data.chose ? mappings().map((m) => vs.y(m.v[0])) : [];
+    const objects = data.maps.map((m) => vs.y(m.v[0]));
     for (const s of g.narrow ? [] : starts.filter((x) => x.y1 - x.y0 >= 28 &&
                                                   objects.every((y) => Math.abs(y - x.y0) > 14)))
       group.append(svg('text', { x: g.vx - 4, y: s.y0 + 9, 'text-anchor': 'end', class: 'as-addr' },
@@ -637,7 +637,7 @@ export function createAddrspace(refreshNow) {
         let d = '';
         for (const l of m.lines) {
           const yv = vs.y(l.vaddr + PAGE / 2n);
-          const yp = ps.y(BigInt(l.pfn)) + (ps.y(BigInt(l.pfn) + 1n) - ps.y(BigInt(l.pfn))) / 2;
+          const y0 = ps.y(BigInt(l.pfn)), yp = y0 + (ps.y(BigInt(l.pfn) + 1n) - y0) / 2;
           d += `M${x1},${yv.toFixed(3)}L${x2},${yp.toFixed(3)}`;
         }
         group.append(svg('path', { d, stroke: colour, fill: 'none', 'stroke-width': 1.2, 'stroke-opacity': 0.85,
