@@ -90,6 +90,7 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/proc/{pid}/maps", .get = api_proc_pid_maps },
 	{ "/api/v1/sessions/{id}/debug/page_tables/kernel", .get = api_debug_page_tables_kernel },
 	{ "/api/v1/sessions/{id}/debug/vtop", .get = api_debug_vtop },
+	{ "/api/v1/sessions/{id}/vmlayout", .get = api_view_vmlayout },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

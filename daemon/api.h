@@ -103,5 +103,6 @@ void api_proc_pid_maps(struct server *srv, struct http_request *req, struct http
 void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
 				  struct http_reply *rep);
 void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_vmlayout(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 #endif

@@ -439,3 +439,36 @@ void api_debug_vtop(struct server *srv, struct http_request *req, struct http_re
 	reply_text_or(rep, debug_vtop(v.m, pid, vaddr), "out of memory");
 	view_end(&v);
 }
+
+/* The layout's regions and the page sizes that map each of them (mm_vmlayout()). */
+void api_view_vmlayout(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	static const char *const sizes[] = { "4K", "2M", "1G" };
+	struct mm_vm_region r[MM_VMLAYOUT_MAX];
+	struct view v;
+	json_t *regions;
+	int n;
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	n = mm_vmlayout(v.m, r, MM_VMLAYOUT_MAX);
+	regions = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *ps = json_array(), *mapped = json_object();
+
+		for (int k = 0; k < 3; k++) {
+			if (!r[i].mapped[k])
+				continue;
+			json_array_append_new(ps, json_string(sizes[k]));
+			json_object_set_new(mapped, sizes[k], json_integer((json_int_t)r[i].mapped[k]));
+		}
+		json_array_append_new(regions, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}",
+			"name", r[i].name, "kind", r[i].kind, "label", r[i].label,
+			"start", hex(r[i].start), "end", hex(r[i].end), "page_sizes", ps,
+			"mapped_bytes", mapped));
+	}
+	reply_json(rep, 200, json_pack("{s:I,s:i,s:o}", "seq", (json_int_t)v.seq,
+				       "paging_levels", (int)machine_get_config(v.m)->paging_levels,
+				       "regions", regions));
+	view_end(&v);
+}

@@ -24,6 +24,7 @@ ENGINE_SOURCES = \
 	engine/boot.c \
 	engine/mm.c \
 	engine/ptdump.c \
+	engine/vmlayout.c \
 	engine/snapshot.c \
 	engine/vmstat.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)

@@ -601,4 +601,17 @@ char *ptdump_kernel(const struct machine *m);
 /* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
 char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);
 
+/*** The virtual address layout (vmlayout.c) ***/
+
+#define MM_VMLAYOUT_MAX 16
+struct mm_vm_region {
+	const char *name;		/* "user", "direct_map", "vmalloc", ... */
+	const char *kind;		/* "user", "hole", "kernel" */
+	const char *label;		/* mm.rst's description */
+	uint64_t start, end;		/* [start, end) */
+	uint64_t mapped[3];		/* bytes mapped now by 4 KiB, 2 MiB, 1 GiB leaves */
+};
+/* The regions of the layout for this machine's paging levels, lowest first; their count. */
+int mm_vmlayout(const struct machine *m, struct mm_vm_region *r, unsigned int cap);
+
 #endif /* MMLAB_H */

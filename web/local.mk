@@ -14,6 +14,8 @@ VENDOR_OTHERS = \
 	web/vendor/chart.js.LICENSE.md \
 	web/vendor/chartjs-plugin-annotation.min.js \
 	web/vendor/chartjs-plugin-annotation.LICENSE.md \
+	web/vendor/d3-scale.bundle.min.js \
+	web/vendor/d3-scale.LICENSE \
 	web/vendor/VERSIONS
 
 WEB_JS = \
@@ -33,7 +35,8 @@ WEB_JS = \
 	web/js/timebar.js \
 	web/js/timeline.js \
 	web/js/tlb.js \
-	web/js/vmalloc.js
+	web/js/vmalloc.js \
+	web/js/addrspace.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)
 EXTRA_DIST += tools/vendor.sh

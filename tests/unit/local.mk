@@ -69,3 +69,8 @@ tests_unit_test_snapshot_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_dma
 tests_unit_test_dma_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vmlayout
+tests_unit_test_vmlayout_SOURCES = tests/unit/test_vmlayout.c tests/unit/machine_test.h
+tests_unit_test_vmlayout_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmlayout_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

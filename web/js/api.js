@@ -72,6 +72,7 @@ export function sessionApi(id, at = null) {
     tlbHistory: (cpu) => api(view('/tlb/history', { cpu })),
     cpus: () => api(view('/cpus')),
     processes: () => api(view('/processes')),
+    vmlayout: () => api(view('/vmlayout')),
   };
 }
 

@@ -15,6 +15,7 @@ import { createSlabs } from './slabs.js';
 import { createVmalloc } from './vmalloc.js';
 import { createPagetables } from './pagetables.js';
 import { createTlb } from './tlb.js';
+import { createAddrspace } from './addrspace.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -36,6 +37,7 @@ const views = {
   vmalloc: createVmalloc(physmap, () => { location.hash = '#physmap'; }),
   pagetables: createPagetables(),
   tlb: createTlb(cursor, () => updates.now()),
+  addrspace: createAddrspace(() => updates.now()),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
   scenarios: createScenarios({
     getSession: () => session && sessionApi(session.id),
@@ -155,7 +157,9 @@ createOps(() => session && sessionApi(session.id), async (result, op) => {
     physmap.highlightFrames(result.pfns);
   await applied();
 });
-window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));
-showView(location.hash.slice(1) || 'overview');
+// "#view" or "#view?addr=..." (a view's own parameters follow the '?').
+const hashView = () => location.hash.slice(1).split('?')[0] || 'overview';
+window.addEventListener('hashchange', () => showView(hashView()));
+showView(hashView());
 showVersion();
 await picker.load();
