@@ -33,6 +33,7 @@ WEB_JS = \
 	web/js/timebar.js \
 	web/js/timeline.js \
 	web/js/tlb.js \
+	web/js/url.js \
 	web/js/vmalloc.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)

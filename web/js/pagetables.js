@@ -3,6 +3,7 @@
 // at a time, huge leaves marked; and the walk of one typed address (GET
 // .../pagetable?vaddr=), level by level, with each entry's bits decoded.
 import { el, hex } from './format.js';
+import * as url from './url.js';
 
 // The x86-64 entry bits, low to high (bit 7 is PS above the PTE level).
 const BITS = [[0, 'P'], [1, 'RW'], [2, 'US'], [3, 'PWT'], [4, 'PCD'], [5, 'A'], [6, 'D'], [7, 'PS'],
@@ -128,8 +129,11 @@ export function createPagetables() {
     walkTable.dataset.vaddr = w.vaddr;
   }
 
+  // The address walked is the URL's addr.
   async function refresh(s, fresh) {
     last = { s, fresh };
+    if (url.get('addr'))
+      walkForm.elements.vaddr.value = url.get('addr');
     await processes(s);
     if (fresh())
       await Promise.all([drawTree(s, fresh), drawWalk(s, fresh)]);
@@ -155,6 +159,7 @@ export function createPagetables() {
   });
   walkForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    url.set({ addr: walkForm.elements.vaddr.value.trim() });
     again();
   });
   return { refresh, reset };
