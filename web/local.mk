@@ -21,6 +21,7 @@ WEB_JS = \
 	web/js/buddy.js \
 	web/js/cursor.js \
 	web/js/eventlog.js \
+	web/js/figure.js \
 	web/js/format.js \
 	web/js/main.js \
 	web/js/ops.js \

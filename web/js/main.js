@@ -115,9 +115,9 @@ function chooseSession(id, live) {
   session = sessionApi(id);
   for (const v of Object.values(views))
     v.reset();
-  const at = url.get('session') === String(id) ? url.get('at') : null;
-  url.set({ session: id, at });
+  url.set({ session: id, at: url.get('session') === String(id) ? url.get('at') : null });
   chosen = cursor.choose(sessionApi(id), live).then(() => {
+    const at = url.get('session') === String(id) ? url.get('at') : null;
     if (at !== null && session?.id === id)
       cursor.seek(Number(at));
   }).catch(showError);
