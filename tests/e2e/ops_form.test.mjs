@@ -182,9 +182,9 @@ test('each op applied through the form: sent as filled, its result drawn in the 
       await page.waitForSelector(`#overview-zones[data-seq="${zones.seq}"]`, { timeout: 5000 });
       const totals = await page.$$eval('#overview-totals tr[data-owner]', (rows) =>
         Object.fromEntries(rows.map((row) => [row.dataset.owner, Number(row.cells[1].textContent)])));
-      assert.equal(totals.free, zones.owners.free);
-      assert.equal(totals.buddy_allocated ?? totals.kernel ?? totals[Object.keys(totals)[0]],
-                   zones.owners.buddy_allocated ?? zones.owners.kernel ?? zones.owners[Object.keys(totals)[0]]);
+      assert.ok(Object.keys(totals).length > 3);
+      for (const [owner, pages] of Object.entries(totals))
+        assert.equal(pages, zones.owners[owner], `overview total of ${owner}`);
     }
     if (op === 'vmalloc') {
       // The vmalloc view lists the new area with the API's frames.

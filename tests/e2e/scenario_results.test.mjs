@@ -146,6 +146,15 @@ test('each scenario\'s figure reads as tables with units, and its run opens the 
       await page.screenshot({ path: (await saveScreenshot(page, `#scenario-${sc.name}-${width}`)), fullPage: false });
     }
   }
+  // A reload shows the session's last run again, from GET /sessions/{id}.
+  const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
+  await page.reload();
+  await page.waitForSelector(`#scenario-panel[data-session="${id}"]:not([hidden])`, { timeout: 10000 });
+  const run = (await get(`/sessions/${id}`)).scenario_runs.at(-1);
+  assert.equal(await page.getAttribute('#scenario-panel', 'data-scenario'), run.name);
+  const again = await page.$$eval('#scenario-figure [data-value]', (xs) =>
+    Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));
+  assert.deepEqual(again, numbersOf(run.figure));
   assert.deepEqual(errors, []);
   await page.close();
 });
