@@ -177,7 +177,9 @@ function onUrl(st, changed) {
   linkViews();
   if (changed.includes('view'))
     showView(st.view);
-  if (st.session !== null && st.session !== undefined && String(session?.id) !== st.session) {
+  if (st.session === undefined && session) {
+    url.set({ session: session.id });	// a link without one: the session shown
+  } else if (st.session !== undefined && String(session?.id) !== st.session) {
     picker.load(Number(st.session));
     return;
   }

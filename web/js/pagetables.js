@@ -40,6 +40,7 @@ export function createPagetables() {
   const walkResult = document.getElementById('pt-walk-result');
   let expanded = new Set();	// paths of open entries ("273/0")
   let last = null;		// { s, fresh } of the last refresh
+  let walked = null;		// the URL's addr last put in the walk form
 
   function reset() {
     expanded = new Set();
@@ -129,11 +130,13 @@ export function createPagetables() {
     walkTable.dataset.vaddr = w.vaddr;
   }
 
-  // The address walked is the URL's addr.
+  // The address walked is the URL's addr (taken when it changes, so a
+  // refresh keeps what the user is typing).
   async function refresh(s, fresh) {
     last = { s, fresh };
-    if (url.get('addr'))
+    if (url.get('addr') && url.get('addr') !== walked)
       walkForm.elements.vaddr.value = url.get('addr');
+    walked = url.get('addr');
     await processes(s);
     if (fresh())
       await Promise.all([drawTree(s, fresh), drawWalk(s, fresh)]);
@@ -159,7 +162,8 @@ export function createPagetables() {
   });
   walkForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    url.set({ addr: walkForm.elements.vaddr.value.trim() });
+    walked = walkForm.elements.vaddr.value.trim();
+    url.set({ addr: walked });
     again();
   });
   return { refresh, reset };
