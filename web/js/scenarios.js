@@ -83,8 +83,8 @@ function createPanel(seek) {
                `events ${r.first_seq}\u2013${r.last_seq}` +
                (r.ops_ok !== undefined ? `, ${r.ops_ok} op(s) ok, ${r.ops_failed} refused.` : '.')),
             el('div', { className: 'controls' }, jump('start of the run', r.first_seq), jump('its end', r.last_seq), open),
-            el('h3', {}, 'Question'), el('p', { className: 'question' }, sc.question || ''),
-            el('h3', {}, 'Claim'), el('p', { className: 'claim' }, sc.claim || ''),
+            el('h3', { className: 'question-title' }, 'Question'), el('p', { className: 'question' }, sc.question || ''),
+            el('h3', { className: 'claim-title' }, 'Claim'), el('p', { className: 'claim' }, sc.claim || ''),
             el('details', {}, el('summary', {}, 'Explanation'), el('p', {}, sc.explanation || ''))),
          el('div', { className: 'scenario-measured' }, el('h3', {}, 'Measured'),
             el('div', { id: 'scenario-figure' }, renderFigure(r.figure, { seek: (seq) => seek(r.session, seq) })))));
