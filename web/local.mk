@@ -23,6 +23,7 @@ WEB_JS = \
 	web/js/buddy.js \
 	web/js/cursor.js \
 	web/js/eventlog.js \
+	web/js/figure.js \
 	web/js/format.js \
 	web/js/main.js \
 	web/js/ops.js \
@@ -35,6 +36,7 @@ WEB_JS = \
 	web/js/timebar.js \
 	web/js/timeline.js \
 	web/js/tlb.js \
+	web/js/url.js \
 	web/js/vmalloc.js \
 	web/js/addrspace.js
 

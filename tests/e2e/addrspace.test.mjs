@@ -268,10 +268,12 @@ test('a click on the virtual ruler picks an address to walk; other views can mar
   assert.deepEqual(marks.slice(-2), ['0x1000000', '0xffffffff81000000']);
   await saveScreenshot(s.page, '#addrspace-marks');
   const href = await s.page.getAttribute('#addrspace-address a.as-walk', 'href');
-  assert.equal(href, `#pagetables?addr=${a}`);
+  const linkTo = (h) => ({ view: h.slice(1).split('?')[0], addr: new URLSearchParams(h.split('?')[1]).get('addr') });
+  assert.deepEqual(linkTo(href), { view: 'pagetables', addr: a });
+  assert.match(href, /[?&]session=\d+/, 'the link keeps the session');
   await s.page.click('#addrspace-address a.as-walk');
   await s.page.waitForSelector('#view-pagetables:not([hidden])');
-  assert.equal(await s.page.evaluate(() => location.hash), `#pagetables?addr=${a}`);
+  assert.deepEqual(linkTo(await s.page.evaluate(() => location.hash)), { view: 'pagetables', addr: a });
   await s.done();
 });
 

@@ -14,6 +14,7 @@
 // Objects come from the session's views and events at the timeline's seq, so
 // any session at any moment works, scenario runs included.
 import { el, hex } from './format.js';
+import * as url from './url.js';
 
 const d3 = globalThis.d3;
 const SVGNS = 'http://www.w3.org/2000/svg';
@@ -282,9 +283,9 @@ function createObjectLog() {
   return { load, liveAt };
 }
 
-// The hash that opens the page-table walk of @addr (the deep link's shape).
+// The link that opens the page-table walk of @addr in this session, at this seq.
 export function pageTablesLink(addr) {
-  return `#pagetables?addr=${addr}`;
+  return url.href({ view: 'pagetables', addr, pfn: null, sel: null });
 }
 
 let instance = null;

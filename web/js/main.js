@@ -1,6 +1,7 @@
 // main.js - the dashboard shell: navigation, the chosen session, the current
 // seq that every view shows (the present, or a moment of the past), and the
-// one refresh loop that updates the visible view.
+// one refresh loop that updates the visible view. The page URL (url.js) holds
+// the view, the session and the seq, so a reload or a shared link restores them.
 import { health, sessionApi, startUpdates } from './api.js';
 import { createSessionPicker } from './sessions.js';
 import { createCursor } from './cursor.js';
@@ -16,6 +17,7 @@ import { createVmalloc } from './vmalloc.js';
 import { createPagetables } from './pagetables.js';
 import { createTlb } from './tlb.js';
 import { createAddrspace } from './addrspace.js';
+import * as url from './url.js';
 
 const CONNECTION_TEXT = {
   stream: 'live, streamed', reconnecting: 'reconnecting\u2026', stored: 'stored', ended: 'stopped',
@@ -34,7 +36,7 @@ const views = {
   buddy: createBuddy(),
   physmap,
   slabs: createSlabs(),
-  vmalloc: createVmalloc(physmap, () => { location.hash = '#physmap'; }),
+  vmalloc: createVmalloc(physmap, () => url.set({ view: 'physmap' })),
   pagetables: createPagetables(),
   tlb: createTlb(cursor, () => updates.now()),
   addrspace: createAddrspace(() => updates.now()),
@@ -61,6 +63,7 @@ function onCursor(st, moved) {
   timebar.render(st);
   if (!moved || !session)
     return;
+  url.set({ at: st.following ? null : st.seq });
   session = sessionApi(session.id, st.following ? null : st.seq);
   updates.now();
 }
@@ -79,6 +82,7 @@ function showError(e) {
 }
 
 function showView(name) {
+  name ||= 'overview';
   const built = name in views;
   current = built ? name : null;
   for (const v of Object.keys(views))
@@ -108,11 +112,17 @@ async function refresh() {
   }
 }
 
+// The URL's seq is kept when it names this session (a reload, a shared link).
 function chooseSession(id, live) {
   session = sessionApi(id);
   for (const v of Object.values(views))
     v.reset();
-  chosen = cursor.choose(sessionApi(id), live).catch(showError);
+  url.set({ session: id, at: url.get('session') === String(id) ? url.get('at') : null });
+  chosen = cursor.choose(sessionApi(id), live).then(() => {
+    const at = url.get('session') === String(id) ? url.get('at') : null;
+    if (at !== null && session?.id === id)
+      cursor.seek(Number(at));
+  }).catch(showError);
   updates.follow(id, live);
   views.scenarios.sessionChosen(id).catch(showError);
 }
@@ -157,9 +167,36 @@ createOps(() => session && sessionApi(session.id), async (result, op) => {
     physmap.highlightFrames(result.pfns);
   await applied();
 });
-// "#view" or "#view?addr=..." (a view's own parameters follow the '?').
-const hashView = () => location.hash.slice(1).split('?')[0] || 'overview';
-window.addEventListener('hashchange', () => showView(hashView()));
-showView(hashView());
+// The nav links keep the session and seq, and leave the selection behind.
+function linkViews() {
+  for (const a of document.querySelectorAll('nav a[data-view]'))
+    a.href = url.href({ view: a.dataset.view, pfn: null, addr: null, sel: null });
+}
+
+// The URL changed (a link, back or forward, the address bar, or a view's
+// own selection): the page follows what differs from what it shows.
+function onUrl(st, changed) {
+  linkViews();
+  if (changed.includes('view'))
+    showView(st.view);
+  if (st.session === undefined && session) {
+    url.set({ session: session.id });	// a link without one: the session shown
+  } else if (st.session !== undefined && String(session?.id) !== st.session) {
+    picker.load(Number(st.session));
+    return;
+  }
+  const c = cursor.state();
+  if (!changed.includes('at') || !session || !c.timeline)
+    return;
+  if (st.at === undefined) {
+    if (!c.following)
+      cursor.goLive();
+  } else if (c.following || c.seq !== Number(st.at))
+    cursor.seek(Number(st.at));
+}
+
+url.onchange(onUrl);
+linkViews();
+showView(url.get('view'));
 showVersion();
-await picker.load();
+await picker.load(url.get('session') ?? undefined);

@@ -1,12 +1,15 @@
 // ops.js - the ops panel: every op of the API by family, a form whose fields
-// follow the chosen op, and each op's result (ok and its fields, or errno and
-// message) in a log.
+// are those of the chosen op (made again when the op changes, so no value of
+// another op stays behind), and each op's result (ok and its fields, or errno
+// and message) in a log. Whatever goes wrong (a refusal by the simulated
+// kernel, an HTTP error, an exception of the page) shows beside the form too.
 import { el, hex, parseNumber } from './format.js';
 
 const MAX_LOG = 50;
 
-// The ops offered, by family, each with its fields in the order shown.
-const OPS = [
+// The ops offered, by family, each with its fields in the order shown: those
+// of the daemon's op tables (daemon/ops*.c).
+export const OPS = [
   ['pages', {
     alloc_pages: ['gfp', 'order', 'node', 'cpu'],
     free_pages: ['pfn', 'order', 'cpu'],
@@ -16,6 +19,7 @@ const OPS = [
   ['slab', {
     kmalloc: ['size', 'gfp', 'cpu'],
     kfree: ['addr', 'cpu'],
+    ksize: ['addr'],
     kmem_cache_create: ['name', 'size', 'align'],
     kmem_cache_alloc: ['cache', 'gfp', 'cpu'],
     kmem_cache_free: ['cache', 'addr', 'cpu'],
@@ -91,26 +95,12 @@ const FIELDS = {
   kexec: { boolean: true, options: ['', 'false', 'true'] },
 };
 
-const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
+export const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
 
 function fieldInput(name, spec) {
   if (!spec.options)
     return el('input', { name, value: spec.value || '', placeholder: spec.placeholder || '', size: 14 });
   return el('select', { name }, ...spec.options.map((o) => new Option(o === '' ? 'default' : o, o)));
-}
-
-// One label per field name, shared by the ops that take it.
-function buildFields(form) {
-  const users = new Map();
-  for (const [, ops] of OPS)
-    for (const [op, fields] of Object.entries(ops))
-      for (const f of fields)
-        users.set(f, [...(users.get(f) || []), op]);
-  const select = form.elements.op;
-  select.replaceChildren(...OPS.map(([family, ops]) =>
-    el('optgroup', { label: family }, ...Object.keys(ops).map((op) => new Option(op)))));
-  form.querySelector('.fields').replaceChildren(...[...users].map(([f, ops]) =>
-    el('label', { dataset: { ops: ops.join(' ') } }, `${f} `, fieldInput(f, FIELDS[f] || {}))));
 }
 
 function fieldValue(name, text) {
@@ -119,17 +109,6 @@ function fieldValue(name, text) {
     return text === 'true';
   const n = parseNumber(text);
   return spec.number && Number.isInteger(n) ? n : text;
-}
-
-// The op object of the form: the fields its op takes that the user filled.
-function opFromForm(form) {
-  const op = { op: form.elements.op.value };
-  for (const f of opFields(op.op)) {
-    const text = form.elements[f].value.trim();
-    if (text !== '')
-      op[f] = fieldValue(f, text);
-  }
-  return op;
 }
 
 function describe(op) {
@@ -157,13 +136,59 @@ function resultText(op, r) {
   return rest ? `ok: ${rest}` : 'ok';
 }
 
+// What a successful op leaves for the ops that use its result: the fields
+// each of them starts with (op -> { field: value }).
+function suggestions(op, r) {
+  const addr = r.addr && { addr: r.addr };
+  switch (op.op) {
+  case 'alloc_pages': return { free_pages: { pfn: hex(r.pfn), order: String(r.order) } };
+  case 'kmalloc': return { kfree: addr, ksize: addr, virt_to_phys: addr, dma_map: addr };
+  case 'kmem_cache_create': return { kmem_cache_alloc: { cache: op.name }, kmem_cache_destroy: { cache: op.name } };
+  case 'kmem_cache_alloc': return { kmem_cache_free: { cache: op.cache, ...addr } };
+  case 'vmalloc': return { vfree: addr, vmalloc_to_page: addr, dma_map: addr };
+  case 'spawn':
+    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate']
+      .map((o) => [o, { pid: String(r.pid) }]));
+  case 'mmap': {
+    const area = { pid: op.pid === undefined ? '' : String(op.pid), ...addr, length: String(op.length ?? '') };
+    return { touch: area, munmap: area, access_range: { start: r.addr, length: area.length, pid: area.pid } };
+  }
+  default: return {};
+  }
+}
+
+// @getSession() is the chosen session (or null), @onApplied(result, op) is
+// told of each op applied.
 export function createOps(getSession, onApplied) {
   const form = document.getElementById('ops-form');
   const log = document.getElementById('ops-log');
+  const box = form.querySelector('.fields');
+  const select = form.elements.namedItem('op');
+  const error = el('p', { id: 'ops-error', className: 'error', role: 'alert' });
+  let inputs = new Map();	// field name -> the input of the chosen op
+  let next = {};		// op -> fields suggested by the last results
 
+  // The chosen op's fields, made anew: its defaults, or what an earlier
+  // result suggests for it.
   function showFields() {
-    for (const label of form.querySelectorAll('label[data-ops]'))
-      label.hidden = !label.dataset.ops.split(' ').includes(form.elements.op.value);
+    const op = select.value;
+    inputs = new Map(opFields(op).map((f) => [f, fieldInput(f, FIELDS[f] || {})]));
+    for (const [f, v] of Object.entries(next[op] || {}))
+      if (inputs.has(f) && v !== undefined)
+        inputs.get(f).value = v;
+    box.replaceChildren(...[...inputs].map(([f, input]) => el('label', { dataset: { field: f } }, `${f} `, input)));
+    form.dataset.op = op;
+  }
+
+  // The op object of the form: the fields its op takes that the user filled.
+  function opFromForm() {
+    const op = { op: select.value };
+    for (const [f, input] of inputs) {
+      const text = input.value.trim();
+      if (text !== '')
+        op[f] = fieldValue(f, text);
+    }
+    return op;
   }
 
   function append(text, ok, errno) {
@@ -172,37 +197,55 @@ export function createOps(getSession, onApplied) {
       log.lastChild.remove();
   }
 
-  // After a successful allocation, the form is ready to give it back.
-  function prefillFree(op, r) {
-    if (op.op === 'alloc_pages') {
-      form.elements.pfn.value = hex(r.pfn);
-      form.elements.order.value = String(r.order);
-    } else if (r.addr) {
-      form.elements.addr.value = r.addr;
-    }
+  function fail(text, errno) {
+    append(text, false, errno);
+    error.textContent = text;
+    error.dataset.errno = errno || '';
   }
 
-  async function submit(ev) {
-    ev.preventDefault();
+  async function apply(op) {
     const s = getSession();
-    if (!s)
+    if (!s) {
+      fail(`${describe(op)} \u2192 no session chosen`, 'ENOSESSION');
       return;
-    const op = opFromForm(form);
+    }
     let r;
     try {
       r = (await s.ops(op)).results[0];
     } catch (e) {
-      append(`${describe(op)} \u2192 HTTP ${e.status} ${e.code}: ${e.message}`, false, e.code);
+      if (e.status === undefined)
+        throw e;
+      fail(`${describe(op)} \u2192 HTTP ${e.status} ${e.code}: ${e.message}`, e.code);
       return;
     }
-    append(`${describe(op)} \u2192 ${resultText(op, r)}`, r.ok, r.errno);
-    if (r.ok)
-      prefillFree(op, r);
+    const text = `${describe(op)} \u2192 ${resultText(op, r)}`;
+    if (!r.ok) {
+      fail(text, r.errno);
+    } else {
+      append(text, true);
+      Object.assign(next, suggestions(op, r));
+    }
     await onApplied(r, op);
   }
 
-  buildFields(form);
-  form.elements.op.addEventListener('change', showFields);
+  async function submit(ev) {
+    ev.preventDefault();
+    error.textContent = '';
+    const op = opFromForm();
+    try {
+      await apply(op);
+    } catch (e) {
+      fail(`${describe(op)} \u2192 ${e.name}: ${e.message}`, e.name);
+    }
+  }
+
+  form.querySelector('button[type="submit"]').after(error);
+  select.replaceChildren(...OPS.map(([family, ops]) =>
+    el('optgroup', { label: family }, ...Object.keys(ops).map((op) => new Option(op)))));
+  select.addEventListener('change', () => {
+    error.textContent = '';
+    showFields();
+  });
   form.addEventListener('submit', submit);
   showFields();
 }

@@ -3,6 +3,7 @@
 // at a time, huge leaves marked; and the walk of one typed address (GET
 // .../pagetable?vaddr=), level by level, with each entry's bits decoded.
 import { el, hex } from './format.js';
+import * as url from './url.js';
 
 // The x86-64 entry bits, low to high (bit 7 is PS above the PTE level).
 const BITS = [[0, 'P'], [1, 'RW'], [2, 'US'], [3, 'PWT'], [4, 'PCD'], [5, 'A'], [6, 'D'], [7, 'PS'],
@@ -39,6 +40,7 @@ export function createPagetables() {
   const walkResult = document.getElementById('pt-walk-result');
   let expanded = new Set();	// paths of open entries ("273/0")
   let last = null;		// { s, fresh } of the last refresh
+  let walked = null;		// the URL's addr last put in the walk form
 
   function reset() {
     expanded = new Set();
@@ -128,8 +130,13 @@ export function createPagetables() {
     walkTable.dataset.vaddr = w.vaddr;
   }
 
+  // The address walked is the URL's addr (taken when it changes, so a
+  // refresh keeps what the user is typing).
   async function refresh(s, fresh) {
     last = { s, fresh };
+    if (url.get('addr') && url.get('addr') !== walked)
+      walkForm.elements.vaddr.value = url.get('addr');
+    walked = url.get('addr');
     await processes(s);
     if (fresh())
       await Promise.all([drawTree(s, fresh), drawWalk(s, fresh)]);
@@ -155,6 +162,8 @@ export function createPagetables() {
   });
   walkForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
+    walked = walkForm.elements.vaddr.value.trim();
+    url.set({ addr: walked });
     again();
   });
   return { refresh, reset };

@@ -6,6 +6,7 @@
 // buffer) in magenta, and a list of scattered frames (a vmalloc area's
 // pages) in cyan, so the two kinds of buffer can be told apart at a glance.
 import { el, hex, parseNumber, PAGE_SIZE } from './format.js';
+import * as url from './url.js';
 
 const WIDTH = 1024;		// canvas pixels per row
 const MAX_HEIGHT = 16384;	// canvas pixels; beyond it the map shows a window from start
@@ -153,11 +154,13 @@ export function createPhysmap() {
   let frames = null;	// [pfn, ...]: the scattered frames highlighted
   let reveal = false;	// scroll the highlight into view at the next drawing
   let last = null;	// { s, fresh } of the last refresh, for the controls
+  let opened = null;	// the pfn whose struct page the panel shows
 
   function reset() {
     shown = null;
     range = null;
     frames = null;
+    opened = null;
     panel.replaceChildren(el('p', {}, 'Click a frame to see its struct page.'));
     hover.textContent = '';
   }
@@ -198,6 +201,9 @@ export function createPhysmap() {
 
   async function refresh(s, fresh) {
     last = { s, fresh };
+    const wanted = parseNumber(url.get('pfn') ?? '');
+    if (Number.isInteger(wanted) && wanted !== opened)
+      openPage(wanted);
     const legend = await s.legend();
     const win = wantedWindow(legend.max_pfn);
     const key = `${s.id}:${legend.seq}:${win.start}:${win.scale}`;
@@ -240,10 +246,18 @@ export function createPhysmap() {
     hover.dataset.pfn = String(pfn);
   }
 
-  async function onClick(ev) {
+  function onClick(ev) {
     const pfn = pfnAt(ev);
+    if (pfn >= 0 && last)
+      url.set({ pfn: hex(pfn) });
+    openPage(pfn);
+  }
+
+  // The struct page of @pfn in the panel; the URL's pfn names it.
+  async function openPage(pfn) {
     if (pfn < 0 || !last)
       return;
+    opened = pfn;
     panel.replaceChildren(el('h3', {}, `struct page of pfn ${hex(pfn)}`));
     try {
       const page = await last.s.page(pfn);

@@ -1,78 +1,55 @@
 // scenarios.js - the built-in experiments: the daemon's list of scenarios,
 // "run" (in a new session with the scenario's machine, or on the chosen
-// session), and the side panel that keeps a run's question, explanation,
-// claim and measured figure beside the other views while the learner explores.
+// session), and the panel above the views that keeps a run's question,
+// explanation, claim and measured figure (figure.js) in sight while the
+// learner explores. A run opens the view where its claim shows, with its
+// object selected, through the page URL (url.js).
 import { api, listScenarios, runScenario } from './api.js';
 import { el } from './format.js';
+import { renderFigure } from './figure.js';
+import * as url from './url.js';
 
-// Units of a figure's numbers, from the end of their key.
-const UNITS = [[/_percent$/, ' %'], [/_pages$|^pages_/, ' pages'], [/_bytes$|^bytes_/, ' bytes'],
-               [/_mib$/, ' MiB'], [/_kib$/, ' KiB']];
+// Where each scenario's claim can be seen: the URL keys to set, from the
+// run's figure, best first; the first whose view the page has is opened. A
+// scenario file may name its own ("view", and "select": URL keys).
+const TARGETS = {
+  'kmalloc-vs-vmalloc': (f) => {
+    const area = f.vmalloc?.[0]?.addr, object = f.kmalloc?.[0]?.addr;
+    return [{ view: 'addrspace', addr: area, sel: [object && `kmalloc:${object}`, area && `vmalloc:${area}`].filter(Boolean).join(',') },
+            { view: 'vmalloc', addr: area }];
+  },
+  fragmentation: () => [{ view: 'buddy' }],
+  zones: () => [{ view: 'overview' }],
+  'struct-page': () => [{ view: 'overview' }],
+  internal_fragmentation: () => [{ view: 'slabs' }],
+  'linear-map': (f) => [{ view: 'pagetables', addr: f.conversions?.find((c) => c.ok)?.vaddr }],
+  paging: (f) => [{ view: 'tlb', at: f.triple_faults?.[0]?.seq }],
+  'tlb-scan': () => [{ view: 'tlb' }],
+  'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
+};
 
-const words = (key) => String(key).replace(/_/g, ' ');
+const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
 
-function numberText(key, v) {
-  const unit = UNITS.find(([re]) => re.test(key));
-  const digits = unit && unit[1] === ' %' ? 2 : 3;
-  const text = Number.isInteger(v) ? String(v) : String(Number(v.toFixed(digits)));
-  return unit ? `${text}${unit[1]}` : text;
+// The URL keys that show run @r of scenario @sc, or null.
+export function targetOf(sc, r) {
+  const list = sc.view ? [{ view: sc.view, ...(sc.select || {}) }] : TARGETS[sc.name]?.(r.figure || {}) || [];
+  const t = list.find((x) => hasView(x.view));
+  if (!t)
+    return null;
+  const keys = { view: t.view, pfn: null, addr: null, sel: null };
+  for (const [k, v] of Object.entries(t))
+    if (v !== undefined && v !== null && v !== '')
+      keys[k] = k === 'pfn' ? `0x${Number(v).toString(16)}` : v;
+  return keys;
 }
 
-// A scalar of the figure, with its path and (numbers) its exact value.
-function leaf(key, v, path) {
-  const attrs = { className: 'leaf', dataset: { path } };
-  if (typeof v === 'number')
-    return el('span', { ...attrs, dataset: { path, value: String(v) } }, numberText(key, v));
-  if (typeof v === 'boolean')
-    return el('span', attrs, v ? 'yes' : 'no');
-  return el('span', attrs, v === null ? '\u2014' : String(v));
-}
+const viewTitle = (name) => document.querySelector(`nav a[data-view="${name}"]`)?.textContent || name;
 
-const isRecord = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isScalar = (v) => v === null || typeof v !== 'object';
-
-// A list of records as one table, a column per key.
-function recordsTable(list, key, path) {
-  const cols = [...new Set(list.flatMap((r) => Object.keys(r)))];
-  return el('table', { className: 'figure' },
-            el('tr', {}, ...cols.map((c) => el('th', {}, words(c)))),
-            ...list.map((r, i) => el('tr', {}, ...cols.map((c) =>
-              el('td', {}, r[c] === undefined ? '' : figureNode(c, r[c], `${path}.${i}.${c}`))))));
-}
-
-// A list of scalars (per order, per zone...) as a row under its indices.
-function listTable(list, key, path) {
-  return el('table', { className: 'figure list' },
-            el('tr', {}, ...list.map((_, i) => el('th', {}, String(i)))),
-            el('tr', {}, ...list.map((v, i) => el('td', {}, leaf(key, v, `${path}.${i}`)))));
-}
-
-// Any value of a figure, readable: records as key/value tables, lists of
-// flat records as one table, lists of numbers as a row under their indices.
-function figureNode(key, v, path) {
-  if (Array.isArray(v) && v.length && v.every(isRecord))
-    return v.every((r) => Object.values(r).every(isScalar)) ? recordsTable(v, key, path) : recordsList(v, path);
-  if (Array.isArray(v))
-    return listTable(v, key, path);
-  return isRecord(v) ? recordTable(v, path) : leaf(key, v, path);
-}
-
-// A record as key/value rows; a nested value goes under its key.
-function recordTable(v, path) {
-  return el('table', { className: 'figure' }, ...Object.entries(v).flatMap(([k, x]) => {
-    const node = figureNode(k, x, path ? `${path}.${k}` : k);
-    if (isScalar(x))
-      return [el('tr', {}, el('th', {}, words(k)), el('td', {}, node))];
-    return [el('tr', {}, el('th', { colSpan: 2 }, words(k))),
-            el('tr', {}, el('td', { colSpan: 2, className: 'nested' }, el('div', {}, node)))];
-  }));
-}
-
-// Records holding lists or records: one table each, numbered.
-function recordsList(list, path) {
-  return el('div', {}, ...list.map((r, i) =>
-    el('div', { className: 'record' }, el('span', { className: 'index' }, `#${i}`),
-       recordTable(r, `${path}.${i}`))));
+// Open the view of run @r of @sc on its session, its object selected.
+function openTarget(sc, r) {
+  const t = targetOf(sc, r);
+  if (t)
+    url.set({ ...t, session: r.session }, { push: true });
 }
 
 function createPanel(seek) {
@@ -88,16 +65,30 @@ function createPanel(seek) {
       b.addEventListener('click', () => seek(r.session, seq));
       return b;
     };
+    const fold = el('button', { type: 'button', className: 'fold', title: 'Fold or unfold the run' }, '\u2013');
+    fold.addEventListener('click', () => {
+      panel.classList.toggle('folded');
+      fold.textContent = panel.classList.contains('folded') ? '+' : '\u2013';
+    });
+    const target = targetOf(sc, r);
+    const open = el('button', { type: 'button', className: 'open', dataset: { view: target?.view || '' } },
+                    `show in the ${target ? viewTitle(target.view) : ''} view`);
+    open.hidden = !target;
+    open.addEventListener('click', () => openTarget(sc, r));
     panel.replaceChildren(
-      close, el('h2', {}, sc.title),
-      el('p', { className: 'summary' }, `Scenario "${sc.name}", run on session #${r.session}, ` +
-         `events ${r.first_seq}\u2013${r.last_seq}` +
-         (r.ops_ok !== undefined ? `, ${r.ops_ok} op(s) ok, ${r.ops_failed} refused.` : '.')),
-      el('div', { className: 'controls' }, jump('start of the run', r.first_seq), jump('its end', r.last_seq)),
-      el('h3', {}, 'Question'), el('p', { className: 'question' }, sc.question || ''),
-      el('h3', {}, 'Claim'), el('p', { className: 'claim' }, sc.claim || ''),
-      el('h3', {}, 'Measured'), el('div', { id: 'scenario-figure' }, figureNode('figure', r.figure, '')),
-      el('details', {}, el('summary', {}, 'Explanation'), el('p', {}, sc.explanation || '')));
+      close, fold, el('h2', {}, sc.title),
+      el('div', { className: 'scenario-run' },
+         el('div', { className: 'scenario-text' },
+            el('p', { className: 'summary' }, `Scenario "${sc.name}", run on session #${r.session}, ` +
+               `events ${r.first_seq}\u2013${r.last_seq}` +
+               (r.ops_ok !== undefined ? `, ${r.ops_ok} op(s) ok, ${r.ops_failed} refused.` : '.')),
+            el('div', { className: 'controls' }, jump('start of the run', r.first_seq), jump('its end', r.last_seq), open),
+            el('h3', { className: 'question-title' }, 'Question'), el('p', { className: 'question' }, sc.question || ''),
+            el('h3', { className: 'claim-title' }, 'Claim'), el('p', { className: 'claim' }, sc.claim || ''),
+            el('details', {}, el('summary', {}, 'Explanation'), el('p', {}, sc.explanation || ''))),
+         el('div', { className: 'scenario-measured' }, el('h3', {}, 'Measured'),
+            el('div', { id: 'scenario-figure' }, renderFigure(r.figure, { seek: (seq) => seek(r.session, seq) })))));
+    panel.classList.remove('folded');
     panel.dataset.scenario = sc.name;
     panel.dataset.session = String(r.session);
     panel.hidden = false;
@@ -129,6 +120,7 @@ export function createScenarios({ getSession, choose, seek, onApplied }) {
     const r = await runScenario(sc.name);
     panel.show(sc, r);
     await choose(r.session);
+    openTarget(sc, r);
   }
 
   async function runHere(sc) {
@@ -136,6 +128,7 @@ export function createScenarios({ getSession, choose, seek, onApplied }) {
     const r = await s.runScenario(sc.name);
     panel.show(sc, { ...r, session: s.id });
     await onApplied();
+    openTarget(sc, { ...r, session: s.id });
   }
 
   function button(label, action, sc) {

@@ -55,8 +55,9 @@ export function createSessionPicker(onChoose) {
     select.replaceChildren(...sessions.map((s) => new Option(optionLabel(s), String(s.id))));
     const live = sessions.find((s) => s.name === 'default' && s.state === 'live') ||
                  sessions.find((s) => s.state === 'live');
-    const wanted = choose ?? (previous || (live && String(live.id)));
-    if (wanted !== undefined && sessions.some((s) => String(s.id) === String(wanted)))
+    const known = (w) => w !== undefined && w !== null && sessions.some((s) => String(s.id) === String(w));
+    const wanted = [choose, previous || undefined, live && live.id].find(known);
+    if (wanted !== undefined)
       select.value = String(wanted);
     if (select.value && select.value !== previous)
       chooseSelected();

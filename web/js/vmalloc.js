@@ -3,6 +3,7 @@
 // runs of consecutive pfns, and marks them on the physical map, where they
 // lie scattered beside a kmalloc buffer's one contiguous block.
 import { el, hex } from './format.js';
+import * as url from './url.js';
 
 const COLUMNS = ['addr', 'end', 'size', 'caller', 'nr_pages'];
 
@@ -52,8 +53,10 @@ export function createVmalloc(physmap, show) {
     detail.hidden = false;
   }
 
+  // The chosen area is the URL's addr, so a link or a reload opens it again.
   function choose(addr) {
     chosen = addr;
+    url.set({ addr });
     const a = areas.find((x) => x.addr === addr);
     physmap.highlightFrames(a ? a.pfns : null);
     if (a)
@@ -76,6 +79,9 @@ export function createVmalloc(physmap, show) {
     if (!fresh())
       return;
     areas = view.areas;
+    const wanted = url.get('addr');
+    if (wanted !== chosen && areas.some((a) => a.addr === wanted))
+      choose(wanted);
     const pages = areas.reduce((n, a) => n + a.nr_pages, 0);
     summary.textContent = `${areas.length} area(s), ${pages} page(s); seq ${view.seq}.`;
     info.textContent = text;

@@ -1,0 +1,160 @@
+// scenario_results.test.mjs - every scenario of the API run from the page: its
+// figure drawn as tables with units (no JSON, no raw byte counts as labels),
+// every number of the API's figure on the page, the panel as wide as the
+// page at 1280x800 and 800x600, and the view where its claim shows opened on
+// the run's session with its object selected.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { startDaemon, getJson } from './lib/daemon.mjs';
+
+let d, browser;
+const api = (path) => `${d.url}/api/v1${path}`;
+const get = async (path) => {
+  const r = await getJson(api(path));
+  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+  return r.body;
+};
+
+before(async () => {
+  d = await startDaemon();
+  browser = await launchChromium();
+});
+
+after(async () => {
+  await browser?.close();
+  await d?.stop();
+});
+
+// The view each scenario opens, and what must be selected there.
+const OPENS = {
+  fragmentation: { view: 'buddy' },
+  zones: { view: 'overview' },
+  'struct-page': { view: 'overview' },
+  internal_fragmentation: { view: 'slabs' },
+  'linear-map': { view: 'pagetables', check: checkWalk },
+  paging: { view: 'tlb', check: checkTripleFault },
+  'tlb-scan': { view: 'tlb' },
+  'tlb-scan-no-gbpages': { view: 'tlb' },
+  'kmalloc-vs-vmalloc': { view: 'vmalloc', check: checkArea },
+};
+
+async function checkArea(page, f) {
+  // The "Address spaces" view when the page has one; the vmalloc view until then.
+  if (await page.$('#view-addrspace')) {
+    await page.waitForFunction(() => location.hash.startsWith('#addrspace'));
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`sel=kmalloc:${f.kmalloc[0].addr},vmalloc:${f.vmalloc[0].addr}`));
+    return;
+  }
+  const area = f.vmalloc[0];
+  await page.waitForSelector(`#vmalloc-table tr.current[data-addr="${area.addr}"]`, { timeout: 10000 });
+  assert.equal(await page.getAttribute('#vmalloc-area', 'data-pfns'), area.pfns.join(','));
+}
+
+async function checkWalk(page, f) {
+  const vaddr = f.conversions.find((c) => c.ok).vaddr;
+  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { timeout: 10000 });
+  assert.equal(await page.inputValue('#pt-walk input[name="vaddr"]'), vaddr);
+}
+
+async function checkTripleFault(page, f) {
+  await page.waitForSelector(`#timebar[data-seq="${f.triple_faults[0].seq}"]`, { timeout: 10000 });
+}
+
+// Every number of a figure by its path ("zones.0.unusable_index.3").
+function numbersOf(v, path = '', out = {}) {
+  if (typeof v === 'number')
+    out[path] = v;
+  else if (v !== null && typeof v === 'object')
+    for (const [k, x] of Object.entries(v))
+      numbersOf(x, path === '' ? k : `${path}.${k}`, out);
+  return out;
+}
+
+test('each scenario\'s figure reads as tables with units, and its run opens the view of its claim', async () => {
+  const list = (await get('/scenarios')).scenarios;
+  assert.deepEqual(list.map((s) => s.name).sort(), Object.keys(OPENS).sort(), 'each scenario has its case here');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}/#scenarios`);
+  for (const sc of list) {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.click('nav a[data-view="scenarios"]');
+    await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
+    await page.click(`#scenario-list article[data-name="${sc.name}"] button[data-action="new"]`);
+    await page.waitForSelector(`#scenario-panel[data-scenario="${sc.name}"]`, { timeout: 60000 });
+    const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
+    const run = (await get(`/sessions/${id}`)).scenario_runs.at(-1);
+    const f = run.figure;
+    // The view of the claim, on the run's session.
+    const want = OPENS[sc.name];
+    await page.waitForFunction((v) => location.hash.startsWith(`#${v}`) || location.hash.startsWith('#addrspace'), want.view);
+    assert.match(await page.evaluate(() => location.hash), new RegExp(`session=${id}\\b`));
+    if (!await page.$('#view-addrspace') || sc.name !== 'kmalloc-vs-vmalloc')
+      assert.equal(await page.isVisible(`#view-${want.view}`), true, sc.name);
+    await want.check?.(page, f);
+    // Every number of the API's figure is on the page, at its path.
+    const shown = await page.$$eval('#scenario-figure [data-value]', (xs) =>
+      Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));
+    const pfns = await page.$$eval('#scenario-figure [data-pfns]', (xs) =>
+      Object.fromEntries(xs.map((x) => [x.dataset.path, x.dataset.pfns])));
+    const numbers = numbersOf(f);
+    for (const [path, v] of Object.entries(numbers)) {
+      const list = path.replace(/\.\d+$/, '');
+      if (list in pfns)
+        assert.ok(pfns[list].split(',').map(Number).includes(v), `${sc.name}: ${path}`);
+      else
+        assert.equal(shown[path], v, `${sc.name}: ${path}`);
+    }
+    // Readable: no JSON, no raw byte count as a label, units on the values.
+    const text = await page.textContent('#scenario-figure');
+    assert.doesNotMatch(text, /[{}"]/, `${sc.name}: no JSON`);
+    const labels = await page.$$eval('#scenario-figure th, #scenario-figure .kv', (xs) => xs.map((x) => x.textContent.trim()));
+    for (const l of labels)
+      assert.doesNotMatch(l, /^\d{4,}:?$|^\d{4,}:/, `${sc.name}: label ${l}`);
+    const leaves = await page.$$eval('#scenario-figure [data-value]', (xs) => xs.map((x) => [x.dataset.path, x.textContent]));
+    for (const [path, t] of leaves) {
+      const key = path.split('.').at(-1);
+      if (/percent/.test(key))
+        assert.match(t, / %$/, `${sc.name}: ${path}`);
+      else if (/bytes|^size$|^length$/.test(key))
+        assert.match(t, /\d (bytes|KiB|MiB|GiB)$/, `${sc.name}: ${path} ${t}`);
+      else if (/^pfn$/.test(key))
+        assert.equal(t, `0x${numbers[path].toString(16)}`, `${sc.name}: ${path}`);
+      else if (/pages$/.test(key))
+        assert.match(t, / pages$/, `${sc.name}: ${path}`);
+    }
+    if (f.by_region)
+      for (const [region, r] of Object.entries(f.by_region))
+        for (const size of Object.keys(r.page_sizes)) {
+          const name = { 4096: '4 KiB', 2097152: '2 MiB', 1073741824: '1 GiB' }[size];
+          assert.ok(labels.some((l) => l.startsWith(`${name}: `)), `${sc.name}: ${region} ${name}`);
+        }
+    // The panel spans the page, and neither it nor its figure scrolls sideways.
+    for (const [width, height] of [[1280, 800], [800, 600]]) {
+      await page.setViewportSize({ width, height });
+      const box = await page.locator('#scenario-panel').boundingBox();
+      assert.ok(box.width > width * 0.9, `${sc.name}: the panel is ${box.width} px wide at ${width}`);
+      assert.ok(box.x + box.width <= width, `${sc.name}: the panel ends at ${box.x + box.width} px at ${width}`);
+      const panelOverflow = await page.$eval('#scenario-panel', (e) => e.scrollWidth - e.clientWidth);
+      assert.ok(panelOverflow <= 0, `${sc.name}: the panel scrolls ${panelOverflow} px sideways at ${width}`);
+      const figureOverflow = await page.$eval('#scenario-figure', (e) => e.scrollWidth - e.clientWidth);
+      assert.ok(figureOverflow <= 0, `${sc.name}: the figure scrolls ${figureOverflow} px sideways at ${width}`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: (await saveScreenshot(page, `#scenario-${sc.name}-${width}`)), fullPage: false });
+    }
+  }
+  // A reload shows the session's last run again, from GET /sessions/{id}.
+  const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
+  await page.reload();
+  await page.waitForSelector(`#scenario-panel[data-session="${id}"]:not([hidden])`, { timeout: 10000 });
+  const run = (await get(`/sessions/${id}`)).scenario_runs.at(-1);
+  assert.equal(await page.getAttribute('#scenario-panel', 'data-scenario'), run.name);
+  const again = await page.$$eval('#scenario-figure [data-value]', (xs) =>
+    Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));
+  assert.deepEqual(again, numbersOf(run.figure));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
