@@ -155,7 +155,9 @@ createOps(() => session && sessionApi(session.id), async (result, op) => {
     physmap.highlightFrames(result.pfns);
   await applied();
 });
-window.addEventListener('hashchange', () => showView(location.hash.slice(1) || 'overview'));
-showView(location.hash.slice(1) || 'overview');
+// The view named by the page's hash; what follows a '?' is the view's own (#pagetables?addr=).
+const hashView = () => location.hash.slice(1).split('?')[0] || 'overview';
+window.addEventListener('hashchange', () => showView(hashView()));
+showView(hashView());
 showVersion();
 await picker.load();
