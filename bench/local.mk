@@ -16,8 +16,10 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 # bench/load.sh drives a running mmlabd with wrk and with op batches, next to
 # the recorder's ceiling (bench_recorder); bench/seek.mjs times ?at=SEQ in a
 # 10-million-event session; bench/physmap.mjs times the physical map's redraw
-# in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz).
-EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs
+# in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz); bench/ptwalk.mjs
+# one step of the page-table walk animation.
+EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs \
+	bench/ptwalk.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
@@ -27,4 +29,6 @@ bench: $(bench_programs) daemon/mmlabd
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/seek.mjs
 	@echo "== bench/physmap.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/physmap.mjs
+	@echo "== bench/ptwalk.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/ptwalk.mjs
 .PHONY: bench
