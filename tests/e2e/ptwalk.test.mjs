@@ -165,6 +165,14 @@ test('Step shows one level more; the tree folds runs, names regions and lights t
                              root.entries.length);
   // The legend names the bits as the walk and the tree do.
   assert.match(await page.textContent('#pt-legend'), /PSE.*GLB.*NX/);
+  const legend = await page.$$eval('#pt-legend code', (cs) => cs.map((c) => c.textContent));
+  const shown = await page.$$eval('#pt-tree .bits, #pt-walk-draw .pt-bits', (es) => es.flatMap((e) => e.textContent.split(' ')));
+  assert.deepEqual(shown.filter((b) => b && !legend.includes(b) && b !== 'PAT'), []);
+  // The TLB's entries carry the same names (RW, or ro when clear).
+  const tlb = await get(`/sessions/${id}/tlb?cpu=0`);
+  const flags = Object.values(tlb.entries).flat().flatMap((e) => e.flags.split(' '));
+  assert.ok(flags.includes('GLB'));
+  assert.deepEqual(flags.filter((b) => !legend.includes(b) && b !== 'ro'), []);
   await done();
 });
 
