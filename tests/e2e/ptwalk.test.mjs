@@ -116,6 +116,7 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
   w = await walk(page, '0x0000800000000000');
   assert.equal(w.end.vector, '#GP');
   assert.equal(w.tables.length, 0);
+  assert.match(await page.textContent('#pt-walk-draw .pt-field.sign.bad'), /0x0: not bit 47/);
   assert.equal((await get(`/sessions/${id}/pagetable?vaddr=0x0000800000000000`)).fault.vector, '#GP');
   await done();
 });

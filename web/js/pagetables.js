@@ -57,9 +57,12 @@ export function addressFields(vaddr, levels) {
 /*** The walk, drawn ***/
 
 function splitBlock(w, levels) {
-  const top = levels === 5 ? 57 : 48;
-  const sign = el('div', { className: 'pt-field sign' }, el('small', {}, `63-${top}`), el('b', {}, 'sign'),
-                  el('span', {}, (BigInt(w.vaddr) >> BigInt(top - 1)) & 1n ? 'all 1' : 'all 0'));
+  // Bits 63..48 (63..57) must copy the top index bit: all 0 or all 1.
+  const top = levels === 5 ? 57 : 48, v = BigInt(w.vaddr);
+  const hi = v >> BigInt(top), want = (v >> BigInt(top - 1)) & 1n ? (1n << BigInt(64 - top)) - 1n : 0n;
+  const sign = el('div', { className: `pt-field sign${hi === want ? '' : ' bad'}` }, el('small', {}, `63-${top}`),
+                  el('b', {}, 'sign'), el('span', {}, hi === want ? (want ? 'all 1' : 'all 0')
+                    : `0x${hi.toString(16)}: not bit ${top - 1}`));
   return el('div', { className: 'pt-split', dataset: { stage: '0' } }, sign,
             ...addressFields(w.vaddr, levels).map((f) => el('div', {
               className: 'pt-field', dataset: { level: String(f.level), value: String(f.value) } },
