@@ -1232,7 +1232,7 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 int mm_tlb_probe(const struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
 		 struct mm_tlb_probe *p)
 {
-	bool user = resolve_user(m, pid, vaddr, -1);
+	bool user = resolve_user(m, pid, vaddr, -1), refused = false;
 	const struct cpu_state *c;
 	unsigned int i;
 
@@ -1254,18 +1254,17 @@ int mm_tlb_probe(const struct machine *m, int cpu, int pid, uint64_t vaddr, int 
 		bool found = slot >= 0 && (p->same_mm || (t->ent[slot].prot & _PAGE_GLOBAL));
 		bool hit = found && tlb_serves(t->ent[slot].prot, access, user);
 
-		if (i == 3 && p->result != MM_TLB_MISS)
-			break;		/* the L1 hit or refusal ends the lookup */
+		if (i == 3 && (p->result != MM_TLB_MISS || refused))
+			break;		/* what L1 found ends the lookup */
 		p->probe[p->nr++] = (struct mm_tlb_probe_step){ tlb_array_names[array], shift,
 			t->sets ? (unsigned int)(tlb_set_base(t, tag) / t->ways) : 0, hit,
 			found && !hit };
-		if (found && p->result == MM_TLB_MISS)
-			p->result = !hit ? MM_TLB_MISS + 1 : i < 3 ? MM_TLB_L1_HIT : MM_TLB_STLB_HIT;
+		refused |= found && !hit;	/* found, refused: a walk */
+		if (hit)
+			p->result = i < 3 ? MM_TLB_L1_HIT : MM_TLB_STLB_HIT;
 		if (found && i >= 3)
 			break;
 	}
-	if (p->result == MM_TLB_MISS + 1)
-		p->result = MM_TLB_MISS;	/* found, refused: a walk */
 	return 0;
 }
 

@@ -136,6 +136,8 @@ test('Step shows one level more; the tree folds runs, names regions and lights t
     assert.equal(w.stage, k);
     // Stage 1 is the TLB, 2 CR3, then one table a step.
     assert.equal(w.tables.filter((t) => t.shown).length, Math.max(0, Math.min(4, k - 2)));
+    if (k === 4)	// mid-walk: the PGD and PUD read, the rest still to come
+      await saveScreenshot(page, '#pagetables-step-4');
   }
   assert.ok(w.end.shown);
 
@@ -196,5 +198,22 @@ test('a link #pagetables?addr= walks that address; screenshots at 1280x800 and 8
               `no horizontal scrolling at ${width} px`);
     await saveScreenshot(page, `#pagetables-walk-${width}x${height}`);
   }
+  await done();
+});
+
+test('five-level paging: the address has a 56-48 field, and the walk a P4D', async () => {
+  const created = await postJson(api('/sessions'), { name: 'ptwalk5', machine: { mem_mib: 1024, paging_levels: 5 } });
+  const id5 = created.body.id;
+  const { page, done } = await openSessionPage(browser, d.url, '#pagetables', id5);
+  await page.waitForSelector('#pt-tree[data-ready="true"]');
+  const va = '0xff11000000005000';
+  const w = await walk(page, va);
+  const api5 = await get(`/sessions/${id5}/pagetable?vaddr=${va}`);
+  assert.deepEqual(w.fields, indices(va, 5));
+  assert.deepEqual(w.tables.map((t) => t.slot), indices(va, 5).slice(0, api5.levels.length));
+  assert.equal(api5.levels.length, 5);
+  assert.deepEqual(await page.$$eval('#pt-walk-draw .pt-field b', (bs) => bs.map((b) => b.textContent)),
+                   ['sign', 'pgd', 'p4d', 'pud', 'pmd', 'pte', 'offset']);
+  assert.equal(await page.textContent('#pt-walk-draw .pt-field[data-level="5"] small'), '56-48');
   await done();
 });

@@ -261,7 +261,8 @@ export function createPagetables() {
 
   function foldRow(run, key, open, lv) {
     const a = run[0], b = run.at(-1), n = run.length;
-    const what = a.leaf ? `${a.huge ? SIZES[a.level] : '4 KiB'} leaves` : 'entries, each to an empty table';
+    const what = a.leaf ? `${a.huge ? SIZES[a.level] : '4 KiB'} leaves, frames ${decodeEntry(a.entry, a.level).frame}` +
+      `..${decodeEntry(b.entry, b.level).frame}` : 'entries, each to an empty table';
     return el('li', { className: 'fold same', dataset: { from: String(a.index), to: String(b.index), key } },
               el('button', { type: 'button', className: 'unfold', 'aria-expanded': String(open) }, open ? '\u25be' : '\u25b8'),
               `entries ${a.index}-${b.index}: ${n} ${a.region ? `${a.region} ` : ''}${levelName(a.level, lv).toUpperCase()} ` +
@@ -386,13 +387,16 @@ export function createPagetables() {
     stages = d.stages;
     Object.assign(draw.dataset, { vaddr: w.vaddr, seq: String(w.seq), stages: String(stages),
                                   result: w.fault ? w.fault.vector : 'page', levels: String(lv) });
-    stop();
-    if (animate) {
+    if (animate) {		// asked for: from the address on
       animate = false;
+      stop();
       showStage(0);
       timer = setInterval(step, STEP_MS);
+    } else if (again) {		// redrawn (a new seq): where it was, still moving if it was
+      showStage(stage);
     } else {
-      showStage(again ? stage : stages - 1);
+      stop();
+      showStage(stages - 1);
     }
     walkResult.textContent = w.fault?.vector === '#GP' ? `${w.vaddr}: #GP, not canonical, no memory reference`
       : w.fault ? `${w.vaddr}: ${w.fault.vector} (error code ${w.fault.error_code}, ${w.fault.error_bits}) at the ` +
@@ -402,8 +406,14 @@ export function createPagetables() {
     walkTable.dataset.vaddr = w.vaddr;
   }
 
-  async function refresh(s, fresh) {
-    last = { s, fresh };
+  // A refresh started before a later one (a click opened an entry meanwhile)
+  // would draw the older state over it: only the latest one draws.
+  let generation = 0;
+
+  async function refresh(s, sessionFresh) {
+    last = { s, fresh: sessionFresh };
+    const mine = ++generation;
+    const fresh = () => sessionFresh() && mine === generation;
     const link = linkedAddress();
     if (link && link !== linked) {
       linked = link;
