@@ -217,6 +217,7 @@ export function createPagetables() {
     for (const e of draw.querySelectorAll('[data-stage]'))
       e.classList.toggle('pending', Number(e.dataset.stage) > stage);
     draw.dataset.stage = String(stage);
+    walkResult.classList.toggle('pending', stage < stages - 1);	// the answer comes last
   }
 
   function step() {
