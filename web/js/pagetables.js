@@ -369,8 +369,14 @@ export function createPagetables() {
       w = await s.pagetableWalk(pid, vaddr, access);
       present = await presentSlots(s, pid, w);
     } catch (e) {
-      if (fresh())
+      if (fresh()) {		// no tables to walk (not built yet, no such process)
+        stop();
+        walked = null;
+        draw.replaceChildren();
+        walkTable.replaceChildren();
+        walkResult.classList.remove('pending');
         walkResult.textContent = e.message;
+      }
       return;
     }
     if (!fresh())
