@@ -17,9 +17,10 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 # the recorder's ceiling (bench_recorder); bench/seek.mjs times ?at=SEQ in a
 # 10-million-event session; bench/physmap.mjs times the physical map's redraw
 # in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz); bench/addrspace.mjs
-# times the Address spaces view's redraw with a vmalloc fan in chromium.
+# times the Address spaces view's redraw with a vmalloc fan in chromium; bench/ptwalk.mjs
+# one step of the page-table walk animation.
 EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs \
-	bench/addrspace.mjs
+	bench/addrspace.mjs bench/ptwalk.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
@@ -31,4 +32,6 @@ bench: $(bench_programs) daemon/mmlabd
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/physmap.mjs
 	@echo "== bench/addrspace.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/addrspace.mjs
+	@echo "== bench/ptwalk.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/ptwalk.mjs
 .PHONY: bench

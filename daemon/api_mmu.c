@@ -73,20 +73,65 @@ static void reply_mm_error(struct http_reply *rep, const struct mm_error *e)
 		reply_error(rep, 400, mm_errno_name(e->err), "%s", e->message);
 }
 
+/* ?access=read|write|exec (default read); false with a 400 reply when unknown. */
+static bool query_access(struct http_request *req, struct http_reply *rep, int *access)
+{
+	static const char *const names[] = { "read", "write", "exec" };
+	const char *v = http_query(req, "access");
+
+	*access = MM_ACCESS_READ;
+	if (!v)
+		return true;
+	for (int a = 0; a < 3; a++)
+		if (!strcmp(v, names[a])) {
+			*access = a;
+			return true;
+		}
+	reply_error(rep, 400, "EINVAL", "access must be read, write or exec, not \"%s\"", v);
+	return false;
+}
+
+static bool query_cpu(struct http_request *req, struct http_reply *rep, long *cpu);
+
+/* The TLB lookup the access would make first (mm_tlb_probe()). */
+static json_t *tlb_probe_json(const struct mm_tlb_probe *p, long cpu)
+{
+	static const char *const result[] = { "off", "l1_hit", "stlb_hit", "miss" };
+	json_t *probes = json_array();
+
+	for (int i = 0; i < p->nr; i++)
+		json_array_append_new(probes, json_pack("{s:s,s:I,s:i,s:b,s:b}", "array",
+			p->probe[i].array, "page_size", (json_int_t)1 << p->probe[i].page_shift,
+			"set", (int)p->probe[i].set, "hit", p->probe[i].hit,
+			"refused", p->probe[i].refused));
+	return json_pack("{s:i,s:s,s:b,s:o}", "cpu", (int)cpu, "result", result[p->result],
+			 "same_mm", p->same_mm, "probes", probes);
+}
+
+/*
+ * GET .../pagetable?vaddr=&pid=&access=&cpu=: the walk, as an access would
+ * end (#GP, #PF and its error code, and at which level), and the TLB lookup
+ * of CPU @cpu before it. Nothing in the machine changes.
+ */
 void api_view_pagetable(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	struct mm_translation t;
+	struct mm_tlb_probe p;
 	struct mm_error e = { 0 };
 	struct view v;
 	uint64_t vaddr;
-	json_t *r;
-	int pid;
+	json_t *r, *fault;
+	int pid, access;
+	long cpu;
 
-	if (!query_pid(req, rep, &pid) || !query_addr(req, rep, "vaddr", true, &vaddr))
+	if (!query_pid(req, rep, &pid) || !query_addr(req, rep, "vaddr", true, &vaddr) ||
+	    !query_access(req, rep, &access) || !query_cpu(req, rep, &cpu))
 		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
-	if (mm_pagetable_walk(v.m, pid, vaddr, &t, &e)) {
+	if (mm_tlb_probe(v.m, (int)cpu, pid, vaddr, access, &p)) {
+		reply_error(rep, 400, "EINVAL", "cpu must be 0..%u", machine_nr_cpus(v.m) - 1);
+	} else if (mm_pagetable_walk_access(v.m, pid, vaddr, access, &t, &e)) {
 		reply_mm_error(rep, &e);
 	} else {
 		r = mmu_translation_json(&t);
@@ -95,6 +140,12 @@ void api_view_pagetable(struct server *srv, struct http_request *req, struct htt
 		json_object_set_new(r, "seq", json_integer((json_int_t)v.seq));
 		json_object_set_new(r, "vaddr", hex(vaddr));
 		json_object_set_new(r, "pid", pid ? json_integer(pid) : json_string("kernel"));
+		json_object_set_new(r, "access", json_string(access == MM_ACCESS_READ ? "read" :
+					access == MM_ACCESS_WRITE ? "write" : "exec"));
+		json_object_set_new(r, "tlb", tlb_probe_json(&p, cpu));
+		fault = json_object_get(r, "fault");
+		if (fault && t.vector == 14 && t.nr_levels)	/* the last entry read */
+			json_object_set_new(fault, "level", json_integer(t.levels[t.nr_levels - 1].level));
 		reply_json(rep, 200, r);
 	}
 	view_end(&v);
@@ -109,6 +160,7 @@ static void tree_entry(void *ctx, const struct mm_pt_entry *pe)
 
 	if (!pe->leaf)
 		json_object_set_new(o, "child_present", json_integer(pe->child_present));
+	json_object_set_new(o, "region", json_string(pe->region));
 	json_array_append_new(ctx, o);
 }
 
@@ -172,10 +224,16 @@ static void tlb_entry_json(void *ctx, int array, uint64_t vaddr, uint64_t paddr,
 	json_t *arr = json_object_get(ctx, array == 0 ? "l1_4k" : array == 1 ? "l1_2m" :
 				      array == 2 ? "l1_1g" : "stlb");
 
-	json_array_append_new(arr, json_pack("{s:o,s:o,s:I,s:b,s:b,s:b,s:b}", "vaddr", hex(vaddr),
+	char flags[24];
+
+	/* The rights an entry keeps, named as in ptdump and the page-table view. */
+	snprintf(flags, sizeof(flags), "%s%s%s%s%s", prot & 2 ? "RW" : "ro", prot & 4 ? " USR" : "",
+		 prot & 0x40 ? " D" : "", prot & 0x100 ? " GLB" : "", prot >> 63 ? " NX" : "");
+	json_array_append_new(arr, json_pack("{s:o,s:o,s:I,s:b,s:b,s:b,s:b,s:s}", "vaddr", hex(vaddr),
 					     "paddr", hex(paddr), "page_size", (json_int_t)1 << shift,
 					     "global", (prot & 0x100) != 0, "rw", (prot & 2) != 0,
-					     "user", (prot & 4) != 0, "nx", (prot >> 63) != 0));
+					     "user", (prot & 4) != 0, "nx", (prot >> 63) != 0,
+					     "flags", flags));
 }
 
 void api_view_tlb(struct server *srv, struct http_request *req, struct http_reply *rep)

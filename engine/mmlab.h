@@ -568,17 +568,45 @@ int mm_pagetable_root(const struct machine *m, int pid, uint64_t *pfn, int *leve
 struct mm_pt_entry {
 	unsigned int index;
 	uint64_t entry;
-	char flags[64];			/* "P RW US A D PS G NX" */
+	char flags[64];			/* "P RW USR A D PSE GLB NX" */
 	uint64_t target_pfn;
 	int level;
 	bool huge, leaf;
 	unsigned int child_present;	/* present entries of the next table */
 	uint64_t vaddr;			/* first address the entry maps */
+	char region[64];		/* the layout regions it covers (mm_layout_regions()) */
 };
 typedef void (*mm_pt_entry_fn)(void *ctx, const struct mm_pt_entry *pe);
 /* Present entries of table @table_pfn (a table of @pid's tree); -ENOENT if none. */
 int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int *level,
 		       uint64_t *base, mm_pt_entry_fn fn, void *ctx, struct mm_error *e);
+
+/*
+ * The TLB lookup mm_translate() would make for @vaddr on @cpu in @pid's
+ * address space, with nothing changed: each array probed (the L1 arrays,
+ * then the STLB per page size), and where it would hit.
+ */
+struct mm_tlb_probe_step {
+	const char *array;		/* "l1_4k", "l1_2m", "l1_1g", "stlb" */
+	unsigned int page_shift;
+	unsigned int set;
+	bool hit;
+	bool refused;			/* there, but cannot serve the access: a walk */
+};
+struct mm_tlb_probe {
+	int result;			/* enum mm_tlb_result */
+	bool same_mm;			/* @pid is in CR3: no switch (and flush) first */
+	int nr;
+	struct mm_tlb_probe_step probe[5];
+};
+int mm_tlb_probe(const struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
+		 struct mm_tlb_probe *p);
+/* mm_pagetable_walk() as an access of @access would end: #GP, #PF and its error code. */
+int mm_pagetable_walk_access(const struct machine *m, int pid, uint64_t vaddr, int access,
+			     struct mm_translation *t, struct mm_error *e);
+/* The layout regions [@start, @end] touches, comma-separated ("" for a hole). */
+void mm_layout_regions(const struct machine *m, uint64_t start, uint64_t end, char *buf,
+		       size_t len);
 
 struct mm_vma_info {
 	uint64_t start, end;

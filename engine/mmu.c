@@ -1218,6 +1218,96 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 	return 0;
 }
 
+/*** Looking without touching: the walk page-table view draws ***/
+
+/*
+ * What mm_translate() would meet for @vaddr on @cpu, with nothing changed:
+ * the three L1 arrays (probed at once in hardware), then the STLB with the
+ * tag of each size it holds. Entries that are not global do not count when
+ * @pid is not the address space in @cpu's CR3: the CR3 write before the
+ * access would drop them (switch_for(), tlb_flush_cpu()). An entry that
+ * cannot serve @access (tlb_serves(): a write to a clean page, or rights it
+ * lacks) is found but refused: mmu_access() drops it and walks.
+ */
+int mm_tlb_probe(const struct machine *m, int cpu, int pid, uint64_t vaddr, int access,
+		 struct mm_tlb_probe *p)
+{
+	bool user = resolve_user(m, pid, vaddr, -1), refused = false;
+	const struct cpu_state *c;
+	unsigned int i;
+
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return -EINVAL;
+	c = &m->x86->cpus[cpu];
+	memset(p, 0, sizeof(*p));
+	p->result = MM_TLB_MISS;
+	if (!(c->cr0 & X86_CR0_PG)) {
+		p->result = MM_TLB_OFF;
+		return 0;
+	}
+	p->same_mm = pid == c->pid;
+	for (i = 0; i < 5; i++) {
+		unsigned int array = i < 3 ? i : TLB_STLB, shift = l1_shifts[i < 3 ? i : i - 3];
+		const struct tlb_array *t = &c->tlb[array];
+		uint64_t tag = tlb_tag(vaddr, shift);
+		long slot = t->entries ? tlb_find(t, tag) : -1;
+		bool found = slot >= 0 && (p->same_mm || (t->ent[slot].prot & _PAGE_GLOBAL));
+		bool hit = found && tlb_serves(t->ent[slot].prot, access, user);
+
+		if (i == 3 && (p->result != MM_TLB_MISS || refused))
+			break;		/* what L1 found ends the lookup */
+		p->probe[p->nr++] = (struct mm_tlb_probe_step){ tlb_array_names[array], shift,
+			t->sets ? (unsigned int)(tlb_set_base(t, tag) / t->ways) : 0, hit,
+			found && !hit };
+		refused |= found && !hit;	/* found, refused: a walk */
+		if (hit)
+			p->result = i < 3 ? MM_TLB_L1_HIT : MM_TLB_STLB_HIT;
+		if (found && i >= 3)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * The walk of mm_pagetable_walk() as an access of @access would end: #GP for
+ * a non-canonical address, #PF with the error code the CPU pushes
+ * (pf_error_code(), as arch/x86/mm/fault.c reads it in do_user_addr_fault())
+ * at a level whose entry is not present or at a leaf whose rights refuse
+ * the access. User mode for a process's user addresses (resolve_user()).
+ */
+int mm_pagetable_walk_access(const struct machine *m, int pid, uint64_t vaddr, int access,
+			     struct mm_translation *t, struct mm_error *e)
+{
+	bool user = resolve_user(m, pid, vaddr, -1);
+	struct pt_walk w;
+	int err;
+
+	if (access < MM_ACCESS_READ || access > MM_ACCESS_EXEC)
+		return mm_error_set(e, -EINVAL, "access must be read, write or exec");
+	if (!layout_canonical(vaddr, pt_levels(m))) {
+		memset(t, 0, sizeof(*t));
+		t->paging = t->fault = true;
+		t->vector = 13;
+		t->outcome = "gp";
+		return 0;
+	}
+	err = mm_pagetable_walk(m, pid, vaddr, t, e);
+	if (err)
+		return err;
+	if (!t->fault) {
+		uint64_t root = t->levels[0].table_pfn;
+
+		pt_walk(m, root, vaddr, &w);
+		if (rights_ok(w.prot, access, user))
+			return 0;
+		t->fault = true;
+		t->outcome = "protection";
+	}
+	t->vector = 14;
+	t->error_code = pf_error_code(!strcmp(t->outcome, "protection"), access, user);
+	return 0;
+}
+
 /*** Self-check (C1..C5) ***/
 
 static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)

@@ -71,6 +71,59 @@ int mm_pagetable_walk(const struct machine *m, int pid, uint64_t vaddr,
 	return 0;
 }
 
+/*
+ * The regions of the x86-64 layout, with the names the learner meets them
+ * by (Documentation/arch/x86/x86_64/mm.rst; the defaults without KASLR, as
+ * layout.h). Holes are left out. The fixmap, with the vsyscall page in it,
+ * runs from the end of the modules to the top (FIXADDR_TOP, fixmap.h).
+ */
+struct layout_region {
+	uint64_t start, end;		/* inclusive */
+	const char *name;
+};
+
+static unsigned int layout_regions(const struct machine *m, struct layout_region *r)
+{
+	unsigned int levels = pt_levels(m), n = 0;
+	bool l5 = levels == 5;
+
+	r[n++] = (struct layout_region){ 0, layout_task_size(levels) - 1, "user" };
+	r[n++] = (struct layout_region){ l5 ? 0xff00000000000000ULL : 0xffff800000000000ULL,
+					 layout_ldt_base(levels) - 1, "guard hole" };
+	r[n++] = (struct layout_region){ layout_ldt_base(levels),
+					 layout_page_offset(levels) - 1, "LDT remap" };
+	r[n++] = (struct layout_region){ layout_page_offset(levels),
+					 l5 ? 0xff90ffffffffffffULL : 0xffffc87fffffffffULL,
+					 "direct map" };
+	r[n++] = (struct layout_region){ layout_vmalloc_start(levels), layout_vmalloc_end(levels),
+					 "vmalloc" };
+	r[n++] = (struct layout_region){ layout_vmemmap_start(levels),
+					 l5 ? 0xffd5ffffffffffffULL : 0xffffeaffffffffffULL,
+					 "vmemmap" };
+	r[n++] = (struct layout_region){ CPU_ENTRY_AREA_BASE, 0xfffffe7fffffffffULL,
+					 "cpu_entry_area" };
+	r[n++] = (struct layout_region){ ESPFIX_BASE_ADDR, 0xffffff7fffffffffULL, "espfix" };
+	r[n++] = (struct layout_region){ EFI_VA_END, 0xfffffffeffffffffULL, "EFI" };
+	r[n++] = (struct layout_region){ __START_KERNEL_map, MODULES_VADDR - 1, "kernel text" };
+	r[n++] = (struct layout_region){ MODULES_VADDR, MODULES_END - 1, "modules" };
+	r[n++] = (struct layout_region){ MODULES_END, UINT64_MAX, "fixmap" };
+	return n;
+}
+
+void mm_layout_regions(const struct machine *m, uint64_t start, uint64_t end, char *buf,
+		       size_t len)
+{
+	struct layout_region r[16];
+	unsigned int n = layout_regions(m, r), i;
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		if (r[i].start <= end && start <= r[i].end)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+						 r[i].name);
+}
+
 /* Is @table reachable from @root? (A view only shows the tree asked for.) */
 static bool table_in_tree(const struct machine *m, uint64_t root, int level, uint64_t table)
 {
@@ -156,6 +209,8 @@ int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int
 		if (lv == pt_levels(m) && i >= PTRS_PER_TABLE / 2)
 			pe.vaddr |= pt_levels(m) == 5 ? 0xff00000000000000ULL : 0xffff000000000000ULL;
 		pt_flags_text(ent[i], (int)lv, pe.flags, sizeof(pe.flags));
+		mm_layout_regions(m, pe.vaddr, pe.vaddr + (1ULL << pt_level_shift((int)lv)) - 1,
+				  pe.region, sizeof(pe.region));
 		if (!pe.leaf && pt_is_table(m, pe.target_pfn)) {
 			const uint64_t *c = pt_table(m, pe.target_pfn);
 			unsigned int k;

@@ -135,17 +135,17 @@ test('the walked address is the URL\'s addr; a link without a session keeps the 
   const { id } = await session();
   const vaddr = '0xffff888000200000';
   const { page, errors } = await open(`/#pagetables?session=${id}&addr=${vaddr}`);
-  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { timeout: 10000 });
+  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { state: 'attached', timeout: 10000 });
   const walk = await get(`/sessions/${id}/pagetable?pid=kernel&vaddr=${vaddr}`);
   const rows = await page.$$eval('#pt-walk-table tr[data-level]', (trs) => trs.map((tr) => Number(tr.dataset.level)));
   assert.deepEqual(rows, walk.levels.map((l) => l.level));
   // Another address walked from the form: the URL follows, a reload walks it again.
   await page.fill('#pt-walk input[name="vaddr"]', '0xffff888000300000');
   await page.click('#pt-walk button[type="submit"]');
-  await page.waitForSelector('#pt-walk-table[data-vaddr="0xffff888000300000"]');
+  await page.waitForSelector('#pt-walk-table[data-vaddr="0xffff888000300000"]', { state: 'attached' });
   assert.equal((await params(page)).addr, '0xffff888000300000');
   await page.reload();
-  await page.waitForSelector('#pt-walk-table[data-vaddr="0xffff888000300000"]', { timeout: 10000 });
+  await page.waitForSelector('#pt-walk-table[data-vaddr="0xffff888000300000"]', { state: 'attached', timeout: 10000 });
   // A half-typed address survives the live refreshes.
   await page.fill('#pt-walk input[name="vaddr"]', '0xffff8880004');
   await postJson(api(`/sessions/${id}/ops`), [{ op: 'alloc_pages', order: 0 }]);

@@ -285,7 +285,19 @@ test('views: pagetable walk and tree, ptdump, vtop, with ?at= on each', async ()
   assert.equal(pud.body.entries[0].vaddr, '0xffff888000000000');
   assert.equal((await getJson(api(`/sessions/${id}/pagetable/tree?table=1`))).status, 404);
   assert.equal((await getJson(api(`/sessions/${id}/pagetable/tree?pid=99`))).status, 404);
-  assert.equal((await getJson(api(`/sessions/${id}/pagetable?vaddr=0x0000800000000000`))).status, 400);
+  // A non-canonical address is the #GP an access would take, not a bad request.
+  const gp = await getJson(api(`/sessions/${id}/pagetable?vaddr=0x0000800000000000`));
+  assert.equal(gp.status, 200);
+  assert.deepEqual([gp.body.fault.vector, gp.body.levels.length, gp.body.walk_refs], ['#GP', 0, 0]);
+  // The #PF of a write to the unmapped user page: not present, write, user; at the PTE.
+  const pf = await getJson(api(`/sessions/${id}/pagetable?pid=${pid}&vaddr=${m.addr}&access=write`));
+  assert.deepEqual([pf.body.fault.vector, pf.body.fault.error_code, pf.body.fault.error_bits, pf.body.fault.level],
+                   ['#PF', 6, '!P|W|U', pf.body.levels.at(-1).level]);
+  // Read-only kernel text refuses a write: a protection fault (P set) at its leaf.
+  const ro = await getJson(api(`/sessions/${id}/pagetable?vaddr=0xffffffff81000000&access=write`));
+  assert.deepEqual([ro.body.fault.vector, ro.body.fault.error_code, ro.body.fault.outcome], ['#PF', 3, 'protection']);
+  assert.equal((await getJson(api(`/sessions/${id}/pagetable?vaddr=0x1000&access=fetch`))).status, 400);
+  assert.equal((await getJson(api(`/sessions/${id}/pagetable?vaddr=0x1000&cpu=99`))).status, 400);
   assert.equal((await getJson(api(`/sessions/${id}/pagetable?vaddr=zz`))).status, 400);
   assert.equal((await getJson(api(`/sessions/${id}/pagetable`))).status, 400);
   const treeThen = await getJson(api(`/sessions/${id}/pagetable/tree?pid=${pid}&at=${mark}`));

@@ -301,18 +301,18 @@ test('the page-table tree and the walk of a typed address are the API\'s, and fo
     index: Number(li.dataset.index), entry: li.dataset.entry, target_pfn: Number(li.dataset.target),
     huge: li.dataset.huge === 'true' })));
   const pick = (list) => list.map((e) => ({ index: e.index, entry: e.entry, target_pfn: e.target_pfn, huge: e.huge }));
-  assert.deepEqual(await entries('#pt-tree > ul > li'), pick(root.entries));
+  assert.deepEqual(await entries('#pt-tree > ul > li[data-index]'), pick(root.entries));
   // Open the direct map: its PUD holds 1 GiB leaves, and its first PMD 2 MiB ones.
   const dm = root.entries.find((e) => e.vaddr === '0xffff888000000000');
   await page.click(`#pt-tree li[data-path="${dm.index}"] > button.toggle`);
   const pud = await get(`/sessions/${id}/pagetable/tree?pid=kernel&table=${dm.target_pfn}`);
   await page.waitForSelector(`#pt-tree ul[data-table="${dm.target_pfn}"]`);
-  assert.deepEqual(await entries(`#pt-tree ul[data-table="${dm.target_pfn}"] > li`), pick(pud.entries));
+  assert.deepEqual(await entries(`#pt-tree ul[data-table="${dm.target_pfn}"] > li[data-index]`), pick(pud.entries));
   const pmdEntry = pud.entries.find((e) => !e.leaf);
   await page.click(`#pt-tree li[data-path="${dm.index}/${pmdEntry.index}"] > button.toggle`);
   const pmd = await get(`/sessions/${id}/pagetable/tree?pid=kernel&table=${pmdEntry.target_pfn}`);
   await page.waitForSelector(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"]`);
-  const shownPmd = await entries(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"] > li`);
+  const shownPmd = await entries(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"] > li[data-index]`);
   assert.deepEqual(shownPmd, pick(pmd.entries));
   assert.ok(shownPmd.some((e) => e.huge), 'the direct map has 2 MiB leaves');
   assert.ok(await page.locator(`#pt-tree ul[data-table="${pmdEntry.target_pfn}"] .badge`).count() > 0);
@@ -322,12 +322,12 @@ test('the page-table tree and the walk of a typed address are the API\'s, and fo
   await page.fill('#pt-walk input[name="vaddr"]', vaddr);
   await page.click('#pt-walk button[type="submit"]');
   const walk = await get(`/sessions/${id}/pagetable?pid=kernel&vaddr=${vaddr}`);
-  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`);
+  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { state: 'attached' });	// in its <details>
   const levels = await page.$$eval('#pt-walk-table tr[data-level]', (trs) => trs.map((tr) => ({
     name: tr.cells[0].textContent, level: Number(tr.cells[1].textContent), table_pfn: Number(tr.cells[2].textContent),
     index: Number(tr.cells[3].textContent), entry: tr.cells[4].textContent, bits: tr.cells[5].textContent })));
   assert.deepEqual(levels.map(({ bits, ...l }) => l), walk.levels);
-  assert.match(levels.at(-1).bits, /^P RW A D G NX \u2192 0x100000$/);
+  assert.match(levels.at(-1).bits, /^P RW A D GLB NX \u2192 0x100000$/);
   assert.match(await page.textContent('#pt-walk-result'), new RegExp(`\u2192 ${walk.paddr} \\(4 KiB page\\), ${walk.walk_refs} `));
 
   // A vmalloc area maps new tables: in the past, before it, the tree is the API's then.
@@ -338,8 +338,8 @@ test('the page-table tree and the walk of a typed address are the API\'s, and fo
   await seek(page, before);
   await page.waitForSelector(`#pt-tree[data-seq="${before}"]`);
   const then = await get(`/sessions/${id}/pagetable/tree?pid=kernel&at=${before}`);
-  assert.deepEqual(await entries('#pt-tree > ul > li'), pick(then.entries));
-  await page.waitForSelector(`#pt-walk-table[data-seq="${before}"]`);
+  assert.deepEqual(await entries('#pt-tree > ul > li[data-index]'), pick(then.entries));
+  await page.waitForSelector(`#pt-walk-table[data-seq="${before}"]`, { state: 'attached' });
   await done();
 });
 

@@ -651,6 +651,58 @@ static void test_fast_miss_equals_general(void **state)
 	fast_miss_run("{\"mem_mib\":128,\"cpus\":2,\"paging_levels\":5}", 20261132);
 }
 
+/*
+ * The page-table view's look without touching: before each access of a
+ * trace (4 KiB, 2 MiB and 1 GiB pages, vmalloc, kernel text, writes to
+ * read-only text, a hole and a non-canonical address), mm_tlb_probe()
+ * predicts the TLB result mm_translate() then gets, and
+ * mm_pagetable_walk_access() its fault, error code, frame and references
+ * on a miss. Neither changes the machine: probing twice gives one answer.
+ */
+static void test_probe_predicts_translate(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":2048}", NULL, NULL);
+	static const int acc[] = { MM_ACCESS_READ, MM_ACCESS_WRITE, MM_ACCESS_EXEC };
+	uint64_t area, va[9];
+	int i, k;
+
+	(void)state;
+	assert_int_equal(mm_vmalloc(m, 3 * 4096, 0, NULL, &area, NULL), 0);
+	va[0] = DM(0x5000); va[1] = DM(0x400000); va[2] = DM(1ULL << 30); va[3] = area;
+	va[4] = area + 8192; va[5] = 0xffffffff81000000ULL; va[6] = 0xffffc8f000000000ULL;
+	va[7] = 0x0000800000000000ULL; va[8] = DM(0x5abc);
+	for (k = 0; k < 60; k++) {
+		uint64_t v = va[(k * 7) % 9];
+		int a = acc[(k / 9) % 3];
+		struct mm_tlb_probe p, q;
+		struct mm_translation w, t;
+
+		assert_int_equal(mm_tlb_probe(m, 0, MM_PID_KERNEL, v, a, &p), 0);
+		assert_int_equal(mm_tlb_probe(m, 0, MM_PID_KERNEL, v, a, &q), 0);
+		assert_memory_equal(&p, &q, sizeof(p));
+		assert_int_equal(mm_pagetable_walk_access(m, MM_PID_KERNEL, v, a, &w, NULL), 0);
+		t = tr(m, 0, v, a, 0);
+		assert_int_equal(w.fault, t.fault);
+		assert_int_equal(w.vector, t.vector);
+		assert_int_equal(w.error_code, t.error_code);
+		if (t.vector == 13)
+			continue;
+		assert_int_equal(p.result, t.tlb);
+		assert_true(p.same_mm);
+		if (t.tlb != MM_TLB_MISS)
+			continue;
+		assert_int_equal(w.walk_refs, t.walk_refs);
+		for (i = 0; i < w.nr_levels; i++)
+			assert_int_equal(w.levels[i].index, t.levels[i].index);
+		if (!t.fault) {
+			assert_int_equal(w.paddr, t.paddr);
+			assert_int_equal(w.page_shift, t.page_shift);
+		}
+	}
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -667,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_fast_miss_equals_general),
 		cmocka_unit_test(test_acceptance_scans),
 		cmocka_unit_test(test_policy_models),
+		cmocka_unit_test(test_probe_predicts_translate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@ import { el } from './format.js';
 const COUNTERS = ['accesses', 'hits', 'l1_hits', 'stlb_hits', 'misses', 'walk_refs', 'faults'];
 const REGION_COLOURS = { direct_map: '#1d3557', vmalloc: '#2a9d8f', kernel_image: '#e76f51',
                          user: '#f4a261', other: '#6c757d' };
-const ENTRY_COLUMNS = ['vaddr', 'paddr', 'page_size', 'global', 'rw', 'user', 'nx'];
+// The rights an entry keeps, by the names of the page-table view and ptdump (RW/ro USR D GLB NX).
+const ENTRY_COLUMNS = ['vaddr', 'paddr', 'page_size', 'flags'];
 
 const rate = (r) => (r.accesses ? (100 * r.hits) / r.accesses : null);
 const yes = (b) => (b ? '1' : '0');
