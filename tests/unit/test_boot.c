@@ -4,8 +4,9 @@
  */
 #include "paging_test.h"
 
-static const char *const stages[] = { "protected", "early_tables", "paging_on", "high_jump",
-				      "direct_map", "identity_dropped", "buddy", "done" };
+static const char *const stages[] = { "startup_32", "extract_kernel", "startup_64", "__startup_64",
+				      "common_startup_64", "reset_early_page_tables",
+				      "init_mem_mapping", "mm_core_init", "done" };
 
 static struct mm_translation tr(struct machine *m, int cpu, uint64_t va, int access)
 {
@@ -13,6 +14,15 @@ static struct mm_translation tr(struct machine *m, int cpu, uint64_t va, int acc
 
 	assert_int_equal(mm_translate(m, cpu, MM_PID_CURRENT, va, access, 0, &t, NULL), 0);
 	return t;
+}
+
+/* Is entry 0 of the PGD that CR3 of @cpu points at present (the identity map)? */
+static bool pgd0_present(struct machine *m, int cpu)
+{
+	struct mm_translation t;
+
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_CR3(cpu), 0x1000000, &t, NULL), 0);
+	return t.nr_levels > 0 && (t.levels[0].entry & 1);
 }
 
 static void boot_to(struct machine *m, const char *stage)
@@ -54,25 +64,43 @@ static void test_stage_by_stage(void **state)
 			assert_true(ci.cr0 & 1);
 			assert_false(ci.cr0 >> 31);
 		}
-		if (i == 2) {		/* paging on: the identity map serves the next fetch */
+		if (i == 1) {		/* the decompressor's startup_32 turned paging on */
 			assert_string_equal(ci.mode, "long");
+			assert_true(ci.cr0 >> 31);
+			assert_int_equal(r.count[MM_EV_paging_enable], 1);
 			assert_true(ci.cr4 & (1 << 5));
 			assert_true(ci.efer & (1 << 8));
-			t = tr(m, 0, 0x1000000, MM_ACCESS_EXEC);
-			assert_false(t.fault);
-			assert_int_equal(t.paddr, 0x1000000);
+		}
+		if (i == 2) {		/* the kernel's startup_64: PG already set, on an identity map */
+			assert_true(ci.cr0 >> 31);
+			assert_int_equal(ci.rip, 0x1000000);
+			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)),
+					    "top_level_pgt (decompressor)");
+			assert_int_equal(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).paddr, 0x1000000);
 			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), -EFAULT);
 		}
-		if (i == 4) {		/* the direct map exists, __pa works */
-			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), 0);
-			/* CR3 is init_top_pgt now, which never had the identity map */
-			assert_true(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).fault);
+		if (i == 3) {		/* CR3 = early_top_pgt: identity and high mapping */
+			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)), "early_top_pgt");
+			assert_int_equal(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).paddr, 0x1000000);
+			assert_false(tr(m, 0, 0xffffffff81000000ULL, MM_ACCESS_EXEC).fault);
+			assert_true(pgd0_present(m, 0));
 		}
-		if (i == 5) {
-			t = tr(m, 0, 0x1000000, MM_ACCESS_EXEC);
-			assert_true(t.fault);
+		if (i == 4)		/* RIP is high now */
+			assert_true(ci.rip >= 0xffffffff80000000ULL);
+		if (i == 5) {		/* reset_early_page_tables(): no identity map any more */
+			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)), "early_top_pgt");
+			assert_false(pgd0_present(m, 0));
+			assert_true(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).fault);
+			assert_false(tr(m, 0, ci.rip, MM_ACCESS_EXEC).fault);
+		}
+		if (i == 6) {		/* the direct map exists, __pa works, CR3 = init_top_pgt */
+			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), 0);
+			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)), "init_top_pgt");
+			assert_true(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).fault);
 			assert_int_equal(mm_spawn(m, "early", (int *)&pa, &e), -EAGAIN);
 		}
+		if (i >= 1 && i < 8)	/* paging is switched on once only on the boot CPU */
+			assert_int_equal(r.count[MM_EV_paging_enable], 1);
 		assert_clean(m);
 	}
 	mm_cpu_info(m, 1, &ci);
@@ -80,7 +108,8 @@ static void test_stage_by_stage(void **state)
 	assert_string_equal(ci.mode, "long");
 	assert_int_equal(mm_boot(m, "done", &reached, &e), -EALREADY);
 	assert_int_equal(mm_boot(m, "later", &reached, &e), -EINVAL);
-	assert_true(r.count[MM_EV_paging_enable] >= 2);
+	assert_int_equal(r.count[MM_EV_paging_enable], 2);	/* + CPU 1 in the trampoline */
+	assert_int_equal(r.count[MM_EV_paging_disable], 0);
 	assert_int_equal(r.count[MM_EV_triple_fault], 0);
 	machine_destroy(m);
 }
@@ -112,7 +141,9 @@ static void test_triple_fault_and_trampoline(void **state)
 	struct recorder r = { 0 };
 	struct machine *m = make("{\"mem_mib\":512,\"cpus\":3}", record, &r);
 	struct mm_cpu_info ci;
+	struct mm_translation t;
 	struct mm_error e = { 0 };
+	unsigned long offs;
 	bool tf;
 
 	(void)state;
@@ -131,21 +162,81 @@ static void test_triple_fault_and_trampoline(void **state)
 	assert_true(ci.online);
 	assert_int_equal(mm_boot_cpu(m, 2, &e), -EBUSY);
 	assert_int_equal(mm_boot_cpu(m, 3, &e), -EINVAL);
-	/* kexec: off from the identity-mapped control page, then on again */
-	assert_int_equal(mm_paging(m, 2, false, true, &tf, &e), 0);
+	/* kexec: paging stays on, CR3 moves to kexec's identity-mapped tables */
+	offs = r.count[MM_EV_paging_disable];
+	assert_int_equal(mm_paging(m, 2, false, true, &tf, &e), -EINVAL);
+	assert_int_equal(mm_paging(m, 2, true, true, &tf, &e), 0);
+	assert_false(tf);
+	mm_cpu_info(m, 2, &ci);
+	assert_string_equal(ci.mode, "long");
+	assert_true(ci.cr0 >> 31);
+	assert_false(ci.online);
+	assert_int_equal(r.count[MM_EV_paging_disable], offs);
+	assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(2)), "kexec pgd (image->arch.pgd)");
+	assert_int_equal(ci.rip, 0x1000000);		/* the next kernel's startup_64 */
+	assert_true(pgd0_present(m, 2));
+	/* then off by hand from that identity map, as 32-bit relocate_kernel does */
+	assert_int_equal(mm_paging(m, 2, false, false, &tf, &e), 0);
 	assert_false(tf);
 	mm_cpu_info(m, 2, &ci);
 	assert_string_equal(ci.mode, "protected");
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_CR3(2), 0x1000000, &t, &e), -ENOENT);
 	assert_int_equal(mm_paging(m, 2, false, false, &tf, &e), -EALREADY);
 	assert_int_equal(mm_paging(m, 2, true, false, &tf, &e), 0);
 	assert_false(tf);
-	/* off again, then on with init_top_pgt, which maps nothing at the control page */
-	assert_int_equal(mm_paging(m, 2, false, true, &tf, &e), 0);
+	/* off again, then on with init_top_pgt, which maps nothing at 16 MiB */
+	assert_int_equal(mm_paging(m, 2, false, false, &tf, &e), 0);
 	assert_int_equal(mm_load_cr3(m, 2, MM_PID_KERNEL, &e), 0);
 	assert_int_equal(mm_paging(m, 2, true, false, &tf, &e), 0);
 	assert_true(tf);
 	assert_int_equal(r.count[MM_EV_triple_fault], 2);
 	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * A secondary CPU: real mode, then trampoline_64.S's startup_32 writes CR3
+ * with trampoline_pgd before it sets CR0.PG, and secondary_startup_64 moves
+ * CR3 to init_top_pgt at the high address.
+ */
+struct order_rec {
+	uint64_t cr3;			/* CPU 1's last CR3 write */
+	uint64_t cr3_at_pg;		/* CR3 when CPU 1 set CR0.PG */
+	int pg_sets;
+};
+
+static void order_event(void *ctx, const struct mm_event *ev)
+{
+	struct order_rec *o = ctx;
+
+	if (ev->cpu != 1)
+		return;
+	if (ev->type == MM_EV_cr3_write)
+		o->cr3 = ev->paddr;
+	if (ev->type == MM_EV_paging_enable) {
+		o->cr3_at_pg = o->cr3;
+		o->pg_sets++;
+	}
+}
+
+static void test_trampoline_enables_paging(void **state)
+{
+	struct order_rec o = { 0 };
+	struct machine *m = make("{\"mem_mib\":512,\"cpus\":2,\"start\":\"poweron\"}",
+				 order_event, &o);
+	struct mm_cpu_info ci;
+	struct mm_translation t;
+
+	(void)state;
+	boot_to(m, "done");
+	assert_int_equal(o.pg_sets, 1);
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_CR3(0), 0, &t, NULL), 0);
+	/* trampoline_pgd is below 1 MiB and held the identity map of low memory */
+	assert_true(o.cr3_at_pg < 0x100000);
+	assert_true(o.cr3_at_pg > 0);
+	mm_cpu_info(m, 1, &ci);
+	assert_true(ci.online);
+	assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(1)), "init_top_pgt");
 	machine_destroy(m);
 }
 
@@ -182,7 +273,7 @@ static struct hasher boot_and_work(void)
 	assert_int_equal(mm_mmap(m, pid, 0, 1 << 20, "rw-", &addr, NULL), 0);
 	assert_int_equal(mm_access_range(m, 1, pid, addr, 1 << 20, 4096, MM_ACCESS_WRITE, true,
 					 600, &s, NULL), 0);
-	assert_int_equal(mm_paging(m, 1, false, true, &tf, NULL), 0);
+	assert_int_equal(mm_paging(m, 1, true, true, &tf, NULL), 0);
 	machine_destroy(m);
 	return hs;
 }
@@ -204,7 +295,7 @@ static void test_clone_mid_boot(void **state)
 	char *ta, *tb;
 
 	(void)state;
-	boot_to(m, "early_tables");
+	boot_to(m, "startup_64");
 	c = machine_clone(m);
 	assert_non_null(c);
 	boot_to(m, "done");
@@ -225,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_stage_by_stage),
 		cmocka_unit_test(test_booted_equals_poweron_booted),
 		cmocka_unit_test(test_triple_fault_and_trampoline),
+		cmocka_unit_test(test_trampoline_enables_paging),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_clone_mid_boot),
 	};

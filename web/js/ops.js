@@ -50,8 +50,8 @@ const OPS = [
   }],
 ];
 
-const BOOT_STAGES = ['protected', 'early_tables', 'paging_on', 'high_jump', 'direct_map',
-                     'identity_dropped', 'buddy', 'done'];
+const BOOT_STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64',
+                     'reset_early_page_tables', 'init_mem_mapping', 'mm_core_init', 'done'];
 
 // How each field is entered and sent: a number (sent as typed when it does
 // not parse, for the API to refuse), a boolean, or text; a select offers
