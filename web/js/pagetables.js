@@ -2,6 +2,9 @@
 // process's tables from CR3 down (GET .../pagetable/tree), expanded one table
 // at a time, huge leaves marked; and the walk of one typed address (GET
 // .../pagetable?vaddr=), level by level, with each entry's bits decoded.
+// Besides init_mm and the processes, the address space can be "CR3 of CPU
+// n" (pid=cr3:N): whatever table that CPU uses, during the boot, in the
+// trampoline or after kexec.
 import { el, hex } from './format.js';
 
 // The x86-64 entry bits, low to high (bit 7 is PS above the PTE level).
@@ -9,6 +12,9 @@ const BITS = [[0, 'P'], [1, 'RW'], [2, 'US'], [3, 'PWT'], [4, 'PCD'], [5, 'A'], 
               [8, 'G'], [63, 'NX']];
 const ADDR_MASK = 0x000ffffffffff000n;
 const HUGE = { 3: '1 GiB', 2: '2 MiB' };
+// The boot stages before init_mem_mapping(): no init_mm tree yet (engine/boot.c).
+const EARLY_STAGES = new Set(['poweron', 'startup_32', 'extract_kernel', 'startup_64', '__startup_64',
+                              'common_startup_64', 'reset_early_page_tables']);
 
 function levelName(level, levels) {
   return { 5: 'pgd', 4: levels === 5 ? 'p4d' : 'pgd', 3: 'pud', 2: 'pmd', 1: 'pte' }[level];
@@ -39,9 +45,11 @@ export function createPagetables() {
   const walkResult = document.getElementById('pt-walk-result');
   let expanded = new Set();	// paths of open entries ("273/0")
   let last = null;		// { s, fresh } of the last refresh
+  let chosen = false;		// the user picked an address space
 
   function reset() {
     expanded = new Set();
+    chosen = false;
     pidSelect.value = 'kernel';
     walkTable.replaceChildren();
     walkResult.textContent = '';
@@ -70,15 +78,36 @@ export function createPagetables() {
 
   async function processes(s) {
     const want = pidSelect.value;
-    const list = (await s.processes()).processes;
+    const [list, view] = await Promise.all([s.processes().then((r) => r.processes), s.cpus()]);
     pidSelect.replaceChildren(new Option('kernel (init_mm)', 'kernel'),
+                              ...view.cpus.map((c) => new Option(`CR3 of CPU ${c.cpu}${c.cr0.pg ? '' : ' (paging off)'}`,
+                                                                 `cr3:${c.cpu}`)),
                               ...list.map((p) => new Option(`pid ${p.pid}${p.name ? ` ${p.name}` : ''}`, String(p.pid))));
     pidSelect.value = [...pidSelect.options].some((o) => o.value === want) ? want : 'kernel';
+    return view;
   }
 
-  async function drawTree(s, fresh) {
-    const pid = pidSelect.value;
+  // Before init_mem_mapping() there is no init_mm tree: unless the user chose
+  // it, the view follows CR3 of CPU 0, which paging uses all along. A CPU
+  // with paging off has no tree: said without asking.
+  function effectivePid(view) {
+    let pid = pidSelect.value;
+    if (pid === 'kernel' && !chosen && EARLY_STAGES.has(view.boot_stage))
+      pidSelect.value = pid = 'cr3:0';
+    const cpu = pid.startsWith('cr3:') ? view.cpus[Number(pid.slice(4))] : null;
+    return { pid, off: cpu && !cpu.cr0.pg ? cpu.cpu : null };
+  }
+
+  async function drawTree(s, fresh, view) {
+    const { pid, off } = effectivePid(view);
     let built;
+    if (off !== null) {
+      tree.replaceChildren(el('p', { className: 'summary' }, `CPU ${off} has paging off (CR0.PG clear): its ` +
+                              'addresses are physical, no table translates them.'));
+      summary.textContent = '';
+      Object.assign(tree.dataset, { seq: String(view.seq), pid, root: '', rootName: '', ready: 'true' });
+      return;
+    }
     try {
       built = await tableList(s, pid, null, '');
     } catch (e) {
@@ -91,10 +120,12 @@ export function createPagetables() {
     if (!fresh())
       return;
     const { t, list } = built;
-    summary.textContent = `${pid === 'kernel' ? 'the kernel' : `pid ${pid}`}: CR3 \u2192 ${levelName(t.levels, t.levels)} ` +
+    const who = pid === 'kernel' ? 'the kernel' : pid.startsWith('cr3:') ? `CR3 of CPU ${pid.slice(4)}` : `pid ${pid}`;
+    summary.textContent = `${who}: CR3 \u2192 ${t.root_name ?? levelName(t.levels, t.levels)} ` +
       `at pfn ${hex(t.root_pfn)}, ${t.levels} levels, ${t.entries.length} present entries; seq ${t.seq}.`;
     tree.replaceChildren(list);
-    Object.assign(tree.dataset, { seq: String(t.seq), pid, root: String(t.root_pfn), ready: 'true' });
+    Object.assign(tree.dataset, { seq: String(t.seq), pid, root: String(t.root_pfn), rootName: t.root_name ?? '',
+                                  ready: 'true' });
   }
 
   function bitsCell(l) {
@@ -102,9 +133,9 @@ export function createPagetables() {
     return el('td', { className: 'bits' }, bits.length ? `${bits.join(' ')} \u2192 ${frame}` : 'not present');
   }
 
-  async function drawWalk(s, fresh) {
+  async function drawWalk(s, fresh, view) {
     const vaddr = walkForm.elements.vaddr.value.trim();
-    if (!vaddr)
+    if (!vaddr || effectivePid(view).off !== null)
       return;
     let w;
     try {
@@ -130,9 +161,9 @@ export function createPagetables() {
 
   async function refresh(s, fresh) {
     last = { s, fresh };
-    await processes(s);
+    const view = await processes(s);
     if (fresh())
-      await Promise.all([drawTree(s, fresh), drawWalk(s, fresh)]);
+      await Promise.all([drawTree(s, fresh, view), drawWalk(s, fresh, view)]);
   }
 
   function again() {
@@ -151,6 +182,7 @@ export function createPagetables() {
   });
   pidSelect.addEventListener('change', () => {
     expanded = new Set();
+    chosen = true;
     again();
   });
   walkForm.addEventListener('submit', (ev) => {
