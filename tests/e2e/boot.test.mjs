@@ -47,6 +47,9 @@ before(async () => {
   await apply([{ op: 'paging', cpu: 1, enable: false }, { op: 'load_cr3', cpu: 1, pid: 'kernel' }]);
   const tf = await apply({ op: 'paging', cpu: 1, enable: true });
   assert.equal(tf.results[0].triple_fault, true);
+  // Replayed from its ops, the session makes the very same events and state.
+  const v = await get(`/sessions/${id}/verify`);
+  assert.equal(v.ok, true, JSON.stringify(v));
 });
 
 after(async () => {

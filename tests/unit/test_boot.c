@@ -310,6 +310,45 @@ static void test_clone_mid_boot(void **state)
 	machine_destroy(m);
 }
 
+/* A snapshot at each stage with a table of no mm in CR3 loads to the same boot. */
+static void test_snapshot_mid_boot(void **state)
+{
+	static const char *const at[] = { "extract_kernel", "startup_64", "__startup_64",
+					  "reset_early_page_tables" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		struct machine *m = make("{\"mem_mib\":512,\"start\":\"poweron\"}", NULL, NULL);
+		struct machine *c;
+		struct mm_translation t, u;
+		void *buf;
+		size_t len;
+		char *ta, *tb;
+
+		boot_to(m, at[i]);
+		assert_int_equal(machine_save_mem(m, &buf, &len, NULL), 0);
+		c = machine_load_mem(buf, len, NULL);
+		free(buf);
+		assert_non_null(c);
+		assert_clean(c);
+		assert_string_equal(mm_pagetable_root_name(c, MM_PID_CR3(0)),
+				    mm_pagetable_root_name(m, MM_PID_CR3(0)));
+		assert_int_equal(mm_pagetable_walk(m, MM_PID_CR3(0), 0x1000000, &t, NULL), 0);
+		assert_int_equal(mm_pagetable_walk(c, MM_PID_CR3(0), 0x1000000, &u, NULL), 0);
+		assert_int_equal(t.nr_levels, u.nr_levels);
+		assert_memory_equal(t.levels, u.levels, sizeof(t.levels[0]) * (size_t)t.nr_levels);
+		boot_to(m, "done");
+		boot_to(c, "done");
+		ta = ptdump_kernel(m);
+		tb = ptdump_kernel(c);
+		assert_string_equal(ta, tb);
+		free(ta);
+		free(tb);
+		machine_destroy(c);
+		machine_destroy(m);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_trampoline_enables_paging),
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_clone_mid_boot),
+		cmocka_unit_test(test_snapshot_mid_boot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
