@@ -93,8 +93,8 @@ async function cr3At(seq, cpu) {
 
 test('the filmstrip: one frame per stage with CR0.PG, CR3\'s table, PGD 0 and RIP as the API reports', async () => {
   const { page, done } = await openSessionPage(browser, d.url, '#tlb', id);
-  await page.waitForFunction((n) => document.querySelectorAll('#tlb-boot button.frame.stage').length === n,
-                             STAGES.length, { timeout: 20000 });
+  await page.waitForSelector(`#tlb-boot[data-session="${id}"] button.frame.stage`, { timeout: 20000 });
+  assert.equal(await page.locator('#tlb-boot button.frame.stage').count(), STAGES.length);
   const frames = await page.$$eval('#tlb-boot button.frame', (bs) => bs.map((b) => ({
     ...b.dataset, identity: !!b.querySelector('rect.pgd-identity'), jump: !!b.querySelector('path.ruler-jump'),
     ripX: Number(b.querySelector('circle.ruler-rip').getAttribute('cx')), width: b.querySelector('svg').width.baseVal.value,
@@ -231,5 +231,18 @@ test('the event log has vaddr and level columns with the API\'s values', async (
   assert.ok(rows.some((r) => r.level === '2') && rows.some((r) => r.vaddr === '0x1000000'),
             'the identity map\'s 2 MiB entries are among them');
   await shots(page, 'eventlog');
+  await done();
+});
+
+test('a session created booted: its stages are named, with no tables claimed for them', async () => {
+  const def = (await get('/sessions')).sessions.find((s) => s.name === 'default').id;
+  const { page, done } = await openSessionPage(browser, d.url, '#tlb', def);
+  await page.waitForSelector(`#tlb-boot[data-session="${def}"] button.frame`, { timeout: 20000 });
+  const stages = (await get(`/sessions/${def}/events?type=boot_stage&limit=100`)).events;
+  assert.ok(stages.every((e) => e.op === 0), 'the boot ran while the machine was created');
+  assert.deepEqual(await page.$$eval('#tlb-boot button.frame.stage', (bs) => bs.map((b) => [b.dataset.stage, b.dataset.pg,
+    !!b.querySelector('svg')])), stages.map((e) => [e.detail, '', false]));
+  assert.match(await page.textContent('#tlb-boot .summary'), /machine was created/);
+  await shots(page, 'filmstrip-booted');
   await done();
 });

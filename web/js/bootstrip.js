@@ -83,6 +83,8 @@ function walkTable(f) {
 
 // One frame: a button that moves the timeline to its seq.
 function frame(f, prev, current, onPick) {
+  if (f.pg === null)
+    return stateless(f, current, onPick);
   const pic = svg('svg', { width: W, height: 34, viewBox: `0 -2 ${W} 36`, class: 'frame-pic' });
   if (f.pg)
     pic.append(pgdBar(f));
@@ -117,6 +119,17 @@ function cached(key, make) {
     cache.set(key, make().catch((e) => { cache.delete(key); throw e; }));
   }
   return cache.get(key);
+}
+
+// A stage that ran while the machine was created: its name only.
+function stateless(f, current, onPick) {
+  const b = el('button', { type: 'button', className: `frame ${f.kind} created${current ? ' current' : ''}`,
+                           title: `seq ${f.seq}`, dataset: { seq: String(f.seq), stage: f.label, kind: f.kind,
+                                                             cpu: '0', pg: '' } },
+               el('span', { className: 'name' }, f.label),
+               el('span', { className: 'regs' }, 'ran at machine creation'));
+  b.addEventListener('click', () => onPick(f.seq));
+  return b;
 }
 
 // The state a frame shows: CPU @cpu at @seq, and the PGD its CR3 points at.
@@ -156,13 +169,19 @@ async function tripleFrame(s, tf) {
 export async function bootFrames(s) {
   const [stages, pgOn, cr3s, tfs] = await Promise.all(['boot_stage', 'paging_enable', 'cr3_write', 'triple_fault']
     .map((type) => s.events({ since: 0, limit: 200, type })));
+  // Events of op 0 ran while the machine was created ("booted"): the past
+  // views replay from after that, so such stages get a name and no state.
+  const byOp = (e) => e.op > 0;
   const wanted = [
-    ...stages.events.map((e) => [e.seq, 0, 'stage', e.detail]),
-    ...pgOn.events.filter((e) => e.cpu !== 0).map((e) => [e.seq, e.cpu, 'trampoline', 'paging on']),
-    ...cr3s.events.filter((e) => e.cpu !== 0 && e.detail === 'other').map((e) => [e.seq, e.cpu, 'cr3', 'CR3 moved']),
+    ...stages.events.filter(byOp).map((e) => [e.seq, 0, 'stage', e.detail]),
+    ...pgOn.events.filter((e) => byOp(e) && e.cpu !== 0).map((e) => [e.seq, e.cpu, 'trampoline', 'paging on']),
+    ...cr3s.events.filter((e) => byOp(e) && e.cpu !== 0 && e.detail === 'other')
+      .map((e) => [e.seq, e.cpu, 'cr3', 'CR3 moved']),
   ];
   const frames = await Promise.all(wanted.map(([seq, cpu, kind, label]) => frameAt(s.id, seq, cpu, kind, label)));
-  const kept = frames.filter((f) => f.kind === 'stage' || f.pg);
+  const kept = [...stages.events.filter((e) => !byOp(e)).map((e) => ({
+    seq: e.seq, cpu: 0, kind: 'stage', label: e.detail, pg: null, cr3: '', rip: '0x0', rootName: null,
+    rootPfn: null, present: [] })), ...frames.filter((f) => f.kind === 'stage' || f.pg)];
   const triples = await Promise.all(tfs.events.slice(0, 8)
     .map((e) => cached(`${s.id}/${e.seq}/tf`, () => tripleFrame(s, e)).then((f) => ({ ...f }))));
   const all = [...kept, ...triples].sort((a, b) => a.seq - b.seq);
@@ -170,7 +189,7 @@ export async function bootFrames(s) {
     if (f.kind !== 'stage' && f.rootName)
       f.label = `CPU ${f.cpu}: ${f.rootName.split(' ')[0]}`;
   let last = null;
-  for (const f of all.filter((x) => x.cpu === 0)) {
+  for (const f of all.filter((x) => x.cpu === 0 && x.pg !== null)) {
     f.jumped = last !== null && (BigInt(last.rip) < HALF) !== (BigInt(f.rip) < HALF);
     last = f;
   }

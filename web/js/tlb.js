@@ -99,6 +99,10 @@ export function createTlb(cursor, again) {
     drawFilmstrip(boot, frames, seq, (at) => cursor.seek(at));
     if (!frames.some((f) => f.kind === 'stage'))
       boot.append(el('span', { className: 'summary' }, 'This session started booted: no boot stages recorded.'));
+    else if (frames.some((f) => f.pg === null))
+      boot.append(el('span', { className: 'summary' }, 'This session started booted: its boot ran while the ' +
+                     'machine was created, so the stages have no tables of their own to show. A session that ' +
+                     'starts at power-on steps through them with the boot op.'));
     boot.dataset.seq = String(seq);
   }
 
@@ -116,6 +120,7 @@ export function createTlb(cursor, again) {
                                el('th', {}, 'hit rate')), ...regionRows(tlb.regions));
     entries.replaceChildren(...entriesBlock(tlb));
     drawBoot(frames, view.seq);
+    boot.dataset.session = String(s.id);
     Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), ready: 'true' });
   }
 
