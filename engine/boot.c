@@ -40,6 +40,9 @@ static const char *const stage_names[NR_BOOT_STAGES] = {
 
 static const char *const mode_names[] = { "real", "protected", "long" };
 
+/* A stage's return: the CPU triple-faulted and the boot starts again. */
+#define BOOT_RESTARTED	1
+
 const char *boot_stage_name(int stage)
 {
 	return stage >= 0 && stage < NR_BOOT_STAGES ? stage_names[stage] : "?";
@@ -286,7 +289,7 @@ static int stage_startup_64(struct machine *m)
  * then writes CR3 with early_top_pgt, still running at the physical address;
  * the decompressor's tables are left behind.
  */
-static int stage___startup_64(struct machine *m)
+static int startup_64_tables(struct machine *m, bool identity)
 {
 	struct x86_state *x = m->x86;
 	uint64_t pa = PFN_PHYS(x->kernel_pfn);
@@ -297,17 +300,25 @@ static int stage___startup_64(struct machine *m)
 	if (err)
 		return err;
 	pgtable_build_kernel_image_map(m, x->early_top_pgt);
-	err = map_identity_2m(m, x->early_top_pgt, pa, pa + PFN_PHYS(x->kernel_pages),
-			      PT_FROM_IMAGE);
+	err = identity ? map_identity_2m(m, x->early_top_pgt, pa, pa + PFN_PHYS(x->kernel_pages),
+					 PT_FROM_IMAGE) : 0;
 	if (err)
 		return err;
 	load_cr3(m, 0, x->early_top_pgt, -1);
-	if (!fetch_ok(m, 0))
-		return -EFAULT;
+	if (!fetch_ok(m, 0)) {
+		triple_fault(m, 0, "startup_64 wrote CR3 with tables that do not map the code it "
+			     "runs at its physical address");
+		return BOOT_RESTARTED;
+	}
 	pgtable_free_tree(m, x->boot_pgt, (int)pt_levels(m), 0, PTRS_PER_TABLE - 1);
 	pgtable_free_table(m, x->boot_pgt);
 	x->boot_pgt = 0;
 	return 0;
+}
+
+static int stage___startup_64(struct machine *m)
+{
+	return startup_64_tables(m, true);
 }
 
 /*
@@ -413,8 +424,35 @@ static int (*const stage_fns[NR_BOOT_STAGES])(struct machine *) = {
 	[BOOT_DONE] = stage_done,
 };
 
-/* Walk the stages one by one up to @until; each is a boot_stage event. */
-int boot_advance(struct machine *m, int until, struct mm_error *e)
+/*
+ * A triple fault during the boot resets the PC: the boot starts again at
+ * power-on, without the tables it had built (all in the image or the
+ * decompressor's buffer, before anything came from memblock).
+ */
+static void boot_restart(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+	uint64_t *const roots[] = { &x->early_top_pgt, &x->boot_pgt };
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (!*roots[i])
+			continue;
+		pgtable_free_tree(m, *roots[i], (int)pt_levels(m), 0, PTRS_PER_TABLE - 1);
+		pgtable_free_table(m, *roots[i]);
+		*roots[i] = 0;
+	}
+	pgtable_image_rewind(m);
+	x->boot_stage = BOOT_POWERON;
+	stage_event(m, BOOT_POWERON);
+}
+
+/*
+ * Walk the stages one by one up to @until; each is a boot_stage event.
+ * MM_BOOT_NO_IDENTITY builds early_top_pgt without its identity map: the
+ * fetch after the CR3 write faults, and BOOT_RESTARTED says the boot began
+ * again.
+ */
+static int boot_walk(struct machine *m, int until, unsigned int flags, struct mm_error *e)
 {
 	struct x86_state *x = m->x86;
 	int err;
@@ -422,7 +460,12 @@ int boot_advance(struct machine *m, int until, struct mm_error *e)
 	while (x->boot_stage < until) {
 		int next = x->boot_stage + 1;
 
-		err = stage_fns[next](m);
+		err = next == BOOT___STARTUP_64 ?
+		      startup_64_tables(m, !(flags & MM_BOOT_NO_IDENTITY)) : stage_fns[next](m);
+		if (err == BOOT_RESTARTED) {
+			boot_restart(m);
+			return BOOT_RESTARTED;
+		}
 		if (err)
 			return mm_error_set(e, err, "boot stage %s failed (%s)", stage_names[next],
 					    mm_errno_name(err));
@@ -432,10 +475,17 @@ int boot_advance(struct machine *m, int until, struct mm_error *e)
 	return 0;
 }
 
-int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e)
+int boot_advance(struct machine *m, int until, struct mm_error *e)
+{
+	return boot_walk(m, until, 0, e);
+}
+
+int mm_boot_ex(struct machine *m, const char *until, unsigned int flags, const char **reached,
+	       bool *triple_fault, struct mm_error *e)
 {
 	int target = BOOT_DONE, s;
 
+	*triple_fault = false;
 	if (until) {
 		for (s = BOOT_STARTUP_32; s < NR_BOOT_STAGES; s++)
 			if (strcmp(until, stage_names[s]) == 0)
@@ -451,9 +501,17 @@ int mm_boot(struct machine *m, const char *until, const char **reached, struct m
 	if (m->x86->boot_stage >= target)
 		return mm_error_set(e, -EALREADY, "the machine is already past \"%s\" (at \"%s\")",
 				    stage_names[target], stage_names[m->x86->boot_stage]);
-	s = boot_advance(m, target, e);
+	s = boot_walk(m, target, flags, e);
 	*reached = stage_names[m->x86->boot_stage];
-	return s;
+	*triple_fault = s == BOOT_RESTARTED;
+	return s == BOOT_RESTARTED ? 0 : s;
+}
+
+int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e)
+{
+	bool tf;
+
+	return mm_boot_ex(m, until, 0, reached, &tf, e);
 }
 
 /*** Machine creation ***/

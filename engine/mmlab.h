@@ -522,6 +522,14 @@ int mm_brk(struct machine *m, int pid, uint64_t addr, uint64_t *out, struct mm_e
 /* The boot path of engine.md section 7 up to @until ("startup_32" .. "done"). */
 int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e);
 /*
+ * mm_boot() with a what-if: MM_BOOT_NO_IDENTITY leaves the identity map out
+ * of early_top_pgt, so the fetch after startup_64's CR3 write faults; the
+ * CPU triple-faults (@triple_fault) and the boot is back at "poweron".
+ */
+#define MM_BOOT_NO_IDENTITY	1u
+int mm_boot_ex(struct machine *m, const char *until, unsigned int flags, const char **reached,
+	       bool *triple_fault, struct mm_error *e);
+/*
  * Paging on or off by hand; @kexec (with @enable) is relocate_kernel_64.S:
  * CR3 to kexec's identity-mapped tables, paging kept on, into the next kernel.
  */

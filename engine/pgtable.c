@@ -161,6 +161,15 @@ static int decompressor_page(struct machine *m, uint64_t *pfn)
 	return -ENOMEM;
 }
 
+/* A boot that starts again hands the image's static tables out again from the first. */
+void pgtable_image_rewind(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+
+	SIM_BUG_ON(x->init_top_pgt);
+	x->image_tables_next = x->kernel_pfn + x->kernel_pages - IMAGE_TABLE_PAGES;
+}
+
 /* The highest RAM page below the legacy hole that is not a table yet. */
 static int realmode_page(struct machine *m, uint64_t *pfn)
 {

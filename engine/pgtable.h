@@ -408,6 +408,7 @@ int pt_table_level(const struct machine *m, uint64_t table_pfn);
 int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const char *what,
 			uint64_t *pfn);
 void pgtable_free_table(struct machine *m, uint64_t pfn);
+void pgtable_image_rewind(struct machine *m);
 void pt_set_entry(struct machine *m, uint64_t table, unsigned int index, int level,
 		  uint64_t entry, uint64_t vaddr);
 void pt_clear_entry(struct machine *m, uint64_t table, unsigned int index, int level,

@@ -246,3 +246,40 @@ test('a session created booted: its stages are named, with no tables claimed for
   await shots(page, 'filmstrip-booted');
   await done();
 });
+
+test('without the identity map, startup_64 triple-faults at its CR3 write: the strip draws the failing fetch and its walk', async () => {
+  const created = await postJson(api('/sessions'), { name: 'no-identity', machine: { mem_mib: 512, start: 'poweron' } });
+  const sid = created.body.id;
+  const run = async (body) => (await postJson(api(`/sessions/${sid}/ops`), body)).body.results[0];
+  assert.deepEqual(await run({ op: 'boot', until: 'startup_64' }), { ok: true, stage: 'startup_64' });
+  const { page, done } = await openSessionPage(browser, d.url, '#tlb', sid);
+  // Through the ops form, as a user would ask it.
+  await page.selectOption('#ops-form select[name="op"]', 'boot');
+  await page.selectOption('#ops-form select[name="until"]', 'common_startup_64');
+  await page.selectOption('#ops-form select[name="without_identity"]', 'true');
+  await page.click('#ops-form button[type="submit"]');
+  await page.waitForSelector('#ops-log li');
+  const tf = (await get(`/sessions/${sid}/events?type=triple_fault&limit=5`)).events;
+  assert.equal(tf.length, 1);
+  assert.equal(tf[0].vaddr, '0x1000000');
+  const stages = (await get(`/sessions/${sid}/events?type=boot_stage&limit=20`)).events.map((e) => e.detail);
+  assert.deepEqual(stages, ['startup_32', 'extract_kernel', 'startup_64', 'poweron']);
+  await page.waitForSelector(`#tlb-boot[data-session="${sid}"] button.frame.triple`, { timeout: 20000 });
+  const fetch = (await get(`/sessions/${sid}/events?type=translate&since=${tf[0].seq - 40}&limit=40`)).events
+    .filter((e) => e.seq < tf[0].seq).at(-1);
+  const walk = await get(`/sessions/${sid}/pagetable?pid=cr3:0&vaddr=${fetch.vaddr}&at=${fetch.seq}`);
+  assert.equal(walk.root_name, 'early_top_pgt');
+  assert.ok(walk.fault);
+  assert.deepEqual(walk.levels.map((l) => [l.level, l.index]), [[4, 0]]);
+  const drawn = await page.$eval('#tlb-boot button.frame.triple', (b) => ({
+    name: b.querySelector('.name').textContent, root: b.dataset.rootName, pgd0: b.dataset.pgd0, rip: b.dataset.rip,
+    rows: [...b.querySelectorAll('.tf-walk tr')].map((tr) => [Number(tr.dataset.level), Number(tr.dataset.index), tr.className,
+                                                              tr.lastElementChild.textContent]) }));
+  assert.deepEqual(drawn, { name: 'triple fault, CPU 0', root: 'early_top_pgt', pgd0: '0', rip: '0x1000000', rows: [[4, 0, 'missing', 'not present']] });
+  assert.equal(await page.locator('#tlb-boot button.frame.stage[data-stage="poweron"]').count(), 1);
+  await shots(page, 'filmstrip-triple');
+  // The boot starts again and goes through.
+  assert.deepEqual(await run({ op: 'boot' }), { ok: true, stage: 'done' });
+  assert.equal((await get(`/sessions/${sid}/verify`)).ok, true);
+  await done();
+});

@@ -349,6 +349,73 @@ static void test_snapshot_mid_boot(void **state)
 	}
 }
 
+/*
+ * The identity map is what keeps startup_64 alive across its CR3 write:
+ * without it the next fetch at the physical address faults, the CPU
+ * triple-faults, and the boot starts again, after which it goes through.
+ */
+struct fetch_rec {
+	struct recorder r;
+	struct mm_event last;		/* the event before the latest one */
+	struct mm_event before_tf;	/* the event just before the triple fault */
+};
+
+static void fetch_event(void *ctx, const struct mm_event *ev)
+{
+	struct fetch_rec *f = ctx;
+
+	record(&f->r, ev);
+	if (ev->type == MM_EV_triple_fault)
+		f->before_tf = f->last;
+	f->last = *ev;
+	f->last.detail = NULL;
+}
+
+static void test_no_identity_triple_faults(void **state)
+{
+	struct fetch_rec f = { 0 };
+	struct recorder *rp = &f.r;
+	struct machine *m = make("{\"mem_mib\":512,\"start\":\"poweron\"}", fetch_event, &f);
+	struct machine *ref = make("{\"mem_mib\":512,\"start\":\"poweron\"}", NULL, NULL);
+	struct mm_cpu_info ci;
+	struct mm_translation t, u;
+	const char *reached;
+	bool tf;
+	char *ta, *tb;
+
+	(void)state;
+	boot_to(m, "startup_64");
+	assert_int_equal(mm_boot_ex(m, "common_startup_64", MM_BOOT_NO_IDENTITY, &reached, &tf,
+				    NULL), 0);
+	assert_true(tf);
+	assert_string_equal(reached, "poweron");
+	assert_int_equal(rp->count[MM_EV_triple_fault], 1);
+	mm_cpu_info(m, 0, &ci);
+	assert_string_equal(ci.mode, "real");
+	assert_int_equal(ci.rip, 0xfffffff0);
+	assert_clean(m);
+	/* the failing fetch: a translate of the physical RIP, not present at the PGD */
+	assert_int_equal(f.before_tf.type, MM_EV_translate);
+	assert_int_equal(f.before_tf.vaddr, 0x1000000);
+	assert_int_equal(f.before_tf.level, 4);
+	assert_int_equal(f.before_tf.paddr, MM_NA_U64);
+	boot_to(m, "done");
+	boot_to(ref, "done");
+	ta = ptdump_kernel(m);
+	tb = ptdump_kernel(ref);
+	assert_string_equal(ta, tb);
+	free(ta);
+	free(tb);
+	/* the same tables in the same frames as a boot that never failed */
+	assert_int_equal(mm_pagetable_walk(m, MM_PID_KERNEL, 0xffffffff81000000ULL, &t, NULL), 0);
+	assert_int_equal(mm_pagetable_walk(ref, MM_PID_KERNEL, 0xffffffff81000000ULL, &u, NULL), 0);
+	assert_int_equal(t.nr_levels, u.nr_levels);
+	assert_memory_equal(t.levels, u.levels, sizeof(t.levels[0]) * (size_t)t.nr_levels);
+	assert_clean(m);
+	machine_destroy(ref);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -359,6 +426,7 @@ int main(void)
 		cmocka_unit_test(test_determinism),
 		cmocka_unit_test(test_clone_mid_boot),
 		cmocka_unit_test(test_snapshot_mid_boot),
+		cmocka_unit_test(test_no_identity_triple_faults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,7 +186,9 @@ export async function bootFrames(s) {
     .map((e) => cached(`${s.id}/${e.seq}/tf`, () => tripleFrame(s, e)).then((f) => ({ ...f }))));
   const all = [...kept, ...triples].sort((a, b) => a.seq - b.seq);
   for (const f of all)
-    if (f.kind !== 'stage' && f.rootName)
+    if (f.kind === 'triple')
+      f.label = `triple fault, CPU ${f.cpu}`;
+    else if (f.kind !== 'stage' && f.rootName)
       f.label = `CPU ${f.cpu}: ${f.rootName.split(' ')[0]}`;
   let last = null;
   for (const f of all.filter((x) => x.cpu === 0 && x.pg !== null)) {

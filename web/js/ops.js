@@ -44,7 +44,7 @@ const OPS = [
     exit: ['pid'],
   }],
   ['boot and paging', {
-    boot: ['until'],
+    boot: ['until', 'without_identity'],
     paging: ['cpu', 'enable', 'kexec'],
     boot_cpu: ['cpu'],
   }],
@@ -89,6 +89,7 @@ const FIELDS = {
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
+  without_identity: { boolean: true, options: ['', 'false', 'true'] },
 };
 
 const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
