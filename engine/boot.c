@@ -586,7 +586,15 @@ static int setup_trampoline_pgd(struct machine *m)
 	return 0;
 }
 
-/* trampoline_start -> startup_32 -> startup_64 -> secondary_startup_64. */
+/*
+ * A secondary CPU, woken by INIT/SIPI in real mode, runs
+ * arch/x86/realmode/rm/trampoline_64.S: trampoline_start sets CR0.PE and
+ * jumps to its startup_32, which loads CR3 with trampoline_pgd, sets EFER.LME
+ * and then CR0.PG (paging goes on here, on the trampoline's identity map);
+ * its startup_64 jumps through tr_start to secondary_startup_64
+ * (arch/x86/kernel/head_64.S) at the high address, which moves CR3 to
+ * init_top_pgt.
+ */
 static int bring_up_cpu(struct machine *m, int cpu)
 {
 	struct x86_state *x = m->x86;
