@@ -24,7 +24,11 @@ static json_t *hex(uint64_t v)
 	return json_string(buf);
 }
 
-/* ?pid=kernel|N (default kernel); false with a 400 reply when malformed. */
+/*
+ * ?pid=kernel|N|cr3:N (default kernel); false with a 400 reply when
+ * malformed. "cr3:N" is whatever table CR3 of CPU N points at (MM_PID_CR3),
+ * which during the boot, in the trampoline or after kexec is no mm's PGD.
+ */
 static bool query_pid(struct http_request *req, struct http_reply *rep, int *pid)
 {
 	const char *v = http_query(req, "pid");
@@ -34,13 +38,44 @@ static bool query_pid(struct http_request *req, struct http_reply *rep, int *pid
 	*pid = MM_PID_KERNEL;
 	if (!v || !strcmp(v, "kernel"))
 		return true;
+	if (!strncmp(v, "cr3:", 4)) {
+		n = strtol(v + 4, &end, 10);
+		if (!v[4] || *end || n < 0 || n > 4095) {
+			reply_error(rep, 400, "EINVAL", "pid \"cr3:N\" needs a CPU number, not \"%s\"", v);
+			return false;
+		}
+		*pid = MM_PID_CR3((int)n);
+		return true;
+	}
 	n = strtol(v, &end, 10);
 	if (!*v || *end || n < 1 || n > INT32_MAX) {
-		reply_error(rep, 400, "EINVAL", "pid must be \"kernel\" or a process id, not \"%s\"", v);
+		reply_error(rep, 400, "EINVAL", "pid must be \"kernel\", a process id or \"cr3:N\", "
+			    "not \"%s\"", v);
 		return false;
 	}
 	*pid = (int)n;
 	return true;
+}
+
+/* The reply's "pid": "kernel", the pid, or "cr3:N". */
+static json_t *pid_json(int pid)
+{
+	char buf[24];
+
+	if (pid > 0)
+		return json_integer(pid);
+	if (pid == MM_PID_KERNEL)
+		return json_string("kernel");
+	snprintf(buf, sizeof(buf), "cr3:%d", MM_PID_CR3_CPU(pid));
+	return json_string(buf);
+}
+
+/* "root_name": what the tree's root is (init_top_pgt, early_top_pgt, mm->pgd, ...). */
+static void set_root_name(json_t *r, const struct machine *m, int pid)
+{
+	const char *name = mm_pagetable_root_name(m, pid);
+
+	json_object_set_new(r, "root_name", name ? json_string(name) : json_null());
 }
 
 /* ?NAME=0x... (an address); false with a 400 reply when missing or malformed. */
@@ -139,7 +174,8 @@ void api_view_pagetable(struct server *srv, struct http_request *req, struct htt
 		json_object_del(r, "tlb");
 		json_object_set_new(r, "seq", json_integer((json_int_t)v.seq));
 		json_object_set_new(r, "vaddr", hex(vaddr));
-		json_object_set_new(r, "pid", pid ? json_integer(pid) : json_string("kernel"));
+		json_object_set_new(r, "pid", pid_json(pid));
+		set_root_name(r, v.m, pid);
 		json_object_set_new(r, "access", json_string(access == MM_ACCESS_READ ? "read" :
 					access == MM_ACCESS_WRITE ? "write" : "exec"));
 		json_object_set_new(r, "tlb", tlb_probe_json(&p, cpu));
@@ -192,12 +228,14 @@ void api_view_pagetable_tree(struct server *srv, struct http_request *req,
 		json_decref(entries);
 		reply_mm_error(rep, &e);
 	} else {
-		reply_json(rep, 200, json_pack("{s:I,s:o,s:I,s:i,s:I,s:i,s:o,s:o}",
-					       "seq", (json_int_t)v.seq,
-					       "pid", pid ? json_integer(pid) : json_string("kernel"),
-					       "root_pfn", (json_int_t)root, "levels", root_level,
-					       "table_pfn", (json_int_t)(table == UINT64_MAX ? root : table),
-					       "level", level, "base", hex(base), "entries", entries));
+		json_t *r = json_pack("{s:I,s:o,s:I,s:i,s:I,s:i,s:o,s:o}",
+				      "seq", (json_int_t)v.seq, "pid", pid_json(pid),
+				      "root_pfn", (json_int_t)root, "levels", root_level,
+				      "table_pfn", (json_int_t)(table == UINT64_MAX ? root : table),
+				      "level", level, "base", hex(base), "entries", entries);
+
+		set_root_name(r, v.m, pid);
+		reply_json(rep, 200, r);
 	}
 	view_end(&v);
 }

@@ -312,15 +312,21 @@ static int op_touch(struct op_ctx *c)
 	return 0;
 }
 
+/* "without_identity": the what-if of early_top_pgt with no identity map. */
 static int op_boot(struct op_ctx *c)
 {
 	const char *until, *reached;
+	int bare;
+	bool tf;
 
-	if (op_field_str(c, "until", false, "done", &until))
+	if (op_field_str(c, "until", false, "done", &until) ||
+	    op_field_bool(c, "without_identity", false, 0, &bare))
 		return c->e.err;
-	if (mm_boot(c->m, until, &reached, &c->e))
+	if (mm_boot_ex(c->m, until, bare ? MM_BOOT_NO_IDENTITY : 0, &reached, &tf, &c->e))
 		return c->e.err;
 	c->result = json_pack("{s:b,s:s}", "ok", 1, "stage", reached);
+	if (tf)
+		json_object_set_new(c->result, "triple_fault", json_true());
 	return 0;
 }
 
@@ -386,7 +392,7 @@ static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", NULL
 static const char *const munmap_fields[] = { "pid", "addr", "length", NULL };
 static const char *const brk_fields[] = { "pid", "addr", NULL };
 static const char *const touch_fields[] = { "pid", "addr", "length", "cpu", "access", NULL };
-static const char *const boot_fields[] = { "until", NULL };
+static const char *const boot_fields[] = { "until", "without_identity", NULL };
 static const char *const paging_fields[] = { "cpu", "enable", "kexec", NULL };
 static const char *const cpu_fields[] = { "cpu", NULL };
 static const char *const addr_fields[] = { "addr", NULL };

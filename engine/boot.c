@@ -1,20 +1,27 @@
 /*
  * boot.c - the CPUs' modes and control registers, and every moment at which
- * paging is switched: the boot path of head_64.S, a secondary CPU waking
- * through the real-mode trampoline, kexec turning paging off, paging turned
- * on or off by hand, and the triple fault that follows a careless switch.
+ * paging is switched or CR3 moves between tables: the boot path (paging on
+ * in the decompressor, then the kernel's early tables), a secondary CPU
+ * waking through the real-mode trampoline, kexec keeping paging on through
+ * an identity map, paging turned on or off by hand, and the triple fault
+ * that follows a careless switch.
  *
- * Kernel: arch/x86/kernel/head_64.S (startup_64, secondary_startup_64),
- * arch/x86/kernel/head64.c (__startup_64, x86_64_start_kernel),
- * arch/x86/mm/init.c (init_mem_mapping), arch/x86/realmode/rm/trampoline_64.S
- * and arch/x86/realmode/init.c (trampoline_pgd), and
- * arch/x86/kernel/relocate_kernel_64.S (kexec's identity-mapped control page).
+ * Kernel: arch/x86/boot/pm.c (go_to_protected_mode),
+ * arch/x86/boot/compressed/head_64.S (startup_32, startup_64, .Lrelocated)
+ * and ident_map_64.c (initialize_identity_maps), arch/x86/kernel/head_64.S
+ * (startup_64, common_startup_64, secondary_startup_64),
+ * arch/x86/boot/startup/map_kernel.c (__startup_64), arch/x86/kernel/head64.c
+ * (x86_64_start_kernel, reset_early_page_tables), arch/x86/mm/init.c
+ * (init_mem_mapping), arch/x86/realmode/rm/trampoline_64.S and
+ * arch/x86/realmode/init.c (trampoline_pgd), and
+ * arch/x86/kernel/machine_kexec_64.c with relocate_kernel_64.S.
  *
  * Ideas to hold:
- *  - The instruction after the one that sets or clears CR0.PG is fetched
- *    through the new regime. Every switch therefore happens on a page whose
- *    virtual and physical addresses are equal (an identity mapping), and the
- *    simulation checks exactly that fetch, through the real TLB and walk.
+ *  - The instruction after the one that sets or clears CR0.PG, or writes
+ *    CR3, is fetched through the new regime. Every switch therefore happens
+ *    on a page whose virtual and physical addresses are equal (an identity
+ *    mapping), or that both tables map alike, and the simulation checks
+ *    exactly that fetch, through the real TLB and walk.
  *  - A fault at that moment cannot be handled (the IDT in use does not
  *    describe the new regime): the CPU shuts down, which on a PC resets it.
  */
@@ -25,12 +32,16 @@
 #include "layout.h"
 #include "pgtable.h"
 
+/* Named after the kernel code that has just run (README: the boot path). */
 static const char *const stage_names[NR_BOOT_STAGES] = {
-	"poweron", "protected", "early_tables", "paging_on", "high_jump", "direct_map",
-	"identity_dropped", "buddy", "done"
+	"poweron", "startup_32", "extract_kernel", "startup_64", "__startup_64",
+	"common_startup_64", "reset_early_page_tables", "init_mem_mapping", "mm_core_init", "done"
 };
 
 static const char *const mode_names[] = { "real", "protected", "long" };
+
+/* A stage's return: the CPU triple-faulted and the boot starts again. */
+#define BOOT_RESTARTED	1
 
 const char *boot_stage_name(int stage)
 {
@@ -193,35 +204,15 @@ static void stage_event(struct machine *m, int stage)
 	emit(m, &ev);
 }
 
-/* startup_32 and the decompressor's move to protected mode, flat segments. */
-static int stage_protected(struct machine *m)
+/* Identity-map [pa, end) with 2 MiB pages under @root (not global). */
+static int map_identity_2m(struct machine *m, uint64_t root, uint64_t pa, uint64_t end,
+			   enum pt_source src)
 {
-	struct cpu_state *c = &m->x86->cpus[0];
-
-	write_cr0(m, 0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
-	set_mode(m, 0, CPU_MODE_PROTECTED);
-	c->rip = PFN_PHYS(m->x86->kernel_pfn);	/* startup_64, physical */
-	return 0;
-}
-
-/*
- * __startup_64(): early_top_pgt with an identity map of the image (2 MiB
- * pages from early_dynamic_pgts, not global) and the high kernel mapping.
- */
-static int stage_early_tables(struct machine *m)
-{
-	struct x86_state *x = m->x86;
-	uint64_t pa = PFN_PHYS(x->kernel_pfn), end = pa + PFN_PHYS(x->kernel_pages), pmd;
+	uint64_t pmd;
 	int err;
 
-	err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_IMAGE, "early_top_pgt",
-				  &x->early_top_pgt);
-	if (err)
-		return err;
-	pgtable_build_kernel_image_map(m, x->early_top_pgt);
-	for (; pa < end; pa += PMD_SIZE) {
-		err = pt_walk_alloc(m, x->early_top_pgt, pa, PT_PMD, _KERNPG_TABLE, PT_FROM_IMAGE,
-				    &pmd);
+	for (pa &= ~(PMD_SIZE - 1); pa < end; pa += PMD_SIZE) {
+		err = pt_walk_alloc(m, root, pa, PT_PMD, _KERNPG_TABLE, src, &pmd);
 		if (err)
 			return err;
 		pt_set_entry(m, pmd, pt_index(pa, PT_PMD), PT_PMD,
@@ -231,15 +222,110 @@ static int stage_early_tables(struct machine *m)
 	return 0;
 }
 
-static int stage_paging_on(struct machine *m)
+/*
+ * The setup code's go_to_protected_mode() (arch/x86/boot/pm.c) ends in
+ * protected_mode_jump, which enters the decompressor's startup_32
+ * (arch/x86/boot/compressed/head_64.S) at the load address: flat segments,
+ * CR0.PE, paging still off.
+ */
+static int stage_startup_32(struct machine *m)
 {
-	load_cr3(m, 0, m->x86->early_top_pgt, -1);
+	struct cpu_state *c = &m->x86->cpus[0];
+
+	write_cr0(m, 0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	set_mode(m, 0, CPU_MODE_PROTECTED);
+	c->rip = PFN_PHYS(m->x86->kernel_pfn);	/* startup_32, LOAD_PHYSICAL_ADDR */
+	return 0;
+}
+
+/*
+ * The decompressor's startup_32 builds identity-mapped tables, sets CR4.PAE,
+ * loads CR3, sets EFER.LME and then CR0.PG: this is where a BIOS boot turns
+ * paging on, and the lret lands in its startup_64 (0x200 further) in long
+ * mode. After relocating itself, .Lrelocated calls initialize_identity_maps()
+ * (compressed/ident_map_64.c), which loads a fresh identity-mapped top-level
+ * table; extract_kernel() then decompresses the kernel beside it. The model
+ * keeps one table, that last one, with the image area mapped 1:1 in 2 MiB
+ * pages (the 4 GiB map of startup_32 is not drawn). An EFI firmware already
+ * runs in long mode on its own identity map and enters the decompressor's
+ * startup_64 (or the EFI stub) with CR0.PG set.
+ */
+static int stage_extract_kernel(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+	uint64_t pa = PFN_PHYS(x->kernel_pfn);
+	int err;
+
+	err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_DECOMPRESSOR, "top_level_pgt",
+				  &x->boot_pgt);
+	if (!err)
+		err = map_identity_2m(m, x->boot_pgt, pa, pa + PFN_PHYS(x->kernel_pages),
+				      PT_FROM_DECOMPRESSOR);
+	if (err)
+		return err;
+	load_cr3(m, 0, x->boot_pgt, -1);
 	enable_paging(m, 0);
+	if (!fetch_ok(m, 0))
+		return -EFAULT;
+	x->cpus[0].rip = pa + 0x200;	/* the decompressor's startup_64 */
 	return fetch_ok(m, 0) ? 0 : -EFAULT;
 }
 
-/* The jump from the identity-mapped physical address to the kernel's own. */
-static int stage_high_jump(struct machine *m)
+/*
+ * extract_kernel() returns the entry point and the decompressor jumps to the
+ * kernel's startup_64 (arch/x86/kernel/head_64.S) at its physical address:
+ * long mode, CR0.PG already set, CR3 still the decompressor's identity map.
+ */
+static int stage_startup_64(struct machine *m)
+{
+	m->x86->cpus[0].rip = PFN_PHYS(m->x86->kernel_pfn);
+	return fetch_ok(m, 0) ? 0 : -EFAULT;
+}
+
+/*
+ * __startup_64() (arch/x86/boot/startup/map_kernel.c) fixes up early_top_pgt:
+ * the kernel's high mapping through level3_kernel_pgt and an identity map of
+ * the image from early_dynamic_pgts (2 MiB pages, not global). startup_64
+ * then writes CR3 with early_top_pgt, still running at the physical address;
+ * the decompressor's tables are left behind.
+ */
+static int startup_64_tables(struct machine *m, bool identity)
+{
+	struct x86_state *x = m->x86;
+	uint64_t pa = PFN_PHYS(x->kernel_pfn);
+	int err;
+
+	err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_IMAGE, "early_top_pgt",
+				  &x->early_top_pgt);
+	if (err)
+		return err;
+	pgtable_build_kernel_image_map(m, x->early_top_pgt);
+	err = identity ? map_identity_2m(m, x->early_top_pgt, pa, pa + PFN_PHYS(x->kernel_pages),
+					 PT_FROM_IMAGE) : 0;
+	if (err)
+		return err;
+	load_cr3(m, 0, x->early_top_pgt, -1);
+	if (!fetch_ok(m, 0)) {
+		triple_fault(m, 0, "startup_64 wrote CR3 with tables that do not map the code it "
+			     "runs at its physical address");
+		return BOOT_RESTARTED;
+	}
+	pgtable_free_tree(m, x->boot_pgt, (int)pt_levels(m), 0, PTRS_PER_TABLE - 1);
+	pgtable_free_table(m, x->boot_pgt);
+	x->boot_pgt = 0;
+	return 0;
+}
+
+static int stage___startup_64(struct machine *m)
+{
+	return startup_64_tables(m, true);
+}
+
+/*
+ * startup_64's "jmp *.Lcommon_startup_64": from the identity-mapped physical
+ * address to the kernel's own, above __START_KERNEL_map.
+ */
+static int stage_common_startup_64(struct machine *m)
 {
 	struct x86_state *x = m->x86;
 
@@ -247,7 +333,37 @@ static int stage_high_jump(struct machine *m)
 	return fetch_ok(m, 0) ? 0 : -EFAULT;
 }
 
-/* init_mem_mapping(): init_top_pgt gets the image mapping and the direct map. */
+/*
+ * x86_64_start_kernel() (arch/x86/kernel/head64.c) calls
+ * reset_early_page_tables(): every early_top_pgt entry but the last (the
+ * kernel's) is wiped and CR3 rewritten, so the identity map is gone. The
+ * early_dynamic_pgts that held it go back to early_make_pgtable()'s pool.
+ */
+static int stage_reset_early_pgt(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_TABLE - 1; i++) {
+		uint64_t entry = pt_table(m, x->early_top_pgt)[i], child = pte_pfn(entry);
+
+		if (!(entry & _PAGE_PRESENT))
+			continue;
+		pt_clear_entry(m, x->early_top_pgt, i, (int)pt_levels(m),
+			       PFN_PHYS(i) << (pt_levels(m) == 5 ? 36 : 27));
+		pgtable_free_tree(m, child, (int)pt_levels(m) - 1, 0, PTRS_PER_TABLE - 1);
+		pgtable_free_table(m, child);
+	}
+	load_cr3(m, 0, x->early_top_pgt, -1);
+	return fetch_ok(m, 0) ? 0 : -EFAULT;
+}
+
+/*
+ * setup_arch() -> init_mem_mapping() (arch/x86/mm/init.c): init_top_pgt
+ * (swapper_pg_dir), whose last entry x86_64_start_kernel() copied from
+ * early_top_pgt, gets the direct map, and load_cr3(swapper_pg_dir) leaves
+ * early_top_pgt (init data, freed with the rest of it).
+ */
 static int stage_direct_map(struct machine *m)
 {
 	struct x86_state *x = m->x86;
@@ -266,25 +382,12 @@ static int stage_direct_map(struct machine *m)
 	if (err)
 		return err;
 	load_cr3(m, 0, x->init_top_pgt, 0);
-	return 0;
-}
-
-/* The identity map's tables are dropped with early_top_pgt itself. */
-static int stage_identity_dropped(struct machine *m)
-{
-	struct x86_state *x = m->x86;
-	unsigned int i;
-
-	for (i = 0; i < pgd_kernel_first(m); i++)
-		if (pt_table(m, x->early_top_pgt)[i] & _PAGE_PRESENT)
-			pt_clear_entry(m, x->early_top_pgt, i, (int)pt_levels(m),
-				       PFN_PHYS(i) << (pt_levels(m) == 5 ? 36 : 27));
-	pgtable_free_tree(m, x->early_top_pgt, (int)pt_levels(m), 0, pgd_kernel_first(m) - 1);
 	pgtable_free_table(m, x->early_top_pgt);
 	x->early_top_pgt = 0;
-	return 0;
+	return fetch_ok(m, 0) ? 0 : -EFAULT;
 }
 
+/* mm_core_init() (mm/mm_init.c): memblock_free_all() hands memory to the buddy. */
 static int stage_buddy(struct machine *m)
 {
 	if (!m->booted)
@@ -310,18 +413,46 @@ static int stage_done(struct machine *m)
 }
 
 static int (*const stage_fns[NR_BOOT_STAGES])(struct machine *) = {
-	[BOOT_PROTECTED] = stage_protected,
-	[BOOT_EARLY_TABLES] = stage_early_tables,
-	[BOOT_PAGING_ON] = stage_paging_on,
-	[BOOT_HIGH_JUMP] = stage_high_jump,
+	[BOOT_STARTUP_32] = stage_startup_32,
+	[BOOT_EXTRACT_KERNEL] = stage_extract_kernel,
+	[BOOT_STARTUP_64] = stage_startup_64,
+	[BOOT___STARTUP_64] = stage___startup_64,
+	[BOOT_COMMON_STARTUP_64] = stage_common_startup_64,
+	[BOOT_RESET_EARLY_PGT] = stage_reset_early_pgt,
 	[BOOT_DIRECT_MAP] = stage_direct_map,
-	[BOOT_IDENTITY_DROPPED] = stage_identity_dropped,
-	[BOOT_BUDDY] = stage_buddy,
+	[BOOT_MM_CORE_INIT] = stage_buddy,
 	[BOOT_DONE] = stage_done,
 };
 
-/* Walk the stages one by one up to @until; each is a boot_stage event. */
-int boot_advance(struct machine *m, int until, struct mm_error *e)
+/*
+ * A triple fault during the boot resets the PC: the boot starts again at
+ * power-on, without the tables it had built (all in the image or the
+ * decompressor's buffer, before anything came from memblock).
+ */
+static void boot_restart(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+	uint64_t *const roots[] = { &x->early_top_pgt, &x->boot_pgt };
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (!*roots[i])
+			continue;
+		pgtable_free_tree(m, *roots[i], (int)pt_levels(m), 0, PTRS_PER_TABLE - 1);
+		pgtable_free_table(m, *roots[i]);
+		*roots[i] = 0;
+	}
+	pgtable_image_rewind(m);
+	x->boot_stage = BOOT_POWERON;
+	stage_event(m, BOOT_POWERON);
+}
+
+/*
+ * Walk the stages one by one up to @until; each is a boot_stage event.
+ * MM_BOOT_NO_IDENTITY builds early_top_pgt without its identity map: the
+ * fetch after the CR3 write faults, and BOOT_RESTARTED says the boot began
+ * again.
+ */
+static int boot_walk(struct machine *m, int until, unsigned int flags, struct mm_error *e)
 {
 	struct x86_state *x = m->x86;
 	int err;
@@ -329,7 +460,12 @@ int boot_advance(struct machine *m, int until, struct mm_error *e)
 	while (x->boot_stage < until) {
 		int next = x->boot_stage + 1;
 
-		err = stage_fns[next](m);
+		err = next == BOOT___STARTUP_64 ?
+		      startup_64_tables(m, !(flags & MM_BOOT_NO_IDENTITY)) : stage_fns[next](m);
+		if (err == BOOT_RESTARTED) {
+			boot_restart(m);
+			return BOOT_RESTARTED;
+		}
 		if (err)
 			return mm_error_set(e, err, "boot stage %s failed (%s)", stage_names[next],
 					    mm_errno_name(err));
@@ -339,27 +475,43 @@ int boot_advance(struct machine *m, int until, struct mm_error *e)
 	return 0;
 }
 
-int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e)
+int boot_advance(struct machine *m, int until, struct mm_error *e)
+{
+	return boot_walk(m, until, 0, e);
+}
+
+int mm_boot_ex(struct machine *m, const char *until, unsigned int flags, const char **reached,
+	       bool *triple_fault, struct mm_error *e)
 {
 	int target = BOOT_DONE, s;
 
+	*triple_fault = false;
 	if (until) {
-		for (s = BOOT_PROTECTED; s < NR_BOOT_STAGES; s++)
+		for (s = BOOT_STARTUP_32; s < NR_BOOT_STAGES; s++)
 			if (strcmp(until, stage_names[s]) == 0)
 				break;
 		if (s == NR_BOOT_STAGES)
-			return mm_error_set(e, -EINVAL, "unknown boot stage \"%s\" (protected, "
-					    "early_tables, paging_on, high_jump, direct_map, "
-					    "identity_dropped, buddy, done)", until);
+			return mm_error_set(e, -EINVAL, "unknown boot stage \"%s\" (startup_32, "
+					    "extract_kernel, startup_64, __startup_64, "
+					    "common_startup_64, reset_early_page_tables, "
+					    "init_mem_mapping, mm_core_init, done)", until);
 		target = s;
 	}
 	*reached = stage_names[m->x86->boot_stage];
 	if (m->x86->boot_stage >= target)
 		return mm_error_set(e, -EALREADY, "the machine is already past \"%s\" (at \"%s\")",
 				    stage_names[target], stage_names[m->x86->boot_stage]);
-	s = boot_advance(m, target, e);
+	s = boot_walk(m, target, flags, e);
 	*reached = stage_names[m->x86->boot_stage];
-	return s;
+	*triple_fault = s == BOOT_RESTARTED;
+	return s == BOOT_RESTARTED ? 0 : s;
+}
+
+int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e)
+{
+	bool tf;
+
+	return mm_boot_ex(m, until, 0, reached, &tf, e);
 }
 
 /*** Machine creation ***/
@@ -381,7 +533,7 @@ int x86_boot_init(struct machine *m, struct mm_error *e)
 	}
 	if (m->cfg.start != MACHINE_START_BOOTED)
 		return 0;
-	return boot_advance(m, BOOT_IDENTITY_DROPPED, e);
+	return boot_advance(m, BOOT_DIRECT_MAP, e);
 }
 
 int x86_boot_late(struct machine *m)
@@ -434,7 +586,15 @@ static int setup_trampoline_pgd(struct machine *m)
 	return 0;
 }
 
-/* trampoline_start -> startup_32 -> startup_64 -> secondary_startup_64. */
+/*
+ * A secondary CPU, woken by INIT/SIPI in real mode, runs
+ * arch/x86/realmode/rm/trampoline_64.S: trampoline_start sets CR0.PE and
+ * jumps to its startup_32, which loads CR3 with trampoline_pgd, sets EFER.LME
+ * and then CR0.PG (paging goes on here, on the trampoline's identity map);
+ * its startup_64 jumps through tr_start to secondary_startup_64
+ * (arch/x86/kernel/head_64.S) at the high address, which moves CR3 to
+ * init_top_pgt.
+ */
 static int bring_up_cpu(struct machine *m, int cpu)
 {
 	struct x86_state *x = m->x86;
@@ -485,42 +645,80 @@ int mm_boot_cpu(struct machine *m, int cpu, struct mm_error *e)
 /*** Paging by hand, and kexec ***/
 
 /*
- * machine_kexec(): an identity-mapped control page in a fresh PGD (which also
- * holds the kernel half), then a jump to it: relocate_kernel may now turn
- * paging off, since the next fetch is at the same address either way.
+ * machine_kexec_prepare() -> init_pgtable() (arch/x86/kernel/machine_kexec_64.c):
+ * a fresh PGD with an identity map, and init_transition_pgtable() mapping
+ * the control page also at __va(control_page), where relocate_kernel starts.
+ * The kernel's identity map covers all of RAM (kernel_ident_mapping_init());
+ * the model maps what the jump fetches: the control page and the image area
+ * the next kernel's startup_64 is entered in. Tables from the buddy.
  */
-static int kexec_prepare(struct machine *m, int cpu)
+static int kexec_build(struct machine *m, int cpu)
 {
 	struct x86_state *x = m->x86;
 	struct alloc_pages_result res;
-	uint64_t pte, pa;
-	unsigned int i;
+	uint64_t pte, pa, va, ka = PFN_PHYS(x->kernel_pfn);
+	int err;
+
+	err = __alloc_pages(m, GFP_KERNEL, 0, -1, cpu, OWNER_OTHER, &res, NULL);
+	if (err)
+		return err;
+	x->kexec_control = res.pfn;
+	err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_BUDDY, "kexec pgd", &x->kexec_pgd);
+	if (err)
+		return err;
+	pa = PFN_PHYS(x->kexec_control);
+	va = layout_page_offset(pt_levels(m)) + pa;
+	err = pt_walk_alloc(m, x->kexec_pgd, pa, PT_PTE, _KERNPG_TABLE, PT_FROM_BUDDY, &pte);
+	if (err)
+		return err;
+	pt_set_entry(m, pte, pt_index(pa, PT_PTE), PT_PTE,
+		     pa | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY, pa);
+	err = pt_walk_alloc(m, x->kexec_pgd, va, PT_PTE, _KERNPG_TABLE, PT_FROM_BUDDY, &pte);
+	if (err)
+		return err;
+	pt_set_entry(m, pte, pt_index(va, PT_PTE), PT_PTE,
+		     pa | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY, va);
+	return map_identity_2m(m, x->kexec_pgd, ka, ka + PFN_PHYS(x->kernel_pages),
+			       PT_FROM_BUDDY);
+}
+
+/*
+ * machine_kexec() -> relocate_kernel (arch/x86/kernel/relocate_kernel_64.S),
+ * which never clears CR0.PG: it runs from __va(control_page), writes CR3
+ * with the identity-mapped table, clears CR4.PGE, jumps to identity_mapped
+ * at the control page's physical address, sets CR0 to a known state that
+ * keeps PG and PE, and returns into the next kernel's entry, startup_64 at
+ * its physical address, still in long mode on the identity map. (32-bit
+ * relocate_kernel_32.S does turn paging off there; not modelled.)
+ */
+static int kexec_relocate(struct machine *m, int cpu, bool *tf)
+{
+	struct x86_state *x = m->x86;
+	struct cpu_state *c = &x->cpus[cpu];
+	uint64_t pa;
 	int err;
 
 	if (!m->booted)
 		return -EAGAIN;
-	if (!x->kexec_pgd) {
-		err = __alloc_pages(m, GFP_KERNEL, 0, -1, cpu, OWNER_OTHER, &res, NULL);
-		if (err)
-			return err;
-		x->kexec_control = res.pfn;
-		err = pgtable_alloc_table(m, (int)pt_levels(m), PT_FROM_BUDDY, "kexec pgd",
-					  &x->kexec_pgd);
-		if (err)
-			return err;
-		for (i = pgd_kernel_first(m); i < PTRS_PER_TABLE; i++)
-			pt_entries(m, x->kexec_pgd)[i] = pt_table(m, x->init_top_pgt)[i];
-		pa = PFN_PHYS(x->kexec_control);
-		err = pt_walk_alloc(m, x->kexec_pgd, pa, PT_PTE, _KERNPG_TABLE, PT_FROM_BUDDY,
-				    &pte);
-		if (err)
-			return err;
-		pt_set_entry(m, pte, pt_index(pa, PT_PTE), PT_PTE,
-			     pa | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY, pa);
-	}
+	if (!x->kexec_pgd && (err = kexec_build(m, cpu)))
+		return err;
+	pa = PFN_PHYS(x->kexec_control);
+	c->rip = layout_page_offset(pt_levels(m)) + pa;		/* relocate_kernel */
+	c->online = false;
 	load_cr3(m, cpu, x->kexec_pgd, -1);
-	x->cpus[cpu].rip = PFN_PHYS(x->kexec_control);
-	return fetch_ok(m, cpu) ? 0 : -EFAULT;
+	write_cr4(m, cpu, c->cr4 & ~X86_CR4_PGE);
+	if (fetch_ok(m, cpu)) {
+		c->rip = pa;					/* identity_mapped */
+		if (fetch_ok(m, cpu)) {
+			write_cr0(m, cpu, (c->cr0 & ~X86_CR0_WP) | X86_CR0_PG | X86_CR0_PE);
+			c->rip = PFN_PHYS(x->kernel_pfn);	/* the next startup_64 */
+			if (fetch_ok(m, cpu))
+				return 0;
+		}
+	}
+	*tf = true;
+	triple_fault(m, cpu, "kexec's tables do not map the next instruction");
+	return 0;
 }
 
 /* Is rip mapped to itself in the current tables? */
@@ -564,9 +762,19 @@ int mm_paging(struct machine *m, int cpu, bool enable, bool kexec, bool *tf,
 	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
 		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
 	c = &m->x86->cpus[cpu];
+	if (kexec) {
+		if (!enable)
+			return mm_error_set(e, -EINVAL, "kexec on x86-64 keeps paging on "
+					    "(relocate_kernel_64.S); ask with \"enable\": true");
+		if (!(c->cr0 & X86_CR0_PG))
+			return mm_error_set(e, -EINVAL, "kexec starts from a running kernel: "
+					    "CPU %d has paging off", cpu);
+		err = kexec_relocate(m, cpu, tf);
+		if (err)
+			return mm_error_set(e, err, "kexec could not set up its tables");
+		return 0;
+	}
 	if (enable) {
-		if (kexec)
-			return mm_error_set(e, -EINVAL, "kexec only turns paging off");
 		if (c->cr0 & X86_CR0_PG)
 			return mm_error_set(e, -EALREADY, "paging is already on on CPU %d", cpu);
 		if (!(c->cr0 & X86_CR0_PE))
@@ -576,12 +784,6 @@ int mm_paging(struct machine *m, int cpu, bool enable, bool kexec, bool *tf,
 	}
 	if (!(c->cr0 & X86_CR0_PG))
 		return mm_error_set(e, -EALREADY, "paging is already off on CPU %d", cpu);
-	if (kexec) {
-		err = kexec_prepare(m, cpu);
-		if (err)
-			return mm_error_set(e, err, "kexec could not set up its control page");
-		c->online = false;
-	}
 	if (!rip_identity_mapped(m, cpu)) {
 		disable_paging(m, cpu);
 		*tf = true;

@@ -451,6 +451,9 @@ enum mm_tlb_result { MM_TLB_OFF, MM_TLB_L1_HIT, MM_TLB_STLB_HIT, MM_TLB_MISS };
 /* Which page tables: a process, the kernel's (init_mm), or whatever CR3 holds. */
 #define MM_PID_KERNEL	0
 #define MM_PID_CURRENT	(-1)
+/* For the views: whatever table CR3 of CPU @cpu points at (boot, trampoline, kexec). */
+#define MM_PID_CR3(cpu)		(-2 - (cpu))
+#define MM_PID_CR3_CPU(pid)	(-2 - (pid))
 
 /* x86 page-fault error code bits (arch/x86/include/asm/trap_pf.h). */
 #define X86_PF_PROT	0x01u
@@ -516,9 +519,20 @@ int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct
 /* brk(2): @addr 0 only asks; the result is the break. */
 int mm_brk(struct machine *m, int pid, uint64_t addr, uint64_t *out, struct mm_error *e);
 
-/* The boot path of engine.md section 7 up to @until ("protected" .. "done"). */
+/* The boot path of engine.md section 7 up to @until ("startup_32" .. "done"). */
 int mm_boot(struct machine *m, const char *until, const char **reached, struct mm_error *e);
-/* Paging on or off by hand; @kexec turns it off from an identity-mapped control page. */
+/*
+ * mm_boot() with a what-if: MM_BOOT_NO_IDENTITY leaves the identity map out
+ * of early_top_pgt, so the fetch after startup_64's CR3 write faults; the
+ * CPU triple-faults (@triple_fault) and the boot is back at "poweron".
+ */
+#define MM_BOOT_NO_IDENTITY	1u
+int mm_boot_ex(struct machine *m, const char *until, unsigned int flags, const char **reached,
+	       bool *triple_fault, struct mm_error *e);
+/*
+ * Paging on or off by hand; @kexec (with @enable) is relocate_kernel_64.S:
+ * CR3 to kexec's identity-mapped tables, paging kept on, into the next kernel.
+ */
 int mm_paging(struct machine *m, int cpu, bool enable, bool kexec, bool *triple_fault,
 	      struct mm_error *e);
 /* A secondary CPU's bring-up through the real-mode trampoline. */
@@ -563,6 +577,8 @@ int mm_tlb_entries(const struct machine *m, int cpu, mm_tlb_entry_fn fn, void *c
 int mm_pagetable_walk(const struct machine *m, int pid, uint64_t vaddr,
 		      struct mm_translation *t, struct mm_error *e);
 /* The root table of @pid (its PGD pfn). */
+/* What the root of @pid's tree is called ("init_top_pgt", "early_top_pgt", ...). */
+const char *mm_pagetable_root_name(const struct machine *m, int pid);
 int mm_pagetable_root(const struct machine *m, int pid, uint64_t *pfn, int *level,
 		      struct mm_error *e);
 struct mm_pt_entry {

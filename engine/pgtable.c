@@ -142,6 +142,34 @@ static int image_table_page(struct machine *m, uint64_t *pfn)
 	return 0;
 }
 
+/*
+ * The decompressor's tables sit at the end of the buffer the kernel is
+ * decompressed into (compressed/head_64.S copies itself there before
+ * extract_kernel()): the top pages of the image area, taken downwards, clear
+ * of the static tables that image_table_page() hands out upwards.
+ */
+static int decompressor_page(struct machine *m, uint64_t *pfn)
+{
+	struct x86_state *x = m->x86;
+	uint64_t p;
+
+	for (p = x->kernel_pfn + x->kernel_pages; p-- > x->image_tables_next;)
+		if (!pt_is_table(m, p)) {
+			*pfn = p;
+			return 0;
+		}
+	return -ENOMEM;
+}
+
+/* A boot that starts again hands the image's static tables out again from the first. */
+void pgtable_image_rewind(struct machine *m)
+{
+	struct x86_state *x = m->x86;
+
+	SIM_BUG_ON(x->init_top_pgt);
+	x->image_tables_next = x->kernel_pfn + x->kernel_pages - IMAGE_TABLE_PAGES;
+}
+
 /* The highest RAM page below the legacy hole that is not a table yet. */
 static int realmode_page(struct machine *m, uint64_t *pfn)
 {
@@ -172,6 +200,8 @@ int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const 
 		err = image_table_page(m, pfn);
 	} else if (src == PT_FROM_REALMODE) {
 		err = realmode_page(m, pfn);
+	} else if (src == PT_FROM_DECOMPRESSOR) {
+		err = decompressor_page(m, pfn);
 	} else if (src == PT_FROM_EARLY) {
 		err = alloc_low_page(m, pfn);
 	} else {
@@ -1072,6 +1102,8 @@ unsigned long pgtable_check(const struct machine *m, mm_violation_fn fn, void *c
 		check_tree(&c, x->init_top_pgt, (int)pt_levels(m), 0, 0, PTRS_PER_TABLE - 1);
 	if (x->early_top_pgt)
 		check_tree(&c, x->early_top_pgt, (int)pt_levels(m), 0, 0, PTRS_PER_TABLE - 1);
+	if (x->boot_pgt)
+		check_tree(&c, x->boot_pgt, (int)pt_levels(m), 0, 0, PTRS_PER_TABLE - 1);
 	check_processes(&c);
 	return c.count;
 }

@@ -130,6 +130,7 @@ enum pt_source {
 	PT_FROM_BUDDY,		/* pagetable_alloc() once the buddy allocator is up */
 	PT_FROM_AUTO,		/* EARLY before the buddy is up, BUDDY after */
 	PT_FROM_REALMODE,	/* the real-mode area below 1 MiB (trampoline_pgd) */
+	PT_FROM_DECOMPRESSOR,	/* the decompressor's own tables, top of the image area */
 };
 
 /* A side-effect-free walk (also what the views show). */
@@ -335,8 +336,9 @@ struct mm_struct {
 
 /* Boot stages of engine.md section 7, in order. */
 enum boot_stage {
-	BOOT_POWERON, BOOT_PROTECTED, BOOT_EARLY_TABLES, BOOT_PAGING_ON, BOOT_HIGH_JUMP,
-	BOOT_DIRECT_MAP, BOOT_IDENTITY_DROPPED, BOOT_BUDDY, BOOT_DONE, NR_BOOT_STAGES
+	BOOT_POWERON, BOOT_STARTUP_32, BOOT_EXTRACT_KERNEL, BOOT_STARTUP_64, BOOT___STARTUP_64,
+	BOOT_COMMON_STARTUP_64, BOOT_RESET_EARLY_PGT, BOOT_DIRECT_MAP, BOOT_MM_CORE_INIT,
+	BOOT_DONE, NR_BOOT_STAGES
 };
 
 struct x86_state {
@@ -357,6 +359,8 @@ struct x86_state {
 	unsigned int nr_mms, cap_mms;
 	int next_pid;
 	uint64_t prng;			/* the machine's seeded PRNG state */
+	/* boot.c: the decompressor's identity-mapped PGD (pfn), 0 once abandoned */
+	uint64_t boot_pgt;
 };
 
 /* Levels and addresses of the machine. */
@@ -404,6 +408,7 @@ int pt_table_level(const struct machine *m, uint64_t table_pfn);
 int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const char *what,
 			uint64_t *pfn);
 void pgtable_free_table(struct machine *m, uint64_t pfn);
+void pgtable_image_rewind(struct machine *m);
 void pt_set_entry(struct machine *m, uint64_t table, unsigned int index, int level,
 		  uint64_t entry, uint64_t vaddr);
 void pt_clear_entry(struct machine *m, uint64_t table, unsigned int index, int level,

@@ -17,10 +17,27 @@
 
 /*** Walks and tables for the API ***/
 
+/* The table CR3 of a CPU points at, if paging is on there. */
+static int cr3_root(const struct machine *m, int cpu, uint64_t *root, struct mm_error *e)
+{
+	const struct cpu_state *c;
+
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
+	c = &m->x86->cpus[cpu];
+	if (!(c->cr0 & X86_CR0_PG) || !pt_is_table(m, PHYS_PFN(c->cr3)))
+		return mm_error_set(e, -ENOENT, "CPU %d has paging off (CR0.PG clear): its "
+				    "addresses are physical, no table translates them", cpu);
+	*root = PHYS_PFN(c->cr3);
+	return 0;
+}
+
 static int root_of(const struct machine *m, int pid, uint64_t *root, struct mm_error *e)
 {
 	const struct mm_struct *mm;
 
+	if (pid <= MM_PID_CR3(0))
+		return cr3_root(m, MM_PID_CR3_CPU(pid), root, e);
 	if (pid > 0) {
 		if (!(mm = find_mm(m, pid)))
 			return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
@@ -29,9 +46,34 @@ static int root_of(const struct machine *m, int pid, uint64_t *root, struct mm_e
 	}
 	if (!m->x86->init_top_pgt)
 		return mm_error_set(e, -ENOENT, "the kernel's page tables are not built yet "
-				    "(boot stage \"%s\")", mm_boot_stage(m));
+				    "(boot stage \"%s\"); CR3 of CPU 0 shows the tables in use",
+				    mm_boot_stage(m));
 	*root = m->x86->init_top_pgt;
 	return 0;
+}
+
+const char *mm_pagetable_root_name(const struct machine *m, int pid)
+{
+	const struct x86_state *x = m->x86;
+	uint64_t root;
+	unsigned int i;
+
+	if (root_of(m, pid, &root, NULL))
+		return NULL;
+	if (root == x->init_top_pgt)
+		return "init_top_pgt";
+	if (root == x->early_top_pgt)
+		return "early_top_pgt";
+	if (root == x->boot_pgt)
+		return "top_level_pgt (decompressor)";
+	if (root == x->trampoline_pgd)
+		return "trampoline_pgd";
+	if (root == x->kexec_pgd)
+		return "kexec pgd (image->arch.pgd)";
+	for (i = 0; i < x->nr_mms; i++)
+		if (x->mms[i].pgd == root)
+			return "mm->pgd";
+	return "other";
 }
 
 int mm_pagetable_root(const struct machine *m, int pid, uint64_t *pfn, int *level,

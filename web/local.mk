@@ -20,6 +20,7 @@ VENDOR_OTHERS = \
 
 WEB_JS = \
 	web/js/api.js \
+	web/js/bootstrip.js \
 	web/js/buddy.js \
 	web/js/cursor.js \
 	web/js/eventlog.js \

@@ -46,7 +46,7 @@ function daemonOps() {
 // needs: the fields typed (select or input), and the request the form must
 // send, from the results before it (R: op -> its last result).
 const CASES = [
-  ['boot', { until: 'paging_on' }, () => ({ until: 'paging_on' })],
+  ['boot', { until: 'startup_64' }, () => ({ until: 'startup_64' })],
   ['boot', {}, () => ({})],
   ['paging', { cpu: 1, enable: 'false' }, () => ({ cpu: 1, enable: false })],
   ['boot_cpu', { cpu: 1 }, () => ({ cpu: 1 })],

@@ -53,7 +53,7 @@ async function checkArea(page, f) {
 
 async function checkWalk(page, f) {
   const vaddr = f.conversions.find((c) => c.ok).vaddr;
-  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { timeout: 10000 });
+  await page.waitForSelector(`#pt-walk-table[data-vaddr="${vaddr}"]`, { state: 'attached', timeout: 10000 });
   assert.equal(await page.inputValue('#pt-walk input[name="vaddr"]'), vaddr);
 }
 

@@ -119,7 +119,8 @@ test('paging: every identity-mapped switch survived, the careless one triple-fau
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const f = r.body.figure;
   assert.deepEqual(f.boot_stages.map((x) => x.stage),
-    ['protected', 'early_tables', 'paging_on', 'high_jump', 'direct_map', 'identity_dropped', 'buddy', 'done']);
+    ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64', 'reset_early_page_tables',
+     'init_mem_mapping', 'mm_core_init', 'done']);
   const seqs = f.boot_stages.map((x) => x.seq);
   assert.deepEqual([...seqs].sort((a, b) => a - b), seqs, 'stages in order');
   assert.ok(f.switches_survived >= 4);

@@ -378,13 +378,16 @@ test('the TLB view shows the API\'s counters and entries, the CPUs, and the boot
 
   // The boot strip: one step per boot_stage event; a click moves the timeline there.
   const stages = (await get(`/sessions/${id}/events?type=boot_stage&limit=100`)).events;
-  assert.deepEqual(await page.$$eval('#tlb-boot button', (bs) => bs.map((b) => [Number(b.dataset.seq), b.textContent])),
+  await page.waitForSelector('#tlb-boot button.frame.stage');
+  assert.deepEqual(await page.$$eval('#tlb-boot button.stage', (bs) => bs.map((b) => [Number(b.dataset.seq),
+                                                                                    b.querySelector('.name').textContent])),
                    stages.map((e) => [e.seq, e.detail]));
-  const early = stages.find((e) => e.detail === 'early_tables');
-  await page.click(`#tlb-boot button[data-stage="early_tables"]`);
+  const early = stages.find((e) => e.detail === 'startup_32');
+  await page.click(`#tlb-boot button.stage[data-stage="startup_32"]`);
   await page.waitForSelector(`#timebar[data-seq="${early.seq}"]`);
   await page.waitForSelector(`#tlb-regions[data-seq="${early.seq}"]`);
-  assert.equal(await page.getAttribute('#tlb-boot button.current', 'data-stage'), 'early_tables');
+  await page.waitForSelector(`#tlb-boot[data-seq="${early.seq}"]`);
+  assert.equal(await page.getAttribute('#tlb-boot button.current', 'data-stage'), 'startup_32');
   const past = await get(`/sessions/${id}/cpus?at=${early.seq}`);
   assert.equal(await page.getAttribute('#tlb-cpus', 'data-boot-stage'), past.boot_stage);
   const mode = await page.$eval('#tlb-cpus tr[data-cpu="0"]', (tr) => tr.cells[1].textContent);

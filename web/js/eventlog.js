@@ -10,7 +10,9 @@ const PAGE = 50;		// rows shown
 const BEFORE = 10;		// of them, events before the current seq
 const SCAN = 10000;		// events read per request when filtering by pfn (the API's limit)
 
-const COLUMNS = ['seq', 'op', 'type', 'zone', 'order', 'migratetype', 'pfn', 'detail'];
+// vaddr and level: the address and page-table level of translate, walk, fault
+// and page-table events (1 = pte .. 5 = pgd), as the daemon stores them.
+const COLUMNS = ['seq', 'op', 'type', 'zone', 'order', 'migratetype', 'pfn', 'vaddr', 'level', 'detail'];
 
 // The type filter's options: the daemon's event types, grouped by family.
 async function fillTypes(select) {

@@ -48,14 +48,14 @@ export const OPS = [
     exit: ['pid'],
   }],
   ['boot and paging', {
-    boot: ['until'],
+    boot: ['until', 'without_identity'],
     paging: ['cpu', 'enable', 'kexec'],
     boot_cpu: ['cpu'],
   }],
 ];
 
-const BOOT_STAGES = ['protected', 'early_tables', 'paging_on', 'high_jump', 'direct_map',
-                     'identity_dropped', 'buddy', 'done'];
+const BOOT_STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64',
+                     'reset_early_page_tables', 'init_mem_mapping', 'mm_core_init', 'done'];
 
 // How each field is entered and sent: a number (sent as typed when it does
 // not parse, for the API to refuse), a boolean, or text; a select offers
@@ -93,6 +93,7 @@ const FIELDS = {
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
+  without_identity: { boolean: true, options: ['', 'false', 'true'] },
 };
 
 export const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];

@@ -8,6 +8,9 @@
 // empty or alike entries folded, each upper entry named by the layout region
 // it covers, and the walked path lit. Entry bits carry the names
 // arch/x86/mm/dump_pagetables.c prints (pgtable_types.h's _PAGE_BIT_*).
+// Besides init_mm and the processes, the address space can be "CR3 of CPU
+// n" (pid=cr3:N): whatever table that CPU uses, during the boot, in the
+// trampoline or after kexec.
 import { el, hex } from './format.js';
 import * as url from './url.js';
 
@@ -25,6 +28,9 @@ const ADDR_MASK = 0x000ffffffffff000n;
 const SIZES = { 3: '1 GiB', 2: '2 MiB', 1: '4 KiB' };
 const STEP_MS = 700;		// one stage of the animation
 const COLS = 32, CELL = 5;	// a table of 512 slots as 16 rows of 32
+// The boot stages before init_mem_mapping(): no init_mm tree yet (engine/boot.c).
+const EARLY_STAGES = new Set(['poweron', 'startup_32', 'extract_kernel', 'startup_64', '__startup_64',
+                              'common_startup_64', 'reset_early_page_tables']);
 
 function levelName(level, levels) {
   return { 5: 'pgd', 4: levels === 5 ? 'p4d' : 'pgd', 3: 'pud', 2: 'pmd', 1: 'pte' }[level];
@@ -199,12 +205,14 @@ export function createPagetables() {
     clearInterval(timer);
     timer = null;
   }
+  let chosen = false;		// the user picked an address space
 
   function reset() {
     stop();
     expanded = new Set();
     unfolded = new Set();
     walked = null;
+    chosen = false;
     pidSelect.value = 'kernel';
     walkTable.replaceChildren();
     walkResult.textContent = '';
@@ -308,15 +316,36 @@ export function createPagetables() {
 
   async function processes(s) {
     const want = pidSelect.value;
-    const list = (await s.processes()).processes;
+    const [list, view] = await Promise.all([s.processes().then((r) => r.processes), s.cpus()]);
     pidSelect.replaceChildren(new Option('kernel (init_mm)', 'kernel'),
+                              ...view.cpus.map((c) => new Option(`CR3 of CPU ${c.cpu}${c.cr0.pg ? '' : ' (paging off)'}`,
+                                                                 `cr3:${c.cpu}`)),
                               ...list.map((p) => new Option(`pid ${p.pid}${p.name ? ` ${p.name}` : ''}`, String(p.pid))));
     pidSelect.value = [...pidSelect.options].some((o) => o.value === want) ? want : 'kernel';
+    return view;
   }
 
-  async function drawTree(s, fresh) {
-    const pid = pidSelect.value;
+  // Before init_mem_mapping() there is no init_mm tree: unless the user chose
+  // it, the view follows CR3 of CPU 0, which paging uses all along. A CPU
+  // with paging off has no tree: said without asking.
+  function effectivePid(view) {
+    let pid = pidSelect.value;
+    if (pid === 'kernel' && !chosen && EARLY_STAGES.has(view.boot_stage))
+      pidSelect.value = pid = 'cr3:0';
+    const cpu = pid.startsWith('cr3:') ? view.cpus[Number(pid.slice(4))] : null;
+    return { pid, off: cpu && !cpu.cr0.pg ? cpu.cpu : null };
+  }
+
+  async function drawTree(s, fresh, view) {
+    const { pid, off } = effectivePid(view);
     let built;
+    if (off !== null) {
+      tree.replaceChildren(el('p', { className: 'summary' }, `CPU ${off} has paging off (CR0.PG clear): its ` +
+                              'addresses are physical, no table translates them.'));
+      summary.textContent = '';
+      Object.assign(tree.dataset, { seq: String(view.seq), pid, root: '', rootName: '', ready: 'true' });
+      return;
+    }
     try {
       built = await tableList(s, pid, null, '', 0);
     } catch (e) {
@@ -330,11 +359,12 @@ export function createPagetables() {
       return;
     const { t, list } = built;
     levels = t.levels;
-    summary.textContent = `${pid === 'kernel' ? 'the kernel' : `pid ${pid}`}: CR3 \u2192 ${levelName(t.levels, t.levels)} ` +
+    const who = pid === 'kernel' ? 'the kernel' : pid.startsWith('cr3:') ? `CR3 of CPU ${pid.slice(4)}` : `pid ${pid}`;
+    summary.textContent = `${who}: CR3 \u2192 ${t.root_name ?? levelName(t.levels, t.levels)} ` +
       `at pfn ${hex(t.root_pfn)}, ${t.levels} levels, ${t.entries.length} present entries; seq ${t.seq}.`;
     tree.replaceChildren(list);
-    Object.assign(tree.dataset, { seq: String(t.seq), pid, root: String(t.root_pfn), ready: 'true',
-                                  walked: walked ? walked.key : '' });
+    Object.assign(tree.dataset, { seq: String(t.seq), pid, root: String(t.root_pfn), rootName: t.root_name ?? '',
+                                  ready: 'true', walked: walked ? walked.key : '' });
   }
 
   /*** The walk ***/
@@ -358,10 +388,10 @@ export function createPagetables() {
       new Set((await s.pagetableTree(pid, l.table_pfn)).entries.map((e) => e.index))));
   }
 
-  async function drawWalk(s, fresh) {
+  async function drawWalk(s, fresh, view) {
     const vaddr = walkForm.elements.vaddr.value.trim();
     const access = walkForm.elements.access.value;
-    if (!vaddr)
+    if (!vaddr || effectivePid(view).off !== null)
       return;
     const pid = pidSelect.value;
     let w, present;
@@ -427,12 +457,12 @@ export function createPagetables() {
       walkForm.elements.vaddr.value = link;
       animate = true;
     }
-    await processes(s);
+    const view = await processes(s);
     if (!fresh())
       return;
-    await drawWalk(s, fresh);	// first: the tree lights the walked path
+    await drawWalk(s, fresh, view);	// first: the tree lights the walked path
     if (fresh())
-      await drawTree(s, fresh);
+      await drawTree(s, fresh, view);
   }
 
   function again() {
@@ -460,6 +490,7 @@ export function createPagetables() {
   pidSelect.addEventListener('change', () => {
     expanded = new Set();
     unfolded = new Set();
+    chosen = true;
     again();
   });
   walkForm.addEventListener('submit', (ev) => {

@@ -2,8 +2,9 @@
 // .../cpus), one CPU's TLB counters per address region (GET .../tlb?cpu=N)
 // with their hit rate over the session up to the timeline's seq (GET
 // .../tlb/history: one point per stretch of events that had translations),
-// the entries its arrays hold, and the boot path's stages as a strip that
-// moves the timeline to each stage.
+// the entries its arrays hold, and the boot path as a filmstrip
+// (bootstrip.js) whose frames move the timeline to their seq.
+import { bootFrames, drawFilmstrip } from './bootstrip.js';
 import { el } from './format.js';
 
 const COUNTERS = ['accesses', 'hits', 'l1_hits', 'stlb_hits', 'misses', 'walk_refs', 'faults'];
@@ -94,17 +95,16 @@ export function createTlb(cursor, again) {
     cpus.dataset.bootStage = view.boot_stage;
   }
 
-  // The boot stages of the session, the one reached at the current seq marked.
-  function drawBoot(stages, seq) {
-    const reached = stages.filter((e) => e.seq <= seq).at(-1);
-    boot.replaceChildren(...stages.map((e) => {
-      const b = el('button', { type: 'button', dataset: { seq: String(e.seq), stage: e.detail },
-                               className: e === reached ? 'current' : '', title: `seq ${e.seq}` }, e.detail);
-      b.addEventListener('click', () => cursor.seek(e.seq));
-      return b;
-    }));
-    if (!stages.length)
+  // The boot's frames, the one reached at the current seq marked.
+  function drawBoot(frames, seq) {
+    drawFilmstrip(boot, frames, seq, (at) => cursor.seek(at));
+    if (!frames.some((f) => f.kind === 'stage'))
       boot.append(el('span', { className: 'summary' }, 'This session started booted: no boot stages recorded.'));
+    else if (frames.some((f) => f.pg === null))
+      boot.append(el('span', { className: 'summary' }, 'This session started booted: its boot ran while the ' +
+                     'machine was created, so the stages have no tables of their own to show. A session that ' +
+                     'starts at power-on steps through them with the boot op.'));
+    boot.dataset.seq = String(seq);
   }
 
   async function refresh(s, fresh) {
@@ -113,15 +113,15 @@ export function createTlb(cursor, again) {
       return;
     drawCpus(view);
     const cpu = Number(cpuSelect.value);
-    const [tlb, history, stages] = await Promise.all([
-      s.tlb(cpu), s.tlbHistory(cpu), s.events({ since: 0, limit: 100, type: 'boot_stage' })]);
+    const [tlb, history, frames] = await Promise.all([s.tlb(cpu), s.tlbHistory(cpu), bootFrames(s)]);
     if (!fresh() || Number(cpuSelect.value) !== cpu)
       return;
     drawChart(Object.keys(tlb.regions), history);
     regions.replaceChildren(el('tr', {}, el('th', {}, 'region'), ...COUNTERS.map((k) => el('th', {}, k)),
                                el('th', {}, 'hit rate')), ...regionRows(tlb.regions));
     entries.replaceChildren(...entriesBlock(tlb));
-    drawBoot(stages.events, view.seq);
+    drawBoot(frames, view.seq);
+    boot.dataset.session = String(s.id);
     Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), ready: 'true' });
   }
 
