@@ -186,15 +186,19 @@ test('zone starts and holes are marked where the API puts them', async () => {
   while (to < bytes.length && bytes[to] === hole)
     to++;
   assert.ok(from > 0 && to - from >= 64, `a hole ${from}..${to}`);
+  // Its end is where ZONE_NORMAL starts: that zone's mark says it.
+  assert.equal(await page.$$eval(`#physmap-marks .mark[data-pfn="${to}"]`, (ms) => ms.map((m) => m.dataset.kind).join()),
+               zones.some((z) => z.start_pfn === to) ? 'zone' : 'hole-end');
   for (const [kind, pfn] of [['hole', from], ['hole-end', to]]) {
-    const mark = await page.$eval(`#physmap-marks .mark[data-kind="${kind}"][data-pfn="${pfn}"]`, (m) => m.textContent);
+    const mark = await page.$eval(`#physmap-marks .mark[data-pfn="${pfn}"]`, (m) => m.textContent);
     assert.match(mark, kind === 'hole' ? /^hole 3 GiB to 4 GiB/ : /from 4 GiB/);
     const i = pfn - w.start, row = Math.floor(i / w.framesPerRow), col = i % w.framesPerRow;
     const line = await page.$eval('#physmap-overlay', (o, [y, x0]) =>
       [...o.getContext('2d').getImageData(x0, y, o.width - x0, 1).data], [row * w.scale, col * w.scale]);
+    const ink = kind === 'hole' || !zones.some((z) => z.start_pfn === pfn) ? HOLE : BOUNDARY;
     let inked = 0;
     for (let k = 0; k < line.length; k += 4)
-      inked += line[k] === HOLE[0] && line[k + 1] === HOLE[1] && line[k + 2] === HOLE[2] && line[k + 3] === 255;
+      inked += line[k] === ink[0] && line[k + 1] === ink[1] && line[k + 2] === ink[2] && line[k + 3] === 255;
     assert.ok(inked >= (w.framesPerRow - col) / 3, `${kind}: ${inked} pixels of the line over row ${row}`);
   }
   await done();

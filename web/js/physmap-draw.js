@@ -186,7 +186,7 @@ export function boundaries(win, zones, bytes, holeCode) {
       const from = win.start + i, to = win.start + j;
       out.push({ kind: 'hole', name: 'hole', pfn: from,
                  text: `hole ${size(from * PAGE_SIZE)} to ${size(to * PAGE_SIZE)}, no struct page` });
-      if (to < win.start + win.count)
+      if (to < win.start + win.count && !zones.some((z) => z.spanned > 0 && z.start_pfn === to))
         out.push({ kind: 'hole-end', name: 'hole', pfn: to, text: `memory again from ${size(to * PAGE_SIZE)}` });
     }
     i = j;
