@@ -174,12 +174,8 @@ export function boundaries(win, zones, bytes, holeCode) {
       out.push({ kind: 'zone', name: z.name, node: z.node, pfn: z.start_pfn,
                  text: `${nodes > 1 ? `node ${z.node} ` : ''}${z.name} from ${size(z.start_pfn * PAGE_SIZE)}` });
   }
-  for (let i = 0; i < bytes.length;) {
-    if (bytes[i] !== holeCode) {
-      i++;
-      continue;
-    }
-    let j = i;
+  for (let i = bytes.indexOf(holeCode), j = i; i >= 0; i = bytes.indexOf(holeCode, j)) {
+    j = i + 1;
     while (j < bytes.length && bytes[j] === holeCode)
       j++;
     if (j - i >= MIN_HOLE) {
@@ -189,7 +185,6 @@ export function boundaries(win, zones, bytes, holeCode) {
       if (to < win.start + win.count && !zones.some((z) => z.spanned > 0 && z.start_pfn === to))
         out.push({ kind: 'hole-end', name: 'hole', pfn: to, text: `memory again from ${size(to * PAGE_SIZE)}` });
     }
-    i = j;
   }
   return out.sort((a, b) => a.pfn - b.pfn);
 }

@@ -74,7 +74,8 @@ export function createPhysmap() {
   let frames = null;	// [pfn, ...]: the scattered frames highlighted
   let cursor = null;	// the frame cursor's pfn
   let reveal = false;	// scroll the highlight into view at the next drawing
-  let anchor = null;	// { pfn, offset }: keep frame pfn @offset pixels below the map's visible top
+  let anchor = null;	// { pfn, offset }: keep frame pfn @offset pixels below the map's visible top (null: the middle)
+  let opening = null;	// the pfn whose struct page the next drawing opens (selectPfn() before one)
   let last = null;	// { s, fresh } of the last refresh, for the controls
   let width = 1024;	// the map's pixels a row, as last measured
 
@@ -84,6 +85,7 @@ export function createPhysmap() {
     frames = null;
     cursor = null;
     anchor = null;
+    opening = null;
     panel.replaceChildren(el('p', {}, 'Click a frame, or move the cursor with the arrow keys and press ' +
                                       'Enter, to see its struct page.'));
     hover.textContent = '';
@@ -134,9 +136,9 @@ export function createPhysmap() {
   function holds(win, a, maxPfn) {
     if (!inWindow(win, a.pfn))
       return false;
-    const { y } = framePos(win, a.pfn);
-    return (win.start === 0 || y >= a.offset) &&
-      (win.start + win.count >= maxPfn || y - a.offset + viewHeight() <= win.rows * win.scale);
+    const { y } = framePos(win, a.pfn), offset = a.offset ?? viewHeight() / 2;
+    return (win.start === 0 || y >= offset) &&
+      (win.start + win.count >= maxPfn || y - offset + viewHeight() <= win.rows * win.scale);
   }
 
   // The window to show: the user's start, moved when a frame to keep (the
@@ -161,7 +163,7 @@ export function createPhysmap() {
     if (!anchor || !inWindow(shown.win, anchor.pfn))
       return;
     const { y } = framePos(shown.win, anchor.pfn);
-    scroller.scrollTop = Math.max(0, y + shown.win.scale / 2 - anchor.offset);
+    scroller.scrollTop = Math.max(0, y + shown.win.scale / 2 - (anchor.offset ?? viewHeight() / 2));
     anchor = null;
   }
 
@@ -187,6 +189,10 @@ export function createPhysmap() {
     drawLabels(marksBox, win, shown.marks);
     paintOverlay();
     keepAnchor();
+    if (opening !== null) {
+      openPage(opening);
+      opening = null;
+    }
     showLegend(legend, bytes);
     Object.assign(canvas.dataset, { start: win.start, scale: win.scale, framesPerRow: win.framesPerRow,
                                     rows: win.rows, count: win.count, maxPfn: legend.max_pfn, seq: legend.seq,
@@ -345,6 +351,11 @@ export function createPhysmap() {
   // Select frame @pfn, as a click would: the cursor on it, in view, its
   // struct page in the panel. For a deep link.
   function selectPfn(pfn) {
+    if (!shown || !last) {	// before the first drawing: it will show and open it
+      cursor = opening = pfn;
+      anchor = { pfn, offset: null };	// the middle, measured once shown
+      return;
+    }
     moveCursor(pfn);
     openPage(pfn);
   }
