@@ -106,14 +106,30 @@ for (const width of WIDTHS) {
 
 test('the map follows a change of the window\'s width, keeping the frame in the middle', async () => {
   const { page, done } = await openMap(1280, 800);
+  await zoomTo(page, 4);
+  await page.locator('.physmap-scroll').evaluate((el) => { el.scrollTop = 3000; });
   const before = await mapWindow(page);
+  const middle = async () => {
+    const v = await visibleMap(page), c = await page.locator('#physmap-canvas').boundingBox();
+    const y = (v.top + v.bottom) / 2;
+    return { y, pfn: await pfnAt(page, c.x + c.width / 2, y) };
+  };
+  const mid = await middle();
   await page.setViewportSize({ width: 900, height: 800 });
   await page.waitForFunction((fpr) => {
     const c = document.getElementById('physmap-canvas');
     return c.dataset.ready === 'true' && Number(c.dataset.framesPerRow) !== fpr;
   }, before.framesPerRow);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const doc = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
   assert.ok(doc[0] <= doc[1], `document ${doc}`);
+  const m = await page.evaluate(() => {
+    const s = document.querySelector('.physmap-scroll'), c = document.getElementById('physmap-canvas');
+    return { room: s.clientWidth - document.getElementById('physmap-rows').offsetWidth, width: c.width };
+  });
+  assert.ok(m.width <= m.room && m.width > m.room - 32, `${m.width} pixels a row for ${m.room}`);
+  const box = await frameBox(page, mid.pfn), now = await middle();
+  assert.ok(Math.abs(box.y + box.size / 2 - now.y) <= box.size + 1, `frame ${mid.pfn} at ${box.y}, the middle at ${now.y}`);
   await done();
 });
 
