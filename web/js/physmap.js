@@ -179,7 +179,9 @@ export function createPhysmap() {
       keepAnchor();
       return;
     }
-    const [bytes, zones] = await Promise.all([s.physmap(win.start, win.count), s.zones()]);
+    // The frames are drawn even when the zones cannot be had (then unmarked).
+    const [bytes, zones] = await Promise.all([s.physmap(win.start, win.count),
+                                              s.zones().catch(() => ({ zones: [] }))]);
     if (!fresh())
       return;
     drawFrames(canvas, win, bytes, legend.codes.map((c) => pixel(c.color)));
