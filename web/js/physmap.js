@@ -237,7 +237,9 @@ export function createPhysmap() {
     } catch (e) {
       panel.append(el('p', { className: 'error' }, e.message));
     }
-    if (panel.getBoundingClientRect().top > window.innerHeight)
+    // Below the map (a narrow page) and off the screen: brought into view.
+    const top = panel.getBoundingClientRect().top;
+    if (top >= scroller.getBoundingClientRect().bottom && top > window.innerHeight)
       panel.scrollIntoView({ block: 'nearest' });
   }
 
