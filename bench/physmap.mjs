@@ -7,7 +7,8 @@
 // and shown at the second animation frame after it), then whether live
 // updates keep up: op batches posted every 100 ms for 5 s on the 4 GiB
 // machine, which the page hears over SSE and redraws. The map canvas holds at
-// most 16384 rows of 1024 frames: a bigger machine is drawn as a window from
+// most 16384 rows of as many frames as the page's width holds (the page is
+// 1600 pixels wide here): a bigger machine is drawn as a window from
 // the start pfn, and each window is timed as drawn. Timed with
 // performance.now() in the page; the baseline is putImageData of a blank
 // ImageData of the canvas's size in the same page. Figures only, no target

@@ -62,8 +62,9 @@ static json_t *event_row_json(sqlite3_stmt *st)
 			json_object_set_new(ev, "zone", json_string(zone_type_name((int)v)));
 		else if (i == 7)
 			json_object_set_new(ev, "migratetype", json_string(migratetype_name((int)v)));
-		else if (i == 9 || i == 11 || i == 12)
-			json_object_set_new(ev, names[i], hex(v));
+		else if (i == 9 || i == 11 || i == 12 ||
+			 (i == 14 && (v > INT64_C(1) << 53 || v < -(INT64_C(1) << 53))))
+			json_object_set_new(ev, names[i], hex(v));	/* a double would round it */
 		else if (i == 15)
 			json_object_set_new(ev, "detail",
 					    json_string((const char *)sqlite3_column_text(st, i)));

@@ -1,8 +1,10 @@
 // screenshot.mjs - the README's two pictures of the dashboard: a fresh daemon
 // runs the kmalloc-versus-vmalloc experiment; the first picture is the
 // overview (zones by owner, watermarks, the scenario's claim and figure), the
-// second the physical map with the vmalloc area's scattered frames (cyan)
-// beside the kmalloc block (magenta).
+// second the physical map with its pfn and address ruler, the marks where
+// ZONE_DMA and ZONE_DMA32 start, and the slab of the run's GFP_DMA kmalloc
+// buffer (magenta) in ZONE_DMA, the buffer's frame under the frame cursor,
+// its struct page beside.
 //   node tools/screenshot.mjs [DIR]      (default docs/)
 import { join } from 'node:path';
 import { launchChromium } from '../tests/e2e/lib/browser.mjs';
@@ -21,22 +23,33 @@ try {
   await page.waitForTimeout(1500);
   await page.screenshot({ path: join(dir, 'screenshot.png') });
 
-  const area = (await getJson(`${d.url}/api/v1/sessions/${id}/vmalloc`)).body.areas[0];
-  await page.click('nav a[data-view="vmalloc"]');
-  await page.click(`#vmalloc-table tr[data-addr="${area.addr}"]`);
-  await page.click('#vmalloc-area button');
-  await page.waitForSelector(`#physmap-canvas[data-frames="${area.pfns.length}"]`);
-  // Zoom in (8 pixels a frame, 128 frames a row) on the rows around the area's frames.
-  const first = Math.min(...area.pfns);
-  await page.selectOption('#physmap-scale', '8');
-  await page.fill("#physmap-start", `0x${(Math.max(0, first - 128 * 2) & ~127).toString(16)}`);
-  await page.dispatchEvent('#physmap-start', 'change');
-  await page.waitForSelector('#physmap-canvas[data-scale="8"][data-ready="true"]');
-  await page.waitForTimeout(500);
-  await page.evaluate(() => {	// the map's first rows hold both buffers
-    for (let e = document.getElementById('physmap-canvas'); e; e = e.parentElement)
-      e.scrollTop = 0;
-  });
+  // The physical map from pfn 0, 4 pixels a frame: ZONE_DMA and the start of
+  // ZONE_DMA32 at 16 MiB (the kernel image) with their marks and the ruler;
+  // the slab of the run's GFP_DMA kmalloc buffer, the one a 24-bit device
+  // can reach, highlighted in ZONE_DMA, the buffer's struct page beside.
+  const figure = (await getJson(`${d.url}/api/v1/sessions/${id}`)).body.scenario_runs.at(-1).figure;
+  const dma = figure.kmalloc.find((k) => k.cache.startsWith('dma-'));
+  await page.click('nav a[data-view="physmap"]');
+  await page.waitForSelector('#physmap-canvas[data-ready="true"]');
+  await page.selectOption('#physmap-scale', '4');
+  await page.waitForSelector('#physmap-canvas[data-scale="4"][data-ready="true"]');
+  await page.fill('#physmap-hl-pfn', String(dma.pfn));
+  const slab = (await getJson(`${d.url}/api/v1/sessions/${id}/pages/${dma.pfn}`)).body;
+  await page.fill('#physmap-hl-count', String(2 ** slab.order));	// the buffer's slab
+  await page.click('#physmap-highlight button[type="submit"]');
+  await page.waitForSelector(`#physmap-canvas[data-highlight^="${dma.pfn}+"]`);
+  await page.setViewportSize({ width: 1400, height: 1100 });
+  await page.waitForSelector('#physmap-canvas[data-ready="true"]');
+  await page.waitForTimeout(300);
+  await page.locator('.physmap-scroll').evaluate((e) => { e.scrollTop = 0; });
+  const at = await page.evaluate((pfn) => {
+    const c = document.getElementById('physmap-canvas'), r = c.getBoundingClientRect();
+    const i = pfn - Number(c.dataset.start), fpr = Number(c.dataset.framesPerRow), s = Number(c.dataset.scale);
+    return { x: Math.ceil(r.left + (i % fpr) * s + 1), y: Math.ceil(r.top + Math.floor(i / fpr) * s + 1) };
+  }, dma.pfn);
+  await page.mouse.click(at.x, at.y);
+  await page.waitForSelector(`#physmap-page table[data-pfn="${dma.pfn}"]`);
+  await page.waitForTimeout(300);
   await page.screenshot({ path: join(dir, 'screenshot-physmap.png') });
   await browser.close();
   console.log(`wrote ${join(dir, 'screenshot.png')} and ${join(dir, 'screenshot-physmap.png')}`);

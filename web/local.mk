@@ -30,6 +30,7 @@ WEB_JS = \
 	web/js/ops.js \
 	web/js/overview.js \
 	web/js/pagetables.js \
+	web/js/physmap-draw.js \
 	web/js/physmap.js \
 	web/js/scenarios.js \
 	web/js/sessions.js \

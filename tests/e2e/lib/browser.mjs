@@ -32,8 +32,8 @@ export async function saveScreenshot(page, hash) {
 // The dashboard of the daemon at @url on session @id, once its timeline has
 // caught up with the session; its requests and console errors are recorded,
 // and done() checks that nothing went to another host and nothing failed.
-export async function openSessionPage(browser, url, hash, id) {
-  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+export async function openSessionPage(browser, url, hash, id, viewport = { width: 1600, height: 1000 }) {
+  const page = await browser.newPage({ viewport });
   const requests = [], errors = [];
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => errors.push(e.message));
