@@ -669,7 +669,7 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 
 	st = prepare(srv, "SELECT e.type, e.vaddr, e.pfn, e.size, e.value, e.detail, e.op_no, e.level, "
 		     "e.op_no IN (SELECT op_no FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
-		     "AND type = ?8) FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
+		     "AND type = ?8), e.paddr FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
 		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9) ORDER BY e.seq", s, first, last);
 	if (!st)
 		return json_null();
@@ -707,9 +707,11 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			area = NULL;	/* the area is complete */
 			break;
 		default:
-			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?}", "addr", hex_json(vaddr),
+			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?,s:o}", "addr", hex_json(vaddr),
 				"length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
-				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail));
+				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail,
+				"dma_addr", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null() :
+				hex_json((uint64_t)sqlite3_column_int64(st, 9))));
 			break;
 		}
 	}

@@ -112,7 +112,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(page_fault)							\
 	X(virt_to_phys) X(dma_map)					\
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
-	X(boot_stage) X(memblock_alloc)
+	X(boot_stage) X(memblock_alloc)					\
+	X(swiotlb_bounced) X(dma_unmap)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -236,6 +237,7 @@ enum page_owner {
 	OWNER_USER,
 	OWNER_PERCPU,		/* per-CPU areas (memblock) */
 	OWNER_OTHER,		/* an explicit alloc_pages caller */
+	OWNER_SWIOTLB,		/* the swiotlb bounce-buffer pool (memblock) */
 	NR_PAGE_OWNERS
 };
 
@@ -415,11 +417,57 @@ char *proc_vmallocinfo(const struct machine *m);
 /*
  * dma_map_single() without an IOMMU: the bus address of [@vaddr, @vaddr +
  * @length) for a device that reaches @mask_bits address bits. Refused (with
- * a dma_map event saying why) when the buffer is not physically contiguous
- * (-EINVAL), not mapped (-EFAULT) or above the device's mask (-EIO).
+ * a dma_map event saying why) for any vmalloc address (-EINVAL), memory that
+ * is not mapped RAM (-EFAULT), or a buffer above the device's mask when no
+ * swiotlb pool can bounce it (-EIO). mm_dma_map() is
+ * mm_dma_map_attrs(DMA_BIDIRECTIONAL, CPU 0).
  */
 int mm_dma_map(struct machine *m, uint64_t vaddr, uint64_t length, unsigned int mask_bits,
 	       uint64_t *dma_addr, struct mm_error *e);
+
+/* enum dma_data_direction (include/linux/dma-direction.h). */
+enum dma_data_direction {
+	DMA_BIDIRECTIONAL = 0, DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_NONE = 3,
+};
+const char *dma_direction_name(int dir);	/* "DMA_TO_DEVICE", ...; NULL if none */
+int dma_direction_from_name(const char *name);	/* -1 when unknown */
+
+struct dma_map_info {
+	uint64_t dma_addr;	/* what the device is given */
+	uint64_t phys;		/* the buffer's own physical address */
+	bool bounced;		/* dma_addr lies in the swiotlb pool */
+	unsigned int slot, nslots;	/* the pool's slots it holds, when bounced */
+};
+
+int mm_dma_map_attrs(struct machine *m, uint64_t vaddr, uint64_t length,
+		     unsigned int mask_bits, int dir, int cpu, struct dma_map_info *out,
+		     struct mm_error *e);
+
+struct dma_unmap_info {
+	bool bounced;		/* the address was a swiotlb buffer */
+	uint64_t orig_phys;	/* the original buffer, when bounced */
+	uint64_t copied;	/* bytes copied back to it (DMA_FROM_DEVICE/BIDIRECTIONAL) */
+	unsigned int slot, nslots;	/* the slots released, when bounced */
+};
+
+/*
+ * dma_unmap_single(): for a swiotlb address, copy back (DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL) and free its slots; -EINVAL (the DMA API debug check)
+ * for an address or size no mapping of the pool has. A direct mapping needs
+ * nothing on x86-64 (coherent DMA).
+ */
+int mm_dma_unmap(struct machine *m, uint64_t dma_addr, uint64_t length, int dir,
+		 struct dma_unmap_info *out, struct mm_error *e);
+
+/* The swiotlb pool (kernel/dma/swiotlb.c), as its debugfs and boot line show it. */
+struct swiotlb_info {
+	bool active;
+	uint64_t start, end;		/* physical bytes */
+	unsigned int nslabs, nareas, area_nslabs;
+	uint64_t used;			/* slots in use (debugfs io_tlb_used) */
+	unsigned int segsize, slot_size;
+};
+void machine_swiotlb_info(const struct machine *m, struct swiotlb_info *out);
 
 /*** External fragmentation (vmstat.c, debugfs extfrag/) ***/
 
