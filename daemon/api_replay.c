@@ -677,6 +677,7 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "processes", MM_EV_process_spawn, MM_EV_brk },
 		{ "boot", MM_EV_boot_stage, MM_EV_memblock_alloc },
 		{ "address helpers", MM_EV_swiotlb_bounced, MM_EV_dma_unmap },
+		{ "kernel", MM_EV_oops, MM_EV_oops },
 	};
 	json_t *types = json_array();
 

@@ -352,14 +352,19 @@ static int op_boot_cpu(struct op_ctx *c)
 
 static int op_virt_to_phys(struct op_ctx *c)
 {
-	uint64_t addr, pa;
+	struct virt_to_phys_info info;
+	uint64_t addr;
 
 	if (op_field_addr(c, "addr", true, 0, &addr))
 		return c->e.err;
-	if (mm_virt_to_phys(c->m, addr, &pa, &c->e))
+	if (mm_virt_to_phys_info(c->m, addr, &info, &c->e))
 		return c->e.err;
-	c->result = json_pack("{s:b,s:o,s:I}", "ok", 1, "paddr", hex(pa), "pfn",
-			      (json_int_t)(pa >> 12));
+	c->result = json_pack("{s:b,s:o,s:I}", "ok", 1, "paddr", hex(info.paddr), "pfn",
+			      (json_int_t)(info.paddr >> 12));
+	if (!info.right) {
+		json_object_set_new(c->result, "wrong", json_boolean(!strncmp(info.why, "wrong", 5)));
+		json_object_set_new(c->result, "why", json_string(info.why));
+	}
 	return 0;
 }
 

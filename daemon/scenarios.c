@@ -538,8 +538,9 @@ static json_t *hex_json(uint64_t v)
 
 /*
  * Scenario 3: __pa on each kind of address. A direct-map address converts by
- * subtracting one constant; the kernel image by another; anything else is
- * refused (CONFIG_DEBUG_VIRTUAL) rather than answered wrongly.
+ * subtracting one constant; the kernel image by another; anything else gets
+ * a wrong number (the row says why), or, on a machine with debug_virtual
+ * (CONFIG_DEBUG_VIRTUAL), an oops.
  */
 static json_t *measure_linear_map(struct server *srv, struct session *s, uint64_t first,
 				  uint64_t last)
@@ -560,7 +561,13 @@ static json_t *measure_linear_map(struct server *srv, struct session *s, uint64_
 		json_t *row = json_pack("{s:o,s:s,s:b}", "vaddr", hex_json(vaddr), "region", region,
 					"ok", ok);
 
-		if (ok) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		if (ok && detail && !strncmp(detail, "wrong", 5)) {
+			json_object_set_new(row, "paddr", hex_json((uint64_t)sqlite3_column_int64(st, 1)));
+			json_object_set_new(row, "wrong", json_true());
+			json_object_set_new(row, "why", json_string(detail));
+		} else if (ok) {
 			uint64_t paddr = (uint64_t)sqlite3_column_int64(st, 1);
 			json_t *list = json_object_get(offsets, region);
 

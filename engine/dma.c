@@ -171,12 +171,12 @@ static void unmap_event(struct machine *m, uint64_t dma_addr, uint64_t length, i
 	ev.size = length;
 	ev.value = (int64_t)out->copied;
 	if (out->bounced && out->copied)
-		snprintf(m->detail, sizeof(m->detail), "%s: %" PRIu64 " bytes copied back from "
-			 "swiotlb 0x%" PRIx64 ", slots %u-%u freed", dma_direction_name(dir),
-			 out->copied, dma_addr, out->slot, out->slot + out->nslots - 1);
+		snprintf(m->detail, sizeof(m->detail), "%s: %" PRIu64 " bytes copied back, "
+			 "swiotlb slots %u-%u freed", dma_direction_name(dir), out->copied,
+			 out->slot, out->slot + out->nslots - 1);
 	else if (out->bounced)
-		snprintf(m->detail, sizeof(m->detail), "%s: nothing to copy back, slots %u-%u "
-			 "freed", dma_direction_name(dir), out->slot, out->slot + out->nslots - 1);
+		snprintf(m->detail, sizeof(m->detail), "%s: nothing to copy back, swiotlb slots "
+			 "%u-%u freed", dma_direction_name(dir), out->slot, out->slot + out->nslots - 1);
 	else
 		snprintf(m->detail, sizeof(m->detail), "%s: a direct mapping, nothing to do",
 			 dma_direction_name(dir));

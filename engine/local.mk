@@ -21,6 +21,7 @@ ENGINE_SOURCES = \
 	engine/dma.c \
 	engine/swiotlb.h \
 	engine/swiotlb.c \
+	engine/physaddr.c \
 	engine/pgtable.c \
 	engine/mmu.c \
 	engine/boot.c \

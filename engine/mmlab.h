@@ -64,6 +64,7 @@ struct machine_config {
 	bool gbpages;
 	unsigned int max_order;		/* MAX_PAGE_ORDER */
 	bool pcp;
+	bool debug_virtual;		/* CONFIG_DEBUG_VIRTUAL: __pa() checks its argument */
 	struct tlb_config tlb;
 	enum machine_start start;
 	uint64_t seed;
@@ -113,7 +114,7 @@ void machine_config_release(struct machine_config *cfg);
 	X(virt_to_phys) X(dma_map)					\
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
 	X(boot_stage) X(memblock_alloc)					\
-	X(swiotlb_bounced) X(dma_unmap)
+	X(swiotlb_bounced) X(dma_unmap) X(oops)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -481,12 +482,22 @@ char *debug_extfrag_index(const struct machine *m);
 
 /*** Address spaces, page tables, MMU, boot (engine.md sections 6 and 7) ***/
 
+struct virt_to_phys_info {
+	uint64_t paddr;		/* what __pa() returns */
+	bool right;		/* it is where the memory is (direct map RAM, kernel image) */
+	char why[320];		/* "direct map", "kernel image", or why the number is wrong */
+};
+
 /*
- * __pa() with CONFIG_DEBUG_VIRTUAL: the physical address of a direct-map or
- * kernel-image address. Any other address (vmalloc, user, unmapped) is
- * -EFAULT with the kernel's "virt_to_phys used for non-linear address"
- * message, never a wrong number. Emits virt_to_phys.
+ * __pa() on x86-64: x - __START_KERNEL_map + phys_base at or above
+ * __START_KERNEL_map, else x - PAGE_OFFSET, whatever the address. Without
+ * the machine's debug_virtual that is the result, right or wrong (@out says
+ * which, and why); with it, an address __phys_addr()'s VIRTUAL_BUG_ON()s
+ * reject is an oops event and -EFAULT. Emits virt_to_phys.
  */
+int mm_virt_to_phys_info(struct machine *m, uint64_t vaddr, struct virt_to_phys_info *out,
+			 struct mm_error *e);
+/* mm_virt_to_phys_info()'s address only. */
 int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e);
 
 /* Physical to direct-map virtual: __va(). -ERANGE beyond the machine. */

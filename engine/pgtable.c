@@ -7,7 +7,7 @@
  * (kernel_physical_mapping_init, phys_pud_init, phys_pmd_init, phys_pte_init,
  * preallocate_vmalloc_pages), arch/x86/mm/pgtable.c (pgd_alloc),
  * arch/x86/kernel/head_64.S (init_top_pgt, level3/level2_kernel_pgt),
- * arch/x86/mm/physaddr.c (__phys_addr with CONFIG_DEBUG_VIRTUAL).
+ * and __va() (__pa() is physaddr.c's).
  *
  * Ideas to hold:
  *  - A table is a 4 KiB frame with PG_table; its 512 entries are kept in a
@@ -578,56 +578,7 @@ int pgtable_kernel_lookup(const struct machine *m, uint64_t vaddr, uint64_t *pfn
 
 /*** __pa() and __va() ***/
 
-static void virt_to_phys_event(struct machine *m, uint64_t vaddr, uint64_t paddr,
-			       int err, const char *what)
-{
-	struct mm_event ev;
-
-	if (!events_on(m))
-		return;
-	mm_event_init(&ev, MM_EV_virt_to_phys);
-	ev.vaddr = vaddr;
-	ev.paddr = err ? MM_NA_U64 : paddr;
-	ev.pfn = err ? MM_NA_U64 : PHYS_PFN(paddr);
-	ev.value = err;
-	ev.detail = what;
-	emit(m, &ev);
-}
-
-/*
- * mm_virt_to_phys() - __phys_addr() with CONFIG_DEBUG_VIRTUAL: the direct
- * map is x - PAGE_OFFSET, the kernel image x - __START_KERNEL_map +
- * phys_base; anything else is refused with the kernel's warning text.
- */
-int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e)
-{
-	struct x86_state *x = m->x86;
-	uint64_t po = layout_page_offset(pt_levels(m)), pa;
-	int region = mm_region_of(m, vaddr);
-
-	if (region == REGION_DIRECT_MAP) {
-		pa = vaddr - po;
-		if (memblock_is_memory(m, PHYS_PFN(pa)) && x->boot_stage >= BOOT_DIRECT_MAP) {
-			*paddr = pa;
-			virt_to_phys_event(m, vaddr, pa, 0, "direct map");
-			return 0;
-		}
-	} else if (region == REGION_KERNEL_IMAGE) {
-		pa = vaddr - __START_KERNEL_map + x->phys_base;
-		if (PHYS_PFN(pa) >= x->kernel_pfn && PHYS_PFN(pa) < x->kernel_pfn + x->kernel_pages) {
-			*paddr = pa;
-			virt_to_phys_event(m, vaddr, pa, 0, "kernel image");
-			return 0;
-		}
-	}
-	snprintf(m->detail, sizeof(m->detail),
-		 "virt_to_phys used for non-linear address: %016" PRIx64 " (%s)", vaddr,
-		 region == REGION_DIRECT_MAP ? "direct map hole" :
-		 region == REGION_KERNEL_IMAGE ? "beyond the kernel image" :
-		 mm_region_name(region));
-	virt_to_phys_event(m, vaddr, 0, -EFAULT, m->detail);
-	return mm_error_set(e, -EFAULT, "%s", m->detail);
-}
+/* __pa() is in physaddr.c. */
 
 int mm_phys_to_virt(const struct machine *m, uint64_t paddr, uint64_t *vaddr,
 		    struct mm_error *e)

@@ -147,16 +147,31 @@ test('internal fragmentation: about a quarter wasted by powers of two, less with
   assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
 });
 
-test('linear map: one offset for the direct map, another for the kernel image, refusals elsewhere', async () => {
+test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere', async () => {
   const r = await postJson(api('/scenarios/linear-map/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const f = r.body.figure;
   assert.deepEqual(f.offsets_by_region['direct map'], ['0xffff888000000000']);
   assert.deepEqual(f.offsets_by_region['kernel image'], ['0xffffffff80000000']);
-  const refused = f.conversions.filter((c) => !c.ok);
-  assert.deepEqual(refused.map((c) => c.region).sort(), ['user', 'vmalloc']);
-  for (const c of refused) assert.match(c.error, /virt_to_phys used for non-linear address/);
+  // __phys_addr_nodebug(): x - PAGE_OFFSET for anything below __START_KERNEL_map, silently.
+  assert.equal(f.conversions.filter((c) => !c.ok).length, 0);
+  const wrong = f.conversions.filter((c) => c.wrong);
+  assert.deepEqual(wrong.map((c) => c.region).sort(), ['user', 'vmalloc']);
+  for (const c of wrong) {
+    assert.equal(BigInt.asUintN(64, BigInt(c.vaddr) - BigInt(c.paddr)), 0xffff888000000000n);
+    assert.match(c.why, /x - PAGE_OFFSET/);
+  }
   assert.ok(f.conversions.filter((c) => c.region === 'direct map').length >= 3);
+  // With CONFIG_DEBUG_VIRTUAL, __phys_addr() BUG()s on the same two.
+  const d = await postJson(api('/scenarios/linear-map-debug-virtual/run'), {});
+  assert.equal(d.status, 201, JSON.stringify(d.body));
+  const df = d.body.figure;
+  assert.deepEqual(df.offsets_by_region, f.offsets_by_region);
+  const oopsed = df.conversions.filter((c) => !c.ok);
+  assert.deepEqual(oopsed.map((c) => c.region).sort(), ['user', 'vmalloc']);
+  for (const c of oopsed) assert.match(c.error, /^kernel BUG at arch\/x86\/mm\/physaddr\.c:28!/);
+  const ev = await getJson(api(`/sessions/${d.body.session}/events?type=oops&limit=10`));
+  assert.equal(ev.body.events.length, 2);
 });
 
 for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {

@@ -61,7 +61,9 @@ static void test_stage_by_stage(void **state)
 			t = tr(m, 0, 0x1000000, MM_ACCESS_EXEC);
 			assert_false(t.fault);
 			assert_int_equal(t.paddr, 0x1000000);
-			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), -EFAULT);
+			/* __pa() is arithmetic: the number, though nothing maps it yet */
+			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), 0);
+			assert_int_equal(pa, 0x100000);
 		}
 		if (i == 4) {		/* the direct map exists, __pa works */
 			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), 0);
