@@ -31,7 +31,8 @@
  *  P3. A present non-leaf entry points at a registered table one level down.
  *  P4. Every present leaf maps frames whose owner allows it: a user (US)
  *      leaf maps a "user" frame; a vmalloc-range leaf a "vmalloc" frame; a
- *      direct-map leaf only RAM; any other leaf never a hole or a free page.
+ *      direct-map leaf only RAM or the ISA range [0, 1 MiB); any other leaf
+ *      never a hole or a free page.
  *  P5. Every process PGD holds the kernel half of init_top_pgt, entry for
  *      entry (pgd_alloc copies it; the vmalloc PUDs are preallocated).
  *  P6. Each process's table and RSS counters match a walk of its tree.
@@ -48,6 +49,7 @@
 #define KERNEL_IMAGE_BYTES	(32 * SZ_1M)	/* memblock.c reserves this much */
 #define IMAGE_TABLE_PAGES	64		/* the image's room for static tables */
 #define SZ_512G			(512ULL << 30)
+#define ISA_END_ADDRESS		0x100000ULL	/* the end of the ISA range, 1 MiB */
 
 /*** The table store ***/
 
@@ -411,7 +413,18 @@ void pgtable_build_kernel_image_map(struct machine *m, uint64_t pgd)
 	}
 }
 
-/* phys_pte_init(): 4 KiB entries for the RAM pages of one partial 2 MiB. */
+/*
+ * Is @pfn in the direct map? All RAM, and the whole ISA range [0, 1 MiB)
+ * with its legacy hole and BIOS areas: init_mem_mapping() maps it first,
+ * with init_memory_mapping(0, ISA_END_ADDRESS, PAGE_KERNEL), whatever the
+ * e820 map says. Kernel: arch/x86/mm/init.c.
+ */
+static bool direct_mapped(const struct machine *m, uint64_t pfn)
+{
+	return pfn < (ISA_END_ADDRESS >> PAGE_SHIFT) || memblock_is_memory(m, pfn);
+}
+
+/* phys_pte_init(): 4 KiB entries for the mapped pages of one partial 2 MiB. */
 static int phys_pte_init(struct machine *m, uint64_t pmd_table, uint64_t pfn2m)
 {
 	uint64_t po = layout_page_offset(pt_levels(m)), pte, pfn;
@@ -423,7 +436,7 @@ static int phys_pte_init(struct machine *m, uint64_t pmd_table, uint64_t pfn2m)
 	pt_set_entry(m, pmd_table, pt_index(po + PFN_PHYS(pfn2m), PT_PMD), PT_PMD,
 		     PFN_PHYS(pte) | _KERNPG_TABLE, po + PFN_PHYS(pfn2m));
 	for (pfn = pfn2m; pfn < pfn2m + (PMD_SIZE >> PAGE_SHIFT) && pfn < m->max_pfn; pfn++)
-		if (memblock_is_memory(m, pfn))
+		if (direct_mapped(m, pfn))
 			pt_set_entry(m, pte, pt_index(po + PFN_PHYS(pfn), PT_PTE), PT_PTE,
 				     PFN_PHYS(pfn) | PAGE_KERNEL, po + PFN_PHYS(pfn));
 	return 0;
@@ -930,7 +943,8 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 		return;
 	}
 	if (region == REGION_DIRECT_MAP) {
-		if (memblock_memory_pages_in(m, pfn, pfn + n) != n)
+		if (pfn + n > (ISA_END_ADDRESS >> PAGE_SHIFT) &&
+		    memblock_memory_pages_in(m, pfn, pfn + n) != n)
 			pt_violation(c, "P4: direct map %016" PRIx64 " maps a hole", vaddr);
 		return;
 	}
