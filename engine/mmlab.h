@@ -568,7 +568,16 @@ int mm_load_cr3(struct machine *m, int cpu, int pid, struct mm_error *e);
 
 int mm_spawn(struct machine *m, const char *name, int *pid, struct mm_error *e);
 int mm_exit(struct machine *m, int pid, struct mm_error *e);
-/* prot is "rwx" with '-' for absent; @addr 0: the kernel chooses (top-down). */
+/*
+ * mmap(2) of anonymous memory. prot is "rwx" with '-' for absent. Without
+ * MAP_FIXED, @addr is a hint (0: none): taken if the gap there fits, else
+ * the kernel chooses (top-down). MAP_FIXED maps at @addr, replacing what was
+ * there; MAP_FIXED_NOREPLACE fails with -EEXIST instead. mm_mmap() has no flags.
+ */
+#define MM_MAP_FIXED		0x10u		/* the uapi values */
+#define MM_MAP_FIXED_NOREPLACE	0x100000u
+int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		  unsigned int flags, uint64_t *out, struct mm_error *e);
 int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
 	    uint64_t *out, struct mm_error *e);
 int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct mm_error *e);

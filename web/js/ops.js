@@ -38,7 +38,7 @@ const OPS = [
   }],
   ['processes', {
     spawn: ['name'],
-    mmap: ['pid', 'length', 'prot', 'addr'],
+    mmap: ['pid', 'length', 'prot', 'addr', 'flags'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
     touch: ['pid', 'addr', 'length', 'cpu', 'access'],
@@ -89,6 +89,7 @@ const FIELDS = {
   dir: { options: ['', 'DMA_BIDIRECTIONAL', 'DMA_TO_DEVICE', 'DMA_FROM_DEVICE'] },
   dma_addr: { placeholder: '0x...' },
   prot: { placeholder: 'rw-' },
+  flags: { options: ['', 'MAP_FIXED', 'MAP_FIXED_NOREPLACE'] },
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
