@@ -179,6 +179,9 @@ for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {
     const r = await postJson(api(`/scenarios/${name}/run`), {});
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const { by_region: byRegion, gbpages } = r.body.figure;
+    // walk_refs is one reference per level for every walk: the text says it is an upper bound.
+    assert.match(r.body.explanation, /upper bound/);
+    assert.match(r.body.explanation, /paging-structure caches/);
     assert.equal(gbpages, gb);
     const dm = byRegion['direct map'], vm = byRegion.vmalloc;
     assert.equal(dm.accesses, vm.accesses);
@@ -241,4 +244,18 @@ test('struct page: 64 bytes per frame, 1.56 % of RAM, and the fields of each kin
   assert.equal(by['compound tail'].compound_head, by['compound head'].pfn);
   assert.equal(by['freed (on a per-CPU list)'].owner, 'pcp');
   assert.equal(by['freed (on a per-CPU list)'].refcount, 0);
+});
+
+test('a scenario that switches the per-CPU lists off says that pcp:false is no kernel option', async () => {
+  const list = (await getJson(api('/scenarios'))).body.scenarios;
+  let seen = 0;
+  for (const { name } of list) {
+    const sc = (await getJson(api(`/scenarios/${name}`))).body;
+    if (sc.machine?.pcp !== false)
+      continue;
+    seen++;
+    assert.match(sc.explanation, /pcp:false, which is not a kernel option/, name);
+    assert.match(sc.explanation, /free_frozen_pages\(\)/, name);
+  }
+  assert.ok(seen >= 2, `${seen} scenarios with pcp:false`);
 });
