@@ -266,6 +266,49 @@ static void test_swiotlb_out_of_reach(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * Random maps and unmaps on both CPUs' areas: the invariant check after every
+ * step, and the pool's used count is the slots of the live mappings.
+ */
+static void test_swiotlb_random(void **state)
+{
+	struct machine *m = make_rec("{\"mem_mib\":4100,\"cpus\":2}", NULL);
+	struct { uint64_t dma, len; unsigned int nslots; } live[64];
+	uint64_t buf = kmalloc_high(m, 512 * 1024), rng = 42, used = 0;
+	unsigned int nr = 0;
+	struct swiotlb_info si;
+	struct mm_error e = { 0 };
+
+	(void)state;
+	for (int step = 0; step < 150; step++) {
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (nr && (nr == 64 || (rng >> 33) % 3 == 0)) {
+			unsigned int i = (unsigned int)((rng >> 20) % nr);
+			struct dma_unmap_info u;
+
+			assert_int_equal(mm_dma_unmap(m, live[i].dma, live[i].len, DMA_FROM_DEVICE, &u,
+						      &e), 0);
+			assert_int_equal(u.nslots, live[i].nslots);
+			used -= live[i].nslots;
+			live[i] = live[--nr];
+		} else {
+			uint64_t len = 1 + (rng >> 40) % (96 * 1024);
+			struct dma_map_info a;
+
+			assert_int_equal(mm_dma_map_attrs(m, buf, len, 32, DMA_TO_DEVICE,
+							  (int)((rng >> 8) & 1), &a, &e), 0);
+			live[nr].dma = a.dma_addr;
+			live[nr].len = len;
+			live[nr++].nslots = a.nslots;
+			used += a.nslots;
+		}
+		machine_swiotlb_info(m, &si);
+		assert_int_equal(si.used, used);
+		assert_clean(m);
+	}
+	machine_destroy(m);
+}
+
 static void violations(void *ctx, const char *v)
 {
 	(*(unsigned long *)ctx)++;
@@ -318,6 +361,7 @@ int main(void)
 		cmocka_unit_test(test_swiotlb_slots),
 		cmocka_unit_test(test_swiotlb_out_of_reach),
 		cmocka_unit_test(test_swiotlb_check_and_snapshot),
+		cmocka_unit_test(test_swiotlb_random),
 		cmocka_unit_test(test_kmalloc_buffer),
 		cmocka_unit_test(test_isa_device_needs_gfp_dma),
 		cmocka_unit_test(test_vmalloc_buffer),
