@@ -236,18 +236,41 @@ static int op_exit(struct op_ctx *c)
 	return mm_exit(c->m, pid, &c->e);
 }
 
+/* "flags": "", "MAP_FIXED" or "MAP_FIXED_NOREPLACE" (also joined by '|'). */
+static int op_field_map_flags(struct op_ctx *c, unsigned int *flags)
+{
+	const char *text, *p;
+
+	*flags = 0;
+	if (op_field_str(c, "flags", false, "", &text))
+		return c->e.err;
+	for (p = text; *p;) {
+		size_t n = strcspn(p, "|");
+
+		if (n == 19 && !strncmp(p, "MAP_FIXED_NOREPLACE", n))
+			*flags |= MM_MAP_FIXED_NOREPLACE;
+		else if (n == 9 && !strncmp(p, "MAP_FIXED", n))
+			*flags |= MM_MAP_FIXED;
+		else if (n)
+			return op_bad(c, "flags may be MAP_FIXED or MAP_FIXED_NOREPLACE");
+		p += n + (p[n] == '|');
+	}
+	return 0;
+}
+
 static int op_mmap(struct op_ctx *c)
 {
 	uint64_t length, addr, out;
+	unsigned int flags;
 	const char *prot;
 	int pid;
 
 	if (op_field_pid(c, "pid", true, false, 0, &pid) ||
 	    op_field_u64(c, "length", true, 0, UINT64_MAX >> 1, &length) ||
 	    op_field_str(c, "prot", false, "rw-", &prot) ||
-	    op_field_addr(c, "addr", false, 0, &addr))
+	    op_field_addr(c, "addr", false, 0, &addr) || op_field_map_flags(c, &flags))
 		return c->e.err;
-	if (mm_mmap(c->m, pid, addr, length, prot, &out, &c->e))
+	if (mm_mmap_flags(c->m, pid, addr, length, prot, flags, &out, &c->e))
 		return c->e.err;
 	c->result = json_pack("{s:b,s:o}", "ok", 1, "addr", hex(out));
 	return 0;
@@ -358,14 +381,19 @@ static int op_boot_cpu(struct op_ctx *c)
 
 static int op_virt_to_phys(struct op_ctx *c)
 {
-	uint64_t addr, pa;
+	struct virt_to_phys_info info;
+	uint64_t addr;
 
 	if (op_field_addr(c, "addr", true, 0, &addr))
 		return c->e.err;
-	if (mm_virt_to_phys(c->m, addr, &pa, &c->e))
+	if (mm_virt_to_phys_info(c->m, addr, &info, &c->e))
 		return c->e.err;
-	c->result = json_pack("{s:b,s:o,s:I}", "ok", 1, "paddr", hex(pa), "pfn",
-			      (json_int_t)(pa >> 12));
+	c->result = json_pack("{s:b,s:o,s:I}", "ok", 1, "paddr", hex(info.paddr), "pfn",
+			      (json_int_t)(info.paddr >> 12));
+	if (!info.right) {
+		json_object_set_new(c->result, "wrong", json_boolean(!strncmp(info.why, "wrong", 5)));
+		json_object_set_new(c->result, "why", json_string(info.why));
+	}
 	return 0;
 }
 
@@ -388,7 +416,7 @@ static const char *const tlb_flush_fields[] = { "cpu", "scope", "addr", "length"
 static const char *const load_cr3_fields[] = { "cpu", "pid", NULL };
 static const char *const spawn_fields[] = { "name", NULL };
 static const char *const pid_fields[] = { "pid", NULL };
-static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", NULL };
+static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", "flags", NULL };
 static const char *const munmap_fields[] = { "pid", "addr", "length", NULL };
 static const char *const brk_fields[] = { "pid", "addr", NULL };
 static const char *const touch_fields[] = { "pid", "addr", "length", "cpu", "access", NULL };

@@ -213,22 +213,70 @@ static int op_vmalloc_to_page(struct op_ctx *c)
 	return 0;
 }
 
+/* "dir": DMA_BIDIRECTIONAL (default), DMA_TO_DEVICE or DMA_FROM_DEVICE. */
+static int op_field_dir(struct op_ctx *c, int *dir)
+{
+	const char *name;
+
+	if (op_field_str(c, "dir", false, "DMA_BIDIRECTIONAL", &name))
+		return c->e.err;
+	*dir = dma_direction_from_name(name);
+	if (*dir < 0)
+		return op_bad(c, "dir must be DMA_BIDIRECTIONAL, DMA_TO_DEVICE or DMA_FROM_DEVICE");
+	return 0;
+}
+
 static int op_dma_map(struct op_ctx *c)
 {
-	uint64_t addr, length, bits, dma;
-	int err;
+	uint64_t addr, length, bits, cpu;
+	struct dma_map_info info;
+	int err, dir;
 
 	if (op_field_addr(c, "addr", true, 0, &addr) ||
 	    op_field_u64(c, "length", true, 0, KMALLOC_OP_MAX_SIZE, &length) ||
-	    op_field_u64(c, "device_mask_bits", false, 64, 64, &bits))
+	    op_field_u64(c, "device_mask_bits", false, 64, 64, &bits) ||
+	    op_field_dir(c, &dir) || op_field_cpu(c, &cpu))
 		return c->e.err;
 	if (!length || bits < 12)
 		return op_bad(c, "length must be at least 1 and device_mask_bits 12..64");
-	err = mm_dma_map(c->m, addr, length, (unsigned int)bits, &dma, &c->e);
+	err = mm_dma_map_attrs(c->m, addr, length, (unsigned int)bits, dir, (int)cpu, &info,
+			       &c->e);
 	if (err)
 		return err;
-	c->result = json_pack("{s:b,s:o,s:i}", "ok", 1, "dma_addr", hex(dma),
-			      "device_mask_bits", (int)bits);
+	c->result = json_pack("{s:b,s:o,s:i,s:o,s:b,s:s}", "ok", 1, "dma_addr", hex(info.dma_addr),
+			      "device_mask_bits", (int)bits, "paddr", hex(info.phys),
+			      "bounced", info.bounced, "dir", dma_direction_name(dir));
+	if (info.bounced)
+		json_object_set_new(c->result, "swiotlb_slots",
+				    json_pack("{s:i,s:i}", "first", (int)info.slot,
+					      "count", (int)info.nslots));
+	return 0;
+}
+
+static int op_dma_unmap(struct op_ctx *c)
+{
+	uint64_t addr, length;
+	struct dma_unmap_info info;
+	int err, dir;
+
+	if (op_field_addr(c, "dma_addr", true, 0, &addr) ||
+	    op_field_u64(c, "length", true, 0, KMALLOC_OP_MAX_SIZE, &length) ||
+	    op_field_dir(c, &dir))
+		return c->e.err;
+	if (!length)
+		return op_bad(c, "length must be at least 1");
+	err = mm_dma_unmap(c->m, addr, length, dir, &info, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:b,s:s}", "ok", 1, "bounced", info.bounced,
+			      "dir", dma_direction_name(dir));
+	if (info.bounced) {
+		json_object_set_new(c->result, "paddr", hex(info.orig_phys));
+		json_object_set_new(c->result, "copied_back", json_integer((json_int_t)info.copied));
+		json_object_set_new(c->result, "swiotlb_slots",
+				    json_pack("{s:i,s:i}", "first", (int)info.slot,
+					      "count", (int)info.nslots));
+	}
 	return 0;
 }
 
@@ -240,7 +288,9 @@ static const char *const cache_alloc_fields[] = { "cache", "gfp", "cpu", NULL };
 static const char *const cache_free_fields[] = { "cache", "addr", "cpu", NULL };
 static const char *const cache_destroy_fields[] = { "cache", NULL };
 static const char *const vmalloc_fields[] = { "size", "caller", "cpu", NULL };
-static const char *const dma_map_fields[] = { "addr", "length", "device_mask_bits", NULL };
+static const char *const dma_map_fields[] = { "addr", "length", "device_mask_bits", "dir", "cpu",
+					       NULL };
+static const char *const dma_unmap_fields[] = { "dma_addr", "length", "dir", NULL };
 
 const struct op_def slab_ops[] = {
 	{ "kmalloc", kmalloc_fields, op_kmalloc },
@@ -254,5 +304,6 @@ const struct op_def slab_ops[] = {
 	{ "vfree", kfree_fields, op_vfree },
 	{ "vmalloc_to_page", ksize_fields, op_vmalloc_to_page },
 	{ "dma_map", dma_map_fields, op_dma_map },
+	{ "dma_unmap", dma_unmap_fields, op_dma_unmap },
 	{ NULL, NULL, NULL },
 };

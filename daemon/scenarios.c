@@ -538,8 +538,9 @@ static json_t *hex_json(uint64_t v)
 
 /*
  * Scenario 3: __pa on each kind of address. A direct-map address converts by
- * subtracting one constant; the kernel image by another; anything else is
- * refused (CONFIG_DEBUG_VIRTUAL) rather than answered wrongly.
+ * subtracting one constant; the kernel image by another; anything else gets
+ * a wrong number (the row says why), or, on a machine with debug_virtual
+ * (CONFIG_DEBUG_VIRTUAL), an oops.
  */
 static json_t *measure_linear_map(struct server *srv, struct session *s, uint64_t first,
 				  uint64_t last)
@@ -560,7 +561,13 @@ static json_t *measure_linear_map(struct server *srv, struct session *s, uint64_
 		json_t *row = json_pack("{s:o,s:s,s:b}", "vaddr", hex_json(vaddr), "region", region,
 					"ok", ok);
 
-		if (ok) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+		if (ok && detail && !strncmp(detail, "wrong", 5)) {
+			json_object_set_new(row, "paddr", hex_json((uint64_t)sqlite3_column_int64(st, 1)));
+			json_object_set_new(row, "wrong", json_true());
+			json_object_set_new(row, "why", json_string(detail));
+		} else if (ok) {
 			uint64_t paddr = (uint64_t)sqlite3_column_int64(st, 1);
 			json_t *list = json_object_get(offsets, region);
 
@@ -669,7 +676,7 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 
 	st = prepare(srv, "SELECT e.type, e.vaddr, e.pfn, e.size, e.value, e.detail, e.op_no, e.level, "
 		     "e.op_no IN (SELECT op_no FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
-		     "AND type = ?8) FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
+		     "AND type = ?8), e.paddr FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
 		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9) ORDER BY e.seq", s, first, last);
 	if (!st)
 		return json_null();
@@ -707,9 +714,11 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			area = NULL;	/* the area is complete */
 			break;
 		default:
-			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?}", "addr", hex_json(vaddr),
+			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?,s:o}", "addr", hex_json(vaddr),
 				"length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
-				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail));
+				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail,
+				"dma_addr", sqlite3_column_type(st, 9) == SQLITE_NULL ? json_null() :
+				hex_json((uint64_t)sqlite3_column_int64(st, 9))));
 			break;
 		}
 	}

@@ -12,6 +12,7 @@
 
 #include "internal.h"
 #include "slab.h"
+#include "swiotlb.h"
 
 struct checker {
 	const struct machine *m;
@@ -358,6 +359,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 			check_zone(&c, &m->nodes[n].node_zones[zi]);
 	slab_check(m, report_violation, &c);
 	vmalloc_check(m, report_violation, &c);
+	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
 	return c.count;
 }

@@ -183,6 +183,8 @@ static int parse_key(struct machine_config *cfg, const char *key, json_t *v,
 		cfg->max_order = (unsigned int)n;
 	} else if (strcmp(key, "pcp") == 0) {
 		err = get_bool(v, key, &cfg->pcp, e);
+	} else if (strcmp(key, "debug_virtual") == 0) {
+		err = get_bool(v, key, &cfg->debug_virtual, e);
 	} else if (strcmp(key, "tlb") == 0) {
 		err = parse_tlb(v, &cfg->tlb, e);
 	} else if (strcmp(key, "start") == 0) {
@@ -285,6 +287,7 @@ char *machine_config_to_json(const struct machine_config *cfg)
 			 "layout", cfg->layout_zoneinfo ? cfg->layout_zoneinfo : "pc");
 	if (!root)
 		return NULL;
+	json_object_set_new(root, "debug_virtual", json_boolean(cfg->debug_virtual));
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return text;

@@ -246,6 +246,9 @@ struct machine {
 
 	/* Page tables, CPUs and TLBs, processes (pgtable.h; pgtable.c, mmu.c, boot.c, mm.c) */
 	struct x86_state *x86;
+
+	/* The swiotlb bounce-buffer pool, NULL when there is none (swiotlb.h; swiotlb.c) */
+	struct swiotlb_pool *swiotlb;
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)
@@ -392,6 +395,8 @@ int memblock_reserve(struct machine *m, uint64_t base, uint64_t size, int owner,
 		     const char *what);
 int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, int nid,
 			    int owner, const char *what, uint64_t *pfn);
+int memblock_alloc_range_top_down(struct machine *m, uint64_t size, uint64_t align,
+				  uint64_t limit, int owner, const char *what, uint64_t *pfn);
 int memblock_setup_reservations(struct machine *m);
 void memblock_free_all(struct machine *m);
 bool memblock_is_memory(const struct machine *m, uint64_t pfn);

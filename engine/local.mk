@@ -19,6 +19,9 @@ ENGINE_SOURCES = \
 	engine/slub.c \
 	engine/vmalloc.c \
 	engine/dma.c \
+	engine/swiotlb.h \
+	engine/swiotlb.c \
+	engine/physaddr.c \
 	engine/pgtable.c \
 	engine/mmu.c \
 	engine/boot.c \

@@ -180,6 +180,26 @@ int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, in
 	return -ENOMEM;
 }
 
+/* Reserve a range memblock found for an allocation, and say so. */
+static int memblock_alloc_event(struct machine *m, uint64_t pfn, uint64_t size, int nid,
+				int owner, const char *what)
+{
+	struct mm_event ev;
+	int err = memblock_reserve(m, pfn, size, owner, what);
+
+	if (err || !events_on(m))
+		return err;
+	mm_event_init(&ev, MM_EV_memblock_alloc);
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.size = PFN_PHYS(size);
+	ev.node = nid;
+	ev.value = (int64_t)size;
+	ev.detail = what;
+	emit(m, &ev);
+	return 0;
+}
+
 /* RAM pages of [start, end) (pfns), from memblock.memory. */
 uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint64_t end)
 {
@@ -453,4 +473,39 @@ int memblock_copy(struct memblock *dst, const struct memblock *src)
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/*
+ * memblock_alloc_range_top_down() - the highest free, aligned range of @size
+ * pages below @limit (a pfn), in any node, reserved for @owner: what
+ * memblock_alloc_low() (limit ARCH_LOW_ADDRESS_LIMIT, 4 GiB on x86-64) and
+ * memblock_alloc() (no limit) do through memblock_alloc_range_nid() with
+ * NUMA_NO_NODE when memblock allocates top-down.
+ */
+int memblock_alloc_range_top_down(struct machine *m, uint64_t size, uint64_t align,
+				  uint64_t limit, int owner, const char *what, uint64_t *pfn)
+{
+	const struct memblock_type *mem = &m->memblock.memory;
+	unsigned long i;
+
+	for (i = mem->cnt; i-- > 0;) {
+		const struct memblock_region *r = &mem->regions[i];
+		uint64_t top = r->base + r->size < limit ? r->base + r->size : limit;
+
+		while (top >= r->base + size) {
+			uint64_t cand = (top - size) & ~(align - 1);
+			const struct memblock_region *busy;
+
+			if (cand < r->base)
+				break;
+			busy = reserved_overlap(m, cand, size);
+			if (busy) {
+				top = busy->base;
+				continue;
+			}
+			*pfn = cand;
+			return memblock_alloc_event(m, cand, size, r->nid, owner, what);
+		}
+	}
+	return -ENOMEM;
 }

@@ -307,37 +307,97 @@ int mm_exit(struct machine *m, int pid, struct mm_error *e)
 	return 0;
 }
 
-int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
-	    uint64_t *out, struct mm_error *e)
+#define MMAP_MIN_ADDR		(PAGE_SIZE * 16)	/* vm.mmap_min_addr = 65536 */
+#define DEFAULT_MAP_WINDOW	((1ULL << 47) - PAGE_SIZE)
+
+/*
+ * mmap_address_hint_valid(): the hint fits below TASK_SIZE and does not
+ * straddle the 47-bit default window. Kernel: arch/x86/mm/mmap.c.
+ */
+static bool mmap_address_hint_valid(const struct machine *m, uint64_t addr, uint64_t len)
+{
+	if (layout_task_size(pt_levels(m)) - len < addr)
+		return false;
+	return (addr > DEFAULT_MAP_WINDOW) == (addr + len > DEFAULT_MAP_WINDOW);
+}
+
+/*
+ * The address do_mmap() maps at, or -errno. MAP_FIXED takes @addr as it is
+ * (after the checks of __get_unmapped_area() and security_mmap_addr());
+ * otherwise @addr is a hint, rounded up to mmap_min_addr (round_hint_to_min())
+ * and taken only if the gap there fits (arch_get_unmapped_area_topdown(),
+ * arch/x86/kernel/sys_x86_64.c), else the top-down search decides.
+ * Kernel: mm/mmap.c, do_mmap() and __get_unmapped_area().
+ */
+static int64_t mmap_address(const struct machine *m, struct mm_struct *mm, uint64_t addr,
+			    uint64_t len, unsigned int flags)
+{
+	uint64_t task = layout_task_size(pt_levels(m));
+
+	if (flags & MM_MAP_FIXED) {
+		if (addr > task - len)
+			return -ENOMEM;
+		if (addr & (PAGE_SIZE - 1))
+			return -EINVAL;
+		return addr < MMAP_MIN_ADDR ? -EPERM : (int64_t)addr;
+	}
+	if (addr && addr < MMAP_MIN_ADDR)
+		addr = MMAP_MIN_ADDR;
+	addr &= ~(PAGE_SIZE - 1);
+	if (addr && mmap_address_hint_valid(m, addr, len) && range_free(mm, addr, addr + len))
+		return (int64_t)addr;
+	addr = unmapped_area_topdown(mm, len);
+	return addr ? (int64_t)addr : -ENOMEM;
+}
+
+int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		  unsigned int flags, uint64_t *out, struct mm_error *e)
 {
 	struct mm_struct *mm = find_mm(m, pid);
 	uint64_t len = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	unsigned int flags;
+	unsigned int vm_flags;
+	int64_t at;
 	int err;
 
 	if (!mm)
 		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
-	if (parse_prot(prot ? prot : "rw-", &flags))
+	if (parse_prot(prot ? prot : "rw-", &vm_flags))
 		return mm_error_set(e, -EINVAL, "prot must be three characters like \"rw-\"");
 	if (!length || len < length || len > layout_task_size(pt_levels(m)))
 		return mm_error_set(e, -EINVAL, "length must be 1..TASK_SIZE bytes");
-	if (addr) {
-		if (addr & (PAGE_SIZE - 1) || addr + len > layout_task_size(pt_levels(m)) ||
-		    addr + len < addr)
-			return mm_error_set(e, -EINVAL, "addr must be page aligned and the range "
-					    "below TASK_SIZE");
-		if (!range_free(mm, addr, addr + len))
-			return mm_error_set(e, -EEXIST, "[0x%" PRIx64 ", 0x%" PRIx64
-					    ") overlaps a mapping", addr, addr + len);
-	} else if (!(addr = unmapped_area_topdown(mm, len))) {
-		return mm_error_set(e, -ENOMEM, "no gap of %" PRIu64 " bytes left", len);
+	if (flags & ~(MM_MAP_FIXED | MM_MAP_FIXED_NOREPLACE))
+		return mm_error_set(e, -EINVAL, "flags may be MAP_FIXED or MAP_FIXED_NOREPLACE");
+	if (flags & MM_MAP_FIXED_NOREPLACE)
+		flags |= MM_MAP_FIXED;
+	at = mmap_address(m, mm, addr, len, flags);
+	if (at < 0)
+		return mm_error_set(e, (int)at, at == -EINVAL ? "MAP_FIXED needs a page-aligned addr" :
+				    at == -EPERM ? "MAP_FIXED below vm.mmap_min_addr (64 KiB)" :
+				    "no room for %" PRIu64 " bytes there", len);
+	addr = (uint64_t)at;
+	if (!range_free(mm, addr, addr + len)) {
+		if (flags & MM_MAP_FIXED_NOREPLACE)
+			return mm_error_set(e, -EEXIST, "[0x%" PRIx64 ", 0x%" PRIx64 ") overlaps a "
+					    "mapping (MAP_FIXED_NOREPLACE)", addr, addr + len);
+		/* MAP_FIXED: mmap_region() unmaps whatever was there first. */
+		err = vmas_unmap(mm, addr, addr + len);
+		if (err)
+			return mm_error_set(e, err, "out of memory splitting a VMA");
+		unmap_region(m, mm, addr, addr + len);
+		mm_event_emit(m, MM_EV_munmap, pid, addr, len, "replaced by MAP_FIXED");
 	}
-	err = vma_insert(mm, addr, addr + len, flags, "");
+	err = vma_insert(mm, addr, addr + len, vm_flags, "");
 	if (err)
 		return mm_error_set(e, err, "out of memory");
 	mm_event_emit(m, MM_EV_mmap, pid, addr, len, prot ? prot : "rw-");
 	*out = addr;
 	return 0;
+}
+
+int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+	    uint64_t *out, struct mm_error *e)
+{
+	return mm_mmap_flags(m, pid, addr, length, prot, 0, out, e);
 }
 
 int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct mm_error *e)

@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "slab.h"
+#include "swiotlb.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -40,6 +41,7 @@ static const char *const page_owner_names[NR_PAGE_OWNERS] = {
 	[OWNER_USER] = "user",
 	[OWNER_PERCPU] = "percpu",
 	[OWNER_OTHER] = "other",
+	[OWNER_SWIOTLB] = "swiotlb",
 };
 
 const char *zone_type_name(int zone)
@@ -424,6 +426,7 @@ static void zone_online_events(struct machine *m)
  */
 void mm_core_init_buddy(struct machine *m)
 {
+	pci_iommu_alloc(m);	/* swiotlb.c: arch_mm_preinit(), before the hand-over */
 	memblock_free_all(m);
 	build_all_zonelists(m);
 	init_per_zone_wmark_min(m);
@@ -569,6 +572,7 @@ void machine_destroy(struct machine *m)
 	memblock_release(&m->memblock);
 	vmalloc_state_release(m);
 	slab_state_release(m);
+	swiotlb_state_release(m);
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -596,6 +600,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->slab = NULL;
 	c->vmalloc = NULL;
 	c->x86 = NULL;
+	c->swiotlb = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -637,6 +642,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (slab_state_clone(c, m) || vmalloc_state_clone(c, m))
 		goto fail;
 	if (x86_state_clone(c, m))
+		goto fail;
+	if (swiotlb_state_clone(c, m))
 		goto fail;
 	return c;
 fail:

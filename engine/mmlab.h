@@ -64,6 +64,7 @@ struct machine_config {
 	bool gbpages;
 	unsigned int max_order;		/* MAX_PAGE_ORDER */
 	bool pcp;
+	bool debug_virtual;		/* CONFIG_DEBUG_VIRTUAL: __pa() checks its argument */
 	struct tlb_config tlb;
 	enum machine_start start;
 	uint64_t seed;
@@ -112,7 +113,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(page_fault)							\
 	X(virt_to_phys) X(dma_map)					\
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
-	X(boot_stage) X(memblock_alloc)
+	X(boot_stage) X(memblock_alloc)					\
+	X(swiotlb_bounced) X(dma_unmap) X(oops)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -236,6 +238,7 @@ enum page_owner {
 	OWNER_USER,
 	OWNER_PERCPU,		/* per-CPU areas (memblock) */
 	OWNER_OTHER,		/* an explicit alloc_pages caller */
+	OWNER_SWIOTLB,		/* the swiotlb bounce-buffer pool (memblock) */
 	NR_PAGE_OWNERS
 };
 
@@ -415,11 +418,57 @@ char *proc_vmallocinfo(const struct machine *m);
 /*
  * dma_map_single() without an IOMMU: the bus address of [@vaddr, @vaddr +
  * @length) for a device that reaches @mask_bits address bits. Refused (with
- * a dma_map event saying why) when the buffer is not physically contiguous
- * (-EINVAL), not mapped (-EFAULT) or above the device's mask (-EIO).
+ * a dma_map event saying why) for any vmalloc address (-EINVAL), memory that
+ * is not mapped RAM (-EFAULT), or a buffer above the device's mask when no
+ * swiotlb pool can bounce it (-EIO). mm_dma_map() is
+ * mm_dma_map_attrs(DMA_BIDIRECTIONAL, CPU 0).
  */
 int mm_dma_map(struct machine *m, uint64_t vaddr, uint64_t length, unsigned int mask_bits,
 	       uint64_t *dma_addr, struct mm_error *e);
+
+/* enum dma_data_direction (include/linux/dma-direction.h). */
+enum dma_data_direction {
+	DMA_BIDIRECTIONAL = 0, DMA_TO_DEVICE = 1, DMA_FROM_DEVICE = 2, DMA_NONE = 3,
+};
+const char *dma_direction_name(int dir);	/* "DMA_TO_DEVICE", ...; NULL if none */
+int dma_direction_from_name(const char *name);	/* -1 when unknown */
+
+struct dma_map_info {
+	uint64_t dma_addr;	/* what the device is given */
+	uint64_t phys;		/* the buffer's own physical address */
+	bool bounced;		/* dma_addr lies in the swiotlb pool */
+	unsigned int slot, nslots;	/* the pool's slots it holds, when bounced */
+};
+
+int mm_dma_map_attrs(struct machine *m, uint64_t vaddr, uint64_t length,
+		     unsigned int mask_bits, int dir, int cpu, struct dma_map_info *out,
+		     struct mm_error *e);
+
+struct dma_unmap_info {
+	bool bounced;		/* the address was a swiotlb buffer */
+	uint64_t orig_phys;	/* the original buffer, when bounced */
+	uint64_t copied;	/* bytes copied back to it (DMA_FROM_DEVICE/BIDIRECTIONAL) */
+	unsigned int slot, nslots;	/* the slots released, when bounced */
+};
+
+/*
+ * dma_unmap_single(): for a swiotlb address, copy back (DMA_FROM_DEVICE or
+ * DMA_BIDIRECTIONAL) and free its slots; -EINVAL (the DMA API debug check)
+ * for an address or size no mapping of the pool has. A direct mapping needs
+ * nothing on x86-64 (coherent DMA).
+ */
+int mm_dma_unmap(struct machine *m, uint64_t dma_addr, uint64_t length, int dir,
+		 struct dma_unmap_info *out, struct mm_error *e);
+
+/* The swiotlb pool (kernel/dma/swiotlb.c), as its debugfs and boot line show it. */
+struct swiotlb_info {
+	bool active;
+	uint64_t start, end;		/* physical bytes */
+	unsigned int nslabs, nareas, area_nslabs;
+	uint64_t used;			/* slots in use (debugfs io_tlb_used) */
+	unsigned int segsize, slot_size;
+};
+void machine_swiotlb_info(const struct machine *m, struct swiotlb_info *out);
 
 /*** External fragmentation (vmstat.c, debugfs extfrag/) ***/
 
@@ -433,12 +482,22 @@ char *debug_extfrag_index(const struct machine *m);
 
 /*** Address spaces, page tables, MMU, boot (engine.md sections 6 and 7) ***/
 
+struct virt_to_phys_info {
+	uint64_t paddr;		/* what __pa() returns */
+	bool right;		/* it is where the memory is (direct map RAM, kernel image) */
+	char why[320];		/* "direct map", "kernel image", or why the number is wrong */
+};
+
 /*
- * __pa() with CONFIG_DEBUG_VIRTUAL: the physical address of a direct-map or
- * kernel-image address. Any other address (vmalloc, user, unmapped) is
- * -EFAULT with the kernel's "virt_to_phys used for non-linear address"
- * message, never a wrong number. Emits virt_to_phys.
+ * __pa() on x86-64: x - __START_KERNEL_map + phys_base at or above
+ * __START_KERNEL_map, else x - PAGE_OFFSET, whatever the address. Without
+ * the machine's debug_virtual that is the result, right or wrong (@out says
+ * which, and why); with it, an address __phys_addr()'s VIRTUAL_BUG_ON()s
+ * reject is an oops event and -EFAULT. Emits virt_to_phys.
  */
+int mm_virt_to_phys_info(struct machine *m, uint64_t vaddr, struct virt_to_phys_info *out,
+			 struct mm_error *e);
+/* mm_virt_to_phys_info()'s address only. */
 int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e);
 
 /* Physical to direct-map virtual: __va(). -ERANGE beyond the machine. */
@@ -512,7 +571,16 @@ int mm_load_cr3(struct machine *m, int cpu, int pid, struct mm_error *e);
 
 int mm_spawn(struct machine *m, const char *name, int *pid, struct mm_error *e);
 int mm_exit(struct machine *m, int pid, struct mm_error *e);
-/* prot is "rwx" with '-' for absent; @addr 0: the kernel chooses (top-down). */
+/*
+ * mmap(2) of anonymous memory. prot is "rwx" with '-' for absent. Without
+ * MAP_FIXED, @addr is a hint (0: none): taken if the gap there fits, else
+ * the kernel chooses (top-down). MAP_FIXED maps at @addr, replacing what was
+ * there; MAP_FIXED_NOREPLACE fails with -EEXIST instead. mm_mmap() has no flags.
+ */
+#define MM_MAP_FIXED		0x10u		/* the uapi values */
+#define MM_MAP_FIXED_NOREPLACE	0x100000u
+int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		  unsigned int flags, uint64_t *out, struct mm_error *e);
 int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
 	    uint64_t *out, struct mm_error *e);
 int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct mm_error *e);

@@ -196,6 +196,13 @@ static void event_block(struct machine *m, int type, const struct zone *z, uint6
 
 /*** Buddy: freeing ***/
 
+/*
+ * fpi_t: how a block is freed. FPI_TO_TAIL puts it at the tail of its free
+ * list whatever buddy_merge_likely() says. Kernel: mm/page_alloc.c, fpi_t.
+ */
+#define FPI_NONE	0u
+#define FPI_TO_TAIL	(1u << 1)
+
 /* find_buddy_page_pfn(): the buddy of @pfn at @order if it is free at that order. */
 static bool page_is_buddy(const struct machine *m, const struct page *page,
 			  uint64_t buddy_pfn, unsigned int order)
@@ -230,7 +237,7 @@ static bool buddy_merge_likely(const struct machine *m, uint64_t pfn, uint64_t b
  * order, and put the result on its free list. Kernel: mm/page_alloc.c.
  */
 static void __free_one_page(struct machine *m, uint64_t pfn, struct zone *z,
-			    unsigned int order, int mt)
+			    unsigned int order, int mt, unsigned int fpi_flags)
 {
 	struct page *page = &m->mem_map[pfn];
 	uint64_t buddy_pfn = 0;
@@ -255,29 +262,38 @@ static void __free_one_page(struct machine *m, uint64_t pfn, struct zone *z,
 		if (events_on(m))
 			event_block(m, MM_EV_buddy_merge, z, pfn, order, mt);
 	}
-	to_tail = order < m->max_order && buddy_merge_likely(m, pfn, buddy_pfn, page, order);
+	if (fpi_flags & FPI_TO_TAIL)
+		to_tail = true;
+	else
+		to_tail = order < m->max_order &&
+			  buddy_merge_likely(m, pfn, buddy_pfn, page, order);
 	add_to_free_list(m, z, pfn, order, mt, to_tail);
 }
 
 /* free_one_page(): the outer entry (the kernel takes zone->lock here). */
 static void free_one_page(struct machine *m, struct zone *z, uint64_t pfn,
-			  unsigned int order, int mt)
+			  unsigned int order, int mt, unsigned int fpi_flags)
 {
 	set_block_owner(m, z, pfn, 1ULL << order, OWNER_FREE);
-	__free_one_page(m, pfn, z, order, mt);
+	__free_one_page(m, pfn, z, order, mt, fpi_flags);
 }
 
 /* __free_pages_ok(): free straight to the buddy lists, no per-CPU list. */
-static void __free_pages_ok(struct machine *m, uint64_t pfn, unsigned int order)
+static void __free_pages_ok(struct machine *m, uint64_t pfn, unsigned int order,
+			    unsigned int fpi_flags)
 {
 	struct zone *z = page_zone(m, &m->mem_map[pfn]);
 
-	free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+	free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn), fpi_flags);
 }
 
 /*
  * __free_pages_core() - a boot-time block leaves memblock for the buddy:
- * PG_reserved goes, the refcount drops to zero. Kernel: mm/mm_init.c.
+ * PG_reserved goes, the refcount drops to zero, and the block skips the
+ * per-CPU lists and goes to the tail of its free list (FPI_TO_TAIL). As
+ * memblock_free_all() walks memory upwards, the lowest blocks end up at the
+ * head of every list: a freshly booted kernel hands out low addresses
+ * first. Kernel: mm/page_alloc.c, __free_pages_core().
  */
 void __free_pages_core(struct machine *m, uint64_t pfn, unsigned int order)
 {
@@ -288,7 +304,7 @@ void __free_pages_core(struct machine *m, uint64_t pfn, unsigned int order)
 		p[i].flags = 0;
 		p[i]._refcount = 0;
 	}
-	__free_pages_ok(m, pfn, order);
+	__free_pages_ok(m, pfn, order, FPI_TO_TAIL);
 }
 
 /*** Buddy: allocating ***/
@@ -729,7 +745,7 @@ static void free_pcppages_bulk(struct machine *m, struct zone *z, int count,
 			count -= 1 << order;
 			pcp->count -= 1 << order;
 			drained += 1 << order;
-			free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn));
+			free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn), FPI_NONE);
 		} while (count > 0 && list->first != PFN_NIL);
 	}
 	if (drained && events_on(m))
@@ -824,12 +840,12 @@ static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order,
 	int mt = get_pageblock_migratetype(m, pfn);
 
 	if (!pcp_allowed_order(m, order)) {
-		free_one_page(m, z, pfn, order, mt);
+		free_one_page(m, z, pfn, order, mt, FPI_NONE);
 		return;
 	}
 	if (mt >= MIGRATE_PCPTYPES) {
 		if (mt == MIGRATE_ISOLATE) {
-			free_one_page(m, z, pfn, order, mt);
+			free_one_page(m, z, pfn, order, mt, FPI_NONE);
 			return;
 		}
 		mt = MIGRATE_MOVABLE;

@@ -7,7 +7,7 @@
  * (kernel_physical_mapping_init, phys_pud_init, phys_pmd_init, phys_pte_init,
  * preallocate_vmalloc_pages), arch/x86/mm/pgtable.c (pgd_alloc),
  * arch/x86/kernel/head_64.S (init_top_pgt, level3/level2_kernel_pgt),
- * arch/x86/mm/physaddr.c (__phys_addr with CONFIG_DEBUG_VIRTUAL).
+ * and __va() (__pa() is physaddr.c's).
  *
  * Ideas to hold:
  *  - A table is a 4 KiB frame with PG_table; its 512 entries are kept in a
@@ -31,7 +31,8 @@
  *  P3. A present non-leaf entry points at a registered table one level down.
  *  P4. Every present leaf maps frames whose owner allows it: a user (US)
  *      leaf maps a "user" frame; a vmalloc-range leaf a "vmalloc" frame; a
- *      direct-map leaf only RAM; any other leaf never a hole or a free page.
+ *      direct-map leaf only RAM or the ISA range [0, 1 MiB); any other leaf
+ *      never a hole or a free page.
  *  P5. Every process PGD holds the kernel half of init_top_pgt, entry for
  *      entry (pgd_alloc copies it; the vmalloc PUDs are preallocated).
  *  P6. Each process's table and RSS counters match a walk of its tree.
@@ -48,6 +49,7 @@
 #define KERNEL_IMAGE_BYTES	(32 * SZ_1M)	/* memblock.c reserves this much */
 #define IMAGE_TABLE_PAGES	64		/* the image's room for static tables */
 #define SZ_512G			(512ULL << 30)
+#define ISA_END_ADDRESS		0x100000ULL	/* the end of the ISA range, 1 MiB */
 
 /*** The table store ***/
 
@@ -441,7 +443,18 @@ void pgtable_build_kernel_image_map(struct machine *m, uint64_t pgd)
 	}
 }
 
-/* phys_pte_init(): 4 KiB entries for the RAM pages of one partial 2 MiB. */
+/*
+ * Is @pfn in the direct map? All RAM, and the whole ISA range [0, 1 MiB)
+ * with its legacy hole and BIOS areas: init_mem_mapping() maps it first,
+ * with init_memory_mapping(0, ISA_END_ADDRESS, PAGE_KERNEL), whatever the
+ * e820 map says. Kernel: arch/x86/mm/init.c.
+ */
+static bool direct_mapped(const struct machine *m, uint64_t pfn)
+{
+	return pfn < (ISA_END_ADDRESS >> PAGE_SHIFT) || memblock_is_memory(m, pfn);
+}
+
+/* phys_pte_init(): 4 KiB entries for the mapped pages of one partial 2 MiB. */
 static int phys_pte_init(struct machine *m, uint64_t pmd_table, uint64_t pfn2m)
 {
 	uint64_t po = layout_page_offset(pt_levels(m)), pte, pfn;
@@ -453,7 +466,7 @@ static int phys_pte_init(struct machine *m, uint64_t pmd_table, uint64_t pfn2m)
 	pt_set_entry(m, pmd_table, pt_index(po + PFN_PHYS(pfn2m), PT_PMD), PT_PMD,
 		     PFN_PHYS(pte) | _KERNPG_TABLE, po + PFN_PHYS(pfn2m));
 	for (pfn = pfn2m; pfn < pfn2m + (PMD_SIZE >> PAGE_SHIFT) && pfn < m->max_pfn; pfn++)
-		if (memblock_is_memory(m, pfn))
+		if (direct_mapped(m, pfn))
 			pt_set_entry(m, pte, pt_index(po + PFN_PHYS(pfn), PT_PTE), PT_PTE,
 				     PFN_PHYS(pfn) | PAGE_KERNEL, po + PFN_PHYS(pfn));
 	return 0;
@@ -608,56 +621,7 @@ int pgtable_kernel_lookup(const struct machine *m, uint64_t vaddr, uint64_t *pfn
 
 /*** __pa() and __va() ***/
 
-static void virt_to_phys_event(struct machine *m, uint64_t vaddr, uint64_t paddr,
-			       int err, const char *what)
-{
-	struct mm_event ev;
-
-	if (!events_on(m))
-		return;
-	mm_event_init(&ev, MM_EV_virt_to_phys);
-	ev.vaddr = vaddr;
-	ev.paddr = err ? MM_NA_U64 : paddr;
-	ev.pfn = err ? MM_NA_U64 : PHYS_PFN(paddr);
-	ev.value = err;
-	ev.detail = what;
-	emit(m, &ev);
-}
-
-/*
- * mm_virt_to_phys() - __phys_addr() with CONFIG_DEBUG_VIRTUAL: the direct
- * map is x - PAGE_OFFSET, the kernel image x - __START_KERNEL_map +
- * phys_base; anything else is refused with the kernel's warning text.
- */
-int mm_virt_to_phys(struct machine *m, uint64_t vaddr, uint64_t *paddr, struct mm_error *e)
-{
-	struct x86_state *x = m->x86;
-	uint64_t po = layout_page_offset(pt_levels(m)), pa;
-	int region = mm_region_of(m, vaddr);
-
-	if (region == REGION_DIRECT_MAP) {
-		pa = vaddr - po;
-		if (memblock_is_memory(m, PHYS_PFN(pa)) && x->boot_stage >= BOOT_DIRECT_MAP) {
-			*paddr = pa;
-			virt_to_phys_event(m, vaddr, pa, 0, "direct map");
-			return 0;
-		}
-	} else if (region == REGION_KERNEL_IMAGE) {
-		pa = vaddr - __START_KERNEL_map + x->phys_base;
-		if (PHYS_PFN(pa) >= x->kernel_pfn && PHYS_PFN(pa) < x->kernel_pfn + x->kernel_pages) {
-			*paddr = pa;
-			virt_to_phys_event(m, vaddr, pa, 0, "kernel image");
-			return 0;
-		}
-	}
-	snprintf(m->detail, sizeof(m->detail),
-		 "virt_to_phys used for non-linear address: %016" PRIx64 " (%s)", vaddr,
-		 region == REGION_DIRECT_MAP ? "direct map hole" :
-		 region == REGION_KERNEL_IMAGE ? "beyond the kernel image" :
-		 mm_region_name(region));
-	virt_to_phys_event(m, vaddr, 0, -EFAULT, m->detail);
-	return mm_error_set(e, -EFAULT, "%s", m->detail);
-}
+/* __pa() is in physaddr.c. */
 
 int mm_phys_to_virt(const struct machine *m, uint64_t paddr, uint64_t *vaddr,
 		    struct mm_error *e)
@@ -1009,7 +973,8 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 		return;
 	}
 	if (region == REGION_DIRECT_MAP) {
-		if (memblock_memory_pages_in(m, pfn, pfn + n) != n)
+		if (pfn + n > (ISA_END_ADDRESS >> PAGE_SHIFT) &&
+		    memblock_memory_pages_in(m, pfn, pfn + n) != n)
 			pt_violation(c, "P4: direct map %016" PRIx64 " maps a hole", vaddr);
 		return;
 	}

@@ -403,6 +403,8 @@ static void direct_map_sizes(const struct machine *m, uint64_t kb[3])
 				kb[0] += r2 * 4;
 		}
 	}
+	/* init_mem_mapping() maps the whole ISA range [0, 1 MiB) with 4 KiB pages, RAM or not. */
+	kb[0] += (256 - memblock_memory_pages_in(m, 0, 256)) * 4;
 }
 
 char *proc_meminfo(const struct machine *m)

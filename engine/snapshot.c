@@ -25,6 +25,7 @@
 #include "internal.h"
 #include "pgtable.h"
 #include "slab.h"
+#include "swiotlb.h"
 #include "engine/build_id.h"
 
 #define SNAP_MAGIC	"MMLABSNP"
@@ -266,6 +267,7 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	slab_state_save(&w, m);
 	vmalloc_state_save(&w, m);
 	x86_state_save(&w, m);
+	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
 	if (!w.err) {
 		uint64_t sum = w.sum;
 
@@ -291,6 +293,7 @@ static void clear_machine_pointers(struct machine *c)
 	c->slab = NULL;
 	c->vmalloc = NULL;
 	c->x86 = NULL;
+	c->swiotlb = NULL;
 }
 
 /* Are the sizes the machine's own fields give consistent with each other? */
@@ -376,6 +379,8 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		vmalloc_state_load(&r, c);
 	if (!r.err)
 		x86_state_load(&r, c);
+	if (!r.err)
+		swiotlb_state_load(&r, c);
 	sum = r.sum;
 	snap_get(&r, &stored, sizeof(stored));
 	if (!r.err && stored != sum)

@@ -2,7 +2,8 @@
 // real daemon: what they draw must be what the REST API says.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, saveScreenshot, ARTIFACTS } from './lib/browser.mjs';
+import { join } from 'node:path';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
 const KERNEL_PFN = 0x1000;		// the kernel image is loaded at 16 MiB
@@ -310,12 +311,23 @@ test('a new session: a bad config shows the API\'s message, a good one is chosen
   await page.fill('#new-session input[name="name"]', 'small');
   await page.fill('#new-session input[name="mem_mib"]', '1024');
   await page.fill('#new-session input[name="cpus"]', '1');
+  await page.selectOption('#new-session select[name="debug_virtual"]', 'true');
+  for (const [width, height] of [[1280, 800], [800, 600]]) {
+    await page.setViewportSize({ width, height });
+    const form = await page.$('#new-session');
+    const box = await form.boundingBox();
+    assert.ok(box.x + box.width <= width, `the form fits ${width} px`);
+    assert.ok(await page.isVisible('#new-session select[name="debug_virtual"]'));
+    await page.screenshot({ path: join(ARTIFACTS, `new-session-debug-virtual-${width}.png`) });
+  }
+  await page.setViewportSize({ width: 1600, height: 1000 });
   await page.click('#new-session button[type="submit"]');
   await page.waitForFunction(() => /^small \(#\d+, live\)$/.test(document.querySelector('#session option:checked')?.textContent));
   const id = Number(await page.inputValue('#session'));
   const info = await get(`/sessions/${id}`);
   assert.equal(info.machine.mem_mib, 1024);
   assert.equal(info.machine.cpus, 1);
+  assert.equal(info.machine.debug_virtual, true);
   await page.waitForFunction(() => /^small \(#\d+\): 1024 MiB machine/.test(document.getElementById('overview-summary').textContent));
   const view = await get(`/sessions/${id}/zones`);
   const charts = await overviewCharts(page);

@@ -73,18 +73,30 @@ test('translate faults: #GP for a non-canonical address, #PF codes, bad input', 
   }
 });
 
-test('virt_to_phys and phys_to_virt, with the CONFIG_DEBUG_VIRTUAL refusal', async () => {
+test('virt_to_phys and phys_to_virt: __pa() is arithmetic, wrong outside the linear maps', async () => {
   const id = await newSession({ mem_mib: 1024 });
   assert.deepEqual(await op(id, { op: 'virt_to_phys', addr: '0xffff888000100000' }),
                    { ok: true, paddr: '0x100000', pfn: 256 });
   const img = await op(id, { op: 'virt_to_phys', addr: '0xffffffff81000000' });
   assert.equal(img.paddr, '0x1000000');
-  for (const a of ['0xffffc90000000000', '0x400000', '0xffff8880000a0000']) {
+  // __phys_addr_nodebug(): x - PAGE_OFFSET below __START_KERNEL_map, whatever x is.
+  for (const a of ['0xffffc90000000000', '0x400000']) {
     const r = await op(id, { op: 'virt_to_phys', addr: a });
-    assert.equal(r.ok, false);
-    assert.equal(r.errno, 'EFAULT');
-    assert.match(r.message, /virt_to_phys used for non-linear address/);
+    assert.equal(r.ok, true);
+    assert.equal(r.wrong, true);
+    assert.equal(BigInt.asUintN(64, BigInt(a) - BigInt(r.paddr)), 0xffff888000000000n);
+    assert.match(r.why, /x - PAGE_OFFSET/);
   }
+  const hole = await op(id, { op: 'virt_to_phys', addr: '0xffff8880000a0000' });
+  assert.deepEqual([hole.paddr, hole.wrong], ['0xa0000', false]);
+  assert.match(hole.why, /^no RAM/);
+  // With CONFIG_DEBUG_VIRTUAL, __phys_addr() BUG()s instead (arch/x86/mm/physaddr.c).
+  const dbg = await newSession({ mem_mib: 1024, debug_virtual: true });
+  const bug = await op(dbg, { op: 'virt_to_phys', addr: '0xffffc90000000000' });
+  assert.equal(bug.ok, false);
+  assert.match(bug.message, /^kernel BUG at arch\/x86\/mm\/physaddr\.c:28!/);
+  const oops = await getJson(api(`/sessions/${dbg}/events?type=oops`));
+  assert.equal(oops.body.events.length, 1);
   assert.deepEqual(await op(id, { op: 'phys_to_virt', paddr: '0x1000' }),
                    { ok: true, addr: '0xffff888000001000' });
   assert.equal((await op(id, { op: 'phys_to_virt', paddr: '0x100000000000' })).errno, 'ERANGE');

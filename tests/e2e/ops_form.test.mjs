@@ -58,6 +58,7 @@ const CASES = [
   ['ksize', {}, (R) => ({ addr: R.kmalloc.addr })],
   ['virt_to_phys', {}, (R) => ({ addr: R.kmalloc.addr })],
   ['dma_map', { length: 200, device_mask_bits: 32 }, (R) => ({ addr: R.kmalloc.addr, length: 200, device_mask_bits: 32 })],
+  ['dma_unmap', {}, (R) => ({ dma_addr: R.dma_map.dma_addr, length: 200 })],
   ['kfree', {}, (R) => ({ addr: R.kmalloc.addr })],
   ['kmem_cache_create', { name: 'formcache', size: 96 }, () => ({ name: 'formcache', size: 96 })],
   ['kmem_cache_alloc', {}, () => ({ cache: 'formcache', gfp: 'GFP_KERNEL' })],

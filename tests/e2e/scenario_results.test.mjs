@@ -36,7 +36,8 @@ const OPENS = {
   paging: { view: 'tlb', check: checkTripleFault },
   'tlb-scan': { view: 'tlb' },
   'tlb-scan-no-gbpages': { view: 'tlb' },
-  'kmalloc-vs-vmalloc': { view: 'vmalloc', check: checkArea },
+  'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
+  'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
 };
 
 async function checkArea(page, f) {
@@ -44,6 +45,16 @@ async function checkArea(page, f) {
   if (await page.$('#view-addrspace')) {
     await page.waitForFunction(() => location.hash.startsWith('#addrspace'));
     assert.match(await page.evaluate(() => location.hash), new RegExp(`sel=kmalloc:${f.kmalloc[0].addr},vmalloc:${f.vmalloc[0].addr}`));
+    // Both mappings drawn, of the objects the run measured: the band of its
+    // kmalloc buffer, and a fan with a line to each frame of its vmalloc area.
+    await page.waitForSelector(`#addrspace-svg polygon.as-band[data-vaddr="${f.kmalloc[0].addr}"]`, { timeout: 10000 });
+    assert.equal(await page.inputValue('#addrspace-kmalloc'), f.kmalloc[0].addr);
+    assert.equal(await page.inputValue('#addrspace-vmalloc'), f.vmalloc[0].addr);
+    const pfns = (await page.$$eval('#addrspace-svg path.as-fan.as-vmalloc', (ps) => ps.map((p) => p.dataset.pfns)))
+      .join(',').split(',').map(Number);
+    const area = (await get(`/sessions/${page.url().match(/session=(\d+)/)[1]}/vmalloc`)).areas
+      .find((a) => a.addr === f.vmalloc[0].addr);
+    assert.deepEqual(pfns, area.pfns);
     return;
   }
   const area = f.vmalloc[0];

@@ -148,16 +148,31 @@ test('internal fragmentation: about a quarter wasted by powers of two, less with
   assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
 });
 
-test('linear map: one offset for the direct map, another for the kernel image, refusals elsewhere', async () => {
+test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere', async () => {
   const r = await postJson(api('/scenarios/linear-map/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const f = r.body.figure;
   assert.deepEqual(f.offsets_by_region['direct map'], ['0xffff888000000000']);
   assert.deepEqual(f.offsets_by_region['kernel image'], ['0xffffffff80000000']);
-  const refused = f.conversions.filter((c) => !c.ok);
-  assert.deepEqual(refused.map((c) => c.region).sort(), ['user', 'vmalloc']);
-  for (const c of refused) assert.match(c.error, /virt_to_phys used for non-linear address/);
+  // __phys_addr_nodebug(): x - PAGE_OFFSET for anything below __START_KERNEL_map, silently.
+  assert.equal(f.conversions.filter((c) => !c.ok).length, 0);
+  const wrong = f.conversions.filter((c) => c.wrong);
+  assert.deepEqual(wrong.map((c) => c.region).sort(), ['user', 'vmalloc']);
+  for (const c of wrong) {
+    assert.equal(BigInt.asUintN(64, BigInt(c.vaddr) - BigInt(c.paddr)), 0xffff888000000000n);
+    assert.match(c.why, /x - PAGE_OFFSET/);
+  }
   assert.ok(f.conversions.filter((c) => c.region === 'direct map').length >= 3);
+  // With CONFIG_DEBUG_VIRTUAL, __phys_addr() BUG()s on the same two.
+  const d = await postJson(api('/scenarios/linear-map-debug-virtual/run'), {});
+  assert.equal(d.status, 201, JSON.stringify(d.body));
+  const df = d.body.figure;
+  assert.deepEqual(df.offsets_by_region, f.offsets_by_region);
+  const oopsed = df.conversions.filter((c) => !c.ok);
+  assert.deepEqual(oopsed.map((c) => c.region).sort(), ['user', 'vmalloc']);
+  for (const c of oopsed) assert.match(c.error, /^kernel BUG at arch\/x86\/mm\/physaddr\.c:28!/);
+  const ev = await getJson(api(`/sessions/${d.body.session}/events?type=oops&limit=10`));
+  assert.equal(ev.body.events.length, 2);
 });
 
 for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {
@@ -165,6 +180,9 @@ for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {
     const r = await postJson(api(`/scenarios/${name}/run`), {});
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const { by_region: byRegion, gbpages } = r.body.figure;
+    // walk_refs is one reference per level for every walk: the text says it is an upper bound.
+    assert.match(r.body.explanation, /upper bound/);
+    assert.match(r.body.explanation, /paging-structure caches/);
     assert.equal(gbpages, gb);
     const dm = byRegion['direct map'], vm = byRegion.vmalloc;
     assert.equal(dm.accesses, vm.accesses);
@@ -190,10 +208,20 @@ test('kmalloc versus vmalloc: contiguous or scattered, DMA accepted or refused',
   const dma = Object.fromEntries(f.dma_map.map((x) => [`${x.addr}/${x.mask_bits}`, x]));
   assert.equal(dma[`${big.addr}/64`].accepted, true);
   assert.equal(dma[`${area.addr}/64`].accepted, false);
-  assert.match(dma[`${area.addr}/64`].why, /not physically contiguous/);
+  assert.match(dma[`${area.addr}/64`].why, /vmalloc memory/);
   const small = f.dma_map.filter((x) => x.mask_bits === 24);
   assert.deepEqual(small.map((x) => x.accepted), [false, true]);
   assert.match(small[0].why, /above the DMA mask/);
+  // dma_direct_map_phys() -> swiotlb_map(): a 32-bit device is given a bounce buffer below 4 GiB.
+  const [bounce] = f.dma_map.filter((x) => x.mask_bits === 32);
+  assert.equal(bounce.accepted, true);
+  assert.equal(bounce.why, 'bounced through swiotlb');
+  assert.ok(BigInt(bounce.dma_addr) < 1n << 32n, bounce.dma_addr);
+  const ops = r.body.results;
+  assert.equal(ops[11].bounced, true);
+  assert.equal(ops[11].dma_addr, bounce.dma_addr);
+  assert.notEqual(ops[11].paddr, bounce.dma_addr);
+  assert.deepEqual([ops[12].bounced, ops[12].copied_back, ops[12].paddr], [true, 4096, ops[11].paddr]);
 });
 
 test('struct page: 64 bytes per frame, 1.56 % of RAM, and the fields of each kind of page', async () => {
@@ -217,4 +245,18 @@ test('struct page: 64 bytes per frame, 1.56 % of RAM, and the fields of each kin
   assert.equal(by['compound tail'].compound_head, by['compound head'].pfn);
   assert.equal(by['freed (on a per-CPU list)'].owner, 'pcp');
   assert.equal(by['freed (on a per-CPU list)'].refcount, 0);
+});
+
+test('a scenario that switches the per-CPU lists off says that pcp:false is no kernel option', async () => {
+  const list = (await getJson(api('/scenarios'))).body.scenarios;
+  let seen = 0;
+  for (const { name } of list) {
+    const sc = (await getJson(api(`/scenarios/${name}`))).body;
+    if (sc.machine?.pcp !== false)
+      continue;
+    seen++;
+    assert.match(sc.explanation, /pcp:false, which is not a kernel option/, name);
+    assert.match(sc.explanation, /free_frozen_pages\(\)/, name);
+  }
+  assert.ok(seen >= 2, `${seen} scenarios with pcp:false`);
 });

@@ -77,7 +77,9 @@ static void test_stage_by_stage(void **state)
 			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)),
 					    "top_level_pgt (decompressor)");
 			assert_int_equal(tr(m, 0, 0x1000000, MM_ACCESS_EXEC).paddr, 0x1000000);
-			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), -EFAULT);
+			/* __pa() is arithmetic: the number, though nothing maps it yet */
+			assert_int_equal(mm_virt_to_phys(m, 0xffff888000100000ULL, &pa, NULL), 0);
+			assert_int_equal(pa, 0x100000);
 		}
 		if (i == 3) {		/* CR3 = early_top_pgt: identity and high mapping */
 			assert_string_equal(mm_pagetable_root_name(m, MM_PID_CR3(0)), "early_top_pgt");

@@ -98,11 +98,31 @@ static void test_maps_brk_munmap(void **state)
 	assert_int_equal(mm_brk(m, pid, 0x555555560123ULL, &brk, NULL), 0);
 	assert_int_equal(mm_mmap(m, pid, 0, 8 * 4096, "rw-", &addr, NULL), 0);
 	assert_int_equal(mm_mmap(m, pid, 0x10000000, 4096, "r-x", &fixed, NULL), 0);
-	assert_int_equal(mm_mmap(m, pid, 0x10000000, 4096, "r-x", &fixed, &e), -EEXIST);
+	assert_int_equal(fixed, 0x10000000);	/* a free hint is taken */
+	/*
+	 * do_mmap() / arch_get_unmapped_area_topdown(): a hint that collides is
+	 * ignored for another address; MAP_FIXED_NOREPLACE is EEXIST there, and
+	 * MAP_FIXED replaces the old mapping.
+	 */
+	assert_int_equal(mm_mmap(m, pid, 0x10000000, 4096, "r-x", &fixed, &e), 0);
+	assert_true(fixed != 0x10000000);
+	assert_int_equal(mm_mmap_flags(m, pid, 0x10000000, 4096, "r--", MM_MAP_FIXED_NOREPLACE,
+				       &fixed, &e), -EEXIST);
+	assert_false(touch(m, pid, 0x10000000, MM_ACCESS_READ).fault);
+	assert_int_equal(mm_mmap_flags(m, pid, 0x10000000, 8192, "rw-", MM_MAP_FIXED,
+				       &fixed, &e), 0);
+	assert_int_equal(fixed, 0x10000000);
+	assert_int_equal(mm_mmap_flags(m, pid, 0x10000800, 4096, "rw-", MM_MAP_FIXED,
+				       &fixed, &e), -EINVAL);
+	assert_int_equal(mm_mmap_flags(m, pid, 0x1000, 4096, "rw-", MM_MAP_FIXED, &fixed, &e),
+			 -EPERM);
+	assert_int_equal(mm_mmap(m, pid, 0x1000, 4096, "rw-", &fixed, &e), 0);
+	assert_true(fixed >= 0x10000);	/* round_hint_to_min() */
+	assert_clean(m);
 	assert_int_equal(mm_mmap(m, pid, 0, 4096, "rwz", &fixed, &e), -EINVAL);
 	maps = proc_pid_maps(m, pid);
 	assert_non_null(maps);
-	assert_non_null(strstr(maps, "10000000-10001000 r-xp 00000000 00:00 0 \n"));
+	assert_non_null(strstr(maps, "10000000-10002000 rw-p 00000000 00:00 0 \n"));
 	assert_non_null(strstr(maps, "555555559000-555555561000 rw-p 00000000 00:00 0"
 			       "                          [heap]\n"));
 	assert_non_null(strstr(maps, "7ffffffde000-7ffffffff000 rw-p 00000000 00:00 0"

@@ -422,6 +422,39 @@ static uint64_t run_workload(void)
 	return hs.h;
 }
 
+static int lowest_order10(void *ctx, uint64_t pfn, unsigned int order, int mt)
+{
+	uint64_t *low = ctx;
+
+	(void)mt;
+	if (order == 10 && pfn < *low)
+		*low = pfn;
+	return 0;
+}
+
+/*
+ * __free_pages_core() (mm/page_alloc.c) frees boot memory with FPI_TO_TAIL,
+ * and memblock_free_all() walks memory upwards: the first order-10
+ * allocation after boot is the lowest free order-10 block, not the top of
+ * RAM.
+ */
+static void test_boot_memory_freed_to_tail(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":2048}", NULL, NULL);
+	struct alloc_pages_result res;
+	uint64_t low = UINT64_MAX;
+
+	(void)state;
+	assert_int_equal(machine_zone_free_blocks(m, 0, 1, lowest_order10, &low), 0);
+	assert_true(low < 0x10000);	/* below 256 MiB: there is free memory that low */
+	assert_int_equal(mm_alloc_pages(m, GFP_KERNEL, 10, -1, 0, &res, NULL), 0);
+	assert_int_equal(res.pfn, low);
+	assert_int_equal(mm_alloc_pages(m, GFP_KERNEL, 10, -1, 0, &res, NULL), 0);
+	assert_int_equal(res.pfn, low + 1024);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 static void test_deterministic_events(void **state)
 {
 	(void)state;
@@ -446,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_fallback_steals_and_claims),
 		cmocka_unit_test(test_failure_injection),
 		cmocka_unit_test(test_compound_pages),
+		cmocka_unit_test(test_boot_memory_freed_to_tail),
 		cmocka_unit_test(test_deterministic_events),
 	};
 

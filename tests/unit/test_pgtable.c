@@ -22,10 +22,16 @@ static void test_direct_map_gbpages(void **state)
 	char *mi = proc_meminfo(m);
 
 	(void)state;
-	assert_int_equal(kshift(m, DM(0)), 0);			/* pfn 0 is not RAM */
+	/*
+	 * init_mem_mapping() (arch/x86/mm/init.c) maps the whole ISA range
+	 * [0, 1 MiB) first, pfn 0 and the legacy hole included, though they
+	 * are not RAM.
+	 */
+	assert_int_equal(kshift(m, DM(0)), 12);
 	assert_int_equal(kshift(m, DM(0x1000)), 12);
 	assert_int_equal(kshift(m, DM(0x9e000)), 12);
-	assert_int_equal(kshift(m, DM(0xa0000)), 0);		/* legacy hole */
+	assert_int_equal(kshift(m, DM(0xa0000)), 12);
+	assert_int_equal(kshift(m, DM(0xff000)), 12);
 	assert_int_equal(kshift(m, DM(0x100000)), 12);		/* the partial first 2 MiB */
 	assert_int_equal(kshift(m, DM(0x200000)), 21);
 	assert_int_equal(kshift(m, DM(0x3fe00000)), 21);
@@ -37,7 +43,7 @@ static void test_direct_map_gbpages(void **state)
 	assert_int_equal(kshift(m, DM(7ULL << 30)), 0);		/* beyond RAM */
 	assert_non_null(strstr(mi, "DirectMap1G:     5242880 kB"));
 	assert_non_null(strstr(mi, "DirectMap2M:     1046528 kB"));
-	assert_non_null(strstr(mi, "DirectMap4k:        1656 kB"));
+	assert_non_null(strstr(mi, "DirectMap4k:        2048 kB"));	/* the first 2 MiB */
 	free(mi);
 	assert_clean(m);
 	machine_destroy(m);
@@ -98,29 +104,73 @@ static void test_five_levels(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * __pa() on x86-64 is arithmetic (__phys_addr_nodebug(), arch/x86/include/
+ * asm/page_64.h): without CONFIG_DEBUG_VIRTUAL a non-linear address gives a
+ * wrong number, silently. With it, __phys_addr() (arch/x86/mm/physaddr.c)
+ * BUG()s on what its VIRTUAL_BUG_ON()s catch, and lets a direct-map hole
+ * through.
+ */
 static void test_pa_va(void **state)
 {
 	struct recorder r = { 0 };
 	struct machine *m = make("{\"mem_mib\":1024}", NULL, NULL);
+	struct virt_to_phys_info vi;
 	struct mm_error e = { 0 };
-	uint64_t pa, va;
+	uint64_t pa, va, vm;
 
 	(void)state;
 	machine_set_event_fn(m, record, &r);
 	assert_int_equal(mm_virt_to_phys(m, DM(0x123456), &pa, &e), 0);
 	assert_int_equal(pa, 0x123456);
-	assert_int_equal(mm_virt_to_phys(m, 0xffffffff81234567ULL, &pa, &e), 0);
-	assert_int_equal(pa, 0x1234567);
-	assert_int_equal(mm_virt_to_phys(m, 0xffffc90000001000ULL, &pa, &e), -EFAULT);
-	assert_non_null(strstr(e.message, "virt_to_phys used for non-linear address: "
-			       "ffffc90000001000 (vmalloc)"));
-	assert_int_equal(mm_virt_to_phys(m, 0x400000, &pa, &e), -EFAULT);
-	assert_int_equal(mm_virt_to_phys(m, DM(0xa0000), &pa, &e), -EFAULT);
-	assert_int_equal(mm_virt_to_phys(m, DM(2ULL << 30), &pa, &e), -EFAULT);
-	assert_int_equal(r.count[MM_EV_virt_to_phys], 6);
+	assert_int_equal(mm_virt_to_phys_info(m, 0xffffffff81234567ULL, &vi, &e), 0);
+	assert_true(vi.paddr == 0x1234567 && vi.right);
+	/* A vmalloc address: x - PAGE_OFFSET, not the frame behind it. */
+	assert_int_equal(mm_vmalloc(m, 4096, 0, NULL, &vm, NULL), 0);
+	assert_int_equal(mm_virt_to_phys_info(m, vm, &vi, &e), 0);
+	assert_false(vi.right);
+	assert_int_equal(vi.paddr, vm - 0xffff888000000000ULL);
+	assert_non_null(strstr(vi.why, "vmalloc address"));
+	assert_non_null(strstr(vi.why, "x - PAGE_OFFSET"));
+	assert_non_null(strstr(vi.why, "the page tables map it to physical 0x"));
+	/* A user address wraps round. */
+	assert_int_equal(mm_virt_to_phys_info(m, 0x400000, &vi, &e), 0);
+	assert_int_equal(vi.paddr, 0x400000 - 0xffff888000000000ULL);
+	assert_false(vi.right);
+	/* A hole in the direct map, and past the end of RAM. */
+	assert_int_equal(mm_virt_to_phys_info(m, DM(0xa0000), &vi, &e), 0);
+	assert_true(vi.paddr == 0xa0000 && !vi.right && strstr(vi.why, "no RAM"));
+	assert_int_equal(mm_virt_to_phys_info(m, DM(2ULL << 30), &vi, &e), 0);
+	assert_false(vi.right);
+	/* A module address is taken for the kernel image. */
+	assert_int_equal(mm_virt_to_phys_info(m, 0xffffffffc0001000ULL, &vi, &e), 0);
+	assert_false(vi.right);
+	assert_non_null(strstr(vi.why, "__START_KERNEL_map"));
+	assert_int_equal(r.count[MM_EV_virt_to_phys], 7);
+	assert_int_equal(r.count[MM_EV_oops], 0);
 	assert_int_equal(mm_phys_to_virt(m, 0x5000, &va, &e), 0);
 	assert_int_equal(va, DM(0x5000));
 	assert_int_equal(mm_phys_to_virt(m, 1ULL << 40, &va, &e), -ERANGE);
+	machine_destroy(m);
+
+	memset(&r, 0, sizeof(r));
+	m = make("{\"mem_mib\":1024,\"debug_virtual\":true}", NULL, NULL);
+	machine_set_event_fn(m, record, &r);
+	assert_int_equal(mm_virt_to_phys(m, DM(0x123456), &pa, &e), 0);
+	assert_int_equal(mm_vmalloc(m, 4096, 0, NULL, &vm, NULL), 0);
+	assert_int_equal(mm_virt_to_phys(m, vm, &pa, &e), -EFAULT);
+	assert_non_null(strstr(e.message, "kernel BUG at arch/x86/mm/physaddr.c:28!"));
+	assert_int_equal(r.count[MM_EV_oops], 1);
+	assert_int_equal(strncmp(r.last_detail[MM_EV_oops], e.message, 40), 0);
+	assert_int_equal(mm_virt_to_phys(m, 0x400000, &pa, &e), -EFAULT);
+	assert_non_null(strstr(e.message, "physaddr.c:28!"));
+	assert_int_equal(mm_virt_to_phys(m, 0xffffffffc0001000ULL, &pa, &e), -EFAULT);
+	assert_non_null(strstr(e.message, "physaddr.c:23!"));
+	assert_int_equal(r.count[MM_EV_oops], 3);
+	/* The checks are arithmetic: a hole in the direct map passes. */
+	assert_int_equal(mm_virt_to_phys_info(m, DM(0xa0000), &vi, &e), 0);
+	assert_false(vi.right);
+	assert_clean(m);
 	machine_destroy(m);
 }
 

@@ -325,12 +325,33 @@ export function createAddrspace(refreshNow) {
   let marks = [];		// [{ addr: BigInt, label }]
   let strip = null;		// the owner colours of the physical ruler, by key
   const choice = { kmalloc: 'auto', vmalloc: 'auto', vma: '', pgtable: '' };
+  let linked = null;		// the URL's sel last applied to the pickers
+
+  // The URL's sel ("kmalloc:0x...,vmalloc:0x...,vma:PID:0x...,pgtable:PFN")
+  // chooses the objects drawn; a changed picker writes it back.
+  function takeLink() {
+    const sel = url.get('sel');
+    if (!sel || sel === linked)
+      return;
+    linked = sel;
+    for (const part of sel.split(',')) {
+      const i = part.indexOf(':');
+      if (i > 0 && part.slice(0, i) in choice)
+        choice[part.slice(0, i)] = part.slice(i + 1);
+    }
+  }
+
+  function writeLink() {
+    linked = Object.entries(choice).filter(([, v]) => v && v !== 'auto').map(([k, v]) => `${k}:${v}`).join(',');
+    url.set({ sel: linked || null });
+  }
 
   function reset() {
     data = null;
     strip = null;
     choice.kmalloc = choice.vmalloc = 'auto';
     choice.vma = choice.pgtable = '';
+    linked = null;
     for (const k of Object.keys(pick))
       pick[k].replaceChildren();
   }
@@ -417,6 +438,7 @@ export function createAddrspace(refreshNow) {
     const tree = built ? await s.pagetableTree('kernel') : null;
     if (!fresh())
       return;
+    takeLink();
     const chose = choose(listObjects(s, vm, procs, tree, log));
     const [vmaPages, aliases] = await Promise.all([
       chose.vma ? vmaFrames(s, chose.vma.pid, chose.vma) : null,
@@ -722,6 +744,7 @@ export function createAddrspace(refreshNow) {
   for (const [kind, sel] of Object.entries(pick))
     sel.addEventListener('change', () => {
       choice[kind] = sel.value;
+      writeLink();
       refreshNow();
     });
   new ResizeObserver(() => { if (box.clientWidth) draw(); }).observe(box);

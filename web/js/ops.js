@@ -35,13 +35,14 @@ export const OPS = [
     vmalloc: ['size', 'caller', 'cpu'],
     vfree: ['addr', 'cpu'],
     vmalloc_to_page: ['addr'],
-    dma_map: ['addr', 'length', 'device_mask_bits'],
+    dma_map: ['addr', 'length', 'device_mask_bits', 'dir', 'cpu'],
+    dma_unmap: ['dma_addr', 'length', 'dir'],
     virt_to_phys: ['addr'],
     phys_to_virt: ['paddr'],
   }],
   ['processes', {
     spawn: ['name'],
-    mmap: ['pid', 'length', 'prot', 'addr'],
+    mmap: ['pid', 'length', 'prot', 'addr', 'flags'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
     touch: ['pid', 'addr', 'length', 'cpu', 'access'],
@@ -89,7 +90,10 @@ const FIELDS = {
   cache: { placeholder: 'kmalloc-64' },
   caller: { placeholder: 'mmlab_vmalloc_op' },
   device_mask_bits: { number: true, placeholder: '64' },
+  dir: { options: ['', 'DMA_BIDIRECTIONAL', 'DMA_TO_DEVICE', 'DMA_FROM_DEVICE'] },
+  dma_addr: { placeholder: '0x...' },
   prot: { placeholder: 'rw-' },
+  flags: { options: ['', 'MAP_FIXED', 'MAP_FIXED_NOREPLACE'] },
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
@@ -147,6 +151,7 @@ function suggestions(op, r) {
   case 'kmem_cache_create': return { kmem_cache_alloc: { cache: op.name }, kmem_cache_destroy: { cache: op.name } };
   case 'kmem_cache_alloc': return { kmem_cache_free: { cache: op.cache, ...addr } };
   case 'vmalloc': return { vfree: addr, vmalloc_to_page: addr, dma_map: addr };
+  case 'dma_map': return { dma_unmap: { dma_addr: r.dma_addr, length: String(op.length ?? ''), dir: op.dir ?? '' } };
   case 'spawn':
     return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate']
       .map((o) => [o, { pid: String(r.pid) }]));

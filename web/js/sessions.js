@@ -3,7 +3,7 @@
 import { listSessions, createSession } from './api.js';
 
 const NUMBER_KEYS = ['mem_mib', 'nodes', 'cpus', 'max_order', 'paging_levels'];
-const BOOLEAN_KEYS = ['pcp', 'gbpages'];
+const BOOLEAN_KEYS = ['pcp', 'gbpages', 'debug_virtual'];
 const TEXT_KEYS = ['start'];
 
 function optionLabel(s) {
