@@ -297,13 +297,21 @@ struct page_info {
 	int node, zone;
 	int owner;			/* enum page_owner */
 	uint64_t flags;			/* PG_* bits */
-	char flags_text[128];		/* "buddy|reserved", as %pGp */
-	int refcount, mapcount;
+	char flags_text[128];		/* "head|reserved", as %pGp: real PG_ flags only */
+	uint32_t page_type;		/* the word: enum pagetype << 24, or UINT32_MAX */
+	char page_type_name[16];	/* "buddy", "slab", "table", ... or "" */
+	bool typed;			/* page_has_type(): the word is a type, not _mapcount */
+	bool tail;			/* a tail page of a compound page */
+	bool zero_page;			/* the shared zero page (my_zero_pfn) */
+	uint64_t kpageflags;		/* /proc/kpageflags: stable_page_flags() */
+	char kpageflags_text[192];	/* its KPF_ names, "buddy|mmap|..." */
+	int raw_mapcount;		/* _mapcount: -1 unmapped, 0 mapped once (-1 if typed) */
+	int refcount, mapcount;		/* mapcount: page_mapcount() = _mapcount + 1 */
 	int order;			/* buddy/compound order, MM_NA otherwise */
 	int migratetype;		/* of the pageblock */
 	uint64_t private_;
 	uint64_t compound_head;		/* pfn of the head for tail pages, else the pfn */
-	char slab_cache[32];		/* "" unless PG_slab */
+	char slab_cache[32];		/* "" unless PGTY_slab */
 	unsigned int inuse, objects;
 };
 
@@ -589,6 +597,8 @@ struct mm_process_info {
 	int pid;
 	char comm[16];
 	uint64_t pgd_pfn, rss, pgtables_pages, brk, start_brk;
+	uint64_t rss_anon, rss_file;	/* MM_ANONPAGES, MM_FILEPAGES; rss = get_mm_rss() */
+	uint64_t zero_ptes;		/* PTEs that map the shared zero page (not in rss) */
 	unsigned int nr_vmas;
 };
 /* The @idx-th process; -ENOENT past the end. */

@@ -59,7 +59,9 @@ test('kmalloc and kfree: caches by size and GFP, direct-map addresses, clear ref
   assert.equal(page.body.owner, 'kmalloc_large');
   const slabPage = await getJson(api(`/sessions/${id}/pages/${r[0].pfn}`));
   assert.equal(slabPage.body.owner, 'slab');
-  assert.match(slabPage.body.flags, /slab/);
+  assert.equal(slabPage.body.page_type, 'slab');
+  assert.match(slabPage.body.kpageflags, /slab/);
+  assert.equal(page.body.page_type, 'large_kmalloc');
   assert.deepEqual(await one(id, { op: 'ksize', addr: r[1].addr }), { ok: true, size: 96 });
 
   const bad = (await ops(id, [

@@ -69,3 +69,8 @@ tests_unit_test_snapshot_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_dma
 tests_unit_test_dma_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_page_types
+tests_unit_test_page_types_SOURCES = tests/unit/test_page_types.c tests/unit/paging_test.h
+tests_unit_test_page_types_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_page_types_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -6,6 +6,7 @@
 // buffer) in magenta, and a list of scattered frames (a vmalloc area's
 // pages) in cyan, so the two kinds of buffer can be told apart at a glance.
 import { el, hex, parseNumber, PAGE_SIZE } from './format.js';
+import { pageNote } from './structpage.js';
 
 const WIDTH = 1024;		// canvas pixels per row
 const MAX_HEIGHT = 16384;	// canvas pixels; beyond it the map shows a window from start
@@ -134,7 +135,7 @@ function pageRows(page) {
     }
   }
   return rows.map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', {}, k),
-                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value/.test(k)
+                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value|kpageflags_value/.test(k)
                                      ? `${v} (${hex(v)})` : String(v))));
 }
 
@@ -247,7 +248,8 @@ export function createPhysmap() {
     panel.replaceChildren(el('h3', {}, `struct page of pfn ${hex(pfn)}`));
     try {
       const page = await last.s.page(pfn);
-      panel.append(el('table', { dataset: { pfn: String(pfn) } }, ...pageRows(page)));
+      panel.append(el('table', { dataset: { pfn: String(pfn) } }, ...pageRows(page)),
+                   pageNote(page));
     } catch (e) {
       panel.append(el('p', { className: 'error' }, e.message));
     }
