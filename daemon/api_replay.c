@@ -675,7 +675,9 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "mmu", MM_EV_translate, MM_EV_page_fault },
 		{ "address helpers", MM_EV_virt_to_phys, MM_EV_dma_map },
 		{ "processes", MM_EV_process_spawn, MM_EV_brk },
-		{ "boot", MM_EV_boot_stage, MM_EV_NR_TYPES - 1 },
+		{ "boot", MM_EV_boot_stage, MM_EV_memblock_alloc },
+		{ "vmalloc", MM_EV_free_vmap_area_noflush, MM_EV_purge_vmap_area_lazy },
+		{ "boot", MM_EV_purge_vmap_area_lazy + 1, MM_EV_NR_TYPES - 1 },
 	};
 	json_t *types = json_array();
 

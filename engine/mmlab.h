@@ -112,7 +112,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(page_fault)							\
 	X(virt_to_phys) X(dma_map)					\
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
-	X(boot_stage) X(memblock_alloc)
+	X(boot_stage) X(memblock_alloc)					\
+	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -412,13 +413,24 @@ struct vmalloc_area_info {
  */
 int mm_vmalloc(struct machine *m, uint64_t size, int cpu, const char *caller, uint64_t *addr,
 	       struct mm_error *e);
-/* vfree(): unmap, flush every CPU's TLB, free pages and metadata; -EINVAL unless an area's start. */
+/*
+ * vfree(): unmap (no flush), free pages and metadata, the range to the lazy
+ * list (free_vmap_area_noflush event); a purge (one ranged TLB flush,
+ * purge_vmap_area_lazy event) once more than lazy_max_pages() wait.
+ * -EINVAL unless an area's start.
+ */
 int mm_vfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
 /* vmalloc_to_page(): the pfn behind a vmalloc address, by walking the kernel page tables. */
 int mm_vmalloc_to_pfn(const struct machine *m, uint64_t addr, uint64_t *pfn, struct mm_error *e);
 unsigned int machine_vmalloc_areas(const struct machine *m);
 int machine_vmalloc_area(const struct machine *m, unsigned int i, struct vmalloc_area_info *info);
 char *proc_vmallocinfo(const struct machine *m);
+/* The lazily freed ranges (vfree()d, waiting for the purge), in address order. */
+unsigned int machine_vmalloc_lazy_areas(const struct machine *m);
+int machine_vmalloc_lazy_area(const struct machine *m, unsigned int i, uint64_t *start,
+			      uint64_t *end);
+/* vmap_lazy_nr and lazy_max_pages(), in pages. */
+void machine_vmalloc_lazy(const struct machine *m, uint64_t *nr, uint64_t *max);
 
 /*
  * dma_map_single() without an IOMMU: the bus address of [@vaddr, @vaddr +
