@@ -66,6 +66,28 @@ void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http
 	text_view(srv, req, rep, proc_slabinfo);
 }
 
+/*
+ * The ranges vfree() left on the lazy list (free_vmap_area_noflush()), with
+ * vmap_lazy_nr and lazy_max_pages(): past the latter, one purge flushes
+ * the TLBs over all of them and frees them.
+ */
+static json_t *lazy_json(const struct machine *m)
+{
+	json_t *ranges = json_array();
+	uint64_t s, e, nr, max;
+	char a[24], b[24];
+
+	for (unsigned int i = 0; machine_vmalloc_lazy_area(m, i, &s, &e) == 0; i++) {
+		snprintf(a, sizeof(a), "0x%" PRIx64, s);
+		snprintf(b, sizeof(b), "0x%" PRIx64, e);
+		json_array_append_new(ranges, json_pack("{s:s,s:s,s:I}", "addr", a, "end", b,
+							"size", (json_int_t)(e - s)));
+	}
+	machine_vmalloc_lazy(m, &nr, &max);
+	return json_pack("{s:o,s:I,s:I}", "areas", ranges, "vmap_lazy_nr", (json_int_t)nr,
+			 "lazy_max_pages", (json_int_t)max);
+}
+
 void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	struct vmalloc_area_info ai;
@@ -95,7 +117,8 @@ void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_
 						       "pages_array", pg,
 						       "pages_array_vmalloc", ai.pages_vmalloc));
 	}
-	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "areas", areas));
+	reply_json(rep, 200, json_pack("{s:I,s:o,s:o}", "seq", (json_int_t)v.seq, "areas", areas,
+				       "lazy", lazy_json(v.m)));
 	view_end(&v);
 }
 

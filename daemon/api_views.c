@@ -191,6 +191,27 @@ void api_view_zones(struct server *srv, struct http_request *req, struct http_re
 	view_end(&v);
 }
 
+/*
+ * The word page_type/_mapcount shares: the type by name (null when
+ * untyped), the raw word, _mapcount (null when typed); page_mapcount() is
+ * "mapcount". Then the /proc/kpageflags bits and the tail mark.
+ */
+static void page_type_json(json_t *p, const struct page_info *pi)
+{
+	char word[16];
+
+	snprintf(word, sizeof(word), "0x%08x", pi->page_type);
+	json_object_set_new(p, "page_type", pi->typed ? json_string(pi->page_type_name)
+							: json_null());
+	json_object_set_new(p, "page_type_word", json_string(word));
+	json_object_set_new(p, "_mapcount", pi->typed ? json_null()
+						       : json_integer(pi->raw_mapcount));
+	json_object_set_new(p, "kpageflags", json_string(pi->kpageflags_text));
+	json_object_set_new(p, "kpageflags_value", json_integer((json_int_t)pi->kpageflags));
+	json_object_set_new(p, "tail", json_boolean(pi->tail));
+	json_object_set_new(p, "zero_page", json_boolean(pi->zero_page));
+}
+
 static json_t *page_json(const struct page_info *pi)
 {
 	json_t *p = json_pack("{s:I,s:i,s:s,s:s,s:s,s:I,s:i,s:i,s:s,s:I,s:I}",
@@ -203,6 +224,7 @@ static json_t *page_json(const struct page_info *pi)
 			      "compound_head", (json_int_t)pi->compound_head);
 
 	json_object_set_new(p, "order", pi->order == MM_NA ? json_null() : json_integer(pi->order));
+	page_type_json(p, pi);
 	if (pi->slab_cache[0])
 		json_object_set_new(p, "slab", json_pack("{s:s,s:i,s:i}", "cache", pi->slab_cache,
 							 "inuse", (int)pi->inuse,

@@ -746,9 +746,11 @@ static json_t *page_state_json(struct machine *m, const char *state, uint64_t pf
 	if (machine_page_info(m, pfn, &pi))
 		return json_pack("{s:s,s:I,s:s}", "state", state, "pfn", (json_int_t)pfn,
 				 "owner", "hole");
-	return json_pack("{s:s,s:I,s:s,s:s,s:i,s:i,s:o,s:I,s:s?,s:i,s:i}", "state", state,
-			 "pfn", (json_int_t)pfn, "owner", page_owner_name(pi.owner),
-			 "flags", pi.flags_text, "refcount", pi.refcount, "mapcount", pi.mapcount,
+	return json_pack("{s:s,s:I,s:s,s:s,s:s?,s:s,s:i,s:i,s:o,s:I,s:s?,s:i,s:i}", "state",
+			 state, "pfn", (json_int_t)pfn, "owner", page_owner_name(pi.owner),
+			 "flags", pi.flags_text, "page_type", pi.typed ? pi.page_type_name : NULL,
+			 "kpageflags", pi.kpageflags_text,
+			 "refcount", pi.refcount, "mapcount", pi.mapcount,
 			 "order", pi.order == MM_NA ? json_null() : json_integer(pi.order),
 			 "compound_head", (json_int_t)pi.compound_head,
 			 "slab_cache", pi.slab_cache[0] ? pi.slab_cache : NULL,

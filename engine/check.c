@@ -95,11 +95,12 @@ static uint64_t check_list(struct checker *c, const struct zone *z,
 			violation(c, "%d: " ZONE_FMT "%s: pfn 0x%x not aligned to order %u",
 				  pcp ? 6 : 2, ZONE_ARGS(z), WHAT, pfn, order);
 		if (pcp) {
-			if (p->owner != OWNER_PCP || page_test(p, PG_buddy))
-				violation(c, "6: " ZONE_FMT "%s: pfn 0x%x is %s%s",
+			if (p->owner != OWNER_PCP || page_has_type(p))
+				violation(c, "6: " ZONE_FMT "%s: pfn 0x%x is %s%s%s",
 					  ZONE_ARGS(z), WHAT, pfn, page_owner_name(p->owner),
-					  page_test(p, PG_buddy) ? " and PG_buddy" : "");
-		} else if (!page_test(p, PG_buddy) || p->private != order || p->mt != mt) {
+					  page_has_type(p) ? " and typed " : "",
+					  page_type_name(p->page_type));
+		} else if (!PageBuddy(p) || p->private != order || p->mt != mt) {
 			violation(c, "2: " ZONE_FMT "%s: pfn 0x%x is not a free order-%u %s block",
 				  ZONE_ARGS(z), WHAT, pfn, order, migratetype_name(mt));
 		}
@@ -194,7 +195,7 @@ static void check_free_block(struct checker *c, const struct zone *z, uint64_t p
 		const struct page *q = p + i;
 
 		if (q->owner != OWNER_FREE || q->node != z->node || q->zone != z->idx ||
-		    (i && page_test(q, PG_buddy))) {
+		    (i && q->page_type != UINT32_MAX)) {
 			violation(c, "2: " ZONE_FMT "pfn 0x%llx inside the free block at 0x%llx is %s",
 				  ZONE_ARGS(z), (unsigned long long)(pfn + i),
 				  (unsigned long long)pfn, page_owner_name(q->owner));
@@ -213,7 +214,7 @@ static void check_free_block(struct checker *c, const struct zone *z, uint64_t p
 	if (order < m->max_order && buddy < m->max_pfn) {
 		const struct page *b = &m->mem_map[buddy];
 
-		if (page_test(b, PG_buddy) && b->private == order && b->zone == p->zone &&
+		if (PageBuddy(b) && b->private == order && b->zone == p->zone &&
 		    b->node == p->node &&
 		    (order < pageblock_order || b->mt == p->mt ||
 		     (b->mt < MIGRATE_PCPTYPES && p->mt < MIGRATE_PCPTYPES)))
@@ -241,7 +242,7 @@ static uint64_t check_alloc_block(struct checker *c, const struct zone *z, uint6
 		const struct page *q = p + i;
 
 		if (q->owner != p->owner || q->compound_head != pfn || q->_refcount ||
-		    page_test(q, PG_tail) != comp) {
+		    q->tail != comp || page_has_type(q)) {
 			violation(c, "7: " ZONE_FMT "pfn 0x%llx is not a tail of the %s block at 0x%llx",
 				  ZONE_ARGS(z), (unsigned long long)(pfn + i),
 				  page_owner_name(p->owner), (unsigned long long)pfn);
@@ -249,6 +250,37 @@ static uint64_t check_alloc_block(struct checker *c, const struct zone *z, uint6
 		}
 	}
 	return pfn + nr;
+}
+
+/*
+ * Invariant 9 for one page: the word that is page_type for typed pages and
+ * _mapcount for the others (include/linux/mm_types.h, the union in struct
+ * page). Kernel: the PageBuddy()/PageSlab()/PageTable() users, and
+ * folio_add_new_anon_rmap(), which leaves a freshly mapped page at 0.
+ */
+static void check_page_word(struct checker *c, const struct zone *z, uint64_t pfn,
+			    const struct page *p)
+{
+	static const struct { int owner; enum pagetype type; } fits[] = {
+		{ OWNER_FREE, PGTY_buddy }, { OWNER_SLAB, PGTY_slab },
+		{ OWNER_PAGETABLE, PGTY_table }, { OWNER_KMALLOC_LARGE, PGTY_large_kmalloc },
+	};
+	unsigned int i;
+
+	if (!page_has_type(p)) {
+		if (p->_mapcount != (p->owner == OWNER_USER ? 0 : -1))
+			violation(c, "9: " ZONE_FMT "pfn 0x%llx (%s) has _mapcount %d",
+				  ZONE_ARGS(z), (unsigned long long)pfn,
+				  page_owner_name(p->owner), p->_mapcount);
+		return;
+	}
+	for (i = 0; i < sizeof(fits) / sizeof(fits[0]); i++)
+		if (page_type_is(p, fits[i].type) && p->owner == fits[i].owner &&
+		    p->compound_head == pfn && !p->tail)
+			return;
+	violation(c, "9: " ZONE_FMT "pfn 0x%llx owned by %s is typed %s (0x%08x)",
+		  ZONE_ARGS(z), (unsigned long long)pfn, page_owner_name(p->owner),
+		  page_type_name(p->page_type), p->page_type);
 }
 
 /* One pass over the zone's pfns: ownership, reserved pages, blocks. */
@@ -269,11 +301,12 @@ static void check_zone_pages(struct checker *c, const struct zone *z, uint64_t p
 			continue;
 		}
 		if (p->node != z->node || p->zone != z->idx) {
-			if (page_test(p, PG_buddy))
-				violation(c, "2: " ZONE_FMT "pfn 0x%llx of another zone is PG_buddy here",
+			if (PageBuddy(p))
+				violation(c, "2: " ZONE_FMT "pfn 0x%llx of another zone is PGTY_buddy here",
 					  ZONE_ARGS(z), (unsigned long long)pfn);
 			continue;
 		}
+		check_page_word(c, z, pfn, p);
 		if (page_test(p, PG_reserved)) {
 			owners[p->owner]++;
 			if (p->owner == OWNER_FREE || p->owner == OWNER_PCP)
@@ -283,7 +316,7 @@ static void check_zone_pages(struct checker *c, const struct zone *z, uint64_t p
 			continue;
 		}
 		/* A block: checked as a whole, then skipped. */
-		if (page_test(p, PG_buddy)) {
+		if (PageBuddy(p)) {
 			check_free_block(c, z, pfn);
 			next = pfn + (1ULL << p->private);
 		} else if (p->owner == OWNER_PCP) {

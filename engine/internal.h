@@ -53,24 +53,58 @@
 		}							\
 	} while (0)
 
-/*** Page flags (include/linux/page-flags.h, the ones the simulation uses) ***/
+/*** Page flags (include/linux/page-flags.h, enum pageflags of 6.18 on x86-64) ***/
 
+/*
+ * The bits of page->flags, numbered as 6.18 numbers them (CONFIG_MMU and
+ * CONFIG_MEMORY_FAILURE set, no PG_arch_2/3). Only real flags live here:
+ * what a page is used for (free in the buddy, a slab, a page table) is a
+ * page type (enum pagetype), and a tail page is marked by bit 0 of
+ * compound_head in the kernel (page->tail here).
+ */
 enum pageflags {
 	PG_locked,
+	PG_writeback,
 	PG_referenced,
 	PG_uptodate,
 	PG_dirty,
 	PG_lru,
+	PG_head,
+	PG_waiters,
 	PG_active,
-	PG_slab,
+	PG_workingset,
+	PG_owner_priv_1,
+	PG_owner_2,
+	PG_arch_1,
 	PG_reserved,
 	PG_private,
-	PG_head,
-	PG_tail,	/* the kernel encodes this in compound_head bit 0 */
-	PG_buddy,	/* a page type in the kernel (page_type), a flag here */
-	PG_table,	/* likewise PGTY_table */
-	PG_zero,	/* allocated with __GFP_ZERO */
-	NR_PAGEFLAGS
+	PG_private_2,
+	PG_reclaim,
+	PG_swapbacked,
+	PG_unevictable,
+	PG_dropbehind,
+	PG_mlocked,
+	PG_hwpoison,
+	NR_PAGEFLAGS		/* __NR_PAGEFLAGS */
+};
+
+/*
+ * Page types (include/linux/page-flags.h, enum pagetype): kept in the top
+ * byte of page->page_type, which shares its word with _mapcount. An untyped
+ * page reads UINT_MAX there (_mapcount -1); __SetPageBuddy() and friends
+ * write type << 24 and __ClearPage*() puts UINT_MAX back.
+ */
+enum pagetype {
+	PGTY_buddy		= 0xf0,
+	PGTY_offline		= 0xf1,
+	PGTY_table		= 0xf2,
+	PGTY_guard		= 0xf3,
+	PGTY_hugetlb		= 0xf4,
+	PGTY_slab		= 0xf5,
+	PGTY_zsmalloc		= 0xf6,
+	PGTY_unaccepted		= 0xf7,
+	PGTY_large_kmalloc	= 0xf8,
+	PGTY_mapcount_underflow	= 0xff
 };
 
 /*** struct page (include/linux/mm_types.h) ***/
@@ -82,13 +116,17 @@ struct page {
 	uint8_t zone;		/* enum zone_type */
 	uint8_t mt;		/* free: the list's migratetype; allocated: the request's */
 	int32_t _refcount;
-	int32_t _mapcount;	/* -1 when not mapped, as in the kernel */
+	union {			/* one word in the kernel too */
+		uint32_t page_type;	/* enum pagetype << 24, or UINT32_MAX */
+		int32_t _mapcount;	/* -1 when not mapped, 0 when mapped once */
+	};
 	uint16_t node;
-	uint16_t reserved_pad;
+	uint8_t tail;		/* a compound tail: compound_head bit 0 in the kernel */
+	uint8_t reserved_pad;
 	uint64_t private;	/* buddy order while free */
 	uint32_t next, prev;	/* list node: pfns, PFN_NIL at the ends */
 	uint32_t compound_head;	/* pfn of the block's head (itself for a head) */
-	uint32_t index;		/* page->index (later units) */
+	uint32_t index;		/* page->index; a table's slot in the table store */
 	union {
 		struct {
 			uint32_t slab_cache;	/* kmem_cache index */
@@ -326,6 +364,44 @@ static inline void page_clear(struct page *p, int bit)
 {
 	p->flags &= ~(1u << bit);
 }
+
+/*
+ * page_has_type(): the word holds a type rather than a map count. As in the
+ * kernel the test is signed: map counts are -1 and up, types are the
+ * negative words below 0xff000000.
+ */
+static inline bool page_has_type(const struct page *p)
+{
+	return p->_mapcount < (int32_t)((uint32_t)PGTY_mapcount_underflow << 24);
+}
+
+static inline bool page_type_is(const struct page *p, enum pagetype t)
+{
+	return (p->page_type >> 24) == (uint32_t)t;
+}
+
+/* __SetPageBuddy() and friends: only an untyped, unmapped page takes a type. */
+static inline void page_type_set(struct page *p, enum pagetype t)
+{
+	SIM_BUG_ON(p->page_type != UINT32_MAX);
+	p->page_type = (uint32_t)t << 24;
+}
+
+/* __ClearPageBuddy() and friends. */
+static inline void page_type_clear(struct page *p, enum pagetype t)
+{
+	SIM_BUG_ON(!page_type_is(p, t));
+	p->page_type = UINT32_MAX;
+}
+
+#define PageBuddy(p)	page_type_is((p), PGTY_buddy)
+#define PageSlab(p)	page_type_is((p), PGTY_slab)
+#define PageTable(p)	page_type_is((p), PGTY_table)
+
+/* Name of a page type as enum pagetype spells it, "" for none. */
+const char *page_type_name(uint32_t page_type);
+/* mm.c: my_zero_pfn(), the frame of empty_zero_page in the kernel image. */
+uint64_t zero_pfn(const struct machine *m);
 
 static inline int get_pageblock_migratetype(const struct machine *m, uint64_t pfn)
 {

@@ -11,9 +11,14 @@
  * Ideas to hold:
  *  - A process PGD is a fresh table whose kernel half is a copy of
  *    init_top_pgt's entries: the kernel's own lower tables are shared.
- *  - Nothing is mapped at mmap time; the first touch of each page faults and
- *    gets a zeroed GFP_HIGHUSER_MOVABLE page (do_anonymous_page). Anonymous
- *    memory is all there is: no files, no copy-on-write.
+ *  - Nothing is mapped at mmap time. The first read of a page faults and
+ *    maps the shared zero page read-only (do_anonymous_page): nothing is
+ *    allocated and RSS does not move. The first write gets a zeroed
+ *    GFP_HIGHUSER_MOVABLE page, either at once (do_anonymous_page) or by
+ *    copy-on-write from the zero page (do_wp_page -> wp_page_copy).
+ *  - A user page is mapped once: _mapcount 0 while mapped, -1 after; the
+ *    zero page is a special PTE with no map count. MM_ANONPAGES counts the
+ *    process's own pages; there are no files, so MM_FILEPAGES stays 0.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -146,6 +151,21 @@ static bool table_empty(const struct machine *m, uint64_t table)
 }
 
 /*
+ * One user page leaves its PTE: folio_remove_rmap_ptes() takes _mapcount
+ * back to -1, add_mm_counter(MM_ANONPAGES, -1), and the page is freed.
+ * Kernel: mm/memory.c, zap_present_folio_ptes().
+ */
+static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn)
+{
+	struct page *p = pfn_to_page(m, pfn);
+
+	SIM_BUG_ON(p->_mapcount != 0);
+	p->_mapcount = -1;
+	SIM_BUG_ON(__free_pages_owner(m, pfn, 0, 0, OWNER_USER, NULL));
+	mm->rss_stat[MM_ANONPAGES]--;
+}
+
+/*
  * Free the user pages mapped in [s, e) and then every table under it that
  * is left empty. Returns the tables freed.
  */
@@ -162,8 +182,9 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 			continue;
 		if (level == PT_PTE) {
 			pt_clear_entry(m, table, i, level, lo);
-			SIM_BUG_ON(__free_pages_owner(m, pte_pfn(entry), 0, 0, OWNER_USER, NULL));
-			mm->rss--;
+			if (pte_pfn(entry) == zero_pfn(m))	/* vm_normal_page(): none */
+				continue;
+			zap_user_page(m, mm, pte_pfn(entry));
 			continue;
 		}
 		child = pte_pfn(entry);
@@ -298,7 +319,7 @@ int mm_exit(struct machine *m, int pid, struct mm_error *e)
 		if (x->cpus[cpu].pid == pid)
 			load_cr3(m, (int)cpu, x->init_top_pgt, 0);
 	unmap_region(m, mm, 0, layout_task_size(pt_levels(m)) + PAGE_SIZE);
-	SIM_BUG_ON(mm->rss || mm->pgtables_pages != 1);
+	SIM_BUG_ON(mm->rss_stat[MM_ANONPAGES] || mm->pgtables_pages != 1);
 	pgtable_free_table(m, mm->pgd);
 	mm_event_emit(m, MM_EV_process_exit, pid, PFN_PHYS(mm->pgd), 0, mm->comm);
 	free(mm->vmas);
@@ -468,15 +489,43 @@ static bool access_error(uint32_t code, const struct vm_area_struct *vma)
 	return !(vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC));
 }
 
+/* The PTE a VMA's vm_page_prot gives: present, user, accessed, NX unless exec. */
+static uint64_t vma_page_prot(const struct vm_area_struct *vma)
+{
+	return _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED |
+	       (vma->vm_flags & VM_EXEC ? 0 : _PAGE_NX);
+}
+
 /*
- * do_anonymous_page(): tables down to the PTE, a zeroed movable user page,
- * and the PTE with the VMA's rights.
+ * A zeroed movable page of the process's own, mapped once: _mapcount 0
+ * (folio_add_new_anon_rmap()) and one more MM_ANONPAGES (add_mm_counter()).
+ */
+static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm, uint64_t *pfn)
+{
+	struct alloc_pages_result res;
+	int err;
+
+	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, -1, cpu, OWNER_USER, &res,
+			    NULL);
+	if (err)
+		return err;
+	SIM_BUG_ON(m->mem_map[res.pfn]._mapcount != -1);
+	m->mem_map[res.pfn]._mapcount = 0;
+	mm->rss_stat[MM_ANONPAGES]++;
+	*pfn = res.pfn;
+	return 0;
+}
+
+/*
+ * do_anonymous_page(): tables down to the PTE; then a read maps the shared
+ * zero page, read-only and special (pte_mkspecial(my_zero_pfn())), with no
+ * allocation and no counter; a write gets a zeroed page of its own, dirty
+ * and writable when the VMA is. Kernel: mm/memory.c, do_anonymous_page().
  */
 static int do_anonymous_page(struct machine *m, int cpu, struct mm_struct *mm,
 			     const struct vm_area_struct *vma, uint64_t vaddr, bool write)
 {
-	uint64_t before = pt_used(m), pte, entry;
-	struct alloc_pages_result res;
+	uint64_t before = pt_used(m), pte, entry, pfn;
 	int err;
 
 	vaddr &= ~(PAGE_SIZE - 1);
@@ -484,33 +533,94 @@ static int do_anonymous_page(struct machine *m, int cpu, struct mm_struct *mm,
 	mm->pgtables_pages += pt_used(m) - before;
 	if (err)
 		return err;
-	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, -1, cpu, OWNER_USER, &res,
-			    NULL);
+	if (!write) {
+		entry = PFN_PHYS(zero_pfn(m)) | vma_page_prot(vma) | _PAGE_SPECIAL;
+		pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
+		return 0;
+	}
+	err = new_anon_page(m, cpu, mm, &pfn);
 	if (err)
 		return err;
-	entry = PFN_PHYS(res.pfn) | _PAGE_PRESENT | _PAGE_USER | _PAGE_ACCESSED;
+	entry = PFN_PHYS(pfn) | vma_page_prot(vma);
 	if (vma->vm_flags & VM_WRITE)
-		entry |= _PAGE_RW | (write ? _PAGE_DIRTY : 0);
-	if (!(vma->vm_flags & VM_EXEC))
-		entry |= _PAGE_NX;
+		entry |= _PAGE_RW | _PAGE_DIRTY;
 	pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
-	mm->rss++;
+	return 0;
+}
+
+/*
+ * The PTE table and entry that map @vaddr in @mm: 0 when they exist and the
+ * entry is present.
+ */
+static int find_pte(const struct machine *m, const struct mm_struct *mm, uint64_t vaddr,
+		    uint64_t *table, uint64_t *entry)
+{
+	uint64_t t = mm->pgd;
+	int level;
+
+	for (level = (int)pt_levels(m); level > PT_PTE; level--) {
+		uint64_t e = pt_table(m, t)[pt_index(vaddr, level)];
+
+		if (!(e & _PAGE_PRESENT) || (e & _PAGE_PSE))
+			return -ENOENT;
+		t = pte_pfn(e);
+	}
+	*table = t;
+	*entry = pt_table(m, t)[pt_index(vaddr, PT_PTE)];
+	return *entry & _PAGE_PRESENT ? 0 : -ENOENT;
+}
+
+/*
+ * do_wp_page() on a write to the read-only zero page: vm_normal_page() finds
+ * no page behind the special PTE, so wp_page_copy() allocates a zeroed page
+ * (no copy to make from the zero page), counts it in MM_ANONPAGES, clears
+ * and flushes the old PTE (ptep_clear_flush()) and installs a writable,
+ * dirty one. Kernel: mm/memory.c, do_wp_page() and wp_page_copy().
+ */
+static int wp_page_copy(struct machine *m, int cpu, struct mm_struct *mm,
+			const struct vm_area_struct *vma, uint64_t vaddr, uint64_t table)
+{
+	unsigned int idx = pt_index(vaddr, PT_PTE);
+	uint64_t pfn, entry;
+	int err;
+
+	err = new_anon_page(m, cpu, mm, &pfn);
+	if (err)
+		return err;
+	pt_clear_entry(m, table, idx, PT_PTE, vaddr);
+	flush_tlb_mm_range(m, mm, vaddr, vaddr + PAGE_SIZE);
+	entry = PFN_PHYS(pfn) | vma_page_prot(vma) | _PAGE_RW | _PAGE_DIRTY;
+	pt_set_entry(m, table, idx, PT_PTE, entry, vaddr);
 	return 0;
 }
 
 /*
  * do_user_addr_fault() - a #PF below TASK_SIZE: no VMA or a forbidden access
- * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped", 1).
+ * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped", 1); a
+ * write to the zero page in a writable VMA is copied ("cow", 1).
+ * Kernel: arch/x86/mm/fault.c, then handle_pte_fault() in mm/memory.c.
  */
 int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
 		       uint32_t code, const char **outcome)
 {
 	struct vm_area_struct *vma = mm ? find_vma(mm, vaddr) : NULL;
+	uint64_t table, entry;
 	int err;
 
 	*outcome = "segv";
-	if (!vma || access_error(code, vma) || (code & X86_PF_PROT))
+	if (!vma || access_error(code, vma))
 		return 0;
+	vaddr &= ~(PAGE_SIZE - 1);
+	if (code & X86_PF_PROT) {
+		if (!(code & X86_PF_WRITE) || find_pte(m, mm, vaddr, &table, &entry) ||
+		    pte_pfn(entry) != zero_pfn(m) || (entry & _PAGE_RW))
+			return 0;
+		err = wp_page_copy(m, cpu, mm, vma, vaddr, table);
+		if (err)
+			return err;
+		*outcome = "cow";
+		return 1;
+	}
 	err = do_anonymous_page(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE);
 	if (err)
 		return err;
@@ -519,6 +629,25 @@ int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_
 }
 
 /*** Views ***/
+
+/* PTEs under @table (its first @nr entries) that map the zero page. */
+static uint64_t count_zero_ptes(const struct machine *m, uint64_t table, int level,
+				unsigned int first, unsigned int nr)
+{
+	const uint64_t *e = pt_table(m, table);
+	uint64_t n = 0;
+	unsigned int i;
+
+	for (i = first; i < nr; i++) {
+		if (!(e[i] & _PAGE_PRESENT))
+			continue;
+		if (level == PT_PTE)
+			n += pte_pfn(e[i]) == zero_pfn(m);
+		else if (!(e[i] & _PAGE_PSE))
+			n += count_zero_ptes(m, pte_pfn(e[i]), level - 1, 0, PTRS_PER_TABLE);
+	}
+	return n;
+}
 
 int mm_process_info(const struct machine *m, unsigned int idx, struct mm_process_info *pi)
 {
@@ -530,7 +659,11 @@ int mm_process_info(const struct machine *m, unsigned int idx, struct mm_process
 	pi->pid = mm->pid;
 	memcpy(pi->comm, mm->comm, sizeof(pi->comm));
 	pi->pgd_pfn = mm->pgd;
-	pi->rss = mm->rss;
+	pi->rss_anon = mm->rss_stat[MM_ANONPAGES];
+	pi->rss_file = mm->rss_stat[MM_FILEPAGES];
+	pi->rss = pi->rss_anon + pi->rss_file + mm->rss_stat[MM_SHMEMPAGES];
+	pi->zero_ptes = count_zero_ptes(m, mm->pgd, (int)pt_levels(m), 0,
+					pgd_kernel_first(m));
 	pi->pgtables_pages = mm->pgtables_pages;
 	pi->brk = mm->brk;
 	pi->start_brk = mm->start_brk;

@@ -114,7 +114,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(virt_to_phys) X(dma_map)					\
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
 	X(boot_stage) X(memblock_alloc)					\
-	X(swiotlb_bounced) X(dma_unmap) X(oops)
+	X(swiotlb_bounced) X(dma_unmap) X(oops)				\
+	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -300,13 +301,21 @@ struct page_info {
 	int node, zone;
 	int owner;			/* enum page_owner */
 	uint64_t flags;			/* PG_* bits */
-	char flags_text[128];		/* "buddy|reserved", as %pGp */
-	int refcount, mapcount;
+	char flags_text[128];		/* "head|reserved", as %pGp: real PG_ flags only */
+	uint32_t page_type;		/* the word: enum pagetype << 24, or UINT32_MAX */
+	char page_type_name[16];	/* "buddy", "slab", "table", ... or "" */
+	bool typed;			/* page_has_type(): the word is a type, not _mapcount */
+	bool tail;			/* a tail page of a compound page */
+	bool zero_page;			/* the shared zero page (my_zero_pfn) */
+	uint64_t kpageflags;		/* /proc/kpageflags: stable_page_flags() */
+	char kpageflags_text[192];	/* its KPF_ names, "buddy|mmap|..." */
+	int raw_mapcount;		/* _mapcount: -1 unmapped, 0 mapped once (-1 if typed) */
+	int refcount, mapcount;		/* mapcount: page_mapcount() = _mapcount + 1 */
 	int order;			/* buddy/compound order, MM_NA otherwise */
 	int migratetype;		/* of the pageblock */
 	uint64_t private_;
 	uint64_t compound_head;		/* pfn of the head for tail pages, else the pfn */
-	char slab_cache[32];		/* "" unless PG_slab */
+	char slab_cache[32];		/* "" unless PGTY_slab */
 	unsigned int inuse, objects;
 };
 
@@ -407,13 +416,24 @@ struct vmalloc_area_info {
  */
 int mm_vmalloc(struct machine *m, uint64_t size, int cpu, const char *caller, uint64_t *addr,
 	       struct mm_error *e);
-/* vfree(): unmap, flush every CPU's TLB, free pages and metadata; -EINVAL unless an area's start. */
+/*
+ * vfree(): unmap (no flush), free pages and metadata, the range to the lazy
+ * list (free_vmap_area_noflush event); a purge (one ranged TLB flush,
+ * purge_vmap_area_lazy event) once more than lazy_max_pages() wait.
+ * -EINVAL unless an area's start.
+ */
 int mm_vfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e);
 /* vmalloc_to_page(): the pfn behind a vmalloc address, by walking the kernel page tables. */
 int mm_vmalloc_to_pfn(const struct machine *m, uint64_t addr, uint64_t *pfn, struct mm_error *e);
 unsigned int machine_vmalloc_areas(const struct machine *m);
 int machine_vmalloc_area(const struct machine *m, unsigned int i, struct vmalloc_area_info *info);
 char *proc_vmallocinfo(const struct machine *m);
+/* The lazily freed ranges (vfree()d, waiting for the purge), in address order. */
+unsigned int machine_vmalloc_lazy_areas(const struct machine *m);
+int machine_vmalloc_lazy_area(const struct machine *m, unsigned int i, uint64_t *start,
+			      uint64_t *end);
+/* vmap_lazy_nr and lazy_max_pages(), in pages. */
+void machine_vmalloc_lazy(const struct machine *m, uint64_t *nr, uint64_t *max);
 
 /*
  * dma_map_single() without an IOMMU: the bus address of [@vaddr, @vaddr +
@@ -701,6 +721,8 @@ struct mm_process_info {
 	int pid;
 	char comm[16];
 	uint64_t pgd_pfn, rss, pgtables_pages, brk, start_brk;
+	uint64_t rss_anon, rss_file;	/* MM_ANONPAGES, MM_FILEPAGES; rss = get_mm_rss() */
+	uint64_t zero_ptes;		/* PTEs that map the shared zero page (not in rss) */
 	unsigned int nr_vmas;
 };
 /* The @idx-th process; -ENOENT past the end. */

@@ -8,7 +8,7 @@
  * __zone_watermark_ok() and the watermark / lowmem_reserve / pcp high-batch
  * arithmetic done at boot. Two ideas to hold:
  *
- *  - A free block is known by its head page only: PG_buddy, private = order,
+ *  - A free block is known by its head page only: PGTY_buddy, private = order,
  *    on free_area[order].free_list[pageblock migratetype]. Its other pages are
  *    owned by "free" but carry nothing else.
  *  - Nothing here reclaims or compacts: when the watermarks say no, the
@@ -20,9 +20,9 @@
  *     managed pages owned by anyone = managed_pages; spanned >= present >=
  *     managed; the pages with PG_reserved are the present pages that are not
  *     managed.
- *  2. Every free block's head is PG_buddy with private = order <= max_order, is
+ *  2. Every free block's head is PGTY_buddy with private = order <= max_order, is
  *     aligned to its order, lies inside one zone, and every page of the block
- *     is owned by "free"; no other page is PG_buddy.
+ *     is owned by "free"; no other page is PGTY_buddy.
  *  3. A free block sits on the list of its pageblock's migratetype, and a free
  *     block of pageblock_order or more has one migratetype over all its
  *     pageblocks.
@@ -35,9 +35,13 @@
  *     zone, aligned, owned by "pcp"; pcp->count is the pages on the lists.
  *  7. Every page has exactly one owner and each zone's owner counts match a
  *     walk of its pages; an allocated block has a head with _refcount 1 and
- *     its order, and tails that point at the head (PG_head/PG_tail exactly
+ *     its order, and tails that point at the head (PG_head/tail exactly
  *     for __GFP_COMP blocks).
  *  8. Watermarks are ordered min <= low <= high <= promo.
+ *  9. The page_type/_mapcount word agrees with the owner: a typed page is
+ *     a free block's head (PGTY_buddy), a slab's head (PGTY_slab), a table
+ *     (PGTY_table) or a kmalloc_large head (PGTY_large_kmalloc); an untyped
+ *     page has _mapcount -1, or 0 for a user page (each is mapped once).
  */
 #include <errno.h>
 #include <string.h>
@@ -135,7 +139,7 @@ static void account_freepages(struct zone *z, long nr, int mt)
 static void set_buddy_order(struct page *p, unsigned int order)
 {
 	p->private = order;
-	page_set(p, PG_buddy);
+	page_type_set(p, PGTY_buddy);	/* __SetPageBuddy() */
 }
 
 /* __add_to_free_list() plus its accounting. */
@@ -161,9 +165,9 @@ static void del_page_from_free_list(struct machine *m, struct zone *z, uint64_t 
 	struct free_area *area = &z->free_area[order];
 	struct page *p = &m->mem_map[pfn];
 
-	SIM_BUG_ON(!page_test(p, PG_buddy) || p->private != order || p->mt != mt);
+	SIM_BUG_ON(!PageBuddy(p) || p->private != order || p->mt != mt);
 	pfn_list_del(m, &area->free_list[mt], (uint32_t)pfn);
-	page_clear(p, PG_buddy);
+	page_type_clear(p, PGTY_buddy);
 	p->private = 0;
 	area->nr_free--;
 	account_freepages(z, -(1L << order), mt);
@@ -212,7 +216,7 @@ static bool page_is_buddy(const struct machine *m, const struct page *page,
 	if (buddy_pfn >= m->max_pfn)
 		return false;
 	buddy = &m->mem_map[buddy_pfn];
-	return page_test(buddy, PG_buddy) && buddy->private == order &&
+	return PageBuddy(buddy) && buddy->private == order &&
 	       buddy->zone == page->zone && buddy->node == page->node;
 }
 
@@ -400,7 +404,7 @@ static uint64_t move_freepages_block(struct machine *m, struct zone *z, uint64_t
 		struct page *p = &m->mem_map[pfn];
 		unsigned int order;
 
-		if (!page_test(p, PG_buddy)) {
+		if (!PageBuddy(p)) {
 			pfn++;
 			continue;
 		}
@@ -429,7 +433,7 @@ static bool prep_move_freepages_block(const struct machine *m, const struct zone
 	for (pfn = s; pfn < e;) {
 		const struct page *p = &m->mem_map[pfn];
 
-		if (page_test(p, PG_buddy)) {
+		if (PageBuddy(p)) {
 			*free_pages += 1ULL << p->private;
 			pfn += 1ULL << p->private;
 			continue;
@@ -1058,15 +1062,12 @@ static void prep_new_page(struct machine *m, struct zone *z, uint32_t pfn,
 		p->private = 0;
 		p->_refcount = 0;
 		p->compound_head = (uint32_t)pfn;
-		if (comp && i)
-			p->flags = 1u << PG_tail;
+		p->tail = comp && i;
 	}
 	head->_refcount = 1;
 	head->order = (uint8_t)order;
 	if (comp)
 		page_set(head, PG_head);
-	if (ac->gfp & __GFP_ZERO)
-		page_set(head, PG_zero);
 }
 
 static bool zone_allowed(const struct zone *z, const struct alloc_context *ac)
@@ -1384,9 +1385,16 @@ int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int 
 		ev.migratetype = get_pageblock_migratetype(m, pfn);
 		emit(m, &ev);
 	}
+	/*
+	 * free_pages_prepare(): a page still mapped is a bad page; a typed one
+	 * has its type word reset (page_type overlays _mapcount).
+	 */
 	for (i = 0; i < (1ULL << order); i++) {
+		SIM_BUG_ON(!page_has_type(&head[i]) && head[i]._mapcount != -1);
 		head[i].flags = 0;
 		head[i]._refcount = 0;
+		head[i].page_type = UINT32_MAX;
+		head[i].tail = 0;
 		head[i].compound_head = (uint32_t)(pfn + i);
 	}
 	head->order = 0;
@@ -1750,16 +1758,131 @@ int machine_zone_info(const struct machine *m, int node, int zone, struct zone_i
 	return 0;
 }
 
-static const char *const pageflag_names[NR_PAGEFLAGS] = {
-	"locked", "referenced", "uptodate", "dirty", "lru", "active", "slab",
-	"reserved", "private", "head", "tail", "buddy", "table", "zero",
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h, include/linux/kernel-page-flags.h) */
+enum {
+	KPF_LOCKED = 0, KPF_REFERENCED = 2, KPF_UPTODATE = 3, KPF_DIRTY = 4, KPF_LRU = 5,
+	KPF_ACTIVE = 6, KPF_SLAB = 7, KPF_WRITEBACK = 8, KPF_RECLAIM = 9, KPF_BUDDY = 10,
+	KPF_MMAP = 11, KPF_ANON = 12, KPF_SWAPBACKED = 14, KPF_COMPOUND_HEAD = 15,
+	KPF_COMPOUND_TAIL = 16, KPF_UNEVICTABLE = 18, KPF_HWPOISON = 19, KPF_OFFLINE = 23,
+	KPF_ZERO_PAGE = 24, KPF_PGTABLE = 26, KPF_RESERVED = 32, KPF_MLOCKED = 33,
+	KPF_OWNER_2 = 34, KPF_PRIVATE = 35, KPF_PRIVATE_2 = 36, KPF_OWNER_PRIVATE = 37,
+	KPF_ARCH = 38,
 };
+
+/* Flag names as include/trace/events/mmflags.h spells them for %pGp. */
+static const char *const pageflag_names[NR_PAGEFLAGS] = {
+	[PG_locked] = "locked", [PG_writeback] = "writeback",
+	[PG_referenced] = "referenced", [PG_uptodate] = "uptodate", [PG_dirty] = "dirty",
+	[PG_lru] = "lru", [PG_head] = "head", [PG_waiters] = "waiters",
+	[PG_active] = "active", [PG_workingset] = "workingset",
+	[PG_owner_priv_1] = "owner_priv_1", [PG_owner_2] = "owner_2", [PG_arch_1] = "arch_1",
+	[PG_reserved] = "reserved", [PG_private] = "private", [PG_private_2] = "private_2",
+	[PG_reclaim] = "reclaim", [PG_swapbacked] = "swapbacked",
+	[PG_unevictable] = "unevictable", [PG_dropbehind] = "dropbehind",
+	[PG_mlocked] = "mlocked", [PG_hwpoison] = "hwpoison",
+};
+
+static const char *const pagetype_names[] = {
+	"buddy", "offline", "table", "guard", "hugetlb", "slab", "zsmalloc", "unaccepted",
+	"large_kmalloc",
+};
+
+const char *page_type_name(uint32_t page_type)
+{
+	uint32_t i = (page_type >> 24) - PGTY_buddy;
+
+	if ((int32_t)page_type >= (int32_t)((uint32_t)PGTY_mapcount_underflow << 24))
+		return "";
+	return i < sizeof(pagetype_names) / sizeof(pagetype_names[0]) ? pagetype_names[i]
+								      : "unknown";
+}
+
+static uint64_t kpf_copy_bit(uint32_t flags, int kpf, int pg)
+{
+	return (uint64_t)((flags >> pg) & 1) << kpf;
+}
+
+/*
+ * The /proc/kpageflags word of a page: types and pseudo flags first, then
+ * the PG_ bits it copies. Kernel: fs/proc/page.c, stable_page_flags(); the
+ * type tests look at the folio's head as folio_test_slab() does.
+ */
+static uint64_t stable_page_flags(const struct machine *m, uint64_t pfn)
+{
+	const struct page *p = &m->mem_map[pfn];
+	const struct page *folio = p->tail ? &m->mem_map[p->compound_head] : p;
+	uint64_t u = 0;
+
+	if (p->owner == OWNER_USER && p->_mapcount >= 0)
+		u |= (1ULL << KPF_MMAP) | (1ULL << KPF_ANON);
+	if (p->tail)
+		u |= 1ULL << KPF_COMPOUND_TAIL;
+	else
+		u |= kpf_copy_bit(p->flags, KPF_COMPOUND_HEAD, PG_head);
+	if (m->x86 && pfn == zero_pfn(m))
+		u |= 1ULL << KPF_ZERO_PAGE;
+	if (PageBuddy(p))
+		u |= 1ULL << KPF_BUDDY;
+	if (page_type_is(folio, PGTY_offline))
+		u |= 1ULL << KPF_OFFLINE;
+	if (PageTable(folio))
+		u |= 1ULL << KPF_PGTABLE;
+	if (PageSlab(folio))
+		u |= 1ULL << KPF_SLAB;
+	u |= kpf_copy_bit(folio->flags, KPF_LOCKED, PG_locked);
+	u |= kpf_copy_bit(folio->flags, KPF_DIRTY, PG_dirty);
+	u |= kpf_copy_bit(folio->flags, KPF_UPTODATE, PG_uptodate);
+	u |= kpf_copy_bit(folio->flags, KPF_WRITEBACK, PG_writeback);
+	u |= kpf_copy_bit(folio->flags, KPF_LRU, PG_lru);
+	u |= kpf_copy_bit(folio->flags, KPF_REFERENCED, PG_referenced);
+	u |= kpf_copy_bit(folio->flags, KPF_ACTIVE, PG_active);
+	u |= kpf_copy_bit(folio->flags, KPF_RECLAIM, PG_reclaim);
+	u |= kpf_copy_bit(folio->flags, KPF_SWAPBACKED, PG_swapbacked);
+	u |= kpf_copy_bit(folio->flags, KPF_UNEVICTABLE, PG_unevictable);
+	u |= kpf_copy_bit(folio->flags, KPF_MLOCKED, PG_mlocked);
+	u |= kpf_copy_bit(p->flags, KPF_HWPOISON, PG_hwpoison);
+	u |= kpf_copy_bit(folio->flags, KPF_RESERVED, PG_reserved);
+	u |= kpf_copy_bit(folio->flags, KPF_OWNER_2, PG_owner_2);
+	u |= kpf_copy_bit(folio->flags, KPF_PRIVATE, PG_private);
+	u |= kpf_copy_bit(folio->flags, KPF_PRIVATE_2, PG_private_2);
+	u |= kpf_copy_bit(folio->flags, KPF_OWNER_PRIVATE, PG_owner_priv_1);
+	u |= kpf_copy_bit(folio->flags, KPF_ARCH, PG_arch_1);
+	return u;
+}
+
+static const char *const kpf_names[64] = {
+	[KPF_LOCKED] = "locked", [KPF_REFERENCED] = "referenced",
+	[KPF_UPTODATE] = "uptodate", [KPF_DIRTY] = "dirty", [KPF_LRU] = "lru",
+	[KPF_ACTIVE] = "active", [KPF_SLAB] = "slab", [KPF_WRITEBACK] = "writeback",
+	[KPF_RECLAIM] = "reclaim", [KPF_BUDDY] = "buddy", [KPF_MMAP] = "mmap",
+	[KPF_ANON] = "anonymous", [KPF_SWAPBACKED] = "swapbacked",
+	[KPF_COMPOUND_HEAD] = "compound_head", [KPF_COMPOUND_TAIL] = "compound_tail",
+	[KPF_UNEVICTABLE] = "unevictable", [KPF_HWPOISON] = "hwpoison",
+	[KPF_OFFLINE] = "offline", [KPF_ZERO_PAGE] = "zero_page", [KPF_PGTABLE] = "pgtable",
+	[KPF_RESERVED] = "reserved", [KPF_MLOCKED] = "mlocked", [KPF_OWNER_2] = "owner_2",
+	[KPF_PRIVATE] = "private", [KPF_PRIVATE_2] = "private_2",
+	[KPF_OWNER_PRIVATE] = "owner_private", [KPF_ARCH] = "arch",
+};
+
+/* Join the names of the set bits of @bits with '|' into @buf. */
+static void bits_text(uint64_t bits, const char *const *names, int nr, char *buf, size_t len)
+{
+	size_t pos = 0;
+	int bit;
+
+	buf[0] = '\0';
+	for (bit = 0; bit < nr; bit++) {
+		if (!(bits & (1ULL << bit)) || !names[bit])
+			continue;
+		pos += (size_t)snprintf(buf + pos, len - pos, "%s%s", pos ? "|" : "", names[bit]);
+		if (pos >= len)
+			break;
+	}
+}
 
 int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *pi)
 {
 	const struct page *p;
-	size_t pos = 0;
-	int bit;
 
 	if (pfn >= m->max_pfn || m->mem_map[pfn].owner == OWNER_HOLE)
 		return -ENOENT;
@@ -1770,17 +1893,20 @@ int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *p
 	pi->zone = p->zone;
 	pi->owner = p->owner;
 	pi->flags = p->flags;
-	for (bit = 0; bit < NR_PAGEFLAGS; bit++) {
-		if (!page_test(p, bit))
-			continue;
-		pos += (size_t)snprintf(pi->flags_text + pos, sizeof(pi->flags_text) - pos,
-					"%s%s", pos ? "|" : "", pageflag_names[bit]);
-		if (pos >= sizeof(pi->flags_text))
-			break;
-	}
+	bits_text(p->flags, pageflag_names, NR_PAGEFLAGS, pi->flags_text, sizeof(pi->flags_text));
+	pi->page_type = p->page_type;
+	snprintf(pi->page_type_name, sizeof(pi->page_type_name), "%s",
+		 page_type_name(p->page_type));
+	pi->kpageflags = stable_page_flags(m, pfn);
+	bits_text(pi->kpageflags, kpf_names, 64, pi->kpageflags_text, sizeof(pi->kpageflags_text));
+	pi->tail = p->tail;
+	pi->zero_page = m->x86 && pfn == zero_pfn(m);
 	pi->refcount = p->_refcount;
-	pi->mapcount = p->_mapcount;
-	if (page_test(p, PG_buddy))
+	/* page_mapcount(): _mapcount + 1; a typed page has none. */
+	pi->typed = page_has_type(p);
+	pi->raw_mapcount = pi->typed ? -1 : p->_mapcount;
+	pi->mapcount = pi->typed ? 0 : p->_mapcount + 1;
+	if (PageBuddy(p))
 		pi->order = (int)p->private;
 	else if (p->owner > OWNER_PCP && p->compound_head == pfn && p->_refcount > 0 &&
 		 !page_test(p, PG_reserved))
@@ -1790,10 +1916,10 @@ int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *p
 	pi->migratetype = get_pageblock_migratetype(m, pfn);
 	pi->private_ = p->private;
 	pi->compound_head = p->compound_head;
-	if (page_test(p, PG_slab))
+	if (PageSlab(p))
 		snprintf(pi->slab_cache, sizeof(pi->slab_cache), "%s",
 			 slab_cache_name(m, p->slab.slab_cache));
-	pi->inuse = page_test(p, PG_slab) ? p->slab.inuse : 0;
-	pi->objects = page_test(p, PG_slab) ? p->slab.objects : 0;
+	pi->inuse = PageSlab(p) ? p->slab.inuse : 0;
+	pi->objects = PageSlab(p) ? p->slab.objects : 0;
 	return 0;
 }

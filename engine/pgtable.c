@@ -10,7 +10,7 @@
  * and __va() (__pa() is physaddr.c's).
  *
  * Ideas to hold:
- *  - A table is a 4 KiB frame with PG_table; its 512 entries are kept in a
+ *  - A table is a 4 KiB frame with a slot; its 512 entries are kept in a
  *    host buffer whose slot is page->index, so every walk starts from a pfn
  *    (CR3 or an entry) and reads the next table through that frame.
  *  - Kernel tables come from three places, as on a real machine: static
@@ -23,19 +23,23 @@
  *    with the same frames; only buddy tables count as PageTables in meminfo.
  *
  * Design notes: the invariants that x86_check() verifies (numbered P1..P7).
- *  P1. Every registered table has PG_table, page->index naming its slot and
- *      the slot naming its pfn; every PG_table page is registered.
+ *  P1. Every registered table has page->index naming its slot and the slot
+ *      naming its pfn; a table from the buddy is PGTY_table, one from the
+ *      image, memblock or the trampoline is not; every PGTY_table page is a
+ *      registered table.
  *  P2. A table page is owned by "pagetable" (buddy or memblock buffer), or is
  *      a static table of the kernel image ("kernel") or of the real-mode area
  *      ("reserved"); before the buddy hand-over every owner is "reserved".
  *  P3. A present non-leaf entry points at a registered table one level down.
  *  P4. Every present leaf maps frames whose owner allows it: a user (US)
- *      leaf maps a "user" frame; a vmalloc-range leaf a "vmalloc" frame; a
- *      direct-map leaf only RAM or the ISA range [0, 1 MiB); any other leaf
- *      never a hole or a free page.
+ *      leaf maps a "user" frame, or the zero page read-only with the special
+ *      bit; a vmalloc-range leaf a "vmalloc" frame; a direct-map leaf only
+ *      RAM or the ISA range [0, 1 MiB); any other leaf never a hole or a
+ *      free page.
  *  P5. Every process PGD holds the kernel half of init_top_pgt, entry for
  *      entry (pgd_alloc copies it; the vmalloc PUDs are preallocated).
- *  P6. Each process's table and RSS counters match a walk of its tree.
+ *  P6. Each process's table and RSS counters match a walk of its tree:
+ *      MM_ANONPAGES counts its user frames, never the zero page.
  *  (The CPU and TLB invariants C1..C3 are at the top of mmu.c.)
  */
 #include <errno.h>
@@ -79,15 +83,19 @@ int pt_table_level(const struct machine *m, uint64_t table_pfn)
 	return m->x86->pt.slot_level[m->mem_map[table_pfn].index];
 }
 
-/* Give frame @pfn a zeroed slot and PG_table; a pgtable_alloc event. */
-static int pt_table_register(struct machine *m, uint64_t pfn, int level, const char *what)
+/*
+ * Give frame @pfn a zeroed slot (and PGTY_table when it came from the
+ * buddy); a pgtable_alloc event.
+ */
+static int pt_table_register(struct machine *m, uint64_t pfn, int level, const char *what,
+			     bool typed)
 {
 	struct pt_store *s = &m->x86->pt;
 	struct page *p = &m->mem_map[pfn];
 	uint32_t slot;
 	int err;
 
-	SIM_BUG_ON(page_test(p, PG_table) || p->owner == OWNER_HOLE);
+	SIM_BUG_ON(pt_is_table(m, pfn) || p->owner == OWNER_HOLE);
 	if (s->nr_free) {
 		slot = s->free_slots[--s->nr_free];
 	} else {
@@ -99,7 +107,8 @@ static int pt_table_register(struct machine *m, uint64_t pfn, int level, const c
 	s->slot_pfn[slot] = (uint32_t)pfn;
 	s->slot_level[slot] = (uint8_t)level;
 	p->index = slot;
-	page_set(p, PG_table);
+	if (typed)
+		page_type_set(p, PGTY_table);
 	if (events_on(m)) {
 		struct mm_event ev;
 
@@ -213,7 +222,13 @@ int pgtable_alloc_table(struct machine *m, int level, enum pt_source src, const 
 	}
 	if (err)
 		return err;
-	err = pt_table_register(m, *pfn, level, what);
+	/*
+	 * pagetable_alloc() + pagetable_pte_ctor() and the other
+	 * constructors (include/asm-generic/pgalloc.h, __pagetable_ctor())
+	 * type a buddy table PGTY_table; tables of the image, of memblock and
+	 * of the real-mode trampoline never meet a constructor.
+	 */
+	err = pt_table_register(m, *pfn, level, what, src == PT_FROM_BUDDY);
 	if (err && src == PT_FROM_BUDDY)
 		__free_pages_owner(m, *pfn, 0, 0, OWNER_PAGETABLE, NULL);
 	return err;
@@ -230,7 +245,8 @@ void pgtable_free_table(struct machine *m, uint64_t pfn)
 	s->slot_pfn[p->index] = PFN_NIL;
 	s->free_slots[s->nr_free++] = p->index;
 	p->index = 0;
-	page_clear(p, PG_table);
+	if (PageTable(p))
+		page_type_clear(p, PGTY_table);	/* pagetable_dtor() */
 	if (events_on(m)) {
 		struct mm_event ev;
 
@@ -712,6 +728,21 @@ static void find_boot_regions(struct machine *m, struct x86_state *x)
 	x->image_tables_next = x->kernel_pfn + x->kernel_pages - IMAGE_TABLE_PAGES;
 }
 
+/*
+ * my_zero_pfn(): the frame of empty_zero_page, a page of the kernel image's
+ * .bss (arch/x86/kernel/head_64.S; ZERO_PAGE() in
+ * arch/x86/include/asm/pgtable.h). Here it is the image page just below
+ * the static tables. Reserved, never freed, never counted.
+ */
+uint64_t zero_pfn(const struct machine *m)
+{
+	const struct x86_state *x = m->x86;
+
+	if (!x->kernel_pages)
+		return PFN_NIL;
+	return x->kernel_pfn + x->kernel_pages - IMAGE_TABLE_PAGES - 1;
+}
+
 int x86_state_alloc(struct machine *m)
 {
 	struct x86_state *x = calloc(1, sizeof(*x));
@@ -925,12 +956,12 @@ static void pt_violation(struct pt_checker *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* P1 and P2 for every slot and every PG_table page. */
+/* P1 and P2 for every slot and every PGTY_table page. */
 static void check_table_pages(struct pt_checker *c)
 {
 	const struct machine *m = c->m;
 	const struct pt_store *s = &m->x86->pt;
-	uint64_t pfn, registered = 0;
+	uint64_t pfn;
 	uint32_t slot;
 
 	for (slot = 0; slot < s->nr; slot++) {
@@ -939,11 +970,15 @@ static void check_table_pages(struct pt_checker *c)
 		pfn = s->slot_pfn[slot];
 		if (pfn == PFN_NIL)
 			continue;
-		registered++;
 		p = &m->mem_map[pfn];
-		if (!page_test(p, PG_table) || p->index != slot)
+		if (p->index != slot)
 			pt_violation(c, "P1: table slot %u names pfn 0x%" PRIx64
-				     " which is not PG_table or has index %u", slot, pfn, p->index);
+				     " which has index %u", slot, pfn, p->index);
+		if (PageTable(p) != (p->owner == OWNER_PAGETABLE && !page_test(p, PG_reserved)))
+			pt_violation(c, "P1: table pfn 0x%" PRIx64 " (%s%s) is%s PGTY_table", pfn,
+				     page_owner_name(p->owner),
+				     page_test(p, PG_reserved) ? ", reserved" : "",
+				     PageTable(p) ? "" : " not");
 		if (p->owner != OWNER_PAGETABLE && p->owner != OWNER_KERNEL &&
 		    p->owner != OWNER_RESERVED)
 			pt_violation(c, "P2: table pfn 0x%" PRIx64 " is owned by %s", pfn,
@@ -952,11 +987,9 @@ static void check_table_pages(struct pt_checker *c)
 			pt_violation(c, "P2: table pfn 0x%" PRIx64 " is reserved after boot", pfn);
 	}
 	for (pfn = 0; pfn < m->max_pfn; pfn++)
-		if (page_test(&m->mem_map[pfn], PG_table))
-			registered--;
-	if (registered)
-		pt_violation(c, "P1: %" PRIu64 " PG_table pages are not registered tables",
-			     (uint64_t)-registered);
+		if (PageTable(&m->mem_map[pfn]) && !pt_is_table(m, pfn))
+			pt_violation(c, "P1: pfn 0x%" PRIx64 " is PGTY_table but no registered table",
+				     pfn);
 }
 
 /* P4 for one leaf. */
@@ -978,6 +1011,16 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 			pt_violation(c, "P4: direct map %016" PRIx64 " maps a hole", vaddr);
 		return;
 	}
+	if ((entry & _PAGE_USER) && pfn == zero_pfn(m)) {
+		/* do_anonymous_page()'s read mapping: special, never writable. */
+		if (shift != PAGE_SHIFT || (entry & _PAGE_RW) || !(entry & _PAGE_SPECIAL))
+			pt_violation(c, "P4: %016" PRIx64 " maps the zero page as %016" PRIx64
+				     " (want a read-only special PTE)", vaddr, entry);
+		return;
+	}
+	if (entry & _PAGE_SPECIAL)
+		pt_violation(c, "P4: %016" PRIx64 " is special but maps pfn 0x%" PRIx64
+			     ", not the zero page", vaddr, pfn);
 	for (i = 0; i < n; i++) {
 		int owner = m->mem_map[pfn + i].owner;
 		bool ok;
@@ -1050,10 +1093,13 @@ static void check_processes(struct pt_checker *c)
 			}
 		c->user_pages = 0;
 		tables = check_tree(c, mm->pgd, (int)pt_levels(m), 0, 0, half - 1);
-		if (tables != mm->pgtables_pages || c->user_pages != mm->rss)
+		if (tables != mm->pgtables_pages || c->user_pages != mm->rss_stat[MM_ANONPAGES] ||
+		    mm->rss_stat[MM_FILEPAGES] || mm->rss_stat[MM_SHMEMPAGES])
 			pt_violation(c, "P6: pid %d has %" PRIu64 " tables and %" PRIu64
-				     " user pages, its counters say %" PRIu64 " and %" PRIu64,
-				     mm->pid, tables, c->user_pages, mm->pgtables_pages, mm->rss);
+				     " user pages, its counters say %" PRIu64 " and MM_ANONPAGES %"
+				     PRIu64 " (MM_FILEPAGES %" PRIu64 ")", mm->pid, tables,
+				     c->user_pages, mm->pgtables_pages, mm->rss_stat[MM_ANONPAGES],
+				     mm->rss_stat[MM_FILEPAGES]);
 	}
 }
 

@@ -5,7 +5,7 @@
  *
  * Kernel: arch/x86/include/asm/pgtable_types.h (the _PAGE_* bits),
  * pgtable_64_types.h (the shifts), asm/tlbflush.h (the flush calls).
- * A page table is a real 4 KiB frame of simulated RAM (PG_table); its 512
+ * A page table is a real 4 KiB frame of simulated RAM (a table slot); its 512
  * entries live in a host buffer found through the frame's struct page
  * (page->index is the buffer's slot), so a walk reads entries "by physical
  * address": from a pfn in CR3 or in an entry to the next table's entries.
@@ -30,6 +30,7 @@
 #define _PAGE_BIT_DIRTY		6
 #define _PAGE_BIT_PSE		7
 #define _PAGE_BIT_GLOBAL	8
+#define _PAGE_BIT_SPECIAL	9	/* _PAGE_BIT_SOFTW1: pte_mkspecial() */
 #define _PAGE_BIT_NX		63
 
 #define _PAGE_PRESENT	(1ULL << _PAGE_BIT_PRESENT)
@@ -41,6 +42,7 @@
 #define _PAGE_DIRTY	(1ULL << _PAGE_BIT_DIRTY)
 #define _PAGE_PSE	(1ULL << _PAGE_BIT_PSE)
 #define _PAGE_GLOBAL	(1ULL << _PAGE_BIT_GLOBAL)
+#define _PAGE_SPECIAL	(1ULL << _PAGE_BIT_SPECIAL)
 #define _PAGE_NX	(1ULL << _PAGE_BIT_NX)
 
 /* Bits 51..12: the frame (or next table) address. */
@@ -323,6 +325,9 @@ struct vm_area_struct {
 	char name[24];			/* "[heap]", "[stack]", "" for anonymous */
 };
 
+/* include/linux/mm_types_task.h: the RSS counters of an mm. */
+enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
+
 struct mm_struct {
 	int pid;
 	char comm[16];
@@ -330,7 +335,7 @@ struct mm_struct {
 	struct vm_area_struct *vmas;	/* sorted by vm_start */
 	unsigned int nr_vmas, cap_vmas;
 	uint64_t start_brk, brk, mmap_base;
-	uint64_t rss;			/* resident user pages */
+	uint64_t rss_stat[NR_MM_COUNTERS];	/* add_mm_counter(); get_mm_rss() sums them */
 	uint64_t pgtables_pages;	/* table pages, PGD included */
 };
 
@@ -377,9 +382,20 @@ static inline bool entry_is_leaf(uint64_t entry, int level)
 	return level == PT_PTE || ((level == PT_PMD || level == PT_PUD) && (entry & _PAGE_PSE));
 }
 
+/*
+ * Is frame @pfn a registered table? Its page->index names a slot that names
+ * it back. (PGTY_table alone does not say: the kernel types only the tables
+ * that pagetable_alloc() gave a constructor, not the boot ones.)
+ */
 static inline bool pt_is_table(const struct machine *m, uint64_t pfn)
 {
-	return pfn < m->max_pfn && page_test(&m->mem_map[pfn], PG_table);
+	const struct pt_store *s = &m->x86->pt;
+	uint32_t slot;
+
+	if (pfn >= m->max_pfn)
+		return false;
+	slot = m->mem_map[pfn].index;
+	return slot < s->nr && s->slot_pfn[slot] == pfn;
 }
 
 /* The entries of table @table_pfn, to read: reading them is reading physical memory. */

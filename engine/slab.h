@@ -119,5 +119,7 @@ int vmalloc_state_create(struct machine *m);
 int vmalloc_state_clone(struct machine *dst, const struct machine *src);
 void vmalloc_state_release(struct machine *m);
 void vmalloc_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx);
+/* Is @addr in a lazily freed range (stale TLB entries may still name it)? */
+bool vmalloc_lazy_contains(const struct machine *m, uint64_t addr);
 
 #endif /* MMLAB_SLAB_H */

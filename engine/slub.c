@@ -10,7 +10,7 @@
  * Ideas to hold before reading on:
  *
  *  - A slab is a block from the buddy allocator (compound when order > 0),
- *    owned by "slab", PG_slab on its head; the head's slab fields say which
+ *    owned by "slab", PGTY_slab on its head; the head's slab fields say which
  *    cache, how many objects and how many in use, and where the first free
  *    object is. Objects are direct-map addresses, so they are physically
  *    contiguous and __pa() works on them.
@@ -24,8 +24,8 @@
  *    compound block straight from the buddy, owned by "kmalloc_large".
  *
  * Design notes: the invariants that slab_check() verifies.
- *  S1. Every page owned by "slab" belongs to a block whose head has PG_slab
- *      and a live cache; no other page has PG_slab; the block's order is the
+ *  S1. Every page owned by "slab" belongs to a block whose head is PGTY_slab
+ *      and a live cache; no other page is PGTY_slab; the block's order is the
  *      cache's preferred or fallback order, with matching objects.
  *  S2. For every slab, the free pointers form one chain from the head's
  *      freelist address through exactly objects - inuse free objects, each an
@@ -36,7 +36,7 @@
  *  S4. Per cache and node, nr_slabs, total_objects and nr_pages match the slabs found;
  *      per cache, nr_inuse is the sum of the slabs' inuse.
  *  S5. Every block owned by "kmalloc_large" is a compound block (PG_head) of
- *      order > 0 without PG_slab.
+ *      order > 0 typed PGTY_large_kmalloc (___kmalloc_large_node()).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -547,7 +547,7 @@ static int alloc_slab_page(struct machine *m, struct kmem_cache *s, gfp_t gfp, i
 }
 
 /*
- * allocate_slab() - a new slab: a block from the buddy, PG_slab, every object
+ * allocate_slab() - a new slab: a block from the buddy, PGTY_slab, every object
  * on the freelist in address order. Kernel: mm/slub.c, allocate_slab() and
  * shuffle_freelist() without randomisation.
  */
@@ -571,7 +571,7 @@ static int allocate_slab(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, ui
 		return err;
 	}
 	p = &m->mem_map[pfn];
-	page_set(p, PG_slab);
+	page_type_set(p, PGTY_slab);	/* __folio_set_slab() */
 	p->private = id;
 	p->slab.slab_cache = idx;
 	p->slab.objects = (uint16_t)objects;
@@ -614,7 +614,7 @@ static void discard_slab(struct machine *m, struct kmem_cache *s, uint64_t head,
 	p->slab.slab_cache = 0;
 	p->slab.objects = 0;
 	p->slab.freelist = 0;
-	page_clear(p, PG_slab);
+	page_type_clear(p, PGTY_slab);	/* __folio_clear_slab() */
 	err = __free_pages_owner(m, head, order, cpu, OWNER_SLAB, NULL);
 	SIM_BUG_ON(err);
 }
@@ -781,7 +781,7 @@ static int find_object(const struct machine *m, uint64_t pfn, uint64_t addr, uin
 
 	*head = p->compound_head;
 	p = &m->mem_map[*head];
-	SIM_BUG_ON(!page_test(p, PG_slab));
+	SIM_BUG_ON(!PageSlab(p));
 	*idx = p->slab.slab_cache;
 	s = cache_at(m, *idx);
 	off = addr - slab_base(m, *head);
@@ -876,6 +876,8 @@ static int kmalloc_large(struct machine *m, size_t size, gfp_t gfp, int cpu,
 			    OWNER_KMALLOC_LARGE, &r, e);
 	if (err)
 		return err;
+	/* ___kmalloc_large_node(): the folio is typed large_kmalloc. */
+	page_type_set(&m->mem_map[r.pfn], PGTY_large_kmalloc);
 	addr = direct_map_va(m, PFN_PHYS(r.pfn));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -963,6 +965,8 @@ static int free_large_kmalloc(struct machine *m, uint64_t pfn, uint64_t addr, in
 				    "0x%llx is inside the kmalloc_large block at 0x%llx, not its start",
 				    (unsigned long long)addr,
 				    (unsigned long long)slab_base(m, head));
+	/* free_large_kmalloc(): the type goes before the pages do. */
+	page_type_clear(&m->mem_map[head], PGTY_large_kmalloc);
 	return __free_pages_owner(m, head, m->mem_map[head].order, cpu, OWNER_KMALLOC_LARGE, e);
 }
 
@@ -985,7 +989,7 @@ static void kfree_event(struct machine *m, int type, const struct kmem_cache *s,
 
 /*
  * kfree() - a slab object back to its slab, a kmalloc_large block back to
- * the buddy, told apart by the page (PG_slab or not); NULL and
+ * the buddy, told apart by the page (PGTY_slab or not); NULL and
  * ZERO_SIZE_PTR are nothing to do. Kernel: mm/slub.c, kfree().
  */
 int mm_kfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e)
@@ -1500,7 +1504,7 @@ static void check_partial_list(struct slab_checker *c, uint32_t idx, unsigned in
 		if (p->prev != prev)
 			slab_violation(c, "S3: %s node %u partial list: pfn 0x%x prev 0x%x, expected 0x%x",
 				       s->name, node, pfn, p->prev, prev);
-		if (p->owner != OWNER_SLAB || !page_test(p, PG_slab) || p->slab.slab_cache != idx ||
+		if (p->owner != OWNER_SLAB || !PageSlab(p) || p->slab.slab_cache != idx ||
 		    p->node != node)
 			slab_violation(c, "S3: %s node %u partial list holds pfn 0x%x, not one of its slabs",
 				       s->name, node, pfn);
@@ -1567,9 +1571,9 @@ static void check_one_slab(struct slab_checker *c, uint64_t head)
 	uint32_t idx = p->slab.slab_cache;
 	bool geometry;
 
-	if (!page_test(p, PG_slab) || idx >= st->nr_caches || !st->caches[idx].alive) {
-		slab_violation(c, "S1: slab block at pfn 0x%llx: PG_slab %d, cache %u is not live",
-			       (unsigned long long)head, page_test(p, PG_slab), idx);
+	if (!PageSlab(p) || idx >= st->nr_caches || !st->caches[idx].alive) {
+		slab_violation(c, "S1: slab block at pfn 0x%llx: PGTY_slab %d, cache %u is not live",
+			       (unsigned long long)head, PageSlab(p), idx);
 		return;
 	}
 	s = cache_at(m, idx);
@@ -1606,16 +1610,17 @@ static void check_slab_pages(struct slab_checker *c)
 		if (p->owner == OWNER_SLAB) {
 			if (p->compound_head == pfn)
 				check_one_slab(c, pfn);
-			else if (page_test(p, PG_slab))
-				slab_violation(c, "S1: tail pfn 0x%llx of a slab has PG_slab",
+			else if (page_has_type(p))
+				slab_violation(c, "S1: tail pfn 0x%llx of a slab has a page type",
 					       (unsigned long long)pfn);
-		} else if (page_test(p, PG_slab)) {
-			slab_violation(c, "S1: pfn 0x%llx has PG_slab but belongs to %s",
+		} else if (PageSlab(p)) {
+			slab_violation(c, "S1: pfn 0x%llx is PGTY_slab but belongs to %s",
 				       (unsigned long long)pfn, page_owner_name(p->owner));
 		} else if (p->owner == OWNER_KMALLOC_LARGE && p->compound_head == pfn &&
-			   (!page_test(p, PG_head) || !p->order)) {
-			slab_violation(c, "S5: kmalloc_large block at pfn 0x%llx is not compound",
-				       (unsigned long long)pfn);
+			   (!page_test(p, PG_head) || !p->order ||
+			    !page_type_is(p, PGTY_large_kmalloc))) {
+			slab_violation(c, "S5: kmalloc_large block at pfn 0x%llx is not a compound "
+				       "PGTY_large_kmalloc block", (unsigned long long)pfn);
 		}
 	}
 }
@@ -1631,7 +1636,7 @@ static void check_cache_counters(struct slab_checker *c, uint32_t idx)
 
 		if (head == PFN_NIL)
 			continue;
-		if (head >= m->max_pfn || !page_test(&m->mem_map[head], PG_slab) ||
+		if (head >= m->max_pfn || !PageSlab(&m->mem_map[head]) ||
 		    m->mem_map[head].slab.slab_cache != idx ||
 		    slab_extra(m, head)->cpu != (int32_t)cpu)
 			slab_violation(c, "S3: %s: CPU %u's slab 0x%x is not one of its slabs",

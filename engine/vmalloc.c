@@ -4,8 +4,9 @@
  * Mirrors mm/vmalloc.c of Linux 6.18: alloc_vmap_area() (the lowest free
  * range that fits the size plus one guard page), __get_vm_area_node(),
  * __vmalloc_node_range() / __vmalloc_area_node() / vm_area_alloc_pages() /
- * vmap_pages_range(), vfree() / remove_vm_area(), vmalloc_to_page() and
- * /proc/vmallocinfo (s_show). Ideas to hold before reading on:
+ * vmap_pages_range(), vfree() / remove_vm_area() / free_vmap_area_noflush()
+ * and the lazy purge (__purge_vmap_area_lazy()), vmalloc_to_page() and
+ * /proc/vmallocinfo (vmalloc_info_show()). Ideas to hold before reading on:
  *
  *  - A vmalloc area is a range of kernel virtual addresses between
  *    VMALLOC_START and VMALLOC_END whose pages come one order-0 page at a
@@ -17,10 +18,15 @@
  *    page, vmalloc'd beyond, with the same caller) show in the slab caches.
  *    The vmap_area records themselves (vmap_area_cachep in the kernel) are
  *    kept in host arrays here, sorted by address.
- *  - vfree() purges at once: unmap, flush the range from every CPU's TLB,
- *    free the pages and the metadata. The kernel defers the flush and the
- *    release of the range (lazy purge, lazy_max_pages()); the result after
- *    the purge is the same.
+ *  - vfree() is lazy, as in the kernel: the area is unmapped without a TLB
+ *    flush (vunmap_range_noflush()), its pages and metadata go back at once,
+ *    but its virtual range waits on the lazy list ("unpurged vm_area" in
+ *    /proc/vmallocinfo) and counts in vmap_lazy_nr. Once more than
+ *    lazy_max_pages() = fls(CPUs) * 32 MiB of pages wait, or an allocation
+ *    finds no room, one purge flushes the TLBs once over the whole span of
+ *    the waiting ranges and gives the ranges back. Until then, CPUs may
+ *    still hold TLB entries for a lazily freed range: nothing may touch it,
+ *    and nothing else is put there before the flush.
  *
  * Design notes: the invariants that vmalloc_check() verifies.
  *  V1. Busy and free ranges are sorted, page aligned, never overlap, cover
@@ -35,6 +41,9 @@
  *  V4. The vm_struct is a live kmalloc object; the pages array is a live
  *      kmalloc object when it fits a page, otherwise the start of another
  *      busy area just large enough for it.
+ *  V5. Lazily freed ranges are sorted, page aligned, tile the space with
+ *      the busy and free ones without overlap, map nothing, and their pages
+ *      sum to vmap_lazy_nr, which is at most lazy_max_pages() between calls.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -70,6 +79,10 @@ struct vmalloc_state {
 	uint32_t nr_free, cap_free;
 	uint64_t vstart, vend;
 	bool up;
+	/* vfree()d ranges waiting for the purge (vmap_node.lazy) */
+	struct free_va *lazy;		/* sorted by va_start */
+	uint32_t nr_lazy, cap_lazy;
+	uint64_t vmap_lazy_nr;		/* pages of the lazy ranges */
 };
 
 static struct vmalloc_state *vs(const struct machine *m)
@@ -205,6 +218,8 @@ static void va_event(struct machine *m, int type, uint64_t start, uint64_t end, 
 	emit(m, &ev);
 }
 
+static bool purge_vmap_area_lazy(struct machine *m, int cpu);
+
 /*
  * alloc_vmap_area() - a virtual range of @size bytes (the guard page
  * included) with a vmap_area_alloc event.
@@ -212,7 +227,9 @@ static void va_event(struct machine *m, int type, uint64_t start, uint64_t end, 
 static int alloc_vmap_area(struct machine *m, uint64_t size, int cpu, uint64_t *addr,
 			   struct mm_error *e)
 {
-	if (__alloc_vmap_area(vs(m), size, addr))
+	/* overflow: one purge of the lazy ranges, then one more try. */
+	if (__alloc_vmap_area(vs(m), size, addr) &&
+	    (!purge_vmap_area_lazy(m, cpu) || __alloc_vmap_area(vs(m), size, addr)))
 		return mm_error_set(e, -ENOMEM,
 				    "vmap allocation for size %" PRIu64 " failed: no free range that large "
 				    "between VMALLOC_START and VMALLOC_END", size);
@@ -227,6 +244,92 @@ static void free_vmap_area(struct machine *m, uint64_t start, uint64_t end, int 
 
 	SIM_BUG_ON(err);
 	va_event(m, MM_EV_vmap_area_free, start, end, cpu, 0, "free");
+}
+
+/*** The lazy list (vmap_node.lazy, vmap_lazy_nr) ***/
+
+/* fls(): the position of the highest set bit, 1-based; 0 for 0. */
+static unsigned int fls_u(unsigned int x)
+{
+	return x ? 32 - (unsigned int)__builtin_clz(x) : 0;
+}
+
+/*
+ * lazy_max_pages() - how many pages of freed ranges may wait for a purge:
+ * 32 MiB worth for each bit of the CPU count, fls(num_online_cpus()).
+ * Kernel: mm/vmalloc.c, lazy_max_pages().
+ */
+static uint64_t lazy_max_pages(const struct machine *m)
+{
+	return (uint64_t)fls_u(m->nr_cpus) * (32ULL * SZ_1M / PAGE_SIZE);
+}
+
+/*
+ * __purge_vmap_area_lazy() - every lazy range at once: one
+ * flush_tlb_kernel_range() from the lowest start to the highest end, then
+ * each range goes back to the free ones (merging) and vmap_lazy_nr drops.
+ * A purge_vmap_area_lazy event names the span and the areas purged.
+ * Returns whether anything was purged. Kernel: mm/vmalloc.c,
+ * __purge_vmap_area_lazy() / purge_vmap_node() / reclaim_list_global().
+ */
+static bool purge_vmap_area_lazy(struct machine *m, int cpu)
+{
+	struct vmalloc_state *st = vs(m);
+	uint64_t start, end;
+	uint32_t n = st->nr_lazy;
+
+	if (!n)
+		return false;
+	start = st->lazy[0].va_start;
+	end = st->lazy[n - 1].va_end;
+	flush_tlb_kernel_range(m, start, end);
+	for (uint32_t i = 0; i < n; i++) {
+		st->vmap_lazy_nr -= (st->lazy[i].va_end - st->lazy[i].va_start) >> PAGE_SHIFT;
+		free_vmap_area(m, st->lazy[i].va_start, st->lazy[i].va_end, cpu);
+	}
+	st->nr_lazy = 0;
+	SIM_BUG_ON(st->vmap_lazy_nr);
+	va_event(m, MM_EV_purge_vmap_area_lazy, start, end, cpu, n, NULL);
+	return true;
+}
+
+/*
+ * free_vmap_area_noflush() - an unmapped range joins the lazy list in
+ * address order and vmap_lazy_nr grows by its pages (guard page included).
+ * The event carries the range, with value = vmap_lazy_nr, as the tracepoint
+ * does. Past lazy_max_pages() the kernel queues the purge to a worker;
+ * drain_vmap_area_work() runs it when the vfree() is over.
+ * Kernel: mm/vmalloc.c, free_vmap_area_noflush().
+ */
+static void free_vmap_area_noflush(struct machine *m, uint64_t start, uint64_t end, int cpu)
+{
+	struct vmalloc_state *st = vs(m);
+	uint32_t i = 0;
+
+	if (st->nr_lazy == st->cap_lazy)
+		SIM_BUG_ON(grow((void **)&st->lazy, &st->cap_lazy, sizeof(st->lazy[0])));
+	while (i < st->nr_lazy && st->lazy[i].va_start < start)
+		i++;
+	memmove(&st->lazy[i + 1], &st->lazy[i], (st->nr_lazy - i) * sizeof(st->lazy[0]));
+	st->lazy[i] = (struct free_va){ start, end };
+	st->nr_lazy++;
+	st->vmap_lazy_nr += (end - start) >> PAGE_SHIFT;
+	snprintf(m->detail, sizeof(m->detail), "nr_lazy=%" PRIu64 " nr_lazy_max=%" PRIu64,
+		 st->vmap_lazy_nr, lazy_max_pages(m));
+	va_event(m, MM_EV_free_vmap_area_noflush, start, end, cpu, (int64_t)st->vmap_lazy_nr,
+		 m->detail);
+}
+
+/*
+ * drain_vmap_area_work() - the worker free_vmap_area_noflush() queued once
+ * vmap_lazy_nr passed lazy_max_pages(); it runs here at the end of the
+ * vfree() that queued it, so the pages array's area is on the list too.
+ * Kernel: mm/vmalloc.c, drain_vmap_area_work().
+ */
+static void drain_vmap_area_work(struct machine *m, int cpu)
+{
+	if (vs(m)->vmap_lazy_nr > lazy_max_pages(m))
+		purge_vmap_area_lazy(m, cpu);
 }
 
 /*** vmalloc / vfree ***/
@@ -337,6 +440,7 @@ static int __vmalloc_node(struct machine *m, uint64_t size, int cpu, const char 
 		err = insert_busy(vs(m), &a);
 	if (err) {
 		__vfree_area(m, &a, cpu);
+		drain_vmap_area_work(m, cpu);
 		return err;
 	}
 	if (events_on(m)) {
@@ -355,10 +459,10 @@ static int __vmalloc_node(struct machine *m, uint64_t size, int cpu, const char 
 }
 
 /*
- * __vfree_area() - unmap, flush the TLBs, free the pages, the pages array,
- * the vm_struct and the range (works on a half-built area too).
- * Kernel: mm/vmalloc.c, vfree() / remove_vm_area() / vm_reset_perms() and
- * the purge that follows.
+ * __vfree_area() - unmap without a flush and put the range on the lazy list
+ * (remove_vm_area() -> free_unmap_vmap_area(): vunmap_range_noflush(),
+ * free_vmap_area_noflush()), then free the pages, the pages array and the
+ * vm_struct (works on a half-built area too). Kernel: mm/vmalloc.c, vfree().
  */
 static void __vfree_area(struct machine *m, struct vm_area *a, int cpu)
 {
@@ -370,7 +474,7 @@ static void __vfree_area(struct machine *m, struct vm_area *a, int cpu)
 		if (pgtable_kernel_unmap(m, a->va_start + (uint64_t)i * PAGE_SIZE, &pfn) == 0)
 			SIM_BUG_ON(pfn != a->pfns[i]);
 	}
-	flush_tlb_kernel_range(m, a->va_start, a->va_end);
+	free_vmap_area_noflush(m, a->va_start, a->va_end, cpu);
 	for (uint32_t i = 0; i < a->nr_pages; i++)
 		if (a->pfns[i] != PFN_NIL)
 			SIM_BUG_ON(__free_pages_owner(m, a->pfns[i], 0, cpu, OWNER_VMALLOC, NULL));
@@ -389,7 +493,6 @@ static void __vfree_area(struct machine *m, struct vm_area *a, int cpu)
 		SIM_BUG_ON(__kfree(m, a->pages_addr, cpu, NULL));
 	}
 	SIM_BUG_ON(__kfree(m, a->vm_struct_addr, cpu, NULL));
-	free_vmap_area(m, a->va_start, a->va_end, cpu);
 	free(a->pfns);
 	a->pfns = NULL;
 }
@@ -447,6 +550,7 @@ int mm_vfree(struct machine *m, uint64_t addr, int cpu, struct mm_error *e)
 	vs(m)->nr_busy--;
 	__vfree_area(m, &a, cpu);
 	va_event(m, MM_EV_vfree, a.va_start, a.va_end, cpu, a.nr_pages, a.caller);
+	drain_vmap_area_work(m, cpu);
 	return 0;
 }
 
@@ -491,11 +595,64 @@ int machine_vmalloc_area(const struct machine *m, unsigned int i, struct vmalloc
 	return 0;
 }
 
-/* /proc/vmallocinfo: one line per area, as s_show() prints a VM_ALLOC area. */
+unsigned int machine_vmalloc_lazy_areas(const struct machine *m)
+{
+	return vs(m) ? vs(m)->nr_lazy : 0;
+}
+
+int machine_vmalloc_lazy_area(const struct machine *m, unsigned int i, uint64_t *start,
+			      uint64_t *end)
+{
+	if (!vs(m) || i >= vs(m)->nr_lazy)
+		return -ENOENT;
+	*start = vs(m)->lazy[i].va_start;
+	*end = vs(m)->lazy[i].va_end;
+	return 0;
+}
+
+void machine_vmalloc_lazy(const struct machine *m, uint64_t *nr, uint64_t *max)
+{
+	*nr = vs(m) ? vs(m)->vmap_lazy_nr : 0;
+	*max = lazy_max_pages(m);
+}
+
+bool vmalloc_lazy_contains(const struct machine *m, uint64_t addr)
+{
+	const struct vmalloc_state *st = vs(m);
+
+	for (uint32_t i = 0; st && i < st->nr_lazy; i++)
+		if (addr >= st->lazy[i].va_start && addr < st->lazy[i].va_end)
+			return true;
+	return false;
+}
+
+/* show_numa_info(): " N<node>=<pages>" for every node that gave pages. */
+static size_t numa_info(const struct machine *m, const struct vm_area *a, char *buf, size_t len)
+{
+	size_t pos = 0;
+
+	for (unsigned int node = 0; node < m->nr_nodes; node++) {
+		unsigned int count = 0;
+
+		for (uint32_t i = 0; i < a->nr_pages; i++)
+			count += a->pfns[i] != PFN_NIL && m->mem_map[a->pfns[i]].node == node;
+		if (count)
+			pos += (size_t)snprintf(buf + pos, len - pos, " N%u=%u", node, count);
+	}
+	return pos;
+}
+
+/*
+ * /proc/vmallocinfo: one line per busy area as vmalloc_info_show() prints a
+ * VM_ALLOC area (" vpages" when its pages array is vmalloc'd, the per-node
+ * page counts of CONFIG_NUMA), then the lazy ranges as show_purge_info()
+ * does. Kernel: mm/vmalloc.c.
+ */
 char *proc_vmallocinfo(const struct machine *m)
 {
-	unsigned int n = machine_vmalloc_areas(m);
-	size_t cap = 64 + (size_t)n * (64 + VMALLOC_CALLER_LEN), len = 0;
+	unsigned int n = machine_vmalloc_areas(m), nl = machine_vmalloc_lazy_areas(m);
+	size_t cap = 64 + (size_t)n * (96 + VMALLOC_CALLER_LEN + 16 * m->nr_nodes) +
+		     (size_t)nl * 64, len = 0;
 	char *buf = malloc(cap);
 
 	if (!buf)
@@ -505,9 +662,18 @@ char *proc_vmallocinfo(const struct machine *m)
 		const struct vm_area *a = &vs(m)->busy[i];
 
 		len += (size_t)snprintf(buf + len, cap - len,
-					"0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64 " %s pages=%u vmalloc\n",
+					"0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64 " %s pages=%u vmalloc%s",
 					a->va_start, a->va_end, a->va_end - a->va_start, a->caller,
-					a->nr_pages);
+					a->nr_pages, a->pages_vmalloc ? " vpages" : "");
+		len += numa_info(m, a, buf + len, cap - len);
+		len += (size_t)snprintf(buf + len, cap - len, "\n");
+	}
+	for (unsigned int i = 0; i < nl; i++) {
+		const struct free_va *l = &vs(m)->lazy[i];
+
+		len += (size_t)snprintf(buf + len, cap - len,
+					"0x%016" PRIx64 "-0x%016" PRIx64 " %7" PRIu64 " unpurged vm_area\n",
+					l->va_start, l->va_end, l->va_end - l->va_start);
 	}
 	SIM_BUG_ON(len >= cap);
 	return buf;
@@ -559,13 +725,16 @@ int vmalloc_state_clone(struct machine *dst, const struct machine *src)
 	*d = *s;
 	d->busy = NULL;
 	d->free = NULL;
+	d->lazy = NULL;
 	d->nr_busy = 0;
 	dst->vmalloc = d;
 	d->free = malloc((s->cap_free ? s->cap_free : 1) * sizeof(*d->free));
 	d->busy = calloc(s->cap_busy ? s->cap_busy : 1, sizeof(*d->busy));
-	if (!d->free || !d->busy)
+	d->lazy = malloc((s->cap_lazy ? s->cap_lazy : 1) * sizeof(*d->lazy));
+	if (!d->free || !d->busy || !d->lazy)
 		return -ENOMEM;
 	memcpy(d->free, s->free, s->nr_free * sizeof(*d->free));
+	memcpy(d->lazy, s->lazy, s->nr_lazy * sizeof(*d->lazy));
 	for (uint32_t i = 0; i < s->nr_busy; i++) {
 		d->busy[i] = s->busy[i];
 		d->busy[i].pfns = malloc(s->busy[i].nr_pages * sizeof(uint64_t));
@@ -588,6 +757,8 @@ void vmalloc_state_save(struct snap_writer *w, const struct machine *m)
 	snap_put_array(w, s->busy, s->nr_busy * sizeof(*s->busy));
 	for (uint32_t i = 0; i < s->nr_busy; i++)
 		snap_put_array(w, s->busy[i].pfns, s->busy[i].nr_pages * sizeof(uint64_t));
+	/* the lazy ranges (vfree is lazy) */
+	snap_put_array(w, s->lazy, s->nr_lazy * sizeof(*s->lazy));
 }
 
 void vmalloc_state_load(struct snap_reader *r, struct machine *m)
@@ -600,9 +771,10 @@ void vmalloc_state_load(struct snap_reader *r, struct machine *m)
 	nr_busy = d->nr_busy;
 	d->busy = NULL;
 	d->free = NULL;
+	d->lazy = NULL;
 	d->nr_busy = 0;
 	m->vmalloc = d;
-	if (nr_busy > d->cap_busy || d->nr_free > d->cap_free) {
+	if (nr_busy > d->cap_busy || d->nr_free > d->cap_free || d->nr_lazy > d->cap_lazy) {
 		r->err = -EPROTO;
 		return;
 	}
@@ -618,6 +790,10 @@ void vmalloc_state_load(struct snap_reader *r, struct machine *m)
 		d->busy[i].pfns = snap_get_array(r, d->busy[i].nr_pages * sizeof(uint64_t));
 		d->nr_busy = i + 1;
 	}
+	/* the lazy ranges */
+	d->lazy = snap_get_array(r, (d->cap_lazy ? d->cap_lazy : 1) * sizeof(*d->lazy));
+	if (!r->err && !d->lazy)
+		r->err = -EPROTO;
 }
 
 void vmalloc_state_release(struct machine *m)
@@ -630,6 +806,7 @@ void vmalloc_state_release(struct machine *m)
 		free(st->busy[i].pfns);
 	free(st->busy);
 	free(st->free);
+	free(st->lazy);
 	free(st);
 	m->vmalloc = NULL;
 }
@@ -655,33 +832,77 @@ static void vm_violation(struct vm_checker *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* V1: the ranges, busy and free, tile the vmalloc space in order. */
+/* The next range in address order of three sorted lists; 0 busy, 1 free, 2 lazy. */
+static int next_range(const struct vmalloc_state *st, const uint32_t at[3], uint64_t *s,
+		      uint64_t *e)
+{
+	const uint64_t starts[3] = {
+		at[0] < st->nr_busy ? st->busy[at[0]].va_start : UINT64_MAX,
+		at[1] < st->nr_free ? st->free[at[1]].va_start : UINT64_MAX,
+		at[2] < st->nr_lazy ? st->lazy[at[2]].va_start : UINT64_MAX,
+	};
+	int k = 0;
+
+	for (int j = 1; j < 3; j++)
+		if (starts[j] < starts[k])
+			k = j;
+	if (starts[k] == UINT64_MAX)
+		return -1;
+	*s = starts[k];
+	*e = k == 0 ? st->busy[at[0]].va_end : k == 1 ? st->free[at[1]].va_end
+						       : st->lazy[at[2]].va_end;
+	return k;
+}
+
+/* V1 and V5: the ranges, busy, free and lazy, tile the vmalloc space in order. */
 static void check_ranges(struct vm_checker *c)
 {
+	static const char *const kind[3] = { "busy", "free", "lazy" };
 	const struct vmalloc_state *st = vs(c->m);
-	uint64_t at = st->vstart;
-	uint32_t b = 0, f = 0;
+	uint64_t at = st->vstart, s, e;
+	uint32_t idx[3] = { 0, 0, 0 };
 	bool prev_free = false;
+	int k;
 
-	while (b < st->nr_busy || f < st->nr_free) {
-		bool take_free = f < st->nr_free &&
-				 (b == st->nr_busy || st->free[f].va_start < st->busy[b].va_start);
-		uint64_t s = take_free ? st->free[f].va_start : st->busy[b].va_start;
-		uint64_t e = take_free ? st->free[f].va_end : st->busy[b].va_end;
-
-		if (s != at || e <= s || (s | e) & (PAGE_SIZE - 1) || (take_free && prev_free)) {
-			vm_violation(c, "V1: %s range [0x%" PRIx64 ", 0x%" PRIx64 ") where 0x%" PRIx64
-				     " was expected%s", take_free ? "free" : "busy", s, e, at,
-				     take_free && prev_free ? " (two free ranges touch)" : "");
+	while ((k = next_range(st, idx, &s, &e)) >= 0) {
+		if (s != at || e <= s || (s | e) & (PAGE_SIZE - 1) || (k == 1 && prev_free)) {
+			vm_violation(c, "%s: %s range [0x%" PRIx64 ", 0x%" PRIx64 ") where 0x%" PRIx64
+				     " was expected%s", k == 2 ? "V5" : "V1", kind[k], s, e, at,
+				     k == 1 && prev_free ? " (two free ranges touch)" : "");
 			return;
 		}
 		at = e;
-		prev_free = take_free;
-		take_free ? f++ : b++;
+		prev_free = k == 1;
+		idx[k]++;
 	}
 	if (at != st->vend)
 		vm_violation(c, "V1: the ranges end at 0x%" PRIx64 ", VMALLOC_END is 0x%" PRIx64,
 			     at, st->vend);
+}
+
+/* V5: a lazy range maps nothing; vmap_lazy_nr is their pages, within the limit. */
+static void check_lazy(struct vm_checker *c)
+{
+	const struct machine *m = c->m;
+	const struct vmalloc_state *st = vs(m);
+	uint64_t pages = 0, pfn;
+	unsigned int shift;
+
+	for (uint32_t i = 0; i < st->nr_lazy; i++) {
+		const struct free_va *l = &st->lazy[i];
+
+		for (uint64_t va = l->va_start; va < l->va_end; va += PAGE_SIZE)
+			if (pgtable_kernel_lookup(m, va, &pfn, &shift) == 0) {
+				vm_violation(c, "V5: lazily freed 0x%" PRIx64 " still maps pfn 0x%"
+					     PRIx64, va, pfn);
+				break;
+			}
+		pages += (l->va_end - l->va_start) >> PAGE_SHIFT;
+	}
+	if (pages != st->vmap_lazy_nr || st->vmap_lazy_nr > lazy_max_pages(m))
+		vm_violation(c, "V5: the lazy ranges hold %" PRIu64 " pages, vmap_lazy_nr is %"
+			     PRIu64 " (lazy_max_pages %" PRIu64 ")", pages, st->vmap_lazy_nr,
+			     lazy_max_pages(m));
 }
 
 /* V2-V4 for one busy area. */
@@ -743,6 +964,7 @@ void vmalloc_check(const struct machine *m, void (*report)(void *ctx, const char
 		return;
 	}
 	check_ranges(&c);
+	check_lazy(&c);
 	for (uint32_t i = 0; i < vs(m)->nr_busy; i++) {
 		check_area(&c, &vs(m)->busy[i]);
 		mapped += vs(m)->busy[i].nr_pages;

@@ -35,6 +35,7 @@ WEB_JS = \
 	web/js/scenarios.js \
 	web/js/sessions.js \
 	web/js/slabs.js \
+	web/js/structpage.js \
 	web/js/timebar.js \
 	web/js/timeline.js \
 	web/js/tlb.js \

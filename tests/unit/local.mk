@@ -74,3 +74,8 @@ check_PROGRAMS += tests/unit/test_vmlayout
 tests_unit_test_vmlayout_SOURCES = tests/unit/test_vmlayout.c tests/unit/machine_test.h
 tests_unit_test_vmlayout_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vmlayout_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_page_types
+tests_unit_test_page_types_SOURCES = tests/unit/test_page_types.c tests/unit/paging_test.h
+tests_unit_test_page_types_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_page_types_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -72,13 +72,86 @@ static void test_demand_paging_and_segv(void **state)
 	assert_int_equal(t.error_code, X86_PF_PROT | X86_PF_USER | X86_PF_INSTR);
 	assert_string_equal(t.outcome, "segv");
 	assert_int_equal(mm_process_info(m, 0, &pi), 0);
-	assert_int_equal(pi.rss, 3);
+	/* one page written; the two pages only read map the zero page */
+	assert_int_equal(pi.rss, 1);
+	assert_int_equal(pi.rss_anon, 1);
+	assert_int_equal(pi.zero_ptes, 2);
 	assert_clean(m);
 	assert_int_equal(mm_exit(m, pid, NULL), 0);
 	assert_int_equal(owned(m, OWNER_USER), 0);
 	assert_int_equal(owned(m, OWNER_PAGETABLE), base_pt);
 	assert_int_equal(mm_process_info(m, 0, &pi), -ENOENT);
 	assert_int_equal(mm_exit(m, pid, NULL), -ESRCH);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * Kernel: mm/memory.c, do_anonymous_page() (a read maps my_zero_pfn() with
+ * pte_mkspecial(), allocates nothing, counts nothing) and do_wp_page() ->
+ * wp_page_copy() (the write that follows gets a zeroed page of its own,
+ * MM_ANONPAGES + 1, the old PTE flushed); _mapcount 0 while mapped once.
+ */
+static void test_zero_page_then_cow(void **state)
+{
+	struct recorder r = { 0 };
+	struct machine *m = make("{\"mem_mib\":512}", record, &r);
+	uint64_t addr, user0, zpfn;
+	struct mm_process_info pi;
+	struct mm_translation t;
+	struct page_info pg;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "cow", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 2 * 4096, "rw-", &addr, NULL), 0);
+	user0 = owned(m, OWNER_USER);
+	t = touch(m, pid, addr + 8, MM_ACCESS_READ);
+	assert_true(t.demand_paged);
+	zpfn = t.paddr >> 12;
+	assert_int_equal(owned(m, OWNER_USER), user0);		/* nothing allocated */
+	assert_int_equal(machine_page_info(m, zpfn, &pg), 0);
+	assert_true(pg.zero_page);
+	assert_int_equal(pg.owner, OWNER_KERNEL);		/* empty_zero_page, in the image */
+	assert_non_null(strstr(pg.flags_text, "reserved"));
+	assert_int_equal(pg.raw_mapcount, -1);			/* the zero page is not counted */
+	assert_non_null(strstr(pg.kpageflags_text, "zero_page"));
+	assert_int_equal(mm_process_info(m, 0, &pi), 0);
+	assert_int_equal(pi.rss_anon, 0);
+	assert_int_equal(pi.zero_ptes, 1);
+	assert_clean(m);
+	/* a second read of the same page: the TLB, still the zero page */
+	t = touch(m, pid, addr + 16, MM_ACCESS_READ);
+	assert_false(t.demand_paged);
+	assert_int_equal(t.paddr >> 12, zpfn);
+	/* the write: #PF with P set (a read-only PTE), copy-on-write */
+	t = touch(m, pid, addr + 24, MM_ACCESS_WRITE);
+	assert_true(t.demand_paged);
+	assert_int_equal(t.error_code, X86_PF_PROT | X86_PF_USER | X86_PF_WRITE);
+	assert_string_equal(r.last_detail[MM_EV_page_fault], "cow");
+	assert_true(t.paddr >> 12 != zpfn);
+	assert_int_equal(owned(m, OWNER_USER), user0 + 1);
+	assert_int_equal(machine_page_info(m, t.paddr >> 12, &pg), 0);
+	assert_int_equal(pg.raw_mapcount, 0);			/* mapped once */
+	assert_int_equal(pg.mapcount, 1);
+	assert_non_null(strstr(pg.kpageflags_text, "mmap|anonymous"));
+	assert_int_equal(mm_process_info(m, 0, &pi), 0);
+	assert_int_equal(pi.rss_anon, 1);
+	assert_int_equal(pi.rss_file, 0);
+	assert_int_equal(pi.rss, 1);
+	assert_int_equal(pi.zero_ptes, 0);
+	/* the read-only translation was flushed: a read now sees the new page */
+	assert_int_equal(touch(m, pid, addr, MM_ACCESS_READ).paddr >> 12, pg.pfn);
+	/* a write to a page never touched allocates at once, no zero page */
+	t = touch(m, pid, addr + 4096, MM_ACCESS_WRITE);
+	assert_int_equal(t.error_code, X86_PF_USER | X86_PF_WRITE);
+	assert_int_equal(mm_process_info(m, 0, &pi), 0);
+	assert_int_equal(pi.rss_anon, 2);
+	assert_clean(m);
+	assert_int_equal(mm_munmap(m, pid, addr, 2 * 4096, NULL), 0);
+	assert_int_equal(machine_page_info(m, pg.pfn, &pg), 0);
+	assert_int_equal(pg.raw_mapcount, -1);
+	assert_int_equal(owned(m, OWNER_USER), user0);
 	assert_clean(m);
 	machine_destroy(m);
 }
@@ -209,6 +282,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demand_paging_and_segv),
+		cmocka_unit_test(test_zero_page_then_cow),
 		cmocka_unit_test(test_maps_brk_munmap),
 		cmocka_unit_test(test_random_workload),
 	};

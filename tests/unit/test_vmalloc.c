@@ -20,14 +20,22 @@
 #define VMALLOC_START_L4	0xffffc90000000000ULL
 #define VMALLOC_START_L5	0xffa0000000000000ULL
 #define PAGE			4096ULL
+#define SZ			(1024ULL * 1024)
 
 struct recorder {
 	unsigned long count[MM_EV_NR_TYPES];
+	uint64_t last_vaddr, last_size;		/* of the last purge_vmap_area_lazy */
 };
 
 static void record(void *ctx, const struct mm_event *ev)
 {
-	((struct recorder *)ctx)->count[ev->type]++;
+	struct recorder *r = ctx;
+
+	r->count[ev->type]++;
+	if (ev->type == MM_EV_purge_vmap_area_lazy) {
+		r->last_vaddr = ev->vaddr;
+		r->last_size = ev->size;
+	}
 }
 
 static void fail_violation(void *ctx, const char *v)
@@ -101,13 +109,15 @@ static void test_lowest_fit_and_guard(void **state)
 	assert_true(a == VMALLOC_START_L4);
 	assert_true(b == a + 2 * PAGE);
 	assert_true(c == b + 4 * PAGE);
-	/* The hole b leaves (4 pages) takes a 3-page request but not a 4-page one. */
+	/*
+	 * vfree() is lazy: b's range waits on the lazy list until a purge, so
+	 * nothing is put there meanwhile, not even a request that fits.
+	 */
 	assert_int_equal(mm_vfree(m, b, 0, NULL), 0);
 	d = vmalloc_ok(m, 4 * PAGE);
 	assert_true(d == c + 3 * PAGE);
-	assert_true(vmalloc_ok(m, 2 * PAGE) == b);
-	/* One page is left there: too small for a page and its guard. */
-	assert_true(vmalloc_ok(m, 1) == d + 5 * PAGE);
+	assert_true(vmalloc_ok(m, 2 * PAGE) == d + 5 * PAGE);
+	assert_int_equal(machine_vmalloc_lazy_areas(m), 1);
 	assert_clean(m);
 	machine_destroy(m);
 }
@@ -177,8 +187,10 @@ static void test_pages_mapped_and_metadata(void **state)
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(mm_vfree(m, a, 0, NULL), 0);
 	assert_int_equal(r.count[MM_EV_vfree], 1);
-	assert_int_equal(r.count[MM_EV_vmap_area_free], 1);
-	assert_true(r.count[MM_EV_tlb_flush] >= 1);
+	/* lazy: unmapped, no flush, the range on the lazy list */
+	assert_int_equal(r.count[MM_EV_free_vmap_area_noflush], 1);
+	assert_int_equal(r.count[MM_EV_vmap_area_free], 0);
+	assert_int_equal(r.count[MM_EV_tlb_flush], 0);
 	assert_int_equal(r.count[MM_EV_mm_page_free], 8);
 	assert_int_equal(cache_inuse(m, "kmalloc-96"), before96);
 	assert_int_equal(cache_inuse(m, "kmalloc-64"), before64);
@@ -207,8 +219,9 @@ static void test_big_area_vmallocs_its_pages_array(void **state)
 	assert_string_equal(inner.caller, ai.caller);
 	assert_int_equal(machine_vmalloc_areas(m), 2);
 	text = proc_vmallocinfo(m);
-	assert_non_null(strstr(text, " pages=1000 vmalloc\n"));
-	assert_non_null(strstr(text, " pages=2 vmalloc\n"));
+	/* " vpages": the pages array is itself vmalloc'd; N0=: the node's pages */
+	assert_non_null(strstr(text, " pages=1000 vmalloc vpages N0=1000\n"));
+	assert_non_null(strstr(text, " pages=2 vmalloc N0=2\n"));
 	assert_non_null(strstr(text, "0xffffc90000000000-0xffffc900003e9000 4100096 "));
 	/* The pages array comes after the area it describes, as in the kernel. */
 	assert_non_null(strstr(text, "0xffffc900003e9000-0xffffc900003ec000   12288 "));
@@ -243,7 +256,9 @@ static void test_bad_requests(void **state)
 	assert_int_equal(mm_vmalloc(m, 10 * PAGE, 0, NULL, &addr, &e), -ENOMEM);
 	assert_int_equal(machine_vmalloc_areas(m), 0);
 	assert_clean(m);
-	assert_true(vmalloc_ok(m, PAGE) == VMALLOC_START_L4);
+	/* the half-built area was vfree()d: its range waits on the lazy list */
+	assert_int_equal(machine_vmalloc_lazy_areas(m), 1);
+	assert_true(vmalloc_ok(m, PAGE) == VMALLOC_START_L4 + 11 * PAGE);
 	machine_destroy(m);
 }
 
@@ -283,6 +298,66 @@ static void test_clone_and_random(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * Kernel: mm/vmalloc.c, vfree() -> remove_vm_area() -> free_unmap_vmap_area()
+ * (vunmap_range_noflush(), free_vmap_area_noflush()), lazy_max_pages() =
+ * fls(num_online_cpus()) * 32 MiB of pages, and __purge_vmap_area_lazy():
+ * one flush_tlb_kernel_range() over all the lazy ranges, then the ranges go
+ * back. /proc/vmallocinfo lists them as show_purge_info() does.
+ */
+static void test_vfree_is_lazy(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":256,\"cpus\":2}");
+	struct recorder r = { { 0 }, 0, 0 };
+	struct mm_translation t;
+	uint64_t a, b, c, nr, max, pfn;
+	char *text;
+
+	(void)state;
+	a = vmalloc_ok(m, 8 * PAGE);
+	assert_int_equal(mm_translate(m, 0, 0, a, MM_ACCESS_READ, 0, &t, NULL), 0);
+	pfn = t.paddr >> 12;
+	machine_set_event_fn(m, record, &r);
+	assert_int_equal(mm_vfree(m, a, 0, NULL), 0);
+	assert_int_equal(r.count[MM_EV_free_vmap_area_noflush], 1);
+	assert_int_equal(r.count[MM_EV_tlb_flush], 0);
+	assert_int_equal(r.count[MM_EV_purge_vmap_area_lazy], 0);
+	assert_int_equal(r.count[MM_EV_mm_page_free], 8);	/* the pages go at once */
+	machine_vmalloc_lazy(m, &nr, &max);
+	assert_int_equal(nr, 9);				/* the guard page counts */
+	assert_int_equal(max, 2 * 8192);			/* fls(2) * 32 MiB / 4 KiB */
+	text = proc_vmallocinfo(m);
+	assert_non_null(strstr(text, "0xffffc90000000000-0xffffc90000009000   36864 unpurged vm_area\n"));
+	free(text);
+	/* CPU 0 still holds the translation: no flush yet, as in the kernel */
+	assert_int_equal(mm_translate(m, 0, 0, a, MM_ACCESS_READ, 0, &t, NULL), 0);
+	assert_false(t.fault);
+	assert_int_equal(t.tlb, MM_TLB_L1_HIT);
+	assert_int_equal(t.paddr >> 12, pfn);
+	assert_clean(m);
+	/* two areas of 40 MiB: the second vfree() passes lazy_max_pages() */
+	b = vmalloc_ok(m, 40 * SZ);
+	assert_int_equal(mm_vfree(m, b, 0, NULL), 0);
+	assert_int_equal(r.count[MM_EV_purge_vmap_area_lazy], 0);
+	c = vmalloc_ok(m, 40 * SZ);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(mm_vfree(m, c, 0, NULL), 0);
+	assert_int_equal(r.count[MM_EV_purge_vmap_area_lazy], 1);
+	/* one ranged flush per CPU, over the whole span */
+	assert_int_equal(r.count[MM_EV_tlb_flush], 2);
+	assert_true(r.last_vaddr == a);
+	assert_true(r.last_size > c + 40 * SZ - a);
+	machine_vmalloc_lazy(m, &nr, &max);
+	assert_int_equal(nr, 0);
+	assert_int_equal(machine_vmalloc_lazy_areas(m), 0);
+	/* the stale translation is gone, and the space is free again */
+	assert_int_equal(mm_translate(m, 0, 0, a, MM_ACCESS_READ, 0, &t, NULL), 0);
+	assert_true(t.fault);
+	assert_true(vmalloc_ok(m, PAGE) == VMALLOC_START_L4);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_big_area_vmallocs_its_pages_array),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_clone_and_random),
+		cmocka_unit_test(test_vfree_is_lazy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

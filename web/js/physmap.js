@@ -12,6 +12,7 @@ import { el, hex, parseNumber, PAGE_SIZE } from './format.js';
 import * as url from './url.js';
 import { SCALES, MAX_HEIGHT, fitRow, windowOf, inWindow, framePos, drawFrames, drawOverlay,
          boundaries, rulerRows, rulerCols, pixel } from './physmap-draw.js';
+import { pageNote } from './structpage.js';
 
 const ROW_GAP = 40;	// least pixels between two labels of the pfn ruler
 const COL_GAP = 64;	// and of the column ruler
@@ -28,7 +29,7 @@ function pageRows(page) {
     }
   }
   return rows.map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', {}, k),
-                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value/.test(k)
+                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value|kpageflags_value/.test(k)
                                      ? `${v} (${hex(v)})` : String(v))));
 }
 
@@ -242,7 +243,8 @@ export function createPhysmap() {
     try {
       const page = await last.s.page(pfn);
       if (cursor === pfn)
-        panel.append(el('table', { dataset: { pfn: String(pfn) } }, ...pageRows(page)));
+        panel.append(el('table', { dataset: { pfn: String(pfn) } }, ...pageRows(page)),
+                     pageNote(page));
     } catch (e) {
       panel.append(el('p', { className: 'error' }, e.message));
     }

@@ -1,7 +1,9 @@
 // vmalloc.js - the vmalloc view: the areas of the vmalloc range (GET
 // .../vmalloc) and /proc/vmallocinfo; choosing an area lists its frames, in
 // runs of consecutive pfns, and marks them on the physical map, where they
-// lie scattered beside a kmalloc buffer's one contiguous block.
+// lie scattered beside a kmalloc buffer's one contiguous block. Ranges that
+// vfree() left on the lazy list (mm/vmalloc.c free_vmap_area_noflush()) are
+// rows of their own, greyed, until the purge (__purge_vmap_area_lazy()).
 import { el, hex } from './format.js';
 import * as url from './url.js';
 
@@ -32,6 +34,7 @@ export function createVmalloc(physmap, show) {
   const detail = document.getElementById('vmalloc-area');
   let chosen = null;		// addr of the chosen area
   let areas = [];
+  let lazy = { areas: [], vmap_lazy_nr: 0, lazy_max_pages: 0 };
 
   function reset() {
     chosen = null;
@@ -66,12 +69,24 @@ export function createVmalloc(physmap, show) {
     draw();
   }
 
+  // A lazily freed range: unmapped, its pages freed, its addresses not yet reusable.
+  function lazyRow(l) {
+    const cells = { addr: l.addr, end: l.end, size: l.size,
+                    caller: 'unpurged vm_area: freed, waiting for the purge', nr_pages: 0 };
+    return el('tr', { dataset: { lazy: l.addr }, className: 'lazy',
+                      title: 'vfree()d: unmapped and its pages freed; the TLB flush and the '
+                             + 'range wait for the purge' },
+              ...COLUMNS.map((c) => el('td', { dataset: { col: c } }, String(cells[c]))),
+              el('td', {}, '-'));
+  }
+
   function draw() {
     table.replaceChildren(el('tr', {}, ...COLUMNS.map((c) => el('th', {}, c.replace('_', ' '))), el('th', {}, 'runs')),
       ...areas.map((a) => el('tr', { dataset: { addr: a.addr }, tabIndex: 0,
                                      className: a.addr === chosen ? 'current' : '' },
                              ...COLUMNS.map((c) => el('td', { dataset: { col: c } }, String(a[c]))),
-                             el('td', {}, String(runs(a.pfns).length)))));
+                             el('td', {}, String(runs(a.pfns).length)))),
+      ...lazy.areas.map(lazyRow));
   }
 
   async function refresh(s, fresh) {
@@ -82,8 +97,12 @@ export function createVmalloc(physmap, show) {
     const wanted = url.get('addr');
     if (wanted !== chosen && areas.some((a) => a.addr === wanted))
       choose(wanted);
+    lazy = view.lazy ?? lazy;
     const pages = areas.reduce((n, a) => n + a.nr_pages, 0);
-    summary.textContent = `${areas.length} area(s), ${pages} page(s); seq ${view.seq}.`;
+    summary.textContent = `${areas.length} area(s), ${pages} page(s); `
+      + `${lazy.areas.length} range(s) lazily freed, ${lazy.vmap_lazy_nr} of `
+      + `${lazy.lazy_max_pages} pages (lazy_max_pages) gathered before one purge flushes `
+      + `the TLBs over them all; seq ${view.seq}.`;
     info.textContent = text;
     if (chosen && !areas.some((a) => a.addr === chosen))
       choose(null);
