@@ -260,6 +260,33 @@ struct alloc_pages_result {
  */
 int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
 		   int cpu, struct alloc_pages_result *res, struct mm_error *e);
+/*
+ * What a refused allocation means (slowpath.c): the steps of the kernel's
+ * __alloc_pages_slowpath() that the engine does not run (it has no reclaim,
+ * compaction or OOM killer), in order, and whether the kernel would return
+ * NULL at the end of them. @why is how the engine's passes failed.
+ */
+enum mm_slowpath_step {
+	SLOWPATH_WAKE_KSWAPD, SLOWPATH_DIRECT_COMPACT, SLOWPATH_DIRECT_RECLAIM,
+	SLOWPATH_RECLAIM_RETRY, SLOWPATH_OOM, SLOWPATH_NOFAIL_RETRY, NR_SLOWPATH_STEPS
+};
+enum mm_slowpath_why { SLOWPATH_WHY_NO_MEMORY, SLOWPATH_WHY_NO_ZONE, SLOWPATH_WHY_INJECTED };
+#define MM_SLOWPATH_MAX_STEPS 8
+struct mm_slowpath {
+	unsigned int nr_steps;
+	int steps[MM_SLOWPATH_MAX_STEPS];	/* enum mm_slowpath_step */
+	bool kernel_fails;			/* false: the kernel would not return NULL */
+	char message[640];			/* "the kernel would wake kswapd, ..." */
+};
+void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
+/* "wake_all_kswapds", "direct_compact", ... */
+const char *mm_slowpath_step_name(int step);
+/* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
+bool mm_slowpath_may_oom(gfp_t gfp, unsigned int order);
+/* mm_alloc_pages() that, on -ENOMEM, also fills @sp (may be NULL). */
+int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		      int cpu, struct alloc_pages_result *res, struct mm_error *e,
+		      struct mm_slowpath *sp);
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);

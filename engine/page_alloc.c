@@ -13,7 +13,8 @@
  *    owned by "free" but carry nothing else.
  *  - Nothing here reclaims or compacts: when the watermarks say no, the
  *    request fails with ENOMEM and the reason, where the kernel would go on to
- *    reclaim, compact or OOM-kill.
+ *    reclaim, compact or OOM-kill; slowpath.c says which of those it would
+ *    do and whether it would ever return NULL.
  *
  * Design notes: the invariants that machine_check() (check.c) verifies.
  *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
@@ -936,6 +937,7 @@ struct alloc_context {
 	bool any_zone;
 	bool watermark_failed;
 	struct zone *breach_zone;
+	struct mm_slowpath *sp;		/* filled on failure when asked */
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1199,6 +1201,10 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 {
 	char gfp_text[128];
 
+	if (ac->sp)
+		mm_alloc_slowpath(ac->gfp, order, !strcmp(reason, "injected") ?
+				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
+				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -1218,16 +1224,39 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 }
 
 /*
+ * nofail_reserves() - the reserves __alloc_pages_slowpath() opens to a
+ * __GFP_NOFAIL request that may sleep before it loops again: all of them when
+ * it reaches the OOM killer's turn (__alloc_pages_may_oom() gives
+ * ALLOC_NO_WATERMARKS), then the ALLOC_MIN_RESERVE share at its "nopage" end.
+ */
+static uint32_t nofail_reserves(struct machine *m, unsigned int order,
+				struct alloc_context *ac, struct zone **z)
+{
+	uint32_t pfn = PFN_NIL;
+
+	if (!(ac->gfp & __GFP_NOFAIL) || !(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone)
+		return PFN_NIL;
+	if (!(ac->gfp & __GFP_NORETRY) && mm_slowpath_may_oom(ac->gfp, order))
+		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	if (pfn == PFN_NIL)
+		pfn = get_page_from_freelist(m, order, ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE, ac, z);
+	return pfn;
+}
+
+/*
  * __alloc_pages() - the allocator's entry for every engine unit: a fast pass
  * at the low watermark, then one pass with the rights gfp_to_alloc_flags()
- * grants (min watermark, atomic reserves), then failure. @owner is who gets
- * the block. Kernel: mm/page_alloc.c, __alloc_pages_noprof() and
- * __alloc_pages_slowpath() without reclaim, compaction or the OOM killer.
+ * grants (min watermark, atomic reserves), the reserves __GFP_MEMALLOC and
+ * __GFP_NOFAIL open, then failure. @owner is who gets the block. Kernel:
+ * mm/page_alloc.c, __alloc_pages_noprof() and __alloc_pages_slowpath()
+ * without reclaim, compaction or the OOM killer: a refusal says in @sp what
+ * the kernel would do instead (slowpath.c).
  */
-int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
-		  int owner, struct alloc_pages_result *res, struct mm_error *e)
+static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+			  int owner, struct alloc_pages_result *res, struct mm_error *e,
+			  struct mm_slowpath *sp)
 {
-	struct alloc_context ac = { 0 };
+	struct alloc_context ac = { .sp = sp };
 	unsigned int alloc_flags;
 	struct zone *z = NULL;
 	uint32_t pfn;
@@ -1262,6 +1291,8 @@ int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, in
 	}
 	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
 		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
+	if (pfn == PFN_NIL)
+		pfn = nofail_reserves(m, order, &ac, &z);
 	if (pfn == PFN_NIL) {
 		if (!ac.any_zone)
 			return alloc_fail(m, order, &ac, "zone not allowed",
@@ -1286,10 +1317,23 @@ int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, in
 	return 0;
 }
 
+int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+		  int owner, struct alloc_pages_result *res, struct mm_error *e)
+{
+	return alloc_pages_sp(m, gfp, order, node, cpu, owner, res, e, NULL);
+}
+
 int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
 		   int cpu, struct alloc_pages_result *res, struct mm_error *e)
 {
-	return __alloc_pages(m, gfp, order, node, cpu, OWNER_OTHER, res, e);
+	return alloc_pages_sp(m, gfp, order, node, cpu, OWNER_OTHER, res, e, NULL);
+}
+
+int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		      int cpu, struct alloc_pages_result *res, struct mm_error *e,
+		      struct mm_slowpath *sp)
+{
+	return alloc_pages_sp(m, gfp, order, node, cpu, OWNER_OTHER, res, e, sp);
 }
 
 void machine_fail_nth_alloc(struct machine *m, unsigned long n)

@@ -69,3 +69,7 @@ tests_unit_test_snapshot_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_dma
 tests_unit_test_dma_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_slowpath
+tests_unit_test_slowpath_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slowpath_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
