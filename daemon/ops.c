@@ -161,6 +161,22 @@ static int op_free_pages(struct op_ctx *c)
 	return mm_free_pages(c->m, pfn, (unsigned int)order, (int)cpu, &c->e);
 }
 
+/* vmstat_update: the kernel's once-a-second per-CPU work, which decays pcp->high. */
+static int op_vmstat_update(struct op_ctx *c)
+{
+	uint64_t cpu;
+	bool requeue;
+	int err;
+
+	if (op_field_cpu(c, &cpu))
+		return c->e.err;
+	err = mm_vmstat_update(c->m, (int)cpu, &requeue, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:b}", "ok", 1, "requeue", requeue);
+	return 0;
+}
+
 static void collect_violation(void *ctx, const char *violation)
 {
 	json_array_append_new(ctx, json_string(violation));
@@ -184,11 +200,13 @@ static int op_check(struct op_ctx *c)
 static const char *const alloc_pages_fields[] = { "gfp", "order", "node", "cpu", NULL };
 static const char *const free_pages_fields[] = { "pfn", "order", "cpu", NULL };
 static const char *const no_fields[] = { NULL };
+static const char *const cpu_only_fields[] = { "cpu", NULL };
 
 static const struct op_def buddy_ops[] = {
 	{ "alloc_pages", alloc_pages_fields, op_alloc_pages },
 	{ "free_pages", free_pages_fields, op_free_pages },
 	{ "check", no_fields, op_check },
+	{ "vmstat_update", cpu_only_fields, op_vmstat_update },
 	{ NULL, NULL, NULL },
 };
 

@@ -293,6 +293,9 @@ int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
+/* vmstat_update on @cpu (refresh_cpu_vm_stats()): decay_pcp_high() of each of its
+ * lists; *requeue: the kernel would run it again. */
+int mm_vmstat_update(struct machine *m, int cpu, bool *requeue, struct mm_error *e);
 
 unsigned int machine_nr_nodes(const struct machine *m);
 unsigned int machine_nr_cpus(const struct machine *m);
@@ -314,6 +317,10 @@ struct zone_info {
 	uint64_t nr_pageblocks_mt[MIGRATE_TYPES];
 	uint64_t owner_pages[NR_PAGE_OWNERS];
 	unsigned int pcp_high, pcp_batch;
+	/* boost_watermark(): pages added to every mark (wmark_* above exclude it) */
+	uint64_t watermark_boost;
+	unsigned int pb_order;		/* pageblock_order */
+	uint64_t nr_reserved_highatomic;
 };
 
 /* -ENOENT when @node or @zone is out of range. */

@@ -144,6 +144,25 @@ test('exhausting a 64 MiB machine gives ENOMEM results, not HTTP errors', async 
   await check(id);
 });
 
+test('pageblock_order, the watermark boost and vmstat_update (mm/page_alloc.c decay_pcp_high)', async () => {
+  const id = await newSession({ mem_mib: 128, max_order: 6 });
+  const z = (await getJson(api(`/sessions/${id}/zones`))).body.zones.find((x) => x.name === 'DMA32');
+  assert.equal(z.pageblock_order, 6);	// min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER)
+  assert.deepEqual(z.watermark_boost, { pages: 0, cleared_by: '' });
+  const { results } = await ops(id, [{ op: 'vmstat_update', cpu: 0 }, { op: 'vmstat_update', cpu: 99 }]);
+  assert.equal(typeof results[0].requeue, 'boolean');
+  assert.equal(results[1].errno, 'EINVAL');
+  await check(id);
+  // Unmovable pages claiming parts of movable pageblocks boost the marks.
+  const id2 = await newSession({ mem_mib: 64 });
+  await ops(id2, [{ op: 'workload', kind: 'exhaust', gfp: 'GFP_KERNEL|__GFP_DMA', count: 100000 }]);
+  const dma = (await getJson(api(`/sessions/${id2}/zones`))).body.zones.find((x) => x.name === 'DMA');
+  assert.equal(dma.pageblock_order, 9);
+  assert.ok(dma.watermark_boost.pages > 0, 'unmovable pages claimed movable pageblocks');
+  assert.match(dma.watermark_boost.cleared_by, /kswapd/);
+  await check(id2);
+});
+
 test('zones view: spans, watermarks, free lists and owners that add up', async () => {
   const id = await newSession({ mem_mib: 4096, pcp: false });
   const z = (await getJson(api(`/sessions/${id}/zones`))).body;

@@ -73,3 +73,7 @@ tests_unit_test_dma_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_slowpath
 tests_unit_test_slowpath_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slowpath_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_pcp_thp
+tests_unit_test_pcp_thp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pcp_thp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
