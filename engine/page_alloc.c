@@ -834,7 +834,7 @@ static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t
 			      int highest_zoneidx, unsigned int alloc_flags);
 
 /*
- * free_unref_page_commit() - put a block on the per-CPU list and drain a
+ * free_frozen_page_commit() - put a block on the per-CPU list and drain a
  * batch when the list reaches its high mark. Kernel: mm/page_alloc.c.
  */
 static void free_unref_page_commit(struct machine *m, struct zone *z,
@@ -870,7 +870,7 @@ static void free_unref_page_commit(struct machine *m, struct zone *z,
 	}
 }
 
-/* free_unref_page(): order <= 3 blocks go to the CPU's list. */
+/* __free_frozen_pages(): small and THP-order blocks go to the CPU's list. */
 static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order, int cpu)
 {
 	struct zone *z = page_zone(m, &m->mem_map[pfn]);
@@ -1739,7 +1739,7 @@ static int zone_highsize(const struct machine *m, const struct zone *z, int batc
 	return high > batch << 2 ? high : batch << 2;
 }
 
-/* zone_set_high_and_batch(): the pageset limits of every CPU for one zone. */
+/* zone_set_pageset_high_and_batch(): the pageset limits of every CPU for one zone. */
 static void zone_pcp_update(const struct machine *m, struct zone *z)
 {
 	int batch = zone_batchsize(z);
