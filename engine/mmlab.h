@@ -393,7 +393,11 @@ struct slab_cache_info {
 	uint64_t active_objs, num_objs;	/* as /proc/slabinfo counts them */
 	uint64_t active_slabs, num_slabs, partial, cpu_slabs;
 	uint64_t inuse;			/* objects really handed out */
+	int refcount;			/* find_mergeable(): its name and its aliases */
+	unsigned int nr_aliases;	/* names merged into it (machine_slab_alias()) */
 };
+/* The @k-th name merged into the @i-th cache (machine_slab_cache_info() order), or NULL. */
+const char *machine_slab_alias(const struct machine *m, unsigned int i, unsigned int k);
 
 /* __kmalloc_index(): 0 for 0, 1 (96) and 2 (192), else log2 of the cache; -1 above 2 MiB. */
 int kmalloc_index(size_t size);

@@ -73,6 +73,17 @@ struct kmem_cache {
 	uint64_t nr_inuse;		/* objects handed out */
 	struct kmem_cache_cpu cpu_slab[MACHINE_MAX_CPUS];
 	struct kmem_cache_node node[MACHINE_MAX_NODES];
+	/* Cache merging (mm/slab_common.c, find_mergeable()) */
+	int refcount;			/* its own name (unless destroyed) and its aliases */
+	unsigned int usersize;		/* CONFIG_HARDENED_USERCOPY region: never merged */
+	bool name_destroyed;		/* kmem_cache_destroy() of its own name, aliases live on */
+};
+
+/* A kmem_cache_create() that find_mergeable() answered with an existing cache. */
+struct slab_alias {
+	char name[KMEM_CACHE_NAME_LEN];
+	uint32_t cache;			/* the cache it resolves to */
+	unsigned int size;		/* the object size it asked for */
 };
 
 struct slab_state {
@@ -86,6 +97,9 @@ struct slab_state {
 	uint32_t *free_fp;		/* ids to reuse, lowest last */
 	uint32_t nr_free_fp;
 	bool up;			/* kmem_cache_init() ran */
+	/* Cache merging: the names that resolve to another cache, as /sys/kernel/slab's links */
+	struct slab_alias *aliases;
+	unsigned int nr_aliases, cap_aliases;
 };
 
 /* PAGE_OFFSET: where the direct map of all RAM begins. */

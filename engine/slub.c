@@ -15,8 +15,9 @@
  *    object is. Objects are direct-map addresses, so they are physically
  *    contiguous and __pa() works on them.
  *  - The behaviour is that of CONFIG_SLUB_CPU_PARTIAL=n with the freelist in
- *    address order (no CONFIG_SLAB_FREELIST_RANDOM) and without cache merging
- *    (slab_nomerge): every CPU has one active ("frozen") slab, a slab that
+ *    address order (no CONFIG_SLAB_FREELIST_RANDOM), with cache merging
+ *    (CONFIG_SLAB_MERGE_DEFAULT=y, find_mergeable()) and hardened usercopy
+ *    keeping the kmalloc caches apart: every CPU has one active ("frozen") slab, a slab that
  *    fills up is forgotten until one of its objects is freed, and a slab that
  *    empties goes back to the buddy once its node already keeps min_partial
  *    partial slabs.
@@ -37,6 +38,8 @@
  *      per cache, nr_inuse is the sum of the slabs' inuse.
  *  S5. Every block owned by "kmalloc_large" is a compound block (PG_head) of
  *      order > 0 without PG_slab.
+ *  S6. Merged caches: every alias resolves to a live mergeable cache large
+ *      enough for it and shadows no live name; refcount counts the names.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -271,14 +274,28 @@ uint64_t slab_pages(const struct machine *m, int node, bool reclaimable)
 	return pages;
 }
 
-static int find_cache(const struct machine *m, const char *name)
+static int find_alias(const struct machine *m, const char *name)
 {
 	const struct slab_state *st = sl(m);
 
-	for (unsigned int i = 0; i < st->nr_caches; i++)
-		if (st->caches[i].alive && !strcmp(st->caches[i].name, name))
+	for (unsigned int i = 0; i < st->nr_aliases; i++)
+		if (!strcmp(st->aliases[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* The cache a name resolves to: its own name, or a name merged into it. */
+static int find_cache(const struct machine *m, const char *name)
+{
+	const struct slab_state *st = sl(m);
+	int a;
+
+	for (unsigned int i = 0; i < st->nr_caches; i++)
+		if (st->caches[i].alive && !st->caches[i].name_destroyed &&
+		    !strcmp(st->caches[i].name, name))
+			return (int)i;
+	a = find_alias(m, name);
+	return a < 0 ? -1 : (int)st->aliases[a].cache;
 }
 
 /* A free slot in the cache array (the lowest dead one, or a new one). */
@@ -340,6 +357,7 @@ static int create_cache(struct machine *m, int idx, const char *name, unsigned i
 	for (i = 0; i < MACHINE_MAX_NODES; i++)
 		s->node[i].partial = (struct list_head){ PFN_NIL, PFN_NIL, 0 };
 	s->created = sl(m)->next_created++;
+	s->refcount = 1;
 	s->alive = true;
 	cache_event(m, MM_EV_cache_create, s);
 	return 0;
@@ -378,6 +396,10 @@ void kmem_cache_init(struct machine *m)
 							(sizes[k] > 2 ? kmalloc_size_of(sizes[k]) : 0),
 							flags));
 				st->kmalloc_caches[type][sizes[k]] = idx;
+				/* create_kmalloc_cache(): the whole object is a usercopy
+				 * region, so with CONFIG_HARDENED_USERCOPY (as
+				 * distributions build) nothing merges into it */
+				cache_at(m, (uint32_t)idx)->usersize = kmalloc_size_of(sizes[k]);
 			}
 		}
 	st->up = true;
@@ -1080,10 +1102,83 @@ static int lookup_cache(const struct machine *m, const char *name, struct mm_err
 static void cache_info(const struct machine *m, const struct kmem_cache *s,
 		       struct slab_cache_info *info);
 
+/*** Cache merging (mm/slab_common.c, mm/slub.c) ***/
+
+#define SLAB_MERGE_SAME	(SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA)
+
+/* slab_unmergeable(): a usercopy region, or exempt as a boot cache. */
+static bool slab_unmergeable(const struct kmem_cache *s)
+{
+	return s->usersize || s->refcount < 0;
+}
+
+/*
+ * find_mergeable() - the oldest live cache that can take objects of @size
+ * with @align and @flags: no smaller, at most a word larger once rounded,
+ * with the same SLAB_MERGE_SAME flags and an alignment its stride honours.
+ * -1 when none. Kernel: mm/slab_common.c (CONFIG_SLAB_MERGE_DEFAULT=y, no
+ * constructor and no usercopy region, as kmem_cache_create() here has).
+ */
+static int find_mergeable(const struct machine *m, unsigned int size, unsigned int align,
+			  uint32_t flags)
+{
+	const struct slab_state *st = sl(m);
+	int best = -1;
+
+	size = ALIGN_UP(size, 8u);
+	align = calculate_alignment(flags, align, size);
+	size = ALIGN_UP(size, align);
+	for (unsigned int i = 0; i < st->nr_caches; i++) {
+		const struct kmem_cache *s = &st->caches[i];
+
+		if (!s->alive || slab_unmergeable(s) || size > s->size ||
+		    (flags & SLAB_MERGE_SAME) != (s->flags & SLAB_MERGE_SAME) ||
+		    (s->size & ~(align - 1)) != s->size || s->size - size >= 8)
+			continue;
+		if (best < 0 || s->created < st->caches[best].created)
+			best = (int)i;
+	}
+	return best;
+}
+
+/*
+ * __kmem_cache_alias() - @name becomes another name of cache @idx (a link in
+ * /sys/kernel/slab): one more reference, and its object size grows to the
+ * largest asked for. Kernel: mm/slub.c.
+ */
+static int kmem_cache_alias(struct machine *m, uint32_t idx, const char *name, unsigned int size)
+{
+	struct slab_state *st = sl(m);
+	struct kmem_cache *s = cache_at(m, idx);
+	struct slab_alias *a;
+
+	if (st->nr_aliases == st->cap_aliases) {
+		unsigned int cap = st->cap_aliases ? st->cap_aliases * 2 : 8;
+
+		a = realloc(st->aliases, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		st->aliases = a;
+		st->cap_aliases = cap;
+	}
+	a = &st->aliases[st->nr_aliases++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->cache = idx;
+	a->size = size;
+	s->refcount++;
+	if (s->object_size < size)
+		s->object_size = size;
+	return 0;
+}
+
+
 /*
  * kmem_cache_create() - a named cache of @size-byte objects aligned to
- * @align (0 or a power of two up to PAGE_SIZE). Names are unique here so
- * that ops can name caches. Kernel: mm/slab_common.c, __kmem_cache_create_args().
+ * @align (0 or a power of two up to PAGE_SIZE), or, when find_mergeable()
+ * finds a compatible cache, a new name for that one (@info then describes
+ * it). Names are unique here so that ops can name caches. Kernel:
+ * mm/slab_common.c, __kmem_cache_create_args().
  */
 int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 			 unsigned int align, struct slab_cache_info *info, struct mm_error *e)
@@ -1103,6 +1198,15 @@ int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 	if (align & (align - 1) || align > PAGE_SIZE)
 		return mm_error_set(e, -EINVAL, "align must be 0 or a power of two up to %lu",
 				    PAGE_SIZE);
+	idx = find_mergeable(m, size, align, 0);
+	if (idx >= 0) {
+		err = kmem_cache_alias(m, (uint32_t)idx, name, size);
+		if (err)
+			return mm_error_set(e, err, "out of host memory for a cache alias");
+		if (info)
+			cache_info(m, cache_at(m, (uint32_t)idx), info);
+		return 0;
+	}
 	idx = cache_slot(m);
 	if (idx < 0)
 		return mm_error_set(e, -ENOMEM, "out of host memory for a cache");
@@ -1169,8 +1273,23 @@ int mm_kmem_cache_free(struct machine *m, const char *cache, uint64_t addr, int 
 	return 0;
 }
 
+/* One reference of @s goes: the alias @name, or the cache's own name. */
+static void drop_name(struct machine *m, struct kmem_cache *s, const char *name)
+{
+	struct slab_state *st = sl(m);
+	int a = find_alias(m, name);
+
+	if (a >= 0)
+		st->aliases[a] = st->aliases[--st->nr_aliases];
+	else
+		s->name_destroyed = true;
+	s->refcount--;
+}
+
 /*
- * kmem_cache_destroy() - refused while objects are live (the kernel warns
+ * kmem_cache_destroy() - a merged cache loses one reference and lives on
+ * while others remain (kmem_cache_destroy() counts s->refcount down); the
+ * last one is refused while objects are live (the kernel warns
  * and leaks the cache; here the machine is left untouched); otherwise every
  * CPU's slab and every partial slab go back to the buddy.
  * Kernel: mm/slab_common.c, kmem_cache_destroy(); mm/slub.c, __kmem_cache_shutdown().
@@ -1187,10 +1306,16 @@ int mm_kmem_cache_destroy(struct machine *m, const char *cache, struct mm_error 
 	if (s->is_kmalloc)
 		return mm_error_set(e, -EPERM, "%s is a kmalloc cache: it lives as long as the machine",
 				    s->name);
+	if (s->refcount > 1) {
+		/* another name still refers to it: only this reference goes */
+		drop_name(m, s, cache);
+		return 0;
+	}
 	if (s->nr_inuse)
 		return mm_error_set(e, -EBUSY,
 				    "kmem_cache_destroy %s: Slab cache still has objects (%llu in use)",
 				    s->name, (unsigned long long)s->nr_inuse);
+	drop_name(m, s, cache);
 	for (cpu = 0; cpu < m->nr_cpus; cpu++)
 		deactivate_slab(m, s, (int)cpu);
 	for (n = 0; n < m->nr_nodes; n++)
@@ -1247,6 +1372,9 @@ static void cache_info(const struct machine *m, const struct kmem_cache *s,
 	info->active_slabs = info->num_slabs;
 	info->active_objs = info->num_objs - free;
 	info->inuse = s->nr_inuse;
+	info->refcount = s->refcount;
+	for (unsigned int i = 0; i < sl(m)->nr_aliases; i++)
+		info->nr_aliases += cache_at(m, sl(m)->aliases[i].cache) == s;
 }
 
 /* Caches in /proc/slabinfo order (newest first), as indexes. */
@@ -1295,6 +1423,25 @@ int machine_slab_cache_info(const struct machine *m, unsigned int i, struct slab
 	cache_info(m, cache_at(m, order[i]), info);
 	free(order);
 	return 0;
+}
+
+const char *machine_slab_alias(const struct machine *m, unsigned int i, unsigned int k)
+{
+	const struct slab_state *st = sl(m);
+	const char *name = NULL;
+	uint32_t *order;
+
+	if (!st || i >= machine_slab_caches(m))
+		return NULL;
+	order = malloc(st->nr_caches * sizeof(*order));
+	if (!order)
+		return NULL;
+	caches_in_order(m, order);
+	for (unsigned int a = 0; a < st->nr_aliases && !name; a++)
+		if (st->aliases[a].cache == order[i] && k-- == 0)
+			name = st->aliases[a].name;
+	free(order);
+	return name;
 }
 
 char *proc_slabinfo(const struct machine *m)
@@ -1365,6 +1512,7 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 	d->caches = NULL;
 	d->fp = NULL;
 	d->free_fp = NULL;
+	d->aliases = NULL;
 	d->nr_fp = 0;
 	dst->slab = d;
 	d->caches = malloc(s->cap_caches * sizeof(*d->caches));
@@ -1376,6 +1524,13 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 		memcpy(d->caches, s->caches, s->nr_caches * sizeof(*d->caches));
 	if (s->nr_free_fp)	/* NULL until the first freelist is recycled */
 		memcpy(d->free_fp, s->free_fp, s->nr_free_fp * sizeof(*d->free_fp));
+	d->aliases = NULL;
+	if (s->cap_aliases) {
+		d->aliases = malloc(s->cap_aliases * sizeof(*d->aliases));
+		if (!d->aliases)
+			return -ENOMEM;
+		memcpy(d->aliases, s->aliases, s->nr_aliases * sizeof(*d->aliases));
+	}
 	for (uint32_t i = 0; i < s->nr_fp; i++, d->nr_fp++) {
 		const struct slab_extra *x = (const struct slab_extra *)s->fp[i];
 		size_t bytes;
@@ -1405,6 +1560,8 @@ void slab_state_save(struct snap_writer *w, const struct machine *m)
 
 		snap_put_array(w, x, x ? sizeof(*x) + x->nr * sizeof(uint16_t) : 0);
 	}
+	/* cache merging: the aliases */
+	snap_put_array(w, s->aliases, s->nr_aliases * sizeof(*s->aliases));
 }
 
 void slab_state_load(struct snap_reader *r, struct machine *m)
@@ -1418,6 +1575,7 @@ void slab_state_load(struct snap_reader *r, struct machine *m)
 	d->caches = NULL;
 	d->fp = NULL;
 	d->free_fp = NULL;
+	d->aliases = NULL;
 	d->nr_fp = 0;
 	m->slab = d;
 	if (d->nr_caches > d->cap_caches || nr_fp > d->cap_fp || d->nr_free_fp > d->cap_fp) {
@@ -1433,6 +1591,13 @@ void slab_state_load(struct snap_reader *r, struct machine *m)
 		r->err = -EPROTO;
 	for (uint32_t i = 0; i < nr_fp && !r->err; i++, d->nr_fp++)
 		d->fp[i] = snap_get_optional(r, 0);
+	/* cache merging: the aliases */
+	if (!r->err && d->nr_aliases > d->cap_aliases)
+		r->err = -EPROTO;
+	if (!r->err)
+		d->aliases = snap_get_optional(r, d->cap_aliases * sizeof(*d->aliases));
+	if (!r->err && d->cap_aliases && !d->aliases)
+		r->err = -EPROTO;
 }
 
 void slab_state_release(struct machine *m)
@@ -1446,6 +1611,7 @@ void slab_state_release(struct machine *m)
 	free(st->fp);
 	free(st->free_fp);
 	free(st->caches);
+	free(st->aliases);
 	free(st);
 	m->slab = NULL;
 }
@@ -1653,6 +1819,47 @@ static void check_cache_counters(struct slab_checker *c, uint32_t idx)
 			       (unsigned long long)s->nr_inuse);
 }
 
+/*
+ * S6: every alias names a live, mergeable cache whose objects are at least
+ * its size, and no live name; a cache's refcount is its own name (until
+ * destroyed) plus its aliases; a kmalloc cache keeps its usercopy region and
+ * no alias.
+ */
+static void check_aliases(struct slab_checker *c)
+{
+	const struct slab_state *st = sl(c->m);
+
+	for (unsigned int i = 0; i < st->nr_aliases; i++) {
+		const struct slab_alias *a = &st->aliases[i];
+		const struct kmem_cache *s = a->cache < st->nr_caches ? &st->caches[a->cache] : NULL;
+
+		if (!s || !s->alive || slab_unmergeable(s) || s->object_size < a->size)
+			slab_violation(c, "S6: alias %s of size %u names a cache that cannot take it",
+				       a->name, a->size);
+		for (unsigned int k = 0; k < st->nr_caches; k++)
+			if (st->caches[k].alive && !st->caches[k].name_destroyed &&
+			    !strcmp(st->caches[k].name, a->name))
+				slab_violation(c, "S6: alias %s is also a cache's own name", a->name);
+		for (unsigned int k = i + 1; k < st->nr_aliases; k++)
+			if (!strcmp(st->aliases[k].name, a->name))
+				slab_violation(c, "S6: alias %s is listed twice", a->name);
+	}
+	for (unsigned int k = 0; k < st->nr_caches; k++) {
+		const struct kmem_cache *s = &st->caches[k];
+		int refs = !s->name_destroyed;
+
+		if (!s->alive)
+			continue;
+		for (unsigned int i = 0; i < st->nr_aliases; i++)
+			refs += st->aliases[i].cache == k;
+		if (s->refcount != refs)
+			slab_violation(c, "S6: %s has refcount %d for %d names", s->name, s->refcount,
+				       refs);
+		if (s->is_kmalloc && (s->usersize != s->object_size || s->name_destroyed))
+			slab_violation(c, "S6: kmalloc cache %s became mergeable", s->name);
+	}
+}
+
 void slab_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx)
 {
 	const struct slab_state *st = sl(m);
@@ -1680,6 +1887,7 @@ void slab_check(const struct machine *m, void (*report)(void *ctx, const char *m
 	for (uint32_t i = 0; i < st->nr_caches; i++)
 		if (st->caches[i].alive)
 			check_cache_counters(&c, i);
+	check_aliases(&c);
 out:
 	free(c.on_partial);
 	free(c.slabs);

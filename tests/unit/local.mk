@@ -77,3 +77,7 @@ tests_unit_test_slowpath_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_pcp_thp
 tests_unit_test_pcp_thp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pcp_thp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_slab_merge
+tests_unit_test_slab_merge_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slab_merge_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -1,0 +1,148 @@
+/*
+ * test_slab_merge.c - SLUB cache merging as distributions configure it
+ * (CONFIG_SLAB_MERGE_DEFAULT=y, CONFIG_HARDENED_USERCOPY=y): kmem_cache_create
+ * of a compatible size answers with an existing cache, as find_mergeable()
+ * (mm/slab_common.c) and __kmem_cache_alias() (mm/slub.c) do; the kmalloc
+ * caches, whole usercopy regions, never take aliases; kmem_cache_destroy()
+ * counts references down.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmlab.h"
+#include "tests/unit/machine_test.h"
+
+#define GFP_KERNEL	0xcc0u
+
+/* The slabinfo index of the cache named @name, or -1. */
+static int cache_index(const struct machine *m, const char *name, struct slab_cache_info *ci)
+{
+	for (unsigned int i = 0; i < machine_slab_caches(m); i++)
+		if (machine_slab_cache_info(m, i, ci) == 0 && !strcmp(ci->name, name))
+			return (int)i;
+	return -1;
+}
+
+static void create(struct machine *m, const char *name, unsigned int size, unsigned int align,
+		   const char *want)
+{
+	struct slab_cache_info info;
+	struct mm_error e = { 0 };
+
+	if (mm_kmem_cache_create(m, name, size, align, &info, &e))
+		fail_msg("%s: %s", name, e.message);
+	assert_string_equal(info.name, want);
+}
+
+static void test_compatible_sizes_merge(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	unsigned int before = machine_slab_caches(m);
+	struct slab_cache_info ci;
+	int i;
+
+	(void)state;
+	create(m, "a", 60, 0, "a");		/* a new cache, stride 64 */
+	create(m, "b", 64, 0, "a");		/* 64 fits a's 64 exactly */
+	create(m, "c", 56, 0, "c");		/* 64 - 56 is a whole word: no */
+	create(m, "d", 60, 64, "a");		/* a's stride honours 64-byte alignment */
+	create(m, "e", 64, 128, "e");		/* but not 128 */
+	create(m, "f", 4096, 0, "f");		/* kmalloc-4k has a usercopy region */
+	create(m, "g", 49, 0, "c");		/* 56 - 56: the oldest that fits */
+	assert_int_equal(machine_slab_caches(m), before + 4);
+	i = cache_index(m, "a", &ci);
+	assert_true(i >= 0);
+	assert_int_equal(ci.refcount, 3);
+	assert_int_equal(ci.nr_aliases, 2);
+	assert_int_equal(ci.object_size, 64);	/* grown to the largest asked for */
+	assert_string_equal(machine_slab_alias(m, (unsigned int)i, 0), "b");
+	assert_string_equal(machine_slab_alias(m, (unsigned int)i, 1), "d");
+	assert_null(machine_slab_alias(m, (unsigned int)i, 2));
+	i = cache_index(m, "kmalloc-64", &ci);
+	assert_int_equal(ci.nr_aliases, 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_alias_resolves_and_destroy_counts_down(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	struct kmalloc_result r;
+	struct slab_cache_info ci;
+	struct mm_error e = { 0 };
+	struct machine *c;
+	void *buf;
+	size_t len;
+
+	(void)state;
+	create(m, "a", 64, 0, "a");
+	create(m, "b", 64, 0, "a");
+	assert_int_equal(mm_kmem_cache_alloc(m, "b", GFP_KERNEL, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "a");
+	/* a snapshot and a clone keep the alias */
+	assert_int_equal(machine_save_mem(m, &buf, &len, NULL), 0);
+	c = machine_load_mem(buf, len, &e);
+	free(buf);
+	assert_non_null(c);
+	assert_int_equal(mm_kmem_cache_free(c, "b", r.addr, 0, NULL), 0);
+	assert_clean(c);
+	machine_destroy(c);
+	c = machine_clone(m);
+	assert_int_equal(mm_kmem_cache_free(c, "a", r.addr, 0, NULL), 0);
+	machine_destroy(c);
+	/* the cache's own name goes; it lives on for "b" */
+	assert_int_equal(mm_kmem_cache_destroy(m, "a", NULL), 0);
+	assert_true(cache_index(m, "a", &ci) >= 0);
+	assert_int_equal(ci.refcount, 1);
+	assert_int_equal(mm_kmem_cache_alloc(m, "a", GFP_KERNEL, 0, &r, &e), -ENOENT);
+	assert_clean(m);
+	/* the last reference: refused while an object lives, then the cache goes */
+	assert_int_equal(mm_kmem_cache_destroy(m, "b", &e), -EBUSY);
+	assert_int_equal(cache_index(m, "a", &ci) >= 0, 1);
+	assert_int_equal(mm_kmem_cache_free(m, "b", r.addr, 0, NULL), 0);
+	assert_int_equal(mm_kmem_cache_destroy(m, "b", NULL), 0);
+	assert_int_equal(cache_index(m, "a", &ci), -1);
+	assert_int_equal(mm_kmem_cache_alloc(m, "b", GFP_KERNEL, 0, &r, &e), -ENOENT);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_last_reference_frees_the_cache(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	unsigned int before = machine_slab_caches(m);
+	struct kmalloc_result r;
+	struct slab_cache_info ci;
+
+	(void)state;
+	create(m, "a", 64, 0, "a");
+	create(m, "b", 64, 0, "a");
+	assert_int_equal(mm_kmem_cache_alloc(m, "a", GFP_KERNEL, 0, &r, NULL), 0);
+	assert_int_equal(mm_kmem_cache_destroy(m, "b", NULL), 0);	/* an alias goes */
+	assert_int_equal(cache_index(m, "a", &ci) >= 0, 1);
+	assert_int_equal(ci.nr_aliases, 0);
+	assert_int_equal(mm_kmem_cache_free(m, "a", r.addr, 0, NULL), 0);
+	assert_int_equal(mm_kmem_cache_destroy(m, "a", NULL), 0);
+	assert_int_equal(machine_slab_caches(m), before);
+	create(m, "b", 64, 0, "b");	/* nothing left to merge with */
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_compatible_sizes_merge),
+		cmocka_unit_test(test_alias_resolves_and_destroy_counts_down),
+		cmocka_unit_test(test_last_reference_frees_the_cache),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
