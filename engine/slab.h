@@ -35,9 +35,12 @@
 #define SLAB_CACHE_DMA		0x00004000u
 #define SLAB_RECLAIM_ACCOUNT	0x00020000u
 #define SLAB_KMALLOC		0x00200000u
+#define SLAB_ACCOUNT		0x04000000u	/* charged to the memory cgroup */
 
-/* enum kmalloc_cache_type without memcg or random caches. */
-enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
+/* enum kmalloc_cache_type with CONFIG_MEMCG (kmalloc-cg-*), without random caches. */
+enum kmalloc_cache_type {
+	KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, KMALLOC_CGROUP, NR_KMALLOC_TYPES
+};
 
 /* Free pointers of one slab: per object, the index of the next free one. */
 #define FP_END		0xffffu		/* last free object */

@@ -2,7 +2,7 @@
  * slub.c - the SLUB slab allocator and kmalloc.
  *
  * Mirrors mm/slub.c and mm/slab_common.c of Linux 6.18: kmalloc_index() and
- * the kmalloc caches (normal, kmalloc-rcl-*, dma-kmalloc-*),
+ * the kmalloc caches (normal, kmalloc-rcl-*, dma-kmalloc-*, kmalloc-cg-*),
  * calculate_order()/calc_slab_order() for the slab geometry, allocate_slab(),
  * ___slab_alloc() with a per-CPU active slab and per-node partial lists,
  * __slab_free(), deactivate_slab(), discard_slab(), kmalloc_large(), kfree(),
@@ -217,7 +217,7 @@ static unsigned int kmalloc_size_of(int index)
 static void kmalloc_name(char *buf, size_t len, enum kmalloc_cache_type type, int index)
 {
 	static const char *const prefix[NR_KMALLOC_TYPES] = {
-		"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-"
+		"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"
 	};
 	unsigned int size = kmalloc_size_of(index);
 
@@ -227,14 +227,20 @@ static void kmalloc_name(char *buf, size_t len, enum kmalloc_cache_type type, in
 		snprintf(buf, len, "%s%u", prefix[type], size);
 }
 
-/* kmalloc_type(): DMA wins over reclaimable; without memcg, __GFP_ACCOUNT is normal. */
+/*
+ * kmalloc_type(): __GFP_DMA wins over __GFP_RECLAIMABLE, which wins over
+ * __GFP_ACCOUNT (a kmalloc-cg-* cache, CONFIG_MEMCG as distributions build
+ * it). Kernel: include/linux/slab.h, kmalloc_type().
+ */
 static enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 {
+	if (!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT)))
+		return KMALLOC_NORMAL;
 	if (gfp & __GFP_DMA)
 		return KMALLOC_DMA;
 	if (gfp & __GFP_RECLAIMABLE)
 		return KMALLOC_RECLAIM;
-	return KMALLOC_NORMAL;
+	return KMALLOC_CGROUP;
 }
 
 /*** The machine's caches ***/
@@ -387,6 +393,8 @@ void kmem_cache_init(struct machine *m)
 					flags |= SLAB_RECLAIM_ACCOUNT;
 				else if (type == KMALLOC_DMA)
 					flags |= SLAB_CACHE_DMA;
+				else if (type == KMALLOC_CGROUP)	/* new_kmalloc_cache() */
+					flags |= SLAB_ACCOUNT;
 				kmalloc_name(name, sizeof(name), type, sizes[k]);
 				idx = cache_slot(m);
 				/* slab_state_create() reserved room for these. */
@@ -1104,7 +1112,7 @@ static void cache_info(const struct machine *m, const struct kmem_cache *s,
 
 /*** Cache merging (mm/slab_common.c, mm/slub.c) ***/
 
-#define SLAB_MERGE_SAME	(SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA)
+#define SLAB_MERGE_SAME	(SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_ACCOUNT)
 
 /* slab_unmergeable(): a usercopy region, or exempt as a boot cache. */
 static bool slab_unmergeable(const struct kmem_cache *s)
@@ -1486,7 +1494,7 @@ int slab_state_create(struct machine *m)
 
 	if (!st)
 		return -ENOMEM;
-	st->cap_caches = 64;	/* the 39 kmalloc caches and room to grow */
+	st->cap_caches = 64;	/* the 52 kmalloc caches and room to grow */
 	st->caches = calloc(st->cap_caches, sizeof(*st->caches));
 	if (!st->caches) {
 		free(st);

@@ -155,6 +155,8 @@ test('kmem_cache_create of a compatible size aliases an existing cache (find_mer
   assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'lab_a').refcount, 1);
   assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_b' }), { ok: true });
   assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'lab_a'), undefined);
+  // __GFP_ACCOUNT: kmalloc_caches[KMALLOC_CGROUP] (kmalloc_type(), include/linux/slab.h)
+  assert.equal((await one(id, { op: 'kmalloc', size: 50, gfp: 'GFP_KERNEL_ACCOUNT' })).cache, 'kmalloc-cg-64');
   await check(id);
 });
 

@@ -20,6 +20,9 @@
 #include "tests/unit/machine_test.h"
 
 #define GFP_KERNEL	0xcc0u
+#define __GFP_ACCOUNT	0x400000u
+#define __GFP_RECLAIMABLE	0x10u
+#define __GFP_DMA	0x1u
 
 /* The slabinfo index of the cache named @name, or -1. */
 static int cache_index(const struct machine *m, const char *name, struct slab_cache_info *ci)
@@ -136,12 +139,40 @@ static void test_last_reference_frees_the_cache(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * kmalloc(__GFP_ACCOUNT) takes a kmalloc-cg-* cache (kmalloc_caches[KMALLOC_CGROUP],
+ * kmalloc_type() in include/linux/slab.h); __GFP_DMA and __GFP_RECLAIMABLE win over it.
+ */
+static void test_accounted_kmalloc_uses_cg_caches(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	struct kmalloc_result r;
+	struct slab_cache_info ci;
+
+	(void)state;
+	assert_int_equal(mm_kmalloc(m, 100, GFP_KERNEL | __GFP_ACCOUNT, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "kmalloc-cg-128");
+	assert_int_equal(mm_kmalloc(m, 3000, GFP_KERNEL | __GFP_ACCOUNT, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "kmalloc-cg-4k");
+	assert_int_equal(mm_kmalloc(m, 100, GFP_KERNEL | __GFP_ACCOUNT | __GFP_RECLAIMABLE, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "kmalloc-rcl-128");
+	assert_int_equal(mm_kmalloc(m, 100, GFP_KERNEL | __GFP_ACCOUNT | __GFP_DMA, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "dma-kmalloc-128");
+	assert_int_equal(mm_kmalloc(m, 100, GFP_KERNEL, 0, &r, NULL), 0);
+	assert_string_equal(r.cache, "kmalloc-128");
+	assert_true(cache_index(m, "kmalloc-cg-96", &ci) >= 0);
+	assert_int_equal(ci.nr_aliases, 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compatible_sizes_merge),
 		cmocka_unit_test(test_alias_resolves_and_destroy_counts_down),
 		cmocka_unit_test(test_last_reference_frees_the_cache),
+		cmocka_unit_test(test_accounted_kmalloc_uses_cg_caches),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
