@@ -41,6 +41,9 @@ static json_t *slab_cache_aliases(const struct machine *m, unsigned int i,
 		json_array_append_new(aliases, json_string(name));
 	json_object_set_new(cache, "aliases", aliases);
 	json_object_set_new(cache, "refcount", json_integer(ci->refcount));
+	/* CONFIG_SLUB_CPU_PARTIAL: slabs on the CPUs' partial lists, and one list's limit */
+	json_object_set_new(cache, "cpu_partial", json_integer((json_int_t)ci->cpu_partial));
+	json_object_set_new(cache, "cpu_partial_slabs", json_integer(ci->cpu_partial_slabs));
 	return cache;
 }
 

@@ -393,6 +393,8 @@ struct slab_cache_info {
 	uint64_t active_objs, num_objs;	/* as /proc/slabinfo counts them */
 	uint64_t active_slabs, num_slabs, partial, cpu_slabs;
 	uint64_t inuse;			/* objects really handed out */
+	uint64_t cpu_partial;		/* slabs on the CPUs' partial lists */
+	unsigned int cpu_partial_slabs;	/* what one CPU's list holds before it drains */
 	int refcount;			/* find_mergeable(): its name and its aliases */
 	unsigned int nr_aliases;	/* names merged into it (machine_slab_alias()) */
 };

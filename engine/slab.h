@@ -46,9 +46,14 @@ enum kmalloc_cache_type {
 #define FP_END		0xffffu		/* last free object */
 #define FP_ALLOCATED	0xfffeu		/* handed out */
 
-/* The active slab of one CPU (struct kmem_cache_cpu without a lockless freelist). */
+/*
+ * The active slab of one CPU (struct kmem_cache_cpu without a lockless
+ * freelist), and its partial slabs (CONFIG_SLUB_CPU_PARTIAL=y): slabs that
+ * were full until an object of theirs was freed on this CPU, newest first.
+ */
 struct kmem_cache_cpu {
 	uint32_t slab;			/* head pfn, PFN_NIL when none */
+	struct list_head partial;	/* linked by page->next/prev; nr: its slabs */
 };
 
 struct kmem_cache_node {
@@ -77,6 +82,8 @@ struct kmem_cache {
 	struct kmem_cache_cpu cpu_slab[MACHINE_MAX_CPUS];
 	struct kmem_cache_node node[MACHINE_MAX_NODES];
 	/* Cache merging (mm/slab_common.c, find_mergeable()) */
+	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial()) */
+	unsigned int cpu_partial_slabs;	/* slabs it holds before draining (slub_set_cpu_partial()) */
 	int refcount;			/* its own name (unless destroyed) and its aliases */
 	unsigned int usersize;		/* CONFIG_HARDENED_USERCOPY region: never merged */
 	bool name_destroyed;		/* kmem_cache_destroy() of its own name, aliases live on */

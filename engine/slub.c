@@ -14,13 +14,15 @@
  *    cache, how many objects and how many in use, and where the first free
  *    object is. Objects are direct-map addresses, so they are physically
  *    contiguous and __pa() works on them.
- *  - The behaviour is that of CONFIG_SLUB_CPU_PARTIAL=n with the freelist in
+ *  - The behaviour is that of CONFIG_SLUB_CPU_PARTIAL=y with the freelist in
  *    address order (no CONFIG_SLAB_FREELIST_RANDOM), with cache merging
  *    (CONFIG_SLAB_MERGE_DEFAULT=y, find_mergeable()) and hardened usercopy
- *    keeping the kmalloc caches apart: every CPU has one active ("frozen") slab, a slab that
- *    fills up is forgotten until one of its objects is freed, and a slab that
- *    empties goes back to the buddy once its node already keeps min_partial
- *    partial slabs.
+ *    keeping the kmalloc caches apart: every CPU has one active ("frozen")
+ *    slab; a slab that fills up is forgotten until one of its objects is
+ *    freed, and then goes on the freeing CPU's partial list, which the CPU
+ *    uses before its node's list and hands to the node when it is full; a
+ *    slab on its node's list that empties goes back to the buddy once the
+ *    node already keeps min_partial partial slabs.
  *  - kmalloc() above KMALLOC_MAX_CACHE_SIZE (8 KiB) is kmalloc_large(): a
  *    compound block straight from the buddy, owned by "kmalloc_large".
  *
@@ -31,7 +33,8 @@
  *  S2. For every slab, the free pointers form one chain from the head's
  *      freelist address through exactly objects - inuse free objects, each an
  *      object start inside the slab; the other objects are marked handed out.
- *  S3. A slab is either the active slab of exactly one CPU, or on its node's
+ *  S3. A slab is either the active slab of exactly one CPU, or on one CPU's
+ *      partial list (with a free object, marked as that CPU's), or on its node's
  *      partial list (inuse < objects), or full (inuse == objects) and on no
  *      list; partial lists are well linked and nr_partial counts them.
  *  S4. Per cache and node, nr_slabs, total_objects and nr_pages match the slabs found;
@@ -339,6 +342,20 @@ static void cache_event(struct machine *m, int type, const struct kmem_cache *s)
 }
 
 /*
+ * set_cpu_partial() - how much a CPU's partial list keeps: 120 objects for
+ * small objects down to 6 for page-sized ones, as slabs assumed half full
+ * (slub_set_cpu_partial()). Kernel: mm/slub.c.
+ */
+static void set_cpu_partial(struct kmem_cache *s)
+{
+	unsigned int nr_objects = s->size >= PAGE_SIZE ? 6 : s->size >= 1024 ? 24 :
+				  s->size >= 256 ? 52 : 120;
+
+	s->cpu_partial = nr_objects;
+	s->cpu_partial_slabs = (nr_objects * 2 + s->oo_objects - 1) / s->oo_objects;
+}
+
+/*
  * create_cache() - a new cache descriptor in slot @idx: geometry, min_partial,
  * empty per-CPU and per-node state. Kernel: mm/slab_common.c, create_cache()
  * and mm/slub.c, kmem_cache_open().
@@ -358,8 +375,11 @@ static int create_cache(struct machine *m, int idx, const char *name, unsigned i
 	if (calculate_sizes(m, s))
 		return -EINVAL;
 	s->min_partial = min_partial_for(s->size);
-	for (i = 0; i < MACHINE_MAX_CPUS; i++)
+	set_cpu_partial(s);
+	for (i = 0; i < MACHINE_MAX_CPUS; i++) {
 		s->cpu_slab[i].slab = PFN_NIL;
+		s->cpu_slab[i].partial = (struct list_head){ PFN_NIL, PFN_NIL, 0 };
+	}
 	for (i = 0; i < MACHINE_MAX_NODES; i++)
 		s->node[i].partial = (struct list_head){ PFN_NIL, PFN_NIL, 0 };
 	s->created = sl(m)->next_created++;
@@ -417,6 +437,7 @@ void kmem_cache_init(struct machine *m)
 
 struct slab_extra {
 	int32_t cpu;		/* the CPU whose active slab this is, -1 when none */
+	int32_t partial_cpu;	/* the CPU whose partial list holds it, -1 when none */
 	uint32_t nr;		/* entries in fp[] */
 	uint16_t fp[];		/* next free object, FP_END or FP_ALLOCATED */
 };
@@ -610,6 +631,7 @@ static int allocate_slab(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, ui
 	p->next = p->prev = PFN_NIL;
 	x = slab_extra(m, pfn);
 	x->cpu = -1;
+	x->partial_cpu = -1;
 	for (i = 0; i < objects; i++)
 		x->fp[i] = (uint16_t)(i + 1 < objects ? i + 1 : FP_END);
 	n = slab_node(m, s, pfn);
@@ -690,15 +712,77 @@ static void deactivate_slab(struct machine *m, struct kmem_cache *s, int cpu)
 		add_partial(m, n, head, false);
 }
 
-/* get_partial_node(): the first partial slab of the CPU's node. */
+/*
+ * __put_partials() - a CPU's partial slabs go to their nodes' lists, newest
+ * first, each to the tail; an empty one goes back to the buddy when its node
+ * already keeps min_partial. Kernel: mm/slub.c, put_partials_cpu().
+ */
+static void put_partials_cpu(struct machine *m, struct kmem_cache *s, int cpu)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+
+	while (list->first != PFN_NIL) {
+		uint64_t head = list->first;
+		struct kmem_cache_node *n = slab_node(m, s, head);
+
+		pfn_list_del(m, list, (uint32_t)head);
+		slab_extra(m, head)->partial_cpu = -1;
+		if (!m->mem_map[head].slab.inuse && n->nr_partial >= s->min_partial)
+			discard_slab(m, s, head, cpu);
+		else
+			add_partial(m, n, head, true);
+	}
+}
+
+/*
+ * put_cpu_partial() - a slab onto @cpu's partial list; when @drain and the
+ * list already holds cpu_partial_slabs, the list goes to the node first.
+ * Kernel: mm/slub.c.
+ */
+static void put_cpu_partial(struct machine *m, struct kmem_cache *s, uint64_t head, int cpu,
+			    bool drain)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+
+	if (drain && list->nr >= s->cpu_partial_slabs)
+		put_partials_cpu(m, s, cpu);
+	pfn_list_add_head(m, list, (uint32_t)head);
+	slab_extra(m, head)->partial_cpu = cpu;
+}
+
+/*
+ * get_partial_node() - the first partial slab of the CPU's node for the
+ * CPU, and the following ones onto its partial list, until more than half
+ * of cpu_partial have moved. Kernel: mm/slub.c.
+ */
 static uint64_t get_partial(struct machine *m, struct kmem_cache *s, int cpu)
 {
 	struct kmem_cache_node *n = &s->node[m->cpu_to_node[cpu]];
-	uint64_t head = n->partial.first;
+	uint64_t head = n->partial.first, next;
+	unsigned int partial_slabs = 0;
 
 	if (head == PFN_NIL)
 		return PFN_NIL;
 	remove_partial(m, n, head);
+	while ((next = n->partial.first) != PFN_NIL) {
+		remove_partial(m, n, next);
+		put_cpu_partial(m, s, next, cpu, false);
+		if (++partial_slabs > s->cpu_partial / 2)
+			break;
+	}
+	return head;
+}
+
+/* The newest slab of @cpu's partial list, taken off it; PFN_NIL when none. */
+static uint64_t take_cpu_partial(struct machine *m, struct kmem_cache *s, int cpu)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+	uint64_t head = list->first;
+
+	if (head != PFN_NIL) {
+		pfn_list_del(m, list, (uint32_t)head);
+		slab_extra(m, head)->partial_cpu = -1;
+	}
 	return head;
 }
 
@@ -719,7 +803,9 @@ static int slab_alloc(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, uint6
 		return 0;
 	}
 	deactivate_slab(m, s, cpu);
-	head = get_partial(m, s, cpu);
+	head = take_cpu_partial(m, s, cpu);
+	if (head == PFN_NIL)
+		head = get_partial(m, s, cpu);
 	if (head == PFN_NIL) {
 		err = allocate_slab(m, idx, gfp, cpu, &head, e);
 		if (err)
@@ -733,9 +819,10 @@ static int slab_alloc(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, uint6
 
 /*
  * __slab_free() - an object back on its slab's freelist. A slab that was
- * full goes on the partial list; one that became empty goes back to the
- * buddy when the node already has min_partial partial slabs. The active slab
- * of a CPU stays where it is. Kernel: mm/slub.c, __slab_free().
+ * full goes on the freeing CPU's partial list (put_cpu_partial()); one on
+ * its node's list that became empty goes back to the buddy when the node
+ * already has min_partial partial slabs. A CPU's active or partial slab
+ * stays where it is. Kernel: mm/slub.c, __slab_free().
  */
 static void __slab_free(struct machine *m, struct kmem_cache *s, uint64_t head, uint64_t addr,
 			int cpu)
@@ -750,16 +837,16 @@ static void __slab_free(struct machine *m, struct kmem_cache *s, uint64_t head, 
 	p->slab.freelist = addr;
 	p->slab.inuse--;
 	s->nr_inuse--;
-	if (x->cpu >= 0)
-		return;
-	if (!p->slab.inuse && n->nr_partial >= s->min_partial) {
-		if (!was_full)
-			remove_partial(m, n, head);
-		discard_slab(m, s, head, cpu);
+	if (x->cpu >= 0 || x->partial_cpu >= 0)
+		return;		/* a CPU's slab, active or partial: it stays */
+	if (was_full) {
+		put_cpu_partial(m, s, head, cpu, true);
 		return;
 	}
-	if (was_full)
-		add_partial(m, n, head, true);
+	if (!p->slab.inuse && n->nr_partial >= s->min_partial) {
+		remove_partial(m, n, head);
+		discard_slab(m, s, head, cpu);
+	}
 }
 
 /*** Objects by address ***/
@@ -1324,8 +1411,10 @@ int mm_kmem_cache_destroy(struct machine *m, const char *cache, struct mm_error 
 				    "kmem_cache_destroy %s: Slab cache still has objects (%llu in use)",
 				    s->name, (unsigned long long)s->nr_inuse);
 	drop_name(m, s, cache);
-	for (cpu = 0; cpu < m->nr_cpus; cpu++)
+	for (cpu = 0; cpu < m->nr_cpus; cpu++) {
 		deactivate_slab(m, s, (int)cpu);
+		put_partials_cpu(m, s, (int)cpu);	/* flush_all_cpus_locked() */
+	}
 	for (n = 0; n < m->nr_nodes; n++)
 		while (s->node[n].partial.first != PFN_NIL) {
 			uint64_t head = s->node[n].partial.first;
@@ -1375,8 +1464,11 @@ static void cache_info(const struct machine *m, const struct kmem_cache *s,
 		info->partial += s->node[n].nr_partial;
 		free += count_partial_free(m, &s->node[n]);
 	}
-	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		info->cpu_slabs += s->cpu_slab[cpu].slab != PFN_NIL;
+		info->cpu_partial += s->cpu_slab[cpu].partial.nr;
+	}
+	info->cpu_partial_slabs = s->cpu_partial_slabs;
 	info->active_slabs = info->num_slabs;
 	info->active_objs = info->num_objs - free;
 	info->inuse = s->nr_inuse;
@@ -1678,9 +1770,9 @@ static void check_partial_list(struct slab_checker *c, uint32_t idx, unsigned in
 		    p->node != node)
 			slab_violation(c, "S3: %s node %u partial list holds pfn 0x%x, not one of its slabs",
 				       s->name, node, pfn);
-		else if (p->slab.inuse >= p->slab.objects)
-			slab_violation(c, "S3: %s partial slab 0x%x is full (%u/%u)", s->name, pfn,
-				       p->slab.inuse, p->slab.objects);
+		else if (p->slab.inuse >= p->slab.objects || slab_extra(m, pfn)->partial_cpu >= 0)
+			slab_violation(c, "S3: %s partial slab 0x%x is full (%u/%u) or a CPU's",
+				       s->name, pfn, p->slab.inuse, p->slab.objects);
 		c->on_partial[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
 		prev = pfn;
 		pfn = p->next;
@@ -1690,6 +1782,41 @@ static void check_partial_list(struct slab_checker *c, uint32_t idx, unsigned in
 		slab_violation(c, "S3: %s node %u: %llu partial slabs linked, nr_partial %llu",
 			       s->name, node, (unsigned long long)count,
 			       (unsigned long long)n->nr_partial);
+}
+
+/* S3: one CPU's partial list: its cache's slabs, each with a free object, marked as its. */
+static void check_cpu_partial_list(struct slab_checker *c, uint32_t idx, unsigned int cpu)
+{
+	const struct machine *m = c->m;
+	const struct kmem_cache *s = cache_at(m, idx);
+	const struct list_head *list = &s->cpu_slab[cpu].partial;
+	uint32_t pfn = list->first, prev = PFN_NIL;
+	uint64_t count = 0;
+
+	while (pfn != PFN_NIL && count <= m->max_pfn) {
+		const struct page *p;
+
+		if (pfn >= m->max_pfn) {
+			slab_violation(c, "S3: %s CPU %u partial list links beyond the machine",
+				       s->name, cpu);
+			return;
+		}
+		p = &m->mem_map[pfn];
+		if (p->prev != prev || p->owner != OWNER_SLAB || !page_test(p, PG_slab) ||
+		    p->slab.slab_cache != idx || partial_bit(c, pfn) ||
+		    slab_extra(m, pfn)->partial_cpu != (int32_t)cpu || slab_extra(m, pfn)->cpu >= 0)
+			slab_violation(c, "S3: %s CPU %u partial list holds pfn 0x%x, not one of its partial slabs",
+				       s->name, cpu, pfn);
+		else if (p->slab.inuse >= p->slab.objects)
+			slab_violation(c, "S3: %s CPU %u partial slab 0x%x is full", s->name, cpu, pfn);
+		c->on_partial[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
+		prev = pfn;
+		pfn = p->next;
+		count++;
+	}
+	if (list->last != prev || count != list->nr)
+		slab_violation(c, "S3: %s CPU %u: %llu partial slabs linked, the list counts %llu",
+			       s->name, cpu, (unsigned long long)count, (unsigned long long)list->nr);
 }
 
 /* S2: the free-pointer chain of one slab; returns the free objects found. */
@@ -1763,6 +1890,9 @@ static void check_one_slab(struct slab_checker *c, uint64_t head)
 		    partial_bit(c, head))
 			slab_violation(c, "S3: %s slab 0x%llx says it is CPU %d's, which disagrees",
 				       s->name, (unsigned long long)head, x->cpu);
+	} else if (x->partial_cpu >= 0 && !partial_bit(c, head)) {
+		slab_violation(c, "S3: %s slab 0x%llx says it is on CPU %d's partial list, which lacks it",
+			       s->name, (unsigned long long)head, x->partial_cpu);
 	} else if (!partial_bit(c, head) && p->slab.inuse != p->slab.objects) {
 		slab_violation(c, "S3: %s slab 0x%llx has %u free objects but is on no list",
 			       s->name, (unsigned long long)head, p->slab.objects - p->slab.inuse);
@@ -1891,6 +2021,10 @@ void slab_check(const struct machine *m, void (*report)(void *ctx, const char *m
 		if (st->caches[i].alive)
 			for (unsigned int n = 0; n < m->nr_nodes; n++)
 				check_partial_list(&c, i, n);
+	for (uint32_t i = 0; i < st->nr_caches; i++)
+		if (st->caches[i].alive)
+			for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+				check_cpu_partial_list(&c, i, cpu);
 	check_slab_pages(&c);
 	for (uint32_t i = 0; i < st->nr_caches; i++)
 		if (st->caches[i].alive)

@@ -149,6 +149,8 @@ test('kmem_cache_create of a compatible size aliases an existing cache (find_mer
   const view = (await getJson(api(`/sessions/${id}/slabs`))).body;
   assert.deepEqual([cache(view, 'lab_a').aliases, cache(view, 'lab_a').refcount], [['lab_b'], 2]);
   assert.deepEqual(cache(view, 'kmalloc-64').aliases, []);
+  // CONFIG_SLUB_CPU_PARTIAL: set_cpu_partial() gives small objects 120, as slabs half full
+  assert.deepEqual([cache(view, 'kmalloc-64').cpu_partial, cache(view, 'kmalloc-64').cpu_partial_slabs], [0, 4]);
   assert.equal(cache(view, 'lab_b'), undefined, 'an alias is no cache of its own');
   assert.deepEqual(await one(id, { op: 'kmem_cache_free', cache: 'lab_b', addr: o.addr }), { ok: true });
   assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_a' }), { ok: true });

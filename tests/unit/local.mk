@@ -78,6 +78,6 @@ check_PROGRAMS += tests/unit/test_pcp_thp
 tests_unit_test_pcp_thp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pcp_thp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/unit/test_slab_merge
-tests_unit_test_slab_merge_CFLAGS = $(UNIT_CFLAGS)
-tests_unit_test_slab_merge_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test_slub_distro
+tests_unit_test_slub_distro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slub_distro_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

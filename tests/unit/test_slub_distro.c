@@ -1,6 +1,8 @@
 /*
- * test_slab_merge.c - SLUB cache merging as distributions configure it
- * (CONFIG_SLAB_MERGE_DEFAULT=y, CONFIG_HARDENED_USERCOPY=y): kmem_cache_create
+ * test_slub_distro.c - SLUB as distributions configure it: per-CPU partial
+ * slabs (CONFIG_SLUB_CPU_PARTIAL=y: put_cpu_partial(), get_partial_node(),
+ * set_cpu_partial() in mm/slub.c), kmalloc-cg-* caches (CONFIG_MEMCG) and
+ * cache merging (CONFIG_SLAB_MERGE_DEFAULT=y, CONFIG_HARDENED_USERCOPY=y): kmem_cache_create
  * of a compatible size answers with an existing cache, as find_mergeable()
  * (mm/slab_common.c) and __kmem_cache_alias() (mm/slub.c) do; the kmalloc
  * caches, whole usercopy regions, never take aliases; kmem_cache_destroy()
@@ -166,6 +168,49 @@ static void test_accounted_kmalloc_uses_cg_caches(void **state)
 	machine_destroy(m);
 }
 
+/*
+ * A slab that was full and gets a free on CPU 1 goes on CPU 1's partial list,
+ * and CPU 1's next allocation takes it from there; destroying the cache
+ * flushes the CPUs' lists back to the buddy.
+ */
+static void test_cpu_partial_lists(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128,\"cpus\":2}", NULL, NULL);
+	struct kmalloc_result r;
+	struct slab_cache_info ci;
+	struct zone_info before, after;
+	uint64_t a[64];
+
+	(void)state;
+	create(m, "lab", 1000, 0, "lab");
+	assert_int_equal(cache_index(m, "lab", &ci) >= 0, 1);
+	assert_int_equal(ci.objperslab, 16);			/* 1000-byte stride in 4 pages */
+	assert_int_equal(ci.cpu_partial_slabs, 7);		/* 52 objects * 2 / 16, rounded up */
+	assert_int_equal(machine_zone_info(m, 0, ZONE_DMA32, &before), 0);
+	for (int i = 0; i < 64; i++) {
+		assert_int_equal(mm_kmem_cache_alloc(m, "lab", GFP_KERNEL, 0, &r, NULL), 0);
+		a[i] = r.addr;
+	}
+	assert_int_equal(mm_kmem_cache_free(m, "lab", a[5], 1, NULL), 0);	/* the full first slab */
+	cache_index(m, "lab", &ci);
+	assert_int_equal(ci.cpu_partial, 1);
+	assert_int_equal(ci.partial, 0);
+	assert_int_equal(mm_kmem_cache_alloc(m, "lab", GFP_KERNEL, 1, &r, NULL), 0);
+	assert_true(r.addr == a[5]);
+	cache_index(m, "lab", &ci);
+	assert_int_equal(ci.cpu_partial, 0);
+	assert_int_equal(ci.cpu_slabs, 2);
+	assert_clean(m);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(mm_kmem_cache_free(m, "lab", a[i], i % 2, NULL), 0);
+	assert_clean(m);
+	assert_int_equal(mm_kmem_cache_destroy(m, "lab", NULL), 0);
+	assert_int_equal(machine_zone_info(m, 0, ZONE_DMA32, &after), 0);
+	assert_int_equal(after.owner_pages[OWNER_SLAB], before.owner_pages[OWNER_SLAB]);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_alias_resolves_and_destroy_counts_down),
 		cmocka_unit_test(test_last_reference_frees_the_cache),
 		cmocka_unit_test(test_accounted_kmalloc_uses_cg_caches),
+		cmocka_unit_test(test_cpu_partial_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
