@@ -27,6 +27,26 @@ static json_t *slab_cache_json(const struct slab_cache_info *ci)
 			 "kmalloc", ci->is_kmalloc);
 }
 
+/*
+ * The names merged into a cache (find_mergeable()), as /sys/kernel/slab
+ * shows them as links to it, and its reference count.
+ */
+static json_t *slab_cache_aliases(const struct machine *m, unsigned int i,
+				  const struct slab_cache_info *ci, json_t *cache)
+{
+	json_t *aliases = json_array();
+	const char *name;
+
+	for (unsigned int k = 0; (name = machine_slab_alias(m, i, k)) != NULL; k++)
+		json_array_append_new(aliases, json_string(name));
+	json_object_set_new(cache, "aliases", aliases);
+	json_object_set_new(cache, "refcount", json_integer(ci->refcount));
+	/* CONFIG_SLUB_CPU_PARTIAL: slabs on the CPUs' partial lists, and one list's limit */
+	json_object_set_new(cache, "cpu_partial", json_integer((json_int_t)ci->cpu_partial));
+	json_object_set_new(cache, "cpu_partial_slabs", json_integer(ci->cpu_partial_slabs));
+	return cache;
+}
+
 void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	struct slab_cache_info ci;
@@ -40,7 +60,8 @@ void api_view_slabs(struct server *srv, struct http_request *req, struct http_re
 	n = machine_slab_caches(v.m);
 	for (unsigned int i = 0; i < n; i++)
 		if (machine_slab_cache_info(v.m, i, &ci) == 0)
-			json_array_append_new(caches, slab_cache_json(&ci));
+			json_array_append_new(caches, slab_cache_aliases(v.m, i, &ci,
+									 slab_cache_json(&ci)));
 	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "caches", caches));
 	view_end(&v);
 }

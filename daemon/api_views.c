@@ -122,10 +122,24 @@ static json_t *u64_array(const uint64_t *v, size_t n)
 	return a;
 }
 
+/*
+ * The watermark boost of a zone (boost_watermark(), mm/page_alloc.c): what it
+ * adds to every mark, and what takes it away.
+ */
+static json_t *boost_json(const struct zone_info *zi)
+{
+	return json_pack("{s:I,s:s}", "pages", (json_int_t)zi->watermark_boost,
+			 "cleared_by", zi->watermark_boost ?
+			 "kswapd, woken by the allocation that boosted it, reclaims the boost "
+			 "away (balance_pgdat() in mm/vmscan.c); the engine has no kswapd, so "
+			 "the boost stays" : "");
+}
+
 static json_t *zone_json(const struct zone_info *zi, unsigned int max_order)
 {
 	json_t *by_mt = json_object(), *blocks = json_object(), *owners = json_object();
 	uint64_t column[MAX_NR_ORDERS];
+	json_t *z;
 
 	for (int mt = 0; mt < MIGRATE_TYPES; mt++) {
 		for (unsigned int o = 0; o <= max_order; o++)
@@ -137,7 +151,7 @@ static json_t *zone_json(const struct zone_info *zi, unsigned int max_order)
 	for (int o = 0; o < NR_PAGE_OWNERS; o++)
 		json_object_set_new(owners, page_owner_name(o),
 				    json_integer((json_int_t)zi->owner_pages[o]));
-	return json_pack("{s:s,s:i,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:o,"
+	z = json_pack("{s:s,s:i,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I},s:o,"
 			 "s:o,s:o,s:o,s:o,s:{s:i,s:i}}",
 			 "name", zi->name, "node", zi->node, "zone", zi->zone,
 			 "populated", zi->populated,
@@ -153,6 +167,11 @@ static json_t *zone_json(const struct zone_info *zi, unsigned int max_order)
 			 "pageblocks", blocks,
 			 "owners", owners,
 			 "pcp_lists", "high", (int)zi->pcp_high, "batch", (int)zi->pcp_batch);
+	json_object_set_new(z, "watermark_boost", boost_json(zi));
+	json_object_set_new(z, "pageblock_order", json_integer(zi->pb_order));
+	json_object_set_new(z, "nr_reserved_highatomic",
+			    json_integer((json_int_t)zi->nr_reserved_highatomic));
+	return z;
 }
 
 void api_view_zones(struct server *srv, struct http_request *req, struct http_reply *rep)

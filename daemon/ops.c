@@ -97,10 +97,27 @@ int op_field_cpu(struct op_ctx *c, uint64_t *cpu)
 
 /*** Buddy allocator ***/
 
+/*
+ * What the kernel would do with a request the engine refused (slowpath.c):
+ * "slowpath" the steps by kernel name, "kernel_fails" whether the kernel could
+ * return NULL, "would" the same for a person.
+ */
+void slowpath_json_add(json_t *result, const struct mm_slowpath *sp)
+{
+	json_t *steps = json_array();
+
+	for (unsigned int i = 0; i < sp->nr_steps; i++)
+		json_array_append_new(steps, json_string(mm_slowpath_step_name(sp->steps[i])));
+	json_object_set_new(result, "slowpath", steps);
+	json_object_set_new(result, "kernel_fails", json_boolean(sp->kernel_fails));
+	json_object_set_new(result, "would", json_string(sp->message));
+}
+
 static int op_alloc_pages(struct op_ctx *c)
 {
 	const struct machine_config *cfg = machine_get_config(c->m);
 	struct alloc_pages_result res;
+	struct mm_slowpath sp;
 	const char *gfp_text = NULL;
 	uint64_t order, cpu, node;
 	gfp_t gfp;
@@ -116,8 +133,14 @@ static int op_alloc_pages(struct op_ctx *c)
 	err = gfp_parse(gfp_text, &gfp, &c->e);
 	if (err)
 		return err;
-	err = mm_alloc_pages(c->m, gfp, (unsigned int)order,
-			     node == UINT64_MAX ? -1 : (int)node, (int)cpu, &res, &c->e);
+	err = mm_alloc_pages_sp(c->m, gfp, (unsigned int)order,
+				node == UINT64_MAX ? -1 : (int)node, (int)cpu, &res, &c->e, &sp);
+	if (err == -ENOMEM) {
+		c->result = json_pack("{s:b,s:s,s:s}", "ok", 0, "errno", "ENOMEM",
+				      "message", c->e.message);
+		slowpath_json_add(c->result, &sp);
+		return 0;
+	}
 	if (err)
 		return err;
 	c->result = json_pack("{s:b,s:I,s:i,s:s,s:i,s:s}", "ok", 1,
@@ -136,6 +159,22 @@ static int op_free_pages(struct op_ctx *c)
 	    op_field_cpu(c, &cpu))
 		return c->e.err;
 	return mm_free_pages(c->m, pfn, (unsigned int)order, (int)cpu, &c->e);
+}
+
+/* vmstat_update: the kernel's once-a-second per-CPU work, which decays pcp->high. */
+static int op_vmstat_update(struct op_ctx *c)
+{
+	uint64_t cpu;
+	bool requeue;
+	int err;
+
+	if (op_field_cpu(c, &cpu))
+		return c->e.err;
+	err = mm_vmstat_update(c->m, (int)cpu, &requeue, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:b}", "ok", 1, "requeue", requeue);
+	return 0;
 }
 
 static void collect_violation(void *ctx, const char *violation)
@@ -161,11 +200,13 @@ static int op_check(struct op_ctx *c)
 static const char *const alloc_pages_fields[] = { "gfp", "order", "node", "cpu", NULL };
 static const char *const free_pages_fields[] = { "pfn", "order", "cpu", NULL };
 static const char *const no_fields[] = { NULL };
+static const char *const cpu_only_fields[] = { "cpu", NULL };
 
 static const struct op_def buddy_ops[] = {
 	{ "alloc_pages", alloc_pages_fields, op_alloc_pages },
 	{ "free_pages", free_pages_fields, op_free_pages },
 	{ "check", no_fields, op_check },
+	{ "vmstat_update", cpu_only_fields, op_vmstat_update },
 	{ NULL, NULL, NULL },
 };
 

@@ -44,6 +44,9 @@ int op_field_addr(struct op_ctx *c, const char *key, bool required, uint64_t def
 /* "cpu" (default 0) within the machine's CPUs. */
 int op_field_cpu(struct op_ctx *c, uint64_t *cpu);
 
+/* A refused allocation's "slowpath", "kernel_fails" and "would" fields (ops.c). */
+void slowpath_json_add(json_t *result, const struct mm_slowpath *sp);
+
 /* Op families defined outside ops.c. */
 extern const struct op_def workload_ops[];
 extern const struct op_def slab_ops[];

@@ -109,6 +109,11 @@ static int op_kmem_cache_create(struct op_ctx *c)
 			      "objsize", (int)info.size, "object_size", (int)info.object_size,
 			      "align", (int)info.align, "objperslab", (int)info.objperslab,
 			      "pagesperslab", (int)info.pagesperslab);
+	/* find_mergeable() answered with an existing cache: the name is an alias of it */
+	if (strcmp(info.name, name)) {
+		json_object_set_new(c->result, "name", json_string(name));
+		json_object_set_new(c->result, "merged_into", json_string(info.name));
+	}
 	return 0;
 }
 

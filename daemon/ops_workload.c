@@ -13,6 +13,10 @@
  *                 pfns, then ask for a block of "order": free memory in pieces
  *   kmalloc_sizes kmalloc of sizes uniform in [min, max] (kept, or freed)
  *   exhaust       blocks of "order" with "gfp" until the first ENOMEM
+ *
+ * Where the engine refuses an allocation, fragment ("fill_stopped_by",
+ * "high_order_refusal") and exhaust ("stopped_by") return the refusal with
+ * what the kernel's slow path would have done instead (slowpath.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +53,24 @@ struct block {
 struct tally {
 	unsigned long ops, ok, failed, enomem;
 	unsigned long by_order_failed[MAX_NR_ORDERS];
+	json_t *last_refusal;	/* the last refused alloc_pages result, or NULL */
 };
+
+/* Keep a refused allocation's result: what the kernel would have done instead. */
+static void keep_refusal(struct tally *t, json_t *res)
+{
+	if (!json_object_get(res, "slowpath"))
+		return;
+	json_decref(t->last_refusal);
+	t->last_refusal = json_incref(res);
+}
+
+/* Hand the last refusal to @result as @key (null when there was none). */
+static void put_refusal(json_t *result, const char *key, struct tally *t)
+{
+	json_object_set_new(result, key, t->last_refusal ? t->last_refusal : json_null());
+	t->last_refusal = NULL;
+}
 
 /* Apply one generated op and count its result; returns it (caller frees). */
 static json_t *run(struct op_ctx *c, struct tally *t, json_t *op)
@@ -85,8 +106,10 @@ static int alloc_block(struct op_ctx *c, struct tally *t, const char *gfp, unsig
 	if (ok) {
 		out->pfn = (uint64_t)json_integer_value(json_object_get(res, "pfn"));
 		out->order = order;
-	} else if (order < MAX_NR_ORDERS) {
-		t->by_order_failed[order]++;
+	} else {
+		keep_refusal(t, res);
+		if (order < MAX_NR_ORDERS)
+			t->by_order_failed[order]++;
 	}
 	json_decref(res);
 	return ok ? 0 : -ENOMEM;
@@ -135,6 +158,7 @@ static int workload_random(struct op_ctx *c, struct prng *p, uint64_t count, uns
 	while (free_at_end && nr)
 		free_block(c, &t, &held[--nr], 0);
 	free(held);
+	json_decref(t.last_refusal);
 	c->result = tally_json(&t);
 	json_object_set_new(c->result, "held_blocks", json_integer((json_int_t)nr));
 	return 0;
@@ -146,6 +170,7 @@ static int workload_fragment(struct op_ctx *c, uint64_t count, unsigned int orde
 	struct block *held = calloc(count ? count : 1, sizeof(*held));
 	struct tally t = { 0 };
 	struct block big;
+	json_t *fill_stop;
 	size_t nr = 0, freed = 0;
 	int ok;
 
@@ -160,6 +185,8 @@ static int workload_fragment(struct op_ctx *c, uint64_t count, unsigned int orde
 		else
 			break;
 	}
+	fill_stop = t.last_refusal;
+	t.last_refusal = NULL;
 	/* Give back the pages at even pfns: no two free pages are buddies then. */
 	for (size_t k = 0; k < nr; k++)
 		if (held[k].pfn % 2 == 0) {
@@ -173,6 +200,9 @@ static int workload_fragment(struct op_ctx *c, uint64_t count, unsigned int orde
 	json_object_set_new(c->result, "pages_freed", json_integer((json_int_t)freed));
 	json_object_set_new(c->result, "high_order", json_integer(order));
 	json_object_set_new(c->result, "high_order_ok", json_boolean(ok));
+	/* The fill stops where the engine refuses an order-0 page: say what the kernel would do. */
+	json_object_set_new(c->result, "fill_stopped_by", fill_stop ? fill_stop : json_null());
+	put_refusal(c->result, "high_order_refusal", &t);
 	return 0;
 }
 
@@ -211,6 +241,7 @@ static int workload_exhaust(struct op_ctx *c, uint64_t count, unsigned int order
 	c->result = tally_json(&t);
 	json_object_set_new(c->result, "blocks_taken", json_integer((json_int_t)taken));
 	json_object_set_new(c->result, "exhausted", json_boolean(taken < count));
+	put_refusal(c->result, "stopped_by", &t);
 	return 0;
 }
 

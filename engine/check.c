@@ -95,6 +95,9 @@ static uint64_t check_list(struct checker *c, const struct zone *z,
 			violation(c, "%d: " ZONE_FMT "%s: pfn 0x%x not aligned to order %u",
 				  pcp ? 6 : 2, ZONE_ARGS(z), WHAT, pfn, order);
 		if (pcp) {
+			if (p->private != order)
+				violation(c, "6: " ZONE_FMT "%s: pfn 0x%x is an order-%llu block",
+					  ZONE_ARGS(z), WHAT, pfn, (unsigned long long)p->private);
 			if (p->owner != OWNER_PCP || page_has_type(p))
 				violation(c, "6: " ZONE_FMT "%s: pfn 0x%x is %s%s%s",
 					  ZONE_ARGS(z), WHAT, pfn, page_owner_name(p->owner),
@@ -320,7 +323,8 @@ static void check_zone_pages(struct checker *c, const struct zone *z, uint64_t p
 			check_free_block(c, z, pfn);
 			next = pfn + (1ULL << p->private);
 		} else if (p->owner == OWNER_PCP) {
-			next = pfn + (1ULL << (p->private <= PAGE_ALLOC_COSTLY_ORDER ? p->private : 0));
+			next = pfn + (1ULL << (p->private <= PAGE_ALLOC_COSTLY_ORDER ||
+					      p->private == HPAGE_PMD_ORDER ? p->private : 0));
 			for (uint64_t q = pfn; q < next && q < end; q++)
 				if (m->mem_map[q].owner != OWNER_PCP)
 					violation(c, "6: " ZONE_FMT "pfn 0x%llx in a pcp block is %s",
@@ -362,6 +366,35 @@ static void check_zone_pages(struct checker *c, const struct zone *z, uint64_t p
 				  (unsigned long long)z->owner_pages[o]);
 }
 
+/*
+ * 9. The watermark boost stays within what boost_watermark() allows (a
+ *    pageblock, or 150% of the high mark when that is more); the highatomic
+ *    reserve is exactly its HighAtomic pageblocks, each inside the zone.
+ */
+static void check_boost_and_highatomic(struct checker *c, const struct zone *z)
+{
+	const struct machine *m = c->m;
+	uint64_t max_boost = z->_watermark[WMARK_HIGH] * WATERMARK_BOOST_FACTOR / 10000;
+	uint64_t pb, highatomic = 0;
+
+	if (max_boost < pageblock_nr_pages)
+		max_boost = pageblock_nr_pages;
+	if (z->watermark_boost > max_boost)
+		violation(c, "10: " ZONE_FMT "watermark_boost %llu above its cap %llu", ZONE_ARGS(z),
+			  (unsigned long long)z->watermark_boost, (unsigned long long)max_boost);
+	if (!z->spanned_pages)
+		return;
+	for (pb = z->zone_start_pfn & ~(pageblock_nr_pages - 1); pb < zone_end_pfn(z);
+	     pb += pageblock_nr_pages)
+		if (pb >= z->zone_start_pfn && pb + pageblock_nr_pages <= zone_end_pfn(z) &&
+		    get_pageblock_migratetype(m, pb) == MIGRATE_HIGHATOMIC)
+			highatomic += pageblock_nr_pages;
+	if (highatomic != z->nr_reserved_highatomic)
+		violation(c, "10: " ZONE_FMT "nr_reserved_highatomic is %llu, HighAtomic pageblocks hold %llu",
+			  ZONE_ARGS(z), (unsigned long long)z->nr_reserved_highatomic,
+			  (unsigned long long)highatomic);
+}
+
 static void check_zone(struct checker *c, const struct zone *z)
 {
 	uint64_t pcp_pages;
@@ -376,6 +409,7 @@ static void check_zone(struct checker *c, const struct zone *z)
 	      z->_watermark[WMARK_HIGH] <= z->_watermark[WMARK_PROMO]))
 		violation(c, "8: " ZONE_FMT "watermarks out of order", ZONE_ARGS(z));
 	check_free_lists(c, z);
+	check_boost_and_highatomic(c, z);
 	pcp_pages = check_pcp_lists(c, z);
 	if (z->spanned_pages)
 		check_zone_pages(c, z, pcp_pages);
@@ -386,6 +420,11 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	struct checker c = { m, fn, ctx, 0 };
 	unsigned int n;
 	int zi;
+
+	/* pageblock_order: min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) (pageblock-flags.h) */
+	if (m->pb_order != (m->max_order < HPAGE_PMD_ORDER ? m->max_order : HPAGE_PMD_ORDER))
+		violation(&c, "10: pageblock_order is %u with max_order %u", m->pb_order,
+			  m->max_order);
 
 	for (n = 0; n < m->nr_nodes; n++)
 		for (zi = 0; zi < MAX_NR_ZONES; zi++)

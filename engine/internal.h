@@ -28,14 +28,25 @@
 
 #define PAGE_SHIFT		12
 #define PAGE_SIZE		(1UL << PAGE_SHIFT)
-#define pageblock_order		9
+#define HPAGE_PMD_ORDER		9
+/*
+ * pageblock_order is min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) with transparent
+ * hugepages (include/linux/pageblock-flags.h; PAGE_BLOCK_MAX_ORDER defaults
+ * to MAX_PAGE_ORDER): it follows the machine's max_order, so it reads the
+ * machine @m in scope.
+ */
+#define pageblock_order		((m)->pb_order)
 #define pageblock_nr_pages	(1UL << pageblock_order)
 #define PAGE_ALLOC_COSTLY_ORDER	3
 #define MIGRATE_PCPTYPES	3
-#define NR_PCP_LISTS		(MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+/* include/linux/mmzone.h: two more lists for THP-order blocks (CONFIG_TRANSPARENT_HUGEPAGE) */
+#define NR_LOWORDER_PCP_LISTS	(MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_THP		2
+#define NR_PCP_LISTS		(NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
 #define PCP_BATCH_SCALE_MAX	5	/* CONFIG_PCP_BATCH_SCALE_MAX */
 #define MIN_PERCPU_PAGELIST_HIGH_FRACTION 8
 #define SWAP_CLUSTER_MAX	32UL
+#define WATERMARK_BOOST_FACTOR	15000	/* vm.watermark_boost_factor's default */
 #define PFN_NIL			UINT32_MAX	/* end of a pfn-linked list */
 
 #define PFN_PHYS(pfn)		((uint64_t)(pfn) << PAGE_SHIFT)
@@ -255,6 +266,7 @@ struct machine {
 	uint64_t max_pfn;
 	uint8_t *pageblock_mt;		/* one per pageblock */
 	unsigned int max_order;
+	unsigned int pb_order;		/* pageblock_order: min(HPAGE_PMD_ORDER, max_order) */
 
 	unsigned int nr_nodes;
 	pg_data_t *nodes;

@@ -13,6 +13,7 @@ ENGINE_SOURCES = \
 	engine/mm_init.c \
 	engine/memblock.c \
 	engine/page_alloc.c \
+	engine/slowpath.c \
 	engine/check.c \
 	engine/proc.c \
 	engine/slab.h \

@@ -517,6 +517,7 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->event_fn = fn;
 	m->event_ctx = ctx;
 	m->max_order = cfg->max_order;
+	m->pb_order = cfg->max_order < HPAGE_PMD_ORDER ? cfg->max_order : HPAGE_PMD_ORDER;
 	m->nr_nodes = cfg->nodes;
 	m->nr_cpus = cfg->cpus;
 	m->watermark_scale_factor = 10;

@@ -264,12 +264,42 @@ struct alloc_pages_result {
  */
 int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
 		   int cpu, struct alloc_pages_result *res, struct mm_error *e);
+/*
+ * What a refused allocation means (slowpath.c): the steps of the kernel's
+ * __alloc_pages_slowpath() that the engine does not run (it has no reclaim,
+ * compaction or OOM killer), in order, and whether the kernel would return
+ * NULL at the end of them. @why is how the engine's passes failed.
+ */
+enum mm_slowpath_step {
+	SLOWPATH_WAKE_KSWAPD, SLOWPATH_DIRECT_COMPACT, SLOWPATH_DIRECT_RECLAIM,
+	SLOWPATH_RECLAIM_RETRY, SLOWPATH_OOM, SLOWPATH_NOFAIL_RETRY, NR_SLOWPATH_STEPS
+};
+enum mm_slowpath_why { SLOWPATH_WHY_NO_MEMORY, SLOWPATH_WHY_NO_ZONE, SLOWPATH_WHY_INJECTED };
+#define MM_SLOWPATH_MAX_STEPS 8
+struct mm_slowpath {
+	unsigned int nr_steps;
+	int steps[MM_SLOWPATH_MAX_STEPS];	/* enum mm_slowpath_step */
+	bool kernel_fails;			/* false: the kernel would not return NULL */
+	char message[640];			/* "the kernel would wake kswapd, ..." */
+};
+void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
+/* "wake_all_kswapds", "direct_compact", ... */
+const char *mm_slowpath_step_name(int step);
+/* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
+bool mm_slowpath_may_oom(gfp_t gfp, unsigned int order);
+/* mm_alloc_pages() that, on -ENOMEM, also fills @sp (may be NULL). */
+int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		      int cpu, struct alloc_pages_result *res, struct mm_error *e,
+		      struct mm_slowpath *sp);
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
+/* vmstat_update on @cpu (refresh_cpu_vm_stats()): decay_pcp_high() of each of its
+ * lists; *requeue: the kernel would run it again. */
+int mm_vmstat_update(struct machine *m, int cpu, bool *requeue, struct mm_error *e);
 
 unsigned int machine_nr_nodes(const struct machine *m);
 unsigned int machine_nr_cpus(const struct machine *m);
@@ -291,6 +321,10 @@ struct zone_info {
 	uint64_t nr_pageblocks_mt[MIGRATE_TYPES];
 	uint64_t owner_pages[NR_PAGE_OWNERS];
 	unsigned int pcp_high, pcp_batch;
+	/* boost_watermark(): pages added to every mark (wmark_* above exclude it) */
+	uint64_t watermark_boost;
+	unsigned int pb_order;		/* pageblock_order */
+	uint64_t nr_reserved_highatomic;
 };
 
 /* -ENOENT when @node or @zone is out of range. */
@@ -371,7 +405,13 @@ struct slab_cache_info {
 	uint64_t active_objs, num_objs;	/* as /proc/slabinfo counts them */
 	uint64_t active_slabs, num_slabs, partial, cpu_slabs;
 	uint64_t inuse;			/* objects really handed out */
+	uint64_t cpu_partial;		/* slabs on the CPUs' partial lists */
+	unsigned int cpu_partial_slabs;	/* what one CPU's list holds before it drains */
+	int refcount;			/* find_mergeable(): its name and its aliases */
+	unsigned int nr_aliases;	/* names merged into it (machine_slab_alias()) */
 };
+/* The @k-th name merged into the @i-th cache (machine_slab_cache_info() order), or NULL. */
+const char *machine_slab_alias(const struct machine *m, unsigned int i, unsigned int k);
 
 /* __kmalloc_index(): 0 for 0, 1 (96) and 2 (192), else log2 of the cache; -1 above 2 MiB. */
 int kmalloc_index(size_t size);

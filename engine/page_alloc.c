@@ -13,7 +13,8 @@
  *    owned by "free" but carry nothing else.
  *  - Nothing here reclaims or compacts: when the watermarks say no, the
  *    request fails with ENOMEM and the reason, where the kernel would go on to
- *    reclaim, compact or OOM-kill.
+ *    reclaim, compact or OOM-kill; slowpath.c says which of those it would
+ *    do and whether it would ever return NULL.
  *
  * Design notes: the invariants that machine_check() (check.c) verifies.
  *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
@@ -31,8 +32,10 @@
  *  5. Every free list and per-CPU list is well linked (next/prev agree, the
  *     head's first/last are the ends); nr_free of each order, each list's
  *     count, NR_FREE_PAGES and the highatomic count match the lists.
- *  6. Per-CPU lists hold only order <= PAGE_ALLOC_COSTLY_ORDER blocks of their
- *     zone, aligned, owned by "pcp"; pcp->count is the pages on the lists.
+ *  6. Per-CPU lists hold only order <= PAGE_ALLOC_COSTLY_ORDER blocks and
+ *     HPAGE_PMD_ORDER blocks (the two THP lists) of their zone, each on the
+ *     list of its order, aligned, owned by "pcp"; pcp->count is the pages on
+ *     the lists.
  *  7. Every page has exactly one owner and each zone's owner counts match a
  *     walk of its pages; an allocated block has a head with _refcount 1 and
  *     its order, and tails that point at the head (PG_head/tail exactly
@@ -42,6 +45,9 @@
  *     a free block's head (PGTY_buddy), a slab's head (PGTY_slab), a table
  *     (PGTY_table) or a kmalloc_large head (PGTY_large_kmalloc); an untyped
  *     page has _mapcount -1, or 0 for a user page (each is mapped once).
+ * 10. pageblock_order is min(HPAGE_PMD_ORDER, max_order); the watermark
+ *     boost is within boost_watermark()'s cap; nr_reserved_highatomic is
+ *     the zone's HighAtomic pageblocks.
  */
 #include <errno.h>
 #include <string.h>
@@ -361,7 +367,7 @@ static uint32_t __rmqueue_smallest(struct machine *m, struct zone *z, unsigned i
 }
 
 /* should_try_claim_block(): is it worth taking over a whole pageblock? */
-static bool should_try_claim_block(unsigned int order, int start_mt)
+static bool should_try_claim_block(const struct machine *m, unsigned int order, int start_mt)
 {
 	if (order >= pageblock_order / 2)
 		return true;
@@ -373,12 +379,12 @@ static bool should_try_claim_block(unsigned int order, int start_mt)
  * this order; -1 when none, -2 when @claimable and the order is too small to
  * claim a block.
  */
-static int find_suitable_fallback(const struct free_area *area, unsigned int order,
-				  int mt, bool claimable)
+static int find_suitable_fallback(const struct machine *m, const struct free_area *area,
+				  unsigned int order, int mt, bool claimable)
 {
 	int i;
 
-	if (claimable && !should_try_claim_block(order, mt))
+	if (claimable && !should_try_claim_block(m, order, mt))
 		return -2;
 	if (!area->nr_free)
 		return -1;
@@ -447,13 +453,37 @@ static bool prep_move_freepages_block(const struct machine *m, const struct zone
 }
 
 /*
+ * boost_watermark() - a fallback into another type's pageblock raises the
+ * zone's watermarks by a pageblock, up to watermark_boost_factor (150%) of
+ * the high mark, so that kswapd reclaims ahead of the next fallback. Not in
+ * zones smaller than four pageblocks. Kernel: mm/page_alloc.c. Only kswapd
+ * lowers the boost again (balance_pgdat() in mm/vmscan.c); the engine has no
+ * kswapd, so a boost stays until the watermarks are set up anew.
+ */
+static void boost_watermark(const struct machine *m, struct zone *z)
+{
+	uint64_t max_boost;
+
+	if (pageblock_nr_pages * 4 > z->managed_pages)
+		return;
+	max_boost = z->_watermark[WMARK_HIGH] * WATERMARK_BOOST_FACTOR / 10000;
+	if (!max_boost)
+		return;
+	if (max_boost < pageblock_nr_pages)
+		max_boost = pageblock_nr_pages;
+	z->watermark_boost = z->watermark_boost + pageblock_nr_pages < max_boost ?
+			     z->watermark_boost + pageblock_nr_pages : max_boost;
+}
+
+/*
  * try_to_claim_block() - take a fallback block and, when enough of its
- * pageblock is free or alike, the whole pageblock with it. Kernel:
- * mm/page_alloc.c, try_to_claim_block() (without watermark boosting).
+ * pageblock is free or alike, the whole pageblock with it; a fallback below
+ * pageblock_order boosts the watermarks first. Kernel: mm/page_alloc.c,
+ * try_to_claim_block().
  */
 static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t pfn,
 				   unsigned int cur, unsigned int order, int start_mt,
-				   int block_mt)
+				   int block_mt, unsigned int alloc_flags)
 {
 	uint64_t start, free_pages, movable_pages, alike_pages;
 
@@ -463,6 +493,12 @@ static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t p
 		expand(m, z, pfn, order, cur, start_mt);
 		return (uint32_t)pfn;
 	}
+	/*
+	 * The kernel also sets ZONE_BOOSTED_WATERMARK for a request that may
+	 * wake kswapd (ALLOC_KSWAPD), and rmqueue() wakes kswapd on its way
+	 * out; the engine has no kswapd to wake.
+	 */
+	boost_watermark(m, z);
 	if (!prep_move_freepages_block(m, z, pfn, &start, &free_pages, &movable_pages))
 		return PFN_NIL;
 	if (start_mt == MIGRATE_MOVABLE)
@@ -516,7 +552,7 @@ static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int 
 		min_order = pageblock_order;
 	for (cur = (int)m->max_order; cur >= min_order; cur--) {
 		struct free_area *area = &z->free_area[cur];
-		int fmt = find_suitable_fallback(area, (unsigned int)cur, start_mt, true);
+		int fmt = find_suitable_fallback(m, area, (unsigned int)cur, start_mt, true);
 		uint32_t pfn;
 
 		if (fmt == -1)
@@ -524,7 +560,7 @@ static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int 
 		if (fmt == -2)
 			break;
 		pfn = try_to_claim_block(m, z, area->free_list[fmt].first, (unsigned int)cur,
-					 order, start_mt, fmt);
+					 order, start_mt, fmt, alloc_flags);
 		if (pfn != PFN_NIL) {
 			extfrag_event(m, z, pfn, order, (unsigned int)cur, start_mt, fmt, true);
 			return pfn;
@@ -544,7 +580,7 @@ static uint32_t __rmqueue_steal(struct machine *m, struct zone *z, unsigned int 
 
 	for (cur = order; cur <= m->max_order; cur++) {
 		struct free_area *area = &z->free_area[cur];
-		int fmt = find_suitable_fallback(area, cur, start_mt, false);
+		int fmt = find_suitable_fallback(m, area, cur, start_mt, false);
 		uint32_t pfn;
 
 		if (fmt == -1)
@@ -592,24 +628,41 @@ static uint32_t __rmqueue(struct machine *m, struct zone *z, unsigned int order,
 
 /*** Per-CPU page lists ***/
 
+/*
+ * order_to_pindex() - a block's list on a CPU: one per migratetype for each
+ * order up to PAGE_ALLOC_COSTLY_ORDER, then two for THP-order blocks, the
+ * movable one and the other one (unmovable and reclaimable share it).
+ * Kernel: mm/page_alloc.c, order_to_pindex(), pindex_to_order().
+ */
 static inline int order_to_pindex(int mt, unsigned int order)
 {
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
 	return (int)(MIGRATE_PCPTYPES * order) + mt;
 }
 
 int pcp_list_order(int pindex)
 {
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return HPAGE_PMD_ORDER;
 	return pindex / MIGRATE_PCPTYPES;
 }
 
+/* The list's migratetype; the non-movable THP list reads as unmovable. */
 int pcp_list_migratetype(int pindex)
 {
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return pindex == NR_LOWORDER_PCP_LISTS + 1 ? MIGRATE_MOVABLE : MIGRATE_UNMOVABLE;
 	return pindex % MIGRATE_PCPTYPES;
 }
 
+/* pcp_allowed_order(): the small orders, and the THP order (CONFIG_TRANSPARENT_HUGEPAGE). */
 static inline bool pcp_allowed_order(const struct machine *m, unsigned int order)
 {
-	return m->cfg.pcp && order <= PAGE_ALLOC_COSTLY_ORDER;
+	if (!m->cfg.pcp)
+		return false;
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       (m->thp_enabled && order == HPAGE_PMD_ORDER);
 }
 
 static int clamp_int(int v, int lo, int hi)
@@ -801,7 +854,7 @@ static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t
 			      int highest_zoneidx, unsigned int alloc_flags);
 
 /*
- * free_unref_page_commit() - put a block on the per-CPU list and drain a
+ * free_frozen_page_commit() - put a block on the per-CPU list and drain a
  * batch when the list reaches its high mark. Kernel: mm/page_alloc.c.
  */
 static void free_unref_page_commit(struct machine *m, struct zone *z,
@@ -837,7 +890,7 @@ static void free_unref_page_commit(struct machine *m, struct zone *z,
 	}
 }
 
-/* free_unref_page(): order <= 3 blocks go to the CPU's list. */
+/* __free_frozen_pages(): small and THP-order blocks go to the CPU's list. */
 static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order, int cpu)
 {
 	struct zone *z = page_zone(m, &m->mem_map[pfn]);
@@ -934,8 +987,15 @@ static bool zone_watermark_fast(const struct zone *z, unsigned int order, uint64
 		if (usable > (long)(mark + z->lowmem_reserve[highest_zoneidx]))
 			return true;
 	}
-	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages,
-				   order_short);
+	if (__zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages,
+				order_short))
+		return true;
+	/* A __GFP_HIGH order-0 request checks the min mark without the boost. */
+	if (!order && (alloc_flags & ALLOC_MIN_RESERVE) && z->watermark_boost &&
+	    (alloc_flags & ALLOC_WMARK_MASK) == WMARK_MIN)
+		return __zone_watermark_ok(z, order, z->_watermark[WMARK_MIN], highest_zoneidx,
+					   alloc_flags, free_pages, order_short);
+	return false;
 }
 
 static uint64_t wmark_pages(const struct zone *z, unsigned int alloc_flags)
@@ -956,6 +1016,7 @@ struct alloc_context {
 	bool any_zone;
 	bool watermark_failed;
 	struct zone *breach_zone;
+	struct mm_slowpath *sp;		/* filled on failure when asked */
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1026,7 +1087,7 @@ static uint32_t rmqueue_buddy(struct machine *m, struct zone *z, unsigned int or
 	return pfn;
 }
 
-/* rmqueue(): per-CPU list for small orders, the buddy for the rest. */
+/* rmqueue(): per-CPU list for the small and THP orders, the buddy for the rest. */
 static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 			unsigned int alloc_flags, const struct alloc_context *ac)
 {
@@ -1216,6 +1277,10 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 {
 	char gfp_text[128];
 
+	if (ac->sp)
+		mm_alloc_slowpath(ac->gfp, order, !strcmp(reason, "injected") ?
+				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
+				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -1235,16 +1300,111 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 }
 
 /*
+ * unreserve_highatomic_pageblock() - an allocation is about to fail: give a
+ * highatomic pageblock of the allowed zones back to the request's type, the
+ * first found order by order. Without @force a zone keeps its last reserved
+ * pageblock. Returns whether free pages moved. Kernel: mm/page_alloc.c.
+ */
+static bool unreserve_highatomic_pageblock(struct machine *m, const struct alloc_context *ac,
+					   bool force)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+
+	for (unsigned int i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zone *z = &m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+
+		if (!zone_allowed(z, ac) || (!force && z->nr_reserved_highatomic <= pageblock_nr_pages))
+			continue;
+		for (unsigned int order = 0; order <= m->max_order; order++) {
+			uint32_t pfn = z->free_area[order].free_list[MIGRATE_HIGHATOMIC].first;
+			uint64_t size = pageblock_nr_pages > (1ULL << order) ? pageblock_nr_pages :
+					1ULL << order;
+
+			if (pfn == PFN_NIL)
+				continue;
+			z->nr_reserved_highatomic -= size < z->nr_reserved_highatomic ? size :
+						     z->nr_reserved_highatomic;
+			if (order < pageblock_order) {
+				uint64_t start = pfn & ~(pageblock_nr_pages - 1);
+				uint64_t moved = move_freepages_block(m, z, start, MIGRATE_HIGHATOMIC,
+								      ac->migratetype);
+
+				set_pageblock_migratetype(m, start, ac->migratetype);
+				if (moved)
+					return true;
+			} else {
+				move_to_free_list(m, z, pfn, order, MIGRATE_HIGHATOMIC,
+						  ac->migratetype);
+				change_pageblock_range(m, pfn, order, ac->migratetype);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * direct_reclaim_retries() - what of the slow path's reclaim loop the engine
+ * can run: __alloc_pages_direct_reclaim() retries once after unreserving a
+ * highatomic pageblock (one is kept) and draining every CPU's lists, and
+ * should_reclaim_retry(), before it gives up on a request that may retry,
+ * unreserves highatomic pageblocks to the last (@force), retrying after
+ * each. The reclaim itself is not modelled (slowpath.c says what it would do).
+ */
+static uint32_t direct_reclaim_retries(struct machine *m, unsigned int order,
+				       unsigned int alloc_flags, struct alloc_context *ac,
+				       struct zone **z)
+{
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	uint32_t pfn;
+
+	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone)
+		return PFN_NIL;
+	unreserve_highatomic_pageblock(m, ac, false);
+	mm_drain_all_pages(m);
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn != PFN_NIL || (ac->gfp & __GFP_NORETRY) ||
+	    (costly && (!(ac->gfp & __GFP_IO) || !(ac->gfp & __GFP_RETRY_MAYFAIL))))
+		return pfn;
+	while (pfn == PFN_NIL && unreserve_highatomic_pageblock(m, ac, true))
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	return pfn;
+}
+
+/*
+ * nofail_reserves() - the reserves __alloc_pages_slowpath() opens to a
+ * __GFP_NOFAIL request that may sleep before it loops again: all of them when
+ * it reaches the OOM killer's turn (__alloc_pages_may_oom() gives
+ * ALLOC_NO_WATERMARKS), then the ALLOC_MIN_RESERVE share at its "nopage" end.
+ */
+static uint32_t nofail_reserves(struct machine *m, unsigned int order,
+				struct alloc_context *ac, struct zone **z)
+{
+	uint32_t pfn = PFN_NIL;
+
+	if (!(ac->gfp & __GFP_NOFAIL) || !(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone)
+		return PFN_NIL;
+	if (!(ac->gfp & __GFP_NORETRY) && mm_slowpath_may_oom(ac->gfp, order))
+		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	if (pfn == PFN_NIL)
+		pfn = get_page_from_freelist(m, order, ALLOC_WMARK_MIN | ALLOC_MIN_RESERVE, ac, z);
+	return pfn;
+}
+
+/*
  * __alloc_pages() - the allocator's entry for every engine unit: a fast pass
  * at the low watermark, then one pass with the rights gfp_to_alloc_flags()
- * grants (min watermark, atomic reserves), then failure. @owner is who gets
- * the block. Kernel: mm/page_alloc.c, __alloc_pages_noprof() and
- * __alloc_pages_slowpath() without reclaim, compaction or the OOM killer.
+ * grants (min watermark, atomic reserves), the reserves __GFP_MEMALLOC and
+ * __GFP_NOFAIL open, then failure. @owner is who gets the block. Kernel:
+ * mm/page_alloc.c, __alloc_pages_noprof() and __alloc_pages_slowpath()
+ * without reclaim, compaction or the OOM killer: a refusal says in @sp what
+ * the kernel would do instead (slowpath.c).
  */
-int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
-		  int owner, struct alloc_pages_result *res, struct mm_error *e)
+static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+			  int owner, struct alloc_pages_result *res, struct mm_error *e,
+			  struct mm_slowpath *sp)
 {
-	struct alloc_context ac = { 0 };
+	struct alloc_context ac = { .sp = sp };
 	unsigned int alloc_flags;
 	struct zone *z = NULL;
 	uint32_t pfn;
@@ -1279,6 +1439,10 @@ int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, in
 	}
 	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
 		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
+	if (pfn == PFN_NIL)
+		pfn = direct_reclaim_retries(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
+	if (pfn == PFN_NIL)
+		pfn = nofail_reserves(m, order, &ac, &z);
 	if (pfn == PFN_NIL) {
 		if (!ac.any_zone)
 			return alloc_fail(m, order, &ac, "zone not allowed",
@@ -1303,10 +1467,23 @@ int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, in
 	return 0;
 }
 
+int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
+		  int owner, struct alloc_pages_result *res, struct mm_error *e)
+{
+	return alloc_pages_sp(m, gfp, order, node, cpu, owner, res, e, NULL);
+}
+
 int mm_alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node,
 		   int cpu, struct alloc_pages_result *res, struct mm_error *e)
 {
-	return __alloc_pages(m, gfp, order, node, cpu, OWNER_OTHER, res, e);
+	return alloc_pages_sp(m, gfp, order, node, cpu, OWNER_OTHER, res, e, NULL);
+}
+
+int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node,
+		      int cpu, struct alloc_pages_result *res, struct mm_error *e,
+		      struct mm_slowpath *sp)
+{
+	return alloc_pages_sp(m, gfp, order, node, cpu, OWNER_OTHER, res, e, sp);
 }
 
 void machine_fail_nth_alloc(struct machine *m, unsigned long n)
@@ -1406,6 +1583,56 @@ int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e)
 {
 	return __free_pages_owner(m, pfn, order, cpu, OWNER_OTHER, e);
+}
+
+/*
+ * decay_pcp_high() - the periodic shrink of a CPU's list: its high mark
+ * falls by an eighth (at most to the pages above 32 batches, never below
+ * high_min), and what the list holds above it goes back to the buddy a batch
+ * at a time. True while there is more to do. Kernel: mm/page_alloc.c.
+ */
+static bool decay_pcp_high(struct machine *m, struct zone *z, struct per_cpu_pages *pcp,
+			   int cpu)
+{
+	int high_min = pcp->high_min, batch = pcp->batch, to_drain;
+	bool todo = false;
+
+	if (pcp->high > high_min) {
+		int by_count = pcp->count - (batch << PCP_BATCH_SCALE_MAX);
+		int by_eighth = pcp->high - (pcp->high >> 3);
+
+		pcp->high = by_count > by_eighth ? by_count : by_eighth;
+		if (pcp->high < high_min)
+			pcp->high = high_min;
+		if (pcp->high > high_min)
+			todo = true;
+	}
+	for (to_drain = pcp->count - pcp->high; to_drain > 0; to_drain -= batch) {
+		free_pcppages_bulk(m, z, to_drain < batch ? to_drain : batch, pcp, 0, cpu);
+		todo = true;
+	}
+	return todo;
+}
+
+/*
+ * vmstat_update on @cpu: refresh_cpu_vm_stats(true) (mm/vmstat.c) decays the
+ * CPU's list of every populated zone; *requeue says whether the kernel would
+ * run it again a second later. The engine keeps no per-CPU counter deltas,
+ * so the NUMA expiry of remote zones' lists (pcp->expire) is not part of it.
+ */
+int mm_vmstat_update(struct machine *m, int cpu, bool *requeue, struct mm_error *e)
+{
+	if (cpu < 0 || (unsigned int)cpu >= m->nr_cpus)
+		return mm_error_set(e, -EINVAL, "no CPU %d (the machine has %u)", cpu, m->nr_cpus);
+	*requeue = false;
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &m->nodes[n].node_zones[zi];
+
+			if (populated_zone(z) && z->pcp && decay_pcp_high(m, z, &z->pcp[cpu], cpu))
+				*requeue = true;
+		}
+	return 0;
 }
 
 /*
@@ -1536,7 +1763,7 @@ static int zone_highsize(const struct machine *m, const struct zone *z, int batc
 	return high > batch << 2 ? high : batch << 2;
 }
 
-/* zone_set_high_and_batch(): the pageset limits of every CPU for one zone. */
+/* zone_set_pageset_high_and_batch(): the pageset limits of every CPU for one zone. */
 static void zone_pcp_update(const struct machine *m, struct zone *z)
 {
 	int batch = zone_batchsize(z);
@@ -1755,6 +1982,9 @@ int machine_zone_info(const struct machine *m, int node, int zone, struct zone_i
 	memcpy(zi->owner_pages, z->owner_pages, sizeof(zi->owner_pages));
 	zi->pcp_high = (unsigned int)z->pageset_high_min;
 	zi->pcp_batch = (unsigned int)z->pageset_batch;
+	zi->watermark_boost = z->watermark_boost;
+	zi->pb_order = pageblock_order;
+	zi->nr_reserved_highatomic = z->nr_reserved_highatomic;
 	return 0;
 }
 

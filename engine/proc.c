@@ -316,10 +316,11 @@ static void zoneinfo_zone(struct sbuf *sb, const struct machine *m, unsigned int
 		  "\n        managed  %llu"
 		  "\n        cma      %lu",
 		  (unsigned long long)z->nr_free_pages, (unsigned long long)z->watermark_boost,
-		  (unsigned long long)z->_watermark[WMARK_MIN],
-		  (unsigned long long)z->_watermark[WMARK_LOW],
-		  (unsigned long long)z->_watermark[WMARK_HIGH],
-		  (unsigned long long)z->_watermark[WMARK_PROMO],
+		  /* min_wmark_pages() and the others: the marks with the boost */
+		  (unsigned long long)(z->_watermark[WMARK_MIN] + z->watermark_boost),
+		  (unsigned long long)(z->_watermark[WMARK_LOW] + z->watermark_boost),
+		  (unsigned long long)(z->_watermark[WMARK_HIGH] + z->watermark_boost),
+		  (unsigned long long)(z->_watermark[WMARK_PROMO] + z->watermark_boost),
 		  (unsigned long long)z->spanned_pages, (unsigned long long)z->present_pages,
 		  (unsigned long long)z->managed_pages, 0UL);
 	sb_printf(sb, "\n        protection: (%llu", (unsigned long long)z->lowmem_reserve[0]);

@@ -35,17 +35,25 @@
 #define SLAB_CACHE_DMA		0x00004000u
 #define SLAB_RECLAIM_ACCOUNT	0x00020000u
 #define SLAB_KMALLOC		0x00200000u
+#define SLAB_ACCOUNT		0x04000000u	/* charged to the memory cgroup */
 
-/* enum kmalloc_cache_type without memcg or random caches. */
-enum kmalloc_cache_type { KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, NR_KMALLOC_TYPES };
+/* enum kmalloc_cache_type with CONFIG_MEMCG (kmalloc-cg-*), without random caches. */
+enum kmalloc_cache_type {
+	KMALLOC_NORMAL, KMALLOC_RECLAIM, KMALLOC_DMA, KMALLOC_CGROUP, NR_KMALLOC_TYPES
+};
 
 /* Free pointers of one slab: per object, the index of the next free one. */
 #define FP_END		0xffffu		/* last free object */
 #define FP_ALLOCATED	0xfffeu		/* handed out */
 
-/* The active slab of one CPU (struct kmem_cache_cpu without a lockless freelist). */
+/*
+ * The active slab of one CPU (struct kmem_cache_cpu without a lockless
+ * freelist), and its partial slabs (CONFIG_SLUB_CPU_PARTIAL=y): slabs that
+ * were full until an object of theirs was freed on this CPU, newest first.
+ */
 struct kmem_cache_cpu {
 	uint32_t slab;			/* head pfn, PFN_NIL when none */
+	struct list_head partial;	/* linked by page->next/prev; nr: its slabs */
 };
 
 struct kmem_cache_node {
@@ -73,6 +81,19 @@ struct kmem_cache {
 	uint64_t nr_inuse;		/* objects handed out */
 	struct kmem_cache_cpu cpu_slab[MACHINE_MAX_CPUS];
 	struct kmem_cache_node node[MACHINE_MAX_NODES];
+	/* Cache merging (mm/slab_common.c, find_mergeable()) */
+	unsigned int cpu_partial;	/* objects a CPU's partial list aims at (set_cpu_partial()) */
+	unsigned int cpu_partial_slabs;	/* slabs it holds before draining (slub_set_cpu_partial()) */
+	int refcount;			/* its own name (unless destroyed) and its aliases */
+	unsigned int usersize;		/* CONFIG_HARDENED_USERCOPY region: never merged */
+	bool name_destroyed;		/* kmem_cache_destroy() of its own name, aliases live on */
+};
+
+/* A kmem_cache_create() that find_mergeable() answered with an existing cache. */
+struct slab_alias {
+	char name[KMEM_CACHE_NAME_LEN];
+	uint32_t cache;			/* the cache it resolves to */
+	unsigned int size;		/* the object size it asked for */
 };
 
 struct slab_state {
@@ -86,6 +107,9 @@ struct slab_state {
 	uint32_t *free_fp;		/* ids to reuse, lowest last */
 	uint32_t nr_free_fp;
 	bool up;			/* kmem_cache_init() ran */
+	/* Cache merging: the names that resolve to another cache, as /sys/kernel/slab's links */
+	struct slab_alias *aliases;
+	unsigned int nr_aliases, cap_aliases;
 };
 
 /* PAGE_OFFSET: where the direct map of all RAM begins. */

@@ -2,7 +2,7 @@
  * slub.c - the SLUB slab allocator and kmalloc.
  *
  * Mirrors mm/slub.c and mm/slab_common.c of Linux 6.18: kmalloc_index() and
- * the kmalloc caches (normal, kmalloc-rcl-*, dma-kmalloc-*),
+ * the kmalloc caches (normal, kmalloc-rcl-*, dma-kmalloc-*, kmalloc-cg-*),
  * calculate_order()/calc_slab_order() for the slab geometry, allocate_slab(),
  * ___slab_alloc() with a per-CPU active slab and per-node partial lists,
  * __slab_free(), deactivate_slab(), discard_slab(), kmalloc_large(), kfree(),
@@ -14,12 +14,15 @@
  *    cache, how many objects and how many in use, and where the first free
  *    object is. Objects are direct-map addresses, so they are physically
  *    contiguous and __pa() works on them.
- *  - The behaviour is that of CONFIG_SLUB_CPU_PARTIAL=n with the freelist in
- *    address order (no CONFIG_SLAB_FREELIST_RANDOM) and without cache merging
- *    (slab_nomerge): every CPU has one active ("frozen") slab, a slab that
- *    fills up is forgotten until one of its objects is freed, and a slab that
- *    empties goes back to the buddy once its node already keeps min_partial
- *    partial slabs.
+ *  - The behaviour is that of CONFIG_SLUB_CPU_PARTIAL=y with the freelist in
+ *    address order (no CONFIG_SLAB_FREELIST_RANDOM), with cache merging
+ *    (CONFIG_SLAB_MERGE_DEFAULT=y, find_mergeable()) and hardened usercopy
+ *    keeping the kmalloc caches apart: every CPU has one active ("frozen")
+ *    slab; a slab that fills up is forgotten until one of its objects is
+ *    freed, and then goes on the freeing CPU's partial list, which the CPU
+ *    uses before its node's list and hands to the node when it is full; a
+ *    slab on its node's list that empties goes back to the buddy once the
+ *    node already keeps min_partial partial slabs.
  *  - kmalloc() above KMALLOC_MAX_CACHE_SIZE (8 KiB) is kmalloc_large(): a
  *    compound block straight from the buddy, owned by "kmalloc_large".
  *
@@ -30,13 +33,16 @@
  *  S2. For every slab, the free pointers form one chain from the head's
  *      freelist address through exactly objects - inuse free objects, each an
  *      object start inside the slab; the other objects are marked handed out.
- *  S3. A slab is either the active slab of exactly one CPU, or on its node's
+ *  S3. A slab is either the active slab of exactly one CPU, or on one CPU's
+ *      partial list (with a free object, marked as that CPU's), or on its node's
  *      partial list (inuse < objects), or full (inuse == objects) and on no
  *      list; partial lists are well linked and nr_partial counts them.
  *  S4. Per cache and node, nr_slabs, total_objects and nr_pages match the slabs found;
  *      per cache, nr_inuse is the sum of the slabs' inuse.
  *  S5. Every block owned by "kmalloc_large" is a compound block (PG_head) of
  *      order > 0 typed PGTY_large_kmalloc (___kmalloc_large_node()).
+ *  S6. Merged caches: every alias resolves to a live mergeable cache large
+ *      enough for it and shadows no live name; refcount counts the names.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -214,7 +220,7 @@ static unsigned int kmalloc_size_of(int index)
 static void kmalloc_name(char *buf, size_t len, enum kmalloc_cache_type type, int index)
 {
 	static const char *const prefix[NR_KMALLOC_TYPES] = {
-		"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-"
+		"kmalloc-", "kmalloc-rcl-", "dma-kmalloc-", "kmalloc-cg-"
 	};
 	unsigned int size = kmalloc_size_of(index);
 
@@ -224,14 +230,20 @@ static void kmalloc_name(char *buf, size_t len, enum kmalloc_cache_type type, in
 		snprintf(buf, len, "%s%u", prefix[type], size);
 }
 
-/* kmalloc_type(): DMA wins over reclaimable; without memcg, __GFP_ACCOUNT is normal. */
+/*
+ * kmalloc_type(): __GFP_DMA wins over __GFP_RECLAIMABLE, which wins over
+ * __GFP_ACCOUNT (a kmalloc-cg-* cache, CONFIG_MEMCG as distributions build
+ * it). Kernel: include/linux/slab.h, kmalloc_type().
+ */
 static enum kmalloc_cache_type kmalloc_type(gfp_t gfp)
 {
+	if (!(gfp & (__GFP_DMA | __GFP_RECLAIMABLE | __GFP_ACCOUNT)))
+		return KMALLOC_NORMAL;
 	if (gfp & __GFP_DMA)
 		return KMALLOC_DMA;
 	if (gfp & __GFP_RECLAIMABLE)
 		return KMALLOC_RECLAIM;
-	return KMALLOC_NORMAL;
+	return KMALLOC_CGROUP;
 }
 
 /*** The machine's caches ***/
@@ -271,14 +283,28 @@ uint64_t slab_pages(const struct machine *m, int node, bool reclaimable)
 	return pages;
 }
 
-static int find_cache(const struct machine *m, const char *name)
+static int find_alias(const struct machine *m, const char *name)
 {
 	const struct slab_state *st = sl(m);
 
-	for (unsigned int i = 0; i < st->nr_caches; i++)
-		if (st->caches[i].alive && !strcmp(st->caches[i].name, name))
+	for (unsigned int i = 0; i < st->nr_aliases; i++)
+		if (!strcmp(st->aliases[i].name, name))
 			return (int)i;
 	return -1;
+}
+
+/* The cache a name resolves to: its own name, or a name merged into it. */
+static int find_cache(const struct machine *m, const char *name)
+{
+	const struct slab_state *st = sl(m);
+	int a;
+
+	for (unsigned int i = 0; i < st->nr_caches; i++)
+		if (st->caches[i].alive && !st->caches[i].name_destroyed &&
+		    !strcmp(st->caches[i].name, name))
+			return (int)i;
+	a = find_alias(m, name);
+	return a < 0 ? -1 : (int)st->aliases[a].cache;
 }
 
 /* A free slot in the cache array (the lowest dead one, or a new one). */
@@ -316,6 +342,20 @@ static void cache_event(struct machine *m, int type, const struct kmem_cache *s)
 }
 
 /*
+ * set_cpu_partial() - how much a CPU's partial list keeps: 120 objects for
+ * small objects down to 6 for page-sized ones, as slabs assumed half full
+ * (slub_set_cpu_partial()). Kernel: mm/slub.c.
+ */
+static void set_cpu_partial(struct kmem_cache *s)
+{
+	unsigned int nr_objects = s->size >= PAGE_SIZE ? 6 : s->size >= 1024 ? 24 :
+				  s->size >= 256 ? 52 : 120;
+
+	s->cpu_partial = nr_objects;
+	s->cpu_partial_slabs = (nr_objects * 2 + s->oo_objects - 1) / s->oo_objects;
+}
+
+/*
  * create_cache() - a new cache descriptor in slot @idx: geometry, min_partial,
  * empty per-CPU and per-node state. Kernel: mm/slab_common.c, create_cache()
  * and mm/slub.c, kmem_cache_open().
@@ -335,11 +375,15 @@ static int create_cache(struct machine *m, int idx, const char *name, unsigned i
 	if (calculate_sizes(m, s))
 		return -EINVAL;
 	s->min_partial = min_partial_for(s->size);
-	for (i = 0; i < MACHINE_MAX_CPUS; i++)
+	set_cpu_partial(s);
+	for (i = 0; i < MACHINE_MAX_CPUS; i++) {
 		s->cpu_slab[i].slab = PFN_NIL;
+		s->cpu_slab[i].partial = (struct list_head){ PFN_NIL, PFN_NIL, 0 };
+	}
 	for (i = 0; i < MACHINE_MAX_NODES; i++)
 		s->node[i].partial = (struct list_head){ PFN_NIL, PFN_NIL, 0 };
 	s->created = sl(m)->next_created++;
+	s->refcount = 1;
 	s->alive = true;
 	cache_event(m, MM_EV_cache_create, s);
 	return 0;
@@ -369,6 +413,8 @@ void kmem_cache_init(struct machine *m)
 					flags |= SLAB_RECLAIM_ACCOUNT;
 				else if (type == KMALLOC_DMA)
 					flags |= SLAB_CACHE_DMA;
+				else if (type == KMALLOC_CGROUP)	/* new_kmalloc_cache() */
+					flags |= SLAB_ACCOUNT;
 				kmalloc_name(name, sizeof(name), type, sizes[k]);
 				idx = cache_slot(m);
 				/* slab_state_create() reserved room for these. */
@@ -378,6 +424,10 @@ void kmem_cache_init(struct machine *m)
 							(sizes[k] > 2 ? kmalloc_size_of(sizes[k]) : 0),
 							flags));
 				st->kmalloc_caches[type][sizes[k]] = idx;
+				/* create_kmalloc_cache(): the whole object is a usercopy
+				 * region, so with CONFIG_HARDENED_USERCOPY (as
+				 * distributions build) nothing merges into it */
+				cache_at(m, (uint32_t)idx)->usersize = kmalloc_size_of(sizes[k]);
 			}
 		}
 	st->up = true;
@@ -387,6 +437,7 @@ void kmem_cache_init(struct machine *m)
 
 struct slab_extra {
 	int32_t cpu;		/* the CPU whose active slab this is, -1 when none */
+	int32_t partial_cpu;	/* the CPU whose partial list holds it, -1 when none */
 	uint32_t nr;		/* entries in fp[] */
 	uint16_t fp[];		/* next free object, FP_END or FP_ALLOCATED */
 };
@@ -580,6 +631,7 @@ static int allocate_slab(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, ui
 	p->next = p->prev = PFN_NIL;
 	x = slab_extra(m, pfn);
 	x->cpu = -1;
+	x->partial_cpu = -1;
 	for (i = 0; i < objects; i++)
 		x->fp[i] = (uint16_t)(i + 1 < objects ? i + 1 : FP_END);
 	n = slab_node(m, s, pfn);
@@ -660,15 +712,77 @@ static void deactivate_slab(struct machine *m, struct kmem_cache *s, int cpu)
 		add_partial(m, n, head, false);
 }
 
-/* get_partial_node(): the first partial slab of the CPU's node. */
+/*
+ * __put_partials() - a CPU's partial slabs go to their nodes' lists, newest
+ * first, each to the tail; an empty one goes back to the buddy when its node
+ * already keeps min_partial. Kernel: mm/slub.c, put_partials_cpu().
+ */
+static void put_partials_cpu(struct machine *m, struct kmem_cache *s, int cpu)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+
+	while (list->first != PFN_NIL) {
+		uint64_t head = list->first;
+		struct kmem_cache_node *n = slab_node(m, s, head);
+
+		pfn_list_del(m, list, (uint32_t)head);
+		slab_extra(m, head)->partial_cpu = -1;
+		if (!m->mem_map[head].slab.inuse && n->nr_partial >= s->min_partial)
+			discard_slab(m, s, head, cpu);
+		else
+			add_partial(m, n, head, true);
+	}
+}
+
+/*
+ * put_cpu_partial() - a slab onto @cpu's partial list; when @drain and the
+ * list already holds cpu_partial_slabs, the list goes to the node first.
+ * Kernel: mm/slub.c.
+ */
+static void put_cpu_partial(struct machine *m, struct kmem_cache *s, uint64_t head, int cpu,
+			    bool drain)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+
+	if (drain && list->nr >= s->cpu_partial_slabs)
+		put_partials_cpu(m, s, cpu);
+	pfn_list_add_head(m, list, (uint32_t)head);
+	slab_extra(m, head)->partial_cpu = cpu;
+}
+
+/*
+ * get_partial_node() - the first partial slab of the CPU's node for the
+ * CPU, and the following ones onto its partial list, until more than half
+ * of cpu_partial have moved. Kernel: mm/slub.c.
+ */
 static uint64_t get_partial(struct machine *m, struct kmem_cache *s, int cpu)
 {
 	struct kmem_cache_node *n = &s->node[m->cpu_to_node[cpu]];
-	uint64_t head = n->partial.first;
+	uint64_t head = n->partial.first, next;
+	unsigned int partial_slabs = 0;
 
 	if (head == PFN_NIL)
 		return PFN_NIL;
 	remove_partial(m, n, head);
+	while ((next = n->partial.first) != PFN_NIL) {
+		remove_partial(m, n, next);
+		put_cpu_partial(m, s, next, cpu, false);
+		if (++partial_slabs > s->cpu_partial / 2)
+			break;
+	}
+	return head;
+}
+
+/* The newest slab of @cpu's partial list, taken off it; PFN_NIL when none. */
+static uint64_t take_cpu_partial(struct machine *m, struct kmem_cache *s, int cpu)
+{
+	struct list_head *list = &s->cpu_slab[cpu].partial;
+	uint64_t head = list->first;
+
+	if (head != PFN_NIL) {
+		pfn_list_del(m, list, (uint32_t)head);
+		slab_extra(m, head)->partial_cpu = -1;
+	}
 	return head;
 }
 
@@ -689,7 +803,9 @@ static int slab_alloc(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, uint6
 		return 0;
 	}
 	deactivate_slab(m, s, cpu);
-	head = get_partial(m, s, cpu);
+	head = take_cpu_partial(m, s, cpu);
+	if (head == PFN_NIL)
+		head = get_partial(m, s, cpu);
 	if (head == PFN_NIL) {
 		err = allocate_slab(m, idx, gfp, cpu, &head, e);
 		if (err)
@@ -703,9 +819,10 @@ static int slab_alloc(struct machine *m, uint32_t idx, gfp_t gfp, int cpu, uint6
 
 /*
  * __slab_free() - an object back on its slab's freelist. A slab that was
- * full goes on the partial list; one that became empty goes back to the
- * buddy when the node already has min_partial partial slabs. The active slab
- * of a CPU stays where it is. Kernel: mm/slub.c, __slab_free().
+ * full goes on the freeing CPU's partial list (put_cpu_partial()); one on
+ * its node's list that became empty goes back to the buddy when the node
+ * already has min_partial partial slabs. A CPU's active or partial slab
+ * stays where it is. Kernel: mm/slub.c, __slab_free().
  */
 static void __slab_free(struct machine *m, struct kmem_cache *s, uint64_t head, uint64_t addr,
 			int cpu)
@@ -720,16 +837,16 @@ static void __slab_free(struct machine *m, struct kmem_cache *s, uint64_t head, 
 	p->slab.freelist = addr;
 	p->slab.inuse--;
 	s->nr_inuse--;
-	if (x->cpu >= 0)
-		return;
-	if (!p->slab.inuse && n->nr_partial >= s->min_partial) {
-		if (!was_full)
-			remove_partial(m, n, head);
-		discard_slab(m, s, head, cpu);
+	if (x->cpu >= 0 || x->partial_cpu >= 0)
+		return;		/* a CPU's slab, active or partial: it stays */
+	if (was_full) {
+		put_cpu_partial(m, s, head, cpu, true);
 		return;
 	}
-	if (was_full)
-		add_partial(m, n, head, true);
+	if (!p->slab.inuse && n->nr_partial >= s->min_partial) {
+		remove_partial(m, n, head);
+		discard_slab(m, s, head, cpu);
+	}
 }
 
 /*** Objects by address ***/
@@ -1084,10 +1201,83 @@ static int lookup_cache(const struct machine *m, const char *name, struct mm_err
 static void cache_info(const struct machine *m, const struct kmem_cache *s,
 		       struct slab_cache_info *info);
 
+/*** Cache merging (mm/slab_common.c, mm/slub.c) ***/
+
+#define SLAB_MERGE_SAME	(SLAB_RECLAIM_ACCOUNT | SLAB_CACHE_DMA | SLAB_ACCOUNT)
+
+/* slab_unmergeable(): a usercopy region, or exempt as a boot cache. */
+static bool slab_unmergeable(const struct kmem_cache *s)
+{
+	return s->usersize || s->refcount < 0;
+}
+
+/*
+ * find_mergeable() - the oldest live cache that can take objects of @size
+ * with @align and @flags: no smaller, at most a word larger once rounded,
+ * with the same SLAB_MERGE_SAME flags and an alignment its stride honours.
+ * -1 when none. Kernel: mm/slab_common.c (CONFIG_SLAB_MERGE_DEFAULT=y, no
+ * constructor and no usercopy region, as kmem_cache_create() here has).
+ */
+static int find_mergeable(const struct machine *m, unsigned int size, unsigned int align,
+			  uint32_t flags)
+{
+	const struct slab_state *st = sl(m);
+	int best = -1;
+
+	size = ALIGN_UP(size, 8u);
+	align = calculate_alignment(flags, align, size);
+	size = ALIGN_UP(size, align);
+	for (unsigned int i = 0; i < st->nr_caches; i++) {
+		const struct kmem_cache *s = &st->caches[i];
+
+		if (!s->alive || slab_unmergeable(s) || size > s->size ||
+		    (flags & SLAB_MERGE_SAME) != (s->flags & SLAB_MERGE_SAME) ||
+		    (s->size & ~(align - 1)) != s->size || s->size - size >= 8)
+			continue;
+		if (best < 0 || s->created < st->caches[best].created)
+			best = (int)i;
+	}
+	return best;
+}
+
+/*
+ * __kmem_cache_alias() - @name becomes another name of cache @idx (a link in
+ * /sys/kernel/slab): one more reference, and its object size grows to the
+ * largest asked for. Kernel: mm/slub.c.
+ */
+static int kmem_cache_alias(struct machine *m, uint32_t idx, const char *name, unsigned int size)
+{
+	struct slab_state *st = sl(m);
+	struct kmem_cache *s = cache_at(m, idx);
+	struct slab_alias *a;
+
+	if (st->nr_aliases == st->cap_aliases) {
+		unsigned int cap = st->cap_aliases ? st->cap_aliases * 2 : 8;
+
+		a = realloc(st->aliases, cap * sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		st->aliases = a;
+		st->cap_aliases = cap;
+	}
+	a = &st->aliases[st->nr_aliases++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->cache = idx;
+	a->size = size;
+	s->refcount++;
+	if (s->object_size < size)
+		s->object_size = size;
+	return 0;
+}
+
+
 /*
  * kmem_cache_create() - a named cache of @size-byte objects aligned to
- * @align (0 or a power of two up to PAGE_SIZE). Names are unique here so
- * that ops can name caches. Kernel: mm/slab_common.c, __kmem_cache_create_args().
+ * @align (0 or a power of two up to PAGE_SIZE), or, when find_mergeable()
+ * finds a compatible cache, a new name for that one (@info then describes
+ * it). Names are unique here so that ops can name caches. Kernel:
+ * mm/slab_common.c, __kmem_cache_create_args().
  */
 int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 			 unsigned int align, struct slab_cache_info *info, struct mm_error *e)
@@ -1107,6 +1297,15 @@ int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 	if (align & (align - 1) || align > PAGE_SIZE)
 		return mm_error_set(e, -EINVAL, "align must be 0 or a power of two up to %lu",
 				    PAGE_SIZE);
+	idx = find_mergeable(m, size, align, 0);
+	if (idx >= 0) {
+		err = kmem_cache_alias(m, (uint32_t)idx, name, size);
+		if (err)
+			return mm_error_set(e, err, "out of host memory for a cache alias");
+		if (info)
+			cache_info(m, cache_at(m, (uint32_t)idx), info);
+		return 0;
+	}
 	idx = cache_slot(m);
 	if (idx < 0)
 		return mm_error_set(e, -ENOMEM, "out of host memory for a cache");
@@ -1173,8 +1372,23 @@ int mm_kmem_cache_free(struct machine *m, const char *cache, uint64_t addr, int 
 	return 0;
 }
 
+/* One reference of @s goes: the alias @name, or the cache's own name. */
+static void drop_name(struct machine *m, struct kmem_cache *s, const char *name)
+{
+	struct slab_state *st = sl(m);
+	int a = find_alias(m, name);
+
+	if (a >= 0)
+		st->aliases[a] = st->aliases[--st->nr_aliases];
+	else
+		s->name_destroyed = true;
+	s->refcount--;
+}
+
 /*
- * kmem_cache_destroy() - refused while objects are live (the kernel warns
+ * kmem_cache_destroy() - a merged cache loses one reference and lives on
+ * while others remain (kmem_cache_destroy() counts s->refcount down); the
+ * last one is refused while objects are live (the kernel warns
  * and leaks the cache; here the machine is left untouched); otherwise every
  * CPU's slab and every partial slab go back to the buddy.
  * Kernel: mm/slab_common.c, kmem_cache_destroy(); mm/slub.c, __kmem_cache_shutdown().
@@ -1191,12 +1405,20 @@ int mm_kmem_cache_destroy(struct machine *m, const char *cache, struct mm_error 
 	if (s->is_kmalloc)
 		return mm_error_set(e, -EPERM, "%s is a kmalloc cache: it lives as long as the machine",
 				    s->name);
+	if (s->refcount > 1) {
+		/* another name still refers to it: only this reference goes */
+		drop_name(m, s, cache);
+		return 0;
+	}
 	if (s->nr_inuse)
 		return mm_error_set(e, -EBUSY,
 				    "kmem_cache_destroy %s: Slab cache still has objects (%llu in use)",
 				    s->name, (unsigned long long)s->nr_inuse);
-	for (cpu = 0; cpu < m->nr_cpus; cpu++)
+	drop_name(m, s, cache);
+	for (cpu = 0; cpu < m->nr_cpus; cpu++) {
 		deactivate_slab(m, s, (int)cpu);
+		put_partials_cpu(m, s, (int)cpu);	/* flush_all_cpus_locked() */
+	}
 	for (n = 0; n < m->nr_nodes; n++)
 		while (s->node[n].partial.first != PFN_NIL) {
 			uint64_t head = s->node[n].partial.first;
@@ -1246,11 +1468,17 @@ static void cache_info(const struct machine *m, const struct kmem_cache *s,
 		info->partial += s->node[n].nr_partial;
 		free += count_partial_free(m, &s->node[n]);
 	}
-	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+	for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++) {
 		info->cpu_slabs += s->cpu_slab[cpu].slab != PFN_NIL;
+		info->cpu_partial += s->cpu_slab[cpu].partial.nr;
+	}
+	info->cpu_partial_slabs = s->cpu_partial_slabs;
 	info->active_slabs = info->num_slabs;
 	info->active_objs = info->num_objs - free;
 	info->inuse = s->nr_inuse;
+	info->refcount = s->refcount;
+	for (unsigned int i = 0; i < sl(m)->nr_aliases; i++)
+		info->nr_aliases += cache_at(m, sl(m)->aliases[i].cache) == s;
 }
 
 /* Caches in /proc/slabinfo order (newest first), as indexes. */
@@ -1301,6 +1529,25 @@ int machine_slab_cache_info(const struct machine *m, unsigned int i, struct slab
 	return 0;
 }
 
+const char *machine_slab_alias(const struct machine *m, unsigned int i, unsigned int k)
+{
+	const struct slab_state *st = sl(m);
+	const char *name = NULL;
+	uint32_t *order;
+
+	if (!st || i >= machine_slab_caches(m))
+		return NULL;
+	order = malloc(st->nr_caches * sizeof(*order));
+	if (!order)
+		return NULL;
+	caches_in_order(m, order);
+	for (unsigned int a = 0; a < st->nr_aliases && !name; a++)
+		if (st->aliases[a].cache == order[i] && k-- == 0)
+			name = st->aliases[a].name;
+	free(order);
+	return name;
+}
+
 char *proc_slabinfo(const struct machine *m)
 {
 	unsigned int n = machine_slab_caches(m);
@@ -1343,7 +1590,7 @@ int slab_state_create(struct machine *m)
 
 	if (!st)
 		return -ENOMEM;
-	st->cap_caches = 64;	/* the 39 kmalloc caches and room to grow */
+	st->cap_caches = 64;	/* the 52 kmalloc caches and room to grow */
 	st->caches = calloc(st->cap_caches, sizeof(*st->caches));
 	if (!st->caches) {
 		free(st);
@@ -1369,6 +1616,7 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 	d->caches = NULL;
 	d->fp = NULL;
 	d->free_fp = NULL;
+	d->aliases = NULL;
 	d->nr_fp = 0;
 	dst->slab = d;
 	d->caches = malloc(s->cap_caches * sizeof(*d->caches));
@@ -1380,6 +1628,13 @@ int slab_state_clone(struct machine *dst, const struct machine *src)
 		memcpy(d->caches, s->caches, s->nr_caches * sizeof(*d->caches));
 	if (s->nr_free_fp)	/* NULL until the first freelist is recycled */
 		memcpy(d->free_fp, s->free_fp, s->nr_free_fp * sizeof(*d->free_fp));
+	d->aliases = NULL;
+	if (s->cap_aliases) {
+		d->aliases = malloc(s->cap_aliases * sizeof(*d->aliases));
+		if (!d->aliases)
+			return -ENOMEM;
+		memcpy(d->aliases, s->aliases, s->nr_aliases * sizeof(*d->aliases));
+	}
 	for (uint32_t i = 0; i < s->nr_fp; i++, d->nr_fp++) {
 		const struct slab_extra *x = (const struct slab_extra *)s->fp[i];
 		size_t bytes;
@@ -1409,6 +1664,8 @@ void slab_state_save(struct snap_writer *w, const struct machine *m)
 
 		snap_put_array(w, x, x ? sizeof(*x) + x->nr * sizeof(uint16_t) : 0);
 	}
+	/* cache merging: the aliases */
+	snap_put_array(w, s->aliases, s->nr_aliases * sizeof(*s->aliases));
 }
 
 void slab_state_load(struct snap_reader *r, struct machine *m)
@@ -1422,6 +1679,7 @@ void slab_state_load(struct snap_reader *r, struct machine *m)
 	d->caches = NULL;
 	d->fp = NULL;
 	d->free_fp = NULL;
+	d->aliases = NULL;
 	d->nr_fp = 0;
 	m->slab = d;
 	if (d->nr_caches > d->cap_caches || nr_fp > d->cap_fp || d->nr_free_fp > d->cap_fp) {
@@ -1437,6 +1695,13 @@ void slab_state_load(struct snap_reader *r, struct machine *m)
 		r->err = -EPROTO;
 	for (uint32_t i = 0; i < nr_fp && !r->err; i++, d->nr_fp++)
 		d->fp[i] = snap_get_optional(r, 0);
+	/* cache merging: the aliases */
+	if (!r->err && d->nr_aliases > d->cap_aliases)
+		r->err = -EPROTO;
+	if (!r->err)
+		d->aliases = snap_get_optional(r, d->cap_aliases * sizeof(*d->aliases));
+	if (!r->err && d->cap_aliases && !d->aliases)
+		r->err = -EPROTO;
 }
 
 void slab_state_release(struct machine *m)
@@ -1450,6 +1715,7 @@ void slab_state_release(struct machine *m)
 	free(st->fp);
 	free(st->free_fp);
 	free(st->caches);
+	free(st->aliases);
 	free(st);
 	m->slab = NULL;
 }
@@ -1508,9 +1774,9 @@ static void check_partial_list(struct slab_checker *c, uint32_t idx, unsigned in
 		    p->node != node)
 			slab_violation(c, "S3: %s node %u partial list holds pfn 0x%x, not one of its slabs",
 				       s->name, node, pfn);
-		else if (p->slab.inuse >= p->slab.objects)
-			slab_violation(c, "S3: %s partial slab 0x%x is full (%u/%u)", s->name, pfn,
-				       p->slab.inuse, p->slab.objects);
+		else if (p->slab.inuse >= p->slab.objects || slab_extra(m, pfn)->partial_cpu >= 0)
+			slab_violation(c, "S3: %s partial slab 0x%x is full (%u/%u) or a CPU's",
+				       s->name, pfn, p->slab.inuse, p->slab.objects);
 		c->on_partial[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
 		prev = pfn;
 		pfn = p->next;
@@ -1520,6 +1786,41 @@ static void check_partial_list(struct slab_checker *c, uint32_t idx, unsigned in
 		slab_violation(c, "S3: %s node %u: %llu partial slabs linked, nr_partial %llu",
 			       s->name, node, (unsigned long long)count,
 			       (unsigned long long)n->nr_partial);
+}
+
+/* S3: one CPU's partial list: its cache's slabs, each with a free object, marked as its. */
+static void check_cpu_partial_list(struct slab_checker *c, uint32_t idx, unsigned int cpu)
+{
+	const struct machine *m = c->m;
+	const struct kmem_cache *s = cache_at(m, idx);
+	const struct list_head *list = &s->cpu_slab[cpu].partial;
+	uint32_t pfn = list->first, prev = PFN_NIL;
+	uint64_t count = 0;
+
+	while (pfn != PFN_NIL && count <= m->max_pfn) {
+		const struct page *p;
+
+		if (pfn >= m->max_pfn) {
+			slab_violation(c, "S3: %s CPU %u partial list links beyond the machine",
+				       s->name, cpu);
+			return;
+		}
+		p = &m->mem_map[pfn];
+		if (p->prev != prev || p->owner != OWNER_SLAB || !PageSlab(p) ||
+		    p->slab.slab_cache != idx || partial_bit(c, pfn) ||
+		    slab_extra(m, pfn)->partial_cpu != (int32_t)cpu || slab_extra(m, pfn)->cpu >= 0)
+			slab_violation(c, "S3: %s CPU %u partial list holds pfn 0x%x, not one of its partial slabs",
+				       s->name, cpu, pfn);
+		else if (p->slab.inuse >= p->slab.objects)
+			slab_violation(c, "S3: %s CPU %u partial slab 0x%x is full", s->name, cpu, pfn);
+		c->on_partial[pfn >> 3] |= (uint8_t)(1u << (pfn & 7));
+		prev = pfn;
+		pfn = p->next;
+		count++;
+	}
+	if (list->last != prev || count != list->nr)
+		slab_violation(c, "S3: %s CPU %u: %llu partial slabs linked, the list counts %llu",
+			       s->name, cpu, (unsigned long long)count, (unsigned long long)list->nr);
 }
 
 /* S2: the free-pointer chain of one slab; returns the free objects found. */
@@ -1593,6 +1894,9 @@ static void check_one_slab(struct slab_checker *c, uint64_t head)
 		    partial_bit(c, head))
 			slab_violation(c, "S3: %s slab 0x%llx says it is CPU %d's, which disagrees",
 				       s->name, (unsigned long long)head, x->cpu);
+	} else if (x->partial_cpu >= 0 && !partial_bit(c, head)) {
+		slab_violation(c, "S3: %s slab 0x%llx says it is on CPU %d's partial list, which lacks it",
+			       s->name, (unsigned long long)head, x->partial_cpu);
 	} else if (!partial_bit(c, head) && p->slab.inuse != p->slab.objects) {
 		slab_violation(c, "S3: %s slab 0x%llx has %u free objects but is on no list",
 			       s->name, (unsigned long long)head, p->slab.objects - p->slab.inuse);
@@ -1658,6 +1962,47 @@ static void check_cache_counters(struct slab_checker *c, uint32_t idx)
 			       (unsigned long long)s->nr_inuse);
 }
 
+/*
+ * S6: every alias names a live, mergeable cache whose objects are at least
+ * its size, and no live name; a cache's refcount is its own name (until
+ * destroyed) plus its aliases; a kmalloc cache keeps its usercopy region and
+ * no alias.
+ */
+static void check_aliases(struct slab_checker *c)
+{
+	const struct slab_state *st = sl(c->m);
+
+	for (unsigned int i = 0; i < st->nr_aliases; i++) {
+		const struct slab_alias *a = &st->aliases[i];
+		const struct kmem_cache *s = a->cache < st->nr_caches ? &st->caches[a->cache] : NULL;
+
+		if (!s || !s->alive || slab_unmergeable(s) || s->object_size < a->size)
+			slab_violation(c, "S6: alias %s of size %u names a cache that cannot take it",
+				       a->name, a->size);
+		for (unsigned int k = 0; k < st->nr_caches; k++)
+			if (st->caches[k].alive && !st->caches[k].name_destroyed &&
+			    !strcmp(st->caches[k].name, a->name))
+				slab_violation(c, "S6: alias %s is also a cache's own name", a->name);
+		for (unsigned int k = i + 1; k < st->nr_aliases; k++)
+			if (!strcmp(st->aliases[k].name, a->name))
+				slab_violation(c, "S6: alias %s is listed twice", a->name);
+	}
+	for (unsigned int k = 0; k < st->nr_caches; k++) {
+		const struct kmem_cache *s = &st->caches[k];
+		int refs = !s->name_destroyed;
+
+		if (!s->alive)
+			continue;
+		for (unsigned int i = 0; i < st->nr_aliases; i++)
+			refs += st->aliases[i].cache == k;
+		if (s->refcount != refs)
+			slab_violation(c, "S6: %s has refcount %d for %d names", s->name, s->refcount,
+				       refs);
+		if (s->is_kmalloc && (s->usersize != s->object_size || s->name_destroyed))
+			slab_violation(c, "S6: kmalloc cache %s became mergeable", s->name);
+	}
+}
+
 void slab_check(const struct machine *m, void (*report)(void *ctx, const char *msg), void *ctx)
 {
 	const struct slab_state *st = sl(m);
@@ -1681,10 +2026,15 @@ void slab_check(const struct machine *m, void (*report)(void *ctx, const char *m
 		if (st->caches[i].alive)
 			for (unsigned int n = 0; n < m->nr_nodes; n++)
 				check_partial_list(&c, i, n);
+	for (uint32_t i = 0; i < st->nr_caches; i++)
+		if (st->caches[i].alive)
+			for (unsigned int cpu = 0; cpu < m->nr_cpus; cpu++)
+				check_cpu_partial_list(&c, i, cpu);
 	check_slab_pages(&c);
 	for (uint32_t i = 0; i < st->nr_caches; i++)
 		if (st->caches[i].alive)
 			check_cache_counters(&c, i);
+	check_aliases(&c);
 out:
 	free(c.on_partial);
 	free(c.slabs);

@@ -117,11 +117,50 @@ test('exhausting a 64 MiB machine gives ENOMEM results, not HTTP errors', async 
   assert.ok(failed.length > 0);
   for (const f of failed) assert.equal(f.errno, 'ENOMEM');
   assert.match(failed[0].message, /.+/);
+  // What __alloc_pages_slowpath() (mm/page_alloc.c) would do with an order-3
+  // GFP_KERNEL request: reclaim, compact, retry, then the OOM killer; it never fails it.
+  assert.deepEqual(failed[0].slowpath, ['wake_all_kswapds', 'direct_compact', 'direct_reclaim',
+    'direct_compact', 'should_reclaim_retry', 'oom']);
+  assert.equal(failed[0].kernel_fails, false);
+  assert.match(failed[0].would, /invoke the OOM killer/);
+  // GFP_NOWAIT cannot sleep: the kernel fails it too, after waking kswapd.
+  const [nowait] = (await ops(id, [{ op: 'alloc_pages', gfp: 'GFP_NOWAIT', order: 3 }])).results;
+  assert.equal(nowait.ok, false);
+  assert.deepEqual(nowait.slowpath, ['wake_all_kswapds']);
+  assert.equal(nowait.kernel_fails, true);
+  // The fragmentation workload's fill says the same where it stops.
+  const id2 = await newSession({ mem_mib: 64 });
+  const [frag] = (await ops(id2, [{ op: 'workload', kind: 'fragment', count: 20000, order: 4 }])).results;
+  assert.equal(frag.fill_stopped_by.errno, 'ENOMEM');
+  assert.equal(frag.fill_stopped_by.kernel_fails, false);
+  assert.ok(frag.fill_stopped_by.slowpath.includes('oom'));
+  if (frag.high_order_ok) assert.equal(frag.high_order_refusal, null);
+  else assert.ok(Array.isArray(frag.high_order_refusal.slowpath));
+  await check(id2);
   await check(id);
   // GFP_ATOMIC may still dig into the reserves below the min watermark.
   const zones = (await getJson(api(`/sessions/${id}/zones`))).body;
   assert.ok(zones.zones.length >= 2);
   await check(id);
+});
+
+test('pageblock_order, the watermark boost and vmstat_update (mm/page_alloc.c decay_pcp_high)', async () => {
+  const id = await newSession({ mem_mib: 128, max_order: 6 });
+  const z = (await getJson(api(`/sessions/${id}/zones`))).body.zones.find((x) => x.name === 'DMA32');
+  assert.equal(z.pageblock_order, 6);	// min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER)
+  assert.deepEqual(z.watermark_boost, { pages: 0, cleared_by: '' });
+  const { results } = await ops(id, [{ op: 'vmstat_update', cpu: 0 }, { op: 'vmstat_update', cpu: 99 }]);
+  assert.equal(typeof results[0].requeue, 'boolean');
+  assert.equal(results[1].errno, 'EINVAL');
+  await check(id);
+  // Unmovable pages claiming parts of movable pageblocks boost the marks.
+  const id2 = await newSession({ mem_mib: 64 });
+  await ops(id2, [{ op: 'workload', kind: 'exhaust', gfp: 'GFP_KERNEL|__GFP_DMA', count: 100000 }]);
+  const dma = (await getJson(api(`/sessions/${id2}/zones`))).body.zones.find((x) => x.name === 'DMA');
+  assert.equal(dma.pageblock_order, 9);
+  assert.ok(dma.watermark_boost.pages > 0, 'unmovable pages claimed movable pageblocks');
+  assert.match(dma.watermark_boost.cleared_by, /kswapd/);
+  await check(id2);
 });
 
 test('zones view: spans, watermarks, free lists and owners that add up', async () => {

@@ -53,6 +53,7 @@ const CASES = [
   ['alloc_pages', { order: 2, gfp: 'GFP_KERNEL' }, () => ({ gfp: 'GFP_KERNEL', order: 2 })],
   ['free_pages', {}, (R) => ({ pfn: R.alloc_pages.pfn, order: 2 })],
   ['workload', { kind: 'random', count: 40, seed: 3, order: '' }, () => ({ kind: 'random', count: 40, seed: 3, gfp: 'GFP_KERNEL' })],
+  ['vmstat_update', { cpu: 0 }, () => ({ cpu: 0 })],
   ['check', {}, () => ({})],
   ['kmalloc', { size: 200 }, () => ({ size: 200, gfp: 'GFP_KERNEL' })],
   ['ksize', {}, (R) => ({ addr: R.kmalloc.addr })],

@@ -136,6 +136,34 @@ test('kmem_cache_create / alloc / free / destroy, and the slabs view', async () 
   await check(id);
 });
 
+test('kmem_cache_create of a compatible size aliases an existing cache (find_mergeable(), mm/slab_common.c)', async () => {
+  const id = await newSession();
+  assert.equal((await one(id, { op: 'kmem_cache_create', name: 'lab_a', size: 100 })).name, 'lab_a');
+  const b = await one(id, { op: 'kmem_cache_create', name: 'lab_b', size: 104 });
+  assert.equal(b.name, 'lab_b');
+  assert.equal(b.merged_into, 'lab_a');
+  assert.equal(b.object_size, 104);
+  // Hardened usercopy keeps the kmalloc caches out of it: 64 bytes get a cache of their own.
+  const c = await one(id, { op: 'kmem_cache_create', name: 'lab_c', size: 64 });
+  assert.equal(c.merged_into, undefined);
+  const o = await one(id, { op: 'kmem_cache_alloc', cache: 'lab_b' });
+  assert.equal(o.cache, 'lab_a');
+  const view = (await getJson(api(`/sessions/${id}/slabs`))).body;
+  assert.deepEqual([cache(view, 'lab_a').aliases, cache(view, 'lab_a').refcount], [['lab_b'], 2]);
+  assert.deepEqual(cache(view, 'kmalloc-64').aliases, []);
+  // CONFIG_SLUB_CPU_PARTIAL: set_cpu_partial() gives small objects 120, as slabs half full
+  assert.deepEqual([cache(view, 'kmalloc-64').cpu_partial, cache(view, 'kmalloc-64').cpu_partial_slabs], [0, 4]);
+  assert.equal(cache(view, 'lab_b'), undefined, 'an alias is no cache of its own');
+  assert.deepEqual(await one(id, { op: 'kmem_cache_free', cache: 'lab_b', addr: o.addr }), { ok: true });
+  assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_a' }), { ok: true });
+  assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'lab_a').refcount, 1);
+  assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_b' }), { ok: true });
+  assert.equal(cache((await getJson(api(`/sessions/${id}/slabs`))).body, 'lab_a'), undefined);
+  // __GFP_ACCOUNT: kmalloc_caches[KMALLOC_CGROUP] (kmalloc_type(), include/linux/slab.h)
+  assert.equal((await one(id, { op: 'kmalloc', size: 50, gfp: 'GFP_KERNEL_ACCOUNT' })).cache, 'kmalloc-cg-64');
+  await check(id);
+});
+
 test('/proc/slabinfo is slabtop-readable, and ?at= shows the past', async () => {
   const id = await newSession();
   const first = await ops(id, Array.from({ length: 100 }, () => ({ op: 'kmalloc', size: 32 })));

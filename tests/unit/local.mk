@@ -79,3 +79,15 @@ check_PROGRAMS += tests/unit/test_page_types
 tests_unit_test_page_types_SOURCES = tests/unit/test_page_types.c tests/unit/paging_test.h
 tests_unit_test_page_types_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_page_types_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_slowpath
+tests_unit_test_slowpath_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slowpath_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_pcp_thp
+tests_unit_test_pcp_thp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pcp_thp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_slub_distro
+tests_unit_test_slub_distro_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_slub_distro_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

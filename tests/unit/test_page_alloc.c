@@ -153,7 +153,9 @@ static void test_atomic_dips_below_min(void **state)
 		;
 	machine_zone_info(m, 0, ZONE_DMA, &zi);
 	floor_kernel = zi.free;
-	assert_true(floor_kernel <= zi.wmark_min + 1);
+	/* unmovable pages claimed movable pageblocks: boost_watermark() raised the marks */
+	assert_true(zi.watermark_boost > 0);
+	assert_true(floor_kernel <= zi.wmark_min + zi.watermark_boost + 1);
 	while (mm_alloc_pages(m, GFP_ATOMIC | GFP_DMA, 0, -1, 0, &res, NULL) == 0)
 		;
 	machine_zone_info(m, 0, ZONE_DMA, &zi);

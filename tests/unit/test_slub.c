@@ -102,13 +102,14 @@ static const struct { const char *name; unsigned int size, objs, pages; } two_cp
 static void test_geometry_two_cpus(void **state)
 {
 	struct machine *m = make("{\"mem_mib\":128,\"cpus\":2}", NULL, NULL);
-	static const char *const prefixes[] = { "", "rcl-", "dma-" };
+	static const char *const prefixes[] = { "", "rcl-", "dma-", "cg-" };
 	struct slab_cache_info info;
 	char name[48];
 
 	(void)state;
-	assert_int_equal(machine_slab_caches(m), 39);
-	for (size_t p = 0; p < 3; p++)
+	/* 13 sizes of each type: normal, rcl, dma and cg (CONFIG_MEMCG) */
+	assert_int_equal(machine_slab_caches(m), 52);
+	for (size_t p = 0; p < 4; p++)
 		for (size_t i = 0; i < sizeof(two_cpu) / sizeof(two_cpu[0]); i++) {
 			if (p == 2)
 				snprintf(name, sizeof(name), "dma-%s", two_cpu[i].name);
@@ -181,11 +182,18 @@ static void test_objects_fill_slab_in_order(void **state)
 	/* The CPU slab's free objects count as active, as the kernel's slabinfo says. */
 	assert_int_equal(info.active_objs, 128);
 
-	/* A free into the full slab puts it on the partial list; the next object still comes from the CPU slab. */
+	/*
+	 * A free into the full slab puts it on the freeing CPU's partial list
+	 * (put_cpu_partial(), CONFIG_SLUB_CPU_PARTIAL=y), not the node's, so
+	 * slabinfo still counts its free object as active; the next object
+	 * still comes from the CPU slab.
+	 */
 	assert_int_equal(mm_kfree(m, a[10], 0, NULL), 0);
 	assert_int_equal(cache_info(m, "kmalloc-64", &info), 0);
-	assert_int_equal(info.partial, 1);
-	assert_int_equal(info.active_objs, 127);
+	assert_int_equal(info.partial, 0);
+	assert_int_equal(info.cpu_partial, 1);
+	assert_int_equal(info.cpu_partial_slabs, 4);	/* 120 objects * 2 / 64 per slab */
+	assert_int_equal(info.active_objs, 128);
 	assert_true(kmalloc_ok(m, 64, GFP_KERNEL, NULL) == a[64] + 64);
 	/* LIFO: once the CPU slab is full, the partial slab hands back the object just freed. */
 	for (int i = 0; i < 62; i++)
@@ -216,16 +224,20 @@ static void test_empty_slabs_beyond_min_partial(void **state)
 		assert_clean(m);
 	}
 	/*
-	 * A slab that empties while its node's partial list (itself included)
-	 * holds min_partial slabs goes back: five empty slabs stay on the list,
-	 * four went back to the buddy, the CPU slab stays where it is.
+	 * Each full slab that gets a free goes on CPU 0's partial list, which
+	 * holds cpu_partial_slabs = 3 (6 objects * 2 / 4 per slab): the 4th and
+	 * 7th such slab first drain the list to the node, newest first. The
+	 * node keeps them all, as it held fewer than min_partial (6) each time:
+	 * nothing went back to the buddy. 6 empty slabs on the node, 3 on the
+	 * CPU's list, the CPU slab.
 	 */
-	assert_int_equal(r.count[MM_EV_slab_free], 4);
+	assert_int_equal(r.count[MM_EV_slab_free], 0);
 	assert_int_equal(cache_info(m, "kmalloc-8k", &info), 0);
-	assert_int_equal(info.num_slabs, 6);
-	assert_int_equal(info.partial, 5);
+	assert_int_equal(info.num_slabs, 10);
+	assert_int_equal(info.partial, 6);
+	assert_int_equal(info.cpu_partial, 3);
 	assert_int_equal(info.inuse, 0);
-	assert_int_equal(info.active_objs, 4);	/* the CPU slab's */
+	assert_int_equal(info.active_objs, 16);	/* the CPU slab's and the CPU partial slabs' */
 	machine_destroy(m);
 }
 
@@ -420,7 +432,7 @@ static void test_slabinfo_text(void **state)
 			assert_int_equal(as, 1);
 		}
 	}
-	assert_int_equal(lines, 2 + 39);
+	assert_int_equal(lines, 2 + 52);
 	free(text);
 	machine_destroy(m);
 }
@@ -503,7 +515,7 @@ static void test_poweron_then_boot(void **state)
 	assert_int_equal(mm_vmalloc(m, 64, 0, NULL, &v, &e), -EPERM);
 	if (mm_boot(m, "done", &reached, &e))
 		fail_msg("boot: %s", e.message);
-	assert_int_equal(machine_slab_caches(m), 39);
+	assert_int_equal(machine_slab_caches(m), 52);
 	assert_int_equal(mm_kmalloc(m, 64, GFP_KERNEL, 0, &r, &e), 0);
 	assert_int_equal(mm_vmalloc(m, 64, 0, NULL, &v, &e), 0);
 	assert_clean(m);

@@ -86,7 +86,7 @@ function changeText(list) {
 // What an event did to the free lists, in a word.
 const EVENT_VERBS = {
   buddy_split: 'split', buddy_merge: 'merge', mm_page_alloc: 'alloc', mm_page_free: 'free',
-  pcp_refill: 'pcp refill', pcp_drain: 'pcp drain', mm_page_alloc_extfrag: 'fallback steal',
+  pcp_refill: 'pcp refill', pcp_drain: 'pcp drain', mm_page_alloc_extfrag: 'fallback claim/steal',
 };
 
 function eventText(ev) {

@@ -14,6 +14,7 @@ export const OPS = [
     alloc_pages: ['gfp', 'order', 'node', 'cpu'],
     free_pages: ['pfn', 'order', 'cpu'],
     workload: ['kind', 'count', 'seed', 'order', 'gfp', 'min', 'max', 'free'],
+    vmstat_update: ['cpu'],
     check: [],
   }],
   ['slab', {
@@ -132,9 +133,17 @@ function fieldsText(r) {
   }).join(', ');
 }
 
+// A refusal: errno and message, the broken invariants of a check, and for a
+// refused allocation what the kernel's slow path would have done instead.
+function failureText(r) {
+  return `${r.errno}: ${r.message}` + (r.violations ? ` (${r.violations.join('; ')})` : '') +
+    (r.would ? ` \u2014 ${r.kernel_fails ? '' : 'Linux would not fail this: '}${r.would}` +
+      (r.slowpath.length ? ` [${r.slowpath.join(' \u2192 ')}]` : '') : '');
+}
+
 function resultText(op, r) {
   if (!r.ok)
-    return `${r.errno}: ${r.message}` + (r.violations ? ` (${r.violations.join('; ')})` : '');
+    return failureText(r);
   if (op.op === 'alloc_pages')
     return `ok: pfn ${hex(r.pfn)} order ${r.order}, zone ${r.zone}, node ${r.node}, ${r.migratetype}`;
   const rest = fieldsText(r);
