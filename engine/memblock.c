@@ -131,6 +131,26 @@ static const struct memblock_region *reserved_overlap(const struct machine *m,
 	return NULL;
 }
 
+/* Reserve a range memblock found for an allocation, and say so. */
+static int memblock_alloc_event(struct machine *m, uint64_t pfn, uint64_t size, int nid,
+				int owner, const char *what)
+{
+	struct mm_event ev;
+	int err = memblock_reserve(m, pfn, size, owner, what);
+
+	if (err || !events_on(m))
+		return err;
+	mm_event_init(&ev, MM_EV_memblock_alloc);
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.size = PFN_PHYS(size);
+	ev.node = nid;
+	ev.value = (int64_t)size;
+	ev.detail = what;
+	emit(m, &ev);
+	return 0;
+}
+
 /*
  * memblock_alloc_top_down() - find the highest free, aligned range of @size
  * pages in node @nid and reserve it, as memblock_find_in_range_node() does
@@ -156,23 +176,8 @@ int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, in
 				break;
 			busy = reserved_overlap(m, cand, size);
 			if (!busy) {
-				struct mm_event ev;
-				int err = memblock_reserve(m, cand, size, owner, what);
-
-				if (err)
-					return err;
 				*pfn = cand;
-				if (events_on(m)) {
-					mm_event_init(&ev, MM_EV_memblock_alloc);
-					ev.pfn = cand;
-					ev.paddr = PFN_PHYS(cand);
-					ev.size = PFN_PHYS(size);
-					ev.node = nid;
-					ev.value = (int64_t)size;
-					ev.detail = what;
-					emit(m, &ev);
-				}
-				return 0;
+				return memblock_alloc_event(m, cand, size, nid, owner, what);
 			}
 			top = busy->base;
 		}
@@ -180,25 +185,6 @@ int memblock_alloc_top_down(struct machine *m, uint64_t size, uint64_t align, in
 	return -ENOMEM;
 }
 
-/* Reserve a range memblock found for an allocation, and say so. */
-static int memblock_alloc_event(struct machine *m, uint64_t pfn, uint64_t size, int nid,
-				int owner, const char *what)
-{
-	struct mm_event ev;
-	int err = memblock_reserve(m, pfn, size, owner, what);
-
-	if (err || !events_on(m))
-		return err;
-	mm_event_init(&ev, MM_EV_memblock_alloc);
-	ev.pfn = pfn;
-	ev.paddr = PFN_PHYS(pfn);
-	ev.size = PFN_PHYS(size);
-	ev.node = nid;
-	ev.value = (int64_t)size;
-	ev.detail = what;
-	emit(m, &ev);
-	return 0;
-}
 
 /* RAM pages of [start, end) (pfns), from memblock.memory. */
 uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint64_t end)

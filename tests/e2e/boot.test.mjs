@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARTIFACTS, launchChromium, openSessionPage } from './lib/browser.mjs';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, postJson, apiOf } from './lib/daemon.mjs';
 
 const STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64',
                 'reset_early_page_tables', 'init_mem_mapping', 'mm_core_init', 'done'];
@@ -16,12 +16,7 @@ const STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'c
 let d, browser, id;
 const stageSeq = {};
 
-const api = (path) => `${d.url}/api/v1${path}`;
-const get = async (path) => {
-  const r = await getJson(api(path));
-  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const { api, get } = apiOf(() => d.url);
 const apply = async (list) => {
   const r = await postJson(api(`/sessions/${id}/ops`), list);
   assert.equal(r.status, 200, JSON.stringify(r.body));

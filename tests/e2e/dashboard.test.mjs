@@ -4,18 +4,13 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, saveScreenshot, ARTIFACTS } from './lib/browser.mjs';
 import { join } from 'node:path';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 const KERNEL_PFN = 0x1000;		// the kernel image is loaded at 16 MiB
 const HOLE_PFN = 0xc0000 + 0x1234;	// inside the 3-4 GiB MMIO hole
 let d, browser, session;
 
-const api = (path) => `${d.url}/api/v1${path}`;
-const get = async (path) => {
-  const r = await getJson(api(path));
-  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const { api, get } = apiOf(() => d.url);
 
 before(async () => {
   d = await startDaemon();

@@ -2,7 +2,7 @@
 // the boot path through the REST API (engine.md sections 6 and 7).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, getJson, postJson, createSession, applyOps } from './lib/daemon.mjs';
+import { startDaemon, getJson, createSession, applyOps } from './lib/daemon.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });

@@ -8,15 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, saveScreenshot } from './lib/browser.mjs';
-import { startDaemon, getJson, postJson, top } from './lib/daemon.mjs';
+import { startDaemon, postJson, top, apiOf } from './lib/daemon.mjs';
 
 let d, browser;
-const api = (path) => `${d.url}/api/v1${path}`;
-const get = async (path) => {
-  const r = await getJson(api(path));
-  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const { api, get } = apiOf(() => d.url);
 
 before(async () => {
   d = await startDaemon();

@@ -6,16 +6,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser;
 
-const api = (path) => `${d.url}/api/v1${path}`;
-const get = async (path) => {
-  const r = await getJson(api(path));
-  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const { api, get } = apiOf(() => d.url);
 const apply = async (id, list) => {
   const r = await postJson(api(`/sessions/${id}/ops`), list);
   assert.equal(r.status, 200, JSON.stringify(r.body));

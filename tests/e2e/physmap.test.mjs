@@ -7,19 +7,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
-import { startDaemon, getJson } from './lib/daemon.mjs';
+import { startDaemon, apiOf } from './lib/daemon.mjs';
 
 const WIDTHS = [800, 1024, 1280];
 const BOUNDARY = [0xff, 0x4d, 0x00];	// web/js/physmap-draw.js BOUNDARY_LINE
 const HOLE = [0x5a, 0x18, 0x9a];	// and HOLE_LINE
 let d, browser, session;
 
-const api = (path) => `${d.url}/api/v1${path}`;
-const get = async (path) => {
-  const r = await getJson(api(path));
-  assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
-  return r.body;
-};
+const { api, get } = apiOf(() => d.url);
 const hex = (n) => `0x${n.toString(16)}`;
 
 before(async () => {

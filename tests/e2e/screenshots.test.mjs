@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium, openSessionPage, ARTIFACTS } from './lib/browser.mjs';
-import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { startDaemon, postJson } from './lib/daemon.mjs';
 
 const SIZES = [{ width: 1280, height: 800 }, { width: 800, height: 600 }];
 const QUIET_MS = 300;		// no request of the page for this long: the view is drawn

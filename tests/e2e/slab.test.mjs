@@ -3,7 +3,7 @@
 // time travel, and the contrast between kmalloc and vmalloc memory.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startDaemon, getJson, postJson, createSession, applyOps } from './lib/daemon.mjs';
+import { startDaemon, getJson, createSession, applyOps } from './lib/daemon.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });

@@ -98,6 +98,18 @@ export async function postJson(url, body, init = {}) {
 }
 
 // A new session of the daemon at @url; the test fails unless it is created.
+// api(path), the URL of an API path, and get(path), its JSON body (failing
+// the test on any status but 200), for the daemon at @url().
+export function apiOf(url) {
+  const api = (path) => `${url()}/api/v1${path}`;
+  const get = async (path) => {
+    const r = await getJson(api(path));
+    assert.equal(r.status, 200, `${path}: ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
+  return { api, get };
+}
+
 export async function createSession(url, machine, name) {
   const r = await postJson(`${url}/api/v1/sessions`, { name, machine });
   assert.equal(r.status, 201, JSON.stringify(r.body));
