@@ -733,8 +733,10 @@ int vmalloc_state_clone(struct machine *dst, const struct machine *src)
 	d->lazy = malloc((s->cap_lazy ? s->cap_lazy : 1) * sizeof(*d->lazy));
 	if (!d->free || !d->busy || !d->lazy)
 		return -ENOMEM;
-	memcpy(d->free, s->free, s->nr_free * sizeof(*d->free));
-	memcpy(d->lazy, s->lazy, s->nr_lazy * sizeof(*d->lazy));
+	if (s->nr_free)		/* memcpy() from NULL is undefined even for 0 bytes */
+		memcpy(d->free, s->free, s->nr_free * sizeof(*d->free));
+	if (s->nr_lazy)
+		memcpy(d->lazy, s->lazy, s->nr_lazy * sizeof(*d->lazy));
 	for (uint32_t i = 0; i < s->nr_busy; i++) {
 		d->busy[i] = s->busy[i];
 		d->busy[i].pfns = malloc(s->busy[i].nr_pages * sizeof(uint64_t));
