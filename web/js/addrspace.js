@@ -741,13 +741,15 @@ export function createAddrspace(refreshNow) {
       (parts.length ? `${parts.join('; ')}.` : 'Choose an object to see its mapping.') + ripText();
   }
 
-  // Where the CPUs execute: the region of each RIP mark.
+  // Where the CPUs execute: each RIP, grouped by the region it is in.
   function ripText() {
-    return (data.rips || []).map((m) => {
+    const groups = new Map();
+    for (const m of data.rips || []) {
       const r = data.layout.regions.find((x) => m.addr >= big(x.start) && m.addr < big(x.end));
-      return ` ${m.label.replace(' (paging off: physical)', '')} at ${hexOf(m.addr)}: ` +
-        (m.pg ? (r ? r.label : 'an unused hole') : 'paging off, a physical address') + '.';
-    }).join('');
+      const where = m.pg ? `in the ${r ? r.label : 'an unused hole'}` : 'with paging off, a physical address';
+      groups.set(where, [...(groups.get(where) || []), `CPU ${m.cpus.join(', ')} ${hexOf(m.addr)}`]);
+    }
+    return [...groups].map(([where, list]) => ` RIP: ${list.join(', ')}, ${where}.`).join('');
   }
 
   function runCount(pfns) {
