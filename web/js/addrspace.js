@@ -288,6 +288,22 @@ export function pageTablesLink(addr) {
   return url.href({ view: 'pagetables', addr, pfn: null, sel: null });
 }
 
+// The marks of the CPUs' instruction pointers: where each running CPU
+// fetches (CPU 0 always, a secondary once started), CPUs at one address
+// sharing a mark. With paging off RIP is a physical address; the boot's jump
+// from the identity map (low) to __START_KERNEL_map (high) in
+// common_startup_64 (arch/x86/kernel/head_64.S) shows as the mark moving.
+function ripMarks(cpus) {
+  const at = new Map();
+  for (const c of cpus.filter((x) => x.cpu === 0 || x.online || x.mode !== 'real')) {
+    const m = at.get(c.rip) || { addr: big(c.rip), cpus: [], pg: c.cr0.pg, rip: true };
+    m.cpus.push(c.cpu);
+    at.set(c.rip, m);
+  }
+  return [...at.values()].map((m) => ({ ...m, label: `RIP CPU ${m.cpus.join(', ')}` +
+    (m.pg ? '' : ' (paging off: physical)') }));
+}
+
 let instance = null;
 
 // Mark @addr (a hex string or BigInt) on the virtual ruler with @label; for
@@ -431,8 +447,9 @@ export function createAddrspace(refreshNow) {
   }
 
   async function refresh(s, fresh) {
-    const [layout, zones, legendData, bytes, vm, procs, log] = await Promise.all([
-      s.vmlayout(), s.zones(), s.legend(), s.physmap(), s.vmalloc(), s.processes(), objects.load(s)]);
+    const [layout, zones, legendData, bytes, vm, procs, log, cpus] = await Promise.all([
+      s.vmlayout(), s.zones(), s.legend(), s.physmap(), s.vmalloc(), s.processes(), objects.load(s),
+      s.cpus()]);
     // The kernel's tables, once built (the upper half maps something).
     const built = layout.regions.some((r) => r.kind === 'kernel' && r.page_sizes.length);
     const tree = built ? await s.pagetableTree('kernel') : null;
@@ -448,6 +465,7 @@ export function createAddrspace(refreshNow) {
     const holeCode = legendData.codes.find((c) => c.name === 'hole')?.code ?? 0;
     strip = null;
     data = { seq: layout.seq, layout, zones, legend: legendData, bytes, chose, vmaPages, aliases,
+             rips: ripMarks(cpus.cpus),
              maps: mappings({ chose, vmaPages, aliases }),
              holes: runsOf(bytes, holeCode, 256), runs: ownerRuns(bytes) };
     draw();
@@ -497,7 +515,9 @@ export function createAddrspace(refreshNow) {
     const g = geometry(width);
     const maps = data.maps;
     const pfnOf = (b) => b / PAGE;
-    const vLens = lensesOf(maps.map((m) => m.v), PAGE * 2n, 0n, 1n << 64n);
+    // The pages RIP is in are magnified too, so that its mark sits clearly inside a region.
+    const ripPages = (data.rips || []).map((m) => [m.addr / PAGE * PAGE, m.addr / PAGE * PAGE + PAGE]);
+    const vLens = lensesOf([...maps.map((m) => m.v), ...ripPages], PAGE * 2n, 0n, 1n << 64n);
     const pIntervals = maps.flatMap((m) => (m.p ? [[pfnOf(m.p[0]), pfnOf(m.p[1] + PAGE - 1n)]] :
       m.lines.map((l) => [BigInt(l.pfn), BigInt(l.pfn) + 1n])));
     const pLens = lensesOf(pIntervals, 3n, 0n, BigInt(data.bytes.length));
@@ -677,13 +697,29 @@ export function createAddrspace(refreshNow) {
     return group;
   }
 
+  // Each mark an arrow at its address; labels that would overlap are moved
+  // down (a leader line from the arrow) so that every one stays readable.
   function drawMarks(vs, g) {
     const group = svg('g', { class: 'as-marks' });
-    for (const m of marks) {
-      const y = vs.y(m.addr);
-      group.append(svg('path', { d: `M${g.vx + g.bar},${y} l8,-5 v10 z`, fill: '#b00020',
-                                 class: 'as-mark', 'data-addr': hexOf(m.addr) }));
-      group.append(svg('text', { x: g.vx + g.bar + 10, y: y + 4, class: 'as-mark-label' }, m.label));
+    const all = [...(data.rips || []), ...marks].map((m) => ({ ...m, y: vs.y(m.addr) }));
+    let free = -Infinity;
+    for (const m of [...all].sort((p, q) => p.y - q.y)) {
+      m.ly = Math.max(m.y, free);
+      free = m.ly + 13;
+    }
+    for (const m of all) {
+      const ly = m.ly;
+      const x = g.vx + g.bar;
+      group.append(svg('path', { d: `M${x},${m.y} l8,-5 v10 z`, fill: m.rip ? '#6a040f' : '#b00020',
+                                 class: `as-mark${m.rip ? ' as-rip' : ''}`, 'data-addr': hexOf(m.addr),
+                                 'data-label': m.label }));
+      if (ly - m.y > 1)
+        group.append(svg('path', { d: `M${x + 8},${m.y}L${x + 12},${ly}`, stroke: '#6a040f',
+                                   'stroke-width': 0.8, class: 'as-mark-leader' }));
+      group.append(svg('text', { x: x + 12, y: ly + 4, class: `as-mark-label${m.rip ? ' as-rip-label' : ''}` },
+                       g.narrow ? m.label.replace(' (paging off: physical)', ' (phys)') :
+                         m.rip ? `${m.label.replace(' (', ` ${hexOf(m.addr)} (`)}${m.pg ? ` ${hexOf(m.addr)}` : ''}` : m.label,
+                       svg('title', {}, `${m.label} at ${hexOf(m.addr)}`)));
     }
     return group;
   }
@@ -702,7 +738,18 @@ export function createAddrspace(refreshNow) {
       return `page table pfn ${hex(m.obj.pfn)}: ${data.aliases.length} virtual alias(es) of one frame`;
     });
     summary.textContent = `seq ${data.seq}, ${data.layout.paging_levels}-level paging. ` +
-      (parts.length ? `${parts.join('; ')}.` : 'Choose an object to see its mapping.');
+      (parts.length ? `${parts.join('; ')}.` : 'Choose an object to see its mapping.') + ripText();
+  }
+
+  // Where the CPUs execute: each RIP, grouped by the region it is in.
+  function ripText() {
+    const groups = new Map();
+    for (const m of data.rips || []) {
+      const r = data.layout.regions.find((x) => m.addr >= big(x.start) && m.addr < big(x.end));
+      const where = m.pg ? `in the ${r ? r.label : 'an unused hole'}` : 'with paging off, a physical address';
+      groups.set(where, [...(groups.get(where) || []), `CPU ${m.cpus.join(', ')} ${hexOf(m.addr)}`]);
+    }
+    return [...groups].map(([where, list]) => ` RIP: ${list.join(', ')}, ${where}.`).join('');
   }
 
   function runCount(pfns) {

@@ -21,13 +21,72 @@ function watermarkAnnotations(zone) {
   const annotations = {};
   for (const w of WATERMARKS) {
     const x = zone.watermarks[w.name];
-    annotations[w.name] = {
-      type: 'line', xMin: x, xMax: x, borderColor: w.colour, borderWidth: 2,
-      label: { display: true, content: `${w.name} ${x}`, position: w.position,
-               backgroundColor: w.colour, font: { size: 10 }, padding: 2 },
-    };
+    annotations[w.name] = { type: 'line', xMin: x, xMax: x, borderColor: w.colour, borderWidth: 2 };
   }
   return annotations;
+}
+
+// The watermarks' labels, drawn after the chart. They sit on their lines, at
+// three heights, when the lines are far enough apart; in a small zone (ZONE_DMA's
+// few thousand pages) or whenever the lines are a few pixels apart, such labels
+// would cover each other and the other lines, so they go in one row just right
+// of the highest line (left of the lowest when there is no room), in the lines'
+// order, each in its line's colour. The boxes drawn are kept on the chart
+// ($watermarkLabels) for tests to read.
+const LABEL_FONT = 'bold 10px sans-serif';
+const LABEL_PAD = 3, LABEL_H = 14, LABEL_GAP = 4;
+
+function labelBoxes(chart, zone) {
+  const { ctx, chartArea: area } = chart;
+  ctx.save();
+  ctx.font = LABEL_FONT;
+  const marks = WATERMARKS.map((w) => {
+    const text = `${w.name} ${zone.watermarks[w.name]}`;
+    return { ...w, text, px: chart.scales.x.getPixelForValue(zone.watermarks[w.name]),
+             width: Math.ceil(ctx.measureText(text).width) + 2 * LABEL_PAD };
+  });
+  ctx.restore();
+  const crowded = marks.some((m, i) => i > 0 &&
+    m.px - marks[i - 1].px < (m.width + marks[i - 1].width) / 2 + LABEL_GAP);
+  const mid = (area.top + area.bottom) / 2;
+  if (!crowded)
+    return marks.map((m, i) => {
+      const x = Math.min(Math.max(m.px - m.width / 2, area.left), area.right - m.width);
+      const y = [area.top + 1, mid - LABEL_H / 2, area.bottom - LABEL_H - 1][i];
+      return { ...m, x, y, x2: x + m.width, y2: y + LABEL_H };
+    });
+  const row = marks.reduce((n, m) => n + m.width + LABEL_GAP, -LABEL_GAP);
+  let x = Math.max(...marks.map((m) => m.px)) + LABEL_GAP;
+  if (x + row > area.right)
+    x = Math.min(...marks.map((m) => m.px)) - LABEL_GAP - row;
+  return marks.map((m) => {
+    const box = { ...m, x, y: mid - LABEL_H / 2, x2: x + m.width, y2: mid + LABEL_H / 2 };
+    x += m.width + LABEL_GAP;
+    return box;
+  });
+}
+
+function watermarkLabels(zone) {
+  return {
+    id: 'watermarkLabels',
+    afterDraw(chart) {
+      const { ctx } = chart;
+      const boxes = labelBoxes(chart, zone.current);
+      ctx.save();
+      ctx.font = LABEL_FONT;
+      ctx.textBaseline = 'middle';
+      for (const b of boxes) {
+        ctx.fillStyle = b.colour;
+        ctx.beginPath();
+        ctx.roundRect(b.x, b.y, b.width, LABEL_H, 3);
+        ctx.fill();
+        ctx.fillStyle = '#ffffff';
+        ctx.fillText(b.text, b.x + LABEL_PAD, b.y + LABEL_H / 2 + 0.5);
+      }
+      ctx.restore();
+      chart.$watermarkLabels = boxes.map(({ name, text, colour, x, y, x2, y2 }) => ({ name, text, colour, x, y, x2, y2 }));
+    },
+  };
 }
 
 function zoneDatasets(zone, colours) {
@@ -38,7 +97,9 @@ function zoneDatasets(zone, colours) {
 }
 
 function zoneChart(canvas, zone, colours) {
-  return new Chart(canvas, {
+  const labels = { current: zone };
+  const chart = new Chart(canvas, {
+    plugins: [watermarkLabels(labels)],
     type: 'bar',
     data: { labels: [zone.name], datasets: zoneDatasets(zone, colours) },
     options: {
@@ -54,6 +115,8 @@ function zoneChart(canvas, zone, colours) {
       },
     },
   });
+  chart.$zone = labels;
+  return chart;
 }
 
 function updateZoneChart(chart, zone) {
@@ -61,6 +124,7 @@ function updateZoneChart(chart, zone) {
     ds.data[0] = zone.owners[ds.label];
   chart.options.scales.x.max = zone.present;
   chart.options.plugins.annotation.annotations = watermarkAnnotations(zone);
+  chart.$zone.current = zone;
   chart.update('none');
 }
 
