@@ -64,9 +64,12 @@ async function walk(page, vaddr, access = 'read') {
   await page.fill('#pt-walk input[name="vaddr"]', vaddr);
   await page.selectOption('#pt-walk select[name="access"]', access);
   await page.click('#pt-walk button[type="submit"]');
+  // The last stage, and every part of it out: a live refresh may redraw the
+  // walk in between (a slow sanitizer build saw one mid-check).
   await page.waitForFunction((v) => {
     const el = document.getElementById('pt-walk-draw');
-    return el.dataset.vaddr === v && el.dataset.stage === String(Number(el.dataset.stages) - 1);
+    return el.dataset.vaddr === v && el.dataset.stage === String(Number(el.dataset.stages) - 1) &&
+      ![...el.querySelectorAll('[data-stage]')].some((e) => e.classList.contains('pending'));
   }, `0x${BigInt(vaddr).toString(16)}`, { timeout: 20000 });
   return drawn(page);
 }
