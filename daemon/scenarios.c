@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/api.h"
 #include "daemon/db.h"
+#include "daemon/log.h"
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
 #include "daemon/server.h"
@@ -140,12 +142,32 @@ void api_scenario_get(struct server *srv, struct http_request *req, struct http_
 	reply_json(rep, 200, sc);
 }
 
+/*
+ * sqlite3_step() of a write, tried again while the database is busy: the
+ * busy handler does not wait when this connection's read snapshot is older
+ * than the recorder's last commit (SQLITE_BUSY_SNAPSHOT), which a slow build
+ * under load meets.
+ */
+static int step_retrying(sqlite3_stmt *st)
+{
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_step(st);
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 100)
+			return rc;
+		sqlite3_reset(st);
+		usleep(20000);
+	}
+}
+
 /* Keep the run in scenario_runs, so a stored session still shows its experiment. */
 static void store_run(struct server *srv, struct session *s, const char *name, uint64_t first,
 		      uint64_t last, json_t *figure)
 {
 	char *text = json_dumps(figure, JSON_COMPACT);
 	sqlite3_stmt *st;
+	int rc = SQLITE_ERROR;
 
 	if (sqlite3_prepare_v2(srv->db, "INSERT INTO scenario_runs (session_id, run_no, name, "
 			       "first_seq, last_seq, figure) SELECT ?1, coalesce(max(run_no), 0) + 1, "
@@ -156,9 +178,12 @@ static void store_run(struct server *srv, struct session *s, const char *name, u
 		sqlite3_bind_int64(st, 3, (int64_t)first);
 		sqlite3_bind_int64(st, 4, (int64_t)last);
 		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-		sqlite3_step(st);
+		rc = step_retrying(st);
 		sqlite3_finalize(st);
 	}
+	if (rc != SQLITE_DONE)
+		log_error("scenario %s: run not stored for session %lld: %s", name,
+			  (long long)s->id, sqlite3_errmsg(srv->db));
 	free(text);
 }
 

@@ -93,6 +93,7 @@ test('each scenario\'s figure reads as tables with units, and its run opens the 
     await page.waitForSelector(`#scenario-panel[data-scenario="${sc.name}"]`, { timeout: 60000 });
     const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
     const run = (await get(`/sessions/${id}`)).scenario_runs.at(-1);
+    assert.ok(run, `${sc.name}: the run is stored with its session`);
     const f = run.figure;
     // The view of the claim, on the run's session.
     const want = OPENS[sc.name];
