@@ -120,12 +120,15 @@ test('vfree through the ops form leaves the range on the lazy list, drawn as suc
     Object.fromEntries([...tr.querySelectorAll('td[data-col]')].map((td) => [td.dataset.col, td.textContent]))));
   assert.deepEqual(rows.map((r) => [r.addr, r.end, r.size]),
     view.lazy.areas.map((l) => [l.addr, l.end, String(l.size)]));
-  const box = await page.locator(`#vmalloc-table tr.lazy[data-lazy="${a.addr}"]`).boundingBox();
-  assert.ok(box.height > 0 && box.width > 0, 'the lazy row is drawn');
   // One evaluation: a live refresh may replace the row between a query and a
-  // second call, and a detached cell has no computed style.
-  const colour = await page.evaluate(() => getComputedStyle(document.querySelector('#vmalloc-table tr.lazy td')).color);
-  assert.equal(colour, 'rgb(119, 119, 119)', 'greyed');
+  // second call, and a detached row has no box and no computed style.
+  const row = await page.evaluate((addr) => {
+    const tr = document.querySelector(`#vmalloc-table tr.lazy[data-lazy="${addr}"]`);
+    const box = tr.getBoundingClientRect();
+    return { height: box.height, width: box.width, colour: getComputedStyle(tr.querySelector('td')).color };
+  }, a.addr);
+  assert.ok(row.height > 0 && row.width > 0, 'the lazy row is drawn');
+  assert.equal(row.colour, 'rgb(119, 119, 119)', 'greyed');
   assert.match(await page.textContent('#vmalloc-summary'),
     new RegExp(`1 range\\(s\\) lazily freed, 11 of ${view.lazy.lazy_max_pages} pages`));
   const info = (await getJson(api(`/sessions/${id}/proc/vmallocinfo`))).body;
