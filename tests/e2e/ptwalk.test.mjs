@@ -61,6 +61,9 @@ async function drawn(page) {
 
 // Walk @vaddr from the form and wait for the drawing to reach its last stage.
 async function walk(page, vaddr, access = 'read') {
+  // The drawing already there may be of the same address (the form starts
+  // with one): the walk asked for is a drawing made after the click.
+  await page.evaluate(() => { document.getElementById('pt-walk-draw').firstChild?.classList.add('before-walk'); });
   await page.fill('#pt-walk input[name="vaddr"]', vaddr);
   await page.selectOption('#pt-walk select[name="access"]', access);
   await page.click('#pt-walk button[type="submit"]');
@@ -68,7 +71,8 @@ async function walk(page, vaddr, access = 'read') {
   // walk in between (a slow sanitizer build saw one mid-check).
   await page.waitForFunction((v) => {
     const el = document.getElementById('pt-walk-draw');
-    return el.dataset.vaddr === v && el.dataset.stage === String(Number(el.dataset.stages) - 1) &&
+    return !el.querySelector('.before-walk') &&
+      el.dataset.vaddr === v && el.dataset.stage === String(Number(el.dataset.stages) - 1) &&
       ![...el.querySelectorAll('[data-stage]')].some((e) => e.classList.contains('pending'));
   }, `0x${BigInt(vaddr).toString(16)}`, { timeout: 20000 });
   return drawn(page);
