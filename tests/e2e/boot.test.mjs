@@ -248,12 +248,17 @@ test('without the identity map, startup_64 triple-faults at its CR3 write: the s
   const run = async (body) => (await postJson(api(`/sessions/${sid}/ops`), body)).body.results[0];
   assert.deepEqual(await run({ op: 'boot', until: 'startup_64' }), { ok: true, stage: 'startup_64' });
   const { page, done } = await openSessionPage(browser, d.url, '#tlb', sid);
+  await page.waitForSelector(`#tlb-boot[data-session="${sid}"] button.frame`, { timeout: 20000 });
   // Through the ops form, as a user would ask it.
+  assert.equal(await page.inputValue('#session'), String(sid));
   await page.selectOption('#ops-form select[name="op"]', 'boot');
   await page.selectOption('#ops-form select[name="until"]', 'common_startup_64');
   await page.selectOption('#ops-form select[name="without_identity"]', 'true');
   await page.click('#ops-form button[type="submit"]');
   await page.waitForSelector('#ops-log li');
+  // The op the form sent, and the engine's answer: the CPU stopped at startup_64.
+  const logged = await page.textContent('#ops-log li');
+  assert.match(logged, /^boot\(until=common_startup_64, without_identity=true\) \u2192 /, logged);
   const tf = (await get(`/sessions/${sid}/events?type=triple_fault&limit=5`)).events;
   assert.equal(tf.length, 1);
   assert.equal(tf[0].vaddr, '0x1000000');
