@@ -234,6 +234,12 @@ typedef struct pglist_data {
 	unsigned int nr_zonerefs;
 	struct zoneref *zonelist;	/* ZONELIST_FALLBACK */
 	int nr_cpus;			/* CPUs local to this node */
+	/* kswapd of this node (vmscan.c; mm/vmscan.c, include/linux/mmzone.h) */
+	int kswapd_order;		/* the largest order a waker asked for */
+	int kswapd_highest_zoneidx;	/* MAX_NR_ZONES: no request pending */
+	int kswapd_failures;		/* balance_pgdat() runs that reclaimed nothing */
+	bool kswapd_awake;		/* woken and not yet back asleep */
+	uint32_t kswapd_allocs;		/* allocations on the node since its last round */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/
@@ -299,6 +305,11 @@ struct machine {
 
 	/* The swiotlb bounce-buffer pool, NULL when there is none (swiotlb.h; swiotlb.c) */
 	struct swiotlb_pool *swiotlb;
+
+	/* Reclaim and swap (swap.h; swapfile.c, swap_state.c, vmscan.c, workingset.c) */
+	struct swap_state *swap;	/* NULL: no swap device */
+	int swappiness;			/* vm.swappiness */
+	bool in_reclaim;		/* reclaim is running: its own allocations do not recurse */
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)

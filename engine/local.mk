@@ -30,7 +30,10 @@ ENGINE_SOURCES = \
 	engine/ptdump.c \
 	engine/vmlayout.c \
 	engine/snapshot.c \
-	engine/vmstat.c
+	engine/vmstat.c \
+	engine/swap.h \
+	engine/swapfile.c \
+	engine/swap_state.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

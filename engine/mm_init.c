@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "swap.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -434,6 +435,8 @@ void mm_core_init_buddy(struct machine *m)
 	zone_online_events(m);
 	kmem_cache_init(m);
 	vmalloc_init(m);
+	if (swap_setup(m))	/* swapfile.c: swapon of the swap partition */
+		m->swap = NULL;
 }
 
 static void cpus_to_nodes(struct machine *m)
@@ -545,6 +548,10 @@ struct machine *machine_create(const struct machine_config *cfg,
 		mm_error_set(e, err, "the boot could not finish (%s)", mm_errno_name(err));
 		goto fail_quiet;
 	}
+	if (cfg->start == MACHINE_START_BOOTED && cfg->swap_mib && !m->swap) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	return m;
 fail:
 	mm_error_set(e, err, "out of memory");
@@ -574,6 +581,7 @@ void machine_destroy(struct machine *m)
 	vmalloc_state_release(m);
 	slab_state_release(m);
 	swiotlb_state_release(m);
+	swap_state_release(m);
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -602,6 +610,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->swap = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -645,6 +654,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (x86_state_clone(c, m))
 		goto fail;
 	if (swiotlb_state_clone(c, m))
+		goto fail;
+	if (swap_state_clone(c, m))	/* swapfile.c: the swap device and its cache */
 		goto fail;
 	return c;
 fail:

@@ -69,6 +69,8 @@ struct machine_config {
 	enum machine_start start;
 	uint64_t seed;
 	char *layout_zoneinfo;		/* NULL for "pc", else a /proc/zoneinfo text (owned) */
+	uint64_t swap_mib;		/* a swap partition of this size; 0: no swap */
+	unsigned int swappiness;	/* vm.swappiness at boot, 0..200 */
 };
 
 /* The defaults of engine.md section 1. */
@@ -115,7 +117,13 @@ void machine_config_release(struct machine_config *cfg);
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
 	X(boot_stage) X(memblock_alloc)					\
 	X(swiotlb_bounced) X(dma_unmap) X(oops)				\
-	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)
+	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)		\
+	X(mm_vmscan_wakeup_kswapd) X(mm_vmscan_kswapd_wake)		\
+	X(mm_vmscan_kswapd_sleep) X(mm_vmscan_direct_reclaim_begin)	\
+	X(mm_vmscan_direct_reclaim_end) X(mm_vmscan_lru_isolate)	\
+	X(mm_vmscan_lru_shrink_inactive) X(mm_vmscan_lru_shrink_active)	\
+	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
+	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -381,6 +389,8 @@ char *proc_buddyinfo(const struct machine *m);
 char *proc_pagetypeinfo(const struct machine *m);
 char *proc_zoneinfo(const struct machine *m);
 char *proc_meminfo(const struct machine *m);
+/* /proc/swaps (swapfile.c). */
+char *proc_swaps(const struct machine *m);
 
 /*** Kernel allocators: SLUB and kmalloc, vmalloc, DMA (slub.c, vmalloc.c, dma.c) ***/
 

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "slab.h"
+#include "swap.h"
 
 struct sbuf {
 	char *buf;
@@ -427,7 +428,7 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "MemAvailable:", avail);
 	show_val_kb(&sb, "Buffers:", 0);
 	show_val_kb(&sb, "Cached:", 0);
-	show_val_kb(&sb, "SwapCached:", 0);
+	show_val_kb(&sb, "SwapCached:", m->swap ? m->swap->nr_swapcache : 0);
 	show_val_kb(&sb, "Active:", total_owner_pages(m, OWNER_USER));
 	show_val_kb(&sb, "Inactive:", 0);
 	show_val_kb(&sb, "Active(anon):", total_owner_pages(m, OWNER_USER));
@@ -436,8 +437,8 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "Inactive(file):", 0);
 	show_val_kb(&sb, "Unevictable:", 0);
 	show_val_kb(&sb, "Mlocked:", 0);
-	show_val_kb(&sb, "SwapTotal:", 0);
-	show_val_kb(&sb, "SwapFree:", 0);
+	show_val_kb(&sb, "SwapTotal:", total_swap_pages(m));	/* swapfile.c */
+	show_val_kb(&sb, "SwapFree:", get_nr_swap_pages(m));
 	show_val_kb(&sb, "Zswap:", 0);
 	show_val_kb(&sb, "Zswapped:", 0);
 	show_val_kb(&sb, "Dirty:", 0);
@@ -461,7 +462,7 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "NFS_Unstable:", 0);
 	show_val_kb(&sb, "Bounce:", 0);
 	show_val_kb(&sb, "WritebackTmp:", 0);
-	show_val_kb(&sb, "CommitLimit:", m->totalram_pages * 50 / 100);
+	show_val_kb(&sb, "CommitLimit:", m->totalram_pages * 50 / 100 + total_swap_pages(m));
 	show_val_kb(&sb, "Committed_AS:", 0);
 	show_val(&sb, "VmallocTotal:", m->cfg.paging_levels == 5 ? 13743895347199ULL :
 		 34359738367ULL, " kB");
