@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
 #include "swap.h"
 
 struct checker {
@@ -435,5 +436,6 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
 	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW6 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
+	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	return c.count;
 }

@@ -31,6 +31,8 @@ ENGINE_SOURCES = \
 	engine/vmlayout.c \
 	engine/snapshot.c \
 	engine/vmstat.c \
+	engine/lru.h \
+	engine/swap.c \
 	engine/swap.h \
 	engine/swapfile.c \
 	engine/swap_state.c

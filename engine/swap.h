@@ -25,78 +25,46 @@
 #define MMLAB_SWAP_H
 
 #include "internal.h"
+#include "lru.h"
 
-/*** swp_entry_t (include/linux/swapops.h) ***/
+/*** swp_entry_t (include/linux/swapops.h) over lru.h's words ***/
 
 typedef struct {
 	uint64_t val;
 } swp_entry_t;
 
-#define MAX_SWAPFILES_SHIFT	5
-#define BITS_PER_XA_VALUE	63
-#define SWP_TYPE_SHIFT		(BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT)
-#define SWP_OFFSET_MASK		((1ULL << SWP_TYPE_SHIFT) - 1)
+#define _PAGE_SWP_EXCLUSIVE	(1ULL << 3)	/* _PAGE_PWT */
+#define _PAGE_SWP_SOFT_DIRTY	(1ULL << 1)	/* _PAGE_RW */
 
 static inline swp_entry_t swp_entry(unsigned int type, uint64_t offset)
 {
-	swp_entry_t e = { ((uint64_t)type << SWP_TYPE_SHIFT) | (offset & SWP_OFFSET_MASK) };
+	swp_entry_t e = { swp_val(type, offset) };
 
 	return e;
 }
 
 static inline unsigned int swp_type(swp_entry_t e)
 {
-	return (unsigned int)(e.val >> SWP_TYPE_SHIFT);
+	return swp_val_type(e.val);
 }
 
 static inline uint64_t swp_offset(swp_entry_t e)
 {
-	return e.val & SWP_OFFSET_MASK;
+	return swp_val_offset(e.val);
 }
 
-/*** The x86-64 swap PTE (arch/x86/include/asm/pgtable_64.h) ***/
-
-#define SWP_TYPE_BITS		5
-#define _PAGE_BIT_PROTNONE	8	/* _PAGE_BIT_GLOBAL */
-#define SWP_OFFSET_FIRST_BIT	(_PAGE_BIT_PROTNONE + 1)
-#define SWP_OFFSET_SHIFT	(SWP_OFFSET_FIRST_BIT + SWP_TYPE_BITS)
-#define _PAGE_SWP_EXCLUSIVE	(1ULL << 3)	/* _PAGE_PWT */
-#define _PAGE_SWP_SOFT_DIRTY	(1ULL << 1)	/* _PAGE_RW */
-
-/* __swp_entry(): the type on top, the offset inverted below it. */
-static inline uint64_t __swp_entry(unsigned int type, uint64_t offset)
-{
-	return (~offset << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) |
-	       ((uint64_t)type << (64 - SWP_TYPE_BITS));
-}
-
-static inline unsigned int __swp_type(uint64_t pteval)
-{
-	return (unsigned int)(pteval >> (64 - SWP_TYPE_BITS));
-}
-
-static inline uint64_t __swp_offset(uint64_t pteval)
-{
-	return ~pteval << SWP_TYPE_BITS >> SWP_OFFSET_SHIFT;
-}
-
-/* swp_entry_to_pte(): what try_to_unmap() writes in place of the page. */
+/* swp_entry_to_pte(): __swp_entry(), what try_to_unmap() writes in place of the page. */
 static inline uint64_t swp_entry_to_pte(swp_entry_t e)
 {
-	return __swp_entry(swp_type(e), swp_offset(e));
+	return swp_val_to_pte(e.val);
 }
 
-/* pte_to_swp_entry(): the software bits (exclusive, soft-dirty) cleared first. */
+/* pte_to_swp_entry(): the software bits (exclusive, soft-dirty) fall below the offset. */
 static inline swp_entry_t pte_to_swp_entry(uint64_t pte)
 {
-	pte &= ~(_PAGE_SWP_EXCLUSIVE | _PAGE_SWP_SOFT_DIRTY);
-	return swp_entry(__swp_type(pte), __swp_offset(pte));
-}
+	swp_entry_t e = { pte_to_swp_val(pte) };
 
-/* is_swap_pte(): neither none nor present (PROTNONE counts as present). */
-static inline bool is_swap_pte(uint64_t pte)
-{
-	return pte && !(pte & (1ULL | (1ULL << _PAGE_BIT_PROTNONE)));
+	return e;
 }
 
 /*** struct swap_info_struct (include/linux/swap.h, mm/swap.h) ***/

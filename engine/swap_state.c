@@ -34,6 +34,7 @@ void swap_cache_add_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64
 	page_set(p, PG_owner_priv_1);
 	p->private = e.val;
 	m->swap->nr_swapcache++;
+	mod_node_page_state(m, p->node, NR_SWAPCACHE, 1);
 }
 
 void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64_t shadow)
@@ -48,6 +49,7 @@ void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint
 	page_clear(p, PG_owner_priv_1);
 	p->private = 0;
 	m->swap->nr_swapcache--;
+	mod_node_page_state(m, p->node, NR_SWAPCACHE, -1);
 }
 
 void swap_cache_del_folio(struct machine *m, uint64_t pfn)
