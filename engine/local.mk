@@ -32,7 +32,12 @@ ENGINE_SOURCES = \
 	engine/snapshot.c \
 	engine/vmstat.c \
 	engine/lru.h \
-	engine/swap.c
+	engine/swap.c \
+	engine/rmap.c \
+	engine/filemap.c \
+	engine/page_writeback.c \
+	engine/lru_check.c \
+	engine/lru_proc.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 
