@@ -35,6 +35,7 @@ void swap_cache_add_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64
 	p->private = e.val;
 	m->swap->nr_swapcache++;
 	mod_node_page_state(m, p->node, NR_SWAPCACHE, 1);
+	mod_node_page_state(m, p->node, NR_FILE_PAGES, 1);	/* the kernel counts it there too */
 }
 
 void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64_t shadow)
@@ -50,6 +51,7 @@ void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint
 	p->private = 0;
 	m->swap->nr_swapcache--;
 	mod_node_page_state(m, p->node, NR_SWAPCACHE, -1);
+	mod_node_page_state(m, p->node, NR_FILE_PAGES, -1);
 }
 
 void swap_cache_del_folio(struct machine *m, uint64_t pfn)
