@@ -15,6 +15,7 @@
 #include "swiotlb.h"
 #include "lru.h"
 #include "swap.h"
+#include "vmscan.h"
 
 struct checker {
 	const struct machine *m;
@@ -437,6 +438,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	vmalloc_check(m, report_violation, &c);
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
 	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW6 */
+	vmscan_check(m, report_violation, &c);	/* vmscan.c: K1..K3 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
 	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	return c.count;

@@ -206,6 +206,7 @@ struct zone {
 	uint64_t owner_pages[NR_PAGE_OWNERS];
 	int pageset_high_min, pageset_high_max, pageset_batch;
 	bool below_high;		/* ZONE_BELOW_HIGH */
+	bool boosted_watermark;		/* ZONE_BOOSTED_WATERMARK: kswapd is to be woken */
 	struct per_cpu_pages *pcp;	/* one per CPU */
 	uint64_t numa_hit, numa_miss, numa_foreign, numa_local, numa_other;
 };
@@ -345,8 +346,9 @@ typedef struct pglist_data {
 	int kswapd_order;		/* the largest order a waker asked for */
 	int kswapd_highest_zoneidx;	/* MAX_NR_ZONES: no request pending */
 	int kswapd_failures;		/* balance_pgdat() runs that reclaimed nothing */
-	bool kswapd_awake;		/* woken and not yet back asleep */
-	uint32_t kswapd_allocs;		/* allocations on the node since its last round */
+	int kswapd_state;		/* sleeping, runnable, napping (vmscan.c) */
+	int kswapd_run_order, kswapd_run_zoneidx;	/* what its last run balanced for */
+	uint32_t kswapd_allocs;		/* pages allocated on the node since it was woken */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/

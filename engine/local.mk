@@ -40,7 +40,10 @@ ENGINE_SOURCES = \
 	engine/lru_proc.c \
 	engine/swap.h \
 	engine/swapfile.c \
-	engine/swap_state.c
+	engine/swap_state.c \
+	engine/vmscan.h \
+	engine/vmscan.c \
+	engine/workingset.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

@@ -18,6 +18,7 @@
 #include "swiotlb.h"
 #include "lru.h"
 #include "swap.h"
+#include "vmscan.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -437,6 +438,7 @@ void mm_core_init_buddy(struct machine *m)
 	zone_online_events(m);
 	kmem_cache_init(m);
 	vmalloc_init(m);
+	kswapd_init(m);		/* vmscan.c: one kswapd per node, asleep */
 	if (swap_setup(m))	/* swapfile.c: swapon of the swap partition */
 		m->swap = NULL;
 }

@@ -296,8 +296,12 @@ struct mm_slowpath {
 	int steps[MM_SLOWPATH_MAX_STEPS];	/* enum mm_slowpath_step */
 	bool kernel_fails;			/* false: the kernel would not return NULL */
 	char message[640];			/* "the kernel would wake kswapd, ..." */
+	unsigned int reclaim_rounds;		/* direct reclaim the engine ran first */
+	uint64_t reclaimed;			/* and the pages it freed */
 };
 void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
+/* The refusal came after @rounds rounds of direct reclaim freeing @reclaimed pages. */
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed);
 /* "wake_all_kswapds", "direct_compact", ... */
 const char *mm_slowpath_step_name(int step);
 /* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
@@ -309,6 +313,33 @@ int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);
+
+/*
+ * The end of an op: every kswapd woken during it runs until its node is
+ * balanced or it gives up, then sleeps (vmscan.c, the interleaving rule).
+ */
+void mm_kswapd_run(struct machine *m);
+/* shrink_all_memory(): reclaim up to @nr pages from every node; the pages freed. */
+uint64_t mm_shrink_all_memory(struct machine *m, uint64_t nr);
+
+/*
+ * Memory pressure at a glance (vmscan.c), in pages: the free pages and the
+ * min/low/high watermarks (boost included) of every populated zone summed,
+ * those of the largest zone (where kswapd's sawtooth shows), the LRU lists
+ * (inactive/active anon, inactive/active file, unevictable), swap, and the
+ * reclaim counters of /proc/vmstat.
+ */
+struct mm_pressure {
+	uint64_t free, min, low, high;
+	int big_zone, big_node;
+	uint64_t big_free, big_min, big_low, big_high;
+	uint64_t lru[5];
+	uint64_t swap_total, swap_free, swap_cached;
+	uint64_t pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct;
+	uint64_t pswpin, pswpout, pgmajfault, allocstall, pageoutrun, oom_kill;
+	unsigned int kswapd_awake;		/* nodes whose kswapd is not asleep */
+};
+void machine_pressure(const struct machine *m, struct mm_pressure *p);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);

@@ -162,11 +162,11 @@ uint64_t total_swap_pages(const struct machine *m);
 
 /*** swap_state.c ***/
 
-/* swap_cache_add_folio(): @pfn becomes the cached folio of @e; *shadowp gets the old shadow. */
+/* swap_cache_add_folio(): @pfn (one more reference) becomes the cached folio of @e; *shadowp gets the old shadow. */
 void swap_cache_add_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64_t *shadowp);
 /* __swap_cache_del_folio(): out of the swap cache, @shadow (0 or SWP_TB_SHADOW|...) left behind. */
 void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64_t shadow);
-/* swap_cache_del_folio(): the above and the cache reference dropped (put_swap_folio). */
+/* swap_cache_del_folio(): the above, the slot's SWAP_HAS_CACHE and the cache's page reference dropped. */
 void swap_cache_del_folio(struct machine *m, uint64_t pfn);
 /* swap_cache_get_folio(): the cached pfn of @e or PFN_NIL. */
 uint64_t swap_cache_get_folio(const struct machine *m, swp_entry_t e);

@@ -30,6 +30,7 @@ void swap_cache_add_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint64
 	if (shadowp)
 		*shadowp = old;
 	si->swap_table[swp_offset(e)] = pfn + 1;
+	p->_refcount++;			/* the swap cache's reference */
 	page_set(p, PG_swapbacked);
 	page_set(p, PG_owner_priv_1);
 	p->private = e.val;
@@ -56,10 +57,13 @@ void __swap_cache_del_folio(struct machine *m, uint64_t pfn, swp_entry_t e, uint
 
 void swap_cache_del_folio(struct machine *m, uint64_t pfn)
 {
-	swp_entry_t e = { pfn_to_page(m, pfn)->private };
+	struct page *p = pfn_to_page(m, pfn);
+	swp_entry_t e = { p->private };
 
 	__swap_cache_del_folio(m, pfn, e, 0);
 	put_swap_folio(m, e);
+	SIM_BUG_ON(p->_refcount < 2);	/* the caller still holds the page */
+	p->_refcount--;
 }
 
 uint64_t swap_cache_get_folio(const struct machine *m, swp_entry_t e)

@@ -105,3 +105,7 @@ tests_unit_test_rmap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_swap
 tests_unit_test_swap_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_swap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vmscan
+tests_unit_test_vmscan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmscan_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
