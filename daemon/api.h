@@ -84,6 +84,8 @@ void api_proc_buddyinfo(struct server *srv, struct http_request *req, struct htt
 void api_proc_pagetypeinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_pressure(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep);

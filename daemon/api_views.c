@@ -407,6 +407,11 @@ void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_
 	proc_view(srv, req, rep, proc_meminfo);
 }
 
+void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_swaps);
+}
+
 void api_debug_unusable_index(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	proc_view(srv, req, rep, debug_extfrag_unusable_index);

@@ -13,6 +13,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_replay.c \
 	daemon/api_sessions.c \
 	daemon/api_views.c \
+	daemon/api_pressure.c \
 	daemon/ops.c daemon/ops.h \
 	daemon/ops_slab.c \
 	daemon/api_slab.c \
