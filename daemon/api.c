@@ -93,6 +93,9 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/debug/page_tables/kernel", .get = api_debug_page_tables_kernel },
 	{ "/api/v1/sessions/{id}/debug/vtop", .get = api_debug_vtop },
 	{ "/api/v1/sessions/{id}/vmlayout", .get = api_view_vmlayout },
+	{ "/api/v1/sessions/{id}/proc/vmstat", .get = api_proc_vmstat },
+	{ "/api/v1/sessions/{id}/proc/{pid}/status", .get = api_proc_pid_status },
+	{ "/api/v1/sessions/{id}/files", .get = api_view_files },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

@@ -107,4 +107,10 @@ void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
 void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmlayout(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+/* api_pagecache.c: files, the page cache, user pages */
+void api_proc_vmstat(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pid_status(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_files(struct server *srv, struct http_request *req, struct http_reply *rep);
+void page_folio_json(const struct machine *m, uint64_t pfn, json_t *page);
+
 #endif

@@ -18,6 +18,8 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/ops_slab.c \
 	daemon/api_slab.c \
 	daemon/ops_mmu.c \
+	daemon/ops_pagecache.c \
+	daemon/api_pagecache.c \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
 	daemon/recorder.c daemon/recorder.h \

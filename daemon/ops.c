@@ -216,6 +216,7 @@ static const struct op_def *const op_tables[] = {
 	workload_ops,
 	slab_ops,
 	mmu_ops,
+	pagecache_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)

@@ -1278,13 +1278,17 @@ int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm
 	v = &mm->vmas[idx];
 	vi->start = v->vm_start;
 	vi->end = v->vm_end;
-	snprintf(vi->prot, sizeof(vi->prot), "%c%c%cp", v->vm_flags & VM_READ ? 'r' : '-',
-		 v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-');
+	snprintf(vi->prot, sizeof(vi->prot), "%c%c%c%c", v->vm_flags & VM_READ ? 'r' : '-',
+		 v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-',
+		 v->vm_flags & VM_MAYSHARE ? 's' : 'p');
 	memcpy(vi->name, v->name, sizeof(vi->name));
 	return 0;
 }
 
-/* /proc/PID/maps, as show_map_vma() prints anonymous mappings. */
+/*
+ * /proc/PID/maps, as show_map_vma() prints it: a file mapping shows its
+ * offset, its inode number and the file's path (the filesystem's root is /).
+ */
 char *proc_pid_maps(const struct machine *m, int pid)
 {
 	const struct mm_struct *mm = find_mm(m, pid);
@@ -1303,13 +1307,18 @@ char *proc_pid_maps(const struct machine *m, int pid)
 		struct mm_vma_info vi;
 		int n;
 
+		const struct vm_area_struct *v = &mm->vmas[i];
+
 		mm_process_vma(m, pid, i, &vi);
 		n = snprintf(buf + len, cap - len, "%08" PRIx64 "-%08" PRIx64 " %s %08llx %02x:%02x %lu ",
-			     vi.start, vi.end, vi.prot, 0ULL, 0, 0, 0UL);
+			     vi.start, vi.end, vi.prot,
+			     v->vm_file ? (unsigned long long)v->vm_pgoff << PAGE_SHIFT : 0ULL, 0, 0,
+			     (unsigned long)v->vm_file);
 		len += (size_t)n;
 		if (vi.name[0])	/* seq_pad() to column 72, then one space */
-			len += (size_t)snprintf(buf + len, cap - len, "%*s %s",
-						n < 72 ? 72 - n : 0, "", vi.name);
+			len += (size_t)snprintf(buf + len, cap - len, "%*s %s%s",
+						n < 72 ? 72 - n : 0, "", v->vm_file ? "/" : "",
+						vi.name);
 		len += (size_t)snprintf(buf + len, cap - len, "\n");
 	}
 	return buf;
