@@ -28,7 +28,7 @@ async function ops(base, id, list) {
   return r.body;
 }
 
-const VIEWS = ['proc/meminfo', 'proc/swaps', 'proc/zoneinfo', 'proc/buddyinfo'];
+const VIEWS = ['proc/meminfo', 'proc/swaps', 'proc/vmstat', 'proc/zoneinfo', 'proc/buddyinfo'];
 
 // The last sampled value of each reclaim counter (GET .../pressure).
 async function counters(base, id) {
