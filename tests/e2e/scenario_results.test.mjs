@@ -33,6 +33,9 @@ const OPENS = {
   'tlb-scan-no-gbpages': { view: 'tlb' },
   'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
   'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
+  'memory-runs-low': { view: 'pressure' },
+  'direct-reclaim': { view: 'pressure' },
+  'swap-and-major-faults': { view: 'pressure' },
 };
 
 async function checkArea(page, f) {

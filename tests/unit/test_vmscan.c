@@ -60,7 +60,7 @@ static void record(void *ctx, const struct mm_event *ev)
 	switch (ev->type) {
 	case MM_EV_mm_vmscan_wakeup_kswapd:
 		r->wakeups++;
-		r->wake_above_low |= (uint64_t)ev->value >= ev->size;
+		r->wake_above_low |= (uint64_t)ev->value > ev->size;	/* at the mark fails too */
 		break;
 	case MM_EV_mm_vmscan_kswapd_wake:
 		r->wakes++;
