@@ -22,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
+#include "daemon/scenarios_core.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
 #include "engine/layout.h"
@@ -1074,6 +1075,8 @@ const struct measure scenario_measures[] = {
 	{ "internal_fragmentation", measure_internal_fragmentation },
 	{ "zones_by_gfp", measure_zones_by_gfp },
 	{ "fragmentation", measure_fragmentation },
+	{ "page_cache", measure_page_cache },	/* scenarios_core.c */
+	{ "fork_cow", measure_fork_cow },
 	{ "kswapd_sawtooth", measure_kswapd_sawtooth },
 	{ "direct_reclaim", measure_direct_reclaim },
 	{ "swap_major_faults", measure_swap_major_faults },
