@@ -832,8 +832,9 @@ static int do_wp_page(struct machine *m, int cpu, struct mm_struct *mm,
 	uint64_t pfn = pte_pfn(old);
 
 	if (pfn != zero_pfn(m) && (vma->vm_flags & VM_SHARED)) {
-		folio_mark_dirty(m, pfn);
+		folio_mark_dirty(m, pfn);	/* fault_dirty_shared_page() */
 		wp_page_reuse(m, cpu, mm, vaddr, table, old);
+		balance_dirty_pages(m, file_by_id(m, vma->vm_file - 1));
 		*outcome = "reuse";
 		return 1;
 	}
