@@ -75,6 +75,8 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/proc/pagetypeinfo", .get = api_proc_pagetypeinfo },
 	{ "/api/v1/sessions/{id}/proc/zoneinfo", .get = api_proc_zoneinfo },
 	{ "/api/v1/sessions/{id}/proc/meminfo", .get = api_proc_meminfo },
+	{ "/api/v1/sessions/{id}/proc/swaps", .get = api_proc_swaps },
+	{ "/api/v1/sessions/{id}/pressure", .get = api_pressure },
 	{ "/api/v1/sessions/{id}/slabs", .get = api_view_slabs },
 	{ "/api/v1/sessions/{id}/proc/slabinfo", .get = api_proc_slabinfo },
 	{ "/api/v1/sessions/{id}/vmalloc", .get = api_view_vmalloc },
@@ -91,6 +93,9 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/debug/page_tables/kernel", .get = api_debug_page_tables_kernel },
 	{ "/api/v1/sessions/{id}/debug/vtop", .get = api_debug_vtop },
 	{ "/api/v1/sessions/{id}/vmlayout", .get = api_view_vmlayout },
+	{ "/api/v1/sessions/{id}/proc/vmstat", .get = api_proc_vmstat },
+	{ "/api/v1/sessions/{id}/proc/{pid}/status", .get = api_proc_pid_status },
+	{ "/api/v1/sessions/{id}/files", .get = api_view_files },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

@@ -20,6 +20,11 @@ static const char *const owner_colors[NR_PAGE_OWNERS] = {
 	[OWNER_PAGETABLE] = "#e76f51", [OWNER_SLAB] = "#2a9d8f", [OWNER_KMALLOC_LARGE] = "#264653",
 	[OWNER_VMALLOC] = "#e63946", [OWNER_USER] = "#457b9d", [OWNER_PERCPU] = "#ffb703",
 	[OWNER_OTHER] = "#8d99ae", [OWNER_SWIOTLB] = "#d4a373",
+	[OWNER_PAGECACHE] = "#90be6d",
+};
+/* ... and of the page states past them (enum physmap_code): dirty, writeback, swap cache. */
+static const char *const state_colors[NR_PHYSMAP_CODES - NR_PAGE_OWNERS] = {
+	"#d00000", "#ff7b00", "#9d4edd",
 };
 
 bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
@@ -313,8 +318,12 @@ void api_view_page(struct server *srv, struct http_request *req, struct http_rep
 			    pfn, (unsigned long long)machine_max_pfn(v.m));
 	else if (machine_page_info(v.m, pfn, &pi))
 		reply_error(rep, 404, "ENOENT", "pfn %llu is in a hole: no struct page", pfn);
-	else
-		reply_json(rep, 200, page_json(&pi));
+	else {
+		json_t *page = page_json(&pi);
+
+		page_folio_json(v.m, pfn, page);	/* api_pagecache.c */
+		reply_json(rep, 200, page);
+	}
 	view_end(&v);
 }
 
@@ -359,6 +368,10 @@ void api_view_physmap_legend(struct server *srv, struct http_request *req,
 		json_array_append_new(codes, json_pack("{s:i,s:s,s:s}", "code", o,
 						       "name", page_owner_name(o),
 						       "color", owner_colors[o]));
+	for (int c = NR_PAGE_OWNERS; c < NR_PHYSMAP_CODES; c++)	/* lru.h: a page's state */
+		json_array_append_new(codes, json_pack("{s:i,s:s,s:s}", "code", c,
+						       "name", physmap_code_name(c),
+						       "color", state_colors[c - NR_PAGE_OWNERS]));
 	reply_json(rep, 200, json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)v.seq,
 				       "max_pfn", (json_int_t)machine_max_pfn(v.m), "codes", codes));
 	view_end(&v);
@@ -404,6 +417,11 @@ void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	proc_view(srv, req, rep, proc_meminfo);
+}
+
+void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_swaps);
 }
 
 void api_debug_unusable_index(struct server *srv, struct http_request *req, struct http_reply *rep)

@@ -13,6 +13,9 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
+#include "swap.h"
+#include "vmscan.h"
 
 struct checker {
 	const struct machine *m;
@@ -271,7 +274,9 @@ static void check_page_word(struct checker *c, const struct zone *z, uint64_t pf
 	unsigned int i;
 
 	if (!page_has_type(p)) {
-		if (p->_mapcount != (p->owner == OWNER_USER ? 0 : -1))
+		/* user and page-cache pages: rmap's invariants (lru.h, R) check the count */
+		if (p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE ?
+		    p->_mapcount < -1 : p->_mapcount != -1)
 			violation(c, "9: " ZONE_FMT "pfn 0x%llx (%s) has _mapcount %d",
 				  ZONE_ARGS(z), (unsigned long long)pfn,
 				  page_owner_name(p->owner), p->_mapcount);
@@ -432,6 +437,9 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	slab_check(m, report_violation, &c);
 	vmalloc_check(m, report_violation, &c);
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
+	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW6 */
+	vmscan_check(m, report_violation, &c);	/* vmscan.c: K1..K3 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
+	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	return c.count;
 }

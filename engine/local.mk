@@ -30,7 +30,20 @@ ENGINE_SOURCES = \
 	engine/ptdump.c \
 	engine/vmlayout.c \
 	engine/snapshot.c \
-	engine/vmstat.c
+	engine/vmstat.c \
+	engine/lru.h \
+	engine/swap.c \
+	engine/rmap.c \
+	engine/filemap.c \
+	engine/page_writeback.c \
+	engine/lru_check.c \
+	engine/lru_proc.c \
+	engine/swap.h \
+	engine/swapfile.c \
+	engine/swap_state.c \
+	engine/vmscan.h \
+	engine/vmscan.c \
+	engine/workingset.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

@@ -16,6 +16,9 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
+#include "swap.h"
+#include "vmscan.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -42,6 +45,7 @@ static const char *const page_owner_names[NR_PAGE_OWNERS] = {
 	[OWNER_PERCPU] = "percpu",
 	[OWNER_OTHER] = "other",
 	[OWNER_SWIOTLB] = "swiotlb",
+	[OWNER_PAGECACHE] = "pagecache",
 };
 
 const char *zone_type_name(int zone)
@@ -434,6 +438,9 @@ void mm_core_init_buddy(struct machine *m)
 	zone_online_events(m);
 	kmem_cache_init(m);
 	vmalloc_init(m);
+	kswapd_init(m);		/* vmscan.c: one kswapd per node, asleep */
+	if (swap_setup(m))	/* swapfile.c: swapon of the swap partition */
+		m->swap = NULL;
 }
 
 static void cpus_to_nodes(struct machine *m)
@@ -533,6 +540,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 		goto fail;
 	if (slab_state_create(m) || vmalloc_state_create(m))
 		goto fail;
+	if (lru_state_create(m))	/* lru.h: lruvecs, files, anon_vmas */
+		goto fail;
 	err = machine_init_layout(m, e);
 	if (err)
 		goto fail_quiet;
@@ -544,6 +553,10 @@ struct machine *machine_create(const struct machine_config *cfg,
 	if (cfg->start == MACHINE_START_BOOTED && (err = x86_boot_late(m))) {
 		mm_error_set(e, err, "the boot could not finish (%s)", mm_errno_name(err));
 		goto fail_quiet;
+	}
+	if (cfg->start == MACHINE_START_BOOTED && cfg->swap_mib && !m->swap) {
+		err = -ENOMEM;
+		goto fail;
 	}
 	return m;
 fail:
@@ -574,6 +587,8 @@ void machine_destroy(struct machine *m)
 	vmalloc_state_release(m);
 	slab_state_release(m);
 	swiotlb_state_release(m);
+	lru_state_release(m);
+	swap_state_release(m);
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -602,6 +617,9 @@ struct machine *machine_clone(const struct machine *m)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->files = NULL;
+	c->anon_vmas = NULL;
+	c->swap = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -645,6 +663,10 @@ struct machine *machine_clone(const struct machine *m)
 	if (x86_state_clone(c, m))
 		goto fail;
 	if (swiotlb_state_clone(c, m))
+		goto fail;
+	if (lru_state_clone(c, m))	/* lru.h: files, anon_vmas */
+		goto fail;
+	if (swap_state_clone(c, m))	/* swapfile.c: the swap device and its cache */
 		goto fail;
 	return c;
 fail:
@@ -700,6 +722,6 @@ void machine_physmap(const struct machine *m, uint64_t start, uint64_t count, ui
 	for (i = 0; i < count; i++) {
 		uint64_t pfn = start + i;
 
-		out[i] = pfn < m->max_pfn ? m->mem_map[pfn].owner : OWNER_HOLE;
+		out[i] = pfn < m->max_pfn ? folio_physmap_code(&m->mem_map[pfn]) : OWNER_HOLE;
 	}
 }

@@ -69,6 +69,8 @@ struct machine_config {
 	enum machine_start start;
 	uint64_t seed;
 	char *layout_zoneinfo;		/* NULL for "pc", else a /proc/zoneinfo text (owned) */
+	uint64_t swap_mib;		/* a swap partition of this size; 0: no swap */
+	unsigned int swappiness;	/* vm.swappiness at boot, 0..200 */
 };
 
 /* The defaults of engine.md section 1. */
@@ -115,7 +117,19 @@ void machine_config_release(struct machine_config *cfg);
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
 	X(boot_stage) X(memblock_alloc)					\
 	X(swiotlb_bounced) X(dma_unmap) X(oops)				\
-	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)
+	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)		\
+	X(mm_filemap_add_to_page_cache) X(mm_filemap_delete_from_page_cache) \
+	X(mm_filemap_fault) X(mm_lru_insertion) X(mm_lru_activate)	\
+	X(writeback_dirty_folio) X(writeback_single_inode)		\
+	X(global_dirty_state) X(file_create) X(file_read) X(file_write)	\
+	X(file_fsync) X(drop_caches) X(task_newtask) X(wp_page_copy)	\
+	X(wp_page_reuse)		\
+	X(mm_vmscan_wakeup_kswapd) X(mm_vmscan_kswapd_wake)		\
+	X(mm_vmscan_kswapd_sleep) X(mm_vmscan_direct_reclaim_begin)	\
+	X(mm_vmscan_direct_reclaim_end) X(mm_vmscan_lru_isolate)	\
+	X(mm_vmscan_lru_shrink_inactive) X(mm_vmscan_lru_shrink_active)	\
+	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
+	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -240,6 +254,7 @@ enum page_owner {
 	OWNER_PERCPU,		/* per-CPU areas (memblock) */
 	OWNER_OTHER,		/* an explicit alloc_pages caller */
 	OWNER_SWIOTLB,		/* the swiotlb bounce-buffer pool (memblock) */
+	OWNER_PAGECACHE,	/* a file page in the page cache (filemap.c) */
 	NR_PAGE_OWNERS
 };
 
@@ -281,8 +296,12 @@ struct mm_slowpath {
 	int steps[MM_SLOWPATH_MAX_STEPS];	/* enum mm_slowpath_step */
 	bool kernel_fails;			/* false: the kernel would not return NULL */
 	char message[640];			/* "the kernel would wake kswapd, ..." */
+	unsigned int reclaim_rounds;		/* direct reclaim the engine ran first */
+	uint64_t reclaimed;			/* and the pages it freed */
 };
 void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
+/* The refusal came after @rounds rounds of direct reclaim freeing @reclaimed pages. */
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed);
 /* "wake_all_kswapds", "direct_compact", ... */
 const char *mm_slowpath_step_name(int step);
 /* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
@@ -294,6 +313,33 @@ int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);
+
+/*
+ * The end of an op: every kswapd woken during it runs until its node is
+ * balanced or it gives up, then sleeps (vmscan.c, the interleaving rule).
+ */
+void mm_kswapd_run(struct machine *m);
+/* shrink_all_memory(): reclaim up to @nr pages from every node; the pages freed. */
+uint64_t mm_shrink_all_memory(struct machine *m, uint64_t nr);
+
+/*
+ * Memory pressure at a glance (vmscan.c), in pages: the free pages and the
+ * min/low/high watermarks (boost included) of every populated zone summed,
+ * those of the largest zone (where kswapd's sawtooth shows), the LRU lists
+ * (inactive/active anon, inactive/active file, unevictable), swap, and the
+ * reclaim counters of /proc/vmstat.
+ */
+struct mm_pressure {
+	uint64_t free, min, low, high;
+	int big_zone, big_node;
+	uint64_t big_free, big_min, big_low, big_high;
+	uint64_t lru[5];
+	uint64_t swap_total, swap_free, swap_cached;
+	uint64_t pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct;
+	uint64_t pswpin, pswpout, pgmajfault, allocstall, pageoutrun, oom_kill;
+	unsigned int kswapd_awake;		/* nodes whose kswapd is not asleep */
+};
+void machine_pressure(const struct machine *m, struct mm_pressure *p);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
@@ -355,7 +401,17 @@ struct page_info {
 
 /* -ENOENT for a pfn beyond the machine or in a hole. */
 int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *pi);
-/* One enum page_owner byte per pfn in [start, start + count). */
+/*
+ * The codes of machine_physmap() past the owners: a page-cache page that is
+ * dirty or under writeback, a user page in the swap cache.
+ */
+enum physmap_code {
+	PHYSMAP_PAGECACHE_DIRTY = NR_PAGE_OWNERS, PHYSMAP_PAGECACHE_WRITEBACK,
+	PHYSMAP_USER_SWAPCACHE, NR_PHYSMAP_CODES
+};
+/* "pagecache_dirty", ...; page_owner_name() for an owner. */
+const char *physmap_code_name(int code);
+/* One byte per pfn in [start, start + count): its enum page_owner, or an enum physmap_code. */
 void machine_physmap(const struct machine *m, uint64_t start, uint64_t count, uint8_t *out);
 
 /* The struct page array: its element size and total bytes. */
@@ -381,6 +437,8 @@ char *proc_buddyinfo(const struct machine *m);
 char *proc_pagetypeinfo(const struct machine *m);
 char *proc_zoneinfo(const struct machine *m);
 char *proc_meminfo(const struct machine *m);
+/* /proc/swaps (swapfile.c). */
+char *proc_swaps(const struct machine *m);
 
 /*** Kernel allocators: SLUB and kmalloc, vmalloc, DMA (slub.c, vmalloc.c, dma.c) ***/
 
@@ -774,6 +832,71 @@ char *proc_pid_maps(const struct machine *m, int pid);
 char *ptdump_kernel(const struct machine *m);
 /* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
 char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);
+
+/*** Files, the page cache, fork (filemap.c, page_writeback.c, mm.c; lru.h) ***/
+
+/* What a read or write did: bytes moved, pages touched, pages read from the disk. */
+struct mm_file_io {
+	uint64_t bytes, pages, pages_read;
+};
+struct mm_drop_caches_result {
+	uint64_t pages;			/* page-cache pages freed (mode 1) */
+	uint64_t objects;		/* dentries and inodes freed (mode 2) */
+};
+struct mm_file_info {
+	char name[32];
+	uint32_t id;			/* its inode number */
+	uint64_t size, nrpages, nr_dirty, nr_writeback;
+	uint64_t ra_start, ra_size, ra_async_size;	/* the readahead window (file->f_ra) */
+	bool has_dentry, has_inode;	/* its objects in the dentry and inode_cache slabs */
+	uint32_t nr_mmaps;		/* VMAs that map it */
+};
+
+/* A file of @size bytes (no page cache yet); -EEXIST, -EINVAL, -ENOSPC, -EFBIG. */
+int mm_create_file(struct machine *m, const char *name, uint64_t size, struct mm_error *e);
+/* read(2)/write(2) of [@offset, @offset + @length) by process @pid (0: none) through the page cache. */
+int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		 struct mm_file_io *io, struct mm_error *e);
+int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		  struct mm_file_io *io, struct mm_error *e);
+/* fsync(2): every dirty page of the file written; *@written pages. */
+int mm_fsync(struct machine *m, const char *name, uint64_t *written, struct mm_error *e);
+/* /proc/sys/vm/drop_caches: 1 page cache, 2 slab (dentries, inodes), 3 both. */
+int mm_drop_caches(struct machine *m, int mode, struct mm_drop_caches_result *r,
+		   struct mm_error *e);
+/* The @idx-th file; -ENOENT past the end. */
+int mm_file_info(const struct machine *m, unsigned int idx, struct mm_file_info *fi);
+const char *mm_file_name(const struct machine *m, uint32_t id);
+/*
+ * mmap(2) of a file: MAP_SHARED or MAP_PRIVATE (one of them), at @offset
+ * (page aligned) of file @name; @flags may add MAP_FIXED or MAP_FIXED_NOREPLACE.
+ */
+#define MM_MAP_SHARED		0x01u
+#define MM_MAP_PRIVATE		0x02u
+int mm_mmap_file(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		 unsigned int flags, const char *name, uint64_t offset, uint64_t *out,
+		 struct mm_error *e);
+/* fork(2): a copy of @pid's address space (copy-on-write); *@child is its pid. */
+int mm_fork(struct machine *m, int pid, int *child, struct mm_error *e);
+
+/* /proc/vmstat, /proc/PID/status (NULL for no such pid). */
+char *proc_vmstat(const struct machine *m);
+char *proc_pid_status(const struct machine *m, int pid);
+
+/* A user or file page as struct page shows it (its folio words and LRU links). */
+struct mm_folio_info {
+	bool lru;			/* PG_lru */
+	const char *lru_list;		/* "inactive_anon", ... or NULL */
+	uint64_t lru_prev, lru_next;	/* neighbours' pfns, UINT64_MAX at the ends */
+	const char *mapping_kind;	/* "anon", "file" or NULL */
+	uint64_t mapping_id;		/* anon_vma id or file id */
+	const char *file_name;		/* the file's name, or NULL */
+	uint64_t index;
+	uint32_t content;
+	uint32_t memcg_id;
+};
+/* -ENOENT unless @pfn is a user or page-cache page. */
+int machine_folio_info(const struct machine *m, uint64_t pfn, struct mm_folio_info *fi);
 
 /*** The virtual address layout (vmlayout.c) ***/
 

@@ -54,6 +54,7 @@
 
 #include "internal.h"
 #include "slab.h"
+#include "vmscan.h"
 
 /* alloc_flags (mm/internal.h) */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -457,22 +458,23 @@ static bool prep_move_freepages_block(const struct machine *m, const struct zone
  * zone's watermarks by a pageblock, up to watermark_boost_factor (150%) of
  * the high mark, so that kswapd reclaims ahead of the next fallback. Not in
  * zones smaller than four pageblocks. Kernel: mm/page_alloc.c. Only kswapd
- * lowers the boost again (balance_pgdat() in mm/vmscan.c); the engine has no
- * kswapd, so a boost stays until the watermarks are set up anew.
+ * lowers the boost again (balance_pgdat() in mm/vmscan.c). Returns whether
+ * the watermarks were boosted.
  */
-static void boost_watermark(const struct machine *m, struct zone *z)
+static bool boost_watermark(const struct machine *m, struct zone *z)
 {
 	uint64_t max_boost;
 
 	if (pageblock_nr_pages * 4 > z->managed_pages)
-		return;
+		return false;
 	max_boost = z->_watermark[WMARK_HIGH] * WATERMARK_BOOST_FACTOR / 10000;
 	if (!max_boost)
-		return;
+		return false;
 	if (max_boost < pageblock_nr_pages)
 		max_boost = pageblock_nr_pages;
 	z->watermark_boost = z->watermark_boost + pageblock_nr_pages < max_boost ?
 			     z->watermark_boost + pageblock_nr_pages : max_boost;
+	return true;
 }
 
 /*
@@ -493,12 +495,9 @@ static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t p
 		expand(m, z, pfn, order, cur, start_mt);
 		return (uint32_t)pfn;
 	}
-	/*
-	 * The kernel also sets ZONE_BOOSTED_WATERMARK for a request that may
-	 * wake kswapd (ALLOC_KSWAPD), and rmqueue() wakes kswapd on its way
-	 * out; the engine has no kswapd to wake.
-	 */
-	boost_watermark(m, z);
+	/* ZONE_BOOSTED_WATERMARK: rmqueue() wakes kswapd on its way out */
+	if (boost_watermark(m, z) && (alloc_flags & ALLOC_KSWAPD))
+		z->boosted_watermark = true;
 	if (!prep_move_freepages_block(m, z, pfn, &start, &free_pages, &movable_pages))
 		return PFN_NIL;
 	if (start_mt == MIGRATE_MOVABLE)
@@ -973,6 +972,14 @@ static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t
 				   (long)z->nr_free_pages, NULL);
 }
 
+/* __zone_watermark_ok() with no reserves, as pgdat_balanced() asks it (vmscan.c). */
+bool zone_watermark_ok_plain(const struct zone *z, unsigned int order, uint64_t mark,
+			     int highest_zoneidx)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0, (long)z->nr_free_pages,
+				   NULL);
+}
+
 /* zone_watermark_fast(): the order-0 shortcut, then the full check. */
 static bool zone_watermark_fast(const struct zone *z, unsigned int order, uint64_t mark,
 				int highest_zoneidx, unsigned int alloc_flags,
@@ -1017,6 +1024,8 @@ struct alloc_context {
 	bool watermark_failed;
 	struct zone *breach_zone;
 	struct mm_slowpath *sp;		/* filled on failure when asked */
+	unsigned long reclaimed;	/* direct reclaim: pages freed, rounds run */
+	unsigned int reclaim_rounds;
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1087,6 +1096,17 @@ static uint32_t rmqueue_buddy(struct machine *m, struct zone *z, unsigned int or
 	return pfn;
 }
 
+/* rmqueue()'s way out: a boosted zone wakes kswapd to work the boost off. */
+static uint32_t rmqueue_boosted(struct machine *m, struct zone *z, unsigned int alloc_flags,
+				uint32_t pfn)
+{
+	if ((alloc_flags & ALLOC_KSWAPD) && z->boosted_watermark) {
+		z->boosted_watermark = false;
+		wakeup_kswapd(m, z, 0, 0, z->idx);
+	}
+	return pfn;
+}
+
 /* rmqueue(): per-CPU list for the small and THP orders, the buddy for the rest. */
 static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 			unsigned int alloc_flags, const struct alloc_context *ac)
@@ -1096,9 +1116,10 @@ static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 					       ac->cpu);
 
 		if (pfn != PFN_NIL)
-			return pfn;
+			return rmqueue_boosted(m, z, alloc_flags, pfn);
 	}
-	return rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype);
+	return rmqueue_boosted(m, z, alloc_flags,
+			       rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype));
 }
 
 /*
@@ -1281,6 +1302,8 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 		mm_alloc_slowpath(ac->gfp, order, !strcmp(reason, "injected") ?
 				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
 				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
+	if (ac->sp)
+		mm_slowpath_reclaimed(ac->sp, ac->reclaim_rounds, ac->reclaimed);
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -1343,32 +1366,133 @@ static bool unreserve_highatomic_pageblock(struct machine *m, const struct alloc
 	return false;
 }
 
+/* wake_all_kswapds(): each node of the zonelist once, for the request's zones. */
+static void wake_all_kswapds(struct machine *m, unsigned int order, const struct alloc_context *ac)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+	int last = -1;
+
+	for (unsigned int i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zone *z = &m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+
+		if (!zone_allowed(z, ac) || !managed_zone(z) || z->node == last)
+			continue;
+		wakeup_kswapd(m, z, ac->gfp, (int)order, ac->highest_zoneidx);
+		last = z->node;
+	}
+}
+
 /*
- * direct_reclaim_retries() - what of the slow path's reclaim loop the engine
- * can run: __alloc_pages_direct_reclaim() retries once after unreserving a
- * highatomic pageblock (one is kept) and draining every CPU's lists, and
- * should_reclaim_retry(), before it gives up on a request that may retry,
- * unreserves highatomic pageblocks to the last (@force), retrying after
- * each. The reclaim itself is not modelled (slowpath.c says what it would do).
+ * __alloc_pages_direct_reclaim() - reclaim (try_to_free_pages()), then
+ * retry; when that still fails, unreserve a highatomic pageblock (one is
+ * kept) and drain every CPU's lists before one more try. Nothing is retried
+ * when reclaim freed nothing.
+ */
+static uint32_t __alloc_pages_direct_reclaim(struct machine *m, unsigned int order,
+					     unsigned int alloc_flags, struct alloc_context *ac,
+					     struct zone **z, unsigned long *progress)
+{
+	uint32_t pfn;
+
+	*progress = try_to_free_pages(m, ac->preferred_node, (int)order, ac->gfp,
+				      ac->highest_zoneidx);
+	ac->reclaimed += *progress;
+	ac->reclaim_rounds++;
+	if (!*progress)
+		return PFN_NIL;
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn == PFN_NIL) {
+		unreserve_highatomic_pageblock(m, ac, false);
+		mm_drain_all_pages(m);
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	}
+	return pfn;
+}
+
+/*
+ * should_reclaim_retry() - retry while reclaim makes progress and some zone
+ * could pass its min watermark with all its reclaimable pages freed; after
+ * MAX_RECLAIM_RETRIES rounds without progress, give the highatomic reserves
+ * back to the last and retry once more for each.
+ */
+static bool should_reclaim_retry(struct machine *m, unsigned int order,
+				 struct alloc_context *ac, unsigned int alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return unreserve_highatomic_pageblock(m, ac, true);
+	for (unsigned int i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zone *z = &m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+		uint64_t available;
+
+		if (!zone_allowed(z, ac))
+			continue;
+		available = zone_reclaimable_pages(m, z) + z->nr_free_pages;
+		if (__zone_watermark_ok(z, order, z->_watermark[WMARK_MIN] + z->watermark_boost,
+					ac->highest_zoneidx, alloc_flags, (long)available, NULL))
+			return true;
+	}
+	return unreserve_highatomic_pageblock(m, ac, true);
+}
+
+/*
+ * __alloc_pages_may_oom() - the OOM killer's turn, after reclaim stopped
+ * helping. The OOM killer is not modelled yet: nothing is killed, no
+ * progress is made, and the refusal's plan (slowpath.c) says the kernel
+ * would invoke it when mm_slowpath_may_oom() allows.
+ */
+static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
+				      struct alloc_context *ac, struct zone **z,
+				      bool *did_some_progress)
+{
+	(void)m;
+	(void)order;
+	(void)ac;
+	(void)z;
+	*did_some_progress = false;
+	return PFN_NIL;
+}
+
+/*
+ * The reclaim loop of __alloc_pages_slowpath(): direct reclaim, the retry
+ * rules for __GFP_NORETRY and costly orders, should_reclaim_retry(), then
+ * the OOM killer's turn. Compaction is not modelled (slowpath.c names it).
+ * Reclaim's own allocations never reclaim (PF_MEMALLOC).
  */
 static uint32_t direct_reclaim_retries(struct machine *m, unsigned int order,
 				       unsigned int alloc_flags, struct alloc_context *ac,
 				       struct zone **z)
 {
-	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER, progress;
+	int no_progress_loops = 0;
+	unsigned long reclaimed;
 	uint32_t pfn;
 
-	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone)
+	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone || m->in_reclaim)
 		return PFN_NIL;
-	unreserve_highatomic_pageblock(m, ac, false);
-	mm_drain_all_pages(m);
-	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+retry:
+	if (ac->gfp & __GFP_KSWAPD_RECLAIM)
+		wake_all_kswapds(m, order, ac);
+	pfn = __alloc_pages_direct_reclaim(m, order, alloc_flags, ac, z, &reclaimed);
 	if (pfn != PFN_NIL || (ac->gfp & __GFP_NORETRY) ||
 	    (costly && (!(ac->gfp & __GFP_IO) || !(ac->gfp & __GFP_RETRY_MAYFAIL))))
 		return pfn;
-	while (pfn == PFN_NIL && unreserve_highatomic_pageblock(m, ac, true))
-		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
-	return pfn;
+	if (should_reclaim_retry(m, order, ac, alloc_flags, reclaimed, &no_progress_loops))
+		goto retry;
+	pfn = __alloc_pages_may_oom(m, order, ac, z, &progress);
+	if (pfn != PFN_NIL)
+		return pfn;
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
+	}
+	return PFN_NIL;
 }
 
 /*
@@ -1435,6 +1559,8 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 	pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
 	if (pfn == PFN_NIL) {
 		alloc_flags = gfp_to_alloc_flags(gfp, order);
+		if (alloc_flags & ALLOC_KSWAPD)
+			wake_all_kswapds(m, order, &ac);
 		pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
 	}
 	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
@@ -1455,6 +1581,7 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 	}
 	m->nr_allocs++;
 	zone_statistics(m, z, &ac);
+	kswapd_note_alloc(m, z->node, order);	/* vmscan.c: kswapd's turn every SWAP_CLUSTER_MAX pages */
 	if (events_on(m))
 		alloc_event(m, MM_EV_mm_page_alloc, pfn, order, z, &ac);
 	if (res) {
@@ -2043,8 +2170,11 @@ static uint64_t stable_page_flags(const struct machine *m, uint64_t pfn)
 	const struct page *folio = p->tail ? &m->mem_map[p->compound_head] : p;
 	uint64_t u = 0;
 
-	if (p->owner == OWNER_USER && p->_mapcount >= 0)
-		u |= (1ULL << KPF_MMAP) | (1ULL << KPF_ANON);
+	if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) && p->_mapcount >= 0)
+		u |= 1ULL << KPF_MMAP;
+	if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) &&
+	    (p->folio.mapping & 1))	/* FOLIO_MAPPING_ANON */
+		u |= 1ULL << KPF_ANON;
 	if (p->tail)
 		u |= 1ULL << KPF_COMPOUND_TAIL;
 	else

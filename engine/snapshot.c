@@ -26,6 +26,8 @@
 #include "pgtable.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
+#include "swap.h"
 #include "engine/build_id.h"
 
 #define SNAP_MAGIC	"MMLABSNP"
@@ -268,6 +270,8 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	vmalloc_state_save(&w, m);
 	x86_state_save(&w, m);
 	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
+	lru_state_save(&w, m);		/* swap.c: files and anon_vmas (lru.h) */
+	swap_state_save(&w, m);		/* swapfile.c: the swap device and its cache */
 	if (!w.err) {
 		uint64_t sum = w.sum;
 
@@ -294,6 +298,9 @@ static void clear_machine_pointers(struct machine *c)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->files = NULL;
+	c->anon_vmas = NULL;
+	c->swap = NULL;
 }
 
 /* Are the sizes the machine's own fields give consistent with each other? */
@@ -381,6 +388,10 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		x86_state_load(&r, c);
 	if (!r.err)
 		swiotlb_state_load(&r, c);
+	if (!r.err)
+		lru_state_load(&r, c);
+	if (!r.err)
+		swap_state_load(&r, c);	/* swapfile.c */
 	sum = r.sum;
 	snap_get(&r, &stored, sizeof(stored));
 	if (!r.err && stored != sum)

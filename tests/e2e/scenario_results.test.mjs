@@ -33,6 +33,11 @@ const OPENS = {
   'tlb-scan-no-gbpages': { view: 'tlb' },
   'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
   'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
+  'page-cache': { view: 'overview' },
+  'fork-cow': { view: 'overview' },
+  'memory-runs-low': { view: 'pressure' },
+  'direct-reclaim': { view: 'pressure' },
+  'swap-and-major-faults': { view: 'pressure' },
 };
 
 async function checkArea(page, f) {

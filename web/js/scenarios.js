@@ -27,6 +27,11 @@ const TARGETS = {
   paging: (f) => [{ view: 'tlb', at: f.triple_faults?.[0]?.seq }],
   'tlb-scan': () => [{ view: 'tlb' }],
   'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
+  'page-cache': () => [{ view: 'overview' }],
+  'fork-cow': () => [{ view: 'overview' }],
+  'memory-runs-low': () => [{ view: 'pressure' }],
+  'direct-reclaim': () => [{ view: 'pressure' }],
+  'swap-and-major-faults': () => [{ view: 'pressure' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
