@@ -66,6 +66,10 @@ void api_session_verify(struct server *srv, struct http_request *req, struct htt
 void api_session_fork(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_export(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_sessions_import(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* api_trace.c: the kernel's trace text */
+void api_trace_export(struct server *srv, int64_t id, struct http_reply *rep);
+void api_ftrace_tracepoints(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_sessions_import_trace(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep);
 

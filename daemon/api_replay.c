@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/api.h"
+#include "daemon/ftrace.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/recorder.h"
@@ -57,7 +58,7 @@ static json_t *event_row_json(sqlite3_stmt *st)
 		if (sqlite3_column_type(st, i) == SQLITE_NULL)
 			continue;
 		if (i == 2)
-			json_object_set_new(ev, "type", json_string(mm_event_type_name((int)v)));
+			json_object_set_new(ev, "type", json_string(ftrace_event_type_name((int)v)));
 		else if (i == 5)
 			json_object_set_new(ev, "zone", json_string(zone_type_name((int)v)));
 		else if (i == 7)
@@ -108,7 +109,7 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 	    !session_exists(srv, id, rep))
 		return;
 	if (type) {
-		type_id = mm_event_type_from_name(type);
+		type_id = ftrace_event_type_from_name(type);
 		if (type_id == MM_EV_NONE) {
 			reply_error(rep, 400, "EINVAL", "unknown event type \"%s\"", type);
 			return;
@@ -221,7 +222,7 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(markers, json_pack("{s:I,s:s,s:s?}",
 				"seq", (json_int_t)sqlite3_column_int64(st, 0),
-				"type", mm_event_type_name(sqlite3_column_int(st, 1)),
+				"type", ftrace_event_type_name(sqlite3_column_int(st, 1)),
 				"detail", (const char *)sqlite3_column_text(st, 2)));
 		sqlite3_finalize(st);
 	}
@@ -496,8 +497,12 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 		export_chrome(srv, id, rep);
 		return;
 	}
+	if (http_query(req, "format") && strcmp(http_query(req, "format"), "ftrace") == 0) {
+		api_trace_export(srv, id, rep);
+		return;
+	}
 	if (http_query(req, "format") && strcmp(http_query(req, "format"), "sqlite") != 0) {
-		reply_error(rep, 400, "EINVAL", "format must be sqlite (the default) or chrome");
+		reply_error(rep, 400, "EINVAL", "format must be sqlite (the default), chrome or ftrace");
 		return;
 	}
 	recorder_sync(srv->rec);
