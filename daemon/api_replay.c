@@ -165,6 +165,7 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 		json_array_append_new(events, event_row_json(st));
 	}
 	sqlite3_finalize(st);
+	api_trace_annotate(srv, id, events);	/* a trace's time, task and pid */
 	reply_json(rep, 200, json_pack("{s:o,s:I}", "events", events,
 				       "next_since", (json_int_t)(last ? last : since)));
 }
@@ -250,7 +251,7 @@ void api_session_verify(struct server *srv, struct http_request *req, struct htt
 	struct mm_error e = { 0 };
 	json_t *report;
 
-	if (id < 0 || !session_exists(srv, id, rep))
+	if (id < 0 || !session_exists(srv, id, rep) || api_trace_refuse(srv, id, rep))
 		return;
 	report = replay_verify(srv, id, &e);
 	if (!report) {
@@ -299,7 +300,7 @@ void api_session_fork(struct server *srv, struct http_request *req, struct http_
 	unsigned int status;
 	char fork_name[SESSION_NAME_MAX];
 
-	if (id < 0)
+	if (id < 0 || api_trace_refuse(srv, id, rep))
 		return;
 	body = api_body_json(req, rep);
 	if (!body)

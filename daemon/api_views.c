@@ -33,7 +33,7 @@ bool view_begin(struct server *srv, struct http_request *req, struct http_reply 
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	if (id < 0)
+	if (id < 0 || api_trace_refuse(srv, id, rep))
 		return false;
 	if (at) {
 		seq = strtoull(at, &end, 10);
@@ -325,6 +325,8 @@ void api_view_physmap(struct server *srv, struct http_request *req, struct http_
 	uint64_t max;
 	uint8_t *bytes;
 
+	if (api_trace_physmap(srv, req, rep, false))
+		return;
 	if (start < 0 || (http_query(req, "count") && count < 1)) {
 		reply_error(rep, 400, "EINVAL", "start and count must be non-negative pfns");
 		return;
@@ -352,6 +354,8 @@ void api_view_physmap_legend(struct server *srv, struct http_request *req,
 	struct view v;
 	json_t *codes;
 
+	if (api_trace_physmap(srv, req, rep, true))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	codes = json_array();

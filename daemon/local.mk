@@ -34,6 +34,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/stream.c daemon/stream.h \
 	daemon/ftrace.c daemon/ftrace.h \
 	daemon/trace_import.c daemon/trace_import.h \
+	daemon/trace_resim.c daemon/trace_resim.h \
 	daemon/api_trace.c
 nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
 

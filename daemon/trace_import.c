@@ -73,6 +73,7 @@ struct trace_import {
 	uint64_t tar_left, tar_pad;
 	int tar_target;		/* -1 skip, 0 the trace, 1 + PROC_* a /proc file */
 	char *proc[NR_PROC];
+	char *machine;		/* the machine of a session mmlab exported */
 	size_t proc_len[NR_PROC];
 };
 
@@ -280,6 +281,9 @@ static void header_line(struct trace_import *ti, const char *s)
 	unsigned long long a, b;
 	const char *p = strstr(s, "entries-in-buffer/entries-written:");
 
+	if (!strncmp(s, "# mmlab machine: ", 17) && !ti->machine)	/* our own export */
+		ti->machine = strdup(s + 17);
+
 	if (p && sscanf(p, "entries-in-buffer/entries-written: %llu/%llu", &a, &b) == 2) {
 		ti->entries_in = a;
 		ti->entries_written = b;
@@ -476,6 +480,7 @@ static void release(struct trace_import *ti)
 	for (int i = 0; i < NR_PROC; i++)
 		free(ti->proc[i]);
 	json_decref(ti->bad_list);
+	free(ti->machine);
 	free(ti);
 }
 
@@ -523,6 +528,17 @@ static char *machine_json(struct trace_import *ti)
 	uint64_t mib = ((ti->max_pfn + 1) * 4096 + (1 << 20) - 1) >> 20;
 	char *text;
 
+	if (ti->machine) {
+		json_t *given = json_loads(ti->machine, 0, NULL);
+
+		if (json_is_object(given)) {
+			json_decref(m);
+			text = json_dumps(given, JSON_COMPACT);
+			json_decref(given);
+			return text;
+		}
+		json_decref(given);
+	}
 	if (ti->proc[PROC_ZONEINFO])
 		json_object_set_new(m, "layout", json_string(ti->proc[PROC_ZONEINFO]));
 	else

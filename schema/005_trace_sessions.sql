@@ -11,7 +11,8 @@ CREATE TABLE trace_sessions (
 	zoneinfo    TEXT,                            -- /proc texts taken before the trace
 	buddyinfo   TEXT,
 	pagetypeinfo TEXT,
-	slabinfo    TEXT
+	slabinfo    TEXT,
+	resimulation TEXT                            -- the last POST .../resimulate (JSON)
 );
 
 CREATE TABLE trace_events (
