@@ -76,6 +76,9 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 void api_trace_activity(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_trace_annotate(struct server *srv, int64_t id, json_t *events);
 bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep);
+bool api_trace_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
+bool api_trace_page(struct server *srv, struct http_request *req, struct http_reply *rep,
+		    uint64_t pfn);
 bool api_trace_physmap(struct server *srv, struct http_request *req, struct http_reply *rep,
 		       bool legend);
 

@@ -696,5 +696,10 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 			json_array_append_new(types, json_pack("{s:i,s:s,s:s}", "id", t,
 							       "name", mm_event_type_name(t),
 							       "family", families[f].family));
+	/* tracepoints of imported traces that the engine does not have */
+	for (int t = FTRACE_TYPE_BASE; ftrace_event_type_name(t); t++)
+		json_array_append_new(types, json_pack("{s:i,s:s,s:s}", "id", t,
+						       "name", ftrace_event_type_name(t),
+						       "family", "trace"));
 	reply_json(rep, 200, json_pack("{s:o}", "event_types", types));
 }

@@ -392,10 +392,12 @@ bool api_trace_physmap(struct server *srv, struct http_request *req, struct http
 	if (!sum)
 		return false;
 	max = trace_max_pfn(sum, zi);
-	if (legend) {
+	if (legend && at_of(req, rep, &at)) {
+		json_int_t events = json_integer_value(json_object_get(sum, "events"));
+
 		reply_json(rep, 200, json_pack("{s:I,s:I,s:b,s:[{s:i,s:s,s:s},{s:i,s:s,s:s},"
 			"{s:i,s:s,s:s},{s:i,s:s,s:s}],s:s}", "seq",
-			json_integer_value(json_object_get(sum, "events")), "max_pfn", (json_int_t)max,
+			(json_int_t)at < events ? (json_int_t)at : events, "max_pfn", (json_int_t)max,
 			"trace", 1, "codes",
 			"code", TRACE_UNSEEN, "name", "not in the trace", "color", "#e9ecef",
 			"code", TRACE_ALLOCATED, "name", "allocated in the trace", "color", "#e76f51",
@@ -403,7 +405,7 @@ bool api_trace_physmap(struct server *srv, struct http_request *req, struct http
 			"code", TRACE_HOLE, "name", "hole", "color", "#222222",
 			"note", "Reconstructed from mm_page_alloc and mm_page_free: a frame not in "
 			"the trace may be free or in use; the trace does not say."));
-	} else if (at_of(req, rep, &at)) {
+	} else if (!legend && at_of(req, rep, &at)) {
 		s = http_query(req, "start");
 		p.start = s ? strtoull(s, NULL, 10) : 0;
 		p.start = p.start > max ? max : p.start;
@@ -549,9 +551,9 @@ static json_t *figures_json(const struct resim_figures *f)
 		"allocated_before_trace", (json_int_t)f->kfrees_before_trace,
 		"not_known",
 		"the model starts with every frame free; the real machine's memory was mostly in use "
-		"(page cache, other tasks), so the same pfn is rare and says how far the states differ",
+		"(page cache, other tasks), so the same pfn is rare and says how far the states differ.",
 		"buddyinfo over time: a trace gives requests, not the free lists; only the buddyinfo "
-		"taken before it is known");
+		"taken before it is known.");
 }
 
 void api_trace_resimulate(struct server *srv, struct http_request *req, struct http_reply *rep)
@@ -750,6 +752,26 @@ static bool is_pressure(const char *type)
 			!strcmp(type, "mark_victim") || !strncmp(type, "mm_migrate_pages", 16));
 }
 
+/* An imported event's fields as the kernel printed them, from the columns of @st's row. */
+static const char *fields_text(sqlite3_stmt *st, const char *name, int type, char *buf, size_t size)
+{
+	const struct ftrace_tp *tp = ftrace_tp_by_name(name, strlen(name));
+	struct ftrace_out o = { 0 };
+	FILE *f;
+
+	if (!tp)
+		return NULL;
+	row_event(st, &o);
+	o.ev.type = type;
+	f = fmemopen(buf, size, "w");
+	if (!f)
+		return NULL;
+	ftrace_write_fields(f, tp, &o);
+	fclose(f);
+	buf[size - 1] = '\0';
+	return buf;
+}
+
 /* GET .../trace/activity?at=SEQ */
 void api_trace_activity(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
@@ -770,18 +792,19 @@ void api_trace_activity(struct server *srv, struct http_request *req, struct htt
 	if (!at_of(req, rep, &at))
 		return;
 	pressure = json_array();
-	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, e.type, e.detail, coalesce(e.size, 0), "
-			       "coalesce(e.value, 0), coalesce(e.\"order\", 0), t.ts_ns, t.task, e.level, "
-			       "e.pfn FROM events e JOIN trace_events t ON t.session_id = e.session_id "
-			       "AND t.seq = e.seq WHERE e.session_id = ? AND e.seq <= ? ORDER BY e.seq",
-			       -1, &st, NULL) == SQLITE_OK) {
+	/* export_sql's columns (row_event()), then the line's time and task */
+	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, e.op_no, e.type, e.cpu, e.node, e.zone, "
+			       "e.\"order\", e.migratetype, e.level, e.gfp, e.pfn, e.vaddr, e.paddr, e.size, "
+			       "e.value, e.detail, NULL, t.ts_ns, t.task FROM events e JOIN trace_events t "
+			       "ON t.session_id = e.session_id AND t.seq = e.seq WHERE e.session_id = ? "
+			       "AND e.seq <= ? ORDER BY e.seq", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (int64_t)at);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			int type = sqlite3_column_int(st, 1);
+			int type = sqlite3_column_int(st, 2);
 			const char *name = ftrace_event_type_name(type);
-			const char *detail = (const char *)sqlite3_column_text(st, 2);
-			uint64_t size = (uint64_t)sqlite3_column_int64(st, 4);	/* bytes_alloc */
+			const char *detail = (const char *)sqlite3_column_text(st, 15);
+			uint64_t size = (uint64_t)sqlite3_column_int64(st, 14);	/* bytes_alloc */
 			struct tally_ent *te;
 
 			if ((type == MM_EV_kmem_cache_alloc || type == MM_EV_kmem_cache_free) &&
@@ -800,20 +823,21 @@ void api_trace_activity(struct server *srv, struct http_request *req, struct htt
 				}
 			}
 			if ((type == MM_EV_mm_page_alloc || type == MM_EV_mm_page_free) &&
-			    sqlite3_column_type(st, 9) != SQLITE_NULL &&
-			    (te = tally_get(&tasks, (const char *)sqlite3_column_text(st, 7)))) {
-				uint64_t bytes = 4096ULL << (sqlite3_column_int(st, 5) & 15);
+			    sqlite3_column_type(st, 10) != SQLITE_NULL &&
+			    (te = tally_get(&tasks, (const char *)sqlite3_column_text(st, 18)))) {
+				uint64_t bytes = 4096ULL << (sqlite3_column_int(st, 6) & 15);
 
 				te->count += type == MM_EV_mm_page_alloc;
 				te->bytes += type == MM_EV_mm_page_alloc ? bytes : 0;
 				te->frees += type == MM_EV_mm_page_free;
 			}
 			if (is_pressure(name) && npressure++ < 2000)
-				json_array_append_new(pressure, json_pack("{s:I,s:I,s:s,s:s?,s:I,s:I,s:i}",
+				json_array_append_new(pressure, json_pack("{s:I,s:I,s:s,s:s?,s:s?,s:I,s:I,s:i}",
 					"seq", (json_int_t)sqlite3_column_int64(st, 0),
-					"ts_ns", (json_int_t)sqlite3_column_int64(st, 6), "type", name,
-					"detail", detail, "size", (json_int_t)sqlite3_column_int64(st, 3),
-					"value", (json_int_t)sqlite3_column_int64(st, 4),
+					"ts_ns", (json_int_t)sqlite3_column_int64(st, 17), "type", name,
+					"detail", detail, "fields", fields_text(st, name, type, buf, sizeof(buf)),
+					"size", (json_int_t)sqlite3_column_int64(st, 13),
+					"value", (json_int_t)sqlite3_column_int64(st, 14),
 					"priority", sqlite3_column_type(st, 8) == SQLITE_NULL ? -1
 						    : sqlite3_column_int(st, 8)));
 		}
@@ -828,4 +852,88 @@ void api_trace_activity(struct server *srv, struct http_request *req, struct htt
 		"note", "Counted from the trace's events: kmem_cache_alloc/free by the cache's name, "
 		"kmalloc by call site (bytes_alloc), page allocations by task (pages of each order); "
 		"objects and pages allocated before the trace are not known."));
+}
+
+/* GET .../pages/{pfn} of a trace session: the last page event of the trace that covers @pfn. */
+bool api_trace_page(struct server *srv, struct http_request *req, struct http_reply *rep,
+		    uint64_t pfn)
+{
+	int64_t id = api_session_id(req, rep);
+	json_t *sum = id >= 0 ? trace_summary(srv, id, NULL) : NULL, *page;
+	sqlite3_stmt *st;
+	uint64_t at;
+	char gfp[256];
+
+	if (!sum)
+		return false;
+	json_decref(sum);
+	if (!at_of(req, rep, &at))
+		return true;
+	page = json_pack("{s:I,s:s}", "pfn", (json_int_t)pfn, "trace", "not in the trace");
+	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, e.type, e.pfn, coalesce(e.\"order\", 0), "
+			       "e.migratetype, coalesce(e.gfp, 0), t.task, t.pid, t.ts_ns FROM events e "
+			       "JOIN trace_events t ON t.session_id = e.session_id AND t.seq = e.seq "
+			       "WHERE e.session_id = ?1 AND e.seq <= ?2 AND e.type IN (?3, ?4) "
+			       "AND e.pfn <= ?5 AND e.pfn + (1 << coalesce(e.\"order\", 0)) > ?5 "
+			       "ORDER BY e.seq DESC LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (int64_t)at);
+		sqlite3_bind_int(st, 3, MM_EV_mm_page_alloc);
+		sqlite3_bind_int(st, 4, MM_EV_mm_page_free);
+		sqlite3_bind_int64(st, 5, (int64_t)pfn);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			bool alloc = sqlite3_column_int(st, 1) == MM_EV_mm_page_alloc;
+
+			gfp_format((gfp_t)sqlite3_column_int64(st, 5), gfp, sizeof(gfp));
+			json_object_set_new(page, "trace", json_string(alloc ? "allocated" : "freed"));
+			json_object_set_new(page, "seq", json_integer(sqlite3_column_int64(st, 0)));
+			json_object_set_new(page, "block_pfn", json_integer(sqlite3_column_int64(st, 2)));
+			json_object_set_new(page, "order", json_integer(sqlite3_column_int(st, 3)));
+			if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+				json_object_set_new(page, "migratetype",
+						    json_string(migratetype_name(sqlite3_column_int(st, 4))));
+			if (alloc)
+				json_object_set_new(page, "gfp_flags", json_string(gfp));
+			json_object_set_new(page, "task", json_string((const char *)sqlite3_column_text(st, 6)));
+			json_object_set_new(page, "pid", json_integer(sqlite3_column_int(st, 7)));
+			json_object_set_new(page, "ts_ns", json_integer(sqlite3_column_int64(st, 8)));
+		}
+		sqlite3_finalize(st);
+	}
+	json_object_set_new(page, "note", json_string(
+		"From the trace's mm_page_alloc and mm_page_free events only: the kernel's struct page "
+		"(flags, refcount, mapping) is not in a trace."));
+	reply_json(rep, 200, page);
+	return true;
+}
+
+/*
+ * GET .../zones of a trace session: only where the zones lie (its zoneinfo),
+ * so that the physical map can mark them; their counters are not in a trace.
+ */
+bool api_trace_zones(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	char *zi = NULL;
+	json_t *sum = id >= 0 ? trace_summary(srv, id, &zi) : NULL, *zones;
+	struct tzone z[8];
+	int n;
+
+	if (!sum)
+		return false;
+	n = zi ? parse_zones(zi, z, 8) : 0;
+	zones = json_array();
+	for (int i = 0; i < n; i++)
+		if (z[i].end > z[i].start)
+			json_array_append_new(zones, json_pack("{s:s,s:i,s:I,s:I}", "name", z[i].name,
+				"node", 0, "start_pfn", (json_int_t)z[i].start,
+				"spanned", (json_int_t)(z[i].end - z[i].start)));
+	reply_json(rep, 200, json_pack("{s:O,s:b,s:i,s:o,s:s}", "seq", json_object_get(sum, "events"),
+				       "trace", 1, "nodes", 1, "zones", zones, "note",
+				       n ? "where the zones lie, from the zoneinfo taken before the trace; "
+				       "their counters are not in a trace (GET .../trace)"
+				       : "the trace came without a zoneinfo: its zones are not known"));
+	json_decref(sum);
+	free(zi);
+	return true;
 }

@@ -183,6 +183,8 @@ void api_view_zones(struct server *srv, struct http_request *req, struct http_re
 	uint64_t totals[NR_PAGE_OWNERS] = { 0 };
 	json_t *owner_totals;
 
+	if (api_trace_zones(srv, req, rep))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	if (view_cached(&v, req, rep)) {
@@ -306,6 +308,8 @@ void api_view_page(struct server *srv, struct http_request *req, struct http_rep
 		reply_error(rep, 400, "EINVAL", "pfn must be a number, not \"%s\"", text);
 		return;
 	}
+	if (api_trace_page(srv, req, rep, pfn))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	if (pfn >= machine_max_pfn(v.m))

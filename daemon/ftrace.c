@@ -470,9 +470,7 @@ static void put_value(FILE *f, const struct conv *cv, const struct value *v)
 bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
 {
 	const struct ftrace_tp *tp = ftrace_tp_for_engine(o->ev.type);
-	char task[16], arg[48];
-	size_t pos = 0;
-	const char *p;
+	char task[16];
 
 	if (!tp)
 		return false;
@@ -480,6 +478,17 @@ bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
 	fprintf(f, "%16s-%-7" PRIu64 " [%03d] ..... %5" PRIu64 ".%06" PRIu64 ": %s: ", task,
 		o->op_no, o->ev.cpu == MM_NA ? 0 : o->ev.cpu, o->seq / 1000000, o->seq % 1000000,
 		tp->name);
+	ftrace_write_fields(f, tp, o);
+	fputc('\n', f);
+	return true;
+}
+
+void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
+{
+	char arg[48];
+	size_t pos = 0;
+	const char *p;
+
 	for (p = tp->fmt; *p; ) {
 		struct conv cv;
 		struct value v;
@@ -493,8 +502,6 @@ bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
 		value_of(o, arg, &cv, &v);
 		put_value(f, &cv, &v);
 	}
-	fputc('\n', f);
-	return true;
 }
 
 /*** Reading ***/

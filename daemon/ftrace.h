@@ -63,6 +63,8 @@ struct ftrace_out {
 
 /* Write @o as one trace line when the table has its engine type: true if written. */
 bool ftrace_write_event(FILE *f, const struct ftrace_out *o);
+/* Only the fields of @o, in @tp's layout (an imported event's text again). */
+void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o);
 
 /* One line read: the event, and the task, pid, CPU and time it carries. */
 struct ftrace_line {

@@ -122,7 +122,13 @@ test('reclaim and the OOM kill of a memcg capture are listed over time', async (
 });
 
 test('views of a simulated machine are refused on a trace session, with a reason', async () => {
-  for (const p of ['zones', 'pages?start=0&count=4', 'slabs', 'proc/buddyinfo', 'verify']) {
+  const z = (await getJson(api(`/sessions/${id}/zones`))).body;
+  assert.equal(z.trace, true);
+  assert.deepEqual(z.zones.map((x) => [x.name, x.start_pfn, x.start_pfn + x.spanned]), ZONES);
+  const page = (await getJson(api(`/sessions/${id}/pages/${parseInt(evs.find((e) => e.type === 'mm_page_alloc').fields.pfn, 16)}`))).body;
+  assert.equal(page.trace, 'allocated');
+  assert.equal(page.task, evs.find((e) => e.type === 'mm_page_alloc').task);
+  for (const p of ['pages?start=0&count=4', 'slabs', 'proc/buddyinfo', 'verify', 'cpus']) {
     const r = await getJson(api(`/sessions/${id}/${p}`));
     assert.equal(r.status, 409, p);
     assert.match(r.body.error.message, /trace of a real kernel/);
