@@ -34,6 +34,14 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 						 "slabinfo" };
 #define PROC_MAX ((size_t)1 << 20)
 
+#define ROWS 32		/* rows of one INSERT: fewer statements to run per line */
+
+/* A line parsed and waiting for its INSERT. */
+struct pending {
+	struct ftrace_line l;
+	uint64_t seq, lineno;
+};
+
 struct tp_count {
 	char name[64];
 	int id;
@@ -45,6 +53,9 @@ struct trace_import {
 	sqlite3 *db;
 	int64_t id;
 	sqlite3_stmt *ins_ev, *ins_te, *ins_key;
+	sqlite3_stmt *ins_ev_many, *ins_te_many;	/* ROWS rows at once */
+	struct pending pending[ROWS];
+	int npending;
 	bool lenient, failed;
 	unsigned int status;
 	char code[16], msg[600];
@@ -103,6 +114,104 @@ static bool exec(struct trace_import *ti, const char *sql)
 	return false;
 }
 
+/* @one ("INSERT ... VALUES (?,...,?)") with its row repeated ROWS times. */
+static sqlite3_stmt *prepare_many(sqlite3 *db, const char *one)
+{
+	const char *values = strstr(one, "VALUES ");
+	size_t head = (size_t)(values - one) + 7, row = strlen(values + 7);
+	char *sql = malloc(head + ROWS * (row + 1) + 1), *p;
+	sqlite3_stmt *st = NULL;
+
+	if (!sql)
+		return NULL;
+	memcpy(sql, one, head);
+	p = sql + head;
+	for (int i = 0; i < ROWS; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, values + 7, row);
+		p += row;
+	}
+	*p = '\0';
+	sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	free(sql);
+	return st;
+}
+
+static void bind_na(sqlite3_stmt *st, int i, int64_t v, bool na)
+{
+	if (na)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int64(st, i, v);
+}
+
+/* One event row at parameters @at + 1 .. @at + 17 (recorder_event_sql's columns). */
+static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq,
+		       const struct mm_event *ev)
+{
+	sqlite3_bind_int64(st, at + 1, session);
+	sqlite3_bind_int64(st, at + 2, (int64_t)seq);
+	sqlite3_bind_int64(st, at + 3, 0);
+	sqlite3_bind_int(st, at + 4, ev->type);
+	bind_na(st, at + 5, ev->cpu, ev->cpu == MM_NA);
+	bind_na(st, at + 6, ev->node, ev->node == MM_NA);
+	bind_na(st, at + 7, ev->zone, ev->zone == MM_NA);
+	bind_na(st, at + 8, ev->order, ev->order == MM_NA);
+	bind_na(st, at + 9, ev->migratetype, ev->migratetype == MM_NA);
+	bind_na(st, at + 10, ev->level, ev->level == MM_NA);
+	bind_na(st, at + 11, ev->gfp, ev->gfp == 0);
+	bind_na(st, at + 12, (int64_t)ev->pfn, ev->pfn == MM_NA_U64);
+	bind_na(st, at + 13, (int64_t)ev->vaddr, ev->vaddr == MM_NA_U64);
+	bind_na(st, at + 14, (int64_t)ev->paddr, ev->paddr == MM_NA_U64);
+	bind_na(st, at + 15, (int64_t)ev->size, ev->size == MM_NA_U64);
+	bind_na(st, at + 16, ev->value, ev->value == MM_NA);
+	if (ev->detail)
+		sqlite3_bind_text(st, at + 17, ev->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, at + 17);
+}
+
+static void bind_line(sqlite3_stmt *st, int at, int64_t session, const struct pending *p)
+{
+	sqlite3_bind_int64(st, at + 1, session);
+	sqlite3_bind_int64(st, at + 2, (int64_t)p->seq);
+	sqlite3_bind_int64(st, at + 3, (int64_t)p->l.ts_ns);
+	sqlite3_bind_int(st, at + 4, p->l.pid);
+	sqlite3_bind_text(st, at + 5, p->l.task, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, at + 6, (int64_t)p->lineno);
+}
+
+static void step(struct trace_import *ti, sqlite3_stmt *st)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
+	sqlite3_reset(st);
+}
+
+/* The pending lines into events and trace_events: ROWS at once, or one by one. */
+static void flush(struct trace_import *ti)
+{
+	int n = ti->npending;
+
+	ti->npending = 0;
+	if (n == ROWS) {
+		for (int i = 0; i < n; i++) {
+			bind_event(ti->ins_ev_many, 17 * i, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
+			bind_line(ti->ins_te_many, 6 * i, ti->id, &ti->pending[i]);
+		}
+		step(ti, ti->ins_ev_many);
+		step(ti, ti->ins_te_many);
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		bind_event(ti->ins_ev, 0, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
+		step(ti, ti->ins_ev);
+		bind_line(ti->ins_te, 0, ti->id, &ti->pending[i]);
+		step(ti, ti->ins_te);
+	}
+}
+
 struct trace_import *trace_import_begin(struct server *srv, const char *name, bool lenient)
 {
 	struct trace_import *ti = calloc(1, sizeof(*ti));
@@ -115,11 +224,15 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	ti->max_cpu = -1;
 	ti->block = -1;
 	ti->bad_list = json_array();
-	ti->db = db_open(srv->opt.db_path, err, sizeof(err));
-	if (!ti->db) {
-		fail(ti, 503, "EIO", "%s", err);
+	/* the connection is this request's alone: no mutex (the schema is the daemon's already) */
+	(void)err;
+	if (sqlite3_open_v2(srv->opt.db_path, &ti->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		fail(ti, 503, "EIO", "cannot open the database: %s",
+		     ti->db ? sqlite3_errmsg(ti->db) : "out of memory");
 		return ti;
 	}
+	sqlite3_busy_timeout(ti->db, 5000);
 	sqlite3_exec(ti->db, recorder_pragmas, NULL, NULL, NULL);
 	if (sqlite3_prepare_v2(ti->db, "INSERT INTO sessions (name, created, machine, "
 			       "engine_version, seed, state) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', "
@@ -140,9 +253,12 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	sqlite3_prepare_v2(ti->db, recorder_event_sql, -1, &ti->ins_ev, NULL);
 	sqlite3_prepare_v2(ti->db, "INSERT INTO trace_events (session_id, seq, ts_ns, pid, task, "
 			   "line) VALUES (?,?,?,?,?,?)", -1, &ti->ins_te, NULL);
+	ti->ins_ev_many = prepare_many(ti->db, recorder_event_sql);
+	ti->ins_te_many = prepare_many(ti->db, "INSERT INTO trace_events (session_id, seq, ts_ns, "
+				       "pid, task, line) VALUES (?,?,?,?,?,?)");
 	sqlite3_prepare_v2(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, kind, key, "
 			   "block) VALUES (?,?,?,?)", -1, &ti->ins_key, NULL);
-	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key)
+	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many)
 		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
 	if (!ti->failed) {
 		char sql[128];
@@ -234,22 +350,17 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 		     "(trim the trace)", TRACE_MAX_EVENTS);
 		return;
 	}
+	struct pending *p = &ti->pending[ti->npending++];
+
 	t->count++;
-	l->ev.type = t->id;
-	l->ev.detail = l->detail[0] ? l->detail : NULL;
 	ti->seq++;
-	recorder_bind_event(ti->ins_ev, ti->id, ti->seq, 0, &l->ev, l->ev.detail);
-	if (sqlite3_step(ti->ins_ev) != SQLITE_DONE)
-		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
-	sqlite3_reset(ti->ins_ev);
-	sqlite3_bind_int64(ti->ins_te, 1, ti->id);
-	sqlite3_bind_int64(ti->ins_te, 2, (int64_t)ti->seq);
-	sqlite3_bind_int64(ti->ins_te, 3, (int64_t)l->ts_ns);
-	sqlite3_bind_int(ti->ins_te, 4, l->pid);
-	sqlite3_bind_text(ti->ins_te, 5, l->task, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(ti->ins_te, 6, (int64_t)ti->lineno);
-	sqlite3_step(ti->ins_te);
-	sqlite3_reset(ti->ins_te);
+	p->l = *l;
+	p->l.ev.type = t->id;
+	p->l.ev.detail = p->l.detail[0] ? p->l.detail : NULL;
+	p->seq = ti->seq;
+	p->lineno = ti->lineno;
+	if (ti->npending == ROWS)
+		flush(ti);
 	block = (int64_t)(ti->seq >> EVENT_BLOCK_SHIFT);
 	if (block != ti->block) {
 		ti->block = block;
@@ -271,6 +382,7 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 	}
 	if (++ti->in_tx >= IMPORT_BATCH) {
 		ti->in_tx = 0;
+		flush(ti);
 		if (exec(ti, "COMMIT"))
 			exec(ti, "BEGIN");
 	}
@@ -455,7 +567,9 @@ static void cleanup(struct trace_import *ti)
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
-	ti->ins_ev = ti->ins_te = ti->ins_key = NULL;
+	sqlite3_finalize(ti->ins_ev_many);
+	sqlite3_finalize(ti->ins_te_many);
+	ti->ins_ev = ti->ins_te = ti->ins_key = ti->ins_ev_many = ti->ins_te_many = NULL;
 	if (ti->db && ti->id) {
 		char sql[400];
 
@@ -475,8 +589,9 @@ static void release(struct trace_import *ti)
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
-	if (ti->db)
-		db_close(ti->db);
+	sqlite3_finalize(ti->ins_ev_many);
+	sqlite3_finalize(ti->ins_te_many);
+	sqlite3_close(ti->db);
 	for (int i = 0; i < NR_PROC; i++)
 		free(ti->proc[i]);
 	json_decref(ti->bad_list);
@@ -554,6 +669,8 @@ static bool finish(struct trace_import *ti, json_t *summary)
 	char *sum = json_dumps(summary, JSON_COMPACT), *mach = machine_json(ti);
 	sqlite3_stmt *st;
 	bool ok = false;
+
+	flush(ti);
 
 	if (sqlite3_prepare_v2(ti->db, "UPDATE trace_sessions SET status = 'ready', summary = ?, "
 			       "zoneinfo = ?, buddyinfo = ?, pagetypeinfo = ?, slabinfo = ? "

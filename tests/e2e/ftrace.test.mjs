@@ -5,7 +5,8 @@
 // fields parsed), and malformed input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
 
@@ -199,6 +200,30 @@ test('unknown tracepoints are kept and listed; LOST lines are counted', async ()
   assert.equal(ev[0].type, 'sched_switch');
   assert.match(ev[0].detail, /prev_comm=swapper\/1/);
   assert.equal(ev[1].pfn, 0x1234);
+});
+
+test('trace-cmd report, perf script and record-tgid lines are read too', async () => {
+  const text = [
+    '             gcc-12368 [000] 11551.479064: mm_page_alloc:        page=0xffffea0007f32b00 pfn=0x1fccac order=0 migratetype=0 gfp_flags=GFP_KERNEL',
+    '             gcc 12368 [000] 11551.479065: kmem:mm_page_free: page=0xffffea0007f32b00 pfn=0x1fccac order=0',
+    '    kworker/u4:2-123   (    123) [001] d..1. 11551.479066: kfree: call_site=foo+0x1/0x2 ptr=00000000deadbeef',
+  ].join('\n');
+  const r = await importTrace(text);
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const ev = await events(r.body.id);
+  assert.deepEqual(ev.map((e) => [e.type, e.task, e.pid, e.cpu ?? 0, e.pfn, e.ts_ns]), [
+    ['mm_page_alloc', 'gcc', 12368, 0, 0x1fccac, 11551479064000],
+    ['mm_page_free', 'gcc', 12368, 0, 0x1fccac, 11551479065000],
+    ['kfree', 'kworker/u4:2', 123, 1, undefined, 11551479066000]]);
+  assert.equal(ev[0].gfp, '0xcc0');
+  assert.equal(ev[2].vaddr, '0xdeadbeef');
+});
+
+test('mmlab-capture refuses clearly when not root', { skip: !existsSync('/usr/sbin/runuser') && 'no runuser' }, () => {
+  const r = spawnSync('/usr/sbin/runuser', ['-u', 'nobody', '--', 'sh', join(top, 'tools', 'mmlab-capture'), '--', 'true'],
+                      { encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /must run as root/);
 });
 
 test('malformed input: a clear error with the line number, or counted when lenient', async () => {
