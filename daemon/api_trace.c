@@ -32,7 +32,41 @@ struct export_stream {
 	char *buf;		/* lines not yet sent */
 	size_t len, off;
 	bool done;
+	/*
+	 * A fallback (mm_page_alloc_extfrag) waiting for the allocation it
+	 * served: the engine does not record its CPU, the kernel's line has the
+	 * CPU of that allocation.
+	 */
+	bool held;
+	struct ftrace_out fallback;
+	char fallback_detail[256];
 };
+
+/* Write @o, after a held fallback (on @o's CPU when @o is its allocation). */
+static void export_one(FILE *f, struct export_stream *x, const struct ftrace_out *o)
+{
+	if (o->ev.type == MM_EV_mm_page_alloc_extfrag && o->ev.cpu == MM_NA && !x->held) {
+		x->fallback = *o;
+		snprintf(x->fallback_detail, sizeof(x->fallback_detail), "%s",
+			 o->ev.detail ? o->ev.detail : "");
+		x->fallback.ev.detail = x->fallback_detail;
+		x->fallback.op = NULL;
+		x->held = true;
+		return;
+	}
+	if (x->held && o->op_no == x->fallback.op_no && o->ev.type != MM_EV_NONE &&
+	    !ftrace_tp_for_engine(o->ev.type))
+		return;		/* a split or a list move of the same allocation: not written */
+	if (x->held) {
+		if (o->ev.type == MM_EV_mm_page_alloc && o->op_no == x->fallback.op_no)
+			x->fallback.ev.cpu = o->ev.cpu;
+		x->fallback.op = o->op_no == x->fallback.op_no ? o->op : x->fallback.op;
+		x->held = false;
+		ftrace_write_event(f, &x->fallback);
+	}
+	if (o->ev.type != MM_EV_NONE)
+		ftrace_write_event(f, o);
+}
 
 static const char export_sql[] =
 	"SELECT e.seq, e.op_no, e.type, e.cpu, e.node, e.zone, e.\"order\", e.migratetype, "
@@ -87,11 +121,15 @@ static void export_refill(struct export_stream *x)
 		struct ftrace_out o;
 
 		if (sqlite3_step(x->st) != SQLITE_ROW) {
+			struct ftrace_out end = { .op_no = UINT64_MAX };
+
+			mm_event_init(&end.ev, MM_EV_NONE);
+			export_one(f, x, &end);	/* a fallback still held */
 			x->done = true;
 			break;
 		}
 		row_event(x->st, &o);
-		ftrace_write_event(f, &o);
+		export_one(f, x, &o);
 	}
 	fclose(f);
 }
@@ -528,7 +566,8 @@ static json_t *share(uint64_t part, uint64_t whole)
 
 static json_t *figures_json(const struct resim_figures *f)
 {
-	return json_pack("{s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o},"
+	return json_pack("{s:I,s:f,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,"
+			 "s:I,s:I,s:I,s:I,s:o},"
 			 "s:{s:I,s:I,s:I},s:{s:I,s:I,s:I,s:I,s:o},s:{s:I,s:I,s:I},s:[s,s]}",
 		"requests", (json_int_t)f->requests, "seconds", f->seconds,
 		"requests_per_s", f->seconds > 0 ? (double)f->requests / f->seconds : 0.0,
@@ -541,6 +580,11 @@ static json_t *figures_json(const struct resim_figures *f)
 		"share_same_pfn", share(f->same_pfn, f->both_ok),
 		"share_same_zone", share(f->same_zone, f->zone_known),
 		"share_same_migratetype", share(f->same_mt, f->both_ok),
+		"kernel_fallbacks", (json_int_t)f->kernel_fallbacks,
+		"model_fallbacks", (json_int_t)f->model_fallbacks,
+		"both_fallback", (json_int_t)f->both_fallback,
+		"same_fallback", (json_int_t)f->same_fallback,
+		"share_same_fallback", share(f->same_fallback, f->both_ok),
 		"page_frees", "total", (json_int_t)f->frees, "replayed", (json_int_t)f->frees_replayed,
 		"allocated_before_trace", (json_int_t)f->frees_before_trace,
 		"kmallocs", "total", (json_int_t)f->kmallocs, "ok", (json_int_t)f->kmallocs_ok,

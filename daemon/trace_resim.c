@@ -9,7 +9,10 @@
  * kmalloc and kfree likewise (kmalloc_large included). A free of a block
  * the trace did not see allocated (it was allocated before the trace began)
  * cannot be replayed: it is counted. Agreement is counted per allocation:
- * both succeeded, the same pfn, the same zone, the same migratetype.
+ * both succeeded, the same pfn, the same zone, the same migratetype, and
+ * whether both fell back to another migratetype's free blocks: an
+ * mm_page_alloc_extfrag of the kernel counts for the next mm_page_alloc on
+ * its CPU, one of the model for the allocation during which it came.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -105,6 +108,8 @@ static bool map_take(struct map *m, uint64_t key, uint64_t *val, int *order)
 
 struct resim {
 	struct machine *m;
+	uint64_t model_extfrag;		/* the model's mm_page_alloc_extfrag events so far */
+	bool kernel_extfrag[MACHINE_MAX_CPUS];	/* the kernel's, waiting for their mm_page_alloc */
 	unsigned int cpus;
 	const struct resim_zone *zones;
 	int nr_zones;
@@ -130,10 +135,14 @@ static void page_alloc(struct resim *r, sqlite3_stmt *st)
 	int order = sqlite3_column_int(st, 3), mt = sqlite3_column_int(st, 4);
 	gfp_t gfp = (gfp_t)sqlite3_column_int64(st, 5);
 	int cpu = sqlite3_column_int(st, 6) % (int)r->cpus;
-	bool sim_ok;
+	int real_cpu = sqlite3_column_int(st, 6) & (MACHINE_MAX_CPUS - 1);
+	uint64_t extfrag = r->model_extfrag;
+	bool sim_ok, kf = r->kernel_extfrag[real_cpu], mf;
 
 	f->allocs++;
+	r->kernel_extfrag[real_cpu] = false;
 	sim_ok = mm_alloc_pages(r->m, gfp, (unsigned int)order, -1, cpu, &res, &e) == 0;
+	mf = r->model_extfrag != extfrag;
 	if (!sim_ok && e.err == -EINVAL) {
 		f->allocs_refused_flags++;
 		return;
@@ -147,6 +156,10 @@ static void page_alloc(struct resim *r, sqlite3_stmt *st)
 		return;
 	}
 	f->same_pfn += res.pfn == pfn;
+	f->kernel_fallbacks += kf;
+	f->model_fallbacks += mf;
+	f->both_fallback += kf && mf;
+	f->same_fallback += kf == mf;
 	f->same_mt += res.migratetype == mt;
 	if (real_zone(r, pfn)) {
 		f->zone_known++;
@@ -204,6 +217,15 @@ static void obj_free(struct resim *r, sqlite3_stmt *st)
 		r->f->kfrees_replayed++;
 }
 
+/* The model's events: only its migratetype fallbacks are counted. */
+static void on_event(void *ctx, const struct mm_event *ev)
+{
+	struct resim *r = ctx;
+
+	if (ev->type == MM_EV_mm_page_alloc_extfrag)
+		r->model_extfrag++;
+}
+
 int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 		     const struct resim_zone *zones, int nr_zones, struct resim_figures *f,
 		     struct mm_error *e)
@@ -223,11 +245,12 @@ int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 	machine_config_release(&cfg);
 	if (!r.m)
 		return e->err ? e->err : -ENOMEM;
+	machine_set_event_fn(r.m, on_event, &r);
 	r.cpus = machine_nr_cpus(r.m);
 	if (sqlite3_prepare_v2(db, "SELECT seq, type, pfn, coalesce(\"order\", 0), "
 			       "coalesce(migratetype, -1), coalesce(gfp, 0), coalesce(cpu, 0), vaddr, "
 			       "coalesce(size, 0), coalesce(value, 0) FROM events WHERE session_id = ? "
-			       "AND type IN (?, ?, ?, ?) ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+			       "AND type IN (?, ?, ?, ?, ?) ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
 		machine_destroy(r.m);
 		return mm_error_set(e, -EIO, "cannot read the trace: %s", sqlite3_errmsg(db));
 	}
@@ -236,10 +259,15 @@ int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 	sqlite3_bind_int(st, 3, MM_EV_mm_page_free);
 	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
 	sqlite3_bind_int(st, 5, MM_EV_kfree);
+	sqlite3_bind_int(st, 6, MM_EV_mm_page_alloc_extfrag);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int type = sqlite3_column_int(st, 1);
 
+		if (type == MM_EV_mm_page_alloc_extfrag) {	/* for the CPU's next mm_page_alloc */
+			r.kernel_extfrag[sqlite3_column_int(st, 6) & (MACHINE_MAX_CPUS - 1)] = true;
+			continue;
+		}
 		f->requests++;
 		if (type == MM_EV_mm_page_alloc)
 			page_alloc(&r, st);

@@ -22,6 +22,8 @@ struct resim_figures {
 	uint64_t requests;
 	uint64_t allocs, both_ok, kernel_only, model_only, allocs_refused_flags;
 	uint64_t same_pfn, same_mt, same_zone, zone_known;
+	/* migratetype fallbacks (mm_page_alloc_extfrag) of the allocations both made */
+	uint64_t kernel_fallbacks, model_fallbacks, both_fallback, same_fallback;
 	uint64_t frees, frees_replayed, frees_before_trace;
 	uint64_t kmallocs, kmallocs_ok, kmallocs_failed, same_bytes_alloc;
 	uint64_t kfrees, kfrees_replayed, kfrees_before_trace;

@@ -171,5 +171,11 @@ test('resimulate: the model replaying its own exported session agrees with itsel
   assert.equal(f.page_allocs.both_ok, 41);
   assert.equal(f.page_allocs.same_pfn, 41);
   assert.equal(f.page_allocs.same_migratetype, 41);
+  // the migratetype fallbacks: the same requests fell back in the export and in the replay
+  const fallbacks = (text.match(/: mm_page_alloc_extfrag: /g) || []).length;
+  assert.ok(fallbacks > 0);
+  assert.equal(f.page_allocs.kernel_fallbacks, f.page_allocs.model_fallbacks);
+  assert.equal(f.page_allocs.both_fallback, f.page_allocs.kernel_fallbacks);
+  assert.equal(f.page_allocs.same_fallback, 41);
   assert.equal(f.page_frees.replayed, 14);
 });

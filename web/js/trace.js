@@ -124,6 +124,7 @@ export function createTrace() {
       ['same zone', pct(p.share_same_zone)],
       ['same migratetype', pct(p.share_same_migratetype)],
       ['same pfn', pct(p.share_same_pfn)],
+      ['same migratetype fallback (or none)', `${pct(p.share_same_fallback)} (kernel fell back ${p.kernel_fallbacks}, model ${p.model_fallbacks})`],
       ['kmalloc: same bytes_alloc', pct(f.kmallocs.share_same_bytes_alloc)],
       ['frees of blocks from before the trace (not replayable)', f.page_frees.allocated_before_trace],
       ['requests per second', Math.round(f.requests_per_s)],
