@@ -74,6 +74,7 @@ void api_trace_get(struct server *srv, struct http_request *req, struct http_rep
 void api_trace_resimulate(struct server *srv, struct http_request *req, struct http_reply *rep);
 /* A trace session: machine views refused (409), the physmap drawn from its events. */
 void api_trace_activity(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_trace_markers(struct server *srv, int64_t id, json_t *markers);
 void api_trace_annotate(struct server *srv, int64_t id, json_t *events);
 bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep);
 bool api_trace_zones(struct server *srv, struct http_request *req, struct http_reply *rep);

@@ -227,6 +227,7 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 				"detail", (const char *)sqlite3_column_text(st, 2)));
 		sqlite3_finalize(st);
 	}
+	api_trace_markers(srv, id, markers);	/* a trace's OOM kills, compaction runs */
 	/* The machine's own boot events come before the first op's events. */
 	if (sqlite3_prepare_v2(srv->db, "SELECT max(seq) FROM events WHERE session_id = ?1 AND "
 			       "seq < coalesce((SELECT min(first_seq) FROM ops WHERE session_id = ?1 "

@@ -981,3 +981,41 @@ bool api_trace_zones(struct server *srv, struct http_request *req, struct http_r
 	free(zi);
 	return true;
 }
+
+/*
+ * Markers of a trace session's timeline: the OOM killer's victims, the
+ * compaction runs' ends and the starts of direct and memcg reclaim (at most
+ * 200, the first ones), as the tracepoints name them.
+ */
+void api_trace_markers(struct server *srv, int64_t id, json_t *markers)
+{
+	static const char *const names[] = { "mark_victim", "mm_compaction_end",
+					      "mm_vmscan_direct_reclaim_begin",
+					      "mm_vmscan_memcg_reclaim_begin" };
+	json_t *sum = trace_summary(srv, id, NULL);
+	sqlite3_stmt *st;
+	int types[4];
+
+	if (!sum)
+		return;
+	json_decref(sum);
+	for (int i = 0; i < 4; i++)
+		types[i] = ftrace_event_type_from_name(names[i]);
+	/* the blocks that hold them (event_keys), then the events in those blocks */
+	if (sqlite3_prepare_v2(srv->db, "SELECT e.seq, e.type, e.detail FROM (SELECT DISTINCT block "
+			       "FROM event_keys WHERE session_id = ?1 AND kind = 0 AND key IN "
+			       "(?2, ?3, ?4, ?5)) b CROSS JOIN events e ON e.session_id = ?1 AND "
+			       "e.seq BETWEEN b.block << 10 AND (b.block << 10) + 1023 "
+			       "WHERE e.type IN (?2, ?3, ?4, ?5) ORDER BY e.seq LIMIT 200", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	for (int i = 0; i < 4; i++)
+		sqlite3_bind_int(st, 2 + i, types[i] ? types[i] : -1);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(markers, json_pack("{s:I,s:s,s:s?}",
+			"seq", (json_int_t)sqlite3_column_int64(st, 0),
+			"type", ftrace_event_type_name(sqlite3_column_int(st, 1)),
+			"detail", (const char *)sqlite3_column_text(st, 2)));
+	sqlite3_finalize(st);
+}

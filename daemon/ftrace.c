@@ -47,6 +47,12 @@
  *   engine event's name in .engine and one arg per conversion. A row whose
  *   tracepoint is already here for import only just gains its .engine. The
  *   export, the import and tests/e2e/ftrace.test.mjs pick it up from the table.
+ *
+ * Engine events with no row are not written: those of no tracepoint
+ * (buddy_split, buddy_merge, pte_set, translate, ...), and pcp_refill and
+ * pcp_drain, which the engine reports once per batch with a count while the
+ * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
+ * block with its pfn (give the engine per-block events to write them).
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */

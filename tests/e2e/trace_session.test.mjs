@@ -179,3 +179,14 @@ test('resimulate: the model replaying its own exported session agrees with itsel
   assert.equal(f.page_allocs.same_fallback, 41);
   assert.equal(f.page_frees.replayed, 14);
 });
+
+test('the timeline of a trace marks its OOM kill and the starts of reclaim', async () => {
+  const text = readFileSync(join(DATA, 'memcg-oom.trace'), 'utf8');
+  const r = await importTrace(text);
+  const t = (await getJson(api(`/sessions/${r.body.id}/timeline`))).body;
+  assert.equal(t.state, 'trace');
+  const file = lines(text);
+  const want = file.map((e, i) => [i + 1, e.type])
+    .filter(([, type]) => type === 'mark_victim' || type === 'mm_vmscan_memcg_reclaim_begin');
+  assert.deepEqual(t.markers.map((m) => [m.seq, m.type]), want);
+});
