@@ -502,6 +502,43 @@ static json_t *u64s(const uint64_t *v, int n)
 	return a;
 }
 
+/* The free blocks by order of zone @name in a /proc/buddyinfo text (node 0), or NULL. */
+static json_t *buddyinfo_of(struct server *srv, int64_t id, const char *name)
+{
+	sqlite3_stmt *st;
+	json_t *out = NULL;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT buddyinfo FROM trace_sessions WHERE session_id = ? "
+			       "AND buddyinfo IS NOT NULL", -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(st, 0);
+
+		for (const char *p = text; p && *p && !out; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+			char zone[16];
+			int n = 0, node;
+
+			if (sscanf(p, "Node %d, zone %15s%n", &node, zone, &n) < 2 || node || strcmp(zone, name))
+				continue;
+			out = json_array();
+			for (const char *q = p + n; *q && *q != '\n'; ) {
+				char *end;
+				unsigned long long v = strtoull(q, &end, 10);
+
+				if (end == q)
+					break;
+				json_array_append_new(out, json_integer((json_int_t)v));
+				q = end;
+				while (*q == ' ')
+					q++;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
 /* GET .../trace: the import's summary and, up to ?at, what the events determine. */
 void api_trace_get(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
@@ -537,18 +574,20 @@ void api_trace_get(struct server *srv, struct http_request *req, struct http_rep
 	page_events(srv, id, at, count_page, &c);
 	for (int i = 0; i < c.n; i++)
 		if (z[i].end > z[i].start)
-			json_array_append_new(zones, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o}",
+			json_array_append_new(zones, json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o*}",
 			"name", z[i].name, "start_pfn", (json_int_t)z[i].start,
 			"end_pfn", (json_int_t)z[i].end, "alloc_pages", (json_int_t)z[i].alloc_pages,
 			"free_pages", (json_int_t)z[i].free_pages, "allocs_by_order", u64s(z[i].allocs, 11),
-			"frees_by_order", u64s(z[i].frees, 11)));
+			"frees_by_order", u64s(z[i].frees, 11),
+			"buddyinfo_before", buddyinfo_of(srv, id, z[i].name)));
 	json_object_set_new(sum, "id", json_integer(id));
 	json_object_set_new(sum, "state", json_string("trace"));
 	json_object_set_new(sum, "zones", zones);
 	json_object_set_new(sum, "zones_from", json_string(zi ? "zoneinfo" : "the pfns seen"));
 	json_object_set_new(sum, "not_known", json_pack("[s,s,s]",
 		"which frames were free or in use before the trace: only those the trace allocates "
-		"or frees are drawn",
+		"or frees are drawn (buddyinfo_before, when the bundle has it, counts the free "
+		"blocks of each order when the trace began)",
 		"the buddy free lists themselves: mm_page_alloc and mm_page_free give requests by "
 		"order, not the splits and merges behind them, and pages freed to a per-CPU list "
 		"reach the buddy later",

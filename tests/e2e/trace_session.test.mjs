@@ -71,6 +71,11 @@ test('a capture bundle imports with its zoneinfo, and the zones come from it', a
     assert.equal(z.alloc_pages, allocs.reduce((a, n, o) => a + (n << o), 0));
   }
   assert.ok(t.not_known.length >= 2);
+  // the free blocks of each order when the trace began: the bundle's buddyinfo
+  for (const line of readFileSync(join(DATA, 'compile-proc', 'buddyinfo'), 'utf8').trim().split('\n')) {
+    const [, zone, counts] = /zone\s+(\S+)\s+(.*)$/.exec(line);
+    assert.deepEqual(t.zones.find((z) => z.name === zone).buddyinfo_before, counts.trim().split(/\s+/).map(Number), zone);
+  }
 });
 
 test('the physical map of a trace: frames allocated and freed, as the file has them, at any seq', async () => {

@@ -39,7 +39,9 @@ function zoneChart(z, max) {
     bars.push(svg('text', { x: x + (bw - 4) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 10 }, String(o)));
   }
   return el('figure', { className: 'trace-zone', dataset: { zone: z.name } },
-    el('figcaption', {}, `${z.name}: ${z.alloc_pages} pages allocated, ${z.free_pages} freed`),
+    el('figcaption', {}, `${z.name}: ${z.alloc_pages} pages allocated, ${z.free_pages} freed`,
+       z.buddyinfo_before ? el('br') : '',
+       z.buddyinfo_before ? `free blocks by order before the trace: ${z.buddyinfo_before.join(' ')}` : ''),
     svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
                  'aria-label': `${z.name}: requests by order` },
         svg('line', { x1: left, x2: W, y1: mid, y2: mid, stroke: '#6c757d' }),
