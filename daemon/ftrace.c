@@ -622,9 +622,16 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		return n > 0;
 	}
 	if (!strncmp(arg, "d.", 2)) {
+		char hexbuf[40];
+
 		if (cv->c != 's' && !parse_num(tok, n, cv, &num))
 			return false;
-		detail_add(out, arg + 2, tok, n);
+		if (cv->c == 'x') {	/* kept as 0x..., so that it reads back as hex */
+			snprintf(hexbuf, sizeof(hexbuf), "0x%" PRIx64, (uint64_t)num);
+			detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
+		} else {
+			detail_add(out, arg + 2, tok, n);
+		}
 		return true;
 	}
 	if (!strcmp(arg, "tlbpages")) {
