@@ -276,3 +276,30 @@ test('a trace larger than the bound is refused with 413, never held in memory, a
   const rss = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))[1]);
   assert.ok(rss < 512 * 1024, `the daemon's peak RSS ${rss} KiB stayed well below the upload's 1 GiB`);
 });
+
+test('the export streams a large session: the daemon does not hold the whole text', async () => {
+  const id = await createSession(d.url, { mem_mib: 1024 }, 'large');
+  for (let i = 0; i < 6; i++)
+    await applyOps(d.url, id, [{ op: 'workload', kind: 'random', count: 50000, seed: i + 1 }]);
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d.child.pid}/status`, 'utf8'))[1]);
+  const r = await fetch(api(`/sessions/${id}/export?format=ftrace`));
+  assert.equal(r.status, 200);
+  const reader = r.body.getReader();
+  let bytes = 0, lines = 0, peak = 0, first = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+    for (const b of value) if (b === 10) lines++;
+    if (first === null) first = rss();
+    if (lines % 50 === 0) peak = Math.max(peak, rss());
+    // a slow reader: the daemon must wait for it, not run ahead into memory
+    if (bytes < 4 << 20) await new Promise((res) => setTimeout(res, 1));
+  }
+  peak = Math.max(peak, rss());
+  const header = 12 + 1;	/* the kernel's header and the machine comment */
+  const counted = Number(/entries-written: (\d+)/.exec(await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text())[1]);
+  assert.equal(lines - header, counted);
+  assert.ok(bytes > 30 << 20, `a large export: ${bytes} bytes`);
+  assert.ok((peak - first) * 1024 < bytes / 4, `RSS grew ${peak - first} KiB while ${bytes >> 10} KiB were sent`);
+});
