@@ -42,6 +42,30 @@ struct export_stream {
 	char fallback_detail[256];
 };
 
+/*
+ * An event of a trace session, as the trace had it: its task, pid, CPU and
+ * time, its tracepoint's fields (an unknown tracepoint's text as it came).
+ */
+static void export_trace_line(FILE *f, sqlite3_stmt *st, const struct ftrace_out *o)
+{
+	const char *name = ftrace_event_type_name(o->ev.type);
+	const struct ftrace_tp *tp = name ? ftrace_tp_by_name(name, strlen(name)) : NULL;
+	uint64_t ts = (uint64_t)sqlite3_column_int64(st, 17);
+
+	const char *flags = (const char *)sqlite3_column_text(st, 20);
+
+	fprintf(f, "%16s-%-7d [%03d] %s %5" PRIu64 ".%06" PRIu64 ": %s: ",
+		(const char *)sqlite3_column_text(st, 19), sqlite3_column_int(st, 18),
+		o->ev.cpu == MM_NA ? 0 : o->ev.cpu, flags ? flags : ".....",
+		ts / 1000000000, ts % 1000000000 / 1000,
+		name ? name : "unknown");
+	if (tp)
+		ftrace_write_fields(f, tp, o);
+	else if (o->ev.detail)
+		fputs(o->ev.detail, f);
+	fputc('\n', f);
+}
+
 /* Write @o, after a held fallback (on @o's CPU when @o is its allocation). */
 static void export_one(FILE *f, struct export_stream *x, const struct ftrace_out *o)
 {
@@ -71,8 +95,9 @@ static void export_one(FILE *f, struct export_stream *x, const struct ftrace_out
 static const char export_sql[] =
 	"SELECT e.seq, e.op_no, e.type, e.cpu, e.node, e.zone, e.\"order\", e.migratetype, "
 	"e.level, e.gfp, e.pfn, e.vaddr, e.paddr, e.size, e.value, e.detail, "
-	"json_extract(o.op, '$.op') FROM events e LEFT JOIN ops o "
-	"ON o.session_id = e.session_id AND o.op_no = e.op_no "
+	"json_extract(o.op, '$.op'), t.ts_ns, t.pid, t.task, t.flags FROM events e LEFT JOIN ops o "
+	"ON o.session_id = e.session_id AND o.op_no = e.op_no LEFT JOIN trace_events t "
+	"ON t.session_id = e.session_id AND t.seq = e.seq "
 	"WHERE e.session_id = ? ORDER BY e.seq";
 
 static int64_t col_i(sqlite3_stmt *st, int i, int64_t na)
@@ -85,6 +110,7 @@ static void row_event(sqlite3_stmt *st, struct ftrace_out *o)
 {
 	struct mm_event *ev = &o->ev;
 
+	memset(o, 0, sizeof(*o));
 	mm_event_init(ev, sqlite3_column_int(st, 2));
 	o->seq = (uint64_t)sqlite3_column_int64(st, 0);
 	o->op_no = (uint64_t)sqlite3_column_int64(st, 1);
@@ -129,7 +155,12 @@ static void export_refill(struct export_stream *x)
 			break;
 		}
 		row_event(x->st, &o);
-		export_one(f, x, &o);
+		if (sqlite3_column_type(x->st, 17) != SQLITE_NULL) {
+			o.trace = true;
+			export_trace_line(f, x->st, &o);
+		} else {
+			export_one(f, x, &o);
+		}
 	}
 	fclose(f);
 }
@@ -176,7 +207,8 @@ static uint64_t export_count(sqlite3 *db, int64_t id, unsigned int *cpus, char *
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%d", used ? "," : "",
 						 mm_event_type_from_name(tp[i].engine));
 	snprintf(sql, sizeof(sql), "SELECT (SELECT count(*) FROM events WHERE session_id = ?1 "
-		 "AND type IN (%s)), (SELECT json_extract(machine, '$.cpus') FROM sessions "
+		 "AND (type IN (%s) OR ?1 IN (SELECT session_id FROM trace_sessions))), "
+		 "(SELECT json_extract(machine, '$.cpus') FROM sessions "
 		 "WHERE id = ?1), (SELECT machine FROM sessions WHERE id = ?1)", list);
 	*cpus = 1;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
@@ -846,6 +878,7 @@ static const char *fields_text(sqlite3_stmt *st, const char *name, int type, cha
 		return NULL;
 	row_event(st, &o);
 	o.ev.type = type;
+	o.trace = true;
 	f = fmemopen(buf, size, "w");
 	if (!f)
 		return NULL;

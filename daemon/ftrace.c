@@ -36,7 +36,7 @@
  *       call_site  %pS: written as the op that caused the event; read into
  *                  d.call_site
  *       reqnode    the node asked for: written -1 (NUMA_NO_NODE); read into node
- *       accounted  "true"/"false" from gfp's __GFP_ACCOUNT; read and dropped
+ *       accounted  "true"/"false" from gfp's __GFP_ACCOUNT; read into d.accounted
  *       tlbpages, tlbreason, tlbcode   tlb_flush's pages and reason
  *
  * To add a tracepoint (the memory-pressure events, mm_vmscan_*, mm_filemap_*,
@@ -392,6 +392,29 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 	memset(v, 0, sizeof(*v));
 	if (!strcmp(arg, "page")) {
 		v->n = (int64_t)(VMEMMAP_BASE + (ev.pfn == MM_NA_U64 ? 0 : ev.pfn) * 64);
+	} else if (o->trace && (!strcmp(arg, "call_site") || !strcmp(arg, "accounted") ||
+				!strcmp(arg, "tlbreason"))) {	/* as the trace had them */
+		v->is_str = true;
+		if (!ev.detail || !detail_get(ev.detail, !strcmp(arg, "tlbreason") ? "reason" : arg,
+					      v->s, sizeof(v->s)))
+			v->s[0] = '\0';
+		for (char *c = v->s; *c && !strcmp(arg, "tlbreason"); c++)
+			if (*c == '_')
+				*c = ' ';
+	} else if (o->trace && !strcmp(arg, "tlbpages")) {
+		v->n = ev.value;
+	} else if (o->trace && !strcmp(arg, "tlbcode")) {
+		char reason[64] = "";
+
+		if (ev.detail)
+			detail_get(ev.detail, "reason", reason, sizeof(reason));
+		for (char *c = reason; *c; c++)
+			if (*c == '_')
+				*c = ' ';
+		for (v->n = 0; v->n < 6 && strcmp(tlb_reasons[v->n], reason); v->n++)
+			;
+	} else if (o->trace && !strcmp(arg, "reqnode")) {
+		v->n = ev.node == MM_NA ? -1 : ev.node;
 	} else if (!strcmp(arg, "call_site")) {
 		v->is_str = true;
 		snprintf(v->s, sizeof(v->s), "%s+0x0/0x0", o->op ? o->op : "boot");
@@ -428,7 +451,11 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 			v->n = found && mt < 6 ? mt : found ? strtoll(v->s, NULL, 0) : 0;
 		}
 	} else if (column(&ev, arg, &i32, &u64, &u32)) {
-		if (u32 && cv->c == 's') {
+		if (i32 && *i32 == MM_NA && o->trace && ev.detail &&
+		    detail_get(ev.detail, arg, v->s, sizeof(v->s))) {
+			v->n = strtoll(v->s, NULL, 10);	/* a -1 the trace had */
+			v->s[0] = '\0';
+		} else if (u32 && cv->c == 's') {
 			v->is_str = true;
 			if (*u32)
 				gfp_format(*u32, v->s, sizeof(v->s));
@@ -611,7 +638,11 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	uint32_t *u32;
 	int64_t num = 0;
 
-	if (!strcmp(arg, "page") || !strcmp(arg, "accounted") || !strcmp(arg, "tlbcode"))
+	if (!strcmp(arg, "accounted")) {
+		detail_add(out, "accounted", tok, n);
+		return n > 0;
+	}
+	if (!strcmp(arg, "page") || !strcmp(arg, "tlbcode"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
 	if (!strcmp(arg, "call_site")) {
 		detail_add(out, "call_site", tok, n);
@@ -655,6 +686,8 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		return ftrace_parse_gfp(tok, n, u32) == 0;
 	if (!parse_num(tok, n, cv, &num))
 		return false;
+	if (i32 && num == MM_NA)	/* a real -1 (compaction's order of a whole zone) */
+		detail_add(out, arg, tok, n);
 	if (i32)
 		*i32 = (int)num;
 	else if (u32)
@@ -793,9 +826,11 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	q = s;
 	while (q < end && *q != ' ' && *q != ':')
 		q++;
-	if (q < end && *q == ' ')
+	if (q < end && *q == ' ') {
+		snprintf(out->flags, sizeof(out->flags), "%.*s", (int)(q - s), s);
 		for (s = q; s < end && *s == ' '; s++)
 			;
+	}
 	q = s;
 	while (q < end && isdigit((unsigned char)*q))
 		secs = secs * 10 + (unsigned long)(*q++ - '0');

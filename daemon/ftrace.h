@@ -59,6 +59,7 @@ struct ftrace_out {
 	uint64_t seq;		/* its time: seq microseconds */
 	uint64_t op_no;
 	const char *op;		/* the op's name (task name, call site) */
+	bool trace;		/* an event read from a real trace: its fields are its own */
 };
 
 /* Write @o as one trace line when the table has its engine type: true if written. */
@@ -70,6 +71,7 @@ void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrac
 struct ftrace_line {
 	struct mm_event ev;	/* ev.type 0: an unknown tracepoint, named in tp_name */
 	char task[32];
+	char flags[8];		/* "d..1." of the trace file; "" when the form has none */
 	int pid;
 	uint64_t ts_ns;
 	char tp_name[64];

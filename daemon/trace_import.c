@@ -180,6 +180,10 @@ static void bind_line(sqlite3_stmt *st, int at, int64_t session, const struct pe
 	sqlite3_bind_int(st, at + 4, p->l.pid);
 	sqlite3_bind_text(st, at + 5, p->l.task, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, at + 6, (int64_t)p->lineno);
+	if (p->l.flags[0])
+		sqlite3_bind_text(st, at + 7, p->l.flags, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, at + 7);
 }
 
 static void step(struct trace_import *ti, sqlite3_stmt *st)
@@ -198,7 +202,7 @@ static void flush(struct trace_import *ti)
 	if (n == ROWS) {
 		for (int i = 0; i < n; i++) {
 			bind_event(ti->ins_ev_many, 17 * i, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
-			bind_line(ti->ins_te_many, 6 * i, ti->id, &ti->pending[i]);
+			bind_line(ti->ins_te_many, 7 * i, ti->id, &ti->pending[i]);
 		}
 		step(ti, ti->ins_ev_many);
 		step(ti, ti->ins_te_many);
@@ -252,10 +256,10 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 		return ti;
 	sqlite3_prepare_v2(ti->db, recorder_event_sql, -1, &ti->ins_ev, NULL);
 	sqlite3_prepare_v2(ti->db, "INSERT INTO trace_events (session_id, seq, ts_ns, pid, task, "
-			   "line) VALUES (?,?,?,?,?,?)", -1, &ti->ins_te, NULL);
+			   "line, flags) VALUES (?,?,?,?,?,?,?)", -1, &ti->ins_te, NULL);
 	ti->ins_ev_many = prepare_many(ti->db, recorder_event_sql);
 	ti->ins_te_many = prepare_many(ti->db, "INSERT INTO trace_events (session_id, seq, ts_ns, "
-				       "pid, task, line) VALUES (?,?,?,?,?,?)");
+				       "pid, task, line, flags) VALUES (?,?,?,?,?,?,?)");
 	sqlite3_prepare_v2(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, kind, key, "
 			   "block) VALUES (?,?,?,?)", -1, &ti->ins_key, NULL);
 	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many)

@@ -22,5 +22,6 @@ CREATE TABLE trace_events (
 	pid        INTEGER NOT NULL,
 	task       TEXT    NOT NULL,
 	line       INTEGER NOT NULL,                 -- line number in the uploaded text
+	flags      TEXT,                             -- irqs-off, need-resched, ... ("d..1.")
 	PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
