@@ -150,6 +150,11 @@ static const struct ftrace_tp tracepoints[] = {
 	{ "start_task_reaping", "oom", NULL, "pid=%d", "value" },
 	{ "finish_task_reaping", "oom", NULL, "pid=%d", "value" },
 	{ "skip_task_reaping", "oom", NULL, "pid=%d", "value" },
+	/* filemap (include/trace/events/filemap.h) */
+	{ "mm_filemap_add_to_page_cache", "filemap", NULL,
+	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor d.ino pfn d.ofs order" },
+	{ "mm_filemap_delete_from_page_cache", "filemap", NULL,
+	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor d.ino pfn d.ofs order" },
 	/* migrate (include/trace/events/migrate.h) */
 	{ "mm_migrate_pages", "migrate", NULL,
 	  "nr_succeeded=%lu nr_failed=%lu nr_thp_succeeded=%lu nr_thp_failed=%lu "

@@ -115,6 +115,16 @@ static void test_prefixes(void **state)
 			       "accounted=false", &l, why), FTRACE_EVENT);
 	assert_int_equal(l.ev.gfp, 0xcc0 | 0x1000000);
 	assert_int_equal(l.ev.node, MM_NA);
+	/* filemap: "%d:%d", and a hex field with no 0x, written back as it came */
+	{
+		char again[256];
+
+		assert_int_equal(parse("cat-1 [000] ..... 1.000001: mm_filemap_add_to_page_cache: dev 259:1 "
+				       "ino 1f pfn=0x1234 ofs=4096 order=0", &l, why), FTRACE_EVENT);
+		assert_int_equal(l.ev.pfn, 0x1234);
+		rewrite(&l, again, sizeof(again));
+		assert_string_equal(again, "dev 259:1 ino 1f pfn=0x1234 ofs=4096 order=0");
+	}
 	/* LOST */
 	assert_int_equal(parse("CPU:1 [LOST 1234 EVENTS]", &l, why), FTRACE_EVENT);
 	assert_true(l.lost);
