@@ -238,6 +238,7 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	}
 	sqlite3_busy_timeout(ti->db, 5000);
 	sqlite3_exec(ti->db, recorder_pragmas, NULL, NULL, NULL);
+	sqlite3_exec(ti->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);	/* 16 MiB: appends need little */
 	if (sqlite3_prepare_v2(ti->db, "INSERT INTO sessions (name, created, machine, "
 			       "engine_version, seed, state) VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ', "
 			       "'now'), '{}', ?, 0, 'closed')", -1, &st, NULL) != SQLITE_OK) {
