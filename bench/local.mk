@@ -20,9 +20,10 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 # 10-million-event session; bench/physmap.mjs times the physical map's redraw
 # in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz); bench/addrspace.mjs
 # times the Address spaces view's redraw with a vmalloc fan in chromium; bench/ptwalk.mjs
-# one step of the page-table walk animation.
+# one step of the page-table walk animation; bench/trace_import.mjs a
+# 1-million-line kernel trace imported, and its requests re-simulated.
 EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs \
-	bench/addrspace.mjs bench/ptwalk.mjs
+	bench/addrspace.mjs bench/ptwalk.mjs bench/trace_import.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
@@ -36,4 +37,6 @@ bench: $(bench_programs) daemon/mmlabd
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/addrspace.mjs
 	@echo "== bench/ptwalk.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/ptwalk.mjs
+	@echo "== bench/trace_import.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/trace_import.mjs
 .PHONY: bench

@@ -56,6 +56,12 @@ static const struct api_route routes[] = {
 	{ "/api/v1/scenarios/{name}/run", .post = api_scenario_run_new },
 	{ "/api/v1/sessions", .get = api_sessions_list, .post = api_sessions_create },
 	{ "/api/v1/sessions/import", .post = api_sessions_import },
+	/* the kernel's trace text (api_trace.c) */
+	{ "/api/v1/sessions/import-trace", .post = api_sessions_import_trace },
+	{ "/api/v1/ftrace/tracepoints", .get = api_ftrace_tracepoints },
+	{ "/api/v1/sessions/{id}/trace", .get = api_trace_get },
+	{ "/api/v1/sessions/{id}/trace/activity", .get = api_trace_activity },
+	{ "/api/v1/sessions/{id}/resimulate", .post = api_trace_resimulate },
 	{ "/api/v1/sessions/{id}", .get = api_session_get, .delete = api_session_delete },
 	{ "/api/v1/sessions/{id}/events", .get = api_session_events },
 	{ "/api/v1/sessions/{id}/timeline", .get = api_session_timeline },

@@ -66,6 +66,22 @@ void api_session_verify(struct server *srv, struct http_request *req, struct htt
 void api_session_fork(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_export(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_sessions_import(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* api_trace.c: the kernel's trace text */
+void api_trace_export(struct server *srv, int64_t id, struct http_reply *rep);
+void api_ftrace_tracepoints(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_sessions_import_trace(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_trace_get(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_trace_resimulate(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* A trace session: machine views refused (409), the physmap drawn from its events. */
+void api_trace_activity(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_trace_markers(struct server *srv, int64_t id, json_t *markers);
+void api_trace_annotate(struct server *srv, int64_t id, json_t *events);
+bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep);
+bool api_trace_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
+bool api_trace_page(struct server *srv, struct http_request *req, struct http_reply *rep,
+		    uint64_t pfn);
+bool api_trace_physmap(struct server *srv, struct http_request *req, struct http_reply *rep,
+		       bool legend);
 
 void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep);
 

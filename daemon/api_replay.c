@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/api.h"
+#include "daemon/ftrace.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/recorder.h"
@@ -57,7 +58,7 @@ static json_t *event_row_json(sqlite3_stmt *st)
 		if (sqlite3_column_type(st, i) == SQLITE_NULL)
 			continue;
 		if (i == 2)
-			json_object_set_new(ev, "type", json_string(mm_event_type_name((int)v)));
+			json_object_set_new(ev, "type", json_string(ftrace_event_type_name((int)v)));
 		else if (i == 5)
 			json_object_set_new(ev, "zone", json_string(zone_type_name((int)v)));
 		else if (i == 7)
@@ -108,7 +109,7 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 	    !session_exists(srv, id, rep))
 		return;
 	if (type) {
-		type_id = mm_event_type_from_name(type);
+		type_id = ftrace_event_type_from_name(type);
 		if (type_id == MM_EV_NONE) {
 			reply_error(rep, 400, "EINVAL", "unknown event type \"%s\"", type);
 			return;
@@ -164,6 +165,7 @@ void api_session_events(struct server *srv, struct http_request *req, struct htt
 		json_array_append_new(events, event_row_json(st));
 	}
 	sqlite3_finalize(st);
+	api_trace_annotate(srv, id, events);	/* a trace's time, task and pid */
 	reply_json(rep, 200, json_pack("{s:o,s:I}", "events", events,
 				       "next_since", (json_int_t)(last ? last : since)));
 }
@@ -221,10 +223,11 @@ void api_session_timeline(struct server *srv, struct http_request *req, struct h
 		while (sqlite3_step(st) == SQLITE_ROW)
 			json_array_append_new(markers, json_pack("{s:I,s:s,s:s?}",
 				"seq", (json_int_t)sqlite3_column_int64(st, 0),
-				"type", mm_event_type_name(sqlite3_column_int(st, 1)),
+				"type", ftrace_event_type_name(sqlite3_column_int(st, 1)),
 				"detail", (const char *)sqlite3_column_text(st, 2)));
 		sqlite3_finalize(st);
 	}
+	api_trace_markers(srv, id, markers);	/* a trace's OOM kills, compaction runs */
 	/* The machine's own boot events come before the first op's events. */
 	if (sqlite3_prepare_v2(srv->db, "SELECT max(seq) FROM events WHERE session_id = ?1 AND "
 			       "seq < coalesce((SELECT min(first_seq) FROM ops WHERE session_id = ?1 "
@@ -249,7 +252,7 @@ void api_session_verify(struct server *srv, struct http_request *req, struct htt
 	struct mm_error e = { 0 };
 	json_t *report;
 
-	if (id < 0 || !session_exists(srv, id, rep))
+	if (id < 0 || !session_exists(srv, id, rep) || api_trace_refuse(srv, id, rep))
 		return;
 	report = replay_verify(srv, id, &e);
 	if (!report) {
@@ -298,7 +301,7 @@ void api_session_fork(struct server *srv, struct http_request *req, struct http_
 	unsigned int status;
 	char fork_name[SESSION_NAME_MAX];
 
-	if (id < 0)
+	if (id < 0 || api_trace_refuse(srv, id, rep))
 		return;
 	body = api_body_json(req, rep);
 	if (!body)
@@ -496,8 +499,12 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 		export_chrome(srv, id, rep);
 		return;
 	}
+	if (http_query(req, "format") && strcmp(http_query(req, "format"), "ftrace") == 0) {
+		api_trace_export(srv, id, rep);
+		return;
+	}
 	if (http_query(req, "format") && strcmp(http_query(req, "format"), "sqlite") != 0) {
-		reply_error(rep, 400, "EINVAL", "format must be sqlite (the default) or chrome");
+		reply_error(rep, 400, "EINVAL", "format must be sqlite (the default), chrome or ftrace");
 		return;
 	}
 	recorder_sync(srv->rec);
@@ -695,5 +702,10 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 			json_array_append_new(types, json_pack("{s:i,s:s,s:s}", "id", t,
 							       "name", mm_event_type_name(t),
 							       "family", families[f].family));
+	/* tracepoints of imported traces that the engine does not have */
+	for (int t = FTRACE_TYPE_BASE; ftrace_event_type_name(t); t++)
+		json_array_append_new(types, json_pack("{s:i,s:s,s:s}", "id", t,
+						       "name", ftrace_event_type_name(t),
+						       "family", "trace"));
 	reply_json(rep, 200, json_pack("{s:o}", "event_types", types));
 }

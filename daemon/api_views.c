@@ -38,7 +38,7 @@ bool view_begin(struct server *srv, struct http_request *req, struct http_reply 
 	int err;
 
 	memset(v, 0, sizeof(*v));
-	if (id < 0)
+	if (id < 0 || api_trace_refuse(srv, id, rep))
 		return false;
 	if (at) {
 		seq = strtoull(at, &end, 10);
@@ -188,6 +188,8 @@ void api_view_zones(struct server *srv, struct http_request *req, struct http_re
 	uint64_t totals[NR_PAGE_OWNERS] = { 0 };
 	json_t *owner_totals;
 
+	if (api_trace_zones(srv, req, rep))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	if (view_cached(&v, req, rep)) {
@@ -311,6 +313,8 @@ void api_view_page(struct server *srv, struct http_request *req, struct http_rep
 		reply_error(rep, 400, "EINVAL", "pfn must be a number, not \"%s\"", text);
 		return;
 	}
+	if (api_trace_page(srv, req, rep, pfn))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	if (pfn >= machine_max_pfn(v.m))
@@ -334,6 +338,8 @@ void api_view_physmap(struct server *srv, struct http_request *req, struct http_
 	uint64_t max;
 	uint8_t *bytes;
 
+	if (api_trace_physmap(srv, req, rep, false))
+		return;
 	if (start < 0 || (http_query(req, "count") && count < 1)) {
 		reply_error(rep, 400, "EINVAL", "start and count must be non-negative pfns");
 		return;
@@ -361,6 +367,8 @@ void api_view_physmap_legend(struct server *srv, struct http_request *req,
 	struct view v;
 	json_t *codes;
 
+	if (api_trace_physmap(srv, req, rep, true))
+		return;
 	if (!view_begin(srv, req, rep, &v))
 		return;
 	codes = json_array();

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "daemon/db.h"
+#include "daemon/ftrace.h"
 #include "daemon/log.h"
 #include "mmlab.h"
 
@@ -83,8 +84,18 @@ static int sync_event_types(sqlite3 *db, char *err, size_t errlen)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	/* the tracepoints of imported traces that the engine does not have */
+	if (sqlite3_prepare_v2(db, "SELECT id, name FROM event_types WHERE id >= ?", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, FTRACE_TYPE_BASE);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			ftrace_type_register(sqlite3_column_int(st, 0),
+					     (const char *)sqlite3_column_text(st, 1));
+		sqlite3_finalize(st);
+	}
+	return 0;
 fail:
 	snprintf(err, errlen, "cannot record event types: %s", sqlite3_errmsg(db));
 	return -1;

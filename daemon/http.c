@@ -21,12 +21,14 @@
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/server.h"
+#include "daemon/trace_import.h"
 
 /* Per-connection request state, alive from the first call to the completion. */
 struct request_ctx {
 	char *body;
 	size_t len, cap, limit;
 	bool too_large;
+	struct trace_import *upload;	/* import-trace: the body goes here, not to @body */
 };
 
 const char *http_query(const struct http_request *req, const char *name)
@@ -248,6 +250,22 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t size)
 	return true;
 }
 
+/*
+ * An import-trace upload, begun before its body arrives (its name and
+ * leniency are query arguments). Not for a client without the token.
+ */
+static struct trace_import *trace_upload_begin(struct server *srv, struct MHD_Connection *conn)
+{
+	struct http_request req = { .method = "POST", .conn = conn };
+	const char *lenient = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "lenient");
+
+	if (!authorized(srv, &req))
+		return NULL;
+	return trace_import_begin(srv, MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+								   "name"),
+				  lenient && strcmp(lenient, "0") && strcmp(lenient, "false"));
+}
+
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version, const char *upload_data,
@@ -268,6 +286,13 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 		ctx->limit = strcmp(url, "/api/v1/sessions/import") == 0 ? SERVER_MAX_IMPORT
 									   : SERVER_MAX_BODY;
 		*req_cls = ctx;
+		if (strcmp(url, "/api/v1/sessions/import-trace") == 0 && strcmp(method, "POST") == 0)
+			ctx->upload = trace_upload_begin(srv, conn);
+		return MHD_YES;
+	}
+	if (*upload_data_size && ctx->upload) {	/* a trace: read as it comes, never kept */
+		trace_import_feed(ctx->upload, upload_data, *upload_data_size);
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
@@ -282,11 +307,14 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	req.conn = conn;
 	req.body = ctx->body;
 	req.body_len = ctx->len;
+	req.upload = ctx->upload;
+	ctx->upload = NULL;	/* the handler finishes it */
 	memset(&rep, 0, sizeof(rep));
 	rep.fd = -1;
 	rep.status = 500;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	dispatch(srv, &req, ctx, &rep);
+	trace_import_abort(req.upload);	/* refused before its handler */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_observe(method, req.route, rep.status,
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -309,6 +337,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
 	if (!ctx)
 		return;
 	free(ctx->body);
+	trace_import_abort(ctx->upload);
 	free(ctx);
 	*req_cls = NULL;
 }

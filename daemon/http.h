@@ -15,6 +15,7 @@
 
 struct server;
 struct MHD_Connection;
+struct trace_import;
 
 #define HTTP_MAX_PARAMS 4
 
@@ -27,6 +28,7 @@ struct http_request {
 	const char *params[HTTP_MAX_PARAMS];	/* {id}-style path segments, in order */
 	unsigned int nr_params;
 	const char *route;		/* the matched route pattern, for metrics */
+	struct trace_import *upload;	/* a trace read as it arrived (import-trace), or NULL */
 };
 
 struct http_reply {

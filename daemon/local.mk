@@ -35,7 +35,11 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/server.h \
 	daemon/snapshots.c daemon/snapshots.h \
 	daemon/static.c \
-	daemon/stream.c daemon/stream.h
+	daemon/stream.c daemon/stream.h \
+	daemon/ftrace.c daemon/ftrace.h \
+	daemon/trace_import.c daemon/trace_import.h \
+	daemon/trace_resim.c daemon/trace_resim.h \
+	daemon/api_trace.c
 nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
 
 daemon_mmlabd_CFLAGS = $(DAEMON_CFLAGS)
@@ -46,3 +50,6 @@ daemon_mmlabd_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMMLAB_BUILDDIR='"$(abs_top_builddir)"'
 daemon_mmlabd_SOURCES = daemon/main.c
 daemon_mmlabd_LDADD = $(DAEMON_LIBS)
+
+# Records a real kernel's tracepoints into a bundle import-trace accepts.
+dist_sbin_SCRIPTS = tools/mmlab-capture

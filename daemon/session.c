@@ -307,8 +307,10 @@ json_t *sessions_list_json(struct server *srv)
 	json_t *list = json_array();
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(srv->db, "SELECT id, name, state, last_seq, last_op, created "
-			       "FROM sessions ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(srv->db, "SELECT id, name, " SESSION_STATE_SQL ", last_seq, last_op, "
+			       "created FROM sessions WHERE id NOT IN (SELECT session_id FROM "
+			       "trace_sessions WHERE status = 'importing') ORDER BY id", -1, &st,
+			       NULL) != SQLITE_OK) {
 		json_decref(list);
 		return NULL;
 	}
@@ -369,8 +371,8 @@ json_t *session_info_json(struct server *srv, int64_t id)
 		json_object_set_new(info, "scenario_runs", scenario_runs_json(srv, id));
 		return info;
 	}
-	if (sqlite3_prepare_v2(srv->db, "SELECT id, name, state, last_seq, last_op, created, "
-			       "machine, engine_version, seed FROM sessions WHERE id = ?", -1, &st,
+	if (sqlite3_prepare_v2(srv->db, "SELECT id, name, " SESSION_STATE_SQL ", last_seq, last_op, "
+			       "created, machine, engine_version, seed FROM sessions WHERE id = ?", -1, &st,
 			       NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);

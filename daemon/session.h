@@ -57,6 +57,10 @@ struct session {
 /* Mark sessions left "live" by a daemon that did not stop cleanly as crashed,
  * and start the "default" session. */
 int sessions_init(struct server *srv, char *err, size_t errlen);
+/* A stored session's state: "trace" for a real kernel's trace (schema 005). */
+#define SESSION_STATE_SQL \
+	"CASE WHEN id IN (SELECT session_id FROM trace_sessions) THEN 'trace' ELSE state END"
+
 /* Close every live session (state "closed") and free the machines. */
 void sessions_shutdown(struct server *srv);
 

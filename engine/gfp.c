@@ -18,8 +18,10 @@ struct gfp_name {
 };
 
 /*
- * Composite names first, then single bits: printing takes the first name
- * whose bits are all set and removes them, as __def_gfpflag_names is used.
+ * Composite names first, then single bits, in the order of 6.18's
+ * __def_gfpflag_names (include/trace/events/mmflags.h): printing takes the
+ * first name whose bits are all set and removes them, as __print_flags()
+ * does, so "GFP_KERNEL|__GFP_ZERO|__GFP_COMP" comes out as a real trace has it.
  */
 static const struct gfp_name gfp_names[] = {
 	{ GFP_TRANSHUGE,	"GFP_TRANSHUGE" },
@@ -34,28 +36,29 @@ static const struct gfp_name gfp_names[] = {
 	{ GFP_NOIO,		"GFP_NOIO" },
 	{ GFP_NOWAIT,		"GFP_NOWAIT" },
 	{ GFP_DMA,		"GFP_DMA" },
-	{ __GFP_HIGHMEM,	"__GFP_HIGHMEM" },
 	{ GFP_DMA32,		"GFP_DMA32" },
+	{ __GFP_RECLAIM,	"__GFP_RECLAIM" },
+	/* TRACE_GFP_FLAGS_GENERAL, in bit order (__GFP_DMA and __GFP_DMA32 never print: GFP_DMA* came first) */
+	{ __GFP_HIGHMEM,	"__GFP_HIGHMEM" },
+	{ __GFP_MOVABLE,	"__GFP_MOVABLE" },
+	{ __GFP_RECLAIMABLE,	"__GFP_RECLAIMABLE" },
 	{ __GFP_HIGH,		"__GFP_HIGH" },
 	{ __GFP_IO,		"__GFP_IO" },
 	{ __GFP_FS,		"__GFP_FS" },
+	{ __GFP_ZERO,		"__GFP_ZERO" },
+	{ __GFP_DIRECT_RECLAIM,	"__GFP_DIRECT_RECLAIM" },
+	{ __GFP_KSWAPD_RECLAIM,	"__GFP_KSWAPD_RECLAIM" },
+	{ __GFP_WRITE,		"__GFP_WRITE" },
 	{ __GFP_NOWARN,		"__GFP_NOWARN" },
 	{ __GFP_RETRY_MAYFAIL,	"__GFP_RETRY_MAYFAIL" },
 	{ __GFP_NOFAIL,		"__GFP_NOFAIL" },
 	{ __GFP_NORETRY,	"__GFP_NORETRY" },
-	{ __GFP_COMP,		"__GFP_COMP" },
-	{ __GFP_ZERO,		"__GFP_ZERO" },
-	{ __GFP_NOMEMALLOC,	"__GFP_NOMEMALLOC" },
 	{ __GFP_MEMALLOC,	"__GFP_MEMALLOC" },
+	{ __GFP_COMP,		"__GFP_COMP" },
+	{ __GFP_NOMEMALLOC,	"__GFP_NOMEMALLOC" },
 	{ __GFP_HARDWALL,	"__GFP_HARDWALL" },
 	{ __GFP_THISNODE,	"__GFP_THISNODE" },
-	{ __GFP_RECLAIMABLE,	"__GFP_RECLAIMABLE" },
-	{ __GFP_MOVABLE,	"__GFP_MOVABLE" },
 	{ __GFP_ACCOUNT,	"__GFP_ACCOUNT" },
-	{ __GFP_WRITE,		"__GFP_WRITE" },
-	{ __GFP_RECLAIM,	"__GFP_RECLAIM" },
-	{ __GFP_DIRECT_RECLAIM,	"__GFP_DIRECT_RECLAIM" },
-	{ __GFP_KSWAPD_RECLAIM,	"__GFP_KSWAPD_RECLAIM" },
 	{ __GFP_ZEROTAGS,	"__GFP_ZEROTAGS" },
 };
 

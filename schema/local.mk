@@ -3,7 +3,8 @@ SCHEMA_MIGRATIONS = \
 	schema/001_initial.sql \
 	schema/002_scenario_runs.sql \
 	schema/003_leaner_event_indexes.sql \
-	schema/004_event_keys.sql
+	schema/004_event_keys.sql \
+	schema/005_trace_sessions.sql
 
 EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.sh
 BUILT_SOURCES += daemon/schema_sql.c

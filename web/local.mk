@@ -42,7 +42,9 @@ WEB_JS = \
 	web/js/tlb.js \
 	web/js/url.js \
 	web/js/vmalloc.js \
-	web/js/addrspace.js
+	web/js/addrspace.js \
+	web/js/trace.js \
+	web/js/opentrace.js
 
 BUILT_SOURCES += $(dist_webvendor_DATA)
 EXTRA_DIST += tools/vendor.sh

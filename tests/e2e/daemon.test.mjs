@@ -30,7 +30,7 @@ test('health answers with status and versions', async () => {
   assert.equal(r.headers.get('content-type'), 'application/json');
   assert.equal(r.body.status, 'ok');
   assert.match(r.body.version, /^\d+\.\d+\.\d+$/);
-  assert.equal(r.body.schema_version, 4);
+  assert.equal(r.body.schema_version, 5);
 });
 
 test('an unknown API route is a JSON 404', async () => {
@@ -168,7 +168,7 @@ test('SIGTERM stops the daemon cleanly and leaves a sound database', async () =>
   assert.equal(code, 0);
   assert.match(s.stderr(), /stopped cleanly/);
   const out = execFileSync('sqlite3', [s.db, 'PRAGMA integrity_check; PRAGMA user_version; PRAGMA journal_mode;']).toString();
-  assert.deepEqual(out.trim().split('\n'), ['ok', '4', 'wal']);
+  assert.deepEqual(out.trim().split('\n'), ['ok', '5', 'wal']);
   assert.ok(!existsSync(`${s.db}-wal`) || statSync(`${s.db}-wal`).size === 0, 'WAL folded back');
   rmSync(s.dir, { recursive: true, force: true });
 });

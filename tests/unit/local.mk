@@ -109,3 +109,7 @@ tests_unit_test_swap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_vmscan
 tests_unit_test_vmscan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vmscan_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_ftrace
+tests_unit_test_ftrace_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS)
+tests_unit_test_ftrace_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)

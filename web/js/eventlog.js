@@ -35,6 +35,8 @@ function cell(e, key) {
     return '';
   if (key === 'pfn')
     return hex(v);
+  if (key === 'op' && e.task !== undefined)	/* a trace's event: its task */
+    return `${e.task}-${e.pid}`;
   if (key === 'detail' && e.value !== undefined)
     return v ? `${v} (value ${e.value})` : `value ${e.value}`;
   return String(v);

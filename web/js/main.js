@@ -18,6 +18,8 @@ import { createPagetables } from './pagetables.js';
 import { createTlb } from './tlb.js';
 import { createAddrspace } from './addrspace.js';
 import { createPressure } from './pressure.js';
+import { createTrace } from './trace.js';
+import { createOpenTrace } from './opentrace.js';
 import * as url from './url.js';
 
 const CONNECTION_TEXT = {
@@ -49,7 +51,10 @@ const views = {
     seek: showSeq,
     onApplied: () => applied(),
   }),
+  trace: createTrace(),
 };
+// The views of a simulated machine: a trace session has none of them to show.
+const MACHINE_VIEWS = ['overview', 'buddy', 'slabs', 'vmalloc', 'pagetables', 'tlb', 'addrspace', 'scenarios'];
 let current = 'overview';
 const updates = startUpdates(refresh, {
   onSeq: (seq) => {
@@ -114,12 +119,24 @@ async function refresh() {
   }
 }
 
+// A trace session shows the trace, the physical map and the timeline only.
+function showKind(state) {
+  const trace = state === 'trace';
+  document.getElementById('session-badge').hidden = !trace;
+  document.getElementById('ops').hidden = trace;	// a trace is read-only
+  for (const a of document.querySelectorAll('nav a[data-view]'))
+    a.hidden = trace && MACHINE_VIEWS.includes(a.dataset.view);
+  if (trace && MACHINE_VIEWS.includes(url.get('view') ?? 'overview'))
+    url.set({ view: 'trace' });
+}
+
 // The URL's seq is kept when it names this session (a reload, a shared link).
-function chooseSession(id, live) {
+function chooseSession(id, live, state) {
   session = sessionApi(id);
   for (const v of Object.values(views))
     v.reset();
   url.set({ session: id, at: url.get('session') === String(id) ? url.get('at') : null });
+  showKind(state);
   chosen = cursor.choose(sessionApi(id), live).then(() => {
     const at = url.get('session') === String(id) ? url.get('at') : null;
     if (at !== null && session?.id === id)
@@ -197,6 +214,10 @@ function onUrl(st, changed) {
     cursor.seek(Number(st.at));
 }
 
+createOpenTrace(async (id) => {
+  await picker.load(id);
+  url.set({ view: 'trace' });
+});
 url.onchange(onUrl);
 linkViews();
 showView(url.get('view'));

@@ -243,8 +243,9 @@ export function createPhysmap() {
     try {
       const page = await last.s.page(pfn);
       if (cursor === pfn)
-        panel.append(el('table', { dataset: { pfn: String(pfn) } }, ...pageRows(page)),
-                     pageNote(page));
+        panel.append(el('table', { dataset: { pfn: String(pfn) } },
+                        ...pageRows(page.trace ? Object.fromEntries(Object.entries(page).filter(([k]) => k !== 'note')) : page)),
+                     page.trace ? el('p', { className: 'summary' }, page.note) : pageNote(page));
     } catch (e) {
       panel.append(el('p', { className: 'error' }, e.message));
     }

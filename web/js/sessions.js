@@ -32,11 +32,14 @@ function machineFromForm(form) {
   return machine;
 }
 
-// @onChoose(id, live) hears the session chosen and whether it is a live machine.
+// @onChoose(id, live, state) hears the session chosen, whether it is a live
+// machine, and its state ("live", "closed", "crashed", or "trace": a real
+// kernel's trace).
 export function createSessionPicker(onChoose) {
   const select = document.getElementById('session');
   let states = new Map();	// id -> "live", "closed" or "crashed"
-  const chooseSelected = () => onChoose(Number(select.value), states.get(Number(select.value)) === 'live');
+  const chooseSelected = () => onChoose(Number(select.value), states.get(Number(select.value)) === 'live',
+                                        states.get(Number(select.value)));
   const form = document.getElementById('new-session');
   const error = document.getElementById('new-session-error');
   const details = form.closest('details');

@@ -15,7 +15,7 @@ function opText(op) {
 
 // "at seq N of M (op K: alloc_pages)", the sentence that says past or present.
 export function whereText(st) {
-  const op = opText(st.op);
+  const op = st.timeline?.state === 'trace' ? 'a real kernel\u2019s trace' : opText(st.op);
   if (!st.following)
     return `at seq ${st.seq} of ${st.lastSeq} (${op}): the past; "live" returns to the present`;
   return st.live ? `live: seq ${st.lastSeq} (${op})` : `stored session: seq ${st.lastSeq} (${op}), its end`;

@@ -1,0 +1,918 @@
+/*
+ * ftrace.c - the kernel's trace text, written from events and read into
+ * them, through one table of tracepoints.
+ *
+ * Each row carries the tracepoint's print format exactly as Linux 6.18's
+ * /sys/kernel/tracing/events/GROUP/NAME/format gives it (the TP_printk() of
+ * include/trace/events/kmem.h, tlb.h, vmscan.h, compaction.h, oom.h,
+ * migrate.h), so one printf-like walker writes a line and the same walker
+ * reads one back. tests/data/ftrace/formats/ holds the real format files;
+ * tests/e2e/ftrace.test.mjs checks every row against them.
+ */
+#define _GNU_SOURCE	/* memmem() */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/ftrace.h"
+
+/*
+ * THE TABLE. One row per tracepoint:
+ *   name, group  - the tracepoint (events/GROUP/NAME)
+ *   engine       - the engine event (mmlab.h MM_EVENT_TYPES) written as this
+ *                  tracepoint, or NULL: then the tracepoint is only read (a
+ *                  real trace's line becomes an event of that name)
+ *   fmt          - the print format, copied from the format file's "print fmt"
+ *   args         - one name per conversion of fmt, saying where its value
+ *                  comes from and goes to:
+ *       cpu node zone order migratetype level gfp pfn vaddr paddr size value
+ *                  the event's typed column of that name
+ *       d.KEY      a KEY=VALUE pair in the event's detail text
+ *       page       struct page * of pfn (written as vmemmap_base + pfn * 64;
+ *                  read and dropped: a trace hashes it)
+ *       call_site  %pS: written as the op that caused the event; read into
+ *                  d.call_site
+ *       reqnode    the node asked for: written -1 (NUMA_NO_NODE); read into node
+ *       accounted  "true"/"false" from gfp's __GFP_ACCOUNT; read into d.accounted
+ *       tlbpages, tlbreason, tlbcode   tlb_flush's pages and reason
+ *
+ * To add a tracepoint (the memory-pressure events, mm_vmscan_*, mm_filemap_*,
+ * mark_victim, as the engine gains them): copy its print fmt from
+ *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
+ *   include/trace/events/GROUP.h of 6.18), add its format file to
+ *   tests/data/ftrace/formats/GROUP_NAME.format, and add a row here with the
+ *   engine event's name in .engine and one arg per conversion. A row whose
+ *   tracepoint is already here for import only just gains its .engine. The
+ *   export, the import and tests/e2e/ftrace.test.mjs pick it up from the table.
+ *
+ * Engine events with no row are not written: those of no tracepoint
+ * (buddy_split, buddy_merge, pte_set, translate, ...), and pcp_refill and
+ * pcp_drain, which the engine reports once per batch with a count while the
+ * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
+ * block with its pfn (give the engine per-block events to write them).
+ */
+static const struct ftrace_tp tracepoints[] = {
+	/* kmem (include/trace/events/kmem.h) */
+	{ "mm_page_alloc", "kmem", "mm_page_alloc",
+	  "page=%p pfn=0x%lx order=%d migratetype=%d gfp_flags=%s",
+	  "page pfn order migratetype gfp" },
+	{ "mm_page_free", "kmem", "mm_page_free",
+	  "page=%p pfn=0x%lx order=%d", "page pfn order" },
+	{ "mm_page_free_batched", "kmem", NULL,
+	  "page=%p pfn=0x%lx order=0", "page pfn" },
+	{ "mm_page_pcpu_drain", "kmem", NULL,
+	  "page=%p pfn=0x%lx order=%d migratetype=%d", "page pfn order migratetype" },
+	{ "mm_page_alloc_zone_locked", "kmem", NULL,
+	  "page=%p pfn=0x%lx order=%u migratetype=%d percpu_refill=%d",
+	  "page pfn order migratetype d.percpu_refill" },
+	{ "mm_page_alloc_extfrag", "kmem", "mm_page_alloc_extfrag",
+	  "page=%p pfn=0x%lx alloc_order=%d fallback_order=%d pageblock_order=%d "
+	  "alloc_migratetype=%d fallback_migratetype=%d fragmenting=%d change_ownership=%d",
+	  "page pfn order value d.pageblock_order migratetype d.fallback_migratetype "
+	  "d.fragmenting d.change_ownership" },
+	{ "kmalloc", "kmem", "kmalloc",
+	  "call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d accounted=%s",
+	  "call_site vaddr size value gfp reqnode accounted" },
+	/* ___kmalloc_large_node() reports through trace_kmalloc() too */
+	{ "kmalloc", "kmem", "kmalloc_large",
+	  "call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d accounted=%s",
+	  "call_site vaddr size value gfp reqnode accounted" },
+	{ "kfree", "kmem", "kfree", "call_site=%pS ptr=%p", "call_site vaddr" },
+	{ "kmem_cache_alloc", "kmem", "kmem_cache_alloc",
+	  "call_site=%pS ptr=%p name=%s bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d "
+	  "accounted=%s",
+	  "call_site vaddr d.name size value gfp reqnode accounted" },
+	{ "kmem_cache_free", "kmem", "kmem_cache_free",
+	  "call_site=%pS ptr=%p name=%s", "call_site vaddr d.name" },
+	{ "rss_stat", "kmem", NULL, "mm_id=%u curr=%d type=%s size=%ldB",
+	  "d.mm_id d.curr d.type size" },
+	/* tlb (include/trace/events/tlb.h) */
+	{ "tlb_flush", "tlb", "tlb_flush", "pages:%ld reason:%s (%d)",
+	  "tlbpages tlbreason tlbcode" },
+	/* vmscan (include/trace/events/vmscan.h) */
+	{ "mm_vmscan_kswapd_sleep", "vmscan", NULL, "nid=%d", "node" },
+	{ "mm_vmscan_kswapd_wake", "vmscan", NULL, "nid=%d order=%d", "node order" },
+	{ "mm_vmscan_wakeup_kswapd", "vmscan", NULL, "nid=%d order=%d gfp_flags=%s",
+	  "node order gfp" },
+	{ "mm_vmscan_direct_reclaim_begin", "vmscan", NULL, "order=%d gfp_flags=%s", "order gfp" },
+	{ "mm_vmscan_direct_reclaim_end", "vmscan", NULL, "nr_reclaimed=%lu", "value" },
+	{ "mm_vmscan_memcg_reclaim_begin", "vmscan", NULL, "order=%d gfp_flags=%s", "order gfp" },
+	{ "mm_vmscan_memcg_reclaim_end", "vmscan", NULL, "nr_reclaimed=%lu", "value" },
+	{ "mm_vmscan_node_reclaim_begin", "vmscan", NULL, "nid=%d order=%d gfp_flags=%s",
+	  "node order gfp" },
+	{ "mm_vmscan_node_reclaim_end", "vmscan", NULL, "nr_reclaimed=%lu", "value" },
+	{ "mm_vmscan_lru_shrink_inactive", "vmscan", NULL,
+	  "nid=%d nr_scanned=%ld nr_reclaimed=%ld nr_dirty=%ld nr_writeback=%ld "
+	  "nr_congested=%ld nr_immediate=%ld nr_activate_anon=%d nr_activate_file=%d "
+	  "nr_ref_keep=%ld nr_unmap_fail=%ld priority=%d flags=%s",
+	  "node size value d.nr_dirty d.nr_writeback d.nr_congested d.nr_immediate "
+	  "d.nr_activate_anon d.nr_activate_file d.nr_ref_keep d.nr_unmap_fail level d.flags" },
+	{ "mm_vmscan_lru_shrink_active", "vmscan", NULL,
+	  "nid=%d nr_taken=%ld nr_active=%ld nr_deactivated=%ld nr_referenced=%ld "
+	  "priority=%d flags=%s",
+	  "node size d.nr_active value d.nr_referenced level d.flags" },
+	/* compaction (include/trace/events/compaction.h) */
+	{ "mm_compaction_begin", "compaction", NULL,
+	  "zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s",
+	  "d.zone_start pfn value d.zone_end d.mode" },
+	{ "mm_compaction_end", "compaction", NULL,
+	  "zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s status=%s",
+	  "d.zone_start pfn value d.zone_end d.mode d.status" },
+	{ "mm_compaction_isolate_migratepages", "compaction", NULL,
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
+	{ "mm_compaction_isolate_freepages", "compaction", NULL,
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
+	{ "mm_compaction_fast_isolate_freepages", "compaction", NULL,
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
+	{ "mm_compaction_migratepages", "compaction", NULL, "nr_migrated=%lu nr_failed=%lu",
+	  "value d.nr_failed" },
+	{ "mm_compaction_finished", "compaction", NULL, "node=%d zone=%-8s order=%d ret=%s",
+	  "node d.zone order d.ret" },
+	{ "mm_compaction_suitable", "compaction", NULL, "node=%d zone=%-8s order=%d ret=%s",
+	  "node d.zone order d.ret" },
+	{ "mm_compaction_kcompactd_sleep", "compaction", NULL, "nid=%d", "node" },
+	{ "mm_compaction_kcompactd_wake", "compaction", NULL,
+	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone" },
+	{ "mm_compaction_wakeup_kcompactd", "compaction", NULL,
+	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone" },
+	{ "mm_compaction_try_to_compact_pages", "compaction", NULL,
+	  "order=%d gfp_mask=%s priority=%d", "order gfp level" },
+	/* oom (include/trace/events/oom.h) */
+	{ "mark_victim", "oom", NULL,
+	  "pid=%d comm=%s total-vm=%lukB anon-rss=%lukB file-rss:%lukB shmem-rss:%lukB "
+	  "uid=%u pgtables=%lukB oom_score_adj=%hd",
+	  "value d.comm d.total_vm_kb d.anon_rss_kb d.file_rss_kb d.shmem_rss_kb d.uid "
+	  "d.pgtables_kb d.oom_score_adj" },
+	{ "wake_reaper", "oom", NULL, "pid=%d", "value" },
+	{ "start_task_reaping", "oom", NULL, "pid=%d", "value" },
+	{ "finish_task_reaping", "oom", NULL, "pid=%d", "value" },
+	{ "skip_task_reaping", "oom", NULL, "pid=%d", "value" },
+	/* filemap (include/trace/events/filemap.h) */
+	{ "mm_filemap_add_to_page_cache", "filemap", NULL,
+	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor d.ino pfn d.ofs order" },
+	{ "mm_filemap_delete_from_page_cache", "filemap", NULL,
+	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor d.ino pfn d.ofs order" },
+	/* migrate (include/trace/events/migrate.h) */
+	{ "mm_migrate_pages", "migrate", NULL,
+	  "nr_succeeded=%lu nr_failed=%lu nr_thp_succeeded=%lu nr_thp_failed=%lu "
+	  "nr_thp_split=%lu nr_split=%lu mode=%s reason=%s",
+	  "value d.nr_failed d.nr_thp_succeeded d.nr_thp_failed d.nr_thp_split d.nr_split "
+	  "d.mode d.reason" },
+	{ "mm_migrate_pages_start", "migrate", NULL, "mode=%s reason=%s", "d.mode d.reason" },
+};
+
+#define NR_TRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
+
+const struct ftrace_tp *ftrace_tracepoints(size_t *n)
+{
+	*n = NR_TRACEPOINTS;
+	return tracepoints;
+}
+
+const struct ftrace_tp *ftrace_tp_by_name(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NR_TRACEPOINTS; i++)
+		if (strlen(tracepoints[i].name) == len && memcmp(tracepoints[i].name, name, len) == 0)
+			return &tracepoints[i];
+	return NULL;
+}
+
+const struct ftrace_tp *ftrace_tp_for_engine(int type)
+{
+	const char *name = mm_event_type_name(type);
+
+	for (size_t i = 0; name && i < NR_TRACEPOINTS; i++)
+		if (tracepoints[i].engine && strcmp(tracepoints[i].engine, name) == 0)
+			return &tracepoints[i];
+	return NULL;
+}
+
+/*** Event types of trace sessions ***/
+
+#define MAX_TRACE_TYPES 4096
+
+static pthread_mutex_t types_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *trace_types[MAX_TRACE_TYPES];
+
+void ftrace_type_register(int type, const char *name)
+{
+	int i = type - FTRACE_TYPE_BASE;
+
+	if (i < 0 || i >= MAX_TRACE_TYPES || !name)
+		return;
+	pthread_mutex_lock(&types_lock);
+	if (!trace_types[i])
+		trace_types[i] = strdup(name);
+	pthread_mutex_unlock(&types_lock);
+}
+
+const char *ftrace_event_type_name(int type)
+{
+	int i = type - FTRACE_TYPE_BASE;
+	const char *name;
+
+	if (i < 0)
+		return mm_event_type_name(type);
+	if (i >= MAX_TRACE_TYPES)
+		return NULL;
+	pthread_mutex_lock(&types_lock);
+	name = trace_types[i];	/* never freed nor changed once set */
+	pthread_mutex_unlock(&types_lock);
+	return name;
+}
+
+int ftrace_event_type_from_name(const char *name)
+{
+	int t = mm_event_type_from_name(name);
+
+	for (int i = 0; t == MM_EV_NONE && i < MAX_TRACE_TYPES; i++)
+		if (ftrace_event_type_name(FTRACE_TYPE_BASE + i) &&
+		    !strcmp(ftrace_event_type_name(FTRACE_TYPE_BASE + i), name))
+			t = FTRACE_TYPE_BASE + i;
+	return t;
+}
+
+/*** The header ***/
+
+void ftrace_write_header(FILE *f, uint64_t entries, unsigned int cpus)
+{
+	fprintf(f, "# tracer: nop\n#\n"
+		"# entries-in-buffer/entries-written: %" PRIu64 "/%" PRIu64 "   #P:%u\n#\n"
+		"#                                _-----=> irqs-off/BH-disabled\n"
+		"#                               / _----=> need-resched\n"
+		"#                              | / _---=> hardirq/softirq\n"
+		"#                              || / _--=> preempt-depth\n"
+		"#                              ||| / _-=> migrate-disable\n"
+		"#                              |||| /     delay\n"
+		"#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION\n"
+		"#              | |         |   |||||     |         |\n",
+		entries, entries, cpus);
+}
+
+/*** Conversions of a print format ***/
+
+struct conv {
+	bool left;		/* "-" flag */
+	int width;
+	char len[3];		/* "", "l", "ll", "h", "z" */
+	char c;			/* d u x s p */
+	bool symbol;		/* %pS */
+};
+
+/* Parse the conversion at @p (after '%'); the text after it. */
+static const char *parse_conv(const char *p, struct conv *cv)
+{
+	size_t n = 0;
+
+	memset(cv, 0, sizeof(*cv));
+	if (*p == '-') {
+		cv->left = true;
+		p++;
+	}
+	while (isdigit((unsigned char)*p))
+		cv->width = cv->width * 10 + (*p++ - '0');
+	while ((*p == 'l' || *p == 'h' || *p == 'z') && n < 2)
+		cv->len[n++] = *p++;
+	cv->c = *p ? *p++ : 's';
+	if (cv->c == 'p' && *p == 'S') {
+		cv->symbol = true;
+		p++;
+	}
+	return p;
+}
+
+/* The next space-separated arg name of @args at *@pos, copied into @buf. */
+static void next_arg(const char *args, size_t *pos, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (args[*pos] == ' ')
+		(*pos)++;
+	while (args[*pos] && args[*pos] != ' ') {
+		if (n + 1 < size)
+			buf[n++] = args[*pos];
+		(*pos)++;
+	}
+	buf[n] = '\0';
+}
+
+/* A typed column of struct mm_event by name: a pointer to it and its width. */
+static bool column(struct mm_event *ev, const char *name, int **i32, uint64_t **u64,
+		   uint32_t **u32)
+{
+	*i32 = NULL;
+	*u64 = NULL;
+	*u32 = NULL;
+	if (!strcmp(name, "cpu")) *i32 = &ev->cpu;
+	else if (!strcmp(name, "node")) *i32 = &ev->node;
+	else if (!strcmp(name, "zone")) *i32 = &ev->zone;
+	else if (!strcmp(name, "order")) *i32 = &ev->order;
+	else if (!strcmp(name, "migratetype")) *i32 = &ev->migratetype;
+	else if (!strcmp(name, "level")) *i32 = &ev->level;
+	else if (!strcmp(name, "gfp")) *u32 = &ev->gfp;
+	else if (!strcmp(name, "pfn")) *u64 = &ev->pfn;
+	else if (!strcmp(name, "vaddr")) *u64 = &ev->vaddr;
+	else if (!strcmp(name, "paddr")) *u64 = &ev->paddr;
+	else if (!strcmp(name, "size")) *u64 = &ev->size;
+	else if (!strcmp(name, "value")) *u64 = (uint64_t *)&ev->value;
+	else
+		return false;
+	return true;
+}
+
+/* The value of KEY in a "k=v k=v" detail, copied to @buf; false if none. */
+static bool detail_get(const char *detail, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+	const char *p = detail;
+
+	while (p && *p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			size_t n = strcspn(p + klen + 1, " ");
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(buf, p + klen + 1, n);
+			buf[n] = '\0';
+			return true;
+		}
+		p = strchr(p, ' ');
+	}
+	return false;
+}
+
+/*** Writing ***/
+
+#define VMEMMAP_BASE 0xffffea0000000000ULL	/* x86-64, 4-level, no KASLR */
+#define PAGEBLOCK_ORDER 9			/* min(HPAGE_PMD_ORDER, MAX_PAGE_ORDER) */
+
+struct value {
+	bool is_str;
+	int64_t n;
+	char s[256];
+};
+
+/* tlb_flush's reason, from the scope the engine flushed (arch/x86/mm/tlb.c). */
+static int tlb_reason(const char *scope)
+{
+	if (scope && (!strcmp(scope, "cr3") || !strcmp(scope, "nonglobal")))
+		return 0;	/* TLB_FLUSH_ON_TASK_SWITCH: a CR3 write */
+	if (scope && !strcmp(scope, "all"))
+		return 3;	/* TLB_LOCAL_MM_SHOOTDOWN */
+	return 2;		/* TLB_LOCAL_SHOOTDOWN: a page or a range */
+}
+
+static const char *const tlb_reasons[] = {
+	"flush on task switch", "remote shootdown", "local shootdown", "local MM shootdown",
+	"remote IPI send", "remote wrong CPU",
+};
+
+/* A detail key the engine does not keep, worked out from the event. */
+static bool derived_detail(const struct ftrace_out *o, const char *key, struct value *v)
+{
+	if (!strcmp(key, "pageblock_order")) {
+		v->n = PAGEBLOCK_ORDER;
+		return true;
+	}
+	if (!strcmp(key, "fragmenting")) {
+		v->n = o->ev.value < PAGEBLOCK_ORDER;
+		return true;
+	}
+	return false;
+}
+
+static void value_of(const struct ftrace_out *o, const char *arg, const struct conv *cv,
+		     struct value *v)
+{
+	struct mm_event ev = o->ev;
+	int *i32;
+	uint64_t *u64;
+	uint32_t *u32;
+
+	memset(v, 0, sizeof(*v));
+	if (!strcmp(arg, "page")) {
+		v->n = (int64_t)(VMEMMAP_BASE + (ev.pfn == MM_NA_U64 ? 0 : ev.pfn) * 64);
+	} else if (o->trace && (!strcmp(arg, "call_site") || !strcmp(arg, "accounted") ||
+				!strcmp(arg, "tlbreason"))) {	/* as the trace had them */
+		v->is_str = true;
+		if (!ev.detail || !detail_get(ev.detail, !strcmp(arg, "tlbreason") ? "reason" : arg,
+					      v->s, sizeof(v->s)))
+			v->s[0] = '\0';
+		for (char *c = v->s; *c && !strcmp(arg, "tlbreason"); c++)
+			if (*c == '_')
+				*c = ' ';
+	} else if (o->trace && !strcmp(arg, "tlbpages")) {
+		v->n = ev.value;
+	} else if (o->trace && !strcmp(arg, "tlbcode")) {
+		char reason[64] = "";
+
+		if (ev.detail)
+			detail_get(ev.detail, "reason", reason, sizeof(reason));
+		for (char *c = reason; *c; c++)
+			if (*c == '_')
+				*c = ' ';
+		for (v->n = 0; v->n < 6 && strcmp(tlb_reasons[v->n], reason); v->n++)
+			;
+	} else if (o->trace && !strcmp(arg, "reqnode")) {
+		v->n = ev.node == MM_NA ? -1 : ev.node;
+	} else if (!strcmp(arg, "call_site")) {
+		v->is_str = true;
+		snprintf(v->s, sizeof(v->s), "%s+0x0/0x0", o->op ? o->op : "boot");
+	} else if (!strcmp(arg, "reqnode")) {
+		v->n = -1;
+	} else if (!strcmp(arg, "accounted")) {
+		v->is_str = true;
+		strcpy(v->s, ev.gfp & 0x400000u ? "true" : "false");	/* __GFP_ACCOUNT */
+	} else if (!strcmp(arg, "tlbpages")) {
+		v->n = ev.size == MM_NA_U64 || (ev.detail && !strcmp(ev.detail, "all"))
+			       ? -1 : (int64_t)((ev.size + 4095) / 4096);
+	} else if (!strcmp(arg, "tlbreason")) {
+		v->is_str = true;
+		strcpy(v->s, tlb_reasons[tlb_reason(ev.detail)]);
+	} else if (!strcmp(arg, "tlbcode")) {
+		v->n = tlb_reason(ev.detail);
+	} else if (!strncmp(arg, "d.", 2)) {
+		bool found = ev.detail && detail_get(ev.detail, arg + 2, v->s, sizeof(v->s));
+
+		if (!found && ev.detail && !strchr(ev.detail, '=')) {
+			snprintf(v->s, sizeof(v->s), "%s", ev.detail);	/* a bare name */
+			found = true;
+		}
+		if (!found && derived_detail(o, arg + 2, v))
+			return;
+		v->is_str = true;
+		if (cv->c != 's') {	/* a number: a migratetype may be named */
+			int mt;
+
+			for (mt = 0; mt < 6 && found; mt++)
+				if (migratetype_name(mt) && !strcmp(v->s, migratetype_name(mt)))
+					break;
+			v->is_str = false;
+			v->n = found && mt < 6 ? mt : found ? strtoll(v->s, NULL, 0) : 0;
+		}
+	} else if (column(&ev, arg, &i32, &u64, &u32)) {
+		if (i32 && *i32 == MM_NA && o->trace && ev.detail &&
+		    detail_get(ev.detail, arg, v->s, sizeof(v->s))) {
+			v->n = strtoll(v->s, NULL, 10);	/* a -1 the trace had */
+			v->s[0] = '\0';
+		} else if (u32 && cv->c == 's') {
+			v->is_str = true;
+			if (*u32)
+				gfp_format(*u32, v->s, sizeof(v->s));
+			else
+				strcpy(v->s, "none");
+		} else {
+			v->n = i32 ? (*i32 == MM_NA ? 0 : *i32) : u32 ? (int64_t)*u32
+			       : *u64 == MM_NA_U64 ? 0 : (int64_t)*u64;
+		}
+	}
+}
+
+static void put_value(FILE *f, const struct conv *cv, const struct value *v)
+{
+	char num[64];
+	const char *s = v->s;
+
+	if (!v->is_str || cv->c != 's') {
+		switch (cv->c) {
+		case 'p':
+			if (cv->symbol)
+				snprintf(num, sizeof(num), "%s", v->s);
+			else
+				snprintf(num, sizeof(num), "%016" PRIx64, (uint64_t)v->n);
+			break;
+		case 'x':
+			snprintf(num, sizeof(num), "%" PRIx64, (uint64_t)v->n);
+			break;
+		case 'u':
+			snprintf(num, sizeof(num), "%" PRIu64, strcmp(cv->len, "") ? (uint64_t)v->n
+				 : (uint64_t)(uint32_t)v->n);
+			break;
+		default:
+			snprintf(num, sizeof(num), "%" PRId64, v->n);
+		}
+		s = num;
+	}
+	fprintf(f, cv->left ? "%-*s" : "%*s", cv->width, s);
+}
+
+/*
+ * The line's prefix: task (the op's name), pid (the op's number), CPU,
+ * flags, the time (one microsecond a seq), then "name: fields".
+ */
+bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
+{
+	const struct ftrace_tp *tp = ftrace_tp_for_engine(o->ev.type);
+	char task[16];
+
+	if (!tp)
+		return false;
+	snprintf(task, sizeof(task), "%s", o->op ? o->op : "swapper");
+	fprintf(f, "%16s-%-7" PRIu64 " [%03d] ..... %5" PRIu64 ".%06" PRIu64 ": %s: ", task,
+		o->op_no, o->ev.cpu == MM_NA ? 0 : o->ev.cpu, o->seq / 1000000, o->seq % 1000000,
+		tp->name);
+	ftrace_write_fields(f, tp, o);
+	fputc('\n', f);
+	return true;
+}
+
+void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
+{
+	char arg[48];
+	size_t pos = 0;
+	const char *p;
+
+	for (p = tp->fmt; *p; ) {
+		struct conv cv;
+		struct value v;
+
+		if (*p != '%') {
+			fputc(*p++, f);
+			continue;
+		}
+		p = parse_conv(p + 1, &cv);
+		next_arg(tp->args, &pos, arg, sizeof(arg));
+		value_of(o, arg, &cv, &v);
+		put_value(f, &cv, &v);
+	}
+}
+
+/*** Reading ***/
+
+/* gfp names of 6.18 that the engine does not model (include/linux/gfp_types.h). */
+static const struct { const char *name; gfp_t mask; } gfp_extra[] = {
+	{ "__GFP_NO_OBJ_EXT", 0x1000000u },
+	{ "__GFP_NOLOCKDEP", 0x2000000u },
+	{ "__GFP_SKIP_ZERO", 0x1000000u },
+	{ "__GFP_SKIP_KASAN", 0x2000000u },
+};
+
+int ftrace_parse_gfp(const char *s, size_t len, gfp_t *gfp)
+{
+	char name[64];
+
+	*gfp = 0;
+	if (len == 4 && !memcmp(s, "none", 4))
+		return 0;
+	while (len) {
+		size_t n = 0;
+		gfp_t g;
+
+		while (n < len && s[n] != '|')
+			n++;
+		if (n == 0 || n >= sizeof(name))
+			return -1;
+		memcpy(name, s, n);
+		name[n] = '\0';
+		if (name[0] == '0' && name[1] == 'x') {
+			*gfp |= (gfp_t)strtoul(name, NULL, 16);
+		} else if (gfp_parse(name, &g, NULL) == 0) {
+			*gfp |= g;
+		} else {
+			size_t i;
+
+			for (i = 0; i < sizeof(gfp_extra) / sizeof(gfp_extra[0]); i++)
+				if (!strcmp(gfp_extra[i].name, name))
+					break;
+			if (i == sizeof(gfp_extra) / sizeof(gfp_extra[0]))
+				return -1;
+			*gfp |= gfp_extra[i].mask;
+		}
+		s += n;
+		len -= n;
+		if (len) {	/* the '|' */
+			s++;
+			len--;
+		}
+	}
+	return 0;
+}
+
+static void detail_add(struct ftrace_line *out, const char *key, const char *val, size_t n)
+{
+	size_t used = strlen(out->detail), room = sizeof(out->detail) - used;
+	int w;
+
+	while (n && val[n - 1] == ' ')	/* %-8s pads */
+		n--;
+	w = snprintf(out->detail + used, room, "%s%s=%.*s", used ? " " : "", key, (int)n, val);
+	if (w < 0 || (size_t)w >= room) {
+		out->detail[used] = '\0';
+		return;
+	}
+	for (char *c = out->detail + used + strlen(key) + (used ? 2 : 1); *c; c++)
+		if (*c == ' ')
+			*c = '_';
+}
+
+/* A number of @cv's kind in @tok (@n bytes): decimal, or hex for %x and %p. */
+static bool parse_num(const char *tok, size_t n, const struct conv *cv, int64_t *out)
+{
+	char buf[40], *end;
+
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, tok, n);
+	buf[n] = '\0';
+	if (cv->c == 'p' && (!strcmp(buf, "(null)") || !strcmp(buf, "0000000000000000"))) {
+		*out = 0;
+		return true;
+	}
+	errno = 0;
+	if (cv->c == 'x' || cv->c == 'p')
+		*out = (int64_t)strtoull(buf, &end, 16);
+	else if (buf[0] == '-')
+		*out = strtoll(buf, &end, 10);
+	else
+		*out = (int64_t)strtoull(buf, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+/* Store conversion @arg's token into @out; false when it does not parse. */
+static bool store_arg(struct ftrace_line *out, const char *arg, const struct conv *cv,
+		      const char *tok, size_t n)
+{
+	struct mm_event *ev = &out->ev;
+	int *i32;
+	uint64_t *u64;
+	uint32_t *u32;
+	int64_t num = 0;
+
+	if (!strcmp(arg, "accounted")) {
+		detail_add(out, "accounted", tok, n);
+		return n > 0;
+	}
+	if (!strcmp(arg, "page") || !strcmp(arg, "tlbcode"))
+		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
+	if (!strcmp(arg, "call_site")) {
+		detail_add(out, "call_site", tok, n);
+		return n > 0;
+	}
+	if (!strcmp(arg, "tlbreason")) {
+		detail_add(out, "reason", tok, n);
+		return n > 0;
+	}
+	if (!strncmp(arg, "d.", 2)) {
+		char hexbuf[40];
+
+		if (cv->c != 's' && !parse_num(tok, n, cv, &num))
+			return false;
+		if (cv->c == 'x') {	/* kept as 0x..., so that it reads back as hex */
+			snprintf(hexbuf, sizeof(hexbuf), "0x%" PRIx64, (uint64_t)num);
+			detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
+		} else {
+			detail_add(out, arg + 2, tok, n);
+		}
+		return true;
+	}
+	if (!strcmp(arg, "tlbpages")) {
+		if (!parse_num(tok, n, cv, &num))
+			return false;
+		ev->value = num;
+		if (num > 0)
+			ev->size = (uint64_t)num * 4096;
+		return true;
+	}
+	if (!strcmp(arg, "reqnode")) {
+		if (!parse_num(tok, n, cv, &num))
+			return false;
+		if (num >= 0)
+			ev->node = (int)num;
+		return true;
+	}
+	if (!column(ev, arg, &i32, &u64, &u32))
+		return false;
+	if (u32 && cv->c == 's')
+		return ftrace_parse_gfp(tok, n, u32) == 0;
+	if (!parse_num(tok, n, cv, &num))
+		return false;
+	if (i32 && num == MM_NA)	/* a real -1 (compaction's order of a whole zone) */
+		detail_add(out, arg, tok, n);
+	if (i32)
+		*i32 = (int)num;
+	else if (u32)
+		*u32 = (uint32_t)num;
+	else
+		*u64 = (uint64_t)num;
+	return true;
+}
+
+/* Read @fields (@len bytes) by @tp's format into @out. */
+static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
+			 struct ftrace_line *out, char *why, size_t whylen)
+{
+	const char *p = tp->fmt, *end = s + len;
+	size_t pos = 0;
+	char arg[48];
+
+	while (*p) {
+		struct conv cv;
+		const char *lit, *tok = s;
+		size_t litlen;
+
+		if (*p != '%') {
+			if (s >= end || *s != *p) {
+				snprintf(why, whylen, "%s: expected '%c' at \"%.24s\"", tp->name, *p,
+					 s < end ? s : "(end of line)");
+				return false;
+			}
+			p++;
+			s++;
+			continue;
+		}
+		p = parse_conv(p + 1, &cv);
+		next_arg(tp->args, &pos, arg, sizeof(arg));
+		lit = p;
+		litlen = strcspn(p, "%");
+		if (!litlen) {
+			s = end;
+		} else {
+			const char *hit = NULL;
+
+			for (const char *q = s; q + litlen <= end; q++)
+				if (!memcmp(q, lit, litlen)) {
+					hit = q;
+					break;
+				}
+			if (!hit) {
+				snprintf(why, whylen, "%s: no \"%.*s\" after \"%.24s\"", tp->name,
+					 (int)litlen, lit, s);
+				return false;
+			}
+			s = hit;
+		}
+		if (!store_arg(out, arg, &cv, tok, (size_t)(s - tok))) {
+			snprintf(why, whylen, "%s: bad value \"%.*s\" for %s", tp->name,
+				 (int)(s - tok > 32 ? 32 : s - tok), tok, arg);
+			return false;
+		}
+	}
+	if (s < end) {
+		snprintf(why, whylen, "%s: unexpected \"%.24s\" after the last field", tp->name, s);
+		return false;
+	}
+	/* A failed allocation prints page=(null) pfn=0: no frame. */
+	if (!strcmp(tp->name, "mm_page_alloc") && out->ev.pfn == 0 &&
+	    (strstr(tp->fmt, "page=") && (memmem(end - len, len, "page=(null)", 11) ||
+					  memmem(end - len, len, "page=0000000000000000 ", 22))))
+		out->ev.pfn = MM_NA_U64;
+	return true;
+}
+
+/* "CPU:N [LOST n EVENTS]" (trace, trace_pipe) or "CPU N: n events lost" styles. */
+static bool parse_lost(const char *s, size_t len, struct ftrace_line *out)
+{
+	const char *l = memmem(s, len, "[LOST ", 6);
+	unsigned long long n;
+	int cpu = 0;
+
+	if (!l || !memmem(s, len, "EVENTS]", 7))
+		return false;
+	if (sscanf(l, "[LOST %llu EVENTS]", &n) != 1)
+		return false;
+	sscanf(s, " CPU:%d", &cpu);
+	out->lost = true;
+	out->ev.cpu = cpu;
+	out->ev.value = (int64_t)n;
+	return true;
+}
+
+/*
+ * The prefix: "TASK-PID [CPU] FLAGS SECS.USECS: " (trace, trace_pipe;
+ * trace-cmd report has no flags), or perf script's "COMM PID [CPU] SECS.USECS: ".
+ * Returns the text after the timestamp's ": ", or NULL.
+ */
+static const char *parse_prefix(const char *s, const char *end, struct ftrace_line *out)
+{
+	const char *lb = NULL, *rb, *who, *dash, *q;
+	unsigned long secs = 0, frac = 0;
+	int digits = 0;
+
+	for (const char *q2 = s; q2 + 2 < end; q2++)
+		if (q2[0] == ' ' && q2[1] == '[' && isdigit((unsigned char)q2[2])) {
+			lb = q2 + 1;
+			break;
+		}
+	if (!lb)
+		return NULL;
+	rb = memchr(lb, ']', (size_t)(end - lb));
+	if (!rb)
+		return NULL;
+	out->ev.cpu = atoi(lb + 1);
+	for (who = s; who < lb && *who == ' '; who++)
+		;
+	q = lb - 1;
+	while (q > who && q[-1] == ' ')
+		q--;
+	if (q > who && q[-1] == ')') {	/* "(TGID)" of record-tgid */
+		const char *o = q - 1;
+
+		while (o > who && *o != '(')
+			o--;
+		q = o;
+		while (q > who && q[-1] == ' ')
+			q--;
+	}
+	for (dash = q - 1; dash > who && isdigit((unsigned char)*dash); dash--)
+		;
+	if (dash <= who || (*dash != '-' && *dash != ' ') || dash + 1 >= q)
+		return NULL;
+	out->pid = atoi(dash + 1);
+	snprintf(out->task, sizeof(out->task), "%.*s", (int)(dash - who), who);
+	s = rb + 1;
+	while (s < end && *s == ' ')
+		s++;
+	/* flags (irqs-off, need-resched, hardirq, preempt, migrate), if any */
+	q = s;
+	while (q < end && *q != ' ' && *q != ':')
+		q++;
+	if (q < end && *q == ' ') {
+		snprintf(out->flags, sizeof(out->flags), "%.*s", (int)(q - s), s);
+		for (s = q; s < end && *s == ' '; s++)
+			;
+	}
+	q = s;
+	while (q < end && isdigit((unsigned char)*q))
+		secs = secs * 10 + (unsigned long)(*q++ - '0');
+	if (q == s || q >= end || *q != '.')
+		return NULL;
+	for (q++; q < end && isdigit((unsigned char)*q); q++, digits++)
+		if (digits < 9)
+			frac = frac * 10 + (unsigned long)(*q - '0');
+	if (!digits || q + 1 >= end || q[0] != ':' || q[1] != ' ')
+		return NULL;
+	for (; digits < 9; digits++)
+		frac *= 10;
+	out->ts_ns = (uint64_t)secs * 1000000000ULL + frac;
+	return q + 2;
+}
+
+enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_line *out,
+				    char *why, size_t whylen)
+{
+	const char *end = line + len, *s, *colon, *name;
+	const struct ftrace_tp *tp;
+	size_t nlen;
+
+	memset(out, 0, sizeof(*out));
+	mm_event_init(&out->ev, MM_EV_NONE);
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		end = line + --len;
+	for (s = line; s < end && (*s == ' ' || *s == '\t'); s++)
+		;
+	if (s == end || *s == '#')
+		return FTRACE_SKIP;
+	if (memchr(line, '\0', len)) {
+		snprintf(why, whylen, "a NUL byte: this is not a text trace");
+		return FTRACE_BAD;
+	}
+	if (parse_lost(line, len, out))
+		return FTRACE_EVENT;
+	s = parse_prefix(line, end, out);
+	if (!s) {
+		snprintf(why, whylen, "not a trace line (TASK-PID [CPU] FLAGS TIMESTAMP: "
+			 "tracepoint: fields): \"%.40s\"", line);
+		return FTRACE_BAD;
+	}
+	colon = memchr(s, ':', (size_t)(end - s));
+	if (!colon || colon == s) {
+		snprintf(why, whylen, "no tracepoint name after the timestamp");
+		return FTRACE_BAD;
+	}
+	name = s;
+	nlen = (size_t)(colon - s);
+	for (const char *c = name; c < colon; c++)	/* perf script: "kmem:mm_page_alloc:" */
+		if (*c == ' ') {
+			snprintf(why, whylen, "no tracepoint name after the timestamp");
+			return FTRACE_BAD;
+		}
+	s = colon + 1;
+	if (s < end && *s != ' ') {
+		const char *c2 = memchr(s, ':', (size_t)(end - s));
+
+		if (c2 && memchr(s, ' ', (size_t)(end - s)) > (void *)c2) {
+			name = s;
+			nlen = (size_t)(c2 - s);
+			s = c2 + 1;
+		}
+	}
+	while (s < end && *s == ' ')	/* trace-cmd pads the fields */
+		s++;
+	snprintf(out->tp_name, sizeof(out->tp_name), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
+	tp = ftrace_tp_by_name(name, nlen);
+	if (!tp) {
+		snprintf(out->detail, sizeof(out->detail), "%.*s", (int)(end - s), s);
+		return FTRACE_EVENT;
+	}
+	if (!parse_fields(tp, s, (size_t)(end - s), out, why, whylen))
+		return FTRACE_BAD;
+	out->ev.type = tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE;
+	if (!strcmp(tp->name, "mm_page_free_batched"))
+		out->ev.order = 0;
+	return FTRACE_EVENT;
+}

@@ -1,0 +1,135 @@
+// trace_browser.test.mjs - a real kernel's trace in the dashboard, as a user
+// opens it: "Open a trace" uploads the capture, the trace view draws the
+// page requests by zone and order (bars against GET .../trace), the timeline
+// moves the view to an earlier seq, the physical map colours a frame the
+// trace allocated, and "Replay through the model" shows the agreement
+// figures. Screenshots at 1280x800 and 800x600, no sideways scrolling.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startDaemon, getJson, top } from './lib/daemon.mjs';
+import { launchChromium, saveScreenshot } from './lib/browser.mjs';
+
+let d, browser;
+before(async () => { d = await startDaemon(); browser = await launchChromium(); });
+after(async () => { await browser?.close(); await d.stop(); });
+
+const TRACE = join(top, 'tests', 'data', 'ftrace', 'memcg-oom.trace');
+const api = (p) => `${d.url}/api/v1${p}`;
+
+// The bars of zone @zone as drawn: order, kind, count, height.
+const bars = (page, zone) => page.$$eval(`#trace-zones figure[data-zone="${zone}"] rect`, (rs) =>
+  rs.map((r) => ({ order: Number(r.dataset.order), kind: r.dataset.kind, count: Number(r.dataset.count),
+                   height: r.getBoundingClientRect().height })));
+
+// Each bar's count is the API's, and its height follows the count.
+async function checkBars(page, trace) {
+  const max = Number(await page.$eval('#trace-zones', (z) => z.dataset.max));
+  assert.equal(max, Math.max(...trace.zones.flatMap((z) => [...z.allocs_by_order, ...z.frees_by_order])));
+  for (const z of trace.zones) {
+    const drawn = await bars(page, z.name);
+    assert.equal(drawn.length, 22, z.name);
+    const unit = await page.$eval(`#trace-zones figure[data-zone="${z.name}"] svg`, (s) =>
+      s.getBoundingClientRect().height / s.viewBox.baseVal.height);
+    for (const b of drawn) {
+      const want = (b.kind === 'alloc' ? z.allocs_by_order : z.frees_by_order)[b.order];
+      assert.equal(b.count, want, `${z.name} order ${b.order} ${b.kind}`);
+      const h = want ? Math.max(1, 61 * want / max) * unit : 0;
+      assert.ok(Math.abs(b.height - h) < 0.6, `${z.name} order ${b.order} ${b.kind}: ${b.height} px for ${want}`);
+    }
+  }
+}
+
+test('open a real trace, read its figures, move in time, see its frames and replay it through the model', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}/#overview`);
+  await page.waitForSelector('#session option', { state: 'attached' });
+  // Open a trace, as a user: the menu, the file, the button.
+  await page.click('.open-trace summary');
+  await page.setInputFiles('#open-trace input[name=file]', TRACE);
+  await page.fill('#open-trace input[name=name]', 'memcg oom');
+  await page.click('#open-trace button[name=open]');
+  await page.waitForSelector('#trace-zones[data-ready="true"]', { timeout: 15000 });
+  const sessions = (await getJson(api('/sessions'))).body.sessions;
+  const s = sessions.find((x) => x.name === 'memcg oom');
+  assert.equal(s.state, 'trace');
+  assert.equal(await page.$eval('#session', (e) => e.value), String(s.id));
+  assert.match(page.url(), /#trace/);
+  assert.equal(await page.isVisible('#session-badge'), true);
+  for (const v of ['overview', 'buddy', 'slabs', 'tlb'])
+    assert.equal(await page.isVisible(`nav a[data-view="${v}"]`), false, `${v} hidden for a trace`);
+  assert.equal(await page.isVisible('nav a[data-view="physmap"]'), true);
+
+  // The figures at the end of the trace.
+  await page.waitForSelector(`#trace-zones[data-seq="${s.last_seq}"]`);
+  const full = (await getJson(api(`/sessions/${s.id}/trace`))).body;
+  await checkBars(page, full);
+  assert.match(await page.textContent('#trace-summary'), new RegExp(`${full.events} events in ${full.lines} lines`));
+  assert.match(await page.textContent('#trace-pressure-note'), /^99 reclaim/);
+  assert.match(await page.textContent('#trace-pressure-note'), /The OOM killer chose tail \(pid 12733, 32384 kB anonymous\)/);
+  assert.match(await page.textContent('#trace-pressure'), /mm_vmscan_memcg_reclaim_end/);
+  const rows = await page.$$eval('#trace-tracepoints tr', (trs) => trs.slice(1).map((tr) => tr.textContent));
+  assert.equal(rows.length, Object.keys(full.tracepoints).length);
+  await saveScreenshot(page, '#trace-1280x800');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+
+  // The timeline: to seq 100, then one event back with the button.
+  await page.locator('#tb-slider').evaluate((el) => {
+    el.value = '100';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.waitForSelector('#trace-zones[data-seq="100"]');
+  await checkBars(page, (await getJson(api(`/sessions/${s.id}/trace?at=100`))).body);
+  await page.click('#tb-back');
+  await page.waitForSelector('#trace-zones[data-seq="99"]');
+  const at99 = (await getJson(api(`/sessions/${s.id}/trace?at=99`))).body;
+  await checkBars(page, at99);
+  const ev99 = (await getJson(api(`/sessions/${s.id}/events?since=98&limit=1`))).body.events[0];
+  assert.match(await page.textContent('#trace-summary'), new RegExp(`seq 99 is ${ev99.type} .* by ${ev99.task}-${ev99.pid}`));
+
+  // The physical map at seq 99: a frame allocated by then is drawn in the legend's colour.
+  const alloc = (await getJson(api(`/sessions/${s.id}/events?type=mm_page_alloc&limit=1`))).body.events[0];
+  assert.ok(alloc.seq <= 99);
+  await page.click('nav a[data-view="physmap"]');
+  await page.evaluate((pfn) => { location.hash = location.hash.replace(/pfn=[^&]*&?/, '') + `&pfn=0x${pfn.toString(16)}`; }, alloc.pfn);
+  await page.waitForSelector('#physmap-canvas[data-ready="true"][data-seq="99"]');
+  await page.waitForFunction((pfn) => {
+    const c = document.getElementById('physmap-canvas');
+    return Number(c.dataset.start) <= pfn && pfn < Number(c.dataset.start) + Number(c.dataset.count);
+  }, alloc.pfn);
+  const legend = (await getJson(api(`/sessions/${s.id}/physmap/legend`))).body;
+  const color = legend.codes.find((c) => c.name === 'allocated in the trace').color;
+  const px = await page.evaluate((pfn) => {
+    const c = document.getElementById('physmap-canvas');
+    const { start, scale, framesPerRow } = Object.fromEntries(Object.entries(c.dataset).map(([k, v]) => [k, Number(v)]));
+    const i = pfn - start;
+    return [...c.getContext('2d').getImageData((i % framesPerRow) * scale, Math.floor(i / framesPerRow) * scale, 1, 1).data.slice(0, 3)];
+  }, alloc.pfn);
+  assert.deepEqual(px, [1, 3, 5].map((k) => parseInt(color.slice(k, k + 2), 16)));
+  await page.waitForSelector('#physmap-page table[data-pfn]');
+  assert.match(await page.textContent('#physmap-page'), /allocated/);
+  await saveScreenshot(page, '#trace-physmap');
+
+  // Replay through the model: the figures shown are the API's.
+  await page.click('nav a[data-view="trace"]');
+  await page.click('#trace-resim');
+  await page.waitForSelector('#trace-resim-figures[data-ready="true"]');
+  const f = (await getJson(api(`/sessions/${s.id}/resimulate`), { method: 'POST' })).body;
+  const shown = Object.fromEntries(await page.$$eval('#trace-resim-figures tr', (trs) =>
+    trs.slice(1).map((tr) => [...tr.children].map((td) => td.textContent))));
+  assert.equal(shown['page allocations replayed'], String(f.page_allocs.total));
+  assert.equal(shown['same migratetype'], `${(100 * f.page_allocs.share_same_migratetype).toFixed(1)} %`);
+  assert.equal(shown['both succeeded'], `${(100 * f.page_allocs.share_both_ok).toFixed(1)} %`);
+
+  // 800 x 600: the same view fits without sideways scrolling.
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.waitForTimeout(300);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+            'no horizontal scrolling at 800 px');
+  await saveScreenshot(page, '#trace-800x600');
+  assert.deepEqual(errors, []);
+  await page.close();
+});

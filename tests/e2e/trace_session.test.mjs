@@ -1,0 +1,197 @@
+// trace_session.test.mjs - a real kernel's trace as a session: a capture
+// bundle imported with its zoneinfo, what the views reconstruct from the
+// trace's events (physmap, per-zone and per-order requests, slab caches,
+// kmalloc call sites, tasks, reclaim) checked against the file's own lines,
+// the machine views refused, and the requests replayed through the model.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
+
+let d;
+before(async () => { d = await startDaemon(); });
+after(async () => { await d.stop(); });
+
+const DATA = join(top, 'tests', 'data', 'ftrace');
+const api = (p) => `${d.url}/api/v1${p}`;
+
+async function importTrace(body, query = '', type = 'text/plain') {
+  const r = await fetch(api(`/sessions/import-trace${query}`), { method: 'POST', body, headers: { 'Content-Type': type } });
+  return { status: r.status, body: await r.json() };
+}
+
+// The capture of a compile, with the /proc files taken before it, as mmlab-capture bundles them.
+function bundle() {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-bundle-'));
+  copyFileSync(join(DATA, 'compile-kmem.trace'), join(dir, 'trace'));
+  for (const f of ['zoneinfo', 'buddyinfo', 'pagetypeinfo']) copyFileSync(join(DATA, 'compile-proc', f), join(dir, f));
+  execFileSync('tar', ['-C', dir, '-cf', join(dir, 'b.tar'), 'trace', 'zoneinfo', 'buddyinfo', 'pagetypeinfo']);
+  const data = readFileSync(join(dir, 'b.tar'));
+  rmSync(dir, { recursive: true, force: true });
+  return data;
+}
+
+// The event lines of a trace: { type, fields, task }.
+function lines(text) {
+  return text.split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#')).map((l) => {
+    const m = /^\s*(.+)-(\d+)\s+\[\d+\]\s+\S+\s+\d+\.\d+: ([a-z_0-9]+): (.*)$/.exec(l);
+    const fields = {};
+    for (const [, k, v] of m[4].matchAll(/([a-z_]+)=(\S+)/g)) fields[k] = v;
+    return { task: m[1], type: m[3], fields };
+  });
+}
+
+const ZONES = [['DMA', 1, 4096], ['DMA32', 4096, 1048576], ['Normal', 1048576, 6553600]];
+
+let id, evs;
+test('a capture bundle imports with its zoneinfo, and the zones come from it', async () => {
+  const r = await importTrace(bundle(), '?name=compile', 'application/x-tar');
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.summary.form, 'bundle');
+  assert.equal(r.body.summary.zoneinfo, true);
+  id = r.body.id;
+  evs = lines(readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8'));
+  const s = (await getJson(api(`/sessions/${id}`))).body;
+  assert.equal(s.state, 'trace');
+  const t = (await getJson(api(`/sessions/${id}/trace`))).body;
+  assert.equal(t.zones_from, 'zoneinfo');
+  assert.deepEqual(t.zones.map((z) => [z.name, z.start_pfn, z.end_pfn]), ZONES);
+  // requests per zone and order, counted from the file
+  for (const [name, lo, hi] of ZONES) {
+    const z = t.zones.find((x) => x.name === name);
+    const inZone = (e, type) => e.type === type && parseInt(e.fields.pfn, 16) >= lo && parseInt(e.fields.pfn, 16) < hi;
+    const allocs = Array(11).fill(0), frees = Array(11).fill(0);
+    evs.filter((e) => inZone(e, 'mm_page_alloc')).forEach((e) => allocs[Number(e.fields.order)]++);
+    evs.filter((e) => inZone(e, 'mm_page_free')).forEach((e) => frees[Number(e.fields.order)]++);
+    assert.deepEqual(z.allocs_by_order, allocs, name);
+    assert.deepEqual(z.frees_by_order, frees, name);
+    assert.equal(z.alloc_pages, allocs.reduce((a, n, o) => a + (n << o), 0));
+  }
+  assert.ok(t.not_known.length >= 2);
+  // the free blocks of each order when the trace began: the bundle's buddyinfo
+  for (const line of readFileSync(join(DATA, 'compile-proc', 'buddyinfo'), 'utf8').trim().split('\n')) {
+    const [, zone, counts] = /zone\s+(\S+)\s+(.*)$/.exec(line);
+    assert.deepEqual(t.zones.find((z) => z.name === zone).buddyinfo_before, counts.trim().split(/\s+/).map(Number), zone);
+  }
+});
+
+test('the physical map of a trace: frames allocated and freed, as the file has them, at any seq', async () => {
+  const legend = (await getJson(api(`/sessions/${id}/physmap/legend`))).body;
+  assert.equal(legend.trace, true);
+  assert.equal(legend.max_pfn, 6553600);
+  const code = Object.fromEntries(legend.codes.map((c) => [c.name, c.code]));
+  for (const at of [200, evs.length]) {
+    const r = await fetch(api(`/sessions/${id}/physmap?at=${at}`));
+    const map = new Uint8Array(await r.arrayBuffer());
+    assert.equal(map.length, 6553600);
+    const want = new Map();
+    evs.slice(0, at).forEach((e) => {
+      if (e.type !== 'mm_page_alloc' && e.type !== 'mm_page_free') return;
+      const pfn = parseInt(e.fields.pfn, 16);
+      for (let i = 0; i < 1 << Number(e.fields.order); i++)
+        want.set(pfn + i, e.type === 'mm_page_alloc' ? code['allocated in the trace'] : code['freed in the trace']);
+    });
+    assert.ok(want.size > 10);
+    assert.equal(map[0], code.hole, 'pfn 0 is in no zone');
+    for (const [pfn, c] of want) assert.equal(map[pfn], c, `pfn ${pfn} at ${at}`);
+    let drawn = 0;
+    for (let i = 0; i < map.length; i++) if (map[i] && map[i] !== code.hole) drawn++;
+    assert.equal(drawn, want.size, `at ${at}: only the frames of the trace are drawn`);
+  }
+});
+
+test('slab caches, kmalloc call sites and tasks are counted from the trace', async () => {
+  const a = (await getJson(api(`/sessions/${id}/trace/activity`))).body;
+  const cache = {};
+  evs.filter((e) => e.type === 'kmem_cache_alloc').forEach((e) => { cache[e.fields.name] = (cache[e.fields.name] || 0) + 1; });
+  for (const c of a.slab_caches) assert.equal(c.count, cache[c.cache] || 0, c.cache);
+  assert.equal(a.slab_caches.reduce((s, c) => s + c.count, 0), Object.values(cache).reduce((s, n) => s + n, 0));
+  const sites = {};
+  evs.filter((e) => e.type === 'kmalloc').forEach((e) => { sites[e.fields.call_site] = (sites[e.fields.call_site] || 0) + Number(e.fields.bytes_alloc); });
+  const top = Object.entries(sites).sort((x, y) => y[1] - x[1])[0];
+  assert.deepEqual([a.kmalloc_sites_by_bytes[0].call_site, a.kmalloc_sites_by_bytes[0].bytes], top);
+  const gcc = evs.filter((e) => e.type === 'mm_page_alloc' && e.task === 'gcc').length;
+  assert.equal(a.tasks.find((t) => t.task === 'gcc').count, gcc);
+});
+
+test('reclaim and the OOM kill of a memcg capture are listed over time', async () => {
+  const r = await importTrace(readFileSync(join(DATA, 'memcg-oom.trace')));
+  const a = (await getJson(api(`/sessions/${r.body.id}/trace/activity`))).body;
+  const file = lines(readFileSync(join(DATA, 'memcg-oom.trace'), 'utf8'));
+  assert.equal(a.pressure_events, file.filter((e) => /^mm_vmscan_|^mark_victim$/.test(e.type)).length);
+  assert.ok(a.pressure.some((p) => p.type === 'mark_victim' && /comm=tail/.test(p.detail)));
+  assert.ok(a.pressure.every((p, i) => i === 0 || p.ts_ns >= a.pressure[i - 1].ts_ns));
+});
+
+test('views of a simulated machine are refused on a trace session, with a reason', async () => {
+  const z = (await getJson(api(`/sessions/${id}/zones`))).body;
+  assert.equal(z.trace, true);
+  assert.deepEqual(z.zones.map((x) => [x.name, x.start_pfn, x.start_pfn + x.spanned]), ZONES);
+  const page = (await getJson(api(`/sessions/${id}/pages/${parseInt(evs.find((e) => e.type === 'mm_page_alloc').fields.pfn, 16)}`))).body;
+  assert.equal(page.trace, 'allocated');
+  assert.equal(page.task, evs.find((e) => e.type === 'mm_page_alloc').task);
+  for (const p of ['pages?start=0&count=4', 'slabs', 'proc/buddyinfo', 'verify', 'cpus']) {
+    const r = await getJson(api(`/sessions/${id}/${p}`));
+    assert.equal(r.status, 409, p);
+    assert.match(r.body.error.message, /trace of a real kernel/);
+  }
+  const e = (await getJson(api(`/sessions/${id}/events?limit=3`))).body.events;
+  assert.equal(e[0].task, evs[0].task);
+  assert.ok(e[1].ts_ns >= e[0].ts_ns && e[0].ts_ns > 0);
+});
+
+test('resimulate: a real trace replayed through the model, with figures that add up', async () => {
+  const r = await getJson(api(`/sessions/${id}/resimulate`), { method: 'POST' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const f = r.body;
+  const n = (t) => evs.filter((e) => e.type === t).length;
+  assert.equal(f.page_allocs.total, n('mm_page_alloc'));
+  assert.equal(f.page_frees.total, n('mm_page_free'));
+  assert.equal(f.kmallocs.total, n('kmalloc'));
+  assert.equal(f.kfrees.total, n('kfree'));
+  assert.equal(f.page_frees.replayed + f.page_frees.allocated_before_trace, f.page_frees.total);
+  assert.equal(f.page_allocs.zone_known, f.page_allocs.both_ok);
+  assert.ok(f.page_allocs.same_zone <= f.page_allocs.both_ok);
+  assert.ok(f.requests_per_s > 0);
+  assert.equal((await getJson(api(`/sessions/1/resimulate`), { method: 'POST' })).status, 409);
+});
+
+test('resimulate: the model replaying its own exported session agrees with itself on every pfn', async () => {
+  const sim = await createSession(d.url, { mem_mib: 256, cpus: 2 }, 'self');
+  const ops = [];
+  for (let i = 0; i < 40; i++)
+    ops.push({ op: 'alloc_pages', gfp: ['GFP_KERNEL', 'GFP_HIGHUSER_MOVABLE', 'GFP_KERNEL|__GFP_RECLAIMABLE', 'GFP_DMA'][i % 4], order: i % 5, cpu: i % 2 });
+  const res = await applyOps(d.url, sim, ops);
+  await applyOps(d.url, sim, res.results.filter((_, i) => i % 3 === 0)
+    .map((x) => ({ op: 'free_pages', pfn: x.pfn, order: x.order })));
+  await applyOps(d.url, sim, [{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 2 }]);
+  const text = await (await fetch(api(`/sessions/${sim}/export?format=ftrace`))).text();
+  const imp = await importTrace(text);
+  assert.equal(imp.status, 201);
+  const f = (await getJson(api(`/sessions/${imp.body.id}/resimulate`), { method: 'POST' })).body;
+  assert.equal(f.page_allocs.total, 41);
+  assert.equal(f.page_allocs.both_ok, 41);
+  assert.equal(f.page_allocs.same_pfn, 41);
+  assert.equal(f.page_allocs.same_migratetype, 41);
+  // the migratetype fallbacks: the same requests fell back in the export and in the replay
+  const fallbacks = (text.match(/: mm_page_alloc_extfrag: /g) || []).length;
+  assert.ok(fallbacks > 0);
+  assert.equal(f.page_allocs.kernel_fallbacks, f.page_allocs.model_fallbacks);
+  assert.equal(f.page_allocs.both_fallback, f.page_allocs.kernel_fallbacks);
+  assert.equal(f.page_allocs.same_fallback, 41);
+  assert.equal(f.page_frees.replayed, 14);
+});
+
+test('the timeline of a trace marks its OOM kill and the starts of reclaim', async () => {
+  const text = readFileSync(join(DATA, 'memcg-oom.trace'), 'utf8');
+  const r = await importTrace(text);
+  const t = (await getJson(api(`/sessions/${r.body.id}/timeline`))).body;
+  assert.equal(t.state, 'trace');
+  const file = lines(text);
+  const want = file.map((e, i) => [i + 1, e.type])
+    .filter(([, type]) => type === 'mark_victim' || type === 'mm_vmscan_memcg_reclaim_begin');
+  assert.deepEqual(t.markers.map((m) => [m.seq, m.type]), want);
+});

@@ -1,0 +1,176 @@
+/*
+ * test_ftrace.c - the kernel's trace text (daemon/ftrace.c): every line of
+ * the real captures in tests/data/ftrace/ parses, and writing a parsed line
+ * of a tracepoint of the table gives the line's fields back, byte for
+ * byte; padded, NULL-page, LOST, trace-cmd and perf script lines; and the
+ * malformed ones are refused with the reason.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/ftrace.h"
+
+static enum ftrace_parse parse(const char *line, struct ftrace_line *l, char *why)
+{
+	return ftrace_parse_line(line, strlen(line), l, why, 200);
+}
+
+/* The fields of @l written again, in its tracepoint's layout. */
+static void rewrite(const struct ftrace_line *l, char *buf, size_t size)
+{
+	const struct ftrace_tp *tp = ftrace_tp_by_name(l->tp_name, strlen(l->tp_name));
+	struct ftrace_out o = { .ev = l->ev, .trace = true };
+	FILE *f = fmemopen(buf, size, "w");
+
+	assert_non_null(tp);
+	assert_non_null(f);
+	o.ev.detail = l->detail;
+	ftrace_write_fields(f, tp, &o);
+	fclose(f);
+}
+
+/* Every line of the captures parses; those of page and object tracepoints write back the same. */
+static void test_real_captures(void **state)
+{
+	static const char *const files[] = { "compile-kmem.trace", "compact-memory.trace",
+					     "memcg-oom.trace" };
+	unsigned int rewritten = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 3; i++) {
+		char path[512], line[4096], why[200], again[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/ftrace/%s", MMLAB_TEST_DATA, files[i]);
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f)) {
+			struct ftrace_line l;
+			enum ftrace_parse r;
+			const char *fields;
+
+			line[strcspn(line, "\n")] = '\0';
+			r = parse(line, &l, why);
+			if (line[0] == '#') {
+				assert_int_equal(r, FTRACE_SKIP);
+				continue;
+			}
+			if (r != FTRACE_EVENT)
+				fail_msg("%s: %s: %s", files[i], why, line);
+			/* every line of a tracepoint in the table */
+			if (!ftrace_tp_by_name(l.tp_name, strlen(l.tp_name)))
+				continue;
+			fields = strstr(line, l.tp_name) + strlen(l.tp_name) + 2;
+			rewrite(&l, again, sizeof(again));
+			/* page=%p is hashed in a trace: compare from pfn= on */
+			if (!strncmp(fields, "page=", 5)) {
+				fields = strstr(fields, " pfn=");
+				memmove(again, strstr(again, " pfn="), strlen(strstr(again, " pfn=")) + 1);
+			}
+			assert_string_equal(again, fields);
+			rewritten++;
+		}
+		fclose(f);
+	}
+	assert_true(rewritten > 300);
+}
+
+static void test_prefixes(void **state)
+{
+	struct ftrace_line l;
+	char why[200];
+
+	(void)state;
+	/* the trace file, with flags */
+	assert_int_equal(parse("              sh-12573   [001] ..... 11558.721544: mm_compaction_finished: "
+			       "node=0 zone=DMA      order=-1 ret=continue", &l, why), FTRACE_EVENT);
+	assert_string_equal(l.task, "sh");
+	assert_int_equal(l.pid, 12573);
+	assert_int_equal(l.ev.cpu, 1);
+	assert_int_equal(l.ts_ns, 11558721544000ULL);
+	assert_int_equal(l.ev.order, -1);
+	/* %-8s: the padding dropped; a real -1 kept beside the column, whose -1 means none */
+	assert_string_equal(l.detail, "zone=DMA order=-1 ret=continue");
+	/* a task name with a dash and a space */
+	assert_int_equal(parse(" kworker/u4:2-x y-77 [000] d..1. 1.000001: kfree: call_site=a+0x1/0x2 "
+			       "ptr=00000000deadbeef", &l, why), FTRACE_EVENT);
+	assert_string_equal(l.task, "kworker/u4:2-x y");
+	assert_int_equal(l.pid, 77);
+	assert_int_equal(l.ev.vaddr, 0xdeadbeef);
+	/* a failed allocation: no page, pfn 0 */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_alloc: page=0000000000000000 pfn=0x0 order=9 "
+			       "migratetype=1 gfp_flags=GFP_TRANSHUGE_LIGHT", &l, why), FTRACE_EVENT);
+	assert_true(l.ev.pfn == MM_NA_U64);
+	assert_int_equal(l.ts_ns, 1500000000ULL);
+	/* gfp names the engine does not model, and none */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=f+0x0/0x1 ptr=0000000000000010 "
+			       "bytes_req=8 bytes_alloc=8 gfp_flags=GFP_KERNEL|__GFP_NO_OBJ_EXT node=-1 "
+			       "accounted=false", &l, why), FTRACE_EVENT);
+	assert_int_equal(l.ev.gfp, 0xcc0 | 0x1000000);
+	assert_int_equal(l.ev.node, MM_NA);
+	/* filemap: "%d:%d", and a hex field with no 0x, written back as it came */
+	{
+		char again[256];
+
+		assert_int_equal(parse("cat-1 [000] ..... 1.000001: mm_filemap_add_to_page_cache: dev 259:1 "
+				       "ino 1f pfn=0x1234 ofs=4096 order=0", &l, why), FTRACE_EVENT);
+		assert_int_equal(l.ev.pfn, 0x1234);
+		rewrite(&l, again, sizeof(again));
+		assert_string_equal(again, "dev 259:1 ino 1f pfn=0x1234 ofs=4096 order=0");
+	}
+	/* LOST */
+	assert_int_equal(parse("CPU:1 [LOST 1234 EVENTS]", &l, why), FTRACE_EVENT);
+	assert_true(l.lost);
+	assert_int_equal(l.ev.value, 1234);
+	assert_int_equal(l.ev.cpu, 1);
+	/* an unknown tracepoint keeps its text */
+	assert_int_equal(parse("a-1 [000] ..... 2.0: sched_wakeup: comm=x pid=2", &l, why), FTRACE_EVENT);
+	assert_string_equal(l.tp_name, "sched_wakeup");
+	assert_int_equal(l.ev.type, MM_EV_NONE);
+	assert_string_equal(l.detail, "comm=x pid=2");
+}
+
+static void test_malformed(void **state)
+{
+	struct ftrace_line l;
+	char why[200];
+
+	(void)state;
+	assert_int_equal(parse("   ", &l, why), FTRACE_SKIP);
+	assert_int_equal(parse("hello world", &l, why), FTRACE_BAD);
+	assert_non_null(strstr(why, "not a trace line"));
+	/* cut in the middle of the fields */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_alloc: page=0000000012345678 pfn=0x1234 ord",
+			       &l, why), FTRACE_BAD);
+	assert_non_null(strstr(why, "mm_page_alloc"));
+	/* a field that is not a number */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_free: page=0000000012345678 pfn=0xZZ order=0",
+			       &l, why), FTRACE_BAD);
+	assert_non_null(strstr(why, "pfn"));
+	/* trailing text */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_free: page=0000000012345678 pfn=0x12 order=0 x",
+			       &l, why), FTRACE_BAD);
+	/* an unknown gfp flag */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_vmscan_memcg_reclaim_begin: order=0 "
+			       "gfp_flags=GFP_NONSENSE", &l, why), FTRACE_BAD);
+	/* a NUL byte */
+	assert_int_equal(ftrace_parse_line("a-1 [000]\0 x", 12, &l, why, sizeof(why)), FTRACE_BAD);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_real_captures),
+		cmocka_unit_test(test_prefixes),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

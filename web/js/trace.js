@@ -1,0 +1,183 @@
+// trace.js - the view of a trace session (a real kernel's trace, imported):
+// what the import found, the page requests by zone and order up to the
+// current seq (allocations above the axis, frees below), the slab caches,
+// kmalloc call sites and tasks, the reclaim / compaction / OOM events, and
+// the trace's requests replayed through the model (POST .../resimulate).
+// Everything here is counted from the trace's own lines; what a trace cannot
+// tell is said under the figures.
+import { api } from './api.js';
+import { el } from './format.js';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const ALLOC = '#e76f51', FREE = '#2a9d8f';
+const ORDERS = 11;
+
+function svg(name, attrs, ...children) {
+  const n = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs))
+    n.setAttribute(k, String(v));
+  n.append(...children);
+  return n;
+}
+
+const secs = (ns) => (ns / 1e9).toFixed(6);
+const pct = (x) => (x === null || x === undefined ? 'not known' : `${(100 * x).toFixed(1)} %`);
+
+// One zone's requests by order: a bar up for the allocations, down for the frees.
+function zoneChart(z, max) {
+  const W = 330, H = 150, left = 34, mid = H / 2, bw = (W - left - 6) / ORDERS;
+  const scale = (n) => (n ? Math.max(1, (mid - 14) * n / max) : 0);
+  const bars = [];
+  for (let o = 0; o < ORDERS; o++) {
+    const x = left + o * bw + 2, a = z.allocs_by_order[o], f = z.frees_by_order[o];
+    bars.push(svg('rect', { x, y: mid - scale(a), width: bw - 4, height: scale(a), fill: ALLOC,
+                            'data-order': o, 'data-kind': 'alloc', 'data-count': a },
+                  svg('title', {}, `order ${o}: ${a} allocations`)));
+    bars.push(svg('rect', { x, y: mid, width: bw - 4, height: scale(f), fill: FREE,
+                            'data-order': o, 'data-kind': 'free', 'data-count': f },
+                  svg('title', {}, `order ${o}: ${f} frees`)));
+    bars.push(svg('text', { x: x + (bw - 4) / 2, y: H - 2, 'text-anchor': 'middle', 'font-size': 10 }, String(o)));
+  }
+  return el('figure', { className: 'trace-zone', dataset: { zone: z.name } },
+    el('figcaption', {}, `${z.name}: ${z.alloc_pages} pages allocated, ${z.free_pages} freed`,
+       z.buddyinfo_before ? el('br') : '',
+       z.buddyinfo_before ? `free blocks by order before the trace: ${z.buddyinfo_before.join(' ')}` : ''),
+    svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
+                 'aria-label': `${z.name}: requests by order` },
+        svg('line', { x1: left, x2: W, y1: mid, y2: mid, stroke: '#6c757d' }),
+        svg('text', { x: 0, y: 12, 'font-size': 10 }, `${max}`),
+        svg('text', { x: 0, y: mid + 4, 'font-size': 10 }, 'order'),
+        ...bars));
+}
+
+function table(id, head, rows) {
+  const t = document.getElementById(id);
+  t.replaceChildren(el('tr', {}, ...head.map((h) => el('th', {}, h))),
+    ...rows.map((r) => el('tr', {}, ...r.map((c) => el('td', {}, String(c))))));
+  return t;
+}
+
+export function createTrace() {
+  const summary = document.getElementById('trace-summary');
+  const warn = document.getElementById('trace-warn');
+  const zonesBox = document.getElementById('trace-zones');
+  const notKnown = document.getElementById('trace-not-known');
+  const resimButton = document.getElementById('trace-resim');
+  const resimNote = document.getElementById('trace-resim-note');
+  const body = document.getElementById('trace-body');
+  let last = null;
+
+  function renderSummary(t, now) {
+    const span = (t.last_ts_ns - t.first_ts_ns) / 1e9;
+    summary.textContent = `A real kernel's trace: ${t.events} events in ${t.lines} lines, ` +
+      `${span.toFixed(3)} s of ${t.cpus} CPU(s), from ${secs(t.first_ts_ns)} to ${secs(t.last_ts_ns)}` +
+      (now ? `; seq ${now.seq} is ${now.type} at ${secs(now.ts_ns)} by ${now.task}-${now.pid} on CPU ${now.cpu ?? 0}.` : '.');
+    const w = [];
+    if (t.lost.overwritten)
+      w.push(`the ring buffer overwrote ${t.lost.overwritten} older events before it was read`);
+    if (t.lost.events)
+      w.push(`${t.lost.events} events were lost (${t.lost.lines} LOST line(s))`);
+    if (t.bad_lines)
+      w.push(`${t.bad_lines} line(s) could not be read (first: line ${t.bad[0].line}, ${t.bad[0].error})`);
+    if (t.unknown.length)
+      w.push(`tracepoints kept but not interpreted: ${t.unknown.join(', ')}`);
+    warn.textContent = w.length ? `Note: ${w.join('; ')}.` : 'Nothing was lost or skipped.';
+    table('trace-tracepoints', ['tracepoint', 'events'],
+          Object.entries(t.tracepoints).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v]));
+  }
+
+  function renderZones(t) {
+    const zones = t.zones.filter((z) => z.alloc_pages || z.free_pages || t.zones_from === 'zoneinfo');
+    const max = Math.max(1, ...zones.flatMap((z) => [...z.allocs_by_order, ...z.frees_by_order]));
+    zonesBox.replaceChildren(...zones.map((z) => zoneChart(z, max)));
+    zonesBox.dataset.max = String(max);
+    notKnown.replaceChildren(el('li', {}, t.zones_from === 'zoneinfo'
+      ? 'the zones are those of the zoneinfo taken before the trace'
+      : 'the zones: the trace came without a zoneinfo, so one span over the pfns it names is shown'),
+    ...t.not_known.map((n) => el('li', {}, n)));
+  }
+
+  function renderActivity(a) {
+    table('trace-caches', ['cache', 'allocs', 'frees', 'bytes'],
+          a.slab_caches.slice(0, 12).map((c) => [c.cache, c.count, c.frees, c.bytes]));
+    table('trace-sites', ['kmalloc call site', 'bytes', 'calls'],
+          a.kmalloc_sites_by_bytes.slice(0, 10).map((c) => [c.call_site, c.bytes, c.count]));
+    table('trace-tasks', ['task', 'page allocations', 'bytes', 'frees'],
+          a.tasks.slice(0, 10).map((c) => [c.task, c.count, c.bytes, c.frees]));
+    table('trace-pressure', ['time (s)', 'event', 'fields'],
+          a.pressure.slice(-12).map((p) => [secs(p.ts_ns), p.type, p.fields ?? p.detail ?? '']));
+    const kills = a.pressure.filter((p) => p.type === 'mark_victim').map((p) => {
+      const f = Object.fromEntries((p.detail ?? '').split(' ').map((kv) => kv.split('=')));
+      return `${f.comm} (pid ${p.value}, ${f.anon_rss_kb} kB anonymous) at ${secs(p.ts_ns)} s`;
+    });
+    document.getElementById('trace-pressure-note').textContent = (a.pressure_events
+      ? `${a.pressure_events} reclaim, compaction, migration and OOM events up to this seq; the last 12 below.`
+      : 'No reclaim, compaction, migration or OOM event up to this seq.') +
+      (kills.length ? ` The OOM killer chose ${kills.join(', ')}.` : '');
+  }
+
+  function renderResim(f) {
+    if (!f)
+      return;
+    const p = f.page_allocs;
+    table('trace-resim-figures', ['measure', 'model vs kernel'], [
+      ['page allocations replayed', p.total],
+      ['both succeeded', pct(p.share_both_ok)],
+      ['same zone', pct(p.share_same_zone)],
+      ['same migratetype', pct(p.share_same_migratetype)],
+      ['same pfn', pct(p.share_same_pfn)],
+      ['same migratetype fallback (or none)', `${pct(p.share_same_fallback)} (kernel fell back ${p.kernel_fallbacks}, model ${p.model_fallbacks})`],
+      ['kmalloc: same bytes_alloc', pct(f.kmallocs.share_same_bytes_alloc)],
+      ['frees of blocks from before the trace (not replayable)', f.page_frees.allocated_before_trace],
+      ['requests per second', Math.round(f.requests_per_s)],
+    ]).dataset.ready = 'true';
+    resimNote.textContent = f.not_known.join(' ');
+  }
+
+  async function refresh(s, fresh) {
+    last = s;
+    let info;
+    try {
+      info = await s.info();
+    } catch (e) {
+      if (fresh()) throw e;
+      return;
+    }
+    if (info.state !== 'trace') {
+      if (fresh()) {
+        body.hidden = true;
+        summary.textContent = 'This session is a simulated machine. "Open a trace" (above) imports a real ' +
+          'kernel\u2019s trace (the text of /sys/kernel/tracing/trace, or a bundle of tools/mmlab-capture).';
+        warn.textContent = '';
+      }
+      return;
+    }
+    const at = s.at === null ? '' : `?at=${s.at}`;
+    const [t, a, now] = await Promise.all([
+      api(`/sessions/${s.id}/trace${at}`), api(`/sessions/${s.id}/trace/activity${at}`),
+      api(`/sessions/${s.id}/events?since=${Math.max(0, (s.at ?? info.last_seq) - 1)}&limit=1`)]);
+    if (!fresh())
+      return;
+    body.hidden = false;
+    renderSummary(t, now.events[0]);
+    renderZones(t);
+    renderActivity(a);
+    zonesBox.dataset.seq = String(s.at ?? info.last_seq);
+    zonesBox.dataset.ready = 'true';
+  }
+
+  resimButton.addEventListener('click', async () => {
+    if (!last)
+      return;
+    resimButton.disabled = true;
+    resimNote.textContent = 'replaying\u2026';
+    try {
+      renderResim(await api(`/sessions/${last.id}/resimulate`, { method: 'POST' }));
+    } catch (e) {
+      resimNote.textContent = e.message;
+    } finally {
+      resimButton.disabled = false;
+    }
+  });
+  return { refresh, reset: () => { last = null; } };
+}
