@@ -27,6 +27,7 @@ struct request_ctx {
 	char *body;
 	size_t len, cap, limit;
 	bool too_large;
+	bool refused;		/* answered before its body (Host, Origin) */
 };
 
 const char *http_query(const struct http_request *req, const char *name)
@@ -155,6 +156,32 @@ static bool authorized(struct server *srv, struct http_request *req)
 	return token_equal(auth + 7, srv->opt.token);
 }
 
+/*
+ * DNS rebinding: a request must name this daemon in Host, and a mutating one
+ * that comes from a web page (Origin) must come from one of its pages. A
+ * client that sends no Origin is not a browser; HTTP/1.0 may omit Host.
+ */
+static bool refused_origin(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	const char *host = http_header(req, MHD_HTTP_HEADER_HOST);
+	const char *origin = http_header(req, MHD_HTTP_HEADER_ORIGIN);
+
+	if (host && !host_allowed(&srv->hosts, host)) {
+		atomic_fetch_add(&srv->refused_host, 1);
+		reply_error(rep, 403, "EPERM", "Host '%.200s' is not a name of this daemon "
+			    "(localhost, 127.0.0.1 or [::1] with port %u, or one given with --allow-host)",
+			    host, srv->hosts.port);
+		return true;
+	}
+	if (origin && is_mutating(req->method) && !origin_allowed(&srv->hosts, origin)) {
+		atomic_fetch_add(&srv->refused_origin, 1);
+		reply_error(rep, 403, "EPERM", "a page from Origin '%.200s' may not change this "
+			    "daemon's state (give its name with --allow-host if it is yours)", origin);
+		return true;
+	}
+	return false;
+}
+
 static bool is_api_path(const char *path)
 {
 	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
@@ -248,6 +275,24 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t size)
 	return true;
 }
 
+/* Refuse a foreign Host or Origin as soon as the headers are in. */
+static enum MHD_Result refuse_early(struct server *srv, struct request_ctx *ctx,
+				    struct MHD_Connection *conn, const char *method, const char *url)
+{
+	struct http_request req = { .method = method, .path = url, .conn = conn };
+	struct http_reply rep = { .fd = -1, .status = 500 };
+	enum MHD_Result ret;
+
+	if (!refused_origin(srv, &req, &rep))
+		return MHD_YES;
+	ctx->refused = true;
+	metrics_observe(method, "(refused)", rep.status, 0);
+	log_debug("%s %s -> %u (Host or Origin refused)", method, url, rep.status);
+	ret = queue_reply(conn, &rep, false);
+	free(rep.body);
+	return ret;
+}
+
 static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 				      const char *url, const char *method,
 				      const char *version, const char *upload_data,
@@ -268,6 +313,10 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 		ctx->limit = strcmp(url, "/api/v1/sessions/import") == 0 ? SERVER_MAX_IMPORT
 									   : SERVER_MAX_BODY;
 		*req_cls = ctx;
+		return refuse_early(srv, ctx, conn, method, url);
+	}
+	if (ctx->refused) {	/* its body, if any, is not read */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size) {

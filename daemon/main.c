@@ -50,6 +50,9 @@ static void usage(FILE *out)
 		"                       scenarios/ of the source tree from the build tree)\n"
 		"  --token TOKEN        require 'Authorization: Bearer TOKEN' on mutating requests\n"
 		"  --token-file FILE    the same, with the token read from FILE\n"
+		"  --allow-host NAME    answer requests that name this daemon NAME (or NAME:PORT)\n"
+		"                       in Host and Origin, besides localhost, 127.0.0.1 and\n"
+		"                       [::1] with its port; may be repeated (up to 16)\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
 		"  --snapshot-interval N  keep a replay snapshot every N ops (default 1000), in\n"
 		"                       memory and in the database, so that time travel\n"
@@ -79,6 +82,22 @@ static bool is_loopback(const struct sockaddr_storage *sa)
 		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
 	}
 	return false;
+}
+
+/* The names of the listen address (@host, numeric) that Host may give. */
+static void host_policy_listen(struct server *srv, const char *host)
+{
+	struct host_policy *p = &srv->hosts;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&srv->addr;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&srv->addr;
+
+	p->port = srv->port;
+	p->wildcard = srv->addr.ss_family == AF_INET ? in->sin_addr.s_addr == htonl(INADDR_ANY)
+						     : IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+	if (!p->wildcard)
+		snprintf(p->listen_host, sizeof(p->listen_host), "%s%s%s",
+			 srv->addr.ss_family == AF_INET6 ? "[" : "", host,
+			 srv->addr.ss_family == AF_INET6 ? "]" : "");
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into srv->addr. */
@@ -175,7 +194,8 @@ static void default_dirs(struct server_options *o)
 }
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
-       OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION };
+       OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION,
+       OPT_ALLOW_HOST };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -187,6 +207,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "snapshot-events", required_argument, NULL, OPT_SNAPSHOT_EVENTS },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -258,6 +279,13 @@ static void parse_options(struct server *srv, int argc, char **argv)
 				o->snapshot_interval = n;
 			break;
 		}
+		case OPT_ALLOW_HOST:
+			if (!host_policy_add(&srv->hosts, optarg)) {
+				fprintf(stderr, "mmlabd: --allow-host must be NAME or NAME:PORT (at most %d), "
+					"not '%s'\n", ORIGIN_MAX_NAMES, optarg);
+				exit(2);
+			}
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -345,6 +373,7 @@ int main(int argc, char **argv)
 	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
 			NI_NUMERICHOST))
 		snprintf(host, sizeof(host), "?");
+	host_policy_listen(&srv, host);
 	log_info("mmlabd %s listening on http://%s%s%s:%u/ (web root %s, database %s)",
 		 PACKAGE_VERSION, srv.addr.ss_family == AF_INET6 ? "[" : "", host,
 		 srv.addr.ss_family == AF_INET6 ? "]" : "", srv.port, srv.web_root_real,

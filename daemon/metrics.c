@@ -175,6 +175,10 @@ char *metrics_render(struct server *srv)
 	add(&t, "# HELP mmlab_stream_clients Connected live-stream (SSE) clients.\n"
 		"# TYPE mmlab_stream_clients gauge\nmmlab_stream_clients %d\n",
 	    atomic_load(&srv->stream_clients));
+	add(&t, "# HELP mmlab_http_refused_total Requests refused for their Host or Origin header.\n"
+		"# TYPE mmlab_http_refused_total counter\n"
+		"mmlab_http_refused_total{reason=\"host\"} %lu\nmmlab_http_refused_total{reason=\"origin\"} %lu\n",
+	    atomic_load(&srv->refused_host), atomic_load(&srv->refused_origin));
 	add(&t, "# HELP mmlab_events_recorded_total Events committed to the database.\n"
 		"# TYPE mmlab_events_recorded_total counter\nmmlab_events_recorded_total %llu\n",
 	    (unsigned long long)rs.events_committed);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "daemon/http.h"
+#include "daemon/origin.h"
 #include "daemon/session.h"
 
 struct MHD_Daemon;
@@ -48,6 +49,8 @@ struct server {
 	struct snapshots *snap;		/* replay snapshots in the database; may be NULL */
 	volatile bool stopping;		/* set when the daemon begins to stop */
 	atomic_int stream_clients;
+	struct host_policy hosts;	/* Host and Origin names served (origin.c) */
+	atomic_ulong refused_host, refused_origin;	/* requests refused by those checks */
 
 	pthread_mutex_t sessions_lock;	/* guards the registry below and session refs */
 	struct session *live[SESSION_MAX_LIVE];
