@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "daemon/conns.h"
 #include "daemon/http.h"
 #include "daemon/origin.h"
 #include "daemon/session.h"
@@ -34,6 +35,13 @@ struct server_options {
 	int log_level;
 	unsigned long snapshot_interval;	/* ops between replay snapshots */
 	unsigned long snapshot_events;	/* and at most this many events between them */
+	unsigned int threads;		/* libmicrohttpd's polling threads */
+	unsigned int handler_threads;	/* threads running API handlers (jobs.c) */
+	unsigned int max_connections;	/* open at once, in all */
+	unsigned int max_per_ip;	/* open at once from one client address */
+	unsigned int max_streams;	/* live streams (SSE) at once */
+	unsigned int header_timeout;	/* seconds a request has to send its headers */
+	unsigned int idle_timeout;	/* seconds a connection may be silent mid-request */
 };
 
 struct server {
@@ -49,6 +57,8 @@ struct server {
 	struct snapshots *snap;		/* replay snapshots in the database; may be NULL */
 	volatile bool stopping;		/* set when the daemon begins to stop */
 	atomic_int stream_clients;
+	atomic_int jobs_in_flight;	/* requests suspended while a job runs them */
+	struct conn_stats conns;	/* conns.c */
 	struct host_policy hosts;	/* Host and Origin names served (origin.c) */
 	atomic_ulong refused_host, refused_origin;	/* requests refused by those checks */
 

@@ -2,10 +2,15 @@
  * stream.c - Server-Sent Events for GET /api/v1/sessions/{id}/stream.
  *
  * Design notes
- *  Each connection has its own thread (libmicrohttpd's thread-per-connection
- *  mode), so a reader may wait in its content callback without holding up
- *  anyone. The engine writes events into the session's ring (stream_hub) and
- *  never waits for a reader. Invariants:
+ *  A stream holds no thread while it waits. Its content callback runs on one
+ *  of libmicrohttpd's few polling threads; when it has nothing to send it
+ *  suspends the connection (MHD_suspend_connection) and returns 0 bytes. One
+ *  ticker thread, woken after every op batch and every 100 ms, resumes the
+ *  streams that have something to send (events, a summary, a keepalive, the
+ *  end) or whose client hung up. The decision to suspend and the decision to
+ *  resume are taken under one lock, so a resume never comes before its
+ *  suspend. The engine writes events into the session's ring (stream_hub)
+ *  and never waits for a reader. Invariants:
  *  1. A slot's seq is written last (release) and read first and again last
  *     (acquire): a reader keeps a copy only if the seq did not change, so it
  *     never shows a half-written event.
@@ -34,6 +39,7 @@
 #define SUMMARY_MS		100
 #define KEEPALIVE_MS		15000
 #define DETAIL_MAX		48
+#define GONE_CHECK_MS		SUMMARY_MS	/* how often a waiting stream's socket is looked at */
 
 struct stream_slot {
 	_Atomic uint64_t seq;
@@ -42,20 +48,28 @@ struct stream_slot {
 	char detail[DETAIL_MAX];
 };
 
+struct client;
+
+/* Every stream client of the daemon, and the ticker that resumes them. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct client *list;
+	atomic_uint suspended;		/* clients waiting, suspended */
+	bool running, kick;
+	pthread_t ticker;
+} streams = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
 void stream_hub_init(struct stream_hub *hub)
 {
 	hub->ring = NULL;
 	atomic_init(&hub->head, 0);
 	atomic_init(&hub->clients, 0);
-	pthread_mutex_init(&hub->lock, NULL);
-	pthread_cond_init(&hub->more, NULL);
 }
 
 void stream_hub_destroy(struct stream_hub *hub)
 {
 	free(hub->ring);
-	pthread_mutex_destroy(&hub->lock);
-	pthread_cond_destroy(&hub->more);
 }
 
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
@@ -84,15 +98,19 @@ void stream_notify(struct stream_hub *hub)
 {
 	if (!atomic_load_explicit(&hub->clients, memory_order_relaxed))
 		return;
-	pthread_mutex_lock(&hub->lock);
-	pthread_cond_broadcast(&hub->more);
-	pthread_mutex_unlock(&hub->lock);
+	pthread_mutex_lock(&streams.lock);
+	streams.kick = true;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
 }
 
 /*** One client ***/
 
 struct client {
+	struct client *lprev, *lnext;	/* in streams.list */
 	struct server *srv;
+	struct MHD_Connection *conn;
+	bool suspended;			/* under streams.lock */
 	int fd;				/* the connection's socket, to notice a hang-up */
 	struct session *s;
 	uint64_t next;			/* next seq to send */
@@ -240,24 +258,6 @@ static void maybe_summary(struct client *c, uint64_t now)
 	c->last_summary_ms = now;
 }
 
-/* Wait (at most until the next summary is due) for new events or the end. */
-static void wait_for_more(struct client *c)
-{
-	struct stream_hub *hub = &c->s->hub;
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += SUMMARY_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&hub->lock);
-	if (atomic_load(&hub->head) < c->next && !c->s->stopping && !c->srv->stopping)
-		pthread_cond_timedwait(&hub->more, &hub->lock, &until);
-	pthread_mutex_unlock(&hub->lock);
-}
-
 /* Has the client gone? (It sends nothing after its request: readable means EOF.) */
 static bool client_gone(struct client *c)
 {
@@ -268,6 +268,25 @@ static bool client_gone(struct client *c)
 		return false;
 	n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/*
+ * Nothing to send: suspend, unless events came or the end began since the
+ * callback looked (the ticker, which resumes, checks under the same lock).
+ */
+static bool suspend_if_idle(struct client *c)
+{
+	bool idle;
+
+	pthread_mutex_lock(&streams.lock);
+	idle = atomic_load(&c->s->hub.head) < c->next && !c->s->stopping && !c->srv->stopping;
+	if (idle) {
+		c->suspended = true;
+		atomic_fetch_add(&streams.suspended, 1);
+		MHD_suspend_connection(c->conn);
+	}
+	pthread_mutex_unlock(&streams.lock);
+	return idle;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -299,9 +318,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			c->last_sent_ms = now;
 		}
 		if (c->out_len == 0) {
-			wait_for_more(c);
 			if (client_gone(c))
 				return MHD_CONTENT_READER_END_OF_STREAM;
+			if (suspend_if_idle(c))
+				return 0;	/* resumed by the ticker */
 		}
 	}
 	if (max > c->out_len - c->out_pos)
@@ -315,11 +335,107 @@ static void stream_free(void *cls)
 {
 	struct client *c = cls;
 
+	pthread_mutex_lock(&streams.lock);
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		streams.list = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	if (c->suspended)
+		atomic_fetch_sub(&streams.suspended, 1);
+	pthread_mutex_unlock(&streams.lock);
 	atomic_fetch_sub(&c->s->hub.clients, 1);
 	atomic_fetch_sub(&c->srv->stream_clients, 1);
 	session_put(c->s);
 	free(c->out);
 	free(c);
+}
+
+/* Has a waiting client something to send, or gone away? (streams.lock held) */
+static bool has_work(struct client *c, uint64_t now, bool check_gone)
+{
+	uint64_t head = atomic_load(&c->s->hub.head);
+
+	return head >= c->next || c->s->stopping || c->srv->stopping ||
+	       (head != c->last_summary_seq && now - c->last_summary_ms >= SUMMARY_MS) ||
+	       now - c->last_sent_ms >= KEEPALIVE_MS || (check_gone && client_gone(c));
+}
+
+static void *ticker_main(void *arg)
+{
+	uint64_t last_gone_check = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&streams.lock);
+	while (streams.running) {
+		uint64_t now = now_ms();
+		bool check_gone = now - last_gone_check >= GONE_CHECK_MS;
+		struct timespec until;
+
+		if (check_gone)
+			last_gone_check = now;
+		for (struct client *c = streams.list; c; c = c->lnext)
+			if (c->suspended && has_work(c, now, check_gone)) {
+				c->suspended = false;
+				atomic_fetch_sub(&streams.suspended, 1);
+				MHD_resume_connection(c->conn);
+			}
+		if (streams.kick) {
+			streams.kick = false;
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += SUMMARY_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&streams.wake, &streams.lock, &until);
+		streams.kick = false;
+	}
+	pthread_mutex_unlock(&streams.lock);
+	return NULL;
+}
+
+int stream_start(char *err, size_t errlen)
+{
+	int rc;
+
+	streams.running = true;
+	rc = pthread_create(&streams.ticker, NULL, ticker_main, NULL);
+	if (rc) {
+		streams.running = false;
+		snprintf(err, errlen, "cannot start the stream thread: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void stream_wake_all(void)
+{
+	pthread_mutex_lock(&streams.lock);
+	streams.kick = true;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
+}
+
+unsigned int stream_suspended(void)
+{
+	return atomic_load(&streams.suspended);
+}
+
+void stream_stop(void)
+{
+	pthread_mutex_lock(&streams.lock);
+	if (!streams.running) {
+		pthread_mutex_unlock(&streams.lock);
+		return;
+	}
+	streams.running = false;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
+	pthread_join(streams.ticker, NULL);
 }
 
 /* GET /api/v1/sessions/{id}/stream: the reply is a callback, not a body. */
@@ -336,10 +452,10 @@ void api_session_stream(struct server *srv, struct http_request *req, struct htt
 		reply_error(rep, 404, "ENOENT", "no live session %lld to stream", (long long)id);
 		return;
 	}
-	if (atomic_fetch_add(&srv->stream_clients, 1) >= STREAM_MAX_CLIENTS) {
+	if (atomic_fetch_add(&srv->stream_clients, 1) >= (int)srv->opt.max_streams) {
 		atomic_fetch_sub(&srv->stream_clients, 1);
 		session_put(s);
-		reply_error(rep, 429, "EBUSY", "too many stream clients (at most %d)", STREAM_MAX_CLIENTS);
+		reply_error(rep, 429, "EBUSY", "too many stream clients (at most %u)", srv->opt.max_streams);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -357,12 +473,19 @@ void api_session_stream(struct server *srv, struct http_request *req, struct htt
 	atomic_fetch_add(&s->hub.clients, 1);
 	c->srv = srv;
 	c->s = s;
+	c->conn = req->conn;
 	c->fd = http_socket(req);
 	c->next = s->last_seq + 1;
 	c->last_summary_seq = UINT64_MAX;
 	out_message(c, "hello", json_pack("{s:I,s:I}", "session", (json_int_t)id,
 					 "seq", (json_int_t)s->last_seq));
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&streams.lock);
+	c->lnext = streams.list;
+	if (c->lnext)
+		c->lnext->lprev = c;
+	streams.list = c;
+	pthread_mutex_unlock(&streams.lock);
 	rep->status = 200;
 	rep->content_type = "text/event-stream";
 	rep->stream_read = stream_read;
