@@ -288,7 +288,46 @@ static bool append_body(struct request_ctx *ctx, const char *data, size_t size)
 	return true;
 }
 
-/* Refuse a foreign Host or Origin as soon as the headers are in. */
+/*
+ * The largest body a route takes: a session file, a batch of ops, or a few
+ * fields (a new session, a fork, a scenario run), so that a client cannot
+ * make the daemon hold 32 MiB on any route.
+ */
+static size_t body_limit(const char *url)
+{
+	size_t n = strlen(url);
+
+	if (strcmp(url, "/api/v1/sessions/import") == 0)
+		return SERVER_MAX_IMPORT;
+	if (n > 4 && strcmp(url + n - 4, "/ops") == 0)
+		return SERVER_MAX_BODY;
+	return SERVER_MAX_SMALL_BODY;
+}
+
+/*
+ * A Content-Length far beyond the route's limit is refused before the body is
+ * read, and the connection closed: the client may not see the reply while it
+ * still writes, but nothing is spent on it. A smaller excess is read and
+ * thrown away (append_body()), so that the client gets its 413 cleanly.
+ */
+static bool refused_length(struct request_ctx *ctx, struct http_request *req,
+			   struct http_reply *rep)
+{
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n;
+	char *end;
+
+	if (!cl)
+		return false;
+	errno = 0;
+	n = strtoull(cl, &end, 10);
+	if (end == cl || *end || errno || n <= ctx->limit + SERVER_MAX_BODY)
+		return false;	/* a malformed one is libmicrohttpd's to refuse */
+	reply_error(rep, 413, "E2BIG", "request body larger than %zu bytes", ctx->limit);
+	return true;
+}
+
+/* Refuse a foreign Host or Origin, or a body too large, as soon as the headers are in. */
 static enum MHD_Result refuse_early(struct server *srv, struct request_ctx *ctx,
 				    struct MHD_Connection *conn, const char *method, const char *url)
 {
@@ -296,11 +335,11 @@ static enum MHD_Result refuse_early(struct server *srv, struct request_ctx *ctx,
 	struct http_reply rep = { .fd = -1, .status = 500 };
 	enum MHD_Result ret;
 
-	if (!refused_origin(srv, &req, &rep))
+	if (!refused_origin(srv, &req, &rep) && !refused_length(ctx, &req, &rep))
 		return MHD_YES;
 	ctx->refused = true;
 	metrics_observe(method, "(refused)", rep.status, 0);
-	log_debug("%s %s -> %u (Host or Origin refused)", method, url, rep.status);
+	log_debug("%s %s -> %u (refused before its body)", method, url, rep.status);
 	ret = queue_reply(conn, &rep, false);
 	free(rep.body);
 	return ret;
@@ -379,8 +418,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 		ctx->method = method;
 		ctx->url = url;
 		ctx->rep.fd = -1;
-		ctx->limit = strcmp(url, "/api/v1/sessions/import") == 0 ? SERVER_MAX_IMPORT
-									   : SERVER_MAX_BODY;
+		ctx->limit = body_limit(url);
 		*req_cls = ctx;
 		return refuse_early(srv, ctx, conn, method, url);
 	}

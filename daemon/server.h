@@ -23,8 +23,9 @@ struct MHD_Daemon;
 struct recorder;
 struct snapshots;
 
-#define SERVER_MAX_BODY		((size_t)32 << 20)	/* a request body, except imports */
+#define SERVER_MAX_BODY		((size_t)32 << 20)	/* a batch of ops (10000 at most) */
 #define SERVER_MAX_IMPORT	((size_t)1 << 30)	/* an imported session file */
+#define SERVER_MAX_SMALL_BODY	((size_t)1 << 20)	/* any other request's body */
 
 struct server_options {
 	char listen[256];		/* "ADDR:PORT" as given */
