@@ -65,11 +65,17 @@ void stream_hub_init(struct stream_hub *hub)
 	hub->ring = NULL;
 	atomic_init(&hub->head, 0);
 	atomic_init(&hub->clients, 0);
+	pthread_mutex_init(&hub->shared_lock, NULL);
+	memset(&hub->events, 0, sizeof(hub->events));
+	memset(&hub->summary, 0, sizeof(hub->summary));
 }
 
 void stream_hub_destroy(struct stream_hub *hub)
 {
 	free(hub->ring);
+	free(hub->events.text);
+	free(hub->summary.text);
+	pthread_mutex_destroy(&hub->shared_lock);
 }
 
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
@@ -144,20 +150,64 @@ static void out_add(struct client *c, const char *text, size_t len)
 	c->out_len += len;
 }
 
-static void out_message(struct client *c, const char *event, json_t *data)
+/* "event: EVENT\ndata: JSON\n\n" (malloc'd; takes @data), or NULL. */
+static char *message_text(const char *event, json_t *data, size_t *len)
 {
-	char *text = json_dumps(data, JSON_COMPACT);
-	char head[64];
+	char *json = json_dumps(data, JSON_COMPACT), *text;
+	size_t n;
 
 	json_decref(data);
+	if (!json)
+		return NULL;
+	n = strlen("event: \ndata: \n\n") + strlen(event) + strlen(json) + 1;
+	text = malloc(n);
+	if (text)
+		*len = (size_t)snprintf(text, n, "event: %s\ndata: %s\n\n", event, json);
+	free(json);
+	return text;
+}
+
+static void out_message(struct client *c, const char *event, json_t *data)
+{
+	size_t len;
+	char *text = message_text(event, data, &len);
+
 	if (!text)
 		return;
-	snprintf(head, sizeof(head), "event: %s\ndata: ", event);
-	out_add(c, head, strlen(head));
-	out_add(c, text, strlen(text));
-	out_add(c, "\n\n", 2);
+	out_add(c, text, len);
 	free(text);
 	c->last_sent_ms = now_ms();
+}
+
+/*
+ * The last events message and the last summary of a hub, for every client at
+ * the same place: a thousand clients then cost one JSON text, not a thousand.
+ */
+static bool shared_take(struct stream_hub *hub, struct stream_shared *m, uint64_t a, uint64_t b,
+			struct client *c)
+{
+	bool hit;
+
+	pthread_mutex_lock(&hub->shared_lock);
+	hit = m->text && m->a == a && m->b == b;
+	if (hit)
+		out_add(c, m->text, m->len);
+	pthread_mutex_unlock(&hub->shared_lock);
+	if (hit)
+		c->last_sent_ms = now_ms();
+	return hit;
+}
+
+static void shared_put(struct stream_hub *hub, struct stream_shared *m, uint64_t a, uint64_t b,
+		       char *text, size_t len)
+{
+	pthread_mutex_lock(&hub->shared_lock);
+	free(m->text);
+	m->a = a;
+	m->b = b;
+	m->text = text;
+	m->len = len;
+	pthread_mutex_unlock(&hub->shared_lock);
 }
 
 static json_t *slot_json(const struct stream_slot *slot, uint64_t seq)
@@ -200,15 +250,22 @@ static void collect_events(struct client *c)
 {
 	struct stream_hub *hub = &c->s->hub;
 	uint64_t head = atomic_load_explicit(&hub->head, memory_order_acquire);
+	uint64_t first = c->next, last;
 	json_t *batch;
-	unsigned int n = 0;
+	char *text;
+	size_t len;
 
 	if (c->next > head)
 		return;
 	if (head - c->next >= STREAM_RING_SIZE / 2)
 		goto resync;
+	last = head - c->next >= BATCH_EVENTS ? c->next + BATCH_EVENTS - 1 : head;
+	if (shared_take(hub, &hub->events, first, last, c)) {
+		c->next = last + 1;
+		return;
+	}
 	batch = json_array();
-	for (; c->next <= head && n < BATCH_EVENTS; c->next++, n++) {
+	for (; c->next <= last; c->next++) {
 		struct stream_slot *slot = &hub->ring[c->next & (STREAM_RING_SIZE - 1)];
 		struct stream_slot copy;
 
@@ -224,7 +281,12 @@ static void collect_events(struct client *c)
 		}
 		json_array_append_new(batch, slot_json(&copy, c->next));
 	}
-	out_message(c, "events", json_pack("{s:o}", "events", batch));
+	text = message_text("events", json_pack("{s:o}", "events", batch), &len);
+	if (!text)
+		return;
+	out_add(c, text, len);
+	c->last_sent_ms = now_ms();
+	shared_put(hub, &hub->events, first, last, text, len);
 	return;
 resync:
 	c->next = atomic_load_explicit(&hub->head, memory_order_acquire) + 1;
@@ -237,11 +299,21 @@ resync:
 static void maybe_summary(struct client *c, uint64_t now)
 {
 	struct session *s = c->s;
+	uint64_t head = atomic_load(&s->hub.head);
 	struct zone_info zi;
 	json_t *zones;
+	char *text;
+	size_t len;
 
-	if (now - c->last_summary_ms < SUMMARY_MS ||
-	    atomic_load(&s->hub.head) == c->last_summary_seq || pthread_mutex_trylock(&s->lock))
+	if (now - c->last_summary_ms < SUMMARY_MS || head == c->last_summary_seq)
+		return;
+	/* Another client's, of this seq and at most 100 ms old? */
+	if (shared_take(&s->hub, &s->hub.summary, head, now / SUMMARY_MS, c)) {
+		c->last_summary_seq = head;
+		c->last_summary_ms = now;
+		return;
+	}
+	if (pthread_mutex_trylock(&s->lock))
 		return;
 	c->last_summary_seq = s->last_seq;
 	zones = json_array();
@@ -252,10 +324,18 @@ static void maybe_summary(struct client *c, uint64_t now)
 					"node", (int)node, "name", zi.name,
 					"managed", (json_int_t)zi.managed, "free", (json_int_t)zi.free,
 					"pcp", (json_int_t)zi.pcp, "min", (json_int_t)zi.wmark_min));
-	out_message(c, "summary", json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->last_seq,
-					   "ops", (json_int_t)s->last_op, "zones", zones));
+	text = message_text("summary", json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->last_seq,
+						  "ops", (json_int_t)s->last_op, "zones", zones), &len);
 	pthread_mutex_unlock(&s->lock);
 	c->last_summary_ms = now;
+	if (!text)
+		return;
+	out_add(c, text, len);
+	c->last_sent_ms = now;
+	if (c->last_summary_seq == head)
+		shared_put(&s->hub, &s->hub.summary, head, now / SUMMARY_MS, text, len);
+	else
+		free(text);
 }
 
 /* Has the client gone? (It sends nothing after its request: readable means EOF.) */

@@ -16,6 +16,13 @@
 
 struct stream_slot;
 
+/* A message built once for every client at the same place (stream.c). */
+struct stream_shared {
+	uint64_t a, b;			/* what it is of: events a..b, or summary seq a at tick b */
+	char *text;
+	size_t len;
+};
+
 /*
  * A session's ring of recent events. The engine's thread writes it without a
  * lock and never waits; readers copy out what they need and notice, from the
@@ -25,6 +32,8 @@ struct stream_hub {
 	struct stream_slot *ring;	/* allocated when the first client comes */
 	_Atomic uint64_t head;		/* last seq written */
 	atomic_int clients;
+	pthread_mutex_t shared_lock;	/* guards the two below */
+	struct stream_shared events, summary;
 };
 
 void stream_hub_init(struct stream_hub *hub);
