@@ -5,6 +5,11 @@
 #
 #   MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder sh bench/load.sh
 #
+# With MMLABD_BASELINE (another mmlabd, e.g. the build before a change) its
+# health and zones figures are measured too, in the same run; with nginx
+# installed, nginx answering "return 200" is measured as the ceiling of an
+# HTTP server on this machine (guide: health >= 0.8 of it).
+#
 # Targets (reported, not asserted): zones >= 20000 req/s with p99 < 20 ms;
 # batched ops >= 0.8 of the recorder's own ceiling (bench_recorder with the
 # same events per op), in events/s. The ratio to bench_recorder's raw loop of
@@ -47,7 +52,59 @@ wrk_get() {
 
 echo "load: mmlabd on $base, wrk -c32 -t2 for $secs s per route"
 wrk_get "GET /api/v1/sessions/1/zones" /api/v1/sessions/1/zones | tee "$tmp/zones"
-wrk_get "GET /api/v1/health" /api/v1/health
+wrk_get "GET /api/v1/health" /api/v1/health | tee "$tmp/health"
+
+if [ -n "${MMLABD_BASELINE:-}" ]; then
+	"$MMLABD_BASELINE" --listen 127.0.0.1:0 --db "$tmp/other.db" 2>"$tmp/base.log" &
+	other_pid=$!
+	for _ in $(seq 100); do
+		p=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/base.log")
+		[ -n "$p" ] && break
+		sleep 0.1
+	done
+	if [ -n "$p" ]; then
+		saved=$base
+		base=http://127.0.0.1:$p
+		wrk_get "baseline GET /api/v1/sessions/1/zones" /api/v1/sessions/1/zones | tee "$tmp/base_zones"
+		wrk_get "baseline GET /api/v1/health" /api/v1/health | tee "$tmp/base_health"
+		base=$saved
+	else
+		echo "baseline: $MMLABD_BASELINE did not start"
+	fi
+	kill "$other_pid" 2>/dev/null && wait "$other_pid" 2>/dev/null || true
+	rm -f "$tmp/other.db"*
+fi
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+	nginx=$(command -v nginx || echo /usr/sbin/nginx)
+	nport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	mkdir -p "$tmp/nginx"
+	cat >"$tmp/nginx/nginx.conf" <<NGINX
+daemon off;
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $tmp/nginx; proxy_temp_path $tmp/nginx; fastcgi_temp_path $tmp/nginx;
+	uwsgi_temp_path $tmp/nginx; scgi_temp_path $tmp/nginx;
+	server { listen 127.0.0.1:$nport; location / { default_type application/json; return 200 '{"status":"ok"}'; } }
+}
+NGINX
+	"$nginx" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" &
+	nginx_pid=$!
+	sleep 0.5
+	saved=$base
+	base=http://127.0.0.1:$nport
+	wrk_get "nginx return 200" / | tee "$tmp/nginx_rps"
+	base=$saved
+	kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null || true
+fi
+rps() { sed -n 's/.* rps=\([0-9]*\).*/\1/p' "$1" 2>/dev/null; }
+awk -v h="$(rps "$tmp/health")" -v z="$(rps "$tmp/zones")" -v bh="$(rps "$tmp/base_health")" \
+    -v bz="$(rps "$tmp/base_zones")" -v n="$(rps "$tmp/nginx_rps")" 'BEGIN {
+	if (bh) printf "ratio: health this build / baseline = %.2f, zones = %.2f\n", h / bh, z / bz
+	if (n) printf "ratio: health / nginx return 200 = %.2f (guide >= 0.80), zones / nginx = %.2f\n", h / n, z / n }'
 
 # Op batches of 10000: allocate order-0 pages, then free what was allocated,
 # one client, for $secs seconds; events counted from first_seq/last_seq.

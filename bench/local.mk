@@ -21,14 +21,19 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 # in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz); bench/addrspace.mjs
 # times the Address spaces view's redraw with a vmalloc fan in chromium; bench/ptwalk.mjs
 # one step of the page-table walk animation; bench/trace_import.mjs a
-# 1-million-line kernel trace imported, and its requests re-simulated.
+# 1-million-line kernel trace imported, and its requests re-simulated;
+# bench/crowds.mjs health latency under connection floods and a long batch,
+# and 1,000 live streams. Give MMLABD_BASELINE=/path/to/mmlabd to load.sh and
+# crowds.mjs to measure a previous build beside this one.
 EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs \
-	bench/addrspace.mjs bench/ptwalk.mjs bench/trace_import.mjs
+	bench/addrspace.mjs bench/ptwalk.mjs bench/trace_import.mjs bench/crowds.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
 	@echo "== bench/load.sh"
 	@MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder $(SHELL) $(srcdir)/bench/load.sh
+	@echo "== bench/crowds.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/crowds.mjs
 	@echo "== bench/seek.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/seek.mjs
 	@echo "== bench/physmap.mjs"

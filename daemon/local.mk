@@ -15,6 +15,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_views.c \
 	daemon/api_pressure.c \
 	daemon/ops.c daemon/ops.h \
+	daemon/origin.c daemon/origin.h \
 	daemon/ops_slab.c \
 	daemon/api_slab.c \
 	daemon/ops_mmu.c \
@@ -26,8 +27,10 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/replay.c daemon/replay.h \
 	daemon/session.c daemon/session.h \
+	daemon/conns.c daemon/conns.h \
 	daemon/db.c daemon/db.h \
 	daemon/http.c daemon/http.h \
+	daemon/jobs.c daemon/jobs.h \
 	daemon/log.c daemon/log.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/scenarios.c daemon/scenarios.h \

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "daemon/snapshots.h"
+#include "daemon/stream.h"
 #include "mmlab.h"
 
 #ifndef MMLAB_WEBDIR
@@ -50,7 +52,21 @@ static void usage(FILE *out)
 		"                       scenarios/ of the source tree from the build tree)\n"
 		"  --token TOKEN        require 'Authorization: Bearer TOKEN' on mutating requests\n"
 		"  --token-file FILE    the same, with the token read from FILE\n"
+		"  --allow-host NAME    answer requests that name this daemon NAME (or NAME:PORT)\n"
+		"                       in Host and Origin, besides localhost, 127.0.0.1 and\n"
+		"                       [::1] with its port; may be repeated (up to 16)\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
+		"  --threads N          threads that serve connections (default: one per CPU,\n"
+		"                       2 to 16); connections never hold a thread while they wait\n"
+		"  --handler-threads N  threads that run API requests (default: two per CPU,\n"
+		"                       4 to 32), so a long one never delays the others\n"
+		"  --max-connections N  connections open at once (default 4096)\n"
+		"  --max-per-ip N       connections open at once from one address (default 512)\n"
+		"  --max-streams N      live streams open at once (default 1024)\n"
+		"  --header-timeout S   seconds a request has to send all its headers, also\n"
+		"                       a kept-alive connection between requests (default 10)\n"
+		"  --idle-timeout S     seconds a connection may stay silent in the middle of a\n"
+		"                       request (default 30)\n"
 		"  --snapshot-interval N  keep a replay snapshot every N ops (default 1000), in\n"
 		"                       memory and in the database, so that time travel\n"
 		"                       starts near its target, also after a restart\n"
@@ -79,6 +95,40 @@ static bool is_loopback(const struct sockaddr_storage *sa)
 		return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
 	}
 	return false;
+}
+
+/*
+ * Every connection is a descriptor: take what the hard limit allows, and say
+ * when that is fewer than --max-connections needs.
+ */
+static void raise_fd_limit(struct server *srv)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)srv->opt.max_connections + 64)
+		log_warn("only %llu file descriptors: fewer connections than --max-connections %u "
+			 "will be accepted", (unsigned long long)rl.rlim_cur, srv->opt.max_connections);
+}
+
+/* The names of the listen address (@host, numeric) that Host may give. */
+static void host_policy_listen(struct server *srv, const char *host)
+{
+	struct host_policy *p = &srv->hosts;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&srv->addr;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&srv->addr;
+
+	p->port = srv->port;
+	p->wildcard = srv->addr.ss_family == AF_INET ? in->sin_addr.s_addr == htonl(INADDR_ANY)
+						     : IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+	if (!p->wildcard)
+		snprintf(p->listen_host, sizeof(p->listen_host), "%s%s%s",
+			 srv->addr.ss_family == AF_INET6 ? "[" : "", host,
+			 srv->addr.ss_family == AF_INET6 ? "]" : "");
 }
 
 /* "ADDR:PORT" or "[V6ADDR]:PORT" into srv->addr. */
@@ -175,7 +225,9 @@ static void default_dirs(struct server_options *o)
 }
 
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
-       OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION };
+       OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION,
+       OPT_ALLOW_HOST, OPT_THREADS, OPT_HANDLER_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_PER_IP,
+       OPT_MAX_STREAMS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -187,10 +239,47 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "snapshot-interval", required_argument, NULL, OPT_SNAPSHOT_INTERVAL },
 	{ "snapshot-events", required_argument, NULL, OPT_SNAPSHOT_EVENTS },
+	{ "allow-host", required_argument, NULL, OPT_ALLOW_HOST },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "handler-threads", required_argument, NULL, OPT_HANDLER_THREADS },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
+	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
+	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* A number option in [@min, @max], or exit 2. */
+static unsigned int option_uint(const char *name, const char *text, unsigned int min, unsigned int max)
+{
+	char *end;
+	unsigned long n = strtoul(text, &end, 10);
+
+	if (!*text || *end || text[0] == '-' || n < min || n > max) {
+		fprintf(stderr, "mmlabd: --%s must be %u..%u\n", name, min, max);
+		exit(2);
+	}
+	return (unsigned int)n;
+}
+
+/* The connection model's defaults, from the number of CPUs. */
+static void default_limits(struct server_options *o)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < 1)
+		cpus = 1;
+	o->threads = cpus < 2 ? 2 : cpus > 16 ? 16 : (unsigned int)cpus;
+	o->handler_threads = cpus < 2 ? 4 : cpus > 16 ? 32 : 2 * (unsigned int)cpus;
+	o->max_connections = 4096;
+	o->max_per_ip = 512;
+	o->max_streams = STREAM_MAX_CLIENTS;
+	o->header_timeout = 10;
+	o->idle_timeout = 30;
+}
 
 /* Fill srv->opt from argv; exits on --help, --version and usage errors. */
 static void parse_options(struct server *srv, int argc, char **argv)
@@ -204,6 +293,7 @@ static void parse_options(struct server *srv, int argc, char **argv)
 	o->log_level = LOG_INFO;
 	o->snapshot_interval = 1000;
 	o->snapshot_events = 1UL << 17;
+	default_limits(o);
 	while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_LISTEN:
@@ -258,6 +348,34 @@ static void parse_options(struct server *srv, int argc, char **argv)
 				o->snapshot_interval = n;
 			break;
 		}
+		case OPT_ALLOW_HOST:
+			if (!host_policy_add(&srv->hosts, optarg)) {
+				fprintf(stderr, "mmlabd: --allow-host must be NAME or NAME:PORT (at most %d), "
+					"not '%s'\n", ORIGIN_MAX_NAMES, optarg);
+				exit(2);
+			}
+			break;
+		case OPT_THREADS:
+			o->threads = option_uint("threads", optarg, 1, 64);
+			break;
+		case OPT_HANDLER_THREADS:
+			o->handler_threads = option_uint("handler-threads", optarg, 1, 64);
+			break;
+		case OPT_MAX_CONNECTIONS:
+			o->max_connections = option_uint("max-connections", optarg, 16, 1000000);
+			break;
+		case OPT_MAX_PER_IP:
+			o->max_per_ip = option_uint("max-per-ip", optarg, 1, 1000000);
+			break;
+		case OPT_MAX_STREAMS:
+			o->max_streams = option_uint("max-streams", optarg, 1, 1000000);
+			break;
+		case OPT_HEADER_TIMEOUT:
+			o->header_timeout = option_uint("header-timeout", optarg, 1, 3600);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			o->idle_timeout = option_uint("idle-timeout", optarg, 1, 3600);
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -316,6 +434,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	raise_fd_limit(&srv);
+
 	/* Signals are taken by sigwait() below, never by the server's threads. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
@@ -345,6 +465,7 @@ int main(int argc, char **argv)
 	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
 			NI_NUMERICHOST))
 		snprintf(host, sizeof(host), "?");
+	host_policy_listen(&srv, host);
 	log_info("mmlabd %s listening on http://%s%s%s:%u/ (web root %s, database %s)",
 		 PACKAGE_VERSION, srv.addr.ss_family == AF_INET6 ? "[" : "", host,
 		 srv.addr.ss_family == AF_INET6 ? "]" : "", srv.port, srv.web_root_real,

@@ -175,6 +175,27 @@ char *metrics_render(struct server *srv)
 	add(&t, "# HELP mmlab_stream_clients Connected live-stream (SSE) clients.\n"
 		"# TYPE mmlab_stream_clients gauge\nmmlab_stream_clients %d\n",
 	    atomic_load(&srv->stream_clients));
+	add(&t, "# HELP mmlab_connections_open HTTP connections open now.\n"
+		"# TYPE mmlab_connections_open gauge\nmmlab_connections_open %lu\n",
+	    atomic_load(&srv->conns.open));
+	add(&t, "# HELP mmlab_connections_accepted_total HTTP connections accepted.\n"
+		"# TYPE mmlab_connections_accepted_total counter\nmmlab_connections_accepted_total %lu\n",
+	    atomic_load(&srv->conns.accepted));
+	add(&t, "# HELP mmlab_connections_refused_total Connections refused or cut: the address had "
+		"its share (per_ip), the daemon had all it takes (limit), headers too slow (header_timeout).\n"
+		"# TYPE mmlab_connections_refused_total counter\n"
+		"mmlab_connections_refused_total{reason=\"per_ip\"} %lu\n"
+		"mmlab_connections_refused_total{reason=\"limit\"} %lu\n"
+		"mmlab_connections_refused_total{reason=\"header_timeout\"} %lu\n",
+	    atomic_load(&srv->conns.refused_per_ip), atomic_load(&srv->conns.refused_total),
+	    atomic_load(&srv->conns.cut_headers));
+	add(&t, "# HELP mmlab_handler_jobs Requests being run by the handler threads now.\n"
+		"# TYPE mmlab_handler_jobs gauge\nmmlab_handler_jobs %d\n",
+	    atomic_load(&srv->jobs_in_flight));
+	add(&t, "# HELP mmlab_http_refused_total Requests refused for their Host or Origin header.\n"
+		"# TYPE mmlab_http_refused_total counter\n"
+		"mmlab_http_refused_total{reason=\"host\"} %lu\nmmlab_http_refused_total{reason=\"origin\"} %lu\n",
+	    atomic_load(&srv->refused_host), atomic_load(&srv->refused_origin));
 	add(&t, "# HELP mmlab_events_recorded_total Events committed to the database.\n"
 		"# TYPE mmlab_events_recorded_total counter\nmmlab_events_recorded_total %llu\n",
 	    (unsigned long long)rs.events_committed);

@@ -14,15 +14,18 @@
 
 #include <sqlite3.h>
 
+#include "daemon/conns.h"
 #include "daemon/http.h"
+#include "daemon/origin.h"
 #include "daemon/session.h"
 
 struct MHD_Daemon;
 struct recorder;
 struct snapshots;
 
-#define SERVER_MAX_BODY		((size_t)32 << 20)	/* a request body, except imports */
+#define SERVER_MAX_BODY		((size_t)32 << 20)	/* a batch of ops (10000 at most) */
 #define SERVER_MAX_IMPORT	((size_t)1 << 30)	/* an imported session file */
+#define SERVER_MAX_SMALL_BODY	((size_t)1 << 20)	/* any other request's body */
 
 struct server_options {
 	char listen[256];		/* "ADDR:PORT" as given */
@@ -33,6 +36,13 @@ struct server_options {
 	int log_level;
 	unsigned long snapshot_interval;	/* ops between replay snapshots */
 	unsigned long snapshot_events;	/* and at most this many events between them */
+	unsigned int threads;		/* libmicrohttpd's polling threads */
+	unsigned int handler_threads;	/* threads running API handlers (jobs.c) */
+	unsigned int max_connections;	/* open at once, in all */
+	unsigned int max_per_ip;	/* open at once from one client address */
+	unsigned int max_streams;	/* live streams (SSE) at once */
+	unsigned int header_timeout;	/* seconds a request has to send its headers */
+	unsigned int idle_timeout;	/* seconds a connection may be silent mid-request */
 };
 
 struct server {
@@ -48,6 +58,10 @@ struct server {
 	struct snapshots *snap;		/* replay snapshots in the database; may be NULL */
 	volatile bool stopping;		/* set when the daemon begins to stop */
 	atomic_int stream_clients;
+	atomic_int jobs_in_flight;	/* requests suspended while a job runs them */
+	struct conn_stats conns;	/* conns.c */
+	struct host_policy hosts;	/* Host and Origin names served (origin.c) */
+	atomic_ulong refused_host, refused_origin;	/* requests refused by those checks */
 
 	pthread_mutex_t sessions_lock;	/* guards the registry below and session refs */
 	struct session *live[SESSION_MAX_LIVE];

@@ -2,10 +2,15 @@
  * stream.c - Server-Sent Events for GET /api/v1/sessions/{id}/stream.
  *
  * Design notes
- *  Each connection has its own thread (libmicrohttpd's thread-per-connection
- *  mode), so a reader may wait in its content callback without holding up
- *  anyone. The engine writes events into the session's ring (stream_hub) and
- *  never waits for a reader. Invariants:
+ *  A stream holds no thread while it waits. Its content callback runs on one
+ *  of libmicrohttpd's few polling threads; when it has nothing to send it
+ *  suspends the connection (MHD_suspend_connection) and returns 0 bytes. One
+ *  ticker thread, woken after every op batch and every 100 ms, resumes the
+ *  streams that have something to send (events, a summary, a keepalive, the
+ *  end) or whose client hung up. The decision to suspend and the decision to
+ *  resume are taken under one lock, so a resume never comes before its
+ *  suspend. The engine writes events into the session's ring (stream_hub)
+ *  and never waits for a reader. Invariants:
  *  1. A slot's seq is written last (release) and read first and again last
  *     (acquire): a reader keeps a copy only if the seq did not change, so it
  *     never shows a half-written event.
@@ -34,6 +39,7 @@
 #define SUMMARY_MS		100
 #define KEEPALIVE_MS		15000
 #define DETAIL_MAX		48
+#define GONE_CHECK_MS		SUMMARY_MS	/* how often a waiting stream's socket is looked at */
 
 struct stream_slot {
 	_Atomic uint64_t seq;
@@ -42,20 +48,34 @@ struct stream_slot {
 	char detail[DETAIL_MAX];
 };
 
+struct client;
+
+/* Every stream client of the daemon, and the ticker that resumes them. */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct client *list;
+	atomic_uint suspended;		/* clients waiting, suspended */
+	bool running, kick;
+	pthread_t ticker;
+} streams = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+
 void stream_hub_init(struct stream_hub *hub)
 {
 	hub->ring = NULL;
 	atomic_init(&hub->head, 0);
 	atomic_init(&hub->clients, 0);
-	pthread_mutex_init(&hub->lock, NULL);
-	pthread_cond_init(&hub->more, NULL);
+	pthread_mutex_init(&hub->shared_lock, NULL);
+	memset(&hub->events, 0, sizeof(hub->events));
+	memset(&hub->summary, 0, sizeof(hub->summary));
 }
 
 void stream_hub_destroy(struct stream_hub *hub)
 {
 	free(hub->ring);
-	pthread_mutex_destroy(&hub->lock);
-	pthread_cond_destroy(&hub->more);
+	free(hub->events.text);
+	free(hub->summary.text);
+	pthread_mutex_destroy(&hub->shared_lock);
 }
 
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
@@ -84,15 +104,19 @@ void stream_notify(struct stream_hub *hub)
 {
 	if (!atomic_load_explicit(&hub->clients, memory_order_relaxed))
 		return;
-	pthread_mutex_lock(&hub->lock);
-	pthread_cond_broadcast(&hub->more);
-	pthread_mutex_unlock(&hub->lock);
+	pthread_mutex_lock(&streams.lock);
+	streams.kick = true;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
 }
 
 /*** One client ***/
 
 struct client {
+	struct client *lprev, *lnext;	/* in streams.list */
 	struct server *srv;
+	struct MHD_Connection *conn;
+	bool suspended;			/* under streams.lock */
 	int fd;				/* the connection's socket, to notice a hang-up */
 	struct session *s;
 	uint64_t next;			/* next seq to send */
@@ -126,20 +150,64 @@ static void out_add(struct client *c, const char *text, size_t len)
 	c->out_len += len;
 }
 
-static void out_message(struct client *c, const char *event, json_t *data)
+/* "event: EVENT\ndata: JSON\n\n" (malloc'd; takes @data), or NULL. */
+static char *message_text(const char *event, json_t *data, size_t *len)
 {
-	char *text = json_dumps(data, JSON_COMPACT);
-	char head[64];
+	char *json = json_dumps(data, JSON_COMPACT), *text;
+	size_t n;
 
 	json_decref(data);
+	if (!json)
+		return NULL;
+	n = strlen("event: \ndata: \n\n") + strlen(event) + strlen(json) + 1;
+	text = malloc(n);
+	if (text)
+		*len = (size_t)snprintf(text, n, "event: %s\ndata: %s\n\n", event, json);
+	free(json);
+	return text;
+}
+
+static void out_message(struct client *c, const char *event, json_t *data)
+{
+	size_t len;
+	char *text = message_text(event, data, &len);
+
 	if (!text)
 		return;
-	snprintf(head, sizeof(head), "event: %s\ndata: ", event);
-	out_add(c, head, strlen(head));
-	out_add(c, text, strlen(text));
-	out_add(c, "\n\n", 2);
+	out_add(c, text, len);
 	free(text);
 	c->last_sent_ms = now_ms();
+}
+
+/*
+ * The last events message and the last summary of a hub, for every client at
+ * the same place: a thousand clients then cost one JSON text, not a thousand.
+ */
+static bool shared_take(struct stream_hub *hub, struct stream_shared *m, uint64_t a, uint64_t b,
+			struct client *c)
+{
+	bool hit;
+
+	pthread_mutex_lock(&hub->shared_lock);
+	hit = m->text && m->a == a && m->b == b;
+	if (hit)
+		out_add(c, m->text, m->len);
+	pthread_mutex_unlock(&hub->shared_lock);
+	if (hit)
+		c->last_sent_ms = now_ms();
+	return hit;
+}
+
+static void shared_put(struct stream_hub *hub, struct stream_shared *m, uint64_t a, uint64_t b,
+		       char *text, size_t len)
+{
+	pthread_mutex_lock(&hub->shared_lock);
+	free(m->text);
+	m->a = a;
+	m->b = b;
+	m->text = text;
+	m->len = len;
+	pthread_mutex_unlock(&hub->shared_lock);
 }
 
 static json_t *slot_json(const struct stream_slot *slot, uint64_t seq)
@@ -182,15 +250,22 @@ static void collect_events(struct client *c)
 {
 	struct stream_hub *hub = &c->s->hub;
 	uint64_t head = atomic_load_explicit(&hub->head, memory_order_acquire);
+	uint64_t first = c->next, last;
 	json_t *batch;
-	unsigned int n = 0;
+	char *text;
+	size_t len;
 
 	if (c->next > head)
 		return;
 	if (head - c->next >= STREAM_RING_SIZE / 2)
 		goto resync;
+	last = head - c->next >= BATCH_EVENTS ? c->next + BATCH_EVENTS - 1 : head;
+	if (shared_take(hub, &hub->events, first, last, c)) {
+		c->next = last + 1;
+		return;
+	}
 	batch = json_array();
-	for (; c->next <= head && n < BATCH_EVENTS; c->next++, n++) {
+	for (; c->next <= last; c->next++) {
 		struct stream_slot *slot = &hub->ring[c->next & (STREAM_RING_SIZE - 1)];
 		struct stream_slot copy;
 
@@ -206,7 +281,12 @@ static void collect_events(struct client *c)
 		}
 		json_array_append_new(batch, slot_json(&copy, c->next));
 	}
-	out_message(c, "events", json_pack("{s:o}", "events", batch));
+	text = message_text("events", json_pack("{s:o}", "events", batch), &len);
+	if (!text)
+		return;
+	out_add(c, text, len);
+	c->last_sent_ms = now_ms();
+	shared_put(hub, &hub->events, first, last, text, len);
 	return;
 resync:
 	c->next = atomic_load_explicit(&hub->head, memory_order_acquire) + 1;
@@ -219,11 +299,21 @@ resync:
 static void maybe_summary(struct client *c, uint64_t now)
 {
 	struct session *s = c->s;
+	uint64_t head = atomic_load(&s->hub.head);
 	struct zone_info zi;
 	json_t *zones;
+	char *text;
+	size_t len;
 
-	if (now - c->last_summary_ms < SUMMARY_MS ||
-	    atomic_load(&s->hub.head) == c->last_summary_seq || pthread_mutex_trylock(&s->lock))
+	if (now - c->last_summary_ms < SUMMARY_MS || head == c->last_summary_seq)
+		return;
+	/* Another client's, of this seq and at most 100 ms old? */
+	if (shared_take(&s->hub, &s->hub.summary, head, now / SUMMARY_MS, c)) {
+		c->last_summary_seq = head;
+		c->last_summary_ms = now;
+		return;
+	}
+	if (pthread_mutex_trylock(&s->lock))
 		return;
 	c->last_summary_seq = s->last_seq;
 	zones = json_array();
@@ -234,28 +324,18 @@ static void maybe_summary(struct client *c, uint64_t now)
 					"node", (int)node, "name", zi.name,
 					"managed", (json_int_t)zi.managed, "free", (json_int_t)zi.free,
 					"pcp", (json_int_t)zi.pcp, "min", (json_int_t)zi.wmark_min));
-	out_message(c, "summary", json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->last_seq,
-					   "ops", (json_int_t)s->last_op, "zones", zones));
+	text = message_text("summary", json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)s->last_seq,
+						  "ops", (json_int_t)s->last_op, "zones", zones), &len);
 	pthread_mutex_unlock(&s->lock);
 	c->last_summary_ms = now;
-}
-
-/* Wait (at most until the next summary is due) for new events or the end. */
-static void wait_for_more(struct client *c)
-{
-	struct stream_hub *hub = &c->s->hub;
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += SUMMARY_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&hub->lock);
-	if (atomic_load(&hub->head) < c->next && !c->s->stopping && !c->srv->stopping)
-		pthread_cond_timedwait(&hub->more, &hub->lock, &until);
-	pthread_mutex_unlock(&hub->lock);
+	if (!text)
+		return;
+	out_add(c, text, len);
+	c->last_sent_ms = now;
+	if (c->last_summary_seq == head)
+		shared_put(&s->hub, &s->hub.summary, head, now / SUMMARY_MS, text, len);
+	else
+		free(text);
 }
 
 /* Has the client gone? (It sends nothing after its request: readable means EOF.) */
@@ -268,6 +348,25 @@ static bool client_gone(struct client *c)
 		return false;
 	n = recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+}
+
+/*
+ * Nothing to send: suspend, unless events came or the end began since the
+ * callback looked (the ticker, which resumes, checks under the same lock).
+ */
+static bool suspend_if_idle(struct client *c)
+{
+	bool idle;
+
+	pthread_mutex_lock(&streams.lock);
+	idle = atomic_load(&c->s->hub.head) < c->next && !c->s->stopping && !c->srv->stopping;
+	if (idle) {
+		c->suspended = true;
+		atomic_fetch_add(&streams.suspended, 1);
+		MHD_suspend_connection(c->conn);
+	}
+	pthread_mutex_unlock(&streams.lock);
+	return idle;
 }
 
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -299,9 +398,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 			c->last_sent_ms = now;
 		}
 		if (c->out_len == 0) {
-			wait_for_more(c);
 			if (client_gone(c))
 				return MHD_CONTENT_READER_END_OF_STREAM;
+			if (suspend_if_idle(c))
+				return 0;	/* resumed by the ticker */
 		}
 	}
 	if (max > c->out_len - c->out_pos)
@@ -315,11 +415,107 @@ static void stream_free(void *cls)
 {
 	struct client *c = cls;
 
+	pthread_mutex_lock(&streams.lock);
+	if (c->lprev)
+		c->lprev->lnext = c->lnext;
+	else
+		streams.list = c->lnext;
+	if (c->lnext)
+		c->lnext->lprev = c->lprev;
+	if (c->suspended)
+		atomic_fetch_sub(&streams.suspended, 1);
+	pthread_mutex_unlock(&streams.lock);
 	atomic_fetch_sub(&c->s->hub.clients, 1);
 	atomic_fetch_sub(&c->srv->stream_clients, 1);
 	session_put(c->s);
 	free(c->out);
 	free(c);
+}
+
+/* Has a waiting client something to send, or gone away? (streams.lock held) */
+static bool has_work(struct client *c, uint64_t now, bool check_gone)
+{
+	uint64_t head = atomic_load(&c->s->hub.head);
+
+	return head >= c->next || c->s->stopping || c->srv->stopping ||
+	       (head != c->last_summary_seq && now - c->last_summary_ms >= SUMMARY_MS) ||
+	       now - c->last_sent_ms >= KEEPALIVE_MS || (check_gone && client_gone(c));
+}
+
+static void *ticker_main(void *arg)
+{
+	uint64_t last_gone_check = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&streams.lock);
+	while (streams.running) {
+		uint64_t now = now_ms();
+		bool check_gone = now - last_gone_check >= GONE_CHECK_MS;
+		struct timespec until;
+
+		if (check_gone)
+			last_gone_check = now;
+		for (struct client *c = streams.list; c; c = c->lnext)
+			if (c->suspended && has_work(c, now, check_gone)) {
+				c->suspended = false;
+				atomic_fetch_sub(&streams.suspended, 1);
+				MHD_resume_connection(c->conn);
+			}
+		if (streams.kick) {
+			streams.kick = false;
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += SUMMARY_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&streams.wake, &streams.lock, &until);
+		streams.kick = false;
+	}
+	pthread_mutex_unlock(&streams.lock);
+	return NULL;
+}
+
+int stream_start(char *err, size_t errlen)
+{
+	int rc;
+
+	streams.running = true;
+	rc = pthread_create(&streams.ticker, NULL, ticker_main, NULL);
+	if (rc) {
+		streams.running = false;
+		snprintf(err, errlen, "cannot start the stream thread: %s", strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void stream_wake_all(void)
+{
+	pthread_mutex_lock(&streams.lock);
+	streams.kick = true;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
+}
+
+unsigned int stream_suspended(void)
+{
+	return atomic_load(&streams.suspended);
+}
+
+void stream_stop(void)
+{
+	pthread_mutex_lock(&streams.lock);
+	if (!streams.running) {
+		pthread_mutex_unlock(&streams.lock);
+		return;
+	}
+	streams.running = false;
+	pthread_cond_signal(&streams.wake);
+	pthread_mutex_unlock(&streams.lock);
+	pthread_join(streams.ticker, NULL);
 }
 
 /* GET /api/v1/sessions/{id}/stream: the reply is a callback, not a body. */
@@ -336,10 +532,10 @@ void api_session_stream(struct server *srv, struct http_request *req, struct htt
 		reply_error(rep, 404, "ENOENT", "no live session %lld to stream", (long long)id);
 		return;
 	}
-	if (atomic_fetch_add(&srv->stream_clients, 1) >= STREAM_MAX_CLIENTS) {
+	if (atomic_fetch_add(&srv->stream_clients, 1) >= (int)srv->opt.max_streams) {
 		atomic_fetch_sub(&srv->stream_clients, 1);
 		session_put(s);
-		reply_error(rep, 429, "EBUSY", "too many stream clients (at most %d)", STREAM_MAX_CLIENTS);
+		reply_error(rep, 429, "EBUSY", "too many stream clients (at most %u)", srv->opt.max_streams);
 		return;
 	}
 	c = calloc(1, sizeof(*c));
@@ -357,12 +553,19 @@ void api_session_stream(struct server *srv, struct http_request *req, struct htt
 	atomic_fetch_add(&s->hub.clients, 1);
 	c->srv = srv;
 	c->s = s;
+	c->conn = req->conn;
 	c->fd = http_socket(req);
 	c->next = s->last_seq + 1;
 	c->last_summary_seq = UINT64_MAX;
 	out_message(c, "hello", json_pack("{s:I,s:I}", "session", (json_int_t)id,
 					 "seq", (json_int_t)s->last_seq));
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&streams.lock);
+	c->lnext = streams.list;
+	if (c->lnext)
+		c->lnext->lprev = c;
+	streams.list = c;
+	pthread_mutex_unlock(&streams.lock);
 	rep->status = 200;
 	rep->content_type = "text/event-stream";
 	rep->stream_read = stream_read;

@@ -82,7 +82,7 @@ test('no path traversal out of the web root', async () => {
   for (const path of ['/../../../../etc/passwd', '/js/../../../etc/passwd',
                       '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd',
                       '/js/..%5c..%5cetc%5cpasswd']) {
-    const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\nConnection: close\r\n\r\n`);
     assert.match(reply, /^HTTP\/1\.1 (404|400)/, `${path} -> ${reply.split('\r\n')[0]}`);
     assert.doesNotMatch(reply, /root:/);
   }
@@ -179,12 +179,12 @@ test('bytes that are not UTF-8 in a path or header still get a clear JSON error'
                                 ['/api/v1/sessions/%f4%ad%ad%ad1/zones', 404],
                                 ['/api/v1/sessions/%ed%a0%80/zones', 404],
                                 ['/api/v1/sessions/%c0%af/zones', 404]]) {
-    const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const reply = await rawRequest(d.port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\nConnection: close\r\n\r\n`);
     assert.match(reply, new RegExp(`^HTTP/1\\.1 ${status}`), path);
     const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
     assert.equal(body.error.code, 'ENOENT');
   }
-  const req = Buffer.concat([Buffer.from('POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/x'),
+  const req = Buffer.concat([Buffer.from(`POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\nConnection: close\r\nContent-Type: text/x`),
                              Buffer.from([0xff]), Buffer.from('\r\nContent-Length: 2\r\n\r\n{}')]);
   const reply = await rawRequest(d.port, req);
   assert.match(reply, /^HTTP\/1\.1 415/);

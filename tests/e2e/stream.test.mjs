@@ -113,7 +113,7 @@ test('a client that does not read is resynced and never stalls the engine', asyn
   const sock = net.connect(d.port, '127.0.0.1');
   await new Promise((r) => sock.on('connect', r));
   sock.pause();
-  sock.write(`GET /api/v1/sessions/${id}/stream HTTP/1.1\r\nHost: x\r\n\r\n`);
+  sock.write(`GET /api/v1/sessions/${id}/stream HTTP/1.1\r\nHost: 127.0.0.1:${d.port}\r\n\r\n`);
   await new Promise((r) => setTimeout(r, 200));
   // Far more events than the stream keeps: alloc and free order-0 pages.
   const t0 = performance.now();

@@ -2,7 +2,9 @@
  * fuzz_request.c - libFuzzer target for the request layer of mmlabd: the
  * route table lookup (api_route_lookup, with its "{...}" captures) on fuzzed
  * paths, the session id of the captured segment, and the JSON body as
- * api_body_json() parses it, then checked as POST .../ops checks it.
+ * api_body_json() parses it, then checked as POST .../ops checks it. The
+ * path is also given as a Host and inside an Origin header to the DNS
+ * rebinding checks (origin.c), which must accept only the names they know.
  *
  * Input: a path, a newline, then the body. The path is what libmicrohttpd
  * hands over, already decoded: any bytes but NUL.
@@ -12,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "daemon/api.h"
 #include "daemon/http.h"
 #include "daemon/ops.h"
+#include "daemon/origin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -66,6 +70,42 @@ static void check_body(const char *body, size_t len)
 	free(rep.body);
 }
 
+/* Is @host (accepted) one of the names of the policy of check_host()? */
+static bool known_name(const char *host)
+{
+	static const char *const names[] = { "localhost", "127.0.0.1", "[::1]", "lab.example",
+					     "board.example" };
+	size_t n = host[0] == '[' ? (size_t)(strchr(host, ']') - host) + 1 : strcspn(host, ":");
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && strncasecmp(host, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+static void check_host(const char *text)
+{
+	static struct host_policy p = { .port = 8080 };
+	char origin[4200];
+	bool host_ok, origin_ok;
+
+	if (!p.nr_names && (!host_policy_add(&p, "lab.example") ||
+			    !host_policy_add(&p, "Board.Example:8443")))
+		abort();
+	host_ok = host_allowed(&p, text);
+	if (host_ok && !known_name(text))
+		abort();
+	snprintf(origin, sizeof(origin), "http://%s", text);
+	origin_ok = origin_allowed(&p, origin);
+	/* With an explicit port, the Origin of a page is served as its Host is. */
+	if (strchr(text, ':') && text[0] != '[' && origin_ok != host_ok)
+		abort();
+	if (origin_ok && !known_name(text))
+		abort();
+	if (origin_allowed(&p, "null") || (strncmp(text, "http", 4) != 0 && origin_allowed(&p, text)))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nl = memchr(data, '\n', size);
@@ -78,6 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(path, data, plen);
 	path[plen] = '\0';
 	check_route(path);
+	check_host(path);
 	body = malloc(blen + 1);
 	if (body) {
 		memcpy(body, nl ? nl + 1 : data, blen);
