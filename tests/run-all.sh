@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-all.sh - every test of mmlab: the C unit tests (make check), the API and
 # browser tests (node's test runner), the mutant suite's CI share (every unit
-# mutant, two browser or API mutants a day: make mutants runs them all), the
+# mutant, four browser or API mutants a day: make mutants runs them all), the
 # same suites against a sanitizer build, the fuzz targets for a while, and make
 # distcheck. Run from the top of a
 # configured and built tree (tools/dev test does that). The last line is

@@ -10,7 +10,7 @@
 #
 #   run.sh          every mutant (make mutants)
 #   run.sh --ci     every mutant killed by unit tests, and a share of the
-#                   browser and API ones ($MMLAB_MUTANTS_E2E_PER_RUN, 2) that
+#                   browser and API ones ($MMLAB_MUTANTS_E2E_PER_RUN, 4) that
 #                   turns with the day, so that every mutant runs within a few
 #                   days of CI (tests/run-all.sh); no baseline run, as the
 #                   suites have just passed
@@ -24,7 +24,7 @@ cd "$top"
 dir=tests/mutants
 work=${MMLAB_MUTANTS_DIR:-$top/build-mutants}
 tree=$work/tree
-share=${MMLAB_MUTANTS_E2E_PER_RUN:-2}
+share=${MMLAB_MUTANTS_E2E_PER_RUN:-4}
 
 ci=0
 [ "${1:-}" = --ci ] && { ci=1; shift; }
