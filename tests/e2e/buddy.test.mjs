@@ -100,9 +100,12 @@ test('alloc_pages and free_pages: zones from GFP flags, aligned blocks, clear er
   assert.match(errs[2].message, /order/);
   assert.match(errs[3].message, /unknown field "colour"/);
   assert.equal(errs[4].ok, false);
+  assert.match(errs[4].message, /inside the order-5 block at pfn/, 'a tail is not a block');
   assert.equal(errs[5].ok, true, 'the real free works');
   assert.equal(errs[6].ok, false, 'double free refused');
+  assert.match(errs[6].message, /already free \(double free\)/);
   assert.equal(errs[7].ok, false, 'a hole is not allocated');
+  assert.match(errs[7].message, /is a hole: no RAM behind it/);
   assert.match(errs[8].message, /pfn is required/);
   assert.match(errs[9].message, /unknown op/);
   for (const i of [0, 1, 2, 3, 4, 6, 7, 8, 9]) assert.equal(errs[i].errno, 'EINVAL', JSON.stringify(errs[i]));
@@ -330,6 +333,8 @@ test('an op can use a result of an earlier op of its batch ("$N.field"), recorde
   ]);
   assert.equal(r.results[1].ok, true, JSON.stringify(r.results[1]));
   assert.equal(r.results[2].ok, false, 'the block is free already');
+  assert.equal(r.results[2].errno, 'EINVAL');
+  assert.match(r.results[2].message, /already free \(double free\)/);
   assert.match(r.results[3].message, /pfn must be/);
   const tl = (await getJson(api(`/sessions/${id}/timeline`))).body;
   assert.deepEqual(tl.ops[1].args, { op: 'free_pages', pfn: r.results[0].pfn, order: 2 });
