@@ -176,18 +176,20 @@ test('the buddy picture: each free block in its order\'s colour, grey where noth
     { op: 'workload', kind: 'random', count: 400, seed: 3 },
   ]);
   assert.ok(results.every((r) => r.ok), JSON.stringify(results.find((r) => !r.ok)));
-  const { page, done } = await openSessionPage(browser, d.url, '#buddy', id, { width: 1280, height: 800 });
-  const seq = (await get(`/sessions/${id}`)).last_seq;
-  await drawn(page, '#buddy-zones', seq);
-  const view = await get(`/sessions/${id}/zones`);
-  const orders = new Set();
-  let grey = 0;
-  for (const z of view.zones.filter((z) => z.populated)) {
-    const r = await checkBuddyPicture(page, id, z, view.max_order);
-    r.orders.forEach((o) => orders.add(o));
-    grey += r.grey;
+  for (const viewport of [{ width: 1280, height: 800 }, { width: 800, height: 600 }]) {
+    const { page, done } = await openSessionPage(browser, d.url, '#buddy', id, viewport);
+    const seq = (await get(`/sessions/${id}`)).last_seq;
+    await drawn(page, '#buddy-zones', seq);
+    const view = await get(`/sessions/${id}/zones`);
+    const orders = new Set();
+    let grey = 0;
+    for (const z of view.zones.filter((z) => z.populated)) {
+      const r = await checkBuddyPicture(page, id, z, view.max_order);
+      r.orders.forEach((o) => orders.add(o));
+      grey += r.grey;
+    }
+    assert.ok(orders.size >= 4, `blocks of ${[...orders]} checked: the picture shows several orders`);
+    assert.ok(grey > 0, 'allocated memory shows grey');
+    await done();
   }
-  assert.ok(orders.size >= 4, `blocks of ${[...orders]} checked: the picture shows several orders`);
-  assert.ok(grey > 0, 'allocated memory shows grey');
-  await done();
 });
