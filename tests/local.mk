@@ -4,3 +4,11 @@ include tests/unit/local.mk
 
 TESTS += $(check_PROGRAMS)
 EXTRA_DIST += tests/e2e tests/data tests/run-all.sh tests/unit/machine_test.h
+
+# The mutant suite (tests/mutants/README.md): every mutant, or CI's share.
+EXTRA_DIST += tests/mutants
+mutants:
+	$(SHELL) $(srcdir)/tests/mutants/run.sh
+mutants-ci:
+	$(SHELL) $(srcdir)/tests/mutants/run.sh --ci
+.PHONY: mutants mutants-ci

@@ -1,7 +1,9 @@
 #!/bin/sh
 # run-all.sh - every test of mmlab: the C unit tests (make check), the API and
-# browser tests (node's test runner), the same suites against a sanitizer build,
-# the fuzz targets for a while, and make distcheck. Run from the top of a
+# browser tests (node's test runner), the mutant suite's CI share (every unit
+# mutant, four browser or API mutants a day: make mutants runs them all), the
+# same suites against a sanitizer build, the fuzz targets for a while, and make
+# distcheck. Run from the top of a
 # configured and built tree (tools/dev test does that). The last line is
 # "N passed, N failed"; the exit status is 0 only when nothing failed.
 set -u
@@ -43,6 +45,20 @@ p=$(sed -n 's/^# pass //p' "$logdir/e2e.tap")
 f=$(sed -n 's/^# fail //p' "$logdir/e2e.tap")
 c=$(sed -n 's/^# cancelled //p' "$logdir/e2e.tap")
 if [ -z "$p" ]; then count 0 1; else count "$p" $((${f:-0} + ${c:-0})); fi
+
+if [ "${MMLAB_SKIP_MUTANTS:-}" != 1 ]; then
+	echo "== mutants (tests/mutants/run.sh --ci; make mutants runs every one)"
+	if sh tests/mutants/run.sh --ci >"$logdir/mutants.out" 2>&1; then
+		grep '^mutants:' "$logdir/mutants.out"
+		echo "PASS: mutants"
+		count 1 0
+	else
+		grep -E '^(SURVIVED|STALE)|^mutants' "$logdir/mutants.out"
+		tail -20 "$logdir/mutants.out"
+		echo "FAIL: mutants"
+		count 0 1
+	fi
+fi
 
 # A sanitizer tree beside the main one. The source tree is configured in place,
 # which a VPATH build refuses (its objects would shadow the new ones), so

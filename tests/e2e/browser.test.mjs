@@ -59,10 +59,21 @@ test('the dashboard loads Chart.js from the daemon and draws its charts', async 
 test('the navigation lists the views and switches between them', async () => {
   const { page, errors } = await openDashboard();
   const views = await page.$$eval('nav a', (as) => as.map((a) => a.dataset.view));
-  for (const v of ['overview', 'buddy', 'physmap', 'slabs', 'vmalloc', 'pagetables', 'tlb', 'timeline'])
+  const built = ['overview', 'buddy', 'physmap', 'slabs', 'vmalloc', 'pagetables', 'tlb', 'timeline'];
+  for (const v of built)
     assert.ok(views.includes(v), v);
-  await page.click('nav a[data-view="overview"]');
-  assert.equal(await page.isVisible('#view-overview'), true);
+  assert.equal(await page.isVisible('#view-overview'), true, 'the overview comes first');
+  // Each click shows a view that was hidden, hides the others and marks its link;
+  // the last one goes back to the overview, which was hidden by then.
+  for (const v of [...built.slice(1), 'overview']) {
+    assert.equal(await page.isVisible(`#view-${v}`), false, `${v} is hidden before its click`);
+    await page.click(`nav a[data-view="${v}"]`);
+    await page.waitForSelector(`#view-${v}`, { state: 'visible', timeout: 5000 });
+    const shown = await page.$$eval('section.view',
+      (ss) => [...new Set(ss.filter((s) => !s.hidden).map((s) => s.id))]);
+    assert.deepEqual(shown, [`view-${v}`], `after the click on ${v}`);
+    assert.deepEqual(await page.$$eval('nav a.active', (as) => as.map((a) => a.dataset.view)), [v]);
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -126,10 +126,43 @@ test('with a token, mutating requests need it and reads do not', async () => {
     const no = await postJson(`${s.url}/api/v1/health`, {});
     assert.equal(no.status, 401);
     assert.equal(no.body.error.code, 'EACCES');
-    const wrong = await postJson(`${s.url}/api/v1/health`, {}, { headers: { Authorization: 'Bearer nope' } });
-    assert.equal(wrong.status, 401);
-    const right = await postJson(`${s.url}/api/v1/health`, {}, { headers: { Authorization: `Bearer ${token}` } });
+    const auth = (v) => ({ headers: { Authorization: v } });
+    const bearer = (t) => auth(`Bearer ${t}`);
+    const created = await postJson(`${s.url}/api/v1/sessions`, { name: 'target', machine: { mem_mib: 64 } },
+                                   bearer(token));
+    assert.equal(created.status, 201);
+    const id = created.body.id;
+    const state = async () => {
+      const list = (await getJson(`${s.url}/api/v1/sessions`)).body.sessions;
+      return JSON.stringify(list.map((x) => [x.id, x.state, x.last_seq]));
+    };
+    const before = await state();
+    // Near misses, on every kind of mutating route: each refused, nothing changed.
+    const wrong = [undefined, auth(''), auth(token), auth(`Basic ${token}`), bearer(''), bearer('nope'),
+                   bearer(token.slice(0, -1)), bearer(`${token}x`), bearer(`${token.slice(0, -1)}F`),
+                   bearer(token.toUpperCase()), bearer(` ${token}`)];
+    const routes = [
+      ['POST', '/api/v1/sessions', { name: 'intruder' }],
+      ['POST', `/api/v1/sessions/${id}/ops`, { op: 'alloc_pages', order: 0 }],
+      ['POST', `/api/v1/sessions/${id}/fork`, { name: 'fork' }],
+      ['POST', `/api/v1/sessions/${id}/scenarios/fragmentation`, {}],
+      ['DELETE', `/api/v1/sessions/${id}`, undefined],
+    ];
+    for (const [method, path, body] of routes)
+      for (const w of wrong) {
+        const r = await getJson(`${s.url}${path}`, { method, ...(w || {}),
+          ...(body ? { body: JSON.stringify(body) } : {}),
+          headers: { ...(w?.headers || {}), 'Content-Type': 'application/json' } });
+        assert.equal(r.status, 401, `${method} ${path} with ${JSON.stringify(w?.headers)}`);
+        assert.equal(r.body.error.code, 'EACCES');
+      }
+    assert.equal(await state(), before, 'no wrong token changed anything');
+    const right = await postJson(`${s.url}/api/v1/health`, {}, bearer(token));
     assert.equal(right.status, 405, 'past the token check, the route decides');
+    const op = await postJson(`${s.url}/api/v1/sessions/${id}/ops`, { op: 'alloc_pages', order: 0 }, bearer(token));
+    assert.equal(op.status, 200);
+    const del = await getJson(`${s.url}/api/v1/sessions/${id}`, { method: 'DELETE', ...bearer(token) });
+    assert.equal(del.status < 300, true, `DELETE with the token: ${del.status}`);
   } finally {
     await s.stop();
   }

@@ -62,19 +62,25 @@ test(`${SESSIONS} sessions x ${CLIENTS} clients x ${BATCHES} batches: consistent
     assert.equal(r.status, 201);
     ids.push(r.body.id);
   }
-  let done = false;
-  let slowest = 0, probes = 0;
+  // Health is answered while the clients' batches run, not after them: probes
+  // complete with clients still busy (how fast is bench/'s business, not a test's).
+  let done = false, busy = 0;
+  let probes = 0, probesWhileBusy = 0;
   const prober = (async () => {
     while (!done) {
-      const t0 = performance.now();
       assert.equal((await getJson(`${d.url}/api/v1/health`)).status, 200);
-      slowest = Math.max(slowest, performance.now() - t0);
       probes++;
+      if (busy > 0) probesWhileBusy++;
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
   const clients = [];
-  ids.forEach((id, s) => { for (let c = 0; c < CLIENTS; c++) clients.push(client(id, 1000 * s + c + 1)); });
+  ids.forEach((id, s) => {
+    for (let c = 0; c < CLIENTS; c++) {
+      busy++;
+      clients.push(client(id, 1000 * s + c + 1).finally(() => { busy--; }));
+    }
+  });
   try {
     await Promise.all(clients);
   } finally {
@@ -82,7 +88,7 @@ test(`${SESSIONS} sessions x ${CLIENTS} clients x ${BATCHES} batches: consistent
     await prober;
   }
   assert.ok(probes > 0);
-  assert.ok(slowest < 2000, `health answered within 2 s throughout (slowest ${slowest.toFixed(0)} ms)`);
+  assert.ok(probesWhileBusy >= 2, `health answered while the clients ran (${probesWhileBusy} of ${probes} probes)`);
   for (const id of ids) {
     const info = (await getJson(`${d.url}/api/v1/sessions/${id}`)).body;
     assert.equal(info.ops, CLIENTS * BATCHES * BATCH, `session ${id}: every op logged`);

@@ -2,7 +2,10 @@
 // of daemon/api.c's route table is documented and nothing else is, every $ref
 // resolves, and a live daemon answers every documented GET with a status and
 // content type the document lists for it ({id}: the default session, {pfn}: a
-// present page, {name}: the first scenario, {pid}: 1).
+// present page, {name}: the first scenario, {pid}: 1), and a JSON body that
+// the documented schema of components.schemas accepts (the subset of JSON
+// Schema the document uses: type, nullable, enum, minimum, pattern, min/max
+// length, properties, required, additionalProperties, items, $ref).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -70,6 +73,48 @@ test('every route of daemon/api.c is documented, and only those', () => {
   assert.deepEqual([...docs].filter((x) => !code.has(x)), [], 'documented routes that daemon/api.c does not have');
 });
 
+// The ways @value breaks @schema, as "where: what" strings.
+function schemaErrors(schema, value, where = '$') {
+  if (schema.$ref)
+    return schemaErrors(schema.$ref.replace(/^#\//, '').split('/').reduce((o, k) => o[k], doc), value, where);
+  if (value === null)
+    return schema.nullable || !schema.type ? [] : [`${where}: null`];
+  const errors = [];
+  const type = Array.isArray(value) ? 'array' : Number.isInteger(value) ? 'integer' : typeof value;
+  if (schema.type && schema.type !== type && !(schema.type === 'number' && type === 'integer'))
+    return [`${where}: ${type}, not ${schema.type}`];
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${where}: ${value} not in ${schema.enum}`);
+  if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${where}: ${value} < ${schema.minimum}`);
+  if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${where}: ${value} > ${schema.maximum}`);
+  if (schema.pattern && !new RegExp(schema.pattern).test(value)) errors.push(`${where}: ${value} !~ ${schema.pattern}`);
+  if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${where}: too short`);
+  if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${where}: too long`);
+  if (type === 'array' && schema.items)
+    value.slice(0, 200).forEach((v, i) => errors.push(...schemaErrors(schema.items, v, `${where}[${i}]`)));
+  if (type === 'object') {
+    for (const k of schema.required || [])
+      if (!(k in value)) errors.push(`${where}: no ${k}`);
+    for (const [k, v] of Object.entries(value)) {
+      if (schema.properties?.[k])
+        errors.push(...schemaErrors(schema.properties[k], v, `${where}.${k}`));
+      else if (schema.additionalProperties === false)
+        errors.push(`${where}: ${k} is not documented`);
+      else if (typeof schema.additionalProperties === 'object')
+        errors.push(...schemaErrors(schema.additionalProperties, v, `${where}.${k}`));
+    }
+  }
+  return errors;
+}
+
+test('the schema check itself refuses what breaks a schema', () => {
+  const page = { $ref: '#/components/schemas/Page' };
+  assert.deepEqual(schemaErrors(page, { pfn: 1, node: 0 }), []);
+  assert.ok(schemaErrors(page, { node: 0 }).length, 'a required field missing');
+  assert.ok(schemaErrors(page, { pfn: -1 }).length, 'below the minimum');
+  assert.ok(schemaErrors(page, { pfn: 'one' }).length, 'the wrong type');
+  assert.ok(schemaErrors({ $ref: '#/components/schemas/Error' }, { error: { code: 1, message: 'x' } }).length);
+});
+
 let d;
 before(async () => { d = await startDaemon(); });
 after(async () => { await d?.stop(); });
@@ -92,7 +137,7 @@ test('a live daemon answers every documented GET as documented', async () => {
   const pfn = zones.find((z) => z.present > 0).start_pfn;
   const scenarios = (await getJson(`${d.url}/api/v1/scenarios`)).body.scenarios || [];
   const name = scenarios.length ? scenarios[0].name : 'none';
-  let probed = 0;
+  let probed = 0, validated = 0;
   for (const [path, item] of Object.entries(doc.paths)) {
     if (!item.get) continue;
     const url = d.url + path.replace('{id}', live.id).replace('{pfn}', pfn).replace('{name}', name).replace('{pid}', 1);
@@ -106,9 +151,16 @@ test('a live daemon answers every documented GET as documented', async () => {
       assert.ok(types.some((t) => r.type.startsWith(t)), `GET ${path}: ${r.type} is not one of ${types}`);
     }
     if (r.status >= 400) assert.ok(JSON.parse(r.body).error.code, `GET ${path}: an error object`);
+    const schema = content?.['application/json']?.schema;
+    if (schema && r.type.startsWith('application/json')) {
+      const errors = schemaErrors(schema, JSON.parse(r.body));
+      assert.deepEqual(errors.slice(0, 5), [], `GET ${path} (${r.status}): the body is not as documented`);
+      validated++;
+    }
     probed++;
   }
   assert.ok(probed >= 10);
+  assert.ok(validated >= 10, `${validated} bodies checked against their schemas`);
 });
 
 test('documented errors come as documented: 404, 405 and 400 with the error object', async () => {
@@ -126,5 +178,6 @@ test('documented errors come as documented: 404, 405 and 400 with the error obje
     const op = item[method.toLowerCase()] || item.get;
     assert.ok(op.responses[String(status)], `${path} documents ${status}`);
     assert.equal(typeof r.body.error.message, 'string');
+    assert.deepEqual(schemaErrors({ $ref: '#/components/schemas/Error' }, r.body), [], `${method} ${path}`);
   }
 });

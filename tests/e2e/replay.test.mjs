@@ -185,17 +185,29 @@ test('kill -9 in the middle of a workload leaves a sound, replayable database', 
       if (batch[j].op === 'alloc_pages' && res.ok) held.push({ pfn: res.pfn, order: res.order });
     });
   }
-  // One more big batch, killed while it runs.
-  const pending = postJson(`${base}/${id}/ops`, Array.from({ length: 10000 }, () => randomOp(rand, []))).catch(() => null);
-  await new Promise((r) => setTimeout(r, 30));
+  // One more big batch, killed while it runs: once the recorder has committed
+  // some of its events (the database says so), and before its answer comes.
+  const lastBefore = (await getJson(`${base}/${id}`)).body.last_seq;
+  const stored = () => Number(execFileSync('sqlite3', [s.db,
+    `SELECT coalesce(max(seq), 0) FROM events WHERE session_id = ${id}`]).toString().trim());
+  let answered = false;
+  // (workloads of 3000 allocations and frees each: long enough that the
+  // recorder's backlog is written well before the batch could end)
+  const pending = postJson(`${base}/${id}/ops`, Array.from({ length: 100 }, (_, i) =>
+    ({ op: 'workload', kind: 'random', count: 3000, seed: 1000 + i })))
+    .then(() => { answered = true; }, () => null);
+  while (stored() <= lastBefore && !answered)
+    await new Promise((r) => setTimeout(r, 5));
   s.child.kill('SIGKILL');
   await s.exited;
   await pending;
+  assert.equal(answered, false, 'the kill landed before the batch was answered');
   assert.equal(execFileSync('sqlite3', [s.db, 'PRAGMA integrity_check']).toString().trim(), 'ok');
   const gaps = execFileSync('sqlite3', [s.db,
     `SELECT count(*), coalesce(max(seq), 0) FROM events WHERE session_id = ${id}`]).toString().trim();
   const [count, maxSeq] = gaps.split('|').map(Number);
   assert.equal(count, maxSeq, 'a gap-free prefix');
+  assert.ok(maxSeq > lastBefore, `part of the killed batch was stored (${maxSeq} > ${lastBefore})`);
   const s2 = await startDaemon({ dbDir: dir });
   try {
     const list = (await getJson(`${s2.url}/api/v1/sessions`)).body.sessions;

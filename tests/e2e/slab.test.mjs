@@ -93,6 +93,7 @@ test('kmalloc and kfree: caches by size and GFP, direct-map addresses, clear ref
   for (const x of freed) assert.deepEqual(x, { ok: true });
   const again = await one(id, { op: 'kfree', addr: r[0].addr });
   assert.equal(again.ok, false);
+  assert.equal(again.errno, 'EINVAL');
   assert.match(again.message, /double free/);
   await check(id);
 });
@@ -128,7 +129,10 @@ test('kmem_cache_create / alloc / free / destroy, and the slabs view', async () 
   assert.equal(busy.errno, 'EBUSY');
   assert.match(busy.message, /still has objects/);
   assert.equal((await one(id, { op: 'kmem_cache_destroy', cache: 'kmalloc-64' })).errno, 'EPERM');
-  assert.equal((await one(id, { op: 'kmem_cache_free', cache: 'kmalloc-64', addr: objs[0].addr })).ok, false);
+  const wrongCache = await one(id, { op: 'kmem_cache_free', cache: 'kmalloc-64', addr: objs[0].addr });
+  assert.equal(wrongCache.ok, false);
+  assert.equal(wrongCache.errno, 'EINVAL');
+  assert.match(wrongCache.message, /belongs to lab_cache, not to kmalloc-64/);
   const freed = (await ops(id, objs.map((o) => ({ op: 'kmem_cache_free', cache: 'lab_cache', addr: o.addr })))).results;
   for (const x of freed) assert.deepEqual(x, { ok: true });
   assert.deepEqual(await one(id, { op: 'kmem_cache_destroy', cache: 'lab_cache' }), { ok: true });

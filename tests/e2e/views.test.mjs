@@ -283,6 +283,11 @@ test('the vmalloc view is the API\'s areas; an area\'s scattered frames show on 
   const past = await get(`/sessions/${id}/vmalloc?at=${before}`);
   assert.equal(await page.locator('#vmalloc-table tr[data-addr]').count(), past.areas.length);
   assert.equal(await page.isVisible('#vmalloc-area'), false);
+  assert.ok(!past.areas.some((a) => a.addr === area.addr), 'the area did not exist then');
+  // The map marks none of its frames any more: no overlay pixel on them.
+  await page.waitForSelector('#physmap-canvas[data-frames="0"]', { state: 'attached', timeout: 5000 });
+  for (const p of area.pfns)
+    assert.equal((await overlayPixel(page, p))[3], 0, `frame ${p} unmarked in the past`);
   await done();
 });
 

@@ -113,3 +113,12 @@ tests_unit_test_vmscan_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_ftrace
 tests_unit_test_ftrace_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_ftrace_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_check
+tests_unit_test_check_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_check_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_tlb_policy
+tests_unit_test_tlb_policy_SOURCES = tests/unit/test_tlb_policy.c tests/unit/paging_test.h
+tests_unit_test_tlb_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tlb_policy_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

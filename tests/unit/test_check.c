@@ -1,0 +1,407 @@
+/*
+ * test_check.c - the self-check shown to catch what it promises: for each
+ * invariant machine_check() verifies (the design notes of page_alloc.c,
+ * slub.c, swiotlb.c, pgtable.c and mmu.c), a clone of a clean machine is
+ * corrupted in a way that invariant forbids, and the check must report it,
+ * with every report naming that invariant and no other. The original machine
+ * stays clean (the clone shares nothing with it).
+ *
+ * The corruptions live here, never in the engine. To cover a new invariant,
+ * add a function that breaks it and one row to cases[] below: the prefix its
+ * reports start with ("11: ", "L2: "), words of the one report that check
+ * makes (so that the case fails when that very check is removed, even if a
+ * neighbour still sees the damage), the machine to break and what to do to
+ * it first (a workload that creates the state the invariant is about).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "slab.h"
+#include "swiotlb.h"
+#include "pgtable.h"
+#include "tests/unit/machine_test.h"
+
+
+
+
+/*** Finding what to break ***/
+
+static struct zone *zone_of(struct machine *m, int zone)
+{
+	return &m->nodes[0].node_zones[zone];
+}
+
+/* The head of the first free block of @order or more in ZONE_DMA32, and its order. */
+static uint32_t free_block(struct machine *m, unsigned int min_order, unsigned int *order,
+			   int *mt)
+{
+	struct zone *z = zone_of(m, ZONE_DMA32);
+
+	for (unsigned int o = min_order; o <= m->max_order; o++)
+		for (int t = 0; t < MIGRATE_TYPES; t++)
+			if (z->free_area[o].free_list[t].first != PFN_NIL) {
+				*order = o;
+				*mt = t;
+				return z->free_area[o].free_list[t].first;
+			}
+	fail_msg("no free block of order %u or more", min_order);
+	return PFN_NIL;
+}
+
+/* The first page of ZONE_DMA32 owned by @owner that heads a block. */
+static uint32_t owned_head(struct machine *m, int owner)
+{
+	struct zone *z = zone_of(m, ZONE_DMA32);
+
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn++) {
+		struct page *p = &m->mem_map[pfn];
+
+		if (p->owner == owner && p->compound_head == pfn && !page_test(p, PG_reserved))
+			return (uint32_t)pfn;
+	}
+	fail_msg("no %s block", page_owner_name(owner));
+	return PFN_NIL;
+}
+
+/*** Workloads: the state an invariant is about ***/
+
+static uint64_t compound_pfn;
+
+/* Order-0 pages through the pcp lists, and an order-2 __GFP_COMP block. */
+static void some_allocations(struct machine *m)
+{
+	struct alloc_pages_result r;
+
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(mm_alloc_pages(m, GFP_KERNEL, 0, -1, 0, &r, NULL), 0);
+	assert_int_equal(mm_alloc_pages(m, GFP_KERNEL | __GFP_COMP, 2, -1, 0, &r, NULL), 0);
+	compound_pfn = r.pfn;
+}
+
+static void some_objects(struct machine *m)
+{
+	struct kmalloc_result r;
+
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(mm_kmalloc(m, 192, GFP_KERNEL, 0, &r, NULL), 0);
+}
+
+static void a_bounce(struct machine *m)
+{
+	struct kmalloc_result r;
+	uint64_t dma;
+
+	/* GFP_KERNEL comes from above 4 GiB: a 32-bit device needs a bounce */
+	assert_int_equal(mm_kmalloc(m, 4000, GFP_KERNEL, 0, &r, NULL), 0);
+	assert_int_equal(mm_dma_map(m, r.addr, 4000, 32, &dma, NULL), 0);
+	assert_true(dma != r.paddr);
+}
+
+static void a_process(struct machine *m)
+{
+	struct mm_access_summary sum;
+	uint64_t addr;
+	int pid;
+
+	assert_int_equal(mm_spawn(m, "t", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 8 * 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_access_range(m, 0, pid, addr, 8 * 4096, 4096, MM_ACCESS_WRITE,
+					 true, 8, &sum, NULL), 0);
+}
+
+/*** Corruptions, one invariant each ***/
+
+/* 1: managed_pages no longer adds up. */
+static void break_1_managed(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->managed_pages++;
+	zone_of(m, ZONE_DMA32)->present_pages++;
+	zone_of(m, ZONE_DMA32)->spanned_pages++;
+}
+
+/* 1: a free page also PG_reserved (counted as reserved, so also the sums). */
+static void break_1_reserved_free(struct machine *m)
+{
+	unsigned int order;
+	int mt;
+	uint32_t pfn = free_block(m, 0, &order, &mt);
+
+	page_set(&m->mem_map[pfn], PG_reserved);
+}
+
+/* 2: a free block's head says a smaller order than its list. */
+static void break_2_order(struct machine *m)
+{
+	unsigned int order;
+	int mt;
+	uint32_t pfn = free_block(m, 1, &order, &mt);
+
+	m->mem_map[pfn].private = order - 1;
+}
+
+/* 3: a free block's pageblock changes type under it. */
+static void break_3_pageblock(struct machine *m)
+{
+	unsigned int order;
+	int mt;
+	uint32_t pfn = free_block(m, 0, &order, &mt);
+
+	m->pageblock_mt[pfn >> m->pb_order] = mt == MIGRATE_MOVABLE ? MIGRATE_UNMOVABLE
+								   : MIGRATE_MOVABLE;
+}
+
+/* 4: a free block split into two free buddies that were never merged. */
+static void break_4_unmerged(struct machine *m)
+{
+	struct zone *z = zone_of(m, ZONE_DMA32);
+	unsigned int order;
+	int mt;
+	uint32_t pfn = free_block(m, 1, &order, &mt), upper = pfn + (1u << (order - 1));
+
+	pfn_list_del(m, &z->free_area[order].free_list[mt], pfn);
+	z->free_area[order].nr_free--;
+	m->mem_map[pfn].private = order - 1;
+	page_type_set(&m->mem_map[upper], PGTY_buddy);
+	m->mem_map[upper].private = order - 1;
+	m->mem_map[upper].mt = (uint8_t)mt;
+	pfn_list_add_head(m, &z->free_area[order - 1].free_list[mt], pfn);
+	pfn_list_add_head(m, &z->free_area[order - 1].free_list[mt], upper);
+	z->free_area[order - 1].nr_free += 2;
+}
+
+/* 5: nr_free of an order disagrees with its lists. */
+static void break_5_nr_free(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->free_area[0].nr_free++;
+}
+
+/* 5: a list's back link is wrong. */
+static void break_5_prev(struct machine *m)
+{
+	unsigned int order;
+	int mt;
+	struct zone *z = zone_of(m, ZONE_DMA32);
+	uint32_t pfn;
+
+	for (order = 0; order <= m->max_order; order++)
+		for (mt = 0; mt < MIGRATE_TYPES; mt++)
+			if (z->free_area[order].free_list[mt].nr >= 2) {
+				pfn = m->mem_map[z->free_area[order].free_list[mt].first].next;
+				m->mem_map[pfn].prev = PFN_NIL;
+				return;
+			}
+	fail_msg("no free list of two blocks");
+}
+
+/* 6: pcp->count disagrees with the per-CPU lists. */
+static void break_6_pcp_count(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->pcp[0].count++;
+}
+
+/* 7: a tail of a compound block names another head. */
+static void break_7_tail(struct machine *m)
+{
+	m->mem_map[compound_pfn + 1].compound_head = (uint32_t)compound_pfn + 1;
+}
+
+/* 7: an owner's page counter is off. */
+static void break_7_owner_count(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->owner_pages[m->mem_map[compound_pfn].owner]++;
+}
+
+/* 8: min above low. */
+static void break_8_watermarks(struct machine *m)
+{
+	struct zone *z = zone_of(m, ZONE_DMA32);
+
+	z->_watermark[WMARK_MIN] = z->_watermark[WMARK_LOW] + 1;
+}
+
+/* 9: an allocated kernel page that says it is mapped. */
+static void break_9_mapcount(struct machine *m)
+{
+	m->mem_map[compound_pfn]._mapcount = 0;
+}
+
+/* 10: a watermark boost above boost_watermark()'s cap. */
+static void break_10_boost(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->watermark_boost = 1ULL << 40;
+}
+
+/* 10: a highatomic reserve that no HighAtomic pageblock backs. */
+static void break_10_highatomic(struct machine *m)
+{
+	zone_of(m, ZONE_DMA32)->nr_reserved_highatomic += pageblock_nr_pages;
+}
+
+/* S4 (slub.c): a cache's in-use count disagrees with its slabs. */
+static void break_s4_slab_inuse(struct machine *m)
+{
+	uint32_t head = owned_head(m, OWNER_SLAB);
+
+	m->slab->caches[m->mem_map[head].slab.slab_cache].nr_inuse++;
+}
+
+/* S4 (swiotlb.c): the pool's total_used disagrees with its areas. */
+static void break_s4_swiotlb_used(struct machine *m)
+{
+	assert_non_null(m->swiotlb);
+	m->swiotlb->total_used++;
+}
+
+/* P6 (pgtable.c): a process's page-table counter is off. */
+static void break_p6_pgtables(struct machine *m)
+{
+	m->x86->mms[m->x86->nr_mms - 1].pgtables_pages++;
+}
+
+/* C2 (mmu.c): paging on without protected mode. */
+static void break_c2_pe(struct machine *m)
+{
+	m->x86->cpus[0].cr0 &= ~X86_CR0_PE;
+}
+
+/* C3 (mmu.c): a TLB array's count of 4 KiB entries is off. */
+static void break_c3_count(struct machine *m)
+{
+	m->x86->cpus[0].tlb[0].nr_size[0]++;
+}
+
+/*** The table ***/
+
+static const struct corruption {
+	const char *name;
+	const char *expect;		/* every report starts with this */
+	const char *must;		/* and one of them says this */
+	const char *config;
+	void (*setup)(struct machine *m);
+	void (*corrupt)(struct machine *m);
+} cases[] = {
+	{ "1 managed", "1: ", "free + pcp + owned pages",
+	 "{\"mem_mib\":64}", some_allocations, break_1_managed },
+	{ "1 reserved free page", "1: ", "is PG_reserved and",
+	 "{\"mem_mib\":64}", some_allocations, break_1_reserved_free },
+	{ "2 order", "2: ", "is not a free order-",
+	 "{\"mem_mib\":64}", some_allocations, break_2_order },
+	{ "3 pageblock type", "3: ", "list in a",
+	 "{\"mem_mib\":64}", some_allocations, break_3_pageblock },
+	{ "4 unmerged buddies", "4: ", "did not merge",
+	 "{\"mem_mib\":64}", some_allocations, break_4_unmerged },
+	{ "5 nr_free", "5: ", "nr_free[0] is",
+	 "{\"mem_mib\":64}", some_allocations, break_5_nr_free },
+	{ "5 prev link", "5: ", "prev is",
+	 "{\"mem_mib\":64}", some_allocations, break_5_prev },
+	{ "6 pcp count", "6: ", "pcp count is",
+	 "{\"mem_mib\":64}", some_allocations, break_6_pcp_count },
+	{ "7 compound tail", "7: ", "is not a tail of",
+	 "{\"mem_mib\":64}", some_allocations, break_7_tail },
+	{ "7 owner count", "7: ", "the counter says",
+	 "{\"mem_mib\":64}", some_allocations, break_7_owner_count },
+	{ "8 watermarks", "8: ", "watermarks out of order",
+	 "{\"mem_mib\":64}", some_allocations, break_8_watermarks },
+	{ "9 mapcount", "9: ", "has _mapcount 0",
+	 "{\"mem_mib\":64}", some_allocations, break_9_mapcount },
+	{ "10 boost", "10: ", "above its cap",
+	 "{\"mem_mib\":64}", some_allocations, break_10_boost },
+	{ "10 highatomic", "10: ", "HighAtomic pageblocks hold",
+	 "{\"mem_mib\":64}", some_allocations, break_10_highatomic },
+	{ "S4 slab inuse", "S4: ", "objects in use, the cache counts",
+	 "{\"mem_mib\":64}", some_objects, break_s4_slab_inuse },
+	{ "S4 swiotlb used", "S4: swiotlb", "total_used",
+	 "{\"mem_mib\":8192}", a_bounce, break_s4_swiotlb_used },
+	{ "P6 pgtables", "P6: ", "tables and",
+	 "{\"mem_mib\":128}", a_process, break_p6_pgtables },
+	{ "C2 CR0.PE", "C2: ", "without CR0.PE",
+	 "{\"mem_mib\":64}", NULL, break_c2_pe },
+	{ "C3 TLB count", "C3: ", "entries of 4K/2M/1G",
+	 "{\"mem_mib\":64}", some_allocations, break_c3_count },
+};
+
+struct reports {
+	const char *expect, *must;
+	unsigned int n, wrong, said;
+	char first_wrong[256];
+};
+
+static void collect(void *ctx, const char *v)
+{
+	struct reports *r = ctx;
+
+	r->n++;
+	r->said += strstr(v, r->must) != NULL;
+	if (strncmp(v, r->expect, strlen(r->expect)) && !r->wrong++)
+		snprintf(r->first_wrong, sizeof(r->first_wrong), "%s", v);
+}
+
+static void run_case(const struct corruption *c)
+{
+	struct machine *m, *bad;
+	struct reports r = { c->expect, c->must, 0, 0, 0, "" };
+	unsigned long count;
+
+	print_message("%s\n", c->name);
+	m = make(c->config, NULL, NULL);
+	if (c->setup)
+		c->setup(m);
+	assert_clean(m);
+	bad = machine_clone(m);
+	assert_non_null(bad);
+	c->corrupt(bad);
+	count = machine_check(bad, collect, &r);
+	if (!count)
+		fail_msg("%s: the check saw nothing", c->name);
+	if (r.wrong)
+		fail_msg("%s: %u of %u reports do not start with \"%s\", e.g. \"%s\"", c->name,
+			 r.wrong, r.n, c->expect, r.first_wrong);
+	if (!r.said)
+		fail_msg("%s: no report says \"%s\"", c->name, c->must);
+	assert_int_equal(count, r.n);
+	assert_int_equal(machine_check(bad, NULL, NULL), count);	/* counted without a callback too */
+	assert_clean(m);
+	machine_destroy(bad);
+	machine_destroy(m);
+}
+
+static void test_each_corruption_is_reported(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(&cases[i]);
+}
+
+/* Every numbered invariant of page_alloc.c's design notes has a row. */
+static void test_every_numbered_invariant_has_a_case(void **state)
+{
+	(void)state;
+	for (int n = 1; n <= 10; n++) {
+		char want[8];
+		bool found = false;
+
+		snprintf(want, sizeof(want), "%d: ", n);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			found |= !strcmp(cases[i].expect, want);
+		if (!found)
+			fail_msg("invariant %d has no corruption case", n);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_corruption_is_reported),
+		cmocka_unit_test(test_every_numbered_invariant_has_a_case),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
