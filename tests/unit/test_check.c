@@ -320,7 +320,7 @@ static const struct corruption {
 	 "{\"mem_mib\":64}", some_objects, break_s4_slab_inuse },
 	{ "S4 swiotlb used", "S4: swiotlb", "total_used",
 	 "{\"mem_mib\":8192}", a_bounce, break_s4_swiotlb_used },
-	{ "P6 pgtables", "P6: ", "tables and",
+	{ "P6 pgtables", "P6: ", "tables, ",
 	 "{\"mem_mib\":128}", a_process, break_p6_pgtables },
 	{ "C2 CR0.PE", "C2: ", "without CR0.PE",
 	 "{\"mem_mib\":64}", NULL, break_c2_pe },
