@@ -39,8 +39,8 @@ const indices = (vaddr, levels) => Array.from({ length: levels }, (_, k) =>
 
 // What the drawing shows once every stage is out: the fields, and per table
 // card its level and the index of its lit slot read back from the SVG geometry.
-async function drawn(page) {
-  return page.evaluate(() => {
+function drawnInPage() {
+  window.__ptDrawn = () => {
     const draw = document.getElementById('pt-walk-draw');
     const fields = [...draw.querySelectorAll('.pt-field[data-level]')].filter((f) => f.dataset.level !== '0')
       .map((f) => Number(f.dataset.value));
@@ -56,7 +56,12 @@ async function drawn(page) {
              end: end && { cls: end.className, vector: end.dataset.vector, code: end.dataset.code,
                            size: end.dataset.size, text: end.textContent, shown: !end.classList.contains('pending') },
              tlb: draw.querySelector('.pt-tlb')?.dataset.result };
-  });
+  };
+}
+
+async function drawn(page) {
+  await page.evaluate(drawnInPage);
+  return page.evaluate(() => window.__ptDrawn());
 }
 
 // Walk @vaddr from the form and wait for the drawing to reach its last stage.
@@ -69,13 +74,17 @@ async function walk(page, vaddr, access = 'read') {
   await page.click('#pt-walk button[type="submit"]');
   // The last stage, and every part of it out: a live refresh may redraw the
   // walk in between (a slow sanitizer build saw one mid-check).
-  await page.waitForFunction((v) => {
+  // Read in the same evaluation that saw it complete: a live refresh may
+  // redraw it between two evaluations.
+  await page.evaluate(drawnInPage);
+  const done = await page.waitForFunction((v) => {
     const el = document.getElementById('pt-walk-draw');
-    return !el.querySelector('.before-walk') &&
+    const complete = !el.querySelector('.before-walk') &&
       el.dataset.vaddr === v && el.dataset.stage === String(Number(el.dataset.stages) - 1) &&
       ![...el.querySelectorAll('[data-stage]')].some((e) => e.classList.contains('pending'));
+    return complete && window.__ptDrawn();
   }, `0x${BigInt(vaddr).toString(16)}`, { timeout: 20000 });
-  return drawn(page);
+  return done.jsonValue();
 }
 
 test('a walk lights the index fields of the address; leaves, faults and the TLB are the API\'s', async () => {
