@@ -91,6 +91,9 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/debug/page_tables/kernel", .get = api_debug_page_tables_kernel },
 	{ "/api/v1/sessions/{id}/debug/vtop", .get = api_debug_vtop },
 	{ "/api/v1/sessions/{id}/vmlayout", .get = api_view_vmlayout },
+	{ "/api/v1/sessions/{id}/proc/{pid}/oom_score", .get = api_proc_pid_oom_score },
+	{ "/api/v1/sessions/{id}/proc/{pid}/oom_score_adj", .get = api_proc_pid_oom_score_adj },
+	{ "/api/v1/sessions/{id}/dmesg", .get = api_dmesg },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

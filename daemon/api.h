@@ -105,4 +105,12 @@ void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
 void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmlayout(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+/* api_oom.c: the OOM killer (and memory cgroups) */
+void api_proc_pid_oom_score(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pid_oom_score_adj(struct server *srv, struct http_request *req,
+				struct http_reply *rep);
+void api_dmesg(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* "oom_score" and "oom_score_adj" of process @pid into its object of the processes view. */
+void api_process_oom_fields(const struct machine *m, int pid, json_t *process);
+
 #endif

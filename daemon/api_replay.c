@@ -680,6 +680,7 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "address helpers", MM_EV_swiotlb_bounced, MM_EV_dma_unmap },
 		{ "kernel", MM_EV_oops, MM_EV_oops },
 		{ "vmalloc", MM_EV_free_vmap_area_noflush, MM_EV_purge_vmap_area_lazy },
+		{ "oom", MM_EV_mark_victim, MM_EV_finish_task_reaping },
 	};
 	json_t *types = json_array();
 

@@ -19,6 +19,8 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/ops_mmu.c \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
+	daemon/ops_oom.c \
+	daemon/api_oom.c \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/replay.c daemon/replay.h \
 	daemon/session.c daemon/session.h \

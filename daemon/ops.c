@@ -216,6 +216,7 @@ static const struct op_def *const op_tables[] = {
 	workload_ops,
 	slab_ops,
 	mmu_ops,
+	oom_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)
@@ -271,6 +272,7 @@ json_t *op_apply(struct machine *m, json_t *op)
 		err = check_fields(&c, def);
 	if (!err)
 		err = def->fn(&c);
+	mm_exit_killed(m);	/* the OOM killer's victims exit on their way back to user space */
 	if (err) {
 		json_decref(c.result);
 		return json_pack("{s:b,s:s,s:s}", "ok", 0, "errno", mm_errno_name(err),

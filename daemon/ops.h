@@ -53,6 +53,11 @@ extern const struct op_def slab_ops[];
 /* ops_mmu.c: paging, the MMU, processes; and a translation as JSON (api_mmu.c). */
 extern const struct op_def mmu_ops[];
 json_t *mmu_translation_json(const struct mm_translation *t);
+/* ops_oom.c: the OOM killer's and memory cgroups' ops, and spawn's options for them
+ * (checked before the spawn, applied to the new @pid after it). */
+extern const struct op_def oom_ops[];
+int op_spawn_check_options(struct op_ctx *c);
+int op_spawn_options(struct op_ctx *c, int pid);
 
 /*
  * Apply one op object to @m and return its result: {"ok":true,...} or

@@ -299,6 +299,9 @@ struct machine {
 
 	/* The swiotlb bounce-buffer pool, NULL when there is none (swiotlb.h; swiotlb.c) */
 	struct swiotlb_pool *swiotlb;
+
+	/* The OOM killer's log and counters, NULL before its first report (oom.h; oom_kill.c) */
+	struct oom_state *oom;
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)

@@ -30,7 +30,9 @@ ENGINE_SOURCES = \
 	engine/ptdump.c \
 	engine/vmlayout.c \
 	engine/snapshot.c \
-	engine/vmstat.c
+	engine/vmstat.c \
+	engine/oom.h \
+	engine/oom_kill.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "oom.h"
 #include "pgtable.h"
 
 #define ELF_ET_DYN_BASE		0x555555554000ULL
@@ -166,11 +167,11 @@ static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn)
 }
 
 /*
- * Free the user pages mapped in [s, e) and then every table under it that
- * is left empty. Returns the tables freed.
+ * Free the user pages mapped in [s, e) and then, with @free_tables, every
+ * table under it that is left empty.
  */
 static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, int level,
-		      uint64_t base, uint64_t s, uint64_t e)
+		      uint64_t base, uint64_t s, uint64_t e, bool free_tables)
 {
 	unsigned int shift = pt_level_shift(level), i;
 
@@ -188,8 +189,8 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 			continue;
 		}
 		child = pte_pfn(entry);
-		zap_range(m, mm, child, level - 1, lo, s, e);
-		if (table_empty(m, child)) {
+		zap_range(m, mm, child, level - 1, lo, s, e, free_tables);
+		if (free_tables && table_empty(m, child)) {
 			pt_clear_entry(m, table, i, level, lo);
 			pgtable_free_table(m, child);
 			mm->pgtables_pages--;
@@ -210,7 +211,7 @@ static void flush_tlb_mm_range(struct machine *m, const struct mm_struct *mm, ui
 
 static void unmap_region(struct machine *m, struct mm_struct *mm, uint64_t s, uint64_t e)
 {
-	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, s, e);
+	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, s, e, true);
 	flush_tlb_mm_range(m, mm, s, e);
 }
 
@@ -326,6 +327,21 @@ int mm_exit(struct machine *m, int pid, struct mm_error *e)
 	memmove(mm, mm + 1, (size_t)(&x->mms[x->nr_mms] - (mm + 1)) * sizeof(*mm));
 	x->nr_mms--;
 	return 0;
+}
+
+/*
+ * mm_oom_reap() - __oom_reap_task_mm(): an OOM victim's pages go back at
+ * once, before it runs again to exit. Its tables and VMAs stay for its
+ * exit_mmap(), as unmap_page_range() leaves them: a fault of the victim
+ * that was walking them when the allocation ran out goes on safely.
+ * Kernel: mm/oom_kill.c.
+ */
+void mm_oom_reap(struct machine *m, struct mm_struct *mm)
+{
+	uint64_t end = layout_task_size(pt_levels(m)) + PAGE_SIZE;
+
+	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, 0, end, false);
+	flush_tlb_mm_range(m, mm, 0, end);
 }
 
 #define MMAP_MIN_ADDR		(PAGE_SIZE * 16)	/* vm.mmap_min_addr = 65536 */

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "oom.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -574,6 +575,7 @@ void machine_destroy(struct machine *m)
 	vmalloc_state_release(m);
 	slab_state_release(m);
 	swiotlb_state_release(m);
+	oom_state_release(m);		/* oom_kill.c */
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -602,6 +604,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->oom = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -645,6 +648,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (x86_state_clone(c, m))
 		goto fail;
 	if (swiotlb_state_clone(c, m))
+		goto fail;
+	if (oom_state_clone(c, m))	/* oom_kill.c */
 		goto fail;
 	return c;
 fail:

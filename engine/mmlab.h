@@ -115,7 +115,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(process_spawn) X(process_exit) X(mmap) X(munmap) X(brk)	\
 	X(boot_stage) X(memblock_alloc)					\
 	X(swiotlb_bounced) X(dma_unmap) X(oops)				\
-	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)
+	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)		\
+	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -771,6 +772,29 @@ int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm
 
 /* Texts (malloc'd; NULL on ENOMEM or, for a pid, when it does not exist). */
 char *proc_pid_maps(const struct machine *m, int pid);
+
+/*** The OOM killer (oom_kill.c) ***/
+
+#define OOM_SCORE_ADJ_MIN	(-1000)
+#define OOM_SCORE_ADJ_MAX	1000
+/* /proc/PID/oom_score_adj written: -ESRCH, -EINVAL out of range. */
+int mm_set_oom_score_adj(struct machine *m, int pid, int adj, struct mm_error *e);
+struct mm_oom_info {
+	uint64_t oom_score;		/* /proc/PID/oom_score: 0..2000 */
+	int oom_score_adj;
+	long badness;			/* oom_badness() against the whole machine */
+	bool killable;			/* badness is not LONG_MIN */
+	bool oom_victim;		/* killed, not yet exited */
+};
+int mm_oom_info(const struct machine *m, int pid, struct mm_oom_info *oi);
+char *proc_pid_oom_score(const struct machine *m, int pid);
+char *proc_pid_oom_score_adj(const struct machine *m, int pid);
+/* The kernel log of the OOM killer's reports (dmesg), "" before the first. */
+char *oom_dmesg(const struct machine *m);
+/* vmstat oom_kill: the processes the OOM killer has killed. */
+uint64_t mm_oom_kill_count(const struct machine *m);
+/* The processes the OOM killer sent SIGKILL exit now: the end of each op calls it. */
+void mm_exit_killed(struct machine *m);
 char *ptdump_kernel(const struct machine *m);
 /* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
 char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);

@@ -12,9 +12,11 @@
  *    on free_area[order].free_list[pageblock migratetype]. Its other pages are
  *    owned by "free" but carry nothing else.
  *  - Nothing here reclaims or compacts: when the watermarks say no, the
- *    request fails with ENOMEM and the reason, where the kernel would go on to
- *    reclaim, compact or OOM-kill; slowpath.c says which of those it would
- *    do and whether it would ever return NULL.
+ *    OOM killer (oom_kill.c) runs for the requests the kernel would kill for
+ *    (__alloc_pages_may_oom()), and a request that still fails does so with
+ *    ENOMEM and the reason, where the kernel would go on to reclaim, compact
+ *    or OOM-kill; slowpath.c says which of those it would do and whether it
+ *    would ever return NULL.
  *
  * Design notes: the invariants that machine_check() (check.c) verifies.
  *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
@@ -53,6 +55,8 @@
 #include <string.h>
 
 #include "internal.h"
+#include "oom.h"
+#include "pgtable.h"
 #include "slab.h"
 
 /* alloc_flags (mm/internal.h) */
@@ -1017,6 +1021,7 @@ struct alloc_context {
 	bool watermark_failed;
 	struct zone *breach_zone;
 	struct mm_slowpath *sp;		/* filled on failure when asked */
+	const char *oom_outcome;	/* what out_of_memory() did, when it ran */
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1281,6 +1286,12 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 		mm_alloc_slowpath(ac->gfp, order, !strcmp(reason, "injected") ?
 				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
 				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
+	if (ac->sp && ac->oom_outcome) {
+		size_t n = strlen(ac->sp->message);
+
+		snprintf(ac->sp->message + n, sizeof(ac->sp->message) - n,
+			 " (the engine ran it: %s)", ac->oom_outcome);
+	}
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -1295,6 +1306,9 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 		ev.detail = reason;
 		emit(m, &ev);
 	}
+	if (ac->oom_outcome)
+		return mm_error_set(e, -ENOMEM, "order-%u allocation (%s) failed: %s: %s; %s",
+				    order, gfp_text, reason, why, ac->oom_outcome);
 	return mm_error_set(e, -ENOMEM, "order-%u allocation (%s) failed: %s: %s", order,
 			    gfp_text, reason, why);
 }
@@ -1372,6 +1386,77 @@ static uint32_t direct_reclaim_retries(struct machine *m, unsigned int order,
 }
 
 /*
+ * may_oom_once() - __alloc_pages_may_oom() proper: one more try at the high
+ * watermark (a kill elsewhere may just have freed memory), then, for the
+ * requests the OOM killer may serve (mm_slowpath_may_oom(): not a costly
+ * order, not __GFP_RETRY_MAYFAIL or __GFP_THISNODE, not for the low zones),
+ * out_of_memory(). A __GFP_NOFAIL request counts as progress either way and
+ * gets the reserves. Kernel: mm/page_alloc.c, __alloc_pages_may_oom().
+ */
+static uint32_t may_oom_once(struct machine *m, unsigned int order, struct alloc_context *ac,
+			     struct zone **z, bool *did_some_progress, int *killed)
+{
+	struct oom_control oc = { .gfp_mask = ac->gfp, .order = (int)order, .cpu = ac->cpu };
+	struct alloc_context high = *ac;
+	uint32_t pfn;
+
+	*did_some_progress = false;
+	*killed = 0;
+	high.gfp = (ac->gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM;
+	pfn = get_page_from_freelist(m, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, &high, z);
+	if (pfn != PFN_NIL || !mm_slowpath_may_oom(ac->gfp, order))
+		return pfn;
+	if (out_of_memory(m, &oc) || (ac->gfp & __GFP_NOFAIL)) {
+		*did_some_progress = true;
+		*killed = oc.killed;
+		if (ac->gfp & __GFP_NOFAIL)
+			pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	}
+	ac->oom_outcome = oc.outcome;
+	return pfn;
+}
+
+/*
+ * __alloc_pages_may_oom() - reclaim has failed: kill, and retry as long as
+ * the OOM killer makes progress, as __alloc_pages_slowpath() loops back to
+ * its "retry" label (reclaim again, which drains the per-CPU lists the
+ * victim's pages went to, then allocate). An OOM victim allocating for itself gets the ALLOC_OOM
+ * share of the reserves once, then the request fails (it is on its way
+ * out). Where the kernel would wait (a victim not yet gone, a GFP_NOFS
+ * request waiting for others to free memory), the engine, where nothing
+ * else runs in the meantime, stops: the request fails and @ac says why.
+ * Kernel: mm/page_alloc.c, __alloc_pages_slowpath() and __alloc_pages_may_oom().
+ */
+static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
+				      unsigned int alloc_flags, struct alloc_context *ac,
+				      struct zone **z)
+{
+	bool progress;
+	uint32_t pfn;
+	int killed;
+
+	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone || (ac->gfp & __GFP_NORETRY))
+		return PFN_NIL;
+	for (;;) {
+		struct mm_struct *cur;
+
+		pfn = may_oom_once(m, order, ac, z, &progress, &killed);
+		if (pfn != PFN_NIL || !progress)
+			return pfn;
+		cur = oom_current(m, ac->cpu);
+		if (!killed && !(cur && cur->oom_victim))
+			return PFN_NIL;		/* the kernel would wait here */
+		if (cur && cur->oom_victim && !(ac->gfp & __GFP_NOMEMALLOC))
+			alloc_flags |= ALLOC_OOM;	/* __gfp_pfmemalloc_flags(): oom_reserves_allowed() */
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+		if (pfn == PFN_NIL)	/* the retry's reclaim step, which drains the pcp lists */
+			pfn = direct_reclaim_retries(m, order, alloc_flags, ac, z);
+		if (pfn != PFN_NIL || (cur && cur->oom_victim))
+			return pfn;
+	}
+}
+
+/*
  * nofail_reserves() - the reserves __alloc_pages_slowpath() opens to a
  * __GFP_NOFAIL request that may sleep before it loops again: all of them when
  * it reaches the OOM killer's turn (__alloc_pages_may_oom() gives
@@ -1397,8 +1482,8 @@ static uint32_t nofail_reserves(struct machine *m, unsigned int order,
  * grants (min watermark, atomic reserves), the reserves __GFP_MEMALLOC and
  * __GFP_NOFAIL open, then failure. @owner is who gets the block. Kernel:
  * mm/page_alloc.c, __alloc_pages_noprof() and __alloc_pages_slowpath()
- * without reclaim, compaction or the OOM killer: a refusal says in @sp what
- * the kernel would do instead (slowpath.c).
+ * without reclaim or compaction, with the OOM killer: a refusal says in @sp
+ * what the kernel would do instead (slowpath.c), and what the OOM killer did.
  */
 static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
 			  int owner, struct alloc_pages_result *res, struct mm_error *e,
@@ -1441,6 +1526,8 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
 	if (pfn == PFN_NIL)
 		pfn = direct_reclaim_retries(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
+	if (pfn == PFN_NIL)
+		pfn = __alloc_pages_may_oom(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
 	if (pfn == PFN_NIL)
 		pfn = nofail_reserves(m, order, &ac, &z);
 	if (pfn == PFN_NIL) {

@@ -5,8 +5,9 @@
  * Mirrors mm/page_alloc.c of Linux 6.18: __alloc_pages_slowpath(),
  * __alloc_pages_may_oom(), should_reclaim_retry(), should_compact_retry()
  * and gfp_compaction_allowed() (include/linux/gfp.h). The engine has no
- * reclaim, compaction or OOM killer, so when its fast pass and its reserve
- * pass (page_alloc.c) find nothing, the request is refused here with the path
+ * reclaim or compaction, and its OOM killer (oom_kill.c) runs only where
+ * mm_slowpath_may_oom() lets it, so when its passes and the OOM killer
+ * (page_alloc.c) find nothing, the request is refused here with the path
  * the kernel would have walked instead: which of kswapd, direct compaction,
  * direct reclaim, the reclaim retry loop and the OOM killer it reaches, in
  * order, and whether the kernel could return NULL at the end of it.

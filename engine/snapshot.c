@@ -26,6 +26,7 @@
 #include "pgtable.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "oom.h"
 #include "engine/build_id.h"
 
 #define SNAP_MAGIC	"MMLABSNP"
@@ -268,6 +269,7 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	vmalloc_state_save(&w, m);
 	x86_state_save(&w, m);
 	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
+	oom_state_save(&w, m);		/* oom_kill.c: the OOM killer's log and counters */
 	if (!w.err) {
 		uint64_t sum = w.sum;
 
@@ -294,6 +296,7 @@ static void clear_machine_pointers(struct machine *c)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->oom = NULL;
 }
 
 /* Are the sizes the machine's own fields give consistent with each other? */
@@ -381,6 +384,8 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		x86_state_load(&r, c);
 	if (!r.err)
 		swiotlb_state_load(&r, c);
+	if (!r.err)
+		oom_state_load(&r, c);	/* oom_kill.c */
 	sum = r.sum;
 	snap_get(&r, &stored, sizeof(stored));
 	if (!r.err && stored != sum)

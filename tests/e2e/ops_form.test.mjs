@@ -70,6 +70,7 @@ const CASES = [
   ['vfree', {}, (R) => ({ addr: R.vmalloc.addr })],
   ['phys_to_virt', { paddr: '0x100000' }, () => ({ paddr: '0x100000' })],
   ['spawn', { name: 'formproc' }, () => ({ name: 'formproc' })],
+  ['set_oom_score_adj', { oom_score_adj: -500 }, (R) => ({ pid: R.spawn.pid, oom_score_adj: -500 })],
   ['load_cr3', { cpu: 0 }, (R) => ({ cpu: 0, pid: R.spawn.pid })],
   ['mmap', { length: 16384, prot: 'rw-' }, (R) => ({ pid: R.spawn.pid, length: 16384, prot: 'rw-' })],
   ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],

@@ -91,3 +91,7 @@ tests_unit_test_pcp_thp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_slub_distro
 tests_unit_test_slub_distro_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slub_distro_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_oom_kill
+tests_unit_test_oom_kill_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -42,12 +42,13 @@ export const OPS = [
     phys_to_virt: ['paddr'],
   }],
   ['processes', {
-    spawn: ['name'],
+    spawn: ['name', 'oom_score_adj'],
     mmap: ['pid', 'length', 'prot', 'addr', 'flags'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
     touch: ['pid', 'addr', 'length', 'cpu', 'access'],
     exit: ['pid'],
+    set_oom_score_adj: ['pid', 'oom_score_adj'],
   }],
   ['boot and paging', {
     boot: ['until', 'without_identity'],
@@ -99,6 +100,7 @@ const FIELDS = {
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
   without_identity: { boolean: true, options: ['', 'false', 'true'] },
+  oom_score_adj: { number: true, placeholder: '0' },
 };
 
 export const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
@@ -162,7 +164,8 @@ function suggestions(op, r) {
   case 'vmalloc': return { vfree: addr, vmalloc_to_page: addr, dma_map: addr };
   case 'dma_map': return { dma_unmap: { dma_addr: r.dma_addr, length: String(op.length ?? ''), dir: op.dir ?? '' } };
   case 'spawn':
-    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate']
+    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate',
+      'set_oom_score_adj']
       .map((o) => [o, { pid: String(r.pid) }]));
   case 'mmap': {
     const area = { pid: op.pid === undefined ? '' : String(op.pid), ...addr, length: String(op.length ?? '') };
