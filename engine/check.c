@@ -13,6 +13,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
 #include "oom.h"
 
 struct checker {
@@ -434,6 +435,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	vmalloc_check(m, report_violation, &c);
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
+	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	c.count += oom_check(m, fn, ctx);	/* oom_kill.c: O1..O3 */
 	return c.count;
 }

@@ -134,6 +134,7 @@ struct page {
 	uint16_t node;
 	uint8_t tail;		/* a compound tail: compound_head bit 0 in the kernel */
 	uint8_t reserved_pad;
+	uint32_t index_hi;	/* page->index bits 63..32 of a user page (lru.h) */
 	uint64_t private;	/* buddy order while free */
 	uint32_t next, prev;	/* list node: pfns, PFN_NIL at the ends */
 	uint32_t compound_head;	/* pfn of the block's head (itself for a head) */
@@ -145,6 +146,11 @@ struct page {
 			uint16_t objects;
 			uint64_t freelist;	/* address of the first free object */
 		} slab;
+		struct {		/* a user or file page (lru.h): struct folio's words */
+			uint64_t mapping;	/* 0; (file id + 1) << 1; anon_vma id << 1 | 1 */
+			uint32_t memcg_id;	/* 0: the root memory cgroup */
+			uint32_t content;	/* the frame's data identity (not a kernel field) */
+		} folio;
 		uint64_t raw[2];
 	};
 };
@@ -219,6 +225,105 @@ static inline uint64_t zone_end_pfn(const struct zone *z)
 	return z->zone_start_pfn + z->spanned_pages;
 }
 
+/*
+ * The LRU lists of a node (include/linux/mmzone.h: enum lru_list, struct
+ * lruvec) and the node's page counters (enum node_stat_item, pgdat->vm_stat).
+ * pg_data_t embeds them, so they are here; lru.h has the functions.
+ */
+enum lru_list {
+	LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE,
+	LRU_UNEVICTABLE, NR_LRU_LISTS
+};
+#define LRU_BASE	0
+#define LRU_ACTIVE	1
+#define LRU_FILE	2
+#define NR_EVICTABLE_LRU_LISTS	LRU_UNEVICTABLE
+enum { LRU_GEN_ANON, LRU_GEN_FILE, ANON_AND_FILE };	/* index of refaults[] */
+
+struct lruvec {
+	struct list_head lists[NR_LRU_LISTS];	/* linked by pfn through page->next/prev */
+	uint64_t anon_cost, file_cost;		/* lru_note_cost() */
+	uint64_t nonresident_age;		/* workingset_age_nonresident() */
+	uint64_t refaults[ANON_AND_FILE];	/* the last reclaim's snapshot of refaults */
+	int memcg_id, node;
+};
+
+/* enum node_stat_item of 6.18, the items the engine keeps (same order). */
+enum node_stat_item {
+	NR_LRU_BASE,
+	NR_INACTIVE_ANON = NR_LRU_BASE,
+	NR_ACTIVE_ANON,
+	NR_INACTIVE_FILE,
+	NR_ACTIVE_FILE,
+	NR_UNEVICTABLE,
+	NR_SLAB_RECLAIMABLE_B,
+	NR_SLAB_UNRECLAIMABLE_B,
+	NR_ISOLATED_ANON,
+	NR_ISOLATED_FILE,
+	WORKINGSET_NODES,
+	WORKINGSET_REFAULT_BASE,
+	WORKINGSET_REFAULT_ANON = WORKINGSET_REFAULT_BASE,
+	WORKINGSET_REFAULT_FILE,
+	WORKINGSET_ACTIVATE_BASE,
+	WORKINGSET_ACTIVATE_ANON = WORKINGSET_ACTIVATE_BASE,
+	WORKINGSET_ACTIVATE_FILE,
+	WORKINGSET_RESTORE_BASE,
+	WORKINGSET_RESTORE_ANON = WORKINGSET_RESTORE_BASE,
+	WORKINGSET_RESTORE_FILE,
+	WORKINGSET_NODERECLAIM,
+	NR_ANON_MAPPED,
+	NR_FILE_MAPPED,
+	NR_FILE_PAGES,
+	NR_FILE_DIRTY,
+	NR_WRITEBACK,
+	NR_SHMEM,
+	NR_VMSCAN_WRITE,
+	NR_VMSCAN_IMMEDIATE,
+	NR_DIRTIED,
+	NR_WRITTEN,
+	NR_SWAPCACHE,
+	NR_VM_NODE_STAT_ITEMS
+};
+
+/*
+ * enum vm_event_item of 6.18 (include/linux/vm_event_item.h) for x86-64
+ * with CONFIG_NUMA, MIGRATION, COMPACTION and SWAP, in its order; the THP,
+ * balloon, KSM, zswap and debug items are left out. m->vm_events[].
+ */
+#define FOR_ALL_ZONES(xx) xx##_DMA, xx##_DMA32, xx##_NORMAL, xx##_MOVABLE, xx##_DEVICE
+enum vm_event_item {
+	PGPGIN, PGPGOUT, PSWPIN, PSWPOUT,
+	FOR_ALL_ZONES(PGALLOC),
+	FOR_ALL_ZONES(ALLOCSTALL),
+	FOR_ALL_ZONES(PGSCAN_SKIP),
+	PGFREE, PGACTIVATE, PGDEACTIVATE, PGLAZYFREE,
+	PGFAULT, PGMAJFAULT,
+	PGLAZYFREED,
+	PGREFILL,
+	PGREUSE,
+	PGSTEAL_KSWAPD, PGSTEAL_DIRECT, PGSTEAL_KHUGEPAGED, PGSTEAL_PROACTIVE,
+	PGSCAN_KSWAPD, PGSCAN_DIRECT, PGSCAN_KHUGEPAGED, PGSCAN_PROACTIVE,
+	PGSCAN_DIRECT_THROTTLE,
+	PGSCAN_ANON, PGSCAN_FILE, PGSTEAL_ANON, PGSTEAL_FILE,
+	PGSCAN_ZONE_RECLAIM_SUCCESS, PGSCAN_ZONE_RECLAIM_FAILED,
+	PGINODESTEAL, SLABS_SCANNED, KSWAPD_INODESTEAL,
+	KSWAPD_LOW_WMARK_HIT_QUICKLY, KSWAPD_HIGH_WMARK_HIT_QUICKLY,
+	PAGEOUTRUN, PGROTATED,
+	DROP_PAGECACHE, DROP_SLAB,
+	OOM_KILL,
+	PGMIGRATE_SUCCESS, PGMIGRATE_FAIL,
+	COMPACTMIGRATE_SCANNED, COMPACTFREE_SCANNED,
+	COMPACTISOLATED,
+	COMPACTSTALL, COMPACTFAIL, COMPACTSUCCESS,
+	KCOMPACTD_WAKE,
+	KCOMPACTD_MIGRATE_SCANNED, KCOMPACTD_FREE_SCANNED,
+	UNEVICTABLE_PGCULLED, UNEVICTABLE_PGSCANNED, UNEVICTABLE_PGRESCUED,
+	UNEVICTABLE_PGMLOCKED, UNEVICTABLE_PGMUNLOCKED, UNEVICTABLE_PGCLEARED,
+	UNEVICTABLE_PGSTRANDED,
+	SWAP_RA, SWAP_RA_HIT, SWPIN_ZERO, SWPOUT_ZERO,
+	NR_VM_EVENT_ITEMS
+};
+
 /* One entry of a node's fallback zonelist. */
 struct zoneref {
 	uint16_t node;
@@ -234,6 +339,8 @@ typedef struct pglist_data {
 	unsigned int nr_zonerefs;
 	struct zoneref *zonelist;	/* ZONELIST_FALLBACK */
 	int nr_cpus;			/* CPUs local to this node */
+	struct lruvec __lruvec;		/* the root memory cgroup's LRU lists (lru.h) */
+	int64_t vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/
@@ -300,6 +407,12 @@ struct machine {
 	/* The swiotlb bounce-buffer pool, NULL when there is none (swiotlb.h; swiotlb.c) */
 	struct swiotlb_pool *swiotlb;
 
+	/* Memory pressure (lru.h): files and their page cache, anon_vmas, vm events */
+	struct file_table *files;	/* filemap.c */
+	struct anon_vma_table *anon_vmas;	/* rmap.c */
+	uint64_t vm_events[NR_VM_EVENT_ITEMS];	/* count_vm_event(): /proc/vmstat */
+	uint32_t next_content;		/* the next fresh anonymous content tag */
+	int dirty_ratio, dirty_background_ratio;	/* vm.dirty_ratio, vm.dirty_background_ratio */
 	/* The OOM killer's log and counters, NULL before its first report (oom.h; oom_kill.c) */
 	struct oom_state *oom;
 };

@@ -31,6 +31,8 @@ ENGINE_SOURCES = \
 	engine/vmlayout.c \
 	engine/snapshot.c \
 	engine/vmstat.c \
+	engine/lru.h \
+	engine/swap.c \
 	engine/oom.h \
 	engine/oom_kill.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)

@@ -88,7 +88,8 @@ static int vma_insert(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int
 	}
 	for (i = mm->nr_vmas; i > 0 && mm->vmas[i - 1].vm_start > s; i--)
 		mm->vmas[i] = mm->vmas[i - 1];
-	mm->vmas[i] = (struct vm_area_struct){ s, e, flags, "" };
+	mm->vmas[i] = (struct vm_area_struct){ .vm_start = s, .vm_end = e, .vm_flags = flags,
+					      .vm_pgoff = s >> PAGE_SHIFT };
 	snprintf(mm->vmas[i].name, sizeof(mm->vmas[i].name), "%s", name);
 	mm->nr_vmas++;
 	return 0;

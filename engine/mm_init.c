@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
 #include "oom.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
@@ -534,6 +535,8 @@ struct machine *machine_create(const struct machine_config *cfg,
 		goto fail;
 	if (slab_state_create(m) || vmalloc_state_create(m))
 		goto fail;
+	if (lru_state_create(m))	/* lru.h: lruvecs, files, anon_vmas */
+		goto fail;
 	err = machine_init_layout(m, e);
 	if (err)
 		goto fail_quiet;
@@ -575,6 +578,7 @@ void machine_destroy(struct machine *m)
 	vmalloc_state_release(m);
 	slab_state_release(m);
 	swiotlb_state_release(m);
+	lru_state_release(m);
 	oom_state_release(m);		/* oom_kill.c */
 	machine_config_release(&m->cfg);
 	free(m);
@@ -604,6 +608,8 @@ struct machine *machine_clone(const struct machine *m)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->files = NULL;
+	c->anon_vmas = NULL;
 	c->oom = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
@@ -648,6 +654,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (x86_state_clone(c, m))
 		goto fail;
 	if (swiotlb_state_clone(c, m))
+		goto fail;
+	if (lru_state_clone(c, m))	/* lru.h: files, anon_vmas */
 		goto fail;
 	if (oom_state_clone(c, m))	/* oom_kill.c */
 		goto fail;

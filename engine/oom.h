@@ -40,11 +40,10 @@ struct oom_control {
 	const char *outcome;		/* a sentence on what out_of_memory() did */
 };
 
-/* What the OOM killer keeps between calls (machine->oom). */
+/* What the OOM killer keeps between calls (machine->oom); oom_kill is in m->vm_events. */
 struct oom_state {
 	char *log;			/* the kernel log lines of every OOM kill, '\0'-ended */
 	uint64_t log_len;		/* strlen(log) */
-	uint64_t oom_kill;		/* /proc/vmstat oom_kill */
 };
 
 #define OOM_LOG_MAX	(64 * 1024)	/* older reports leave the log past this */

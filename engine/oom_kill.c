@@ -35,6 +35,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "lru.h"
 #include "oom.h"
 #include "pgtable.h"
 
@@ -370,7 +371,7 @@ static void __oom_kill_process(struct machine *m, struct mm_struct *victim,
 {
 	const struct mm_struct *cur = oom_current(m, oc->cpu);
 
-	oom_state(m)->oom_kill++;	/* count_vm_event(OOM_KILL) */
+	count_vm_event(m, OOM_KILL);
 	mark_oom_victim(m, victim);
 	printk(m, "%s: Killed process %d (%s) total-vm:%" PRIu64 "kB, anon-rss:%" PRIu64
 		  "kB, file-rss:%" PRIu64 "kB, shmem-rss:%" PRIu64 "kB, UID:%u pgtables:%"
@@ -516,7 +517,7 @@ char *oom_dmesg(const struct machine *m)
 
 uint64_t mm_oom_kill_count(const struct machine *m)
 {
-	return m->oom ? m->oom->oom_kill : 0;
+	return m->vm_events[OOM_KILL];
 }
 
 /*

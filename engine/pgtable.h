@@ -317,12 +317,18 @@ struct cpu_state {
 #define VM_READ		0x1u
 #define VM_WRITE	0x2u
 #define VM_EXEC		0x4u
+#define VM_SHARED	0x8u
+#define VM_MAYSHARE	0x80u
 #define VM_GROWSDOWN	0x100u
 
 struct vm_area_struct {
 	uint64_t vm_start, vm_end;
 	unsigned int vm_flags;
 	char name[24];			/* "[heap]", "[stack]", "" for anonymous */
+	uint64_t vm_pgoff;		/* file offset in pages; vm_start >> PAGE_SHIFT for anon */
+	uint32_t vm_file;		/* file id + 1, 0 for anonymous memory (lru.h) */
+	uint32_t anon_vma;		/* anon_vma id, 0 until its first anonymous page;
+					 * its anon_vma_chain is that anon_vma and its parents */
 };
 
 /* include/linux/mm_types_task.h: the RSS counters of an mm. */

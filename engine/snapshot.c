@@ -26,6 +26,7 @@
 #include "pgtable.h"
 #include "slab.h"
 #include "swiotlb.h"
+#include "lru.h"
 #include "oom.h"
 #include "engine/build_id.h"
 
@@ -269,6 +270,7 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	vmalloc_state_save(&w, m);
 	x86_state_save(&w, m);
 	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
+	lru_state_save(&w, m);		/* swap.c: files and anon_vmas (lru.h) */
 	oom_state_save(&w, m);		/* oom_kill.c: the OOM killer's log and counters */
 	if (!w.err) {
 		uint64_t sum = w.sum;
@@ -296,6 +298,8 @@ static void clear_machine_pointers(struct machine *c)
 	c->vmalloc = NULL;
 	c->x86 = NULL;
 	c->swiotlb = NULL;
+	c->files = NULL;
+	c->anon_vmas = NULL;
 	c->oom = NULL;
 }
 
@@ -384,6 +388,8 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		x86_state_load(&r, c);
 	if (!r.err)
 		swiotlb_state_load(&r, c);
+	if (!r.err)
+		lru_state_load(&r, c);
 	if (!r.err)
 		oom_state_load(&r, c);	/* oom_kill.c */
 	sum = r.sum;
