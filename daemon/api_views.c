@@ -20,6 +20,7 @@ static const char *const owner_colors[NR_PAGE_OWNERS] = {
 	[OWNER_PAGETABLE] = "#e76f51", [OWNER_SLAB] = "#2a9d8f", [OWNER_KMALLOC_LARGE] = "#264653",
 	[OWNER_VMALLOC] = "#e63946", [OWNER_USER] = "#457b9d", [OWNER_PERCPU] = "#ffb703",
 	[OWNER_OTHER] = "#8d99ae", [OWNER_SWIOTLB] = "#d4a373",
+	[OWNER_PAGECACHE] = "#90be6d",
 };
 
 bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,

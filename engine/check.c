@@ -273,7 +273,9 @@ static void check_page_word(struct checker *c, const struct zone *z, uint64_t pf
 	unsigned int i;
 
 	if (!page_has_type(p)) {
-		if (p->_mapcount != (p->owner == OWNER_USER ? 0 : -1))
+		/* user and page-cache pages: rmap's invariants (lru.h, R) check the count */
+		if (p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE ?
+		    p->_mapcount < -1 : p->_mapcount != -1)
 			violation(c, "9: " ZONE_FMT "pfn 0x%llx (%s) has _mapcount %d",
 				  ZONE_ARGS(z), (unsigned long long)pfn,
 				  page_owner_name(p->owner), p->_mapcount);

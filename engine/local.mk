@@ -33,6 +33,11 @@ ENGINE_SOURCES = \
 	engine/vmstat.c \
 	engine/lru.h \
 	engine/swap.c \
+	engine/rmap.c \
+	engine/filemap.c \
+	engine/page_writeback.c \
+	engine/lru_check.c \
+	engine/lru_proc.c \
 	engine/oom.h \
 	engine/oom_kill.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)

@@ -37,6 +37,7 @@
 
 #define FOLIO_MAPPING_ANON	0x1ULL		/* include/linux/page-flags.h */
 #define PG_swapcache		PG_owner_priv_1	/* folio_test_swapcache() */
+#define PG_readahead		PG_reclaim	/* the same bit: one meaning without PG_writeback */
 
 static inline bool folio_test_anon(const struct page *p)
 {
@@ -111,6 +112,9 @@ static inline bool is_active_lru(enum lru_list lru)
 }
 
 const char *lru_list_name(int lru);		/* "inactive_anon", ... */
+
+/* folio_put(): drop a reference; the last one frees the page (off the LRU first). */
+void folio_put(struct machine *m, uint64_t pfn);
 
 /* mapcount of a small folio: _mapcount + 1. */
 static inline bool folio_mapped(const struct page *p)
@@ -198,7 +202,9 @@ struct sim_file {
 	uint32_t id;			/* its index in m->files->v */
 	uint32_t version;		/* bumped by every write: the content tag's input */
 	uint64_t *i_pages;		/* per page index (see I_PAGES_SHADOW) */
-	uint64_t nr_slots;		/* entries of i_pages */
+	uint32_t *disk;			/* per page index: the content tag on disk, 0: as created */
+	uint64_t nr_slots;		/* entries of i_pages and disk */
+	uint64_t dirtied_when;		/* inode->dirtied_when: a sequence number, 0 when clean */
 	uint64_t nrpages, nr_dirty, nr_writeback;
 	struct file_ra_state ra;	/* the readahead window (file->f_ra) */
 	uint64_t dentry_addr;		/* its objects in the dentry and inode caches, 0: none */
@@ -209,7 +215,7 @@ struct sim_file {
 struct file_table {
 	struct sim_file *v;
 	uint32_t nr, cap;
-	/* every content tag file pages ever took is a function of (id, index, version) */
+	uint64_t dirty_seq;		/* the last dirtied_when handed out */
 };
 
 struct sim_file *file_by_id(struct machine *m, uint32_t id);
@@ -234,8 +240,6 @@ void __filemap_remove_folio(struct machine *m, uint64_t pfn, uint64_t shadow);
  */
 int filemap_fault_page(struct machine *m, int cpu, struct sim_file *f, uint64_t index,
 		       uint64_t *pfn, bool *major);
-/* Free a page that left everything (page cache, LRU, mappings). */
-void filemap_free_folio(struct machine *m, uint64_t pfn);
 /* drop_caches 1: invalidate_mapping_pages() of every file. Returns pages dropped. */
 uint64_t drop_pagecache(struct machine *m);
 
@@ -266,7 +270,13 @@ struct shrinker {
 /* The registered shrinkers (the dentry and inode caches' superblock shrinker). */
 unsigned int nr_shrinkers(void);
 struct shrinker *shrinker_at(unsigned int i);
-/* drop_caches 2: every shrinker until it frees nothing more. Returns objects freed. */
+/*
+ * do_shrink_slab() at @priority (12..0): what shrink_slab() does with one
+ * shrinker (without the tracepoints, which are the caller's). Objects freed.
+ */
+unsigned long do_shrink_slab(struct machine *m, struct shrinker *s, struct shrink_control *sc,
+			     int priority);
+/* drop_caches 2: every shrinker of every node, rounds while they free. Objects freed. */
 uint64_t drop_slab(struct machine *m);
 
 /*** Writeback (page_writeback.c) ***/
@@ -385,6 +395,14 @@ static inline bool is_swap_pte(uint64_t pte)
 	return pte && !(pte & 1);
 }
 
+/* folio_add_new_anon_rmap(), folio_add_file_rmap_pte()/folio_dup_*, folio_remove_rmap_pte(). */
+void folio_add_new_anon_rmap(struct machine *m, uint64_t pfn, uint32_t anon_vma,
+			     uint64_t index);
+void folio_add_rmap_pte(struct machine *m, uint64_t pfn);
+void folio_remove_rmap_pte(struct machine *m, uint64_t pfn);
+/* folio_mkclean(): every shared PTE of the page read-only and clean; true if one was dirty. */
+bool folio_mkclean(struct machine *m, uint64_t pfn);
+
 /* anon_vma ids: a new root, and the reference counting of pages and VMAs. */
 int anon_vma_alloc(struct machine *m, uint32_t parent, uint32_t *id);
 void get_anon_vma(struct machine *m, uint32_t id);
@@ -402,5 +420,7 @@ void lru_state_release(struct machine *m);
 void lru_state_save(struct snap_writer *w, const struct machine *m);
 void lru_state_load(struct snap_reader *r, struct machine *m);
 unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx);
+/* lru_check.c: blocks R (rmap) and F (page cache); lru_check() runs them. */
+unsigned long rmap_filemap_check(const struct machine *m, mm_violation_fn fn, void *ctx);
 
 #endif /* MMLAB_LRU_H */

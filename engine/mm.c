@@ -16,15 +16,24 @@
  *    allocated and RSS does not move. The first write gets a zeroed
  *    GFP_HIGHUSER_MOVABLE page, either at once (do_anonymous_page) or by
  *    copy-on-write from the zero page (do_wp_page -> wp_page_copy).
- *  - A user page is mapped once: _mapcount 0 while mapped, -1 after; the
- *    zero page is a special PTE with no map count. MM_ANONPAGES counts the
- *    process's own pages; there are no files, so MM_FILEPAGES stays 0.
+ *  - A user page's _mapcount is its PTEs less one (-1 unmapped); the zero
+ *    page is a special PTE with no map count. MM_ANONPAGES counts a
+ *    process's anonymous pages, MM_FILEPAGES the page-cache pages it maps.
+ *  - Anonymous pages are swap-backed, point at their VMA's anon_vma and go
+ *    on the inactive anon LRU list (folio_add_lru_vma()); file pages come
+ *    from the page cache (filemap.c). fork copies the PTEs of the VMAs that
+ *    need it (vma_needs_copy()), write-protecting private writable ones in
+ *    both processes; the first write copies the page, or reuses it when no
+ *    one else holds it (do_wp_page()). Kernel: kernel/fork.c (dup_mmap),
+ *    mm/memory.c (copy_present_pte, do_wp_page, wp_page_copy, do_read_fault,
+ *    do_cow_fault, do_shared_fault), mm/rmap.c (anon_vma_prepare/fork).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "layout.h"
+#include "lru.h"
 #include "oom.h"
 #include "pgtable.h"
 
@@ -72,8 +81,8 @@ static bool range_free(const struct mm_struct *mm, uint64_t s, uint64_t e)
 	return true;
 }
 
-static int vma_insert(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int flags,
-		      const char *name)
+static int vma_insert_at(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int flags,
+			 const char *name, unsigned int *at)
 {
 	unsigned int i;
 
@@ -92,11 +101,38 @@ static int vma_insert(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int
 					      .vm_pgoff = s >> PAGE_SHIFT };
 	snprintf(mm->vmas[i].name, sizeof(mm->vmas[i].name), "%s", name);
 	mm->nr_vmas++;
+	*at = i;
 	return 0;
 }
 
-static void vma_remove(struct mm_struct *mm, unsigned int i)
+static int vma_insert(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int flags,
+		      const char *name)
 {
+	unsigned int at;
+
+	return vma_insert_at(mm, s, e, flags, name, &at);
+}
+
+/* A VMA's references: its file (get_file()) and its anon_vma chain. */
+static void vma_get_refs(struct machine *m, const struct vm_area_struct *v)
+{
+	if (v->vm_file)
+		file_by_id(m, v->vm_file - 1)->nr_mmaps++;
+	if (v->anon_vma)
+		get_anon_vma(m, v->anon_vma);
+}
+
+static void vma_put_refs(struct machine *m, const struct vm_area_struct *v)
+{
+	if (v->vm_file)
+		file_by_id(m, v->vm_file - 1)->nr_mmaps--;
+	if (v->anon_vma)
+		put_anon_vma(m, v->anon_vma);
+}
+
+static void vma_remove(struct machine *m, struct mm_struct *mm, unsigned int i)
+{
+	vma_put_refs(m, &mm->vmas[i]);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nr_vmas - i - 1) * sizeof(*mm->vmas));
 	mm->nr_vmas--;
 }
@@ -140,31 +176,36 @@ static void mm_event_emit(struct machine *m, int type, int pid, uint64_t addr, u
 
 /*** Unmapping: zap_pte_range() and free_pgtables() ***/
 
-/* Is any entry of this table present? */
+/* Is every entry of this table empty (a swap entry in a PTE is not)? */
 static bool table_empty(const struct machine *m, uint64_t table)
 {
 	const uint64_t *e = pt_table(m, table);
 	unsigned int i;
 
 	for (i = 0; i < PTRS_PER_TABLE; i++)
-		if (e[i] & _PAGE_PRESENT)
+		if (e[i])
 			return false;
 	return true;
 }
 
 /*
- * One user page leaves its PTE: folio_remove_rmap_ptes() takes _mapcount
- * back to -1, add_mm_counter(MM_ANONPAGES, -1), and the page is freed.
- * Kernel: mm/memory.c, zap_present_folio_ptes().
+ * One user page leaves its PTE: a dirty PTE dirties a file page, a young
+ * one marks it accessed; folio_remove_rmap_pte() takes one off _mapcount,
+ * the process counts one page less, and the mapping's reference is dropped
+ * (the last one frees the page). Kernel: mm/memory.c, zap_present_folio_ptes().
  */
-static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn)
+static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn, uint64_t pte)
 {
 	struct page *p = pfn_to_page(m, pfn);
+	bool anon = folio_test_anon(p);
 
-	SIM_BUG_ON(p->_mapcount != 0);
-	p->_mapcount = -1;
-	SIM_BUG_ON(__free_pages_owner(m, pfn, 0, 0, OWNER_USER, NULL));
-	mm->rss_stat[MM_ANONPAGES]--;
+	if (!anon && (pte & _PAGE_DIRTY))
+		folio_mark_dirty(m, pfn);
+	if (!anon && (pte & _PAGE_ACCESSED))
+		folio_mark_accessed(m, pfn);
+	folio_remove_rmap_pte(m, pfn);
+	mm->rss_stat[anon ? MM_ANONPAGES : MM_FILEPAGES]--;
+	folio_put(m, pfn);
 }
 
 /*
@@ -186,7 +227,7 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 			pt_clear_entry(m, table, i, level, lo);
 			if (pte_pfn(entry) == zero_pfn(m))	/* vm_normal_page(): none */
 				continue;
-			zap_user_page(m, mm, pte_pfn(entry));
+			zap_user_page(m, mm, pte_pfn(entry), entry);
 			continue;
 		}
 		child = pte_pfn(entry);
@@ -216,10 +257,14 @@ static void unmap_region(struct machine *m, struct mm_struct *mm, uint64_t s, ui
 	flush_tlb_mm_range(m, mm, s, e);
 }
 
-/* do_vmi_munmap(): trim, split or drop every VMA that meets [s, e). */
-static int vmas_unmap(struct mm_struct *mm, uint64_t s, uint64_t e)
+/*
+ * do_vmi_munmap(): trim, split or drop every VMA that meets [s, e). A part
+ * that starts later keeps its offset into the object (vm_pgoff); a split
+ * takes its own references to the file and the anon_vma.
+ */
+static int vmas_unmap(struct machine *m, struct mm_struct *mm, uint64_t s, uint64_t e)
 {
-	unsigned int i = 0;
+	unsigned int i = 0, at;
 	int err;
 
 	while (i < mm->nr_vmas) {
@@ -230,16 +275,23 @@ static int vmas_unmap(struct mm_struct *mm, uint64_t s, uint64_t e)
 			continue;
 		}
 		if (v.vm_start < s && v.vm_end > e) {
+			err = vma_insert_at(mm, e, v.vm_end, v.vm_flags, v.name, &at);
+			if (err)
+				return err;
+			mm->vmas[at].vm_pgoff = v.vm_pgoff + ((e - v.vm_start) >> PAGE_SHIFT);
+			mm->vmas[at].vm_file = v.vm_file;
+			mm->vmas[at].anon_vma = v.anon_vma;
+			vma_get_refs(m, &mm->vmas[at]);
 			mm->vmas[i].vm_end = s;
-			err = vma_insert(mm, e, v.vm_end, v.vm_flags, v.name);
-			return err;
+			return 0;
 		}
 		if (v.vm_start < s) {
 			mm->vmas[i++].vm_end = s;
 		} else if (v.vm_end > e) {
+			mm->vmas[i].vm_pgoff += (e - v.vm_start) >> PAGE_SHIFT;
 			mm->vmas[i++].vm_start = e;
 		} else {
-			vma_remove(mm, i);
+			vma_remove(m, mm, i);
 		}
 	}
 	return 0;
@@ -321,7 +373,10 @@ int mm_exit(struct machine *m, int pid, struct mm_error *e)
 		if (x->cpus[cpu].pid == pid)
 			load_cr3(m, (int)cpu, x->init_top_pgt, 0);
 	unmap_region(m, mm, 0, layout_task_size(pt_levels(m)) + PAGE_SIZE);
-	SIM_BUG_ON(mm->rss_stat[MM_ANONPAGES] || mm->pgtables_pages != 1);
+	SIM_BUG_ON(mm->rss_stat[MM_ANONPAGES] || mm->rss_stat[MM_FILEPAGES] ||
+		   mm->pgtables_pages != 1);
+	while (mm->nr_vmas)		/* remove_vma(): fput(), unlink_anon_vmas() */
+		vma_remove(m, mm, mm->nr_vmas - 1);
 	pgtable_free_table(m, mm->pgd);
 	mm_event_emit(m, MM_EV_process_exit, pid, PFN_PHYS(mm->pgd), 0, mm->comm);
 	free(mm->vmas);
@@ -388,12 +443,20 @@ static int64_t mmap_address(const struct machine *m, struct mm_struct *mm, uint6
 	return addr ? (int64_t)addr : -ENOMEM;
 }
 
-int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
-		  unsigned int flags, uint64_t *out, struct mm_error *e)
+/* What a file mapping adds to do_mmap(): the file, the offset, MAP_SHARED. */
+struct mmap_file_args {
+	struct sim_file *f;
+	uint64_t pgoff;
+	bool shared;
+};
+
+static int do_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		   unsigned int flags, const struct mmap_file_args *fa, uint64_t *out,
+		   struct mm_error *e)
 {
 	struct mm_struct *mm = find_mm(m, pid);
 	uint64_t len = (length + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	unsigned int vm_flags;
+	unsigned int vm_flags, at_idx;
 	int64_t at;
 	int err;
 
@@ -418,18 +481,54 @@ int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, co
 			return mm_error_set(e, -EEXIST, "[0x%" PRIx64 ", 0x%" PRIx64 ") overlaps a "
 					    "mapping (MAP_FIXED_NOREPLACE)", addr, addr + len);
 		/* MAP_FIXED: mmap_region() unmaps whatever was there first. */
-		err = vmas_unmap(mm, addr, addr + len);
+		err = vmas_unmap(m, mm, addr, addr + len);
 		if (err)
 			return mm_error_set(e, err, "out of memory splitting a VMA");
 		unmap_region(m, mm, addr, addr + len);
 		mm_event_emit(m, MM_EV_munmap, pid, addr, len, "replaced by MAP_FIXED");
 	}
-	err = vma_insert(mm, addr, addr + len, vm_flags, "");
+	if (fa && fa->shared)
+		vm_flags |= VM_SHARED | VM_MAYSHARE;
+	err = vma_insert_at(mm, addr, addr + len, vm_flags, fa ? fa->f->name : "", &at_idx);
 	if (err)
 		return mm_error_set(e, err, "out of memory");
-	mm_event_emit(m, MM_EV_mmap, pid, addr, len, prot ? prot : "rw-");
+	if (fa) {
+		mm->vmas[at_idx].vm_file = fa->f->id + 1;
+		mm->vmas[at_idx].vm_pgoff = fa->pgoff;
+		vma_get_refs(m, &mm->vmas[at_idx]);
+	}
+	mm_event_emit(m, MM_EV_mmap, pid, addr, len, fa ? fa->f->name : prot ? prot : "rw-");
 	*out = addr;
 	return 0;
+}
+
+int mm_mmap_flags(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		  unsigned int flags, uint64_t *out, struct mm_error *e)
+{
+	return do_mmap(m, pid, addr, length, prot, flags, NULL, out, e);
+}
+
+/*
+ * mmap(2) of a file: a VMA with vm_file and vm_pgoff, VM_SHARED for
+ * MAP_SHARED; nothing is mapped until the first access faults.
+ */
+int mm_mmap_file(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		 unsigned int flags, const char *name, uint64_t offset, uint64_t *out,
+		 struct mm_error *e)
+{
+	struct mmap_file_args fa;
+	unsigned int kind = flags & (MM_MAP_SHARED | MM_MAP_PRIVATE);
+
+	fa.f = file_by_name(m, name);
+	if (!fa.f)
+		return mm_error_set(e, -ENOENT, "no file named \"%s\"", name ? name : "");
+	if (kind != MM_MAP_SHARED && kind != MM_MAP_PRIVATE)
+		return mm_error_set(e, -EINVAL, "a file mapping is MAP_SHARED or MAP_PRIVATE");
+	if (offset & (PAGE_SIZE - 1))
+		return mm_error_set(e, -EINVAL, "offset must be a multiple of the page size");
+	fa.pgoff = offset >> PAGE_SHIFT;
+	fa.shared = kind == MM_MAP_SHARED;
+	return do_mmap(m, pid, addr, length, prot, flags & ~kind, &fa, out, e);
 }
 
 int mm_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
@@ -449,7 +548,7 @@ int mm_munmap(struct machine *m, int pid, uint64_t addr, uint64_t length, struct
 	if (addr & (PAGE_SIZE - 1) || !length || addr + len < addr ||
 	    addr + len > layout_task_size(pt_levels(m)))
 		return mm_error_set(e, -EINVAL, "addr must be page aligned and the range in user space");
-	err = vmas_unmap(mm, addr, addr + len);
+	err = vmas_unmap(m, mm, addr, addr + len);
 	if (err)
 		return mm_error_set(e, err, "out of memory splitting a VMA");
 	unmap_region(m, mm, addr, addr + len);
@@ -479,7 +578,7 @@ int mm_brk(struct machine *m, int pid, uint64_t addr, uint64_t *out, struct mm_e
 		return mm_error_set(e, -ENOMEM, "the heap would run into a mapping");
 	heap = find_vma(mm, mm->start_brk);
 	if (newend < oldend) {
-		vmas_unmap(mm, newend, oldend);
+		vmas_unmap(m, mm, newend, oldend);
 		unmap_region(m, mm, newend, oldend);
 	} else if (newend > oldend) {
 		if (heap)
@@ -513,24 +612,69 @@ static uint64_t vma_page_prot(const struct vm_area_struct *vma)
 	       (vma->vm_flags & VM_EXEC ? 0 : _PAGE_NX);
 }
 
+/* is_cow_mapping(): private and writable (every private mapping has VM_MAYWRITE here). */
+static bool is_cow_mapping(unsigned int vm_flags)
+{
+	return !(vm_flags & VM_SHARED);
+}
+
+/* linear_page_index(): the page's index in the VMA's object. */
+static uint64_t linear_page_index(const struct vm_area_struct *vma, uint64_t vaddr)
+{
+	return vma->vm_pgoff + ((vaddr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+/* anon_vma_prepare(): the VMA's own anon_vma, made at its first anonymous page. */
+static int anon_vma_prepare(struct machine *m, struct vm_area_struct *vma)
+{
+	uint32_t id;
+	int err;
+
+	if (vma->anon_vma)
+		return 0;
+	err = anon_vma_alloc(m, 0, &id);
+	if (err)
+		return err;
+	vma->anon_vma = id;
+	get_anon_vma(m, id);
+	return 0;
+}
+
 /*
- * A zeroed movable page of the process's own, mapped once: _mapcount 0
- * (folio_add_new_anon_rmap()) and one more MM_ANONPAGES (add_mm_counter()).
+ * A zeroed (or copied) movable page of the process's own: mapped once in
+ * @vma's anon_vma at its linear index (folio_add_new_anon_rmap()), a fresh
+ * content tag, on the LRU (folio_add_lru_vma()), one more MM_ANONPAGES.
  */
-static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm, uint64_t *pfn)
+static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm,
+			 struct vm_area_struct *vma, uint64_t vaddr, uint64_t *pfn)
 {
 	struct alloc_pages_result res;
 	int err;
 
+	err = anon_vma_prepare(m, vma);
+	if (err)
+		return err;
 	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE | __GFP_ZERO, 0, -1, cpu, OWNER_USER, &res,
 			    NULL);
 	if (err)
 		return err;
-	SIM_BUG_ON(m->mem_map[res.pfn]._mapcount != -1);
-	m->mem_map[res.pfn]._mapcount = 0;
+	folio_add_new_anon_rmap(m, res.pfn, vma->anon_vma, linear_page_index(vma, vaddr));
+	m->mem_map[res.pfn].folio.content = m->next_content++;
+	folio_add_lru_vma(m, res.pfn);
 	mm->rss_stat[MM_ANONPAGES]++;
 	*pfn = res.pfn;
 	return 0;
+}
+
+/* The PTE table for @vaddr, allocated as needed; new tables count in pgtables_pages. */
+static int pte_table_alloc(struct machine *m, struct mm_struct *mm, uint64_t vaddr,
+			   uint64_t *pte)
+{
+	uint64_t before = pt_used(m);
+	int err = pt_walk_alloc(m, mm->pgd, vaddr, PT_PTE, _PAGE_TABLE, PT_FROM_BUDDY, pte);
+
+	mm->pgtables_pages += pt_used(m) - before;
+	return err;
 }
 
 /*
@@ -540,14 +684,13 @@ static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm, uint6
  * and writable when the VMA is. Kernel: mm/memory.c, do_anonymous_page().
  */
 static int do_anonymous_page(struct machine *m, int cpu, struct mm_struct *mm,
-			     const struct vm_area_struct *vma, uint64_t vaddr, bool write)
+			     struct vm_area_struct *vma, uint64_t vaddr, bool write)
 {
-	uint64_t before = pt_used(m), pte, entry, pfn;
+	uint64_t pte, entry, pfn;
 	int err;
 
 	vaddr &= ~(PAGE_SIZE - 1);
-	err = pt_walk_alloc(m, mm->pgd, vaddr, PT_PTE, _PAGE_TABLE, PT_FROM_BUDDY, &pte);
-	mm->pgtables_pages += pt_used(m) - before;
+	err = pte_table_alloc(m, mm, vaddr, &pte);
 	if (err)
 		return err;
 	if (!write) {
@@ -555,7 +698,7 @@ static int do_anonymous_page(struct machine *m, int cpu, struct mm_struct *mm,
 		pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
 		return 0;
 	}
-	err = new_anon_page(m, cpu, mm, &pfn);
+	err = new_anon_page(m, cpu, mm, vma, vaddr, &pfn);
 	if (err)
 		return err;
 	entry = PFN_PHYS(pfn) | vma_page_prot(vma);
@@ -587,35 +730,182 @@ static int find_pte(const struct machine *m, const struct mm_struct *mm, uint64_
 	return *entry & _PAGE_PRESENT ? 0 : -ENOENT;
 }
 
+static void cow_event(struct machine *m, int type, int cpu, const struct mm_struct *mm,
+		      uint64_t vaddr, uint64_t old_pfn, uint64_t new_pfn)
+{
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.cpu = cpu;
+	ev.value = mm->pid;
+	ev.vaddr = vaddr;
+	ev.pfn = new_pfn;
+	ev.paddr = old_pfn == UINT64_MAX ? MM_NA_U64 : PFN_PHYS(old_pfn);
+	emit(m, &ev);
+}
+
 /*
- * do_wp_page() on a write to the read-only zero page: vm_normal_page() finds
- * no page behind the special PTE, so wp_page_copy() allocates a zeroed page
- * (no copy to make from the zero page), counts it in MM_ANONPAGES, clears
- * and flushes the old PTE (ptep_clear_flush()) and installs a writable,
- * dirty one. Kernel: mm/memory.c, do_wp_page() and wp_page_copy().
+ * wp_page_copy(): a new page for the writer. From the zero page it is
+ * zeroed; from a page it copies the content (the content tag). The old PTE
+ * is cleared and flushed (ptep_clear_flush()), a writable dirty one takes
+ * its place, and the old page loses this mapping and its reference (it
+ * leaves MM_FILEPAGES if it was a file page). Kernel: mm/memory.c.
  */
 static int wp_page_copy(struct machine *m, int cpu, struct mm_struct *mm,
-			const struct vm_area_struct *vma, uint64_t vaddr, uint64_t table)
+			struct vm_area_struct *vma, uint64_t vaddr, uint64_t table, uint64_t old)
 {
 	unsigned int idx = pt_index(vaddr, PT_PTE);
-	uint64_t pfn, entry;
+	uint64_t pfn, entry, old_pfn = pte_pfn(old);
+	bool from_zero = old_pfn == zero_pfn(m);
 	int err;
 
-	err = new_anon_page(m, cpu, mm, &pfn);
+	err = new_anon_page(m, cpu, mm, vma, vaddr, &pfn);
 	if (err)
 		return err;
+	if (!from_zero)
+		m->mem_map[pfn].folio.content = m->mem_map[old_pfn].folio.content;
 	pt_clear_entry(m, table, idx, PT_PTE, vaddr);
 	flush_tlb_mm_range(m, mm, vaddr, vaddr + PAGE_SIZE);
 	entry = PFN_PHYS(pfn) | vma_page_prot(vma) | _PAGE_RW | _PAGE_DIRTY;
 	pt_set_entry(m, table, idx, PT_PTE, entry, vaddr);
+	cow_event(m, MM_EV_wp_page_copy, cpu, mm, vaddr, from_zero ? UINT64_MAX : old_pfn, pfn);
+	if (from_zero)
+		return 0;
+	if (!folio_test_anon(&m->mem_map[old_pfn]))
+		mm->rss_stat[MM_FILEPAGES]--;
+	else
+		mm->rss_stat[MM_ANONPAGES]--;
+	folio_remove_rmap_pte(m, old_pfn);
+	folio_put(m, old_pfn);
 	return 0;
 }
 
 /*
+ * wp_page_reuse(): the writer keeps the page: the PTE becomes writable,
+ * dirty and young (no flush needed to widen it, but the CPUs drop the old
+ * read-only entry here as flush_tlb_fix_spurious_fault() would); pgreuse.
+ */
+static void wp_page_reuse(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
+			  uint64_t table, uint64_t old)
+{
+	pt_set_entry(m, table, pt_index(vaddr, PT_PTE), PT_PTE,
+		     old | _PAGE_RW | _PAGE_DIRTY | _PAGE_ACCESSED, vaddr);
+	flush_tlb_mm_range(m, mm, vaddr, vaddr + PAGE_SIZE);
+	count_vm_event(m, PGREUSE);
+	cow_event(m, MM_EV_wp_page_reuse, cpu, mm, vaddr, pte_pfn(old), pte_pfn(old));
+}
+
+/*
+ * wp_can_reuse_anon_folio(): only the writer holds the page (one reference:
+ * no other PTE, no swap cache). Reusing it moves it to the writer's own
+ * anon_vma (folio_move_anon_rmap()).
+ */
+static bool wp_can_reuse_anon_folio(struct machine *m, uint64_t pfn, struct vm_area_struct *vma)
+{
+	struct page *p = pfn_to_page(m, pfn);
+	uint32_t old = (uint32_t)folio_anon_vma_id(p);
+
+	if (p->_refcount != 1 || page_test(p, PG_swapcache))
+		return false;
+	if (vma->anon_vma && old != vma->anon_vma) {
+		get_anon_vma(m, vma->anon_vma);
+		p->folio.mapping = anon_mapping_word(vma->anon_vma);
+		put_anon_vma(m, old);
+	}
+	return true;
+}
+
+/*
+ * do_wp_page(): a write to a present, write-protected PTE. The zero page
+ * and pages others hold are copied; a shared file mapping's page is made
+ * writable and dirtied (wp_page_shared()); an anonymous page only the
+ * writer holds is reused.
+ */
+static int do_wp_page(struct machine *m, int cpu, struct mm_struct *mm,
+		      struct vm_area_struct *vma, uint64_t vaddr, uint64_t table, uint64_t old,
+		      const char **outcome)
+{
+	uint64_t pfn = pte_pfn(old);
+
+	if (pfn != zero_pfn(m) && (vma->vm_flags & VM_SHARED)) {
+		folio_mark_dirty(m, pfn);
+		wp_page_reuse(m, cpu, mm, vaddr, table, old);
+		*outcome = "reuse";
+		return 1;
+	}
+	if (pfn != zero_pfn(m) && folio_test_anon(&m->mem_map[pfn]) &&
+	    wp_can_reuse_anon_folio(m, pfn, vma)) {
+		wp_page_reuse(m, cpu, mm, vaddr, table, old);
+		*outcome = "reuse";
+		return 1;
+	}
+	*outcome = "cow";
+	return wp_page_copy(m, cpu, mm, vma, vaddr, table, old) ? -ENOMEM : 1;
+}
+
+/*
+ * do_fault() for a file VMA: the page from the page cache (filemap_fault(),
+ * a major fault when it had to be read). A read maps it read-only
+ * (do_read_fault(); a shared writable mapping is write-protected for dirty
+ * tracking), a write to a private mapping maps a copy (do_cow_fault()), a
+ * write to a shared one maps it writable and dirties it (do_shared_fault()).
+ * Fault-around (filemap_map_pages()) is not modelled: one page per fault.
+ */
+static int do_fault(struct machine *m, int cpu, struct mm_struct *mm,
+		    struct vm_area_struct *vma, uint64_t vaddr, bool write, const char **outcome)
+{
+	struct sim_file *f = file_by_id(m, vma->vm_file - 1);
+	uint64_t pte, pfn, entry, index = linear_page_index(vma, vaddr);
+	bool major;
+	int err;
+
+	err = pte_table_alloc(m, mm, vaddr, &pte);
+	if (err)
+		return err;
+	err = filemap_fault_page(m, cpu, f, index, &pfn, &major);
+	if (err == -EFAULT) {
+		*outcome = "sigbus";
+		return 0;
+	}
+	if (err)
+		return err;
+	*outcome = major ? "major" : "mapped";
+	if (write && is_cow_mapping(vma->vm_flags)) {
+		uint64_t copy;
+
+		err = new_anon_page(m, cpu, mm, vma, vaddr, &copy);
+		if (!err)
+			m->mem_map[copy].folio.content = m->mem_map[pfn].folio.content;
+		folio_put(m, pfn);
+		if (err)
+			return err;
+		entry = PFN_PHYS(copy) | vma_page_prot(vma) | _PAGE_RW | _PAGE_DIRTY;
+		pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
+		cow_event(m, MM_EV_wp_page_copy, cpu, mm, vaddr, pfn, copy);
+		return 1;
+	}
+	entry = PFN_PHYS(pfn) | vma_page_prot(vma);
+	if (write)
+		entry |= _PAGE_RW | _PAGE_DIRTY;
+	folio_add_rmap_pte(m, pfn);
+	mm->rss_stat[MM_FILEPAGES]++;
+	pt_set_entry(m, pte, pt_index(vaddr, PT_PTE), PT_PTE, entry, vaddr);
+	if (write) {
+		folio_mark_dirty(m, pfn);	/* fault_dirty_shared_page() */
+		balance_dirty_pages(m, f);
+	}
+	return 1;
+}
+
+/*
  * do_user_addr_fault() - a #PF below TASK_SIZE: no VMA or a forbidden access
- * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped", 1); a
- * write to the zero page in a writable VMA is copied ("cow", 1).
- * Kernel: arch/x86/mm/fault.c, then handle_pte_fault() in mm/memory.c.
+ * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped" or
+ * "major", 1); a write to a write-protected page is copied ("cow") or the
+ * page reused ("reuse"). Every fault that reaches handle_mm_fault() counts
+ * in pgfault. Kernel: arch/x86/mm/fault.c, then handle_pte_fault() in
+ * mm/memory.c.
  */
 int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
 		       uint32_t code, const char **outcome)
@@ -628,21 +918,149 @@ int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_
 	if (!vma || access_error(code, vma))
 		return 0;
 	vaddr &= ~(PAGE_SIZE - 1);
+	count_vm_event(m, PGFAULT);
 	if (code & X86_PF_PROT) {
 		if (!(code & X86_PF_WRITE) || find_pte(m, mm, vaddr, &table, &entry) ||
-		    pte_pfn(entry) != zero_pfn(m) || (entry & _PAGE_RW))
+		    (entry & _PAGE_RW))
 			return 0;
-		err = wp_page_copy(m, cpu, mm, vma, vaddr, table);
-		if (err)
-			return err;
-		*outcome = "cow";
-		return 1;
+		return do_wp_page(m, cpu, mm, vma, vaddr, table, entry, outcome);
 	}
+	if (vma->vm_file)
+		return do_fault(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE, outcome);
 	err = do_anonymous_page(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE);
 	if (err)
 		return err;
 	*outcome = "mapped";
 	return 1;
+}
+
+/*** fork (kernel/fork.c dup_mmap, mm/memory.c copy_page_range) ***/
+
+/*
+ * copy_present_pte(): the child's PTE maps the same page (one more
+ * reference and map count, the child's RSS); in a private mapping a
+ * writable PTE is write-protected in both; the child's copy is old, and
+ * clean in a shared mapping. The zero page is copied as it is.
+ */
+static int copy_present_pte(struct machine *m, struct mm_struct *dst, struct mm_struct *src,
+			    const struct vm_area_struct *vma, uint64_t vaddr, uint64_t src_table,
+			    uint64_t pte)
+{
+	uint64_t table, pfn = pte_pfn(pte);
+	int err = pte_table_alloc(m, dst, vaddr, &table);
+
+	if (err)
+		return err;
+	if (pfn != zero_pfn(m)) {
+		struct page *p = pfn_to_page(m, pfn);
+
+		p->_refcount++;
+		folio_add_rmap_pte(m, pfn);
+		dst->rss_stat[folio_test_anon(p) ? MM_ANONPAGES : MM_FILEPAGES]++;
+	}
+	if (is_cow_mapping(vma->vm_flags) && (pte & _PAGE_RW)) {
+		pt_set_entry(m, src_table, pt_index(vaddr, PT_PTE), PT_PTE, pte & ~_PAGE_RW, vaddr);
+		pte &= ~_PAGE_RW;
+	}
+	if (vma->vm_flags & VM_SHARED)
+		pte &= ~_PAGE_DIRTY;
+	pt_set_entry(m, table, pt_index(vaddr, PT_PTE), PT_PTE, pte & ~_PAGE_ACCESSED, vaddr);
+	(void)src;
+	return 0;
+}
+
+/*
+ * copy_page_range() of one VMA, if vma_needs_copy(): only a VMA with an
+ * anon_vma (it may hold anonymous pages); file and zero-page-only VMAs
+ * fault their pages in again in the child.
+ */
+static int copy_vma_ptes(struct machine *m, struct mm_struct *dst, struct mm_struct *src,
+			 const struct vm_area_struct *vma)
+{
+	uint64_t a, table, pte;
+	int err;
+
+	if (!vma->anon_vma)
+		return 0;
+	for (a = vma->vm_start; a < vma->vm_end; a += PAGE_SIZE) {
+		if (find_pte(m, src, a, &table, &pte))
+			continue;
+		err = copy_present_pte(m, dst, src, vma, a, table, pte);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * dup_mmap(): the child gets every VMA (anon_vma_fork(): a new anon_vma
+ * whose parent is the parent VMA's, so the child's VMA is chained to both),
+ * the PTEs of those that need them, and the parent's TLB is flushed for the
+ * PTEs it write-protected (flush_tlb_mm()).
+ */
+static int dup_mmap(struct machine *m, struct mm_struct *child, struct mm_struct *parent)
+{
+	unsigned int k, at;
+	int err;
+
+	for (k = 0; k < parent->nr_vmas; k++) {
+		const struct vm_area_struct *v = &parent->vmas[k];
+		uint32_t av = 0;
+
+		err = vma_insert_at(child, v->vm_start, v->vm_end, v->vm_flags, v->name, &at);
+		if (err)
+			return err;
+		child->vmas[at].vm_pgoff = v->vm_pgoff;
+		child->vmas[at].vm_file = v->vm_file;
+		if (v->anon_vma) {
+			err = anon_vma_alloc(m, v->anon_vma, &av);
+			if (err)
+				return err;
+		}
+		child->vmas[at].anon_vma = av;
+		vma_get_refs(m, &child->vmas[at]);
+		err = copy_vma_ptes(m, child, parent, &child->vmas[at]);
+		if (err)
+			return err;
+	}
+	flush_tlb_mm_range(m, parent, 0, layout_task_size(pt_levels(m)));
+	return 0;
+}
+
+int mm_fork(struct machine *m, int pid, int *child, struct mm_error *e)
+{
+	struct mm_struct *parent = find_mm(m, pid), *mm;
+	int err, cpid;
+
+	if (!parent)
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	err = mm_spawn(m, parent->comm, &cpid, e);	/* mm_alloc(), pgd_alloc() */
+	if (err)
+		return err;
+	mm = find_mm(m, cpid);
+	parent = find_mm(m, pid);	/* the table may have moved */
+	while (mm->nr_vmas)
+		vma_remove(m, mm, mm->nr_vmas - 1);
+	mm->start_brk = parent->start_brk;
+	mm->brk = parent->brk;
+	mm->mmap_base = parent->mmap_base;
+	err = dup_mmap(m, mm, parent);
+	if (err) {
+		mm_exit(m, cpid, NULL);
+		return mm_error_set(e, err, "out of memory copying the address space");
+	}
+	if (events_on(m)) {
+		struct mm_event ev;
+
+		mm_event_init(&ev, MM_EV_task_newtask);
+		ev.value = cpid;
+		ev.size = (uint64_t)pid;
+		snprintf(m->detail, sizeof(m->detail), "%s clone_flags=0x%x", mm->comm, 0x11);
+		ev.detail = m->detail;
+		emit(m, &ev);
+	}
+	*child = cpid;
+	return 0;
 }
 
 /*** Views ***/

@@ -44,6 +44,7 @@ static const char *const page_owner_names[NR_PAGE_OWNERS] = {
 	[OWNER_PERCPU] = "percpu",
 	[OWNER_OTHER] = "other",
 	[OWNER_SWIOTLB] = "swiotlb",
+	[OWNER_PAGECACHE] = "pagecache",
 };
 
 const char *zone_type_name(int zone)

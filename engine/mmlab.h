@@ -116,6 +116,12 @@ void machine_config_release(struct machine_config *cfg);
 	X(boot_stage) X(memblock_alloc)					\
 	X(swiotlb_bounced) X(dma_unmap) X(oops)				\
 	X(free_vmap_area_noflush) X(purge_vmap_area_lazy)		\
+	X(mm_filemap_add_to_page_cache) X(mm_filemap_delete_from_page_cache) \
+	X(mm_filemap_fault) X(mm_lru_insertion) X(mm_lru_activate)	\
+	X(writeback_dirty_folio) X(writeback_single_inode)		\
+	X(global_dirty_state) X(file_create) X(file_read) X(file_write)	\
+	X(file_fsync) X(drop_caches) X(task_newtask) X(wp_page_copy)	\
+	X(wp_page_reuse)						\
 	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)
 
 enum mm_event_type {
@@ -241,6 +247,7 @@ enum page_owner {
 	OWNER_PERCPU,		/* per-CPU areas (memblock) */
 	OWNER_OTHER,		/* an explicit alloc_pages caller */
 	OWNER_SWIOTLB,		/* the swiotlb bounce-buffer pool (memblock) */
+	OWNER_PAGECACHE,	/* a file page in the page cache (filemap.c) */
 	NR_PAGE_OWNERS
 };
 
@@ -798,6 +805,71 @@ void mm_exit_killed(struct machine *m);
 char *ptdump_kernel(const struct machine *m);
 /* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
 char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);
+
+/*** Files, the page cache, fork (filemap.c, page_writeback.c, mm.c; lru.h) ***/
+
+/* What a read or write did: bytes moved, pages touched, pages read from the disk. */
+struct mm_file_io {
+	uint64_t bytes, pages, pages_read;
+};
+struct mm_drop_caches_result {
+	uint64_t pages;			/* page-cache pages freed (mode 1) */
+	uint64_t objects;		/* dentries and inodes freed (mode 2) */
+};
+struct mm_file_info {
+	char name[32];
+	uint32_t id;			/* its inode number */
+	uint64_t size, nrpages, nr_dirty, nr_writeback;
+	uint64_t ra_start, ra_size, ra_async_size;	/* the readahead window (file->f_ra) */
+	bool has_dentry, has_inode;	/* its objects in the dentry and inode_cache slabs */
+	uint32_t nr_mmaps;		/* VMAs that map it */
+};
+
+/* A file of @size bytes (no page cache yet); -EEXIST, -EINVAL, -ENOSPC, -EFBIG. */
+int mm_create_file(struct machine *m, const char *name, uint64_t size, struct mm_error *e);
+/* read(2)/write(2) of [@offset, @offset + @length) by process @pid (0: none) through the page cache. */
+int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		 struct mm_file_io *io, struct mm_error *e);
+int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		  struct mm_file_io *io, struct mm_error *e);
+/* fsync(2): every dirty page of the file written; *@written pages. */
+int mm_fsync(struct machine *m, const char *name, uint64_t *written, struct mm_error *e);
+/* /proc/sys/vm/drop_caches: 1 page cache, 2 slab (dentries, inodes), 3 both. */
+int mm_drop_caches(struct machine *m, int mode, struct mm_drop_caches_result *r,
+		   struct mm_error *e);
+/* The @idx-th file; -ENOENT past the end. */
+int mm_file_info(const struct machine *m, unsigned int idx, struct mm_file_info *fi);
+const char *mm_file_name(const struct machine *m, uint32_t id);
+/*
+ * mmap(2) of a file: MAP_SHARED or MAP_PRIVATE (one of them), at @offset
+ * (page aligned) of file @name; @flags may add MAP_FIXED or MAP_FIXED_NOREPLACE.
+ */
+#define MM_MAP_SHARED		0x01u
+#define MM_MAP_PRIVATE		0x02u
+int mm_mmap_file(struct machine *m, int pid, uint64_t addr, uint64_t length, const char *prot,
+		 unsigned int flags, const char *name, uint64_t offset, uint64_t *out,
+		 struct mm_error *e);
+/* fork(2): a copy of @pid's address space (copy-on-write); *@child is its pid. */
+int mm_fork(struct machine *m, int pid, int *child, struct mm_error *e);
+
+/* /proc/vmstat, /proc/PID/status (NULL for no such pid). */
+char *proc_vmstat(const struct machine *m);
+char *proc_pid_status(const struct machine *m, int pid);
+
+/* A user or file page as struct page shows it (its folio words and LRU links). */
+struct mm_folio_info {
+	bool lru;			/* PG_lru */
+	const char *lru_list;		/* "inactive_anon", ... or NULL */
+	uint64_t lru_prev, lru_next;	/* neighbours' pfns, UINT64_MAX at the ends */
+	const char *mapping_kind;	/* "anon", "file" or NULL */
+	uint64_t mapping_id;		/* anon_vma id or file id */
+	const char *file_name;		/* the file's name, or NULL */
+	uint64_t index;
+	uint32_t content;
+	uint32_t memcg_id;
+};
+/* -ENOENT unless @pfn is a user or page-cache page. */
+int machine_folio_info(const struct machine *m, uint64_t pfn, struct mm_folio_info *fi);
 
 /*** The virtual address layout (vmlayout.c) ***/
 

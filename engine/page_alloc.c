@@ -2130,8 +2130,11 @@ static uint64_t stable_page_flags(const struct machine *m, uint64_t pfn)
 	const struct page *folio = p->tail ? &m->mem_map[p->compound_head] : p;
 	uint64_t u = 0;
 
-	if (p->owner == OWNER_USER && p->_mapcount >= 0)
-		u |= (1ULL << KPF_MMAP) | (1ULL << KPF_ANON);
+	if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) && p->_mapcount >= 0)
+		u |= 1ULL << KPF_MMAP;
+	if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) &&
+	    (p->folio.mapping & 1))	/* FOLIO_MAPPING_ANON */
+		u |= 1ULL << KPF_ANON;
 	if (p->tail)
 		u |= 1ULL << KPF_COMPOUND_TAIL;
 	else

@@ -941,7 +941,7 @@ struct pt_checker {
 	void *ctx;
 	unsigned long count;
 	uint64_t *tables_seen;		/* per process: table pages found */
-	uint64_t user_pages;
+	uint64_t user_pages[2];		/* anonymous, page cache */
 };
 
 static void pt_violation(struct pt_checker *c, const char *fmt, ...)
@@ -1026,7 +1026,7 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 		bool ok;
 
 		if (entry & _PAGE_USER)
-			ok = owner == OWNER_USER;
+			ok = owner == OWNER_USER || owner == OWNER_PAGECACHE;
 		else if (region == REGION_VMALLOC)
 			ok = owner == OWNER_VMALLOC;
 		else
@@ -1037,7 +1037,7 @@ static void check_leaf(struct pt_checker *c, uint64_t vaddr, uint64_t entry,
 			return;
 		}
 		if (entry & _PAGE_USER)
-			c->user_pages++;
+			c->user_pages[owner == OWNER_PAGECACHE]++;
 	}
 }
 
@@ -1091,21 +1091,21 @@ static void check_processes(struct pt_checker *c)
 					     kpgd[k]);
 				break;
 			}
-		c->user_pages = 0;
+		c->user_pages[0] = c->user_pages[1] = 0;
 		tables = check_tree(c, mm->pgd, (int)pt_levels(m), 0, 0, half - 1);
-		if (tables != mm->pgtables_pages || c->user_pages != mm->rss_stat[MM_ANONPAGES] ||
-		    mm->rss_stat[MM_FILEPAGES] || mm->rss_stat[MM_SHMEMPAGES])
-			pt_violation(c, "P6: pid %d has %" PRIu64 " tables and %" PRIu64
-				     " user pages, its counters say %" PRIu64 " and MM_ANONPAGES %"
-				     PRIu64 " (MM_FILEPAGES %" PRIu64 ")", mm->pid, tables,
-				     c->user_pages, mm->pgtables_pages, mm->rss_stat[MM_ANONPAGES],
-				     mm->rss_stat[MM_FILEPAGES]);
+		if (tables != mm->pgtables_pages || c->user_pages[0] != mm->rss_stat[MM_ANONPAGES] ||
+		    c->user_pages[1] != mm->rss_stat[MM_FILEPAGES] || mm->rss_stat[MM_SHMEMPAGES])
+			pt_violation(c, "P6: pid %d has %" PRIu64 " tables, %" PRIu64 " anonymous and %"
+				     PRIu64 " file pages, its counters say %" PRIu64 ", MM_ANONPAGES %"
+				     PRIu64 " and MM_FILEPAGES %" PRIu64, mm->pid, tables,
+				     c->user_pages[0], c->user_pages[1], mm->pgtables_pages,
+				     mm->rss_stat[MM_ANONPAGES], mm->rss_stat[MM_FILEPAGES]);
 	}
 }
 
 unsigned long pgtable_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 {
-	struct pt_checker c = { m, fn, ctx, 0, NULL, 0 };
+	struct pt_checker c = { m, fn, ctx, 0, NULL, { 0, 0 } };
 	const struct x86_state *x = m->x86;
 
 	check_table_pages(&c);

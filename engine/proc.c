@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lru.h"
 #include "slab.h"
 
 struct sbuf {
@@ -421,29 +422,42 @@ char *proc_meminfo(const struct machine *m)
 			pcp += zone_pcp_pages(zone_at(m, n, zi), m->nr_cpus);
 		}
 	avail = free > m->totalreserve_pages ? free - m->totalreserve_pages : 0;
+	{	/* si_mem_available(): the file LRU less what the low watermarks keep */
+		uint64_t pagecache = global_node_page_state(m, NR_ACTIVE_FILE) +
+				     global_node_page_state(m, NR_INACTIVE_FILE), low = 0;
+
+		for (n = 0; n < m->nr_nodes; n++)
+			for (zi = 0; zi < MAX_NR_ZONES; zi++)
+				low += zone_at(m, n, zi)->_watermark[WMARK_LOW];
+		avail += pagecache - (pagecache / 2 < low ? pagecache / 2 : low);
+	}
 	slab = total_owner_pages(m, OWNER_SLAB) + total_owner_pages(m, OWNER_KMALLOC_LARGE);
 	show_val_kb(&sb, "MemTotal:", m->totalram_pages);
 	show_val_kb(&sb, "MemFree:", free);
 	show_val_kb(&sb, "MemAvailable:", avail);
 	show_val_kb(&sb, "Buffers:", 0);
-	show_val_kb(&sb, "Cached:", 0);
-	show_val_kb(&sb, "SwapCached:", 0);
-	show_val_kb(&sb, "Active:", total_owner_pages(m, OWNER_USER));
-	show_val_kb(&sb, "Inactive:", 0);
-	show_val_kb(&sb, "Active(anon):", total_owner_pages(m, OWNER_USER));
-	show_val_kb(&sb, "Inactive(anon):", 0);
-	show_val_kb(&sb, "Active(file):", 0);
-	show_val_kb(&sb, "Inactive(file):", 0);
-	show_val_kb(&sb, "Unevictable:", 0);
+	/* meminfo_proc_show(): Cached is NR_FILE_PAGES less the swap cache */
+	show_val_kb(&sb, "Cached:", global_node_page_state(m, NR_FILE_PAGES) -
+		    global_node_page_state(m, NR_SWAPCACHE));
+	show_val_kb(&sb, "SwapCached:", global_node_page_state(m, NR_SWAPCACHE));
+	show_val_kb(&sb, "Active:", global_node_page_state(m, NR_ACTIVE_ANON) +
+		    global_node_page_state(m, NR_ACTIVE_FILE));
+	show_val_kb(&sb, "Inactive:", global_node_page_state(m, NR_INACTIVE_ANON) +
+		    global_node_page_state(m, NR_INACTIVE_FILE));
+	show_val_kb(&sb, "Active(anon):", global_node_page_state(m, NR_ACTIVE_ANON));
+	show_val_kb(&sb, "Inactive(anon):", global_node_page_state(m, NR_INACTIVE_ANON));
+	show_val_kb(&sb, "Active(file):", global_node_page_state(m, NR_ACTIVE_FILE));
+	show_val_kb(&sb, "Inactive(file):", global_node_page_state(m, NR_INACTIVE_FILE));
+	show_val_kb(&sb, "Unevictable:", global_node_page_state(m, NR_UNEVICTABLE));
 	show_val_kb(&sb, "Mlocked:", 0);
 	show_val_kb(&sb, "SwapTotal:", 0);
 	show_val_kb(&sb, "SwapFree:", 0);
 	show_val_kb(&sb, "Zswap:", 0);
 	show_val_kb(&sb, "Zswapped:", 0);
-	show_val_kb(&sb, "Dirty:", 0);
-	show_val_kb(&sb, "Writeback:", 0);
-	show_val_kb(&sb, "AnonPages:", total_owner_pages(m, OWNER_USER));
-	show_val_kb(&sb, "Mapped:", 0);
+	show_val_kb(&sb, "Dirty:", global_node_page_state(m, NR_FILE_DIRTY));
+	show_val_kb(&sb, "Writeback:", global_node_page_state(m, NR_WRITEBACK));
+	show_val_kb(&sb, "AnonPages:", global_node_page_state(m, NR_ANON_MAPPED));
+	show_val_kb(&sb, "Mapped:", global_node_page_state(m, NR_FILE_MAPPED));
 	show_val_kb(&sb, "Shmem:", 0);
 	show_val_kb(&sb, "KReclaimable:", slab_pages(m, -1, true));
 	show_val_kb(&sb, "Slab:", slab);

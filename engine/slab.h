@@ -87,6 +87,7 @@ struct kmem_cache {
 	int refcount;			/* its own name (unless destroyed) and its aliases */
 	unsigned int usersize;		/* CONFIG_HARDENED_USERCOPY region: never merged */
 	bool name_destroyed;		/* kmem_cache_destroy() of its own name, aliases live on */
+	bool has_ctor;			/* a constructor: never merged (the inode cache's init_once) */
 };
 
 /* A kmem_cache_create() that find_mergeable() answered with an existing cache. */
@@ -132,6 +133,13 @@ void slab_check(const struct machine *m, void (*report)(void *ctx, const char *m
 const char *slab_cache_name(const struct machine *m, uint32_t idx);
 /* Pages of slabs on @node (-1: all nodes) of SLAB_RECLAIM_ACCOUNT caches, or of the others. */
 uint64_t slab_pages(const struct machine *m, int node, bool reclaimable);
+/*
+ * A cache the kernel creates for itself with SLAB_* @flags, a usercopy
+ * region of @usersize bytes and maybe a constructor: either keeps it
+ * unmerged. 0 when it exists already. (filemap.c: dentry, inode_cache)
+ */
+int kmem_cache_create_flags(struct machine *m, const char *name, unsigned int size,
+			    unsigned int align, uint32_t flags, unsigned int usersize, bool ctor);
 
 /* slub.c: kmalloc()/kfree() for the other units (vmalloc's metadata). */
 int __kmalloc(struct machine *m, size_t size, gfp_t gfp, int cpu, uint64_t *addr,

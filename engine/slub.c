@@ -1208,7 +1208,7 @@ static void cache_info(const struct machine *m, const struct kmem_cache *s,
 /* slab_unmergeable(): a usercopy region, or exempt as a boot cache. */
 static bool slab_unmergeable(const struct kmem_cache *s)
 {
-	return s->usersize || s->refcount < 0;
+	return s->usersize || s->refcount < 0 || s->has_ctor;
 }
 
 /*
@@ -1316,6 +1316,29 @@ int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 	}
 	if (info)
 		cache_info(m, cache_at(m, (uint32_t)idx), info);
+	return 0;
+}
+
+/* kmem_cache_create_usercopy() of a kernel cache (slab.h). */
+int kmem_cache_create_flags(struct machine *m, const char *name, unsigned int size,
+			    unsigned int align, uint32_t flags, unsigned int usersize, bool ctor)
+{
+	int idx, err;
+
+	if (!sl(m)->up)
+		return -EPERM;
+	if (find_cache(m, name) >= 0)
+		return 0;
+	idx = cache_slot(m);
+	if (idx < 0)
+		return -ENOMEM;
+	err = create_cache(m, idx, name, size, align, flags);
+	if (err) {
+		cache_at(m, (uint32_t)idx)->alive = false;
+		return err;
+	}
+	cache_at(m, (uint32_t)idx)->usersize = usersize;
+	cache_at(m, (uint32_t)idx)->has_ctor = ctor;
 	return 0;
 }
 

@@ -330,9 +330,11 @@ int lru_state_clone(struct machine *dst, const struct machine *src)
 	for (i = 0; i < sf->nr; i++) {
 		df->v[i].i_pages = dup_array(sf->v[i].i_pages, sf->v[i].nr_slots * 8,
 					     sf->v[i].nr_slots * 8);
-		if (!df->v[i].i_pages)
-			return -ENOMEM;
+		df->v[i].disk = dup_array(sf->v[i].disk, sf->v[i].nr_slots * 4,
+					  sf->v[i].nr_slots * 4);
 		df->nr = i + 1;
+		if (!df->v[i].i_pages || !df->v[i].disk)
+			return -ENOMEM;
 	}
 	da->v = dup_array(sa->v, sa->nr * sizeof(*sa->v), sa->cap * sizeof(*sa->v));
 	da->free_ids = dup_array(sa->free_ids, sa->nr_free * 4, sa->cap * 4);
@@ -349,8 +351,10 @@ void lru_state_release(struct machine *m)
 	uint32_t i;
 
 	if (m->files) {
-		for (i = 0; i < m->files->nr; i++)
+		for (i = 0; i < m->files->nr; i++) {
 			free(m->files->v[i].i_pages);
+			free(m->files->v[i].disk);
+		}
 		free(m->files->v);
 		free(m->files);
 		m->files = NULL;
@@ -373,8 +377,10 @@ void lru_state_save(struct snap_writer *w, const struct machine *m)
 	snap_put_struct(w, a, sizeof(*a));
 	if (f) {
 		snap_put_array(w, f->v, f->nr * sizeof(*f->v));
-		for (i = 0; i < f->nr; i++)
+		for (i = 0; i < f->nr; i++) {
 			snap_put_array(w, f->v[i].i_pages, f->v[i].nr_slots * 8);
+			snap_put_array(w, f->v[i].disk, f->v[i].nr_slots * 4);
+		}
 	}
 	if (a) {
 		snap_put_array(w, a->v, a->nr * sizeof(*a->v));
@@ -401,10 +407,13 @@ void lru_state_load(struct snap_reader *r, struct machine *m)
 		f->v = snap_get_array(r, f->cap * sizeof(*f->v));
 		if (!f->v)
 			return;
-		for (i = 0; i < nr; i++)
+		for (i = 0; i < nr; i++) {
 			f->v[i].i_pages = NULL;
+			f->v[i].disk = NULL;
+		}
 		for (i = 0; i < nr && !r->err; i++) {
 			f->v[i].i_pages = snap_get_array(r, f->v[i].nr_slots * 8);
+			f->v[i].disk = snap_get_array(r, f->v[i].nr_slots * 4);
 			f->nr = i + 1;
 		}
 	}
@@ -492,5 +501,34 @@ unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 	if (flagged != on_lists)
 		bad += lru_report(fn, ctx, "L3: %llu pages have PG_lru, the lists hold %llu",
 				  (unsigned long long)flagged, (unsigned long long)on_lists);
-	return bad;
+	return bad + rmap_filemap_check(m, fn, ctx);
+}
+
+/*
+ * folio_put(): one reference less. The last one (__folio_put()) takes the
+ * page off its LRU list (__page_cache_release()), lets go of its anon_vma
+ * and returns it to the allocator as its owner holds it.
+ */
+void folio_put(struct machine *m, uint64_t pfn)
+{
+	struct page *p = pfn_to_page(m, pfn);
+	int owner = p->owner;
+
+	SIM_BUG_ON(p->_refcount < 1);
+	if (p->_refcount > 1) {
+		p->_refcount--;
+		return;
+	}
+	SIM_BUG_ON(folio_mapped(p));
+	SIM_BUG_ON(folio_file_id(p) >= 0);	/* the page cache let go first */
+	lru_del_before_free(m, pfn);
+	if (folio_test_anon(p))
+		put_anon_vma(m, (uint32_t)folio_anon_vma_id(p));
+	p->folio.mapping = 0;
+	p->folio.memcg_id = 0;
+	p->folio.content = 0;
+	p->index = 0;
+	p->index_hi = 0;
+	p->private = 0;
+	SIM_BUG_ON(__free_pages_owner(m, pfn, 0, 0, owner, NULL));
 }

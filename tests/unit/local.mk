@@ -92,6 +92,16 @@ check_PROGRAMS += tests/unit/test_slub_distro
 tests_unit_test_slub_distro_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_slub_distro_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_filemap
+tests_unit_test_filemap_SOURCES = tests/unit/test_filemap.c tests/unit/paging_test.h
+tests_unit_test_filemap_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_filemap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_rmap
+tests_unit_test_rmap_SOURCES = tests/unit/test_rmap.c tests/unit/paging_test.h
+tests_unit_test_rmap_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rmap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_oom_kill
 tests_unit_test_oom_kill_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
