@@ -1,7 +1,7 @@
 # Benchmarks: `make bench` builds and runs them. They print figures and ratios
 # against a baseline measured in the same run; they never pass or fail on time.
 bench_programs = bench/bench_page_alloc bench/bench_mmu bench/bench_recorder bench/bench_slub \
-	bench/bench_snapshot
+	bench/bench_snapshot bench/bench_reclaim
 EXTRA_PROGRAMS = $(bench_programs)
 CLEANFILES += $(bench_programs)
 
@@ -10,6 +10,8 @@ bench_bench_slub_LDADD = $(ENGINE_LIBS)
 bench_bench_mmu_LDADD = $(ENGINE_LIBS)
 bench_bench_snapshot_CFLAGS = $(AM_CFLAGS) $(ZSTD_CFLAGS)
 bench_bench_snapshot_LDADD = $(ENGINE_LIBS) $(ZSTD_LIBS)
+bench_bench_reclaim_CFLAGS = $(DAEMON_CFLAGS)
+bench_bench_reclaim_LDADD = $(DAEMON_LIBS)
 bench_bench_recorder_CFLAGS = $(DAEMON_CFLAGS)
 bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 

@@ -84,6 +84,8 @@ void api_proc_buddyinfo(struct server *srv, struct http_request *req, struct htt
 void api_proc_pagetypeinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_pressure(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep);
@@ -105,6 +107,11 @@ void api_debug_page_tables_kernel(struct server *srv, struct http_request *req,
 void api_debug_vtop(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmlayout(struct server *srv, struct http_request *req, struct http_reply *rep);
 
+/* api_pagecache.c: files, the page cache, user pages */
+void api_proc_vmstat(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pid_status(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_files(struct server *srv, struct http_request *req, struct http_reply *rep);
+void page_folio_json(const struct machine *m, uint64_t pfn, json_t *page);
 /* api_oom.c: the OOM killer (and memory cgroups) */
 void api_proc_pid_oom_score(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_pid_oom_score_adj(struct server *srv, struct http_request *req,

@@ -680,6 +680,11 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "address helpers", MM_EV_swiotlb_bounced, MM_EV_dma_unmap },
 		{ "kernel", MM_EV_oops, MM_EV_oops },
 		{ "vmalloc", MM_EV_free_vmap_area_noflush, MM_EV_purge_vmap_area_lazy },
+		{ "page cache", MM_EV_mm_filemap_add_to_page_cache, MM_EV_mm_filemap_fault },
+		{ "lru", MM_EV_mm_lru_insertion, MM_EV_mm_lru_activate },
+		{ "writeback", MM_EV_writeback_dirty_folio, MM_EV_global_dirty_state },
+		{ "page cache", MM_EV_file_create, MM_EV_drop_caches },
+		{ "processes", MM_EV_task_newtask, MM_EV_wp_page_reuse },
 		{ "oom", MM_EV_mark_victim, MM_EV_finish_task_reaping },
 	};
 	json_t *types = json_array();

@@ -314,8 +314,12 @@ void api_view_page(struct server *srv, struct http_request *req, struct http_rep
 			    pfn, (unsigned long long)machine_max_pfn(v.m));
 	else if (machine_page_info(v.m, pfn, &pi))
 		reply_error(rep, 404, "ENOENT", "pfn %llu is in a hole: no struct page", pfn);
-	else
-		reply_json(rep, 200, page_json(&pi));
+	else {
+		json_t *page = page_json(&pi);
+
+		page_folio_json(v.m, pfn, page);	/* api_pagecache.c */
+		reply_json(rep, 200, page);
+	}
 	view_end(&v);
 }
 
@@ -405,6 +409,11 @@ void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	proc_view(srv, req, rep, proc_meminfo);
+}
+
+void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	proc_view(srv, req, rep, proc_swaps);
 }
 
 void api_debug_unusable_index(struct server *srv, struct http_request *req, struct http_reply *rep)

@@ -13,10 +13,13 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_replay.c \
 	daemon/api_sessions.c \
 	daemon/api_views.c \
+	daemon/api_pressure.c \
 	daemon/ops.c daemon/ops.h \
 	daemon/ops_slab.c \
 	daemon/api_slab.c \
 	daemon/ops_mmu.c \
+	daemon/ops_pagecache.c \
+	daemon/api_pagecache.c \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
 	daemon/ops_oom.c \

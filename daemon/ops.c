@@ -216,6 +216,7 @@ static const struct op_def *const op_tables[] = {
 	workload_ops,
 	slab_ops,
 	mmu_ops,
+	pagecache_ops,
 	oom_ops,
 };
 
@@ -273,6 +274,8 @@ json_t *op_apply(struct machine *m, json_t *op)
 	if (!err)
 		err = def->fn(&c);
 	mm_exit_killed(m);	/* the OOM killer's victims exit on their way back to user space */
+	if (def)
+		mm_kswapd_run(m);	/* the op is over: a woken kswapd runs now (vmscan.c) */
 	if (err) {
 		json_decref(c.result);
 		return json_pack("{s:b,s:s,s:s}", "ok", 0, "errno", mm_errno_name(err),

@@ -52,6 +52,8 @@ extern const struct op_def workload_ops[];
 extern const struct op_def slab_ops[];
 /* ops_mmu.c: paging, the MMU, processes; and a translation as JSON (api_mmu.c). */
 extern const struct op_def mmu_ops[];
+/* ops_pagecache.c: files, the page cache, fork. */
+extern const struct op_def pagecache_ops[];
 json_t *mmu_translation_json(const struct mm_translation *t);
 /* ops_oom.c: the OOM killer's and memory cgroups' ops, and spawn's options for them
  * (checked before the spawn, applied to the new @pid after it). */

@@ -253,26 +253,43 @@ static int op_field_map_flags(struct op_ctx *c, unsigned int *flags)
 			*flags |= MM_MAP_FIXED_NOREPLACE;
 		else if (n == 9 && !strncmp(p, "MAP_FIXED", n))
 			*flags |= MM_MAP_FIXED;
+		else if (n == 10 && !strncmp(p, "MAP_SHARED", n))
+			*flags |= MM_MAP_SHARED;
+		else if (n == 11 && !strncmp(p, "MAP_PRIVATE", n))
+			*flags |= MM_MAP_PRIVATE;
 		else if (n)
-			return op_bad(c, "flags may be MAP_FIXED or MAP_FIXED_NOREPLACE");
+			return op_bad(c, "flags may be MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_SHARED or "
+				      "MAP_PRIVATE");
 		p += n + (p[n] == '|');
 	}
 	return 0;
 }
 
+/*
+ * mmap: anonymous memory, or with "file" a file mapping (MAP_SHARED or
+ * MAP_PRIVATE in "flags", MAP_PRIVATE when neither; "offset" into the file).
+ */
 static int op_mmap(struct op_ctx *c)
 {
-	uint64_t length, addr, out;
+	uint64_t length, addr, out, offset;
 	unsigned int flags;
-	const char *prot;
-	int pid;
+	const char *prot, *file;
+	int pid, err;
 
 	if (op_field_pid(c, "pid", true, false, 0, &pid) ||
 	    op_field_u64(c, "length", true, 0, UINT64_MAX >> 1, &length) ||
 	    op_field_str(c, "prot", false, "rw-", &prot) ||
-	    op_field_addr(c, "addr", false, 0, &addr) || op_field_map_flags(c, &flags))
+	    op_field_addr(c, "addr", false, 0, &addr) || op_field_map_flags(c, &flags) ||
+	    op_field_str(c, "file", false, NULL, &file) ||
+	    op_field_u64(c, "offset", false, 0, UINT64_MAX >> 1, &offset))
 		return c->e.err;
-	if (mm_mmap_flags(c->m, pid, addr, length, prot, flags, &out, &c->e))
+	if (!file && (flags & (MM_MAP_SHARED | MM_MAP_PRIVATE)))
+		return op_bad(c, "MAP_SHARED and MAP_PRIVATE need a \"file\"");
+	if (file && !(flags & (MM_MAP_SHARED | MM_MAP_PRIVATE)))
+		flags |= MM_MAP_PRIVATE;
+	err = file ? mm_mmap_file(c->m, pid, addr, length, prot, flags, file, offset, &out, &c->e) :
+		     mm_mmap_flags(c->m, pid, addr, length, prot, flags, &out, &c->e);
+	if (err)
 		return c->e.err;
 	c->result = json_pack("{s:b,s:o}", "ok", 1, "addr", hex(out));
 	return 0;
@@ -418,7 +435,8 @@ static const char *const tlb_flush_fields[] = { "cpu", "scope", "addr", "length"
 static const char *const load_cr3_fields[] = { "cpu", "pid", NULL };
 static const char *const spawn_fields[] = { "name", "oom_score_adj", NULL };
 static const char *const pid_fields[] = { "pid", NULL };
-static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", "flags", NULL };
+static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", "flags", "file",
+					   "offset", NULL };
 static const char *const munmap_fields[] = { "pid", "addr", "length", NULL };
 static const char *const brk_fields[] = { "pid", "addr", NULL };
 static const char *const touch_fields[] = { "pid", "addr", "length", "cpu", "access", NULL };

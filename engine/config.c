@@ -33,6 +33,8 @@ void machine_config_defaults(struct machine_config *cfg)
 	cfg->start = MACHINE_START_BOOTED;
 	cfg->seed = 1;
 	cfg->layout_zoneinfo = NULL;
+	cfg->swap_mib = 0;
+	cfg->swappiness = 60;
 }
 
 void machine_config_release(struct machine_config *cfg)
@@ -185,6 +187,12 @@ static int parse_key(struct machine_config *cfg, const char *key, json_t *v,
 		err = get_bool(v, key, &cfg->pcp, e);
 	} else if (strcmp(key, "debug_virtual") == 0) {
 		err = get_bool(v, key, &cfg->debug_virtual, e);
+	} else if (strcmp(key, "swap_mib") == 0) {
+		err = get_uint(v, key, 0, max_mib, &n, e);
+		cfg->swap_mib = n;
+	} else if (strcmp(key, "swappiness") == 0) {
+		err = get_uint(v, key, 0, 200, &n, e);
+		cfg->swappiness = (unsigned int)n;
 	} else if (strcmp(key, "tlb") == 0) {
 		err = parse_tlb(v, &cfg->tlb, e);
 	} else if (strcmp(key, "start") == 0) {
@@ -288,6 +296,8 @@ char *machine_config_to_json(const struct machine_config *cfg)
 	if (!root)
 		return NULL;
 	json_object_set_new(root, "debug_virtual", json_boolean(cfg->debug_virtual));
+	json_object_set_new(root, "swap_mib", json_integer((json_int_t)cfg->swap_mib));
+	json_object_set_new(root, "swappiness", json_integer((json_int_t)cfg->swappiness));
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return text;

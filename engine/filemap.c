@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "lru.h"
+#include "vmscan.h"
 #include "pgtable.h"
 #include "slab.h"
 
@@ -264,6 +265,8 @@ int filemap_add_folio(struct machine *m, struct sim_file *f, uint64_t index, uin
 	page_set(p, PG_locked);
 	mod_node_page_state(m, p->node, NR_FILE_PAGES, 1);
 	page_cache_event(m, MM_EV_mm_filemap_add_to_page_cache, f, pfn, index);
+	if (xa_is_value(old))		/* vmscan.h: a refault may start on the active list */
+		workingset_refault(m, pfn, old);
 	folio_add_lru(m, pfn);
 	return 0;
 }

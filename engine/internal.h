@@ -206,6 +206,7 @@ struct zone {
 	uint64_t owner_pages[NR_PAGE_OWNERS];
 	int pageset_high_min, pageset_high_max, pageset_batch;
 	bool below_high;		/* ZONE_BELOW_HIGH */
+	bool boosted_watermark;		/* ZONE_BOOSTED_WATERMARK: kswapd is to be woken */
 	struct per_cpu_pages *pcp;	/* one per CPU */
 	uint64_t numa_hit, numa_miss, numa_foreign, numa_local, numa_other;
 };
@@ -341,6 +342,13 @@ typedef struct pglist_data {
 	int nr_cpus;			/* CPUs local to this node */
 	struct lruvec __lruvec;		/* the root memory cgroup's LRU lists (lru.h) */
 	int64_t vm_stat[NR_VM_NODE_STAT_ITEMS];	/* node_page_state() */
+	/* kswapd of this node (vmscan.c; mm/vmscan.c, include/linux/mmzone.h) */
+	int kswapd_order;		/* the largest order a waker asked for */
+	int kswapd_highest_zoneidx;	/* MAX_NR_ZONES: no request pending */
+	int kswapd_failures;		/* balance_pgdat() runs that reclaimed nothing */
+	int kswapd_state;		/* sleeping, runnable, napping (vmscan.c) */
+	int kswapd_run_order, kswapd_run_zoneidx;	/* what its last run balanced for */
+	uint32_t kswapd_allocs;		/* pages allocated on the node since it was woken */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/
@@ -413,6 +421,10 @@ struct machine {
 	uint64_t vm_events[NR_VM_EVENT_ITEMS];	/* count_vm_event(): /proc/vmstat */
 	uint32_t next_content;		/* the next fresh anonymous content tag */
 	int dirty_ratio, dirty_background_ratio;	/* vm.dirty_ratio, vm.dirty_background_ratio */
+	/* Reclaim and swap (swap.h; swapfile.c, swap_state.c, vmscan.c, workingset.c) */
+	struct swap_state *swap;	/* NULL: no swap device */
+	int swappiness;			/* vm.swappiness */
+	bool in_reclaim;		/* reclaim is running: its own allocations do not recurse */
 	/* The OOM killer's log and counters, NULL before its first report (oom.h; oom_kill.c) */
 	struct oom_state *oom;
 };

@@ -38,6 +38,12 @@ ENGINE_SOURCES = \
 	engine/page_writeback.c \
 	engine/lru_check.c \
 	engine/lru_proc.c \
+	engine/swap.h \
+	engine/swapfile.c \
+	engine/swap_state.c \
+	engine/vmscan.h \
+	engine/vmscan.c \
+	engine/workingset.c \
 	engine/oom.h \
 	engine/oom_kill.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)

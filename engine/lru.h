@@ -186,7 +186,7 @@ struct file_ra_state {
 };
 
 #define VM_READAHEAD_PAGES	32	/* (SZ_128K / PAGE_SIZE): include/linux/mm.h */
-#define SIM_FILE_NAME_LEN	32
+#define SIM_FILE_NAME_LEN	24	/* fits a VMA's name */
 
 /* i_pages entries: 0 empty, pfn + 1 a page, or a shadow entry (bit 63 set). */
 #define I_PAGES_SHADOW		(1ULL << 63)

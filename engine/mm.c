@@ -36,6 +36,8 @@
 #include "lru.h"
 #include "oom.h"
 #include "pgtable.h"
+#include "swap.h"
+#include "vmscan.h"
 
 #define ELF_ET_DYN_BASE		0x555555554000ULL
 #define START_BRK		0x555555559000ULL
@@ -209,6 +211,18 @@ static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn,
 }
 
 /*
+ * zap_nonpresent_ptes() for a swap entry: the PTE goes, the slot loses the
+ * reference (free_swap_and_cache()), the process one swap entry.
+ */
+static void zap_swap_pte(struct machine *m, struct mm_struct *mm, uint64_t table,
+			 unsigned int i, uint64_t vaddr, uint64_t entry)
+{
+	pt_clear_entry(m, table, i, PT_PTE, vaddr);
+	free_swap_and_cache(m, pte_to_swp_entry(entry));
+	mm->rss_stat[MM_SWAPENTS]--;
+}
+
+/*
  * Free the user pages mapped in [s, e) and then, with @free_tables, every
  * table under it that is left empty.
  */
@@ -221,6 +235,10 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 		uint64_t lo = base + ((uint64_t)i << shift), hi = lo + (1ULL << shift);
 		uint64_t entry = pt_table(m, table)[i], child;
 
+		if (hi > s && lo < e && level == PT_PTE && is_swap_pte(entry)) {
+			zap_swap_pte(m, mm, table, i, lo, entry);	/* swap.h */
+			continue;
+		}
 		if (hi <= s || lo >= e || !(entry & _PAGE_PRESENT))
 			continue;
 		if (level == PT_PTE) {
@@ -899,6 +917,155 @@ static int do_fault(struct machine *m, int cpu, struct mm_struct *mm,
 	return 1;
 }
 
+/*** Swap entries in PTEs: swap-in, zap, fork (swap.h; swapfile.c, swap_state.c) ***/
+
+/*
+ * swap_read_folio(): the slot's content into the new page; pswpin and
+ * pgpgin (KiB) count the read, which completes at once. Kernel: mm/page_io.c.
+ */
+static void swap_read_folio(struct machine *m, uint64_t pfn, swp_entry_t e)
+{
+	struct swap_info_struct *si = swp_info(m, e);
+	struct mm_event ev;
+
+	m->mem_map[pfn].folio.content = si->content[swp_offset(e)];
+	count_vm_event(m, PSWPIN);
+	count_vm_events(m, PGPGIN, PAGE_SIZE / 1024);
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, MM_EV_swap_readpage);
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.node = m->mem_map[pfn].node;
+	ev.zone = m->mem_map[pfn].zone;
+	snprintf(m->detail, sizeof(m->detail), "type=%u offset=%" PRIu64 " content=%#x",
+		 swp_type(e), swp_offset(e), m->mem_map[pfn].folio.content);
+	ev.detail = m->detail;
+	emit(m, &ev);
+}
+
+/*
+ * A new page for a swap entry no folio caches: in the swap cache first
+ * (swapcache_prepare() claims the slot), read from the slot, its refault
+ * checked against the shadow the slot kept, then on the LRU.
+ * Kernel: mm/swap_state.c __read_swap_cache_async() without readahead.
+ */
+static int swapin_folio(struct machine *m, int cpu, struct vm_area_struct *vma, uint64_t vaddr,
+			swp_entry_t e, uint64_t *pfn)
+{
+	struct alloc_pages_result res;
+	uint64_t shadow;
+	int err;
+
+	err = anon_vma_prepare(m, vma);
+	if (err)
+		return err;
+	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1, cpu, OWNER_USER, &res, NULL);
+	if (err)
+		return err;
+	/* reclaim inside the allocation may have read the slot in already */
+	if (swap_cache_get_folio(m, e) != PFN_NIL || swapcache_prepare(m, e)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
+		*pfn = PFN_NIL;
+		return 0;
+	}
+	shadow = swap_cache_get_shadow(m, e);
+	swap_cache_add_folio(m, res.pfn, e, NULL);
+	swap_read_folio(m, res.pfn, e);
+	workingset_refault(m, res.pfn, shadow);
+	folio_add_lru_vma(m, res.pfn);
+	*pfn = res.pfn;
+	return 0;
+}
+
+/*
+ * do_swap_page(): a fault on a swap PTE. The folio comes from the swap
+ * cache (a minor fault) or from the slot (a major fault: pgmajfault); the
+ * PTE maps it again, the process counts an anonymous page instead of a
+ * swap entry, and the slot loses this reference. When none is left the
+ * folio leaves the swap cache and frees its slot (folio_free_swap()): only
+ * RAM holds the content now, so it is dirty. A page other PTEs still reach
+ * through swap entries stays in the swap cache and is mapped read-only
+ * until a write copies it. Kernel: mm/memory.c do_swap_page().
+ */
+static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
+			struct vm_area_struct *vma, uint64_t vaddr, uint64_t table, uint64_t pte,
+			bool write, const char **outcome)
+{
+	swp_entry_t e = pte_to_swp_entry(pte);
+	unsigned int idx = pt_index(vaddr, PT_PTE);
+	uint64_t pfn, entry;
+	bool major = false;
+	struct page *p;
+	int err;
+
+	if (!swp_info(m, e) || !__swap_count(m, e)) {
+		*outcome = "sigbus";	/* a swap entry no slot backs */
+		return 0;
+	}
+	pfn = swap_cache_get_folio(m, e);
+	if (pfn == PFN_NIL) {
+		err = swapin_folio(m, cpu, vma, vaddr, e, &pfn);
+		if (err)
+			return err;
+		if (pfn == PFN_NIL)
+			pfn = swap_cache_get_folio(m, e);
+		else
+			major = true;
+		/* the table may have changed under reclaim: the PTE is looked at again */
+		if (pt_table(m, table)[idx] != pte || pfn == PFN_NIL) {
+			*outcome = "mapped";
+			return 1;
+		}
+	}
+	p = pfn_to_page(m, pfn);
+	if (major) {			/* the allocation's reference is the mapping's */
+		count_vm_event(m, PGMAJFAULT);
+		*outcome = "major";
+		folio_add_new_anon_rmap(m, pfn, vma->anon_vma, linear_page_index(vma, vaddr));
+	} else {
+		*outcome = "mapped";
+		p->_refcount++;
+		folio_add_rmap_pte(m, pfn);
+	}
+	mm->rss_stat[MM_ANONPAGES]++;
+	mm->rss_stat[MM_SWAPENTS]--;
+	swap_free(m, e);
+	entry = PFN_PHYS(pfn) | vma_page_prot(vma) | _PAGE_ACCESSED;
+	if (!__swap_count(m, e)) {
+		swap_cache_del_folio(m, pfn);	/* folio_free_swap() */
+		page_set(p, PG_dirty);
+		if (vma->vm_flags & VM_WRITE)
+			entry |= _PAGE_RW | (write ? _PAGE_DIRTY : 0);
+	}
+	pt_set_entry(m, table, idx, PT_PTE, entry, vaddr);
+	return 1;
+}
+
+/*
+ * copy_nonpresent_pte() of a swap entry: the child's PTE names the same slot,
+ * which counts one more reference (swap_duplicate()); the child counts a swap
+ * entry. Kernel: mm/memory.c.
+ */
+static int copy_swap_pte(struct machine *m, struct mm_struct *dst, uint64_t vaddr, uint64_t pte)
+{
+	uint64_t table;
+	int err = swap_duplicate(m, pte_to_swp_entry(pte));
+
+	if (err)
+		return err;
+	err = pte_table_alloc(m, dst, vaddr, &table);
+	if (err) {
+		swap_free(m, pte_to_swp_entry(pte));
+		return err;
+	}
+	pt_set_entry(m, table, pt_index(vaddr, PT_PTE), PT_PTE, pte, vaddr);
+	dst->rss_stat[MM_SWAPENTS]++;
+	return 0;
+}
+
+/*** End of the swap entries' block ***/
+
 /*
  * do_user_addr_fault() - a #PF below TASK_SIZE: no VMA or a forbidden access
  * is SIGSEGV ("segv", 0); a missing page is demand-paged ("mapped" or
@@ -925,6 +1092,10 @@ int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_
 			return 0;
 		return do_wp_page(m, cpu, mm, vma, vaddr, table, entry, outcome);
 	}
+	entry = 0;
+	if (find_pte(m, mm, vaddr, &table, &entry) && is_swap_pte(entry))
+		return do_swap_page(m, cpu, mm, vma, vaddr, table, entry, code & X86_PF_WRITE,
+				    outcome);
 	if (vma->vm_file)
 		return do_fault(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE, outcome);
 	err = do_anonymous_page(m, cpu, mm, vma, vaddr, code & X86_PF_WRITE);
@@ -983,8 +1154,15 @@ static int copy_vma_ptes(struct machine *m, struct mm_struct *dst, struct mm_str
 	if (!vma->anon_vma)
 		return 0;
 	for (a = vma->vm_start; a < vma->vm_end; a += PAGE_SIZE) {
-		if (find_pte(m, src, a, &table, &pte))
+		pte = 0;
+		if (find_pte(m, src, a, &table, &pte)) {
+			if (!is_swap_pte(pte))
+				continue;
+			err = copy_swap_pte(m, dst, a, pte);	/* swap.h */
+			if (err)
+				return err;
 			continue;
+		}
 		err = copy_present_pte(m, dst, src, vma, a, table, pte);
 		if (err)
 			return err;
@@ -1116,13 +1294,17 @@ int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm
 	v = &mm->vmas[idx];
 	vi->start = v->vm_start;
 	vi->end = v->vm_end;
-	snprintf(vi->prot, sizeof(vi->prot), "%c%c%cp", v->vm_flags & VM_READ ? 'r' : '-',
-		 v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-');
+	snprintf(vi->prot, sizeof(vi->prot), "%c%c%c%c", v->vm_flags & VM_READ ? 'r' : '-',
+		 v->vm_flags & VM_WRITE ? 'w' : '-', v->vm_flags & VM_EXEC ? 'x' : '-',
+		 v->vm_flags & VM_MAYSHARE ? 's' : 'p');
 	memcpy(vi->name, v->name, sizeof(vi->name));
 	return 0;
 }
 
-/* /proc/PID/maps, as show_map_vma() prints anonymous mappings. */
+/*
+ * /proc/PID/maps, as show_map_vma() prints it: a file mapping shows its
+ * offset, its inode number and the file's path (the filesystem's root is /).
+ */
 char *proc_pid_maps(const struct machine *m, int pid)
 {
 	const struct mm_struct *mm = find_mm(m, pid);
@@ -1141,13 +1323,18 @@ char *proc_pid_maps(const struct machine *m, int pid)
 		struct mm_vma_info vi;
 		int n;
 
+		const struct vm_area_struct *v = &mm->vmas[i];
+
 		mm_process_vma(m, pid, i, &vi);
 		n = snprintf(buf + len, cap - len, "%08" PRIx64 "-%08" PRIx64 " %s %08llx %02x:%02x %lu ",
-			     vi.start, vi.end, vi.prot, 0ULL, 0, 0, 0UL);
+			     vi.start, vi.end, vi.prot,
+			     v->vm_file ? (unsigned long long)v->vm_pgoff << PAGE_SHIFT : 0ULL, 0, 0,
+			     (unsigned long)v->vm_file);
 		len += (size_t)n;
 		if (vi.name[0])	/* seq_pad() to column 72, then one space */
-			len += (size_t)snprintf(buf + len, cap - len, "%*s %s",
-						n < 72 ? 72 - n : 0, "", vi.name);
+			len += (size_t)snprintf(buf + len, cap - len, "%*s %s%s",
+						n < 72 ? 72 - n : 0, "", v->vm_file ? "/" : "",
+						vi.name);
 		len += (size_t)snprintf(buf + len, cap - len, "\n");
 	}
 	return buf;

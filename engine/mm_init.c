@@ -17,6 +17,8 @@
 #include "slab.h"
 #include "swiotlb.h"
 #include "lru.h"
+#include "swap.h"
+#include "vmscan.h"
 #include "oom.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
@@ -437,6 +439,9 @@ void mm_core_init_buddy(struct machine *m)
 	zone_online_events(m);
 	kmem_cache_init(m);
 	vmalloc_init(m);
+	kswapd_init(m);		/* vmscan.c: one kswapd per node, asleep */
+	if (swap_setup(m))	/* swapfile.c: swapon of the swap partition */
+		m->swap = NULL;
 }
 
 static void cpus_to_nodes(struct machine *m)
@@ -550,6 +555,10 @@ struct machine *machine_create(const struct machine_config *cfg,
 		mm_error_set(e, err, "the boot could not finish (%s)", mm_errno_name(err));
 		goto fail_quiet;
 	}
+	if (cfg->start == MACHINE_START_BOOTED && cfg->swap_mib && !m->swap) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	return m;
 fail:
 	mm_error_set(e, err, "out of memory");
@@ -580,6 +589,7 @@ void machine_destroy(struct machine *m)
 	slab_state_release(m);
 	swiotlb_state_release(m);
 	lru_state_release(m);
+	swap_state_release(m);
 	oom_state_release(m);		/* oom_kill.c */
 	machine_config_release(&m->cfg);
 	free(m);
@@ -611,6 +621,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->swiotlb = NULL;
 	c->files = NULL;
 	c->anon_vmas = NULL;
+	c->swap = NULL;
 	c->oom = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
@@ -657,6 +668,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (swiotlb_state_clone(c, m))
 		goto fail;
 	if (lru_state_clone(c, m))	/* lru.h: files, anon_vmas */
+		goto fail;
+	if (swap_state_clone(c, m))	/* swapfile.c: the swap device and its cache */
 		goto fail;
 	if (oom_state_clone(c, m))	/* oom_kill.c */
 		goto fail;

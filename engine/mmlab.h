@@ -69,6 +69,8 @@ struct machine_config {
 	enum machine_start start;
 	uint64_t seed;
 	char *layout_zoneinfo;		/* NULL for "pc", else a /proc/zoneinfo text (owned) */
+	uint64_t swap_mib;		/* a swap partition of this size; 0: no swap */
+	unsigned int swappiness;	/* vm.swappiness at boot, 0..200 */
 };
 
 /* The defaults of engine.md section 1. */
@@ -121,7 +123,13 @@ void machine_config_release(struct machine_config *cfg);
 	X(writeback_dirty_folio) X(writeback_single_inode)		\
 	X(global_dirty_state) X(file_create) X(file_read) X(file_write)	\
 	X(file_fsync) X(drop_caches) X(task_newtask) X(wp_page_copy)	\
-	X(wp_page_reuse)						\
+	X(wp_page_reuse)		\
+	X(mm_vmscan_wakeup_kswapd) X(mm_vmscan_kswapd_wake)		\
+	X(mm_vmscan_kswapd_sleep) X(mm_vmscan_direct_reclaim_begin)	\
+	X(mm_vmscan_direct_reclaim_end) X(mm_vmscan_lru_isolate)	\
+	X(mm_vmscan_lru_shrink_inactive) X(mm_vmscan_lru_shrink_active)	\
+	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
+	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)	\
 	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)
 
 enum mm_event_type {
@@ -289,8 +297,12 @@ struct mm_slowpath {
 	int steps[MM_SLOWPATH_MAX_STEPS];	/* enum mm_slowpath_step */
 	bool kernel_fails;			/* false: the kernel would not return NULL */
 	char message[640];			/* "the kernel would wake kswapd, ..." */
+	unsigned int reclaim_rounds;		/* direct reclaim the engine ran first */
+	uint64_t reclaimed;			/* and the pages it freed */
 };
 void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
+/* The refusal came after @rounds rounds of direct reclaim freeing @reclaimed pages. */
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed);
 /* "wake_all_kswapds", "direct_compact", ... */
 const char *mm_slowpath_step_name(int step);
 /* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
@@ -302,6 +314,33 @@ int mm_alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node
 /* __free_pages of a block that mm_alloc_pages() returned; anything else is -EINVAL. */
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		  struct mm_error *e);
+
+/*
+ * The end of an op: every kswapd woken during it runs until its node is
+ * balanced or it gives up, then sleeps (vmscan.c, the interleaving rule).
+ */
+void mm_kswapd_run(struct machine *m);
+/* shrink_all_memory(): reclaim up to @nr pages from every node; the pages freed. */
+uint64_t mm_shrink_all_memory(struct machine *m, uint64_t nr);
+
+/*
+ * Memory pressure at a glance (vmscan.c), in pages: the free pages and the
+ * min/low/high watermarks (boost included) of every populated zone summed,
+ * those of the largest zone (where kswapd's sawtooth shows), the LRU lists
+ * (inactive/active anon, inactive/active file, unevictable), swap, and the
+ * reclaim counters of /proc/vmstat.
+ */
+struct mm_pressure {
+	uint64_t free, min, low, high;
+	int big_zone, big_node;
+	uint64_t big_free, big_min, big_low, big_high;
+	uint64_t lru[5];
+	uint64_t swap_total, swap_free, swap_cached;
+	uint64_t pgscan_kswapd, pgscan_direct, pgsteal_kswapd, pgsteal_direct;
+	uint64_t pswpin, pswpout, pgmajfault, allocstall, pageoutrun, oom_kill;
+	unsigned int kswapd_awake;		/* nodes whose kswapd is not asleep */
+};
+void machine_pressure(const struct machine *m, struct mm_pressure *p);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
@@ -389,6 +428,8 @@ char *proc_buddyinfo(const struct machine *m);
 char *proc_pagetypeinfo(const struct machine *m);
 char *proc_zoneinfo(const struct machine *m);
 char *proc_meminfo(const struct machine *m);
+/* /proc/swaps (swapfile.c). */
+char *proc_swaps(const struct machine *m);
 
 /*** Kernel allocators: SLUB and kmalloc, vmalloc, DMA (slub.c, vmalloc.c, dma.c) ***/
 

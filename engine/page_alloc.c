@@ -58,6 +58,7 @@
 #include "oom.h"
 #include "pgtable.h"
 #include "slab.h"
+#include "vmscan.h"
 
 /* alloc_flags (mm/internal.h) */
 #define ALLOC_WMARK_MIN		WMARK_MIN
@@ -461,22 +462,23 @@ static bool prep_move_freepages_block(const struct machine *m, const struct zone
  * zone's watermarks by a pageblock, up to watermark_boost_factor (150%) of
  * the high mark, so that kswapd reclaims ahead of the next fallback. Not in
  * zones smaller than four pageblocks. Kernel: mm/page_alloc.c. Only kswapd
- * lowers the boost again (balance_pgdat() in mm/vmscan.c); the engine has no
- * kswapd, so a boost stays until the watermarks are set up anew.
+ * lowers the boost again (balance_pgdat() in mm/vmscan.c). Returns whether
+ * the watermarks were boosted.
  */
-static void boost_watermark(const struct machine *m, struct zone *z)
+static bool boost_watermark(const struct machine *m, struct zone *z)
 {
 	uint64_t max_boost;
 
 	if (pageblock_nr_pages * 4 > z->managed_pages)
-		return;
+		return false;
 	max_boost = z->_watermark[WMARK_HIGH] * WATERMARK_BOOST_FACTOR / 10000;
 	if (!max_boost)
-		return;
+		return false;
 	if (max_boost < pageblock_nr_pages)
 		max_boost = pageblock_nr_pages;
 	z->watermark_boost = z->watermark_boost + pageblock_nr_pages < max_boost ?
 			     z->watermark_boost + pageblock_nr_pages : max_boost;
+	return true;
 }
 
 /*
@@ -497,12 +499,9 @@ static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t p
 		expand(m, z, pfn, order, cur, start_mt);
 		return (uint32_t)pfn;
 	}
-	/*
-	 * The kernel also sets ZONE_BOOSTED_WATERMARK for a request that may
-	 * wake kswapd (ALLOC_KSWAPD), and rmqueue() wakes kswapd on its way
-	 * out; the engine has no kswapd to wake.
-	 */
-	boost_watermark(m, z);
+	/* ZONE_BOOSTED_WATERMARK: rmqueue() wakes kswapd on its way out */
+	if (boost_watermark(m, z) && (alloc_flags & ALLOC_KSWAPD))
+		z->boosted_watermark = true;
 	if (!prep_move_freepages_block(m, z, pfn, &start, &free_pages, &movable_pages))
 		return PFN_NIL;
 	if (start_mt == MIGRATE_MOVABLE)
@@ -977,6 +976,14 @@ static bool zone_watermark_ok(const struct zone *z, unsigned int order, uint64_t
 				   (long)z->nr_free_pages, NULL);
 }
 
+/* __zone_watermark_ok() with no reserves, as pgdat_balanced() asks it (vmscan.c). */
+bool zone_watermark_ok_plain(const struct zone *z, unsigned int order, uint64_t mark,
+			     int highest_zoneidx)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, 0, (long)z->nr_free_pages,
+				   NULL);
+}
+
 /* zone_watermark_fast(): the order-0 shortcut, then the full check. */
 static bool zone_watermark_fast(const struct zone *z, unsigned int order, uint64_t mark,
 				int highest_zoneidx, unsigned int alloc_flags,
@@ -1021,6 +1028,8 @@ struct alloc_context {
 	bool watermark_failed;
 	struct zone *breach_zone;
 	struct mm_slowpath *sp;		/* filled on failure when asked */
+	unsigned long reclaimed;	/* direct reclaim: pages freed, rounds run */
+	unsigned int reclaim_rounds;
 	const char *oom_outcome;	/* what out_of_memory() did, when it ran */
 };
 
@@ -1092,6 +1101,17 @@ static uint32_t rmqueue_buddy(struct machine *m, struct zone *z, unsigned int or
 	return pfn;
 }
 
+/* rmqueue()'s way out: a boosted zone wakes kswapd to work the boost off. */
+static uint32_t rmqueue_boosted(struct machine *m, struct zone *z, unsigned int alloc_flags,
+				uint32_t pfn)
+{
+	if ((alloc_flags & ALLOC_KSWAPD) && z->boosted_watermark) {
+		z->boosted_watermark = false;
+		wakeup_kswapd(m, z, 0, 0, z->idx);
+	}
+	return pfn;
+}
+
 /* rmqueue(): per-CPU list for the small and THP orders, the buddy for the rest. */
 static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 			unsigned int alloc_flags, const struct alloc_context *ac)
@@ -1101,9 +1121,10 @@ static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 					       ac->cpu);
 
 		if (pfn != PFN_NIL)
-			return pfn;
+			return rmqueue_boosted(m, z, alloc_flags, pfn);
 	}
-	return rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype);
+	return rmqueue_boosted(m, z, alloc_flags,
+			       rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype));
 }
 
 /*
@@ -1286,11 +1307,13 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 		mm_alloc_slowpath(ac->gfp, order, !strcmp(reason, "injected") ?
 				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
 				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
+	if (ac->sp)
+		mm_slowpath_reclaimed(ac->sp, ac->reclaim_rounds, ac->reclaimed);
 	if (ac->sp && ac->oom_outcome) {
 		size_t n = strlen(ac->sp->message);
 
 		snprintf(ac->sp->message + n, sizeof(ac->sp->message) - n,
-			 " (the engine ran it: %s)", ac->oom_outcome);
+			 " (the engine ran the OOM killer: %s)", ac->oom_outcome);
 	}
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
@@ -1357,103 +1380,168 @@ static bool unreserve_highatomic_pageblock(struct machine *m, const struct alloc
 	return false;
 }
 
+/* wake_all_kswapds(): each node of the zonelist once, for the request's zones. */
+static void wake_all_kswapds(struct machine *m, unsigned int order, const struct alloc_context *ac)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+	int last = -1;
+
+	for (unsigned int i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zone *z = &m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+
+		if (!zone_allowed(z, ac) || !managed_zone(z) || z->node == last)
+			continue;
+		wakeup_kswapd(m, z, ac->gfp, (int)order, ac->highest_zoneidx);
+		last = z->node;
+	}
+}
+
 /*
- * direct_reclaim_retries() - what of the slow path's reclaim loop the engine
- * can run: __alloc_pages_direct_reclaim() retries once after unreserving a
- * highatomic pageblock (one is kept) and draining every CPU's lists, and
- * should_reclaim_retry(), before it gives up on a request that may retry,
- * unreserves highatomic pageblocks to the last (@force), retrying after
- * each. The reclaim itself is not modelled (slowpath.c says what it would do).
+ * __alloc_pages_direct_reclaim() - reclaim (try_to_free_pages()), then
+ * retry; when that still fails, unreserve a highatomic pageblock (one is
+ * kept) and drain every CPU's lists before one more try. Nothing is retried
+ * when reclaim freed nothing.
+ */
+static uint32_t __alloc_pages_direct_reclaim(struct machine *m, unsigned int order,
+					     unsigned int alloc_flags, struct alloc_context *ac,
+					     struct zone **z, unsigned long *progress)
+{
+	uint32_t pfn;
+
+	*progress = try_to_free_pages(m, ac->preferred_node, (int)order, ac->gfp,
+				      ac->highest_zoneidx);
+	ac->reclaimed += *progress;
+	ac->reclaim_rounds++;
+	if (!*progress)
+		return PFN_NIL;
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn == PFN_NIL) {
+		unreserve_highatomic_pageblock(m, ac, false);
+		mm_drain_all_pages(m);
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	}
+	return pfn;
+}
+
+/*
+ * should_reclaim_retry() - retry while reclaim makes progress and some zone
+ * could pass its min watermark with all its reclaimable pages freed; after
+ * MAX_RECLAIM_RETRIES rounds without progress, give the highatomic reserves
+ * back to the last and retry once more for each.
+ */
+static bool should_reclaim_retry(struct machine *m, unsigned int order,
+				 struct alloc_context *ac, unsigned int alloc_flags,
+				 bool did_some_progress, int *no_progress_loops)
+{
+	const pg_data_t *pgdat = &m->nodes[ac->preferred_node];
+
+	if (did_some_progress && order <= PAGE_ALLOC_COSTLY_ORDER)
+		*no_progress_loops = 0;
+	else
+		(*no_progress_loops)++;
+	if (*no_progress_loops > MAX_RECLAIM_RETRIES)
+		return unreserve_highatomic_pageblock(m, ac, true);
+	for (unsigned int i = 0; i < pgdat->nr_zonerefs; i++) {
+		struct zone *z = &m->nodes[pgdat->zonelist[i].node].node_zones[pgdat->zonelist[i].zone];
+		uint64_t available;
+
+		if (!zone_allowed(z, ac))
+			continue;
+		available = zone_reclaimable_pages(m, z) + z->nr_free_pages;
+		if (__zone_watermark_ok(z, order, z->_watermark[WMARK_MIN] + z->watermark_boost,
+					ac->highest_zoneidx, alloc_flags, (long)available, NULL))
+			return true;
+	}
+	return unreserve_highatomic_pageblock(m, ac, true);
+}
+
+/*
+ * __alloc_pages_may_oom() - the OOM killer's turn, after reclaim stopped
+ * helping: one more try at the high watermark (a kill elsewhere may just
+ * have freed memory), then, for the requests the OOM killer may serve
+ * (mm_slowpath_may_oom(): not a costly order, not __GFP_RETRY_MAYFAIL or
+ * __GFP_THISNODE, not for the low zones), out_of_memory(). After a kill the
+ * slow path's "retry" label tries at once (and again after draining the
+ * per-CPU lists the victim's pages went to). An OOM victim allocating for
+ * itself gets the ALLOC_OOM share of the reserves once and then fails (it
+ * is on its way out). Where the kernel would wait (a GFP_NOFS request that
+ * out_of_memory() kills nothing for, a victim not yet gone), the engine,
+ * where nothing else runs meanwhile, reports no progress: the request fails
+ * and @ac says why. __GFP_NOFAIL gets every reserve. Kernel: mm/page_alloc.c,
+ * __alloc_pages_may_oom() and the end of __alloc_pages_slowpath().
+ */
+static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
+				      unsigned int alloc_flags, struct alloc_context *ac,
+				      struct zone **z, bool *did_some_progress)
+{
+	struct oom_control oc = { .gfp_mask = ac->gfp, .order = (int)order, .cpu = ac->cpu };
+	struct alloc_context high = *ac;
+	struct mm_struct *cur;
+	uint32_t pfn;
+
+	*did_some_progress = false;
+	high.gfp = (ac->gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM;
+	pfn = get_page_from_freelist(m, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, &high, z);
+	if (pfn != PFN_NIL || !mm_slowpath_may_oom(ac->gfp, order))
+		return pfn;
+	if (!out_of_memory(m, &oc) && !(ac->gfp & __GFP_NOFAIL)) {
+		ac->oom_outcome = oc.outcome;
+		return PFN_NIL;
+	}
+	ac->oom_outcome = oc.outcome;
+	if (ac->gfp & __GFP_NOFAIL)
+		return get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	cur = oom_current(m, ac->cpu);
+	if (cur && cur->oom_victim) {	/* __gfp_pfmemalloc_flags(): oom_reserves_allowed() */
+		if (!(ac->gfp & __GFP_NOMEMALLOC))
+			pfn = get_page_from_freelist(m, order, alloc_flags | ALLOC_OOM, ac, z);
+		return pfn;
+	}
+	if (!oc.killed)
+		return PFN_NIL;		/* the kernel would wait and retry here */
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn == PFN_NIL) {
+		mm_drain_all_pages(m);
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	}
+	*did_some_progress = pfn == PFN_NIL;
+	return pfn;
+}
+
+/*
+ * The reclaim loop of __alloc_pages_slowpath(): direct reclaim, the retry
+ * rules for __GFP_NORETRY and costly orders, should_reclaim_retry(), then
+ * the OOM killer's turn. Compaction is not modelled (slowpath.c names it).
+ * Reclaim's own allocations never reclaim (PF_MEMALLOC).
  */
 static uint32_t direct_reclaim_retries(struct machine *m, unsigned int order,
 				       unsigned int alloc_flags, struct alloc_context *ac,
 				       struct zone **z)
 {
-	bool costly = order > PAGE_ALLOC_COSTLY_ORDER;
+	bool costly = order > PAGE_ALLOC_COSTLY_ORDER, progress;
+	int no_progress_loops = 0;
+	unsigned long reclaimed;
 	uint32_t pfn;
 
-	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone)
+	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone || m->in_reclaim)
 		return PFN_NIL;
-	unreserve_highatomic_pageblock(m, ac, false);
-	mm_drain_all_pages(m);
-	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+retry:
+	if (ac->gfp & __GFP_KSWAPD_RECLAIM)
+		wake_all_kswapds(m, order, ac);
+	pfn = __alloc_pages_direct_reclaim(m, order, alloc_flags, ac, z, &reclaimed);
 	if (pfn != PFN_NIL || (ac->gfp & __GFP_NORETRY) ||
 	    (costly && (!(ac->gfp & __GFP_IO) || !(ac->gfp & __GFP_RETRY_MAYFAIL))))
 		return pfn;
-	while (pfn == PFN_NIL && unreserve_highatomic_pageblock(m, ac, true))
-		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
-	return pfn;
-}
-
-/*
- * may_oom_once() - __alloc_pages_may_oom() proper: one more try at the high
- * watermark (a kill elsewhere may just have freed memory), then, for the
- * requests the OOM killer may serve (mm_slowpath_may_oom(): not a costly
- * order, not __GFP_RETRY_MAYFAIL or __GFP_THISNODE, not for the low zones),
- * out_of_memory(). A __GFP_NOFAIL request counts as progress either way and
- * gets the reserves. Kernel: mm/page_alloc.c, __alloc_pages_may_oom().
- */
-static uint32_t may_oom_once(struct machine *m, unsigned int order, struct alloc_context *ac,
-			     struct zone **z, bool *did_some_progress, int *killed)
-{
-	struct oom_control oc = { .gfp_mask = ac->gfp, .order = (int)order, .cpu = ac->cpu };
-	struct alloc_context high = *ac;
-	uint32_t pfn;
-
-	*did_some_progress = false;
-	*killed = 0;
-	high.gfp = (ac->gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM;
-	pfn = get_page_from_freelist(m, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, &high, z);
-	if (pfn != PFN_NIL || !mm_slowpath_may_oom(ac->gfp, order))
+	if (should_reclaim_retry(m, order, ac, alloc_flags, reclaimed, &no_progress_loops))
+		goto retry;
+	pfn = __alloc_pages_may_oom(m, order, alloc_flags, ac, z, &progress);
+	if (pfn != PFN_NIL)
 		return pfn;
-	if (out_of_memory(m, &oc) || (ac->gfp & __GFP_NOFAIL)) {
-		*did_some_progress = true;
-		*killed = oc.killed;
-		if (ac->gfp & __GFP_NOFAIL)
-			pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	if (progress) {
+		no_progress_loops = 0;
+		goto retry;
 	}
-	ac->oom_outcome = oc.outcome;
-	return pfn;
-}
-
-/*
- * __alloc_pages_may_oom() - reclaim has failed: kill, and retry as long as
- * the OOM killer makes progress, as __alloc_pages_slowpath() loops back to
- * its "retry" label (reclaim again, which drains the per-CPU lists the
- * victim's pages went to, then allocate). An OOM victim allocating for itself gets the ALLOC_OOM
- * share of the reserves once, then the request fails (it is on its way
- * out). Where the kernel would wait (a victim not yet gone, a GFP_NOFS
- * request waiting for others to free memory), the engine, where nothing
- * else runs in the meantime, stops: the request fails and @ac says why.
- * Kernel: mm/page_alloc.c, __alloc_pages_slowpath() and __alloc_pages_may_oom().
- */
-static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
-				      unsigned int alloc_flags, struct alloc_context *ac,
-				      struct zone **z)
-{
-	bool progress;
-	uint32_t pfn;
-	int killed;
-
-	if (!(ac->gfp & __GFP_DIRECT_RECLAIM) || !ac->any_zone || (ac->gfp & __GFP_NORETRY))
-		return PFN_NIL;
-	for (;;) {
-		struct mm_struct *cur;
-
-		pfn = may_oom_once(m, order, ac, z, &progress, &killed);
-		if (pfn != PFN_NIL || !progress)
-			return pfn;
-		cur = oom_current(m, ac->cpu);
-		if (!killed && !(cur && cur->oom_victim))
-			return PFN_NIL;		/* the kernel would wait here */
-		if (cur && cur->oom_victim && !(ac->gfp & __GFP_NOMEMALLOC))
-			alloc_flags |= ALLOC_OOM;	/* __gfp_pfmemalloc_flags(): oom_reserves_allowed() */
-		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
-		if (pfn == PFN_NIL)	/* the retry's reclaim step, which drains the pcp lists */
-			pfn = direct_reclaim_retries(m, order, alloc_flags, ac, z);
-		if (pfn != PFN_NIL || (cur && cur->oom_victim))
-			return pfn;
-	}
+	return PFN_NIL;
 }
 
 /*
@@ -1520,14 +1608,14 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 	pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
 	if (pfn == PFN_NIL) {
 		alloc_flags = gfp_to_alloc_flags(gfp, order);
+		if (alloc_flags & ALLOC_KSWAPD)
+			wake_all_kswapds(m, order, &ac);
 		pfn = get_page_from_freelist(m, order, alloc_flags, &ac, &z);
 	}
 	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
 		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
 	if (pfn == PFN_NIL)
 		pfn = direct_reclaim_retries(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
-	if (pfn == PFN_NIL)
-		pfn = __alloc_pages_may_oom(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
 	if (pfn == PFN_NIL)
 		pfn = nofail_reserves(m, order, &ac, &z);
 	if (pfn == PFN_NIL) {
@@ -1542,6 +1630,7 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 	}
 	m->nr_allocs++;
 	zone_statistics(m, z, &ac);
+	kswapd_note_alloc(m, z->node, order);	/* vmscan.c: kswapd's turn every SWAP_CLUSTER_MAX pages */
 	if (events_on(m))
 		alloc_event(m, MM_EV_mm_page_alloc, pfn, order, z, &ac);
 	if (res) {

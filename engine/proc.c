@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "lru.h"
 #include "slab.h"
+#include "swap.h"
 
 struct sbuf {
 	char *buf;
@@ -450,8 +451,8 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "Inactive(file):", global_node_page_state(m, NR_INACTIVE_FILE));
 	show_val_kb(&sb, "Unevictable:", global_node_page_state(m, NR_UNEVICTABLE));
 	show_val_kb(&sb, "Mlocked:", 0);
-	show_val_kb(&sb, "SwapTotal:", 0);
-	show_val_kb(&sb, "SwapFree:", 0);
+	show_val_kb(&sb, "SwapTotal:", total_swap_pages(m));	/* swapfile.c */
+	show_val_kb(&sb, "SwapFree:", get_nr_swap_pages(m));
 	show_val_kb(&sb, "Zswap:", 0);
 	show_val_kb(&sb, "Zswapped:", 0);
 	show_val_kb(&sb, "Dirty:", global_node_page_state(m, NR_FILE_DIRTY));
@@ -475,7 +476,7 @@ char *proc_meminfo(const struct machine *m)
 	show_val_kb(&sb, "NFS_Unstable:", 0);
 	show_val_kb(&sb, "Bounce:", 0);
 	show_val_kb(&sb, "WritebackTmp:", 0);
-	show_val_kb(&sb, "CommitLimit:", m->totalram_pages * 50 / 100);
+	show_val_kb(&sb, "CommitLimit:", m->totalram_pages * 50 / 100 + total_swap_pages(m));
 	show_val_kb(&sb, "Committed_AS:", 0);
 	show_val(&sb, "VmallocTotal:", m->cfg.paging_levels == 5 ? 13743895347199ULL :
 		 34359738367ULL, " kB");

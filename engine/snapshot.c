@@ -27,6 +27,7 @@
 #include "slab.h"
 #include "swiotlb.h"
 #include "lru.h"
+#include "swap.h"
 #include "oom.h"
 #include "engine/build_id.h"
 
@@ -271,6 +272,7 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	x86_state_save(&w, m);
 	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
 	lru_state_save(&w, m);		/* swap.c: files and anon_vmas (lru.h) */
+	swap_state_save(&w, m);		/* swapfile.c: the swap device and its cache */
 	oom_state_save(&w, m);		/* oom_kill.c: the OOM killer's log and counters */
 	if (!w.err) {
 		uint64_t sum = w.sum;
@@ -300,6 +302,7 @@ static void clear_machine_pointers(struct machine *c)
 	c->swiotlb = NULL;
 	c->files = NULL;
 	c->anon_vmas = NULL;
+	c->swap = NULL;
 	c->oom = NULL;
 }
 
@@ -390,6 +393,8 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		swiotlb_state_load(&r, c);
 	if (!r.err)
 		lru_state_load(&r, c);
+	if (!r.err)
+		swap_state_load(&r, c);	/* swapfile.c */
 	if (!r.err)
 		oom_state_load(&r, c);	/* oom_kill.c */
 	sum = r.sum;

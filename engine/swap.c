@@ -98,6 +98,23 @@ void lruvec_del_folio(struct machine *m, struct lruvec *l, uint64_t pfn)
 	page_clear(p, PG_lru);
 }
 
+/* trace_mm_lru_insertion() (pfn, lru) and trace_mm_lru_activate() (pfn). */
+static void lru_event(struct machine *m, int type, uint64_t pfn)
+{
+	const struct page *p = pfn_to_page(m, pfn);
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.pfn = pfn;
+	ev.node = p->node;
+	ev.zone = p->zone;
+	ev.value = folio_lru_list(p);
+	ev.detail = lru_names[folio_lru_list(p)];
+	emit(m, &ev);
+}
+
 /*
  * lru_add(): a page not on any list joins the one its flags name. Nothing
  * is mlocked in the engine, so every page is evictable (folio_evictable());
@@ -112,6 +129,7 @@ static void lru_add(struct machine *m, uint64_t pfn)
 		count_vm_event(m, UNEVICTABLE_PGRESCUED);
 	}
 	lruvec_add_folio(m, folio_lruvec(m, p), pfn);
+	lru_event(m, MM_EV_mm_lru_insertion, pfn);
 }
 
 void folio_add_lru(struct machine *m, uint64_t pfn)
@@ -140,6 +158,7 @@ static void lru_activate(struct machine *m, uint64_t pfn)
 	lruvec_del_folio(m, l, pfn);
 	page_set(p, PG_active);
 	lruvec_add_folio(m, l, pfn);
+	lru_event(m, MM_EV_mm_lru_activate, pfn);
 	count_vm_event(m, PGACTIVATE);
 }
 

@@ -77,6 +77,16 @@ const CASES = [
   ['brk', {}, (R) => ({ pid: R.spawn.pid })],
   ['munmap', {}, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 16384 })],
   ['exit', {}, (R) => ({ pid: R.spawn.pid })],
+  ['create_file', { name: 'formfile', size: 65536 }, () => ({ name: 'formfile', size: 65536 })],
+  ['write_file', { length: 8192 }, () => ({ name: 'formfile', length: 8192 })],
+  ['read_file', { offset: 16384, length: 16384 }, () => ({ name: 'formfile', offset: 16384, length: 16384 })],
+  ['fsync', {}, () => ({ name: 'formfile' })],
+  ['spawn', { name: 'formproc2' }, () => ({ name: 'formproc2' })],
+  ['mmap', { length: 16384, prot: 'rw-', flags: 'MAP_SHARED' },
+   (R) => ({ pid: R.spawn.pid, length: 16384, prot: 'rw-', flags: 'MAP_SHARED', file: 'formfile' })],
+  ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],
+  ['fork', {}, (R) => ({ pid: R.spawn.pid })],
+  ['drop_caches', { mode: 3 }, () => ({ mode: 3 })],
 ];
 
 async function open(hash, id, viewport = { width: 1280, height: 800 }) {

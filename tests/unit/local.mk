@@ -102,6 +102,14 @@ tests_unit_test_rmap_SOURCES = tests/unit/test_rmap.c tests/unit/paging_test.h
 tests_unit_test_rmap_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rmap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_swap
+tests_unit_test_swap_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_swap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_vmscan
+tests_unit_test_vmscan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmscan_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_oom_kill
 tests_unit_test_oom_kill_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -298,6 +298,18 @@ static void test_file_mappings(void **state)
 	assert_int_equal(mm_process_info(m, 0, &pi), 0);
 	assert_int_equal(pi.rss_file, 2);
 	assert_int_equal(pi.rss_anon, 1);
+	{
+		char *maps = proc_pid_maps(m, pid), line[160];
+
+		snprintf(line, sizeof(line), "%08llx-%08llx rw-s 00000000 00:00 1 ",
+			 (unsigned long long)sh, (unsigned long long)sh + 64 * 4096);
+		assert_non_null(strstr(maps, line));
+		snprintf(line, sizeof(line), "%08llx-%08llx rw-p 00028000 00:00 1 ",
+			 (unsigned long long)pr, (unsigned long long)pr + 4 * 4096);
+		assert_non_null(strstr(maps, line));
+		assert_non_null(strstr(maps, " /lib\n"));
+		free(maps);
+	}
 	assert_int_equal(mm_exit(m, pid, NULL), 0);
 	assert_int_equal(m->mem_map[pfn]._mapcount, -1);
 	assert_int_equal(meminfo_kb(m, "Mapped:"), 0);

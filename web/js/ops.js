@@ -43,12 +43,20 @@ export const OPS = [
   }],
   ['processes', {
     spawn: ['name', 'oom_score_adj'],
-    mmap: ['pid', 'length', 'prot', 'addr', 'flags'],
+    mmap: ['pid', 'length', 'prot', 'addr', 'flags', 'file', 'offset'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
     touch: ['pid', 'addr', 'length', 'cpu', 'access'],
     exit: ['pid'],
+    fork: ['pid'],
     set_oom_score_adj: ['pid', 'oom_score_adj'],
+  }],
+  ['files and page cache', {
+    create_file: ['name', 'size'],
+    read_file: ['pid', 'name', 'offset', 'length'],
+    write_file: ['pid', 'name', 'offset', 'length'],
+    fsync: ['name'],
+    drop_caches: ['mode'],
   }],
   ['boot and paging', {
     boot: ['until', 'without_identity'],
@@ -95,7 +103,10 @@ const FIELDS = {
   dir: { options: ['', 'DMA_BIDIRECTIONAL', 'DMA_TO_DEVICE', 'DMA_FROM_DEVICE'] },
   dma_addr: { placeholder: '0x...' },
   prot: { placeholder: 'rw-' },
-  flags: { options: ['', 'MAP_FIXED', 'MAP_FIXED_NOREPLACE'] },
+  flags: { options: ['', 'MAP_FIXED', 'MAP_FIXED_NOREPLACE', 'MAP_SHARED', 'MAP_PRIVATE'] },
+  file: { placeholder: 'anonymous' },
+  offset: { number: true, placeholder: '0' },
+  mode: { number: true, options: ['1', '2', '3'] },
   until: { options: ['', ...BOOT_STAGES] },
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
@@ -164,9 +175,13 @@ function suggestions(op, r) {
   case 'vmalloc': return { vfree: addr, vmalloc_to_page: addr, dma_map: addr };
   case 'dma_map': return { dma_unmap: { dma_addr: r.dma_addr, length: String(op.length ?? ''), dir: op.dir ?? '' } };
   case 'spawn':
-    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate',
+  case 'fork':
+    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate', 'fork',
       'set_oom_score_adj']
       .map((o) => [o, { pid: String(r.pid) }]));
+  case 'create_file':
+    return Object.fromEntries(['read_file', 'write_file', 'fsync'].map((o) => [o, { name: op.name }])
+      .concat([['mmap', { file: op.name }]]));
   case 'mmap': {
     const area = { pid: op.pid === undefined ? '' : String(op.pid), ...addr, length: String(op.length ?? '') };
     return { touch: area, munmap: area, access_range: { start: r.addr, length: area.length, pid: area.pid } };
@@ -241,7 +256,8 @@ export function createOps(getSession, onApplied) {
       fail(text, r.errno);
     } else {
       append(text, true);
-      Object.assign(next, suggestions(op, r));
+      for (const [o, f] of Object.entries(suggestions(op, r)))
+        next[o] = { ...next[o], ...f };
     }
     await onApplied(r, op);
   }
