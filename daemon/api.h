@@ -119,5 +119,7 @@ void api_proc_pid_oom_score_adj(struct server *srv, struct http_request *req,
 void api_dmesg(struct server *srv, struct http_request *req, struct http_reply *rep);
 /* "oom_score" and "oom_score_adj" of process @pid into its object of the processes view. */
 void api_process_oom_fields(const struct machine *m, int pid, json_t *process);
+void api_view_memcgs(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_memcg_file(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 #endif

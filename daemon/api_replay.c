@@ -686,6 +686,7 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "page cache", MM_EV_file_create, MM_EV_drop_caches },
 		{ "processes", MM_EV_task_newtask, MM_EV_wp_page_reuse },
 		{ "oom", MM_EV_mark_victim, MM_EV_finish_task_reaping },
+		{ "memcg", MM_EV_mm_vmscan_memcg_reclaim_begin, MM_EV_mm_vmscan_memcg_reclaim_end },
 	};
 	json_t *types = json_array();
 

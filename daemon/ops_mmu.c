@@ -433,7 +433,7 @@ static const char *const access_range_fields[] = { "start", "length", "stride", 
 						   "pid", "pattern", "count", NULL };
 static const char *const tlb_flush_fields[] = { "cpu", "scope", "addr", "length", NULL };
 static const char *const load_cr3_fields[] = { "cpu", "pid", NULL };
-static const char *const spawn_fields[] = { "name", "oom_score_adj", NULL };
+static const char *const spawn_fields[] = { "name", "oom_score_adj", "memcg", NULL };
 static const char *const pid_fields[] = { "pid", NULL };
 static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", "flags", "file",
 					   "offset", NULL };

@@ -45,7 +45,9 @@ ENGINE_SOURCES = \
 	engine/vmscan.c \
 	engine/workingset.c \
 	engine/oom.h \
-	engine/oom_kill.c
+	engine/oom_kill.c \
+	engine/memcontrol.h \
+	engine/memcontrol.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

@@ -34,6 +34,7 @@
 
 #include "layout.h"
 #include "lru.h"
+#include "memcontrol.h"
 #include "oom.h"
 #include "pgtable.h"
 #include "swap.h"
@@ -659,7 +660,8 @@ static int anon_vma_prepare(struct machine *m, struct vm_area_struct *vma)
 }
 
 /*
- * A zeroed (or copied) movable page of the process's own: mapped once in
+ * A zeroed (or copied) movable page of the process's own: charged to its
+ * memory cgroup (mem_cgroup_charge(), as folio_prealloc() does), mapped once in
  * @vma's anon_vma at its linear index (folio_add_new_anon_rmap()), a fresh
  * content tag, on the LRU (folio_add_lru_vma()), one more MM_ANONPAGES.
  */
@@ -676,6 +678,10 @@ static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm,
 			    NULL);
 	if (err)
 		return err;
+	if (mem_cgroup_charge(m, res.pfn, mm->memcg_id, GFP_HIGHUSER_MOVABLE, cpu)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
+		return -ENOMEM;		/* the group is at memory.max and nothing gave */
+	}
 	folio_add_new_anon_rmap(m, res.pfn, vma->anon_vma, linear_page_index(vma, vaddr));
 	m->mem_map[res.pfn].folio.content = m->next_content++;
 	folio_add_lru_vma(m, res.pfn);
@@ -963,6 +969,12 @@ static int swapin_folio(struct machine *m, int cpu, struct vm_area_struct *vma, 
 	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1, cpu, OWNER_USER, &res, NULL);
 	if (err)
 		return err;
+	/* mem_cgroup_swapin_charge_folio(): the faulting task's group */
+	if (mem_cgroup_charge(m, res.pfn, get_mem_cgroup_from_current(m, cpu), GFP_HIGHUSER_MOVABLE,
+			      cpu)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
+		return -ENOMEM;
+	}
 	/* reclaim inside the allocation may have read the slot in already */
 	if (swap_cache_get_folio(m, e) != PFN_NIL || swapcache_prepare(m, e)) {
 		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
@@ -1217,6 +1229,8 @@ int mm_fork(struct machine *m, int pid, int *child, struct mm_error *e)
 		return err;
 	mm = find_mm(m, cpid);
 	parent = find_mm(m, pid);	/* the table may have moved */
+	mm->oom_score_adj = parent->oom_score_adj;	/* copy_signal(): inherited */
+	mm->memcg_id = parent->memcg_id;	/* cgroup_post_fork(): the parent's group */
 	while (mm->nr_vmas)
 		vma_remove(m, mm, mm->nr_vmas - 1);
 	mm->start_brk = parent->start_brk;

@@ -20,6 +20,7 @@
 #include "swap.h"
 #include "vmscan.h"
 #include "oom.h"
+#include "memcontrol.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -591,6 +592,7 @@ void machine_destroy(struct machine *m)
 	lru_state_release(m);
 	swap_state_release(m);
 	oom_state_release(m);		/* oom_kill.c */
+	memcg_state_release(m);		/* memcontrol.c */
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -623,6 +625,7 @@ struct machine *machine_clone(const struct machine *m)
 	c->anon_vmas = NULL;
 	c->swap = NULL;
 	c->oom = NULL;
+	c->memcg = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -672,6 +675,8 @@ struct machine *machine_clone(const struct machine *m)
 	if (swap_state_clone(c, m))	/* swapfile.c: the swap device and its cache */
 		goto fail;
 	if (oom_state_clone(c, m))	/* oom_kill.c */
+		goto fail;
+	if (memcg_state_clone(c, m))	/* memcontrol.c */
 		goto fail;
 	return c;
 fail:

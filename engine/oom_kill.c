@@ -36,8 +36,10 @@
 #include <string.h>
 
 #include "lru.h"
+#include "memcontrol.h"
 #include "oom.h"
 #include "pgtable.h"
+#include "swap.h"
 
 /*** The kernel log ***/
 
@@ -150,10 +152,10 @@ long oom_badness(const struct machine *m, const struct mm_struct *mm, uint64_t t
 	return points + adj;
 }
 
-/* totalram_pages() + total_swap_pages (the engine has no swap device): the whole machine. */
+/* totalram_pages() + total_swap_pages: what a global OOM measures against. */
 static uint64_t oom_totalpages(const struct machine *m)
 {
-	return m->totalram_pages;
+	return m->totalram_pages + total_swap_pages(m);
 }
 
 struct mm_struct *oom_current(const struct machine *m, int cpu)
@@ -185,18 +187,22 @@ static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
  */
 static enum oom_constraint constrained_alloc(const struct machine *m, struct oom_control *oc)
 {
+	if (oc->memcg_id) {
+		oc->totalpages = mem_cgroup_get_max(m, (uint32_t)oc->memcg_id);
+		if (!oc->totalpages)
+			oc->totalpages = 1;
+		return CONSTRAINT_MEMCG;
+	}
 	oc->totalpages = oom_totalpages(m);
 	return CONSTRAINT_NONE;
 }
 
-/* Is @mm a candidate of this OOM? */
+/* Is @mm a candidate: a group OOM scans its group only (mem_cgroup_scan_tasks()). */
 static bool oom_task_in_scope(const struct machine *m, const struct mm_struct *mm,
 			      const struct oom_control *oc)
 {
 	(void)m;
-	(void)mm;
-	(void)oc;
-	return true;
+	return !oc->memcg_id || mm->memcg_id == (uint32_t)oc->memcg_id;
 }
 
 /*
@@ -291,6 +297,8 @@ static void dump_header(struct machine *m, const struct oom_control *oc)
 		snprintf(comm, sizeof(comm), "swapper/%d", oc->cpu);
 	printk(m, "%s invoked oom-killer: gfp_mask=%#x(%s), order=%d, oom_score_adj=%d", comm,
 	       oc->gfp_mask, gfp, oc->order, cur ? cur->oom_score_adj : 0);
+	if (oc->memcg_id)
+		mem_cgroup_print_oom_meminfo(m, (uint32_t)oc->memcg_id, printk);
 	dump_tasks(m, oc);
 }
 
@@ -298,11 +306,13 @@ static void dump_header(struct machine *m, const struct oom_control *oc)
 static void dump_oom_victim(struct machine *m, const struct oom_control *oc,
 			    const struct mm_struct *victim)
 {
-	char mems[16];
+	char mems[16], ctx[2 * MEMCG_NAME_LEN + 48];
 
 	mems_allowed(m, mems, sizeof(mems));
-	printk(m, "oom-kill:constraint=%s,nodemask=(null),cpuset=/,mems_allowed=%s,global_oom,"
-		  "task=%s,pid=%d,uid=%d", oom_constraint_text[oc->constraint], mems,
+	mem_cgroup_print_oom_context(m, (uint32_t)oc->memcg_id, victim->memcg_id, ctx,
+				     sizeof(ctx));
+	printk(m, "oom-kill:constraint=%s,nodemask=(null),cpuset=/,mems_allowed=%s%s,"
+		  "task=%s,pid=%d,uid=%d", oom_constraint_text[oc->constraint], mems, ctx,
 	       victim->comm, victim->pid, 0);
 }
 
@@ -372,6 +382,7 @@ static void __oom_kill_process(struct machine *m, struct mm_struct *victim,
 	const struct mm_struct *cur = oom_current(m, oc->cpu);
 
 	count_vm_event(m, OOM_KILL);
+	memcg_memory_event(m, victim->memcg_id, MEMCG_OOM_KILL);
 	mark_oom_victim(m, victim);
 	printk(m, "%s: Killed process %d (%s) total-vm:%" PRIu64 "kB, anon-rss:%" PRIu64
 		  "kB, file-rss:%" PRIu64 "kB, shmem-rss:%" PRIu64 "kB, UID:%u pgtables:%"
@@ -484,6 +495,9 @@ int mm_oom_info(const struct machine *m, int pid, struct mm_oom_info *oi)
 	oi->badness = oom_badness(m, mm, oom_totalpages(m));
 	oi->killable = oi->badness != LONG_MIN;
 	oi->oom_victim = mm->oom_victim;
+	oi->memcg_id = mm->memcg_id;
+	snprintf(oi->memcg, sizeof(oi->memcg), "%s", mm->memcg_id ?
+		 mem_cgroup_from_id(m, mm->memcg_id)->name : "/");
 	return 0;
 }
 

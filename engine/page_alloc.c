@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "memcontrol.h"
 #include "oom.h"
 #include "pgtable.h"
 #include "slab.h"
@@ -1153,6 +1154,8 @@ static void prep_new_page(struct machine *m, struct zone *z, uint32_t pfn,
 	}
 	head->_refcount = 1;
 	head->order = (uint8_t)order;
+	if (page_is_charged_kind(head))	/* page->memcg_data is clear on a new folio */
+		head->folio.memcg_id = 0;
 	if (comp)
 		page_set(head, PG_head);
 }
@@ -1724,6 +1727,8 @@ int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int 
 	if (err)
 		return err;
 	head = &m->mem_map[pfn];
+	if (page_is_charged_kind(head) && head->folio.memcg_id)
+		mem_cgroup_uncharge(m, pfn);	/* freed without folio_put(): memcontrol.c */
 	if (events_on(m)) {
 		struct mm_event ev;
 

@@ -82,7 +82,7 @@ test('the OOM killer kills by oom_badness, reports it, and the session replays e
   const log = await text(`/sessions/${id}/dmesg`);
   assert.match(log, new RegExp(`Out of memory: Killed process ${big} \\(big\\) total-vm:\\d+kB, ` +
                                'anon-rss:12000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:\\d+kB oom_score_adj:0'));
-  assert.match(log, /oom-kill:constraint=CONSTRAINT_NONE,nodemask=\(null\),cpuset=\/,mems_allowed=0,global_oom,task=boosted/);
+  assert.match(log, /oom-kill:constraint=CONSTRAINT_NONE,nodemask=\(null\),cpuset=\/,mems_allowed=0,global_oom,task_memcg=\/,task=boosted/);
   assert.match(log, /Out of memory and no killable processes\.\.\./);
   // The log as it was before the kills: empty.
   assert.equal(await text(`/sessions/${id}/dmesg?at=${before}`), '');
@@ -121,4 +121,62 @@ test('bad OOM input is refused, and requests the OOM killer does not serve fail 
   const [w] = (await applyOps(d.url, id, [{ op: 'alloc_pages', gfp: 'GFP_KERNEL' }])).results;
   assert.equal(w.ok, true, JSON.stringify(w));
   assert.deepEqual((await get(`/sessions/${id}/events?type=mark_victim`)).events.map((e) => e.value), [victim]);
+});
+
+test('a memory cgroup at its limit reclaims inside itself, then kills inside itself (REST)', async () => {
+  const id = await createSession(d.url, { mem_mib: 256, cpus: 2 }, 'memcg');
+  const made = (await applyOps(d.url, id, [
+    { op: 'memcg_create', name: 'box', max: 1000 * 4096 },
+    { op: 'memcg_create', name: 'box' },
+    { op: 'memcg_create', name: 'bad/name' },
+    { op: 'memcg_create', name: 'other', max: 'lots' },
+    { op: 'spawn', name: 'x', memcg: 'nope' },
+  ])).results;
+  assert.deepEqual(made.map((r) => r.ok ? 'ok' : r.errno), ['ok', 'EEXIST', 'EINVAL', 'EINVAL', 'ENOENT']);
+  await spawn(id, 'init', 4);
+  const outside = await spawn(id, 'outside', 1000);
+  const a = await spawn(id, 'a', 0, { memcg: 'box' });
+  const io = (await applyOps(d.url, id, [
+    { op: 'create_file', name: 'mine', size: 600 * 4096 },
+    { op: 'read_file', pid: a, name: 'mine', offset: 0, length: 600 * 4096 },
+  ])).results;
+  assert.ok(io.every((r) => r.ok), JSON.stringify(io));
+  let box = (await get(`/sessions/${id}/memcgs`)).memcgs.find((g) => g.name === 'box');
+  assert.deepEqual([box.current, box.file, box.anon, box.max, box.nr_procs], [600, 600, 0, 1000, 1]);
+  assert.equal(await text(`/sessions/${id}/memcgs/box/memory.current`), `${600 * 4096}\n`);
+  assert.equal(await text(`/sessions/${id}/memcgs/box/memory.max`), `${1000 * 4096}\n`);
+  assert.equal(await text(`/sessions/${id}/memcgs/box/cgroup.procs`), `${a}\n`);
+  assert.equal((await getJson(api(`/sessions/${id}/memcgs/box/memory.nope`))).status, 404);
+  const procs = (await get(`/sessions/${id}/processes`)).processes;
+  assert.equal(procs.find((p) => p.pid === a).memcg, 'box');
+  assert.equal(procs.find((p) => p.pid === outside).memcg, '/');
+
+  // 800 anonymous pages: the group's page cache goes, nobody dies.
+  const seq = (await get(`/sessions/${id}`)).last_seq;
+  let r = (await applyOps(d.url, id, [{ op: 'mmap', pid: a, length: 1300 * 4096 },
+    { op: 'touch', pid: a, addr: '$0.addr', length: 800 * 4096, access: 'write', cpu: 1 }])).results;
+  assert.ok(r.every((x) => x.ok), JSON.stringify(r));
+  const ends = (await get(`/sessions/${id}/events?type=mm_vmscan_memcg_reclaim_end&since=${seq}`)).events;
+  assert.ok(ends.length > 0 && ends.reduce((n, e) => n + e.value, 0) >= 400, JSON.stringify(ends));
+  assert.match(ends[0].detail, /^nr_reclaimed=\d+$/);
+  box = (await get(`/sessions/${id}/memcgs`)).memcgs.find((g) => g.name === 'box');
+  assert.equal(box.anon, 800);
+  assert.ok(box.current <= 1000);
+  assert.deepEqual((await get(`/sessions/${id}/events?type=mark_victim`)).events, []);
+
+  // 500 more, nothing left to reclaim: the group OOM kills a, and only a.
+  r = (await applyOps(d.url, id, [{ op: 'touch', pid: a, addr: r[0].addr, length: 1300 * 4096,
+                                    access: 'write', cpu: 1 }])).results;
+  assert.equal(r[0].ok, false);
+  assert.deepEqual((await get(`/sessions/${id}/events?type=mark_victim`)).events.map((e) => e.value), [a]);
+  const events = await text(`/sessions/${id}/memcgs/box/memory.events`);
+  assert.match(events, /^low 0\nhigh 0\nmax \d+\noom 1\noom_kill 1\noom_group_kill 0\nsock_throttled 0\n$/);
+  assert.match(await text(`/sessions/${id}/dmesg`), /oom-kill:constraint=CONSTRAINT_MEMCG,.*,oom_memcg=\/box,task_memcg=\/box,task=a,/);
+  const left = (await get(`/sessions/${id}/processes`)).processes;
+  assert.deepEqual(left.map((p) => p.pid), [1, outside]);
+  assert.equal(left[1].rss_anon, 1000);
+  assert.equal((await get(`/sessions/${id}/memcgs`)).memcgs.find((g) => g.name === 'box').anon, 0);
+  assert.equal(await text(`/sessions/${id}/memcgs/box/memory.current?at=${seq}`), `${600 * 4096}\n`);
+  const verify = await get(`/sessions/${id}/verify`);
+  assert.equal(verify.ok, true, JSON.stringify(verify));
 });

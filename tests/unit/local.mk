@@ -113,3 +113,7 @@ tests_unit_test_vmscan_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_oom_kill
 tests_unit_test_oom_kill_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_memcontrol
+tests_unit_test_memcontrol_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_memcontrol_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

@@ -42,7 +42,7 @@ export const OPS = [
     phys_to_virt: ['paddr'],
   }],
   ['processes', {
-    spawn: ['name', 'oom_score_adj'],
+    spawn: ['name', 'oom_score_adj', 'memcg'],
     mmap: ['pid', 'length', 'prot', 'addr', 'flags', 'file', 'offset'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
@@ -50,6 +50,10 @@ export const OPS = [
     exit: ['pid'],
     fork: ['pid'],
     set_oom_score_adj: ['pid', 'oom_score_adj'],
+  }],
+  ['memory cgroups', {
+    memcg_create: ['name', 'max'],
+    memcg_attach: ['pid', 'memcg'],
   }],
   ['files and page cache', {
     create_file: ['name', 'size'],
@@ -112,6 +116,8 @@ const FIELDS = {
   kexec: { boolean: true, options: ['', 'false', 'true'] },
   without_identity: { boolean: true, options: ['', 'false', 'true'] },
   oom_score_adj: { number: true, placeholder: '0' },
+  memcg: { placeholder: '/' },
+  max: { number: true, placeholder: 'max (bytes)' },
 };
 
 export const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
@@ -177,7 +183,7 @@ function suggestions(op, r) {
   case 'spawn':
   case 'fork':
     return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate', 'fork',
-      'set_oom_score_adj']
+      'set_oom_score_adj', 'memcg_attach']
       .map((o) => [o, { pid: String(r.pid) }]));
   case 'create_file':
     return Object.fromEntries(['read_file', 'write_file', 'fsync'].map((o) => [o, { name: op.name }])
