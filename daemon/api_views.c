@@ -22,6 +22,10 @@ static const char *const owner_colors[NR_PAGE_OWNERS] = {
 	[OWNER_OTHER] = "#8d99ae", [OWNER_SWIOTLB] = "#d4a373",
 	[OWNER_PAGECACHE] = "#90be6d",
 };
+/* ... and of the page states past them (enum physmap_code): dirty, writeback, swap cache. */
+static const char *const state_colors[NR_PHYSMAP_CODES - NR_PAGE_OWNERS] = {
+	"#d00000", "#ff7b00", "#9d4edd",
+};
 
 bool view_begin(struct server *srv, struct http_request *req, struct http_reply *rep,
 		       struct view *v)
@@ -364,6 +368,10 @@ void api_view_physmap_legend(struct server *srv, struct http_request *req,
 		json_array_append_new(codes, json_pack("{s:i,s:s,s:s}", "code", o,
 						       "name", page_owner_name(o),
 						       "color", owner_colors[o]));
+	for (int c = NR_PAGE_OWNERS; c < NR_PHYSMAP_CODES; c++)	/* lru.h: a page's state */
+		json_array_append_new(codes, json_pack("{s:i,s:s,s:s}", "code", c,
+						       "name", physmap_code_name(c),
+						       "color", state_colors[c - NR_PAGE_OWNERS]));
 	reply_json(rep, 200, json_pack("{s:I,s:I,s:o}", "seq", (json_int_t)v.seq,
 				       "max_pfn", (json_int_t)machine_max_pfn(v.m), "codes", codes));
 	view_end(&v);

@@ -20,6 +20,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/ops_mmu.c \
 	daemon/ops_pagecache.c \
 	daemon/api_pagecache.c \
+	daemon/scenarios_core.c daemon/scenarios_core.h \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
 	daemon/ops_oom.c \

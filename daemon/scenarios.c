@@ -22,6 +22,7 @@
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
+#include "daemon/scenarios_core.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
 #include "engine/layout.h"
@@ -864,5 +865,7 @@ const struct measure scenario_measures[] = {
 	{ "internal_fragmentation", measure_internal_fragmentation },
 	{ "zones_by_gfp", measure_zones_by_gfp },
 	{ "fragmentation", measure_fragmentation },
+	{ "page_cache", measure_page_cache },	/* scenarios_core.c */
+	{ "fork_cow", measure_fork_cow },
 	{ NULL, NULL },
 };

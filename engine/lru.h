@@ -122,6 +122,18 @@ static inline bool folio_mapped(const struct page *p)
 	return !page_has_type(p) && p->_mapcount >= 0;
 }
 
+/* machine_physmap()'s byte for a page: its owner, or the state of a user or file page. */
+static inline uint8_t folio_physmap_code(const struct page *p)
+{
+	if (p->owner == OWNER_PAGECACHE && page_test(p, PG_writeback))
+		return PHYSMAP_PAGECACHE_WRITEBACK;
+	if (p->owner == OWNER_PAGECACHE && page_test(p, PG_dirty))
+		return PHYSMAP_PAGECACHE_DIRTY;
+	if (p->owner == OWNER_USER && page_test(p, PG_swapcache))
+		return PHYSMAP_USER_SWAPCACHE;
+	return p->owner;
+}
+
 /*** Counters (include/linux/vmstat.h) ***/
 
 static inline void count_vm_events(struct machine *m, enum vm_event_item item, uint64_t n)

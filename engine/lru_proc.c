@@ -149,6 +149,16 @@ char *proc_pid_status(const struct machine *m, int pid)
 	return tb_finish(&b);
 }
 
+const char *physmap_code_name(int code)
+{
+	static const char *const names[] = { "pagecache_dirty", "pagecache_writeback",
+					     "user_swapcache" };
+
+	if (code >= NR_PAGE_OWNERS && code < NR_PHYSMAP_CODES)
+		return names[code - NR_PAGE_OWNERS];
+	return page_owner_name(code);
+}
+
 int machine_folio_info(const struct machine *m, uint64_t pfn, struct mm_folio_info *fi)
 {
 	const struct page *p;

@@ -24,8 +24,8 @@
  *    from the page cache (filemap.c). fork copies the PTEs of the VMAs that
  *    need it (vma_needs_copy()), write-protecting private writable ones in
  *    both processes; the first write copies the page, or reuses it when no
- *    one else holds it (do_wp_page()). Kernel: kernel/fork.c (dup_mmap),
- *    mm/memory.c (copy_present_pte, do_wp_page, wp_page_copy, do_read_fault,
+ *    one else holds it (do_wp_page()). Kernel: mm/mmap.c (dup_mmap),
+ *    mm/memory.c (copy_present_ptes, do_wp_page, wp_page_copy, do_read_fault,
  *    do_cow_fault, do_shared_fault), mm/rmap.c (anon_vma_prepare/fork).
  */
 #include <errno.h>
@@ -854,8 +854,9 @@ static int do_wp_page(struct machine *m, int cpu, struct mm_struct *mm,
 	uint64_t pfn = pte_pfn(old);
 
 	if (pfn != zero_pfn(m) && (vma->vm_flags & VM_SHARED)) {
-		folio_mark_dirty(m, pfn);
+		folio_mark_dirty(m, pfn);	/* fault_dirty_shared_page() */
 		wp_page_reuse(m, cpu, mm, vaddr, table, old);
+		balance_dirty_pages(m, file_by_id(m, vma->vm_file - 1));
 		*outcome = "reuse";
 		return 1;
 	}
@@ -1117,15 +1118,15 @@ int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_
 	return 1;
 }
 
-/*** fork (kernel/fork.c dup_mmap, mm/memory.c copy_page_range) ***/
+/*** fork (mm/mmap.c dup_mmap, mm/memory.c copy_page_range) ***/
 
 /*
- * copy_present_pte(): the child's PTE maps the same page (one more
+ * copy_present_ptes() for one PTE: the child's PTE maps the same page (one more
  * reference and map count, the child's RSS); in a private mapping a
  * writable PTE is write-protected in both; the child's copy is old, and
  * clean in a shared mapping. The zero page is copied as it is.
  */
-static int copy_present_pte(struct machine *m, struct mm_struct *dst, struct mm_struct *src,
+static int copy_one_pte(struct machine *m, struct mm_struct *dst, struct mm_struct *src,
 			    const struct vm_area_struct *vma, uint64_t vaddr, uint64_t src_table,
 			    uint64_t pte)
 {
@@ -1175,7 +1176,7 @@ static int copy_vma_ptes(struct machine *m, struct mm_struct *dst, struct mm_str
 				return err;
 			continue;
 		}
-		err = copy_present_pte(m, dst, src, vma, a, table, pte);
+		err = copy_one_pte(m, dst, src, vma, a, table, pte);
 		if (err)
 			return err;
 	}

@@ -732,6 +732,6 @@ void machine_physmap(const struct machine *m, uint64_t start, uint64_t count, ui
 	for (i = 0; i < count; i++) {
 		uint64_t pfn = start + i;
 
-		out[i] = pfn < m->max_pfn ? m->mem_map[pfn].owner : OWNER_HOLE;
+		out[i] = pfn < m->max_pfn ? folio_physmap_code(&m->mem_map[pfn]) : OWNER_HOLE;
 	}
 }

@@ -403,7 +403,17 @@ struct page_info {
 
 /* -ENOENT for a pfn beyond the machine or in a hole. */
 int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *pi);
-/* One enum page_owner byte per pfn in [start, start + count). */
+/*
+ * The codes of machine_physmap() past the owners: a page-cache page that is
+ * dirty or under writeback, a user page in the swap cache.
+ */
+enum physmap_code {
+	PHYSMAP_PAGECACHE_DIRTY = NR_PAGE_OWNERS, PHYSMAP_PAGECACHE_WRITEBACK,
+	PHYSMAP_USER_SWAPCACHE, NR_PHYSMAP_CODES
+};
+/* "pagecache_dirty", ...; page_owner_name() for an owner. */
+const char *physmap_code_name(int code);
+/* One byte per pfn in [start, start + count): its enum page_owner, or an enum physmap_code. */
 void machine_physmap(const struct machine *m, uint64_t start, uint64_t count, uint8_t *out);
 
 /* The struct page array: its element size and total bytes. */

@@ -77,7 +77,7 @@ void folio_mark_dirty(struct machine *m, uint64_t pfn)
 	dirty_event(m, MM_EV_writeback_dirty_folio, f, pfn, folio_index(p));
 }
 
-/* folio_mkclean_one(): a PTE of a shared mapping loses D and RW. */
+/* page_mkclean_one(): a PTE of a shared mapping loses D and RW. */
 static bool mkclean_one(struct machine *m, uint64_t pfn, const struct rmap_hit *h, void *arg)
 {
 	uint64_t e = *h->pte;

@@ -10,4 +10,6 @@ dist_scenarios_DATA = \
 	scenarios/tlb-scan.json \
 	scenarios/tlb-scan-no-gbpages.json \
 	scenarios/kmalloc-vs-vmalloc.json \
-	scenarios/struct-page.json
+	scenarios/struct-page.json \
+	scenarios/page-cache.json \
+	scenarios/fork-cow.json

@@ -33,6 +33,8 @@ const OPENS = {
   'tlb-scan-no-gbpages': { view: 'tlb' },
   'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
   'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
+  'page-cache': { view: 'overview' },
+  'fork-cow': { view: 'overview' },
 };
 
 async function checkArea(page, f) {

@@ -29,7 +29,7 @@ function pageRows(page) {
     }
   }
   return rows.map(([k, v]) => el('tr', { dataset: { field: k } }, el('th', {}, k),
-                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value|kpageflags_value/.test(k)
+                                   el('td', {}, typeof v === 'number' && /pfn|head|flags_value|kpageflags_value|^lru\.(prev|next)$/.test(k)
                                      ? `${v} (${hex(v)})` : String(v))));
 }
 

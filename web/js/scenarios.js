@@ -27,6 +27,8 @@ const TARGETS = {
   paging: (f) => [{ view: 'tlb', at: f.triple_faults?.[0]?.seq }],
   'tlb-scan': () => [{ view: 'tlb' }],
   'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
+  'page-cache': () => [{ view: 'overview' }],
+  'fork-cow': () => [{ view: 'overview' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));

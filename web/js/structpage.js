@@ -34,6 +34,17 @@ export function pageNote(page) {
                 ' \u2014 only PG_ flags of 6.18; a compound tail is marked in compound_head, not here.'));
   lines.push(el('p', { dataset: { note: 'kpageflags' } },
                 el('b', {}, '/proc/kpageflags: '), page.kpageflags || '(none)'));
+  if (page.mapping !== undefined || page.lru !== undefined) {
+    const lru = page.lru;
+    const end = (n) => (n === null ? 'the list head' : `pfn 0x${n.toString(16)}`);
+    const mapping = !page.mapping ? 'none'
+      : page.mapping.kind === 'file' ? `the page cache of file ${page.mapping.file} (page ${page.index} of it)`
+        : `anon_vma ${page.mapping.id}, an anonymous page (linear index ${page.index})`;
+    lines.push(el('p', { dataset: { note: 'folio' } },
+                  el('b', {}, 'lru: '), lru ? `on the ${lru.list} list, between ${end(lru.prev)} and ${end(lru.next)}`
+                    : 'on no LRU list',
+                  '. ', el('b', {}, 'mapping: '), mapping, '.'));
+  }
   if (page.zero_page)
     lines.push(el('p', { dataset: { note: 'zero' } },
                   'The shared zero page (empty_zero_page, in the kernel image): every read fault on ',
