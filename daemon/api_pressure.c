@@ -1,7 +1,8 @@
 /*
  * api_pressure.c - GET /api/v1/sessions/{id}/pressure: the memory-pressure
  * view's series over a session. The machine is sampled at the end of up to
- * `points` ops spread evenly over the session (the last one always), each
+ * `points` ops, the first to end after each of `points` seqs spread evenly
+ * over the session's events (the last op always), each
  * rebuilt by replay like any ?at=SEQ view: free pages against the min, low
  * and high watermarks (all zones summed, and the largest zone alone, where
  * kswapd's sawtooth shows), the LRU lists, swap, and the reclaim counters
@@ -47,6 +48,22 @@ static uint64_t *op_ends(struct server *srv, int64_t id, size_t *n)
 	}
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* The first op end at or after @seq (ends[] is sorted). */
+static size_t first_end_at(const uint64_t *ends, size_t n, uint64_t seq)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ends[mid] < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 enum { S_SEQ, S_FREE, S_MIN, S_LOW, S_HIGH, S_ZFREE, S_ZMIN, S_ZLOW, S_ZHIGH,
@@ -107,7 +124,8 @@ void api_pressure(struct server *srv, struct http_request *req, struct http_repl
 	for (int i = 0; i < NR_SERIES; i++)
 		arr[i] = json_array();
 	for (size_t k = 0; k < points && n; k++) {
-		size_t i = n <= points ? k : (size_t)((double)k * (double)(n - 1) / (double)(points - 1));
+		size_t i = n <= points ? k : first_end_at(ends, n, ends[0] + (uint64_t)((double)k *
+				(double)(ends[n - 1] - ends[0]) / (double)(points - 1)));
 		struct replay rp;
 		struct mm_error e = { 0 };
 

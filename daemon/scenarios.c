@@ -856,6 +856,216 @@ static json_t *measure_struct_page(struct server *srv, struct session *s, uint64
 			 "pages", pages);
 }
 
+/*** Memory pressure: kswapd, direct reclaim, swap (engine/vmscan.c) ***/
+
+/* The number after "key=" in an event's detail, or -1. */
+static long detail_num(const unsigned char *detail, const char *key)
+{
+	const char *p = detail ? strstr((const char *)detail, key) : NULL;
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/*
+ * kswapd's sawtooth: every wakeup by an allocation names the zone's free
+ * pages and the low mark it failed (a wakeup with gfp 0 is rmqueue()'s for a
+ * boosted zone, counted apart), every sleep the free pages and the high mark
+ * of the zone that let it sleep; the pages it reclaimed are the
+ * shrink_inactive events outside direct reclaim's begin/end.
+ */
+static json_t *measure_kswapd_sawtooth(struct server *srv, struct session *s, uint64_t first,
+				       uint64_t last)
+{
+	uint64_t wakeups = 0, below_low = 0, sleeps = 0, above_high = 0, runs = 0, boost_wakeups = 0;
+	uint64_t kswapd_reclaimed = 0, direct_rounds = 0, direct_reclaimed = 0;
+	int64_t lowest_wake_free = -1, lowest_sleep_margin = -1;
+	bool in_direct = false;
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT type, value, size, coalesce(gfp, 0) FROM events WHERE "
+		     "session_id = ?1 AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9) "
+		     "ORDER BY seq", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_mm_vmscan_wakeup_kswapd);
+	sqlite3_bind_int(st, 5, MM_EV_mm_vmscan_kswapd_wake);
+	sqlite3_bind_int(st, 6, MM_EV_mm_vmscan_kswapd_sleep);
+	sqlite3_bind_int(st, 7, MM_EV_mm_vmscan_direct_reclaim_begin);
+	sqlite3_bind_int(st, 8, MM_EV_mm_vmscan_direct_reclaim_end);
+	sqlite3_bind_int(st, 9, MM_EV_mm_vmscan_lru_shrink_inactive);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int type = sqlite3_column_int(st, 0);
+		int64_t value = sqlite3_column_int64(st, 1), size = sqlite3_column_int64(st, 2);
+		bool has = sqlite3_column_type(st, 1) != SQLITE_NULL;
+
+		if (type == MM_EV_mm_vmscan_wakeup_kswapd && !sqlite3_column_int(st, 3)) {
+			boost_wakeups++;	/* rmqueue() of a boosted zone: gfp 0 */
+		} else if (type == MM_EV_mm_vmscan_wakeup_kswapd) {
+			wakeups++;
+			below_low += has && value <= size;	/* a zone passes only above its mark */
+			if (has && (lowest_wake_free < 0 || value < lowest_wake_free))
+				lowest_wake_free = value;
+		} else if (type == MM_EV_mm_vmscan_kswapd_wake) {
+			runs++;
+		} else if (type == MM_EV_mm_vmscan_kswapd_sleep) {
+			sleeps++;
+			above_high += has && value > size;
+			if (has && (lowest_sleep_margin < 0 || value - size < lowest_sleep_margin))
+				lowest_sleep_margin = value - size;
+		} else if (type == MM_EV_mm_vmscan_direct_reclaim_begin) {
+			in_direct = true;
+			direct_rounds++;
+		} else if (type == MM_EV_mm_vmscan_direct_reclaim_end) {
+			in_direct = false;
+			direct_reclaimed += has ? (uint64_t)value : 0;
+		} else if (!in_direct && has) {
+			kswapd_reclaimed += (uint64_t)value;
+		}
+	}
+	sqlite3_finalize(st);
+	return json_pack("{s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:b,s:I,s:I,s:I,s:I}",
+			 "wakeups", (json_int_t)wakeups, "wakeups_for_a_boost", (json_int_t)boost_wakeups,
+			 "wakeups_at_or_below_low", (json_int_t)below_low,
+			 "woken_only_below_low", wakeups && below_low == wakeups,
+			 "lowest_free_at_wakeup", (json_int_t)lowest_wake_free,
+			 "sleeps", (json_int_t)sleeps, "sleeps_above_high", (json_int_t)above_high,
+			 "slept_only_above_high", sleeps && above_high == sleeps,
+			 "kswapd_runs", (json_int_t)runs, "kswapd_reclaimed", (json_int_t)kswapd_reclaimed,
+			 "direct_reclaim_rounds", (json_int_t)direct_rounds,
+			 "direct_reclaimed", (json_int_t)direct_reclaimed);
+}
+
+/*
+ * Direct reclaim: each begin/end round, the priorities of its
+ * shrink_inactive events in order (they must only go down, from 12), the
+ * lowest one reached and the pages it reclaimed.
+ */
+static json_t *measure_direct_reclaim(struct server *srv, struct session *s, uint64_t first,
+				      uint64_t last)
+{
+	uint64_t rounds = 0, descending = 0, from_12 = 0, reclaimed = 0, stalls_ok = 0;
+	uint64_t by_lowest[13] = { 0 };
+	long prev = -1, lowest = 13;
+	bool in = false, down = true, started = false;
+	json_t *hist = json_object();
+	sqlite3_stmt *st;
+
+	st = prepare(srv, "SELECT type, value, detail FROM events WHERE session_id = ?1 AND seq "
+		     "BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6) ORDER BY seq", s, first, last);
+	if (!st)
+		return json_null();
+	sqlite3_bind_int(st, 4, MM_EV_mm_vmscan_direct_reclaim_begin);
+	sqlite3_bind_int(st, 5, MM_EV_mm_vmscan_direct_reclaim_end);
+	sqlite3_bind_int(st, 6, MM_EV_mm_vmscan_lru_shrink_inactive);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int type = sqlite3_column_int(st, 0);
+
+		if (type == MM_EV_mm_vmscan_direct_reclaim_begin) {
+			in = true;
+			down = true;
+			started = false;
+			prev = -1;
+			lowest = 13;
+			rounds++;
+		} else if (type == MM_EV_mm_vmscan_direct_reclaim_end && in) {
+			in = false;
+			descending += down;
+			reclaimed += (uint64_t)sqlite3_column_int64(st, 1);
+			stalls_ok += sqlite3_column_int64(st, 1) > 0;
+			if (lowest <= 12)
+				by_lowest[lowest]++;
+		} else if (in) {
+			long p = detail_num(sqlite3_column_text(st, 2), "priority=");
+
+			if (!started)
+				from_12 += p == 12;
+			started = true;
+			down &= prev < 0 || p <= prev;
+			prev = p;
+			if (p >= 0 && p < lowest)
+				lowest = p;
+		}
+	}
+	sqlite3_finalize(st);
+	for (int p = 12; p >= 0; p--)
+		if (by_lowest[p]) {
+			char key[8];
+
+			snprintf(key, sizeof(key), "%d", p);
+			json_object_set_new(hist, key, json_integer((json_int_t)by_lowest[p]));
+		}
+	return json_pack("{s:I,s:I,s:I,s:b,s:o,s:I,s:I}", "rounds", (json_int_t)rounds,
+			 "rounds_starting_at_12", (json_int_t)from_12,
+			 "rounds_descending", (json_int_t)descending,
+			 "priorities_only_descend", rounds && descending == rounds,
+			 "rounds_by_lowest_priority", hist,
+			 "rounds_that_reclaimed", (json_int_t)stalls_ok,
+			 "pages_reclaimed", (json_int_t)reclaimed);
+}
+
+/*
+ * Swap and major faults: the content tag each slot was written with
+ * (swap_writepage) against the one read back from it (swap_readpage), and
+ * the faults that were major.
+ */
+static json_t *measure_swap_major_faults(struct server *srv, struct session *s, uint64_t first,
+					 uint64_t last)
+{
+	uint64_t out = 0, in = 0, same = 0, differ = 0, unknown = 0, major = 0, faults = 0;
+	size_t cap = 1 << 16;
+	long *tag = calloc(cap, sizeof(*tag));
+	sqlite3_stmt *st;
+
+	if (!tag)
+		return json_null();
+	for (size_t i = 0; i < cap; i++)
+		tag[i] = -1;
+	st = prepare(srv, "SELECT type, detail FROM events WHERE session_id = ?1 AND seq BETWEEN "
+		     "?2 AND ?3 AND type IN (?4, ?5, ?6) ORDER BY seq", s, first, last);
+	if (!st) {
+		free(tag);
+		return json_null();
+	}
+	sqlite3_bind_int(st, 4, MM_EV_swap_writepage);
+	sqlite3_bind_int(st, 5, MM_EV_swap_readpage);
+	sqlite3_bind_int(st, 6, MM_EV_page_fault);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int type = sqlite3_column_int(st, 0);
+		const unsigned char *d = sqlite3_column_text(st, 1);
+		long off = detail_num(d, "offset="), content;
+		const char *c = d ? strstr((const char *)d, "content=") : NULL;
+
+		if (type == MM_EV_page_fault) {
+			faults++;
+			major += d && !strcmp((const char *)d, "major");
+			continue;
+		}
+		content = c ? strtol(c + 8, NULL, 16) : -1;
+		if (off < 0 || (size_t)off >= cap)
+			continue;
+		if (type == MM_EV_swap_writepage) {
+			out++;
+			tag[off] = content;
+		} else {
+			in++;
+			if (tag[off] < 0)
+				unknown++;
+			else if (tag[off] == content)
+				same++;
+			else
+				differ++;
+		}
+	}
+	sqlite3_finalize(st);
+	free(tag);
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I}", "pages_swapped_out", (json_int_t)out,
+			 "pages_swapped_in", (json_int_t)in, "content_matches", (json_int_t)same,
+			 "content_differs", (json_int_t)differ,
+			 "read_before_written", (json_int_t)unknown,
+			 "every_page_came_back_intact", in && same == in,
+			 "page_faults", (json_int_t)faults, "major_faults", (json_int_t)major);
+}
+
 const struct measure scenario_measures[] = {
 	{ "struct_page", measure_struct_page },
 	{ "linear_map", measure_linear_map },
@@ -867,5 +1077,8 @@ const struct measure scenario_measures[] = {
 	{ "fragmentation", measure_fragmentation },
 	{ "page_cache", measure_page_cache },	/* scenarios_core.c */
 	{ "fork_cow", measure_fork_cow },
+	{ "kswapd_sawtooth", measure_kswapd_sawtooth },
+	{ "direct_reclaim", measure_direct_reclaim },
+	{ "swap_major_faults", measure_swap_major_faults },
 	{ NULL, NULL },
 };

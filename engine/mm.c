@@ -1033,9 +1033,18 @@ static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
 	}
 	p = pfn_to_page(m, pfn);
 	if (major) {			/* the allocation's reference is the mapping's */
+		uint32_t av = vma->anon_vma;
+
+		/*
+		 * __folio_set_anon(): a page other PTEs still reach through the
+		 * slot is not exclusive; it points at the root anon_vma, which
+		 * every VMA of the family (parent and children) is chained to
+		 */
+		if (__swap_count(m, e) > 1)
+			av = m->anon_vmas->v[av].root;
 		count_vm_event(m, PGMAJFAULT);
 		*outcome = "major";
-		folio_add_new_anon_rmap(m, pfn, vma->anon_vma, linear_page_index(vma, vaddr));
+		folio_add_new_anon_rmap(m, pfn, av, linear_page_index(vma, vaddr));
 	} else {
 		*outcome = "mapped";
 		p->_refcount++;

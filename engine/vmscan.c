@@ -1071,10 +1071,15 @@ void wakeup_kswapd(struct machine *m, struct zone *z, gfp_t gfp, int order,
 	    (pgdat_balanced(pgdat, order, highest_zoneidx) &&
 	     !pgdat_watermark_boosted(pgdat, highest_zoneidx)))
 		return;
-	/* value: the zone's free pages, size: its low watermark (what was crossed) */
+	/*
+	 * value: the zone's free pages, size: the mark the request failed, its
+	 * low watermark (boost included) plus the reserve it keeps against
+	 * requests that could use higher zones (lowmem_reserve[highest_zoneidx])
+	 */
 	vmscan_event(m, MM_EV_mm_vmscan_wakeup_kswapd, pgdat->node_id, z->idx, order, gfp,
-		     (int64_t)z->nr_free_pages, z->_watermark[WMARK_LOW] + z->watermark_boost,
-		     "nid=%d zid=%d order=%d", pgdat->node_id, z->idx, order);
+		     (int64_t)z->nr_free_pages, z->_watermark[WMARK_LOW] + z->watermark_boost +
+		     z->lowmem_reserve[highest_zoneidx], "nid=%d zid=%d order=%d", pgdat->node_id,
+		     z->idx, order);
 	if (pgdat->kswapd_state == KSWAPD_NAPPING)	/* woken before its nap ended */
 		count_vm_event(m, KSWAPD_LOW_WMARK_HIT_QUICKLY);
 	pgdat->kswapd_state = KSWAPD_RUNNABLE;
@@ -1094,7 +1099,8 @@ void kswapd_note_alloc(struct machine *m, int node, unsigned int order)
 
 /*
  * mm_vmscan_kswapd_sleep; zone, value and size name the zone that is above
- * its high watermark, its free pages and that mark (none when kswapd gave up).
+ * its high watermark, its free pages and that mark with the zone's lowmem
+ * reserve for the request (none when kswapd gave up).
  */
 static void kswapd_sleep_event(struct machine *m, const pg_data_t *pgdat)
 {
@@ -1110,7 +1116,7 @@ static void kswapd_sleep_event(struct machine *m, const pg_data_t *pgdat)
 							       pgdat->kswapd_run_zoneidx)) {
 			zone = i;
 			free = (int64_t)z->nr_free_pages;
-			high = high_wmark_pages(z);
+			high = high_wmark_pages(z) + z->lowmem_reserve[pgdat->kswapd_run_zoneidx];
 			break;
 		}
 	}

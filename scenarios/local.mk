@@ -12,4 +12,7 @@ dist_scenarios_DATA = \
 	scenarios/kmalloc-vs-vmalloc.json \
 	scenarios/struct-page.json \
 	scenarios/page-cache.json \
-	scenarios/fork-cow.json
+	scenarios/fork-cow.json \
+	scenarios/memory-runs-low.json \
+	scenarios/direct-reclaim.json \
+	scenarios/swap-and-major-faults.json

@@ -32,6 +32,7 @@ WEB_JS = \
 	web/js/pagetables.js \
 	web/js/physmap-draw.js \
 	web/js/physmap.js \
+	web/js/pressure.js \
 	web/js/scenarios.js \
 	web/js/sessions.js \
 	web/js/slabs.js \

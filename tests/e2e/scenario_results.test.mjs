@@ -35,6 +35,9 @@ const OPENS = {
   'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
   'page-cache': { view: 'overview' },
   'fork-cow': { view: 'overview' },
+  'memory-runs-low': { view: 'pressure' },
+  'direct-reclaim': { view: 'pressure' },
+  'swap-and-major-faults': { view: 'pressure' },
 };
 
 async function checkArea(page, f) {

@@ -73,6 +73,7 @@ export function sessionApi(id, at = null) {
     cpus: () => api(view('/cpus')),
     processes: () => api(view('/processes')),
     vmlayout: () => api(view('/vmlayout')),
+    pressure: (points) => api(`${base}/pressure${query({ points })}`),
   };
 }
 

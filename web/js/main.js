@@ -17,6 +17,7 @@ import { createVmalloc } from './vmalloc.js';
 import { createPagetables } from './pagetables.js';
 import { createTlb } from './tlb.js';
 import { createAddrspace } from './addrspace.js';
+import { createPressure } from './pressure.js';
 import * as url from './url.js';
 
 const CONNECTION_TEXT = {
@@ -40,6 +41,7 @@ const views = {
   pagetables: createPagetables(),
   tlb: createTlb(cursor, () => updates.now()),
   addrspace: createAddrspace(() => updates.now()),
+  pressure: createPressure(),
   timeline: createTimeline(cursor, (id) => picker.load(id)),
   scenarios: createScenarios({
     getSession: () => session && sessionApi(session.id),

@@ -29,6 +29,9 @@ const TARGETS = {
   'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
   'page-cache': () => [{ view: 'overview' }],
   'fork-cow': () => [{ view: 'overview' }],
+  'memory-runs-low': () => [{ view: 'pressure' }],
+  'direct-reclaim': () => [{ view: 'pressure' }],
+  'swap-and-major-faults': () => [{ view: 'pressure' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
