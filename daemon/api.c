@@ -102,6 +102,11 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/proc/vmstat", .get = api_proc_vmstat },
 	{ "/api/v1/sessions/{id}/proc/{pid}/status", .get = api_proc_pid_status },
 	{ "/api/v1/sessions/{id}/files", .get = api_view_files },
+	{ "/api/v1/sessions/{id}/proc/{pid}/oom_score", .get = api_proc_pid_oom_score },
+	{ "/api/v1/sessions/{id}/proc/{pid}/oom_score_adj", .get = api_proc_pid_oom_score_adj },
+	{ "/api/v1/sessions/{id}/dmesg", .get = api_dmesg },
+	{ "/api/v1/sessions/{id}/memcgs", .get = api_view_memcgs },
+	{ "/api/v1/sessions/{id}/memcgs/{name}/{file}", .get = api_memcg_file },
 };
 
 /* Does @path match @pattern? Captures "{...}" segments into req->params. */

@@ -128,5 +128,14 @@ void api_proc_vmstat(struct server *srv, struct http_request *req, struct http_r
 void api_proc_pid_status(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_files(struct server *srv, struct http_request *req, struct http_reply *rep);
 void page_folio_json(const struct machine *m, uint64_t pfn, json_t *page);
+/* api_oom.c: the OOM killer (and memory cgroups) */
+void api_proc_pid_oom_score(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_proc_pid_oom_score_adj(struct server *srv, struct http_request *req,
+				struct http_reply *rep);
+void api_dmesg(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* "oom_score" and "oom_score_adj" of process @pid into its object of the processes view. */
+void api_process_oom_fields(const struct machine *m, int pid, json_t *process);
+void api_view_memcgs(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_memcg_file(struct server *srv, struct http_request *req, struct http_reply *rep);
 
 #endif

@@ -477,12 +477,15 @@ void api_view_processes(struct server *srv, struct http_request *req, struct htt
 		for (unsigned int k = 0; mm_process_vma(v.m, pi.pid, k, &vi) == 0; k++)
 			json_array_append_new(vmas, json_pack("{s:o,s:o,s:s,s:s}", "start",
 				hex(vi.start), "end", hex(vi.end), "prot", vi.prot, "name", vi.name));
-		json_array_append_new(procs, json_pack("{s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
+		json_t *o = json_pack("{s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}",
 			"pid", pi.pid, "name", pi.comm, "pgd_pfn", (json_int_t)pi.pgd_pfn,
 			"rss", (json_int_t)pi.rss, "rss_anon", (json_int_t)pi.rss_anon,
 			"rss_file", (json_int_t)pi.rss_file, "zero_ptes", (json_int_t)pi.zero_ptes,
 			"pgtables_pages", (json_int_t)pi.pgtables_pages,
-			"start_brk", hex(pi.start_brk), "brk", hex(pi.brk), "vmas", vmas));
+			"start_brk", hex(pi.start_brk), "brk", hex(pi.brk), "vmas", vmas);
+
+		api_process_oom_fields(v.m, pi.pid, o);	/* api_oom.c */
+		json_array_append_new(procs, o);
 	}
 	reply_json(rep, 200, json_pack("{s:I,s:o}", "seq", (json_int_t)v.seq, "processes", procs));
 	view_end(&v);

@@ -692,6 +692,8 @@ void api_event_types(struct server *srv, struct http_request *req, struct http_r
 		{ "writeback", MM_EV_writeback_dirty_folio, MM_EV_global_dirty_state },
 		{ "page cache", MM_EV_file_create, MM_EV_drop_caches },
 		{ "processes", MM_EV_task_newtask, MM_EV_wp_page_reuse },
+		{ "oom", MM_EV_mark_victim, MM_EV_finish_task_reaping },
+		{ "memcg", MM_EV_mm_vmscan_memcg_reclaim_begin, MM_EV_mm_vmscan_memcg_reclaim_end },
 	};
 	json_t *types = json_array();
 

@@ -22,8 +22,11 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/ops_pagecache.c \
 	daemon/api_pagecache.c \
 	daemon/scenarios_core.c daemon/scenarios_core.h \
+	daemon/scenarios_oom.c daemon/scenarios_oom.h \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
+	daemon/ops_oom.c \
+	daemon/api_oom.c \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/replay.c daemon/replay.h \
 	daemon/session.c daemon/session.h \

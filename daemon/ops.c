@@ -217,6 +217,7 @@ static const struct op_def *const op_tables[] = {
 	slab_ops,
 	mmu_ops,
 	pagecache_ops,
+	oom_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)
@@ -272,6 +273,7 @@ json_t *op_apply(struct machine *m, json_t *op)
 		err = check_fields(&c, def);
 	if (!err)
 		err = def->fn(&c);
+	mm_exit_killed(m);	/* the OOM killer's victims exit on their way back to user space */
 	if (def)
 		mm_kswapd_run(m);	/* the op is over: a woken kswapd runs now (vmscan.c) */
 	if (err) {

@@ -55,6 +55,11 @@ extern const struct op_def mmu_ops[];
 /* ops_pagecache.c: files, the page cache, fork. */
 extern const struct op_def pagecache_ops[];
 json_t *mmu_translation_json(const struct mm_translation *t);
+/* ops_oom.c: the OOM killer's and memory cgroups' ops, and spawn's options for them
+ * (checked before the spawn, applied to the new @pid after it). */
+extern const struct op_def oom_ops[];
+int op_spawn_check_options(struct op_ctx *c);
+int op_spawn_options(struct op_ctx *c, int pid);
 
 /*
  * Apply one op object to @m and return its result: {"ok":true,...} or

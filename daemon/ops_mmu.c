@@ -221,7 +221,9 @@ static int op_spawn(struct op_ctx *c)
 		return c->e.err;
 	if (strlen(name) > 15)
 		return op_bad(c, "name must be at most 15 characters (TASK_COMM_LEN)");
-	if (mm_spawn(c->m, name, &pid, &c->e))
+	if (op_spawn_check_options(c))
+		return c->e.err;
+	if (mm_spawn(c->m, name, &pid, &c->e) || op_spawn_options(c, pid))
 		return c->e.err;
 	c->result = json_pack("{s:b,s:i}", "ok", 1, "pid", pid);
 	return 0;
@@ -431,7 +433,7 @@ static const char *const access_range_fields[] = { "start", "length", "stride", 
 						   "pid", "pattern", "count", NULL };
 static const char *const tlb_flush_fields[] = { "cpu", "scope", "addr", "length", NULL };
 static const char *const load_cr3_fields[] = { "cpu", "pid", NULL };
-static const char *const spawn_fields[] = { "name", NULL };
+static const char *const spawn_fields[] = { "name", "oom_score_adj", "memcg", NULL };
 static const char *const pid_fields[] = { "pid", NULL };
 static const char *const mmap_fields[] = { "pid", "length", "prot", "addr", "flags", "file",
 					   "offset", NULL };

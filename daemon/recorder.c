@@ -88,7 +88,7 @@ struct record {
 	uint64_t queued_ns;
 	struct mm_event ev;	/* ev.detail points nowhere: see detail[] */
 	char detail[DETAIL_MAX];	/* an event's detail, or a short op's JSON */
-	char *json;		/* op: detail, or malloc'd when longer; snapshot: the blob */
+	char *json;		/* op or event: detail, malloc'd when longer; snapshot: the blob */
 };
 
 struct recorder {
@@ -144,8 +144,15 @@ static void publish(struct recorder *r)
 void recorder_event(struct recorder *r, int64_t session, uint64_t seq, uint64_t op_no,
 		    const struct mm_event *ev)
 {
-	struct record *rec = reserve(r);
+	size_t len = ev->detail ? strlen(ev->detail) : 0;
+	struct record *rec;
+	char *copy = NULL;
 
+	/* A long detail (mark_victim's fields) is copied whole, outside the lock as
+	 * recorder_op() does, and freed by the writer. */
+	while (len >= DETAIL_MAX && !(copy = strdup(ev->detail)))
+		usleep(1000);
+	rec = reserve(r);
 	rec->kind = RECORD_EVENT;
 	rec->session = session;
 	rec->seq = seq;
@@ -153,11 +160,9 @@ void recorder_event(struct recorder *r, int64_t session, uint64_t seq, uint64_t 
 	rec->queued_ns = now_ns();
 	rec->ev = *ev;
 	rec->ev.detail = NULL;
-	if (ev->detail)
-		snprintf(rec->detail, sizeof(rec->detail), "%s", ev->detail);
-	else
-		rec->detail[0] = '\0';
-	rec->json = NULL;
+	rec->json = copy;
+	if (!copy)
+		memcpy(rec->detail, len ? ev->detail : "", len + 1);
 	publish(r);
 }
 
@@ -293,7 +298,8 @@ static void bind_event_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
 {
 	const struct record *rec = ((const struct record *const *)rows)[i];
 
-	bind_event(st, at, rec->session, rec->seq, rec->op_no, &rec->ev, rec->detail);
+	bind_event(st, at, rec->session, rec->seq, rec->op_no, &rec->ev,
+		   rec->json ? rec->json : rec->detail);
 }
 
 static void bind_op_row(sqlite3_stmt *st, int at, const void *rows, size_t i)
@@ -576,9 +582,10 @@ static void *writer_main(void *arg)
 			r->stats.error[0] = '\0';
 		}
 		for (size_t i = 0; i < n; i++) {
-			if (r->batch[i].kind == RECORD_EVENT)
+			if (r->batch[i].kind == RECORD_EVENT) {
 				r->stats.events_committed += rc == SQLITE_OK;
-			else if (r->batch[i].kind == RECORD_OP) {
+				free(r->batch[i].json);
+			} else if (r->batch[i].kind == RECORD_OP) {
 				r->stats.ops_committed += rc == SQLITE_OK;
 				free(r->batch[i].json);
 			} else if (r->batch[i].kind == RECORD_SNAPSHOT) {

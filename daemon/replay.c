@@ -223,12 +223,11 @@ static void stored_event(sqlite3_stmt *st, struct mm_event *ev)
 	ev->detail = (const char *)sqlite3_column_text(st, 14);
 }
 
-/* Same event, as the recorder stores it (detail cut to what it keeps)? */
+/* Same event, as the recorder stores it (the whole detail)? */
 static bool same_event(const struct mm_event *a, const struct mm_event *b)
 {
-	char cut[128];
+	const char *cut = a->detail ? a->detail : "";
 
-	snprintf(cut, sizeof(cut) < 80 ? sizeof(cut) : 80, "%s", a->detail ? a->detail : "");
 	return a->type == b->type && a->cpu == b->cpu && a->node == b->node &&
 	       a->zone == b->zone && a->order == b->order && a->migratetype == b->migratetype &&
 	       a->level == b->level && a->gfp == b->gfp && a->pfn == b->pfn &&

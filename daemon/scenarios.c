@@ -23,6 +23,7 @@
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
 #include "daemon/scenarios_core.h"
+#include "daemon/scenarios_oom.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
 #include "engine/layout.h"
@@ -1080,5 +1081,7 @@ const struct measure scenario_measures[] = {
 	{ "kswapd_sawtooth", measure_kswapd_sawtooth },
 	{ "direct_reclaim", measure_direct_reclaim },
 	{ "swap_major_faults", measure_swap_major_faults },
+	{ "oom_victims", measure_oom_victims },		/* scenarios_oom.c */
+	{ "memcg_limit", measure_memcg_limit },
 	{ NULL, NULL },
 };

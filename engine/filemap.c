@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "lru.h"
+#include "memcontrol.h"
 #include "vmscan.h"
 #include "pgtable.h"
 #include "slab.h"
@@ -291,15 +292,24 @@ void __filemap_remove_folio(struct machine *m, uint64_t pfn, uint64_t shadow)
 	p->folio.mapping = 0;
 }
 
-/* A page-cache page for @index: GFP_HIGHUSER_MOVABLE (mapping_gfp_mask()). */
+/*
+ * A page-cache page for @index: GFP_HIGHUSER_MOVABLE (mapping_gfp_mask()),
+ * charged to the reader's or writer's memory cgroup as filemap_add_folio()
+ * charges it (mem_cgroup_charge()); a refused charge frees the page.
+ */
 static int page_cache_alloc(struct machine *m, int cpu, gfp_t gfp, uint64_t *pfn)
 {
 	struct alloc_pages_result res;
 	int err = __alloc_pages(m, gfp, 0, -1, cpu, OWNER_PAGECACHE, &res, NULL);
 
-	if (!err)
-		*pfn = res.pfn;
-	return err;
+	if (err)
+		return err;
+	if (mem_cgroup_charge(m, res.pfn, get_mem_cgroup_from_current(m, cpu), gfp, cpu)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_PAGECACHE, NULL));
+		return -ENOMEM;
+	}
+	*pfn = res.pfn;
+	return 0;
 }
 
 /*
@@ -528,8 +538,8 @@ static unsigned int get_read_batch(const struct machine *m, const struct sim_fil
  * is marked accessed except a first page the previous read already touched
  * (pos_same_folio()); ra->prev_pos remembers where the read ended.
  */
-int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
-		 struct mm_file_io *io, struct mm_error *e)
+static int filemap_read(struct machine *m, int pid, const char *name, uint64_t offset,
+			uint64_t length, struct mm_file_io *io, struct mm_error *e)
 {
 	struct sim_file *f = file_by_name(m, name);
 	uint64_t pos = offset, end, last_pos, batch[READ_BATCH];
@@ -586,8 +596,8 @@ int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, 
  * content; write_end dirties it. The file grows when written past its end.
  * Then balance_dirty_pages_ratelimited().
  */
-int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
-		  struct mm_file_io *io, struct mm_error *e)
+static int generic_perform_write(struct machine *m, int pid, const char *name, uint64_t offset,
+				 uint64_t length, struct mm_file_io *io, struct mm_error *e)
 {
 	struct sim_file *f = file_by_name(m, name);
 	uint64_t pos = offset, end = offset + length;
@@ -638,6 +648,27 @@ int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset,
 	file_event(m, MM_EV_file_write, f, io->pages, io->bytes, NULL);
 	if (io->pages)
 		balance_dirty_pages(m, f);
+	return err;
+}
+
+/* The pages an op reads or writes for @pid are charged to @pid's memory cgroup. */
+int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		 struct mm_file_io *io, struct mm_error *e)
+{
+	int old = set_active_memcg(m, pid), err;
+
+	err = filemap_read(m, pid, name, offset, length, io, e);
+	m->active_memcg = old;
+	return err;
+}
+
+int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		  struct mm_file_io *io, struct mm_error *e)
+{
+	int old = set_active_memcg(m, pid), err;
+
+	err = generic_perform_write(m, pid, name, offset, length, io, e);
+	m->active_memcg = old;
 	return err;
 }
 

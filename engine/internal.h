@@ -425,6 +425,11 @@ struct machine {
 	struct swap_state *swap;	/* NULL: no swap device */
 	int swappiness;			/* vm.swappiness */
 	bool in_reclaim;		/* reclaim is running: its own allocations do not recurse */
+	/* The OOM killer's log and counters, NULL before its first report (oom.h; oom_kill.c) */
+	struct oom_state *oom;
+	/* Memory cgroups, NULL before the first (memcontrol.h; memcontrol.c) */
+	struct memcg_state *memcg;
+	int active_memcg;		/* set_active_memcg(): memcg id + 1 an op charges to, 0 none */
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)

@@ -43,7 +43,11 @@ ENGINE_SOURCES = \
 	engine/swap_state.c \
 	engine/vmscan.h \
 	engine/vmscan.c \
-	engine/workingset.c
+	engine/workingset.c \
+	engine/oom.h \
+	engine/oom_kill.c \
+	engine/memcontrol.h \
+	engine/memcontrol.c
 engine_libengine_a_SOURCES = $(ENGINE_SOURCES)
 nodist_engine_libengine_a_SOURCES = engine/build_id.h
 

@@ -34,6 +34,8 @@
 
 #include "layout.h"
 #include "lru.h"
+#include "memcontrol.h"
+#include "oom.h"
 #include "pgtable.h"
 #include "swap.h"
 #include "vmscan.h"
@@ -222,11 +224,11 @@ static void zap_swap_pte(struct machine *m, struct mm_struct *mm, uint64_t table
 }
 
 /*
- * Free the user pages mapped in [s, e) and then every table under it that
- * is left empty. Returns the tables freed.
+ * Free the user pages mapped in [s, e) and then, with @free_tables, every
+ * table under it that is left empty.
  */
 static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, int level,
-		      uint64_t base, uint64_t s, uint64_t e)
+		      uint64_t base, uint64_t s, uint64_t e, bool free_tables)
 {
 	unsigned int shift = pt_level_shift(level), i;
 
@@ -248,8 +250,8 @@ static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, i
 			continue;
 		}
 		child = pte_pfn(entry);
-		zap_range(m, mm, child, level - 1, lo, s, e);
-		if (table_empty(m, child)) {
+		zap_range(m, mm, child, level - 1, lo, s, e, free_tables);
+		if (free_tables && table_empty(m, child)) {
 			pt_clear_entry(m, table, i, level, lo);
 			pgtable_free_table(m, child);
 			mm->pgtables_pages--;
@@ -270,7 +272,7 @@ static void flush_tlb_mm_range(struct machine *m, const struct mm_struct *mm, ui
 
 static void unmap_region(struct machine *m, struct mm_struct *mm, uint64_t s, uint64_t e)
 {
-	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, s, e);
+	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, s, e, true);
 	flush_tlb_mm_range(m, mm, s, e);
 }
 
@@ -400,6 +402,21 @@ int mm_exit(struct machine *m, int pid, struct mm_error *e)
 	memmove(mm, mm + 1, (size_t)(&x->mms[x->nr_mms] - (mm + 1)) * sizeof(*mm));
 	x->nr_mms--;
 	return 0;
+}
+
+/*
+ * mm_oom_reap() - __oom_reap_task_mm(): an OOM victim's pages go back at
+ * once, before it runs again to exit. Its tables and VMAs stay for its
+ * exit_mmap(), as unmap_page_range() leaves them: a fault of the victim
+ * that was walking them when the allocation ran out goes on safely.
+ * Kernel: mm/oom_kill.c.
+ */
+void mm_oom_reap(struct machine *m, struct mm_struct *mm)
+{
+	uint64_t end = layout_task_size(pt_levels(m)) + PAGE_SIZE;
+
+	zap_range(m, mm, mm->pgd, (int)pt_levels(m), 0, 0, end, false);
+	flush_tlb_mm_range(m, mm, 0, end);
 }
 
 #define MMAP_MIN_ADDR		(PAGE_SIZE * 16)	/* vm.mmap_min_addr = 65536 */
@@ -643,7 +660,8 @@ static int anon_vma_prepare(struct machine *m, struct vm_area_struct *vma)
 }
 
 /*
- * A zeroed (or copied) movable page of the process's own: mapped once in
+ * A zeroed (or copied) movable page of the process's own: charged to its
+ * memory cgroup (mem_cgroup_charge(), as folio_prealloc() does), mapped once in
  * @vma's anon_vma at its linear index (folio_add_new_anon_rmap()), a fresh
  * content tag, on the LRU (folio_add_lru_vma()), one more MM_ANONPAGES.
  */
@@ -660,6 +678,10 @@ static int new_anon_page(struct machine *m, int cpu, struct mm_struct *mm,
 			    NULL);
 	if (err)
 		return err;
+	if (mem_cgroup_charge(m, res.pfn, mm->memcg_id, GFP_HIGHUSER_MOVABLE, cpu)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
+		return -ENOMEM;		/* the group is at memory.max and nothing gave */
+	}
 	folio_add_new_anon_rmap(m, res.pfn, vma->anon_vma, linear_page_index(vma, vaddr));
 	m->mem_map[res.pfn].folio.content = m->next_content++;
 	folio_add_lru_vma(m, res.pfn);
@@ -948,6 +970,12 @@ static int swapin_folio(struct machine *m, int cpu, struct vm_area_struct *vma, 
 	err = __alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1, cpu, OWNER_USER, &res, NULL);
 	if (err)
 		return err;
+	/* mem_cgroup_swapin_charge_folio(): the faulting task's group */
+	if (mem_cgroup_charge(m, res.pfn, get_mem_cgroup_from_current(m, cpu), GFP_HIGHUSER_MOVABLE,
+			      cpu)) {
+		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
+		return -ENOMEM;
+	}
 	/* reclaim inside the allocation may have read the slot in already */
 	if (swap_cache_get_folio(m, e) != PFN_NIL || swapcache_prepare(m, e)) {
 		SIM_BUG_ON(__free_pages_owner(m, res.pfn, 0, cpu, OWNER_USER, NULL));
@@ -1211,6 +1239,8 @@ int mm_fork(struct machine *m, int pid, int *child, struct mm_error *e)
 		return err;
 	mm = find_mm(m, cpid);
 	parent = find_mm(m, pid);	/* the table may have moved */
+	mm->oom_score_adj = parent->oom_score_adj;	/* copy_signal(): inherited */
+	mm->memcg_id = parent->memcg_id;	/* cgroup_post_fork(): the parent's group */
 	while (mm->nr_vmas)
 		vma_remove(m, mm, mm->nr_vmas - 1);
 	mm->start_brk = parent->start_brk;

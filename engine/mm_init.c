@@ -19,6 +19,8 @@
 #include "lru.h"
 #include "swap.h"
 #include "vmscan.h"
+#include "oom.h"
+#include "memcontrol.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -589,6 +591,8 @@ void machine_destroy(struct machine *m)
 	swiotlb_state_release(m);
 	lru_state_release(m);
 	swap_state_release(m);
+	oom_state_release(m);		/* oom_kill.c */
+	memcg_state_release(m);		/* memcontrol.c */
 	machine_config_release(&m->cfg);
 	free(m);
 }
@@ -620,6 +624,8 @@ struct machine *machine_clone(const struct machine *m)
 	c->files = NULL;
 	c->anon_vmas = NULL;
 	c->swap = NULL;
+	c->oom = NULL;
+	c->memcg = NULL;
 	memset(&c->memblock, 0, sizeof(c->memblock));
 	if (m->cfg.layout_zoneinfo && !(c->cfg.layout_zoneinfo = strdup(m->cfg.layout_zoneinfo)))
 		goto fail;
@@ -667,6 +673,10 @@ struct machine *machine_clone(const struct machine *m)
 	if (lru_state_clone(c, m))	/* lru.h: files, anon_vmas */
 		goto fail;
 	if (swap_state_clone(c, m))	/* swapfile.c: the swap device and its cache */
+		goto fail;
+	if (oom_state_clone(c, m))	/* oom_kill.c */
+		goto fail;
+	if (memcg_state_clone(c, m))	/* memcontrol.c */
 		goto fail;
 	return c;
 fail:

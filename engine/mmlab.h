@@ -129,7 +129,9 @@ void machine_config_release(struct machine_config *cfg);
 	X(mm_vmscan_direct_reclaim_end) X(mm_vmscan_lru_isolate)	\
 	X(mm_vmscan_lru_shrink_inactive) X(mm_vmscan_lru_shrink_active)	\
 	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
-	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)
+	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)	\
+	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)	\
+	X(mm_vmscan_memcg_reclaim_begin) X(mm_vmscan_memcg_reclaim_end)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -829,6 +831,56 @@ int mm_process_vma(const struct machine *m, int pid, unsigned int idx, struct mm
 
 /* Texts (malloc'd; NULL on ENOMEM or, for a pid, when it does not exist). */
 char *proc_pid_maps(const struct machine *m, int pid);
+
+/*** The OOM killer (oom_kill.c) ***/
+
+#define OOM_SCORE_ADJ_MIN	(-1000)
+#define OOM_SCORE_ADJ_MAX	1000
+/* /proc/PID/oom_score_adj written: -ESRCH, -EINVAL out of range. */
+int mm_set_oom_score_adj(struct machine *m, int pid, int adj, struct mm_error *e);
+struct mm_oom_info {
+	uint64_t oom_score;		/* /proc/PID/oom_score: 0..2000 */
+	int oom_score_adj;
+	long badness;			/* oom_badness() against the whole machine */
+	bool killable;			/* badness is not LONG_MIN */
+	bool oom_victim;		/* killed, not yet exited */
+	uint32_t memcg_id;		/* its memory cgroup, 0 the root */
+	char memcg[32];			/* the group's name, "/" for the root */
+};
+int mm_oom_info(const struct machine *m, int pid, struct mm_oom_info *oi);
+char *proc_pid_oom_score(const struct machine *m, int pid);
+char *proc_pid_oom_score_adj(const struct machine *m, int pid);
+/* The kernel log of the OOM killer's reports (dmesg), "" before the first. */
+char *oom_dmesg(const struct machine *m);
+/* vmstat oom_kill: the processes the OOM killer has killed. */
+uint64_t mm_oom_kill_count(const struct machine *m);
+/* The processes the OOM killer sent SIGKILL exit now: the end of each op calls it. */
+void mm_exit_killed(struct machine *m);
+
+/*** Memory cgroups (memcontrol.c) ***/
+
+/* A group under the root with memory.max @max_pages (UINT64_MAX: "max"): -EINVAL, -EEXIST. */
+int mm_memcg_create(struct machine *m, const char *name, uint64_t max_pages, uint32_t *id,
+		    struct mm_error *e);
+/* The id of group @name ("" or "/": the root, 0); -ENOENT when there is none. */
+int mm_memcg_lookup(const struct machine *m, const char *name, uint32_t *id);
+/* cgroup.procs: @pid joins group @name ("" or "/": the root); its charges stay where they are. */
+int mm_memcg_attach(struct machine *m, int pid, const char *name, struct mm_error *e);
+struct mm_memcg_info {
+	char name[32];
+	uint32_t id;
+	uint64_t current, max, peak, failcnt;	/* pages; max 0: "max" (no limit) */
+	uint64_t events[7];			/* memory.events: low high max oom oom_kill
+						   oom_group_kill sock_throttled */
+	uint64_t anon, file;			/* pages charged, by kind */
+	uint64_t lru[5];			/* its lruvecs' lists, all nodes */
+	unsigned int nr_procs;
+};
+/* The @idx-th group; -ENOENT past the end. */
+int mm_memcg_info(const struct machine *m, unsigned int idx, struct mm_memcg_info *mi);
+/* A cgroup file of group @name: memory.current, memory.max, memory.peak, memory.events,
+ * memory.stat, cgroup.procs (malloc'd; NULL: no such group or file, or ENOMEM). */
+char *memcg_file_text(const struct machine *m, const char *name, const char *file);
 char *ptdump_kernel(const struct machine *m);
 /* The crash utility's vtop output; -EFAULT-free: an unmapped address says so in text. */
 char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr);

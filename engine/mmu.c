@@ -50,6 +50,7 @@
 #include <string.h>
 
 #include "layout.h"
+#include "oom.h"
 #include "pgtable.h"
 #include "slab.h"
 
@@ -1157,6 +1158,9 @@ int mm_access_range(struct machine *m, int cpu, int pid, uint64_t start, uint64_
 
 		if (err)
 			return err;
+		if (t.fault && oom_current(m, cpu) && oom_current(m, cpu)->oom_victim)
+			return mm_error_set(e, -ESRCH, "pid %d was killed by the OOM killer (SIGKILL) "
+					    "during the access", oom_current(m, cpu)->pid);
 		s->accesses++;
 		s->walk_refs += t.walk_refs;
 		if (t.fault)

@@ -12,9 +12,11 @@
  *    on free_area[order].free_list[pageblock migratetype]. Its other pages are
  *    owned by "free" but carry nothing else.
  *  - Nothing here reclaims or compacts: when the watermarks say no, the
- *    request fails with ENOMEM and the reason, where the kernel would go on to
- *    reclaim, compact or OOM-kill; slowpath.c says which of those it would
- *    do and whether it would ever return NULL.
+ *    OOM killer (oom_kill.c) runs for the requests the kernel would kill for
+ *    (__alloc_pages_may_oom()), and a request that still fails does so with
+ *    ENOMEM and the reason, where the kernel would go on to reclaim, compact
+ *    or OOM-kill; slowpath.c says which of those it would do and whether it
+ *    would ever return NULL.
  *
  * Design notes: the invariants that machine_check() (check.c) verifies.
  *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
@@ -53,6 +55,9 @@
 #include <string.h>
 
 #include "internal.h"
+#include "memcontrol.h"
+#include "oom.h"
+#include "pgtable.h"
 #include "slab.h"
 #include "vmscan.h"
 
@@ -1026,6 +1031,7 @@ struct alloc_context {
 	struct mm_slowpath *sp;		/* filled on failure when asked */
 	unsigned long reclaimed;	/* direct reclaim: pages freed, rounds run */
 	unsigned int reclaim_rounds;
+	const char *oom_outcome;	/* what out_of_memory() did, when it ran */
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1148,6 +1154,8 @@ static void prep_new_page(struct machine *m, struct zone *z, uint32_t pfn,
 	}
 	head->_refcount = 1;
 	head->order = (uint8_t)order;
+	if (page_is_charged_kind(head))	/* page->memcg_data is clear on a new folio */
+		head->folio.memcg_id = 0;
 	if (comp)
 		page_set(head, PG_head);
 }
@@ -1304,6 +1312,12 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
 	if (ac->sp)
 		mm_slowpath_reclaimed(ac->sp, ac->reclaim_rounds, ac->reclaimed);
+	if (ac->sp && ac->oom_outcome) {
+		size_t n = strlen(ac->sp->message);
+
+		snprintf(ac->sp->message + n, sizeof(ac->sp->message) - n,
+			 " (the engine ran the OOM killer: %s)", ac->oom_outcome);
+	}
 	gfp_format(ac->gfp, gfp_text, sizeof(gfp_text));
 	if (events_on(m)) {
 		struct mm_event ev;
@@ -1318,6 +1332,9 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 		ev.detail = reason;
 		emit(m, &ev);
 	}
+	if (ac->oom_outcome)
+		return mm_error_set(e, -ENOMEM, "order-%u allocation (%s) failed: %s: %s; %s",
+				    order, gfp_text, reason, why, ac->oom_outcome);
 	return mm_error_set(e, -ENOMEM, "order-%u allocation (%s) failed: %s: %s", order,
 			    gfp_text, reason, why);
 }
@@ -1443,20 +1460,55 @@ static bool should_reclaim_retry(struct machine *m, unsigned int order,
 
 /*
  * __alloc_pages_may_oom() - the OOM killer's turn, after reclaim stopped
- * helping. The OOM killer is not modelled yet: nothing is killed, no
- * progress is made, and the refusal's plan (slowpath.c) says the kernel
- * would invoke it when mm_slowpath_may_oom() allows.
+ * helping: one more try at the high watermark (a kill elsewhere may just
+ * have freed memory), then, for the requests the OOM killer may serve
+ * (mm_slowpath_may_oom(): not a costly order, not __GFP_RETRY_MAYFAIL or
+ * __GFP_THISNODE, not for the low zones), out_of_memory(). After a kill the
+ * slow path's "retry" label tries at once (and again after draining the
+ * per-CPU lists the victim's pages went to). An OOM victim allocating for
+ * itself gets the ALLOC_OOM share of the reserves once and then fails (it
+ * is on its way out). Where the kernel would wait (a GFP_NOFS request that
+ * out_of_memory() kills nothing for, a victim not yet gone), the engine,
+ * where nothing else runs meanwhile, reports no progress: the request fails
+ * and @ac says why. __GFP_NOFAIL gets every reserve. Kernel: mm/page_alloc.c,
+ * __alloc_pages_may_oom() and the end of __alloc_pages_slowpath().
  */
 static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
-				      struct alloc_context *ac, struct zone **z,
-				      bool *did_some_progress)
+				      unsigned int alloc_flags, struct alloc_context *ac,
+				      struct zone **z, bool *did_some_progress)
 {
-	(void)m;
-	(void)order;
-	(void)ac;
-	(void)z;
+	struct oom_control oc = { .gfp_mask = ac->gfp, .order = (int)order, .cpu = ac->cpu };
+	struct alloc_context high = *ac;
+	struct mm_struct *cur;
+	uint32_t pfn;
+
 	*did_some_progress = false;
-	return PFN_NIL;
+	high.gfp = (ac->gfp | __GFP_HARDWALL) & ~__GFP_DIRECT_RECLAIM;
+	pfn = get_page_from_freelist(m, order, ALLOC_WMARK_HIGH | ALLOC_CPUSET, &high, z);
+	if (pfn != PFN_NIL || !mm_slowpath_may_oom(ac->gfp, order))
+		return pfn;
+	if (!out_of_memory(m, &oc) && !(ac->gfp & __GFP_NOFAIL)) {
+		ac->oom_outcome = oc.outcome;
+		return PFN_NIL;
+	}
+	ac->oom_outcome = oc.outcome;
+	if (ac->gfp & __GFP_NOFAIL)
+		return get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, ac, z);
+	cur = oom_current(m, ac->cpu);
+	if (cur && cur->oom_victim) {	/* __gfp_pfmemalloc_flags(): oom_reserves_allowed() */
+		if (!(ac->gfp & __GFP_NOMEMALLOC))
+			pfn = get_page_from_freelist(m, order, alloc_flags | ALLOC_OOM, ac, z);
+		return pfn;
+	}
+	if (!oc.killed)
+		return PFN_NIL;		/* the kernel would wait and retry here */
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn == PFN_NIL) {
+		mm_drain_all_pages(m);
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	}
+	*did_some_progress = pfn == PFN_NIL;
+	return pfn;
 }
 
 /*
@@ -1485,7 +1537,7 @@ retry:
 		return pfn;
 	if (should_reclaim_retry(m, order, ac, alloc_flags, reclaimed, &no_progress_loops))
 		goto retry;
-	pfn = __alloc_pages_may_oom(m, order, ac, z, &progress);
+	pfn = __alloc_pages_may_oom(m, order, alloc_flags, ac, z, &progress);
 	if (pfn != PFN_NIL)
 		return pfn;
 	if (progress) {
@@ -1521,8 +1573,8 @@ static uint32_t nofail_reserves(struct machine *m, unsigned int order,
  * grants (min watermark, atomic reserves), the reserves __GFP_MEMALLOC and
  * __GFP_NOFAIL open, then failure. @owner is who gets the block. Kernel:
  * mm/page_alloc.c, __alloc_pages_noprof() and __alloc_pages_slowpath()
- * without reclaim, compaction or the OOM killer: a refusal says in @sp what
- * the kernel would do instead (slowpath.c).
+ * without reclaim or compaction, with the OOM killer: a refusal says in @sp
+ * what the kernel would do instead (slowpath.c), and what the OOM killer did.
  */
 static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int node, int cpu,
 			  int owner, struct alloc_pages_result *res, struct mm_error *e,
@@ -1675,6 +1727,8 @@ int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int 
 	if (err)
 		return err;
 	head = &m->mem_map[pfn];
+	if (page_is_charged_kind(head) && head->folio.memcg_id)
+		mem_cgroup_uncharge(m, pfn);	/* freed without folio_put(): memcontrol.c */
 	if (events_on(m)) {
 		struct mm_event ev;
 

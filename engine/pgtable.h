@@ -343,6 +343,11 @@ struct mm_struct {
 	uint64_t start_brk, brk, mmap_base;
 	uint64_t rss_stat[NR_MM_COUNTERS];	/* add_mm_counter(); get_mm_rss() sums them */
 	uint64_t pgtables_pages;	/* table pages, PGD included */
+	/* oom_kill.c: signal->oom_score_adj, a pending SIGKILL (TIF_MEMDIE), MMF_OOM_SKIP */
+	int16_t oom_score_adj;
+	bool oom_victim;		/* killed: exits at the end of the op (mm_exit_killed()) */
+	bool oom_skip;			/* reaped: nothing more to take from it */
+	uint32_t memcg_id;		/* memcontrol.c: its memory cgroup, 0 the root */
 };
 
 /* Boot stages of engine.md section 7, in order. */

@@ -5,13 +5,14 @@
  * Mirrors mm/page_alloc.c of Linux 6.18: __alloc_pages_slowpath(),
  * __alloc_pages_may_oom(), should_reclaim_retry(), should_compact_retry()
  * and gfp_compaction_allowed() (include/linux/gfp.h). The engine wakes
- * kswapd and runs direct reclaim with its retries (page_alloc.c, vmscan.c),
- * but has no compaction or OOM killer, so when all of that finds nothing the
- * request is refused here with the path the kernel walks: which of kswapd,
- * direct compaction, direct reclaim, the reclaim retry loop and the OOM
- * killer it reaches, in order, and whether the kernel could return NULL at
- * the end of it. mm_slowpath_reclaimed() puts what the engine's own reclaim
- * did in front.
+ * kswapd, runs direct reclaim with its retries (page_alloc.c, vmscan.c) and
+ * the OOM killer where mm_slowpath_may_oom() lets it (oom_kill.c), but has
+ * no compaction, so when all of that finds nothing the request is refused
+ * here with the path the kernel walks: which of kswapd, direct compaction,
+ * direct reclaim, the reclaim retry loop and the OOM killer it reaches, in
+ * order, and whether the kernel could return NULL at the end of it.
+ * mm_slowpath_reclaimed() puts what the engine's own reclaim did in front;
+ * what its OOM killer did follows the plan.
  *
  * The plan is a function of the request alone (gfp and order): the state
  * the kernel consults on the way (what compaction said, whether the OOM

@@ -28,6 +28,8 @@
 #include "swiotlb.h"
 #include "lru.h"
 #include "swap.h"
+#include "oom.h"
+#include "memcontrol.h"
 #include "engine/build_id.h"
 
 #define SNAP_MAGIC	"MMLABSNP"
@@ -272,6 +274,8 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	swiotlb_state_save(&w, m);	/* swiotlb.c: the bounce-buffer pool */
 	lru_state_save(&w, m);		/* swap.c: files and anon_vmas (lru.h) */
 	swap_state_save(&w, m);		/* swapfile.c: the swap device and its cache */
+	oom_state_save(&w, m);		/* oom_kill.c: the OOM killer's log and counters */
+	memcg_state_save(&w, m);	/* memcontrol.c: the groups and their lruvecs */
 	if (!w.err) {
 		uint64_t sum = w.sum;
 
@@ -301,6 +305,8 @@ static void clear_machine_pointers(struct machine *c)
 	c->files = NULL;
 	c->anon_vmas = NULL;
 	c->swap = NULL;
+	c->oom = NULL;
+	c->memcg = NULL;
 }
 
 /* Are the sizes the machine's own fields give consistent with each other? */
@@ -392,6 +398,10 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		lru_state_load(&r, c);
 	if (!r.err)
 		swap_state_load(&r, c);	/* swapfile.c */
+	if (!r.err)
+		oom_state_load(&r, c);	/* oom_kill.c */
+	if (!r.err)
+		memcg_state_load(&r, c);	/* memcontrol.c */
 	sum = r.sum;
 	snap_get(&r, &stored, sizeof(stored));
 	if (!r.err && stored != sum)

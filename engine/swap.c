@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "lru.h"
+#include "memcontrol.h"
 
 static const char *const lru_names[NR_LRU_LISTS] = {
 	"inactive_anon", "active_anon", "inactive_file", "active_file", "unevictable"
@@ -42,7 +43,8 @@ const char *lru_list_name(int lru)
  */
 struct lruvec *mem_cgroup_lruvec(struct machine *m, int memcg_id, int node)
 {
-	(void)memcg_id;
+	if (memcg_id)
+		return memcg_lruvec(m, memcg_id, node);	/* memcontrol.c */
 	return &m->nodes[node].__lruvec;
 }
 
@@ -468,7 +470,8 @@ static unsigned long lru_report(mm_violation_fn fn, void *ctx, const char *fmt, 
  * L1: each list of each node's lruvec links pages that have PG_lru, belong
  *     to that node and whose flags name that list (folio_lru_list()); its
  *     links agree both ways and its count is its length.
- * L2: the node counters NR_INACTIVE_ANON.. NR_UNEVICTABLE equal the lists.
+ * L2: the node counters NR_INACTIVE_ANON.. NR_UNEVICTABLE equal the lists
+ *     (the root's and the memory cgroups', memcontrol.c's M3 checks those).
  * L3: every PG_lru page of the machine is on one of the lists (the lists'
  *     lengths add up to the PG_lru pages).
  */
@@ -496,7 +499,8 @@ static unsigned long check_lru_list(const struct machine *m, unsigned int n, int
 		bad += lru_report(fn, ctx, "L1: node %u %s: %llu pages linked, nr says %llu", n,
 				  lru_names[lru], (unsigned long long)len,
 				  (unsigned long long)h->nr);
-	if ((int64_t)h->nr != m->nodes[n].vm_stat[NR_LRU_BASE + lru])
+	if ((int64_t)(h->nr + memcg_lru_pages(m, (int)n, lru)) !=
+	    m->nodes[n].vm_stat[NR_LRU_BASE + lru])
 		bad += lru_report(fn, ctx, "L2: node %u nr_%s is %lld, the list holds %llu", n,
 				  lru_names[lru], (long long)m->nodes[n].vm_stat[NR_LRU_BASE + lru],
 				  (unsigned long long)h->nr);
@@ -513,7 +517,8 @@ unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 	for (n = 0; n < m->nr_nodes; n++)
 		for (lru = 0; lru < NR_LRU_LISTS; lru++) {
 			bad += check_lru_list(m, n, lru, fn, ctx);
-			on_lists += m->nodes[n].__lruvec.lists[lru].nr;
+			on_lists += m->nodes[n].__lruvec.lists[lru].nr +
+				    memcg_lru_pages(m, (int)n, lru);	/* the groups' lists */
 		}
 	for (pfn = 0; pfn < m->max_pfn; pfn++)
 		flagged += page_test(&m->mem_map[pfn], PG_lru);
@@ -525,8 +530,9 @@ unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 
 /*
  * folio_put(): one reference less. The last one (__folio_put()) takes the
- * page off its LRU list (__page_cache_release()), lets go of its anon_vma
- * and returns it to the allocator as its owner holds it.
+ * page off its LRU list (__page_cache_release()), uncharges its memory
+ * cgroup (mem_cgroup_uncharge()), lets go of its anon_vma and returns it to
+ * the allocator as its owner holds it.
  */
 void folio_put(struct machine *m, uint64_t pfn)
 {
@@ -544,7 +550,8 @@ void folio_put(struct machine *m, uint64_t pfn)
 	if (folio_test_anon(p))
 		put_anon_vma(m, (uint32_t)folio_anon_vma_id(p));
 	p->folio.mapping = 0;
-	p->folio.memcg_id = 0;
+	if (p->folio.memcg_id)
+		mem_cgroup_uncharge(m, pfn);	/* memcontrol.c: memcg_id back to 0 */
 	p->folio.content = 0;
 	p->index = 0;
 	p->index_hi = 0;

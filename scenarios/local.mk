@@ -15,4 +15,6 @@ dist_scenarios_DATA = \
 	scenarios/fork-cow.json \
 	scenarios/memory-runs-low.json \
 	scenarios/direct-reclaim.json \
-	scenarios/swap-and-major-faults.json
+	scenarios/swap-and-major-faults.json \
+	scenarios/oom-killer.json \
+	scenarios/memcg-limit.json

@@ -38,6 +38,8 @@ const OPENS = {
   'memory-runs-low': { view: 'pressure' },
   'direct-reclaim': { view: 'pressure' },
   'swap-and-major-faults': { view: 'pressure' },
+  'oom-killer': { view: 'pressure' },
+  'memcg-limit': { view: 'pressure' },
 };
 
 async function checkArea(page, f) {

@@ -122,3 +122,11 @@ check_PROGRAMS += tests/unit/test_tlb_policy
 tests_unit_test_tlb_policy_SOURCES = tests/unit/test_tlb_policy.c tests/unit/paging_test.h
 tests_unit_test_tlb_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tlb_policy_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_oom_kill
+tests_unit_test_oom_kill_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_memcontrol
+tests_unit_test_memcontrol_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_memcontrol_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

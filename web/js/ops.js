@@ -42,13 +42,18 @@ export const OPS = [
     phys_to_virt: ['paddr'],
   }],
   ['processes', {
-    spawn: ['name'],
+    spawn: ['name', 'oom_score_adj', 'memcg'],
     mmap: ['pid', 'length', 'prot', 'addr', 'flags', 'file', 'offset'],
     munmap: ['pid', 'addr', 'length'],
     brk: ['pid', 'addr'],
     touch: ['pid', 'addr', 'length', 'cpu', 'access'],
     exit: ['pid'],
     fork: ['pid'],
+    set_oom_score_adj: ['pid', 'oom_score_adj'],
+  }],
+  ['memory cgroups', {
+    memcg_create: ['name', 'max'],
+    memcg_attach: ['pid', 'memcg'],
   }],
   ['files and page cache', {
     create_file: ['name', 'size'],
@@ -110,6 +115,9 @@ const FIELDS = {
   enable: { boolean: true, options: ['true', 'false'] },
   kexec: { boolean: true, options: ['', 'false', 'true'] },
   without_identity: { boolean: true, options: ['', 'false', 'true'] },
+  oom_score_adj: { number: true, placeholder: '0' },
+  memcg: { placeholder: '/' },
+  max: { number: true, placeholder: 'max (bytes)' },
 };
 
 export const opFields = (name) => OPS.map(([, ops]) => ops[name]).find(Boolean) || [];
@@ -174,7 +182,8 @@ function suggestions(op, r) {
   case 'dma_map': return { dma_unmap: { dma_addr: r.dma_addr, length: String(op.length ?? ''), dir: op.dir ?? '' } };
   case 'spawn':
   case 'fork':
-    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate', 'fork']
+    return Object.fromEntries(['mmap', 'munmap', 'brk', 'touch', 'exit', 'load_cr3', 'translate', 'fork',
+      'set_oom_score_adj', 'memcg_attach']
       .map((o) => [o, { pid: String(r.pid) }]));
   case 'create_file':
     return Object.fromEntries(['read_file', 'write_file', 'fsync'].map((o) => [o, { name: op.name }])

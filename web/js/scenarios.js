@@ -32,6 +32,8 @@ const TARGETS = {
   'memory-runs-low': () => [{ view: 'pressure' }],
   'direct-reclaim': () => [{ view: 'pressure' }],
   'swap-and-major-faults': () => [{ view: 'pressure' }],
+  'oom-killer': () => [{ view: 'pressure' }],
+  'memcg-limit': () => [{ view: 'pressure' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
