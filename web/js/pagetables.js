@@ -200,6 +200,7 @@ export function createPagetables() {
   let walked = null;		// { key, indices } of the walk drawn
   let levels = 4;
   let stage = 0, stages = 0, timer = null, animate = false, linked = null;
+  let askedAccess = walkForm.elements.access.value;
 
   function stop() {
     clearInterval(timer);
@@ -389,8 +390,10 @@ export function createPagetables() {
   }
 
   async function drawWalk(s, fresh, view) {
-    const vaddr = walkForm.elements.vaddr.value.trim();
-    const access = walkForm.elements.access.value;
+    // The address asked for (Apply or a link), not what is being typed: a
+    // live refresh must not walk a half-typed address.
+    const vaddr = (linked ?? walkForm.elements.vaddr.defaultValue).trim();
+    const access = askedAccess;
     if (!vaddr || effectivePid(view).off !== null)
       return;
     const pid = pidSelect.value;
@@ -497,6 +500,7 @@ export function createPagetables() {
     ev.preventDefault();
     animate = true;
     linked = walkForm.elements.vaddr.value.trim();
+    askedAccess = walkForm.elements.access.value;
     url.set({ addr: linked });
     again();
   });
