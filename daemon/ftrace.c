@@ -48,8 +48,9 @@
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
- * To add a tracepoint (the memory-pressure events, mm_vmscan_*, mm_filemap_*,
- * mark_victim, as the engine gains them): copy its print fmt from
+ * To add a tracepoint (mark_victim and mm_vmscan_memcg_reclaim_*, the
+ * pagemap and writeback ones, as the engine gains or names them): copy its
+ * print fmt from
  *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
  *   include/trace/events/GROUP.h of 6.18), add its format file to
  *   tests/data/ftrace/formats/GROUP_NAME.format, and add a row here with the
@@ -61,7 +62,11 @@
  * (buddy_split, buddy_merge, pte_set, translate, ...), and pcp_refill and
  * pcp_drain, which the engine reports once per batch with a count while the
  * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
- * block with its pfn (give the engine per-block events to write them).
+ * block with its pfn (give the engine per-block events to write them). Not
+ * yet written, for want of a row and its format file: mm_filemap_fault,
+ * mm_lru_insertion, mm_lru_activate (pagemap.h), writeback_dirty_folio,
+ * writeback_single_inode, global_dirty_state (writeback.h), task_newtask;
+ * swap_writepage and swap_readpage have no tracepoint in 6.18.
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */
