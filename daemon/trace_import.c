@@ -324,8 +324,13 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 
 static void put_key(struct trace_import *ti, int kind, int64_t key)
 {
-	uint64_t h = ((uint64_t)key * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)kind, tag = h | 1;
-	size_t i = (size_t)(h >> 40) % KEYSET;
+	/*
+	 * key * (an odd number) is one-to-one, so the tag, that product with the
+	 * kind in its low two bits, names one (kind, key): a pfn frame whose
+	 * number is a type's id must not pass for that type's key.
+	 */
+	uint64_t h = (uint64_t)key * 0x9e3779b97f4a7c15ULL, tag = h << 2 | (uint64_t)(kind + 1);
+	size_t i = (size_t)((h ^ (uint64_t)kind) >> 40) % KEYSET;
 
 	for (int n = 0; n < KEYSET; n++, i = (i + 1) % KEYSET) {
 		if (ti->keyset[i] == tag)

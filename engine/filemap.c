@@ -884,7 +884,8 @@ static unsigned long super_cache_scan(struct machine *m, struct shrinker *s,
 }
 
 static struct shrinker shrinkers[] = {
-	{ "sb-mmlabfs", super_cache_count, super_cache_scan, SB_SHRINK_BATCH, DEFAULT_SEEKS },
+	{ "sb-mmlabfs", super_cache_count, super_cache_scan, SB_SHRINK_BATCH, DEFAULT_SEEKS,
+	  "super_cache_scan" },
 };
 
 unsigned int nr_shrinkers(void)

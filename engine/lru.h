@@ -277,6 +277,7 @@ struct shrinker {
 				      struct shrink_control *sc);
 	long batch;			/* 0: SHRINK_BATCH */
 	int seeks;
+	const char *scan_name;		/* scan_objects' kernel name, for mm_shrink_slab_* */
 };
 
 /* The registered shrinkers (the dentry and inode caches' superblock shrinker). */

@@ -91,6 +91,45 @@ static void vmscan_event(struct machine *m, int type, int node, int zone, int or
 	emit(m, &ev);
 }
 
+/*
+ * The two shrink_*_list tracepoints: the scan priority goes in the level
+ * column; the detail is the reclaim flags (trace_reclaim_flags() of
+ * include/trace/events/vmscan.h: the list's type, written asynchronously)
+ * and the counters that are not zero, so that it fits a recorded detail.
+ */
+#define RECLAIM_WB_ANON		0x0001u
+#define RECLAIM_WB_FILE		0x0002u
+#define RECLAIM_WB_ASYNC	0x0008u
+
+struct shrink_count {
+	const char *key;
+	unsigned long n;
+};
+
+static void shrink_list_event(struct machine *m, int type, int node, int priority, bool file,
+			      int64_t value, uint64_t size, const struct shrink_count *c,
+			      size_t nr)
+{
+	struct mm_event ev;
+	size_t used;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.node = node;
+	ev.level = priority;
+	ev.value = value;
+	ev.size = size;
+	used = (size_t)snprintf(m->detail, sizeof(m->detail), "flags=%u",
+				(file ? RECLAIM_WB_FILE : RECLAIM_WB_ANON) | RECLAIM_WB_ASYNC);
+	for (size_t i = 0; i < nr && used < sizeof(m->detail); i++)
+		if (c[i].n)
+			used += (size_t)snprintf(m->detail + used, sizeof(m->detail) - used,
+						 " %s=%lu", c[i].key, c[i].n);
+	ev.detail = m->detail;
+	emit(m, &ev);
+}
+
 static void folio_event(struct machine *m, int type, uint64_t pfn, const char *detail)
 {
 	struct mm_event ev;
@@ -167,9 +206,8 @@ static unsigned long isolate_lru_folios(struct machine *m, unsigned long nr_to_s
 	*nr_scanned = total_scan;
 	vmscan_event(m, MM_EV_mm_vmscan_lru_isolate, l->node, sc->reclaim_idx, sc->order, 0,
 		     (int64_t)nr_taken, total_scan,
-		     "lru=%s classzone=%d order=%d nr_requested=%lu nr_scanned=%lu "
-		     "nr_skipped=%lu nr_taken=%lu", lru_names[lru], sc->reclaim_idx, sc->order,
-		     nr_to_scan, total_scan, nr_skipped_all, nr_taken);
+		     "lru=%s nr_requested=%lu nr_skipped=%lu", lru_names[lru], nr_to_scan,
+		     nr_skipped_all);
 	return nr_taken;
 }
 
@@ -243,8 +281,7 @@ static bool pageout(struct machine *m, uint64_t pfn)
 	page_set(p, PG_reclaim);
 	if (events_on(m))
 		folio_event(m, MM_EV_mm_vmscan_write_folio, pfn,
-			    anon ? "RECLAIM_WB_ANON|RECLAIM_WB_ASYNC" :
-				   "RECLAIM_WB_FILE|RECLAIM_WB_ASYNC");
+			    anon ? "flags=9" : "flags=10");	/* RECLAIM_WB_ANON or _FILE, |_ASYNC */
 	if (anon)
 		swap_writepage(m, pfn);
 	else if (folio_write_one(m, pfn))
@@ -419,14 +456,15 @@ static unsigned long shrink_inactive_list(struct machine *m, unsigned long nr_to
 	sc->nr.taken += (unsigned int)nr_taken;
 	if (file)
 		sc->nr.file_taken += (unsigned int)nr_taken;
-	vmscan_event(m, MM_EV_mm_vmscan_lru_shrink_inactive, l->node, MM_NA, MM_NA, 0,
-		     nr_reclaimed, nr_scanned,
-		     "priority=%d flags=%s nr_dirty=%u nr_writeback=%u nr_congested=%u "
-		     "nr_immediate=%u nr_activate_anon=%u nr_activate_file=%u nr_ref_keep=%u "
-		     "nr_unmap_fail=%u", sc->priority, file ? "RECLAIM_WB_FILE" : "RECLAIM_WB_ANON",
-		     stat.nr_dirty, stat.nr_writeback, stat.nr_congested, stat.nr_immediate,
-		     stat.nr_activate[0], stat.nr_activate[1], stat.nr_ref_keep,
-		     stat.nr_unmap_fail);
+	shrink_list_event(m, MM_EV_mm_vmscan_lru_shrink_inactive, l->node, sc->priority, file,
+			  (int64_t)nr_reclaimed, nr_scanned, (const struct shrink_count[]) {
+				{ "nr_dirty", stat.nr_dirty }, { "nr_writeback", stat.nr_writeback },
+				{ "nr_congested", stat.nr_congested },
+				{ "nr_immediate", stat.nr_immediate },
+				{ "nr_activate_anon", stat.nr_activate[0] },
+				{ "nr_activate_file", stat.nr_activate[1] },
+				{ "nr_ref_keep", stat.nr_ref_keep },
+				{ "nr_unmap_fail", stat.nr_unmap_fail } }, 8);
 	return nr_reclaimed;
 }
 
@@ -464,11 +502,9 @@ static void shrink_active_list(struct machine *m, unsigned long nr_to_scan, stru
 	nr_deactivate = move_folios_to_lru(m, l, &inactive);
 	count_vm_events(m, PGDEACTIVATE, nr_deactivate);
 	lru_note_cost(m, l, file, 0, nr_rotated);
-	vmscan_event(m, MM_EV_mm_vmscan_lru_shrink_active, l->node, MM_NA, MM_NA, 0,
-		     nr_deactivate, nr_taken,
-		     "priority=%d flags=%s nr_taken=%lu nr_active=%u nr_deactivated=%u "
-		     "nr_referenced=%u", sc->priority, file ? "RECLAIM_WB_FILE" : "RECLAIM_WB_ANON",
-		     nr_taken, nr_activate, nr_deactivate, nr_rotated);
+	shrink_list_event(m, MM_EV_mm_vmscan_lru_shrink_active, l->node, sc->priority, file,
+			  nr_deactivate, nr_taken, (const struct shrink_count[]) {
+				{ "nr_active", nr_activate }, { "nr_referenced", nr_rotated } }, 2);
 }
 
 static uint64_t int_sqrt(uint64_t x)
@@ -623,21 +659,27 @@ static unsigned long shrink_one(struct machine *m, struct shrinker *s, struct sh
 				int priority)
 {
 	unsigned long freeable, delta, total_scan, freed;
+	uint64_t scanned = m->vm_events[SLABS_SCANNED];
 
 	freeable = s->count_objects(m, s, shc);
 	if (freeable == 0 || freeable == SHRINK_EMPTY)
 		return 0;
 	delta = s->seeks ? (freeable >> priority) * 4 / (unsigned long)s->seeks : freeable / 2;
 	total_scan = delta < freeable * 2 ? delta : freeable * 2;
+	/*
+	 * value: total_scan, size: the freeable objects (cache items). No work
+	 * is deferred here, so nr_objects_to_shrink, unused and new scan counts
+	 * are 0 and left out of the detail.
+	 */
 	vmscan_event(m, MM_EV_mm_shrink_slab_start, shc->nid, MM_NA, MM_NA, shc->gfp_mask,
-		     (int64_t)total_scan, freeable,
-		     "%s nid=%d nr_objects_to_shrink=0 cache_items=%lu delta=%lu "
-		     "total_scan=%lu priority=%d", s->name, shc->nid, freeable, delta, total_scan,
-		     priority);
+		     (int64_t)total_scan, freeable, "shrinker=%s scan=%s delta=%lu priority=%d",
+		     s->name, s->scan_name, delta, priority);
 	freed = do_shrink_slab(m, s, shc, priority);
+	/* value: the objects freed; size: what is left of total_scan, as the kernel's */
+	scanned = m->vm_events[SLABS_SCANNED] - scanned;
 	vmscan_event(m, MM_EV_mm_shrink_slab_end, shc->nid, MM_NA, MM_NA, 0, (int64_t)freed,
-		     total_scan, "%s nid=%d unused_scan_cnt=0 new_scan_cnt=0 total_scan=%lu "
-		     "last_shrinker_retval=%lu", s->name, shc->nid, total_scan, freed);
+		     total_scan > scanned ? total_scan - scanned : 0, "shrinker=%s scan=%s",
+		     s->name, s->scan_name);
 	return freed;
 }
 

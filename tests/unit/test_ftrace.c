@@ -164,12 +164,74 @@ static void test_malformed(void **state)
 	assert_int_equal(ftrace_parse_line("a-1 [000]\0 x", 12, &l, why, sizeof(why)), FTRACE_BAD);
 }
 
+/*
+ * The reclaim tracepoints: the kernel's lines read into columns and a short
+ * detail (zero counts left out, reclaim flags as a number), and written back
+ * the same; an engine event is written in the same layout.
+ */
+static void test_vmscan_lines(void **state)
+{
+	static const char *const lines[] = {
+		"mm_vmscan_lru_shrink_inactive: nid=0 nr_scanned=32 nr_reclaimed=30 nr_dirty=2 "
+		"nr_writeback=0 nr_congested=0 nr_immediate=0 nr_activate_anon=0 nr_activate_file=1 "
+		"nr_ref_keep=1 nr_unmap_fail=0 priority=10 flags=RECLAIM_WB_FILE|RECLAIM_WB_ASYNC",
+		"mm_vmscan_lru_shrink_active: nid=0 nr_taken=32 nr_active=3 nr_deactivated=29 "
+		"nr_referenced=3 priority=12 flags=RECLAIM_WB_ANON|RECLAIM_WB_ASYNC",
+		"mm_vmscan_lru_isolate: classzone=3 order=0 nr_requested=32 nr_scanned=40 nr_skipped=8 "
+		"nr_taken=32 lru=inactive_file",
+		"mm_vmscan_write_folio: page=ffffea0000244d80 pfn=0x9136 flags=RECLAIM_WB_ANON|RECLAIM_WB_ASYNC",
+		"mm_shrink_slab_start: super_cache_scan+0x0/0x1a0 00000000c0ffee11: nid: 0 objects to "
+		"shrink 0 gfp_flags GFP_KERNEL cache items 812 delta 3 total_scan 3 priority 12",
+		"mm_shrink_slab_end: super_cache_scan+0x0/0x1a0 00000000c0ffee11: nid: 0 unused scan count "
+		"0 new scan count 3 total_scan 3 last shrinker return val 0",
+	};
+	struct ftrace_line l;
+	char why[200], line[512], again[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(line, sizeof(line), "kswapd0-70 [000] ..... 1.000001: %s", lines[i]);
+		assert_int_equal(parse(line, &l, why), FTRACE_EVENT);
+		assert_true(strlen(l.detail) < 80);	/* as short as the engine's own detail */
+		rewrite(&l, again, sizeof(again));
+		assert_string_equal(again, strchr(lines[i], ' ') + 1);
+	}
+	assert_int_equal(parse("k-1 [000] ..... 1.0: mm_vmscan_lru_shrink_inactive: nid=0 nr_scanned=32 "
+			       "nr_reclaimed=30 nr_dirty=2 nr_writeback=0 nr_congested=0 nr_immediate=0 "
+			       "nr_activate_anon=0 nr_activate_file=1 nr_ref_keep=1 nr_unmap_fail=0 "
+			       "priority=10 flags=RECLAIM_WB_FILE|RECLAIM_WB_ASYNC", &l, why), FTRACE_EVENT);
+	assert_int_equal(l.ev.type, MM_EV_mm_vmscan_lru_shrink_inactive);
+	assert_int_equal(l.ev.size, 32);
+	assert_int_equal(l.ev.value, 30);
+	assert_int_equal(l.ev.level, 10);
+	assert_string_equal(l.detail, "nr_dirty=2 nr_activate_file=1 nr_ref_keep=1 flags=10");
+	assert_int_equal(parse("k-1 [000] ..... 1.0: mm_vmscan_write_folio: page=0 pfn=0x1 flags=RECLAIM_WB_BOGUS",
+			       &l, why), FTRACE_BAD);
+	/* an engine event: the shrinker's scan function, FNV-1a of its name as the pointer */
+	{
+		struct ftrace_out o = { .op = "read_file" };
+		char buf[256];
+		FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+		mm_event_init(&o.ev, MM_EV_mm_shrink_slab_end);
+		o.ev.node = 0;
+		o.ev.value = 7;
+		o.ev.size = 1;
+		o.ev.detail = "shrinker=sb-mmlabfs scan=super_cache_scan";
+		ftrace_write_fields(f, ftrace_tp_for_engine(o.ev.type), &o);
+		fclose(f);
+		assert_string_equal(buf, "super_cache_scan+0x0/0x0 000000002426660b: nid: 0 unused scan "
+				    "count 0 new scan count 0 total_scan 1 last shrinker return val 7");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_captures),
 		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_vmscan_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

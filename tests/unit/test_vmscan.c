@@ -36,13 +36,6 @@ struct rec {
 	unsigned long written_then_freed;
 };
 
-static int detail_int(const char *detail, const char *key)
-{
-	const char *p = detail ? strstr(detail, key) : NULL;
-
-	return p ? atoi(p + strlen(key)) : -1;
-}
-
 static void forget_written(struct rec *r, uint64_t pfn, bool freed)
 {
 	for (unsigned int i = 0; i < r->nr_written; i++)
@@ -80,7 +73,7 @@ static void record(void *ctx, const struct mm_event *ev)
 		break;
 	case MM_EV_mm_vmscan_lru_shrink_inactive:
 		if (r->in_direct && r->nr_prio < 4096) {
-			int p = detail_int(ev->detail, "priority=");
+			int p = ev->level;
 
 			if (r->nr_prio && p > r->prio[r->nr_prio - 1])
 				r->prio_rose = true;
