@@ -48,7 +48,8 @@
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
- * To add a tracepoint (mark_victim and mm_vmscan_memcg_reclaim_*, the
+ * To add a tracepoint (mark_victim, whose engine detail is its TP_printk text
+ * rather than d.KEY pairs, and the
  * pagemap and writeback ones, as the engine gains or names them): copy its
  * print fmt from
  *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
@@ -116,8 +117,10 @@ static const struct ftrace_tp tracepoints[] = {
 	  "order=%d gfp_flags=%s", "order gfp" },
 	{ "mm_vmscan_direct_reclaim_end", "vmscan", "mm_vmscan_direct_reclaim_end",
 	  "nr_reclaimed=%lu", "value" },
-	{ "mm_vmscan_memcg_reclaim_begin", "vmscan", NULL, "order=%d gfp_flags=%s", "order gfp" },
-	{ "mm_vmscan_memcg_reclaim_end", "vmscan", NULL, "nr_reclaimed=%lu", "value" },
+	{ "mm_vmscan_memcg_reclaim_begin", "vmscan", "mm_vmscan_memcg_reclaim_begin",
+	  "order=%d gfp_flags=%s", "order gfp" },
+	{ "mm_vmscan_memcg_reclaim_end", "vmscan", "mm_vmscan_memcg_reclaim_end",
+	  "nr_reclaimed=%lu", "value" },
 	{ "mm_vmscan_node_reclaim_begin", "vmscan", NULL, "nid=%d order=%d gfp_flags=%s",
 	  "node order gfp" },
 	{ "mm_vmscan_node_reclaim_end", "vmscan", NULL, "nr_reclaimed=%lu", "value" },

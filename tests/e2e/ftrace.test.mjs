@@ -332,6 +332,8 @@ const PRESSURE = {
   mm_vmscan_kswapd_sleep: (e) => [e.node],
   mm_vmscan_direct_reclaim_begin: (e) => [e.order, gfp(e)],
   mm_vmscan_direct_reclaim_end: (e) => [e.value],
+  mm_vmscan_memcg_reclaim_begin: (e) => [e.order, gfp(e)],
+  mm_vmscan_memcg_reclaim_end: (e) => [e.value],
   mm_vmscan_lru_isolate: (e) => [ZONES.indexOf(e.zone), e.order, kv(e, 'nr_requested'), e.size,
     kv(e, 'nr_skipped'), e.value, kv(e, 'lru')],
   mm_vmscan_lru_shrink_inactive: (e) => [e.node, e.size, e.value, kv(e, 'nr_dirty'),
@@ -361,7 +363,7 @@ function gfpMask(names) {
   }, 0);
 }
 const gfp = (e) => ({ gfp: Number(e.gfp ?? 0) });
-const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable'];	/* enum zone_type of x86-64 */
+const ZONES = ['DMA', 'DMA32', 'Normal', 'Movable', 'Device'];	/* enum zone_type of x86-64 (CONFIG_ZONE_DEVICE) */
 function kv(e, key) {
   const m = new RegExp(`(?:^| )${key}=(\\S+)`).exec(e.detail || '');
   return m ? (/^\d+$/.test(m[1]) ? Number(m[1]) : m[1]) : 0;
@@ -382,6 +384,11 @@ test('a session under memory pressure exports every reclaim and page-cache trace
   for (let i = 0; i < 28; i++) ops.push({ op: 'create_file', name: `cold${i}`, size: 8 << 20 });
   const mm = (await applyOps(d.url, id, ops)).results[0];
   await applyOps(d.url, id, [{ op: 'touch', pid, addr: mm.addr, length: 64 << 20, access: 'write' }]);
+  // a 16 MiB memory cgroup reads a 32 MiB file: it reclaims inside itself
+  await applyOps(d.url, id, [{ op: 'memcg_create', name: 'box', max: 16 << 20 }]);
+  const boxed = (await applyOps(d.url, id, [{ op: 'spawn', name: 'boxed', memcg: 'box' },
+    { op: 'create_file', name: 'boxed', size: 32 << 20 }])).results[0].pid;
+  await applyOps(d.url, id, [{ op: 'read_file', pid: boxed, name: 'boxed', offset: 0, length: 32 << 20 }]);
   // the hot files are read three times (active), then the cold ones push them out
   for (let pass = 0; pass < 3; pass++)
     await applyOps(d.url, id, Array.from({ length: 4 }, (_, i) => ({ op: 'read_file', name: `hot${i}`, offset: 0, length: 8 << 20 })));
