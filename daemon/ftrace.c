@@ -588,13 +588,12 @@ static void put_value(FILE *f, const struct conv *cv, const struct value *v)
 	char num[64];
 	const char *s = v->s;
 
-	if (!v->is_str || cv->c != 's') {
+	if (cv->c == 'p' && cv->symbol) {
+		/* %pS: the symbol text as it is */
+	} else if (!v->is_str || cv->c != 's') {
 		switch (cv->c) {
 		case 'p':
-			if (cv->symbol)
-				snprintf(num, sizeof(num), "%s", v->s);
-			else
-				snprintf(num, sizeof(num), "%016" PRIx64, (uint64_t)v->n);
+			snprintf(num, sizeof(num), "%016" PRIx64, (uint64_t)v->n);
 			break;
 		case 'x':
 			snprintf(num, sizeof(num), "%" PRIx64, (uint64_t)v->n);

@@ -990,7 +990,7 @@ static json_t *measure_direct_reclaim(struct server *srv, struct session *s, uin
 	sqlite3_finalize(st);
 	for (int p = 12; p >= 0; p--)
 		if (by_lowest[p]) {
-			char key[8];
+			char key[12];	/* an int in decimal */
 
 			snprintf(key, sizeof(key), "%d", p);
 			json_object_set_new(hist, key, json_integer((json_int_t)by_lowest[p]));

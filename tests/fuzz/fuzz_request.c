@@ -102,7 +102,8 @@ static void check_host(const char *text)
 		abort();
 	if (origin_ok && !known_name(text))
 		abort();
-	if (origin_allowed(&p, "null") || (strncmp(text, "http", 4) != 0 && origin_allowed(&p, text)))
+	/* a scheme is case-insensitive (RFC 3986): "HTTP://" is the web's too */
+	if (origin_allowed(&p, "null") || (strncasecmp(text, "http", 4) != 0 && origin_allowed(&p, text)))
 		abort();
 }
 
