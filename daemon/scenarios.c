@@ -951,7 +951,8 @@ static json_t *measure_direct_reclaim(struct server *srv, struct session *s, uin
 	json_t *hist = json_object();
 	sqlite3_stmt *st;
 
-	st = prepare(srv, "SELECT type, value, detail FROM events WHERE session_id = ?1 AND seq "
+	/* a shrink's priority is its event's level (the tracepoint's priority field) */
+	st = prepare(srv, "SELECT type, value, level FROM events WHERE session_id = ?1 AND seq "
 		     "BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6) ORDER BY seq", s, first, last);
 	if (!st)
 		return json_null();
@@ -976,7 +977,8 @@ static json_t *measure_direct_reclaim(struct server *srv, struct session *s, uin
 			if (lowest <= 12)
 				by_lowest[lowest]++;
 		} else if (in) {
-			long p = detail_num(sqlite3_column_text(st, 2), "priority=");
+			long p = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1
+				 : (long)sqlite3_column_int64(st, 2);
 
 			if (!started)
 				from_12 += p == 12;
