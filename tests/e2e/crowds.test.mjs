@@ -89,7 +89,8 @@ test('1,200 idle connections from 8 addresses are all held, health answers, and 
 });
 
 test('10,000 connections from one address: beyond --max-per-ip they are refused and counted; another address is served', async () => {
-  const d = await startDaemon({ args: ['--max-per-ip', '256'] });
+  // the held ones never send headers: a header timeout longer than the test keeps them held
+  const d = await startDaemon({ args: ['--max-per-ip', '256', '--header-timeout', '600'] });
   const conns = [];
   try {
     for (let batch = 0; batch < 20; batch++) {
