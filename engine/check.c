@@ -300,6 +300,11 @@ static void check_zone_pages(struct checker *c, const struct zone *z, uint64_t p
 	uint64_t owners[NR_PAGE_OWNERS] = { 0 }, not_reserved = 0, pfn, end = zone_end_pfn(z);
 	int o;
 
+	if (end > m->max_pfn) {	/* a broken span: report it, read no struct page past the end */
+		violation(c, "1: " ZONE_FMT "spans to pfn 0x%llx, past max_pfn 0x%llx", ZONE_ARGS(z),
+			  (unsigned long long)end, (unsigned long long)m->max_pfn);
+		end = m->max_pfn;
+	}
 	for (pfn = z->zone_start_pfn; pfn < end; pfn++) {
 		const struct page *p = &m->mem_map[pfn];
 		uint64_t next;
