@@ -649,6 +649,15 @@ void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn,
 int pcp_list_migratetype(int pindex);
 int pcp_list_order(int pindex);
 
+/* textbuf.c: a growing text; sb_finish() gives it (or "" when empty, NULL when out of memory) */
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+void sb_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *sb_finish(struct sbuf *sb);
+
 /* proc.c, check.c helpers */
 uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus);
 

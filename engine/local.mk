@@ -16,6 +16,7 @@ ENGINE_SOURCES = \
 	engine/slowpath.c \
 	engine/check.c \
 	engine/proc.c \
+	engine/textbuf.c \
 	engine/slab.h \
 	engine/slub.c \
 	engine/vmalloc.c \

@@ -19,58 +19,9 @@
 #include "pgtable.h"
 #include "slab.h"
 
-struct tbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void tb_printf(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void tb_printf(struct tbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap + (size_t)n + 1) * 2;
-		char *q = realloc(b->p, cap);
-
-		if (!q) {
-			b->oom = true;
-			return;
-		}
-		b->p = q;
-		b->cap = cap;
-	}
-}
-
-static char *tb_finish(struct tbuf *b)
-{
-	if (b->oom) {
-		free(b->p);
-		return NULL;
-	}
-	if (!b->p)
-		return calloc(1, 1);
-	return b->p;
-}
-
 char *proc_vmstat(const struct machine *m)
 {
-	struct tbuf b = { 0 };
+	struct sbuf b = { 0 };
 	uint64_t free = 0;
 	unsigned int n;
 	int i;
@@ -78,28 +29,28 @@ char *proc_vmstat(const struct machine *m)
 	for (n = 0; n < m->nr_nodes; n++)
 		for (i = 0; i < MAX_NR_ZONES; i++)
 			free += m->nodes[n].node_zones[i].nr_free_pages;
-	tb_printf(&b, "nr_free_pages %" PRIu64 "\n", free);
+	sb_printf(&b, "nr_free_pages %" PRIu64 "\n", free);
 	for (i = 0; i < NR_VM_NODE_STAT_ITEMS; i++) {
 		uint64_t v = global_node_page_state(m, (enum node_stat_item)i);
 
 		if (i == NR_SLAB_RECLAIMABLE_B || i == NR_SLAB_UNRECLAIMABLE_B)
 			v = slab_pages(m, -1, i == NR_SLAB_RECLAIMABLE_B);	/* slub.c's */
-		tb_printf(&b, "%s %" PRIu64 "\n", node_stat_name(i), v);
+		sb_printf(&b, "%s %" PRIu64 "\n", node_stat_name(i), v);
 	}
 	for (i = 0; i < NR_VM_EVENT_ITEMS; i++) {
 		uint64_t v = m->vm_events[i];
 
 		if (i == PGPGIN || i == PGPGOUT)
 			v /= 2;		/* sectors to KiB */
-		tb_printf(&b, "%s %" PRIu64 "\n", vm_event_name(i), v);
+		sb_printf(&b, "%s %" PRIu64 "\n", vm_event_name(i), v);
 	}
-	return tb_finish(&b);
+	return sb_finish(&b);
 }
 
 /* task_mem(): one "Name:\t%8lu kB" line. */
-static void status_kb(struct tbuf *b, const char *name, uint64_t pages)
+static void status_kb(struct sbuf *b, const char *name, uint64_t pages)
 {
-	tb_printf(b, "%s\t%8" PRIu64 " kB\n", name, pages << (PAGE_SHIFT - 10));
+	sb_printf(b, "%s\t%8" PRIu64 " kB\n", name, pages << (PAGE_SHIFT - 10));
 }
 
 /*
@@ -111,7 +62,7 @@ static void status_kb(struct tbuf *b, const char *name, uint64_t pages)
 char *proc_pid_status(const struct machine *m, int pid)
 {
 	const struct mm_struct *mm = find_mm(m, pid);
-	struct tbuf b = { 0 };
+	struct sbuf b = { 0 };
 	uint64_t total = 0, data = 0, stack = 0, anon, file, shmem;
 	unsigned int k;
 
@@ -130,7 +81,7 @@ char *proc_pid_status(const struct machine *m, int pid)
 	anon = mm->rss_stat[MM_ANONPAGES];
 	file = mm->rss_stat[MM_FILEPAGES];
 	shmem = mm->rss_stat[MM_SHMEMPAGES];
-	tb_printf(&b, "Name:\t%s\nPid:\t%d\n", mm->comm, mm->pid);
+	sb_printf(&b, "Name:\t%s\nPid:\t%d\n", mm->comm, mm->pid);
 	status_kb(&b, "VmPeak:", total);
 	status_kb(&b, "VmSize:", total);
 	status_kb(&b, "VmLck:", 0);
@@ -146,7 +97,7 @@ char *proc_pid_status(const struct machine *m, int pid)
 	status_kb(&b, "VmLib:", 0);
 	status_kb(&b, "VmPTE:", mm->pgtables_pages);
 	status_kb(&b, "VmSwap:", mm->rss_stat[MM_SWAPENTS]);
-	return tb_finish(&b);
+	return sb_finish(&b);
 }
 
 const char *physmap_code_name(int code)
