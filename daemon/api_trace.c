@@ -834,7 +834,8 @@ static json_t *tally_json(struct tally *t, int (*cmp)(const void *, const void *
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->e[i].key)
 			t->e[n++] = t->e[i];
-	qsort(t->e, n, sizeof(*t->e), cmp);
+	if (n)
+		qsort(t->e, n, sizeof(*t->e), cmp);
 	for (size_t i = 0; i < n; i++) {
 		if (i < top)
 			json_array_append_new(arr, json_pack("{s:s,s:I,s:I,s:I}", key_name, t->e[i].key,
