@@ -301,7 +301,10 @@ test('the export streams a large session: the daemon does not hold the whole tex
   const counted = Number(/entries-written: (\d+)/.exec(await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text())[1]);
   assert.equal(lines - header, counted);
   assert.ok(bytes > 16 << 20, `a large export: ${bytes} bytes`);
-  assert.ok((peak - first) * 1024 < bytes / 4, `RSS grew ${peak - first} KiB while ${bytes >> 10} KiB were sent`);
+  // A sanitizer build keeps freed chunks in its quarantine (256 MiB by default), so its
+  // RSS grows with everything the export ever freed: the bound holds for the plain build.
+  if (!process.env.ASAN_OPTIONS)
+    assert.ok((peak - first) * 1024 < bytes / 4, `RSS grew ${peak - first} KiB while ${bytes >> 10} KiB were sent`);
 });
 
 for (const file of CAPTURES) {
