@@ -18,7 +18,18 @@ count() { # count PASSED FAILED
 	failed=$((failed + $2))
 }
 
-echo "== unit tests (make check)"
+# stage TITLE: print how long the previous stage took, then the new stage's title,
+# so a slow CI shows where its time went.
+stage_start=$(date +%s)
+stage() {
+	now=$(date +%s)
+	[ -n "${stage_title:-}" ] && echo "   ($stage_title: $((now - stage_start)) s)"
+	stage_start=$now
+	stage_title=$1
+	[ -n "$1" ] && echo "== $1"
+}
+
+stage "unit tests (make check)"
 make -j"$(nproc)" check >"$logdir/check.out" 2>&1
 rc=$?
 grep -E '^(PASS|FAIL|ERROR|SKIP|XPASS|XFAIL):' "$logdir/check.out"
@@ -37,7 +48,7 @@ else
 	done
 fi
 
-echo "== API and browser tests (node --test)"
+stage "API and browser tests (node --test)"
 node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination="$logdir/e2e.tap" \
 	tests/e2e/*.test.mjs
@@ -47,7 +58,7 @@ c=$(sed -n 's/^# cancelled //p' "$logdir/e2e.tap")
 if [ -z "$p" ]; then count 0 1; else count "$p" $((${f:-0} + ${c:-0})); fi
 
 if [ "${MMLAB_SKIP_MUTANTS:-}" != 1 ]; then
-	echo "== mutants (tests/mutants/run.sh --ci; make mutants runs every one)"
+	stage "mutants (tests/mutants/run.sh --ci; make mutants runs every one)"
 	if sh tests/mutants/run.sh --ci >"$logdir/mutants.out" 2>&1; then
 		grep '^mutants:' "$logdir/mutants.out"
 		echo "PASS: mutants"
@@ -89,7 +100,7 @@ asan_tree() {
 }
 
 if [ "${MMLAB_SKIP_ASAN:-}" != 1 ]; then
-	echo "== sanitizer build (ASan + UBSan): make check and the API tests against it"
+	stage "sanitizer build (ASan + UBSan): make check and the API tests against it"
 	asan_ok=1
 	if ! asan_tree >"$logdir/asan-build.out" 2>&1; then
 		tail -40 "$logdir/asan-build.out"
@@ -117,7 +128,7 @@ if [ "${MMLAB_SKIP_ASAN:-}" != 1 ]; then
 fi
 
 if [ "${MMLAB_SKIP_FUZZ:-}" != 1 ]; then
-	echo "== fuzzing (libFuzzer, 20 s per target)"
+	stage "fuzzing (libFuzzer, 20 s per target)"
 	if sh tests/fuzz/run.sh "${MMLAB_FUZZ_SECONDS:-20}" >"$logdir/fuzz.out" 2>&1; then
 		grep '^fuzz:' "$logdir/fuzz.out"
 		echo "PASS: fuzzing"
@@ -130,7 +141,7 @@ if [ "${MMLAB_SKIP_FUZZ:-}" != 1 ]; then
 fi
 
 if [ "${MMLAB_SKIP_DISTCHECK:-}" != 1 ]; then
-	echo "== make distcheck"
+	stage "make distcheck"
 	if make -j"$(nproc)" distcheck DISTCHECK_CONFIGURE_FLAGS=--enable-werror >"$logdir/distcheck.out" 2>&1; then
 		echo "PASS: make distcheck"
 		count 1 0
@@ -141,6 +152,7 @@ if [ "${MMLAB_SKIP_DISTCHECK:-}" != 1 ]; then
 	fi
 fi
 
+stage ""
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
