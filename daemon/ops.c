@@ -283,3 +283,36 @@ json_t *op_apply(struct machine *m, json_t *op)
 	}
 	return c.result ? c.result : json_pack("{s:b}", "ok", 1);
 }
+
+/*
+ * "$N.field" in an op stands for field of the result of op N of the same
+ * batch (counted from 0), so that a list of ops can use an address it
+ * allocated: {"op":"kfree","addr":"$0.addr"}. The op is recorded with the
+ * value in place, so replay needs no references.
+ */
+json_t *op_resolve_refs(json_t *op, json_t *results)
+{
+	json_t *copy = NULL, *v;
+	const char *key;
+
+	json_object_foreach(op, key, v) {
+		const char *text = json_string_value(v), *dot;
+		char *end;
+		unsigned long n;
+		json_t *res, *val;
+
+		if (!text || text[0] != '$' || !(dot = strchr(text, '.')))
+			continue;
+		n = strtoul(text + 1, &end, 10);
+		if (end != dot || end == text + 1)
+			continue;
+		res = json_array_get(results, n);
+		val = res ? json_object_get(res, dot + 1) : NULL;
+		if (!val)
+			continue;	/* left as it is: the op reports the bad field */
+		if (!copy)
+			copy = json_deep_copy(op);
+		json_object_set(copy, key, val);
+	}
+	return copy ? copy : json_incref(op);
+}

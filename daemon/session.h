@@ -96,6 +96,24 @@ char *session_cache_get(struct session *s, const char *key, uint64_t seq, size_t
 void session_cache_put(struct session *s, const char *key, uint64_t seq, const char *body,
 		       size_t len, const char *content_type);
 
+/*
+ * A batch of ops, applied one at a time under the session lock, between
+ * session_batch_begin() and session_batch_end(): session_batch_op() records
+ * @op in the op log as @text (its compact JSON; NULL: dumped here), applies
+ * it and returns its result. After the end, first_seq..last_seq are the
+ * events the batch produced.
+ */
+struct session_batch {
+	uint64_t first_seq, last_seq;
+	uint64_t failed_before;
+	size_t nr_ops;
+};
+
+void session_batch_begin(struct session *s, struct session_batch *b);
+json_t *session_batch_op(struct session *s, struct session_batch *b, json_t *op,
+			 const char *text);
+void session_batch_end(struct session *s, struct session_batch *b);
+
 /* Apply @ops (an array of op objects) under the session lock; see ops.c. */
 json_t *session_apply(struct session *s, json_t *ops);
 
