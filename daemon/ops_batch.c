@@ -353,6 +353,10 @@ void json_text_value(struct json_text *t, const json_t *v)
 	size_t i;
 	bool first = true;
 
+	if (!v) {		/* a result that could not be built (ENOMEM) */
+		t->failed = true;
+		return;
+	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
 		json_text_putn(t, "{", 1);
