@@ -54,8 +54,8 @@ static int db_insert_session(struct server *srv, struct session *s)
 	int rc;
 
 	rc = sqlite3_prepare_v2(srv->db,
-		"INSERT INTO sessions (name, created, machine, engine_version, seed, state) "
-		"VALUES (?, ?, ?, ?, ?, 'live')", -1, &st, NULL);
+		"INSERT INTO sessions (id, name, created, machine, engine_version, seed, state) "
+		"VALUES (" SESSION_NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, 'live')", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
@@ -63,6 +63,7 @@ static int db_insert_session(struct server *srv, struct session *s)
 	sqlite3_bind_text(st, 3, s->machine_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, MMLAB_ENGINE_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)s->cfg.seed);
+	session_bind_id_base(st, srv);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
