@@ -41,7 +41,8 @@ http {
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
 ${upstreams}
-  upstream mmlab_any { ${ports.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 8; }
+  map $cookie_mmlab_client $mmlab_client { "" $request_id; default $cookie_mmlab_client; }
+  upstream mmlab_any { hash $mmlab_client consistent; ${ports.map((p) => `server 127.0.0.1:${p};`).join(' ')} keepalive 8; }
   map $uri $mmlab_backend {
     "~^/api/v1/sessions/1[0-9]{12}(/|$)"   mmlab_1;
     "~^/api/v1/sessions/[0-9]{1,12}(/|$)"  mmlab_0;
@@ -58,7 +59,10 @@ ${upstreams}
     proxy_buffering off;
     proxy_read_timeout 1h;
     proxy_send_timeout 1h;
-    location / { proxy_pass http://$mmlab_backend; }
+    location / {
+      proxy_pass http://$mmlab_backend;
+      add_header Set-Cookie "mmlab_client=$mmlab_client; Path=/; HttpOnly; SameSite=Lax" always;
+    }
 ${INSTANCES.map((n) => `    location /instances/${n}/ { proxy_pass http://mmlab_${n}/; }`).join('\n')}
   }
 }
@@ -148,7 +152,8 @@ const until = async (cond, what, ms = 10000) => {
 const made = new Map();	// instance -> a session created through nginx
 
 test('creation through nginx lands on both daemons, with ids of their instance', async () => {
-  for (let i = 0; i < 8 && made.size < INSTANCES.length; i++) {
+  // No cookie: each creation may go to either daemon.
+  for (let i = 0; i < 24 && made.size < INSTANCES.length; i++) {
     const r = await postJson(api('/sessions'), { name: `via-nginx-${i}`, machine: { mem_mib: 256 } });
     assert.equal(r.status, 201, JSON.stringify(r.body));
     made.set(instanceOf(r.body.id), r.body.id);
@@ -160,9 +165,18 @@ test('creation through nginx lands on both daemons, with ids of their instance',
     assert.ok(list.length >= 2, `instance ${n} has its default session and one made here`);
     for (const s of list) assert.equal(instanceOf(s.id), n, `id ${s.id} on instance ${n}`);
   }
-  // The list through nginx is whichever daemon's.
-  const any = (await getJson(api('/sessions'))).body.sessions;
-  assert.ok(any.some((s) => made.get(instanceOf(s.id)) === s.id));
+  // A browser keeps the cookie nginx gives it, and with it one daemon for
+  // the list and for what it creates.
+  const first = await fetch(api('/sessions'));
+  const cookie = /mmlab_client=[^;]+/.exec(first.headers.get('set-cookie'))?.[0];
+  assert.ok(cookie, 'nginx hands out the client cookie');
+  const home = instanceOf((await first.json()).sessions[0].id);
+  for (let i = 0; i < 6; i++) {
+    const list = (await getJson(api('/sessions'), { headers: { Cookie: cookie } })).body.sessions;
+    assert.deepEqual([...new Set(list.map((s) => instanceOf(s.id)))], [home], 'the same daemon\'s list each time');
+    const r = await postJson(api('/sessions'), { name: `sticky-${i}`, machine: { mem_mib: 64 } }, { headers: { Cookie: cookie } });
+    assert.equal(instanceOf(r.body.id), home, 'created on that daemon');
+  }
 });
 
 test('ops and reads of a session reach its daemon, whichever nginx would pick', async () => {
