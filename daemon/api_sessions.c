@@ -161,14 +161,28 @@ static void apply_scanned(struct session *s, const struct ops_batch *ops, struct
 {
 	struct json_text out = { 0 };
 	struct session_batch b;
-	json_t *results = ops->refs ? json_array() : NULL;
+	json_t *results = ops->refs ? json_array() : NULL, *prev = NULL;
+	size_t prev_i = 0;
 
+	/* About a hundred bytes a result: no copy as the reply grows. */
+	json_text_reserve(&out, 128 + 112 * ops->nr);
 	json_text_puts(&out, "{\"results\":[");
 	session_batch_begin(s, &b);
 	for (size_t i = 0; i < ops->nr; i++) {
-		json_t *op = ops_batch_op(ops, i), *res;
 		const char *text = ops_batch_text(ops, i);
+		json_t *op, *res;
 
+		/* An op the same as the one before (a batch of allocations) is the
+		 * same object: ops only read theirs. */
+		if (prev && ops->ops[i].text_len == ops->ops[prev_i].text_len &&
+		    memcmp(text, ops_batch_text(ops, prev_i), ops->ops[i].text_len) == 0) {
+			op = json_incref(prev);
+		} else {
+			op = ops_batch_op(ops, i);
+			json_decref(prev);
+			prev = ops->ops[i].refs ? NULL : json_incref(op);
+			prev_i = i;
+		}
 		if (op && ops->ops[i].refs) {
 			json_t *resolved = op_resolve_refs(op, results);
 
@@ -190,6 +204,7 @@ static void apply_scanned(struct session *s, const struct ops_batch *ops, struct
 			json_decref(res);
 	}
 	session_batch_end(s, &b);
+	json_decref(prev);
 	json_decref(results);
 	json_text_puts(&out, "],\"first_seq\":");
 	json_text_int(&out, (int64_t)b.first_seq);

@@ -274,6 +274,21 @@ json_t *ops_batch_op(const struct ops_batch *b, size_t i)
 
 /*** JSON text ***/
 
+void json_text_reserve(struct json_text *t, size_t n)
+{
+	char *p;
+
+	if (t->failed || t->len + n + 1 <= t->cap)
+		return;
+	p = realloc(t->s, t->len + n + 1);
+	if (!p) {
+		t->failed = true;
+		return;
+	}
+	t->s = p;
+	t->cap = t->len + n + 1;
+}
+
 void json_text_putn(struct json_text *t, const char *s, size_t n)
 {
 	if (t->failed)

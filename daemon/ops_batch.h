@@ -70,6 +70,8 @@ struct json_text {
 	bool failed;			/* an allocation failed: s is incomplete */
 };
 
+/* Room for @n more bytes, so that appending them copies nothing. */
+void json_text_reserve(struct json_text *t, size_t n);
 void json_text_putn(struct json_text *t, const char *s, size_t n);
 static inline void json_text_puts(struct json_text *t, const char *s)
 {
