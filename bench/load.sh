@@ -113,6 +113,8 @@ awk -v h="$(rps "$tmp/health")" -v z="$(rps "$tmp/zones")" -v bh="$(rps "$tmp/ba
 # running side by side too); batches of one session still run one at a time.
 # node:http on a kept-alive connection each: fetch() spent ~6 us of client
 # CPU an event reading the replies, more than the recorder's writer.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+ticks0=$(cpu_ticks "$pid")
 node --input-type=module - "$base" "$secs" >"$tmp/ops" <<'JS'
 import http from 'node:http';
 const [base, secs] = process.argv.slice(2);
@@ -136,7 +138,7 @@ const { id } = await post('/api/v1/sessions', JSON.stringify({ name: 'load', mac
 const N = 10000;
 const alloc = JSON.stringify(Array.from({ length: N }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 0 })));
 let events = 0, ops = 0;
-const t0 = performance.now();
+const t0 = performance.now(), cpu0 = process.cpuUsage();
 const loop = async () => {
   while (performance.now() - t0 < secs * 1000) {
     const r = await post(`/api/v1/sessions/${id}/ops`, alloc);
@@ -149,12 +151,16 @@ const loop = async () => {
   }
 };
 await Promise.all([loop(), loop()]);
-const secsTaken = (performance.now() - t0) / 1000;
+const secsTaken = (performance.now() - t0) / 1000, cpu = process.cpuUsage(cpu0);
 agent.destroy();
-console.log(`${(events / secsTaken).toFixed(0)} ${(ops / secsTaken).toFixed(0)} ${(events / ops).toFixed(3)} ${events} ${secsTaken.toFixed(2)}`);
+console.log(`${(events / secsTaken).toFixed(0)} ${(ops / secsTaken).toFixed(0)} ${(events / ops).toFixed(3)} ${events} ${secsTaken.toFixed(2)} ${((cpu.user + cpu.system) / events).toFixed(2)}`);
 JS
-read ev_rate op_rate per_op nr_events taken <"$tmp/ops"
+ticks1=$(cpu_ticks "$pid")
+read ev_rate op_rate per_op nr_events taken client_us <"$tmp/ops"
 echo "POST /api/v1/sessions/{id}/ops (batches of 10000, recording on): $ev_rate events/s, $op_rate ops/s ($nr_events events in $taken s, $per_op events per op)"
+# CPU time does not depend on what else the host runs, unlike the rates.
+awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v n="$nr_events" -v c="$client_us" 'BEGIN {
+	printf "  CPU per event: mmlabd %.2f us (all its threads), the client %s us\n", t / hz * 1e6 / n, c }'
 kill "$pid" && wait "$pid" 2>/dev/null || true
 pid=
 
