@@ -531,6 +531,8 @@ void api_session_export(struct server *srv, struct http_request *req, struct htt
 		    id, 0) ||
 	    exec_id(out, "INSERT INTO scenario_runs SELECT * FROM src.scenario_runs WHERE session_id = ?1",
 		    id, 0) ||
+	    exec_id(out, "INSERT INTO snapshots SELECT * FROM src.snapshots WHERE session_id = ?1",
+		    id, 0) ||
 	    sqlite3_exec(out, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(out, "DETACH DATABASE src", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
@@ -557,8 +559,35 @@ fail:
 	unlink(path);
 }
 
-/* Copy every session of the attached "imp" database into main; ids into @ids. */
-static int import_sessions(sqlite3 *db, json_t *ids, char *err, size_t errlen)
+/*
+ * Session @old of the attached "imp" database as a new session of main, with
+ * the next id of this daemon's range (session.h); its id, or -1.
+ */
+static int64_t import_session_row(struct server *srv, sqlite3 *db, int64_t old)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO main.sessions (id, name, created, machine, "
+			       "engine_version, seed, state, last_seq, last_op) SELECT "
+			       SESSION_NEXT_ID_SQL ", name, created, machine, engine_version, seed, "
+			       "CASE state WHEN 'live' THEN 'closed' ELSE state END, last_seq, last_op "
+			       "FROM imp.sessions WHERE id = :old", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	session_bind_id_base(st, srv);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":old"), old);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE && sqlite3_changes(db) == 1 ? sqlite3_last_insert_rowid(db) : -1;
+}
+
+/*
+ * Copy every session of the attached "imp" database into main, with its op
+ * log, events, scenario runs and replay snapshots (a seek into it starts
+ * near its target at once); ids into @ids.
+ */
+static int import_sessions(struct server *srv, sqlite3 *db, json_t *ids, char *err,
+			   size_t errlen)
 {
 	sqlite3_stmt *list;
 	int rc = 0;
@@ -568,13 +597,9 @@ static int import_sessions(sqlite3 *db, json_t *ids, char *err, size_t errlen)
 		return -1;
 	}
 	while (!rc && sqlite3_step(list) == SQLITE_ROW) {
-		int64_t old = sqlite3_column_int64(list, 0), new_id;
+		int64_t old = sqlite3_column_int64(list, 0), new_id = import_session_row(srv, db, old);
 
-		rc = exec_id(db, "INSERT INTO main.sessions (name, created, machine, engine_version, seed, "
-			     "state, last_seq, last_op) SELECT name, created, machine, engine_version, "
-			     "seed, CASE state WHEN 'live' THEN 'closed' ELSE state END, last_seq, "
-			     "last_op FROM imp.sessions WHERE id = ?1", old, 0);
-		new_id = sqlite3_last_insert_rowid(db);
+		rc = new_id < 0;
 		rc = rc || exec_id(db, "INSERT INTO main.ops SELECT ?2, op_no, first_seq, last_seq, op "
 				   "FROM imp.ops WHERE session_id = ?1", old, new_id);
 		rc = rc || exec_id(db, "INSERT INTO main.events SELECT ?2, seq, op_no, type, cpu, node, "
@@ -585,6 +610,8 @@ static int import_sessions(sqlite3 *db, json_t *ids, char *err, size_t errlen)
 		rc = rc || exec_id(db, "INSERT INTO main.scenario_runs SELECT ?2, run_no, name, "
 				   "first_seq, last_seq, figure FROM imp.scenario_runs "
 				   "WHERE session_id = ?1", old, new_id);
+		rc = rc || exec_id(db, "INSERT INTO main.snapshots SELECT ?2, seq, op_no, state "
+				   "FROM imp.snapshots WHERE session_id = ?1", old, new_id);
 		if (!rc)
 			json_array_append_new(ids, json_integer(new_id));
 	}
@@ -645,7 +672,7 @@ void api_sessions_import(struct server *srv, struct http_request *req, struct ht
 		reply_error(rep, 503, "EIO", "cannot import: %s", db ? sqlite3_errmsg(db) : "no database");
 		goto out;
 	}
-	if (import_sessions(db, ids, err, sizeof(err))) {
+	if (import_sessions(srv, db, ids, err, sizeof(err))) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		reply_error(rep, 400, "EINVAL", "cannot import: %s", err);
 		goto out;

@@ -7,6 +7,7 @@
 
 #include "daemon/api.h"
 #include "daemon/ops.h"
+#include "daemon/ops_batch.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
@@ -119,17 +120,127 @@ void api_session_delete(struct server *srv, struct http_request *req, struct htt
 	reply_error(rep, 409, "ENOTLIVE", "session %lld is not live", (long long)id);
 }
 
+/*
+ * The live session @id for an op batch, with a reference; NULL with the
+ * reply set when there is none or when recording is failing.
+ */
+static struct session *ops_session(struct server *srv, int64_t id, struct http_reply *rep)
+{
+	struct recorder_stats st;
+	struct session *s = session_get(srv, id);
+
+	if (!s) {
+		json_t *info = session_info_json(srv, id);
+
+		if (info)
+			reply_error(rep, 409, "ENOTLIVE",
+				    "session %lld is not live: fork it to continue from any point",
+				    (long long)id);
+		else
+			reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+		json_decref(info);
+		return NULL;
+	}
+	recorder_get_stats(srv->rec, &st);
+	if (st.failed) {
+		reply_error(rep, 503, "EIO", "recording is failing (%s): ops are refused until "
+			    "the database accepts writes again; nothing recorded is lost", st.error);
+		session_put(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A batch in the common shape (ops_batch.h): each op built just before it
+ * runs and freed after, recorded as the text it came in (compacted), its
+ * result written out at once. Results are kept as objects only when an op
+ * of the batch refers to an earlier one ("$N.field").
+ */
+static void apply_scanned(struct session *s, const struct ops_batch *ops, struct http_reply *rep)
+{
+	struct json_text out = { 0 };
+	struct session_batch b;
+	json_t *results = ops->refs ? json_array() : NULL, *prev = NULL;
+	size_t prev_i = 0;
+
+	/* About a hundred bytes a result: no copy as the reply grows. */
+	json_text_reserve(&out, 128 + 112 * ops->nr);
+	json_text_puts(&out, "{\"results\":[");
+	session_batch_begin(s, &b);
+	for (size_t i = 0; i < ops->nr; i++) {
+		const char *text = ops_batch_text(ops, i);
+		json_t *op, *res;
+
+		/* An op the same as the one before (a batch of allocations) is the
+		 * same object: ops only read theirs. */
+		if (prev && ops->ops[i].text_len == ops->ops[prev_i].text_len &&
+		    memcmp(text, ops_batch_text(ops, prev_i), ops->ops[i].text_len) == 0) {
+			op = json_incref(prev);
+		} else {
+			op = ops_batch_op(ops, i);
+			json_decref(prev);
+			prev = ops->ops[i].refs ? NULL : json_incref(op);
+			prev_i = i;
+		}
+		if (op && ops->ops[i].refs) {
+			json_t *resolved = op_resolve_refs(op, results);
+
+			if (resolved != op)
+				text = NULL;	/* recorded with the values in place */
+			json_decref(op);
+			op = resolved;
+		}
+		res = op ? session_batch_op(s, &b, op, text)
+			 : json_pack("{s:b,s:s,s:s}", "ok", 0, "errno", "ENOMEM",
+				     "message", "out of memory");
+		json_decref(op);
+		if (i)
+			json_text_puts(&out, ",");
+		json_text_value(&out, res);
+		if (results)
+			json_array_append_new(results, res);
+		else
+			json_decref(res);
+	}
+	session_batch_end(s, &b);
+	json_decref(prev);
+	json_decref(results);
+	json_text_puts(&out, "],\"first_seq\":");
+	json_text_int(&out, (int64_t)b.first_seq);
+	json_text_puts(&out, ",\"last_seq\":");
+	json_text_int(&out, (int64_t)b.last_seq);
+	json_text_puts(&out, "}");
+	if (out.failed) {
+		free(out.s);
+		reply_error(rep, 500, "ENOMEM", "out of memory writing the results (the ops were "
+			    "applied: events %llu..%llu)", (unsigned long long)b.first_seq,
+			    (unsigned long long)b.last_seq);
+		return;
+	}
+	reply_take(rep, 200, "application/json", out.s, out.len);
+}
+
 void api_session_ops(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	int64_t id = api_session_id(req, rep);
 	json_t *body, *ops, *op;
-	struct recorder_stats st;
+	struct ops_batch scanned;
 	struct session *s;
 	char err[256];
 	size_t i;
 
-	if (id < 0)
+	if (id < 0 || !api_body_is_json(req, rep))
 		return;
+	if (req->body && ops_batch_scan(req->body, req->body_len, &scanned) == 0) {
+		s = ops_session(srv, id, rep);
+		if (s) {
+			apply_scanned(s, &scanned, rep);
+			session_put(s);
+		}
+		ops_batch_release(&scanned);
+		return;
+	}
 	body = api_body_json(req, rep);
 	if (!body)
 		return;
@@ -153,26 +264,9 @@ void api_session_ops(struct server *srv, struct http_request *req, struct http_r
 			goto out;
 		}
 	}
-	s = session_get(srv, id);
-	if (!s) {
-		json_t *info = session_info_json(srv, id);
-
-		if (info)
-			reply_error(rep, 409, "ENOTLIVE",
-				    "session %lld is not live: fork it to continue from any point",
-				    (long long)id);
-		else
-			reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
-		json_decref(info);
+	s = ops_session(srv, id, rep);
+	if (!s)
 		goto out;
-	}
-	recorder_get_stats(srv->rec, &st);
-	if (st.failed) {
-		reply_error(rep, 503, "EIO", "recording is failing (%s): ops are refused until "
-			    "the database accepts writes again; nothing recorded is lost", st.error);
-		session_put(s);
-		goto out;
-	}
 	reply_json(rep, 200, session_apply(s, ops));
 	session_put(s);
 out:

@@ -15,6 +15,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_views.c \
 	daemon/api_pressure.c \
 	daemon/ops.c daemon/ops.h \
+	daemon/ops_batch.c daemon/ops_batch.h \
 	daemon/origin.c daemon/origin.h \
 	daemon/ops_slab.c \
 	daemon/api_slab.c \

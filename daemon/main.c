@@ -55,6 +55,10 @@ static void usage(FILE *out)
 		"  --allow-host NAME    answer requests that name this daemon NAME (or NAME:PORT)\n"
 		"                       in Host and Origin, besides localhost, 127.0.0.1 and\n"
 		"                       [::1] with its port; may be repeated (up to 16)\n"
+		"  --instance N         this daemon's number among several serving one site\n"
+		"                       (0..8999, default 0): its session ids are N*10^12+1,\n"
+		"                       N*10^12+2, ..., so that a proxy routes a session by its\n"
+		"                       id and ids never collide (docs/deploy.md)\n"
 		"  --log-level LEVEL    error, warn, info (default) or debug\n"
 		"  --threads N          threads that serve connections (default: one per CPU,\n"
 		"                       2 to 16); connections never hold a thread while they wait\n"
@@ -227,7 +231,7 @@ static void default_dirs(struct server_options *o)
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
        OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION,
        OPT_ALLOW_HOST, OPT_THREADS, OPT_HANDLER_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_PER_IP,
-       OPT_MAX_STREAMS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT };
+       OPT_MAX_STREAMS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_INSTANCE };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -247,6 +251,7 @@ static const struct option long_options[] = {
 	{ "max-streams", required_argument, NULL, OPT_MAX_STREAMS },
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "instance", required_argument, NULL, OPT_INSTANCE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -375,6 +380,9 @@ static void parse_options(struct server *srv, int argc, char **argv)
 			break;
 		case OPT_IDLE_TIMEOUT:
 			o->idle_timeout = option_uint("idle-timeout", optarg, 1, 3600);
+			break;
+		case OPT_INSTANCE:
+			o->instance = option_uint("instance", optarg, 0, SESSION_MAX_INSTANCE);
 			break;
 		case OPT_HELP:
 			usage(stdout);

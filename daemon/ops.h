@@ -68,6 +68,12 @@ int op_spawn_options(struct op_ctx *c, int pid);
  */
 json_t *op_apply(struct machine *m, json_t *op);
 
+/*
+ * @op with its "$N.field" values replaced by that field of results[N] (a new
+ * reference; @op itself when nothing refers). The op is recorded resolved.
+ */
+json_t *op_resolve_refs(json_t *op, json_t *results);
+
 /* "is this an op object at all": an object with a string "op". */
 int op_validate_shape(json_t *op, char *err, size_t errlen);
 

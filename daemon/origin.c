@@ -76,16 +76,15 @@ static bool is_ip_literal(const char *name)
 	return inet_pton(AF_INET6, inner, buf) == 1;
 }
 
-/* @port is the one the client connected to (its scheme's default when absent). */
+/*
+ * @port is the one the client connected to (its scheme's default when absent).
+ * A name given with --allow-host comes first: behind a proxy on the same host,
+ * clients name the proxy ("127.0.0.1:8080"), whose port is not the daemon's.
+ */
 static bool name_allowed(const struct host_policy *p, const char *name, unsigned int port)
 {
 	bool own_port = port == p->port;
 
-	if (strcmp(name, "localhost") == 0 || strcmp(name, "127.0.0.1") == 0 ||
-	    strcmp(name, "[::1]") == 0 || (p->listen_host[0] && strcmp(name, p->listen_host) == 0))
-		return own_port;
-	if (p->wildcard && is_ip_literal(name))
-		return own_port;
 	for (unsigned int i = 0; i < p->nr_names; i++) {
 		char allowed[ORIGIN_NAME_MAX];
 		unsigned int allowed_port;
@@ -94,6 +93,11 @@ static bool name_allowed(const struct host_policy *p, const char *name, unsigned
 		    strcmp(allowed, name) == 0 && (!allowed_port || allowed_port == port))
 			return true;
 	}
+	if (strcmp(name, "localhost") == 0 || strcmp(name, "127.0.0.1") == 0 ||
+	    strcmp(name, "[::1]") == 0 || (p->listen_host[0] && strcmp(name, p->listen_host) == 0))
+		return own_port;
+	if (p->wildcard && is_ip_literal(name))
+		return own_port;
 	return false;
 }
 

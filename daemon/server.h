@@ -43,6 +43,7 @@ struct server_options {
 	unsigned int max_streams;	/* live streams (SSE) at once */
 	unsigned int header_timeout;	/* seconds a request has to send its headers */
 	unsigned int idle_timeout;	/* seconds a connection may be silent mid-request */
+	unsigned int instance;		/* --instance: the range of session ids (session.h) */
 };
 
 struct server {

@@ -54,8 +54,8 @@ static int db_insert_session(struct server *srv, struct session *s)
 	int rc;
 
 	rc = sqlite3_prepare_v2(srv->db,
-		"INSERT INTO sessions (name, created, machine, engine_version, seed, state) "
-		"VALUES (?, ?, ?, ?, ?, 'live')", -1, &st, NULL);
+		"INSERT INTO sessions (id, name, created, machine, engine_version, seed, state) "
+		"VALUES (" SESSION_NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, 'live')", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
@@ -63,6 +63,7 @@ static int db_insert_session(struct server *srv, struct session *s)
 	sqlite3_bind_text(st, 3, s->machine_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, MMLAB_ENGINE_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)s->cfg.seed);
+	session_bind_id_base(st, srv);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -396,39 +397,6 @@ json_t *session_info_json(struct server *srv, int64_t id)
 }
 
 /*
- * "$N.field" in an op stands for field of the result of op N of the same
- * batch (counted from 0), so that a list of ops can use an address it
- * allocated: {"op":"kfree","addr":"$0.addr"}. The op is recorded with the
- * value in place, so replay needs no references.
- */
-static json_t *resolve_refs(json_t *op, json_t *results)
-{
-	json_t *copy = NULL, *v;
-	const char *key;
-
-	json_object_foreach(op, key, v) {
-		const char *text = json_string_value(v), *dot;
-		char *end;
-		unsigned long n;
-		json_t *res, *val;
-
-		if (!text || text[0] != '$' || !(dot = strchr(text, '.')))
-			continue;
-		n = strtoul(text + 1, &end, 10);
-		if (end != dot || end == text + 1)
-			continue;
-		res = json_array_get(results, n);
-		val = res ? json_object_get(res, dot + 1) : NULL;
-		if (!val)
-			continue;	/* left as it is: the op reports the bad field */
-		if (!copy)
-			copy = json_deep_copy(op);
-		json_object_set(copy, key, val);
-	}
-	return copy ? copy : json_incref(op);
-}
-
-/*
  * Offer the live machine, at the op boundary just passed (@apply: the op's
  * seconds), to the snapshots table: a seek into this session then starts at
  * most about --snapshot-events events before its target, without replaying
@@ -459,49 +427,70 @@ static void live_snapshot(struct session *s, double apply)
 	s->apply_since = 0;
 }
 
+void session_batch_begin(struct session *s, struct session_batch *b)
+{
+	pthread_mutex_lock(&s->lock);
+	b->first_seq = s->last_seq + 1;
+	b->failed_before = s->nr_ops_failed;
+	b->nr_ops = 0;
+}
+
+json_t *session_batch_op(struct session *s, struct session_batch *b, json_t *op,
+			 const char *text)
+{
+	json_t *res;
+	char buf[256], *dumped = NULL;
+	double t0;
+
+	s->last_op++;
+	s->op_first_seq = 0;
+	b->nr_ops++;
+	if (!text) {
+		/* Most ops' text fits in @buf: no heap (json_dumps() grows a buffer
+		 * from 16 bytes and copies it), ~1 us an op of a batch. */
+		size_t len = json_dumpb(op, buf, sizeof(buf) - 1, JSON_COMPACT);
+
+		if (len && len < sizeof(buf)) {
+			buf[len] = '\0';
+			text = buf;
+		} else {
+			text = dumped = json_dumps(op, JSON_COMPACT);
+		}
+	}
+	recorder_op(s->srv->rec, s->id, s->last_op, text ? text : "{}");
+	free(dumped);
+	t0 = mono_seconds();
+	res = op_apply(s->m, op);
+	if (!json_is_true(json_object_get(res, "ok")))
+		s->nr_ops_failed++;
+	recorder_op_end(s->srv->rec, s->id, s->last_op, s->op_first_seq, s->last_seq);
+	live_snapshot(s, mono_seconds() - t0);
+	return res;
+}
+
+void session_batch_end(struct session *s, struct session_batch *b)
+{
+	b->last_seq = s->last_seq;
+	pthread_mutex_unlock(&s->lock);
+	stream_notify(&s->hub);
+	metrics_ops(b->nr_ops, s->nr_ops_failed - b->failed_before);
+}
+
 json_t *session_apply(struct session *s, json_t *ops)
 {
 	json_t *results = json_array(), *op;
-	uint64_t first_seq, last_seq, failed_before;
+	struct session_batch b;
 	size_t i;
 
-	pthread_mutex_lock(&s->lock);
-	first_seq = s->last_seq + 1;
-	failed_before = s->nr_ops_failed;
+	session_batch_begin(s, &b);
 	json_array_foreach(ops, i, op) {
-		json_t *res;
-		char buf[256], *text = NULL;
-		const char *json = buf;
-		size_t len;
-		double t0;
-
-		s->last_op++;
-		s->op_first_seq = 0;
-		op = resolve_refs(op, results);
-		/* Most ops' text fits in @buf: no heap (json_dumps() grows a buffer
-		 * from 16 bytes and copies it), ~1 us an op of a batch. */
-		len = json_dumpb(op, buf, sizeof(buf) - 1, JSON_COMPACT);
-		if (len && len < sizeof(buf))
-			buf[len] = '\0';
-		else
-			json = text = json_dumps(op, JSON_COMPACT);
-		recorder_op(s->srv->rec, s->id, s->last_op, json ? json : "{}");
-		free(text);
-		t0 = mono_seconds();
-		res = op_apply(s->m, op);
+		op = op_resolve_refs(op, results);
+		json_array_append_new(results, session_batch_op(s, &b, op, NULL));
 		json_decref(op);
-		if (!json_is_true(json_object_get(res, "ok")))
-			s->nr_ops_failed++;
-		json_array_append_new(results, res);
-		recorder_op_end(s->srv->rec, s->id, s->last_op, s->op_first_seq, s->last_seq);
-		live_snapshot(s, mono_seconds() - t0);
 	}
-	last_seq = s->last_seq;
-	pthread_mutex_unlock(&s->lock);
-	stream_notify(&s->hub);
-	metrics_ops(json_array_size(ops), s->nr_ops_failed - failed_before);
-	return json_pack("{s:o,s:I,s:I}", "results", results, "first_seq", (json_int_t)first_seq,
-			 "last_seq", (json_int_t)last_seq);
+	session_batch_end(s, &b);
+	return json_pack("{s:o,s:I,s:I}", "results", results, "first_seq", (json_int_t)b.first_seq,
+			 "last_seq", (json_int_t)b.last_seq);
 }
 
 void session_set_parent(struct server *srv, struct session *s, int64_t parent, uint64_t seq)

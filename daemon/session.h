@@ -17,6 +17,26 @@
 struct server;
 
 #define SESSION_MAX_LIVE	16
+
+/*
+ * Session ids of daemon instance N (--instance) are N * SESSION_ID_SPAN + 1,
+ * + 2, ...: several daemons behind one proxy never hand out the same id, and
+ * the proxy finds a session's daemon in its id (the digits before the last
+ * twelve; docs/deploy.md). Instance 0 numbers 1, 2, 3, ... as a lone daemon
+ * always has. The largest id stays below 2^53, exact in JavaScript.
+ */
+#define SESSION_ID_SPAN		1000000000000LL
+#define SESSION_MAX_INSTANCE	8999
+/* An SQL expression for the next free id of the range that starts after the
+ * parameter :base (instance * SESSION_ID_SPAN), to be used in the INSERT
+ * itself, so that two inserts cannot take the same id. */
+#define SESSION_NEXT_ID_SQL \
+	"(SELECT coalesce(max(id), :base) + 1 FROM sessions WHERE id > :base AND " \
+	"id < :base + 1000000000000)"
+/* Bind :base of @st for @srv's instance. */
+#define session_bind_id_base(st, srv) \
+	sqlite3_bind_int64((st), sqlite3_bind_parameter_index((st), ":base"), \
+			   (int64_t)(srv)->opt.instance * SESSION_ID_SPAN)
 #define SESSION_NAME_MAX	64
 
 /* A rendered view of the live machine, reused while the machine has not moved. */
@@ -95,6 +115,24 @@ char *session_cache_get(struct session *s, const char *key, uint64_t seq, size_t
 			const char **content_type);
 void session_cache_put(struct session *s, const char *key, uint64_t seq, const char *body,
 		       size_t len, const char *content_type);
+
+/*
+ * A batch of ops, applied one at a time under the session lock, between
+ * session_batch_begin() and session_batch_end(): session_batch_op() records
+ * @op in the op log as @text (its compact JSON; NULL: dumped here), applies
+ * it and returns its result. After the end, first_seq..last_seq are the
+ * events the batch produced.
+ */
+struct session_batch {
+	uint64_t first_seq, last_seq;
+	uint64_t failed_before;
+	size_t nr_ops;
+};
+
+void session_batch_begin(struct session *s, struct session_batch *b);
+json_t *session_batch_op(struct session *s, struct session_batch *b, json_t *op,
+			 const char *text);
+void session_batch_end(struct session *s, struct session_batch *b);
 
 /* Apply @ops (an array of op objects) under the session lock; see ops.c. */
 json_t *session_apply(struct session *s, json_t *ops);

@@ -3,7 +3,7 @@
 # `make install systemdsystemunitdir=DIR` says otherwise, with ExecStart
 # pointing at the installed mmlabd.
 dist_man8_MANS = docs/mmlabd.8
-dist_doc_DATA = docs/openapi.json docs/tutorial.md docs/reclaim.md
+dist_doc_DATA = docs/openapi.json docs/tutorial.md docs/reclaim.md docs/deploy.md
 systemdsystemunitdir = $(prefix)/lib/systemd/system
 EXTRA_DIST += docs/mmlabd.service
 

@@ -14,6 +14,10 @@ check_PROGRAMS += tests/unit/test_recorder
 tests_unit_test_recorder_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS)
 tests_unit_test_recorder_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_ops_batch
+tests_unit_test_ops_batch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ops_batch_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_gfp
 tests_unit_test_gfp_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gfp_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
