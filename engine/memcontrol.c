@@ -673,8 +673,13 @@ static unsigned long check_memcg_list(const struct machine *m, const struct lruv
 	uint64_t len = 0;
 
 	while (pfn != PFN_NIL && len <= m->max_pfn) {
-		const struct page *p = &m->mem_map[pfn];
+		const struct page *p;
 
+		if (pfn >= m->max_pfn)	/* report it, read no struct page past the end */
+			return bad + report(fn, ctx, "M3: memcg %d node %d %s links to pfn %u "
+					    "beyond the machine", l->memcg_id, l->node,
+					    lru_list_name(lru), pfn);
+		p = &m->mem_map[pfn];
 		if (!page_test(p, PG_lru) || p->node != l->node || (int)folio_lru_list(p) != lru ||
 		    p->folio.memcg_id != (uint32_t)l->memcg_id || p->prev != prev)
 			bad += report(fn, ctx, "M3: memcg %d node %d %s: pfn %u (memcg %u, node %u, "
