@@ -40,6 +40,17 @@ unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list
 	return 1;
 }
 
+unsigned long mm_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
+{
+	unsigned long n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = mm_vreport(fn, ctx, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 static void violation(struct checker *c, const char *fmt, ...)
 {
 	va_list ap;

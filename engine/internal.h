@@ -625,6 +625,9 @@ uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint6
 /* check.c: format one invariant violation for @fn (which may be NULL); counts 1. */
 unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+/* mm_vreport() with the arguments in place. */
+unsigned long mm_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void memblock_release(struct memblock *mb);
 int memblock_copy(struct memblock *dst, const struct memblock *src);
 
