@@ -41,6 +41,7 @@ test('the recorder queue, its lag, its waits and its transactions follow the rec
   const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', d.db, q]).toString().trim();
   const block = () => sql('INSERT INTO block VALUES (1);');
   const unblock = () => sql('DELETE FROM block;');
+  let big;
   try {
     sql(`CREATE TABLE block (x);
          CREATE TRIGGER refuse BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM block)
@@ -78,7 +79,7 @@ test('the recorder queue, its lag, its waits and its transactions follow the rec
     // its capacity and the op waits there, once, until the writer makes room.
     block();
     const s1 = await lastSeq(d.url, id);
-    const big = applyOps(d.url, id, { op: 'access_range', pid, start: addr, length: pages * 4096, access: 'write' });
+    big = applyOps(d.url, id, { op: 'access_range', pid, start: addr, length: pages * 4096, access: 'write' });
     const full = await until(() => metrics(d.url),
       (m) => m.mmlab_recorder_queue_depth === m.mmlab_recorder_queue_capacity, 'the queue to fill');
     assert.equal(full.mmlab_recorder_waits_total, idle.mmlab_recorder_waits_total + 1);
@@ -98,6 +99,9 @@ test('the recorder queue, its lag, its waits and its transactions follow the rec
     assert.ok(bigCommits >= Math.ceil(k / 16384) && bigCommits < k / 100, `${bigCommits} commits for ${k} events`);
     assert.equal(Number(sql(`SELECT count(*) FROM events WHERE session_id = ${id}`)), done.last_seq);
   } finally {
+    // A failed assertion leaves the writer refused and the big op waiting: let both finish.
+    try { unblock(); } catch { /* the daemon is gone */ }
+    await big?.catch(() => {});
     await d.stop();
     rmSync(dir, { recursive: true, force: true });
   }
