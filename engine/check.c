@@ -40,6 +40,17 @@ unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list
 	return 1;
 }
 
+unsigned long mm_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
+{
+	unsigned long n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	n = mm_vreport(fn, ctx, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 static void violation(struct checker *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -446,7 +457,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
 	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW6 */
 	vmscan_check(m, report_violation, &c);	/* vmscan.c: K1..K3 */
-	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C3 */
+	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C5 */
 	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	c.count += oom_check(m, fn, ctx);	/* oom_kill.c: O1..O3 */
 	c.count += memcg_check(m, fn, ctx);	/* memcontrol.c: M1..M4 */

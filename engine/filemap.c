@@ -532,6 +532,19 @@ static unsigned int get_read_batch(const struct machine *m, const struct sim_fil
 	return n;
 }
 
+/* What a read and a write start with: a cleared result, the process, the file. */
+static int file_io_begin(struct machine *m, int pid, const char *name, struct mm_file_io *io,
+			 struct sim_file **f, struct mm_error *e)
+{
+	memset(io, 0, sizeof(*io));
+	if (pid && !find_mm(m, pid))
+		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
+	*f = file_by_name(m, name);
+	if (!*f)
+		return mm_error_set(e, -ENOENT, "no file named \"%s\"", name ? name : "");
+	return 0;
+}
+
 /*
  * filemap_read(): batch by batch, pages found or read ahead; the last page
  * of a batch marked PG_readahead starts the next window; every page read
@@ -541,15 +554,12 @@ static unsigned int get_read_batch(const struct machine *m, const struct sim_fil
 static int filemap_read(struct machine *m, int pid, const char *name, uint64_t offset,
 			uint64_t length, struct mm_file_io *io, struct mm_error *e)
 {
-	struct sim_file *f = file_by_name(m, name);
+	struct sim_file *f;
 	uint64_t pos = offset, end, last_pos, batch[READ_BATCH];
-	int cpu = 0, err;
+	int cpu = 0, err = file_io_begin(m, pid, name, io, &f, e);
 
-	memset(io, 0, sizeof(*io));
-	if (pid && !find_mm(m, pid))
-		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
-	if (!f)
-		return mm_error_set(e, -ENOENT, "no file named \"%s\"", name ? name : "");
+	if (err)
+		return err;
 	err = file_instantiate(m, f, cpu, e);
 	if (err)
 		return err;
@@ -599,15 +609,12 @@ static int filemap_read(struct machine *m, int pid, const char *name, uint64_t o
 static int generic_perform_write(struct machine *m, int pid, const char *name, uint64_t offset,
 				 uint64_t length, struct mm_file_io *io, struct mm_error *e)
 {
-	struct sim_file *f = file_by_name(m, name);
+	struct sim_file *f;
 	uint64_t pos = offset, end = offset + length;
-	int cpu = 0, err;
+	int cpu = 0, err = file_io_begin(m, pid, name, io, &f, e);
 
-	memset(io, 0, sizeof(*io));
-	if (pid && !find_mm(m, pid))
-		return mm_error_set(e, -ESRCH, "no process with pid %d", pid);
-	if (!f)
-		return mm_error_set(e, -ENOENT, "no file named \"%s\"", name ? name : "");
+	if (err)
+		return err;
 	if (end < offset || end > MAX_FILE_BYTES)
 		return mm_error_set(e, -EFBIG, "a file holds at most %llu bytes",
 				    (unsigned long long)MAX_FILE_BYTES);
@@ -651,25 +658,30 @@ static int generic_perform_write(struct machine *m, int pid, const char *name, u
 	return err;
 }
 
+typedef int file_io_fn(struct machine *m, int pid, const char *name, uint64_t offset,
+		       uint64_t length, struct mm_file_io *io, struct mm_error *e);
+
 /* The pages an op reads or writes for @pid are charged to @pid's memory cgroup. */
-int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
-		 struct mm_file_io *io, struct mm_error *e)
+static int file_io_as(file_io_fn *fn, struct machine *m, int pid, const char *name,
+		      uint64_t offset, uint64_t length, struct mm_file_io *io, struct mm_error *e)
 {
 	int old = set_active_memcg(m, pid), err;
 
-	err = filemap_read(m, pid, name, offset, length, io, e);
+	err = fn(m, pid, name, offset, length, io, e);
 	m->active_memcg = old;
 	return err;
+}
+
+int mm_read_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
+		 struct mm_file_io *io, struct mm_error *e)
+{
+	return file_io_as(filemap_read, m, pid, name, offset, length, io, e);
 }
 
 int mm_write_file(struct machine *m, int pid, const char *name, uint64_t offset, uint64_t length,
 		  struct mm_file_io *io, struct mm_error *e)
 {
-	int old = set_active_memcg(m, pid), err;
-
-	err = generic_perform_write(m, pid, name, offset, length, io, e);
-	m->active_memcg = old;
-	return err;
+	return file_io_as(generic_perform_write, m, pid, name, offset, length, io, e);
 }
 
 /*
@@ -826,37 +838,23 @@ static unsigned long super_cache_count(struct machine *m, struct shrinker *s,
 	return total ? (unsigned long)total : SHRINK_EMPTY;
 }
 
-/* prune_dcache_sb(): free up to @nr unused dentries of the node, oldest first. */
-static uint64_t prune_dcache_sb(struct machine *m, uint64_t nr, int nid)
+/*
+ * prune_dcache_sb() and prune_icache_sb(): free up to @nr unused dentries
+ * (@inodes false) or inodes of the node, oldest first.
+ */
+static uint64_t prune_sb(struct machine *m, uint64_t nr, int nid, bool inodes)
 {
 	uint64_t freed = 0;
 	uint32_t i;
 
 	for (i = 0; i < m->files->nr && freed < nr; i++) {
 		struct sim_file *f = &m->files->v[i];
+		uint64_t *addr = inodes ? &f->inode_addr : &f->dentry_addr;
 
-		if (!dentry_unused(m, f, nid))
+		if (!(inodes ? inode_unused(m, f, nid) : dentry_unused(m, f, nid)))
 			continue;
-		SIM_BUG_ON(mm_kmem_cache_free(m, "dentry", f->dentry_addr, 0, NULL));
-		f->dentry_addr = 0;
-		freed++;
-	}
-	return freed;
-}
-
-/* prune_icache_sb(): free up to @nr unused inodes of the node. */
-static uint64_t prune_icache_sb(struct machine *m, uint64_t nr, int nid)
-{
-	uint64_t freed = 0;
-	uint32_t i;
-
-	for (i = 0; i < m->files->nr && freed < nr; i++) {
-		struct sim_file *f = &m->files->v[i];
-
-		if (!inode_unused(m, f, nid))
-			continue;
-		SIM_BUG_ON(mm_kmem_cache_free(m, "inode_cache", f->inode_addr, 0, NULL));
-		f->inode_addr = 0;
+		SIM_BUG_ON(mm_kmem_cache_free(m, inodes ? "inode_cache" : "dentry", *addr, 0, NULL));
+		*addr = 0;
 		freed++;
 	}
 	return freed;
@@ -878,8 +876,8 @@ static unsigned long super_cache_scan(struct machine *m, struct shrinker *s,
 		return SHRINK_STOP;
 	dentries = sc->nr_to_scan * dentries / total;
 	inodes = sc->nr_to_scan * inodes / total;
-	freed = prune_dcache_sb(m, dentries, sc->nid);
-	freed += prune_icache_sb(m, inodes, sc->nid);
+	freed = prune_sb(m, dentries, sc->nid, false);	/* prune_dcache_sb() */
+	freed += prune_sb(m, inodes, sc->nid, true);	/* prune_icache_sb() */
 	return (unsigned long)freed;
 }
 

@@ -625,6 +625,9 @@ uint64_t memblock_memory_pages_in(const struct machine *m, uint64_t start, uint6
 /* check.c: format one invariant violation for @fn (which may be NULL); counts 1. */
 unsigned long mm_vreport(mm_violation_fn fn, void *ctx, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+/* mm_vreport() with the arguments in place. */
+unsigned long mm_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void memblock_release(struct memblock *mb);
 int memblock_copy(struct memblock *dst, const struct memblock *src);
 
@@ -667,6 +670,20 @@ uint64_t zone_pcp_pages(const struct zone *z, unsigned int nr_cpus);
 void kmem_cache_init(struct machine *m);
 /* vmalloc.c: the free vmalloc area, once the slab allocator is up. */
 void vmalloc_init(struct machine *m);
+/*
+ * vmalloc.c keeps its state private; the self-check's test breaks it on a
+ * clone through these pointers to the fields V1..V5 guard (the engine never
+ * calls this). For the busy area holding @addr: its end, its pages array and
+ * its vm_struct; the highest free range's end; vmap_lazy_nr. -ENOENT when
+ * vmalloc is not up or no busy area holds @addr.
+ */
+struct vmalloc_fields {
+	uint64_t *area_end, *area_pfns, *area_vm_struct;
+	uint32_t area_nr_pages;
+	uint64_t *last_free_end;	/* NULL when no range is free */
+	uint64_t *vmap_lazy_nr;
+};
+int vmalloc_fields(struct machine *m, uint64_t addr, struct vmalloc_fields *f);
 
 /*** Paging: page tables, MMU, boot, processes (pgtable.h has the rest) ***/
 

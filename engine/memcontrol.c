@@ -34,7 +34,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "lru.h"
@@ -650,19 +649,6 @@ void memcg_state_load(struct snap_reader *r, struct machine *m)
 	s->lruvecs = snap_get_array(r, (s->cap ? s->cap : 1) * m->nr_nodes * sizeof(*s->lruvecs));
 }
 
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-{
-	unsigned long n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	n = mm_vreport(fn, ctx, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 /* M3 for one list of one group's lruvec. */
 static unsigned long check_memcg_list(const struct machine *m, const struct lruvec *l, int lru,
 				      mm_violation_fn fn, void *ctx)
@@ -673,20 +659,25 @@ static unsigned long check_memcg_list(const struct machine *m, const struct lruv
 	uint64_t len = 0;
 
 	while (pfn != PFN_NIL && len <= m->max_pfn) {
-		const struct page *p = &m->mem_map[pfn];
+		const struct page *p;
 
+		if (pfn >= m->max_pfn)	/* report it, read no struct page past the end */
+			return bad + mm_report(fn, ctx, "M3: memcg %d node %d %s links to pfn %u "
+					       "beyond the machine", l->memcg_id, l->node,
+					       lru_list_name(lru), pfn);
+		p = &m->mem_map[pfn];
 		if (!page_test(p, PG_lru) || p->node != l->node || (int)folio_lru_list(p) != lru ||
 		    p->folio.memcg_id != (uint32_t)l->memcg_id || p->prev != prev)
-			bad += report(fn, ctx, "M3: memcg %d node %d %s: pfn %u (memcg %u, node %u, "
-				      "flags 0x%x) does not belong there", l->memcg_id, l->node,
-				      lru_list_name(lru), pfn, p->folio.memcg_id, p->node, p->flags);
+			bad += mm_report(fn, ctx, "M3: memcg %d node %d %s: pfn %u (memcg %u, node %u, "
+					 "flags 0x%x) does not belong there", l->memcg_id, l->node,
+					 lru_list_name(lru), pfn, p->folio.memcg_id, p->node, p->flags);
 		prev = pfn;
 		pfn = p->next;
 		len++;
 	}
 	if (len != h->nr || h->last != prev)
-		bad += report(fn, ctx, "M3: memcg %d node %d %s: %" PRIu64 " pages linked, nr says %"
-			      PRIu64, l->memcg_id, l->node, lru_list_name(lru), len, h->nr);
+		bad += mm_report(fn, ctx, "M3: memcg %d node %d %s: %" PRIu64 " pages linked, nr says %"
+				 PRIu64, l->memcg_id, l->node, lru_list_name(lru), len, h->nr);
 	return bad;
 }
 
@@ -703,8 +694,8 @@ unsigned long memcg_check(const struct machine *m, mm_violation_fn fn, void *ctx
 		if (!page_is_charged_kind(p) || !(id = p->folio.memcg_id))
 			continue;
 		if (!mem_cgroup_from_id(m, id))
-			bad += report(fn, ctx, "M2: pfn %" PRIu64 " carries memcg id %u, which does "
-				      "not exist", pfn, id);
+			bad += mm_report(fn, ctx, "M2: pfn %" PRIu64 " carries memcg id %u, which does "
+					 "not exist", pfn, id);
 		else
 			counted[id]++;
 	}
@@ -712,13 +703,13 @@ unsigned long memcg_check(const struct machine *m, mm_violation_fn fn, void *ctx
 		const struct mem_cgroup *memcg = &s->v[i];
 
 		if (memcg->memory.usage != counted[i + 1])
-			bad += report(fn, ctx, "M1: memcg %s: memory.current is %" PRIu64
-				      " pages, %" PRIu64 " pages carry its id", memcg->name,
-				      memcg->memory.usage, counted[i + 1]);
+			bad += mm_report(fn, ctx, "M1: memcg %s: memory.current is %" PRIu64
+					 " pages, %" PRIu64 " pages carry its id", memcg->name,
+					 memcg->memory.usage, counted[i + 1]);
 		if (memcg->id != i + 1 || memcg->memory.watermark < memcg->memory.usage)
-			bad += report(fn, ctx, "M4: memcg %s: id %u at %u, peak %" PRIu64 " usage %"
-				      PRIu64, memcg->name, memcg->id, i + 1,
-				      memcg->memory.watermark, memcg->memory.usage);
+			bad += mm_report(fn, ctx, "M4: memcg %s: id %u at %u, peak %" PRIu64 " usage %"
+					 PRIu64, memcg->name, memcg->id, i + 1,
+					 memcg->memory.watermark, memcg->memory.usage);
 		for (unsigned int n = 0; n < m->nr_nodes; n++)
 			for (int lru = 0; lru < NR_LRU_LISTS; lru++)
 				bad += check_memcg_list(m, &s->lruvecs[(size_t)i * m->nr_nodes + n],

@@ -45,7 +45,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -1319,20 +1318,6 @@ int mm_pagetable_walk_access(const struct machine *m, int pid, uint64_t vaddr, i
 
 /*** Self-check (C1..C5) ***/
 
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-{
-	unsigned long n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	n = mm_vreport(fn, ctx, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violation_fn fn,
 				   void *ctx)
 {
@@ -1357,19 +1342,19 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 			}
 		}
 		if (memcmp(counted, t->nr_size, sizeof(counted)))
-			n += report(fn, ctx, "C3: cpu %d %s counts %u/%u/%u entries of 4K/2M/1G "
-				    "and holds %u/%u/%u", cpu, tlb_array_names[a], t->nr_size[0],
-				    t->nr_size[1], t->nr_size[2], counted[0], counted[1], counted[2]);
+			n += mm_report(fn, ctx, "C3: cpu %d %s counts %u/%u/%u entries of 4K/2M/1G "
+				       "and holds %u/%u/%u", cpu, tlb_array_names[a], t->nr_size[0],
+				       t->nr_size[1], t->nr_size[2], counted[0], counted[1], counted[2]);
 		for (i = 0; i < 3; i++)
 			if ((regions[i] & t->regions[i]) != regions[i] ||
 			    (!counted[i] && t->regions[i]))
-				n += report(fn, ctx, "C3: cpu %d %s keeps regions %#x for its %s "
-					    "entries, which are in %#x", cpu, tlb_array_names[a],
-					    t->regions[i], i == 0 ? "4K" : i == 1 ? "2M" : "1G",
-					    regions[i]);
+				n += mm_report(fn, ctx, "C3: cpu %d %s keeps regions %#x for its %s "
+					       "entries, which are in %#x", cpu, tlb_array_names[a],
+					       t->regions[i], i == 0 ? "4K" : i == 1 ? "2M" : "1G",
+					       regions[i]);
 		if (t->sets * t->ways != t->entries)
-			n += report(fn, ctx, "C3: cpu %d %s has %u sets of %u ways for %u entries",
-				    cpu, tlb_array_names[a], t->sets, t->ways, t->entries);
+			n += mm_report(fn, ctx, "C3: cpu %d %s has %u sets of %u ways for %u entries",
+				       cpu, tlb_array_names[a], t->sets, t->ways, t->entries);
 		for (i = 0; i < t->entries; i++) {
 			const struct tlb_entry *te = &t->ent[i];
 			uint64_t va = tlb_tag_vaddr(t->tag[i]);
@@ -1377,18 +1362,18 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 			struct pt_walk w;
 
 			if (!t->tag[i] != !t->stamp[i] || t->stamp[i] > c->tlb_clock)
-				n += report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp, "
-					    "a stamp without a tag, or one past the clock", cpu,
-					    tlb_array_names[a], i);
+				n += mm_report(fn, ctx, "C3: cpu %d %s slot %u has a tag without a stamp, "
+					       "a stamp without a tag, or one past the clock", cpu,
+					       tlb_array_names[a], i);
 			if (!t->tag[i])
 				continue;
 			if ((shift == PAGE_SHIFT || shift == PMD_SHIFT || shift == PUD_SHIFT) &&
 			    t->region[i] != page_region(m, va, shift, (int)mm_region_of(m, va)))
-				n += report(fn, ctx, "C3: cpu %d %s entry %016" PRIx64 " has region %d, "
-					    "not %d", cpu, tlb_array_names[a], va, t->region[i],
-					    page_region(m, va, shift, (int)mm_region_of(m, va)));
+				n += mm_report(fn, ctx, "C3: cpu %d %s entry %016" PRIx64 " has region %d, "
+					       "not %d", cpu, tlb_array_names[a], va, t->region[i],
+					       page_region(m, va, shift, (int)mm_region_of(m, va)));
 			if (!(c->cr0 & X86_CR0_PG)) {
-				n += report(fn, ctx, "C2: cpu %d has paging off and a TLB entry", cpu);
+				n += mm_report(fn, ctx, "C2: cpu %d has paging off and a TLB entry", cpu);
 				return n;
 			}
 			/* vfree() is lazy: no flush until the purge (C1's exception). */
@@ -1400,9 +1385,9 @@ static unsigned long check_cpu_tlb(const struct machine *m, int cpu, mm_violatio
 			    (w.pfn & ~((1ULL << (shift - PAGE_SHIFT)) - 1)) != te->pfn ||
 			    ((te->prot & _PAGE_RW) && !(w.prot & _PAGE_RW)) ||
 			    ((te->prot & _PAGE_USER) && !(w.prot & _PAGE_USER)))
-				n += report(fn, ctx, "C1: cpu %d %s entry %016" PRIx64
-					    " -> pfn 0x%" PRIx64 " disagrees with the page tables",
-					    cpu, tlb_array_names[a], va, te->pfn);
+				n += mm_report(fn, ctx, "C1: cpu %d %s entry %016" PRIx64
+					       " -> pfn 0x%" PRIx64 " disagrees with the page tables",
+					       cpu, tlb_array_names[a], va, te->pfn);
 		}
 	}
 	return n;
@@ -1416,7 +1401,7 @@ static unsigned long check_cpu_memo(const struct cpu_state *c, int cpu, mm_viola
 	unsigned int i;
 
 	if (mo->array > TLB_L1_1G)
-		return report(fn, ctx, "C4: cpu %d memo names array %u", cpu, mo->array);
+		return mm_report(fn, ctx, "C4: cpu %d memo names array %u", cpu, mo->array);
 	for (i = 0; i < TLB_HINTS; i++) {
 		const struct tlb_hint *h = &mo->hint[i];
 		unsigned int shift = tlb_tag_shift(h->tag);
@@ -1428,8 +1413,8 @@ static unsigned long check_cpu_memo(const struct cpu_state *c, int cpu, mm_viola
 		if ((shift != PAGE_SHIFT && shift != PMD_SHIFT && shift != PUD_SHIFT) ||
 		    tlb_hint_of((struct tlb_memo *)mo, h->tag) != h || h->slot >= t->entries ||
 		    t->tag[h->slot] != h->tag)
-			n += report(fn, ctx, "C4: cpu %d hint %u (%016" PRIx64 ") is not the L1 "
-				    "slot %u it names", cpu, i, h->tag, h->slot);
+			n += mm_report(fn, ctx, "C4: cpu %d hint %u (%016" PRIx64 ") is not the L1 "
+				       "slot %u it names", cpu, i, h->tag, h->slot);
 	}
 	return n;
 }
@@ -1455,8 +1440,8 @@ static unsigned long check_walk_cache(const struct machine *m, const struct cpu_
 	if (wc->nr != (int)pt_levels(m) - 1 || i != wc->nr || w.nr <= wc->nr ||
 	    w.step[wc->nr].table != wc->pte_table || !(all & _PAGE_ACCESSED) ||
 	    all != wc->all || any != wc->any)
-		return report(fn, ctx, "C5: cpu %d walk cache for 0x%" PRIx64 " is not what the "
-			      "tables hold", cpu, wc->region << PMD_SHIFT);
+		return mm_report(fn, ctx, "C5: cpu %d walk cache for 0x%" PRIx64 " is not what the "
+				 "tables hold", cpu, wc->region << PMD_SHIFT);
 	return 0;
 }
 
@@ -1471,12 +1456,12 @@ unsigned long mmu_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 		bool lm = pg && (c->efer & EFER_LME) && (c->cr4 & X86_CR4_PAE);
 
 		if (pg && !(c->cr0 & X86_CR0_PE))
-			n += report(fn, ctx, "C2: cpu %u has CR0.PG without CR0.PE", cpu);
+			n += mm_report(fn, ctx, "C2: cpu %u has CR0.PG without CR0.PE", cpu);
 		if (lm != (c->mode == CPU_MODE_LONG))
-			n += report(fn, ctx, "C2: cpu %u mode disagrees with CR0/CR4/EFER", cpu);
+			n += mm_report(fn, ctx, "C2: cpu %u mode disagrees with CR0/CR4/EFER", cpu);
 		if (pg && !pt_is_table(m, PHYS_PFN(c->cr3)))
-			n += report(fn, ctx, "C2: cpu %u CR3 0x%" PRIx64 " is not a table", cpu,
-				    c->cr3);
+			n += mm_report(fn, ctx, "C2: cpu %u CR3 0x%" PRIx64 " is not a table", cpu,
+				       c->cr3);
 		n += check_cpu_tlb(m, (int)cpu, fn, ctx);
 		n += check_cpu_memo(c, (int)cpu, fn, ctx);
 		n += check_walk_cache(m, c, (int)cpu, fn, ctx);

@@ -165,19 +165,6 @@ struct mm_struct *oom_current(const struct machine *m, int cpu)
 	return pid > 0 ? find_mm(m, pid) : NULL;
 }
 
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static unsigned long report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-{
-	unsigned long n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	n = mm_vreport(fn, ctx, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 /*** Choosing ***/
 
 /*
@@ -628,17 +615,17 @@ unsigned long oom_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 		const struct mm_struct *mm = &x->mms[i];
 
 		if (mm->oom_score_adj < OOM_SCORE_ADJ_MIN || mm->oom_score_adj > OOM_SCORE_ADJ_MAX)
-			count += report(fn, ctx, "O1: pid %d oom_score_adj %d is out of range",
-					mm->pid, mm->oom_score_adj);
+			count += mm_report(fn, ctx, "O1: pid %d oom_score_adj %d is out of range",
+					   mm->pid, mm->oom_score_adj);
 		if (mm->oom_skip && (!mm->oom_victim ||
 				     mapped_user_pages(m, mm->pgd, (int)pt_levels(m),
 						       pgd_kernel_first(m))))
-			count += report(fn, ctx, "O2: pid %d was reaped but %s", mm->pid,
-					mm->oom_victim ? "still maps pages" : "is no OOM victim");
+			count += mm_report(fn, ctx, "O2: pid %d was reaped but %s", mm->pid,
+					   mm->oom_victim ? "still maps pages" : "is no OOM victim");
 	}
 	if (m->oom && (m->oom->log_len > OOM_LOG_MAX ||
 		       m->oom->log_len != (m->oom->log ? strlen(m->oom->log) : 0)))
-		count += report(fn, ctx, "O3: the kernel log says %" PRIu64 " bytes, holds %zu",
-				m->oom->log_len, m->oom->log ? strlen(m->oom->log) : 0);
+		count += mm_report(fn, ctx, "O3: the kernel log says %" PRIu64 " bytes, holds %zu",
+				   m->oom->log_len, m->oom->log ? strlen(m->oom->log) : 0);
 	return count;
 }

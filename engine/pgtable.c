@@ -22,7 +22,7 @@
  *    the hand-over, exactly as on the power-on path, so both machines end up
  *    with the same frames; only buddy tables count as PageTables in meminfo.
  *
- * Design notes: the invariants that x86_check() verifies (numbered P1..P7).
+ * Design notes: the invariants that x86_check() verifies (numbered P1..P6).
  *  P1. Every registered table has page->index naming its slot and the slot
  *      naming its pfn; a table from the buddy is PGTY_table, one from the
  *      image, memblock or the trampoline is not; every PGTY_table page is a
@@ -933,7 +933,7 @@ void x86_state_load(struct snap_reader *r, struct machine *m)
 	}
 }
 
-/*** Self-check (P1..P7) ***/
+/*** Self-check (P1..P6) ***/
 
 struct pt_checker {
 	const struct machine *m;

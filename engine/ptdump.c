@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "layout.h"
@@ -265,57 +264,6 @@ int mm_pagetable_table(const struct machine *m, int pid, uint64_t table_pfn, int
 	return 0;
 }
 
-/*** A growing text buffer ***/
-
-struct tbuf {
-	char *s;
-	size_t len, cap;
-	bool oom;
-};
-
-static void tb_printf(struct tbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tb_printf(struct tbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap + (size_t)n + 1) * 2;
-		char *s = realloc(b->s, b->cap);
-
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-	}
-}
-
-static char *tb_finish(struct tbuf *b)
-{
-	if (b->oom || !b->s) {
-		if (!b->oom && !b->s)
-			return strdup("");
-		free(b->s);
-		return NULL;
-	}
-	return b->s;
-}
-
 /*** ptdump (arch/x86/mm/dump_pagetables.c) ***/
 
 struct marker {
@@ -324,7 +272,7 @@ struct marker {
 };
 
 struct pg_state {
-	struct tbuf *b;
+	struct sbuf *b;
 	const struct marker *markers;
 	unsigned int next_marker;
 	int level;			/* ptdump's numbering: 0 pgd .. 4 pte, -1 none yet */
@@ -332,23 +280,23 @@ struct pg_state {
 	bool started;
 };
 
-static void printk_prot(struct tbuf *b, uint64_t pr, int level)
+static void printk_prot(struct sbuf *b, uint64_t pr, int level)
 {
 	static const char *const level_name[] = { "pgd", "p4d", "pud", "pmd", "pte" };
 
 	if (!(pr & _PAGE_PRESENT)) {
-		tb_printf(b, "                              ");
+		sb_printf(b, "                              ");
 	} else {
-		tb_printf(b, "%s", pr & _PAGE_USER ? "USR " : "    ");
-		tb_printf(b, "%s", pr & _PAGE_RW ? "RW " : "ro ");
-		tb_printf(b, "%s", pr & _PAGE_PWT ? "PWT " : "    ");
-		tb_printf(b, "%s", pr & _PAGE_PCD ? "PCD " : "    ");
-		tb_printf(b, "%s", level <= 3 && (pr & _PAGE_PSE) ? "PSE " : "    ");
-		tb_printf(b, "%s", "    ");	/* PAT is never set here */
-		tb_printf(b, "%s", pr & _PAGE_GLOBAL ? "GLB " : "    ");
-		tb_printf(b, "%s", pr & _PAGE_NX ? "NX " : "x  ");
+		sb_printf(b, "%s", pr & _PAGE_USER ? "USR " : "    ");
+		sb_printf(b, "%s", pr & _PAGE_RW ? "RW " : "ro ");
+		sb_printf(b, "%s", pr & _PAGE_PWT ? "PWT " : "    ");
+		sb_printf(b, "%s", pr & _PAGE_PCD ? "PCD " : "    ");
+		sb_printf(b, "%s", level <= 3 && (pr & _PAGE_PSE) ? "PSE " : "    ");
+		sb_printf(b, "%s", "    ");	/* PAT is never set here */
+		sb_printf(b, "%s", pr & _PAGE_GLOBAL ? "GLB " : "    ");
+		sb_printf(b, "%s", pr & _PAGE_NX ? "NX " : "x  ");
 	}
-	tb_printf(b, "%s\n", level_name[level]);
+	sb_printf(b, "%s\n", level_name[level]);
 }
 
 static void print_range(struct pg_state *st, uint64_t end)
@@ -357,13 +305,13 @@ static void print_range(struct pg_state *st, uint64_t end)
 	uint64_t delta = end - st->start;
 	const char *unit = units;
 
-	tb_printf(st->b, "0x%016" PRIx64 "-0x%016" PRIx64 "   ", st->start, end);
+	sb_printf(st->b, "0x%016" PRIx64 "-0x%016" PRIx64 "   ", st->start, end);
 	delta >>= 10;
 	while (!(delta & 1023) && unit[1] && delta) {
 		delta >>= 10;
 		unit++;
 	}
-	tb_printf(st->b, "%9" PRIu64 "%c ", delta, *unit);
+	sb_printf(st->b, "%9" PRIu64 "%c ", delta, *unit);
 	printk_prot(st->b, st->prot, st->level);
 }
 
@@ -375,14 +323,14 @@ static void note_page(struct pg_state *st, uint64_t addr, int level, uint64_t pr
 		prot = 0;
 	if (!st->started) {
 		st->started = true;
-		tb_printf(st->b, "---[ %s ]---\n", st->markers[0].name);
+		sb_printf(st->b, "---[ %s ]---\n", st->markers[0].name);
 		st->next_marker = 1;
 	} else if (prot != st->prot || level != st->level ||
 		   (st->markers[st->next_marker].name && addr >= st->markers[st->next_marker].start)) {
 		print_range(st, addr);
 		while (st->markers[st->next_marker].name &&
 		       addr >= st->markers[st->next_marker].start)
-			tb_printf(st->b, "---[ %s ]---\n", st->markers[st->next_marker++].name);
+			sb_printf(st->b, "---[ %s ]---\n", st->markers[st->next_marker++].name);
 	} else {
 		return;
 	}
@@ -436,21 +384,21 @@ char *ptdump_kernel(const struct machine *m)
 		{ MODULES_END, "End Modules" },
 		{ 0, NULL },
 	};
-	struct tbuf b = { 0 };
+	struct sbuf b = { 0 };
 	struct pg_state st = { &b, markers, 0, -1, 0, 0, false };
 
 	if (!m->x86->init_top_pgt)
 		return strdup("");
 	walk_level(m, &st, m->x86->init_top_pgt, (int)levels, 0);
 	print_range(&st, 0);	/* the last run ends at the top of the address space */
-	return tb_finish(&b);
+	return sb_finish(&b);
 }
 
 /*** vtop, as the crash utility prints it for x86_64 ***/
 
-static void vtop_flags(struct tbuf *b, uint64_t e, int level)
+static void vtop_flags(struct sbuf *b, uint64_t e, int level)
 {
-	tb_printf(b, "(%s%s%s%s%s%s%s%s%s)", e & _PAGE_PRESENT ? "PRESENT" : "",
+	sb_printf(b, "(%s%s%s%s%s%s%s%s%s)", e & _PAGE_PRESENT ? "PRESENT" : "",
 		  e & _PAGE_RW ? "|RW" : "", e & _PAGE_USER ? "|USER" : "",
 		  e & _PAGE_PWT ? "|PWT" : "", e & _PAGE_PCD ? "|PCD" : "",
 		  e & _PAGE_ACCESSED ? "|ACCESSED" : "", e & _PAGE_DIRTY ? "|DIRTY" : "",
@@ -464,41 +412,41 @@ char *debug_vtop(const struct machine *m, int pid, uint64_t vaddr)
 	static const char *const names[] = { "", "PTE", "PMD", "PUD", "P4D", "PGD" };
 	struct mm_translation t;
 	struct mm_error e = { 0 };
-	struct tbuf b = { 0 };
+	struct sbuf b = { 0 };
 	uint64_t root, po = layout_page_offset(pt_levels(m));
 	int i;
 
 	if (root_of(m, pid, &root, &e) || mm_pagetable_walk(m, pid, vaddr, &t, &e)) {
-		tb_printf(&b, "vtop: %s\n", e.message);
-		return tb_finish(&b);
+		sb_printf(&b, "vtop: %s\n", e.message);
+		return sb_finish(&b);
 	}
-	tb_printf(&b, "VIRTUAL           PHYSICAL        \n");
+	sb_printf(&b, "VIRTUAL           PHYSICAL        \n");
 	if (t.fault)
-		tb_printf(&b, "%-16" PRIx64 "  (not mapped)\n\n", vaddr);
+		sb_printf(&b, "%-16" PRIx64 "  (not mapped)\n\n", vaddr);
 	else
-		tb_printf(&b, "%-16" PRIx64 "  %-16" PRIx64 "\n\n", vaddr, t.paddr);
-	tb_printf(&b, "%s: %" PRIx64 " => %016" PRIx64 "\n",
+		sb_printf(&b, "%-16" PRIx64 "  %-16" PRIx64 "\n\n", vaddr, t.paddr);
+	sb_printf(&b, "%s: %" PRIx64 " => %016" PRIx64 "\n",
 		  pt_levels(m) == 5 ? "PML5 DIRECTORY" : "PML4 DIRECTORY", po + PFN_PHYS(root),
 		  t.levels[0].entry);
 	for (i = 0; i < t.nr_levels; i++) {
 		const struct mm_walk_level *l = &t.levels[i];
 		int lvl = l->level == (int)pt_levels(m) ? 5 : l->level;
 
-		tb_printf(&b, "%*s%s: %" PRIx64 " => %" PRIx64 "\n", lvl == 5 ? 3 : 3, "",
+		sb_printf(&b, "%*s%s: %" PRIx64 " => %" PRIx64 "\n", lvl == 5 ? 3 : 3, "",
 			  lvl == 5 ? (pt_levels(m) == 5 ? "PML5" : "PML4") : names[lvl],
 			  PFN_PHYS(l->table_pfn) + l->index * 8u, l->entry);
 	}
 	if (t.fault) {
-		tb_printf(&b, "\n%s not present\n", t.nr_levels ?
+		sb_printf(&b, "\n%s not present\n", t.nr_levels ?
 			  names[t.levels[t.nr_levels - 1].level] : "PGD");
-		return tb_finish(&b);
+		return sb_finish(&b);
 	}
-	tb_printf(&b, "  PAGE: %" PRIx64 "%s\n\n", t.paddr & ~((uint64_t)(1ULL << t.page_shift) - 1),
+	sb_printf(&b, "  PAGE: %" PRIx64 "%s\n\n", t.paddr & ~((uint64_t)(1ULL << t.page_shift) - 1),
 		  t.page_shift == 30 ? "  (1GB)" : t.page_shift == 21 ? "  (2MB)" : "");
-	tb_printf(&b, "      PTE         PHYSICAL  FLAGS\n");
-	tb_printf(&b, "%16" PRIx64 "  %" PRIx64 "  ", t.levels[t.nr_levels - 1].entry,
+	sb_printf(&b, "      PTE         PHYSICAL  FLAGS\n");
+	sb_printf(&b, "%16" PRIx64 "  %" PRIx64 "  ", t.levels[t.nr_levels - 1].entry,
 		  t.paddr & ~((uint64_t)(1ULL << t.page_shift) - 1));
 	vtop_flags(&b, t.levels[t.nr_levels - 1].entry, t.levels[t.nr_levels - 1].level);
-	tb_printf(&b, "\n");
-	return tb_finish(&b);
+	sb_printf(&b, "\n");
+	return sb_finish(&b);
 }

@@ -1743,7 +1743,7 @@ void slab_state_release(struct machine *m)
 	m->slab = NULL;
 }
 
-/*** Self-check (the design notes' invariants S1-S5) ***/
+/*** Self-check (the design notes' invariants S1-S6) ***/
 
 struct slab_checker {
 	const struct machine *m;

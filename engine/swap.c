@@ -453,19 +453,6 @@ void lru_state_load(struct snap_reader *r, struct machine *m)
 
 /*** Invariants (machine_check(), block "L"): the LRU lists ***/
 
-static unsigned long lru_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static unsigned long lru_report(mm_violation_fn fn, void *ctx, const char *fmt, ...)
-{
-	va_list ap;
-	unsigned long n;
-
-	va_start(ap, fmt);
-	n = mm_vreport(fn, ctx, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 /*
  * L1: each list of each node's lruvec links pages that have PG_lru, belong
  *     to that node and whose flags name that list (folio_lru_list()); its
@@ -488,7 +475,7 @@ static unsigned long check_lru_list(const struct machine *m, unsigned int n, int
 
 		if (!page_test(p, PG_lru) || p->node != n || (int)folio_lru_list(p) != lru ||
 		    p->prev != prev)
-			bad += lru_report(fn, ctx, "L1: node %u %s: pfn %u has flags 0x%x node %u "
+			bad += mm_report(fn, ctx, "L1: node %u %s: pfn %u has flags 0x%x node %u "
 					  "prev %u (expected %u)", n, lru_names[lru], pfn,
 					  p->flags, p->node, p->prev, prev);
 		prev = pfn;
@@ -496,12 +483,12 @@ static unsigned long check_lru_list(const struct machine *m, unsigned int n, int
 		len++;
 	}
 	if (len != h->nr || h->last != prev)
-		bad += lru_report(fn, ctx, "L1: node %u %s: %llu pages linked, nr says %llu", n,
+		bad += mm_report(fn, ctx, "L1: node %u %s: %llu pages linked, nr says %llu", n,
 				  lru_names[lru], (unsigned long long)len,
 				  (unsigned long long)h->nr);
 	if ((int64_t)(h->nr + memcg_lru_pages(m, (int)n, lru)) !=
 	    m->nodes[n].vm_stat[NR_LRU_BASE + lru])
-		bad += lru_report(fn, ctx, "L2: node %u nr_%s is %lld, the list holds %llu", n,
+		bad += mm_report(fn, ctx, "L2: node %u nr_%s is %lld, the list holds %llu", n,
 				  lru_names[lru], (long long)m->nodes[n].vm_stat[NR_LRU_BASE + lru],
 				  (unsigned long long)h->nr);
 	return bad;
@@ -523,7 +510,7 @@ unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx)
 	for (pfn = 0; pfn < m->max_pfn; pfn++)
 		flagged += page_test(&m->mem_map[pfn], PG_lru);
 	if (flagged != on_lists)
-		bad += lru_report(fn, ctx, "L3: %llu pages have PG_lru, the lists hold %llu",
+		bad += mm_report(fn, ctx, "L3: %llu pages have PG_lru, the lists hold %llu",
 				  (unsigned long long)flagged, (unsigned long long)on_lists);
 	return bad + rmap_filemap_check(m, fn, ctx);
 }

@@ -626,6 +626,22 @@ bool vmalloc_lazy_contains(const struct machine *m, uint64_t addr)
 	return false;
 }
 
+int vmalloc_fields(struct machine *m, uint64_t addr, struct vmalloc_fields *f)
+{
+	struct vmalloc_state *st = vs(m);
+	int i = st && st->up ? find_busy_containing(st, addr) : -1;
+
+	if (i < 0)
+		return -ENOENT;
+	f->area_end = &st->busy[i].va_end;
+	f->area_pfns = st->busy[i].pfns;
+	f->area_vm_struct = &st->busy[i].vm_struct_addr;
+	f->area_nr_pages = st->busy[i].nr_pages;
+	f->last_free_end = st->nr_free ? &st->free[st->nr_free - 1].va_end : NULL;
+	f->vmap_lazy_nr = &st->vmap_lazy_nr;
+	return 0;
+}
+
 /* show_numa_info(): " N<node>=<pages>" for every node that gave pages. */
 static size_t numa_info(const struct machine *m, const struct vm_area *a, char *buf, size_t len)
 {
@@ -813,7 +829,7 @@ void vmalloc_state_release(struct machine *m)
 	m->vmalloc = NULL;
 }
 
-/*** Self-check (the design notes' invariants V1-V4) ***/
+/*** Self-check (the design notes' invariants V1-V5) ***/
 
 struct vm_checker {
 	const struct machine *m;

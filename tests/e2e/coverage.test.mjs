@@ -1,7 +1,9 @@
 // coverage.test.mjs - what no other test reached, through the API, each
 // asserted by what it does: the tlb_flush scopes, access_range's patterns,
-// tlb.policy fifo and random, a machine of two nodes, the daemon's metrics,
-// and --listen on the IPv6 loopback.
+// tlb.policy fifo and random, a machine of two nodes, the daemon's metrics
+// (those that move with a session's ops, requests and streams; the recorder,
+// the session limit and the snapshots are metrics.test.mjs's), and --listen
+// on the IPv6 loopback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

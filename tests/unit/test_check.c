@@ -1,9 +1,10 @@
 /*
  * test_check.c - the self-check shown to catch what it promises: for each
  * invariant machine_check() verifies (the design notes of page_alloc.c,
- * slub.c, swiotlb.c, pgtable.c and mmu.c; the LRU of swap.c, the rmap and
- * page cache of lru_check.c, the swap device of swapfile.c and kswapd of
- * vmscan.c), a clone of a clean machine is
+ * slub.c, swiotlb.c, vmalloc.c, pgtable.c, mmu.c, oom_kill.c and
+ * memcontrol.c; the LRU of swap.c, the rmap and page cache of lru_check.c,
+ * the swap device of swapfile.c and kswapd of vmscan.c), a clone of a clean
+ * machine is
  * corrupted in a way that invariant forbids, and the check must report it,
  * with every report naming that invariant and no other. The original machine
  * stays clean (the clone shares nothing with it).
@@ -32,6 +33,8 @@
 #include "lru.h"
 #include "swap.h"
 #include "vmscan.h"
+#include "oom.h"
+#include "memcontrol.h"
 #include "tests/unit/machine_test.h"
 
 #define MIB	(1ULL << 20)
@@ -171,6 +174,76 @@ static void a_process(struct machine *m)
 	assert_int_equal(mm_mmap(m, pid, 0, 8 * 4096, "rw-", &addr, NULL), 0);
 	assert_int_equal(mm_access_range(m, 0, pid, addr, 8 * 4096, 4096, MM_ACCESS_WRITE,
 					 true, 8, &sum, NULL), 0);
+}
+
+/* A vmalloc area of three pages (and its guard page). */
+static uint64_t vmalloc_addr;
+
+static void a_vmalloc(struct machine *m)
+{
+	assert_int_equal(mm_vmalloc(m, 3 * 4096, 0, NULL, &vmalloc_addr, NULL), 0);
+}
+
+/* kmalloc objects, and a kmalloc_large block above KMALLOC_MAX_CACHE_SIZE. */
+static uint64_t large_pfn;
+
+static void objects_and_large(struct machine *m)
+{
+	struct kmalloc_result r;
+
+	some_objects(m);
+	assert_int_equal(mm_kmalloc(m, 16384, GFP_KERNEL, 0, &r, NULL), 0);
+	large_pfn = r.paddr >> PAGE_SHIFT;
+}
+
+/* A process that read an anonymous area: its PTEs map the zero page. */
+static int reader_pid;
+static uint64_t reader_addr;
+
+static void a_reader(struct machine *m)
+{
+	struct mm_access_summary sum;
+
+	assert_int_equal(mm_spawn(m, "r", &reader_pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, reader_pid, 0, 8 * 4096, "rw-", &reader_addr, NULL), 0);
+	assert_int_equal(mm_access_range(m, 0, reader_pid, reader_addr, 8 * 4096, 4096,
+					 MM_ACCESS_READ, false, 8, &sum, NULL), 0);
+}
+
+/*
+ * A memory cgroup at its limit: init writes pages of the root group; "a"
+ * and "b" in group "box" of 300 pages, b asks for more, and a (the worst)
+ * is killed and reaped, not yet exited.
+ */
+static int oom_victim_pid;
+
+static void group_oom(struct machine *m)
+{
+	struct mm_access_summary sum;
+	uint64_t addr;
+	uint32_t id;
+	int pid[2], init;
+	const uint64_t pages[3] = { 200, 60, 80 };
+
+	assert_int_equal(mm_spawn(m, "init", &init, NULL), 0);	/* pid 1: never chosen */
+	assert_int_equal(mm_mmap(m, init, 0, 4 * 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_access_range(m, 1, init, addr, 4 * 4096, 4096, MM_ACCESS_WRITE,
+					 false, 4, &sum, NULL), 0);	/* root group pages */
+	assert_int_equal(mm_memcg_create(m, "box", 300, &id, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(mm_spawn(m, i ? "b" : "a", &pid[i], NULL), 0);
+		assert_int_equal(mm_memcg_attach(m, pid[i], "box", NULL), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		int who = pid[i ? 1 : 0];
+
+		assert_int_equal(mm_mmap(m, who, 0, pages[i] * 4096, "rw-", &addr, NULL), 0);
+		assert_int_equal(mm_access_range(m, 1, who, addr, pages[i] * 4096, 4096,
+						 MM_ACCESS_WRITE, false, pages[i], &sum, NULL), 0);
+	}
+	assert_int_equal(mm_oom_kill_count(m), 1);
+	oom_victim_pid = pid[0];
+	assert_true(find_mm(m, oom_victim_pid)->oom_skip);
 }
 
 /*
@@ -493,6 +566,270 @@ static void break_k3_failures(struct machine *m)
 	m->nodes[0].kswapd_failures = MAX_RECLAIM_RETRIES + 1;
 }
 
+/* V1 (vmalloc.c): the highest free range stops a page short of VMALLOC_END. */
+static void break_v1_end(struct machine *m)
+{
+	struct vmalloc_fields f;
+
+	assert_int_equal(vmalloc_fields(m, vmalloc_addr, &f), 0);
+	assert_non_null(f.last_free_end);
+	*f.last_free_end -= PAGE_SIZE;
+}
+
+/* V2: the guard page of an area mapped (to the area's own first page). */
+static void break_v2_guard(struct machine *m)
+{
+	struct vmalloc_fields f;
+
+	assert_int_equal(vmalloc_fields(m, vmalloc_addr, &f), 0);
+	assert_int_equal(pgtable_kernel_map(m, *f.area_end - PAGE_SIZE, f.area_pfns[0],
+					    PAGE_KERNEL), 0);
+}
+
+/* V3: the pages array names another frame than the PTE maps. */
+static void break_v3_pfn(struct machine *m)
+{
+	struct vmalloc_fields f;
+
+	assert_int_equal(vmalloc_fields(m, vmalloc_addr, &f), 0);
+	assert_true(f.area_nr_pages >= 2);
+	f.area_pfns[0] = f.area_pfns[1];
+}
+
+/* V4: an area whose vm_struct is no kmalloc object. */
+static void break_v4_vm_struct(struct machine *m)
+{
+	struct vmalloc_fields f;
+
+	assert_int_equal(vmalloc_fields(m, vmalloc_addr, &f), 0);
+	*f.area_vm_struct = 0;
+}
+
+/* V5: vmap_lazy_nr counts a page no lazy range holds. */
+static void break_v5_lazy_nr(struct machine *m)
+{
+	struct vmalloc_fields f;
+
+	assert_int_equal(vmalloc_fields(m, vmalloc_addr, &f), 0);
+	(*f.vmap_lazy_nr)++;
+}
+
+/* The head of the kmalloc-192 slab holding the first free object of the cache. */
+static uint32_t slab_with_free(struct machine *m)
+{
+	for (uint64_t pfn = 0; pfn < m->max_pfn; pfn++) {
+		struct page *p = &m->mem_map[pfn];
+
+		if (p->owner == OWNER_SLAB && p->compound_head == pfn && p->slab.freelist &&
+		    !strcmp(m->slab->caches[p->slab.slab_cache].name, "kmalloc-192"))
+			return (uint32_t)pfn;
+	}
+	fail_msg("no kmalloc-192 slab with a free object");
+	return PFN_NIL;
+}
+
+/* S1 (slub.c): a cache that still has slabs marked dead. */
+static void break_s1_dead_cache(struct machine *m)
+{
+	m->slab->caches[m->mem_map[slab_with_free(m)].slab.slab_cache].alive = false;
+}
+
+/* S2: a slab's freelist starts in the middle of an object. */
+static void break_s2_freelist(struct machine *m)
+{
+	m->mem_map[slab_with_free(m)].slab.freelist += 8;
+}
+
+/* S3: a node's nr_partial one above the slabs on its partial list. */
+static void break_s3_nr_partial(struct machine *m)
+{
+	m->slab->caches[m->mem_map[slab_with_free(m)].slab.slab_cache].node[0].nr_partial++;
+}
+
+/* S5: a kmalloc_large block that lost its PGTY_large_kmalloc type. */
+static void break_s5_large_type(struct machine *m)
+{
+	struct page *p = &m->mem_map[large_pfn];
+
+	assert_int_equal(p->owner, OWNER_KMALLOC_LARGE);
+	page_type_clear(p, PGTY_large_kmalloc);
+}
+
+/* S6: a cache's refcount counts a name that does not resolve to it. */
+static void break_s6_refcount(struct machine *m)
+{
+	m->slab->caches[m->mem_map[slab_with_free(m)].slab.slab_cache].refcount++;
+}
+
+/* A page table taken from the memblock buffer before the buddy (owner pagetable, PG_reserved). */
+static struct page *memblock_table(struct machine *m)
+{
+	const struct pt_store *s = &m->x86->pt;
+
+	for (uint32_t slot = 0; slot < s->nr; slot++) {
+		uint64_t pfn = s->slot_pfn[slot];
+
+		if (pfn != PFN_NIL && pfn >= (SZ_1M >> PAGE_SHIFT) &&
+		    m->mem_map[pfn].owner == OWNER_PAGETABLE && page_test(&m->mem_map[pfn], PG_reserved))
+			return &m->mem_map[pfn];
+	}
+	fail_msg("no page table from the memblock buffer");
+	return NULL;
+}
+
+/* P1 (pgtable.c): a boot-time table typed PGTY_table, as only buddy tables are. */
+static void break_p1_typed(struct machine *m)
+{
+	page_type_set(memblock_table(m), PGTY_table);
+}
+
+/* P2: a table page handed back to "reserved" after boot (the zone's counters follow). */
+static void break_p2_owner(struct machine *m)
+{
+	struct page *p = memblock_table(m);
+	struct zone *z = &m->nodes[p->node].node_zones[p->zone];
+
+	z->owner_pages[p->owner]--;
+	p->owner = OWNER_RESERVED;
+	z->owner_pages[p->owner]++;
+}
+
+/* P3: init_top_pgt's first (user) entry points at a page that is no table. */
+static void break_p3_not_table(struct machine *m)
+{
+	pt_entries(m, m->x86->init_top_pgt)[0] = PFN_PHYS(compound_pfn) | _PAGE_PRESENT | _PAGE_RW;
+}
+
+/* P4: the zero page mapped writable in a process. */
+static void break_p4_zero_rw(struct machine *m)
+{
+	struct pt_walk w;
+
+	assert_int_equal(pt_walk(m, find_mm(m, reader_pid)->pgd, reader_addr, &w), 0);
+	assert_int_equal(w.pfn, zero_pfn(m));
+	pt_entries(m, w.step[w.nr - 1].table)[w.step[w.nr - 1].index] |= _PAGE_RW;
+}
+
+/* P5: a process's PGD differs from init_top_pgt in the kernel half. */
+static void break_p5_kernel_half(struct machine *m)
+{
+	uint64_t *pgd = pt_entries(m, find_mm(m, reader_pid)->pgd);
+
+	for (unsigned int k = pgd_kernel_first(m); k < PTRS_PER_TABLE; k++)
+		if (pgd[k] & _PAGE_PRESENT) {
+			pgd[k] ^= _PAGE_ACCESSED;
+			return;
+		}
+	fail_msg("no kernel entry in the PGD");
+}
+
+/* C1 (mmu.c): a valid 4 KiB TLB entry of CPU 0 names another frame. */
+static void break_c1_tlb_pfn(struct machine *m)
+{
+	struct tlb_array *t = &m->x86->cpus[0].tlb[TLB_L1_4K];
+
+	for (unsigned int i = 0; i < t->entries; i++)
+		if (t->tag[i]) {
+			t->ent[i].pfn ^= 1;
+			return;
+		}
+	fail_msg("no 4 KiB TLB entry on cpu 0");
+}
+
+/* C4: a hint of CPU 0's memo names a slot that holds another tag. */
+static void break_c4_hint(struct machine *m)
+{
+	struct cpu_state *c = &m->x86->cpus[0];
+
+	for (unsigned int i = 0; i < TLB_HINTS; i++)
+		if (c->memo.hint[i].tag) {
+			struct tlb_array *t = &c->tlb[tlb_size_index(tlb_tag_shift(c->memo.hint[i].tag))];
+
+			c->memo.hint[i].slot = (c->memo.hint[i].slot + 1) % t->entries;
+			return;
+		}
+	fail_msg("no TLB hint on cpu 0");
+}
+
+/* C5: CPU 0's walk cache keeps an upper entry that the tables do not hold. */
+static void break_c5_walk_cache(struct machine *m)
+{
+	struct walk_cache *wc = &m->x86->cpus[0].walk_cache;
+
+	assert_true(wc->nr > 0 && wc->gen == m->x86->pt.gen);
+	wc->lv[0].entry ^= _PAGE_DIRTY;
+}
+
+/* O1 (oom_kill.c): an oom_score_adj past OOM_SCORE_ADJ_MAX. */
+static void break_o1_adj(struct machine *m)
+{
+	find_mm(m, oom_victim_pid)->oom_score_adj = OOM_SCORE_ADJ_MAX + 1;
+}
+
+/* O2: a reaped process that is no victim. */
+static void break_o2_not_victim(struct machine *m)
+{
+	find_mm(m, oom_victim_pid)->oom_victim = false;
+}
+
+/* O3: the kernel log's length one past its text. */
+static void break_o3_log_len(struct machine *m)
+{
+	assert_non_null(m->oom);
+	m->oom->log_len++;
+}
+
+/* M1 (memcontrol.c): memory.current one below the pages charged. */
+static void break_m1_usage(struct machine *m)
+{
+	m->memcg->v[0].memory.usage--;
+}
+
+/* M2: a page of the root group carrying the id of a group that does not exist. */
+static void break_m2_id(struct machine *m)
+{
+	for (uint64_t pfn = 0; pfn < m->max_pfn; pfn++) {
+		struct page *p = &m->mem_map[pfn];
+
+		if (page_is_charged_kind(p) && !p->folio.memcg_id) {
+			p->folio.memcg_id = m->memcg->nr + 1;
+			return;
+		}
+	}
+	fail_msg("no page of the root group");
+}
+
+/* M3: a page on a group's list whose back link skips its neighbour. */
+static void break_m3_list(struct machine *m)
+{
+	for (int lru = 0; lru < NR_LRU_LISTS; lru++)
+		if (m->memcg->lruvecs[0].lists[lru].nr >= 2) {
+			uint32_t first = m->memcg->lruvecs[0].lists[lru].first;
+
+			m->mem_map[m->mem_map[first].next].prev = PFN_NIL;
+			return;
+		}
+	fail_msg("no list of the group holds two pages");
+}
+
+/* M3: a group's list runs past the last page of the machine. */
+static void break_m3_beyond(struct machine *m)
+{
+	for (int lru = 0; lru < NR_LRU_LISTS; lru++)
+		if (m->memcg->lruvecs[0].lists[lru].nr) {
+			m->mem_map[m->memcg->lruvecs[0].lists[lru].last].next = (uint32_t)m->max_pfn + 7;
+			return;
+		}
+	fail_msg("the group's lists are empty");
+}
+
+/* M4: a group's peak below its usage. */
+static void break_m4_peak(struct machine *m)
+{
+	assert_true(m->memcg->v[0].memory.usage > 0);
+	m->memcg->v[0].memory.watermark = m->memcg->v[0].memory.usage - 1;
+}
+
 /*** The table ***/
 
 static const struct corruption {
@@ -579,6 +916,58 @@ static const struct corruption {
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_k2_order },
 	{ "K3 kswapd failures", "K3: ", "kswapd_failures",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_k3_failures },
+	{ "V1 ranges end", "V1: ", "the ranges end at",
+	 "{\"mem_mib\":64}", a_vmalloc, break_v1_end },
+	{ "V2 guard mapped", "V2: ", "guard page of area",
+	 "{\"mem_mib\":64}", a_vmalloc, break_v2_guard },
+	{ "V3 pages array", "V3: ", "with a 4 KiB PTE",
+	 "{\"mem_mib\":64}", a_vmalloc, break_v3_pfn },
+	{ "V4 vm_struct", "V4: ", "is no kmalloc object",
+	 "{\"mem_mib\":64}", a_vmalloc, break_v4_vm_struct },
+	{ "V5 vmap_lazy_nr", "V5: ", "the lazy ranges hold",
+	 "{\"mem_mib\":64}", a_vmalloc, break_v5_lazy_nr },
+	{ "S1 dead cache", "S1: ", "is not live",
+	 "{\"mem_mib\":64}", objects_and_large, break_s1_dead_cache },
+	{ "S2 freelist", "S2: ", "is not an object",
+	 "{\"mem_mib\":64}", objects_and_large, break_s2_freelist },
+	{ "S3 nr_partial", "S3: ", "partial slabs linked, nr_partial",
+	 "{\"mem_mib\":64}", objects_and_large, break_s3_nr_partial },
+	{ "S5 kmalloc_large type", "S5: ", "is not a compound PGTY_large_kmalloc block",
+	 "{\"mem_mib\":64}", objects_and_large, break_s5_large_type },
+	{ "S6 refcount", "S6: ", "has refcount",
+	 "{\"mem_mib\":64}", objects_and_large, break_s6_refcount },
+	{ "P1 boot table typed", "P1: ", "is PGTY_table",
+	 "{\"mem_mib\":64}", NULL, break_p1_typed },
+	{ "P2 table reserved", "P2: ", "is reserved after boot",
+	 "{\"mem_mib\":64}", NULL, break_p2_owner },
+	{ "P3 entry to no table", "P3: ", "not a level",
+	 "{\"mem_mib\":64}", some_allocations, break_p3_not_table },
+	{ "P4 zero page writable", "P4: ", "maps the zero page as",
+	 "{\"mem_mib\":64}", a_reader, break_p4_zero_rw },
+	{ "P5 kernel half", "P5: ", "init_top_pgt has",
+	 "{\"mem_mib\":64}", a_reader, break_p5_kernel_half },
+	{ "C1 TLB frame", "C1: ", "disagrees with the page tables",
+	 "{\"mem_mib\":64}", a_reader, break_c1_tlb_pfn },
+	{ "C4 TLB hint", "C4: ", "is not the L1 slot",
+	 "{\"mem_mib\":64}", a_reader, break_c4_hint },
+	{ "C5 walk cache", "C5: ", "is not what the tables hold",
+	 "{\"mem_mib\":64}", a_reader, break_c5_walk_cache },
+	{ "O1 oom_score_adj", "O1: ", "is out of range",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_o1_adj },
+	{ "O2 reaped non-victim", "O2: ", "is no OOM victim",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_o2_not_victim },
+	{ "O3 log length", "O3: ", "the kernel log says",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_o3_log_len },
+	{ "M1 memory.current", "M1: ", "pages carry its id",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_m1_usage },
+	{ "M2 unknown group", "M2: ", "which does not exist",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_m2_id },
+	{ "M3 back link", "M3: ", "does not belong there",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_m3_list },
+	{ "M3 link beyond the machine", "M3: ", "beyond the machine",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_m3_beyond },
+	{ "M4 peak", "M4: ", "peak",
+	 "{\"mem_mib\":256,\"cpus\":2}", group_oom, break_m4_peak },
 };
 
 struct reports {
@@ -644,7 +1033,10 @@ static bool has_case(const char *want)
 /*
  * Every numbered invariant of page_alloc.c's design notes has a row, and so
  * has each of the LRU (swap.c), rmap and page cache (lru_check.c), swap
- * (swapfile.c) and kswapd (vmscan.c) invariants. R1 is the one left out,
+ * (swapfile.c), kswapd (vmscan.c), vmalloc (vmalloc.c), slab (slub.c; its
+ * S1..S4 share their names with swiotlb.c's, whose S4 has a row), page
+ * table (pgtable.c), CPU and TLB (mmu.c), OOM killer (oom_kill.c) and
+ * memory cgroup (memcontrol.c) invariants. R1 is the one left out,
  * as no corruption breaks it alone: a PTE to a page that is not a user or
  * page-cache page is P4's (pgtable.c), a mapped page with no reference left
  * is 7's, a user page without a mapping is F2's; and a PTE that rmap_walk()
@@ -655,7 +1047,8 @@ static void test_every_numbered_invariant_has_a_case(void **state)
 	static const struct {
 		const char *block;
 		int last;
-	} blocks[] = { { "L", 3 }, { "R", 4 }, { "F", 4 }, { "SW", 6 }, { "K", 3 } };
+	} blocks[] = { { "L", 3 }, { "R", 4 }, { "F", 4 }, { "SW", 6 }, { "K", 3 },
+		       { "V", 5 }, { "S", 6 }, { "P", 6 }, { "C", 5 }, { "O", 3 }, { "M", 4 } };
 	char want[16];
 
 	(void)state;

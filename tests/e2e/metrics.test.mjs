@@ -1,0 +1,172 @@
+// metrics.test.mjs - the /metrics that only move when the daemon is under
+// strain, each held to what it counts: the recorder's queue, its age, the
+// waits for room and the transactions (with the database made to refuse
+// writes, so that records wait), the live-session limit (by filling it), and
+// the replay snapshots stored and loaded (against the snapshots table, and
+// across a restart). coverage.test.mjs holds the others to a session's ops,
+// requests and stream clients.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDaemon, getJson, postJson, createSession, applyOps } from './lib/daemon.mjs';
+
+// The metrics as { 'name{labels}': value }.
+async function metrics(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return Object.fromEntries(text.split('\n').filter((l) => l && !l.startsWith('#'))
+    .map((l) => { const i = l.lastIndexOf(' '); return [l.slice(0, i), Number(l.slice(i + 1))]; }));
+}
+
+// Poll until @fn's value satisfies @ok; returns that value (a condition, not a time limit
+// on the daemon: the bound only stops a test that would never end).
+async function until(fn, ok, what) {
+  for (let i = 0; i < 2400; i++) {
+    const v = await fn();
+    if (ok(v))
+      return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`never: ${what}`);
+}
+
+const lastSeq = async (url, id) => (await getJson(`${url}/api/v1/sessions/${id}`)).body.last_seq;
+
+test('the recorder queue, its lag, its waits and its transactions follow the records', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-metrics-'));
+  // No live snapshot of its own: the queue holds exactly the ops' records.
+  const d = await startDaemon({ dbDir: dir, args: ['--snapshot-events', '100000000'] });
+  const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', d.db, q]).toString().trim();
+  const block = () => sql('INSERT INTO block VALUES (1);');
+  const unblock = () => sql('DELETE FROM block;');
+  let big;
+  try {
+    sql(`CREATE TABLE block (x);
+         CREATE TRIGGER refuse BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM block)
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
+    const id = await createSession(d.url, { mem_mib: 512 }, 'recorder');
+    const [{ pid }] = (await applyOps(d.url, id, { op: 'spawn', name: 'p' })).results;
+    const pages = 16384;
+    const [{ addr }] = (await applyOps(d.url, id, { op: 'mmap', pid, length: pages * 4096, prot: 'rw-' })).results;
+    const idle = await until(() => metrics(d.url), (m) => m.mmlab_recorder_queue_depth === 0, 'an idle queue');
+    assert.equal(idle.mmlab_recorder_lag_seconds, 0, 'nothing waits: no age');
+
+    // One op while the database refuses: its records wait, the op's own and its end around its events.
+    block();
+    const s0 = await lastSeq(d.url, id);
+    const r = await applyOps(d.url, id, { op: 'alloc_pages', order: 1 });
+    assert.equal(r.results[0].ok, true);
+    const events = r.last_seq - s0;
+    assert.ok(events > 0);
+    const stuck = await until(() => metrics(d.url), (m) => m.mmlab_recorder_failed === 1, 'the write to fail');
+    assert.equal(stuck.mmlab_recorder_queue_depth, events + 2);
+    await until(() => metrics(d.url), (m) => m.mmlab_recorder_lag_seconds > 0, 'the records to age');
+    assert.equal(stuck.mmlab_events_recorded_total, idle.mmlab_events_recorded_total);
+    assert.equal(stuck.mmlab_recorder_transactions_total, idle.mmlab_recorder_transactions_total);
+    unblock();
+    const after = await until(() => metrics(d.url),
+      (m) => m.mmlab_recorder_queue_depth === 0 && m.mmlab_recorder_failed === 0, 'the queue to drain');
+    assert.equal(after.mmlab_recorder_lag_seconds, 0);
+    assert.equal(after.mmlab_events_recorded_total, idle.mmlab_events_recorded_total + events);
+    // The batch the writer kept retrying, and what it had not taken yet: one or two commits.
+    const commits = after.mmlab_recorder_transactions_total - idle.mmlab_recorder_transactions_total;
+    assert.ok(commits === 1 || commits === 2, `${commits} transactions for one op`);
+    assert.equal(after.mmlab_recorder_waits_total, idle.mmlab_recorder_waits_total, 'room all along');
+
+    // An op of more records than the queue holds, while the database refuses: the queue fills to
+    // its capacity and the op waits there, once, until the writer makes room.
+    block();
+    const s1 = await lastSeq(d.url, id);
+    big = applyOps(d.url, id, { op: 'access_range', pid, start: addr, length: pages * 4096, access: 'write' });
+    const full = await until(() => metrics(d.url),
+      (m) => m.mmlab_recorder_queue_depth === m.mmlab_recorder_queue_capacity, 'the queue to fill');
+    assert.equal(full.mmlab_recorder_waits_total, idle.mmlab_recorder_waits_total + 1);
+    assert.equal(full.mmlab_recorder_failed, 1);
+    assert.ok(full.mmlab_recorder_lag_seconds > 0);
+    unblock();
+    const done = await big;
+    assert.equal(done.results[0].ok, true);
+    const k = done.last_seq - s1;
+    assert.ok(k + 2 > full.mmlab_recorder_queue_capacity, `${k} events fill the queue`);
+    const end = await until(() => metrics(d.url),
+      (m) => m.mmlab_recorder_queue_depth === 0 && m.mmlab_events_recorded_total === after.mmlab_events_recorded_total + k,
+      'the big op committed');
+    assert.ok(end.mmlab_recorder_waits_total > full.mmlab_recorder_waits_total - 1);
+    // A commit holds at most 16384 events, and a writer taking one event a commit would take k.
+    const bigCommits = end.mmlab_recorder_transactions_total - after.mmlab_recorder_transactions_total;
+    assert.ok(bigCommits >= Math.ceil(k / 16384) && bigCommits < k / 100, `${bigCommits} commits for ${k} events`);
+    assert.equal(Number(sql(`SELECT count(*) FROM events WHERE session_id = ${id}`)), done.last_seq);
+  } finally {
+    // A failed assertion leaves the writer refused and the big op waiting: let both finish.
+    try { unblock(); } catch { /* the daemon is gone */ }
+    await big?.catch(() => {});
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mmlab_sessions_live_max is where creating a session is refused', async () => {
+  const d = await startDaemon();
+  try {
+    const before = (await metrics(d.url)).mmlab_sessions_live;	// the daemon starts with its "default"
+    const ids = [];
+    let res;
+    for (;;) {
+      res = await postJson(`${d.url}/api/v1/sessions`, { name: `s${ids.length}`, machine: { mem_mib: 64 } });
+      if (res.status !== 201)
+        break;
+      ids.push(res.body.id);
+      assert.ok(ids.length <= 1000, 'no limit at all');
+    }
+    assert.equal(res.status, 429);
+    assert.equal(res.body.error.code, 'EBUSY');
+    const m = await metrics(d.url);
+    assert.equal(m.mmlab_sessions_live, before + ids.length);
+    assert.equal(m.mmlab_sessions_live_max, before + ids.length);
+    assert.match(res.body.error.message, new RegExp(`at most ${m.mmlab_sessions_live_max}\\)`));
+    assert.equal((await fetch(`${d.url}/api/v1/sessions/${ids.pop()}`, { method: 'DELETE' })).status, 200);
+    await until(() => metrics(d.url), (x) => x.mmlab_sessions_live === m.mmlab_sessions_live_max - 1,
+      'the stopped session to leave its slot');
+    res = await postJson(`${d.url}/api/v1/sessions`, { name: 'again', machine: { mem_mib: 64 } });
+    assert.equal(res.status, 201, 'a freed slot takes a new session');
+  } finally {
+    await d.stop();
+  }
+});
+
+test('snapshots stored are the snapshots table\'s rows; one is loaded by the first seek after a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-metrics-'));
+  const args = ['--snapshot-interval', '4', '--snapshot-events', '100000000'];
+  let d = await startDaemon({ dbDir: dir, args });
+  const rows = () => Number(execFileSync('sqlite3', ['-cmd', '.timeout 5000', d.db,
+    'SELECT count(*) FROM snapshots']).toString().trim());
+  try {
+    const id = await createSession(d.url, { mem_mib: 64 }, 'snap');
+    const seqs = [];
+    for (let i = 0; i < 12; i++)
+      seqs.push((await applyOps(d.url, id, { op: 'alloc_pages', order: 0 })).last_seq);
+    const m0 = await metrics(d.url);
+    assert.equal(m0.mmlab_snapshots_stored_total, 0, 'none before a seek');
+    // A seek into op 11 replays it from the start: ops 4 and 8 are offered to the table.
+    assert.equal((await fetch(`${d.url}/api/v1/sessions/${id}/proc/buddyinfo?at=${seqs[10]}`)).status, 200);
+    const m1 = await until(() => metrics(d.url), (m) => m.mmlab_snapshots_stored_total >= 2, 'two snapshots stored');
+    assert.equal(m1.mmlab_snapshots_stored_total, rows());
+    assert.equal(m1.mmlab_snapshots_loaded_total, 0, 'the live machine replays from memory, not the table');
+    await d.stop({ keep: true });
+    d = await startDaemon({ dbDir: dir, args });
+    // Before the first snapshot: nothing to load, the replay starts from the beginning.
+    assert.equal((await fetch(`${d.url}/api/v1/sessions/${id}/proc/buddyinfo?at=${seqs[1]}`)).status, 200);
+    assert.equal((await metrics(d.url)).mmlab_snapshots_loaded_total, 0);
+    // Past op 8: the snapshot of op 8 is loaded from the table, once; none is stored again.
+    assert.equal((await fetch(`${d.url}/api/v1/sessions/${id}/proc/buddyinfo?at=${seqs[9]}`)).status, 200);
+    const m2 = await metrics(d.url);
+    assert.equal(m2.mmlab_snapshots_loaded_total, 1);
+    assert.equal(m2.mmlab_snapshots_stored_total, 0);
+    assert.equal(rows(), m1.mmlab_snapshots_stored_total);
+  } finally {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
