@@ -78,6 +78,20 @@ void stream_hub_destroy(struct stream_hub *hub)
 	pthread_mutex_destroy(&hub->shared_lock);
 }
 
+void stream_hub_shrink(struct stream_hub *hub)
+{
+	if (atomic_load(&hub->clients))
+		return;
+	free(hub->ring);
+	hub->ring = NULL;
+	pthread_mutex_lock(&hub->shared_lock);
+	free(hub->events.text);
+	free(hub->summary.text);
+	memset(&hub->events, 0, sizeof(hub->events));
+	memset(&hub->summary, 0, sizeof(hub->summary));
+	pthread_mutex_unlock(&hub->shared_lock);
+}
+
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
 {
 	struct stream_slot *slot;
@@ -427,6 +441,7 @@ static void stream_free(void *cls)
 	pthread_mutex_unlock(&streams.lock);
 	atomic_fetch_sub(&c->s->hub.clients, 1);
 	atomic_fetch_sub(&c->srv->stream_clients, 1);
+	session_touch(c->s);	/* its last use: when the stream ended */
 	session_put(c->s);
 	free(c->out);
 	free(c);

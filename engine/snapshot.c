@@ -286,6 +286,13 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	return 0;
 }
 
+uint64_t machine_mem_map_digest(const struct machine *m)
+{
+	uint64_t h = fnv1a(FNV_OFFSET, m->mem_map, m->max_pfn * sizeof(struct page));
+
+	return fnv1a(h, m->pageblock_mt, nr_pageblocks(m));
+}
+
 /* Every pointer read back with the structure's bytes means nothing here. */
 static void clear_machine_pointers(struct machine *c)
 {
