@@ -188,13 +188,15 @@ test('memory is given back: closing resident sessions lowers the reported RSS', 
 });
 
 test('hibernated sessions outlive a restart (closed) and a kill -9 (crashed), replayable as resident ones are', async () => {
-  const [a, b] = [ids[3], ids[4]];
-  for (const id of [a, b]) await postJson(url(`/sessions/${id}/hibernate`), {});
+  const list = await states();
+  const [a, b] = ids.filter((id) => list.get(id).state === 'hibernated').slice(-2);
   const digests = {};
   for (const id of [a, b]) {
+    digests[id] = (await get(`/sessions/${id}/state`)).mem_map_fnv1a64;	/* wakes it */
+    assert.equal((await postJson(url(`/sessions/${id}/hibernate`), {})).status, 200);
     const s = (await states()).get(id);
     assert.equal(s.state, 'hibernated');
-    digests[id] = { seq: s.last_seq, ops: s.ops };
+    digests[id] = { seq: s.last_seq, digest: digests[id] };
   }
   await d.stop({ keep: true });
   d = await startDaemon({ args: ARGS, dbDir: dir });
@@ -202,7 +204,7 @@ test('hibernated sessions outlive a restart (closed) and a kill -9 (crashed), re
   assert.equal(s.state, 'closed', 'a clean stop closes a hibernated session as it does a resident one');
   assert.equal(s.last_seq, digests[a].seq);
   assert.equal((await get(`/sessions/${a}/verify`)).ok, true);
-  assert.equal((await get(`/sessions/${a}/state`)).mem_map_fnv1a64, refNextState.mem_map_fnv1a64);
+  assert.equal((await get(`/sessions/${a}/state`)).mem_map_fnv1a64, digests[a].digest);
   // A live one, hibernated, then killed:
   const c = await createSession(d.url, MACHINE, 'killed');
   await applyOps(d.url, c, FIRST);
