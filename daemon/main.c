@@ -436,11 +436,13 @@ int main(int argc, char **argv)
 	int sig = 0;
 
 	/*
-	 * Replays copy and load whole machines (64 bytes of struct page per
-	 * simulated page: 80 MiB for 4 GiB) at every seek. From mmap, each would
-	 * fault in fresh zeroed pages, which costs more than the copy; from one
-	 * heap (small blocks still come from each thread's tcache), freed ones
-	 * are reused warm; the heap keeps up to 1 GiB of them for that.
+	 * Replays copy and load whole machines at every seek. The struct page
+	 * array (64 bytes per simulated page: 64 MiB for 4 GiB) has a mapping of
+	 * its own, in transparent huge pages, given back when its machine goes
+	 * (engine/mm_init.c); the machine's other arrays come from one heap
+	 * (small blocks still from each thread's tcache), where freed ones are
+	 * reused warm; the heap keeps up to 1 GiB of them, and is trimmed when a
+	 * session closes or hibernates (session.c).
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);

@@ -150,6 +150,28 @@ void *snap_get_struct(struct snap_reader *r, size_t size)
 	return p;
 }
 
+/* The struct page array, into a mapping of its own (mem_map_alloc()). */
+static struct page *get_mem_map(struct snap_reader *r, uint64_t nr_pages)
+{
+	uint64_t len = SNAP_NULL;
+	struct page *p;
+
+	snap_get(r, &len, sizeof(len));
+	if (r->err)
+		return NULL;
+	if (len != nr_pages * sizeof(struct page)) {
+		r->err = -EPROTO;
+		return NULL;
+	}
+	p = mem_map_alloc(nr_pages);
+	if (!p) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	snap_get(r, p, len);
+	return p;
+}
+
 void *snap_get_array(struct snap_reader *r, size_t alloc)
 {
 	return get_array(r, alloc, false);
@@ -387,7 +409,7 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		}
 	}
 	c->cpu_to_node = snap_get_array(&r, c->nr_cpus * sizeof(int));
-	c->mem_map = snap_get_array(&r, c->max_pfn * sizeof(struct page));
+	c->mem_map = get_mem_map(&r, c->max_pfn);
 	c->pageblock_mt = snap_get_array(&r, nr_pageblocks(c));
 	if (!r.err && (!c->cpu_to_node || !c->mem_map || !c->pageblock_mt))
 		r.err = -EPROTO;
