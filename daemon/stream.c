@@ -537,12 +537,18 @@ void stream_stop(void)
 void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	int64_t id = api_session_id(req, rep);
+	struct mm_error e = { 0 };
 	struct session *s;
 	struct client *c;
 
 	if (id < 0)
 		return;
-	s = session_get(srv, id);
+	s = session_get_ex(srv, id, &e);
+	if (!s && e.err) {	/* hibernated, and it cannot wake now */
+		reply_error(rep, e.err == -EBUSY ? 429 : 503, mm_errno_name(e.err),
+			    "cannot wake session %lld: %s", (long long)id, e.message);
+		return;
+	}
 	if (!s) {
 		reply_error(rep, 404, "ENOENT", "no live session %lld to stream", (long long)id);
 		return;
