@@ -149,6 +149,8 @@ char *metrics_render(struct server *srv)
 	struct recorder_stats rs;
 	struct text t = { 0 };
 	struct sessions_stats ss;
+	struct session_bytes *per;
+	size_t nr;
 
 	recorder_get_stats(srv->rec, &rs);
 	sessions_get_stats(srv, &ss);
@@ -170,6 +172,13 @@ char *metrics_render(struct server *srv)
 	add(&t, "# HELP mmlab_sessions_resident_bytes_avg Bytes per resident session.\n"
 		"# TYPE mmlab_sessions_resident_bytes_avg gauge\nmmlab_sessions_resident_bytes_avg %llu\n",
 	    (unsigned long long)(ss.resident ? ss.resident_bytes / ss.resident : 0));
+	add(&t, "# HELP mmlab_session_bytes Bytes each live session's machine takes when resident, "
+		"by state (live: in memory, hibernated: stored).\n# TYPE mmlab_session_bytes gauge\n");
+	nr = sessions_get_bytes(srv, &per);
+	for (size_t i = 0; i < nr; i++)
+		add(&t, "mmlab_session_bytes{session=\"%lld\",state=\"%s\"} %llu\n", (long long)per[i].id,
+		    per[i].resident ? "live" : "hibernated", (unsigned long long)per[i].bytes);
+	free(per);
 	add(&t, "# HELP mmlab_sessions_hibernations_total Machines taken out of memory.\n"
 		"# TYPE mmlab_sessions_hibernations_total counter\nmmlab_sessions_hibernations_total %llu\n",
 	    (unsigned long long)ss.hibernations);

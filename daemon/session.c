@@ -604,6 +604,22 @@ void sessions_get_stats(struct server *srv, struct sessions_stats *st)
 	pthread_mutex_unlock(&srv->sessions_lock);
 }
 
+size_t sessions_get_bytes(struct server *srv, struct session_bytes **out)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	*out = srv->nr_live ? malloc(srv->nr_live * sizeof(**out)) : NULL;
+	for (size_t i = 0; *out && i < srv->nr_live; i++) {
+		const struct session *s = srv->live[i];
+
+		if (s->ready && !s->stopping)
+			(*out)[n++] = (struct session_bytes){ s->id, s->bytes, s->resident };
+	}
+	pthread_mutex_unlock(&srv->sessions_lock);
+	return n;
+}
+
 /* Take @s out of the registry and drop the registry's reference. */
 static void session_retire(struct server *srv, struct session *s, const char *state)
 {

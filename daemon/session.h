@@ -128,6 +128,13 @@ int session_set_pinned(struct server *srv, int64_t id, bool pinned);
  */
 int session_hibernate(struct server *srv, int64_t id, struct mm_error *e);
 void sessions_get_stats(struct server *srv, struct sessions_stats *st);
+/* Each live session's id, machine size and residence (malloc'd; *@out NULL when none). */
+struct session_bytes {
+	int64_t id;
+	uint64_t bytes;
+	bool resident;
+};
+size_t sessions_get_bytes(struct server *srv, struct session_bytes **out);
 /* The budget for resident machines from the host's RAM: half of it. */
 uint64_t sessions_default_max_memory(void);
 /* Stop a live session; its record stays stored. -ENOENT when not live. */

@@ -72,6 +72,13 @@ test(`${N} sessions of 4 GiB machines within 200 MiB: most hibernate, least rece
   assert.ok(await metric('mmlab_sessions_resident_bytes') <= 200 * 2 ** 20);
   assert.ok(await metric('mmlab_sessions_hibernated') >= N - 2);
   assert.ok(await metric('mmlab_sessions_hibernations_total') >= N - 2);
+  const perSession = await (await fetch(`${d.url}/metrics`)).text();
+  for (const id of [ref, ids[0], ids[N - 1]]) {
+    const m = new RegExp(`^mmlab_session_bytes\\{session="${id}",state="(\\w+)"\\} (\\d+)$`, 'm').exec(perSession);
+    assert.ok(m, `session ${id} in mmlab_session_bytes`);
+    assert.equal(m[1], list.get(id).state);
+    assert.equal(Number(m[2]), refState.mem_map_bytes);
+  }
 });
 
 test('every session wakes for a view as the same machine, and its next op gives what the reference gives', async () => {
