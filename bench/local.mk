@@ -23,10 +23,13 @@ bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 # one step of the page-table walk animation; bench/trace_import.mjs a
 # 1-million-line kernel trace imported, and its requests re-simulated;
 # bench/crowds.mjs health latency under connection floods and a long batch,
-# and 1,000 live streams. Give MMLABD_BASELINE=/path/to/mmlabd to load.sh and
+# and 1,000 live streams; bench/sessions.mjs 200 sessions of 4 GiB machines in
+# a small --max-memory (wake-ups, 50 streams on 50 sessions, RSS, a 256 GiB
+# machine). Give MMLABD_BASELINE=/path/to/mmlabd to load.sh and
 # crowds.mjs to measure a previous build beside this one.
 EXTRA_DIST += bench/load.sh bench/latency.lua bench/bench.h bench/seek.mjs bench/physmap.mjs \
-	bench/addrspace.mjs bench/ptwalk.mjs bench/trace_import.mjs bench/crowds.mjs
+	bench/addrspace.mjs bench/ptwalk.mjs bench/trace_import.mjs bench/crowds.mjs \
+	bench/sessions.mjs
 
 bench: $(bench_programs) daemon/mmlabd
 	@for b in $(bench_programs); do echo "== $$b"; ./$$b || exit 1; done
@@ -34,6 +37,8 @@ bench: $(bench_programs) daemon/mmlabd
 	@MMLABD=daemon/mmlabd BENCH_RECORDER=bench/bench_recorder $(SHELL) $(srcdir)/bench/load.sh
 	@echo "== bench/crowds.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/crowds.mjs
+	@echo "== bench/sessions.mjs"
+	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/sessions.mjs
 	@echo "== bench/seek.mjs"
 	@MMLABD=$(abs_builddir)/daemon/mmlabd node $(srcdir)/bench/seek.mjs
 	@echo "== bench/physmap.mjs"

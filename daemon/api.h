@@ -56,6 +56,9 @@ int64_t api_session_id(struct http_request *req, struct http_reply *rep);
 void api_sessions_list(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_sessions_create(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_get(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_view_state(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_pin(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_session_hibernate(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_delete(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_ops(struct server *srv, struct http_request *req, struct http_reply *rep);
 

@@ -127,8 +127,14 @@ void api_session_delete(struct server *srv, struct http_request *req, struct htt
 static struct session *ops_session(struct server *srv, int64_t id, struct http_reply *rep)
 {
 	struct recorder_stats st;
-	struct session *s = session_get(srv, id);
+	struct mm_error e = { 0 };
+	struct session *s = session_get_ex(srv, id, &e);
 
+	if (!s && e.err) {
+		reply_error(rep, e.err == -EBUSY ? 429 : 503, mm_errno_name(e.err),
+			    "cannot wake session %lld: %s", (long long)id, e.message);
+		return NULL;
+	}
 	if (!s) {
 		json_t *info = session_info_json(srv, id);
 
@@ -273,4 +279,51 @@ out:
 	json_decref(ops);
 out_body:
 	json_decref(body);
+}
+
+/* The live session @id's reply after a change: 404 unknown, 409 not live. */
+static void reply_live(struct server *srv, int64_t id, int err, struct http_reply *rep)
+{
+	json_t *info = session_info_json(srv, id);
+
+	if (!err && info) {
+		reply_json(rep, 200, info);
+		return;
+	}
+	if (!info)
+		reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+	else
+		reply_error(rep, 409, "ENOTLIVE", "session %lld is not live", (long long)id);
+	json_decref(info);
+}
+
+/* POST/DELETE /api/v1/sessions/{id}/pin: never hibernate it, or again. */
+void api_session_pin(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+
+	if (id < 0)
+		return;
+	reply_live(srv, id, session_set_pinned(srv, id, strcmp(req->method, "DELETE") != 0), rep);
+}
+
+/* POST /api/v1/sessions/{id}/hibernate: out of memory now, until its next request. */
+void api_session_hibernate(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	int64_t id = api_session_id(req, rep);
+	struct mm_error e = { 0 };
+	int err;
+
+	if (id < 0)
+		return;
+	err = session_hibernate(srv, id, &e);
+	if (err == -EBUSY) {
+		reply_error(rep, 409, "EBUSY", "%s", e.message);
+		return;
+	}
+	if (err && err != -ENOENT) {
+		reply_error(rep, 503, mm_errno_name(err), "cannot hibernate: %s", e.message);
+		return;
+	}
+	reply_live(srv, id, err, rep);
 }

@@ -494,3 +494,24 @@ void api_view_free_blocks(struct server *srv, struct http_request *req, struct h
 				       "columns", "pfn", "order", "migratetype"));
 	view_end(&v);
 }
+
+/*
+ * GET .../state[?at=SEQ]: a digest of the machine's struct pages and pageblock
+ * migratetypes, so that two machines (a session and its replay, a session
+ * before and after it hibernated) can be compared to the byte.
+ */
+void api_view_state(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	struct view v;
+	uint64_t digest, bytes;
+	char hex[17];
+
+	if (!view_begin(srv, req, rep, &v))
+		return;
+	digest = machine_mem_map_digest(v.m);
+	bytes = machine_mem_map_bytes(v.m);
+	view_end(&v);
+	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)digest);
+	reply_json(rep, 200, json_pack("{s:I,s:I,s:s}", "seq", (json_int_t)v.seq,
+				       "mem_map_bytes", (json_int_t)bytes, "mem_map_fnv1a64", hex));
+}

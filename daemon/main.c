@@ -71,6 +71,10 @@ static void usage(FILE *out)
 		"                       a kept-alive connection between requests (default 10)\n"
 		"  --idle-timeout S     seconds a connection may stay silent in the middle of a\n"
 		"                       request (default 30)\n"
+		"  --max-memory SIZE    memory the machines of live sessions may take at once\n"
+		"                       (bytes, or with K, M, G or T; default half the host's\n"
+		"                       RAM); idle sessions hibernate, least recently used\n"
+		"                       first, and wake on their next request\n"
 		"  --snapshot-interval N  keep a replay snapshot every N ops (default 1000), in\n"
 		"                       memory and in the database, so that time travel\n"
 		"                       starts near its target, also after a restart\n"
@@ -231,7 +235,8 @@ static void default_dirs(struct server_options *o)
 enum { OPT_LISTEN = 256, OPT_DB, OPT_WEB_ROOT, OPT_SCENARIOS_DIR, OPT_TOKEN, OPT_TOKEN_FILE, OPT_LOG_LEVEL,
        OPT_SNAPSHOT_INTERVAL, OPT_SNAPSHOT_EVENTS, OPT_HELP, OPT_VERSION,
        OPT_ALLOW_HOST, OPT_THREADS, OPT_HANDLER_THREADS, OPT_MAX_CONNECTIONS, OPT_MAX_PER_IP,
-       OPT_MAX_STREAMS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_INSTANCE };
+       OPT_MAX_STREAMS, OPT_HEADER_TIMEOUT, OPT_IDLE_TIMEOUT, OPT_INSTANCE,
+       OPT_MAX_MEMORY };
 
 static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
@@ -252,6 +257,7 @@ static const struct option long_options[] = {
 	{ "header-timeout", required_argument, NULL, OPT_HEADER_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "instance", required_argument, NULL, OPT_INSTANCE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -287,6 +293,30 @@ static void default_limits(struct server_options *o)
 }
 
 /* Fill srv->opt from argv; exits on --help, --version and usage errors. */
+/* A size in bytes, with an optional K, M, G or T (powers of 1024); 1 MiB at least. */
+static uint64_t option_size(const char *name, const char *text)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoull(text, &end, 10);
+	if (*end && end[1] == '\0' && (u = strchr(units, end[0] & ~0x20)) && *u) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+	}
+	if (!*text || *end || text[0] == '-' || errno || n > (UINT64_MAX >> shift) ||
+	    (n << shift) < (1u << 20)) {
+		fprintf(stderr, "mmlabd: --%s must be a size of 1M or more (bytes, or with K, M, G "
+			"or T), not '%s'\n", name, text);
+		exit(2);
+	}
+	return (uint64_t)n << shift;
+}
+
 static void parse_options(struct server *srv, int argc, char **argv)
 {
 	struct server_options *o = &srv->opt;
@@ -384,6 +414,9 @@ static void parse_options(struct server *srv, int argc, char **argv)
 		case OPT_INSTANCE:
 			o->instance = option_uint("instance", optarg, 0, SESSION_MAX_INSTANCE);
 			break;
+		case OPT_MAX_MEMORY:
+			o->max_memory = option_size("max-memory", optarg);
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(0);
@@ -411,11 +444,13 @@ int main(int argc, char **argv)
 	int sig = 0;
 
 	/*
-	 * Replays copy and load whole machines (64 bytes of struct page per
-	 * simulated page: 80 MiB for 4 GiB) at every seek. From mmap, each would
-	 * fault in fresh zeroed pages, which costs more than the copy; from one
-	 * heap (small blocks still come from each thread's tcache), freed ones
-	 * are reused warm; the heap keeps up to 1 GiB of them for that.
+	 * Replays copy and load whole machines at every seek. The struct page
+	 * array (64 bytes per simulated page: 64 MiB for 4 GiB) has a mapping of
+	 * its own, in transparent huge pages, given back when its machine goes
+	 * (engine/mm_init.c); the machine's other arrays come from one heap
+	 * (small blocks still from each thread's tcache), where freed ones are
+	 * reused warm; the heap keeps up to 1 GiB of them, and is trimmed when a
+	 * session closes or hibernates (session.c).
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);

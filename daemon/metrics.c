@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/metrics.h"
 #include "daemon/recorder.h"
@@ -129,22 +130,72 @@ static void add(struct text *t, const char *fmt, ...)
 	}
 }
 
+/* The process's resident set, from /proc/self/statm (0 where there is none). */
+static unsigned long long process_rss(void)
+{
+	unsigned long long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
 char *metrics_render(struct server *srv)
 {
 	struct recorder_stats rs;
 	struct text t = { 0 };
-	unsigned int live = 0;
+	struct sessions_stats ss;
+	struct session_bytes *per;
+	size_t nr;
 
 	recorder_get_stats(srv->rec, &rs);
-	pthread_mutex_lock(&srv->sessions_lock);
-	for (int i = 0; i < SESSION_MAX_LIVE; i++)
-		live += srv->live[i] != NULL;
-	pthread_mutex_unlock(&srv->sessions_lock);
-
-	add(&t, "# HELP mmlab_sessions_live Live sessions (machines running).\n"
-		"# TYPE mmlab_sessions_live gauge\nmmlab_sessions_live %u\n", live);
-	add(&t, "# HELP mmlab_sessions_live_max Live sessions allowed.\n"
-		"# TYPE mmlab_sessions_live_max gauge\nmmlab_sessions_live_max %d\n", SESSION_MAX_LIVE);
+	sessions_get_stats(srv, &ss);
+	add(&t, "# HELP mmlab_sessions_live Live sessions, resident or hibernated.\n"
+		"# TYPE mmlab_sessions_live gauge\nmmlab_sessions_live %u\n",
+	    ss.resident + ss.hibernated);
+	add(&t, "# HELP mmlab_sessions_resident Live sessions whose machine is in memory.\n"
+		"# TYPE mmlab_sessions_resident gauge\nmmlab_sessions_resident %u\n", ss.resident);
+	add(&t, "# HELP mmlab_sessions_hibernated Live sessions stored, woken by their next request.\n"
+		"# TYPE mmlab_sessions_hibernated gauge\nmmlab_sessions_hibernated %u\n", ss.hibernated);
+	add(&t, "# HELP mmlab_sessions_pinned Live sessions that never hibernate.\n"
+		"# TYPE mmlab_sessions_pinned gauge\nmmlab_sessions_pinned %u\n", ss.pinned);
+	add(&t, "# HELP mmlab_sessions_resident_bytes Bytes the resident machines take (struct page arrays).\n"
+		"# TYPE mmlab_sessions_resident_bytes gauge\nmmlab_sessions_resident_bytes %llu\n",
+	    (unsigned long long)ss.resident_bytes);
+	add(&t, "# HELP mmlab_sessions_max_memory_bytes The budget of resident machines (--max-memory).\n"
+		"# TYPE mmlab_sessions_max_memory_bytes gauge\nmmlab_sessions_max_memory_bytes %llu\n",
+	    (unsigned long long)ss.max_memory);
+	add(&t, "# HELP mmlab_sessions_resident_bytes_avg Bytes per resident session.\n"
+		"# TYPE mmlab_sessions_resident_bytes_avg gauge\nmmlab_sessions_resident_bytes_avg %llu\n",
+	    (unsigned long long)(ss.resident ? ss.resident_bytes / ss.resident : 0));
+	add(&t, "# HELP mmlab_session_bytes Bytes each live session's machine takes when resident, "
+		"by state (live: in memory, hibernated: stored).\n# TYPE mmlab_session_bytes gauge\n");
+	nr = sessions_get_bytes(srv, &per);
+	for (size_t i = 0; i < nr; i++)
+		add(&t, "mmlab_session_bytes{session=\"%lld\",state=\"%s\"} %llu\n", (long long)per[i].id,
+		    per[i].resident ? "live" : "hibernated", (unsigned long long)per[i].bytes);
+	free(per);
+	add(&t, "# HELP mmlab_sessions_hibernations_total Machines taken out of memory.\n"
+		"# TYPE mmlab_sessions_hibernations_total counter\nmmlab_sessions_hibernations_total %llu\n",
+	    (unsigned long long)ss.hibernations);
+	add(&t, "# HELP mmlab_sessions_wake_failures_total Wake-ups that failed.\n"
+		"# TYPE mmlab_sessions_wake_failures_total counter\nmmlab_sessions_wake_failures_total %llu\n",
+	    (unsigned long long)ss.wake_failures);
+	add(&t, "# HELP mmlab_sessions_wake_seconds Wake-ups of hibernated sessions and how long they took.\n"
+		"# TYPE mmlab_sessions_wake_seconds histogram\n");
+	for (int b = 0; b < SESSION_WAKE_BUCKETS; b++)
+		add(&t, "mmlab_sessions_wake_seconds_bucket{le=\"%g\"} %llu\n", session_wake_bounds[b],
+		    (unsigned long long)ss.wake_buckets[b]);
+	add(&t, "mmlab_sessions_wake_seconds_bucket{le=\"+Inf\"} %llu\n"
+		"mmlab_sessions_wake_seconds_sum %.9f\nmmlab_sessions_wake_seconds_count %llu\n",
+	    (unsigned long long)ss.wakes, ss.wake_seconds_sum, (unsigned long long)ss.wakes);
+	add(&t, "# HELP mmlab_process_resident_bytes The daemon's resident memory (RSS).\n"
+		"# TYPE mmlab_process_resident_bytes gauge\nmmlab_process_resident_bytes %llu\n",
+	    (unsigned long long)process_rss());
 	pthread_mutex_lock(&metrics.lock);
 	add(&t, "# HELP mmlab_ops_total Operations applied to machines.\n"
 		"# TYPE mmlab_ops_total counter\nmmlab_ops_total %lu\n", metrics.ops);

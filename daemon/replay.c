@@ -453,6 +453,28 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	return err;
 }
 
+int replay_apply_ops(struct server *srv, int64_t id, struct machine *m, uint64_t *op_no,
+		     uint64_t *seq, struct mm_error *e)
+{
+	struct run r = { .seq = *seq, .m = m };
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, "SELECT op_no, op FROM ops WHERE session_id = ? AND "
+			       "op_no > ? ORDER BY op_no", -1, &st, NULL) != SQLITE_OK)
+		return mm_error_set(e, -EIO, "%s", sqlite3_errmsg(srv->db));
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)*op_no);
+	machine_set_event_fn(m, replay_on_event, &r);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		apply_stored_op(m, (const char *)sqlite3_column_text(st, 1));
+		*op_no = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	machine_set_event_fn(m, NULL, NULL);
+	sqlite3_finalize(st);
+	*seq = r.seq;
+	return 0;
+}
+
 void replay_release(struct replay *r)
 {
 	if (r->m && !r->mid_op)

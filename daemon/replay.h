@@ -39,6 +39,13 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 void replay_release(struct replay *r);
 
 /*
+ * Apply session @id's stored ops after op *@op_no to @m (the machine after
+ * them, event *@seq), updating both; ops that emitted no event are among them.
+ */
+int replay_apply_ops(struct server *srv, int64_t id, struct machine *m, uint64_t *op_no,
+		     uint64_t *seq, struct mm_error *e);
+
+/*
  * Re-execute session @id and compare every event with the stored one.
  * Returns {"ok":true,"events":N,"ops":M} or {"ok":false,"seq":first differing
  * seq,"expected":...,"actual":...}; NULL with @e filled on error.

@@ -44,6 +44,7 @@ struct server_options {
 	unsigned int header_timeout;	/* seconds a request has to send its headers */
 	unsigned int idle_timeout;	/* seconds a connection may be silent mid-request */
 	unsigned int instance;		/* --instance: the range of session ids (session.h) */
+	uint64_t max_memory;		/* bytes resident machines may take */
 };
 
 struct server {
@@ -65,9 +66,10 @@ struct server {
 	atomic_ulong refused_host, refused_origin;	/* requests refused by those checks */
 
 	pthread_mutex_t sessions_lock;	/* guards the registry below and session refs */
-	struct session *live[SESSION_MAX_LIVE];
-	uint64_t budget_pages;		/* simulated pages all live machines may have */
-	uint64_t used_pages;
+	struct session **live;		/* the live sessions, resident or hibernated */
+	size_t nr_live, live_cap;
+	uint64_t resident_bytes;	/* of resident machines, and those being built */
+	struct sessions_stats stats;	/* counters of hibernations and wakes */
 };
 
 /* Route a request to its handler (api.c). */

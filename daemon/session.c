@@ -6,8 +6,22 @@
  * ones ("closed") and those a dead daemon left behind ("crashed") exist only
  * in the database. Each live session has a mutex: an op batch or a view holds
  * it, so one machine is never touched by two threads at once.
+ *
+ * Memory, not a count, limits them: resident machines share --max-memory.
+ * To make room, the least recently used idle one (no request, no stream)
+ * hibernates: its machine is stored as a snapshot (snapshots.c), after the
+ * recorder has stored all it emitted, and freed; its next request rebuilds it
+ * from that snapshot and the ops after it (replay.c), the same machine to the
+ * byte. In the database a hibernated session stays "live": a daemon that stops
+ * closes it, one that dies leaves it "crashed", as it does a resident one.
+ *
+ * Lock order: a session's lock, then the registry's. Only resident sessions
+ * that nobody holds hibernate, so a thread that holds one session's lock and
+ * waits for another's never waits on a holder of its own.
  */
 #include <errno.h>
+#include <malloc.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +33,7 @@
 #include "daemon/metrics.h"
 #include "daemon/ops.h"
 #include "daemon/recorder.h"
+#include "daemon/replay.h"
 #include "daemon/scenarios.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
@@ -106,12 +121,283 @@ static uint64_t config_pages(const struct machine_config *cfg)
 	return cfg->mem_mib << (20 - 12);
 }
 
-static int free_slot(struct server *srv)
+const double session_wake_bounds[SESSION_WAKE_BUCKETS] = {
+	0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
+};
+
+uint64_t sessions_default_max_memory(void)
 {
-	for (int i = 0; i < SESSION_MAX_LIVE; i++)
-		if (!srv->live[i])
-			return i;
-	return -1;
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size / 2
+					  : (uint64_t)1 << 30;
+}
+
+long session_lru_pick(const struct session_lru_entry *c, size_t n)
+{
+	long best = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].resident || !c[i].idle || c[i].pinned)
+			continue;
+		if (best < 0 || c[i].last_used < c[best].last_used)
+			best = (long)i;
+	}
+	return best;
+}
+
+/* With the registry lock: the live session @id, or NULL. */
+static struct session *registry_find(struct server *srv, int64_t id)
+{
+	for (size_t i = 0; i < srv->nr_live; i++)
+		if (srv->live[i]->id == id && srv->live[i]->ready && !srv->live[i]->stopping)
+			return srv->live[i];
+	return NULL;
+}
+
+static int registry_add(struct server *srv, struct session *s)
+{
+	if (srv->nr_live == srv->live_cap) {
+		size_t cap = srv->live_cap ? srv->live_cap * 2 : 32;
+		struct session **a = realloc(srv->live, cap * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		srv->live = a;
+		srv->live_cap = cap;
+	}
+	srv->live[srv->nr_live++] = s;
+	return 0;
+}
+
+static void registry_remove(struct server *srv, struct session *s)
+{
+	for (size_t i = 0; i < srv->nr_live; i++)
+		if (srv->live[i] == s) {
+			srv->live[i] = srv->live[--srv->nr_live];
+			return;
+		}
+}
+
+/* With the registry lock: the session that should hibernate next, or NULL. */
+static struct session *pick_victim(struct server *srv)
+{
+	struct session_lru_entry *c;
+	struct session *v = NULL;
+	long i;
+
+	if (!srv->nr_live)
+		return NULL;
+	c = malloc(srv->nr_live * sizeof(*c));
+	if (!c)
+		return NULL;
+	for (size_t k = 0; k < srv->nr_live; k++) {
+		struct session *s = srv->live[k];
+
+		c[k] = (struct session_lru_entry){ s->last_used, s->resident && s->ready &&
+						   !s->stopping && !s->hibernating,
+						   s->refs == 1, s->pinned };
+	}
+	i = session_lru_pick(c, srv->nr_live);
+	if (i >= 0)
+		v = srv->live[i];
+	free(c);
+	return v;
+}
+
+/*
+ * Take @s's machine out of memory: stored as a snapshot at its last op, then
+ * freed. Refused (-EBUSY) when more than @refs references hold it or it is
+ * pinned.
+ */
+static int hibernate(struct session *s, int refs, struct mm_error *e)
+{
+	struct server *srv = s->srv;
+	struct recorder_stats rs;
+	bool busy;
+	int err;
+
+	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&srv->sessions_lock);
+	busy = s->refs > refs || s->pinned;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	if (!s->m || s->stopping) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	if (busy) {
+		pthread_mutex_unlock(&s->lock);
+		return mm_error_set(e, -EBUSY, "session %lld is in use (a request or a stream) "
+				    "or pinned", (long long)s->id);
+	}
+	recorder_sync(srv->rec);
+	recorder_get_stats(srv->rec, &rs);
+	if (rs.failed) {
+		pthread_mutex_unlock(&s->lock);
+		return mm_error_set(e, -EIO, "recording is failing (%s)", rs.error);
+	}
+	err = snapshots_store_now(srv, s->id, s->last_op, s->last_seq, s->m, e);
+	if (err) {
+		pthread_mutex_unlock(&s->lock);
+		return err;
+	}
+	machine_destroy(s->m);
+	s->m = NULL;
+	for (int i = 0; i < SESSION_VIEW_CACHE; i++) {
+		free(s->view_cache[i].body);
+		s->view_cache[i].body = NULL;
+	}
+	stream_hub_shrink(&s->hub);
+	pthread_mutex_lock(&srv->sessions_lock);
+	s->resident = false;
+	s->hibernations++;
+	srv->stats.hibernations++;
+	srv->resident_bytes -= s->bytes;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	pthread_mutex_unlock(&s->lock);
+	malloc_trim(0);		/* give the freed arrays back to the system */
+	log_debug("session %lld hibernated at op %llu (seq %llu)", (long long)s->id,
+		  (unsigned long long)s->last_op, (unsigned long long)s->last_seq);
+	return 0;
+}
+
+/*
+ * Reserve @need bytes of the budget, hibernating idle sessions least
+ * recently used first until they fit. -EBUSY when the rest is held.
+ */
+static int make_room(struct server *srv, uint64_t need, struct mm_error *e)
+{
+	for (;;) {
+		struct mm_error he = { 0 };
+		struct session *v;
+		int err;
+
+		pthread_mutex_lock(&srv->sessions_lock);
+		if (srv->resident_bytes + need <= srv->opt.max_memory || !srv->resident_bytes) {
+			srv->resident_bytes += need;
+			pthread_mutex_unlock(&srv->sessions_lock);
+			return 0;
+		}
+		v = pick_victim(srv);
+		if (!v) {
+			pthread_mutex_unlock(&srv->sessions_lock);
+			return mm_error_set(e, -EBUSY, "no room within --max-memory (%llu MiB, %llu MiB "
+					    "resident): every resident session is in use or pinned",
+					    (unsigned long long)(srv->opt.max_memory >> 20),
+					    (unsigned long long)(srv->resident_bytes >> 20));
+		}
+		v->hibernating = true;
+		v->refs++;
+		pthread_mutex_unlock(&srv->sessions_lock);
+		err = hibernate(v, 2, &he);
+		pthread_mutex_lock(&srv->sessions_lock);
+		v->hibernating = false;
+		pthread_mutex_unlock(&srv->sessions_lock);
+		session_put(v);
+		if (err && err != -EBUSY) {
+			log_warn("session %lld cannot hibernate: %s", (long long)v->id, he.message);
+			return mm_error_set(e, err, "no room within --max-memory: session %lld "
+					    "cannot hibernate: %s", (long long)v->id, he.message);
+		}
+	}
+}
+
+static void release_room(struct server *srv, uint64_t bytes)
+{
+	pthread_mutex_lock(&srv->sessions_lock);
+	srv->resident_bytes -= bytes;
+	pthread_mutex_unlock(&srv->sessions_lock);
+}
+
+/* Keep the machine's figures, for when it is not in memory. */
+static void note_machine(struct session *s)
+{
+	s->mem_map_bytes = machine_mem_map_bytes(s->m);
+	s->present_pages = machine_present_pages(s->m);
+	s->max_pfn = machine_max_pfn(s->m);
+	s->nr_nodes = machine_nr_nodes(s->m);
+	s->nr_cpus = machine_nr_cpus(s->m);
+}
+
+/* Rebuild @s's machine (its lock held): the snapshot, then the ops after it. */
+static int wake_locked(struct session *s, struct mm_error *e)
+{
+	struct server *srv = s->srv;
+	struct replay r;
+	int err;
+
+	if (s->stopping)
+		return mm_error_set(e, -ENOENT, "session %lld was stopped", (long long)s->id);
+	err = replay_session(srv, s->id, UINT64_MAX, &r, e);
+	if (err)
+		return err;
+	if (!r.mid_op && r.seq == s->last_seq && r.op_no < s->last_op)
+		err = replay_apply_ops(srv, s->id, r.m, &r.op_no, &r.seq, e);	/* ops without events */
+	if (!err && (r.mid_op || r.seq != s->last_seq || r.op_no != s->last_op))
+		err = mm_error_set(e, -EIO, "the stored record ends at op %llu (seq %llu), the "
+				   "session at op %llu (seq %llu)", (unsigned long long)r.op_no,
+				   (unsigned long long)r.seq, (unsigned long long)s->last_op,
+				   (unsigned long long)s->last_seq);
+	if (err) {
+		machine_destroy(r.m);
+		return err;
+	}
+	machine_set_event_fn(r.m, session_on_event, s);
+	s->m = r.m;
+	return 0;
+}
+
+static void note_wake(struct server *srv, struct session *s, double seconds, bool ok)
+{
+	pthread_mutex_lock(&srv->sessions_lock);
+	if (ok) {
+		s->resident = true;
+		s->wakes++;
+		srv->stats.wakes++;
+		srv->stats.wake_seconds_sum += seconds;
+		for (int b = 0; b < SESSION_WAKE_BUCKETS; b++)
+			if (seconds <= session_wake_bounds[b])
+				srv->stats.wake_buckets[b]++;
+	} else {
+		srv->stats.wake_failures++;
+	}
+	pthread_mutex_unlock(&srv->sessions_lock);
+}
+
+/* Bring @s's machine back into memory if it hibernated. */
+static int session_wake(struct session *s, struct mm_error *e)
+{
+	struct server *srv = s->srv;
+	bool resident;
+	double t0;
+	int err;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	resident = s->resident;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	if (resident)
+		return 0;
+	err = make_room(srv, s->bytes, e);
+	if (err)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	if (s->m) {		/* another request woke it meanwhile */
+		pthread_mutex_unlock(&s->lock);
+		release_room(srv, s->bytes);
+		return 0;
+	}
+	t0 = mono_seconds();
+	err = wake_locked(s, e);
+	note_wake(srv, s, mono_seconds() - t0, !err);
+	pthread_mutex_unlock(&s->lock);
+	if (err) {
+		release_room(srv, s->bytes);
+		log_error("session %lld cannot wake: %s", (long long)s->id, e->message);
+	} else {
+		log_debug("session %lld woke in %.0f ms", (long long)s->id,
+			  (mono_seconds() - t0) * 1e3);
+	}
+	return err;
 }
 
 struct session *session_create(struct server *srv, const char *name, json_t *machine,
@@ -119,8 +405,8 @@ struct session *session_create(struct server *srv, const char *name, json_t *mac
 {
 	struct session *s = calloc(1, sizeof(*s));
 	char *text = machine ? json_dumps(machine, JSON_COMPACT) : NULL;
-	uint64_t budget_mib;
-	int slot, rc;
+	uint64_t limit_mib, reserved;
+	int rc;
 
 	*status = 500;
 	if (!s || (machine && !text)) {
@@ -133,26 +419,28 @@ struct session *session_create(struct server *srv, const char *name, json_t *mac
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	now_iso(s->created, sizeof(s->created));
 
-	pthread_mutex_lock(&srv->sessions_lock);
-	budget_mib = (srv->budget_pages - srv->used_pages) >> (20 - 12);
-	rc = machine_config_parse(&s->cfg, text, budget_mib ? budget_mib : 1, e);
+	/* The biggest machine whose struct pages fit in the whole budget. */
+	limit_mib = srv->opt.max_memory / machine_struct_page_size() >> (20 - 12);
+	rc = machine_config_parse(&s->cfg, text, limit_mib ? limit_mib : 1, e);
 	if (rc) {
-		pthread_mutex_unlock(&srv->sessions_lock);
 		*status = 400;
 		goto fail;
 	}
-	slot = free_slot(srv);
-	if (slot < 0) {
-		pthread_mutex_unlock(&srv->sessions_lock);
-		mm_error_set(e, -EBUSY, "too many live sessions (at most %d): stop one first",
-			     SESSION_MAX_LIVE);
-		*status = 429;
+	reserved = config_pages(&s->cfg) * machine_struct_page_size();
+	if (make_room(srv, reserved, e)) {
+		*status = e->err == -EBUSY ? 429 : 503;
 		goto fail;
 	}
-	srv->live[slot] = s;		/* hold the slot and the memory while building */
-	srv->used_pages += config_pages(&s->cfg);
+	pthread_mutex_lock(&srv->sessions_lock);
+	rc = registry_add(srv, s);
 	s->refs = 2;		/* the registry's and the caller's */
 	pthread_mutex_unlock(&srv->sessions_lock);
+	if (rc) {
+		mm_error_set(e, -ENOMEM, "out of memory");
+		s->refs = 0;
+		release_room(srv, reserved);
+		goto fail;
+	}
 
 	s->machine_json = machine_config_to_json(&s->cfg);
 	if (!s->machine_json || db_insert_session(srv, s) != SQLITE_OK) {
@@ -162,12 +450,22 @@ struct session *session_create(struct server *srv, const char *name, json_t *mac
 	}
 	pthread_mutex_lock(&s->lock);
 	s->m = machine_create(&s->cfg, session_on_event, s, e);
+	if (s->m)
+		note_machine(s);
 	pthread_mutex_unlock(&s->lock);
 	if (!s->m) {
 		*status = e->err == -ENOMEM ? 503 : 400;
 		db_set_state(srv, s->id, "closed");
 		goto fail_slot;
 	}
+	pthread_mutex_lock(&srv->sessions_lock);
+	s->bytes = s->mem_map_bytes;
+	srv->resident_bytes += s->bytes;
+	srv->resident_bytes -= reserved;
+	s->resident = true;
+	s->ready = true;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	session_touch(s);
 	free(text);
 	log_info("session %lld \"%s\" started (%llu MiB, %u node(s), %u CPU(s))",
 		 (long long)s->id, s->name, (unsigned long long)s->cfg.mem_mib, s->cfg.nodes,
@@ -176,9 +474,9 @@ struct session *session_create(struct server *srv, const char *name, json_t *mac
 
 fail_slot:
 	pthread_mutex_lock(&srv->sessions_lock);
-	srv->live[slot] = NULL;
+	registry_remove(srv, s);
 	s->refs = 0;
-	srv->used_pages -= config_pages(&s->cfg);
+	srv->resident_bytes -= reserved;
 	pthread_mutex_unlock(&srv->sessions_lock);
 fail:
 	session_free(s);
@@ -190,20 +488,48 @@ fail_early:
 	return NULL;
 }
 
-struct session *session_get(struct server *srv, int64_t id)
+struct session *session_find(struct server *srv, int64_t id)
 {
-	struct session *s = NULL;
+	struct session *s;
 
 	pthread_mutex_lock(&srv->sessions_lock);
-	for (int i = 0; i < SESSION_MAX_LIVE; i++)
-		if (srv->live[i] && srv->live[i]->id == id && srv->live[i]->m &&
-		    !srv->live[i]->stopping) {
-			s = srv->live[i];
-			s->refs++;
-			break;
-		}
+	s = registry_find(srv, id);
+	if (s)
+		s->refs++;
 	pthread_mutex_unlock(&srv->sessions_lock);
 	return s;
+}
+
+void session_touch(struct session *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	pthread_mutex_lock(&s->srv->sessions_lock);
+	s->last_used = mono_seconds();
+	s->last_used_wall = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	pthread_mutex_unlock(&s->srv->sessions_lock);
+}
+
+struct session *session_get_ex(struct server *srv, int64_t id, struct mm_error *e)
+{
+	struct session *s = session_find(srv, id);
+
+	if (!s)
+		return NULL;
+	session_touch(s);
+	if (session_wake(s, e)) {
+		session_put(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct session *session_get(struct server *srv, int64_t id)
+{
+	struct mm_error e = { 0 };
+
+	return session_get_ex(srv, id, &e);
 }
 
 void session_put(struct session *s)
@@ -214,8 +540,85 @@ void session_put(struct session *s)
 	pthread_mutex_lock(&srv->sessions_lock);
 	last = --s->refs == 0;
 	pthread_mutex_unlock(&srv->sessions_lock);
-	if (last)
+	if (last) {
+		bool big = s->m != NULL;
+
 		session_free(s);
+		if (big)
+			malloc_trim(0);	/* give the machine's arrays back to the system */
+	}
+}
+
+int session_set_pinned(struct server *srv, int64_t id, bool pinned)
+{
+	struct session *s;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	s = registry_find(srv, id);
+	if (s)
+		s->pinned = pinned;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	return s ? 0 : -ENOENT;
+}
+
+int session_hibernate(struct server *srv, int64_t id, struct mm_error *e)
+{
+	struct session *s = session_find(srv, id);
+	int err;
+
+	if (!s)
+		return mm_error_set(e, -ENOENT, "no live session %lld", (long long)id);
+	pthread_mutex_lock(&srv->sessions_lock);
+	if (s->hibernating) {
+		pthread_mutex_unlock(&srv->sessions_lock);
+		session_put(s);
+		return mm_error_set(e, -EBUSY, "session %lld is hibernating already", (long long)id);
+	}
+	s->hibernating = true;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	err = hibernate(s, 2, e);
+	pthread_mutex_lock(&srv->sessions_lock);
+	s->hibernating = false;
+	pthread_mutex_unlock(&srv->sessions_lock);
+	session_put(s);
+	return err;
+}
+
+void sessions_get_stats(struct server *srv, struct sessions_stats *st)
+{
+	pthread_mutex_lock(&srv->sessions_lock);
+	*st = srv->stats;
+	st->resident = st->hibernated = st->pinned = 0;
+	for (size_t i = 0; i < srv->nr_live; i++) {
+		const struct session *s = srv->live[i];
+
+		if (!s->ready || s->stopping)
+			continue;
+		if (s->resident)
+			st->resident++;
+		else
+			st->hibernated++;
+		st->pinned += s->pinned;
+	}
+	st->resident_bytes = srv->resident_bytes;
+	st->max_memory = srv->opt.max_memory;
+	pthread_mutex_unlock(&srv->sessions_lock);
+}
+
+size_t sessions_get_bytes(struct server *srv, struct session_bytes **out)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	*out = srv->nr_live ? malloc(srv->nr_live * sizeof(**out)) : NULL;
+	for (size_t i = 0; *out && i < srv->nr_live; i++) {
+		const struct session *s = srv->live[i];
+
+		if (s->ready && !s->stopping)
+			(*out)[n++] = (struct session_bytes){ s->id, s->bytes, s->resident };
+	}
+	pthread_mutex_unlock(&srv->sessions_lock);
+	return n;
 }
 
 /* Take @s out of the registry and drop the registry's reference. */
@@ -223,31 +626,36 @@ static void session_retire(struct server *srv, struct session *s, const char *st
 {
 	bool last;
 
+	pthread_mutex_lock(&s->lock);	/* let a running batch (or a wake) finish */
 	pthread_mutex_lock(&srv->sessions_lock);
-	for (int i = 0; i < SESSION_MAX_LIVE; i++)
-		if (srv->live[i] == s)
-			srv->live[i] = NULL;
+	registry_remove(srv, s);
 	s->stopping = true;
-	srv->used_pages -= config_pages(&s->cfg);
+	if (s->resident)
+		srv->resident_bytes -= s->bytes;
+	s->resident = false;
 	last = --s->refs == 0;
 	pthread_mutex_unlock(&srv->sessions_lock);
+	pthread_mutex_unlock(&s->lock);
 	/* Everything it emitted must be stored before it is marked closed. */
 	recorder_sync(srv->rec);
 	db_set_state(srv, s->id, state);
 	log_info("session %lld \"%s\" %s at seq %llu", (long long)s->id, s->name, state,
 		 (unsigned long long)s->last_seq);
-	if (last)
+	if (last) {
+		bool big = s->m != NULL;
+
 		session_free(s);
+		if (big)
+			malloc_trim(0);
+	}
 }
 
 int session_stop(struct server *srv, int64_t id)
 {
-	struct session *s = session_get(srv, id);
+	struct session *s = session_find(srv, id);
 
 	if (!s)
 		return -ENOENT;
-	pthread_mutex_lock(&s->lock);	/* let a running batch finish */
-	pthread_mutex_unlock(&s->lock);
 	session_retire(srv, s, "closed");
 	session_put(s);
 	return 0;
@@ -255,16 +663,14 @@ int session_stop(struct server *srv, int64_t id)
 
 int sessions_init(struct server *srv, char *err, size_t errlen)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
 	unsigned int status;
 	struct mm_error e = { 0 };
 	struct session *s;
 	char *msg = NULL;
 
 	pthread_mutex_init(&srv->sessions_lock, NULL);
-	/* Half the host's RAM for struct page arrays, 64 bytes per simulated page. */
-	srv->budget_pages = pages > 0 && page_size > 0
-			    ? (uint64_t)pages * (uint64_t)page_size / 2 / 64 : (1u << 20);
+	if (!srv->opt.max_memory)
+		srv->opt.max_memory = sessions_default_max_memory();
 	if (sqlite3_exec(srv->db, "UPDATE sessions SET state = 'crashed' WHERE state = 'live'",
 			 NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot mark crashed sessions: %s", msg);
@@ -285,22 +691,45 @@ int sessions_init(struct server *srv, char *err, size_t errlen)
 
 void sessions_shutdown(struct server *srv)
 {
-	for (int i = 0; i < SESSION_MAX_LIVE; i++) {
-		struct session *s = srv->live[i];
+	for (;;) {
+		struct session *s = NULL;
 
+		pthread_mutex_lock(&srv->sessions_lock);
+		if (srv->nr_live)
+			s = srv->live[srv->nr_live - 1];
+		pthread_mutex_unlock(&srv->sessions_lock);
 		if (!s)
-			continue;
-		pthread_mutex_lock(&s->lock);
-		pthread_mutex_unlock(&s->lock);
+			break;
 		session_retire(srv, s, "closed");
 	}
+	free(srv->live);
+	srv->live = NULL;
+	srv->live_cap = 0;
 }
 
+/* A live session as the list shows it: resident ("live") or "hibernated". */
 static json_t *live_summary(struct session *s)
 {
-	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:s}", "id", (json_int_t)s->id, "name", s->name,
-			 "state", "live", "last_seq", (json_int_t)s->last_seq,
-			 "ops", (json_int_t)s->last_op, "created", s->created);
+	struct server *srv = s->srv;
+	char used[32] = "";
+	bool resident, pinned;
+	struct tm tm;
+	time_t t;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	resident = s->resident;
+	pinned = s->pinned;
+	t = (time_t)s->last_used_wall;
+	gmtime_r(&t, &tm);
+	strftime(used, sizeof(used), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(used + strlen(used), sizeof(used) - strlen(used), ".%03dZ",
+		 (int)(fmod(s->last_used_wall, 1.0) * 1000));
+	pthread_mutex_unlock(&srv->sessions_lock);
+	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:s,s:I,s:s,s:b}", "id", (json_int_t)s->id,
+			 "name", s->name, "state", resident ? "live" : "hibernated",
+			 "last_seq", (json_int_t)s->last_seq, "ops", (json_int_t)s->last_op,
+			 "created", s->created, "bytes", (json_int_t)s->bytes, "last_used", used,
+			 "pinned", pinned);
 }
 
 json_t *sessions_list_json(struct server *srv)
@@ -317,7 +746,7 @@ json_t *sessions_list_json(struct server *srv)
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		struct session *s = session_get(srv, id);
+		struct session *s = session_find(srv, id);
 		json_t *item;
 
 		if (s) {
@@ -338,10 +767,10 @@ json_t *sessions_list_json(struct server *srv)
 }
 
 /* What the struct page array costs on this machine (engine.md section 2). */
-static json_t *struct_page_json(struct machine *m, const struct machine_config *cfg)
+static json_t *struct_page_json(const struct session *s, const struct machine_config *cfg)
 {
-	uint64_t bytes = machine_mem_map_bytes(m);
-	uint64_t present = machine_present_pages(m);
+	uint64_t bytes = s->mem_map_bytes;
+	uint64_t present = s->present_pages;
 
 	return json_pack("{s:I,s:I,s:I,s:f,s:f}",
 			 "struct_page_size", (json_int_t)machine_struct_page_size(),
@@ -353,21 +782,23 @@ static json_t *struct_page_json(struct machine *m, const struct machine_config *
 
 json_t *session_info_json(struct server *srv, int64_t id)
 {
-	struct session *s = session_get(srv, id);
+	struct session *s = session_find(srv, id);
 	sqlite3_stmt *st;
 	json_t *info = NULL, *machine;
 
-	if (s) {
-		pthread_mutex_lock(&s->lock);
+	if (s) {	/* the figures kept: a hibernated session is not woken for them */
 		info = live_summary(s);
 		json_object_set_new(info, "machine", json_loads(s->machine_json, 0, NULL));
 		json_object_set_new(info, "engine_version", json_string(MMLAB_ENGINE_VERSION));
 		json_object_set_new(info, "seed", json_integer((json_int_t)s->cfg.seed));
-		json_object_set_new(info, "memory", struct_page_json(s->m, &s->cfg));
-		json_object_set_new(info, "nodes", json_integer(machine_nr_nodes(s->m)));
-		json_object_set_new(info, "cpus", json_integer(machine_nr_cpus(s->m)));
-		json_object_set_new(info, "max_pfn", json_integer((json_int_t)machine_max_pfn(s->m)));
-		pthread_mutex_unlock(&s->lock);
+		json_object_set_new(info, "memory", struct_page_json(s, &s->cfg));
+		json_object_set_new(info, "nodes", json_integer(s->nr_nodes));
+		json_object_set_new(info, "cpus", json_integer(s->nr_cpus));
+		json_object_set_new(info, "max_pfn", json_integer((json_int_t)s->max_pfn));
+		pthread_mutex_lock(&srv->sessions_lock);
+		json_object_set_new(info, "hibernations", json_integer((json_int_t)s->hibernations));
+		json_object_set_new(info, "wakes", json_integer((json_int_t)s->wakes));
+		pthread_mutex_unlock(&srv->sessions_lock);
 		session_put(s);
 		json_object_set_new(info, "scenario_runs", scenario_runs_json(srv, id));
 		return info;

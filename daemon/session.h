@@ -16,8 +16,6 @@
 
 struct server;
 
-#define SESSION_MAX_LIVE	16
-
 /*
  * Session ids of daemon instance N (--instance) are N * SESSION_ID_SPAN + 1,
  * + 2, ...: several daemons behind one proxy never hand out the same id, and
@@ -72,7 +70,43 @@ struct session {
 	uint64_t view_cache_clock;
 	int refs;			/* guarded by the registry lock */
 	bool stopping;
+	/* Memory: a session's machine is resident or hibernated (stored as a
+	 * snapshot plus the ops after it, rebuilt on its next request). The
+	 * fields below are guarded by the registry lock. */
+	bool ready;			/* its machine was built once: requests may use it */
+	bool resident;			/* s->m is set (written under both locks) */
+	bool pinned;			/* never hibernates */
+	bool hibernating;		/* chosen to leave memory */
+	uint64_t bytes;			/* what its machine takes in memory */
+	double last_used;		/* monotonic seconds of its last request */
+	double last_used_wall;		/* the same, as a Unix time */
+	uint64_t hibernations, wakes;
+	/* The machine's figures, kept while it is not in memory. */
+	uint64_t mem_map_bytes, present_pages, max_pfn;
+	unsigned int nr_nodes, nr_cpus;
 };
+
+/* What the registry knows of the sessions in it (for /metrics). */
+#define SESSION_WAKE_BUCKETS	8
+struct sessions_stats {
+	unsigned int resident, hibernated, pinned;
+	uint64_t resident_bytes, max_memory;
+	uint64_t hibernations, wakes, wake_failures;
+	double wake_seconds_sum;
+	uint64_t wake_buckets[SESSION_WAKE_BUCKETS];	/* cumulative, by session_wake_bounds */
+};
+extern const double session_wake_bounds[SESSION_WAKE_BUCKETS];
+
+/* One session as the choice of what hibernates sees it. */
+struct session_lru_entry {
+	double last_used;
+	bool resident, idle, pinned;
+};
+/*
+ * The least recently used of @n sessions that may hibernate: resident, idle
+ * (no request or stream holds it) and not pinned; -1 when there is none.
+ */
+long session_lru_pick(const struct session_lru_entry *c, size_t n);
 
 /* Mark sessions left "live" by a daemon that did not stop cleanly as crashed,
  * and start the "default" session. */
@@ -86,14 +120,42 @@ void sessions_shutdown(struct server *srv);
 
 /*
  * Create a live session with a machine from @machine (a JSON object of
- * engine.md section 1 keys, or NULL). On failure NULL, with @e filled and
- * *@status the HTTP status that fits (400 bad config, 429 too many, 500).
+ * engine.md section 1 keys, or NULL). Idle sessions hibernate, least recently
+ * used first, to leave it room within --max-memory. On failure NULL, with @e
+ * filled and *@status the HTTP status that fits (400 bad config, 429 no room:
+ * every resident session in use or pinned, 500).
  */
 struct session *session_create(struct server *srv, const char *name, json_t *machine,
 			       struct mm_error *e, unsigned int *status);
-/* A live session by id, with a reference; NULL when there is none. */
+/*
+ * A live session by id, with a reference and its machine in memory (woken
+ * when it hibernated); NULL when there is none, or (with @e->err set) when it
+ * cannot be woken. session_get() is the same without the reason.
+ */
+struct session *session_get_ex(struct server *srv, int64_t id, struct mm_error *e);
 struct session *session_get(struct server *srv, int64_t id);
+/* A live session by id, with a reference, left as it is (s->m may be NULL). */
+struct session *session_find(struct server *srv, int64_t id);
 void session_put(struct session *s);
+/* Note a use of @s now (it hibernates after those used less recently). */
+void session_touch(struct session *s);
+/* Pin (or unpin) live session @id; -ENOENT when not live. */
+int session_set_pinned(struct server *srv, int64_t id, bool pinned);
+/*
+ * Hibernate live session @id now: 0, -ENOENT when not live, -EBUSY when a
+ * request or stream holds it or it is pinned, another errno with @e filled.
+ */
+int session_hibernate(struct server *srv, int64_t id, struct mm_error *e);
+void sessions_get_stats(struct server *srv, struct sessions_stats *st);
+/* Each live session's id, machine size and residence (malloc'd; *@out NULL when none). */
+struct session_bytes {
+	int64_t id;
+	uint64_t bytes;
+	bool resident;
+};
+size_t sessions_get_bytes(struct server *srv, struct session_bytes **out);
+/* The budget for resident machines from the host's RAM: half of it. */
+uint64_t sessions_default_max_memory(void);
 /* Stop a live session; its record stays stored. -ENOENT when not live. */
 int session_stop(struct server *srv, int64_t id);
 

@@ -292,6 +292,30 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 	return !skip;
 }
 
+int snapshots_store_now(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+			const struct machine *m, struct mm_error *e)
+{
+	struct snapshots *s = srv->snap;
+	struct recorder_stats rs;
+	unsigned char *blob;
+	size_t len;
+
+	if (!s)
+		return mm_error_set(e, -ENOTSUP, "no snapshot store");
+	if (stored_already(srv, id, seq))
+		return 0;
+	blob = snapshot_blob(s, m, &len, e);
+	if (!blob)
+		return e->err ? e->err : -ENOMEM;
+	recorder_snapshot(s->rec, id, op_no, seq, blob, len);
+	recorder_sync(s->rec);
+	recorder_get_stats(s->rec, &rs);
+	if (rs.failed || !stored_already(srv, id, seq))
+		return mm_error_set(e, -EIO, "the snapshot was not stored%s%s",
+				    rs.failed ? ": " : "", rs.failed ? rs.error : "");
+	return 0;
+}
+
 /*** Reading: decompress straight into machine_load() ***/
 
 struct decompressor {

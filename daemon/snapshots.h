@@ -29,6 +29,15 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 		     const struct machine *m, bool maybe_stored);
 
 /*
+ * Store @m, session @id after op @op_no (event @seq), now, in the calling
+ * thread, and wait until it is committed (unless that moment is stored
+ * already). 0, or a negative errno with @e filled: nothing is then known to
+ * be stored. For a machine about to leave memory (a hibernating session).
+ */
+int snapshots_store_now(struct server *srv, int64_t id, uint64_t op_no, uint64_t seq,
+			const struct machine *m, struct mm_error *e);
+
+/*
  * The stored machine of session @id at the latest op boundary with
  * @after < seq <= @seq that this engine build wrote, with its op_no and seq;
  * NULL when there is none (or it cannot be read: the replay starts earlier).

@@ -78,6 +78,20 @@ void stream_hub_destroy(struct stream_hub *hub)
 	pthread_mutex_destroy(&hub->shared_lock);
 }
 
+void stream_hub_shrink(struct stream_hub *hub)
+{
+	if (atomic_load(&hub->clients))
+		return;
+	free(hub->ring);
+	hub->ring = NULL;
+	pthread_mutex_lock(&hub->shared_lock);
+	free(hub->events.text);
+	free(hub->summary.text);
+	memset(&hub->events, 0, sizeof(hub->events));
+	memset(&hub->summary, 0, sizeof(hub->summary));
+	pthread_mutex_unlock(&hub->shared_lock);
+}
+
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev)
 {
 	struct stream_slot *slot;
@@ -427,6 +441,7 @@ static void stream_free(void *cls)
 	pthread_mutex_unlock(&streams.lock);
 	atomic_fetch_sub(&c->s->hub.clients, 1);
 	atomic_fetch_sub(&c->srv->stream_clients, 1);
+	session_touch(c->s);	/* its last use: when the stream ended */
 	session_put(c->s);
 	free(c->out);
 	free(c);
@@ -522,12 +537,18 @@ void stream_stop(void)
 void api_session_stream(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	int64_t id = api_session_id(req, rep);
+	struct mm_error e = { 0 };
 	struct session *s;
 	struct client *c;
 
 	if (id < 0)
 		return;
-	s = session_get(srv, id);
+	s = session_get_ex(srv, id, &e);
+	if (!s && e.err) {	/* hibernated, and it cannot wake now */
+		reply_error(rep, e.err == -EBUSY ? 429 : 503, mm_errno_name(e.err),
+			    "cannot wake session %lld: %s", (long long)id, e.message);
+		return;
+	}
 	if (!s) {
 		reply_error(rep, 404, "ENOENT", "no live session %lld to stream", (long long)id);
 		return;

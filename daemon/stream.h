@@ -38,6 +38,9 @@ struct stream_hub {
 
 void stream_hub_init(struct stream_hub *hub);
 void stream_hub_destroy(struct stream_hub *hub);
+/* No client left: free the ring and the shared texts (the engine's lock held;
+ * the next client allocates them again). */
+void stream_hub_shrink(struct stream_hub *hub);
 /* Engine thread: publish event @seq (cheap; a no-op without clients). */
 void stream_publish(struct stream_hub *hub, uint64_t seq, uint64_t op_no, const struct mm_event *ev);
 /* Engine thread, after an op batch: wake the readers. */

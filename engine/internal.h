@@ -721,6 +721,11 @@ void snap_get(struct snap_reader *r, void *p, size_t n);
  * writer's (clear them); NULL when it was absent or on error. */
 void snap_put_struct(struct snap_writer *w, const void *p, size_t size);
 void *snap_get_struct(struct snap_reader *r, size_t size);
+/* The struct page array of @nr_pages, zeroed, in a mapping of its own
+ * (mm_init.c); freed with mem_map_free() and the same count. */
+struct page *mem_map_alloc(uint64_t nr_pages);
+void mem_map_free(struct page *map, uint64_t nr_pages);
+
 /*
  * A calloc'd copy of an array, of at least @alloc bytes (an absent one reads
  * as empty); NULL only when r->err is set. snap_get_optional() gives NULL for

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "slab.h"
@@ -455,6 +456,37 @@ static void cpus_to_nodes(struct machine *m)
 	}
 }
 
+/*
+ * The struct page array has a mapping of its own: 64 bytes a simulated page,
+ * 4 GiB for a 256 GiB machine. Fresh anonymous memory is zero already (no
+ * pass to clear it), asks for transparent huge pages (the host then fills it
+ * in 2 MiB faults, not 4 KiB ones: the first touch of a big array was most of
+ * a big machine's creation), reserves no swap for untouched parts, and goes
+ * back to the host at once when the machine is destroyed.
+ */
+struct page *mem_map_alloc(uint64_t nr_pages)
+{
+	size_t len = (size_t)(nr_pages ? nr_pages : 1) * sizeof(struct page);
+	void *p;
+
+	if (nr_pages > SIZE_MAX / sizeof(struct page))
+		return NULL;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);	/* a hint: without it, 4 KiB pages */
+#endif
+	return p;
+}
+
+void mem_map_free(struct page *map, uint64_t nr_pages)
+{
+	if (map)
+		munmap(map, (size_t)(nr_pages ? nr_pages : 1) * sizeof(struct page));
+}
+
 static int alloc_arrays(struct machine *m)
 {
 	uint64_t nr_blocks = (m->max_pfn + pageblock_nr_pages - 1) >> pageblock_order;
@@ -463,7 +495,7 @@ static int alloc_arrays(struct machine *m)
 
 	if (m->max_pfn >= PFN_NIL)
 		return -E2BIG;
-	m->mem_map = calloc(m->max_pfn, sizeof(struct page));
+	m->mem_map = mem_map_alloc(m->max_pfn);
 	m->pageblock_mt = calloc(nr_blocks ? nr_blocks : 1, 1);
 	if (!m->mem_map || !m->pageblock_mt)
 		return -ENOMEM;
@@ -583,7 +615,7 @@ void machine_destroy(struct machine *m)
 	}
 	free(m->nodes);
 	free(m->cpu_to_node);
-	free(m->mem_map);
+	mem_map_free(m->mem_map, m->max_pfn);
 	free(m->pageblock_mt);
 	memblock_release(&m->memblock);
 	vmalloc_state_release(m);
@@ -631,7 +663,7 @@ struct machine *machine_clone(const struct machine *m)
 		goto fail;
 	c->nodes = calloc(m->nr_nodes, sizeof(*c->nodes));
 	c->cpu_to_node = malloc(m->nr_cpus * sizeof(int));
-	c->mem_map = malloc(m->max_pfn * sizeof(struct page));
+	c->mem_map = mem_map_alloc(m->max_pfn);
 	c->pageblock_mt = malloc(nr_blocks ? nr_blocks : 1);
 	if (!c->nodes || !c->cpu_to_node || !c->mem_map || !c->pageblock_mt)
 		goto fail;

@@ -214,6 +214,13 @@ const char *machine_snapshot_build(void);
 /* The same through a malloc'd buffer (free it), and from one. */
 int machine_save_mem(const struct machine *m, void **buf, size_t *len, struct mm_error *e);
 struct machine *machine_load_mem(const void *buf, size_t len, struct mm_error *e);
+/*
+ * FNV-1a over the struct page array and the pageblock migratetypes, the
+ * arrays that hold no pointer: two machines in the same state give the same
+ * digest, whatever process or heap they live in (a snapshot's other
+ * structures are written with their pointers, which differ).
+ */
+uint64_t machine_mem_map_digest(const struct machine *m);
 /* Failure injection: the @n-th page allocation from now fails with ENOMEM (0: off). */
 void machine_fail_nth_alloc(struct machine *m, unsigned long n);
 

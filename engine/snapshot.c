@@ -150,6 +150,28 @@ void *snap_get_struct(struct snap_reader *r, size_t size)
 	return p;
 }
 
+/* The struct page array, into a mapping of its own (mem_map_alloc()). */
+static struct page *get_mem_map(struct snap_reader *r, uint64_t nr_pages)
+{
+	uint64_t len = SNAP_NULL;
+	struct page *p;
+
+	snap_get(r, &len, sizeof(len));
+	if (r->err)
+		return NULL;
+	if (len != nr_pages * sizeof(struct page)) {
+		r->err = -EPROTO;
+		return NULL;
+	}
+	p = mem_map_alloc(nr_pages);
+	if (!p) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	snap_get(r, p, len);
+	return p;
+}
+
 void *snap_get_array(struct snap_reader *r, size_t alloc)
 {
 	return get_array(r, alloc, false);
@@ -286,6 +308,13 @@ int machine_save(const struct machine *m, mm_write_fn fn, void *ctx, struct mm_e
 	return 0;
 }
 
+uint64_t machine_mem_map_digest(const struct machine *m)
+{
+	uint64_t h = fnv1a(FNV_OFFSET, m->mem_map, m->max_pfn * sizeof(struct page));
+
+	return fnv1a(h, m->pageblock_mt, nr_pageblocks(m));
+}
+
 /* Every pointer read back with the structure's bytes means nothing here. */
 static void clear_machine_pointers(struct machine *c)
 {
@@ -380,7 +409,7 @@ struct machine *machine_load(mm_read_fn fn, void *ctx, struct mm_error *e)
 		}
 	}
 	c->cpu_to_node = snap_get_array(&r, c->nr_cpus * sizeof(int));
-	c->mem_map = snap_get_array(&r, c->max_pfn * sizeof(struct page));
+	c->mem_map = get_mem_map(&r, c->max_pfn);
 	c->pageblock_mt = snap_get_array(&r, nr_pageblocks(c));
 	if (!r.err && (!c->cpu_to_node || !c->mem_map || !c->pageblock_mt))
 		r.err = -EPROTO;

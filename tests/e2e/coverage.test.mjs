@@ -158,7 +158,8 @@ async function until(fn, what) {
 test('the metrics move with what the daemon does', async () => {
   const m0 = await metrics();
   const names = new Set(Object.keys(m0).map((k) => k.replace(/\{.*/, '').replace(/_(bucket|sum|count)$/, '')));
-  for (const n of ['sessions_live', 'sessions_live_max', 'ops_total', 'ops_failed_total', 'http_requests_total',
+  for (const n of ['sessions_live', 'sessions_resident', 'sessions_hibernated', 'sessions_resident_bytes',
+                   'sessions_max_memory_bytes', 'sessions_hibernations_total', 'sessions_wake_seconds', 'ops_total', 'ops_failed_total', 'http_requests_total',
                    'http_request_duration_seconds', 'stream_clients', 'events_recorded_total',
                    'recorder_queue_depth', 'recorder_queue_capacity', 'recorder_lag_seconds',
                    'recorder_waits_total', 'recorder_transactions_total', 'recorder_failed',
@@ -168,7 +169,7 @@ test('the metrics move with what the daemon does', async () => {
   const s0 = (await get(`/sessions/${id}`)).last_seq;
   const m1 = await metrics();
   assert.equal(m1.mmlab_sessions_live, m0.mmlab_sessions_live + 1);
-  assert.ok(m1.mmlab_sessions_live <= m1.mmlab_sessions_live_max);
+  assert.ok(m1.mmlab_sessions_resident_bytes <= m1.mmlab_sessions_max_memory_bytes);
   const r = await applyOps(d.url, id, [{ op: 'alloc_pages', order: 0 }, { op: 'alloc_pages', order: 0 },
                                        { op: 'free_pages', pfn: 0, order: 0 }]);
   assert.deepEqual(r.results.map((x) => x.ok), [true, true, false]);

@@ -1,6 +1,6 @@
 // limits.test.mjs - every limit of api.md answers with its documented status
 // and error object: body size (413), ops per request (413), live sessions
-// (429), stream clients (429), events per query (400), and a client that
+// beyond the memory budget (429), stream clients (429), events per query (400), and a client that
 // stops sending mid-request is cut off by the connection timeout (30 s).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -59,26 +59,44 @@ test('10000 ops per request pass, 10001 are 413 E2BIG and change nothing', async
   assert.equal((await getJson(`${d.url}/api/v1/sessions/${id}`, { method: 'DELETE' })).status, 200);
 });
 
-test('at most 16 live sessions: the next one is 429 EBUSY until one stops', async () => {
-  const made = [];
-  let refused;
+test('live sessions are limited by --max-memory, not by a count: idle ones hibernate; with every resident one pinned the next is 429 EBUSY until one is unpinned', async () => {
+  // 64 MiB machines take 1 MiB of struct pages: 16 MiB holds about 15 of them.
+  const m = await startDaemon({ args: ['--max-memory', '16M'] });
+  const metric = async (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${m.url}/metrics`)).text())[1]);
   try {
-    for (let i = 0; i < 20 && !refused; i++) {
-      const r = await postJson(`${d.url}/api/v1/sessions`, { name: `s${i}`, machine: { mem_mib: 64 } });
-      if (r.status === 201) made.push(r.body.id);
-      else refused = r;
+    const made = [];
+    for (let i = 0; i < 24; i++) {
+      const r = await postJson(`${m.url}/api/v1/sessions`, { name: `s${i}`, machine: { mem_mib: 64 } });
+      assert.equal(r.status, 201, `session ${i}: ${JSON.stringify(r.body)}`);
+      made.push(r.body.id);
     }
-    assert.ok(refused, 'a creation was refused');
+    const list = (await getJson(`${m.url}/api/v1/sessions`)).body.sessions;
+    const resident = list.filter((s) => s.state === 'live');
+    assert.ok(list.filter((s) => s.state === 'hibernated').length >= 9, 'the least recently used hibernated');
+    assert.ok(resident.length >= 1 && resident.length <= 16);
+    assert.equal(list.find((s) => s.id === made[0]).state, 'hibernated', 'the oldest went first');
+    assert.equal(list.find((s) => s.id === made[23]).state, 'live', 'the newest stays');
+    assert.ok(await metric('mmlab_sessions_resident_bytes') <= 16 << 20);
+    for (const s of resident)
+      assert.equal((await postJson(`${m.url}/api/v1/sessions/${s.id}/pin`, {})).status, 200);
+    const refused = await postJson(`${m.url}/api/v1/sessions`, { name: 'no room', machine: { mem_mib: 64 } });
     assertError(refused, 429, 'EBUSY');
-    assert.match(refused.body.error.message, /at most 16/);
-    const live = (await getJson(`${d.url}/api/v1/sessions`)).body.sessions.filter((s) => s.state === 'live');
-    assert.equal(live.length, 16);
-    assert.equal((await getJson(`${d.url}/api/v1/sessions/${made.pop()}`, { method: 'DELETE' })).status, 200);
-    const again = await postJson(`${d.url}/api/v1/sessions`, { name: 'again', machine: { mem_mib: 64 } });
-    assert.equal(again.status, 201, 'room again after a stop');
-    made.push(again.body.id);
+    assert.match(refused.body.error.message, /--max-memory/);
+    const freed = resident[0].id;
+    const unpinned = await getJson(`${m.url}/api/v1/sessions/${freed}/pin`, { method: 'DELETE' });
+    assert.equal(unpinned.status, 200);
+    assert.equal(unpinned.body.pinned, false);
+    const again = await postJson(`${m.url}/api/v1/sessions`, { name: 'again', machine: { mem_mib: 64 } });
+    assert.equal(again.status, 201, 'room again once one is unpinned');
+    const after = (await getJson(`${m.url}/api/v1/sessions`)).body.sessions;
+    assert.equal(after.find((s) => s.id === freed).state, 'hibernated', 'the unpinned one made the room');
+    assert.ok(after.filter((s) => s.pinned).every((s) => s.state === 'live'), 'pinned ones never hibernate');
+    // A hibernated session is still live: it wakes for its next op.
+    const op = await postJson(ops(made[0]).replace(d.url, m.url), [{ op: 'alloc_pages', order: 0 }]);
+    assert.equal(op.status, 200);
+    assert.equal(op.body.results[0].ok, true);
   } finally {
-    for (const id of made) await getJson(`${d.url}/api/v1/sessions/${id}`, { method: 'DELETE' });
+    await m.stop();
   }
 });
 

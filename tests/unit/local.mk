@@ -134,3 +134,7 @@ tests_unit_test_oom_kill_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_memcontrol
 tests_unit_test_memcontrol_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_memcontrol_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_session_lru
+tests_unit_test_session_lru_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS) $(MHD_CFLAGS)
+tests_unit_test_session_lru_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)

@@ -143,7 +143,7 @@ function openStream(id, { onSeq, onResync, onState }) {
     if (closed)
       return;
     onState('reconnecting');
-    const live = await api(`/sessions/${id}`).then((s) => s.state === 'live', () => true);
+    const live = await api(`/sessions/${id}`).then((s) => s.state === 'live' || s.state === 'hibernated', () => true);
     if (closed)
       return;
     if (!live)

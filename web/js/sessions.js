@@ -33,12 +33,13 @@ function machineFromForm(form) {
 }
 
 // @onChoose(id, live, state) hears the session chosen, whether it is a live
-// machine, and its state ("live", "closed", "crashed", or "trace": a real
-// kernel's trace).
+// machine, and its state ("live", "hibernated": live, its machine stored until
+// its next request, "closed", "crashed", or "trace": a real kernel's trace).
 export function createSessionPicker(onChoose) {
   const select = document.getElementById('session');
-  let states = new Map();	// id -> "live", "closed" or "crashed"
-  const chooseSelected = () => onChoose(Number(select.value), states.get(Number(select.value)) === 'live',
+  let states = new Map();	// id -> "live", "hibernated", "closed" or "crashed"
+  const isLive = (state) => state === 'live' || state === 'hibernated';
+  const chooseSelected = () => onChoose(Number(select.value), isLive(states.get(Number(select.value))),
                                         states.get(Number(select.value)));
   const form = document.getElementById('new-session');
   const error = document.getElementById('new-session-error');
@@ -56,8 +57,8 @@ export function createSessionPicker(onChoose) {
     const previous = select.value;
     states = new Map(sessions.map((s) => [s.id, s.state]));
     select.replaceChildren(...sessions.map((s) => new Option(optionLabel(s), String(s.id))));
-    const live = sessions.find((s) => s.name === 'default' && s.state === 'live') ||
-                 sessions.find((s) => s.state === 'live');
+    const live = sessions.find((s) => s.name === 'default' && isLive(s.state)) ||
+                 sessions.find((s) => isLive(s.state));
     const known = (w) => w !== undefined && w !== null && sessions.some((s) => String(s.id) === String(w));
     const wanted = [choose, previous || undefined, live && live.id].find(known);
     if (wanted !== undefined)
