@@ -582,6 +582,71 @@ static void test_proactive_compaction(void **state)
 	free(s.v);
 }
 
+static int owner_at(struct machine *m, uint64_t pfn)
+{
+	struct page_info pi;
+
+	assert_int_equal(machine_page_info(m, pfn, &pi), 0);
+	return pi.owner;
+}
+
+/*
+ * alloc_contig_range: a range among movable pages is emptied (its pages
+ * migrated out) and handed out whole; free_contig_range gives it back; a
+ * range with an unmovable page is refused with that page, and no pageblock
+ * stays isolated either way.
+ */
+static void test_alloc_contig_range(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	struct mm_error e = { 0 };
+	uint64_t start, pfn, got;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	start = ((z->zone_start_pfn + zone_end_pfn(z)) / 2) & ~1023ULL;
+	for (pfn = start; pfn < start + 1024; pfn++)	/* movable pages in it */
+		if (owner_at(m, pfn) == OWNER_USER)
+			break;
+	assert_true(pfn < start + 1024);
+	s.nr = 0;
+	if (mm_alloc_contig_range(m, start, 1024, 0, &e))
+		fail_msg("alloc_contig_range: %s", e.message);
+	for (pfn = start; pfn < start + 1024; pfn++)
+		assert_int_equal(owner_at(m, pfn), OWNER_OTHER);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_migrate_pages)].detail,
+			       "reason=contig_range"));
+	for (pfn = start; pfn < start + 1024; pfn += 512)
+		assert_int_not_equal(get_pageblock_migratetype(m, pfn), MIGRATE_ISOLATE);
+	assert_clean(m);
+	assert_int_equal(mm_free_contig_range(m, start + 1, 1024, 0, &e), -EINVAL);
+	assert_int_equal(mm_free_contig_range(m, start, 1024, 0, &e), 0);
+	assert_clean(m);
+	/* alloc_contig_pages finds a range itself */
+	assert_int_equal(mm_alloc_contig_pages(m, 512, 0, 0, &got, &e), 0);
+	assert_int_equal(got & 511, 0);
+	assert_clean(m);
+	assert_int_equal(mm_free_contig_range(m, got, 512, 0, &e), 0);
+	machine_destroy(m);
+
+	m = make("{\"mem_mib\":128}", NULL, NULL);
+	fragment_unmovable(m);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	start = ((z->zone_start_pfn + zone_end_pfn(z)) / 2) & ~1023ULL;
+	assert_int_equal(mm_alloc_contig_range(m, start, 1024, 0, &e), -EBUSY);
+	assert_non_null(strstr(e.message, "cannot move"));
+	for (pfn = start; pfn < start + 1024; pfn += 512)
+		assert_int_not_equal(get_pageblock_migratetype(m, pfn), MIGRATE_ISOLATE);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_deferral),
 		cmocka_unit_test(test_kcompactd_woken_by_kswapd),
 		cmocka_unit_test(test_proactive_compaction),
+		cmocka_unit_test(test_alloc_contig_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
