@@ -1168,7 +1168,7 @@ unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			const struct zone *z = &pgdat->node_zones[zi];
 
-			if (!populated_zone(z))
+			if (!populated_zone(z) || !m->booted)	/* compaction_init() runs at the hand-over */
 				continue;
 			for (int k = 0; k < 2; k++)
 				if (z->compact_cached_migrate_pfn[k] < z->zone_start_pfn ||
