@@ -30,7 +30,14 @@
  * at a time, each within one pageblock; mm_compaction_migratepages after
  * each batch; mm_compaction_end when the free scanner's pageblock is at or
  * below the migrate scanner's (compact_scanners_met()), status=complete for
- * a whole-zone run. The events carry the same numbers and text.
+ * a whole-zone run. The events carry the same numbers and text. On a 6.18
+ * host the DMA zone's run reads "mm_compaction_begin: zone_start=0x1
+ * migrate_pfn=0x1 free_pfn=0xe00 zone_end=0x1000, mode=sync", then one
+ * isolate_migratepages range per pageblock (0x1 ~ 0x200, 0x200 ~ 0x400, ...,
+ * nr_scanned counting a free block's pages on top of the one scanned, as
+ * the skip over it does), and "mm_compaction_end: ... migrate_pfn=0xe00
+ * free_pfn=0xe00 ... status=complete"; an engine machine of 128 MiB prints
+ * the same begin and end lines for its DMA zone.
  *
  * Design notes: the invariants compaction_check() verifies (machine_check()
  * runs it), numbered CP1..CP5. They hold between ops; inside an op a

@@ -313,10 +313,15 @@ struct mm_slowpath {
 	char message[640];			/* "the kernel would wake kswapd, ..." */
 	unsigned int reclaim_rounds;		/* direct reclaim the engine ran first */
 	uint64_t reclaimed;			/* and the pages it freed */
+	unsigned int compact_rounds;		/* direct compactions that were not skipped */
 };
 void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
-/* The refusal came after @rounds rounds of direct reclaim freeing @reclaimed pages. */
-void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed);
+/*
+ * The refusal came after @rounds rounds of direct reclaim freeing @reclaimed
+ * pages and @compacted direct compactions (not counting skipped ones).
+ */
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed,
+			   unsigned int compacted);
 /* "wake_all_kswapds", "direct_compact", ... */
 const char *mm_slowpath_step_name(int step);
 /* __alloc_pages_may_oom(): would this request reach out_of_memory()? */

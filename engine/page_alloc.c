@@ -11,12 +11,14 @@
  *  - A free block is known by its head page only: PGTY_buddy, private = order,
  *    on free_area[order].free_list[pageblock migratetype]. Its other pages are
  *    owned by "free" but carry nothing else.
- *  - Nothing here reclaims or compacts: when the watermarks say no, the
- *    OOM killer (oom_kill.c) runs for the requests the kernel would kill for
- *    (__alloc_pages_may_oom()), and a request that still fails does so with
- *    ENOMEM and the reason, where the kernel would go on to reclaim, compact
- *    or OOM-kill; slowpath.c says which of those it would do and whether it
- *    would ever return NULL.
+ *  - When the watermarks say no, the slow path runs as the kernel's does:
+ *    kswapd woken, direct compaction (compaction.c) for costly orders and
+ *    for unmovable ones above 0, direct reclaim (vmscan.c), compaction
+ *    again, the retry rules, then the OOM killer (oom_kill.c) for the
+ *    requests the kernel would kill for (__alloc_pages_may_oom()). A
+ *    request that still fails does so with ENOMEM and the reason;
+ *    slowpath.c says which steps the kernel walks and whether it would
+ *    ever return NULL.
  *
  * Design notes: the invariants that machine_check() (check.c) verifies.
  *  1. For every zone, pages in the buddy free lists + pages on per-CPU lists +
@@ -1331,7 +1333,7 @@ static int alloc_fail(struct machine *m, unsigned int order, const struct alloc_
 				  SLOWPATH_WHY_INJECTED : !ac->any_zone ? SLOWPATH_WHY_NO_ZONE :
 				  SLOWPATH_WHY_NO_MEMORY, ac->sp);
 	if (ac->sp)
-		mm_slowpath_reclaimed(ac->sp, ac->reclaim_rounds, ac->reclaimed);
+		mm_slowpath_reclaimed(ac->sp, ac->reclaim_rounds, ac->reclaimed, ac->compact_rounds);
 	if (ac->sp && ac->oom_outcome) {
 		size_t n = strlen(ac->sp->message);
 

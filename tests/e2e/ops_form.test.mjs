@@ -76,6 +76,8 @@ const CASES = [
   ['load_cr3', { cpu: 0 }, (R) => ({ cpu: 0, pid: R.spawn.pid })],
   ['mmap', { length: 16384, prot: 'rw-' }, (R) => ({ pid: R.spawn.pid, length: 16384, prot: 'rw-' })],
   ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],
+  ['translate', { access: 'read' }, (R) => ({ pid: R.spawn.pid, vaddr: R.mmap.addr, access: 'read' })],
+  ['migrate_pages', {}, (R) => ({ pfn: Number(BigInt(R.translate.paddr) >> 12n) })],
   ['brk', {}, (R) => ({ pid: R.spawn.pid })],
   ['munmap', {}, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 16384 })],
   ['exit', {}, (R) => ({ pid: R.spawn.pid })],
@@ -89,6 +91,10 @@ const CASES = [
   ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],
   ['fork', {}, (R) => ({ pid: R.spawn.pid })],
   ['drop_caches', { mode: 3 }, () => ({ mode: 3 })],
+  ['sysctl', { name: 'vm.extfrag_threshold', value: 400 }, () => ({ name: 'vm.extfrag_threshold', value: 400 })],
+  ['compact_memory', {}, () => ({})],
+  ['alloc_contig_range', { nr_pages: 512 }, () => ({ nr_pages: 512 })],
+  ['free_contig_range', {}, (R) => ({ start_pfn: R.alloc_contig_range.start_pfn, nr_pages: 512 })],
 ];
 
 async function open(hash, id, viewport = { width: 1280, height: 800 }) {
