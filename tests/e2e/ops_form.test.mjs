@@ -110,7 +110,8 @@ async function open(hash, id, viewport = { width: 1280, height: 800 }) {
 // Choose @op, check its fields are the daemon's, fill @fields, Apply: the
 // request sent, its answer, and the log entry drawn.
 async function applyForm(page, id, op, fields) {
-  const count = await page.locator('#ops-log li').count();
+  // The log keeps its last 50 entries: the new one is the first not marked seen.
+  await page.evaluate(() => document.querySelectorAll('#ops-log li').forEach((li) => { li.dataset.seen = '1'; }));
   await page.selectOption('#ops-form select[name="op"]', op);
   const shown = await page.$$eval('#ops-form .fields label', (ls) => ls.filter((l) => !l.hidden).map((l) => l.dataset.field));
   for (const [name, value] of Object.entries(fields)) {
@@ -123,7 +124,10 @@ async function applyForm(page, id, op, fields) {
   const answer = page.waitForResponse((r) => r.url() === api(`/sessions/${id}/ops`) && r.request().method() === 'POST');
   await page.click('#ops-form button[type="submit"]');
   const res = await answer;
-  await page.waitForFunction((n) => document.querySelectorAll('#ops-log li').length > n, count);
+  await page.waitForFunction(() => {
+    const li = document.querySelector('#ops-log li');
+    return li && !li.dataset.seen;
+  });
   const li = page.locator('#ops-log li').first();
   return { shown, sent: res.request().postDataJSON(), status: res.status(), body: await res.json().catch(() => null),
            text: await li.textContent(), ok: await li.getAttribute('data-ok'),
