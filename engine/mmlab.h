@@ -131,7 +131,20 @@ void machine_config_release(struct machine_config *cfg);
 	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
 	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)	\
 	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)	\
-	X(mm_vmscan_memcg_reclaim_begin) X(mm_vmscan_memcg_reclaim_end)
+	X(mm_vmscan_memcg_reclaim_begin) X(mm_vmscan_memcg_reclaim_end)	\
+	X(mm_compaction_begin) X(mm_compaction_end)			\
+	X(mm_compaction_isolate_migratepages)				\
+	X(mm_compaction_isolate_freepages)				\
+	X(mm_compaction_migratepages)					\
+	X(mm_compaction_try_to_compact_pages)				\
+	X(mm_compaction_suitable) X(mm_compaction_finished)		\
+	X(mm_compaction_deferred) X(mm_compaction_defer_compaction)	\
+	X(mm_compaction_defer_reset)					\
+	X(mm_compaction_wakeup_kcompactd) X(mm_compaction_kcompactd_wake) \
+	X(mm_compaction_kcompactd_sleep)				\
+	X(mm_migrate_pages_start) X(mm_migrate_pages)			\
+	X(set_migration_pte) X(remove_migration_pte)			\
+	X(migrate_folio_move)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
@@ -307,10 +320,15 @@ struct mm_slowpath {
 	char message[640];			/* "the kernel would wake kswapd, ..." */
 	unsigned int reclaim_rounds;		/* direct reclaim the engine ran first */
 	uint64_t reclaimed;			/* and the pages it freed */
+	unsigned int compact_rounds;		/* direct compactions that were not skipped */
 };
 void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpath *sp);
-/* The refusal came after @rounds rounds of direct reclaim freeing @reclaimed pages. */
-void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed);
+/*
+ * The refusal came after @rounds rounds of direct reclaim freeing @reclaimed
+ * pages and @compacted direct compactions (not counting skipped ones).
+ */
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed,
+			   unsigned int compacted);
 /* "wake_all_kswapds", "direct_compact", ... */
 const char *mm_slowpath_step_name(int step);
 /* __alloc_pages_may_oom(): would this request reach out_of_memory()? */
@@ -352,6 +370,39 @@ void machine_pressure(const struct machine *m, struct mm_pressure *p);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
+
+/*** Compaction and migration (compaction.c, migrate.c) ***/
+
+/*
+ * A write to /proc/sys/vm/compact_memory (@node -1), or to
+ * /sys/devices/system/node/nodeN/compact: every zone compacted whole,
+ * MIGRATE_SYNC, order -1, the skip hints ignored.
+ */
+int mm_compact_memory(struct machine *m, int node, int cpu, struct mm_error *e);
+/*
+ * Move the folio at @pfn to another frame of its node (move_pages(2)):
+ * *@new_pfn on success; a page that cannot move is -EBUSY, -EAGAIN or
+ * -ENOENT with the kernel's reason in @e, and nothing changes.
+ */
+int mm_migrate_pages(struct machine *m, uint64_t pfn, int cpu, uint64_t *new_pfn,
+		     struct mm_error *e);
+/*
+ * alloc_contig_range() (page_isolation.c): [@start, @start + @nr_pages) of
+ * one zone, its pageblocks isolated, its movable pages migrated out, then
+ * taken as order-0 pages (OWNER_OTHER). -EBUSY with the page that stopped
+ * it, and the machine as it was. mm_alloc_contig_pages() finds a range
+ * itself (alloc_contig_pages()); mm_free_contig_range() gives one back.
+ */
+int mm_alloc_contig_range(struct machine *m, uint64_t start, uint64_t nr_pages, int cpu,
+			  struct mm_error *e);
+int mm_alloc_contig_pages(struct machine *m, uint64_t nr_pages, int node, int cpu,
+			  uint64_t *start, struct mm_error *e);
+int mm_free_contig_range(struct machine *m, uint64_t start, uint64_t nr_pages, int cpu,
+			 struct mm_error *e);
+/* The compaction sysctls: "compaction_proactiveness", "extfrag_threshold",
+ * "compact_unevictable_allowed" (under vm.); -EINVAL for another name or value. */
+int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_error *e);
+int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value);
 /* vmstat_update on @cpu (refresh_cpu_vm_stats()): decay_pcp_high() of each of its
  * lists; *requeue: the kernel would run it again. */
 int mm_vmstat_update(struct machine *m, int cpu, bool *requeue, struct mm_error *e);

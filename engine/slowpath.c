@@ -4,20 +4,21 @@
  *
  * Mirrors mm/page_alloc.c of Linux 6.18: __alloc_pages_slowpath(),
  * __alloc_pages_may_oom(), should_reclaim_retry(), should_compact_retry()
- * and gfp_compaction_allowed() (include/linux/gfp.h). The engine wakes
- * kswapd, runs direct reclaim with its retries (page_alloc.c, vmscan.c) and
- * the OOM killer where mm_slowpath_may_oom() lets it (oom_kill.c), but has
- * no compaction, so when all of that finds nothing the request is refused
- * here with the path the kernel walks: which of kswapd, direct compaction,
- * direct reclaim, the reclaim retry loop and the OOM killer it reaches, in
- * order, and whether the kernel could return NULL at the end of it.
- * mm_slowpath_reclaimed() puts what the engine's own reclaim did in front;
- * what its OOM killer did follows the plan.
+ * and gfp_compaction_allowed() (include/linux/gfp.h). The engine walks the
+ * same path: it wakes kswapd, compacts (compaction.c, at COMPACT_PRIO_ASYNC
+ * first), runs direct reclaim, compacts again at the slow path's priority,
+ * retries as should_reclaim_retry() and should_compact_retry() say
+ * (page_alloc.c, vmscan.c) and runs the OOM killer where
+ * mm_slowpath_may_oom() lets it (oom_kill.c). When all of that finds
+ * nothing the request is refused here with the path it walked: which of
+ * kswapd, direct compaction, direct reclaim, the retry loop and the OOM
+ * killer it reached, in order, and whether the kernel could return NULL at
+ * the end of it. mm_slowpath_reclaimed() puts what the engine's reclaim and
+ * compaction did in front; what its OOM killer did follows the plan.
  *
- * The plan is a function of the request alone (gfp and order): the state
- * the kernel consults on the way (what compaction said, whether the OOM
- * killer found a victim) is what the engine lacks, so the text names the
- * points where that state decides.
+ * The plan is a function of the request alone (gfp and order); the state
+ * consulted on the way (what compaction said, whether the OOM killer found
+ * a victim) is in the counts put in front of it and in the events.
  */
 #include <stdio.h>
 #include <string.h>
@@ -172,26 +173,37 @@ void mm_alloc_slowpath(gfp_t gfp, unsigned int order, int why, struct mm_slowpat
 }
 
 /*
- * mm_slowpath_reclaimed() - the engine now runs kswapd, direct reclaim and
- * should_reclaim_retry() itself: a refusal that came after them says so
- * first, and the plan that follows still names every step of the kernel's
- * walk, those the engine does not model (compaction, the OOM killer) among
- * them.
+ * mm_slowpath_reclaimed() - the engine runs kswapd, direct compaction,
+ * direct reclaim and the retry rules itself: a refusal that came after them
+ * says so first, and the plan that follows names every step of the walk.
  */
-void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed)
+void mm_slowpath_reclaimed(struct mm_slowpath *sp, unsigned int rounds, uint64_t reclaimed,
+			   unsigned int compacted)
 {
 	char rest[sizeof(sp->message)];
 	int n;
 
 	sp->reclaim_rounds = rounds;
 	sp->reclaimed = reclaimed;
-	if (!rounds)
+	sp->compact_rounds = compacted;
+	if (!rounds && !compacted)
 		return;
 	memcpy(rest, sp->message, sizeof(rest));
-	n = snprintf(sp->message, sizeof(sp->message),
-		     "direct reclaim ran %u round%s and freed %llu page%s, in vain; on that path ",
-		     rounds, rounds == 1 ? "" : "s", (unsigned long long)reclaimed,
-		     reclaimed == 1 ? "" : "s");
+	if (!rounds)
+		n = snprintf(sp->message, sizeof(sp->message),
+			     "direct compaction ran %u time%s, in vain; on that path ", compacted,
+			     compacted == 1 ? "" : "s");
+	else if (!compacted)
+		n = snprintf(sp->message, sizeof(sp->message),
+			     "direct reclaim ran %u round%s and freed %llu page%s, in vain; on that "
+			     "path ", rounds, rounds == 1 ? "" : "s", (unsigned long long)reclaimed,
+			     reclaimed == 1 ? "" : "s");
+	else
+		n = snprintf(sp->message, sizeof(sp->message),
+			     "direct compaction ran %u time%s and direct reclaim %u round%s freeing "
+			     "%llu page%s, in vain; on that path ", compacted,
+			     compacted == 1 ? "" : "s", rounds, rounds == 1 ? "" : "s",
+			     (unsigned long long)reclaimed, reclaimed == 1 ? "" : "s");
 	if (n > 0 && (size_t)n < sizeof(sp->message))
 		memcpy(sp->message + n, rest, strnlen(rest, sizeof(sp->message) - (size_t)n - 1) + 1);
 	sp->message[sizeof(sp->message) - 1] = 0;

@@ -76,6 +76,8 @@ const CASES = [
   ['load_cr3', { cpu: 0 }, (R) => ({ cpu: 0, pid: R.spawn.pid })],
   ['mmap', { length: 16384, prot: 'rw-' }, (R) => ({ pid: R.spawn.pid, length: 16384, prot: 'rw-' })],
   ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],
+  ['translate', { access: 'read' }, (R) => ({ pid: R.spawn.pid, vaddr: R.mmap.addr, access: 'read' })],
+  ['migrate_pages', {}, (R) => ({ pfn: Number(BigInt(R.translate.paddr) >> 12n) })],
   ['brk', {}, (R) => ({ pid: R.spawn.pid })],
   ['munmap', {}, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 16384 })],
   ['exit', {}, (R) => ({ pid: R.spawn.pid })],
@@ -89,6 +91,10 @@ const CASES = [
   ['touch', { length: 8192, access: 'write' }, (R) => ({ pid: R.spawn.pid, addr: R.mmap.addr, length: 8192, access: 'write' })],
   ['fork', {}, (R) => ({ pid: R.spawn.pid })],
   ['drop_caches', { mode: 3 }, () => ({ mode: 3 })],
+  ['sysctl', { name: 'vm.extfrag_threshold', value: 400 }, () => ({ name: 'vm.extfrag_threshold', value: 400 })],
+  ['compact_memory', {}, () => ({})],
+  ['alloc_contig_range', { nr_pages: 512 }, () => ({ nr_pages: 512 })],
+  ['free_contig_range', {}, (R) => ({ start_pfn: R.alloc_contig_range.start_pfn, nr_pages: 512 })],
 ];
 
 async function open(hash, id, viewport = { width: 1280, height: 800 }) {
@@ -104,7 +110,8 @@ async function open(hash, id, viewport = { width: 1280, height: 800 }) {
 // Choose @op, check its fields are the daemon's, fill @fields, Apply: the
 // request sent, its answer, and the log entry drawn.
 async function applyForm(page, id, op, fields) {
-  const count = await page.locator('#ops-log li').count();
+  // The log keeps its last 50 entries: the new one is the first not marked seen.
+  await page.evaluate(() => document.querySelectorAll('#ops-log li').forEach((li) => { li.dataset.seen = '1'; }));
   await page.selectOption('#ops-form select[name="op"]', op);
   const shown = await page.$$eval('#ops-form .fields label', (ls) => ls.filter((l) => !l.hidden).map((l) => l.dataset.field));
   for (const [name, value] of Object.entries(fields)) {
@@ -117,7 +124,10 @@ async function applyForm(page, id, op, fields) {
   const answer = page.waitForResponse((r) => r.url() === api(`/sessions/${id}/ops`) && r.request().method() === 'POST');
   await page.click('#ops-form button[type="submit"]');
   const res = await answer;
-  await page.waitForFunction((n) => document.querySelectorAll('#ops-log li').length > n, count);
+  await page.waitForFunction(() => {
+    const li = document.querySelector('#ops-log li');
+    return li && !li.dataset.seen;
+  });
   const li = page.locator('#ops-log li').first();
   return { shown, sent: res.request().postDataJSON(), status: res.status(), body: await res.json().catch(() => null),
            text: await li.textContent(), ok: await li.getAttribute('data-ok'),

@@ -62,6 +62,13 @@ export const OPS = [
     fsync: ['name'],
     drop_caches: ['mode'],
   }],
+  ['compaction and migration', {
+    compact_memory: ['node', 'cpu'],
+    migrate_pages: ['pfn', 'cpu'],
+    alloc_contig_range: ['start_pfn', 'nr_pages', 'node', 'cpu'],
+    free_contig_range: ['start_pfn', 'nr_pages', 'cpu'],
+    sysctl: ['name', 'value'],
+  }],
   ['boot and paging', {
     boot: ['until', 'without_identity'],
     paging: ['cpu', 'enable', 'kexec'],
@@ -81,6 +88,9 @@ const FIELDS = {
   node: { number: true, placeholder: 'local' },
   cpu: { number: true, placeholder: '0' },
   pfn: { number: true },
+  start_pfn: { number: true, placeholder: 'search' },
+  nr_pages: { number: true, placeholder: '512' },
+  value: { number: true, placeholder: 'read only' },
   kind: { options: ['random', 'fragment', 'exhaust', 'kmalloc_sizes'] },
   count: { number: true, placeholder: 'default' },
   seed: { number: true, placeholder: '1' },
@@ -190,8 +200,13 @@ function suggestions(op, r) {
       .concat([['mmap', { file: op.name }]]));
   case 'mmap': {
     const area = { pid: op.pid === undefined ? '' : String(op.pid), ...addr, length: String(op.length ?? '') };
-    return { touch: area, munmap: area, access_range: { start: r.addr, length: area.length, pid: area.pid } };
+    return { touch: area, munmap: area, access_range: { start: r.addr, length: area.length, pid: area.pid },
+             translate: { pid: area.pid, vaddr: r.addr } };
   }
+  case 'translate':
+    return r.paddr ? { migrate_pages: { pfn: hex(Number(BigInt(r.paddr) >> 12n)) } } : {};
+  case 'alloc_contig_range':
+    return { free_contig_range: { start_pfn: String(r.start_pfn), nr_pages: String(r.nr_pages) } };
   default: return {};
   }
 }
