@@ -138,7 +138,10 @@ test('export as ftrace follows the real formats and imports back to the same eve
 });
 
 const MT = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
-const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace'];
+const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace'];
+const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'];
+const RESULTS = ['not_suitable_zone', 'skipped', 'deferred', 'no_suitable_page', 'continue', 'complete',
+  'partial_skipped', 'contended', 'success'];
 
 for (const file of CAPTURES) {
   test(`the real capture ${file} imports: one event a line, every field parsed`, async () => {
@@ -177,6 +180,30 @@ for (const file of CAPTURES) {
         assert.match(e.detail, new RegExp(`name=${field('name')}( |$)`), l);
       if (e.type === 'mark_victim') assert.match(e.detail, /comm=tail/);
       if (e.type === 'mm_vmscan_memcg_reclaim_end') assert.equal(e.value, Number(field('nr_reclaimed')));
+      // compaction and migrate: the detail is the fields' text, the columns the contract's
+      if (/^mm_compaction_|^mm_migrate_pages|_migration_pte$/.test(e.type))
+        assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
+      const range = /range=\((0x[0-9a-f]+) ~ (0x[0-9a-f]+)\)/.exec(l);
+      if (range) {
+        assert.equal(e.pfn, parseInt(range[1], 16), l);
+        assert.equal(e.size, parseInt(range[2], 16) - parseInt(range[1], 16), l);
+        assert.equal(e.value ?? 0, Number(field('nr_taken')), l);
+      }
+      if (e.type === 'mm_compaction_begin' || e.type === 'mm_compaction_end') {
+        assert.equal(e.pfn, parseInt(field('migrate_pfn'), 16), l);
+        assert.equal(e.value, parseInt(field('free_pfn'), 16), l);
+        assert.equal(e.size, parseInt(field('zone_end'), 16) - parseInt(field('zone_start'), 16), l);
+      }
+      if (e.type === 'mm_compaction_finished' || e.type === 'mm_compaction_suitable') {
+        assert.equal(e.zone, ZONE_NAMES[ZONE_NAMES.indexOf(field('zone'))], l);
+        assert.equal(e.value ?? 0, RESULTS.indexOf(field('ret')), l);
+      }
+      if (e.type === 'mm_compaction_migratepages') {
+        assert.equal(e.value ?? 0, Number(field('nr_migrated')), l);
+        assert.equal(e.size ?? 0, Number(field('nr_failed')), l);
+      }
+      if (e.type === 'mm_migrate_pages') assert.equal(e.value ?? 0, Number(field('nr_succeeded')), l);
+      if (e.type === 'set_migration_pte') assert.equal(e.vaddr, `0x${/addr=([0-9a-f]+),/.exec(l)[1]}`, l);
     }
   });
 }
