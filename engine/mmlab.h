@@ -131,7 +131,20 @@ void machine_config_release(struct machine_config *cfg);
 	X(mm_shrink_slab_start) X(mm_shrink_slab_end)			\
 	X(mm_vmscan_write_folio) X(swap_writepage) X(swap_readpage)	\
 	X(mark_victim) X(oom_score_adj_update) X(finish_task_reaping)	\
-	X(mm_vmscan_memcg_reclaim_begin) X(mm_vmscan_memcg_reclaim_end)
+	X(mm_vmscan_memcg_reclaim_begin) X(mm_vmscan_memcg_reclaim_end)	\
+	X(mm_compaction_begin) X(mm_compaction_end)			\
+	X(mm_compaction_isolate_migratepages)				\
+	X(mm_compaction_isolate_freepages)				\
+	X(mm_compaction_migratepages)					\
+	X(mm_compaction_try_to_compact_pages)				\
+	X(mm_compaction_suitable) X(mm_compaction_finished)		\
+	X(mm_compaction_deferred) X(mm_compaction_defer_compaction)	\
+	X(mm_compaction_defer_reset)					\
+	X(mm_compaction_wakeup_kcompactd) X(mm_compaction_kcompactd_wake) \
+	X(mm_compaction_kcompactd_sleep)				\
+	X(mm_migrate_pages_start) X(mm_migrate_pages)			\
+	X(set_migration_pte) X(remove_migration_pte)			\
+	X(migrate_folio_move)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,
