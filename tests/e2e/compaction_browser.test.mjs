@@ -110,8 +110,30 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
   assert.equal(runs[2].migrateDirection, 'up');
   assert.equal(runs[2].freeDirection, 'down');
 
+  // The physical map at that seq: the scanners where the trace's last steps left them.
+  const lastMig = want[2].migrate.filter((r, i) => i < Number(runs[2].migrateSteps)).at(-1);
+  await page.click('nav a[data-view="physmap"]');
+  await page.waitForSelector(`#physmap-compaction[data-run]:not([hidden])`, { timeout: 15000 });
+  await page.waitForSelector('#physmap-canvas[data-ready="true"]');
+  assert.equal(await page.getAttribute('#physmap-compaction', 'data-status'), 'running');
+  assert.equal(Number(await page.getAttribute('#physmap-compaction', 'data-migrate-pfn')), lastMig[1]);
+  assert.match(await page.textContent('#physmap-compaction h3'), /Compaction of Normal, sync, running at this seq/);
+  await page.locator('#physmap-compaction').screenshot({ path: join(ARTIFACTS, `physmap-compaction-${process.pid}.png`) });
+  // The button takes the map to the free scanner: its label is drawn there.
+  await page.click('#physmap-compaction button.go-free');
+  await page.waitForSelector('#physmap-marks .mark.free-scanner', { timeout: 15000 });
+  const freePfn = Number(await page.getAttribute('#physmap-compaction', 'data-free-pfn'));
+  assert.equal(Number(await page.getAttribute('#physmap-marks .mark.free-scanner', 'data-pfn')), freePfn);
+  assert.equal(Number(await page.getAttribute('#physmap-canvas', 'data-cursor')), freePfn);
+
+  await saveScreenshot(page, '#physmap-compaction-1280x800');
+
   await page.setViewportSize({ width: 800, height: 600 });
   await page.waitForTimeout(300);
+  await saveScreenshot(page, '#physmap-compaction-800x600');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  await page.click('nav a[data-view="trace"]');
+  await page.waitForSelector('#trace-compaction figure');
   await saveScreenshot(page, '#trace-compaction-800x600');
   await page.locator('#trace-compaction').screenshot({ path: join(ARTIFACTS, `compaction-runs-800-${process.pid}.png`) });
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
