@@ -209,6 +209,15 @@ struct zone {
 	bool boosted_watermark;		/* ZONE_BOOSTED_WATERMARK: kswapd is to be woken */
 	struct per_cpu_pages *pcp;	/* one per CPU */
 	uint64_t numa_hit, numa_miss, numa_foreign, numa_local, numa_other;
+	/* compaction (compaction.c): where the scanners resume, and deferral */
+	uint64_t compact_cached_free_pfn;
+	uint64_t compact_cached_migrate_pfn[2];	/* [0] async, [1] sync */
+	uint64_t compact_init_migrate_pfn;
+	uint64_t compact_init_free_pfn;
+	unsigned int compact_considered;
+	unsigned int compact_defer_shift;
+	int compact_order_failed;
+	bool compact_blockskip_flush;
 };
 
 static inline bool populated_zone(const struct zone *z)
@@ -349,6 +358,13 @@ typedef struct pglist_data {
 	int kswapd_state;		/* sleeping, runnable, napping (vmscan.c) */
 	int kswapd_run_order, kswapd_run_zoneidx;	/* what its last run balanced for */
 	uint32_t kswapd_allocs;		/* pages allocated on the node since it was woken */
+	int kswapd_alloc_order;		/* the order its last run was woken for */
+	/* kcompactd of this node (compaction.c; mm/compaction.c) */
+	int kcompactd_max_order;
+	int kcompactd_highest_zoneidx;
+	bool kcompactd_runnable;	/* woken, runs at the end of the op */
+	bool proactive_compact_trigger;
+	unsigned int proactive_defer;	/* ends of ops to wait before the next proactive try */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/
@@ -429,6 +445,10 @@ struct machine {
 	struct oom_state *oom;
 	/* Memory cgroups, NULL before the first (memcontrol.h; memcontrol.c) */
 	struct memcg_state *memcg;
+	/* Compaction's sysctls (compaction.c) */
+	int extfrag_threshold;		/* vm.extfrag_threshold */
+	unsigned int compaction_proactiveness;	/* vm.compaction_proactiveness */
+	int compact_unevictable_allowed;	/* vm.compact_unevictable_allowed */
 	int active_memcg;		/* set_active_memcg(): memcg id + 1 an op charges to, 0 none */
 };
 
@@ -546,9 +566,32 @@ const char *page_type_name(uint32_t page_type);
 /* mm.c: my_zero_pfn(), the frame of empty_zero_page in the kernel image. */
 uint64_t zero_pfn(const struct machine *m);
 
+/*
+ * The pageblock flags (include/linux/pageblock-flags.h): the migratetype in
+ * the low three bits (MIGRATETYPE_MASK), compaction's skip hint in
+ * PB_compact_skip.
+ */
+#define PB_compact_skip		3
+#define MIGRATETYPE_MASK	0x7u
+
 static inline int get_pageblock_migratetype(const struct machine *m, uint64_t pfn)
 {
-	return m->pageblock_mt[pfn >> pageblock_order];
+	return m->pageblock_mt[pfn >> pageblock_order] & MIGRATETYPE_MASK;
+}
+
+static inline bool get_pageblock_skip(const struct machine *m, uint64_t pfn)
+{
+	return m->pageblock_mt[pfn >> pageblock_order] & (1u << PB_compact_skip);
+}
+
+static inline void set_pageblock_skip(struct machine *m, uint64_t pfn)
+{
+	m->pageblock_mt[pfn >> pageblock_order] |= 1u << PB_compact_skip;
+}
+
+static inline void clear_pageblock_skip(struct machine *m, uint64_t pfn)
+{
+	m->pageblock_mt[pfn >> pageblock_order] &= (uint8_t)~(1u << PB_compact_skip);
 }
 
 static inline bool events_on(const struct machine *m)
@@ -648,6 +691,22 @@ void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn,
 		     uint64_t nr, int owner);
 int pcp_list_migratetype(int pindex);
 int pcp_list_order(int pindex);
+/*
+ * __isolate_free_page(): a free block off its list for compaction or
+ * isolation, held by OWNER_OTHER, refcount 0; 0 when the zone's min
+ * watermark forbids it, else its pages. page_alloc.c.
+ */
+uint64_t __isolate_free_page(struct machine *m, uint64_t pfn, unsigned int order);
+/* Give a block __isolate_free_page() took back to the allocator (__free_pages()). */
+void release_isolated_block(struct machine *m, uint64_t pfn, unsigned int order, int cpu);
+/* drain_local_pages() of one zone: @cpu's per-CPU lists back to the buddy. */
+void drain_pages_zone(struct machine *m, struct zone *z, int cpu);
+/* __zone_watermark_ok() with an explicit count of free pages (page_alloc.c). */
+bool zone_watermark_ok_free(const struct zone *z, unsigned int order, uint64_t mark,
+			    int highest_zoneidx, unsigned int alloc_flags, long free_pages);
+/* find_suitable_fallback() with claimable only: may @order of @mt's fallbacks be claimed? */
+bool compaction_fallback_ok(const struct machine *m, const struct zone *z, unsigned int order,
+			    int mt);
 
 /* textbuf.c: a growing text; sb_finish() gives it (or "" when empty, NULL when out of memory) */
 struct sbuf {

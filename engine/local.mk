@@ -13,6 +13,9 @@ ENGINE_SOURCES = \
 	engine/mm_init.c \
 	engine/memblock.c \
 	engine/page_alloc.c \
+	engine/compaction.h \
+	engine/compaction.c \
+	engine/migrate.c \
 	engine/slowpath.c \
 	engine/check.c \
 	engine/proc.c \

@@ -21,6 +21,7 @@
 #include "vmscan.h"
 #include "oom.h"
 #include "memcontrol.h"
+#include "compaction.h"
 
 #define LEGACY_HOLE_START	0x9fUL		/* pfn of 0x9f000 */
 #define LEGACY_HOLE_END		0x100UL		/* pfn of 0x100000 */
@@ -441,6 +442,7 @@ void mm_core_init_buddy(struct machine *m)
 	kmem_cache_init(m);
 	vmalloc_init(m);
 	kswapd_init(m);		/* vmscan.c: one kswapd per node, asleep */
+	compaction_init(m);	/* compaction.c: kcompactd, sysctls, scanner positions */
 	if (swap_setup(m))	/* swapfile.c: swapon of the swap partition */
 		m->swap = NULL;
 }

@@ -358,6 +358,26 @@ void machine_pressure(const struct machine *m, struct mm_pressure *p);
 
 /* drain_all_pages(): every per-CPU list back to the buddy free lists. */
 void mm_drain_all_pages(struct machine *m);
+
+/*** Compaction and migration (compaction.c, migrate.c) ***/
+
+/*
+ * A write to /proc/sys/vm/compact_memory (@node -1), or to
+ * /sys/devices/system/node/nodeN/compact: every zone compacted whole,
+ * MIGRATE_SYNC, order -1, the skip hints ignored.
+ */
+int mm_compact_memory(struct machine *m, int node, int cpu, struct mm_error *e);
+/*
+ * Move the folio at @pfn to another frame of its node (move_pages(2)):
+ * *@new_pfn on success; a page that cannot move is -EBUSY, -EAGAIN or
+ * -ENOENT with the kernel's reason in @e, and nothing changes.
+ */
+int mm_migrate_pages(struct machine *m, uint64_t pfn, int cpu, uint64_t *new_pfn,
+		     struct mm_error *e);
+/* The compaction sysctls: "compaction_proactiveness", "extfrag_threshold",
+ * "compact_unevictable_allowed" (under vm.); -EINVAL for another name or value. */
+int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_error *e);
+int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value);
 /* vmstat_update on @cpu (refresh_cpu_vm_stats()): decay_pcp_high() of each of its
  * lists; *requeue: the kernel would run it again. */
 int mm_vmstat_update(struct machine *m, int cpu, bool *requeue, struct mm_error *e);

@@ -55,6 +55,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "compaction.h"
 #include "memcontrol.h"
 #include "oom.h"
 #include "pgtable.h"
@@ -122,9 +123,12 @@ void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn, uint64_t n
 
 /*** Pageblocks ***/
 
+/* The migratetype bits only: the skip hint (PB_compact_skip) stays. */
 void set_pageblock_migratetype(struct machine *m, uint64_t pfn, int mt)
 {
-	m->pageblock_mt[pfn >> pageblock_order] = (uint8_t)mt;
+	uint8_t *b = &m->pageblock_mt[pfn >> pageblock_order];
+
+	*b = (uint8_t)((*b & ~MIGRATETYPE_MASK) | ((unsigned int)mt & MIGRATETYPE_MASK));
 }
 
 /* change_pageblock_range(): every pageblock of a block of @order. */
@@ -985,6 +989,13 @@ bool zone_watermark_ok_plain(const struct zone *z, unsigned int order, uint64_t 
 				   NULL);
 }
 
+bool zone_watermark_ok_free(const struct zone *z, unsigned int order, uint64_t mark,
+			    int highest_zoneidx, unsigned int alloc_flags, long free_pages)
+{
+	return __zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags, free_pages,
+				   NULL);
+}
+
 /* zone_watermark_fast(): the order-0 shortcut, then the full check. */
 static bool zone_watermark_fast(const struct zone *z, unsigned int order, uint64_t mark,
 				int highest_zoneidx, unsigned int alloc_flags,
@@ -1032,6 +1043,11 @@ struct alloc_context {
 	unsigned long reclaimed;	/* direct reclaim: pages freed, rounds run */
 	unsigned int reclaim_rounds;
 	const char *oom_outcome;	/* what out_of_memory() did, when it ran */
+	/* direct compaction (compaction.c): the last result, the priority, the retries */
+	int compact_result;
+	int compact_priority;
+	int compaction_retries;
+	unsigned int compact_rounds;
 };
 
 static void watermark_event(struct machine *m, const struct zone *z, unsigned int order,
@@ -1427,6 +1443,80 @@ static uint32_t __alloc_pages_direct_reclaim(struct machine *m, unsigned int ord
 }
 
 /*
+ * __alloc_pages_direct_compact() - compact at @prio, then try the free lists
+ * again. A stall (compact_stall) is every run that was not skipped; the
+ * request then counts compact_success or compact_fail, and success resets
+ * the zone's deferral. The engine has no capture: the block is taken from
+ * the free lists where compaction left it. Kernel: mm/page_alloc.c.
+ */
+static uint32_t __alloc_pages_direct_compact(struct machine *m, unsigned int order,
+					     unsigned int alloc_flags, struct alloc_context *ac,
+					     enum compact_priority prio, struct zone **z)
+{
+	uint32_t pfn;
+
+	if (!order)
+		return PFN_NIL;
+	ac->compact_result = try_to_compact_pages(m, ac->gfp, order, alloc_flags,
+						  ac->preferred_node, ac->highest_zoneidx, prio,
+						  ac->cpu);
+	if (ac->compact_result == COMPACT_SKIPPED)
+		return PFN_NIL;
+	count_vm_event(m, COMPACTSTALL);
+	ac->compact_rounds++;
+	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (pfn != PFN_NIL) {
+		(*z)->compact_blockskip_flush = false;
+		compaction_defer_reset(m, *z, (int)order, true);
+		count_vm_event(m, COMPACTSUCCESS);
+		return pfn;
+	}
+	count_vm_event(m, COMPACTFAIL);
+	return PFN_NIL;
+}
+
+/*
+ * should_compact_retry() - after reclaim: a skipped compaction is retried
+ * while the zonelist could satisfy it with reclaim's help; a failed or
+ * withdrawn one raises the priority down to its floor (sync light for costly
+ * orders); progress is retried MAX_COMPACT_RETRIES times (a quarter for
+ * costly orders). The engine also bounds the skipped case by
+ * MAX_COMPACT_RETRIES, where the kernel leaves it to reclaim's progress.
+ * Kernel: mm/page_alloc.c.
+ */
+static bool should_compact_retry(struct machine *m, unsigned int order,
+				 struct alloc_context *ac)
+{
+	int max_retries = 16, min_priority;	/* MAX_COMPACT_RETRIES */
+	int res = ac->compact_result;
+
+	if (!order)
+		return false;
+	if (res == COMPACT_SKIPPED)
+		return ++ac->compaction_retries <= max_retries &&
+		       compaction_zonelist_suitable(m, ac->preferred_node, ac->highest_zoneidx,
+						    order);
+	if (res == COMPACT_SUCCESS)		/* compaction_made_progress() */
+		ac->compaction_retries++;
+	if (res == COMPACT_COMPLETE || res == COMPACT_DEFERRED || res == COMPACT_CONTENDED ||
+	    res == COMPACT_PARTIAL_SKIPPED)	/* compaction_failed() / _withdrawn() */
+		goto check_priority;
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		max_retries /= 4;
+	if (++ac->compaction_retries <= max_retries)
+		return true;
+check_priority:
+	min_priority = order > PAGE_ALLOC_COSTLY_ORDER ? MIN_COMPACT_COSTLY_PRIORITY :
+							 MIN_COMPACT_PRIORITY;
+	if (ac->compact_priority > min_priority) {
+		ac->compact_priority--;
+		ac->compaction_retries = 0;
+		return true;
+	}
+	return false;
+}
+
+/*
  * should_reclaim_retry() - retry while reclaim makes progress and some zone
  * could pass its min watermark with all its reclaimable pages freed; after
  * MAX_RECLAIM_RETRIES rounds without progress, give the highatomic reserves
@@ -1512,10 +1602,11 @@ static uint32_t __alloc_pages_may_oom(struct machine *m, unsigned int order,
 }
 
 /*
- * The reclaim loop of __alloc_pages_slowpath(): direct reclaim, the retry
- * rules for __GFP_NORETRY and costly orders, should_reclaim_retry(), then
- * the OOM killer's turn. Compaction is not modelled (slowpath.c names it).
- * Reclaim's own allocations never reclaim (PF_MEMALLOC).
+ * The reclaim loop of __alloc_pages_slowpath(): direct reclaim, direct
+ * compaction at the slow path's priority, the retry rules for __GFP_NORETRY
+ * and costly orders, should_reclaim_retry(), should_compact_retry(), then
+ * the OOM killer's turn. Reclaim's own allocations never reclaim or compact
+ * (PF_MEMALLOC).
  */
 static uint32_t direct_reclaim_retries(struct machine *m, unsigned int order,
 				       unsigned int alloc_flags, struct alloc_context *ac,
@@ -1532,10 +1623,16 @@ retry:
 	if (ac->gfp & __GFP_KSWAPD_RECLAIM)
 		wake_all_kswapds(m, order, ac);
 	pfn = __alloc_pages_direct_reclaim(m, order, alloc_flags, ac, z, &reclaimed);
+	if (pfn != PFN_NIL)
+		return pfn;
+	pfn = __alloc_pages_direct_compact(m, order, alloc_flags, ac,
+					   (enum compact_priority)ac->compact_priority, z);
 	if (pfn != PFN_NIL || (ac->gfp & __GFP_NORETRY) ||
 	    (costly && (!(ac->gfp & __GFP_IO) || !(ac->gfp & __GFP_RETRY_MAYFAIL))))
 		return pfn;
 	if (should_reclaim_retry(m, order, ac, alloc_flags, reclaimed, &no_progress_loops))
+		goto retry;
+	if ((ac->gfp & __GFP_IO) && should_compact_retry(m, order, ac))
 		goto retry;
 	pfn = __alloc_pages_may_oom(m, order, alloc_flags, ac, z, &progress);
 	if (pfn != PFN_NIL)
@@ -1617,10 +1714,29 @@ static int alloc_pages_sp(struct machine *m, gfp_t gfp, unsigned int order, int 
 	}
 	if (pfn == PFN_NIL && (gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC))
 		pfn = get_page_from_freelist(m, order, ALLOC_NO_WATERMARKS, &ac, &z);
+	ac.compact_priority = DEF_COMPACT_PRIORITY;
+	ac.compact_result = COMPACT_SKIPPED;
+	/*
+	 * The first direct compaction, asynchronous, before any reclaim: for
+	 * costly orders, and for unmovable or reclaimable orders above 0.
+	 */
+	if (pfn == PFN_NIL && (gfp & __GFP_DIRECT_RECLAIM) && (gfp & __GFP_IO) &&
+	    !m->in_reclaim && ac.any_zone && !((gfp & __GFP_MEMALLOC) && !(gfp & __GFP_NOMEMALLOC)) &&
+	    (order > PAGE_ALLOC_COSTLY_ORDER || (order > 0 && ac.migratetype != MIGRATE_MOVABLE))) {
+		pfn = __alloc_pages_direct_compact(m, order, gfp_to_alloc_flags(gfp, order), &ac,
+						   INIT_COMPACT_PRIORITY, &z);
+		if (pfn == PFN_NIL && order > PAGE_ALLOC_COSTLY_ORDER && (gfp & __GFP_NORETRY)) {
+			if (ac.compact_result == COMPACT_SKIPPED ||
+			    ac.compact_result == COMPACT_DEFERRED)
+				goto nopage;
+			ac.compact_priority = INIT_COMPACT_PRIORITY;
+		}
+	}
 	if (pfn == PFN_NIL)
 		pfn = direct_reclaim_retries(m, order, gfp_to_alloc_flags(gfp, order), &ac, &z);
 	if (pfn == PFN_NIL)
 		pfn = nofail_reserves(m, order, &ac, &z);
+nopage:
 	if (pfn == PFN_NIL) {
 		if (!ac.any_zone)
 			return alloc_fail(m, order, &ac, "zone not allowed",
@@ -2336,4 +2452,66 @@ int machine_page_info(const struct machine *m, uint64_t pfn, struct page_info *p
 	pi->inuse = PageSlab(p) ? p->slab.inuse : 0;
 	pi->objects = PageSlab(p) ? p->slab.objects : 0;
 	return 0;
+}
+
+/*** Compaction's side of the allocator (compaction.c uses these) ***/
+
+bool compaction_fallback_ok(const struct machine *m, const struct zone *z, unsigned int order,
+			    int mt)
+{
+	return find_suitable_fallback(m, &z->free_area[order], order, mt, true) >= 0;
+}
+
+/*
+ * __isolate_free_page() - take a free block off its list for the free
+ * scanner or pageblock isolation. Unless the block is in an isolated
+ * pageblock the zone must stay above its min watermark plus the block.
+ * A block of half a pageblock or more turns its pageblocks movable (they
+ * are about to hold migrated movable pages). Kernel: mm/page_alloc.c.
+ */
+uint64_t __isolate_free_page(struct machine *m, uint64_t pfn, unsigned int order)
+{
+	struct page *p = &m->mem_map[pfn];
+	struct zone *z = page_zone(m, p);
+	int mt = p->mt;
+	uint64_t i;
+
+	if (mt != MIGRATE_ISOLATE &&
+	    !zone_watermark_ok(z, 0, z->_watermark[WMARK_MIN] + (1ULL << order), 0, 0))
+		return 0;
+	del_page_from_free_list(m, z, pfn, order, mt);
+	set_block_owner(m, z, pfn, 1ULL << order, OWNER_OTHER);
+	for (i = 0; i < (1ULL << order); i++) {
+		p[i].compound_head = (uint32_t)(pfn + i);
+		p[i].tail = 0;
+		p[i].order = 0;
+		p[i]._refcount = 0;
+		p[i].flags = 0;
+	}
+	if (order + 1 >= pageblock_order) {
+		for (i = 0; i < (1ULL << order); i += pageblock_nr_pages) {
+			int bmt = get_pageblock_migratetype(m, pfn + i);
+
+			if (bmt != MIGRATE_ISOLATE && migratetype_is_mergeable(bmt))
+				set_pageblock_migratetype(m, pfn + i, MIGRATE_MOVABLE);
+		}
+	}
+	return 1ULL << order;
+}
+
+/* release_free_list()'s mark_allocated() and __free_pages() for one block. */
+void release_isolated_block(struct machine *m, uint64_t pfn, unsigned int order, int cpu)
+{
+	struct page *p = &m->mem_map[pfn];
+
+	p->order = (uint8_t)order;
+	p->_refcount = 1;
+	p->private = 0;
+	SIM_BUG_ON(__free_pages_owner(m, pfn, order, cpu, OWNER_OTHER, NULL));
+}
+
+void drain_pages_zone(struct machine *m, struct zone *z, int cpu)
+{
+	if (z->pcp && z->pcp[cpu].count)
+		free_pcppages_bulk(m, z, z->pcp[cpu].count, &z->pcp[cpu], 0, cpu);
 }

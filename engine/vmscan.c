@@ -48,6 +48,7 @@
 #include "pgtable.h"
 #include "swap.h"
 #include "vmscan.h"
+#include "compaction.h"
 
 enum kswapd_state { KSWAPD_SLEEPING, KSWAPD_RUNNABLE, KSWAPD_NAPPING };
 
@@ -1085,6 +1086,7 @@ static void kswapd_run_once(struct machine *m, pg_data_t *pgdat)
 	pgdat->kswapd_order = 0;
 	pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
 	pgdat->kswapd_run_zoneidx = highest_zoneidx;
+	pgdat->kswapd_alloc_order = order;
 	pgdat->kswapd_allocs = 0;
 	vmscan_event(m, MM_EV_mm_vmscan_kswapd_wake, pgdat->node_id, highest_zoneidx, order, 0,
 		     MM_NA, MM_NA_U64, "nid=%d zid=%d order=%d", pgdat->node_id,
@@ -1184,6 +1186,15 @@ void mm_kswapd_run(struct machine *m)
 			}
 			if (prepare_kswapd_sleep(pgdat, pgdat->kswapd_run_order,
 						 pgdat->kswapd_run_zoneidx)) {
+				/*
+				 * kswapd_try_to_sleep(): the skip hints of a
+				 * failed direct compaction are cleared, and a
+				 * high-order request goes to kcompactd.
+				 */
+				reset_isolation_suitable(m, pgdat);
+				wakeup_kcompactd(m, pgdat, pgdat->kswapd_alloc_order,
+						 pgdat->kswapd_run_zoneidx);
+				pgdat->kswapd_alloc_order = 0;
 				kswapd_sleep_event(m, pgdat);
 				pgdat->kswapd_state = KSWAPD_SLEEPING;
 				pgdat->kswapd_run_zoneidx = MAX_NR_ZONES - 1;
@@ -1194,6 +1205,7 @@ void mm_kswapd_run(struct machine *m)
 			pgdat->kswapd_state = KSWAPD_RUNNABLE;
 		}
 	}
+	kcompactd_run(m);	/* compaction.c: kcompactd's turn comes after kswapd's */
 }
 
 /* K1..K3: kswapd's state is one it can be in. */
