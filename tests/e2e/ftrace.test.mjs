@@ -503,3 +503,54 @@ test('a session under memory pressure exports every reclaim and page-cache trace
   assert.equal(b.length, a.length);
   for (let i = 0; i < a.length; i++) assert.equal(b[i], a[i], `pressure line ${i}`);
 });
+
+// The compaction and migrate tracepoints the engine reports, each line's
+// fields its detail as it is, read back into the same columns.
+const COMPACTION_TPS = ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
+  'mm_compaction_isolate_freepages', 'mm_compaction_migratepages', 'mm_compaction_finished',
+  'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages', 'mm_compaction_deferred',
+  'mm_compaction_defer_compaction', 'mm_compaction_defer_reset', 'mm_compaction_wakeup_kcompactd',
+  'mm_compaction_kcompactd_wake', 'mm_compaction_kcompactd_sleep', 'mm_migrate_pages_start', 'mm_migrate_pages',
+  'set_migration_pte', 'remove_migration_pte'];
+
+test('a session that compacts exports its compaction tracepoints in the 6.18 layout and imports back', async () => {
+  const id = await createSession(d.url, { mem_mib: 64, pcp: false }, 'compacts');
+  // unmovable fragmentation: the order-10 request compacts directly, in vain
+  await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 }]);
+  const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
+  const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
+  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
+  const layout = {};
+  for (const name of COMPACTION_TPS) {
+    const tp = table.find((t) => t.name === name);
+    assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
+    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
+    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+  }
+  const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
+    .filter((m) => m && layout[m[1]]);
+  const sim = (await events(id)).filter((e) => layout[e.type]);
+  const kinds = new Set(sim.map((e) => e.type));
+  for (const t of ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
+    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages'])
+    assert.ok(kinds.has(t), `the session has ${t} events`);
+  assert.equal(lines.length, sim.length, 'one line a compaction or migrate event');
+  for (let i = 0; i < sim.length; i++) {
+    assert.equal(lines[i][1], sim[i].type);
+    assert.equal(lines[i][2], sim[i].detail, `${sim[i].type} seq ${sim[i].seq}: the detail is the line's fields`);
+    assert.match(lines[i][2], layout[sim[i].type], `${sim[i].type} seq ${sim[i].seq} follows the 6.18 print fmt`);
+  }
+  const imp = await importTrace(text, '?name=compaction-roundtrip');
+  assert.equal(imp.status, 201, JSON.stringify(imp.body));
+  const back = (await events(imp.body.id)).filter((e) => layout[e.type]);
+  assert.equal(back.length, sim.length);
+  for (let i = 0; i < sim.length; i++) {
+    const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
+    assert.equal(b.type, a.type, where);
+    assert.equal(b.detail, a.detail, where);
+    for (const k of ['pfn', 'size', 'value', 'order'])
+      if (a[k] !== undefined) assert.equal(b[k], a[k], `${where}: ${k}`);
+    if (/finished|suitable|defer/.test(a.type)) assert.equal(b.zone, a.zone, `${where}: zone`);
+  }
+});
