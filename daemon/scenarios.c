@@ -23,6 +23,7 @@
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
 #include "daemon/scenarios_core.h"
+#include "daemon/scenarios_compaction.h"
 #include "daemon/scenarios_oom.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
@@ -373,7 +374,7 @@ static json_t *measure_fragmentation(struct server *srv, struct session *s, uint
 {
 	unsigned int nr_orders = machine_get_config(s->m)->max_order + 1;
 	sqlite3_stmt *st;
-	json_t *fails = json_array(), *zones = json_array();
+	json_t *fails = json_array(), *zones = json_array(), *compaction;
 	int64_t steals = 0, claims = 0;
 	uint64_t free_total = 0, managed_total = 0;
 	struct zone_info zi;
@@ -421,11 +422,16 @@ static json_t *measure_fragmentation(struct server *srv, struct session *s, uint
 				"unusable_index", unusable, "extfrag_index", extfrag));
 		}
 	pthread_mutex_unlock(&s->lock);
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:f,s:o}", "alloc_failures", fails,
+	/* what direct compaction made of it (scenarios_compaction.c), without the lists */
+	compaction = measure_compaction(srv, s, first, last);
+	json_object_del(compaction, "run_list");
+	json_object_del(compaction, "high_order_requests");
+	json_object_del(compaction, "request");
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:f,s:o,s:o}", "alloc_failures", fails,
 			 "fallback_steals", (json_int_t)steals, "pageblocks_claimed", (json_int_t)claims,
 			 "free_pages", (json_int_t)free_total, "managed_pages", (json_int_t)managed_total,
 			 "free_percent", managed_total ? 100.0 * (double)free_total / (double)managed_total : 0.0,
-			 "zones", zones);
+			 "zones", zones, "compaction", compaction);
 }
 
 /* The smallest power of two >= @n (and >= 8, the smallest kmalloc cache). */
@@ -1085,5 +1091,6 @@ const struct measure scenario_measures[] = {
 	{ "swap_major_faults", measure_swap_major_faults },
 	{ "oom_victims", measure_oom_victims },		/* scenarios_oom.c */
 	{ "memcg_limit", measure_memcg_limit },
+	{ "compaction", measure_compaction },	/* scenarios_compaction.c */
 	{ NULL, NULL },
 };

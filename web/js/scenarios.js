@@ -34,6 +34,10 @@ const TARGETS = {
   'swap-and-major-faults': () => [{ view: 'pressure' }],
   'oom-killer': () => [{ view: 'pressure' }],
   'memcg-limit': () => [{ view: 'pressure' }],
+  // the physical map at the end of the run: its last compaction, moves and block
+  'movable-fragmentation-compacted': (f) => [{ view: 'physmap', pfn: f.request?.pfn }],
+  'unmovable-fragmentation': () => [{ view: 'physmap' }],
+  kcompactd: () => [{ view: 'physmap' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
