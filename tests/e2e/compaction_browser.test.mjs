@@ -140,3 +140,79 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+// The scanners and moves as drawn at the timeline's seq.
+const physmapState = (page) => page.$eval('#physmap-compaction', (e) => ({
+  status: e.dataset.status, migrate: Number(e.dataset.migratePfn), free: Number(e.dataset.freePfn),
+  moves: Number(e.dataset.moves), block: e.dataset.block, seq: e.dataset.run,
+  drawn: Number(document.getElementById('physmap-canvas').dataset.moves),
+  mapSeq: Number(document.getElementById('physmap-canvas').dataset.seq) }));
+
+async function seek(page, seq) {
+  await page.locator('#tb-slider').evaluate((el, v) => {
+    el.value = String(v);
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    el.dispatchEvent(new Event('change', { bubbles: true }));
+  }, seq);
+  await page.waitForSelector(`#physmap-compaction[data-at="${seq}"]`, { timeout: 60000 });
+}
+
+test('"Movable fragmentation is compacted" from the page: the timeline steps the scanners and the moves on the map', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}/#scenarios`);
+  await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
+  await page.click('#scenario-list article[data-name="movable-fragmentation-compacted"] button[data-action="new"]');
+  await page.waitForSelector('#scenario-panel[data-scenario="movable-fragmentation-compacted"]', { timeout: 60000 });
+  await page.waitForFunction(() => location.hash.startsWith('#physmap'));
+  const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
+  const f = (await getJson(api(`/sessions/${id}`))).body.scenario_runs.at(-1).figure;
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-status="success"]`, { timeout: 30000 });
+  const end = await physmapState(page);
+  assert.equal(end.block, `${f.request.pfn}+1024`);
+  assert.ok(end.drawn > 0 && end.drawn < end.moves, `${end.drawn} of ${end.moves} moves drawn as arrows (the last batch)`);
+  await saveScreenshot(page, '#physmap-movable-1280x800');
+  await page.locator('.physmap').screenshot({ path: join(ARTIFACTS, `physmap-moves-${process.pid}.png`) });
+
+  // Step the timeline through the synchronous run: the migrate scanner only goes up, the free scanner
+  // only down, and the moves drawn only grow.
+  const ev = async (type) => (await getJson(api(`/sessions/${id}/events?type=${type}&limit=10000`))).body.events;
+  const begins = await ev('mm_compaction_begin'), sync = begins.filter((b) => /mode=sync/.test(b.detail)).at(-1);
+  const ends = (await ev('mm_compaction_end')).filter((e) => e.seq > sync.seq);
+  const batches = (await ev('mm_compaction_migratepages')).filter((m) => m.seq > sync.seq && m.seq < ends[0].seq);
+  assert.ok(batches.length >= 2, `${batches.length} migration batches in the run`);
+  let before = null;
+  for (const b of batches) {
+    await seek(page, b.seq);
+    const now = await physmapState(page);
+    assert.equal(now.status, 'running', `seq ${b.seq}`);
+    assert.equal(now.block, '');
+    if (before) {
+      assert.ok(now.migrate >= before.migrate, `the migrate scanner goes up: ${now.migrate} after ${before.migrate}`);
+      assert.ok(now.free <= before.free, `the free scanner comes down: ${now.free} after ${before.free}`);
+      assert.ok(now.moves > before.moves, 'more pages moved');
+    }
+    assert.ok(now.drawn > 0, `the batch that just moved is drawn as arrows at seq ${b.seq}`);
+    assert.ok(now.migrate < now.free, 'they have not met');
+    before = now;
+  }
+  assert.ok(before.migrate > Number(sync.pfn), 'the migrate scanner moved from its start');
+  assert.ok(before.free < Number(sync.value), 'the free scanner moved from its start');
+  // The arrows point from the migrate scanner's side to the free scanner's: old frames low, new ones high.
+  const moves = (await ev('migrate_folio_move')).filter((m) => m.seq > sync.seq && m.seq < ends[0].seq);
+  assert.ok(moves.every((m) => m.pfn < before.migrate + 512 && m.value > m.pfn), 'each page moved up the zone');
+  // Zoomed in, as the panel's button does: the arrows of the last batch are drawn, bigger.
+  await page.click('#physmap-compaction button.zoom-in');
+  await page.waitForSelector('#physmap-canvas[data-scale="4"]', { timeout: 30000 });
+  assert.ok(Number(await page.getAttribute('#physmap-canvas', 'data-moves')) > 0, 'arrows drawn zoomed in');
+  await page.locator('.physmap').screenshot({ path: join(ARTIFACTS, `physmap-moves-zoomed-${process.pid}.png`) });
+  await saveScreenshot(page, '#physmap-movable-midrun-1280x800');
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.waitForTimeout(500);
+  await saveScreenshot(page, '#physmap-movable-midrun-800x600');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  assert.deepEqual(errors, []);
+  await page.close();
+});

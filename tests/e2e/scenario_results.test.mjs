@@ -47,7 +47,8 @@ const OPENS = {
 
 // The physical map's compaction panel once drawn: its data attributes.
 async function compactionDrawn(page) {
-  await page.waitForSelector('#physmap-compaction[data-run]:not([hidden])', { timeout: 20000 });
+  const id = await page.getAttribute('#scenario-panel', 'data-session');
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run]:not([hidden])`, { timeout: 30000 });
   await page.waitForSelector('#physmap-canvas[data-ready="true"]');
   return page.$eval('#physmap-compaction', (e) => ({ ...e.dataset,
     drawnMoves: Number(document.getElementById('physmap-canvas').dataset.moves) }));

@@ -7,8 +7,9 @@
 // first mm_page_alloc after mm_compaction_end) outlined. Beside the map, the
 // zone's free blocks by order (/proc/buddyinfo) before the run and after it.
 import { api } from './api.js';
-import { COMPACTION_TYPES, compactionRuns, loadEvents } from './compaction.js';
+import { COMPACTION_TYPES, PAGEBLOCK_NR_PAGES, compactionRuns, loadEvents } from './compaction.js';
 import { el, hex } from './format.js';
+import { MAX_ARROWS } from './physmap-draw.js';
 
 const MAX_MOVES = 2000;		// arrows drawn (the run's last ones)
 
@@ -16,6 +17,13 @@ const MAX_MOVES = 2000;		// arrows drawn (the run's last ones)
 // fast_isolate_freepages is not one).
 const TYPES = COMPACTION_TYPES.filter((t) => t !== 'mm_compaction_fast_isolate_freepages')
   .concat(['migrate_folio_move']);
+
+// The moves of the run's last migration batch: those after the last
+// isolate_migratepages step (each batch follows one).
+function lastBatch(events, run, moves) {
+  const step = run.migrate.at(-1);
+  return step ? moves.filter((m) => m.seq > step.seq).length : moves.length;
+}
 
 // The compaction state of session @s at its seq: null when no run began yet.
 export async function compactionAt(s) {
@@ -31,9 +39,12 @@ export async function compactionAt(s) {
   const state = {
     run, runs: runs.length,
     migrate_pfn: run.end ? run.end.migrate_pfn : last(run.migrate)?.to ?? run.begin.migrate_pfn,
-    free_pfn: run.end ? run.end.free_pfn : last(run.free)?.from ?? run.begin.free_pfn,
+    // the free scanner's pageblock: it walks down by blocks, each scanned upwards
+    free_pfn: run.end ? run.end.free_pfn
+      : last(run.free) ? last(run.free).from - (last(run.free).from % PAGEBLOCK_NR_PAGES) : run.begin.free_pfn,
     migrateRange: last(run.migrate), freeRange: last(run.free),
     moves: moves.slice(-MAX_MOVES), movesTotal: moves.length, block: null,
+    batch: lastBatch(events, run, moves),
   };
   if (run.end?.status === 'success') {
     const r = await api(`/sessions/${s.id}/events?type=mm_page_alloc&since=${run.end.seq}&limit=1`);
@@ -55,7 +66,7 @@ function buddyLine(text, zone) {
 }
 
 // The panel beside the map: the run in words, and buddyinfo before and after.
-export async function compactionPanel(box, s, c, goTo) {
+export async function compactionPanel(box, s, c, goTo, zoomIn) {
   if (!c) {
     box.hidden = true;
     box.dataset.run = '';
@@ -85,13 +96,16 @@ export async function compactionPanel(box, s, c, goTo) {
       `The migrate scanner (orange line) has walked up from the zone's start to ${hex(c.migrate_pfn)}, ` +
       `taking movable pages; the free scanner (green line) has walked down from its end to ${hex(c.free_pfn)}, ` +
       `taking free pages to move them into. ${run.migrated} page(s) migrated so far` +
-      (c.movesTotal ? `: each purple arrow goes from a page's old frame to its new one` +
+      (c.movesTotal ? `: a purple frame is one a page moved to, and the arrows go from pages of the last ` +
+        `batch (${c.batch} pages, at most ${MAX_ARROWS} arrows) to their new frames` +
         (c.movesTotal > c.moves.length ? ` (the last ${c.moves.length} of ${c.movesTotal} drawn)` : '') : '') + '. ' +
       (c.block ? `The request then got the order-${c.block.order} block at ${hex(c.block.pfn)} (outlined in gold): ` +
         'the pages that stood in its way were movable, so compaction moved them out.' : '')),
     el('p', {}, el('button', { type: 'button', className: 'go-migrate', onclick: () => goTo(c.migrate_pfn) },
       'show the migrate scanner'), ' ',
-    el('button', { type: 'button', className: 'go-free', onclick: () => goTo(c.free_pfn) }, 'show the free scanner')),
+    el('button', { type: 'button', className: 'go-free', onclick: () => goTo(c.free_pfn) }, 'show the free scanner'),
+    ' ', el('button', { type: 'button', className: 'zoom-in', onclick: () => zoomIn(c.migrate_pfn) },
+      'zoom in (4 pixels a frame)')),
     rows.length ? el('table', { className: 'compaction-buddy' },
       el('tr', {}, el('th', {}, `${zone}: free blocks of order`), ...orders.map((o) => el('th', {}, String(o)))),
       ...rows.map(([label, v]) => el('tr', { dataset: { when: label } }, el('th', {}, label),

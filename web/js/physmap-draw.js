@@ -190,9 +190,11 @@ export function boundaries(win, zones, bytes, holeCode) {
 }
 
 // Compaction (physmap-compaction.js): the scanners' last ranges shaded,
-// each scanner's position a thick line before its frame, the moves as
-// arrows from the old frame's centre to the new one's, the block the request
-// got outlined in gold. Returns the moves drawn (both ends in the window).
+// each scanner's position a thick line before its frame, a dot on each
+// moved page's new frame and, for some of the last batch, an arrow from the
+// old frame's centre to the new one's, the block the request got outlined
+// in gold. Returns the arrows drawn (both ends in the window).
+export const MAX_ARROWS = 16;
 export const MIGRATE_LINE = '#e76f51', FREE_LINE = '#2a9d8f', MOVE_LINE = '#7209b7', BLOCK_LINE = '#e9c46a';
 
 function drawCompaction(ctx, win, c) {
@@ -215,11 +217,21 @@ function drawCompaction(ctx, win, c) {
     drawBoundary(ctx, win, pfn);
   }
   let moves = 0;
-  ctx.strokeStyle = MOVE_LINE;
+  // a dot on each moved page's new frame; arrows for at most MAX_ARROWS of
+  // the last batch, evenly spread over it (more would hide the map)
+  const recent = c.moves.length - Math.min(c.moves.length, c.batch ?? 32);
+  const last = c.moves.slice(recent), every = Math.max(1, Math.ceil(last.length / MAX_ARROWS));
   ctx.fillStyle = MOVE_LINE;
-  ctx.lineWidth = 1.2;
-  ctx.globalAlpha = 0.75;
   for (const m of c.moves) {
+    if (!inWindow(win, m.to))
+      continue;
+    const { x, y } = framePos(win, m.to);
+    ctx.fillRect(x, y, win.scale, win.scale);
+  }
+  ctx.strokeStyle = MOVE_LINE;
+  ctx.lineWidth = 1.5;
+  ctx.globalAlpha = 0.85;
+  for (const m of last.filter((_, i) => i % every === 0)) {
     if (!inWindow(win, m.from) || !inWindow(win, m.to))
       continue;
     const [x0, y0] = centre(m.from), [x1, y1] = centre(m.to);

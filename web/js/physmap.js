@@ -207,13 +207,16 @@ export function createPhysmap() {
           marks.push({ kind, name: what, pfn, text: what });
     marks.sort((a, b) => a.pfn - b.pfn);
     shown = { key, win, bytes, legend, marks, compaction };
-    await compactionPanel(compactionBox, s, compaction, (pfn) => moveCursor(pfn));
+    await compactionPanel(compactionBox, s, compaction, (pfn) => moveCursor(pfn),
+                          (pfn) => zoom(4, pfn, viewHeight() / 2));
     if (!fresh())
       return;
     drawRulers(rowsBox, colsBox, win);
     drawLabels(marksBox, win, shown.marks);
     paintOverlay();
     keepAnchor();
+    // the session and seq the compaction panel and overlay now show
+    Object.assign(compactionBox.dataset, { session: String(s.id), at: s.at === null ? 'now' : String(s.at) });
     if (opening !== null) {
       openPage(opening);
       opening = null;
