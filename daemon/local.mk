@@ -27,6 +27,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
 	daemon/ops_oom.c \
+	daemon/ops_compaction.c \
 	daemon/api_oom.c \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/replay.c daemon/replay.h \

@@ -245,6 +245,7 @@ static const struct op_def *const op_tables[] = {
 	mmu_ops,
 	pagecache_ops,
 	oom_ops,
+	compaction_ops,
 };
 
 int op_validate_shape(json_t *op, char *err, size_t errlen)

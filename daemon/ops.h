@@ -58,6 +58,8 @@ json_t *mmu_translation_json(const struct mm_translation *t);
 /* ops_oom.c: the OOM killer's and memory cgroups' ops, and spawn's options for them
  * (checked before the spawn, applied to the new @pid after it). */
 extern const struct op_def oom_ops[];
+/* ops_compaction.c: compact_memory, migrate_pages, alloc_contig_range, sysctl. */
+extern const struct op_def compaction_ops[];
 int op_spawn_check_options(struct op_ctx *c);
 int op_spawn_options(struct op_ctx *c, int pid);
 

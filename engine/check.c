@@ -18,6 +18,7 @@
 #include "vmscan.h"
 #include "oom.h"
 #include "memcontrol.h"
+#include "compaction.h"
 
 struct checker {
 	const struct machine *m;
@@ -450,5 +451,6 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */
 	c.count += oom_check(m, fn, ctx);	/* oom_kill.c: O1..O3 */
 	c.count += memcg_check(m, fn, ctx);	/* memcontrol.c: M1..M4 */
+	c.count += compaction_check(m, fn, ctx);	/* compaction.c: CP1..CP5 */
 	return c.count;
 }

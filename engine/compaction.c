@@ -31,12 +31,36 @@
  * each batch; mm_compaction_end when the free scanner's pageblock is at or
  * below the migrate scanner's (compact_scanners_met()), status=complete for
  * a whole-zone run. The events carry the same numbers and text.
+ *
+ * Design notes: the invariants compaction_check() verifies (machine_check()
+ * runs it), numbered CP1..CP5. They hold between ops; inside an op a
+ * compaction or a migration may break them for a while.
+ *  CP1. Nothing stays isolated: NR_ISOLATED_ANON and NR_ISOLATED_FILE are 0
+ *       on every node, and every user or page-cache folio in use is on an
+ *       LRU list (a folio taken for migration went back or moved).
+ *  CP2. No PTE holds a migration entry: every one written was replaced by a
+ *       PTE of the new frame (or the old one, when the move failed).
+ *  CP3. No pageblock is isolated (alloc_contig_range() undoes its
+ *       isolation before it returns), so no free page is on a
+ *       MIGRATE_ISOLATE list, and the free pages of a pageblock are on the
+ *       lists of its own type (invariant 3 of page_alloc.c).
+ *  CP4. Each zone's cached scanner positions are inside the zone, its
+ *       deferral is within its limits (compact_defer_shift <=
+ *       COMPACT_MAX_DEFER_SHIFT, compact_considered <= 1 << shift).
+ *  CP5. kcompactd has no pending run between ops, and its request is a
+ *       valid order and zone.
+ * "No page lost" is invariants 1 and 7 of page_alloc.c (every page has one
+ * owner, the counts match the walk); that a moved page is mapped where it
+ * was with its content is what tests/unit/test_compaction.c checks across
+ * each step of its randomised workload.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "compaction.h"
+#include "pgtable.h"
 #include "vmscan.h"
 
 /* ALLOC_* of page_alloc.c that compaction passes on (mm/internal.h) */
@@ -1107,6 +1131,97 @@ int mm_compact_memory(struct machine *m, int node, int cpu, struct mm_error *e)
 		if (node < 0 || (unsigned int)node == n)
 			compact_node(m, &m->nodes[n], false, cpu);
 	return 0;
+}
+
+/*** The self-check (CP1..CP5 of the design notes) ***/
+
+static void cp_report(mm_violation_fn fn, void *ctx, unsigned long *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void cp_report(mm_violation_fn fn, void *ctx, unsigned long *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	*n += mm_vreport(fn, ctx, fmt, ap);
+	va_end(ap);
+}
+
+unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void *ctx)
+{
+	unsigned long n = 0;
+
+	for (unsigned int nid = 0; nid < m->nr_nodes; nid++) {
+		const pg_data_t *pgdat = &m->nodes[nid];
+
+		if (pgdat->vm_stat[NR_ISOLATED_ANON] || pgdat->vm_stat[NR_ISOLATED_FILE])
+			cp_report(fn, ctx, &n, "CP1: node %u has %lld anon and %lld file pages isolated "
+				  "between ops", nid, (long long)pgdat->vm_stat[NR_ISOLATED_ANON],
+				  (long long)pgdat->vm_stat[NR_ISOLATED_FILE]);
+		if (pgdat->kcompactd_runnable)
+			cp_report(fn, ctx, &n, "CP5: node %u's kcompactd has a run pending between ops",
+				  nid);
+		if (pgdat->kcompactd_max_order < 0 || pgdat->kcompactd_max_order > (int)m->max_order ||
+		    pgdat->kcompactd_highest_zoneidx < 0 ||
+		    pgdat->kcompactd_highest_zoneidx >= MAX_NR_ZONES)
+			cp_report(fn, ctx, &n, "CP5: node %u's kcompactd asks for order %d zone %d",
+				  nid, pgdat->kcompactd_max_order, pgdat->kcompactd_highest_zoneidx);
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			const struct zone *z = &pgdat->node_zones[zi];
+
+			if (!populated_zone(z) || !m->booted)	/* compaction_init() runs at the hand-over */
+				continue;
+			for (int k = 0; k < 2; k++)
+				if (z->compact_cached_migrate_pfn[k] < z->zone_start_pfn ||
+				    z->compact_cached_migrate_pfn[k] > zone_end_pfn(z))
+					cp_report(fn, ctx, &n, "CP4: node %u %s: compact_cached_migrate_pfn[%d] "
+						  "0x%llx outside the zone", nid, zone_type_name(zi), k,
+						  (unsigned long long)z->compact_cached_migrate_pfn[k]);
+			if (z->compact_cached_free_pfn >= zone_end_pfn(z) ||
+			    z->compact_cached_free_pfn + pageblock_nr_pages <= z->zone_start_pfn)
+				cp_report(fn, ctx, &n, "CP4: node %u %s: compact_cached_free_pfn 0x%llx "
+					  "outside the zone", nid, zone_type_name(zi),
+					  (unsigned long long)z->compact_cached_free_pfn);
+			if (z->compact_defer_shift > COMPACT_MAX_DEFER_SHIFT ||
+			    z->compact_considered > 1u << z->compact_defer_shift)
+				cp_report(fn, ctx, &n, "CP4: node %u %s: defer_shift %u considered %u",
+					  nid, zone_type_name(zi), z->compact_defer_shift,
+					  z->compact_considered);
+			for (unsigned int o = 0; o <= m->max_order; o++)
+				if (z->free_area[o].free_list[MIGRATE_ISOLATE].first != PFN_NIL)
+					cp_report(fn, ctx, &n, "CP3: node %u %s: an order-%u free block "
+						  "on the isolate list between ops", nid,
+						  zone_type_name(zi), o);
+		}
+	}
+	for (uint64_t pfn = 0; pfn < m->max_pfn; pfn += pageblock_nr_pages)
+		if (get_pageblock_isolate(m, pfn))
+			cp_report(fn, ctx, &n, "CP3: the pageblock at pfn 0x%llx is isolated between ops",
+				  (unsigned long long)pfn);
+	for (uint64_t pfn = 0; pfn < m->max_pfn; pfn++) {
+		const struct page *p = &m->mem_map[pfn];
+
+		if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) && p->_refcount > 0 &&
+		    !p->tail && !page_test(p, PG_lru))
+			cp_report(fn, ctx, &n, "CP1: %s folio at pfn 0x%llx is off the LRU between ops",
+				  page_owner_name(p->owner), (unsigned long long)pfn);
+	}
+	if (m->x86) {
+		const struct pt_store *s = &m->x86->pt;
+
+		for (uint32_t slot = 0; slot < s->nr; slot++) {
+			if (s->slot_pfn[slot] == PFN_NIL || s->slot_level[slot] != PT_PTE)
+				continue;
+			for (unsigned int i = 0; i < PTRS_PER_TABLE; i++) {
+				uint64_t pte = s->slots[slot][i];
+
+				if (is_swap_pte(pte) &&
+				    pte_to_swp_val(pte) >> SWP_TYPE_SHIFT >= SWP_MIGRATION_READ_TYPE)
+					cp_report(fn, ctx, &n, "CP2: table pfn 0x%x slot %u holds a "
+						  "migration entry", s->slot_pfn[slot], i);
+			}
+		}
+	}
+	return n;
 }
 
 /*** Sysctls ***/

@@ -78,8 +78,17 @@ int migrate_pages(struct machine *m, struct migrate_list *l, new_folio_t get_new
 		  free_folio_t put_new, void *priv, enum migrate_mode mode, int reason,
 		  int cpu, unsigned int *nr_succeeded);
 
+/*
+ * Swap types of migration entries (include/linux/swap.h): after the real
+ * swap devices come the device-private types (3), hwpoison (1), then the
+ * three migration types (read, read-exclusive, write); a PTE marker last.
+ */
+#define SWP_MIGRATION_READ_TYPE	((1 << MAX_SWAPFILES_SHIFT) - 3 - 3 - 1 - 1 + 1)
+
 /* compaction.c */
 void compaction_init(struct machine *m);
+/* CP1..CP5 (compaction.c's design notes); the violations found. */
+unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void *ctx);
 /* try_to_compact_pages() for the slow path; *@capture unused (no capture). */
 enum compact_result try_to_compact_pages(struct machine *m, gfp_t gfp, unsigned int order,
 					 unsigned int alloc_flags, int preferred_node,

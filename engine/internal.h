@@ -569,14 +569,23 @@ uint64_t zero_pfn(const struct machine *m);
 /*
  * The pageblock flags (include/linux/pageblock-flags.h): the migratetype in
  * the low three bits (MIGRATETYPE_MASK), compaction's skip hint in
- * PB_compact_skip.
+ * PB_compact_skip, and isolation in PB_migrate_isolate, which leaves the
+ * migratetype bits as they were: an isolated block reads MIGRATE_ISOLATE.
  */
 #define PB_compact_skip		3
+#define PB_migrate_isolate	4
 #define MIGRATETYPE_MASK	0x7u
 
 static inline int get_pageblock_migratetype(const struct machine *m, uint64_t pfn)
 {
-	return m->pageblock_mt[pfn >> pageblock_order] & MIGRATETYPE_MASK;
+	uint8_t b = m->pageblock_mt[pfn >> pageblock_order];
+
+	return b & (1u << PB_migrate_isolate) ? MIGRATE_ISOLATE : (int)(b & MIGRATETYPE_MASK);
+}
+
+static inline bool get_pageblock_isolate(const struct machine *m, uint64_t pfn)
+{
+	return m->pageblock_mt[pfn >> pageblock_order] & (1u << PB_migrate_isolate);
 }
 
 static inline bool get_pageblock_skip(const struct machine *m, uint64_t pfn)
@@ -699,6 +708,16 @@ int pcp_list_order(int pindex);
 uint64_t __isolate_free_page(struct machine *m, uint64_t pfn, unsigned int order);
 /* Give a block __isolate_free_page() took back to the allocator (__free_pages()). */
 void release_isolated_block(struct machine *m, uint64_t pfn, unsigned int order, int cpu);
+/*
+ * Pageblock isolation (mm/page_isolation.c): set_migratetype_isolate() puts
+ * the pageblock of @pfn under MIGRATE_ISOLATE, its free pages on the
+ * isolate lists, unless it holds a page that cannot move (-EBUSY, *@why
+ * says which); unset_migratetype_isolate() gives it its type back and
+ * merges its free pages with their buddies.
+ */
+int set_migratetype_isolate(struct machine *m, uint64_t pfn, uint64_t *bad_pfn,
+			    const char **why);
+void unset_migratetype_isolate(struct machine *m, uint64_t pfn);
 /* drain_local_pages() of one zone: @cpu's per-CPU lists back to the buddy. */
 void drain_pages_zone(struct machine *m, struct zone *z, int cpu);
 /* __zone_watermark_ok() with an explicit count of free pages (page_alloc.c). */

@@ -16,6 +16,7 @@ ENGINE_SOURCES = \
 	engine/compaction.h \
 	engine/compaction.c \
 	engine/migrate.c \
+	engine/page_isolation.c \
 	engine/slowpath.c \
 	engine/check.c \
 	engine/proc.c \

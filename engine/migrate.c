@@ -43,15 +43,9 @@ const char *migrate_reason_name(int reason)
 	return reason >= 0 && reason < MR_TYPES ? reason_names[reason] : "?";
 }
 
-/*
- * Swap types of migration entries (include/linux/swap.h): after the
- * MAX_SWAPFILES real devices come the device-private types (3), then
- * hwpoison (1), then the three migration types.
- */
-#define MAX_SWAPFILES_REAL	((1 << MAX_SWAPFILES_SHIFT) - 3 - 3 - 1 - 1)
-#define SWP_MIGRATION_READ	(MAX_SWAPFILES_REAL + 1)
-#define SWP_MIGRATION_READ_EXCLUSIVE (MAX_SWAPFILES_REAL + 2)
-#define SWP_MIGRATION_WRITE	(MAX_SWAPFILES_REAL + 3)
+#define SWP_MIGRATION_READ	SWP_MIGRATION_READ_TYPE
+#define SWP_MIGRATION_READ_EXCLUSIVE (SWP_MIGRATION_READ_TYPE + 1)
+#define SWP_MIGRATION_WRITE	(SWP_MIGRATION_READ_TYPE + 2)
 
 /*** Isolation ***/
 
@@ -325,6 +319,7 @@ static void folio_move_event(struct machine *m, uint64_t src, uint64_t dst, int 
 static int migrate_one(struct machine *m, uint64_t src, uint64_t dst, int reason)
 {
 	struct page *s = pfn_to_page(m, src), *d = pfn_to_page(m, dst);
+	enum node_stat_item isolated = folio_is_file_lru(s) ? NR_ISOLATED_FILE : NR_ISOLATED_ANON;
 	struct mig_ptes mp = { 0 };
 
 	if (s->_refcount != folio_expected_refs(s) + 1)
@@ -351,8 +346,7 @@ static int migrate_one(struct machine *m, uint64_t src, uint64_t dst, int reason
 	/* migrate_folio_move(): the new folio joins the LRU, the old one goes */
 	folio_add_lru(m, dst);
 	folio_put(m, dst);			/* the allocation's reference */
-	mod_node_page_state(m, s->node, folio_is_file_lru(s) ? NR_ISOLATED_FILE :
-			    NR_ISOLATED_ANON, -1);
+	mod_node_page_state(m, s->node, isolated, -1);	/* as it was counted: flags moved */
 	SIM_BUG_ON(s->_refcount != 1);
 	folio_put(m, src);
 	return 0;

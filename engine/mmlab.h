@@ -374,6 +374,19 @@ int mm_compact_memory(struct machine *m, int node, int cpu, struct mm_error *e);
  */
 int mm_migrate_pages(struct machine *m, uint64_t pfn, int cpu, uint64_t *new_pfn,
 		     struct mm_error *e);
+/*
+ * alloc_contig_range() (page_isolation.c): [@start, @start + @nr_pages) of
+ * one zone, its pageblocks isolated, its movable pages migrated out, then
+ * taken as order-0 pages (OWNER_OTHER). -EBUSY with the page that stopped
+ * it, and the machine as it was. mm_alloc_contig_pages() finds a range
+ * itself (alloc_contig_pages()); mm_free_contig_range() gives one back.
+ */
+int mm_alloc_contig_range(struct machine *m, uint64_t start, uint64_t nr_pages, int cpu,
+			  struct mm_error *e);
+int mm_alloc_contig_pages(struct machine *m, uint64_t nr_pages, int node, int cpu,
+			  uint64_t *start, struct mm_error *e);
+int mm_free_contig_range(struct machine *m, uint64_t start, uint64_t nr_pages, int cpu,
+			 struct mm_error *e);
 /* The compaction sysctls: "compaction_proactiveness", "extfrag_threshold",
  * "compact_unevictable_allowed" (under vm.); -EINVAL for another name or value. */
 int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_error *e);

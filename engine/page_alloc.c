@@ -123,11 +123,15 @@ void set_block_owner(struct machine *m, struct zone *z, uint64_t pfn, uint64_t n
 
 /*** Pageblocks ***/
 
-/* The migratetype bits only: the skip hint (PB_compact_skip) stays. */
+/*
+ * The migratetype bits only: the skip hint (PB_compact_skip) stays, and so
+ * does isolation, which set_migratetype_isolate() alone sets and clears.
+ */
 void set_pageblock_migratetype(struct machine *m, uint64_t pfn, int mt)
 {
 	uint8_t *b = &m->pageblock_mt[pfn >> pageblock_order];
 
+	SIM_BUG_ON(mt == MIGRATE_ISOLATE);
 	*b = (uint8_t)((*b & ~MIGRATETYPE_MASK) | ((unsigned int)mt & MIGRATETYPE_MASK));
 }
 
@@ -2514,4 +2518,106 @@ void drain_pages_zone(struct machine *m, struct zone *z, int cpu)
 {
 	if (z->pcp && z->pcp[cpu].count)
 		free_pcppages_bulk(m, z, z->pcp[cpu].count, &z->pcp[cpu], 0, cpu);
+}
+
+/*** Pageblock isolation (mm/page_isolation.c's side in the allocator) ***/
+
+/*
+ * A free block larger than a pageblock that covers @start is split into
+ * pageblock-sized blocks first, each keeping the block's type, so that one
+ * pageblock of it can change lists alone (split_large_buddy()).
+ */
+static void split_large_buddy_at(struct machine *m, struct zone *z, uint64_t start)
+{
+	for (unsigned int o = pageblock_order + 1; o <= m->max_order; o++) {
+		uint64_t head = start & ~((1ULL << o) - 1), pfn;
+		struct page *p = &m->mem_map[head];
+		int mt;
+
+		if (!PageBuddy(p) || p->private != o)
+			continue;
+		mt = p->mt;
+		del_page_from_free_list(m, z, head, o, mt);
+		for (pfn = head; pfn < head + (1ULL << o); pfn += pageblock_nr_pages)
+			add_to_free_list(m, z, pfn, pageblock_order, mt, true);
+		return;
+	}
+}
+
+/*
+ * has_unmovable_pages(): a page in use that is not on an LRU list (the
+ * engine's movable pages are its LRU folios) pins the pageblock.
+ */
+static bool has_unmovable_pages(const struct machine *m, uint64_t start, uint64_t *bad_pfn,
+				const char **why)
+{
+	for (uint64_t pfn = start; pfn < start + pageblock_nr_pages;) {
+		const struct page *p = &m->mem_map[pfn];
+
+		if (PageBuddy(p)) {
+			pfn += 1ULL << p->private;
+			continue;
+		}
+		if (p->owner == OWNER_PCP || p->owner == OWNER_FREE) {
+			pfn++;
+			continue;
+		}
+		if ((p->owner == OWNER_USER || p->owner == OWNER_PAGECACHE) &&
+		    page_test(p, PG_lru)) {
+			pfn++;
+			continue;
+		}
+		*bad_pfn = pfn;
+		*why = p->owner == OWNER_HOLE ? "a hole" :
+		       PageSlab(p) ? "a slab page" : PageTable(p) ? "a page-table page" :
+		       page_test(p, PG_reserved) ? "a reserved page" :
+		       "a kernel page that cannot move";
+		return true;
+	}
+	return false;
+}
+
+int set_migratetype_isolate(struct machine *m, uint64_t pfn, uint64_t *bad_pfn,
+			    const char **why)
+{
+	uint64_t start = pfn & ~(pageblock_nr_pages - 1);
+	struct zone *z = page_zone(m, &m->mem_map[start]);
+	int mt = get_pageblock_migratetype(m, start);
+
+	if (mt == MIGRATE_ISOLATE) {
+		*bad_pfn = start;
+		*why = "the pageblock is already isolated";
+		return -EBUSY;
+	}
+	if (has_unmovable_pages(m, start, bad_pfn, why))
+		return -EBUSY;
+	split_large_buddy_at(m, z, start);
+	move_freepages_block(m, z, start, mt, MIGRATE_ISOLATE);
+	m->pageblock_mt[start >> pageblock_order] |= 1u << PB_migrate_isolate;
+	return 0;
+}
+
+void unset_migratetype_isolate(struct machine *m, uint64_t pfn)
+{
+	uint64_t start = pfn & ~(pageblock_nr_pages - 1), p = start;
+	struct zone *z = page_zone(m, &m->mem_map[start]);
+	int mt;
+
+	SIM_BUG_ON(!get_pageblock_isolate(m, start));
+	m->pageblock_mt[start >> pageblock_order] &= (uint8_t)~(1u << PB_migrate_isolate);
+	mt = get_pageblock_migratetype(m, start);
+	/* each free block leaves the isolate list and merges as a fresh free would */
+	while (p < start + pageblock_nr_pages) {
+		struct page *pg = &m->mem_map[p];
+		unsigned int order;
+
+		if (!PageBuddy(pg)) {
+			p++;
+			continue;
+		}
+		order = (unsigned int)pg->private;
+		del_page_from_free_list(m, z, p, order, MIGRATE_ISOLATE);
+		__free_one_page(m, p, z, order, mt, FPI_TO_TAIL);
+		p += 1ULL << order;
+	}
 }

@@ -33,7 +33,12 @@
 #include "engine/build_id.h"
 
 #define SNAP_MAGIC	"MMLABSNP"
-#define SNAP_FORMAT	1u
+/*
+ * 2: compaction's state joined the machine's own structures (struct zone's
+ * scanner positions and deferral, pg_data_t's kcompactd, the compaction
+ * sysctls in struct machine, the skip and isolate bits of pageblock_mt).
+ */
+#define SNAP_FORMAT	2u
 #define SNAP_BUILD_LEN	64
 #define SNAP_NULL	UINT64_MAX		/* the length of an absent array */
 #define SNAP_MAX_ARRAY	(UINT64_C(1) << 34)	/* no machine has a bigger array */

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "compaction.h"
 #include "pgtable.h"
 #include "swap.h"
 
@@ -573,6 +574,8 @@ static void count_swap_ptes(struct swap_checker *c, uint64_t table, int level,
 			if (!is_swap_pte(e[i]))
 				continue;
 			se = pte_to_swp_entry(e[i]);
+			if (swp_type(se) >= SWP_MIGRATION_READ_TYPE)
+				continue;	/* non_swap_entry(): a migration entry is CP2's */
 			si = swp_info(c->m, se);
 			if (si && si->swap_map[swp_offset(se)] & ~SWAP_HAS_CACHE)
 				c->ptes[swp_offset(se)]++;

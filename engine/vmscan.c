@@ -1086,7 +1086,8 @@ static void kswapd_run_once(struct machine *m, pg_data_t *pgdat)
 	pgdat->kswapd_order = 0;
 	pgdat->kswapd_highest_zoneidx = MAX_NR_ZONES;
 	pgdat->kswapd_run_zoneidx = highest_zoneidx;
-	pgdat->kswapd_alloc_order = order;
+	if (order > pgdat->kswapd_alloc_order)	/* kept until it sleeps (kswapd()'s alloc_order) */
+		pgdat->kswapd_alloc_order = order;
 	pgdat->kswapd_allocs = 0;
 	vmscan_event(m, MM_EV_mm_vmscan_kswapd_wake, pgdat->node_id, highest_zoneidx, order, 0,
 		     MM_NA, MM_NA_U64, "nid=%d zid=%d order=%d", pgdat->node_id,

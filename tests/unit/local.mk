@@ -102,6 +102,16 @@ tests_unit_test_rmap_SOURCES = tests/unit/test_rmap.c tests/unit/paging_test.h
 tests_unit_test_rmap_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rmap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 
+check_PROGRAMS += tests/unit/test_compaction
+tests_unit_test_compaction_SOURCES = tests/unit/test_compaction.c tests/unit/paging_test.h
+tests_unit_test_compaction_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_compaction_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_compaction_random
+tests_unit_test_compaction_random_SOURCES = tests/unit/test_compaction_random.c tests/unit/paging_test.h
+tests_unit_test_compaction_random_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_compaction_random_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
+
 check_PROGRAMS += tests/unit/test_swap
 tests_unit_test_swap_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_swap_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)

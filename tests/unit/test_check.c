@@ -27,6 +27,7 @@
 
 #include "internal.h"
 #include "slab.h"
+#include "compaction.h"
 #include "swiotlb.h"
 #include "pgtable.h"
 #include "lru.h"
@@ -493,6 +494,61 @@ static void break_k3_failures(struct machine *m)
 	m->nodes[0].kswapd_failures = MAX_RECLAIM_RETRIES + 1;
 }
 
+/* CP1: pages counted as isolated for migration while none is. */
+static void break_cp1_isolated(struct machine *m)
+{
+	m->nodes[0].vm_stat[NR_ISOLATED_ANON] += 3;
+}
+
+/* CP2: an empty PTE of a process's table left holding a migration entry. */
+static void break_cp2_migration_entry(struct machine *m)
+{
+	const struct pt_store *s = &m->x86->pt;
+
+	for (uint32_t slot = 0; slot < s->nr; slot++)
+		if (s->slot_pfn[slot] != PFN_NIL && s->slot_level[slot] == PT_PTE) {
+			for (unsigned int i = 0; i < PTRS_PER_TABLE; i++)
+				if (!s->slots[slot][i] && !(s->slots[slot][(i + 1) % PTRS_PER_TABLE] &
+							     _PAGE_GLOBAL)) {
+					s->slots[slot][i] = swp_val_to_pte(swp_val(SWP_MIGRATION_READ_TYPE + 2,
+										   1));
+					return;
+				}
+		}
+	fail_msg("no PTE table with a free entry");
+}
+
+/* CP3: a pageblock with no free page left isolated. */
+static void break_cp3_isolated_block(struct machine *m)
+{
+	for (uint64_t pb = 0; pb < m->max_pfn; pb += pageblock_nr_pages) {
+		bool busy = true;
+
+		for (uint64_t p = pb; p < pb + pageblock_nr_pages && p < m->max_pfn && busy; p++)
+			busy = m->mem_map[p].owner != OWNER_FREE && m->mem_map[p].owner != OWNER_PCP &&
+			       m->mem_map[p].owner != OWNER_HOLE;
+		if (busy && pb + pageblock_nr_pages <= m->max_pfn) {
+			m->pageblock_mt[pb >> pageblock_order] |= 1u << PB_migrate_isolate;
+			return;
+		}
+	}
+	fail_msg("no pageblock without free pages");
+}
+
+/* CP4: deferral past its cap. */
+static void break_cp4_defer(struct machine *m)
+{
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+		if (populated_zone(&m->nodes[0].node_zones[zi]))
+			m->nodes[0].node_zones[zi].compact_defer_shift = COMPACT_MAX_DEFER_SHIFT + 1;
+}
+
+/* CP5: kcompactd woken and never run. */
+static void break_cp5_kcompactd(struct machine *m)
+{
+	m->nodes[0].kcompactd_runnable = true;
+}
+
 /*** The table ***/
 
 static const struct corruption {
@@ -579,6 +635,16 @@ static const struct corruption {
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_k2_order },
 	{ "K3 kswapd failures", "K3: ", "kswapd_failures",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_k3_failures },
+	{ "CP1 isolated count", "CP1: ", "isolated between ops",
+	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_cp1_isolated },
+	{ "CP2 migration entry", "CP2: ", "migration entry",
+	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_cp2_migration_entry },
+	{ "CP3 isolated pageblock", "CP3: ", "is isolated between ops",
+	 "{\"mem_mib\":64}", some_allocations, break_cp3_isolated_block },
+	{ "CP4 deferral", "CP4: ", "defer_shift 7",
+	 "{\"mem_mib\":64}", some_allocations, break_cp4_defer },
+	{ "CP5 kcompactd", "CP5: ", "run pending",
+	 "{\"mem_mib\":64}", some_allocations, break_cp5_kcompactd },
 };
 
 struct reports {
@@ -655,7 +721,7 @@ static void test_every_numbered_invariant_has_a_case(void **state)
 	static const struct {
 		const char *block;
 		int last;
-	} blocks[] = { { "L", 3 }, { "R", 4 }, { "F", 4 }, { "SW", 6 }, { "K", 3 } };
+	} blocks[] = { { "L", 3 }, { "R", 4 }, { "F", 4 }, { "SW", 6 }, { "K", 3 }, { "CP", 5 } };
 	char want[16];
 
 	(void)state;

@@ -1,0 +1,79 @@
+/*
+ * ops_compaction.c - the ops of compaction and page migration: a write to
+ * /proc/sys/vm/compact_memory (or a node's "compact" file), move_pages(2)
+ * of one page, alloc_contig_range() and its undo, and the vm sysctls that
+ * steer compaction (vm.compaction_proactiveness, vm.extfrag_threshold,
+ * vm.compact_unevictable_allowed).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "daemon/ops.h"
+
+/* compact_memory: every zone of @node (absent: every node) compacted whole. */
+static int op_compact_memory(struct op_ctx *c)
+{
+	uint64_t node, cpu;
+	bool all = !json_object_get(c->op, "node");
+
+	if (op_field_u64(c, "node", false, 0, machine_nr_nodes(c->m) - 1, &node) ||
+	    op_field_cpu(c, &cpu))
+		return c->e.err;
+	return mm_compact_memory(c->m, all ? -1 : (int)node, (int)cpu, &c->e);
+}
+
+/* migrate_pages: the folio at @pfn to another frame of its node; the result names it. */
+static int op_migrate_pages(struct op_ctx *c)
+{
+	uint64_t pfn, cpu, new_pfn = 0;
+	int err;
+
+	if (op_field_u64(c, "pfn", true, 0, UINT32_MAX, &pfn) || op_field_cpu(c, &cpu))
+		return c->e.err;
+	err = mm_migrate_pages(c->m, pfn, (int)cpu, &new_pfn, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:I,s:I}", "ok", 1, "old_pfn", (json_int_t)pfn, "new_pfn",
+			      (json_int_t)new_pfn);
+	return 0;
+}
+
+/* sysctl: {"name":"vm.compaction_proactiveness","value":N}; the result has the old value. */
+static int op_sysctl(struct op_ctx *c)
+{
+	const char *name;
+	json_t *v = json_object_get(c->op, "value");
+	long old;
+	int err;
+
+	if (op_field_str(c, "name", true, NULL, &name))
+		return c->e.err;
+	if (strncmp(name, "vm.", 3) || mm_sysctl_vm_get(c->m, name + 3, &old))
+		return op_bad(c, "no sysctl %s (vm.compaction_proactiveness, vm.extfrag_threshold, "
+			      "vm.compact_unevictable_allowed)", name);
+	if (!v) {
+		c->result = json_pack("{s:b,s:s,s:I}", "ok", 1, "name", name, "value",
+				      (json_int_t)old);
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return op_bad(c, "value must be an integer");
+	err = mm_sysctl_vm_set(c->m, name + 3, (long)json_integer_value(v), &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:s,s:I,s:I}", "ok", 1, "name", name, "value",
+			      json_integer_value(v), "old_value", (json_int_t)old);
+	return 0;
+}
+
+static const char *const compact_memory_fields[] = { "node", "cpu", NULL };
+static const char *const migrate_pages_fields[] = { "pfn", "cpu", NULL };
+static const char *const sysctl_fields[] = { "name", "value", NULL };
+
+const struct op_def compaction_ops[] = {
+	{ "compact_memory", compact_memory_fields, op_compact_memory },
+	{ "migrate_pages", migrate_pages_fields, op_migrate_pages },
+	{ "sysctl", sysctl_fields, op_sysctl },
+	{ NULL, NULL, NULL },
+};

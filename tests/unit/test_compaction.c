@@ -1,0 +1,668 @@
+/*
+ * test_compaction.c - page migration and compaction (engine/migrate.c,
+ * engine/compaction.c): one folio moved with its maps and content, the
+ * refusals of pages that cannot move, the scanners' directions and
+ * pageblock steps, the modes' rules, deferral, the slow path's order of
+ * compaction and reclaim, kcompactd, and fragmentation by movable pages
+ * (compacted away) against unmovable ones (not).
+ */
+#include "paging_test.h"
+#include "engine/compaction.h"
+#include "engine/pgtable.h"
+
+/*** A recorder of the whole sequence ***/
+
+struct ev {
+	int type;
+	uint64_t pfn, size;
+	int64_t value;
+	int order;
+	char detail[160];
+};
+
+struct seq {
+	struct ev *v;
+	size_t nr, cap;
+};
+
+static void seq_record(void *ctx, const struct mm_event *e)
+{
+	struct seq *s = ctx;
+
+	if (s->nr == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		assert_non_null(s->v);
+	}
+	s->v[s->nr] = (struct ev){ e->type, e->pfn, e->size, e->value, e->order, "" };
+	snprintf(s->v[s->nr].detail, sizeof(s->v[0].detail), "%s", e->detail ? e->detail : "");
+	s->nr++;
+}
+
+static size_t seq_count(const struct seq *s, int type)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nr; i++)
+		n += s->v[i].type == type;
+	return n;
+}
+
+static long find_from(const struct seq *s, size_t from, int type)
+{
+	for (size_t i = from; i < s->nr; i++)
+		if (s->v[i].type == type)
+			return (long)i;
+	return -1;
+}
+
+/*** Workloads ***/
+
+static uint64_t vmstat(struct machine *m, const char *name)
+{
+	char *t = proc_vmstat(m), *p;
+	size_t n = strlen(name);
+	uint64_t v = UINT64_MAX;
+
+	assert_non_null(t);
+	for (p = t; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ' ') {
+			v = strtoull(p + n + 1, NULL, 10);
+			break;
+		}
+	free(t);
+	assert_true(v != UINT64_MAX);
+	return v;
+}
+
+static uint64_t pfn_of(struct machine *m, int pid, uint64_t va)
+{
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+
+	if (mm_translate(m, 0, pid, va, MM_ACCESS_READ, -1, &t, &e))
+		fail_msg("translate: %s", e.message);
+	assert_false(t.fault);
+	return t.paddr >> 12;
+}
+
+/* Touch @pages pages of a new mapping; return its address. */
+static uint64_t map_and_touch(struct machine *m, int pid, uint64_t pages)
+{
+	struct mm_access_summary s;
+	struct mm_error e = { 0 };
+	uint64_t addr;
+
+	if (mm_mmap(m, pid, 0, pages * 4096, "rw-", &addr, &e))
+		fail_msg("mmap: %s", e.message);
+	if (mm_access_range(m, 0, pid, addr, pages * 4096, 4096, MM_ACCESS_WRITE, false, pages,
+			    &s, &e))
+		fail_msg("access: %s", e.message);
+	return addr;
+}
+
+/* The zone with the most free pages: the one the workloads fill and fragment. */
+static int main_zone(struct machine *m)
+{
+	struct zone_info zi;
+	uint64_t most = 0;
+	int best = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (machine_zone_info(m, 0, z, &zi) == 0 && zi.present && zi.free > most) {
+			most = zi.free;
+			best = z;
+		}
+	return best;
+}
+
+/* The DMA zone filled with kernel pages down to its watermarks: no large block left there. */
+static void fill_dma(struct machine *m)
+{
+	struct alloc_pages_result r;
+	struct zone_info zi;
+
+	while (machine_zone_info(m, 0, ZONE_DMA, &zi) == 0 && zi.present &&
+	       zi.free > 2 * zi.wmark_high)
+		assert_int_equal(mm_alloc_pages(m, 0xcc0 | 0x1, 0, -1, 0, &r, NULL), 0);
+}
+
+/* The main zone's free pages above its min watermark: what a workload may fill. */
+static uint64_t zone_free(struct machine *m)
+{
+	struct zone_info zi;
+
+	assert_int_equal(machine_zone_info(m, 0, main_zone(m), &zi), 0);
+	return zi.free - zi.wmark_min - 16;
+}
+
+static int max_free_order(struct machine *m);
+
+/*
+ * What the filling left over above the watermark (with the per-CPU lists
+ * drained) may still hold a block of a pageblock or more: a kernel user
+ * takes it (GFP_ATOMIC, order 9), so that only the pieces are free.
+ */
+static void take_large_blocks(struct machine *m)
+{
+	struct alloc_pages_result r;
+
+	while (max_free_order(m) >= 9)
+		assert_int_equal(mm_alloc_pages(m, 0x820, 9, -1, 0, &r, NULL), 0);
+}
+
+/*
+ * Half of the free memory in single pages among movable anon pages: map
+ * and touch as many pages as the main zone has free above its min watermark,
+ * then unmap every other page. Proactive compaction
+ * is off (vm.compaction_proactiveness 0) so that the end of an op leaves
+ * the pieces as they are.
+ */
+static uint64_t fragment_movable(struct machine *m, int *pidp)
+{
+	uint64_t pages, addr;
+	int pid;
+
+	fill_dma(m);
+	pages = zone_free(m);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
+	assert_int_equal(mm_spawn(m, "frag", &pid, NULL), 0);
+	addr = map_and_touch(m, pid, pages);
+	for (uint64_t i = 1; i < pages; i += 2)
+		assert_int_equal(mm_munmap(m, pid, addr + i * 4096, 4096, NULL), 0);
+	mm_drain_all_pages(m);
+	mm_kswapd_run(m);
+	take_large_blocks(m);
+	*pidp = pid;
+	return addr;
+}
+
+/* The same shape with unmovable kernel pages (alloc_pages(GFP_KERNEL, 0)), the odd frames freed. */
+static void fragment_unmovable(struct machine *m)
+{
+	uint64_t pages, *pfn;
+	struct alloc_pages_result r;
+	uint64_t n = 0;
+
+	fill_dma(m);
+	pages = zone_free(m);
+	pfn = calloc(pages, sizeof(*pfn));
+	assert_non_null(pfn);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
+	for (; n < pages; n++)
+		if (mm_alloc_pages(m, 0xcc0, 0, -1, 0, &r, NULL))
+			break;
+		else
+			pfn[n] = r.pfn;
+	for (uint64_t i = 0; i < n; i++)	/* every other frame: no two free pages are buddies */
+		if (pfn[i] & 1)
+			assert_int_equal(mm_free_pages(m, pfn[i], 0, 0, NULL), 0);
+	free(pfn);
+	mm_drain_all_pages(m);
+	mm_kswapd_run(m);
+	take_large_blocks(m);
+}
+
+/*** Migration ***/
+
+/* An anonymous page moves: the PTE now maps the new frame, with the same content tag. */
+static void test_migrate_anon_page(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":64}", seq_record, &s);
+	struct mm_folio_info before, after;
+	struct mm_error e = { 0 };
+	uint64_t addr, old, new_pfn = 0;
+	long set, rem, move;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	addr = map_and_touch(m, pid, 4);
+	old = pfn_of(m, pid, addr + 4096);
+	assert_int_equal(machine_folio_info(m, old, &before), 0);
+	s.nr = 0;
+	if (mm_migrate_pages(m, old, 0, &new_pfn, &e))
+		fail_msg("migrate: %s", e.message);
+	assert_true(new_pfn != old);
+	assert_int_equal(pfn_of(m, pid, addr + 4096), new_pfn);
+	assert_int_equal(machine_folio_info(m, new_pfn, &after), 0);
+	assert_int_equal(after.content, before.content);
+	assert_string_equal(after.lru_list, before.lru_list);
+	assert_int_equal(after.index, before.index);
+	assert_int_equal(machine_folio_info(m, old, &after), -ENOENT);	/* freed */
+	set = find_from(&s, 0, MM_EV_set_migration_pte);
+	move = find_from(&s, 0, MM_EV_migrate_folio_move);
+	rem = find_from(&s, 0, MM_EV_remove_migration_pte);
+	assert_true(find_from(&s, 0, MM_EV_mm_migrate_pages_start) < set);
+	assert_true(set >= 0 && set < rem && rem < move);
+	assert_int_equal(s.v[set].pfn, old);
+	assert_int_equal(s.v[rem].pfn, new_pfn);
+	assert_int_equal(s.v[move].value, (int64_t)new_pfn);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_migrate_pages)].detail,
+			       "nr_succeeded=1 nr_failed=0"));
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 1);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/* A page-cache page moves too: the file's slot points at the new frame, its reads hit it. */
+static void test_migrate_file_page(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":64}", NULL, NULL);
+	struct mm_folio_info before, after;
+	struct mm_file_io io;
+	struct mm_error e = { 0 };
+	uint64_t new_pfn = 0, pfn;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	assert_int_equal(mm_create_file(m, "f", 8 * 4096, NULL), 0);
+	if (mm_read_file(m, pid, "f", 0, 8 * 4096, &io, &e))
+		fail_msg("read: %s", e.message);
+	for (pfn = 0; pfn < 1u << 20; pfn++)
+		if (machine_folio_info(m, pfn, &before) == 0 && before.file_name)
+			break;
+	assert_int_equal(mm_migrate_pages(m, pfn, 0, &new_pfn, &e), 0);
+	assert_int_equal(machine_folio_info(m, new_pfn, &after), 0);
+	assert_string_equal(after.file_name, "f");
+	assert_int_equal(after.index, before.index);
+	assert_int_equal(after.content, before.content);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* Pages that cannot move refuse with the kernel's reason, and nothing changes. */
+static void test_migrate_refusals(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":64}", NULL, NULL);
+	struct alloc_pages_result r;
+	struct kmalloc_result kr;
+	struct mm_translation w;
+	struct mm_error e = { 0 };
+	uint64_t new_pfn, addr;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_alloc_pages(m, 0xcc0, 0, -1, 0, &r, NULL), 0);
+	assert_int_equal(mm_migrate_pages(m, r.pfn, 0, &new_pfn, &e), -EBUSY);
+	assert_non_null(strstr(e.message, "unmovable kernel page"));
+	assert_int_equal(mm_kmalloc(m, 64, 0xcc0, 0, &kr, NULL), 0);
+	assert_int_equal(mm_migrate_pages(m, kr.pfn, 0, &new_pfn, &e), -EBUSY);
+	assert_non_null(strstr(e.message, "slab page"));
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	addr = map_and_touch(m, pid, 1);
+	assert_int_equal(mm_pagetable_walk(m, pid, addr, &w, NULL), 0);
+	assert_int_equal(mm_migrate_pages(m, w.levels[w.nr_levels - 1].table_pfn, 0, &new_pfn,
+					  &e), -EBUSY);
+	assert_non_null(strstr(e.message, "page-table page"));
+	assert_int_equal(mm_free_pages(m, r.pfn, 0, 0, NULL), 0);
+	mm_drain_all_pages(m);
+	assert_int_equal(mm_migrate_pages(m, r.pfn, 0, &new_pfn, &e), -ENOENT);
+	assert_non_null(strstr(e.message, "free"));
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*** Compaction ***/
+
+/*
+ * compact_memory: the migrate scanner's ranges go up, the free scanner's
+ * come down, each range stays within one pageblock, and the run ends where
+ * the free scanner's pageblock is at or below the migrate scanner's.
+ */
+static void test_scanners_directions(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	uint64_t last_m = 0, last_f = UINT64_MAX, pb = 512, zone_start = 0;
+	size_t nm = 0, nf = 0;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, -1, 0, NULL), 0);
+	assert_clean(m);
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct ev *v = &s.v[i];
+
+		if (v->type == MM_EV_mm_compaction_begin) {
+			last_m = 0;
+			last_f = UINT64_MAX;
+			zone_start = v->pfn;
+			assert_non_null(strstr(v->detail, "mode=sync"));
+		} else if (v->type == MM_EV_mm_compaction_isolate_migratepages) {
+			assert_true(v->pfn >= last_m);
+			assert_true(v->pfn >= zone_start);
+			/* one pageblock at most: [start, end) inside the start's block */
+			assert_true((v->pfn + v->size - 1) / pb == v->pfn / pb || v->size == 0);
+			last_m = v->pfn;
+			nm++;
+		} else if (v->type == MM_EV_mm_compaction_isolate_freepages) {
+			assert_true(v->pfn / pb <= last_f);
+			assert_true(v->size <= pb);
+			last_f = v->pfn / pb;
+			nf++;
+		} else if (v->type == MM_EV_mm_compaction_end) {
+			/* met: value holds free_pfn, pfn migrate_pfn */
+			assert_true((uint64_t)v->value / pb <= v->pfn / pb);
+			assert_non_null(strstr(v->detail, "status=complete"));
+		}
+	}
+	assert_true(nm > 1 && nf > 1);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	/* every move goes up: from below the meeting point to above it */
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_migrate_folio_move)
+			assert_true((uint64_t)s.v[i].value > s.v[i].pfn);
+	assert_true(vmstat(m, "compact_migrate_scanned") > 0);
+	assert_true(vmstat(m, "compact_free_scanned") > 0);
+	assert_true(vmstat(m, "compact_isolated") > 0);
+	assert_int_equal(vmstat(m, "pgmigrate_success"), seq_count(&s, MM_EV_migrate_folio_move));
+	machine_destroy(m);
+	free(s.v);
+}
+
+static int max_free_order(struct machine *m)
+{
+	struct zone_info zi;
+	int best = -1;
+
+	assert_int_equal(machine_zone_info(m, 0, main_zone(m), &zi), 0);
+	for (int o = 0; o < (int)MAX_NR_ORDERS; o++)
+		if (zi.nr_free[o])
+			best = o;
+	return best;
+}
+
+/* Movable fragmentation: the order-10 GFP_KERNEL request succeeds after direct compaction. */
+static void test_movable_fragmentation_compacts(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	struct mm_error e = { 0 };
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	assert_true(max_free_order(m) < 10);
+	s.nr = 0;
+	if (mm_alloc_pages(m, 0xcc0, 10, -1, 0, &r, &e))
+		fail_msg("order-10: %s", e.message);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_int_equal(vmstat(m, "compact_success"), 1);
+	assert_true(vmstat(m, "compact_stall") >= 1);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/* Unmovable fragmentation: compaction moves nothing and the request fails. */
+static void test_unmovable_fragmentation_fails(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	struct mm_error e = { 0 };
+
+	(void)state;
+	fragment_unmovable(m);
+	assert_true(max_free_order(m) < 10);
+	s.nr = 0;
+	assert_int_equal(mm_alloc_pages(m, 0xcc0, 10, -1, 0, &r, &e), -ENOMEM);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) >= 1);
+	assert_int_equal(vmstat(m, "compact_success"), 0);
+	assert_true(vmstat(m, "compact_fail") >= 1);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * The slow path's order for a costly request: async compaction (priority
+ * 2), then direct reclaim, then compaction again at sync-light (priority 1).
+ */
+static void test_slowpath_order(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	long c1, rec, c2;
+
+	(void)state;
+	fragment_unmovable(m);
+	s.nr = 0;
+	assert_int_equal(mm_alloc_pages(m, 0xcc0, 10, -1, 0, &r, NULL), -ENOMEM);
+	c1 = find_from(&s, 0, MM_EV_mm_compaction_try_to_compact_pages);
+	rec = find_from(&s, 0, MM_EV_mm_vmscan_direct_reclaim_begin);
+	assert_true(c1 >= 0 && rec > c1);
+	c2 = find_from(&s, (size_t)rec, MM_EV_mm_compaction_try_to_compact_pages);
+	assert_true(c2 > rec);
+	assert_int_equal(s.v[c1].value, COMPACT_PRIO_ASYNC);
+	assert_int_equal(s.v[c2].value, COMPACT_PRIO_SYNC_LIGHT);
+	assert_non_null(strstr(s.v[c1].detail, "order=10 gfp_mask=GFP_KERNEL priority=2"));
+	machine_destroy(m);
+	free(s.v);
+}
+
+static struct zone *zone_of_pfn(struct machine *m, uint64_t pfn)
+{
+	return page_zone(m, &m->mem_map[pfn]);
+}
+
+/*
+ * The modes' rules: direct async compaction for an unmovable request scans
+ * only unmovable pageblocks (suitable_migration_source()), so the movable
+ * pages are not touched; sync-light scans them all.
+ */
+static void test_mode_rules(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	uint64_t addr;
+	int pid, r1, r2;
+
+	(void)state;
+	addr = fragment_movable(m, &pid);
+	s.nr = 0;
+	r1 = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, main_zone(m), COMPACT_PRIO_ASYNC, 0);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages)
+			assert_int_equal(get_pageblock_migratetype(m, s.v[i].pfn),
+					 MIGRATE_UNMOVABLE);
+	assert_true(r1 != COMPACT_SUCCESS);
+	s.nr = 0;
+	r2 = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, main_zone(m),
+				  COMPACT_PRIO_SYNC_LIGHT, 0);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_int_equal(r2, COMPACT_SUCCESS);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_compaction_begin)].detail,
+			       "mode=sync"));
+	/* a movable request's async pass takes movable blocks */
+	(void)addr;
+	(void)zone_of_pfn;
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * Deferral: a failed sync compaction defers the zone (defer_shift 1), the
+ * next request of that order is deferred, the one after runs again; a
+ * success resets it.
+ */
+static void test_deferral(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z = &m->nodes[0].node_zones[main_zone(m)];
+	int rc;
+
+	(void)state;
+	fragment_unmovable(m);
+	assert_int_equal(z->compact_defer_shift, 0);
+	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	assert_true(rc == COMPACT_COMPLETE || rc == COMPACT_PARTIAL_SKIPPED);
+	assert_true(z->compact_defer_shift >= 1);
+	assert_true(z->compact_order_failed <= 10);
+	s.nr = 0;
+	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	assert_int_equal(rc, COMPACT_DEFERRED);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_deferred) >= 1);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+	/* an order below the one that failed is never deferred */
+	s.nr = 0;
+	try_to_compact_pages(m, 0xcc0, 4, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_deferred), 0);
+	compaction_defer_reset(m, z, 10, true);
+	assert_int_equal(z->compact_defer_shift, 0);
+	assert_int_equal(z->compact_order_failed, 11);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/* kswapd, woken by a failed high-order request, hands it to kcompactd as it sleeps. */
+static void test_kcompactd_woken_by_kswapd(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	s.nr = 0;
+	/* GFP_NOWAIT: no direct compaction, only kswapd */
+	assert_int_equal(mm_alloc_pages(m, 0x2800, 9, -1, 0, &r, NULL), -ENOMEM);
+	mm_kswapd_run(m);
+	assert_true(find_from(&s, 0, MM_EV_mm_compaction_wakeup_kcompactd) >= 0);
+	assert_true(find_from(&s, 0, MM_EV_mm_compaction_kcompactd_wake) >
+		    find_from(&s, 0, MM_EV_mm_compaction_wakeup_kcompactd));
+	assert_true(find_from(&s, 0, MM_EV_mm_compaction_kcompactd_sleep) >
+		    find_from(&s, 0, MM_EV_mm_compaction_kcompactd_wake));
+	assert_int_equal(vmstat(m, "compact_daemon_wake"), 1);
+	assert_true(max_free_order(m) >= 9);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * Proactive compaction: with vm.compaction_proactiveness back at 20 the end
+ * of the next op finds the node's fragmentation score above its high mark,
+ * and kcompactd compacts until the score is under the low one.
+ */
+static void test_proactive_compaction(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	assert_true(max_free_order(m) < 10);
+	s.nr = 0;
+	mm_kswapd_run(m);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);	/* proactiveness 0 */
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 20, NULL), 0);
+	mm_kswapd_run(m);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_true(max_free_order(m) >= 10);
+	assert_true(vmstat(m, "compact_daemon_migrate_scanned") > 0);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 101, NULL), -EINVAL);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+static int owner_at(struct machine *m, uint64_t pfn)
+{
+	struct page_info pi;
+
+	assert_int_equal(machine_page_info(m, pfn, &pi), 0);
+	return pi.owner;
+}
+
+/*
+ * alloc_contig_range: a range among movable pages is emptied (its pages
+ * migrated out) and handed out whole; free_contig_range gives it back; a
+ * range with an unmovable page is refused with that page, and no pageblock
+ * stays isolated either way.
+ */
+static void test_alloc_contig_range(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	struct mm_error e = { 0 };
+	uint64_t start, pfn, got;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	start = ((z->zone_start_pfn + zone_end_pfn(z)) / 2) & ~1023ULL;
+	for (pfn = start; pfn < start + 1024; pfn++)	/* movable pages in it */
+		if (owner_at(m, pfn) == OWNER_USER)
+			break;
+	assert_true(pfn < start + 1024);
+	s.nr = 0;
+	if (mm_alloc_contig_range(m, start, 1024, 0, &e))
+		fail_msg("alloc_contig_range: %s", e.message);
+	for (pfn = start; pfn < start + 1024; pfn++)
+		assert_int_equal(owner_at(m, pfn), OWNER_OTHER);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_migrate_pages)].detail,
+			       "reason=contig_range"));
+	for (pfn = start; pfn < start + 1024; pfn += 512)
+		assert_int_not_equal(get_pageblock_migratetype(m, pfn), MIGRATE_ISOLATE);
+	assert_clean(m);
+	assert_int_equal(mm_free_contig_range(m, start + 1, 1024, 0, &e), -EINVAL);
+	assert_int_equal(mm_free_contig_range(m, start, 1024, 0, &e), 0);
+	assert_clean(m);
+	/* alloc_contig_pages finds a range itself */
+	assert_int_equal(mm_alloc_contig_pages(m, 512, 0, 0, &got, &e), 0);
+	assert_int_equal(got & 511, 0);
+	assert_clean(m);
+	assert_int_equal(mm_free_contig_range(m, got, 512, 0, &e), 0);
+	machine_destroy(m);
+
+	m = make("{\"mem_mib\":128}", NULL, NULL);
+	fragment_unmovable(m);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	start = ((z->zone_start_pfn + zone_end_pfn(z)) / 2) & ~1023ULL;
+	assert_int_equal(mm_alloc_contig_range(m, start, 1024, 0, &e), -EBUSY);
+	assert_non_null(strstr(e.message, "cannot move"));
+	for (pfn = start; pfn < start + 1024; pfn += 512)
+		assert_int_not_equal(get_pageblock_migratetype(m, pfn), MIGRATE_ISOLATE);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_anon_page),
+		cmocka_unit_test(test_migrate_file_page),
+		cmocka_unit_test(test_migrate_refusals),
+		cmocka_unit_test(test_scanners_directions),
+		cmocka_unit_test(test_movable_fragmentation_compacts),
+		cmocka_unit_test(test_unmovable_fragmentation_fails),
+		cmocka_unit_test(test_slowpath_order),
+		cmocka_unit_test(test_mode_rules),
+		cmocka_unit_test(test_deferral),
+		cmocka_unit_test(test_kcompactd_woken_by_kswapd),
+		cmocka_unit_test(test_proactive_compaction),
+		cmocka_unit_test(test_alloc_contig_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
