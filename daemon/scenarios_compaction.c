@@ -195,7 +195,8 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 				bool ok = sqlite3_column_int(st, 1) == MM_EV_mm_page_alloc;
 
 				json_decref(request);
-				request = json_pack("{s:I,s:b,s:I,s:I}", "order", (json_int_t)order,
+				request = json_pack("{s:I,s:I,s:b,s:I,s:I}", "seq",
+						    (json_int_t)sqlite3_column_int64(st, 0), "order", (json_int_t)order,
 						    "succeeded", ok, "events_of_the_stall",
 						    (json_int_t)(sqlite3_column_int64(st, 0) - first_stall),
 						    "direct_compaction_calls", (json_int_t)stalls);

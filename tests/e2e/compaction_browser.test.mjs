@@ -179,7 +179,8 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   // Step the timeline through the synchronous run: the migrate scanner only goes up, the free scanner
   // only down, and the moves drawn only grow.
   const ev = async (type) => (await getJson(api(`/sessions/${id}/events?type=${type}&limit=10000`))).body.events;
-  const begins = await ev('mm_compaction_begin'), sync = begins.filter((b) => /mode=sync/.test(b.detail)).at(-1);
+  // the direct synchronous run: the first sync one (kcompactd's, later, are sync too)
+  const begins = await ev('mm_compaction_begin'), sync = begins.filter((b) => /mode=sync/.test(b.detail))[0];
   const ends = (await ev('mm_compaction_end')).filter((e) => e.seq > sync.seq);
   const batches = (await ev('mm_compaction_migratepages')).filter((m) => m.seq > sync.seq && m.seq < ends[0].seq);
   assert.ok(batches.length >= 2, `${batches.length} migration batches in the run`);

@@ -35,7 +35,8 @@ const TARGETS = {
   'oom-killer': () => [{ view: 'pressure' }],
   'memcg-limit': () => [{ view: 'pressure' }],
   // the physical map at the end of the run: its last compaction, moves and block
-  'movable-fragmentation-compacted': (f) => [{ view: 'physmap', pfn: f.request?.pfn }],
+  // (at the request's seq: kcompactd may compact again after it)
+  'movable-fragmentation-compacted': (f) => [{ view: 'physmap', pfn: f.request?.pfn, at: f.request?.seq }],
   'unmovable-fragmentation': () => [{ view: 'physmap' }],
   kcompactd: () => [{ view: 'physmap' }],
 };
