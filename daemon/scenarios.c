@@ -155,9 +155,13 @@ static int step_retrying(sqlite3_stmt *st)
 {
 	int rc;
 
+	/*
+	 * up to 30 s: the recorder may be writing the hundreds of thousands of
+	 * events of the run just before (a compaction scenario's) at that time
+	 */
 	for (int tries = 0;; tries++) {
 		rc = sqlite3_step(st);
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 100)
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 1500)
 			return rc;
 		sqlite3_reset(st);
 		usleep(20000);

@@ -154,7 +154,7 @@ async function seek(page, seq) {
     el.dispatchEvent(new Event('input', { bubbles: true }));
     el.dispatchEvent(new Event('change', { bubbles: true }));
   }, seq);
-  await page.waitForSelector(`#physmap-compaction[data-at="${seq}"]`, { timeout: 60000 });
+  await page.waitForSelector(`#physmap-compaction[data-at="${seq}"]`, { timeout: 120000 });
 }
 
 test('"Movable fragmentation is compacted" from the page: the timeline steps the scanners and the moves on the map', async () => {
@@ -165,11 +165,11 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   await page.goto(`${d.url}/#scenarios`);
   await page.waitForSelector('#scenario-list[data-ready="true"]', { timeout: 10000 });
   await page.click('#scenario-list article[data-name="movable-fragmentation-compacted"] button[data-action="new"]');
-  await page.waitForSelector('#scenario-panel[data-scenario="movable-fragmentation-compacted"]', { timeout: 60000 });
+  await page.waitForSelector('#scenario-panel[data-scenario="movable-fragmentation-compacted"]', { timeout: 120000 });
   await page.waitForFunction(() => location.hash.startsWith('#physmap'));
   const id = Number(await page.getAttribute('#scenario-panel', 'data-session'));
   const f = (await getJson(api(`/sessions/${id}`))).body.scenario_runs.at(-1).figure;
-  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-status="success"]`, { timeout: 30000 });
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-status="success"]`, { timeout: 120000 });
   const end = await physmapState(page);
   assert.equal(end.block, `${f.request.pfn}+1024`);
   assert.ok(end.drawn > 0 && end.drawn < end.moves, `${end.drawn} of ${end.moves} moves drawn as arrows (the last batch)`);
@@ -206,7 +206,7 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   assert.ok(moves.every((m) => m.pfn < before.migrate + 512 && m.value > m.pfn), 'each page moved up the zone');
   // Zoomed in, as the panel's button does: the arrows of the last batch are drawn, bigger.
   await page.click('#physmap-compaction button.zoom-in');
-  await page.waitForSelector('#physmap-canvas[data-scale="4"]', { timeout: 30000 });
+  await page.waitForSelector('#physmap-canvas[data-scale="4"]', { timeout: 120000 });
   assert.ok(Number(await page.getAttribute('#physmap-canvas', 'data-moves')) > 0, 'arrows drawn zoomed in');
   await page.locator('.physmap').screenshot({ path: join(ARTIFACTS, `physmap-moves-zoomed-${process.pid}.png`) });
   await saveScreenshot(page, '#physmap-movable-midrun-1280x800');

@@ -48,7 +48,7 @@ const OPENS = {
 // The physical map's compaction panel once drawn: its data attributes.
 async function compactionDrawn(page) {
   const id = await page.getAttribute('#scenario-panel', 'data-session');
-  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run]:not([hidden])`, { timeout: 30000 });
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run]:not([hidden])`, { timeout: 120000 });
   await page.waitForSelector('#physmap-canvas[data-ready="true"]');
   return page.$eval('#physmap-compaction', (e) => ({ ...e.dataset,
     drawnMoves: Number(document.getElementById('physmap-canvas').dataset.moves) }));
