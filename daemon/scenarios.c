@@ -231,7 +231,14 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 		else
 			failed++;
 	}
-	recorder_sync(srv->rec);
+	/*
+	 * The figure is measured from the stored events: wait until they are
+	 * all written. recorder_sync() returns early while the recorder cannot
+	 * write (another connection holding the database, as while a session of
+	 * half a million events is deleted): wait that out too, up to 60 s.
+	 */
+	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
+		usleep(100000);
 	figure = m ? m->fn(srv, s, first, last) : json_null();
 	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",

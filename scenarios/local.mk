@@ -20,4 +20,4 @@ dist_scenarios_DATA = \
 	scenarios/memcg-limit.json \
 	scenarios/movable-fragmentation-compacted.json \
 	scenarios/unmovable-fragmentation.json \
-	scenarios/kcompactd.json
+	scenarios/proactive-compaction-kcompactd.json

@@ -26,7 +26,7 @@ const OPENS = {
   fragmentation: { view: 'buddy', check: checkFragmentation },
   'movable-fragmentation-compacted': { view: 'physmap', check: checkMovable },
   'unmovable-fragmentation': { view: 'physmap', check: checkUnmovable },
-  kcompactd: { view: 'physmap', check: checkKcompactd },
+  'proactive-compaction-kcompactd': { view: 'physmap', check: checkKcompactd },
   zones: { view: 'overview' },
   'struct-page': { view: 'overview' },
   internal_fragmentation: { view: 'slabs' },

@@ -38,7 +38,7 @@ const TARGETS = {
   // (at the request's seq: kcompactd may compact again after it)
   'movable-fragmentation-compacted': (f) => [{ view: 'physmap', pfn: f.request?.pfn, at: f.request?.seq }],
   'unmovable-fragmentation': () => [{ view: 'physmap' }],
-  kcompactd: () => [{ view: 'physmap' }],
+  'proactive-compaction-kcompactd': () => [{ view: 'physmap' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));
