@@ -177,31 +177,6 @@ static int op_vmstat_update(struct op_ctx *c)
 	return 0;
 }
 
-/*
- * sysctl: write one of the engine's vm sysctls, as `sysctl -w vm.NAME=VALUE`
- * (compaction_proactiveness, extfrag_threshold, compact_unevictable_allowed);
- * the result holds the value before and after.
- */
-static int op_sysctl(struct op_ctx *c)
-{
-	const char *name;
-	long before = 0, after = 0;
-	uint64_t value;
-
-	if (op_field_str(c, "name", true, NULL, &name) ||
-	    op_field_u64(c, "value", true, 0, 1000000, &value))
-		return c->e.err;
-	if (!strncmp(name, "vm.", 3))
-		name += 3;
-	mm_sysctl_vm_get(c->m, name, &before);
-	if (mm_sysctl_vm_set(c->m, name, (long)value, &c->e))
-		return c->e.err;
-	mm_sysctl_vm_get(c->m, name, &after);
-	c->result = json_pack("{s:b,s:s+,s:I,s:I}", "ok", 1, "name", "vm.", name,
-			      "before", (json_int_t)before, "value", (json_int_t)after);
-	return 0;
-}
-
 static void collect_violation(void *ctx, const char *violation)
 {
 	json_array_append_new(ctx, json_string(violation));
@@ -226,14 +201,12 @@ static const char *const alloc_pages_fields[] = { "gfp", "order", "node", "cpu",
 static const char *const free_pages_fields[] = { "pfn", "order", "cpu", NULL };
 static const char *const no_fields[] = { NULL };
 static const char *const cpu_only_fields[] = { "cpu", NULL };
-static const char *const sysctl_fields[] = { "name", "value", NULL };
 
 static const struct op_def buddy_ops[] = {
 	{ "alloc_pages", alloc_pages_fields, op_alloc_pages },
 	{ "free_pages", free_pages_fields, op_free_pages },
 	{ "check", no_fields, op_check },
 	{ "vmstat_update", cpu_only_fields, op_vmstat_update },
-	{ "sysctl", sysctl_fields, op_sysctl },
 	{ NULL, NULL, NULL },
 };
 

@@ -50,6 +50,7 @@ const CASES = [
   ['workload', { kind: 'random', count: 40, seed: 3, order: '' }, () => ({ kind: 'random', count: 40, seed: 3, gfp: 'GFP_KERNEL' })],
   ['vmstat_update', { cpu: 0 }, () => ({ cpu: 0 })],
   ['sysctl', { name: 'vm.extfrag_threshold', value: 600 }, () => ({ name: 'vm.extfrag_threshold', value: 600 })],
+  ['compact_memory', {}, () => ({})],
   ['check', {}, () => ({})],
   ['kmalloc', { size: 200 }, () => ({ size: 200, gfp: 'GFP_KERNEL' })],
   ['ksize', {}, (R) => ({ addr: R.kmalloc.addr })],

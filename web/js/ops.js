@@ -15,8 +15,12 @@ export const OPS = [
     free_pages: ['pfn', 'order', 'cpu'],
     workload: ['kind', 'count', 'seed', 'order', 'gfp', 'min', 'max', 'free'],
     vmstat_update: ['cpu'],
-    sysctl: ['name', 'value'],
     check: [],
+  }],
+  ['compaction', {
+    compact_memory: ['node', 'cpu'],
+    migrate_pages: ['pfn', 'cpu'],
+    sysctl: ['name', 'value'],
   }],
   ['slab', {
     kmalloc: ['size', 'gfp', 'cpu'],
