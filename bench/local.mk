@@ -1,13 +1,14 @@
 # Benchmarks: `make bench` builds and runs them. They print figures and ratios
 # against a baseline measured in the same run; they never pass or fail on time.
 bench_programs = bench/bench_page_alloc bench/bench_mmu bench/bench_recorder bench/bench_slub \
-	bench/bench_snapshot bench/bench_reclaim
+	bench/bench_snapshot bench/bench_reclaim bench/bench_compaction
 EXTRA_PROGRAMS = $(bench_programs)
 CLEANFILES += $(bench_programs)
 
 bench_bench_page_alloc_LDADD = $(ENGINE_LIBS)
 bench_bench_slub_LDADD = $(ENGINE_LIBS)
 bench_bench_mmu_LDADD = $(ENGINE_LIBS)
+bench_bench_compaction_LDADD = $(ENGINE_LIBS)
 bench_bench_snapshot_CFLAGS = $(AM_CFLAGS) $(ZSTD_CFLAGS)
 bench_bench_snapshot_LDADD = $(ENGINE_LIBS) $(ZSTD_LIBS)
 bench_bench_reclaim_CFLAGS = $(DAEMON_CFLAGS)

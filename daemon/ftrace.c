@@ -44,12 +44,28 @@
  *                  a 32-bit hash of d.shrinker (the kernel hashes %p too)
  *       wbflags    vmscan's reclaim_flags: d.flags holds the number, written
  *                  and read as RECLAIM_WB_* names joined by '|'
+ *       spanend    the end of a pfn range that begins at pfn: read into size
+ *                  as end - pfn (the pages the range covers)
+ *       zonespan   a zone's end whose start is d.zone_start: read into size
+ *                  as end - start (the zone's span)
+ *       zonename   a zone printed by name (__print_symbolic of enum
+ *                  zone_type): the zone column
+ *       compactret a compaction result by name (COMPACTION_STATUS): value
+ *                  holds enum compact_result
+ *
+ * The rows of the compaction and migrate groups are verbatim: they keep the
+ * fields' text itself as the detail, both ways: the engine reports the kernel's
+ * TP_printk text there and the export writes it as it is; a line read
+ * stores its fields' text as the detail and its args fill the columns, so
+ * one parser of the kernel's key=value text (web/js/ktext.js) reads live
+ * and imported events alike. Without a detail, a verbatim row is written
+ * from its args as any other (an absent d.KEY writes 0).
  *
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
  * To add a tracepoint (mark_victim, whose engine detail is its TP_printk text
- * rather than d.KEY pairs, and the
+ * rather than d.KEY pairs and so wants a verbatim row, and the
  * pagemap and writeback ones, as the engine gains or names them): copy its
  * print fmt from
  *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
@@ -60,7 +76,8 @@
  *   export, the import and tests/e2e/ftrace.test.mjs pick it up from the table.
  *
  * Engine events with no row are not written: those of no tracepoint
- * (buddy_split, buddy_merge, pte_set, translate, ...), and pcp_refill and
+ * (buddy_split, buddy_merge, pte_set, translate, migrate_folio_move, ...),
+ * and pcp_refill and
  * pcp_drain, which the engine reports once per batch with a count while the
  * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
  * block with its pfn (give the engine per-block events to write them). Not
@@ -147,32 +164,42 @@ static const struct ftrace_tp tracepoints[] = {
 	  "%pS %p: nid: %d unused scan count %ld new scan count %ld total_scan %ld "
 	  "last shrinker return val %d",
 	  "shrinksym shr node d.unused_scan d.new_scan size value" },
-	/* compaction (include/trace/events/compaction.h) */
-	{ "mm_compaction_begin", "compaction", NULL,
+	/* compaction (include/trace/events/compaction.h): verbatim (above) */
+	{ "mm_compaction_begin", "compaction", "mm_compaction_begin",
 	  "zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s",
-	  "d.zone_start pfn value d.zone_end d.mode" },
-	{ "mm_compaction_end", "compaction", NULL,
+	  "d.zone_start pfn value zonespan d.mode" },
+	{ "mm_compaction_end", "compaction", "mm_compaction_end",
 	  "zone_start=0x%lx migrate_pfn=0x%lx free_pfn=0x%lx zone_end=0x%lx, mode=%s status=%s",
-	  "d.zone_start pfn value d.zone_end d.mode d.status" },
-	{ "mm_compaction_isolate_migratepages", "compaction", NULL,
-	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
-	{ "mm_compaction_isolate_freepages", "compaction", NULL,
-	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
+	  "d.zone_start pfn value zonespan d.mode d.status" },
+	{ "mm_compaction_isolate_migratepages", "compaction", "mm_compaction_isolate_migratepages",
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
+	{ "mm_compaction_isolate_freepages", "compaction", "mm_compaction_isolate_freepages",
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
 	{ "mm_compaction_fast_isolate_freepages", "compaction", NULL,
-	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn d.end_pfn size value" },
-	{ "mm_compaction_migratepages", "compaction", NULL, "nr_migrated=%lu nr_failed=%lu",
-	  "value d.nr_failed" },
-	{ "mm_compaction_finished", "compaction", NULL, "node=%d zone=%-8s order=%d ret=%s",
-	  "node d.zone order d.ret" },
-	{ "mm_compaction_suitable", "compaction", NULL, "node=%d zone=%-8s order=%d ret=%s",
-	  "node d.zone order d.ret" },
-	{ "mm_compaction_kcompactd_sleep", "compaction", NULL, "nid=%d", "node" },
-	{ "mm_compaction_kcompactd_wake", "compaction", NULL,
-	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone" },
-	{ "mm_compaction_wakeup_kcompactd", "compaction", NULL,
-	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone" },
-	{ "mm_compaction_try_to_compact_pages", "compaction", NULL,
-	  "order=%d gfp_mask=%s priority=%d", "order gfp level" },
+	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
+	{ "mm_compaction_migratepages", "compaction", "mm_compaction_migratepages",
+	  "nr_migrated=%lu nr_failed=%lu", "value size" },
+	{ "mm_compaction_finished", "compaction", "mm_compaction_finished",
+	  "node=%d zone=%-8s order=%d ret=%s", "node zonename order compactret" },
+	{ "mm_compaction_suitable", "compaction", "mm_compaction_suitable",
+	  "node=%d zone=%-8s order=%d ret=%s", "node zonename order compactret" },
+	{ "mm_compaction_deferred", "compaction", "mm_compaction_deferred",
+	  "node=%d zone=%-8s order=%d order_failed=%d consider=%u limit=%lu",
+	  "node zonename order d.order_failed value size" },
+	{ "mm_compaction_defer_compaction", "compaction", "mm_compaction_defer_compaction",
+	  "node=%d zone=%-8s order=%d order_failed=%d consider=%u limit=%lu",
+	  "node zonename order d.order_failed value size" },
+	{ "mm_compaction_defer_reset", "compaction", "mm_compaction_defer_reset",
+	  "node=%d zone=%-8s order=%d order_failed=%d consider=%u limit=%lu",
+	  "node zonename order d.order_failed value size" },
+	{ "mm_compaction_kcompactd_sleep", "compaction", "mm_compaction_kcompactd_sleep", "nid=%d",
+	  "node" },
+	{ "mm_compaction_kcompactd_wake", "compaction", "mm_compaction_kcompactd_wake",
+	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone_idx" },
+	{ "mm_compaction_wakeup_kcompactd", "compaction", "mm_compaction_wakeup_kcompactd",
+	  "nid=%d order=%d classzone_idx=%-8s", "node order d.classzone_idx" },
+	{ "mm_compaction_try_to_compact_pages", "compaction", "mm_compaction_try_to_compact_pages",
+	  "order=%d gfp_mask=%s priority=%d", "order gfp value" },
 	/* oom (include/trace/events/oom.h) */
 	{ "mark_victim", "oom", NULL,
 	  "pid=%d comm=%s total-vm=%lukB anon-rss=%lukB file-rss:%lukB shmem-rss:%lukB "
@@ -188,13 +215,18 @@ static const struct ftrace_tp tracepoints[] = {
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
 	{ "mm_filemap_delete_from_page_cache", "filemap", "mm_filemap_delete_from_page_cache",
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
-	/* migrate (include/trace/events/migrate.h) */
-	{ "mm_migrate_pages", "migrate", NULL,
+	/* migrate (include/trace/events/migrate.h): verbatim (above) */
+	{ "mm_migrate_pages", "migrate", "mm_migrate_pages",
 	  "nr_succeeded=%lu nr_failed=%lu nr_thp_succeeded=%lu nr_thp_failed=%lu "
 	  "nr_thp_split=%lu nr_split=%lu mode=%s reason=%s",
-	  "value d.nr_failed d.nr_thp_succeeded d.nr_thp_failed d.nr_thp_split d.nr_split "
+	  "value size d.nr_thp_succeeded d.nr_thp_failed d.nr_thp_split d.nr_split "
 	  "d.mode d.reason" },
-	{ "mm_migrate_pages_start", "migrate", NULL, "mode=%s reason=%s", "d.mode d.reason" },
+	{ "mm_migrate_pages_start", "migrate", "mm_migrate_pages_start", "mode=%s reason=%s",
+	  "d.mode d.reason" },
+	{ "set_migration_pte", "migrate", "set_migration_pte", "addr=%lx, pte=%lx order=%d",
+	  "vaddr d.pte order" },
+	{ "remove_migration_pte", "migrate", "remove_migration_pte", "addr=%lx, pte=%lx order=%d",
+	  "vaddr d.pte order" },
 };
 
 #define NR_TRACEPOINTS (sizeof(tracepoints) / sizeof(tracepoints[0]))
@@ -211,6 +243,12 @@ const struct ftrace_tp *ftrace_tp_by_name(const char *name, size_t len)
 		if (strlen(tracepoints[i].name) == len && memcmp(tracepoints[i].name, name, len) == 0)
 			return &tracepoints[i];
 	return NULL;
+}
+
+/* A row whose detail is the kernel's text of its fields (see the table's comment). */
+static bool verbatim(const struct ftrace_tp *tp)
+{
+	return !strcmp(tp->group, "compaction") || !strcmp(tp->group, "migrate");
 }
 
 const struct ftrace_tp *ftrace_tp_for_engine(int type)
@@ -454,6 +492,28 @@ static bool wbflags_parse(const char *s, size_t n, unsigned int *flags)
 	return true;
 }
 
+/* COMPACTION_STATUS names (include/trace/events/mmflags.h) by enum compact_result. */
+static const char *const compact_results[] = {
+	"not_suitable_zone", "skipped", "deferred", "no_suitable_page", "continue",
+	"complete", "partial_skipped", "contended", "success",
+};
+#define NR_COMPACT_RESULTS (sizeof(compact_results) / sizeof(compact_results[0]))
+
+/* enum zone_type as compaction.h's __print_symbolic() names it. */
+static const char *const zone_names[] = { "DMA", "DMA32", "Normal", "Movable", "Device" };
+#define NR_ZONE_NAMES (sizeof(zone_names) / sizeof(zone_names[0]))
+
+/* The index of the name @s (@n bytes, trailing spaces ignored) in @names, or -1. */
+static int name_index(const char *const *names, size_t count, const char *s, size_t n)
+{
+	while (n && s[n - 1] == ' ')
+		n--;
+	for (size_t i = 0; i < count; i++)
+		if (strlen(names[i]) == n && !memcmp(names[i], s, n))
+			return (int)i;
+	return -1;
+}
+
 /* A detail key the engine does not keep, worked out from the event. */
 static bool derived_detail(const struct ftrace_out *o, const char *key, struct value *v)
 {
@@ -546,6 +606,22 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 		if (!ev.detail || !detail_get(ev.detail, "flags", v->s, sizeof(v->s)))
 			v->s[0] = '\0';
 		wbflags_format((unsigned int)strtoul(v->s, NULL, 0), v->s, sizeof(v->s));
+	} else if (!strcmp(arg, "spanend")) {
+		v->n = (int64_t)((ev.pfn == MM_NA_U64 ? 0 : ev.pfn) + (ev.size == MM_NA_U64 ? 0 : ev.size));
+	} else if (!strcmp(arg, "zonespan")) {
+		char start[32];
+
+		v->n = ev.detail && detail_get(ev.detail, "zone_start", start, sizeof(start))
+		       ? strtoll(start, NULL, 0) : 0;
+		v->n += ev.size == MM_NA_U64 ? 0 : (int64_t)ev.size;
+	} else if (!strcmp(arg, "zonename")) {
+		v->is_str = true;
+		snprintf(v->s, sizeof(v->s), "%s", ev.zone >= 0 && (size_t)ev.zone < NR_ZONE_NAMES
+			 ? zone_names[ev.zone] : "");
+	} else if (!strcmp(arg, "compactret")) {
+		v->is_str = true;
+		snprintf(v->s, sizeof(v->s), "%s", ev.value >= 0 && (size_t)ev.value < NR_COMPACT_RESULTS
+			 ? compact_results[ev.value] : "");
 	} else if (!strncmp(arg, "d.", 2)) {
 		bool found = ev.detail && detail_get(ev.detail, arg + 2, v->s, sizeof(v->s));
 
@@ -635,6 +711,11 @@ void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrac
 	char arg[48];
 	size_t pos = 0;
 	const char *p;
+
+	if (verbatim(tp) && o->ev.detail && *o->ev.detail) {
+		fputs(o->ev.detail, f);
+		return;
+	}
 
 	for (p = tp->fmt; *p; ) {
 		struct conv cv;
@@ -771,6 +852,29 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 			return false;
 		detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n);
 		return n > 0;
+	}
+	if (!strcmp(arg, "zonename")) {
+		ev->zone = name_index(zone_names, NR_ZONE_NAMES, tok, n);
+		return ev->zone >= 0;
+	}
+	if (!strcmp(arg, "compactret")) {
+		ev->value = name_index(compact_results, NR_COMPACT_RESULTS, tok, n);
+		return ev->value >= 0;
+	}
+	if (!strcmp(arg, "spanend") || !strcmp(arg, "zonespan")) {
+		char start[32];
+		int64_t from = 0;
+
+		if (!parse_num(tok, n, cv, &num))
+			return false;
+		if (!strcmp(arg, "spanend"))
+			from = ev->pfn == MM_NA_U64 ? 0 : (int64_t)ev->pfn;
+		else if (detail_get(out->detail, "zone_start", start, sizeof(start)))
+			from = strtoll(start, NULL, 0);
+		if (num < from)
+			return false;
+		ev->size = (uint64_t)(num - from);
+		return true;
 	}
 	if (!strcmp(arg, "wbflags")) {
 		unsigned int flags;
@@ -1039,6 +1143,14 @@ enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_
 	}
 	if (!parse_fields(tp, s, (size_t)(end - s), out, why, whylen))
 		return FTRACE_BAD;
+	if (verbatim(tp)) {	/* the columns are filled: the detail is the text itself */
+		if ((size_t)(end - s) >= sizeof(out->detail)) {
+			snprintf(why, whylen, "%s: fields longer than %zu bytes", tp->name,
+				 sizeof(out->detail) - 1);
+			return FTRACE_BAD;
+		}
+		snprintf(out->detail, sizeof(out->detail), "%.*s", (int)(end - s), s);
+	}
 	out->ev.type = tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE;
 	if (!strcmp(tp->name, "mm_page_free_batched"))
 		out->ev.order = 0;

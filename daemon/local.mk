@@ -24,6 +24,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_pagecache.c \
 	daemon/scenarios_core.c daemon/scenarios_core.h \
 	daemon/scenarios_oom.c daemon/scenarios_oom.h \
+	daemon/scenarios_compaction.c daemon/scenarios_compaction.h \
 	daemon/api_mmu.c \
 	daemon/ops_workload.c \
 	daemon/ops_oom.c \

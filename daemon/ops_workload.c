@@ -11,6 +11,8 @@
  *   random        alloc_pages/free_pages over mixed orders and GFP flags
  *   fragment      fill memory with order-0 pages, give back those at even
  *                 pfns, then ask for a block of "order": free memory in pieces
+ *   fragment_user the same with a process's anonymous pages (movable): it
+ *                 maps "count" pages, writes each, unmaps those at even pfns
  *   kmalloc_sizes kmalloc of sizes uniform in [min, max] (kept, or freed)
  *   exhaust       blocks of "order" with "gfp" until the first ENOMEM
  *
@@ -206,6 +208,78 @@ static int workload_fragment(struct op_ctx *c, uint64_t count, unsigned int orde
 	return 0;
 }
 
+/*
+ * fragment_user: a process maps @count pages of anonymous memory and writes
+ * each (demand paging puts a movable page behind it, on the anon LRU), then,
+ * once all are in, unmaps those whose frame is at an even pfn: half of them free, none two
+ * buddies, each between two movable pages. Then a block of @order with @gfp,
+ * which the slow path may now compact for. Each step is an op (spawn, mmap,
+ * translate, munmap, alloc_pages).
+ */
+static int workload_fragment_user(struct op_ctx *c, uint64_t count, unsigned int order,
+				  const char *gfp)
+{
+	struct tally t = { 0 };
+	struct block big;
+	json_t *res;
+	uint64_t addr, mapped = 0, freed = 0;
+	unsigned char *even;
+	int pid, ok;
+
+	res = run(c, &t, json_pack("{s:s,s:s}", "op", "spawn", "name", "fragment"));
+	pid = (int)json_integer_value(json_object_get(res, "pid"));
+	json_decref(res);
+	res = run(c, &t, json_pack("{s:s,s:i,s:I,s:s}", "op", "mmap", "pid", pid,
+				   "length", (json_int_t)(count * 4096), "prot", "rw-"));
+	addr = strtoull(json_string_value(json_object_get(res, "addr")) ?: "0", NULL, 0);
+	ok = json_is_true(json_object_get(res, "ok"));
+	json_decref(res);
+	if (!pid || !ok) {
+		c->result = tally_json(&t);
+		return 0;
+	}
+	even = calloc(count ? count : 1, 1);
+	if (!even)
+		return op_bad(c, "count too large for this host");
+	/* every page written first, so that no frame unmapped is taken again */
+	for (uint64_t i = 0; i < count; i++) {
+		char va[24];
+
+		snprintf(va, sizeof(va), "0x%llx", (unsigned long long)(addr + i * 4096));
+		res = run(c, &t, json_pack("{s:s,s:i,s:s,s:s}", "op", "translate", "pid", pid,
+					   "vaddr", va, "access", "write"));
+		ok = json_is_true(json_object_get(res, "ok")) && !json_object_get(res, "fault") &&
+		     json_is_string(json_object_get(res, "paddr"));
+		even[i] = ok && !((strtoull(json_string_value(json_object_get(res, "paddr")), NULL, 0) >> 12) % 2);
+		json_decref(res);
+		if (!ok)
+			break;
+		mapped++;
+	}
+	for (uint64_t i = 0; i < mapped; i++) {
+		char va[24];
+
+		if (!even[i])
+			continue;
+		snprintf(va, sizeof(va), "0x%llx", (unsigned long long)(addr + i * 4096));
+		json_decref(run(c, &t, json_pack("{s:s,s:i,s:s,s:i}", "op", "munmap", "pid", pid,
+						 "addr", va, "length", 4096)));
+		freed++;
+	}
+	free(even);
+	ok = alloc_block(c, &t, gfp, order, 0, &big) == 0;
+	c->result = tally_json(&t);
+	json_object_set_new(c->result, "pid", json_integer(pid));
+	json_object_set_new(c->result, "pages_mapped", json_integer((json_int_t)mapped));
+	json_object_set_new(c->result, "pages_unmapped", json_integer((json_int_t)freed));
+	json_object_set_new(c->result, "high_order", json_integer(order));
+	json_object_set_new(c->result, "high_order_ok", json_boolean(ok));
+	if (ok)
+		json_object_set_new(c->result, "high_order_pfn", json_integer((json_int_t)big.pfn));
+	put_refusal(c->result, "high_order_refusal", &t);
+	return 0;
+}
+
 /* kmalloc_sizes: sizes uniform in [min, max]; kept, or freed when @free_after. */
 static int workload_kmalloc_sizes(struct op_ctx *c, struct prng *p, uint64_t count,
 				  uint64_t min, uint64_t max, const char *gfp, bool free_after)
@@ -266,6 +340,8 @@ static int op_workload(struct op_ctx *c)
 		return workload_random(c, &p, count, (unsigned int)order, freeflag);
 	if (strcmp(kind, "fragment") == 0)
 		return workload_fragment(c, count, (unsigned int)order, gfp);
+	if (strcmp(kind, "fragment_user") == 0)
+		return workload_fragment_user(c, count, (unsigned int)order, gfp);
 	if (strcmp(kind, "exhaust") == 0)
 		return workload_exhaust(c, count, json_object_get(c->op, "order") ? (unsigned int)order : 0,
 					gfp);
@@ -274,7 +350,7 @@ static int op_workload(struct op_ctx *c)
 			return op_bad(c, "kmalloc_sizes needs 1 <= min <= max");
 		return workload_kmalloc_sizes(c, &p, count, min, max, gfp, freeflag);
 	}
-	return op_bad(c, "unknown workload kind \"%s\" (random, fragment, exhaust, kmalloc_sizes)",
+	return op_bad(c, "unknown workload kind \"%s\" (random, fragment, fragment_user, exhaust, kmalloc_sizes)",
 		      kind);
 }
 

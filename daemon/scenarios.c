@@ -23,6 +23,7 @@
 #include "daemon/recorder.h"
 #include "daemon/scenarios.h"
 #include "daemon/scenarios_core.h"
+#include "daemon/scenarios_compaction.h"
 #include "daemon/scenarios_oom.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
@@ -154,9 +155,13 @@ static int step_retrying(sqlite3_stmt *st)
 {
 	int rc;
 
+	/*
+	 * up to 30 s: the recorder may be writing the hundreds of thousands of
+	 * events of the run just before (a compaction scenario's) at that time
+	 */
 	for (int tries = 0;; tries++) {
 		rc = sqlite3_step(st);
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 100)
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 1500)
 			return rc;
 		sqlite3_reset(st);
 		usleep(20000);
@@ -226,7 +231,14 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 		else
 			failed++;
 	}
-	recorder_sync(srv->rec);
+	/*
+	 * The figure is measured from the stored events: wait until they are
+	 * all written. recorder_sync() returns early while the recorder cannot
+	 * write (another connection holding the database, as while a session of
+	 * half a million events is deleted): wait that out too, up to 60 s.
+	 */
+	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
+		usleep(100000);
 	figure = m ? m->fn(srv, s, first, last) : json_null();
 	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
@@ -373,7 +385,7 @@ static json_t *measure_fragmentation(struct server *srv, struct session *s, uint
 {
 	unsigned int nr_orders = machine_get_config(s->m)->max_order + 1;
 	sqlite3_stmt *st;
-	json_t *fails = json_array(), *zones = json_array();
+	json_t *fails = json_array(), *zones = json_array(), *compaction;
 	int64_t steals = 0, claims = 0;
 	uint64_t free_total = 0, managed_total = 0;
 	struct zone_info zi;
@@ -421,11 +433,16 @@ static json_t *measure_fragmentation(struct server *srv, struct session *s, uint
 				"unusable_index", unusable, "extfrag_index", extfrag));
 		}
 	pthread_mutex_unlock(&s->lock);
-	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:f,s:o}", "alloc_failures", fails,
+	/* what direct compaction made of it (scenarios_compaction.c), without the lists */
+	compaction = measure_compaction(srv, s, first, last);
+	json_object_del(compaction, "run_list");
+	json_object_del(compaction, "high_order_requests");
+	json_object_del(compaction, "request");
+	return json_pack("{s:o,s:I,s:I,s:I,s:I,s:f,s:o,s:o}", "alloc_failures", fails,
 			 "fallback_steals", (json_int_t)steals, "pageblocks_claimed", (json_int_t)claims,
 			 "free_pages", (json_int_t)free_total, "managed_pages", (json_int_t)managed_total,
 			 "free_percent", managed_total ? 100.0 * (double)free_total / (double)managed_total : 0.0,
-			 "zones", zones);
+			 "zones", zones, "compaction", compaction);
 }
 
 /* The smallest power of two >= @n (and >= 8, the smallest kmalloc cache). */
@@ -1085,5 +1102,6 @@ const struct measure scenario_measures[] = {
 	{ "swap_major_faults", measure_swap_major_faults },
 	{ "oom_victims", measure_oom_victims },		/* scenarios_oom.c */
 	{ "memcg_limit", measure_memcg_limit },
+	{ "compaction", measure_compaction },	/* scenarios_compaction.c */
 	{ NULL, NULL },
 };

@@ -17,4 +17,7 @@ dist_scenarios_DATA = \
 	scenarios/direct-reclaim.json \
 	scenarios/swap-and-major-faults.json \
 	scenarios/oom-killer.json \
-	scenarios/memcg-limit.json
+	scenarios/memcg-limit.json \
+	scenarios/movable-fragmentation-compacted.json \
+	scenarios/unmovable-fragmentation.json \
+	scenarios/proactive-compaction-kcompactd.json

@@ -138,7 +138,10 @@ test('export as ftrace follows the real formats and imports back to the same eve
 });
 
 const MT = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
-const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace'];
+const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace'];
+const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'];
+const RESULTS = ['not_suitable_zone', 'skipped', 'deferred', 'no_suitable_page', 'continue', 'complete',
+  'partial_skipped', 'contended', 'success'];
 
 for (const file of CAPTURES) {
   test(`the real capture ${file} imports: one event a line, every field parsed`, async () => {
@@ -177,6 +180,30 @@ for (const file of CAPTURES) {
         assert.match(e.detail, new RegExp(`name=${field('name')}( |$)`), l);
       if (e.type === 'mark_victim') assert.match(e.detail, /comm=tail/);
       if (e.type === 'mm_vmscan_memcg_reclaim_end') assert.equal(e.value, Number(field('nr_reclaimed')));
+      // compaction and migrate: the detail is the fields' text, the columns the contract's
+      if (/^mm_compaction_|^mm_migrate_pages|_migration_pte$/.test(e.type))
+        assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
+      const range = /range=\((0x[0-9a-f]+) ~ (0x[0-9a-f]+)\)/.exec(l);
+      if (range) {
+        assert.equal(e.pfn, parseInt(range[1], 16), l);
+        assert.equal(e.size, parseInt(range[2], 16) - parseInt(range[1], 16), l);
+        assert.equal(e.value ?? 0, Number(field('nr_taken')), l);
+      }
+      if (e.type === 'mm_compaction_begin' || e.type === 'mm_compaction_end') {
+        assert.equal(e.pfn, parseInt(field('migrate_pfn'), 16), l);
+        assert.equal(e.value, parseInt(field('free_pfn'), 16), l);
+        assert.equal(e.size, parseInt(field('zone_end'), 16) - parseInt(field('zone_start'), 16), l);
+      }
+      if (e.type === 'mm_compaction_finished' || e.type === 'mm_compaction_suitable') {
+        assert.equal(e.zone, ZONE_NAMES[ZONE_NAMES.indexOf(field('zone'))], l);
+        assert.equal(e.value ?? 0, RESULTS.indexOf(field('ret')), l);
+      }
+      if (e.type === 'mm_compaction_migratepages') {
+        assert.equal(e.value ?? 0, Number(field('nr_migrated')), l);
+        assert.equal(e.size ?? 0, Number(field('nr_failed')), l);
+      }
+      if (e.type === 'mm_migrate_pages') assert.equal(e.value ?? 0, Number(field('nr_succeeded')), l);
+      if (e.type === 'set_migration_pte') assert.equal(e.vaddr, `0x${/addr=([0-9a-f]+),/.exec(l)[1]}`, l);
     }
   });
 }
@@ -478,4 +505,55 @@ test('a session under memory pressure exports every reclaim and page-cache trace
   const a = pick(text), b = pick(again);
   assert.equal(b.length, a.length);
   for (let i = 0; i < a.length; i++) assert.equal(b[i], a[i], `pressure line ${i}`);
+});
+
+// The compaction and migrate tracepoints the engine reports, each line's
+// fields its detail as it is, read back into the same columns.
+const COMPACTION_TPS = ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
+  'mm_compaction_isolate_freepages', 'mm_compaction_migratepages', 'mm_compaction_finished',
+  'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages', 'mm_compaction_deferred',
+  'mm_compaction_defer_compaction', 'mm_compaction_defer_reset', 'mm_compaction_wakeup_kcompactd',
+  'mm_compaction_kcompactd_wake', 'mm_compaction_kcompactd_sleep', 'mm_migrate_pages_start', 'mm_migrate_pages',
+  'set_migration_pte', 'remove_migration_pte'];
+
+test('a session that compacts exports its compaction tracepoints in the 6.18 layout and imports back', async () => {
+  const id = await createSession(d.url, { mem_mib: 64, pcp: false }, 'compacts');
+  // unmovable fragmentation: the order-10 request compacts directly, in vain
+  await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 }]);
+  const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
+  const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
+  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
+  const layout = {};
+  for (const name of COMPACTION_TPS) {
+    const tp = table.find((t) => t.name === name);
+    assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
+    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
+    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+  }
+  const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
+    .filter((m) => m && layout[m[1]]);
+  const sim = (await events(id)).filter((e) => layout[e.type]);
+  const kinds = new Set(sim.map((e) => e.type));
+  for (const t of ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
+    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages'])
+    assert.ok(kinds.has(t), `the session has ${t} events`);
+  assert.equal(lines.length, sim.length, 'one line a compaction or migrate event');
+  for (let i = 0; i < sim.length; i++) {
+    assert.equal(lines[i][1], sim[i].type);
+    assert.equal(lines[i][2], sim[i].detail, `${sim[i].type} seq ${sim[i].seq}: the detail is the line's fields`);
+    assert.match(lines[i][2], layout[sim[i].type], `${sim[i].type} seq ${sim[i].seq} follows the 6.18 print fmt`);
+  }
+  const imp = await importTrace(text, '?name=compaction-roundtrip');
+  assert.equal(imp.status, 201, JSON.stringify(imp.body));
+  const back = (await events(imp.body.id)).filter((e) => layout[e.type]);
+  assert.equal(back.length, sim.length);
+  for (let i = 0; i < sim.length; i++) {
+    const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
+    assert.equal(b.type, a.type, where);
+    assert.equal(b.detail, a.detail, where);
+    for (const k of ['pfn', 'size', 'value', 'order'])
+      if (a[k] !== undefined) assert.equal(b[k], a[k], `${where}: ${k}`);
+    if (/finished|suitable|defer/.test(a.type)) assert.equal(b.zone, a.zone, `${where}: zone`);
+  }
 });

@@ -23,7 +23,10 @@ after(async () => {
 
 // The view each scenario opens, and what must be selected there.
 const OPENS = {
-  fragmentation: { view: 'buddy' },
+  fragmentation: { view: 'buddy', check: checkFragmentation },
+  'movable-fragmentation-compacted': { view: 'physmap', check: checkMovable },
+  'unmovable-fragmentation': { view: 'physmap', check: checkUnmovable },
+  'proactive-compaction-kcompactd': { view: 'physmap', check: checkKcompactd },
   zones: { view: 'overview' },
   'struct-page': { view: 'overview' },
   internal_fragmentation: { view: 'slabs' },
@@ -41,6 +44,68 @@ const OPENS = {
   'oom-killer': { view: 'pressure' },
   'memcg-limit': { view: 'pressure' },
 };
+
+// The physical map's compaction panel once drawn: its data attributes.
+async function compactionDrawn(page) {
+  const id = await page.getAttribute('#scenario-panel', 'data-session');
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run]:not([hidden])`, { timeout: 120000 });
+  await page.waitForSelector('#physmap-canvas[data-ready="true"]');
+  return page.$eval('#physmap-compaction', (e) => ({ ...e.dataset,
+    drawnMoves: Number(document.getElementById('physmap-canvas').dataset.moves) }));
+}
+
+// Unmovable pages in between: direct compaction ran and moved nothing.
+async function checkFragmentation(page, f) {
+  assert.ok(f.compaction.direct_compaction_calls >= 1, 'the order-10 request compacted directly');
+  assert.equal(f.compaction.pages_migrated, 0);
+  assert.ok(f.compaction.pages_scanned_by_migrate_scanner > 0);
+}
+
+// Movable pages in between: async compaction in vain, then sync light moves pages and the request succeeds.
+async function checkMovable(page, f) {
+  assert.equal(f.request.order, 10);
+  assert.equal(f.request.succeeded, true);
+  assert.deepEqual(f.direct_compaction_priorities, [2, 1], 'COMPACT_PRIO_ASYNC, then SYNC_LIGHT');
+  assert.ok(f.pages_migrated > 0 && f.pages_migrated === f.folios_moved, `${f.pages_migrated} migrated`);
+  assert.ok(f.request.seq > 0);
+  assert.ok(f.runs_direct >= 2, 'an asynchronous and a synchronous direct run');
+  const last = f.run_list.filter((r) => r.started_by === 'direct').at(-1);
+  assert.equal(last.status, 'success');
+  assert.equal(last.pages_failed_to_migrate, 0);
+  assert.ok(last.migrate_scanner_to_pfn > last.migrate_scanner_from_pfn, 'the migrate scanner went up');
+  assert.ok(last.free_scanner_to_pfn < last.free_scanner_from_pfn, 'the free scanner came down');
+  const d = await compactionDrawn(page);
+  assert.equal(d.status, 'success');
+  assert.equal(d.block, `${f.request.pfn}+1024`, 'the block the request got is outlined');
+  assert.equal(Number(d.moves), last.pages_migrated, 'one arrow a page moved');
+  assert.ok(d.drawnMoves > 0, 'moves drawn on the map');
+  assert.equal(Number(d.migratePfn), last.migrate_scanner_to_pfn);
+  assert.equal(Number(d.freePfn), last.free_scanner_to_pfn);
+}
+
+// Unmovable pages in between: the scanners meet, nothing migrated, the request fails.
+async function checkUnmovable(page, f) {
+  assert.equal(f.request.succeeded, false);
+  assert.ok(f.direct_compaction_calls >= 2);
+  assert.equal(f.pages_migrated, 0);
+  assert.ok(f.pages_scanned_by_migrate_scanner > 0);
+  assert.ok(f.run_list.every((r) => r.status === 'complete' && r.pages_migrated === 0));
+  const d = await compactionDrawn(page);
+  assert.equal(d.status, 'complete');
+  assert.equal(Number(d.moves), 0);
+  assert.equal(d.block, '');
+}
+
+// kcompactd: the request that may not sleep fails, proactive compaction runs, the request then succeeds.
+async function checkKcompactd(page, f) {
+  assert.deepEqual(f.high_order_requests.map((r) => r.succeeded), [false, true]);
+  assert.equal(f.direct_compaction_calls, 0);
+  assert.ok(f.kcompactd_wakes >= 1 && f.runs_by_kcompactd >= 1, 'kcompactd woken through kswapd compacted');
+  assert.ok(f.runs_proactive >= 1, 'proactive compaction ran');
+  assert.ok(f.pages_migrated > 0);
+  const d = await compactionDrawn(page);
+  assert.equal(d.status, f.run_list.at(-1).status);
+}
 
 async function checkArea(page, f) {
   // The "Address spaces" view when the page has one; the vmalloc view until then.

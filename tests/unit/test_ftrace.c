@@ -96,8 +96,12 @@ static void test_prefixes(void **state)
 	assert_int_equal(l.ev.cpu, 1);
 	assert_int_equal(l.ts_ns, 11558721544000ULL);
 	assert_int_equal(l.ev.order, -1);
-	/* %-8s: the padding dropped; a real -1 kept beside the column, whose -1 means none */
-	assert_string_equal(l.detail, "zone=DMA order=-1 ret=continue");
+	/* a compaction line keeps its fields' text as the detail, padding and all */
+	assert_string_equal(l.detail, "node=0 zone=DMA      order=-1 ret=continue");
+	/* and fills the columns: the zone by name, the result as enum compact_result */
+	assert_int_equal(l.ev.zone, 0);
+	assert_int_equal(l.ev.node, 0);
+	assert_int_equal(l.ev.value, 4);	/* COMPACT_CONTINUE */
 	/* a task name with a dash and a space */
 	assert_int_equal(parse(" kworker/u4:2-x y-77 [000] d..1. 1.000001: kfree: call_site=a+0x1/0x2 "
 			       "ptr=00000000deadbeef", &l, why), FTRACE_EVENT);

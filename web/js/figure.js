@@ -33,7 +33,7 @@ function decimals(v, digits) {
 // How a number reads, from its key: [text, title (the exact value) or ''].
 const NUMBER_KINDS = [
   [/percent/, (v) => [`${decimals(v, 2)} %`, '']],
-  [/^(pfn|compound_head)$/, (v) => [hex(v), `pfn ${v}`]],
+  [/^(pfn|compound_head)$|_pfn$/, (v) => [hex(v), `pfn ${v}`]],
   [/pages$|^pages_/, (v) => [`${v} pages`, `${bytesText(v * 4096)}`]],
   [/bytes|^size$|^length$|_size$/, (v) => [bytesText(v), `${v} bytes`]],
   [/_index$/, (v) => (v < 0 ? ['\u2014', 'no failure would be for fragmentation (-1)'] : [decimals(v, 3), ''])],

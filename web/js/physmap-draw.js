@@ -1,8 +1,8 @@
 // physmap-draw.js - the geometry and the pixels of the physical map: how many
 // frames a row holds for the width the page gives it, which frames a window
 // of the canvas shows, the frames themselves (ImageData), and what the
-// overlay draws over them: the highlights, the frame cursor and the zone and
-// hole boundaries. The zone limits are those arch/x86/mm/init.c
+// overlay draws over them: the highlights, the frame cursor, the zone and
+// hole boundaries, and compaction's scanners, moves and block. The zone limits are those arch/x86/mm/init.c
 // zone_sizes_init() hands to free_area_init(): MAX_DMA_PFN (16 MiB) for
 // ZONE_DMA, MAX_DMA32_PFN (4 GiB) for ZONE_DMA32, ZONE_NORMAL above; the
 // holes are the e820 gaps, frames without a struct page. The daemon says
@@ -189,6 +189,79 @@ export function boundaries(win, zones, bytes, holeCode) {
   return out.sort((a, b) => a.pfn - b.pfn);
 }
 
+// Compaction (physmap-compaction.js): the scanners' last ranges shaded,
+// each scanner's position a thick line before its frame, a dot on each
+// moved page's new frame and, for some of the last batch, an arrow from the
+// old frame's centre to the new one's, the block the request got outlined
+// in gold. Returns the arrows drawn (both ends in the window).
+export const MAX_ARROWS = 16;
+export const MIGRATE_LINE = '#e76f51', FREE_LINE = '#2a9d8f', MOVE_LINE = '#7209b7', BLOCK_LINE = '#e9c46a';
+
+function drawCompaction(ctx, win, c) {
+  const centre = (pfn) => {
+    const { x, y } = framePos(win, pfn);
+    return [x + win.scale / 2, y + win.scale / 2];
+  };
+  for (const [r, fill] of [[c.migrateRange, 'rgba(231, 111, 81, 0.35)'], [c.freeRange, 'rgba(42, 157, 143, 0.35)']]) {
+    if (!r)
+      continue;
+    ctx.fillStyle = fill;
+    for (const sg of segments(win, r.from, r.to - r.from))
+      ctx.fillRect(sg.x, sg.y, sg.w, sg.h);
+  }
+  ctx.lineWidth = 4;
+  for (const [pfn, colour] of [[c.migrate_pfn, MIGRATE_LINE], [c.free_pfn, FREE_LINE]]) {
+    if (!inWindow(win, pfn))
+      continue;
+    ctx.strokeStyle = colour;
+    drawBoundary(ctx, win, pfn);
+  }
+  let moves = 0;
+  // a dot on each moved page's new frame; arrows for at most MAX_ARROWS of
+  // the last batch, evenly spread over it (more would hide the map)
+  const recent = c.moves.length - Math.min(c.moves.length, c.batch ?? 32);
+  const last = c.moves.slice(recent), every = Math.max(1, Math.ceil(last.length / MAX_ARROWS));
+  ctx.fillStyle = MOVE_LINE;
+  for (const m of c.moves) {
+    if (!inWindow(win, m.to))
+      continue;
+    const { x, y } = framePos(win, m.to);
+    ctx.fillRect(x, y, win.scale, win.scale);
+  }
+  ctx.strokeStyle = MOVE_LINE;
+  ctx.lineWidth = 1.5;
+  ctx.globalAlpha = 0.85;
+  for (const m of last.filter((_, i) => i % every === 0)) {
+    if (!inWindow(win, m.from) || !inWindow(win, m.to))
+      continue;
+    const [x0, y0] = centre(m.from), [x1, y1] = centre(m.to);
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x1, y1);
+    ctx.stroke();
+    const a = Math.atan2(y1 - y0, x1 - x0), head = Math.max(4, win.scale * 1.5);
+    ctx.beginPath();
+    ctx.moveTo(x1, y1);
+    ctx.lineTo(x1 - head * Math.cos(a - 0.4), y1 - head * Math.sin(a - 0.4));
+    ctx.lineTo(x1 - head * Math.cos(a + 0.4), y1 - head * Math.sin(a + 0.4));
+    ctx.closePath();
+    ctx.fill();
+    moves++;
+  }
+  ctx.globalAlpha = 1;
+  if (c.block) {
+    const segs = segments(win, c.block.pfn, c.block.count);
+    if (segs.length) {
+      const x0 = Math.min(...segs.map((sg) => sg.x)), x1 = Math.max(...segs.map((sg) => sg.x + sg.w));
+      const y0 = segs[0].y, y1 = segs[segs.length - 1].y + win.scale;
+      ctx.strokeStyle = BLOCK_LINE;
+      ctx.lineWidth = 3;
+      ctx.strokeRect(x0 - 2, y0 - 2, x1 - x0 + 4, y1 - y0 + 4);
+    }
+  }
+  return moves;
+}
+
 // The overlay: boundaries, the scattered frames, the block, the cursor.
 // Returns the top of the highlight (or null), the scattered frames drawn and
 // whether the block is in the window.
@@ -203,15 +276,18 @@ export function drawOverlay(overlay, win, marks) {
   }
   ctx.lineWidth = 2;
   for (const b of marks.boundaries) {
+    if (b.kind.endsWith('-scanner'))	/* drawn with compaction */
+      continue;
     ctx.strokeStyle = b.kind === 'zone' ? BOUNDARY_LINE : HOLE_LINE;
     ctx.setLineDash(b.kind === 'zone' ? [] : [4, 3]);
     drawBoundary(ctx, win, b.pfn);
   }
   ctx.setLineDash([]);
+  const moves = marks.compaction ? drawCompaction(ctx, win, marks.compaction) : 0;
   const frames = drawScattered(ctx, win, marks.frames);
   const y = drawBlock(ctx, win, marks.block);
   drawCursor(ctx, win, marks.cursor);
-  return { y: y ?? frames.top, frames: frames.drawn, block: y !== null };
+  return { y: y ?? frames.top, frames: frames.drawn, block: y !== null, moves };
 }
 
 // Rows of the left ruler: every @step rows, at least @gap pixels apart,

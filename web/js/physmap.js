@@ -8,11 +8,14 @@
 // own pixels stay true: a contiguous block (an alloc_pages or kmalloc
 // buffer) in magenta, and a list of scattered frames (a vmalloc area's
 // pages) in cyan, so the two kinds of buffer can be told apart at a glance.
+// Compaction, up to the timeline's seq, is drawn there too: its scanners,
+// the pages it moved and the block it freed (physmap-compaction.js).
 import { el, hex, parseNumber, PAGE_SIZE } from './format.js';
 import * as url from './url.js';
 import { SCALES, MAX_HEIGHT, fitRow, windowOf, inWindow, framePos, drawFrames, drawOverlay,
          boundaries, rulerRows, rulerCols, pixel } from './physmap-draw.js';
 import { pageNote } from './structpage.js';
+import { compactionAt, compactionPanel } from './physmap-compaction.js';
 
 const ROW_GAP = 40;	// least pixels between two labels of the pfn ruler
 const COL_GAP = 64;	// and of the column ruler
@@ -71,6 +74,7 @@ export function createPhysmap() {
   const legendBox = document.getElementById('physmap-legend');
   const panel = document.getElementById('physmap-page');
   const hlForm = document.getElementById('physmap-highlight');
+  const compactionBox = document.getElementById('physmap-compaction');
   let shown = null;	// { key, win, bytes, legend, marks } of the drawing on the canvas
   let range = null;	// { pfn, count }: the contiguous block highlighted
   let frames = null;	// [pfn, ...]: the scattered frames highlighted
@@ -118,8 +122,9 @@ export function createPhysmap() {
   }
 
   function paintOverlay() {
-    const { y, frames: drawn, block } = drawOverlay(overlay, shown.win,
-                                                    { block: range, frames, cursor, boundaries: shown.marks });
+    const { y, frames: drawn, block, moves } = drawOverlay(overlay, shown.win,
+      { block: range, frames, cursor, boundaries: shown.marks, compaction: shown.compaction });
+    canvas.dataset.moves = String(moves);
     canvas.dataset.highlight = block ? `${range.pfn}+${range.count}` : '';
     canvas.dataset.frames = String(drawn);
     canvas.dataset.cursor = cursor === null ? '' : String(cursor);
@@ -187,17 +192,31 @@ export function createPhysmap() {
       return;
     }
     // The frames are drawn even when the zones cannot be had (then unmarked).
-    const [bytes, zones] = await Promise.all([s.physmap(win.start, win.count),
-                                              s.zones().catch(() => ({ zones: [] }))]);
+    const [bytes, zones, compaction] = await Promise.all([s.physmap(win.start, win.count),
+                                                          s.zones().catch(() => ({ zones: [] })),
+                                                          compactionAt(s)]);
     if (!fresh())
       return;
     drawFrames(canvas, win, bytes, legend.codes.map((c) => pixel(c.color)));
     const hole = legend.codes.find((c) => c.name === 'hole')?.code;
-    shown = { key, win, bytes, legend, marks: boundaries(win, zones.zones, bytes, hole) };
+    const marks = boundaries(win, zones.zones, bytes, hole);
+    if (compaction)	// the scanners' labels, among the boundaries'
+      for (const [kind, pfn, what] of [['migrate-scanner', compaction.migrate_pfn, 'migrate scanner'],
+                                       ['free-scanner', compaction.free_pfn, 'free scanner']])
+        if (inWindow(win, pfn))
+          marks.push({ kind, name: what, pfn, text: what });
+    marks.sort((a, b) => a.pfn - b.pfn);
+    shown = { key, win, bytes, legend, marks, compaction };
+    await compactionPanel(compactionBox, s, compaction, (pfn) => moveCursor(pfn),
+                          (pfn) => zoom(4, pfn, viewHeight() / 2));
+    if (!fresh())
+      return;
     drawRulers(rowsBox, colsBox, win);
     drawLabels(marksBox, win, shown.marks);
     paintOverlay();
     keepAnchor();
+    // the session and seq the compaction panel and overlay now show
+    Object.assign(compactionBox.dataset, { session: String(s.id), at: s.at === null ? 'now' : String(s.at) });
     if (opening !== null) {
       openPage(opening);
       opening = null;

@@ -34,6 +34,11 @@ const TARGETS = {
   'swap-and-major-faults': () => [{ view: 'pressure' }],
   'oom-killer': () => [{ view: 'pressure' }],
   'memcg-limit': () => [{ view: 'pressure' }],
+  // the physical map at the end of the run: its last compaction, moves and block
+  // (at the request's seq: kcompactd may compact again after it)
+  'movable-fragmentation-compacted': (f) => [{ view: 'physmap', pfn: f.request?.pfn, at: f.request?.seq }],
+  'unmovable-fragmentation': () => [{ view: 'physmap' }],
+  'proactive-compaction-kcompactd': () => [{ view: 'physmap' }],
 };
 
 const hasView = (name) => Boolean(document.getElementById(`view-${name}`));

@@ -1,11 +1,12 @@
 // trace.js - the view of a trace session (a real kernel's trace, imported):
 // what the import found, the page requests by zone and order up to the
 // current seq (allocations above the axis, frees below), the slab caches,
-// kmalloc call sites and tasks, the reclaim / compaction / OOM events, and
-// the trace's requests replayed through the model (POST .../resimulate).
+// kmalloc call sites and tasks, the reclaim / compaction / OOM events, the
+// compaction runs' scanners (compaction.js), and the trace's requests replayed through the model (POST .../resimulate).
 // Everything here is counted from the trace's own lines; what a trace cannot
 // tell is said under the figures.
 import { api } from './api.js';
+import { COMPACTION_TYPES, compactionRuns, loadEvents, runFigure } from './compaction.js';
 import { el } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -65,7 +66,28 @@ export function createTrace() {
   const resimButton = document.getElementById('trace-resim');
   const resimNote = document.getElementById('trace-resim-note');
   const body = document.getElementById('trace-body');
-  let last = null;
+  const compactionBox = document.getElementById('trace-compaction');
+  const compactionNote = document.getElementById('trace-compaction-note');
+  const MAX_RUNS = 8;
+  let last = null, figures = [];
+
+  // The compaction runs up to this seq: the last MAX_RUNS that did something.
+  function renderCompaction(events) {
+    for (const f of figures)
+      for (const c of f.charts ?? [])
+        c.destroy();
+    const runs = compactionRuns(events);
+    const shown = runs.filter((r) => r.migrate.length || r.free.length || r.end).slice(-MAX_RUNS);
+    figures = shown.map((r) => runFigure(r));
+    compactionBox.replaceChildren(...figures);
+    for (const f of figures)
+      f.draw();
+    compactionNote.textContent = runs.length
+      ? `${runs.length} compaction run(s) up to this seq${runs.length > shown.length ? `; the last ${shown.length} are drawn` : ''}` +
+        `${events.cut ? ' (only the first 50000 events of each compaction tracepoint are read)' : ''}.`
+      : 'No compaction run (mm_compaction_begin) up to this seq.';
+    compactionBox.dataset.runs = String(runs.length);
+  }
 
   function renderSummary(t, now) {
     const span = (t.last_ts_ns - t.first_ts_ns) / 1e9;
@@ -158,10 +180,16 @@ export function createTrace() {
       api(`/sessions/${s.id}/events?since=${Math.max(0, (s.at ?? info.last_seq) - 1)}&limit=1`)]);
     if (!fresh())
       return;
+    // only the tracepoints this trace has (another is an unknown type to ask for)
+    const compaction = await loadEvents(s.id, s.at, COMPACTION_TYPES.filter((x) => t.tracepoints[x]));
+    if (!fresh())
+      return;
     body.hidden = false;
     renderSummary(t, now.events[0]);
     renderZones(t);
     renderActivity(a);
+    renderCompaction(compaction);
+    compactionBox.dataset.seq = String(s.at ?? info.last_seq);
     zonesBox.dataset.seq = String(s.at ?? info.last_seq);
     zonesBox.dataset.ready = 'true';
   }
