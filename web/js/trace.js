@@ -57,6 +57,60 @@ function table(id, head, rows) {
   return t;
 }
 
+// The model's free lists against the real machine's at each point where the
+// real buddyinfo is known (POST .../resimulate's buddyinfo_distance): the
+// distance (solid) and the distance of the changes since the first point
+// (dashed), 0 to 1, over the trace's time.
+const DIST = '#7b2cbf', CHANGE = '#f77f00';
+
+function distanceChart(d, t0) {
+  const W = 620, H = 200, left = 40, right = 10, top = 10, bottom = 30;
+  const pts = d.points;
+  const ts = pts.map((p) => p.ts_ns), lo = Math.min(...ts), hi = Math.max(...ts);
+  const x = (ns) => left + (hi > lo ? (ns - lo) / (hi - lo) : 0.5) * (W - left - right);
+  const y = (v) => top + (1 - v) * (H - top - bottom);
+  const line = (key, color, dash) => svg('polyline', {
+    points: pts.map((p) => `${x(p.ts_ns).toFixed(2)},${y(p[key]).toFixed(2)}`).join(' '),
+    fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-dasharray': dash, 'data-series': key });
+  const dots = pts.flatMap((p, i) => [['distance', DIST], ['change_distance', CHANGE]].map(([key, color]) =>
+    svg('circle', { cx: x(p.ts_ns), cy: y(p[key]), r: 3.5, fill: color, 'data-series': key, 'data-i': i,
+                    'data-value': p[key], 'data-source': p.source },
+        svg('title', {}, `${p.source} at ${secs(p.ts_ns)} s (seq ${p.seq}): ${key === 'distance' ? 'distance' : 'change distance'} ${p[key].toFixed(3)}` +
+          `\n${p.zones.map((z) => `${z.zone}: ${z.distance === null ? 'not in the model' : z.distance.toFixed(3)}`).join(', ')}`))));
+  const grid = [0, 0.25, 0.5, 0.75, 1].flatMap((v) => [
+    svg('line', { x1: left, x2: W - right, y1: y(v), y2: y(v), stroke: '#dee2e6' }),
+    svg('text', { x: left - 4, y: y(v) + 3, 'text-anchor': 'end', 'font-size': 10 }, v.toFixed(2))]);
+  const span = (hi - lo) / 1e9;
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'data-points': pts.length,
+                      'aria-label': 'Distance between the model\'s and the real free lists over the trace' },
+    ...grid,
+    svg('text', { x: left, y: H - 8, 'font-size': 10 }, `${((lo - t0) / 1e9).toFixed(3)} s`),
+    svg('text', { x: W - right, y: H - 8, 'font-size': 10, 'text-anchor': 'end' }, `${((hi - t0) / 1e9).toFixed(3)} s (${span.toFixed(3)} s span)`),
+    line('distance', DIST, ''), line('change_distance', CHANGE, '5 3'), ...dots);
+}
+
+function renderDistance(d, t0) {
+  const box = document.getElementById('trace-resim-distance');
+  const note = document.getElementById('trace-resim-distance-note');
+  const chart = document.getElementById('trace-resim-distance-chart');
+  box.hidden = false;
+  if (!d.points.length) {
+    chart.replaceChildren();
+    note.textContent = 'Free lists compared: nowhere. The real buddyinfo is not known at any point of this ' +
+      'trace (a bundle of mmlab-capture carries it before and after; --sample adds points during the trace).';
+    box.dataset.ready = 'true';
+    return;
+  }
+  const last = d.points.at(-1);
+  note.replaceChildren(
+    el('span', { className: 'trace-swatch', style: `background:${DIST}` }), ` distance of the free lists, `,
+    el('span', { className: 'trace-swatch', style: `background:${CHANGE}` }), ` distance of their changes since the first point, at ${d.points.length} point(s) where the real buddyinfo is known ` +
+    `(${[...new Set(d.points.map((p) => p.source))].join(', ')}); at the last, ${last.distance.toFixed(3)} and ${last.change_distance.toFixed(3)}. ` +
+    `0 is the same, 1 nothing in common. Distance: ${d.definition}.`);
+  chart.replaceChildren(distanceChart(d, t0));
+  box.dataset.ready = 'true';
+}
+
 export function createTrace() {
   const summary = document.getElementById('trace-summary');
   const warn = document.getElementById('trace-warn');
@@ -65,7 +119,7 @@ export function createTrace() {
   const resimButton = document.getElementById('trace-resim');
   const resimNote = document.getElementById('trace-resim-note');
   const body = document.getElementById('trace-body');
-  let last = null;
+  let last = null, lastTrace = null;
 
   function renderSummary(t, now) {
     const span = (t.last_ts_ns - t.first_ts_ns) / 1e9;
@@ -159,6 +213,7 @@ export function createTrace() {
     if (!fresh())
       return;
     body.hidden = false;
+    lastTrace = t;
     renderSummary(t, now.events[0]);
     renderZones(t);
     renderActivity(a);
@@ -172,12 +227,14 @@ export function createTrace() {
     resimButton.disabled = true;
     resimNote.textContent = 'replaying\u2026';
     try {
-      renderResim(await api(`/sessions/${last.id}/resimulate`, { method: 'POST' }));
+      const f = await api(`/sessions/${last.id}/resimulate`, { method: 'POST' });
+      renderResim(f);
+      renderDistance(f.buddyinfo_distance, lastTrace?.first_ts_ns ?? 0);
     } catch (e) {
       resimNote.textContent = e.message;
     } finally {
       resimButton.disabled = false;
     }
   });
-  return { refresh, reset: () => { last = null; } };
+  return { refresh, reset: () => { last = null; document.getElementById('trace-resim-distance').hidden = true; } };
 }
