@@ -48,9 +48,15 @@
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
- * To add a tracepoint (mark_victim, whose engine detail is its TP_printk text
- * rather than d.KEY pairs, and the
- * pagemap and writeback ones, as the engine gains or names them): copy its
+ * mark_victim's engine event has the tracepoint's TP_printk text as its
+ * detail rather than d.KEY pairs (printk_detail()): the export reads that
+ * text back by the row's format, then writes it as any.
+ *
+ *       pm.M pm.a pm.s pm.b pm.d pm.B   pagemap's folio flags (d.flags, the
+ *                  PAGEMAP_* bits of include/trace/events/pagemap.h), one
+ *                  character each; read from the first, which takes them all
+ *
+ * To add a tracepoint (as the engine gains or names them): copy its
  * print fmt from
  *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
  *   include/trace/events/GROUP.h of 6.18), add its format file to
@@ -64,10 +70,9 @@
  * pcp_drain, which the engine reports once per batch with a count while the
  * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
  * block with its pfn (give the engine per-block events to write them). Not
- * yet written, for want of a row and its format file: mm_filemap_fault,
- * mm_lru_insertion, mm_lru_activate (pagemap.h), writeback_dirty_folio,
- * writeback_single_inode, global_dirty_state (writeback.h), task_newtask;
- * swap_writepage and swap_readpage have no tracepoint in 6.18.
+ * yet written: writeback_single_inode (its inode state flags and jiffies
+ * age are not modelled) and task_newtask; swap_writepage and swap_readpage
+ * have no tracepoint in 6.18.
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */
@@ -174,7 +179,7 @@ static const struct ftrace_tp tracepoints[] = {
 	{ "mm_compaction_try_to_compact_pages", "compaction", NULL,
 	  "order=%d gfp_mask=%s priority=%d", "order gfp level" },
 	/* oom (include/trace/events/oom.h) */
-	{ "mark_victim", "oom", NULL,
+	{ "mark_victim", "oom", "mark_victim",
 	  "pid=%d comm=%s total-vm=%lukB anon-rss=%lukB file-rss:%lukB shmem-rss:%lukB "
 	  "uid=%u pgtables=%lukB oom_score_adj=%hd",
 	  "value d.comm d.total_vm_kb d.anon_rss_kb d.file_rss_kb d.shmem_rss_kb d.uid "
@@ -188,6 +193,18 @@ static const struct ftrace_tp tracepoints[] = {
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
 	{ "mm_filemap_delete_from_page_cache", "filemap", "mm_filemap_delete_from_page_cache",
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
+	{ "mm_filemap_fault", "filemap", "mm_filemap_fault", "dev=%d:%d ino=%lx ofs=%lld",
+	  "d.major d.minor value size" },
+	/* pagemap (include/trace/events/pagemap.h) */
+	{ "mm_lru_insertion", "pagemap", "mm_lru_insertion",
+	  "folio=%p pfn=0x%lx lru=%d flags=%s%s%s%s%s%s", "page pfn value pm.M pm.a pm.s pm.b pm.d pm.B" },
+	{ "mm_lru_activate", "pagemap", "mm_lru_activate", "folio=%p pfn=0x%lx", "page pfn" },
+	/* writeback (include/trace/events/writeback.h) */
+	{ "writeback_dirty_folio", "writeback", "writeback_dirty_folio", "bdi %s: ino=%lu index=%lu",
+	  "d.bdi value size" },
+	{ "global_dirty_state", "writeback", "global_dirty_state",
+	  "dirty=%lu writeback=%lu bg_thresh=%lu thresh=%lu limit=%lu dirtied=%lu written=%lu",
+	  "d.dirty d.writeback d.bg_thresh d.thresh d.limit d.dirtied d.written" },
 	/* migrate (include/trace/events/migrate.h) */
 	{ "mm_migrate_pages", "migrate", NULL,
 	  "nr_succeeded=%lu nr_failed=%lu nr_thp_succeeded=%lu nr_thp_failed=%lu "
@@ -465,6 +482,11 @@ static bool derived_detail(const struct ftrace_out *o, const char *key, struct v
 		v->n = 0;	/* the simulated filesystem has no block device: dev 0:0 */
 		return true;
 	}
+	if (!strcmp(key, "bdi")) {	/* the simulated filesystem's, as its dev 0:0 */
+		v->is_str = true;
+		strcpy(v->s, "0:0");
+		return true;
+	}
 	if (!strcmp(key, "fragmenting")) {
 		v->n = o->ev.value < PAGEBLOCK_ORDER;
 		return true;
@@ -541,6 +563,20 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 			v->n = h;
 		}
 		v->s[0] = '\0';
+	} else if (!strncmp(arg, "pm.", 3)) {
+		static const struct { char c, off; unsigned int bit; } pm[] = {
+			{ 'M', ' ', 0x1 }, { 'a', 'f', 0x2 }, { 's', ' ', 0x8 }, { 'b', ' ', 0x10 },
+			{ 'd', ' ', 0x20 }, { 'B', ' ', 0x40 } };
+		unsigned int flags = 0;
+
+		if (ev.detail && detail_get(ev.detail, "flags", v->s, sizeof(v->s)))
+			flags = (unsigned int)strtoul(v->s, NULL, 0);
+		v->is_str = true;
+		for (size_t i = 0; i < sizeof(pm) / sizeof(pm[0]); i++)
+			if (pm[i].c == arg[3]) {
+				v->s[0] = flags & pm[i].bit ? pm[i].c : pm[i].off;
+				v->s[1] = '\0';
+			}
 	} else if (!strcmp(arg, "wbflags")) {
 		v->is_str = true;
 		if (!ev.detail || !detail_get(ev.detail, "flags", v->s, sizeof(v->s)))
@@ -630,7 +666,43 @@ bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
 	return true;
 }
 
+static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
+			 struct ftrace_line *out, char *why, size_t whylen);
+static void ftrace_write_fields_as(FILE *f, const struct ftrace_tp *tp,
+				   const struct ftrace_out *o);
+
+/* An engine event whose detail is its tracepoint's TP_printk text. */
+static bool printk_detail(const struct ftrace_tp *tp)
+{
+	return !strcmp(tp->name, "mark_victim");
+}
+
 void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
+{
+	if (printk_detail(tp) && !o->trace && o->ev.detail) {
+		/* the engine's TP_printk text, read by the format into d.KEY pairs */
+		struct ftrace_line *l = calloc(1, sizeof(*l));
+		char why[160];
+
+		if (l) {
+			mm_event_init(&l->ev, MM_EV_NONE);
+			if (parse_fields(tp, o->ev.detail, strlen(o->ev.detail), l, why, sizeof(why))) {
+				struct ftrace_out o2 = *o;
+
+				o2.ev.detail = l->detail;
+				o2.ev.value = l->ev.value;
+				o2.trace = true;
+				ftrace_write_fields(f, tp, &o2);
+				free(l);
+				return;
+			}
+			free(l);
+		}
+	}
+	ftrace_write_fields_as(f, tp, o);
+}
+
+static void ftrace_write_fields_as(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
 {
 	char arg[48];
 	size_t pos = 0;
@@ -771,6 +843,32 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 			return false;
 		detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n);
 		return n > 0;
+	}
+	if (!strncmp(arg, "pm.", 3)) {	/* "M" or " ", "a" or "f", "s", "b", "d", "B" */
+		static const char on[] = "Masbd B";
+		unsigned int flags = 0, bits[] = { 0x1, 0x2, 0x8, 0x10, 0x20, 0x40 };
+		char buf[16];
+
+		if (arg[3] != 'M')
+			return n == 0;	/* the first took them all */
+		if (n > 6)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			size_t k = i < 5 ? i : 6;
+
+			if (tok[i] == on[k])
+				flags |= bits[i];
+			else if (i == 1 && tok[i] == 'f')
+				flags |= 0x4;	/* PAGEMAP_FILE: not anonymous */
+			else if (tok[i] != ' ')
+				return false;
+		}
+		if (n < 2)	/* a or f is always there */
+			return false;
+		snprintf(buf, sizeof(buf), "%u", flags);
+		if (flags)
+			detail_add(out, "flags", buf, strlen(buf));
+		return true;
 	}
 	if (!strcmp(arg, "wbflags")) {
 		unsigned int flags;
