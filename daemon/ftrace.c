@@ -225,9 +225,33 @@ const struct ftrace_tp *ftrace_tracepoints(size_t *n)
 const struct ftrace_tp *ftrace_tp_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < NR_TRACEPOINTS; i++)
-		if (strlen(tracepoints[i].name) == len && memcmp(tracepoints[i].name, name, len) == 0)
+		if (tracepoints[i].name[0] == name[0] && strncmp(tracepoints[i].name, name, len) == 0 &&
+		    tracepoints[i].name[len] == '\0')
 			return &tracepoints[i];
 	return NULL;
+}
+
+/* The engine event type of row @tp (MM_EV_NONE for an import-only row), looked up once. */
+static int tp_engine_type(const struct ftrace_tp *tp)
+{
+	static int cache[NR_TRACEPOINTS];	/* the type + 1; 0 not looked up yet */
+	size_t i = (size_t)(tp - tracepoints);
+	int t = __atomic_load_n(&cache[i], __ATOMIC_RELAXED);
+
+	if (!t) {
+		t = (tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE) + 1;
+		__atomic_store_n(&cache[i], t, __ATOMIC_RELAXED);
+	}
+	return t - 1;
+}
+
+/* @n bytes of @src (no NUL among them) into @dst of @size, cut to fit. */
+static void copy_text(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 const struct ftrace_tp *ftrace_tp_for_engine(int type)
@@ -774,21 +798,24 @@ int ftrace_parse_gfp(const char *s, size_t len, gfp_t *gfp)
 	return 0;
 }
 
-static void detail_add(struct ftrace_line *out, const char *key, const char *val, size_t n)
+static bool detail_add(struct ftrace_line *out, const char *key, const char *val, size_t n)
 {
-	size_t used = strlen(out->detail), room = sizeof(out->detail) - used;
-	int w;
+	size_t used = strlen(out->detail), room = sizeof(out->detail) - used, klen = strlen(key);
+	char *p = out->detail + used;
 
 	while (n && val[n - 1] == ' ')	/* %-8s pads */
 		n--;
-	w = snprintf(out->detail + used, room, "%s%s=%.*s", used ? " " : "", key, (int)n, val);
-	if (w < 0 || (size_t)w >= room) {
-		out->detail[used] = '\0';
-		return;
-	}
-	for (char *c = out->detail + used + strlen(key) + (used ? 2 : 1); *c; c++)
-		if (*c == ' ')
-			*c = '_';
+	if ((used ? 1 : 0) + klen + 1 + n >= room)	/* no room: the line is refused */
+		return false;
+	if (used)
+		*p++ = ' ';
+	memcpy(p, key, klen);
+	p += klen;
+	*p++ = '=';
+	for (size_t i = 0; i < n; i++)	/* a value is one word */
+		p[i] = val[i] == ' ' ? '_' : val[i];
+	p[n] = '\0';
+	return true;
 }
 
 /* A number of @cv's kind in @tok (@n bytes): decimal, or hex for %x and %p. */
@@ -825,24 +852,20 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	int64_t num = 0;
 
 	if (!strcmp(arg, "accounted")) {
-		detail_add(out, "accounted", tok, n);
-		return n > 0;
+		return detail_add(out, "accounted", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "page") || !strcmp(arg, "tlbcode"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
 	if (!strcmp(arg, "call_site")) {
-		detail_add(out, "call_site", tok, n);
-		return n > 0;
+		return detail_add(out, "call_site", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "tlbreason")) {
-		detail_add(out, "reason", tok, n);
-		return n > 0;
+		return detail_add(out, "reason", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "shrinksym") || !strcmp(arg, "shr")) {
 		if (!strcmp(arg, "shr") && !parse_num(tok, n, cv, &num))
 			return false;
-		detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n);
-		return n > 0;
+		return detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n) && n > 0;
 	}
 	if (!strncmp(arg, "pm.", 3)) {	/* "M" or " ", "a" or "f", "s", "b", "d", "B" */
 		static const char on[] = "Masbd B";
@@ -866,9 +889,7 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		if (n < 2)	/* a or f is always there */
 			return false;
 		snprintf(buf, sizeof(buf), "%u", flags);
-		if (flags)
-			detail_add(out, "flags", buf, strlen(buf));
-		return true;
+		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
 	if (!strcmp(arg, "wbflags")) {
 		unsigned int flags;
@@ -877,9 +898,7 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		if (!wbflags_parse(tok, n, &flags))
 			return false;
 		snprintf(buf, sizeof(buf), "%u", flags);
-		if (flags)
-			detail_add(out, "flags", buf, strlen(buf));
-		return true;
+		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
 	if (!strncmp(arg, "d.", 2)) {
 		char hexbuf[40];
@@ -890,11 +909,9 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 			return true;	/* an absent key writes 0 */
 		if (cv->c == 'x') {	/* kept as 0x..., so that it reads back as hex */
 			snprintf(hexbuf, sizeof(hexbuf), "0x%" PRIx64, (uint64_t)num);
-			detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
-		} else {
-			detail_add(out, arg + 2, tok, n);
+			return detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
 		}
-		return true;
+		return detail_add(out, arg + 2, tok, n);
 	}
 	if (!strcmp(arg, "tlbpages")) {
 		if (!parse_num(tok, n, cv, &num))
@@ -917,8 +934,8 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		return ftrace_parse_gfp(tok, n, u32) == 0;
 	if (!parse_num(tok, n, cv, &num))
 		return false;
-	if (i32 && num == MM_NA)	/* a real -1 (compaction's order of a whole zone) */
-		detail_add(out, arg, tok, n);
+	if (i32 && num == MM_NA && !detail_add(out, arg, tok, n))	/* a real -1 (a whole zone) */
+		return false;
 	if (i32)
 		*i32 = (int)num;
 	else if (u32)
@@ -1049,7 +1066,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	if (dash <= who || (*dash != '-' && *dash != ' ') || dash + 1 >= q)
 		return NULL;
 	out->pid = atoi(dash + 1);
-	snprintf(out->task, sizeof(out->task), "%.*s", (int)(dash - who), who);
+	copy_text(out->task, sizeof(out->task), who, (size_t)(dash - who));
 	s = rb + 1;
 	while (s < end && *s == ' ')
 		s++;
@@ -1058,7 +1075,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	while (q < end && *q != ' ' && *q != ':')
 		q++;
 	if (q < end && *q == ' ') {
-		snprintf(out->flags, sizeof(out->flags), "%.*s", (int)(q - s), s);
+		copy_text(out->flags, sizeof(out->flags), s, (size_t)(q - s));
 		for (s = q; s < end && *s == ' '; s++)
 			;
 	}
@@ -1129,15 +1146,15 @@ enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_
 	}
 	while (s < end && *s == ' ')	/* trace-cmd pads the fields */
 		s++;
-	snprintf(out->tp_name, sizeof(out->tp_name), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
+	copy_text(out->tp_name, sizeof(out->tp_name), name, nlen);
 	tp = ftrace_tp_by_name(name, nlen);
 	if (!tp) {
-		snprintf(out->detail, sizeof(out->detail), "%.*s", (int)(end - s), s);
+		copy_text(out->detail, sizeof(out->detail), s, (size_t)(end - s));
 		return FTRACE_EVENT;
 	}
 	if (!parse_fields(tp, s, (size_t)(end - s), out, why, whylen))
 		return FTRACE_BAD;
-	out->ev.type = tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE;
+	out->ev.type = tp_engine_type(tp);
 	if (!strcmp(tp->name, "mm_page_free_batched"))
 		out->ev.order = 0;
 	return FTRACE_EVENT;

@@ -559,3 +559,16 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
   assert.equal(b.length, a.length);
   for (let i = 0; i < a.length; i++) assert.equal(b[i], a[i], `line ${i}`);
 });
+
+test('a field too long to keep is a malformed line, never a line stored without it', async () => {
+  const ok = '             cat-12574   [001] ..... 11558.721486: tlb_flush: pages:1 reason:remote shootdown (1)';
+  const long = `             cat-12574   [001] ..... 11558.721487: tlb_flush: pages:1 reason:${'x'.repeat(600)} (6)`;
+  const r = await importTrace(`${ok}\n${long}\n`);
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /^line 2: tlb_flush: bad value "x+" for tlbreason/);
+  const l = await importTrace(`${ok}\n${long}\n`, '?lenient=1');
+  assert.equal(l.status, 201);
+  assert.equal(l.body.summary.events, 1);
+  assert.equal(l.body.summary.bad_lines, 1);
+  assert.equal(l.body.summary.bad[0].line, 2);
+});
