@@ -62,6 +62,7 @@ static const struct api_route routes[] = {
 	{ "/api/v1/sessions/{id}/trace", .get = api_trace_get },
 	{ "/api/v1/sessions/{id}/trace/activity", .get = api_trace_activity },
 	{ "/api/v1/sessions/{id}/resimulate", .post = api_trace_resimulate },
+	{ "/api/v1/sessions/{id}/reclaim", .get = api_reclaim },
 	{ "/api/v1/sessions/{id}", .get = api_session_get, .delete = api_session_delete },
 	{ "/api/v1/sessions/{id}/pin", .post = api_session_pin, .delete = api_session_pin },
 	{ "/api/v1/sessions/{id}/hibernate", .post = api_session_hibernate },

@@ -105,6 +105,8 @@ void api_proc_zoneinfo(struct server *srv, struct http_request *req, struct http
 void api_proc_meminfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_swaps(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_pressure(struct server *srv, struct http_request *req, struct http_reply *rep);
+/* api_reclaim.c: reclaim rounds from the mm_vmscan_* events */
+void api_reclaim(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_slabs(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_proc_slabinfo(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_vmalloc(struct server *srv, struct http_request *req, struct http_reply *rep);

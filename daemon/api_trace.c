@@ -667,8 +667,49 @@ static json_t *figures_json(const struct resim_figures *f)
 		"not_known",
 		"the model starts with every frame free; the real machine's memory was mostly in use "
 		"(page cache, other tasks), so the same pfn is rare and says how far the states differ.",
-		"buddyinfo over time: a trace gives requests, not the free lists; only the buddyinfo "
-		"taken before it is known.");
+		"the free lists between the points of buddyinfo_distance: the real ones are known only "
+		"where the bundle or the trace's trace_marker lines give a buddyinfo.");
+}
+
+static json_t *counts_json(const uint64_t *v, int n)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer((json_int_t)v[i]));
+	return a;
+}
+
+/* The model's free lists against the real machine's, at each point where those are known. */
+static json_t *distance_json(const struct resim_figures *f)
+{
+	json_t *points = json_array();
+
+	for (size_t k = 0; k < f->npoints; k++) {
+		const struct resim_point *p = &f->points[k];
+		json_t *zones = json_array();
+
+		for (int i = 0; i < p->nz; i++) {
+			const struct resim_bi_zone *z = &p->z[i];
+
+			json_array_append_new(zones, json_pack("{s:i,s:s,s:o,s:o,s:o}",
+				"node", z->node, "zone", z->name, "real", counts_json(z->real, z->orders),
+				"sim", z->matched ? counts_json(z->sim, z->orders) : json_null(),
+				"distance", z->matched ? json_real(z->distance) : json_null()));
+		}
+		json_array_append_new(points, json_pack("{s:I,s:I,s:s,s:f,s:f,s:o}",
+			"seq", (json_int_t)p->seq, "ts_ns", (json_int_t)p->ts_ns, "source", p->source,
+			"distance", p->distance, "change_distance", p->change_distance, "zones", zones));
+	}
+	return json_pack("{s:s,s:s,s:o}",
+		"definition", "per point: sum over the zones both machines have and over orders of "
+		"|nr_free_sim - nr_free_real|, divided by the sum of nr_free_sim + nr_free_real "
+		"(free blocks, as /proc/buddyinfo counts them); 0 when the free lists are equal, 1 when "
+		"no order has a free block in both",
+		"change_definition", "the same of the changes since the first point: sum |(sim - "
+		"sim_first) - (real - real_first)| / sum (|sim - sim_first| + |real - real_first|); 0 "
+		"when the model's free lists moved as the kernel's did (and when neither moved)",
+		"points", points);
 }
 
 void api_trace_resimulate(struct server *srv, struct http_request *req, struct http_reply *rep)
@@ -679,8 +720,9 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 	struct resim_zone zones[8];
 	struct tzone tz[8];
 	struct resim_figures f;
+	struct resim_buddyinfo bi = { 0 };
 	struct mm_error e = { 0 };
-	sqlite3_stmt *st;
+	sqlite3_stmt *st, *bst = NULL;
 	int n = zi ? parse_zones(zi, tz, 8) : 0;
 
 	if (id < 0)
@@ -703,11 +745,25 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 			machine = strdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
-	if (!machine || trace_resimulate(srv->db, id, machine, zones, n, &f, &e)) {
+	if (sqlite3_prepare_v2(srv->db, "SELECT t.buddyinfo, t.buddyinfo_after, s.last_seq FROM "
+			       "trace_sessions t JOIN sessions s ON s.id = t.session_id WHERE "
+			       "t.session_id = ?", -1, &bst, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(bst, 1, id);
+		if (sqlite3_step(bst) == SQLITE_ROW) {
+			bi.before = (const char *)sqlite3_column_text(bst, 0);
+			bi.after = (const char *)sqlite3_column_text(bst, 1);
+			bi.last_seq = (uint64_t)sqlite3_column_int64(bst, 2);
+		}
+	}
+	bi.first_ts = (uint64_t)json_integer_value(json_object_get(sum, "first_ts_ns"));
+	bi.last_ts = (uint64_t)json_integer_value(json_object_get(sum, "last_ts_ns"));
+	if (!machine || trace_resimulate(srv->db, id, machine, zones, n, &bi, &f, &e)) {
 		reply_error(rep, e.err == -EINVAL ? 409 : 503, mm_errno_name(e.err ? e.err : -EIO),
 			    "cannot build the trace's machine: %s", e.message);
 	} else {
 		out = figures_json(&f);
+		json_object_set_new(out, "buddyinfo_distance", distance_json(&f));
+		resim_figures_release(&f);
 		json_object_set_new(out, "zones_from", json_string(n ? "zoneinfo" : "none: the zone "
 								   "of a real pfn is not known"));
 		text = json_dumps(out, JSON_COMPACT);
@@ -721,6 +777,7 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 		free(text);
 		reply_json(rep, 200, out);
 	}
+	sqlite3_finalize(bst);
 	json_decref(sum);
 	free(zi);
 	free(machine);

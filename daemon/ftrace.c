@@ -64,9 +64,15 @@
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
- * To add a tracepoint (mark_victim, whose engine detail is its TP_printk text
- * rather than d.KEY pairs and so wants a verbatim row, and the
- * pagemap and writeback ones, as the engine gains or names them): copy its
+ * mark_victim's engine event has the tracepoint's TP_printk text as its
+ * detail rather than d.KEY pairs (printk_detail()): the export reads that
+ * text back by the row's format, then writes it as any.
+ *
+ *       pm.M pm.a pm.s pm.b pm.d pm.B   pagemap's folio flags (d.flags, the
+ *                  PAGEMAP_* bits of include/trace/events/pagemap.h), one
+ *                  character each; read from the first, which takes them all
+ *
+ * To add a tracepoint (as the engine gains or names them): copy its
  * print fmt from
  *   /sys/kernel/tracing/events/GROUP/NAME/format (or TP_printk() in
  *   include/trace/events/GROUP.h of 6.18), add its format file to
@@ -81,10 +87,9 @@
  * pcp_drain, which the engine reports once per batch with a count while the
  * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
  * block with its pfn (give the engine per-block events to write them). Not
- * yet written, for want of a row and its format file: mm_filemap_fault,
- * mm_lru_insertion, mm_lru_activate (pagemap.h), writeback_dirty_folio,
- * writeback_single_inode, global_dirty_state (writeback.h), task_newtask;
- * swap_writepage and swap_readpage have no tracepoint in 6.18.
+ * yet written: writeback_single_inode (its inode state flags and jiffies
+ * age are not modelled) and task_newtask; swap_writepage and swap_readpage
+ * have no tracepoint in 6.18.
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */
@@ -201,7 +206,7 @@ static const struct ftrace_tp tracepoints[] = {
 	{ "mm_compaction_try_to_compact_pages", "compaction", "mm_compaction_try_to_compact_pages",
 	  "order=%d gfp_mask=%s priority=%d", "order gfp value" },
 	/* oom (include/trace/events/oom.h) */
-	{ "mark_victim", "oom", NULL,
+	{ "mark_victim", "oom", "mark_victim",
 	  "pid=%d comm=%s total-vm=%lukB anon-rss=%lukB file-rss:%lukB shmem-rss:%lukB "
 	  "uid=%u pgtables=%lukB oom_score_adj=%hd",
 	  "value d.comm d.total_vm_kb d.anon_rss_kb d.file_rss_kb d.shmem_rss_kb d.uid "
@@ -215,6 +220,18 @@ static const struct ftrace_tp tracepoints[] = {
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
 	{ "mm_filemap_delete_from_page_cache", "filemap", "mm_filemap_delete_from_page_cache",
 	  "dev %d:%d ino %lx pfn=0x%lx ofs=%lu order=%u", "d.major d.minor value pfn size order" },
+	{ "mm_filemap_fault", "filemap", "mm_filemap_fault", "dev=%d:%d ino=%lx ofs=%lld",
+	  "d.major d.minor value size" },
+	/* pagemap (include/trace/events/pagemap.h) */
+	{ "mm_lru_insertion", "pagemap", "mm_lru_insertion",
+	  "folio=%p pfn=0x%lx lru=%d flags=%s%s%s%s%s%s", "page pfn value pm.M pm.a pm.s pm.b pm.d pm.B" },
+	{ "mm_lru_activate", "pagemap", "mm_lru_activate", "folio=%p pfn=0x%lx", "page pfn" },
+	/* writeback (include/trace/events/writeback.h) */
+	{ "writeback_dirty_folio", "writeback", "writeback_dirty_folio", "bdi %s: ino=%lu index=%lu",
+	  "d.bdi value size" },
+	{ "global_dirty_state", "writeback", "global_dirty_state",
+	  "dirty=%lu writeback=%lu bg_thresh=%lu thresh=%lu limit=%lu dirtied=%lu written=%lu",
+	  "d.dirty d.writeback d.bg_thresh d.thresh d.limit d.dirtied d.written" },
 	/* migrate (include/trace/events/migrate.h): verbatim (above) */
 	{ "mm_migrate_pages", "migrate", "mm_migrate_pages",
 	  "nr_succeeded=%lu nr_failed=%lu nr_thp_succeeded=%lu nr_thp_failed=%lu "
@@ -240,7 +257,8 @@ const struct ftrace_tp *ftrace_tracepoints(size_t *n)
 const struct ftrace_tp *ftrace_tp_by_name(const char *name, size_t len)
 {
 	for (size_t i = 0; i < NR_TRACEPOINTS; i++)
-		if (strlen(tracepoints[i].name) == len && memcmp(tracepoints[i].name, name, len) == 0)
+		if (tracepoints[i].name[0] == name[0] && strncmp(tracepoints[i].name, name, len) == 0 &&
+		    tracepoints[i].name[len] == '\0')
 			return &tracepoints[i];
 	return NULL;
 }
@@ -249,6 +267,29 @@ const struct ftrace_tp *ftrace_tp_by_name(const char *name, size_t len)
 static bool verbatim(const struct ftrace_tp *tp)
 {
 	return !strcmp(tp->group, "compaction") || !strcmp(tp->group, "migrate");
+}
+
+/* The engine event type of row @tp (MM_EV_NONE for an import-only row), looked up once. */
+static int tp_engine_type(const struct ftrace_tp *tp)
+{
+	static int cache[NR_TRACEPOINTS];	/* the type + 1; 0 not looked up yet */
+	size_t i = (size_t)(tp - tracepoints);
+	int t = __atomic_load_n(&cache[i], __ATOMIC_RELAXED);
+
+	if (!t) {
+		t = (tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE) + 1;
+		__atomic_store_n(&cache[i], t, __ATOMIC_RELAXED);
+	}
+	return t - 1;
+}
+
+/* @n bytes of @src (no NUL among them) into @dst of @size, cut to fit. */
+static void copy_text(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 const struct ftrace_tp *ftrace_tp_for_engine(int type)
@@ -525,6 +566,11 @@ static bool derived_detail(const struct ftrace_out *o, const char *key, struct v
 		v->n = 0;	/* the simulated filesystem has no block device: dev 0:0 */
 		return true;
 	}
+	if (!strcmp(key, "bdi")) {	/* the simulated filesystem's, as its dev 0:0 */
+		v->is_str = true;
+		strcpy(v->s, "0:0");
+		return true;
+	}
 	if (!strcmp(key, "fragmenting")) {
 		v->n = o->ev.value < PAGEBLOCK_ORDER;
 		return true;
@@ -601,6 +647,20 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 			v->n = h;
 		}
 		v->s[0] = '\0';
+	} else if (!strncmp(arg, "pm.", 3)) {
+		static const struct { char c, off; unsigned int bit; } pm[] = {
+			{ 'M', ' ', 0x1 }, { 'a', 'f', 0x2 }, { 's', ' ', 0x8 }, { 'b', ' ', 0x10 },
+			{ 'd', ' ', 0x20 }, { 'B', ' ', 0x40 } };
+		unsigned int flags = 0;
+
+		if (ev.detail && detail_get(ev.detail, "flags", v->s, sizeof(v->s)))
+			flags = (unsigned int)strtoul(v->s, NULL, 0);
+		v->is_str = true;
+		for (size_t i = 0; i < sizeof(pm) / sizeof(pm[0]); i++)
+			if (pm[i].c == arg[3]) {
+				v->s[0] = flags & pm[i].bit ? pm[i].c : pm[i].off;
+				v->s[1] = '\0';
+			}
 	} else if (!strcmp(arg, "wbflags")) {
 		v->is_str = true;
 		if (!ev.detail || !detail_get(ev.detail, "flags", v->s, sizeof(v->s)))
@@ -706,7 +766,43 @@ bool ftrace_write_event(FILE *f, const struct ftrace_out *o)
 	return true;
 }
 
+static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
+			 struct ftrace_line *out, char *why, size_t whylen);
+static void ftrace_write_fields_as(FILE *f, const struct ftrace_tp *tp,
+				   const struct ftrace_out *o);
+
+/* An engine event whose detail is its tracepoint's TP_printk text. */
+static bool printk_detail(const struct ftrace_tp *tp)
+{
+	return !strcmp(tp->name, "mark_victim");
+}
+
 void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
+{
+	if (printk_detail(tp) && !o->trace && o->ev.detail) {
+		/* the engine's TP_printk text, read by the format into d.KEY pairs */
+		struct ftrace_line *l = calloc(1, sizeof(*l));
+		char why[160];
+
+		if (l) {
+			mm_event_init(&l->ev, MM_EV_NONE);
+			if (parse_fields(tp, o->ev.detail, strlen(o->ev.detail), l, why, sizeof(why))) {
+				struct ftrace_out o2 = *o;
+
+				o2.ev.detail = l->detail;
+				o2.ev.value = l->ev.value;
+				o2.trace = true;
+				ftrace_write_fields(f, tp, &o2);
+				free(l);
+				return;
+			}
+			free(l);
+		}
+	}
+	ftrace_write_fields_as(f, tp, o);
+}
+
+static void ftrace_write_fields_as(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)
 {
 	char arg[48];
 	size_t pos = 0;
@@ -783,21 +879,24 @@ int ftrace_parse_gfp(const char *s, size_t len, gfp_t *gfp)
 	return 0;
 }
 
-static void detail_add(struct ftrace_line *out, const char *key, const char *val, size_t n)
+static bool detail_add(struct ftrace_line *out, const char *key, const char *val, size_t n)
 {
-	size_t used = strlen(out->detail), room = sizeof(out->detail) - used;
-	int w;
+	size_t used = strlen(out->detail), room = sizeof(out->detail) - used, klen = strlen(key);
+	char *p = out->detail + used;
 
 	while (n && val[n - 1] == ' ')	/* %-8s pads */
 		n--;
-	w = snprintf(out->detail + used, room, "%s%s=%.*s", used ? " " : "", key, (int)n, val);
-	if (w < 0 || (size_t)w >= room) {
-		out->detail[used] = '\0';
-		return;
-	}
-	for (char *c = out->detail + used + strlen(key) + (used ? 2 : 1); *c; c++)
-		if (*c == ' ')
-			*c = '_';
+	if ((used ? 1 : 0) + klen + 1 + n >= room)	/* no room: the line is refused */
+		return false;
+	if (used)
+		*p++ = ' ';
+	memcpy(p, key, klen);
+	p += klen;
+	*p++ = '=';
+	for (size_t i = 0; i < n; i++)	/* a value is one word */
+		p[i] = val[i] == ' ' ? '_' : val[i];
+	p[n] = '\0';
+	return true;
 }
 
 /* A number of @cv's kind in @tok (@n bytes): decimal, or hex for %x and %p. */
@@ -834,24 +933,44 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	int64_t num = 0;
 
 	if (!strcmp(arg, "accounted")) {
-		detail_add(out, "accounted", tok, n);
-		return n > 0;
+		return detail_add(out, "accounted", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "page") || !strcmp(arg, "tlbcode"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
 	if (!strcmp(arg, "call_site")) {
-		detail_add(out, "call_site", tok, n);
-		return n > 0;
+		return detail_add(out, "call_site", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "tlbreason")) {
-		detail_add(out, "reason", tok, n);
-		return n > 0;
+		return detail_add(out, "reason", tok, n) && n > 0;
 	}
 	if (!strcmp(arg, "shrinksym") || !strcmp(arg, "shr")) {
 		if (!strcmp(arg, "shr") && !parse_num(tok, n, cv, &num))
 			return false;
-		detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n);
-		return n > 0;
+		return detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n) && n > 0;
+	}
+	if (!strncmp(arg, "pm.", 3)) {	/* "M" or " ", "a" or "f", "s", "b", "d", "B" */
+		static const char on[] = "Masbd B";
+		unsigned int flags = 0, bits[] = { 0x1, 0x2, 0x8, 0x10, 0x20, 0x40 };
+		char buf[16];
+
+		if (arg[3] != 'M')
+			return n == 0;	/* the first took them all */
+		if (n > 6)
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			size_t k = i < 5 ? i : 6;
+
+			if (tok[i] == on[k])
+				flags |= bits[i];
+			else if (i == 1 && tok[i] == 'f')
+				flags |= 0x4;	/* PAGEMAP_FILE: not anonymous */
+			else if (tok[i] != ' ')
+				return false;
+		}
+		if (n < 2)	/* a or f is always there */
+			return false;
+		snprintf(buf, sizeof(buf), "%u", flags);
+		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
 	if (!strcmp(arg, "zonename")) {
 		ev->zone = name_index(zone_names, NR_ZONE_NAMES, tok, n);
@@ -883,9 +1002,7 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		if (!wbflags_parse(tok, n, &flags))
 			return false;
 		snprintf(buf, sizeof(buf), "%u", flags);
-		if (flags)
-			detail_add(out, "flags", buf, strlen(buf));
-		return true;
+		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
 	if (!strncmp(arg, "d.", 2)) {
 		char hexbuf[40];
@@ -896,11 +1013,9 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 			return true;	/* an absent key writes 0 */
 		if (cv->c == 'x') {	/* kept as 0x..., so that it reads back as hex */
 			snprintf(hexbuf, sizeof(hexbuf), "0x%" PRIx64, (uint64_t)num);
-			detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
-		} else {
-			detail_add(out, arg + 2, tok, n);
+			return detail_add(out, arg + 2, hexbuf, strlen(hexbuf));
 		}
-		return true;
+		return detail_add(out, arg + 2, tok, n);
 	}
 	if (!strcmp(arg, "tlbpages")) {
 		if (!parse_num(tok, n, cv, &num))
@@ -923,8 +1038,8 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		return ftrace_parse_gfp(tok, n, u32) == 0;
 	if (!parse_num(tok, n, cv, &num))
 		return false;
-	if (i32 && num == MM_NA)	/* a real -1 (compaction's order of a whole zone) */
-		detail_add(out, arg, tok, n);
+	if (i32 && num == MM_NA && !detail_add(out, arg, tok, n))	/* a real -1 (a whole zone) */
+		return false;
 	if (i32)
 		*i32 = (int)num;
 	else if (u32)
@@ -1055,7 +1170,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	if (dash <= who || (*dash != '-' && *dash != ' ') || dash + 1 >= q)
 		return NULL;
 	out->pid = atoi(dash + 1);
-	snprintf(out->task, sizeof(out->task), "%.*s", (int)(dash - who), who);
+	copy_text(out->task, sizeof(out->task), who, (size_t)(dash - who));
 	s = rb + 1;
 	while (s < end && *s == ' ')
 		s++;
@@ -1064,7 +1179,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	while (q < end && *q != ' ' && *q != ':')
 		q++;
 	if (q < end && *q == ' ') {
-		snprintf(out->flags, sizeof(out->flags), "%.*s", (int)(q - s), s);
+		copy_text(out->flags, sizeof(out->flags), s, (size_t)(q - s));
 		for (s = q; s < end && *s == ' '; s++)
 			;
 	}
@@ -1135,10 +1250,10 @@ enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_
 	}
 	while (s < end && *s == ' ')	/* trace-cmd pads the fields */
 		s++;
-	snprintf(out->tp_name, sizeof(out->tp_name), "%.*s", (int)(nlen < 63 ? nlen : 63), name);
+	copy_text(out->tp_name, sizeof(out->tp_name), name, nlen);
 	tp = ftrace_tp_by_name(name, nlen);
 	if (!tp) {
-		snprintf(out->detail, sizeof(out->detail), "%.*s", (int)(end - s), s);
+		copy_text(out->detail, sizeof(out->detail), s, (size_t)(end - s));
 		return FTRACE_EVENT;
 	}
 	if (!parse_fields(tp, s, (size_t)(end - s), out, why, whylen))
@@ -1151,7 +1266,7 @@ enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_
 		}
 		snprintf(out->detail, sizeof(out->detail), "%.*s", (int)(end - s), s);
 	}
-	out->ev.type = tp->engine ? mm_event_type_from_name(tp->engine) : MM_EV_NONE;
+	out->ev.type = tp_engine_type(tp);
 	if (!strcmp(tp->name, "mm_page_free_batched"))
 		out->ev.order = 0;
 	return FTRACE_EVENT;

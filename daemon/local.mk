@@ -14,6 +14,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/api_sessions.c \
 	daemon/api_views.c \
 	daemon/api_pressure.c \
+	daemon/api_reclaim.c \
 	daemon/ops.c daemon/ops.h \
 	daemon/ops_batch.c daemon/ops_batch.h \
 	daemon/origin.c daemon/origin.h \

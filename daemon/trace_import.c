@@ -29,9 +29,10 @@
 #define MAX_LISTED	100
 #define KEYSET		8192	/* event_keys of one block, deduplicated */
 
-enum { PROC_ZONEINFO, PROC_BUDDYINFO, PROC_PAGETYPEINFO, PROC_SLABINFO, NR_PROC };
+enum { PROC_ZONEINFO, PROC_BUDDYINFO, PROC_PAGETYPEINFO, PROC_SLABINFO, PROC_BUDDYINFO_AFTER,
+       NR_PROC };
 static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "pagetypeinfo",
-						 "slabinfo" };
+						 "slabinfo", "buddyinfo.after" };
 #define PROC_MAX ((size_t)1 << 20)
 
 #define ROWS 32		/* rows of one INSERT: fewer statements to run per line */
@@ -632,7 +633,7 @@ static json_t *summary_json(struct trace_import *ti)
 			json_array_append_new(unknown, json_string(ti->types[i].name));
 	}
 	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:O,s:{s:I,s:I,s:I},s:I,s:I,s:I,s:i,s:o,s:o,s:b,s:b,"
-			 "s:b,s:b}",
+			 "s:b,s:b,s:b}",
 			 "form", ti->mode == 2 ? "bundle" : "text",
 			 "bytes", (json_int_t)ti->bytes, "lines", (json_int_t)ti->lineno,
 			 "events", (json_int_t)ti->seq, "bad_lines", (json_int_t)ti->bad,
@@ -645,7 +646,8 @@ static json_t *summary_json(struct trace_import *ti)
 			 "zoneinfo", ti->proc[PROC_ZONEINFO] != NULL,
 			 "buddyinfo", ti->proc[PROC_BUDDYINFO] != NULL,
 			 "pagetypeinfo", ti->proc[PROC_PAGETYPEINFO] != NULL,
-			 "slabinfo", ti->proc[PROC_SLABINFO] != NULL);
+			 "slabinfo", ti->proc[PROC_SLABINFO] != NULL,
+			 "buddyinfo_after", ti->proc[PROC_BUDDYINFO_AFTER] != NULL);
 }
 
 /* The machine a re-simulation builds: the zoneinfo's layout, or the pfns' span. */
@@ -685,12 +687,12 @@ static bool finish(struct trace_import *ti, json_t *summary)
 	flush(ti);
 
 	if (sqlite3_prepare_v2(ti->db, "UPDATE trace_sessions SET status = 'ready', summary = ?, "
-			       "zoneinfo = ?, buddyinfo = ?, pagetypeinfo = ?, slabinfo = ? "
-			       "WHERE session_id = ?", -1, &st, NULL) == SQLITE_OK) {
+			       "zoneinfo = ?, buddyinfo = ?, pagetypeinfo = ?, slabinfo = ?, "
+			       "buddyinfo_after = ? WHERE session_id = ?", -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, sum, -1, SQLITE_STATIC);
 		for (int i = 0; i < NR_PROC; i++)
 			sqlite3_bind_text(st, 2 + i, ti->proc[i], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, ti->id);
+		sqlite3_bind_int64(st, 2 + NR_PROC, ti->id);
 		ok = sqlite3_step(st) == SQLITE_DONE;
 		sqlite3_finalize(st);
 	}

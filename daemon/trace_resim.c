@@ -13,9 +13,21 @@
  * whether both fell back to another migratetype's free blocks: an
  * mm_page_alloc_extfrag of the kernel counts for the next mm_page_alloc on
  * its CPU, one of the model for the allocation during which it came.
+ *
+ * Where the real free lists are known (the bundle's buddyinfo before and
+ * after the trace, and the "buddyinfo Node N, zone Z ..." lines that
+ * mmlab-capture --sample writes to trace_marker as it records), the model's
+ * are read at the same point of the replay and the two compared, order by
+ * order: distance = sum |nr_free_sim - nr_free_real| / sum (nr_free_sim +
+ * nr_free_real) over the zones both have, 0 when equal, 1 when no order has
+ * a block in both. As the model starts with every frame free, the change
+ * since the first point is compared too, in the same way: sum |d_sim - d_real|
+ * / sum (|d_sim| + |d_real|), where d is nr_free minus its first value.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -115,7 +127,148 @@ struct resim {
 	int nr_zones;
 	struct map pages, objs;
 	struct resim_figures *f;
+	size_t points_cap;
 };
+
+int resim_buddyinfo_line(const char *s, int *node, char name[16], uint64_t *counts)
+{
+	int n = 0, k = 0;
+
+	if (sscanf(s, " Node %d, zone %15s%n", node, name, &n) < 2 || !n)
+		return -1;
+	for (s += n; k < (int)MAX_NR_ORDERS; k++) {
+		char *end;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!isdigit((unsigned char)*s))
+			break;
+		counts[k] = strtoull(s, &end, 10);
+		s = end;
+	}
+	return k ? k : -1;
+}
+
+/* A new point at @seq, or NULL when out of memory (the comparison stops there). */
+static struct resim_point *point_new(struct resim *r, uint64_t seq, uint64_t ts, const char *source)
+{
+	struct resim_figures *f = r->f;
+	struct resim_point *p;
+
+	if (f->npoints == r->points_cap) {
+		size_t cap = r->points_cap ? r->points_cap * 2 : 16;
+		struct resim_point *n = realloc(f->points, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		f->points = n;
+		r->points_cap = cap;
+	}
+	p = &f->points[f->npoints++];
+	memset(p, 0, sizeof(*p));
+	p->seq = seq;
+	p->ts_ns = ts;
+	p->source = source;
+	return p;
+}
+
+/* A buddyinfo line into @p, with the model's free lists of that zone now. */
+static void point_zone(struct resim *r, struct resim_point *p, const char *line)
+{
+	struct resim_bi_zone z = { 0 };
+	struct zone_info zi;
+	int i;
+
+	z.orders = resim_buddyinfo_line(line, &z.node, z.name, z.real);
+	if (z.orders < 0)
+		return;
+	for (int t = 0; t < MAX_NR_ZONES && !z.matched; t++)
+		if (machine_zone_info(r->m, z.node, t, &zi) == 0 && !strcmp(zi.name, z.name)) {
+			z.matched = true;
+			memcpy(z.sim, zi.nr_free, sizeof(z.sim));
+		}
+	for (i = 0; i < p->nz; i++)	/* a zone sampled again: the later line */
+		if (p->z[i].node == z.node && !strcmp(p->z[i].name, z.name))
+			break;
+	if (i == RESIM_POINT_ZONES)
+		return;
+	p->z[i] = z;
+	if (i == p->nz)
+		p->nz++;
+}
+
+/* Whether @p has the zone of buddyinfo line @line already. */
+static bool point_has(const struct resim_point *p, const char *line)
+{
+	uint64_t counts[MAX_NR_ORDERS];
+	char name[16];
+	int node;
+
+	if (resim_buddyinfo_line(line, &node, name, counts) < 0)
+		return false;
+	for (int i = 0; i < p->nz; i++)
+		if (p->z[i].node == node && !strcmp(p->z[i].name, name))
+			return true;
+	return false;
+}
+
+static void point_text(struct resim *r, struct resim_point *p, const char *text)
+{
+	for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		point_zone(r, p, l);
+}
+
+static double ratio(double part, double whole)
+{
+	return whole > 0 ? part / whole : 0.0;
+}
+
+static void point_distances(struct resim_figures *f)
+{
+	const struct resim_point *first = f->npoints ? &f->points[0] : NULL;
+
+	for (size_t k = 0; k < f->npoints; k++) {
+		struct resim_point *p = &f->points[k];
+		double diff = 0, sum = 0, cdiff = 0, csum = 0;
+
+		for (int i = 0; i < p->nz; i++) {
+			struct resim_bi_zone *z = &p->z[i];
+			const struct resim_bi_zone *z0 = NULL;
+			double zd = 0, zs = 0;
+
+			if (!z->matched)
+				continue;
+			for (int j = 0; j < first->nz && !z0; j++)
+				if (first->z[j].matched && first->z[j].node == z->node &&
+				    !strcmp(first->z[j].name, z->name))
+					z0 = &first->z[j];
+			for (int o = 0; o < z->orders; o++) {
+				double sim = (double)z->sim[o], real = (double)z->real[o];
+
+				zd += fabs(sim - real);
+				zs += sim + real;
+				if (z0 && o < z0->orders) {
+					double ds = sim - (double)z0->sim[o], dr = real - (double)z0->real[o];
+
+					cdiff += fabs(ds - dr);
+					csum += fabs(ds) + fabs(dr);
+				}
+			}
+			z->distance = ratio(zd, zs);
+			diff += zd;
+			sum += zs;
+		}
+		p->distance = ratio(diff, sum);
+		p->change_distance = ratio(cdiff, csum);
+	}
+}
+
+void resim_figures_release(struct resim_figures *f)
+{
+	free(f->points);
+	f->points = NULL;
+	f->npoints = 0;
+}
 
 static const char *real_zone(const struct resim *r, uint64_t pfn)
 {
@@ -227,14 +380,16 @@ static void on_event(void *ctx, const struct mm_event *ev)
 }
 
 int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
-		     const struct resim_zone *zones, int nr_zones, struct resim_figures *f,
+		     const struct resim_zone *zones, int nr_zones,
+		     const struct resim_buddyinfo *bi, struct resim_figures *f,
 		     struct mm_error *e)
 {
 	struct machine_config cfg;
 	struct resim r = { .zones = zones, .nr_zones = nr_zones, .f = f };
 	sqlite3_stmt *st;
 	struct timespec t0, t1;
-	int err;
+	int err, marker = -1;
+	long long group = -1;	/* the point the trace_marker lines of one sample fill */
 
 	memset(f, 0, sizeof(*f));
 	machine_config_defaults(&cfg);
@@ -247,11 +402,27 @@ int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 		return e->err ? e->err : -ENOMEM;
 	machine_set_event_fn(r.m, on_event, &r);
 	r.cpus = machine_nr_cpus(r.m);
+	if (sqlite3_prepare_v2(db, "SELECT id FROM event_types WHERE name = 'tracing_mark_write'",
+			       -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			marker = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (bi && bi->before) {
+		struct resim_point *p = point_new(&r, 0, bi->first_ts, "before");
+
+		if (p)
+			point_text(&r, p, bi->before);
+	}
 	if (sqlite3_prepare_v2(db, "SELECT seq, type, pfn, coalesce(\"order\", 0), "
 			       "coalesce(migratetype, -1), coalesce(gfp, 0), coalesce(cpu, 0), vaddr, "
-			       "coalesce(size, 0), coalesce(value, 0) FROM events WHERE session_id = ? "
-			       "AND type IN (?, ?, ?, ?, ?) ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+			       "coalesce(size, 0), coalesce(value, 0), "
+			       "CASE WHEN type = ?7 THEN detail END, CASE WHEN type = ?7 THEN "
+			       "(SELECT ts_ns FROM trace_events t WHERE t.session_id = events.session_id "
+			       "AND t.seq = events.seq) END FROM events WHERE session_id = ?1 "
+			       "AND type IN (?2, ?3, ?4, ?5, ?6, ?7) ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
 		machine_destroy(r.m);
+		resim_figures_release(f);
 		return mm_error_set(e, -EIO, "cannot read the trace: %s", sqlite3_errmsg(db));
 	}
 	sqlite3_bind_int64(st, 1, id);
@@ -260,10 +431,28 @@ int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
 	sqlite3_bind_int(st, 5, MM_EV_kfree);
 	sqlite3_bind_int(st, 6, MM_EV_mm_page_alloc_extfrag);
+	sqlite3_bind_int(st, 7, marker);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int type = sqlite3_column_int(st, 1);
 
+		if (type == marker) {
+			const char *text = (const char *)sqlite3_column_text(st, 10);
+			struct resim_point *p;
+
+			if (!text || strncmp(text, "buddyinfo ", 10))
+				continue;
+			if (group >= 0 && point_has(&f->points[group], text + 10))
+				group = -1;	/* that zone again: the next sample */
+			if (group < 0) {
+				p = point_new(&r, (uint64_t)sqlite3_column_int64(st, 0),
+					      (uint64_t)sqlite3_column_int64(st, 11), "marker");
+				group = p ? (long long)(p - f->points) : -1;
+			}
+			if (group >= 0)
+				point_zone(&r, &f->points[group], text + 10);
+			continue;
+		}
 		if (type == MM_EV_mm_page_alloc_extfrag) {	/* for the CPU's next mm_page_alloc */
 			r.kernel_extfrag[sqlite3_column_int(st, 6) & (MACHINE_MAX_CPUS - 1)] = true;
 			continue;
@@ -279,6 +468,13 @@ int trace_resimulate(sqlite3 *db, int64_t id, const char *machine_json,
 			obj_free(&r, st);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (bi && bi->after) {
+		struct resim_point *p = point_new(&r, bi->last_seq, bi->last_ts, "after");
+
+		if (p)
+			point_text(&r, p, bi->after);
+	}
+	point_distances(f);
 	f->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	sqlite3_finalize(st);
 	free(r.pages.e);

@@ -100,20 +100,29 @@ void lruvec_del_folio(struct machine *m, struct lruvec *l, uint64_t pfn)
 	page_clear(p, PG_lru);
 }
 
-/* trace_mm_lru_insertion() (pfn, lru) and trace_mm_lru_activate() (pfn). */
+/*
+ * trace_mm_lru_insertion() (pfn, lru, the PAGEMAP_* flags of
+ * trace_pagemap_flags(); PG_mappedtodisk is not modelled) and
+ * trace_mm_lru_activate() (pfn).
+ */
 static void lru_event(struct machine *m, int type, uint64_t pfn)
 {
 	const struct page *p = pfn_to_page(m, pfn);
 	struct mm_event ev;
+	unsigned int flags;
 
 	if (!events_on(m))
 		return;
+	flags = (folio_test_anon(p) ? 0x2u : 0x4u) | (folio_mapped(p) ? 0x1u : 0) |
+		(page_test(p, PG_swapbacked) && page_test(p, PG_swapcache) ? 0x8u : 0) |
+		(page_test(p, PG_swapbacked) ? 0x10u : 0) | (page_test(p, PG_private) ? 0x40u : 0);
 	mm_event_init(&ev, type);
 	ev.pfn = pfn;
 	ev.node = p->node;
 	ev.zone = p->zone;
 	ev.value = folio_lru_list(p);
-	ev.detail = lru_names[folio_lru_list(p)];
+	snprintf(m->detail, sizeof(m->detail), "lru=%s flags=%u", lru_names[folio_lru_list(p)], flags);
+	ev.detail = m->detail;
 	emit(m, &ev);
 }
 

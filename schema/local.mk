@@ -4,7 +4,8 @@ SCHEMA_MIGRATIONS = \
 	schema/002_scenario_runs.sql \
 	schema/003_leaner_event_indexes.sql \
 	schema/004_event_keys.sql \
-	schema/005_trace_sessions.sql
+	schema/005_trace_sessions.sql \
+	schema/006_trace_buddyinfo_after.sql
 
 EXTRA_DIST += $(SCHEMA_MIGRATIONS) schema/embed.sh
 BUILT_SOURCES += daemon/schema_sql.c

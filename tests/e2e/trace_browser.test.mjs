@@ -7,7 +7,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startDaemon, getJson, top } from './lib/daemon.mjs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
 import { launchChromium, saveScreenshot } from './lib/browser.mjs';
 
 let d, browser;
@@ -130,6 +132,73 @@ test('open a real trace, read its figures, move in time, see its frames and repl
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
             'no horizontal scrolling at 800 px');
   await saveScreenshot(page, '#trace-800x600');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// A trace whose real buddyinfo is known during it: a simulated session's
+// export, with trace_marker buddyinfo lines (as mmlab-capture --sample writes
+// them) after its allocations and at its end, the second changed by a known amount.
+async function sampledTrace() {
+  const sim = await createSession(d.url, { mem_mib: 128, cpus: 2 }, 'machine sampled');
+  const proc = async () => (await (await fetch(api(`/sessions/${sim}/proc/buddyinfo`))).text()).trim().split('\n');
+  const res = await applyOps(d.url, sim, Array.from({ length: 16 }, (_, i) =>
+    ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: i % 3, cpu: 0 })));
+  const b1 = await proc();
+  await applyOps(d.url, sim, res.results.map((x) => ({ op: 'free_pages', pfn: x.pfn, order: x.order, cpu: 0 })));
+  const b2 = (await proc()).map((l, i) => (i ? l : l.replace(/^(Node 0, zone\s+\S+\s+)(\d+)/, (_, h, n) => h + (Number(n) + 7))));
+  const lines = (await (await fetch(api(`/sessions/${sim}/export?format=ftrace`))).text()).trimEnd().split('\n');
+  const firstFree = lines.findIndex((l) => / mm_page_free: /.test(l));
+  const mark = (ts, b) => b.map((l) => `           <...>-1       [000] .....  ${ts}: tracing_mark_write: buddyinfo ${l}`);
+  const ts = (l) => /(\d+\.\d+): /.exec(l)[1];
+  return [...lines.slice(0, firstFree), ...mark(ts(lines[firstFree - 1]), b1), ...lines.slice(firstFree),
+          ...mark(ts(lines.at(-1)), b2)].join('\n') + '\n';
+}
+
+test('replaying a sampled trace draws the distance of the free lists over time, point by point', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-sampled-'));
+  const file = join(dir, 'sampled.trace');
+  writeFileSync(file, await sampledTrace());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${d.url}/#overview`);
+  await page.waitForSelector('#session option', { state: 'attached' });
+  await page.click('.open-trace summary');
+  await page.setInputFiles('#open-trace input[name=file]', file);
+  await page.fill('#open-trace input[name=name]', 'sampled');
+  await page.click('#open-trace button[name=open]');
+  await page.waitForSelector('#trace-zones[data-ready="true"]', { timeout: 15000 });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(await page.isVisible('#trace-resim-distance'), false);
+  await page.click('#trace-resim');
+  await page.waitForSelector('#trace-resim-distance[data-ready="true"]');
+  const s = (await getJson(api('/sessions'))).body.sessions.find((x) => x.name === 'sampled');
+  const rs = await getJson(api(`/sessions/${s.id}/resimulate`), { method: "POST" });
+  assert.equal(rs.status, 200, JSON.stringify(rs.body));
+  const dist = rs.body.buddyinfo_distance;
+  assert.deepEqual(dist.points.map((p) => p.source), ['marker', 'marker']);
+  assert.equal(dist.points[0].distance, 0);	// the first sample is the model's own state
+  assert.ok(dist.points[1].distance > 0 && dist.points[1].change_distance > 0);
+  // each dot is the API's value, at the height the 0..1 axis gives it
+  const dots = await page.$$eval('#trace-resim-distance-chart circle', (cs) => cs.map((c) =>
+    ({ series: c.dataset.series, i: Number(c.dataset.i), value: Number(c.dataset.value), cy: c.cy.baseVal.value })));
+  assert.equal(dots.length, 2 * dist.points.length);
+  const axis = await page.$$eval('#trace-resim-distance-chart line', (ls) => ls.map((l) => l.y1.baseVal.value));
+  const [y1, y0] = [Math.min(...axis), Math.max(...axis)];
+  for (const dot of dots) {
+    const want = dist.points[dot.i][dot.series];
+    assert.ok(Math.abs(dot.value - want) < 1e-12, `${dot.series} ${dot.i}`);
+    assert.ok(Math.abs(dot.cy - (y0 - want * (y0 - y1))) < 0.01, `${dot.series} ${dot.i}: y ${dot.cy} for ${want}`);
+  }
+  assert.match(await page.textContent('#trace-resim-distance-note'), /at 2 point\(s\) where the real buddyinfo is known \(marker\)/);
+  await page.locator('#trace-resim-distance').scrollIntoViewIfNeeded();
+  await saveScreenshot(page, '#trace-distance-1280x800');
+  await page.setViewportSize({ width: 800, height: 600 });
+  await page.waitForTimeout(200);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  await page.locator('#trace-resim-distance').scrollIntoViewIfNeeded();
+  await saveScreenshot(page, '#trace-distance-800x600');
   assert.deepEqual(errors, []);
   await page.close();
 });

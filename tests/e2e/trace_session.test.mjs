@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
@@ -183,6 +183,114 @@ test('resimulate: the model replaying its own exported session agrees with itsel
   assert.equal(f.page_allocs.both_fallback, f.page_allocs.kernel_fallbacks);
   assert.equal(f.page_allocs.same_fallback, 41);
   assert.equal(f.page_frees.replayed, 14);
+});
+
+// A /proc/buddyinfo text as { "node zone": [counts] } and back.
+function buddy(text) {
+  const out = {};
+  for (const l of text.split('\n')) {
+    const m = /^Node (\d+), zone\s+(\S+)\s+(.*)$/.exec(l);
+    if (m) out[`${m[1]} ${m[2]}`] = m[3].trim().split(/\s+/).map(Number);
+  }
+  return out;
+}
+const buddyLines = (b) => Object.entries(b).map(([k, v]) => {
+  const [node, zone] = k.split(' ');
+  return `Node ${node}, zone ${zone.padStart(8)} ${v.map((n) => String(n).padStart(6)).join(' ')}`;
+});
+
+// The distance as the API defines it, worked out here from the two machines' counts.
+function distance(sim, real) {
+  let diff = 0, sum = 0;
+  for (const k of Object.keys(real))
+    real[k].forEach((r, o) => { diff += Math.abs(sim[k][o] - r); sum += sim[k][o] + r; });
+  return sum ? diff / sum : 0;
+}
+function change(sim, real, sim0, real0) {
+  let diff = 0, sum = 0;
+  for (const k of Object.keys(real))
+    real[k].forEach((r, o) => {
+      const ds = sim[k][o] - sim0[k][o], dr = r - real0[k][o];
+      diff += Math.abs(ds - dr);
+      sum += Math.abs(ds) + Math.abs(dr);
+    });
+  return sum ? diff / sum : 0;
+}
+
+test('resimulate: the distance between the model\'s and the real free lists, at every point the trace knows them', async () => {
+  // A simulated session stands in for the real machine: its own /proc/buddyinfo
+  // after each step is the "real" one, changed by known amounts.
+  const sim = await createSession(d.url, { mem_mib: 128, cpus: 2 }, 'free lists');
+  const proc = async () => buddy(await (await fetch(api(`/sessions/${sim}/proc/buddyinfo`))).text());
+  const b0 = await proc();
+  const res = await applyOps(d.url, sim, Array.from({ length: 24 }, (_, i) =>
+    ({ op: 'alloc_pages', gfp: i % 2 ? 'GFP_KERNEL' : 'GFP_HIGHUSER_MOVABLE', order: i % 4, cpu: 0 })));
+  const b1 = await proc();
+  await applyOps(d.url, sim, res.results.filter((_, i) => i % 2 === 0)
+    .map((x) => ({ op: 'free_pages', pfn: x.pfn, order: x.order, cpu: 0 })));
+  const b2 = await proc();
+  const text = await (await fetch(api(`/sessions/${sim}/export?format=ftrace`))).text();
+  const zones = Object.keys(b0);
+  assert.ok(zones.length >= 2, JSON.stringify(b0));
+  // the "real" machine: b1 with 5 more order-0 blocks in the first zone and 2 more order-1
+  // in the last, b2 as it is, and before the trace b0 with 1 more order-10 block
+  const real0 = structuredClone(b0), real1 = structuredClone(b1), real2 = structuredClone(b2);
+  real0[zones.at(-1)][10] += 1;
+  real1[zones[0]][0] += 5;
+  real1[zones.at(-1)][1] += 2;
+  // markers go after the last line of the allocations (before the first free), as
+  // mmlab-capture --sample writes them, one trace_marker line per zone
+  const lines = text.split('\n');
+  const firstFree = lines.findIndex((l) => / mm_page_free: /.test(l));
+  const ts = /(\d+\.\d+): /.exec(lines[firstFree - 1])[1];
+  const marks = buddyLines(real1).map((l) => `           <...>-1       [000] .....  ${ts}: tracing_mark_write: buddyinfo ${l}`);
+  const marked = [...lines.slice(0, firstFree), ...marks, ...lines.slice(firstFree)].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-bi-'));
+  writeFileSync(join(dir, 'trace'), marked);
+  writeFileSync(join(dir, 'buddyinfo'), buddyLines(real0).join('\n') + '\n');
+  writeFileSync(join(dir, 'buddyinfo.after'), buddyLines(real2).join('\n') + '\n');
+  execFileSync('tar', ['-C', dir, '-cf', join(dir, 'b.tar'), 'trace', 'buddyinfo', 'buddyinfo.after']);
+  const imp = await importTrace(readFileSync(join(dir, 'b.tar')), '', 'application/x-tar');
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(imp.status, 201, JSON.stringify(imp.body));
+  assert.equal(imp.body.summary.buddyinfo_after, true);
+  assert.equal(imp.body.summary.tracepoints.tracing_mark_write, zones.length);
+  const f = (await getJson(api(`/sessions/${imp.body.id}/resimulate`), { method: 'POST' })).body;
+  assert.equal(f.page_allocs.same_pfn, 24);	// the replay is the session itself
+  const pts = f.buddyinfo_distance.points;
+  assert.deepEqual(pts.map((p) => p.source), ['before', 'marker', 'after']);
+  assert.equal(pts[2].seq, imp.body.summary.events);
+  assert.ok(pts[0].seq === 0 && pts[1].seq > 0 && pts[1].seq < pts[2].seq, JSON.stringify(pts.map((p) => p.seq)));
+  const at = (p) => Object.fromEntries(p.zones.map((z) => [`${z.node} ${z.zone}`, z.real]));
+  const simAt = (p) => Object.fromEntries(p.zones.map((z) => [`${z.node} ${z.zone}`, z.sim]));
+  assert.deepEqual(at(pts[0]), real0);
+  assert.deepEqual(at(pts[1]), real1);
+  assert.deepEqual(at(pts[2]), real2);
+  // the model's side is the free lists after exactly the requests before each point
+  assert.deepEqual(simAt(pts[0]), b0);
+  assert.deepEqual(simAt(pts[1]), b1);
+  assert.deepEqual(simAt(pts[2]), b2);
+  const want = [distance(b0, real0), distance(b1, real1), distance(b2, real2)];
+  assert.ok(want[0] > 0 && want[1] > want[0] && want[2] === 0, JSON.stringify(want));
+  pts.forEach((p, i) => assert.ok(Math.abs(p.distance - want[i]) < 1e-9, `${p.source}: ${p.distance} != ${want[i]}`));
+  const wantChange = [0, change(b1, real1, b0, real0), change(b2, real2, b0, real0)];
+  assert.ok(wantChange[1] > 0 && wantChange[2] > 0, JSON.stringify(wantChange));
+  pts.forEach((p, i) => assert.ok(Math.abs(p.change_distance - wantChange[i]) < 1e-9,
+    `${p.source}: change ${p.change_distance} != ${wantChange[i]}`));
+  for (const p of pts)
+    for (const z of p.zones)
+      assert.ok(Math.abs(z.distance - distance({ k: z.sim }, { k: z.real })) < 1e-9);
+  assert.match(f.buddyinfo_distance.definition, /nr_free_sim - nr_free_real/);
+});
+
+test('resimulate: a trace with no buddyinfo anywhere has no distance points, and says what the distance is', async () => {
+  const f = (await getJson(api(`/sessions/${id}/resimulate`), { method: 'POST' })).body;
+  // the compile bundle has the buddyinfo before the trace only
+  assert.deepEqual(f.buddyinfo_distance.points.map((p) => p.source), ['before']);
+  const text = readFileSync(join(DATA, 'memcg-oom.trace'), 'utf8');
+  const r = await importTrace(text);
+  const g = (await getJson(api(`/sessions/${r.body.id}/resimulate`), { method: 'POST' })).body;
+  assert.deepEqual(g.buddyinfo_distance.points, []);
 });
 
 test('the timeline of a trace marks its OOM kill and the starts of reclaim', async () => {

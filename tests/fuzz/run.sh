@@ -10,6 +10,8 @@
 # op added later is too; the run then says how many of the tables' ops the
 # fuzzer reached, and fails when one was never reached.
 #
+# FUZZ_TARGETS="fuzz_trace ..." runs only those.
+#
 # The targets link the engine and daemon sources directly: no configure, no
 # autotools. Objects are kept in build-fuzz/ and rebuilt when a source or
 # header is newer, and so is the corpus the fuzzer grows, so coverage carries
@@ -19,7 +21,7 @@ set -eu
 secs=${1:-20}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 work=${MMLAB_FUZZ_DIR:-$top/build-fuzz}
-targets="fuzz_config fuzz_ops fuzz_request"
+targets=${FUZZ_TARGETS:-"fuzz_config fuzz_ops fuzz_request fuzz_trace"}
 CC=${FUZZ_CC:-clang}
 
 command -v "$CC" >/dev/null || { echo "fuzz: $CC is missing (Debian: clang libclang-rt-14-dev)" >&2; exit 1; }

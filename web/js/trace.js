@@ -58,6 +58,168 @@ function table(id, head, rows) {
   return t;
 }
 
+// The model's free lists against the real machine's at each point where the
+// real buddyinfo is known (POST .../resimulate's buddyinfo_distance): the
+// distance (solid) and the distance of the changes since the first point
+// (dashed), 0 to 1, over the trace's time.
+const DIST = '#7b2cbf', CHANGE = '#f77f00';
+
+function distanceChart(d, t0) {
+  const W = 620, H = 200, left = 40, right = 10, top = 10, bottom = 30;
+  const pts = d.points;
+  const ts = pts.map((p) => p.ts_ns), lo = Math.min(...ts), hi = Math.max(...ts);
+  const x = (ns) => left + (hi > lo ? (ns - lo) / (hi - lo) : 0.5) * (W - left - right);
+  const y = (v) => top + (1 - v) * (H - top - bottom);
+  const line = (key, color, dash) => svg('polyline', {
+    points: pts.map((p) => `${x(p.ts_ns).toFixed(2)},${y(p[key]).toFixed(2)}`).join(' '),
+    fill: 'none', stroke: color, 'stroke-width': 2, 'stroke-dasharray': dash, 'data-series': key });
+  const dots = pts.flatMap((p, i) => [['distance', DIST], ['change_distance', CHANGE]].map(([key, color]) =>
+    svg('circle', { cx: x(p.ts_ns), cy: y(p[key]), r: 3.5, fill: color, 'data-series': key, 'data-i': i,
+                    'data-value': p[key], 'data-source': p.source },
+        svg('title', {}, `${p.source} at ${secs(p.ts_ns)} s (seq ${p.seq}): ${key === 'distance' ? 'distance' : 'change distance'} ${p[key].toFixed(3)}` +
+          `\n${p.zones.map((z) => `${z.zone}: ${z.distance === null ? 'not in the model' : z.distance.toFixed(3)}`).join(', ')}`))));
+  const grid = [0, 0.25, 0.5, 0.75, 1].flatMap((v) => [
+    svg('line', { x1: left, x2: W - right, y1: y(v), y2: y(v), stroke: '#dee2e6' }),
+    svg('text', { x: left - 4, y: y(v) + 3, 'text-anchor': 'end', 'font-size': 10 }, v.toFixed(2))]);
+  const span = (hi - lo) / 1e9;
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'data-points': pts.length,
+                      'aria-label': 'Distance between the model\'s and the real free lists over the trace' },
+    ...grid,
+    svg('text', { x: left, y: H - 8, 'font-size': 10 }, `${((lo - t0) / 1e9).toFixed(3)} s`),
+    svg('text', { x: W - right, y: H - 8, 'font-size': 10, 'text-anchor': 'end' }, `${((hi - t0) / 1e9).toFixed(3)} s (${span.toFixed(3)} s span)`),
+    line('distance', DIST, ''), line('change_distance', CHANGE, '5 3'), ...dots);
+}
+
+function renderDistance(d, t0) {
+  const box = document.getElementById('trace-resim-distance');
+  const note = document.getElementById('trace-resim-distance-note');
+  const chart = document.getElementById('trace-resim-distance-chart');
+  box.hidden = false;
+  if (!d.points.length) {
+    chart.replaceChildren();
+    note.textContent = 'Free lists compared: nowhere. The real buddyinfo is not known at any point of this ' +
+      'trace (a bundle of mmlab-capture carries it before and after; --sample adds points during the trace).';
+    box.dataset.ready = 'true';
+    return;
+  }
+  const last = d.points.at(-1);
+  note.replaceChildren(
+    el('span', { className: 'trace-swatch', style: `background:${DIST}` }), ` distance of the free lists, `,
+    el('span', { className: 'trace-swatch', style: `background:${CHANGE}` }), ` distance of their changes since the first point, at ${d.points.length} point(s) where the real buddyinfo is known ` +
+    `(${[...new Set(d.points.map((p) => p.source))].join(', ')}); at the last, ${last.distance.toFixed(3)} and ${last.change_distance.toFixed(3)}. ` +
+    `0 is the same, 1 nothing in common. Distance: ${d.definition}.`);
+  chart.replaceChildren(distanceChart(d, t0));
+  box.dataset.ready = 'true';
+}
+
+// Reclaim rounds (GET .../reclaim), of a trace or a simulated session alike:
+// the priority of each mm_vmscan_lru_shrink_inactive step above, its
+// nr_scanned and nr_reclaimed below, over time (the trace's seconds, or the
+// simulated session's seq), all rounds or one, by kind.
+const SCANNED = '#9ecae1', RECLAIMED = '#08519c';
+const KIND_COLOUR = { kswapd: '#2a9d8f', direct: '#e76f51', memcg: '#7b2cbf' };
+
+function reclaimChart(rounds, time) {
+  const W = 680, left = 48, right = 10, top = 18, PH = 120, gap = 30, BH = 130, bottom = 26;
+  const H = top + PH + gap + BH + bottom;
+  const steps = rounds.flatMap((r) => r.steps.map((st, j) => ({ ...st, r, j })));
+  const ts = rounds.flatMap((r) => [r.start_t, r.end_t ?? r.start_t, ...r.steps.map((st) => st.t)]);
+  const lo = Math.min(...ts), hi = Math.max(...ts);
+  const plotW = W - left - right;
+  const x = (t) => left + (hi > lo ? (t - lo) / (hi - lo) : 0.5) * plotW;
+  const yP = (p) => top + (12 - Math.max(0, Math.min(12, p))) / 12 * PH;
+  const maxScan = Math.max(1, ...steps.map((st) => st.nr_scanned));
+  const base = top + PH + gap + BH;
+  const yB = (n) => base - n / maxScan * BH;
+  const bw = Math.max(1, Math.min(14, plotW / Math.max(1, steps.length) * 0.8));
+  const unit = time === 'ts_ns' ? (t) => `${((t - lo) / 1e9).toFixed(3)} s` : (t) => `seq ${t}`;
+  const kids = [];
+  for (const p of [12, 8, 4, 0])
+    kids.push(svg('line', { x1: left, x2: W - right, y1: yP(p), y2: yP(p), stroke: '#dee2e6', 'data-priority-axis': p }),
+              svg('text', { x: left - 4, y: yP(p) + 3, 'text-anchor': 'end', 'font-size': 10 }, String(p)));
+  kids.push(svg('text', { x: left, y: top - 6, 'font-size': 10 }, 'priority (12: the first pass, lower: more pressure)'));
+  for (const f of [0, 0.5, 1])
+    kids.push(svg('line', { x1: left, x2: W - right, y1: yB(f * maxScan), y2: yB(f * maxScan), stroke: '#dee2e6' }),
+              svg('text', { x: left - 4, y: yB(f * maxScan) + 3, 'text-anchor': 'end', 'font-size': 10 }, String(Math.round(f * maxScan))));
+  kids.push(svg('text', { x: left, y: base - BH - 6, 'font-size': 10 }, 'pages per step: nr_scanned, nr_reclaimed'));
+  for (const r of rounds) {	// the round's span, and its priority steps joined
+    const c = KIND_COLOUR[r.kind];
+    kids.push(svg('rect', { x: x(r.start_t), y: top, width: Math.max(1, x(r.end_t ?? r.steps.at(-1)?.t ?? r.start_t) - x(r.start_t)),
+                            height: PH, fill: c, 'fill-opacity': 0.08 }));
+    if (r.steps.length > 1)
+      kids.push(svg('polyline', { points: r.steps.map((st) => `${x(st.t).toFixed(2)},${yP(st.priority).toFixed(2)}`).join(' '),
+                                  fill: 'none', stroke: c, 'stroke-width': 1.5 }));
+  }
+  for (const st of steps) {
+    const cx = x(st.t), title = `${st.r.kind} round${st.r.task ? ` of ${st.r.task}-${st.r.pid}` : ''}, step ${st.j + 1} at ${unit(st.t)}: ` +
+      `priority ${st.priority}, nr_scanned ${st.nr_scanned}, nr_reclaimed ${st.nr_reclaimed}`;
+    const data = { 'data-seq': st.seq, 'data-priority': st.priority, 'data-scanned': st.nr_scanned, 'data-reclaimed': st.nr_reclaimed };
+    kids.push(svg('circle', { cx, cy: yP(st.priority), r: 3, fill: KIND_COLOUR[st.r.kind], class: 'step-priority', ...data },
+                  svg('title', {}, title)));
+    kids.push(svg('rect', { x: cx - bw / 2, y: yB(st.nr_scanned), width: bw, height: base - yB(st.nr_scanned), fill: SCANNED,
+                            class: 'step-scanned', ...data }, svg('title', {}, title)));
+    kids.push(svg('rect', { x: cx - bw / 2, y: yB(st.nr_reclaimed), width: bw, height: base - yB(st.nr_reclaimed), fill: RECLAIMED,
+                            class: 'step-reclaimed', ...data }, svg('title', {}, title)));
+  }
+  kids.push(svg('text', { x: left, y: H - 6, 'font-size': 10 }, unit(lo)),
+            svg('text', { x: W - right, y: H - 6, 'font-size': 10, 'text-anchor': 'end' }, unit(hi)));
+  return svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'data-max-scanned': maxScan,
+                      'aria-label': 'Reclaim steps: priority, pages scanned and reclaimed over time' }, ...kids);
+}
+
+function createReclaim() {
+  const box = document.getElementById('trace-reclaim');
+  const form = document.getElementById('trace-reclaim-controls');
+  const select = document.getElementById('trace-reclaim-round');
+  const note = document.getElementById('trace-reclaim-note');
+  const chart = document.getElementById('trace-reclaim-chart');
+  let data = null;
+
+  const label = (r, i) => `#${i + 1} ${r.kind}${r.task ? ` ${r.task}-${r.pid}` : ''}${r.node !== null ? ` node ${r.node}` : ''}` +
+    `${r.order !== null ? ` order ${r.order}` : ''}: ${r.steps.length} step(s)` +
+    (r.nr_reclaimed !== null ? `, ${r.nr_reclaimed} reclaimed` : '') + (r.began_before ? ' (began before the trace)' : '') +
+    (r.end_seq === null ? ' (still running)' : '');
+
+  function draw() {
+    const kinds = new Set(['kswapd', 'direct', 'memcg'].filter((k) => form.elements[k].checked));
+    const one = select.value === '' ? null : Number(select.value);
+    const rounds = one === null ? data.rounds.filter((r) => kinds.has(r.kind)) : [data.rounds[one]];
+    const count = (k) => data.rounds.filter((r) => r.kind === k).length;
+    const nsteps = rounds.reduce((n, r) => n + r.steps.length, 0);
+    note.textContent = `${data.rounds.length} round(s) up to this seq: ${count('kswapd')} kswapd, ${count('direct')} direct, ` +
+      `${count('memcg')} memcg${data.truncated ? ' (the first ones only: there are more)' : ''}. Shown: ` +
+      (one === null ? `${rounds.length} round(s) of the kinds ticked` : label(data.rounds[one], one)) +
+      `, ${nsteps} shrink step(s)` + (data.time === 'seq' ? ', over the simulated session\u2019s seq.' : ', over the trace\u2019s seconds.');
+    chart.replaceChildren(rounds.length ? reclaimChart(rounds, data.time) : '');
+    chart.dataset.rounds = String(rounds.length);
+    chart.dataset.steps = String(nsteps);
+    box.dataset.ready = 'true';
+  }
+
+  form.addEventListener('change', (e) => {
+    if (e.target !== select)
+      select.value = '';
+    if (data)
+      draw();
+  });
+
+  async function refresh(s, fresh) {
+    const at = s.at === null ? '' : `?at=${s.at}`;
+    const r = await api(`/sessions/${s.id}/reclaim${at}`);
+    if (!fresh())
+      return;
+    box.dataset.ready = 'false';
+    const keep = select.value;
+    data = r;
+    box.hidden = false;
+    select.replaceChildren(el('option', { value: '' }, `all rounds (${r.rounds.length})`),
+      ...r.rounds.map((x, i) => el('option', { value: String(i) }, label(x, i))));
+    select.value = keep !== '' && Number(keep) < r.rounds.length ? keep : '';
+    draw();
+  }
+  return { refresh, reset: () => { data = null; box.hidden = true; select.value = ''; } };
+}
+
 export function createTrace() {
   const summary = document.getElementById('trace-summary');
   const warn = document.getElementById('trace-warn');
@@ -69,7 +231,8 @@ export function createTrace() {
   const compactionBox = document.getElementById('trace-compaction');
   const compactionNote = document.getElementById('trace-compaction-note');
   const MAX_RUNS = 8;
-  let last = null, figures = [];
+  let last = null, lastTrace = null, figures = [];
+  const reclaim = createReclaim();
 
   // The compaction runs up to this seq: the last MAX_RUNS that did something.
   function renderCompaction(events) {
@@ -165,6 +328,7 @@ export function createTrace() {
       if (fresh()) throw e;
       return;
     }
+    await reclaim.refresh(s, fresh);
     if (info.state !== 'trace') {
       if (fresh()) {
         body.hidden = true;
@@ -185,6 +349,7 @@ export function createTrace() {
     if (!fresh())
       return;
     body.hidden = false;
+    lastTrace = t;
     renderSummary(t, now.events[0]);
     renderZones(t);
     renderActivity(a);
@@ -200,12 +365,14 @@ export function createTrace() {
     resimButton.disabled = true;
     resimNote.textContent = 'replaying\u2026';
     try {
-      renderResim(await api(`/sessions/${last.id}/resimulate`, { method: 'POST' }));
+      const f = await api(`/sessions/${last.id}/resimulate`, { method: 'POST' });
+      renderResim(f);
+      renderDistance(f.buddyinfo_distance, lastTrace?.first_ts_ns ?? 0);
     } catch (e) {
       resimNote.textContent = e.message;
     } finally {
       resimButton.disabled = false;
     }
   });
-  return { refresh, reset: () => { last = null; } };
+  return { refresh, reset: () => { last = null; document.getElementById('trace-resim-distance').hidden = true; reclaim.reset(); } };
 }
