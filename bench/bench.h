@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/clock.h"
 #include "mmlab.h"
@@ -44,6 +45,20 @@ static inline double baseline_ns(unsigned long pairs)
 		free((void *)sink);
 	}
 	return (mono_seconds() - t0) * 1e9 / (double)pairs;
+}
+
+/* The counter @name of @m's /proc/vmstat (0 when it has none). */
+static inline uint64_t bench_vmstat(const struct machine *m, const char *name)
+{
+	char *t = proc_vmstat(m), key[64], *p;
+	uint64_t v = 0;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr(t, key);
+	if (p)
+		v = strtoull(p + strlen(key), NULL, 10);
+	free(t);
+	return v;
 }
 
 #endif

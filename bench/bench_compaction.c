@@ -38,19 +38,6 @@ static void must(int err, const char *what, const struct mm_error *e)
 	}
 }
 
-static uint64_t vmstat(const struct machine *m, const char *name)
-{
-	char *t = proc_vmstat(m), key[64], *p;
-	uint64_t v = 0;
-
-	snprintf(key, sizeof(key), "\n%s ", name);
-	p = strstr(t, key);
-	if (p)
-		v = strtoull(p + strlen(key), NULL, 10);
-	free(t);
-	return v;
-}
-
 /* Free pages, every zone. */
 static uint64_t free_pages(struct machine *m)
 {
@@ -124,11 +111,11 @@ static void one_round(struct round *r)
 	must(mm_exit(m, pid[1], &e), "exit", &e);
 	r->scattered = pages;
 	r->blocks_before = blocks_at_least(m, 10);
-	before = vmstat(m, "pgmigrate_success");
+	before = bench_vmstat(m, "pgmigrate_success");
 	t0 = mono_seconds();
 	must(mm_compact_memory(m, -1, 0, &e), "compact_memory", &e);
 	r->run_s = mono_seconds() - t0;
-	r->migrated = vmstat(m, "pgmigrate_success") - before;
+	r->migrated = bench_vmstat(m, "pgmigrate_success") - before;
 	r->blocks_after = blocks_at_least(m, 10);
 	/* the baseline: as many alloc+free pairs as pages migrated, same machine */
 	t0 = mono_seconds();

@@ -61,19 +61,6 @@ static double pair_ns(struct machine *m)
 	return (mono_seconds() - t0) * 1e9 / (double)PAIRS;
 }
 
-static uint64_t vmstat(const struct machine *m, const char *name)
-{
-	char *t = proc_vmstat(m), key[64], *p;
-	uint64_t v = 0;
-
-	snprintf(key, sizeof(key), "\n%s ", name);
-	p = strstr(t, key);
-	if (p)
-		v = strtoull(p + strlen(key), NULL, 10);
-	free(t);
-	return v;
-}
-
 /* One round: seconds to reclaim the 1 GiB of clean page cache; *pairs: its pair ns. */
 static double reclaim_round(double *pairs, uint64_t *reclaimed)
 {
@@ -163,9 +150,9 @@ static int read_twice_recorded(const char *path)
 	       "%llu events committed (%.0f events/s); pgsteal_kswapd %llu, pgsteal_direct %llu, "
 	       "kswapd woken %llu times\n", t, (unsigned long long)l.op_no,
 	       (unsigned long long)st.events_committed, (double)st.events_committed / t,
-	       (unsigned long long)vmstat(m, "pgsteal_kswapd"),
-	       (unsigned long long)vmstat(m, "pgsteal_direct"),
-	       (unsigned long long)vmstat(m, "pageoutrun"));
+	       (unsigned long long)bench_vmstat(m, "pgsteal_kswapd"),
+	       (unsigned long long)bench_vmstat(m, "pgsteal_direct"),
+	       (unsigned long long)bench_vmstat(m, "pageoutrun"));
 	machine_set_event_fn(m, NULL, NULL);
 	machine_destroy(m);
 	recorder_stop(l.r);

@@ -1086,6 +1086,19 @@ static json_t *measure_swap_major_faults(struct server *srv, struct session *s, 
 			 "page_faults", (json_int_t)faults, "major_faults", (json_int_t)major);
 }
 
+sqlite3_stmt *scenario_run_events(struct server *srv, struct session *s, uint64_t first,
+				  uint64_t last, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int64(st, 1, s->id);
+	sqlite3_bind_int64(st, 2, (int64_t)first);
+	sqlite3_bind_int64(st, 3, (int64_t)last);
+	return st;
+}
+
 const struct measure scenario_measures[] = {
 	{ "struct_page", measure_struct_page },
 	{ "linear_map", measure_linear_map },

@@ -24,6 +24,13 @@ struct measure {
 /* The scenario runs recorded for session @id (a JSON array). */
 json_t *scenario_runs_json(struct server *srv, int64_t id);
 
+/*
+ * A statement over the events of session @s's run, @sql with three parameters:
+ * the session id, the run's first and last seq. NULL when @sql does not prepare.
+ */
+struct sqlite3_stmt *scenario_run_events(struct server *srv, struct session *s, uint64_t first,
+					 uint64_t last, const char *sql);
+
 /* The measurements scenario files may name; NULL-terminated. */
 extern const struct measure scenario_measures[];
 

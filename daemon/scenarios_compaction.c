@@ -12,23 +12,11 @@
 #include <string.h>
 
 #include "daemon/scenarios_compaction.h"
+#include "daemon/scenarios.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
 
 #define MAX_RUNS_LISTED 12
-
-static sqlite3_stmt *run_events(struct server *srv, struct session *s, uint64_t first,
-				uint64_t last, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_int64(st, 1, s->id);
-	sqlite3_bind_int64(st, 2, (int64_t)first);
-	sqlite3_bind_int64(st, 3, (int64_t)last);
-	return st;
-}
 
 /* KEY=NUMBER of a tracepoint's text ("nr_scanned=512"), 0 when absent. */
 static long long field(const char *text, const char *key)
@@ -97,7 +85,7 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 	long long by_count[3] = { 0 };	/* direct, kcompactd, proactive */
 	int64_t stalls = 0, wakes = 0, order = -1, first_stall = -1;
 
-	st = run_events(srv, s, first, last,
+	st = scenario_run_events(srv, s, first, last,
 		"SELECT seq, type, zone, detail, \"order\", value FROM events WHERE session_id = ?1 "
 		"AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ORDER BY seq");
 	if (st) {
@@ -171,7 +159,7 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 		sqlite3_finalize(st);
 	}
 	/* every request of a pageblock's order or more, and what it got */
-	st = run_events(srv, s, first, last,
+	st = scenario_run_events(srv, s, first, last,
 		"SELECT type, \"order\" FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
 		"AND type IN (?4, ?5) AND \"order\" >= 9 ORDER BY seq LIMIT 32");
 	if (st) {
@@ -184,7 +172,7 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 	}
 	/* the request the slow path compacted for: its outcome, the first after the first stall */
 	if (order >= 0) {
-		st = run_events(srv, s, (uint64_t)first_stall, last,
+		st = scenario_run_events(srv, s, (uint64_t)first_stall, last,
 			"SELECT seq, type, pfn, zone, detail FROM events WHERE session_id = ?1 AND "
 			"seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5) AND \"order\" = ?6 ORDER BY seq LIMIT 1");
 		if (st) {

@@ -10,21 +10,9 @@
 #include <string.h>
 
 #include "daemon/scenarios_oom.h"
+#include "daemon/scenarios.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
-
-static sqlite3_stmt *run_events(struct server *srv, struct session *s, uint64_t first,
-				uint64_t last, const char *sql)
-{
-	sqlite3_stmt *st;
-
-	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return NULL;
-	sqlite3_bind_int64(st, 1, s->id);
-	sqlite3_bind_int64(st, 2, (int64_t)first);
-	sqlite3_bind_int64(st, 3, (int64_t)last);
-	return st;
-}
 
 /* One mark_victim's fields, from the tracepoint's text. */
 static json_t *victim_json(const char *d)
@@ -47,7 +35,7 @@ static json_t *victim_json(const char *d)
 static json_t *survivors(struct server *srv, struct session *s, uint64_t first, uint64_t last)
 {
 	json_t *left = json_array();
-	sqlite3_stmt *st = run_events(srv, s, first, last,
+	sqlite3_stmt *st = scenario_run_events(srv, s, first, last,
 		"SELECT value, detail FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
 		"AND type = ?4 AND value NOT IN (SELECT value FROM events WHERE session_id = ?1 AND "
 		"seq BETWEEN ?2 AND ?3 AND type = ?5) ORDER BY seq");
@@ -72,7 +60,7 @@ static json_t *survivors(struct server *srv, struct session *s, uint64_t first, 
 json_t *measure_oom_victims(struct server *srv, struct session *s, uint64_t first, uint64_t last)
 {
 	json_t *victims = json_array();
-	sqlite3_stmt *st = run_events(srv, s, first, last,
+	sqlite3_stmt *st = scenario_run_events(srv, s, first, last,
 		"SELECT detail FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 AND "
 		"type = ?4 ORDER BY seq");
 	bool adj_changed_order = false;
@@ -108,7 +96,7 @@ json_t *measure_memcg_limit(struct server *srv, struct session *s, uint64_t firs
 {
 	uint64_t rounds = 0, reclaimed = 0, rounds_before_kill = 0, reclaimed_before_kill = 0;
 	json_t *victims = json_array();
-	sqlite3_stmt *st = run_events(srv, s, first, last,
+	sqlite3_stmt *st = scenario_run_events(srv, s, first, last,
 		"SELECT type, value, detail FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 "
 		"AND ?3 AND type IN (?4, ?5) ORDER BY seq");
 
