@@ -69,8 +69,8 @@ static int db_insert_session(struct server *srv, struct session *s)
 	int rc;
 
 	rc = sqlite3_prepare_v2(srv->db,
-		"INSERT INTO sessions (id, name, created, machine, engine_version, seed, state) "
-		"VALUES (" SESSION_NEXT_ID_SQL ", ?1, ?2, ?3, ?4, ?5, 'live')", -1, &st, NULL);
+		"INSERT INTO sessions (name, created, machine, engine_version, seed, state, id) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, 'live', " SESSION_NEXT_ID_SQL ")", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);

@@ -27,7 +27,10 @@ struct server;
 #define SESSION_MAX_INSTANCE	8999
 /* An SQL expression for the next free id of the range that starts after the
  * parameter :base (instance * SESSION_ID_SPAN), to be used in the INSERT
- * itself, so that two inserts cannot take the same id. */
+ * itself, so that two inserts cannot take the same id. Put it after every
+ * numbered parameter (?N) of the statement: SQLite gives a named parameter
+ * the index after the largest seen so far, so before ?1 it would be index 1,
+ * and binding ?1 would bind :base too. */
 #define SESSION_NEXT_ID_SQL \
 	"(SELECT coalesce(max(id), :base) + 1 FROM sessions WHERE id > :base AND " \
 	"id < :base + 1000000000000)"

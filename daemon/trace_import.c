@@ -240,9 +240,10 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	sqlite3_busy_timeout(ti->db, 5000);
 	sqlite3_exec(ti->db, recorder_pragmas, NULL, NULL, NULL);
 	sqlite3_exec(ti->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);	/* 16 MiB: appends need little */
-	if (sqlite3_prepare_v2(ti->db, "INSERT INTO sessions (id, name, created, machine, "
-			       "engine_version, seed, state) VALUES (" SESSION_NEXT_ID_SQL ", ?1, "
-			       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), '{}', ?2, 0, 'closed')", -1, &st,
+	if (sqlite3_prepare_v2(ti->db, "INSERT INTO sessions (name, created, machine, "
+			       "engine_version, seed, state, id) VALUES (?1, "
+			       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), '{}', ?2, 0, 'closed', "
+			       SESSION_NEXT_ID_SQL ")", -1, &st,
 			       NULL) != SQLITE_OK) {
 		fail(ti, 503, "EIO", "cannot create the session: %s", sqlite3_errmsg(ti->db));
 		return ti;

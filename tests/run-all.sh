@@ -49,7 +49,7 @@ else
 fi
 
 stage "API and browser tests (node --test)"
-node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec --test-reporter-destination=stdout \
 	--test-reporter=tap --test-reporter-destination="$logdir/e2e.tap" \
 	tests/e2e/*.test.mjs
 p=$(sed -n 's/^# pass //p' "$logdir/e2e.tap")
@@ -118,7 +118,7 @@ if [ "${MMLAB_SKIP_ASAN:-}" != 1 ]; then
 	# lib/daemon.mjs fails a test whose daemon leaves a sanitizer report, and
 	# prints the daemon's stderr.
 	if [ $asan_ok = 1 ] && ! MMLABD="$top/build-asan/daemon/mmlabd" MMLAB_WEB_ROOT="$top/web" \
-		node --test --test-concurrency=1 --test-reporter=dot \
+		node --test --test-concurrency=1 --test-timeout=900000 --test-reporter=dot \
 		tests/e2e/*.test.mjs >"$logdir/asan-e2e.out" 2>&1; then
 		tail -80 "$logdir/asan-e2e.out"
 		asan_ok=0

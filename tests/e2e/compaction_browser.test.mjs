@@ -65,11 +65,12 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
   await page.fill('#open-trace input[name=name]', 'compact memory');
   await page.click('#open-trace button[name=open]');
   const s = await (async () => {
-    for (;;) {
+    for (let i = 0; i < 600; i++) {
       const found = (await getJson(api('/sessions'))).body.sessions.find((x) => x.name === 'compact memory');
       if (found) return found;
       await new Promise((r) => setTimeout(r, 100));
     }
+    assert.fail(`no session named "compact memory": ${JSON.stringify((await getJson(api('/sessions'))).body.sessions.map((x) => x.name))}`);
   })();
   await page.waitForSelector(`#trace-compaction[data-seq="${s.last_seq}"]`, { timeout: 15000 });
   const want = runsOfFile(text);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, runMmlabd, getJson, postJson, top } from './lib/daemon.mjs';
@@ -30,7 +30,8 @@ test('health answers with status and versions', async () => {
   assert.equal(r.headers.get('content-type'), 'application/json');
   assert.equal(r.body.status, 'ok');
   assert.match(r.body.version, /^\d+\.\d+\.\d+$/);
-  assert.equal(r.body.schema_version, 5);
+  assert.equal(r.body.schema_version, Math.max(...readdirSync(join(top, 'schema'))
+    .filter((f) => /^\d+_.*\.sql$/.test(f)).map((f) => parseInt(f, 10))), 'the last migration in schema/');
 });
 
 test('an unknown API route is a JSON 404', async () => {
@@ -201,7 +202,8 @@ test('SIGTERM stops the daemon cleanly and leaves a sound database', async () =>
   assert.equal(code, 0);
   assert.match(s.stderr(), /stopped cleanly/);
   const out = execFileSync('sqlite3', [s.db, 'PRAGMA integrity_check; PRAGMA user_version; PRAGMA journal_mode;']).toString();
-  assert.deepEqual(out.trim().split('\n'), ['ok', '5', 'wal']);
+  const latest = Math.max(...readdirSync(join(top, 'schema')).filter((f) => /^\d+_.*\.sql$/.test(f)).map((f) => parseInt(f, 10)));
+  assert.deepEqual(out.trim().split('\n'), ['ok', String(latest), 'wal']);
   assert.ok(!existsSync(`${s.db}-wal`) || statSync(`${s.db}-wal`).size === 0, 'WAL folded back');
   rmSync(s.dir, { recursive: true, force: true });
 });
@@ -222,4 +224,27 @@ test('bytes that are not UTF-8 in a path or header still get a clear JSON error'
   const reply = await rawRequest(d.port, req);
   assert.match(reply, /^HTTP\/1\.1 415/);
   assert.match(reply, /"code":"EMEDIATYPE"/);
+});
+
+test('the database keeps the names sessions and imported traces were given', async () => {
+  const s = await startDaemon();
+  try {
+    const a = await postJson(`${s.url}/api/v1/sessions`, { name: 'lab-a', machine: { mem_mib: 64 } });
+    const b = await postJson(`${s.url}/api/v1/sessions`, { name: 'lab-b', machine: { mem_mib: 64 } });
+    assert.equal(a.status, 201);
+    assert.equal(b.status, 201);
+    const trace = readFileSync(join(top, 'tests/data/ftrace/compact-memory.trace'), 'utf8').split('\n').slice(0, 60).join('\n') + '\n';
+    const t = await fetch(`${s.url}/api/v1/sessions/import-trace?name=a%20trace`,
+      { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: trace });
+    assert.equal(t.status, 201);
+    const tid = (await t.json()).id;
+    const rows = execFileSync('sqlite3', [s.db, `SELECT id, name FROM sessions WHERE id IN (${a.body.id}, ${b.body.id}, ${tid}) ORDER BY id`])
+      .toString().trim().split('\n');
+    assert.deepEqual(rows, [`${a.body.id}|lab-a`, `${b.body.id}|lab-b`, `${tid}|a trace`]);
+    assert.ok(a.body.id < b.body.id && b.body.id < tid, 'ids in order of creation');
+    const listed = (await getJson(`${s.url}/api/v1/sessions`)).body.sessions.find((x) => x.id === tid);
+    assert.equal(listed.name, 'a trace');
+  } finally {
+    await s.stop();
+  }
 });
