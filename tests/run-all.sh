@@ -2,7 +2,7 @@
 # run-all.sh - every test of mmlab: the C unit tests (make check), the API and
 # browser tests (node's test runner), the mutant suite's CI share (every unit
 # mutant, four browser or API mutants a day: make mutants runs them all), the
-# same suites against a sanitizer build, the fuzz targets for a while, and make
+# unit and API tests against a sanitizer build, the fuzz targets for a while, and make
 # distcheck. Run from the top of a
 # configured and built tree (tools/dev test does that). The last line is
 # "N passed, N failed"; the exit status is 0 only when nothing failed.
