@@ -107,22 +107,25 @@ static int alloc_contig_migrate_range(struct machine *m, uint64_t start, uint64_
 	return err;
 }
 
-/* test_pages_isolated(): the whole range is free, on the isolate lists. */
-static bool range_free_isolated(const struct machine *m, uint64_t start, uint64_t end,
-				uint64_t *bad)
+/* The first pfn of the free block that holds @start (it may begin below it), or @start. */
+static uint64_t free_block_start(const struct machine *m, uint64_t start)
 {
-	uint64_t pfn = start;
-
-	/* the free block holding @start may begin below it */
 	for (unsigned int o = 0; o <= m->max_order; o++) {
 		uint64_t head = start & ~((1ULL << o) - 1);
 		const struct page *p = &m->mem_map[head];
 
-		if (PageBuddy(p) && p->private >= o && head + (1ULL << p->private) > start) {
-			pfn = head;
-			break;
-		}
+		if (PageBuddy(p) && p->private >= o && head + (1ULL << p->private) > start)
+			return head;
 	}
+	return start;
+}
+
+/* test_pages_isolated(): the whole range is free, on the isolate lists. */
+static bool range_free_isolated(const struct machine *m, uint64_t start, uint64_t end,
+				uint64_t *bad)
+{
+	uint64_t pfn = free_block_start(m, start);
+
 	while (pfn < end) {
 		const struct page *p = &m->mem_map[pfn];
 
@@ -143,17 +146,8 @@ static bool range_free_isolated(const struct machine *m, uint64_t start, uint64_
  */
 static void take_free_range(struct machine *m, uint64_t start, uint64_t end, int cpu)
 {
-	uint64_t pfn = start;
+	uint64_t pfn = free_block_start(m, start);
 
-	for (unsigned int o = 0; o <= m->max_order; o++) {
-		uint64_t head = start & ~((1ULL << o) - 1);
-		const struct page *p = &m->mem_map[head];
-
-		if (PageBuddy(p) && p->private >= o && head + (1ULL << p->private) > start) {
-			pfn = head;
-			break;
-		}
-	}
 	while (pfn < end) {
 		struct page *p = &m->mem_map[pfn];
 		unsigned int order = (unsigned int)p->private;
