@@ -935,13 +935,27 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	if (!strcmp(arg, "accounted")) {
 		return detail_add(out, "accounted", tok, n) && n > 0;
 	}
-	if (!strcmp(arg, "page") || !strcmp(arg, "tlbcode"))
+	if (!strcmp(arg, "page"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
+	if (!strcmp(arg, "tlbcode")) {	/* the number of the reason the line names */
+		char reason[32];
+
+		if (!parse_num(tok, n, cv, &num) ||
+		    !detail_get(out->detail, "reason", reason, sizeof(reason)))
+			return false;
+		for (char *c = reason; *c; c++)
+			if (*c == '_')
+				*c = ' ';
+		return num >= 0 && num < 6 && !strcmp(tlb_reasons[num], reason);
+	}
 	if (!strcmp(arg, "call_site")) {
 		return detail_add(out, "call_site", tok, n) && n > 0;
 	}
-	if (!strcmp(arg, "tlbreason")) {
-		return detail_add(out, "reason", tok, n) && n > 0;
+	if (!strcmp(arg, "tlbreason")) {	/* __print_symbolic(reason, TLB_FLUSH_REASON) */
+		for (size_t i = 0; i < 6; i++)
+			if (n == strlen(tlb_reasons[i]) && !memcmp(tok, tlb_reasons[i], n))
+				return detail_add(out, "reason", tok, n);
+		return false;
 	}
 	if (!strcmp(arg, "shrinksym") || !strcmp(arg, "shr")) {
 		if (!strcmp(arg, "shr") && !parse_num(tok, n, cv, &num))

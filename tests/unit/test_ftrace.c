@@ -166,6 +166,16 @@ static void test_malformed(void **state)
 			       "gfp_flags=GFP_NONSENSE", &l, why), FTRACE_BAD);
 	/* a NUL byte */
 	assert_int_equal(ftrace_parse_line("a-1 [000]\0 x", 12, &l, why, sizeof(why)), FTRACE_BAD);
+	/* tlb_flush names one of TLB_FLUSH_REASON's six reasons, with its own number */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote IPI send (4)",
+			       &l, why), FTRACE_EVENT);
+	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote IPI send (3)",
+			       &l, why), FTRACE_BAD);
+	assert_non_null(strstr(why, "tlb_flush"));
+	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote x: y (3)",
+			       &l, why), FTRACE_BAD);
+	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote IPI0] ..... "
+			       "1.000000: mm_(null)p_fault: x (3)", &l, why), FTRACE_BAD);
 }
 
 /*
