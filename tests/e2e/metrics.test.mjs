@@ -43,8 +43,12 @@ test('the recorder queue, its lag, its waits and its transactions follow the rec
   const unblock = () => sql('DELETE FROM block;');
   let big;
   try {
+    // Both tables refuse: a writer that takes the op's own record alone, before its events
+    // are queued, must not commit it either.
     sql(`CREATE TABLE block (x);
          CREATE TRIGGER refuse BEFORE INSERT ON events WHEN EXISTS (SELECT 1 FROM block)
+         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;
+         CREATE TRIGGER refuse_op BEFORE INSERT ON ops WHEN EXISTS (SELECT 1 FROM block)
          BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;`);
     const id = await createSession(d.url, { mem_mib: 512 }, 'recorder');
     const [{ pid }] = (await applyOps(d.url, id, { op: 'spawn', name: 'p' })).results;
