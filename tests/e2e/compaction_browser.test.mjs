@@ -73,6 +73,9 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
     assert.fail(`no session named "compact memory": ${JSON.stringify((await getJson(api('/sessions'))).body.sessions.map((x) => x.name))}`);
   })();
   await page.waitForSelector(`#trace-compaction[data-seq="${s.last_seq}"]`, { timeout: 15000 });
+  // Chart.js sizes each canvas from its box once the box is laid out (a ResizeObserver).
+  await page.waitForFunction(() => [...document.querySelectorAll('#trace-compaction figure canvas')]
+    .every((c) => c.getBoundingClientRect().height > 100), null, { timeout: 10000 }).catch(() => {});
   const want = runsOfFile(text);
   let runs = await drawn(page);
   assert.equal(runs.length, want.length);

@@ -9,11 +9,12 @@
 # mutant must follow it).
 #
 #   run.sh          every mutant (make mutants)
-#   run.sh --ci     every mutant killed by unit tests, and a share of the
-#                   browser and API ones ($MMLAB_MUTANTS_E2E_PER_RUN, 4) that
-#                   turns with the day, so that every mutant runs within a few
-#                   days of CI (tests/run-all.sh); no baseline run, as the
-#                   suites have just passed
+#   run.sh --ci     a share of the mutants killed by unit tests
+#                   ($MMLAB_MUTANTS_UNIT_PER_RUN, 16) and of the browser and
+#                   API ones ($MMLAB_MUTANTS_E2E_PER_RUN, 2), both turning
+#                   with the day, so that every mutant runs within a week of
+#                   CI (tests/run-all.sh); no baseline run, as the suites have
+#                   just passed
 #   run.sh NAME...  only those mutants (NAME is the file name without .mut)
 #
 # Run from a configured and built tree (make check has run). A line per
@@ -24,7 +25,8 @@ cd "$top"
 dir=tests/mutants
 work=${MMLAB_MUTANTS_DIR:-$top/build-mutants}
 tree=$work/tree
-share=${MMLAB_MUTANTS_E2E_PER_RUN:-4}
+unit_share=${MMLAB_MUTANTS_UNIT_PER_RUN:-16}
+share=${MMLAB_MUTANTS_E2E_PER_RUN:-2}
 
 ci=0
 [ "${1:-}" = --ci ] && { ci=1; shift; }
@@ -82,7 +84,7 @@ run_tests() {
 		case $t in
 		unit:*)
 			p=tests/unit/${t#unit:}
-			(cd "$tree" && mk "$p" && timeout 180 "./$p") >>"$2" 2>&1 || return 1 ;;
+			(cd "$tree" && mk "$p" && timeout 90 "./$p") >>"$2" 2>&1 || return 1 ;;
 		e2e:*)
 			(cd "$tree" && mk daemon/mmlabd &&
 			 MMLABD="$tree/daemon/mmlabd" MMLAB_WEB_ROOT="$tree/web" \
@@ -104,25 +106,29 @@ if [ $# -gt 0 ]; then
 		list="$list $dir/$n.mut"
 	done
 elif [ $ci = 1 ]; then
-	# Unit mutants always; of the others, $share a run, turning with the day.
-	list="" others=""
+	# Of each kind, its share a run, turning with the day: day d runs the
+	# mutants d*share .. d*share+share-1 of the kind (modulo their number).
+	list="" units="" others=""
 	for m in $all; do
 		case " $(field "$m" kills)" in
 		*" e2e:"*) others="$others $m" ;;
-		*) list="$list $m" ;;
+		*) units="$units $m" ;;
 		esac
 	done
-	set -- $others
-	n=$#
-	if [ "$n" -gt 0 ]; then
-		day=$(( $(date -u +%s) / 86400 ))
+	day=$(( $(date -u +%s) / 86400 ))
+	# take SHARE MUTANT...: the day's share of the mutants given, added to $list.
+	take() {
+		want=$1
+		shift
 		i=0
-		while [ $i -lt "$share" ] && [ $i -lt "$n" ]; do
-			k=$(( (day * share + i) % n + 1 ))
+		while [ $i -lt "$want" ] && [ $i -lt $# ]; do
+			k=$(( (day * want + i) % $# + 1 ))
 			eval "list=\"\$list \${$k}\""
 			i=$((i + 1))
 		done
-	fi
+	}
+	take "$unit_share" $units
+	take "$share" $others
 else
 	list=$all
 fi

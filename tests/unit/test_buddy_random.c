@@ -2,7 +2,10 @@
  * test_buddy_random.c - randomised alloc/free over all orders and several
  * gfp flag sets, pcp on and off, with the full self-check after every step.
  * The seed is fixed (MMLAB_SEED in the environment overrides it) and printed
- * on failure so that a run can be replayed.
+ * on failure so that a run can be replayed. MMLAB_RANDOM_STEPS sets the
+ * number of steps of each run (default NR_OPS): the sanitizer stage of
+ * tests/run-all.sh runs fewer, as its check after every step costs 20 times
+ * more there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +20,8 @@
 
 #include "mmlab.h"
 
-#define NR_OPS		50000	/* per run; two runs (pcp on, pcp off) */
+#define NR_OPS		15000	/* per run; two runs (pcp on, pcp off) */
+static unsigned long nr_ops = NR_OPS;
 #define MAX_LIVE	4096
 
 static const uint32_t gfp_choices[] = {
@@ -72,7 +76,7 @@ static void random_run(bool pcp)
 	m = machine_create(&cfg, NULL, NULL, &e);
 	assert_non_null(m);
 	boot = proc_buddyinfo(m);
-	for (step = 0; step < NR_OPS; step++) {
+	for (step = 0; step < nr_ops; step++) {
 		bool do_alloc = nr_live == 0 || (nr_live < MAX_LIVE && rnd() % 100 < 55);
 
 		if (do_alloc) {
@@ -151,9 +155,11 @@ int main(void)
 		cmocka_unit_test(test_random_pcp_on),
 		cmocka_unit_test(test_random_pcp_off),
 	};
-	const char *s = getenv("MMLAB_SEED");
+	const char *s = getenv("MMLAB_SEED"), *steps = getenv("MMLAB_RANDOM_STEPS");
 
 	seed = s ? strtoull(s, NULL, 0) : 20251125;
-	printf("test_buddy_random: seed %llu\n", (unsigned long long)seed);
+	if (steps && strtoul(steps, NULL, 0) > 0)
+		nr_ops = strtoul(steps, NULL, 0);
+	printf("test_buddy_random: seed %llu, %lu steps a run\n", (unsigned long long)seed, nr_ops);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
