@@ -15,11 +15,20 @@
  * kcompactd_do_work()) and proactive compaction (fragmentation_score_node(),
  * vm.compaction_proactiveness).
  *
+ * Direct compaction captures (struct capture_control, compact_zone_order()):
+ * while it runs, a block of the request's order that its own frees make in
+ * its zone (the old frames of moved pages, drained from the per-CPU lists
+ * when the migrate scanner leaves the request's aligned block, and the free
+ * pages it isolated and did not use) is handed to the request by
+ * __free_one_page() instead of going to a free list, so that no other
+ * allocation can take it first; the run then ends with COMPACT_SUCCESS. A
+ * block of MAX_PAGE_ORDER is never captured: __free_one_page() checks below
+ * that order only, as the kernel's does.
+ *
  * What the engine leaves out: the fast searches of the free lists
  * (fast_isolate_freepages(), fast_find_migrateblock()), which only direct
  * compaction and kcompactd use for order > 0 (compact_memory's order -1
- * never takes them), and the capture of a freed block by the compacting
- * task (capture_control): the allocation retries the free lists afterwards.
+ * never takes them).
  *
  * How it compares with a real 6.18 run (compaction tracepoints on,
  * echo 1 > /proc/sys/vm/compact_memory): mm_compaction_begin with
@@ -899,7 +908,7 @@ static int compact_finished(struct compact_control *cc)
 
 /*** compact_zone() ***/
 
-static int compact_zone(struct compact_control *cc)
+static int compact_zone(struct compact_control *cc, struct capture_control *capc)
 {
 	struct machine *m = cc->m;
 	struct zone *z = cc->zone;
@@ -993,6 +1002,11 @@ rescan:
 				goto rescan;
 			}
 		}
+		/* Stop if a page has been captured */
+		if (capc && capc->page != PFN_NIL) {
+			ret = COMPACT_SUCCESS;
+			break;
+		}
 check_drain:
 		/*
 		 * lru_add_drain_cpu_zone(): the local CPU's lists, where the
@@ -1035,9 +1049,15 @@ static const int prio_mode[] = {
 	[COMPACT_PRIO_ASYNC] = MIGRATE_ASYNC,
 };
 
+/*
+ * compact_zone_order() - one zone for a request, with its capture control
+ * set for the run (current->capture_control): a captured block makes the
+ * result COMPACT_SUCCESS whatever the run's own result. Kernel:
+ * mm/compaction.c.
+ */
 static int compact_zone_order(struct machine *m, struct zone *z, int order, gfp_t gfp,
 			      enum compact_priority prio, unsigned int alloc_flags,
-			      int highest_zoneidx, int cpu)
+			      int highest_zoneidx, int cpu, uint64_t *capture)
 {
 	struct compact_control cc = {
 		.m = m, .zone = z, .order = order, .gfp_mask = gfp,
@@ -1047,17 +1067,29 @@ static int compact_zone_order(struct machine *m, struct zone *z, int order, gfp_
 		.ignore_skip_hint = prio == MIN_COMPACT_PRIORITY,
 		.ignore_block_suitable = prio == MIN_COMPACT_PRIORITY,
 	};
+	struct capture_control capc = {
+		.zone = z, .order = order, .migratetype = gfp_migratetype(gfp), .page = PFN_NIL,
+	};
+	int ret;
 
-	return compact_zone(&cc);
+	m->capture_control = &capc;
+	ret = compact_zone(&cc, &capc);
+	m->capture_control = NULL;
+	*capture = capc.page;
+	if (*capture != PFN_NIL)
+		ret = COMPACT_SUCCESS;
+	return ret;
 }
 
 enum compact_result try_to_compact_pages(struct machine *m, gfp_t gfp, unsigned int order,
 					 unsigned int alloc_flags, int preferred_node,
-					 int highest_zoneidx, enum compact_priority prio, int cpu)
+					 int highest_zoneidx, enum compact_priority prio, int cpu,
+					 uint64_t *capture)
 {
 	const pg_data_t *pgdat = &m->nodes[preferred_node];
 	int rc = COMPACT_SKIPPED;
 
+	*capture = PFN_NIL;
 	if (!(gfp & __GFP_IO))		/* gfp_compaction_allowed() */
 		return COMPACT_SKIPPED;
 	if (events_on(m)) {
@@ -1087,7 +1119,7 @@ enum compact_result try_to_compact_pages(struct machine *m, gfp_t gfp, unsigned 
 			continue;
 		}
 		status = compact_zone_order(m, z, (int)order, gfp, prio, alloc_flags,
-					    highest_zoneidx, cpu);
+					    highest_zoneidx, cpu, capture);
 		rc = status > rc ? status : rc;
 		if (status == COMPACT_SUCCESS) {
 			compaction_defer_reset(m, z, (int)order, false);
@@ -1116,7 +1148,7 @@ static void compact_node(struct machine *m, pg_data_t *pgdat, bool proactive, in
 			continue;
 		cc.zone = z;
 		cc.highest_zoneidx = zi;
-		compact_zone(&cc);
+		compact_zone(&cc, NULL);
 		if (proactive) {
 			count_vm_events(m, KCOMPACTD_MIGRATE_SCANNED, cc.total_migrate_scanned);
 			count_vm_events(m, KCOMPACTD_FREE_SCANNED, cc.total_free_scanned);
@@ -1374,7 +1406,7 @@ static void kcompactd_do_work(struct machine *m, pg_data_t *pgdat)
 			continue;
 		cc.zone = z;
 		cc.whole_zone = false;
-		status = compact_zone(&cc);
+		status = compact_zone(&cc, NULL);
 		if (status == COMPACT_SUCCESS) {
 			compaction_defer_reset(m, z, cc.order, false);
 		} else if (status == COMPACT_PARTIAL_SKIPPED || status == COMPACT_COMPLETE) {

@@ -85,14 +85,34 @@ int migrate_pages(struct machine *m, struct migrate_list *l, new_folio_t get_new
  */
 #define SWP_MIGRATION_READ_TYPE	((1 << MAX_SWAPFILES_SHIFT) - 3 - 3 - 1 - 1 + 1)
 
+/*
+ * struct capture_control (mm/internal.h): while direct compaction runs for
+ * a request (compact_zone_order()), a block of the request's order that
+ * its own frees make in its zone is taken by __free_one_page() before it
+ * reaches a free list, and handed to the request (compaction_capture()).
+ * The machine's capture_control is current->capture_control: set only
+ * inside compact_zone_order(), NULL between ops.
+ */
+struct capture_control {
+	const struct zone *zone;	/* cc->zone */
+	int order;			/* cc->order */
+	int migratetype;		/* cc->migratetype */
+	uint64_t page;			/* the captured block's pfn, PFN_NIL until then */
+};
+
 /* compaction.c */
 void compaction_init(struct machine *m);
 /* CP1..CP5 (compaction.c's design notes); the violations found. */
 unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void *ctx);
-/* try_to_compact_pages() for the slow path; *@capture unused (no capture). */
+/*
+ * try_to_compact_pages() for the slow path: *@capture is the block a run
+ * captured (its pfn, not yet prepared: prep_new_page() is the caller's), or
+ * PFN_NIL.
+ */
 enum compact_result try_to_compact_pages(struct machine *m, gfp_t gfp, unsigned int order,
 					 unsigned int alloc_flags, int preferred_node,
-					 int highest_zoneidx, enum compact_priority prio, int cpu);
+					 int highest_zoneidx, enum compact_priority prio, int cpu,
+					 uint64_t *capture);
 void compaction_defer_reset(struct machine *m, struct zone *z, int order, bool alloc_success);
 bool compaction_zonelist_suitable(struct machine *m, int preferred_node, int highest_zoneidx,
 				  unsigned int order);

@@ -450,6 +450,8 @@ struct machine {
 	unsigned int compaction_proactiveness;	/* vm.compaction_proactiveness */
 	int compact_unevictable_allowed;	/* vm.compact_unevictable_allowed */
 	int active_memcg;		/* set_active_memcg(): memcg id + 1 an op charges to, 0 none */
+	/* current->capture_control: set only while direct compaction runs (compaction.h) */
+	struct capture_control *capture_control;
 };
 
 static inline struct page *pfn_to_page(const struct machine *m, uint64_t pfn)

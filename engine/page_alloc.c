@@ -258,13 +258,60 @@ static bool buddy_merge_likely(const struct machine *m, uint64_t pfn, uint64_t b
 	return page_is_buddy(m, page, higher ^ (1ULL << (order + 1)), order + 1);
 }
 
+static void extfrag_event(struct machine *m, const struct zone *z, uint32_t pfn,
+			  unsigned int order, unsigned int fallback_order, int start_mt,
+			  int fallback_mt, bool claimed);
+
+/*
+ * task_capc() - the capture control of the op's direct compaction, when it
+ * compacts @z and has not captured yet. The kernel also leaves kthreads
+ * out; kcompactd and compact_memory never set one here. Kernel:
+ * mm/page_alloc.c.
+ */
+static struct capture_control *task_capc(struct machine *m, const struct zone *z)
+{
+	struct capture_control *capc = m->capture_control;
+
+	return capc && capc->page == PFN_NIL && capc->zone == z ? capc : NULL;
+}
+
+/*
+ * compaction_capture() - take the block being freed at @pfn, of exactly the
+ * order the compacting request wants, for that request instead of its free
+ * list. Not from an isolated pageblock, and a movable pageblock's smaller
+ * blocks only for a movable request (no pollution of movable blocks beyond
+ * what fallback would do); a capture across types is traced as the
+ * fallback it is (mm_page_alloc_extfrag). Kernel: mm/page_alloc.c.
+ */
+static bool compaction_capture(struct machine *m, struct capture_control *capc, uint64_t pfn,
+			       unsigned int order, int mt)
+{
+	const struct zone *z = capc ? capc->zone : NULL;
+
+	if (!capc || (int)order != capc->order)
+		return false;
+	if (mt == MIGRATE_ISOLATE)
+		return false;
+	if (order < pageblock_order && mt == MIGRATE_MOVABLE &&
+	    capc->migratetype != MIGRATE_MOVABLE)
+		return false;
+	if (mt != capc->migratetype)
+		extfrag_event(m, z, (uint32_t)pfn, (unsigned int)capc->order, order,
+			      capc->migratetype, mt, false);
+	capc->page = pfn;
+	return true;
+}
+
 /*
  * __free_one_page() - merge a freed block with its free buddies, order by
- * order, and put the result on its free list. Kernel: mm/page_alloc.c.
+ * order, and put the result on its free list; or, once it has the order a
+ * direct compactor of this zone wants, hand it to that compactor
+ * (compaction_capture()). Kernel: mm/page_alloc.c.
  */
 static void __free_one_page(struct machine *m, uint64_t pfn, struct zone *z,
 			    unsigned int order, int mt, unsigned int fpi_flags)
 {
+	struct capture_control *capc = task_capc(m, z);
 	struct page *page = &m->mem_map[pfn];
 	uint64_t buddy_pfn = 0;
 	bool to_tail;
@@ -272,6 +319,8 @@ static void __free_one_page(struct machine *m, uint64_t pfn, struct zone *z,
 	while (order < m->max_order) {
 		int buddy_mt;
 
+		if (compaction_capture(m, capc, pfn, order, mt))
+			return;	/* off every free list: the compactor's block */
 		buddy_pfn = pfn ^ (1ULL << order);
 		if (!page_is_buddy(m, page, buddy_pfn, order))
 			break;
@@ -1449,28 +1498,35 @@ static uint32_t __alloc_pages_direct_reclaim(struct machine *m, unsigned int ord
 }
 
 /*
- * __alloc_pages_direct_compact() - compact at @prio, then try the free lists
+ * __alloc_pages_direct_compact() - compact at @prio; the block the run
+ * captured is prepared for the request, or else the free lists are tried
  * again. A stall (compact_stall) is every run that was not skipped; the
  * request then counts compact_success or compact_fail, and success resets
- * the zone's deferral. The engine has no capture: the block is taken from
- * the free lists where compaction left it. Kernel: mm/page_alloc.c.
+ * the zone's deferral. Kernel: mm/page_alloc.c.
  */
 static uint32_t __alloc_pages_direct_compact(struct machine *m, unsigned int order,
 					     unsigned int alloc_flags, struct alloc_context *ac,
 					     enum compact_priority prio, struct zone **z)
 {
-	uint32_t pfn;
+	uint64_t captured = PFN_NIL;
+	uint32_t pfn = PFN_NIL;
 
 	if (!order)
 		return PFN_NIL;
 	ac->compact_result = try_to_compact_pages(m, ac->gfp, order, alloc_flags,
 						  ac->preferred_node, ac->highest_zoneidx, prio,
-						  ac->cpu);
+						  ac->cpu, &captured);
 	if (ac->compact_result == COMPACT_SKIPPED)
 		return PFN_NIL;
 	count_vm_event(m, COMPACTSTALL);
 	ac->compact_rounds++;
-	pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
+	if (captured != PFN_NIL) {
+		pfn = (uint32_t)captured;
+		*z = page_zone(m, &m->mem_map[pfn]);
+		prep_new_page(m, *z, pfn, order, ac);
+	}
+	if (pfn == PFN_NIL)
+		pfn = get_page_from_freelist(m, order, alloc_flags, ac, z);
 	if (pfn != PFN_NIL) {
 		(*z)->compact_blockskip_flush = false;
 		compaction_defer_reset(m, *z, (int)order, true);

@@ -402,6 +402,58 @@ static void test_movable_fragmentation_compacts(void **state)
 	free(s.v);
 }
 
+/*
+ * Capture: a GFP_KERNEL order-9 request on movable fragmentation. Its
+ * direct compaction frees the old frames of the pages it moves; the block
+ * of order 9 they make is handed to the request inside the run
+ * (compaction_capture(), traced as the unmovable request's fallback into a
+ * movable block, mm_page_alloc_extfrag, before mm_compaction_end), never
+ * put on a free list, and the run ends with status success. Without the
+ * capture the block would reach the free list and the fallback would be
+ * traced after the run, by __rmqueue_claim().
+ */
+static void test_direct_compaction_captures(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	struct mm_error e = { 0 };
+	long begin, capture, end;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	assert_true(max_free_order(m) < 9);
+	s.nr = 0;
+	if (mm_alloc_pages(m, 0xcc0, 9, -1, 0, &r, &e))
+		fail_msg("order-9: %s", e.message);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	capture = -1;
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_mm_page_alloc_extfrag && s.v[i].pfn == r.pfn)
+			capture = (long)i;
+	assert_true(capture >= 0);
+	assert_int_equal(s.v[capture].order, 9);
+	assert_non_null(strstr(s.v[capture].detail, "fallback_order=9 "));
+	assert_non_null(strstr(s.v[capture].detail, "fallback_migratetype=Movable"));
+	/* inside the run that made it, which ends in success */
+	begin = -1;
+	for (long i = capture; i >= 0 && begin < 0; i--)
+		if (s.v[i].type == MM_EV_mm_compaction_begin)
+			begin = i;
+	end = find_from(&s, (size_t)capture, MM_EV_mm_compaction_end);
+	assert_true(begin >= 0 && end > capture);
+	assert_true(find_from(&s, (size_t)begin + 1, MM_EV_mm_compaction_end) == end);
+	assert_non_null(strstr(s.v[end].detail, "status=success"));
+	/* the block the request got is the captured one, allocated whole */
+	assert_int_equal(r.pfn & 511, 0);
+	assert_int_equal(vmstat(m, "compact_success"), 1);
+	assert_true(max_free_order(m) < 9);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 /* Unmovable fragmentation: compaction moves nothing and the request fails. */
 static void test_unmovable_fragmentation_fails(void **state)
 {
@@ -465,13 +517,14 @@ static void test_mode_rules(void **state)
 {
 	struct seq s = { 0 };
 	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
-	uint64_t addr;
+	uint64_t addr, cap;
 	int pid, r1, r2;
 
 	(void)state;
 	addr = fragment_movable(m, &pid);
 	s.nr = 0;
-	r1 = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, main_zone(m), COMPACT_PRIO_ASYNC, 0);
+	r1 = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, main_zone(m), COMPACT_PRIO_ASYNC, 0,
+				  &cap);
 	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
 	for (size_t i = 0; i < s.nr; i++)
 		if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages)
@@ -480,7 +533,8 @@ static void test_mode_rules(void **state)
 	assert_true(r1 != COMPACT_SUCCESS);
 	s.nr = 0;
 	r2 = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, main_zone(m),
-				  COMPACT_PRIO_SYNC_LIGHT, 0);
+				  COMPACT_PRIO_SYNC_LIGHT, 0, &cap);
+	assert_int_equal(cap, PFN_NIL);	/* a MAX_PAGE_ORDER block is never captured */
 	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
 	assert_int_equal(r2, COMPACT_SUCCESS);
 	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_compaction_begin)].detail,
@@ -503,23 +557,27 @@ static void test_deferral(void **state)
 	struct seq s = { 0 };
 	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
 	struct zone *z = &m->nodes[0].node_zones[main_zone(m)];
+	uint64_t cap;
 	int rc;
 
 	(void)state;
 	fragment_unmovable(m);
 	assert_int_equal(z->compact_defer_shift, 0);
-	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0,
+				  &cap);
 	assert_true(rc == COMPACT_COMPLETE || rc == COMPACT_PARTIAL_SKIPPED);
 	assert_true(z->compact_defer_shift >= 1);
 	assert_true(z->compact_order_failed <= 10);
 	s.nr = 0;
-	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	rc = try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0,
+				  &cap);
 	assert_int_equal(rc, COMPACT_DEFERRED);
 	assert_true(seq_count(&s, MM_EV_mm_compaction_deferred) >= 1);
 	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
 	/* an order below the one that failed is never deferred */
 	s.nr = 0;
-	try_to_compact_pages(m, 0xcc0, 4, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0);
+	try_to_compact_pages(m, 0xcc0, 4, WMARK_MIN, 0, z->idx, COMPACT_PRIO_SYNC_LIGHT, 0, &cap);
+	assert_int_equal(cap, PFN_NIL);	/* nothing moved: no block of the old frames */
 	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_deferred), 0);
 	compaction_defer_reset(m, z, 10, true);
 	assert_int_equal(z->compact_defer_shift, 0);
@@ -655,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_refusals),
 		cmocka_unit_test(test_scanners_directions),
 		cmocka_unit_test(test_movable_fragmentation_compacts),
+		cmocka_unit_test(test_direct_compaction_captures),
 		cmocka_unit_test(test_unmovable_fragmentation_fails),
 		cmocka_unit_test(test_slowpath_order),
 		cmocka_unit_test(test_mode_rules),
