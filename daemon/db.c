@@ -177,6 +177,19 @@ sqlite3 *db_open(const char *path, char *err, size_t errlen)
 	return db;
 }
 
+int db_step_retry(sqlite3_stmt *st)
+{
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_step(st);
+		if ((rc & 0xff) != SQLITE_BUSY || tries == 1000)
+			return rc;
+		sqlite3_reset(st);
+		sqlite3_sleep(5);
+	}
+}
+
 void db_close(sqlite3 *db)
 {
 	if (!db)

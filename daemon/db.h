@@ -17,6 +17,16 @@
  */
 sqlite3 *db_open(const char *path, char *err, size_t errlen);
 void db_close(sqlite3 *db);
+/*
+ * sqlite3_step() that outlasts a busy database for up to about five seconds.
+ * The busy timeout covers a write lock held by another connection, but not
+ * a connection shared by request threads: while one thread reads through
+ * it, another thread's write on it must upgrade that older read snapshot,
+ * and once the recorder has committed since, SQLite refuses at once
+ * (SQLITE_BUSY_SNAPSHOT) instead of waiting. Then the statement is reset
+ * and tried again.
+ */
+int db_step_retry(sqlite3_stmt *st);
 
 /*
  * Apply @migrations[0..n) whose version is above PRAGMA user_version, each in

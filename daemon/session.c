@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "daemon/clock.h"
+#include "daemon/db.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 #include "daemon/ops.h"
@@ -70,7 +71,8 @@ static int db_insert_session(struct server *srv, struct session *s)
 
 	rc = sqlite3_prepare_v2(srv->db,
 		"INSERT INTO sessions (name, created, machine, engine_version, seed, state, id) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, 'live', " SESSION_NEXT_ID_SQL ")", -1, &st, NULL);
+		"VALUES (?1, ?2, ?3, ?4, ?5, 'live', " SESSION_NEXT_ID_SQL ") RETURNING id", -1,
+		&st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
@@ -79,12 +81,12 @@ static int db_insert_session(struct server *srv, struct session *s)
 	sqlite3_bind_text(st, 4, MMLAB_ENGINE_VERSION, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, (int64_t)s->cfg.seed);
 	session_bind_id_base(st, srv);
-	rc = sqlite3_step(st);
+	/* RETURNING: the connection is shared, so its last insert rowid may be another thread's */
+	rc = db_step_retry(st);
+	if (rc == SQLITE_ROW)
+		s->id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return rc;
-	s->id = sqlite3_last_insert_rowid(srv->db);
-	return SQLITE_OK;
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
 static void db_set_state(struct server *srv, int64_t id, const char *state)
@@ -96,7 +98,7 @@ static void db_set_state(struct server *srv, int64_t id, const char *state)
 		return;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (db_step_retry(st) != SQLITE_DONE)
 		log_error("cannot mark session %lld %s: %s", (long long)id, state,
 			  sqlite3_errmsg(srv->db));
 	sqlite3_finalize(st);
@@ -934,7 +936,7 @@ void session_set_parent(struct server *srv, struct session *s, int64_t parent, u
 	sqlite3_bind_int64(st, 1, parent);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	sqlite3_bind_int64(st, 3, s->id);
-	sqlite3_step(st);
+	db_step_retry(st);
 	sqlite3_finalize(st);
 }
 

@@ -57,6 +57,14 @@ async function events(id, type) {
   }
 }
 
+// The events of each of @types, each in seq order: ?type= reads only those, where a session
+// under pressure has a million events of other types.
+async function eventsOfTypes(id, types) {
+  const out = {};
+  for (const t of types) out[t] = await events(id, t);
+  return out;
+}
+
 test('every tracepoint of the table has the print format of the real 6.18 format file', async () => {
   const r = await getJson(api('/ftrace/tracepoints'));
   assert.equal(r.status, 200);
@@ -450,12 +458,7 @@ test('a session under memory pressure exports every reclaim and page-cache trace
     const m = /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.(\d{6}): ([a-z_0-9]+): (.*)$/.exec(line);
     if (m && PRESSURE[m[2]]) (lines[m[2]] ??= []).push({ seq: Number(m[1]), fields: m[3], line });
   }
-  // read whole and split by type here
-  const byType = async (sid) => {
-    const out = {};
-    for (const e of await events(sid)) if (PRESSURE[e.type]) (out[e.type] ??= []).push(e);
-    return out;
-  };
+  const byType = (sid) => eventsOfTypes(sid, Object.keys(PRESSURE));
   const simAll = await byType(id);
   for (const [name, expect] of Object.entries(PRESSURE)) {
     const sim = simAll[name] || [];
@@ -587,8 +590,7 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
     const m = /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(line);
     if (m && MORE.includes(m[1])) (lines[m[1]] ??= []).push(m[2]);
   }
-  const sim = {};
-  for (const e of await events(id)) if (MORE.includes(e.type)) (sim[e.type] ??= []).push(e);
+  const sim = await eventsOfTypes(id, MORE);
   for (const name of MORE) {
     const tp = table.find((t) => t.name === name);
     assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
@@ -620,8 +622,7 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
   // Imported back: the same events, field for field, and written again the same lines.
   const imp = await importTrace(text, '?name=lru-writeback-oom-roundtrip');
   assert.equal(imp.status, 201, JSON.stringify(imp.body));
-  const back = {};
-  for (const e of await events(imp.body.id)) if (MORE.includes(e.type)) (back[e.type] ??= []).push(e);
+  const back = await eventsOfTypes(imp.body.id, MORE);
   for (const name of MORE) {
     assert.equal(back[name]?.length, sim[name].length, name);
     // the columns the tracepoint's fields carry (table args), each the same

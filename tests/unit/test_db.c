@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,58 @@ static void test_failed_migration_rolls_back(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * A connection shared by threads: one thread's read keeps an old snapshot
+ * open while another connection commits, so a write through the shared
+ * connection is refused at once (SQLITE_BUSY_SNAPSHOT: no busy timeout
+ * helps). db_step_retry() waits for the read to end and then writes.
+ */
+struct reader {
+	sqlite3_stmt *st;
+};
+
+static void *end_read_later(void *arg)
+{
+	struct reader *r = arg;
+
+	usleep(100 * 1000);
+	sqlite3_finalize(r->st);
+	return NULL;
+}
+
+static void test_step_retry_outlasts_a_shared_read(void **state)
+{
+	char err[256];
+	sqlite3 *db, *other;
+	sqlite3_stmt *ins;
+	struct reader r;
+	pthread_t t;
+
+	(void)state;
+	db = db_open(path, err, sizeof(err));
+	assert_non_null(db);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t VALUES (1), (2);",
+				      NULL, NULL, NULL), SQLITE_OK);
+	/* a read left half done on the shared connection */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT x FROM t", -1, &r.st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(r.st), SQLITE_ROW);
+	/* the other writer (the recorder) commits */
+	assert_int_equal(sqlite3_exec(other, "INSERT INTO t VALUES (3)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (4)", -1, &ins, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(ins) & 0xff, SQLITE_BUSY);	/* at once */
+	sqlite3_reset(ins);
+	assert_int_equal(pthread_create(&t, NULL, end_read_later, &r), 0);
+	assert_int_equal(db_step_retry(ins), SQLITE_DONE);
+	pthread_join(t, NULL);
+	sqlite3_finalize(ins);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), 4);
+	sqlite3_close(other);
+	db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +268,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_step_retry_outlasts_a_shared_read, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
