@@ -771,7 +771,7 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 					       "WHERE session_id = ?", -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, id);
-			sqlite3_step(st);
+			db_step_retry(st);
 			sqlite3_finalize(st);
 		}
 		free(text);

@@ -183,10 +183,10 @@ int db_step_retry(sqlite3_stmt *st)
 
 	for (int tries = 0;; tries++) {
 		rc = sqlite3_step(st);
-		if ((rc & 0xff) != SQLITE_BUSY || tries == 1000)
+		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 1500)
 			return rc;
 		sqlite3_reset(st);
-		sqlite3_sleep(5);
+		sqlite3_sleep(20);
 	}
 }
 

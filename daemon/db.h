@@ -18,8 +18,9 @@
 sqlite3 *db_open(const char *path, char *err, size_t errlen);
 void db_close(sqlite3 *db);
 /*
- * sqlite3_step() that outlasts a busy database for up to about five seconds.
- * The busy timeout covers a write lock held by another connection, but not
+ * sqlite3_step() that outlasts a busy database for up to about 30 seconds
+ * (the recorder may be committing the hundreds of thousands of events of a
+ * compaction scenario). The busy timeout covers a write lock held by another connection, but not
  * a connection shared by request threads: while one thread reads through
  * it, another thread's write on it must upgrade that older read snapshot,
  * and once the recorder has committed since, SQLite refuses at once

@@ -151,23 +151,6 @@ void api_scenario_get(struct server *srv, struct http_request *req, struct http_
  * than the recorder's last commit (SQLITE_BUSY_SNAPSHOT), which a slow build
  * under load meets.
  */
-static int step_retrying(sqlite3_stmt *st)
-{
-	int rc;
-
-	/*
-	 * up to 30 s: the recorder may be writing the hundreds of thousands of
-	 * events of the run just before (a compaction scenario's) at that time
-	 */
-	for (int tries = 0;; tries++) {
-		rc = sqlite3_step(st);
-		if (((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) || tries == 1500)
-			return rc;
-		sqlite3_reset(st);
-		usleep(20000);
-	}
-}
-
 /* Keep the run in scenario_runs, so a stored session still shows its experiment. */
 static void store_run(struct server *srv, struct session *s, const char *name, uint64_t first,
 		      uint64_t last, json_t *figure)
@@ -185,7 +168,7 @@ static void store_run(struct server *srv, struct session *s, const char *name, u
 		sqlite3_bind_int64(st, 3, (int64_t)first);
 		sqlite3_bind_int64(st, 4, (int64_t)last);
 		sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
-		rc = step_retrying(st);
+		rc = db_step_retry(st);
 		sqlite3_finalize(st);
 	}
 	if (rc != SQLITE_DONE)
