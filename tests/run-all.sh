@@ -1,6 +1,6 @@
 #!/bin/sh
 # run-all.sh - every test of mmlab: the C unit tests (make check), the API and
-# browser tests (node's test runner), the mutant suite's CI share (sixteen unit
+# browser tests (node's test runner), the mutant suite's CI share (ten unit
 # mutants and two browser or API ones a day: make mutants runs them all), the
 # unit and API tests against a sanitizer build, the fuzz targets for a while, and make
 # distcheck. Run from the top of a

@@ -10,9 +10,9 @@
 #
 #   run.sh          every mutant (make mutants)
 #   run.sh --ci     a share of the mutants killed by unit tests
-#                   ($MMLAB_MUTANTS_UNIT_PER_RUN, 16) and of the browser and
+#                   ($MMLAB_MUTANTS_UNIT_PER_RUN, 10) and of the browser and
 #                   API ones ($MMLAB_MUTANTS_E2E_PER_RUN, 2), both turning
-#                   with the day, so that every mutant runs within a week of
+#                   with the day, so that every mutant runs within about two weeks of
 #                   CI (tests/run-all.sh); no baseline run, as the suites have
 #                   just passed
 #   run.sh NAME...  only those mutants (NAME is the file name without .mut)
@@ -25,7 +25,7 @@ cd "$top"
 dir=tests/mutants
 work=${MMLAB_MUTANTS_DIR:-$top/build-mutants}
 tree=$work/tree
-unit_share=${MMLAB_MUTANTS_UNIT_PER_RUN:-16}
+unit_share=${MMLAB_MUTANTS_UNIT_PER_RUN:-10}
 share=${MMLAB_MUTANTS_E2E_PER_RUN:-2}
 
 ci=0
