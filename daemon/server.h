@@ -69,6 +69,7 @@ struct server {
 	struct session **live;		/* the live sessions, resident or hibernated */
 	size_t nr_live, live_cap;
 	uint64_t resident_bytes;	/* of resident machines, and those being built */
+	pthread_cond_t woken;		/* a session's wake ended (its waking flag fell) */
 	struct sessions_stats stats;	/* counters of hibernations and wakes */
 };
 

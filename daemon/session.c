@@ -366,32 +366,54 @@ static void note_wake(struct server *srv, struct session *s, double seconds, boo
 	pthread_mutex_unlock(&srv->sessions_lock);
 }
 
-/* Bring @s's machine back into memory if it hibernated. */
+/* The wake of @s by this request is over: the requests waiting for it go on. */
+static void end_waking(struct server *srv, struct session *s)
+{
+	pthread_mutex_lock(&srv->sessions_lock);
+	s->waking = false;
+	pthread_cond_broadcast(&srv->woken);
+	pthread_mutex_unlock(&srv->sessions_lock);
+}
+
+/*
+ * Bring @s's machine back into memory if it hibernated. One request wakes
+ * it; the others that come meanwhile (a dashboard asks for several views
+ * and its stream at once) wait for that wake rather than reserve its room
+ * again, which in a full budget found nothing left to evict and refused
+ * them (429) while the machine was on its way back.
+ */
 static int session_wake(struct session *s, struct mm_error *e)
 {
 	struct server *srv = s->srv;
-	bool resident;
 	double t0;
 	int err;
 
 	pthread_mutex_lock(&srv->sessions_lock);
-	resident = s->resident;
-	pthread_mutex_unlock(&srv->sessions_lock);
-	if (resident)
+	while (s->waking)
+		pthread_cond_wait(&srv->woken, &srv->sessions_lock);
+	if (s->resident) {
+		pthread_mutex_unlock(&srv->sessions_lock);
 		return 0;
+	}
+	s->waking = true;
+	pthread_mutex_unlock(&srv->sessions_lock);
 	err = make_room(srv, s->bytes, e);
-	if (err)
+	if (err) {
+		end_waking(srv, s);
 		return err;
+	}
 	pthread_mutex_lock(&s->lock);
 	if (s->m) {		/* another request woke it meanwhile */
 		pthread_mutex_unlock(&s->lock);
 		release_room(srv, s->bytes);
+		end_waking(srv, s);
 		return 0;
 	}
 	t0 = mono_seconds();
 	err = wake_locked(s, e);
 	note_wake(srv, s, mono_seconds() - t0, !err);
 	pthread_mutex_unlock(&s->lock);
+	end_waking(srv, s);
 	if (err) {
 		release_room(srv, s->bytes);
 		log_error("session %lld cannot wake: %s", (long long)s->id, e->message);
@@ -671,6 +693,7 @@ int sessions_init(struct server *srv, char *err, size_t errlen)
 	char *msg = NULL;
 
 	pthread_mutex_init(&srv->sessions_lock, NULL);
+	pthread_cond_init(&srv->woken, NULL);
 	if (!srv->opt.max_memory)
 		srv->opt.max_memory = sessions_default_max_memory();
 	if (sqlite3_exec(srv->db, "UPDATE sessions SET state = 'crashed' WHERE state = 'live'",

@@ -80,6 +80,7 @@ struct session {
 	bool resident;			/* s->m is set (written under both locks) */
 	bool pinned;			/* never hibernates */
 	bool hibernating;		/* chosen to leave memory */
+	bool waking;			/* a request is bringing it back (session_wake()) */
 	uint64_t bytes;			/* what its machine takes in memory */
 	double last_used;		/* monotonic seconds of its last request */
 	double last_used_wall;		/* the same, as a Unix time */

@@ -183,6 +183,46 @@ test('a stream wakes a hibernated session, holds it resident while open, and car
   assert.equal((await states()).get(id).state, 'hibernated', 'idle again once the stream ended');
 });
 
+test('requests that come together for a hibernated session wait for one wake, even in a full budget', async () => {
+  // Room for two 4 GiB machines (64 MiB of struct pages each, whose wake takes a while): one
+  // held by its stream, the other hibernated. The first request for it reserves the room and
+  // wakes it; the others wait for that wake instead of asking for its room again, which
+  // nothing could free (the stream holds the other).
+  const dir2 = mkdtempSync(join(tmpdir(), 'mmlab-wakes-'));
+  const d2 = await startDaemon({ args: ['--max-memory', '130M'], dbDir: dir2 });
+  const u2 = (path) => `${d2.url}/api/v1${path}`;
+  let s;
+  try {
+    assert.equal((await postJson(u2('/sessions/1/hibernate'), {})).status, 200);	/* the 4 GiB default */
+    const held = await createSession(d2.url, MACHINE, 'held');
+    const woken = await createSession(d2.url, MACHINE, 'woken');
+    await applyOps(d2.url, woken, FIRST);
+    assert.equal((await postJson(u2(`/sessions/${woken}/hibernate`), {})).status, 200);
+    s = sse(u2(`/sessions/${held}/stream`));
+    await until(() => s.messages.some((m) => m.event === 'hello'), 'hello');
+    // As a dashboard opening it: its views and its stream at once (a stream is served
+    // apart from the views' queue).
+    const paths = ['stream', 'zones', 'stream', 'state', 'proc/buddyinfo', 'stream', 'zones', 'slabs'];
+    const aborts = paths.map(() => new AbortController());
+    const replies = await Promise.all(paths.map((p, i) => fetch(u2(`/sessions/${woken}/${p}`),
+      { signal: aborts[i].signal })));
+    const statuses = replies.map((r) => r.status);
+    const errors = await Promise.all(replies.map((r, i) => (r.status === 200 && paths[i] === 'stream' ? ''
+      : r.text())));
+    aborts.forEach((a, i) => { if (paths[i] === 'stream') a.abort(); });
+    assert.deepEqual(statuses, paths.map(() => 200), errors.filter((t) => /error/.test(t)).join('\n').slice(0, 400));
+    const list = new Map((await (await fetch(u2('/sessions'))).json()).sessions.map((x) => [x.id, x.state]));
+    assert.equal(list.get(woken), 'live');
+    assert.equal(list.get(held), 'live');
+    const m = /^mmlab_sessions_wake_seconds_count (\S+)$/m.exec(await (await fetch(`${d2.url}/metrics`)).text());
+    assert.equal(Number(m?.[1]), 1, 'one wake served them all');
+  } finally {
+    await s?.close();
+    await d2.stop();
+    rmSync(dir2, { recursive: true, force: true });
+  }
+});
+
 test('memory is given back: closing resident sessions lowers the reported RSS', async () => {
   const resident = [...(await states()).values()].filter((s) => s.state === 'live' && !s.pinned);
   assert.ok(resident.length >= 1);
