@@ -912,6 +912,8 @@ static bool parse_num(const char *tok, size_t n, const struct conv *cv, int64_t 
 		*out = 0;
 		return true;
 	}
+	if (buf[0] == '-' && cv->c != 'd')	/* %u, %x, %p print no sign */
+		return false;
 	errno = 0;
 	if (cv->c == 'x' || cv->c == 'p')
 		*out = (int64_t)strtoull(buf, &end, 16);

@@ -166,6 +166,14 @@ static void test_malformed(void **state)
 			       "gfp_flags=GFP_NONSENSE", &l, why), FTRACE_BAD);
 	/* a NUL byte */
 	assert_int_equal(ftrace_parse_line("a-1 [000]\0 x", 12, &l, why, sizeof(why)), FTRACE_BAD);
+	/* an unsigned field (%zu) with a sign */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=x+0x1/0x2 ptr=0000000012345678 "
+			       "bytes_req=-1 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
+			       &l, why), FTRACE_BAD);
+	assert_non_null(strstr(why, "bad value \"-1\" for size"));
+	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=x+0x1/0x2 ptr=0000000012345678 "
+			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
+			       &l, why), FTRACE_EVENT);
 	/* tlb_flush names one of TLB_FLUSH_REASON's six reasons, with its own number */
 	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote IPI send (4)",
 			       &l, why), FTRACE_EVENT);
