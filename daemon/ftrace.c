@@ -934,8 +934,10 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	uint32_t *u32;
 	int64_t num = 0;
 
-	if (!strcmp(arg, "accounted")) {
-		return detail_add(out, "accounted", tok, n) && n > 0;
+	if (!strcmp(arg, "accounted")) {	/* accounted ? "true" : "false" */
+		if (!((n == 4 && !memcmp(tok, "true", 4)) || (n == 5 && !memcmp(tok, "false", 5))))
+			return false;
+		return detail_add(out, "accounted", tok, n);
 	}
 	if (!strcmp(arg, "page"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
@@ -950,8 +952,10 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 				*c = ' ';
 		return num >= 0 && num < 6 && !strcmp(tlb_reasons[num], reason);
 	}
-	if (!strcmp(arg, "call_site")) {
-		return detail_add(out, "call_site", tok, n) && n > 0;
+	if (!strcmp(arg, "call_site")) {	/* %pS: a symbol+offset/size or an address, one word */
+		if (n == 0 || memchr(tok, ' ', n))
+			return false;
+		return detail_add(out, "call_site", tok, n);
 	}
 	if (!strcmp(arg, "tlbreason")) {	/* __print_symbolic(reason, TLB_FLUSH_REASON) */
 		for (size_t i = 0; i < 6; i++)

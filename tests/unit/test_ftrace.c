@@ -174,6 +174,13 @@ static void test_malformed(void **state)
 	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=x+0x1/0x2 ptr=0000000012345678 "
 			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
 			       &l, why), FTRACE_EVENT);
+	/* a call site of spaces; accounted neither true nor false */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=          ptr=0000000012345678 "
+			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
+			       &l, why), FTRACE_BAD);
+	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=x+0x1/0x2 ptr=0000000012345678 "
+			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted= e",
+			       &l, why), FTRACE_BAD);
 	/* tlb_flush names one of TLB_FLUSH_REASON's six reasons, with its own number */
 	assert_int_equal(parse("a-1 [000] ..... 1.5: tlb_flush: pages:1 reason:remote IPI send (4)",
 			       &l, why), FTRACE_EVENT);
