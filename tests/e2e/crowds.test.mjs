@@ -50,9 +50,10 @@ async function metric(d, name) {
 function idle(d, from, first = '', drip = '') {
   const sock = net.connect({ port: d.port, host: '127.0.0.1', localAddress: from });
   let timer, i = 0;
-  const c = { sock, closedByPeer: false };
+  const c = { sock, closedByPeer: false, connected: false };
   c.settled = new Promise((resolve) => {
     sock.on('connect', () => {
+      c.connected = true;
       if (first) sock.write(first);
       if (drip) timer = setInterval(() => sock.write(drip[i++ % drip.length]), 1000);
       resolve();
@@ -88,7 +89,7 @@ test('1,200 idle connections from 8 addresses are all held, health answers, and 
   }
 });
 
-test('10,000 connections from one address: beyond --max-per-ip they are refused and counted; another address is served', async () => {
+test('10,000 connections from one address: beyond --max-per-ip they are refused and counted; another address is served', async (t) => {
   // the held ones never send headers: a header timeout longer than the test keeps them held
   const d = await startDaemon({ args: ['--max-per-ip', '256', '--header-timeout', '600'] });
   const conns = [];
@@ -98,15 +99,20 @@ test('10,000 connections from one address: beyond --max-per-ip they are refused 
       conns.push(...some);
       await Promise.all(some.map((c) => c.settled));
     }
+    // Those the host let connect (a loaded host may run out of local ports or drop a SYN
+    // past its backlog: the client then never reaches the daemon), and the metrics request.
+    const connected = conns.filter((c) => c.connected).length;
+    assert.ok(connected >= 9000, `${connected} of 10000 connected`);
+    if (connected < 10000) t.diagnostic(`${10000 - connected} of 10000 never connected`);
     await until(async () => (await metric(d, 'mmlab_connections_refused_total{reason="per_ip"}')) +
-                            (await metric(d, 'mmlab_connections_open')) >= 10001, 'every connection accepted or refused');
+                            (await metric(d, 'mmlab_connections_open')) >= connected + 1, 'every connection accepted or refused');
     const health = await get(d, '/api/v1/health', '127.0.0.2');
     assert.equal(health.status, 200, 'a second address is served');
     const refused = await metric(d, 'mmlab_connections_refused_total{reason="per_ip"}');
     await until(() => conns.filter((c) => c.closedByPeer).length >= refused, 'the refused connections to be closed');
     const held = conns.filter((c) => !c.closedByPeer).length;
     assert.ok(held >= 256 && held <= 256 + 16, `held ${held} of 10000 (--max-per-ip 256, give or take a thread each)`);
-    assert.ok(refused >= 10000 - held, `refused ${refused}`);
+    assert.ok(refused >= connected - held, `refused ${refused}`);
     await assert.rejects(get(d, '/api/v1/health', '127.0.0.1'), 'the address that has its share is refused');
   } finally {
     for (const c of conns) c.destroy();
