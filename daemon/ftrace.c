@@ -483,6 +483,24 @@ static const char *const tlb_reasons[] = {
 	"flush on task switch", "remote shootdown", "local shootdown", "local MM shootdown",
 	"remote IPI send", "remote wrong CPU",
 };
+#define NR_TLB_REASONS	(sizeof(tlb_reasons) / sizeof(tlb_reasons[0]))
+
+/* The TLB_FLUSH_REASON number of the reason a trace line's @detail names; NR_TLB_REASONS if none. */
+static unsigned int tlb_reason_in_detail(const char *detail)
+{
+	char reason[64] = "";
+	unsigned int i;
+
+	if (detail)
+		detail_get(detail, "reason", reason, sizeof(reason));
+	for (char *c = reason; *c; c++)	/* a detail value is one word */
+		if (*c == '_')
+			*c = ' ';
+	for (i = 0; i < NR_TLB_REASONS && strcmp(tlb_reasons[i], reason); i++)
+		;
+	return i;
+}
+
 
 /* vmscan.h's reclaim_flags, by name (show_reclaim_flags()). */
 static const struct { unsigned int bit; const char *name; } wb_flags[] = {
@@ -601,15 +619,7 @@ static void value_of(const struct ftrace_out *o, const char *arg, const struct c
 	} else if (o->trace && !strcmp(arg, "tlbpages")) {
 		v->n = ev.value;
 	} else if (o->trace && !strcmp(arg, "tlbcode")) {
-		char reason[64] = "";
-
-		if (ev.detail)
-			detail_get(ev.detail, "reason", reason, sizeof(reason));
-		for (char *c = reason; *c; c++)
-			if (*c == '_')
-				*c = ' ';
-		for (v->n = 0; v->n < 6 && strcmp(tlb_reasons[v->n], reason); v->n++)
-			;
+		v->n = tlb_reason_in_detail(ev.detail);
 	} else if (o->trace && !strcmp(arg, "reqnode")) {
 		v->n = ev.node == MM_NA ? -1 : ev.node;
 	} else if (!strcmp(arg, "call_site")) {
@@ -941,24 +951,16 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	}
 	if (!strcmp(arg, "page"))
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
-	if (!strcmp(arg, "tlbcode")) {	/* the number of the reason the line names */
-		char reason[32];
-
-		if (!parse_num(tok, n, cv, &num) ||
-		    !detail_get(out->detail, "reason", reason, sizeof(reason)))
-			return false;
-		for (char *c = reason; *c; c++)
-			if (*c == '_')
-				*c = ' ';
-		return num >= 0 && num < 6 && !strcmp(tlb_reasons[num], reason);
-	}
+	if (!strcmp(arg, "tlbcode"))	/* the number of the reason the line names */
+		return parse_num(tok, n, cv, &num) && num >= 0 && num < (int64_t)NR_TLB_REASONS &&
+		       (unsigned int)num == tlb_reason_in_detail(out->detail);
 	if (!strcmp(arg, "call_site")) {	/* %pS: a symbol+offset/size or an address, one word */
 		if (n == 0 || memchr(tok, ' ', n))
 			return false;
 		return detail_add(out, "call_site", tok, n);
 	}
 	if (!strcmp(arg, "tlbreason")) {	/* __print_symbolic(reason, TLB_FLUSH_REASON) */
-		for (size_t i = 0; i < 6; i++)
+		for (size_t i = 0; i < NR_TLB_REASONS; i++)
 			if (n == strlen(tlb_reasons[i]) && !memcmp(tok, tlb_reasons[i], n))
 				return detail_add(out, "reason", tok, n);
 		return false;

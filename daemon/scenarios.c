@@ -145,12 +145,6 @@ void api_scenario_get(struct server *srv, struct http_request *req, struct http_
 	reply_json(rep, 200, sc);
 }
 
-/*
- * sqlite3_step() of a write, tried again while the database is busy: the
- * busy handler does not wait when this connection's read snapshot is older
- * than the recorder's last commit (SQLITE_BUSY_SNAPSHOT), which a slow build
- * under load meets.
- */
 /* Keep the run in scenario_runs, so a stored session still shows its experiment. */
 static void store_run(struct server *srv, struct session *s, const char *name, uint64_t first,
 		      uint64_t last, json_t *figure)

@@ -403,12 +403,6 @@ static int session_wake(struct session *s, struct mm_error *e)
 		return err;
 	}
 	pthread_mutex_lock(&s->lock);
-	if (s->m) {		/* another request woke it meanwhile */
-		pthread_mutex_unlock(&s->lock);
-		release_room(srv, s->bytes);
-		end_waking(srv, s);
-		return 0;
-	}
 	t0 = mono_seconds();
 	err = wake_locked(s, e);
 	note_wake(srv, s, mono_seconds() - t0, !err);
