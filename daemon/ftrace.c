@@ -924,6 +924,8 @@ static bool parse_num(const char *tok, size_t n, const struct conv *cv, int64_t 
 	}
 	if (buf[0] == '-' && cv->c != 'd')	/* %u, %x, %p print no sign */
 		return false;
+	if (buf[0] == ' ' || buf[0] == '+')	/* nor a pad or a plus (strtoll() takes both) */
+		return false;
 	errno = 0;
 	if (cv->c == 'x' || cv->c == 'p')
 		*out = (int64_t)strtoull(buf, &end, 16);

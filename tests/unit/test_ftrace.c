@@ -174,6 +174,11 @@ static void test_malformed(void **state)
 	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=x+0x1/0x2 ptr=0000000012345678 "
 			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
 			       &l, why), FTRACE_EVENT);
+	/* a number after a space */
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_alloc: page=0000000012345678 pfn=0x12 order=0 "
+			       "migratetype= -1 gfp_flags=GFP_KERNEL", &l, why), FTRACE_BAD);
+	assert_int_equal(parse("a-1 [000] ..... 1.5: mm_page_alloc: page=0000000012345678 pfn=0x12 order=0 "
+			       "migratetype=-1 gfp_flags=GFP_KERNEL", &l, why), FTRACE_EVENT);
 	/* a call site of spaces; accounted neither true nor false */
 	assert_int_equal(parse("a-1 [000] ..... 1.5: kmalloc: call_site=          ptr=0000000012345678 "
 			       "bytes_req=8 bytes_alloc=16 gfp_flags=GFP_KERNEL node=-1 accounted=false",
