@@ -245,7 +245,13 @@ test('a click on the virtual ruler picks an address to walk; other views can mar
   const s = await openView(run, info.last_seq);
   const g = await rulers(s.page);
   const seg = g.virt.filter((x) => x.name === 'direct_map').reduce((b, x) => (x.h > b.h ? x : b));
-  await s.page.locator('#addrspace-svg').click({ position: { x: seg.x + seg.w / 2, y: seg.y + seg.h / 2 } });
+  // A click that lands while the view is still being redrawn (a live update) is not seen:
+  // click until the view has taken one.
+  for (let tries = 0; tries < 5; tries++) {
+    await s.page.locator('#addrspace-svg').click({ position: { x: seg.x + seg.w / 2, y: seg.y + seg.h / 2 } });
+    if (await s.page.waitForSelector('#addrspace-address[data-addr]', { state: 'attached', timeout: 2000 })
+      .then(() => true, () => false)) break;
+  }
   const a = await s.page.getAttribute('#addrspace-address', 'data-addr');
   assert.ok(BigInt(a) >= BigInt(seg.start) && BigInt(a) < BigInt(seg.end), `${a} in the segment clicked`);
   assert.ok(BigInt(a) >= BigInt(dm.start) && BigInt(a) < BigInt(dm.end));
