@@ -180,7 +180,7 @@ static const struct ftrace_tp tracepoints[] = {
 	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
 	{ "mm_compaction_isolate_freepages", "compaction", "mm_compaction_isolate_freepages",
 	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
-	{ "mm_compaction_fast_isolate_freepages", "compaction", NULL,
+	{ "mm_compaction_fast_isolate_freepages", "compaction", "mm_compaction_fast_isolate_freepages",
 	  "range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu", "pfn spanend d.nr_scanned value" },
 	{ "mm_compaction_migratepages", "compaction", "mm_compaction_migratepages",
 	  "nr_migrated=%lu nr_failed=%lu", "value size" },

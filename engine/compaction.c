@@ -25,10 +25,10 @@
  * block of MAX_PAGE_ORDER is never captured: __free_one_page() checks below
  * that order only, as the kernel's does.
  *
- * What the engine leaves out: the fast searches of the free lists
- * (fast_isolate_freepages(), fast_find_migrateblock()), which only direct
- * compaction and kcompactd use for order > 0 (compact_memory's order -1
- * never takes them).
+ * The fast searches of the free lists (fast_isolate_freepages(),
+ * fast_find_migrateblock()) are taken by direct compaction and kcompactd,
+ * which have an order; compact_memory's order -1 never takes them, so its
+ * runs are the plain linear walks described below.
  *
  * How it compares with a real 6.18 run (compaction tracepoints on,
  * echo 1 > /proc/sys/vm/compact_memory): mm_compaction_begin with
@@ -111,6 +111,9 @@ struct compact_control {
 	bool direct_compaction, whole_zone, ignore_skip_hint, ignore_block_suitable;
 	bool finish_pageblock, proactive_compaction, no_set_skip_hint, contended;
 	uint64_t migrate_pfn, free_pfn;
+	uint64_t fast_start_pfn;	/* the lowest block the fast search found; UINT64_MAX: used */
+	unsigned int fast_search_fail;	/* fast searches that found nothing in a row */
+	int search_order;		/* the order fast_isolate_freepages() searches first */
 	uint64_t total_migrate_scanned, total_free_scanned;
 	uint64_t nr_freepages, nr_migratepages;
 	struct list_head freepages[MAX_NR_ORDERS];	/* isolated free blocks, by order */
@@ -423,16 +426,253 @@ static bool suitable_migration_target(const struct compact_control *cc, uint64_t
 	return get_pageblock_migratetype(m, pfn) == MIGRATE_MOVABLE;
 }
 
+/*** The fast searches of the free lists ***/
+
+/* freelist_scan_limit(): fewer entries looked at after each search that failed. */
+static unsigned int freelist_scan_limit(const struct compact_control *cc)
+{
+	unsigned int shift = cc->fast_search_fail < 63 ? cc->fast_search_fail : 63;
+
+	return (unsigned int)((uint64_t)COMPACT_CLUSTER_MAX >> shift) + 1;
+}
+
+/*
+ * The list turned round so that @pfn is its first entry, the entries before
+ * it following its old last one: list_cut_before() and list_splice_tail().
+ */
+static void freelist_rotate_to(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	struct page *p = &m->mem_map[pfn];
+	uint32_t before = p->prev;
+
+	if (before == PFN_NIL)
+		return;
+	m->mem_map[h->last].next = h->first;
+	m->mem_map[h->first].prev = h->last;
+	h->first = pfn;
+	p->prev = PFN_NIL;
+	h->last = before;
+	m->mem_map[before].next = PFN_NIL;
+}
+
+/*
+ * move_freelist_head(): the backward search looked at the entries after
+ * @pfn; they go to the head, so the next backward search starts with those
+ * it has not looked at.
+ */
+static void move_freelist_head(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	freelist_rotate_to(m, h, pfn);
+}
+
+/* move_freelist_tail(): the same for the forward search: @pfn and those before it go last. */
+static void move_freelist_tail(struct machine *m, struct list_head *h, uint32_t pfn)
+{
+	uint32_t next = m->mem_map[pfn].next;
+
+	if (next != PFN_NIL)
+		freelist_rotate_to(m, h, next);
+}
+
+/* fast_isolate_around(): the rest of the pageblock the fast search picked, page by page. */
+static void fast_isolate_around(struct compact_control *cc, uint64_t pfn)
+{
+	struct machine *m = cc->m;
+	uint64_t start_pfn, end_pfn;
+
+	if (cc->nr_freepages >= cc->nr_migratepages)
+		return;
+	if (cc->direct_compaction && cc->mode == MIGRATE_ASYNC)
+		return;
+	start_pfn = pb_start(m, pfn);
+	if (start_pfn < cc->zone->zone_start_pfn)
+		start_pfn = cc->zone->zone_start_pfn;
+	end_pfn = pb_end(m, pfn);
+	if (end_pfn > zone_end_pfn(cc->zone))
+		end_pfn = zone_end_pfn(cc->zone);
+	if (!pageblock_in_zone(cc, start_pfn, end_pfn))
+		return;
+	isolate_freepages_block(cc, &start_pfn, end_pfn, 1, false);
+	/* the pageblock is full or nearly so: skip it from now on */
+	if (start_pfn == end_pfn && !cc->no_set_skip_hint)
+		set_pageblock_skip(m, pb_start(m, pfn));
+}
+
+/* next_search_order(): the orders below the request's, round robin; -1 when wrapped. */
+static int next_search_order(struct compact_control *cc, int order)
+{
+	order--;
+	if (order < 0)
+		order = cc->order - 1;
+	if (order == cc->search_order) {
+		cc->search_order--;
+		if (cc->search_order < 0)
+			cc->search_order = cc->order - 1;
+		return -1;
+	}
+	return order;
+}
+
+/*
+ * fast_isolate_freepages(): before the free scanner walks pageblocks, a
+ * short search of the movable free lists below the request's order, from
+ * their tails (the pages freed longest ago), for a block in the top quarter
+ * of the space between the scanners (or, failing that, its top half). The
+ * block found is isolated, and the rest of its pageblock with it. Only for
+ * a request's order: compact_memory's whole-zone runs (order -1) never
+ * take it. Traced as mm_compaction_fast_isolate_freepages. Kernel:
+ * mm/compaction.c.
+ */
+static void fast_isolate_freepages(struct compact_control *cc)
+{
+	struct machine *m = cc->m;
+	struct zone *z = cc->zone;
+	unsigned int limit = freelist_scan_limit(cc) >> 1;
+	uint64_t nr_scanned = 0, total_isolated = 0;
+	uint64_t low_pfn, min_pfn, highest = 0, distance;
+	uint32_t page = PFN_NIL;
+	bool scan_start = false;
+	int order;
+
+	if (cc->order <= 0)
+		return;
+	if (limit < 1)
+		limit = 1;
+	/* starting the scan: search deeper, and take the highest pfn seen if nothing suits */
+	if (cc->free_pfn >= z->compact_init_free_pfn) {
+		limit = (unsigned int)(pageblock_nr_pages >> 1);
+		scan_start = true;
+	}
+	/* the top quarter of the scan space preferred, its top half taken */
+	distance = cc->free_pfn - cc->migrate_pfn;
+	low_pfn = pb_start(m, cc->free_pfn - (distance >> 2));
+	min_pfn = pb_start(m, cc->free_pfn - (distance >> 1));
+	if (min_pfn > low_pfn)
+		low_pfn = min_pfn;
+	/* from the order that last worked, or the next one after a failure */
+	if (cc->search_order > cc->order - 1)
+		cc->search_order = cc->order - 1;
+
+	for (order = cc->search_order; page == PFN_NIL && order >= 0;
+	     order = next_search_order(cc, order)) {
+		struct free_area *area = &z->free_area[order];
+		struct list_head *freelist = &area->free_list[MIGRATE_MOVABLE];
+		unsigned int order_scanned = 0;
+		uint64_t high_pfn = 0;
+		uint32_t freepage, stop = PFN_NIL;
+
+		if (!area->nr_free)
+			continue;
+		for (freepage = freelist->last; freepage != PFN_NIL;
+		     freepage = m->mem_map[freepage].prev) {
+			uint64_t pfn = freepage;
+
+			order_scanned++;
+			nr_scanned++;
+			if (pfn >= highest) {
+				highest = pb_start(m, pfn);
+				if (highest < z->zone_start_pfn)
+					highest = z->zone_start_pfn;
+			}
+			if (pfn >= low_pfn) {
+				cc->fast_search_fail = 0;
+				cc->search_order = order;
+				page = freepage;
+				stop = freepage;
+				break;
+			}
+			if (pfn >= min_pfn && pfn > high_pfn) {
+				high_pfn = pfn;
+				limit >>= 1;	/* a candidate: shorten the scan */
+			}
+			if (order_scanned >= limit) {
+				stop = freepage;
+				break;
+			}
+		}
+		/* the highest candidate when no preferred one was found */
+		if (page == PFN_NIL && high_pfn) {
+			page = (uint32_t)high_pfn;
+			stop = page;
+		}
+		/* a later search skips what this one looked at */
+		if (stop != PFN_NIL)
+			move_freelist_head(m, freelist, stop);
+		if (page != PFN_NIL) {
+			uint64_t nr_isolated = __isolate_free_page(m, page, (unsigned int)order);
+
+			if (nr_isolated) {
+				m->mem_map[page].private = (uint64_t)order;
+				nr_scanned += nr_isolated - 1;
+				total_isolated += nr_isolated;
+				cc->nr_freepages += nr_isolated;
+				pfn_list_add_tail(m, &cc->freepages[order], page);
+				count_vm_events(m, COMPACTISOLATED, nr_isolated);
+			} else {
+				/* isolation failed (the watermark): the search ends */
+				order = cc->search_order + 1;
+				page = PFN_NIL;
+			}
+		}
+		if (cc->nr_freepages >= cc->nr_migratepages)
+			break;
+		/* a smaller scan of the next order, so that the whole is bounded */
+		if (order_scanned >= limit) {
+			limit >>= 1;
+			if (limit < 1)
+				limit = 1;
+		}
+	}
+	isolate_event(m, MM_EV_mm_compaction_fast_isolate_freepages, z, min_pfn, cc->free_pfn,
+		      nr_scanned, total_isolated);
+
+	if (page == PFN_NIL) {
+		cc->fast_search_fail++;
+		if (scan_start) {
+			/*
+			 * The highest pfn seen above min, else (direct
+			 * compaction) min itself: the free scanner starts there.
+			 */
+			if (highest >= min_pfn) {
+				page = (uint32_t)highest;
+				cc->free_pfn = highest;
+			} else if (cc->direct_compaction) {
+				uint64_t end = pb_end(m, min_pfn);
+
+				if (end > zone_end_pfn(z))
+					end = zone_end_pfn(z);
+				if (pageblock_in_zone(cc, min_pfn, end) &&
+				    suitable_migration_target(cc, min_pfn))
+					page = (uint32_t)min_pfn;
+				cc->free_pfn = min_pfn;
+			}
+		}
+	}
+	if (highest && highest >= z->compact_cached_free_pfn) {
+		highest -= pageblock_nr_pages;
+		z->compact_cached_free_pfn = highest;
+	}
+	cc->total_free_scanned += nr_scanned;
+	if (page == PFN_NIL)
+		return;
+	fast_isolate_around(cc, page);
+}
+
 static void isolate_freepages(struct compact_control *cc)
 {
 	struct machine *m = cc->m;
 	struct zone *z = cc->zone;
-	uint64_t isolate_start_pfn = cc->free_pfn;
-	uint64_t block_start_pfn = pb_start(m, isolate_start_pfn);
-	uint64_t block_end_pfn = block_start_pfn + pageblock_nr_pages;
-	uint64_t low_pfn = pb_end(m, cc->migrate_pfn);
+	uint64_t isolate_start_pfn, block_start_pfn, block_end_pfn, low_pfn;
 	unsigned int stride = cc->mode == MIGRATE_ASYNC ? COMPACT_CLUSTER_MAX : 1;
 
+	/* a short search of the free lists first */
+	fast_isolate_freepages(cc);
+	if (cc->nr_freepages)
+		return;
+	isolate_start_pfn = cc->free_pfn;
+	block_start_pfn = pb_start(m, isolate_start_pfn);
+	block_end_pfn = block_start_pfn + pageblock_nr_pages;
+	low_pfn = pb_end(m, cc->migrate_pfn);
 	if (block_end_pfn > zone_end_pfn(z))
 		block_end_pfn = zone_end_pfn(z);
 	for (; block_start_pfn >= low_pfn;
@@ -659,24 +899,114 @@ isolate_abort:
 
 enum isolate_migrate { ISOLATE_ABORT, ISOLATE_NONE, ISOLATE_SUCCESS };
 
+static void update_fast_start_pfn(struct compact_control *cc, uint64_t pfn)
+{
+	if (cc->fast_start_pfn == UINT64_MAX)
+		return;
+	if (!cc->fast_start_pfn || pfn < cc->fast_start_pfn)
+		cc->fast_start_pfn = pfn;
+}
+
+/* reinit_migrate_pfn(): after a failed fast search, the linear scan starts at the lowest found. */
+static uint64_t reinit_migrate_pfn(struct compact_control *cc)
+{
+	if (!cc->fast_start_pfn || cc->fast_start_pfn == UINT64_MAX)
+		return cc->migrate_pfn;
+	cc->migrate_pfn = cc->fast_start_pfn;
+	cc->fast_start_pfn = UINT64_MAX;
+	return cc->migrate_pfn;
+}
+
+/*
+ * fast_find_migrateblock(): for a costly order, before the migrate scanner
+ * walks on, a short search of the movable free lists from order - 1 down to
+ * PAGE_ALLOC_COSTLY_ORDER for a pageblock in the lower part of the scan
+ * space that already holds a large free block, so that fewer pages have to
+ * move to free it (the first half of the space when the scan starts, its
+ * first eighth after). Not for compact_memory (no order), not for a direct
+ * request that is not movable, not with the skip hints ignored. Kernel:
+ * mm/compaction.c.
+ */
+static uint64_t fast_find_migrateblock(struct compact_control *cc)
+{
+	struct machine *m = cc->m;
+	struct zone *z = cc->zone;
+	unsigned int limit = freelist_scan_limit(cc), nr_scanned = 0;
+	uint64_t pfn = cc->migrate_pfn, distance, high_pfn;
+	bool found_block = false;
+
+	if (cc->ignore_skip_hint || cc->finish_pageblock)
+		return pfn;
+	/* inside a pageblock: a scan that stopped after COMPACT_CLUSTER_MAX goes on */
+	if (pfn != z->zone_start_pfn && pfn != pb_start(m, pfn))
+		return pfn;
+	if (cc->order <= PAGE_ALLOC_COSTLY_ORDER)
+		return pfn;
+	if (cc->direct_compaction && cc->migratetype != MIGRATE_MOVABLE)
+		return pfn;
+	distance = (cc->free_pfn - cc->migrate_pfn) >> 1;
+	if (cc->migrate_pfn != z->zone_start_pfn)
+		distance >>= 2;
+	high_pfn = pb_start(m, cc->migrate_pfn + distance);
+
+	for (int order = cc->order - 1;
+	     order >= PAGE_ALLOC_COSTLY_ORDER && !found_block && nr_scanned < limit; order--) {
+		struct free_area *area = &z->free_area[order];
+		struct list_head *freelist = &area->free_list[MIGRATE_MOVABLE];
+
+		if (!area->nr_free)
+			continue;
+		for (uint32_t freepage = freelist->first; freepage != PFN_NIL;
+		     freepage = m->mem_map[freepage].next) {
+			if (nr_scanned++ >= limit) {
+				move_freelist_tail(m, freelist, freepage);
+				break;
+			}
+			if (freepage < high_pfn) {
+				/* skipped recently: passed over, not moved */
+				if (get_pageblock_skip(m, freepage))
+					continue;
+				move_freelist_tail(m, freelist, freepage);
+				update_fast_start_pfn(cc, freepage);
+				pfn = pb_start(m, freepage);
+				if (pfn < z->zone_start_pfn)
+					pfn = z->zone_start_pfn;
+				cc->fast_search_fail = 0;
+				found_block = true;
+				break;
+			}
+		}
+	}
+	cc->total_migrate_scanned += nr_scanned;
+	/* nothing found: a linear scan from the lowest block a search found before */
+	if (!found_block) {
+		cc->fast_search_fail++;
+		pfn = reinit_migrate_pfn(cc);
+	}
+	return pfn;
+}
+
 static enum isolate_migrate isolate_migratepages(struct compact_control *cc)
 {
 	struct machine *m = cc->m;
 	unsigned int mode = (m->compact_unevictable_allowed ? ISOLATE_UNEVICTABLE : 0) |
 			    (cc->mode != MIGRATE_SYNC ? ISOLATE_ASYNC_MIGRATE : 0);
-	uint64_t low_pfn = cc->migrate_pfn;
+	uint64_t low_pfn = fast_find_migrateblock(cc);
 	uint64_t block_start_pfn = pb_start(m, low_pfn);
 	uint64_t block_end_pfn = pb_end(m, low_pfn);
+	/* the fast search checked the skip hint of the block it found */
+	bool fast_find_block = low_pfn != cc->migrate_pfn && !cc->fast_search_fail;
 
 	if (block_start_pfn < cc->zone->zone_start_pfn)
 		block_start_pfn = cc->zone->zone_start_pfn;
 	for (; block_end_pfn <= cc->free_pfn;
+	     fast_find_block = false,
 	     cc->migrate_pfn = low_pfn = block_end_pfn, block_start_pfn = block_end_pfn,
 	     block_end_pfn += pageblock_nr_pages) {
 		if (!pageblock_in_zone(cc, block_start_pfn, block_end_pfn))
 			continue;
 		if ((pb_aligned(m, low_pfn) || low_pfn == cc->zone->zone_start_pfn) &&
-		    !isolation_suitable(cc, block_start_pfn))
+		    !fast_find_block && !isolation_suitable(cc, block_start_pfn))
 			continue;
 		if (!suitable_migration_source(cc, block_start_pfn)) {
 			update_cached_migrate(cc, block_end_pfn);
@@ -933,6 +1263,7 @@ static int compact_zone(struct compact_control *cc, struct capture_control *capc
 	}
 	if (compaction_restarting(z, cc->order))
 		__reset_isolation_suitable(m, z);
+	cc->fast_start_pfn = 0;
 	if (cc->whole_zone) {
 		cc->migrate_pfn = start_pfn;
 		cc->free_pfn = pb_start(m, end_pfn - 1);
@@ -1063,6 +1394,7 @@ static int compact_zone_order(struct machine *m, struct zone *z, int order, gfp_
 		.m = m, .zone = z, .order = order, .gfp_mask = gfp,
 		.mode = (enum migrate_mode)prio_mode[prio], .alloc_flags = alloc_flags,
 		.highest_zoneidx = highest_zoneidx, .direct_compaction = true, .cpu = cpu,
+		.search_order = order,
 		.whole_zone = prio == MIN_COMPACT_PRIORITY,
 		.ignore_skip_hint = prio == MIN_COMPACT_PRIORITY,
 		.ignore_block_suitable = prio == MIN_COMPACT_PRIORITY,
@@ -1386,6 +1718,7 @@ static void kcompactd_do_work(struct machine *m, pg_data_t *pgdat)
 {
 	struct compact_control cc = {
 		.m = m, .order = pgdat->kcompactd_max_order,
+		.search_order = pgdat->kcompactd_max_order,
 		.highest_zoneidx = pgdat->kcompactd_highest_zoneidx,
 		.mode = MIGRATE_SYNC_LIGHT, .gfp_mask = GFP_KERNEL,
 	};

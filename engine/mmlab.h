@@ -144,7 +144,8 @@ void machine_config_release(struct machine_config *cfg);
 	X(mm_compaction_kcompactd_sleep)				\
 	X(mm_migrate_pages_start) X(mm_migrate_pages)			\
 	X(set_migration_pte) X(remove_migration_pte)			\
-	X(migrate_folio_move)
+	X(migrate_folio_move)						\
+	X(mm_compaction_fast_isolate_freepages)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,

@@ -379,6 +379,18 @@ static int max_free_order(struct machine *m)
 	return best;
 }
 
+/* The "range=(0x.. ~ 0x..)" of an isolate event. */
+static bool range_of(const struct ev *v, uint64_t *start, uint64_t *end)
+{
+	unsigned long long a, b;
+
+	if (sscanf(v->detail, "range=(0x%llx ~ 0x%llx)", &a, &b) != 2)
+		return false;
+	*start = a;
+	*end = b;
+	return true;
+}
+
 /* Movable fragmentation: the order-10 GFP_KERNEL request succeeds after direct compaction. */
 static void test_movable_fragmentation_compacts(void **state)
 {
@@ -386,6 +398,8 @@ static void test_movable_fragmentation_compacts(void **state)
 	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
 	struct alloc_pages_result r;
 	struct mm_error e = { 0 };
+	unsigned int around;
+	bool sync = false;
 	int pid;
 
 	(void)state;
@@ -397,6 +411,31 @@ static void test_movable_fragmentation_compacts(void **state)
 	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
 	assert_int_equal(vmstat(m, "compact_success"), 1);
 	assert_true(vmstat(m, "compact_stall") >= 1);
+	/*
+	 * fast_isolate_around(): in the sync pass, a block the free-list search
+	 * took is followed at once by a page-by-page scan of the rest of its
+	 * pageblock, inside the search's range, when the batch needs more.
+	 */
+	around = 0;
+	for (size_t i = 0; i < s.nr; i++) {
+		uint64_t fa = 0, fb = 0, a = 0, b = 0;
+		long next;
+
+		if (s.v[i].type == MM_EV_mm_compaction_begin)
+			sync = strstr(s.v[i].detail, "mode=sync") != NULL;
+		if (!sync || s.v[i].type != MM_EV_mm_compaction_fast_isolate_freepages ||
+		    s.v[i].value < 1)
+			continue;
+		next = (long)i + 1;
+		/* none when the block taken was enough for the batch */
+		if ((size_t)next >= s.nr || s.v[next].type != MM_EV_mm_compaction_isolate_freepages)
+			continue;
+		assert_true(range_of(&s.v[i], &fa, &fb));
+		assert_true(range_of(&s.v[next], &a, &b));
+		assert_true(a >= fa && b <= fb + 512 && (a & ~511ULL) == ((b - 1) & ~511ULL));
+		around++;
+	}
+	assert_true(around > 0);
 	assert_clean(m);
 	machine_destroy(m);
 	free(s.v);
@@ -449,6 +488,117 @@ static void test_direct_compaction_captures(void **state)
 	assert_int_equal(r.pfn & 511, 0);
 	assert_int_equal(vmstat(m, "compact_success"), 1);
 	assert_true(max_free_order(m) < 9);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * The fast searches of the free lists (fast_find_migrateblock(),
+ * fast_isolate_freepages()). On movable fragmentation, one pageblock in the
+ * lower half of the zone gets an order-4 free block. A movable order-10
+ * request's direct compaction starts its migrate scanner at that pageblock
+ * (found on the order-4 free list), not at the zone's start; its free
+ * scanner first takes a block from the free lists high in the zone
+ * (mm_compaction_fast_isolate_freepages, whose range is the top half of
+ * the space between the scanners). A compact_memory run (no order) takes
+ * neither: its first migrate range starts at the zone's start and no fast
+ * event is traced.
+ */
+static void test_fast_searches(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct alloc_pages_result r;
+	struct mm_error e = { 0 };
+	struct zone_info zi;
+	uint64_t addr, pages, pb = 0, zone_start, freed = 0;
+	uint64_t *va_of;
+	long begin, first_migrate, fast;
+	uint64_t a = 0, b = 0, fa = 0, fb = 0;
+	int pid, zone;
+
+	(void)state;
+	addr = fragment_movable(m, &pid);
+	zone = main_zone(m);
+	assert_int_equal(machine_zone_info(m, 0, zone, &zi), 0);
+	zone_start = zi.start_pfn;
+	pages = zone_free(m);
+	/* which page maps each frame of the zone (the even ones are still mapped) */
+	va_of = calloc(zi.spanned, sizeof(*va_of));
+	assert_non_null(va_of);
+	for (uint64_t i = 0; i < pages; i += 2) {
+		uint64_t f = pfn_of(m, pid, addr + i * 4096);
+
+		if (f >= zone_start && f < zone_start + zi.spanned)
+			va_of[f - zone_start] = addr + i * 4096;
+	}
+	/*
+	 * A pageblock in the first half of the scan space (the zone's start to
+	 * its last pageblock) whose first 16 frames are ours or free; the
+	 * kernel's own pages fill the zone's first pageblocks.
+	 */
+	for (uint64_t f = zone_start + 512; !pb && f + 512 <= zone_start + (zi.spanned - 512) / 2;
+	     f += 512) {
+		uint64_t ours = 0;
+
+		for (uint64_t j = 0; j < 16; j++)
+			ours += va_of[f - zone_start + j] != 0;
+		if (ours == 8)
+			pb = f;
+	}
+	assert_true(pb != 0);
+	for (uint64_t j = 0; j < 16; j++)
+		if (va_of[pb - zone_start + j]) {
+			assert_int_equal(mm_munmap(m, pid, va_of[pb - zone_start + j], 4096, NULL),
+					 0);
+			freed++;
+		}
+	free(va_of);
+	assert_int_equal(freed, 8);	/* the odd frames were free already */
+	mm_drain_all_pages(m);
+	assert_true(max_free_order(m) < 10);
+
+	/* the request may fail (its async pass leaves skip hints); its first run is what counts */
+	s.nr = 0;
+	(void)mm_alloc_pages(m, 0x100cca, 10, -1, 0, &r, &e);
+	begin = find_from(&s, 0, MM_EV_mm_compaction_begin);
+	assert_true(begin >= 0);
+	assert_non_null(strstr(s.v[begin].detail, "mode=async"));
+	/* the migrate scanner starts at the pageblock the order-4 free list named */
+	first_migrate = find_from(&s, (size_t)begin, MM_EV_mm_compaction_isolate_migratepages);
+	assert_true(first_migrate > begin);
+	assert_true(range_of(&s.v[first_migrate], &a, &b));
+	assert_int_equal(a, pb);
+	/*
+	 * The free scanner's first blocks come from the free lists: the search
+	 * spans the top half of the space between the scanners, [free_pfn -
+	 * distance / 2 rounded down to a pageblock, free_pfn), and takes one.
+	 */
+	fast = find_from(&s, (size_t)first_migrate, MM_EV_mm_compaction_fast_isolate_freepages);
+	assert_true(fast > first_migrate);
+	assert_true(find_from(&s, (size_t)begin + 1, MM_EV_mm_compaction_end) > fast);
+	assert_true(range_of(&s.v[fast], &fa, &fb));
+	assert_int_equal(fb, zi.start_pfn + zi.spanned - 512);
+	assert_int_equal(fa, (fb - (fb - b) / 2) & ~511ULL);
+	assert_true(s.v[fast].value >= 1);		/* nr_taken */
+	assert_clean(m);
+
+	/* compact_memory: the plain linear walks */
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, -1, 0, &e), 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_fast_isolate_freepages), 0);
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_mm_compaction_begin) {
+			long mig = find_from(&s, i, MM_EV_mm_compaction_isolate_migratepages);
+			unsigned long long zs;
+
+			if (mig < 0 || find_from(&s, i, MM_EV_mm_compaction_end) < mig)
+				continue;
+			assert_int_equal(sscanf(s.v[i].detail, "zone_start=0x%llx", &zs), 1);
+			assert_true(range_of(&s.v[mig], &a, &b));
+			assert_int_equal(a, zs);
+		}
 	assert_clean(m);
 	machine_destroy(m);
 	free(s.v);
@@ -714,6 +864,7 @@ int main(void)
 		cmocka_unit_test(test_scanners_directions),
 		cmocka_unit_test(test_movable_fragmentation_compacts),
 		cmocka_unit_test(test_direct_compaction_captures),
+		cmocka_unit_test(test_fast_searches),
 		cmocka_unit_test(test_unmovable_fragmentation_fails),
 		cmocka_unit_test(test_slowpath_order),
 		cmocka_unit_test(test_mode_rules),
