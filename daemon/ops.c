@@ -184,6 +184,25 @@ static int op_vmstat_update(struct op_ctx *c)
 	return 0;
 }
 
+/*
+ * idle: @ms milliseconds pass with no op running; the kernel's timed work
+ * (kcompactd's proactive check) runs when due. The result has the clock.
+ */
+static int op_idle(struct op_ctx *c)
+{
+	uint64_t ms;
+	int err;
+
+	if (op_field_u64(c, "ms", true, 0, UINT32_MAX, &ms))
+		return c->e.err;
+	err = mm_idle(c->m, ms, &c->e);
+	if (err)
+		return err;
+	c->result = json_pack("{s:b,s:I}", "ok", 1, "jiffies",
+			      (json_int_t)machine_jiffies(c->m));
+	return 0;
+}
+
 static void collect_violation(void *ctx, const char *violation)
 {
 	json_array_append_new(ctx, json_string(violation));
@@ -208,12 +227,14 @@ static const char *const alloc_pages_fields[] = { "gfp", "order", "node", "cpu",
 static const char *const free_pages_fields[] = { "pfn", "order", "cpu", NULL };
 static const char *const no_fields[] = { NULL };
 static const char *const cpu_only_fields[] = { "cpu", NULL };
+static const char *const idle_fields[] = { "ms", NULL };
 
 static const struct op_def buddy_ops[] = {
 	{ "alloc_pages", alloc_pages_fields, op_alloc_pages },
 	{ "free_pages", free_pages_fields, op_free_pages },
 	{ "check", no_fields, op_check },
 	{ "vmstat_update", cpu_only_fields, op_vmstat_update },
+	{ "idle", idle_fields, op_idle },
 	{ NULL, NULL, NULL },
 };
 

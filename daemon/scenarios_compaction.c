@@ -72,7 +72,9 @@ static json_t *run_json(const struct run *r)
  * begin: try_to_compact_pages (direct compaction in the slow path),
  * kcompactd_wake (kcompactd, woken by kswapd after a high-order failure);
  * a run after neither, or after kcompactd went back to sleep, is
- * proactive compaction (or compact_memory).
+ * proactive compaction (or compact_memory): on kcompactd's timer, or
+ * woken by a write of vm.compaction_proactiveness (a wakeup_kcompactd line
+ * of order -1 since kcompactd last slept), counted apart.
  */
 json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first, uint64_t last)
 {
@@ -83,20 +85,23 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 	json_t *runs = json_array(), *request = json_null(), *prios = json_array(), *high = json_array();
 	long long totals[6] = { 0 };	/* migrated, failed, migrate scanned, free scanned, moves, runs */
 	long long by_count[3] = { 0 };	/* direct, kcompactd, proactive */
+	long long proactive_by_sysctl = 0;
+	bool sysctl_woke = false;
 	int64_t stalls = 0, wakes = 0, order = -1, first_stall = -1;
 
 	st = scenario_run_events(srv, s, first, last,
 		"SELECT seq, type, zone, detail, \"order\", value FROM events WHERE session_id = ?1 "
-		"AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ORDER BY seq");
+		"AND seq BETWEEN ?2 AND ?3 AND type IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+		"ORDER BY seq");
 	if (st) {
 		int types[] = { MM_EV_mm_compaction_begin, MM_EV_mm_compaction_end,
 				MM_EV_mm_compaction_isolate_migratepages,
 				MM_EV_mm_compaction_isolate_freepages, MM_EV_mm_compaction_migratepages,
 				MM_EV_mm_compaction_try_to_compact_pages,
 				MM_EV_mm_compaction_kcompactd_wake, MM_EV_mm_compaction_kcompactd_sleep,
-				MM_EV_migrate_folio_move };
+				MM_EV_migrate_folio_move, MM_EV_mm_compaction_wakeup_kcompactd };
 
-		for (int i = 0; i < 9; i++)
+		for (int i = 0; i < 10; i++)
 			sqlite3_bind_int(st, 4 + i, types[i]);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			int type = sqlite3_column_int(st, 1);
@@ -114,6 +119,11 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 				wakes++;
 			} else if (type == MM_EV_mm_compaction_kcompactd_sleep) {
 				by = "proactive";
+				sysctl_woke = false;
+			} else if (type == MM_EV_mm_compaction_wakeup_kcompactd) {
+				/* the sysctl handler's: order -1, stored as no order, so read from its text */
+				if (d && strstr(d, " order=-1 "))
+					sysctl_woke = true;
 			} else if (type == MM_EV_migrate_folio_move) {
 				totals[4]++;
 			} else if (type == MM_EV_mm_compaction_begin) {
@@ -152,6 +162,7 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 				totals[3] += cur.free_scanned;
 				totals[5]++;
 				by_count[!strcmp(cur.by, "direct") ? 0 : !strcmp(cur.by, "kcompactd") ? 1 : 2]++;
+				proactive_by_sysctl += !strcmp(cur.by, "proactive") && sysctl_woke;
 				if (json_array_size(runs) < MAX_RUNS_LISTED)
 					json_array_append_new(runs, run_json(&cur));
 			}
@@ -200,12 +211,13 @@ json_t *measure_compaction(struct server *srv, struct session *s, uint64_t first
 			sqlite3_finalize(st);
 		}
 	}
-	return json_pack("{s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	return json_pack("{s:o,s:o,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 			 "request", request, "high_order_requests", high, "direct_compaction_calls", (json_int_t)stalls,
 			 "direct_compaction_priorities", prios, "kcompactd_wakes", (json_int_t)wakes,
 			 "runs", (json_int_t)totals[5], "runs_direct", (json_int_t)by_count[0],
 			 "runs_by_kcompactd", (json_int_t)by_count[1],
 			 "runs_proactive", (json_int_t)by_count[2],
+			 "runs_proactive_woken_by_sysctl", (json_int_t)proactive_by_sysctl,
 			 "pages_migrated", (json_int_t)totals[0], "pages_failed_to_migrate", (json_int_t)totals[1],
 			 "folios_moved", (json_int_t)totals[4],
 			 "pages_scanned_by_migrate_scanner", (json_int_t)totals[2],

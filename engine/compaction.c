@@ -64,7 +64,10 @@
  *       deferral is within its limits (compact_defer_shift <=
  *       COMPACT_MAX_DEFER_SHIFT, compact_considered <= 1 << shift).
  *  CP5. kcompactd has no pending run between ops, and its request is a
- *       valid order and zone.
+ *       valid order and zone. Its wait times out in the future (the idle op
+ *       ran every timeout that came due), or never; never only while
+ *       vm.compaction_proactiveness is 0 (a write above 0 wakes it, and it
+ *       waits again with a timeout).
  * "No page lost" is invariants 1 and 7 of page_alloc.c (every page has one
  * owner, the counts match the walk); that a moved page is mapped where it
  * was with its content is what tests/unit/test_compaction.c checks across
@@ -1528,9 +1531,15 @@ unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void
 			cp_report(fn, ctx, &n, "CP1: node %u has %lld anon and %lld file pages isolated "
 				  "between ops", nid, (long long)pgdat->vm_stat[NR_ISOLATED_ANON],
 				  (long long)pgdat->vm_stat[NR_ISOLATED_FILE]);
-		if (pgdat->kcompactd_runnable)
+		if (pgdat->kcompactd_runnable || pgdat->proactive_compact_trigger)
 			cp_report(fn, ctx, &n, "CP5: node %u's kcompactd has a run pending between ops",
 				  nid);
+		if (m->booted && (pgdat->kcompactd_timeout ?
+				  pgdat->kcompactd_timeout <= m->jiffies :
+				  m->compaction_proactiveness != 0))
+			cp_report(fn, ctx, &n, "CP5: node %u's kcompactd waits until jiffies %" PRIu64
+				  " at %" PRIu64 " with proactiveness %u", nid,
+				  pgdat->kcompactd_timeout, m->jiffies, m->compaction_proactiveness);
 		if (pgdat->kcompactd_max_order < 0 || pgdat->kcompactd_max_order > (int)m->max_order ||
 		    pgdat->kcompactd_highest_zoneidx < 0 ||
 		    pgdat->kcompactd_highest_zoneidx >= MAX_NR_ZONES)
@@ -1595,6 +1604,41 @@ unsigned long compaction_check(const struct machine *m, mm_violation_fn fn, void
 	return n;
 }
 
+/*** kcompactd ***/
+
+/* pgdat->nr_zones: up to the highest populated zone. */
+static int node_nr_zones(const pg_data_t *pgdat)
+{
+	int nr = 0;
+
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+		if (populated_zone(&pgdat->node_zones[zi]))
+			nr = zi + 1;
+	return nr;
+}
+
+static void kcompactd_event(struct machine *m, int type, int nid, int order, int zoneidx)
+{
+	struct mm_event ev;
+	char zn[16];
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.node = nid;
+	if (type == MM_EV_mm_compaction_kcompactd_sleep) {
+		snprintf(m->detail, sizeof(m->detail), "nid=%d", nid);
+	} else {
+		snprintf(zn, sizeof(zn), "%-8s", zone_type_name(zoneidx));
+		snprintf(m->detail, sizeof(m->detail), "nid=%d order=%d classzone_idx=%s", nid,
+			 order, zn);
+		ev.order = order;
+		ev.zone = zoneidx;
+	}
+	ev.detail = m->detail;
+	emit(m, &ev);
+}
+
 /*** Sysctls ***/
 
 int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_error *e)
@@ -1602,10 +1646,21 @@ int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_
 	if (!strcmp(name, "compaction_proactiveness")) {
 		if (value < 0 || value > 100)
 			return mm_error_set(e, -EINVAL, "vm.compaction_proactiveness must be 0..100");
-		/* the kernel's handler: raising it with compaction idle kicks kcompactd */
+		/*
+		 * compaction_proactiveness_sysctl_handler(): a write of a
+		 * value above 0 wakes every node's kcompactd for a proactive
+		 * check at once (proactive_compact_trigger), whatever its timeout.
+		 */
 		m->compaction_proactiveness = (unsigned int)value;
-		for (unsigned int n = 0; value && n < m->nr_nodes; n++)
-			m->nodes[n].proactive_defer = 0;
+		for (unsigned int n = 0; value && m->booted && n < m->nr_nodes; n++) {
+			pg_data_t *pgdat = &m->nodes[n];
+
+			if (pgdat->proactive_compact_trigger)
+				continue;
+			pgdat->proactive_compact_trigger = true;
+			kcompactd_event(m, MM_EV_mm_compaction_wakeup_kcompactd, pgdat->node_id, -1,
+					node_nr_zones(pgdat) - 1);
+		}
 		return 0;
 	}
 	if (!strcmp(name, "extfrag_threshold")) {
@@ -1637,30 +1692,6 @@ int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value)
 	return 0;
 }
 
-/*** kcompactd ***/
-
-static void kcompactd_event(struct machine *m, int type, int nid, int order, int zoneidx)
-{
-	struct mm_event ev;
-	char zn[16];
-
-	if (!events_on(m))
-		return;
-	mm_event_init(&ev, type);
-	ev.node = nid;
-	if (type == MM_EV_mm_compaction_kcompactd_sleep) {
-		snprintf(m->detail, sizeof(m->detail), "nid=%d", nid);
-	} else {
-		snprintf(zn, sizeof(zn), "%-8s", zone_type_name(zoneidx));
-		snprintf(m->detail, sizeof(m->detail), "nid=%d order=%d classzone_idx=%s", nid,
-			 order, zn);
-		ev.order = order;
-		ev.zone = zoneidx;
-	}
-	ev.detail = m->detail;
-	emit(m, &ev);
-}
-
 void compaction_init(struct machine *m)
 {
 	m->extfrag_threshold = 500;
@@ -1672,7 +1703,9 @@ void compaction_init(struct machine *m)
 		pgdat->kcompactd_max_order = 0;
 		pgdat->kcompactd_highest_zoneidx = MAX_NR_ZONES - 1;
 		pgdat->kcompactd_runnable = false;
-		pgdat->proactive_defer = 0;
+		pgdat->proactive_compact_trigger = false;
+		/* kcompactd starts and waits: the first proactive check is due 500 ms on */
+		pgdat->kcompactd_timeout = m->jiffies + msecs_to_jiffies(HPAGE_FRAG_CHECK_INTERVAL_MSEC);
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &pgdat->node_zones[zi];
 
@@ -1756,33 +1789,76 @@ static void kcompactd_do_work(struct machine *m, pg_data_t *pgdat)
 }
 
 /*
- * kcompactd's loop at the end of an op: a woken kcompactd runs its work and
- * sleeps again; a sleeping one whose wait timed out (the kernel's
- * HPAGE_FRAG_CHECK_INTERVAL_MSEC; here: an op went by) checks the node's
- * fragmentation score and compacts proactively, backing off for
- * 1 << COMPACT_MAX_DEFER_SHIFT checks when that did not lower the score.
+ * kcompactd goes back to its wait (the top of kcompactd()'s loop): traced
+ * as mm_compaction_kcompactd_sleep, with a timeout of @timeout jiffies, or
+ * none while proactive compaction is off.
+ */
+static void kcompactd_sleep(struct machine *m, pg_data_t *pgdat, uint64_t timeout)
+{
+	kcompactd_event(m, MM_EV_mm_compaction_kcompactd_sleep, pgdat->node_id, 0, 0);
+	pgdat->kcompactd_timeout = m->compaction_proactiveness ? m->jiffies + timeout : 0;
+}
+
+/*
+ * The proactive pass of kcompactd()'s loop, when its wait timed out or the
+ * sysctl woke it: compact_node() with the proactive flag if the node's
+ * fragmentation score is above its mark, and a wait 16 times as long
+ * (default_timeout << COMPACT_MAX_DEFER_SHIFT: 64 times, 32 s) when that did
+ * not lower the score.
+ */
+static void kcompactd_proactive(struct machine *m, pg_data_t *pgdat)
+{
+	uint64_t timeout = msecs_to_jiffies(HPAGE_FRAG_CHECK_INTERVAL_MSEC);
+
+	if (should_proactive_compact_node(m, pgdat)) {
+		unsigned int prev = fragmentation_score_node(m, pgdat), score;
+
+		compact_node(m, pgdat, true, 0);
+		score = fragmentation_score_node(m, pgdat);
+		if (score >= prev)
+			timeout <<= COMPACT_MAX_DEFER_SHIFT;
+	}
+	pgdat->proactive_compact_trigger = false;
+	kcompactd_sleep(m, pgdat, timeout);
+}
+
+/*
+ * kcompactd's loop at the end of an op: a kcompactd woken for a request
+ * runs its work and waits again, its timeout restarted; one the sysctl woke
+ * makes its proactive check first. Kernel: kcompactd().
  */
 void kcompactd_run(struct machine *m)
 {
 	for (unsigned int n = 0; n < m->nr_nodes; n++) {
 		pg_data_t *pgdat = &m->nodes[n];
 
-		if (pgdat->kcompactd_runnable) {
+		while (pgdat->kcompactd_runnable || pgdat->proactive_compact_trigger) {
+			if (pgdat->proactive_compact_trigger) {
+				kcompactd_proactive(m, pgdat);
+				continue;
+			}
 			kcompactd_do_work(m, pgdat);
 			pgdat->kcompactd_runnable = false;
-			kcompactd_event(m, MM_EV_mm_compaction_kcompactd_sleep, pgdat->node_id, 0, 0);
-			continue;
+			kcompactd_sleep(m, pgdat, msecs_to_jiffies(HPAGE_FRAG_CHECK_INTERVAL_MSEC));
 		}
-		if (pgdat->proactive_defer) {
-			pgdat->proactive_defer--;
-			continue;
-		}
-		if (should_proactive_compact_node(m, pgdat)) {
-			unsigned int prev = fragmentation_score_node(m, pgdat), score;
+	}
+}
 
-			compact_node(m, pgdat, true, 0);
-			score = fragmentation_score_node(m, pgdat);
-			pgdat->proactive_defer = score < prev ? 0 : 1u << COMPACT_MAX_DEFER_SHIFT;
-		}
+/* The earliest jiffies a kcompactd's wait times out at, if before *@next. */
+void kcompactd_next_timeout(const struct machine *m, uint64_t *next)
+{
+	for (unsigned int n = 0; n < m->nr_nodes; n++)
+		if (m->nodes[n].kcompactd_timeout && m->nodes[n].kcompactd_timeout < *next)
+			*next = m->nodes[n].kcompactd_timeout;
+}
+
+/* Every kcompactd whose wait has timed out by now makes its proactive check. */
+void kcompactd_timer(struct machine *m)
+{
+	for (unsigned int n = 0; n < m->nr_nodes; n++) {
+		pg_data_t *pgdat = &m->nodes[n];
+
+		if (pgdat->kcompactd_timeout && pgdat->kcompactd_timeout <= m->jiffies)
+			kcompactd_proactive(m, pgdat);
 	}
 }

@@ -24,6 +24,8 @@ enum migrate_reason {
 
 #define COMPACT_CLUSTER_MAX	SWAP_CLUSTER_MAX
 #define COMPACT_MAX_DEFER_SHIFT	6
+/* kcompactd's proactive check interval (mm/compaction.c) */
+#define HPAGE_FRAG_CHECK_INTERVAL_MSEC	500
 
 /* enum compact_result, in the kernel's order (later is "better" for max()). */
 enum compact_result {
@@ -118,8 +120,11 @@ bool compaction_zonelist_suitable(struct machine *m, int preferred_node, int hig
 				  unsigned int order);
 /* wakeup_kcompactd(): kswapd hands a high-order request over before it sleeps. */
 void wakeup_kcompactd(struct machine *m, pg_data_t *pgdat, int order, int highest_zoneidx);
-/* The end of an op: a woken kcompactd runs, then the proactive check (kcompactd()'s loop). */
+/* The end of an op: a woken kcompactd runs its work or its proactive check (kcompactd()'s loop). */
 void kcompactd_run(struct machine *m);
+/* timer.c's side: the earliest timeout before *@next lowers it; the timed-out checks run. */
+void kcompactd_next_timeout(const struct machine *m, uint64_t *next);
+void kcompactd_timer(struct machine *m);
 /* vmscan.c: reset_isolation_suitable() when kswapd goes to sleep. */
 void reset_isolation_suitable(struct machine *m, pg_data_t *pgdat);
 /* extfrag_for_order() (mm/vmstat.c): percent of free memory in blocks below @order. */

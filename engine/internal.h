@@ -38,6 +38,18 @@
 #define pageblock_order		((m)->pb_order)
 #define pageblock_nr_pages	(1UL << pageblock_order)
 #define PAGE_ALLOC_COSTLY_ORDER	3
+
+/*
+ * The clock (timer.c): CONFIG_HZ_250, as Debian's x86-64 kernels; jiffies
+ * start 5 minutes before they would wrap 32 bits (include/linux/jiffies.h).
+ */
+#define HZ			250u
+#define INITIAL_JIFFIES		((uint64_t)(uint32_t)(-300 * (int)HZ))
+/* msecs_to_jiffies(): rounded up. */
+static inline uint64_t msecs_to_jiffies(uint64_t ms)
+{
+	return (ms + 1000u / HZ - 1) / (1000u / HZ);
+}
 #define MIGRATE_PCPTYPES	3
 /* include/linux/mmzone.h: two more lists for THP-order blocks (CONFIG_TRANSPARENT_HUGEPAGE) */
 #define NR_LOWORDER_PCP_LISTS	(MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
@@ -363,8 +375,8 @@ typedef struct pglist_data {
 	int kcompactd_max_order;
 	int kcompactd_highest_zoneidx;
 	bool kcompactd_runnable;	/* woken, runs at the end of the op */
-	bool proactive_compact_trigger;
-	unsigned int proactive_defer;	/* ends of ops to wait before the next proactive try */
+	bool proactive_compact_trigger;	/* the sysctl's write woke it for a proactive check */
+	uint64_t kcompactd_timeout;	/* the jiffies its wait times out at; 0: none */
 } pg_data_t;
 
 /*** memblock (include/linux/memblock.h) ***/
@@ -415,6 +427,9 @@ struct machine {
 	int watermark_scale_factor;
 	bool thp_enabled;
 	bool booted;
+
+	/* The clock (timer.c): ticks of HZ since INITIAL_JIFFIES; only the idle op moves it */
+	uint64_t jiffies;
 
 	unsigned long fail_nth;		/* 0: off; else the Nth allocation fails */
 	uint64_t nr_allocs;

@@ -11,6 +11,7 @@ ENGINE_SOURCES = \
 	engine/config.c \
 	engine/gfp.c \
 	engine/mm_init.c \
+	engine/timer.c \
 	engine/memblock.c \
 	engine/page_alloc.c \
 	engine/compaction.h \

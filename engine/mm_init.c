@@ -565,6 +565,7 @@ struct machine *machine_create(const struct machine_config *cfg,
 	m->nr_cpus = cfg->cpus;
 	m->watermark_scale_factor = 10;
 	m->thp_enabled = true;
+	m->jiffies = INITIAL_JIFFIES;
 	err = -ENOMEM;
 	if (cfg->layout_zoneinfo && !(m->cfg.layout_zoneinfo = strdup(cfg->layout_zoneinfo)))
 		goto fail;

@@ -381,6 +381,14 @@ void mm_drain_all_pages(struct machine *m);
  */
 int mm_compact_memory(struct machine *m, int node, int cpu, struct mm_error *e);
 /*
+ * Time passes (timer.c): @ms milliseconds of jiffies go by with no op
+ * running, and the kernel's timed work runs when it is due (kcompactd's
+ * proactive check every 500 ms). -EINVAL above an hour, or before the boot.
+ */
+int mm_idle(struct machine *m, uint64_t ms, struct mm_error *e);
+/* The clock: jiffies at HZ 250, from INITIAL_JIFFIES. */
+uint64_t machine_jiffies(const struct machine *m);
+/*
  * Move the folio at @pfn to another frame of its node (move_pages(2)):
  * *@new_pfn on success; a page that cannot move is -EBUSY, -EAGAIN or
  * -ENOENT with the kernel's reason in @e, and nothing changes.

@@ -38,7 +38,11 @@
  * scanner positions and deferral, pg_data_t's kcompactd, the compaction
  * sysctls in struct machine, the skip and isolate bits of pageblock_mt).
  */
-#define SNAP_FORMAT	2u
+/*
+ * 3: the clock (struct machine's jiffies) and kcompactd's timeout
+ * (pg_data_t's kcompactd_timeout, for the ends of ops it waited).
+ */
+#define SNAP_FORMAT	3u
 #define SNAP_BUILD_LEN	64
 #define SNAP_NULL	UINT64_MAX		/* the length of an absent array */
 #define SNAP_MAX_ARRAY	(UINT64_C(1) << 34)	/* no machine has a bigger array */

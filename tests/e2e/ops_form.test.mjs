@@ -49,6 +49,7 @@ const CASES = [
   ['free_pages', {}, (R) => ({ pfn: R.alloc_pages.pfn, order: 2 })],
   ['workload', { kind: 'random', count: 40, seed: 3, order: '' }, () => ({ kind: 'random', count: 40, seed: 3, gfp: 'GFP_KERNEL' })],
   ['vmstat_update', { cpu: 0 }, () => ({ cpu: 0 })],
+  ['idle', { ms: 1000 }, () => ({ ms: 1000 })],
   ['check', {}, () => ({})],
   ['kmalloc', { size: 200 }, () => ({ size: 200, gfp: 'GFP_KERNEL' })],
   ['ksize', {}, (R) => ({ addr: R.kmalloc.addr })],

@@ -886,6 +886,12 @@ static void break_cp5_kcompactd(struct machine *m)
 	m->nodes[0].kcompactd_runnable = true;
 }
 
+/* CP5: kcompactd's wait timed out and its check never ran (time went by without the timer). */
+static void break_cp5_timeout(struct machine *m)
+{
+	m->jiffies = m->nodes[0].kcompactd_timeout + 1;
+}
+
 /*** The table ***/
 
 static const struct corruption {
@@ -1034,6 +1040,8 @@ static const struct corruption {
 	 "{\"mem_mib\":64}", some_allocations, break_cp4_defer },
 	{ "CP5 kcompactd", "CP5: ", "run pending",
 	 "{\"mem_mib\":64}", some_allocations, break_cp5_kcompactd },
+	{ "CP5 kcompactd timeout", "CP5: ", "waits until jiffies",
+	 "{\"mem_mib\":64}", some_allocations, break_cp5_timeout },
 };
 
 struct reports {

@@ -158,14 +158,22 @@ static void take_large_blocks(struct machine *m)
  * is off (vm.compaction_proactiveness 0) so that the end of an op leaves
  * the pieces as they are.
  */
+static uint64_t fragment_movable_as_set(struct machine *m, int *pidp);
+
 static uint64_t fragment_movable(struct machine *m, int *pidp)
+{
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
+	return fragment_movable_as_set(m, pidp);
+}
+
+/* The same with vm.compaction_proactiveness left as it is. */
+static uint64_t fragment_movable_as_set(struct machine *m, int *pidp)
 {
 	uint64_t pages, addr;
 	int pid;
 
 	fill_dma(m);
 	pages = zone_free(m);
-	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
 	assert_int_equal(mm_spawn(m, "frag", &pid, NULL), 0);
 	addr = map_and_touch(m, pid, pages);
 	for (uint64_t i = 1; i < pages; i += 2)
@@ -790,6 +798,101 @@ static void test_proactive_compaction(void **state)
 	free(s.v);
 }
 
+/*
+ * Proactive compaction runs on kcompactd's timer: the wait times out every
+ * 500 ms (125 jiffies at HZ 250) of idle time, not at the end of an op.
+ * With vm.compaction_proactiveness 0, time passes and nothing is compacted
+ * (the wait that was armed at boot times out once, then kcompactd waits
+ * with no timeout). With it at 20, its write wakes kcompactd at once, which
+ * finds nothing to do; a workload then fragments the zone over many ops,
+ * and nothing is compacted until 125 jiffies after that check, when the
+ * proactive pass runs.
+ */
+static void test_proactive_timer(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct mm_error e = { 0 };
+	uint64_t t0;
+	int pid;
+
+	(void)state;
+	assert_int_equal(machine_jiffies(m), 4294892296ULL);	/* INITIAL_JIFFIES at HZ 250 */
+	/* proactiveness 0: time passes, nothing is compacted */
+	fragment_movable(m, &pid);
+	s.nr = 0;
+	assert_int_equal(mm_idle(m, 2000, &e), 0);
+	mm_kswapd_run(m);
+	assert_int_equal(machine_jiffies(m), 4294892296ULL + 500);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_kcompactd_sleep), 1);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+
+	/* proactiveness 20 from the start: its write wakes kcompactd, which finds nothing to do */
+	s = (struct seq){ 0 };
+	m = make("{\"mem_mib\":128}", seq_record, &s);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 20, NULL), 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_wakeup_kcompactd), 1);
+	mm_kswapd_run(m);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+	assert_int_equal(s.v[s.nr - 1].type, MM_EV_mm_compaction_kcompactd_sleep);
+	t0 = machine_jiffies(m);
+	/* a workload of many ops fragments the zone: no time passes, nothing is compacted */
+	s.nr = 0;
+	fragment_movable_as_set(m, &pid);
+	assert_true(max_free_order(m) < 10);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+	assert_int_equal(mm_idle(m, 496, &e), 0);	/* 124 jiffies: not yet */
+	mm_kswapd_run(m);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+	assert_int_equal(machine_jiffies(m), t0 + 124);
+	assert_int_equal(mm_idle(m, 4, &e), 0);		/* the 125th: the check runs */
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) > 0);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_kcompactd_wake), 0);
+	assert_int_equal(s.v[s.nr - 1].type, MM_EV_mm_compaction_kcompactd_sleep);
+	assert_int_equal(machine_jiffies(m), t0 + 125);
+	assert_true(max_free_order(m) >= 9);
+	assert_int_equal(mm_idle(m, 3600001, &e), -EINVAL);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * A proactive pass that did not lower the fragmentation score (unmovable
+ * pages: nothing moves) makes kcompactd wait 64 times as long, 32 s,
+ * before it checks again.
+ */
+static void test_proactive_backoff(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct mm_error e = { 0 };
+	uint64_t t0;
+
+	(void)state;
+	fragment_unmovable(m);
+	s.nr = 0;
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 20, NULL), 0);
+	mm_kswapd_run(m);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) > 0);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	t0 = machine_jiffies(m);
+	s.nr = 0;
+	assert_int_equal(mm_idle(m, 31996, &e), 0);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_kcompactd_sleep), 0);
+	assert_int_equal(mm_idle(m, 4, &e), 0);
+	assert_int_equal(machine_jiffies(m), t0 + 8000);
+	assert_int_equal(seq_count(&s, MM_EV_mm_compaction_kcompactd_sleep), 1);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) > 0);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 static int owner_at(struct machine *m, uint64_t pfn)
 {
 	struct page_info pi;
@@ -871,6 +974,8 @@ int main(void)
 		cmocka_unit_test(test_deferral),
 		cmocka_unit_test(test_kcompactd_woken_by_kswapd),
 		cmocka_unit_test(test_proactive_compaction),
+		cmocka_unit_test(test_proactive_timer),
+		cmocka_unit_test(test_proactive_backoff),
 		cmocka_unit_test(test_alloc_contig_range),
 	};
 

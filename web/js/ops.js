@@ -15,6 +15,7 @@ export const OPS = [
     free_pages: ['pfn', 'order', 'cpu'],
     workload: ['kind', 'count', 'seed', 'order', 'gfp', 'min', 'max', 'free'],
     vmstat_update: ['cpu'],
+    idle: ['ms'],
     check: [],
   }],
   ['slab', {
@@ -90,6 +91,7 @@ const FIELDS = {
   pfn: { number: true },
   start_pfn: { number: true, placeholder: 'search' },
   nr_pages: { number: true, placeholder: '512' },
+  ms: { number: true, value: '500' },
   value: { number: true, placeholder: 'read only' },
   kind: { options: ['random', 'fragment', 'fragment_user', 'exhaust', 'kmalloc_sizes'] },
   count: { number: true, placeholder: 'default' },
