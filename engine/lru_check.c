@@ -18,6 +18,10 @@
  *  R4. An anon_vma's refcount is the VMAs whose own anon_vma it is, the
  *      anonymous pages that point at it and its child anon_vmas; a live
  *      anon_vma's parent and root are live.
+ *  R5. Each process's VMAs are sorted by address and do not overlap (the
+ *      binary searches of find_vma() and the walk rely on it), and its rmap
+ *      offsets, when marked valid, are the distinct vm_start - (vm_pgoff <<
+ *      PAGE_SHIFT) of its VMAs, or say there are too many to keep.
  *  F1. Each page in a file's i_pages is a page-cache page that names that
  *      file and index; nrpages, nr_dirty and nr_writeback count its pages,
  *      dirty pages and pages under writeback.
@@ -186,6 +190,45 @@ static void check_anon_vmas(struct lchk *c)
 	free(refs);
 }
 
+/* R5: the VMAs in order, and the offsets rmap_walk() looks up by. */
+static void check_vmas(struct lchk *c)
+{
+	const struct machine *m = c->m;
+
+	for (unsigned int i = 0; m->x86 && i < m->x86->nr_mms; i++) {
+		const struct mm_struct *mm = &m->x86->mms[i];
+		uint64_t seen[RMAP_OFFSETS_MAX + 1];
+		unsigned int k, j, distinct = 0;
+		bool same;
+
+		for (k = 0; k < mm->nr_vmas; k++)
+			if (mm->vmas[k].vm_start >= mm->vmas[k].vm_end ||
+			    (k && mm->vmas[k - 1].vm_end > mm->vmas[k].vm_start))
+				lviolation(c, "R5: pid %d's VMA %u [0x%" PRIx64 ", 0x%" PRIx64
+					   ") is empty or out of order", mm->pid, k,
+					   mm->vmas[k].vm_start, mm->vmas[k].vm_end);
+		if (!mm->rmap_offsets_valid)
+			continue;
+		/* the first RMAP_OFFSETS_MAX + 1 distinct offsets, in VMA order */
+		for (k = 0; k < mm->nr_vmas && distinct <= RMAP_OFFSETS_MAX; k++) {
+			const struct vm_area_struct *v = &mm->vmas[k];
+			uint64_t off = v->vm_start - (v->vm_pgoff << PAGE_SHIFT);
+
+			for (j = 0; j < distinct && seen[j] != off; j++)
+				;
+			if (j == distinct)
+				seen[distinct++] = off;
+		}
+		same = distinct > RMAP_OFFSETS_MAX ? mm->nr_rmap_offsets > RMAP_OFFSETS_MAX :
+		       mm->nr_rmap_offsets == distinct;
+		for (j = 0; same && distinct <= RMAP_OFFSETS_MAX && j < distinct; j++)
+			same = mm->rmap_offsets[j] == seen[j];
+		if (!same)
+			lviolation(c, "R5: pid %d's rmap offsets (%u) are not those of its %u VMAs "
+				   "(%u distinct)", mm->pid, mm->nr_rmap_offsets, mm->nr_vmas, distinct);
+	}
+}
+
 /* F1 for one file. */
 static void check_file(struct lchk *c, const struct sim_file *f, uint64_t sums[3])
 {
@@ -313,6 +356,7 @@ unsigned long rmap_filemap_check(const struct machine *cm, mm_violation_fn fn, v
 		check_folio_home(&c, pfn, p, mapped);
 	}
 	check_anon_vmas(&c);
+	check_vmas(&c);
 	for (i = 0; i < m->files->nr; i++)
 		check_file(&c, &m->files->v[i], sums);
 	check_counters(&c, sums, mapped);

@@ -27,6 +27,11 @@
  *    one else holds it (do_wp_page()). Kernel: mm/mmap.c (dup_mmap),
  *    mm/memory.c (copy_present_ptes, do_wp_page, wp_page_copy, do_read_fault,
  *    do_cow_fault, do_shared_fault), mm/rmap.c (anon_vma_prepare/fork).
+ *  - A process's VMAs are an array sorted by address that never overlap;
+ *    finding the VMA of an address, or the first one a range meets, is a
+ *    binary search, as the kernel's maple tree is a search tree. Inserting
+ *    or removing one moves the array's tail (memmove), which the kernel's
+ *    tree does not have to do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -64,24 +69,67 @@ static uint64_t pt_used(const struct machine *m)
 
 /*** VMAs ***/
 
+/*
+ * The first VMA that ends above @addr (the VMAs are sorted and do not
+ * overlap): nr_vmas when none. A binary search, as the kernel's maple tree
+ * finds a VMA in O(log n).
+ */
+static unsigned int vma_lower_bound(const struct mm_struct *mm, uint64_t addr)
+{
+	unsigned int lo = 0, hi = mm->nr_vmas;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid].vm_end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The first VMA that starts above @addr: nr_vmas when none. */
+static unsigned int vma_after_start(const struct mm_struct *mm, uint64_t addr)
+{
+	unsigned int lo = 0, hi = mm->nr_vmas;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (mm->vmas[mid].vm_start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int vma_index(const struct mm_struct *mm, uint64_t addr)
+{
+	unsigned int i = vma_lower_bound(mm, addr);
+
+	return i < mm->nr_vmas && mm->vmas[i].vm_start <= addr ? (int)i : -1;
+}
+
 static struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr)
 {
-	unsigned int i;
+	int i = vma_index(mm, addr);
 
-	for (i = 0; i < mm->nr_vmas; i++)
-		if (addr >= mm->vmas[i].vm_start && addr < mm->vmas[i].vm_end)
-			return &mm->vmas[i];
-	return NULL;
+	return i >= 0 ? &mm->vmas[i] : NULL;
 }
 
 static bool range_free(const struct mm_struct *mm, uint64_t s, uint64_t e)
 {
-	unsigned int i;
+	unsigned int i = vma_lower_bound(mm, s);
 
-	for (i = 0; i < mm->nr_vmas; i++)
-		if (mm->vmas[i].vm_start < e && s < mm->vmas[i].vm_end)
-			return false;
-	return true;
+	return i >= mm->nr_vmas || mm->vmas[i].vm_start >= e;
+}
+
+/* A VMA was added, removed, or moved against its object: rmap's offsets are to be found again. */
+static void vmas_changed(struct mm_struct *mm)
+{
+	mm->rmap_offsets_valid = false;
 }
 
 static int vma_insert_at(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned int flags,
@@ -98,12 +146,13 @@ static int vma_insert_at(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned 
 		mm->vmas = v;
 		mm->cap_vmas = cap;
 	}
-	for (i = mm->nr_vmas; i > 0 && mm->vmas[i - 1].vm_start > s; i--)
-		mm->vmas[i] = mm->vmas[i - 1];
+	i = vma_after_start(mm, s);	/* a split inserts beside the VMA it cuts */
+	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(*mm->vmas));
 	mm->vmas[i] = (struct vm_area_struct){ .vm_start = s, .vm_end = e, .vm_flags = flags,
 					      .vm_pgoff = s >> PAGE_SHIFT };
 	snprintf(mm->vmas[i].name, sizeof(mm->vmas[i].name), "%s", name);
 	mm->nr_vmas++;
+	vmas_changed(mm);
 	*at = i;
 	return 0;
 }
@@ -138,6 +187,7 @@ static void vma_remove(struct machine *m, struct mm_struct *mm, unsigned int i)
 	vma_put_refs(m, &mm->vmas[i]);
 	memmove(&mm->vmas[i], &mm->vmas[i + 1], (mm->nr_vmas - i - 1) * sizeof(*mm->vmas));
 	mm->nr_vmas--;
+	vmas_changed(mm);
 }
 
 /*
@@ -230,9 +280,13 @@ static void zap_swap_pte(struct machine *m, struct mm_struct *mm, uint64_t table
 static void zap_range(struct machine *m, struct mm_struct *mm, uint64_t table, int level,
 		      uint64_t base, uint64_t s, uint64_t e, bool free_tables)
 {
-	unsigned int shift = pt_level_shift(level), i;
+	unsigned int shift = pt_level_shift(level), i, first, last;
 
-	for (i = 0; i < PTRS_PER_TABLE; i++) {
+	/* only the entries that meet [s, e) */
+	first = s > base ? (unsigned int)((s - base) >> shift) : 0;
+	last = e - 1 - base < ((uint64_t)PTRS_PER_TABLE << shift) ?
+	       (unsigned int)((e - 1 - base) >> shift) : PTRS_PER_TABLE - 1;
+	for (i = first; i <= last && i < PTRS_PER_TABLE; i++) {
 		uint64_t lo = base + ((uint64_t)i << shift), hi = lo + (1ULL << shift);
 		uint64_t entry = pt_table(m, table)[i], child;
 
@@ -283,13 +337,15 @@ static void unmap_region(struct machine *m, struct mm_struct *mm, uint64_t s, ui
  */
 static int vmas_unmap(struct machine *m, struct mm_struct *mm, uint64_t s, uint64_t e)
 {
-	unsigned int i = 0, at;
+	unsigned int i = vma_lower_bound(mm, s), at;
 	int err;
 
 	while (i < mm->nr_vmas) {
 		struct vm_area_struct v = mm->vmas[i];
 
-		if (v.vm_end <= s || v.vm_start >= e) {
+		if (v.vm_start >= e)
+			break;
+		if (v.vm_end <= s) {
 			i++;
 			continue;
 		}
@@ -309,6 +365,7 @@ static int vmas_unmap(struct machine *m, struct mm_struct *mm, uint64_t s, uint6
 		} else if (v.vm_end > e) {
 			mm->vmas[i].vm_pgoff += (e - v.vm_start) >> PAGE_SHIFT;
 			mm->vmas[i++].vm_start = e;
+			vmas_changed(mm);
 		} else {
 			vma_remove(m, mm, i);
 		}
@@ -514,6 +571,7 @@ static int do_mmap(struct machine *m, int pid, uint64_t addr, uint64_t length, c
 	if (fa) {
 		mm->vmas[at_idx].vm_file = fa->f->id + 1;
 		mm->vmas[at_idx].vm_pgoff = fa->pgoff;
+		vmas_changed(mm);
 		vma_get_refs(m, &mm->vmas[at_idx]);
 	}
 	mm_event_emit(m, MM_EV_mmap, pid, addr, len, fa ? fa->f->name : prot ? prot : "rw-");
@@ -1211,6 +1269,7 @@ static int dup_mmap(struct machine *m, struct mm_struct *child, struct mm_struct
 		if (err)
 			return err;
 		child->vmas[at].vm_pgoff = v->vm_pgoff;
+		vmas_changed(child);
 		child->vmas[at].vm_file = v->vm_file;
 		if (v->anon_vma) {
 			err = anon_vma_alloc(m, v->anon_vma, &av);

@@ -334,6 +334,8 @@ struct vm_area_struct {
 /* include/linux/mm_types_task.h: the RSS counters of an mm. */
 enum { MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES, NR_MM_COUNTERS };
 
+#define RMAP_OFFSETS_MAX	8
+
 struct mm_struct {
 	int pid;
 	char comm[16];
@@ -348,6 +350,15 @@ struct mm_struct {
 	bool oom_victim;		/* killed: exits at the end of the op (mm_exit_killed()) */
 	bool oom_skip;			/* reaped: nothing more to take from it */
 	uint32_t memcg_id;		/* memcontrol.c: its memory cgroup, 0 the root */
+	/*
+	 * rmap.c: the distinct offsets vm_start - (vm_pgoff << PAGE_SHIFT) of
+	 * the VMAs, so that a walk looks up one address per offset instead of
+	 * visiting every VMA; found again after mm.c changed the VMAs
+	 * (rmap_offsets_valid false). RMAP_OFFSETS_MAX + 1: too many to keep.
+	 */
+	uint64_t rmap_offsets[RMAP_OFFSETS_MAX];
+	uint8_t nr_rmap_offsets;
+	bool rmap_offsets_valid;
 };
 
 /* Boot stages of engine.md section 7, in order. */
@@ -495,6 +506,8 @@ const char *boot_stage_name(int stage);
 /*** mm.c ***/
 
 struct mm_struct *find_mm(const struct machine *m, int pid);
+/* The index of the VMA of @mm that holds @addr, or -1 (a binary search: the VMAs are sorted). */
+int vma_index(const struct mm_struct *mm, uint64_t addr);
 int do_user_addr_fault(struct machine *m, int cpu, struct mm_struct *mm, uint64_t vaddr,
 		       uint32_t error_code, const char **outcome);
 void mm_state_free(struct x86_state *x);

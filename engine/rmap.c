@@ -156,6 +156,66 @@ static bool vma_may_map(const struct machine *m, const struct vm_area_struct *vm
 	return vma->vm_file && vma->vm_file == (uint32_t)folio_file_id(p) + 1;
 }
 
+/* Where a VMA maps its object's page 0 (an address that may lie outside it, or wrap). */
+static uint64_t vma_offset(const struct vm_area_struct *vma)
+{
+	return vma->vm_start - (vma->vm_pgoff << PAGE_SHIFT);
+}
+
+/* The offsets of @mm's VMAs found again, when the VMAs changed since. */
+static void rmap_offsets_update(struct mm_struct *mm)
+{
+	if (mm->rmap_offsets_valid)
+		return;
+	mm->nr_rmap_offsets = 0;
+	for (unsigned int k = 0; k < mm->nr_vmas && mm->nr_rmap_offsets <= RMAP_OFFSETS_MAX; k++) {
+		uint64_t off = vma_offset(&mm->vmas[k]);
+		unsigned int j;
+
+		for (j = 0; j < mm->nr_rmap_offsets && mm->rmap_offsets[j] != off; j++)
+			;
+		if (j < mm->nr_rmap_offsets)
+			continue;
+		if (mm->nr_rmap_offsets < RMAP_OFFSETS_MAX)
+			mm->rmap_offsets[mm->nr_rmap_offsets] = off;
+		mm->nr_rmap_offsets++;
+	}
+	mm->rmap_offsets_valid = true;
+}
+
+/*
+ * The VMAs of @mm that may map page @index of the page's object, in
+ * address order: with few offsets, the one VMA that holds each offset's
+ * address (a VMA maps index i at vm_start + ((i - vm_pgoff) << PAGE_SHIFT)
+ * only, so no other VMA of that offset can); else every VMA. The kernel's
+ * anon_vma and i_mmap interval trees find them in O(log n) the same way.
+ */
+static unsigned int rmap_candidates(struct mm_struct *mm, uint64_t index, unsigned int *k)
+{
+	unsigned int n = 0;
+
+	rmap_offsets_update(mm);
+	if (mm->nr_rmap_offsets > RMAP_OFFSETS_MAX)
+		return UINT32_MAX;
+	for (unsigned int j = 0; j < mm->nr_rmap_offsets; j++) {
+		uint64_t off = mm->rmap_offsets[j];
+		int i = vma_index(mm, off + (index << PAGE_SHIFT));
+
+		/* a VMA of another offset holding this address does not map the page there */
+		if (i >= 0 && vma_offset(&mm->vmas[i]) == off)
+			k[n++] = (unsigned int)i;
+	}
+	/* in address order, as the full walk visits them */
+	for (unsigned int a = 1; a < n; a++)
+		for (unsigned int b = a; b > 0 && k[b - 1] > k[b]; b--) {
+			unsigned int t = k[b];
+
+			k[b] = k[b - 1];
+			k[b - 1] = t;
+		}
+	return n;
+}
+
 /*
  * rmap_walk(): each PTE that maps @pfn, process by process (in the order
  * of the process table) and VMA by VMA, until @fn returns false.
@@ -164,15 +224,16 @@ void rmap_walk(struct machine *m, uint64_t pfn, rmap_one_fn fn, void *arg)
 {
 	const struct page *p = pfn_to_page(m, pfn);
 	uint64_t index = folio_index(p);
-	unsigned int i, k;
+	unsigned int i, c, nr, cand[RMAP_OFFSETS_MAX];
 
 	if (!p->folio.mapping)
 		return;
 	for (i = 0; i < m->x86->nr_mms; i++) {
 		struct mm_struct *mm = &m->x86->mms[i];
 
-		for (k = 0; k < mm->nr_vmas; k++) {
-			const struct vm_area_struct *vma = &mm->vmas[k];
+		nr = rmap_candidates(mm, index, cand);
+		for (c = 0; c < (nr == UINT32_MAX ? mm->nr_vmas : nr); c++) {
+			const struct vm_area_struct *vma = &mm->vmas[nr == UINT32_MAX ? c : cand[c]];
 			struct rmap_hit h;
 			uint64_t addr, table;
 

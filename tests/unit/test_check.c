@@ -472,6 +472,19 @@ static void break_r4_anon_vma(struct machine *m)
 	m->anon_vmas->v[folio_anon_vma_id(&m->mem_map[shared_anon(m)])].refcount++;
 }
 
+/*
+ * R5: one offset too many in a process's rmap offsets (one that no VMA has:
+ * the walks still find every PTE, so only R5 can tell).
+ */
+static void break_r5_offsets(struct machine *m)
+{
+	struct mm_struct *mm = &m->x86->mms[0];
+
+	(void)rmap_count(m, shared_anon(m));	/* a walk: the offsets are found */
+	assert_true(mm->rmap_offsets_valid && mm->nr_rmap_offsets < RMAP_OFFSETS_MAX);
+	mm->rmap_offsets[mm->nr_rmap_offsets++] = 0x123456789000ULL;
+}
+
 /* F1: a file's nrpages one above its i_pages. */
 static void break_f1_nrpages(struct machine *m)
 {
@@ -952,6 +965,8 @@ static const struct corruption {
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_r3_refcount },
 	{ "R4 anon_vma refcount", "R4: ", "hold it",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_r4_anon_vma },
+	{ "R5 rmap offsets", "R5: ", "rmap offsets",
+	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_r5_offsets },
 	{ "F1 nrpages", "F1: ", "it counts",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_f1_nrpages },
 	{ "F2 orphan page", "F2: ", "is not in its file's i_pages",
@@ -1121,7 +1136,7 @@ static void test_every_numbered_invariant_has_a_case(void **state)
 	static const struct {
 		const char *block;
 		int last;
-	} blocks[] = { { "L", 3 }, { "R", 4 }, { "F", 4 }, { "SW", 6 }, { "K", 3 },
+	} blocks[] = { { "L", 3 }, { "R", 5 }, { "F", 4 }, { "SW", 6 }, { "K", 3 },
 		       { "V", 5 }, { "S", 6 }, { "P", 6 }, { "C", 5 }, { "O", 3 }, { "M", 4 },
 		       { "CP", 5 } };
 	char want[16];
