@@ -64,9 +64,10 @@
  * A d.KEY number that is 0 is left out of the detail (an absent key writes
  * 0), both ways, so that the long vmscan lines fit a recorded detail.
  *
- * mark_victim's engine event has the tracepoint's TP_printk text as its
- * detail rather than d.KEY pairs (printk_detail()): the export reads that
- * text back by the row's format, then writes it as any.
+ * mark_victim's and writeback_single_inode's engine events have the
+ * tracepoint's TP_printk text as their detail rather than d.KEY pairs
+ * (printk_detail()): the export reads that text back by the row's format,
+ * then writes it as any.
  *
  *       pm.M pm.a pm.s pm.b pm.d pm.B   pagemap's folio flags (d.flags, the
  *                  PAGEMAP_* bits of include/trace/events/pagemap.h), one
@@ -87,9 +88,8 @@
  * pcp_drain, which the engine reports once per batch with a count while the
  * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
  * block with its pfn (give the engine per-block events to write them). Not
- * yet written: writeback_single_inode (its inode state flags and jiffies
- * age are not modelled) and task_newtask; swap_writepage and swap_readpage
- * have no tracepoint in 6.18.
+ * yet written: task_newtask; swap_writepage and swap_readpage have no
+ * tracepoint in 6.18.
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */
@@ -229,6 +229,10 @@ static const struct ftrace_tp tracepoints[] = {
 	/* writeback (include/trace/events/writeback.h) */
 	{ "writeback_dirty_folio", "writeback", "writeback_dirty_folio", "bdi %s: ino=%lu index=%lu",
 	  "d.bdi value size" },
+	{ "writeback_single_inode", "writeback", "writeback_single_inode",
+	  "bdi %s: ino=%lu state=%s dirtied_when=%lu age=%lu index=%lu to_write=%ld wrote=%lu "
+	  "cgroup_ino=%lu",
+	  "d.bdi value d.state d.dirtied_when d.age d.index d.to_write d.wrote d.cgroup_ino" },
 	{ "global_dirty_state", "writeback", "global_dirty_state",
 	  "dirty=%lu writeback=%lu bg_thresh=%lu thresh=%lu limit=%lu dirtied=%lu written=%lu",
 	  "d.dirty d.writeback d.bg_thresh d.thresh d.limit d.dirtied d.written" },
@@ -784,7 +788,7 @@ static void ftrace_write_fields_as(FILE *f, const struct ftrace_tp *tp,
 /* An engine event whose detail is its tracepoint's TP_printk text. */
 static bool printk_detail(const struct ftrace_tp *tp)
 {
-	return !strcmp(tp->name, "mark_victim");
+	return !strcmp(tp->name, "mark_victim") || !strcmp(tp->name, "writeback_single_inode");
 }
 
 void ftrace_write_fields(FILE *f, const struct ftrace_tp *tp, const struct ftrace_out *o)

@@ -216,7 +216,9 @@ struct sim_file {
 	uint64_t *i_pages;		/* per page index (see I_PAGES_SHADOW) */
 	uint32_t *disk;			/* per page index: the content tag on disk, 0: as created */
 	uint64_t nr_slots;		/* entries of i_pages and disk */
-	uint64_t dirtied_when;		/* inode->dirtied_when: a sequence number, 0 when clean */
+	uint64_t dirtied_seq;		/* its place on the bdi's b_dirty list, 0 when clean */
+	uint64_t dirtied_when;		/* inode->dirtied_when: jiffies when it was dirtied clean */
+	uint64_t writeback_index;	/* mapping->writeback_index: where cyclic writeback resumes */
 	uint64_t nrpages, nr_dirty, nr_writeback;
 	struct file_ra_state ra;	/* the readahead window (file->f_ra) */
 	uint64_t dentry_addr;		/* its objects in the dentry and inode caches, 0: none */
@@ -227,7 +229,7 @@ struct sim_file {
 struct file_table {
 	struct sim_file *v;
 	uint32_t nr, cap;
-	uint64_t dirty_seq;		/* the last dirtied_when handed out */
+	uint64_t dirty_seq;		/* the last dirtied_seq handed out */
 };
 
 struct sim_file *file_by_id(struct machine *m, uint32_t id);

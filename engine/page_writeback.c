@@ -11,7 +11,9 @@
  *
  * Ideas to hold:
  *  - A write dirties its pages (NR_FILE_DIRTY, the file's dirty count) and
- *    its inode takes a dirtied_when stamp when it was clean.
+ *    its inode, when it was clean, takes a dirtied_when stamp (jiffies,
+ *    timer.c) and goes to the end of the b_dirty list (dirtied_seq: many
+ *    inodes are dirtied at the same jiffies, since an op takes no time).
  *  - The thresholds are fractions of the dirtyable memory: free pages above
  *    the reserves plus the file LRU pages. vm.dirty_background_ratio (10)
  *    wakes the flusher, vm.dirty_ratio (20) throttles writers.
@@ -19,8 +21,12 @@
  *    within the call, with NR_WRITEBACK back where it was and NR_WRITTEN one
  *    higher. The flusher's background work runs within the write that
  *    crossed the background threshold, inode by inode, oldest dirtied
- *    first, until the dirty pages are back at or under it. Periodic
- *    writeback (dirty_expire_centisecs) needs wall time and is not
+ *    first, until the dirty pages are back at or under it. Each inode's turn
+ *    is cyclic writeback (writeback_iter() with range_cyclic): it starts at
+ *    mapping->writeback_index, does not wrap, and leaves the index after the
+ *    last page written, or 0 when it reached the end; the flusher traces it
+ *    as writeback_single_inode, with the kernel's text. Periodic writeback
+ *    (dirty_expire_centisecs, every dirty_writeback_centisecs) is not
  *    modelled: pages stay dirty until a threshold, fsync or reclaim.
  */
 #include <errno.h>
@@ -70,8 +76,10 @@ void folio_mark_dirty(struct machine *m, uint64_t pfn)
 	if (!f)
 		return;
 	f->nr_dirty++;
-	if (!f->dirtied_when)
-		f->dirtied_when = ++m->files->dirty_seq;
+	if (!f->dirtied_seq) {		/* __mark_inode_dirty() of a clean inode */
+		f->dirtied_seq = ++m->files->dirty_seq;
+		f->dirtied_when = m->jiffies;
+	}
 	mod_node_page_state(m, p->node, NR_FILE_DIRTY, 1);
 	mod_node_page_state(m, p->node, NR_DIRTIED, 1);
 	dirty_event(m, MM_EV_writeback_dirty_folio, f, pfn, folio_index(p));
@@ -149,7 +157,7 @@ int folio_write_one(struct machine *m, uint64_t pfn)
 	mod_node_page_state(m, p->node, NR_WRITEBACK, -1);
 	mod_node_page_state(m, p->node, NR_WRITTEN, 1);
 	if (!f->nr_dirty)
-		f->dirtied_when = 0;
+		f->dirtied_seq = 0;	/* off b_dirty; dirtied_when stays, as the kernel's */
 	if (page_test(p, PG_reclaim)) {
 		page_clear(p, PG_reclaim);
 		folio_rotate_reclaimable(m, pfn);
@@ -157,18 +165,27 @@ int folio_write_one(struct machine *m, uint64_t pfn)
 	return 0;
 }
 
-/* Write up to @nr_to_write dirty pages of @f in index order (write_cache_pages()). */
-static uint64_t write_file_pages(struct machine *m, struct sim_file *f, uint64_t nr_to_write)
+/*
+ * Write up to @nr_to_write dirty pages of @f in index order from @start
+ * (writeback_iter()); *@next is the index after the last page written when
+ * nr_to_write ran out, else 0 (the end was reached, with no wrap).
+ */
+static uint64_t write_file_pages(struct machine *m, struct sim_file *f, uint64_t start,
+				 uint64_t nr_to_write, uint64_t *next)
 {
 	uint64_t index, wrote = 0;
 
-	for (index = 0; index < f->nr_slots && f->nr_dirty && wrote < nr_to_write; index++) {
+	*next = 0;
+	for (index = start; index < f->nr_slots && f->nr_dirty; index++) {
 		uint64_t e = f->i_pages[index];
 
 		if (!e || xa_is_value(e) || !page_test(&m->mem_map[e - 1], PG_dirty))
 			continue;
 		SIM_BUG_ON(folio_write_one(m, e - 1));
-		wrote++;
+		if (++wrote >= nr_to_write) {
+			*next = index + 1;
+			break;
+		}
 	}
 	return wrote;
 }
@@ -189,10 +206,39 @@ static void inode_event(struct machine *m, int type, const struct sim_file *f,
 	emit(m, &ev);
 }
 
+/*
+ * trace_writeback_single_inode() of the flusher's turn at @f, with the
+ * tracepoint's TP_printk text as the detail: the inode's state after the
+ * turn (I_SYNC while it is written, I_DIRTY_PAGES again if pages are left),
+ * its dirtied_when and age in seconds (at this jiffies; the kernel prints
+ * the age at the time the trace is read), the writeback index, the pages
+ * asked for and written, and the root cgroup's inode (1) as the wb's.
+ */
+static void writeback_single_inode_event(struct machine *m, const struct sim_file *f,
+					 uint64_t nr_to_write, uint64_t wrote)
+{
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, MM_EV_writeback_single_inode);
+	ev.value = f->id;			/* ino */
+	ev.size = wrote;
+	snprintf(m->detail, sizeof(m->detail), "bdi 0:0: ino=%u state=%s dirtied_when=%" PRIu64
+		 " age=%" PRIu64 " index=%" PRIu64 " to_write=%" PRIu64 " wrote=%" PRIu64
+		 " cgroup_ino=1", f->id, f->nr_dirty ? "I_DIRTY_PAGES|I_SYNC" : "I_SYNC",
+		 f->dirtied_when, (m->jiffies - f->dirtied_when) / HZ, f->writeback_index,
+		 nr_to_write, wrote);
+	ev.detail = m->detail;
+	emit(m, &ev);
+}
+
 /* file_write_and_wait_range() of the whole file: every dirty page written. */
 uint64_t filemap_write_and_wait(struct machine *m, struct sim_file *f)
 {
-	return write_file_pages(m, f, UINT64_MAX);
+	uint64_t next;
+
+	return write_file_pages(m, f, 0, UINT64_MAX, &next);
 }
 
 int mm_fsync(struct machine *m, const char *name, uint64_t *written, struct mm_error *e)
@@ -261,7 +307,7 @@ static struct sim_file *oldest_dirty_file(struct machine *m)
 	for (i = 0; i < m->files->nr; i++) {
 		struct sim_file *f = &m->files->v[i];
 
-		if (f->nr_dirty && (!best || f->dirtied_when < best->dirtied_when))
+		if (f->nr_dirty && (!best || f->dirtied_seq < best->dirtied_seq))
 			best = f;
 	}
 	return best;
@@ -295,15 +341,16 @@ void balance_dirty_pages(struct machine *m, struct sim_file *written)
 	}
 	while (global_dirty_pages(m) > bg) {
 		struct sim_file *f = oldest_dirty_file(m);
-		uint64_t when, over = global_dirty_pages(m) - bg, chunk, wrote;
+		uint64_t over = global_dirty_pages(m) - bg, chunk, wrote, start;
 
 		if (!f)
 			break;
-		when = f->dirtied_when;
 		chunk = over < 1024 ? over : 1024;
-		wrote = write_file_pages(m, f, chunk);
-		inode_event(m, MM_EV_writeback_single_inode, f, when, chunk, wrote);
-		if (!wrote)
+		start = f->writeback_index;
+		wrote = write_file_pages(m, f, start, chunk, &f->writeback_index);
+		writeback_single_inode_event(m, f, chunk, wrote);
+		/* a turn that began past the last dirty page is followed by one from the start */
+		if (!wrote && !start)
 			break;
 	}
 }

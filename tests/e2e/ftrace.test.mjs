@@ -565,14 +565,16 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
 
 // The tracepoints written from the engine's LRU, writeback, file-fault and OOM events.
 const MORE = ['mm_lru_insertion', 'mm_lru_activate', 'writeback_dirty_folio', 'global_dirty_state',
-  'mm_filemap_fault', 'mark_victim'];
+  'writeback_single_inode', 'mm_filemap_fault', 'mark_victim'];
 test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout and import back to the same events', async () => {
   const id = await createSession(d.url, { mem_mib: 256, cpus: 2 }, 'lru-writeback-oom');
-  // a file read twice (activated), written past the background threshold (dirty, then
-  // written back), mapped and faulted; then an anonymous hog the OOM killer takes
+  // a file read twice (activated), written under the background threshold, three seconds
+  // later past it (dirty, then written back by the flusher: its inode dirtied 3 s before),
+  // mapped and faulted; then an anonymous hog the OOM killer takes
   const ops = [{ op: 'create_file', name: 'data', size: 48 << 20 }];
   for (let i = 0; i < 2; i++) ops.push({ op: 'read_file', name: 'data', offset: 0, length: 4 << 20 });
-  ops.push({ op: 'write_file', name: 'data', offset: 0, length: 40 << 20 }, { op: 'spawn', name: 'mapper' });
+  ops.push({ op: 'write_file', name: 'data', offset: 0, length: 4 << 20 }, { op: 'idle', ms: 3000 },
+    { op: 'write_file', name: 'data', offset: 4 << 20, length: 36 << 20 }, { op: 'spawn', name: 'mapper' });
   const res = (await applyOps(d.url, id, ops)).results;
   const mapper = res.at(-1).pid;
   const map = (await applyOps(d.url, id, [{ op: 'mmap', pid: mapper, length: 1 << 20, file: 'data', offset: 44 << 20, prot: 'r--' }])).results[0];
@@ -615,6 +617,20 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
     assert.equal(lines.writeback_dirty_folio[i], `bdi 0:0: ino=${e.value} index=${e.size}`));
   sim.global_dirty_state.forEach((e, i) => assert.equal(lines.global_dirty_state[i], e.detail));
   sim.mm_filemap_fault.forEach((e, i) => assert.equal(lines.mm_filemap_fault[i], `dev=0:0 ino=${hex(e.value)} ofs=${e.size}`));
+  // the flusher's turns: what the kernel prints, the inode dirtied at the first write's
+  // jiffies (INITIAL_JIFFIES at HZ 250), 3 s before; each turn writes what it was asked
+  // (cyclic: the index after its last page) and the inode stays dirty until the last
+  sim.writeback_single_inode.forEach((e, i) => assert.equal(lines.writeback_single_inode[i], e.detail));
+  const wb = lines.writeback_single_inode.map((l) => /^bdi 0:0: ino=(\d+) state=(\S+) dirtied_when=(\d+) age=(\d+) index=(\d+) to_write=(\d+) wrote=(\d+) cgroup_ino=1$/.exec(l));
+  assert.ok(wb.length >= 1 && wb.every(Boolean), lines.writeback_single_inode.join('\n'));
+  for (const [, ino, state, when, age, index, toWrite, wrote] of wb) {
+    assert.equal(Number(ino), sim.writeback_dirty_folio[0].value);
+    assert.equal(when, '4294892296');
+    assert.equal(age, '3');
+    assert.ok(Number(wrote) > 0 && Number(wrote) <= Number(toWrite));
+    assert.equal(state, Number(index) ? 'I_DIRTY_PAGES|I_SYNC' : state);
+  }
+  assert.equal(wb[0][5], wb[0][7], 'the first turn writes from index 0: it leaves the index after its pages');
   // the victim: the engine keeps what the kernel prints, and the export writes just that
   sim.mark_victim.forEach((e, i) => assert.equal(lines.mark_victim[i], e.detail));
   assert.match(lines.mark_victim[0], /^pid=\d+ comm=hog total-vm=\d+kB anon-rss=[1-9]\d*kB /);

@@ -195,6 +195,50 @@ static void test_background_writeback(void **state)
 	machine_destroy(m);
 }
 
+static bool page_dirty(struct machine *m, const char *name, uint64_t index)
+{
+	return page_test(&m->mem_map[file_pfn(m, name, index)], PG_dirty);
+}
+
+/*
+ * The flusher's turn at an inode is cyclic (writeback_iter(), range_cyclic):
+ * it starts where the last one stopped (mapping->writeback_index), not at
+ * the file's start. The first turn writes from index 0 and leaves the index
+ * after its pages; a page before it dirtied again is not written by the
+ * next turn, which takes the next dirty page after the index. The inode's
+ * dirtied_when is the clock's jiffies when it was dirtied clean.
+ */
+static void test_cyclic_writeback(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	struct mm_error e = { 0 };
+	struct sim_file *f;
+	uint64_t i, idx;
+
+	(void)state;
+	assert_int_equal(mm_create_file(m, "big", 0, NULL), 0);
+	write_ok(m, "big", 0, 4096);
+	f = file_by_name(m, "big");
+	assert_int_equal(f->dirtied_when, machine_jiffies(m));
+	assert_int_equal(mm_idle(m, 1000, &e), 0);
+	for (i = 1; !global_node_page_state(m, NR_WRITTEN); i += 64)
+		write_ok(m, "big", i * 4096, 64 * 4096);
+	f = file_by_name(m, "big");
+	assert_int_equal(f->dirtied_when, machine_jiffies(m) - 250);	/* dirtied clean once */
+	idx = f->writeback_index;
+	assert_true(idx > 0 && idx == global_node_page_state(m, NR_WRITTEN));
+	assert_false(page_dirty(m, "big", 0));
+	assert_false(page_dirty(m, "big", idx - 1));
+	assert_true(page_dirty(m, "big", idx));
+	/* page 0 dirtied again: one page over the threshold, written from the index */
+	write_ok(m, "big", 0, 4096);
+	f = file_by_name(m, "big");
+	assert_true(page_dirty(m, "big", 0));
+	assert_false(page_dirty(m, "big", idx));
+	assert_int_equal(f->writeback_index, idx + 1);
+	machine_destroy(m);
+}
+
 /*
  * drop_caches 2 frees the dentries and inodes of files nothing holds; a
  * mapped file keeps its dentry, and an inode with pages stays; a lookup
@@ -325,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_mark_accessed_two_step),
 		cmocka_unit_test(test_write_fsync_drop_reread),
 		cmocka_unit_test(test_background_writeback),
+		cmocka_unit_test(test_cyclic_writeback),
 		cmocka_unit_test(test_drop_slab),
 		cmocka_unit_test(test_file_mappings),
 	};
