@@ -193,3 +193,45 @@ test('alloc_contig_range, free_contig_range and sysctl over HTTP', async () => {
   assert.equal(raw.status, 400);
   assert.ok(raw.body.error.code);
 });
+
+// The clock: kcompactd's proactive check runs on its 500 ms timer, in idle ops only; a
+// session of them replays exactly (verify), and a fork made between two idle ops runs
+// the next one as the original did (the fork's clock and kcompactd's timeout are the
+// original's at that seq).
+test('idle: kcompactd compacts on its timer, and a session of idle ops verifies and forks', async () => {
+  const id = await createSession(d.url, { mem_mib: 128, pcp: false }, 'clock');
+  const r = await ops(id, [
+    { op: 'sysctl', name: 'vm.compaction_proactiveness', value: 100 },
+    { op: 'workload', kind: 'fragment_user', count: 20000, gfp: 'GFP_KERNEL', order: 0 },
+  ]);
+  assert.ok(r.results.every((x) => x.ok), JSON.stringify(r.results));
+  const beforeIdle = await vmstat(id);
+  const lastBefore = (await get(`/sessions/${id}`)).last_seq;
+  const t = await ops(id, [{ op: 'idle', ms: 496 }]);
+  assert.equal(t.results[0].ok, true);
+  assert.equal((await vmstat(id)).compact_daemon_migrate_scanned, beforeIdle.compact_daemon_migrate_scanned,
+    'nothing compacted before the 125th jiffy');
+  const mid = (await get(`/sessions/${id}`)).last_seq;
+  const t2 = await ops(id, [{ op: 'idle', ms: 4 }]);
+  assert.equal(t2.results[0].jiffies, t.results[0].jiffies + 1);
+  const after = await vmstat(id);
+  assert.ok(after.compact_daemon_migrate_scanned > beforeIdle.compact_daemon_migrate_scanned,
+    'the timed-out check compacted');
+  assert.ok(after.pgmigrate_success > beforeIdle.pgmigrate_success);
+  const begins = (await events(id, 'mm_compaction_begin')).filter((e) => e.seq > lastBefore);
+  assert.ok(begins.length > 0 && begins.every((e) => e.seq > mid), 'every run came with the second idle op');
+  assert.deepEqual((await ops(id, [{ op: 'idle', ms: 3600001 }])).results[0].errno, 'EINVAL');
+  assert.deepEqual((await ops(id, [{ op: 'check' }])).results[0], { ok: true });
+
+  const v = await get(`/sessions/${id}/verify`);
+  assert.equal(v.ok, true, JSON.stringify(v));
+  const f = await fetch(api(`/sessions/${id}/fork`), {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ at: mid, name: 'clock-fork' }),
+  });
+  assert.equal(f.status, 201);
+  const fork = (await f.json()).id;
+  const t3 = await ops(fork, [{ op: 'idle', ms: 4 }]);
+  assert.equal(t3.results[0].jiffies, t2.results[0].jiffies);
+  assert.deepEqual(await vmstat(fork), after);
+});
