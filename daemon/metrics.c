@@ -166,6 +166,10 @@ char *metrics_render(struct server *srv)
 	add(&t, "# HELP mmlab_sessions_resident_bytes Bytes the resident machines take (struct page arrays).\n"
 		"# TYPE mmlab_sessions_resident_bytes gauge\nmmlab_sessions_resident_bytes %llu\n",
 	    (unsigned long long)ss.resident_bytes);
+	add(&t, "# HELP mmlab_replay_cache_bytes Bytes the machines cached for time travel take "
+		"(struct page arrays), within the same budget; dropped first when a session needs room.\n"
+		"# TYPE mmlab_replay_cache_bytes gauge\nmmlab_replay_cache_bytes %llu\n",
+	    (unsigned long long)ss.replay_cache_bytes);
 	add(&t, "# HELP mmlab_sessions_max_memory_bytes The budget of resident machines (--max-memory).\n"
 		"# TYPE mmlab_sessions_max_memory_bytes gauge\nmmlab_sessions_max_memory_bytes %llu\n",
 	    (unsigned long long)ss.max_memory);

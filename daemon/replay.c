@@ -40,6 +40,7 @@
 #include "daemon/recorder.h"
 #include "daemon/replay.h"
 #include "daemon/server.h"
+#include "daemon/session.h"
 #include "daemon/snapshots.h"
 
 /*
@@ -55,6 +56,7 @@ struct cache_entry {
 	uint64_t op_no, seq;
 	struct machine *m;
 	uint64_t used;			/* LRU clock */
+	uint64_t bytes;			/* its share of the --max-memory budget */
 };
 
 static struct {
@@ -126,11 +128,15 @@ static struct cache_entry *cache_lookup(int64_t session, uint64_t op_no, struct 
 
 /*
  * Keep @copy (the cache owns it from now on), the state after @op_no ops and
- * @seq events; freed at once when that boundary is kept already.
+ * @seq events; freed at once when that boundary is kept already, or when
+ * the budget has no free room for it (its struct page array, as a
+ * session's machine is counted).
  */
-static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct machine *copy)
+static void cache_adopt(struct server *srv, int64_t session, uint64_t op_no, uint64_t seq,
+			struct machine *copy)
 {
-	struct cache_entry *slot;
+	struct cache_entry *slot, old = { 0 };
+	uint64_t bytes = machine_mem_map_bytes(copy);
 
 	machine_set_event_fn(copy, NULL, NULL);
 	pthread_mutex_lock(&cache.lock);
@@ -139,14 +145,31 @@ static void cache_adopt(int64_t session, uint64_t op_no, uint64_t seq, struct ma
 		machine_destroy(copy);
 		return;
 	}
-	if (slot->m)
-		machine_destroy(slot->m);
-	*slot = (struct cache_entry){ session, op_no, seq, copy, ++cache.clock };
+	old = *slot;
+	slot->m = NULL;
+	pthread_mutex_unlock(&cache.lock);
+	if (old.m) {
+		machine_destroy(old.m);
+		sessions_budget_release_cache(srv, old.bytes);
+	}
+	if (!sessions_budget_take_cache(srv, bytes)) {
+		machine_destroy(copy);
+		return;
+	}
+	pthread_mutex_lock(&cache.lock);
+	if (slot->m) {		/* another thread filled the slot meanwhile: keep theirs */
+		pthread_mutex_unlock(&cache.lock);
+		machine_destroy(copy);
+		sessions_budget_release_cache(srv, bytes);
+		return;
+	}
+	*slot = (struct cache_entry){ session, op_no, seq, copy, ++cache.clock, bytes };
 	pthread_mutex_unlock(&cache.lock);
 }
 
 /* Keep a clone of @m, the state after @op_no ops and @seq events. */
-static void cache_store(int64_t session, uint64_t op_no, uint64_t seq, const struct machine *m)
+static void cache_store(struct server *srv, int64_t session, uint64_t op_no, uint64_t seq,
+			const struct machine *m)
 {
 	struct cache_entry *slot;
 	struct machine *copy;
@@ -159,31 +182,67 @@ static void cache_store(int64_t session, uint64_t op_no, uint64_t seq, const str
 		return;		/* no clone for a boundary already kept */
 	copy = machine_clone(m);
 	if (copy)		/* a cache is allowed to forget */
-		cache_adopt(session, op_no, seq, copy);
+		cache_adopt(srv, session, op_no, seq, copy);
+}
+
+/* Free the entries @pick chooses, their bytes back in the budget. */
+static unsigned int cache_drop(struct server *srv, bool (*pick)(const struct cache_entry *, void *),
+			       void *arg)
+{
+	struct cache_entry gone[CACHE_ENTRIES];
+	unsigned int n = 0;
+
+	pthread_mutex_lock(&cache.lock);
+	for (int i = 0; i < CACHE_ENTRIES; i++)
+		if (cache.e[i].m && pick(&cache.e[i], arg)) {
+			gone[n++] = cache.e[i];
+			cache.e[i].m = NULL;
+		}
+	pthread_mutex_unlock(&cache.lock);
+	for (unsigned int i = 0; i < n; i++) {
+		machine_destroy(gone[i].m);
+		sessions_budget_release_cache(srv, gone[i].bytes);
+	}
+	return n;
+}
+
+static bool of_session(const struct cache_entry *c, void *arg)
+{
+	return c->session == *(int64_t *)arg;
+}
+
+static bool any(const struct cache_entry *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	return true;
+}
+
+static bool least_recent(const struct cache_entry *c, void *arg)
+{
+	return c->used == *(uint64_t *)arg;
 }
 
 void replay_forget(struct server *srv, int64_t id)
 {
-	(void)srv;
-	pthread_mutex_lock(&cache.lock);
-	for (int i = 0; i < CACHE_ENTRIES; i++)
-		if (cache.e[i].m && cache.e[i].session == id) {
-			machine_destroy(cache.e[i].m);
-			cache.e[i].m = NULL;
-		}
-	pthread_mutex_unlock(&cache.lock);
+	cache_drop(srv, of_session, &id);
 }
 
 void replay_cache_clear(struct server *srv)
 {
-	(void)srv;
+	cache_drop(srv, any, NULL);
+}
+
+bool replay_cache_evict(struct server *srv)
+{
+	uint64_t oldest = UINT64_MAX;
+
 	pthread_mutex_lock(&cache.lock);
 	for (int i = 0; i < CACHE_ENTRIES; i++)
-		if (cache.e[i].m) {
-			machine_destroy(cache.e[i].m);
-			cache.e[i].m = NULL;
-		}
+		if (cache.e[i].m && cache.e[i].used < oldest)
+			oldest = cache.e[i].used;
 	pthread_mutex_unlock(&cache.lock);
+	return oldest != UINT64_MAX && cache_drop(srv, least_recent, &oldest) > 0;
 }
 
 /*** Verification ***/
@@ -351,7 +410,7 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 			 * grows the heap while the cache fills), and a copy of the
 			 * machine at the target. */
 			if (!unknown && r->seq - kept >= srv->opt.snapshot_events / 4)
-				cache_store(id, out->op_no, r->seq, m);
+				cache_store(srv, id, out->op_no, r->seq, m);
 			r->stop_at = target;
 			r->want_copy = true;
 		}
@@ -368,7 +427,7 @@ static int run_ops(struct server *srv, int64_t id, struct machine *m, struct run
 		}
 		if ((no % srv->opt.snapshot_interval == 0 || r->seq - kept >= srv->opt.snapshot_events) &&
 		    !r->stored && !run_done(r)) {
-			cache_store(id, no, r->seq, m);
+			cache_store(srv, id, no, r->seq, m);
 			snapshots_offer(srv, id, no, r->seq, m, true);
 			kept = r->seq;
 		}
@@ -390,6 +449,7 @@ int replay_session(struct server *srv, int64_t id, uint64_t seq, struct replay *
 	int err;
 
 	memset(out, 0, sizeof(*out));
+	out->srv = srv;
 	recorder_sync(srv->rec);
 	err = load_session(srv, id, &ss, e);
 	if (err)
@@ -478,7 +538,7 @@ int replay_apply_ops(struct server *srv, int64_t id, struct machine *m, uint64_t
 void replay_release(struct replay *r)
 {
 	if (r->m && !r->mid_op)
-		cache_adopt(r->session, r->op_no, r->seq, r->m);
+		cache_adopt(r->srv, r->session, r->op_no, r->seq, r->m);
 	else if (r->m)
 		machine_destroy(r->m);
 	r->m = NULL;

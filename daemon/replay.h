@@ -16,6 +16,7 @@
 struct server;
 
 struct replay {
+	struct server *srv;
 	struct machine *m;
 	int64_t session;
 	uint64_t seq;		/* the machine is as just after this event */
@@ -56,5 +57,11 @@ json_t *replay_verify(struct server *srv, int64_t id, struct mm_error *e);
 void replay_forget(struct server *srv, int64_t id);
 /* Free every cached machine. */
 void replay_cache_clear(struct server *srv);
+/*
+ * Free the least recently used cached machine, its bytes back in the
+ * budget: the cache's room goes to a session before any session hibernates.
+ * False when the cache is empty.
+ */
+bool replay_cache_evict(struct server *srv);
 
 #endif

@@ -68,7 +68,8 @@ struct server {
 	pthread_mutex_t sessions_lock;	/* guards the registry below and session refs */
 	struct session **live;		/* the live sessions, resident or hibernated */
 	size_t nr_live, live_cap;
-	uint64_t resident_bytes;	/* of resident machines, and those being built */
+	uint64_t resident_bytes;	/* of resident machines, those being built, and the replay cache */
+	uint64_t replay_cache_bytes;	/* replay.c's cached machines, counted in resident_bytes */
 	pthread_cond_t woken;		/* a session's wake ended (its waking flag fell) */
 	struct sessions_stats stats;	/* counters of hibernations and wakes */
 };

@@ -280,6 +280,12 @@ static int make_room(struct server *srv, uint64_t need, struct mm_error *e)
 			pthread_mutex_unlock(&srv->sessions_lock);
 			return 0;
 		}
+		if (srv->replay_cache_bytes) {	/* a cache forgets before a session sleeps */
+			pthread_mutex_unlock(&srv->sessions_lock);
+			if (replay_cache_evict(srv))
+				continue;
+			pthread_mutex_lock(&srv->sessions_lock);
+		}
 		v = pick_victim(srv);
 		if (!v) {
 			pthread_mutex_unlock(&srv->sessions_lock);
@@ -308,6 +314,28 @@ static void release_room(struct server *srv, uint64_t bytes)
 {
 	pthread_mutex_lock(&srv->sessions_lock);
 	srv->resident_bytes -= bytes;
+	pthread_mutex_unlock(&srv->sessions_lock);
+}
+
+bool sessions_budget_take_cache(struct server *srv, uint64_t bytes)
+{
+	bool ok;
+
+	pthread_mutex_lock(&srv->sessions_lock);
+	ok = srv->resident_bytes + bytes <= srv->opt.max_memory;
+	if (ok) {
+		srv->resident_bytes += bytes;
+		srv->replay_cache_bytes += bytes;
+	}
+	pthread_mutex_unlock(&srv->sessions_lock);
+	return ok;
+}
+
+void sessions_budget_release_cache(struct server *srv, uint64_t bytes)
+{
+	pthread_mutex_lock(&srv->sessions_lock);
+	srv->resident_bytes -= bytes;
+	srv->replay_cache_bytes -= bytes;
 	pthread_mutex_unlock(&srv->sessions_lock);
 }
 
@@ -618,7 +646,8 @@ void sessions_get_stats(struct server *srv, struct sessions_stats *st)
 			st->hibernated++;
 		st->pinned += s->pinned;
 	}
-	st->resident_bytes = srv->resident_bytes;
+	st->resident_bytes = srv->resident_bytes - srv->replay_cache_bytes;
+	st->replay_cache_bytes = srv->replay_cache_bytes;
 	st->max_memory = srv->opt.max_memory;
 	pthread_mutex_unlock(&srv->sessions_lock);
 }

@@ -94,7 +94,8 @@ struct session {
 #define SESSION_WAKE_BUCKETS	8
 struct sessions_stats {
 	unsigned int resident, hibernated, pinned;
-	uint64_t resident_bytes, max_memory;
+	uint64_t resident_bytes, max_memory;	/* of the sessions' machines; the budget */
+	uint64_t replay_cache_bytes;		/* of the replay cache, also in the budget */
 	uint64_t hibernations, wakes, wake_failures;
 	double wake_seconds_sum;
 	uint64_t wake_buckets[SESSION_WAKE_BUCKETS];	/* cumulative, by session_wake_bounds */
@@ -151,6 +152,13 @@ int session_set_pinned(struct server *srv, int64_t id, bool pinned);
  */
 int session_hibernate(struct server *srv, int64_t id, struct mm_error *e);
 void sessions_get_stats(struct server *srv, struct sessions_stats *st);
+/*
+ * The replay cache's share of the --max-memory budget: @bytes taken only
+ * when they are free (a cache may forget, a session is never hibernated for
+ * it), and given back when the cache drops the machine.
+ */
+bool sessions_budget_take_cache(struct server *srv, uint64_t bytes);
+void sessions_budget_release_cache(struct server *srv, uint64_t bytes);
 /* Each live session's id, machine size and residence (malloc'd; *@out NULL when none). */
 struct session_bytes {
 	int64_t id;

@@ -223,6 +223,48 @@ test('requests that come together for a hibernated session wait for one wake, ev
   }
 });
 
+test('the replay cache counts in the budget and is dropped before a session hibernates', async () => {
+  // Room for two 4 GiB machines. A view of the past keeps the machine it rebuilt in the
+  // replay cache: it takes the second machine's room. A new session then needs that room:
+  // the cache forgets its machine, and the first session stays resident.
+  const dir2 = mkdtempSync(join(tmpdir(), 'mmlab-replay-cache-'));
+  const d2 = await startDaemon({ args: ['--max-memory', '130M'], dbDir: dir2 });
+  const u2 = (path) => `${d2.url}/api/v1${path}`;
+  const metric2 = async (name) => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${d2.url}/metrics`)).text());
+    return m ? Number(m[1]) : undefined;
+  };
+  try {
+    assert.equal((await postJson(u2('/sessions/1/hibernate'), {})).status, 200);	/* the 4 GiB default */
+    const a = await createSession(d2.url, MACHINE, 'seeker');
+    await applyOps(d2.url, a, FIRST.slice(0, 2));
+    const past = (await (await fetch(u2(`/sessions/${a}`))).json()).last_seq;
+    await applyOps(d2.url, a, FIRST.slice(2));
+    const bytes = Number(new RegExp(`^mmlab_session_bytes\\{session="${a}",state="live"\\} (\\S+)$`, 'm')
+      .exec(await (await fetch(`${d2.url}/metrics`)).text())?.[1]);
+    assert.ok(bytes > 60 * 2 ** 20, `the session's bytes: ${bytes}`);
+    assert.equal(await metric2('mmlab_replay_cache_bytes'), 0);
+    assert.equal((await fetch(u2(`/sessions/${a}/zones?at=${past}`))).status, 200);
+    assert.equal(await metric2('mmlab_replay_cache_bytes'), bytes, 'the machine of the past view is cached');
+    assert.equal(await metric2('mmlab_sessions_resident_bytes'), bytes, 'the sessions\' bytes apart');
+    const hib0 = await metric2('mmlab_sessions_hibernations_total');
+    const b = await createSession(d2.url, MACHINE, 'newcomer');
+    assert.equal(await metric2('mmlab_replay_cache_bytes'), 0, 'the cache gave its room');
+    assert.equal(await metric2('mmlab_sessions_hibernations_total'), hib0, 'no session hibernated');
+    const list = new Map((await (await fetch(u2('/sessions'))).json()).sessions.map((x) => [x.id, x.state]));
+    assert.equal(list.get(a), 'live');
+    assert.equal(list.get(b), 'live');
+    assert.equal(await metric2('mmlab_sessions_resident_bytes'), 2 * bytes);
+    // a past view in the full budget: answered, and not cached (no room is taken for it)
+    assert.equal((await fetch(u2(`/sessions/${a}/zones?at=${past}`))).status, 200);
+    assert.equal(await metric2('mmlab_replay_cache_bytes'), 0);
+    assert.equal(await metric2('mmlab_sessions_hibernations_total'), hib0);
+  } finally {
+    await d2.stop();
+    rmSync(dir2, { recursive: true, force: true });
+  }
+});
+
 test('memory is given back: closing resident sessions lowers the reported RSS', async () => {
   const resident = [...(await states()).values()].filter((s) => s.state === 'live' && !s.pinned);
   assert.ok(resident.length >= 1);
