@@ -6,7 +6,7 @@
 // at its peak and after closing them; a 256 GiB machine's creation time and
 // RSS beside a 64 GiB one's. Never fails on time.
 //
-//   MMLABD=daemon/mmlabd [BENCH_SESSIONS=200] node bench/sessions.mjs
+//   MMLABD=daemon/mmlabd [BENCH_SESSIONS=200] [BENCH_PARTS=big] node bench/sessions.mjs
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { join } from 'node:path';
 import http from 'node:http';
 
 const N = Number(process.env.BENCH_SESSIONS || 200);
+// BENCH_PARTS=sessions,streams,big (the default: all three) picks the parts to run.
+const PARTS = new Set((process.env.BENCH_PARTS || 'sessions,streams,big').split(','));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function start(args = []) {
@@ -65,7 +67,7 @@ const f = (x, d = 0) => x.toFixed(d);
 const sessions = async (d) => (await (await fetch(`${d.url}/sessions`)).json()).sessions;
 
 // --- 200 sessions, then wakes
-{
+if (PARTS.has('sessions')) {
   const d = await start(['--max-memory', '512M']);
   const before = rss(d.pid).now;
   const create = [];
@@ -150,7 +152,7 @@ async function streams(n, seconds, each) {
   await d.stop();
   return { rate: batches / elapsed / (each ? n : 1), late, drain, behind };
 }
-{
+if (PARTS.has('streams')) {
   const one = await streams(1, 5, true);
   const all = await streams(50, 5, false);
   const each = await streams(50, 5, true);
@@ -162,10 +164,12 @@ async function streams(n, seconds, each) {
   line('50 streams on 50 sessions, 10 batches/s on each (per session)', each);
 }
 
-// --- a 256 GiB machine beside a 64 GiB one
-{
+// --- a 256 GiB machine beside a 64 GiB one, and against the host's cost of fresh memory
+if (PARTS.has('big')) {
+  // One daemon, machines created and closed in turn: the first 256 GiB machine gets its
+  // 4 GiB of struct pages fresh from the host, the second right after the first was closed.
+  const d = await start([]);
   const create = async (mib) => {
-    const d = await start([]);
     const base = rss(d.pid).now;
     const t0 = performance.now();
     const { id } = await post(`${d.url}/sessions`, { machine: { mem_mib: mib } });
@@ -174,13 +178,29 @@ async function streams(n, seconds, each) {
     const info = await (await fetch(`${d.url}/sessions/${id}`)).json();
     await fetch(`${d.url}/sessions/${id}`, { method: 'DELETE' });
     const after = rss(d.pid).now;
-    await d.stop();
     const bound = info.memory.mem_map_bytes / 2 ** 20 * 1.05;
-    return { ms, peak: r.peak - base, bound, after: after - base };
+    return { ms, peak: r.peak - base, bound, after: after - base, bytes: info.memory.mem_map_bytes };
   };
   const small = await create(65536);
   const big = await create(262144);
+  const again = await create(262144);
+  await d.stop();
+  // The baseline, in this process: writing as many bytes of fresh memory once, page by page.
+  const touch = () => {
+    const t0 = performance.now();
+    const chunks = [];
+    for (let left = big.bytes; left > 0; left -= 2 ** 29) {
+      const b = Buffer.allocUnsafeSlow(Math.min(left, 2 ** 29));
+      for (let i = 0; i < b.length; i += 4096) b[i] = 1;
+      chunks.push(b);
+    }
+    return performance.now() - t0;
+  };
+  const fresh = touch();
   console.log(`64 GiB machine: created in ${f(small.ms)} ms, peak RSS +${f(small.peak)} MiB`);
   console.log(`256 GiB machine: created in ${f(big.ms)} ms (x${f(big.ms / small.ms, 1)} the 64 GiB one for x4 the pages), ` +
               `peak RSS +${f(big.peak)} MiB (64 B/page + 5 %: ${f(big.bound)} MiB), +${f(big.after)} MiB after closing`);
+  console.log(`256 GiB machine again, after the first was closed: created in ${f(again.ms)} ms`);
+  console.log(`baseline: writing ${f(big.bytes / 2 ** 20)} MiB of fresh memory once, page by page: ${f(fresh)} ms ` +
+              `(the first 256 GiB creation is x${f(big.ms / fresh, 2)} of it, the second x${f(again.ms / fresh, 2)})`);
 }
