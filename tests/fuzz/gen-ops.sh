@@ -22,7 +22,7 @@ cat "$top"/daemon/ops*.c | awk -v out="$out" -v dict0="$top/tests/fuzz/fuzz_ops.
 		      "enable:true kexec:false paddr:1048576 size:64 align:8 cache:\"kmalloc-64\" " \
 		      "caller:\"fuzz\" device_mask_bits:32 dir:\"to_device\" dma_addr:1048576 " \
 		      "kind:\"random\" seed:1 min:8 max:64 free:1 start_pfn:4096 nr_pages:16 " \
-		      "value:20", kv, " ")
+		      "value:20 ms:500", kv, " ")
 		for (i in kv) {
 			c = index(kv[i], ":")
 			sample[substr(kv[i], 1, c - 1)] = substr(kv[i], c + 1)
