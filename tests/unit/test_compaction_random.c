@@ -3,8 +3,9 @@
  * mapping, touching and unmapping anonymous memory, files read into the page
  * cache, kernel pages taken and given back, single pages migrated, whole
  * nodes compacted, high-order requests that go through direct compaction,
- * contiguous ranges taken and given back, kswapd and kcompactd at the end of
- * each step. After every step: the machine's full self-check, and every
+ * contiguous ranges taken and given back, time passing (the idle op, with
+ * kcompactd's proactive checks on its timer), kswapd and kcompactd at the
+ * end of each step. After every step: the machine's full self-check, and every
  * page a process mapped before the step is still mapped at the same address
  * with the same content tag (whatever frame it now sits in). Halfway, a
  * snapshot and a clone of the machine run the second half beside it and
@@ -89,7 +90,7 @@ static void one_step(struct state *s)
 	uint64_t addr, pfn, pages;
 	int pid;
 
-	switch (rnd() % 11) {
+	switch (rnd() % 12) {
 	case 0:		/* a process maps and touches memory */
 		if (s->nr_pids < 4 && !mm_spawn(m, "w", &pid, NULL))
 			s->pids[s->nr_pids++] = pid;
@@ -167,6 +168,9 @@ static void one_step(struct state *s)
 	case 9:		/* the sysctls */
 		mm_sysctl_vm_set(m, "compaction_proactiveness", (long)(rnd() % 3) * 20, NULL);
 		mm_sysctl_vm_set(m, "extfrag_threshold", (long)(rnd() % 1001), NULL);
+		break;
+	case 10:	/* time passes: kcompactd's proactive checks come due */
+		assert_int_equal(mm_idle(m, rnd() % 2001, NULL), 0);
 		break;
 	default:	/* a process goes */
 		if (s->nr_pids > 1) {
