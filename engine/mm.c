@@ -70,18 +70,18 @@ static uint64_t pt_used(const struct machine *m)
 /*** VMAs ***/
 
 /*
- * The first VMA that ends above @addr (the VMAs are sorted and do not
- * overlap): nr_vmas when none. A binary search, as the kernel's maple tree
- * finds a VMA in O(log n).
+ * The first VMA that ends above @addr (@by_start false), or that starts
+ * above it (true): nr_vmas when none. A binary search over the sorted VMAs
+ * that do not overlap, as the kernel's maple tree finds a VMA in O(log n).
  */
-static unsigned int vma_lower_bound(const struct mm_struct *mm, uint64_t addr)
+static unsigned int vma_search(const struct mm_struct *mm, uint64_t addr, bool by_start)
 {
 	unsigned int lo = 0, hi = mm->nr_vmas;
 
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (mm->vmas[mid].vm_end <= addr)
+		if (by_start ? mm->vmas[mid].vm_start <= addr : mm->vmas[mid].vm_end <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -89,20 +89,9 @@ static unsigned int vma_lower_bound(const struct mm_struct *mm, uint64_t addr)
 	return lo;
 }
 
-/* The first VMA that starts above @addr: nr_vmas when none. */
-static unsigned int vma_after_start(const struct mm_struct *mm, uint64_t addr)
+static unsigned int vma_lower_bound(const struct mm_struct *mm, uint64_t addr)
 {
-	unsigned int lo = 0, hi = mm->nr_vmas;
-
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
-
-		if (mm->vmas[mid].vm_start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return vma_search(mm, addr, false);
 }
 
 int vma_index(const struct mm_struct *mm, uint64_t addr)
@@ -146,7 +135,7 @@ static int vma_insert_at(struct mm_struct *mm, uint64_t s, uint64_t e, unsigned 
 		mm->vmas = v;
 		mm->cap_vmas = cap;
 	}
-	i = vma_after_start(mm, s);	/* a split inserts beside the VMA it cuts */
+	i = vma_search(mm, s, true);	/* a split inserts beside the VMA it cuts */
 	memmove(&mm->vmas[i + 1], &mm->vmas[i], (mm->nr_vmas - i) * sizeof(*mm->vmas));
 	mm->vmas[i] = (struct vm_area_struct){ .vm_start = s, .vm_end = e, .vm_flags = flags,
 					      .vm_pgoff = s >> PAGE_SHIFT };

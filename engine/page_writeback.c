@@ -190,20 +190,27 @@ static uint64_t write_file_pages(struct machine *m, struct sim_file *f, uint64_t
 	return wrote;
 }
 
-static void inode_event(struct machine *m, int type, const struct sim_file *f,
-			uint64_t dirtied_when, uint64_t nr_to_write, uint64_t wrote)
+/* An event of inode @f whose detail is in m->detail: the ino and the pages written. */
+static void emit_inode_event(struct machine *m, int type, const struct sim_file *f,
+			     uint64_t wrote)
 {
 	struct mm_event ev;
 
-	if (!events_on(m))
-		return;
 	mm_event_init(&ev, type);
 	ev.value = f->id;			/* ino */
 	ev.size = wrote;
-	snprintf(m->detail, sizeof(m->detail), "%s dirtied_when=%" PRIu64 " nr_to_write=%" PRIu64
-		 " wrote=%" PRIu64, f->name, dirtied_when, nr_to_write, wrote);
 	ev.detail = m->detail;
 	emit(m, &ev);
+}
+
+static void inode_event(struct machine *m, int type, const struct sim_file *f,
+			uint64_t dirtied_when, uint64_t nr_to_write, uint64_t wrote)
+{
+	if (!events_on(m))
+		return;
+	snprintf(m->detail, sizeof(m->detail), "%s dirtied_when=%" PRIu64 " nr_to_write=%" PRIu64
+		 " wrote=%" PRIu64, f->name, dirtied_when, nr_to_write, wrote);
+	emit_inode_event(m, type, f, wrote);
 }
 
 /*
@@ -217,20 +224,14 @@ static void inode_event(struct machine *m, int type, const struct sim_file *f,
 static void writeback_single_inode_event(struct machine *m, const struct sim_file *f,
 					 uint64_t nr_to_write, uint64_t wrote)
 {
-	struct mm_event ev;
-
 	if (!events_on(m))
 		return;
-	mm_event_init(&ev, MM_EV_writeback_single_inode);
-	ev.value = f->id;			/* ino */
-	ev.size = wrote;
 	snprintf(m->detail, sizeof(m->detail), "bdi 0:0: ino=%u state=%s dirtied_when=%" PRIu64
 		 " age=%" PRIu64 " index=%" PRIu64 " to_write=%" PRIu64 " wrote=%" PRIu64
 		 " cgroup_ino=1", f->id, f->nr_dirty ? "I_DIRTY_PAGES|I_SYNC" : "I_SYNC",
 		 f->dirtied_when, (m->jiffies - f->dirtied_when) / HZ, f->writeback_index,
 		 nr_to_write, wrote);
-	ev.detail = m->detail;
-	emit(m, &ev);
+	emit_inode_event(m, MM_EV_writeback_single_inode, f, wrote);
 }
 
 /* file_write_and_wait_range() of the whole file: every dirty page written. */

@@ -523,8 +523,11 @@ const COMPACTION_TPS = ['mm_compaction_begin', 'mm_compaction_end', 'mm_compacti
 
 test('a session that compacts exports its compaction tracepoints in the 6.18 layout and imports back', async () => {
   const id = await createSession(d.url, { mem_mib: 64, pcp: false }, 'compacts');
-  // unmovable fragmentation: the order-10 request compacts directly, in vain
-  await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 }]);
+  // unmovable fragmentation: the order-10 request tries direct compaction (skipped: too
+  // little free above the watermark), then a second passes and kcompactd compacts
+  // proactively, in vain
+  await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 },
+    { op: 'idle', ms: 1000 }]);
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
   const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
