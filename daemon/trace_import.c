@@ -28,6 +28,7 @@
 #define MAX_TYPES	256
 #define MAX_LISTED	100
 #define KEYSET		8192	/* event_keys of one block, deduplicated */
+#define KEYS_HELD	(1u << 19)	/* event_keys rows held, sorted, before they are written */
 
 enum { PROC_ZONEINFO, PROC_BUDDYINFO, PROC_PAGETYPEINFO, PROC_SLABINFO, PROC_BUDDYINFO_AFTER,
        NR_PROC };
@@ -41,6 +42,13 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 struct pending {
 	struct ftrace_line l;
 	uint64_t seq, lineno;
+};
+
+/* An event_keys row waiting to be written. */
+struct held_key {
+	int64_t key;
+	int32_t block;
+	int32_t kind;
 };
 
 struct tp_count {
@@ -75,6 +83,10 @@ struct trace_import {
 	/* event_keys of the current block */
 	int64_t block;
 	uint64_t keyset[KEYSET];
+	/* event_keys rows not written yet: written sorted, in the index's order */
+	struct held_key *keys;
+	size_t nkeys;
+	sqlite3_stmt *ins_key_many;
 	/* the form: 0 not known yet (first 512 bytes), 1 text, 2 tar */
 	int mode;
 	char head[512];
@@ -267,7 +279,15 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 				       "pid, task, line, flags) VALUES (?,?,?,?,?,?,?)");
 	sqlite3_prepare_v2(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, kind, key, "
 			   "block) VALUES (?,?,?,?)", -1, &ti->ins_key, NULL);
-	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many)
+	ti->ins_key_many = prepare_many(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, "
+					"kind, key, block) VALUES (?,?,?,?)");
+	ti->keys = malloc(KEYS_HELD * sizeof(*ti->keys));
+	if (!ti->keys) {
+		fail(ti, 503, "ENOMEM", "out of memory");
+		return ti;
+	}
+	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many ||
+	    !ti->ins_key_many)
 		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
 	if (!ti->failed) {
 		char sql[128];
@@ -326,6 +346,48 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 	return t;
 }
 
+static int key_order(const void *a, const void *b)
+{
+	const struct held_key *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+static void bind_key(sqlite3_stmt *st, int at, int64_t session, const struct held_key *k)
+{
+	sqlite3_bind_int64(st, at + 1, session);
+	sqlite3_bind_int(st, at + 2, k->kind);
+	sqlite3_bind_int64(st, at + 3, k->key);
+	sqlite3_bind_int64(st, at + 4, k->block);
+}
+
+/*
+ * The event_keys rows held, written in the index's order: rows of one key
+ * are then neighbours in the b-tree (written one by one as their events
+ * came, each went to another page of it, and most of the index was written
+ * again at each commit).
+ */
+static void write_keys(struct trace_import *ti)
+{
+	size_t i = 0, n = ti->nkeys;
+
+	ti->nkeys = 0;
+	qsort(ti->keys, n, sizeof(*ti->keys), key_order);
+	for (; i + ROWS <= n && !ti->failed; i += ROWS) {
+		for (int j = 0; j < ROWS; j++)
+			bind_key(ti->ins_key_many, 4 * j, ti->id, &ti->keys[i + j]);
+		step(ti, ti->ins_key_many);
+	}
+	for (; i < n && !ti->failed; i++) {
+		bind_key(ti->ins_key, 0, ti->id, &ti->keys[i]);
+		step(ti, ti->ins_key);
+	}
+}
+
 static void put_key(struct trace_import *ti, int kind, int64_t key)
 {
 	/*
@@ -344,12 +406,10 @@ static void put_key(struct trace_import *ti, int kind, int64_t key)
 			break;
 		}
 	}
-	sqlite3_bind_int64(ti->ins_key, 1, ti->id);
-	sqlite3_bind_int(ti->ins_key, 2, kind);
-	sqlite3_bind_int64(ti->ins_key, 3, key);
-	sqlite3_bind_int64(ti->ins_key, 4, ti->block);
-	sqlite3_step(ti->ins_key);
-	sqlite3_reset(ti->ins_key);
+	ti->keys[ti->nkeys++] = (struct held_key){ .key = key, .block = (int32_t)ti->block,
+						   .kind = kind };
+	if (ti->nkeys == KEYS_HELD)
+		write_keys(ti);
 }
 
 static void store(struct trace_import *ti, struct ftrace_line *l)
@@ -583,7 +643,9 @@ static void cleanup(struct trace_import *ti)
 	sqlite3_finalize(ti->ins_key);
 	sqlite3_finalize(ti->ins_ev_many);
 	sqlite3_finalize(ti->ins_te_many);
+	sqlite3_finalize(ti->ins_key_many);
 	ti->ins_ev = ti->ins_te = ti->ins_key = ti->ins_ev_many = ti->ins_te_many = NULL;
+	ti->ins_key_many = NULL;
 	if (ti->db && ti->id) {
 		char sql[400];
 
@@ -605,7 +667,9 @@ static void release(struct trace_import *ti)
 	sqlite3_finalize(ti->ins_key);
 	sqlite3_finalize(ti->ins_ev_many);
 	sqlite3_finalize(ti->ins_te_many);
+	sqlite3_finalize(ti->ins_key_many);
 	sqlite3_close(ti->db);
+	free(ti->keys);
 	for (int i = 0; i < NR_PROC; i++)
 		free(ti->proc[i]);
 	json_decref(ti->bad_list);
@@ -686,6 +750,12 @@ static bool finish(struct trace_import *ti, json_t *summary)
 	bool ok = false;
 
 	flush(ti);
+	write_keys(ti);
+	if (ti->failed) {
+		free(sum);
+		free(mach);
+		return false;
+	}
 
 	if (sqlite3_prepare_v2(ti->db, "UPDATE trace_sessions SET status = 'ready', summary = ?, "
 			       "zoneinfo = ?, buddyinfo = ?, pagetypeinfo = ?, slabinfo = ?, "
@@ -743,7 +813,10 @@ int trace_import_end(struct trace_import *ti, json_t **result, unsigned int *sta
 	if (!finish(ti, summary)) {
 		*status = 503;
 		snprintf(code, codelen, "EIO");
-		snprintf(msg, msglen, "cannot store the trace: %s", sqlite3_errmsg(ti->db));
+		if (ti->failed)		/* a row that could not be written */
+			snprintf(msg, msglen, "%s", ti->msg);
+		else
+			snprintf(msg, msglen, "cannot store the trace: %s", sqlite3_errmsg(ti->db));
 		json_decref(summary);
 		cleanup(ti);
 		release(ti);
