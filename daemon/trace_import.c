@@ -9,7 +9,12 @@
  * and pid in trace_events. Unknown tracepoints are kept and counted; a
  * malformed line fails the import with its line number (or, lenient, is
  * counted and listed). A failed import leaves no session behind.
+ *
+ * The request's thread reads and parses the lines; a thread of the import's
+ * own writes them (batches of QBATCH lines, at most NQUEUE - 1 of them
+ * parsed ahead), so that parsing and SQLite each have a core.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +42,19 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 #define PROC_MAX ((size_t)1 << 20)
 
 #define ROWS 32		/* rows of one INSERT: fewer statements to run per line */
+#define QBATCH	(32 * ROWS)	/* lines handed to the writing thread at once */
+#define NQUEUE	4		/* batches: one being parsed, the others queued or written */
 
 /* A line parsed and waiting for its INSERT. */
 struct pending {
 	struct ftrace_line l;
 	uint64_t seq, lineno;
+};
+
+/* Parsed lines, in order, for the writing thread. */
+struct batch {
+	int n;
+	struct pending p[QBATCH];
 };
 
 /* An event_keys row waiting to be written. */
@@ -63,9 +76,9 @@ struct trace_import {
 	int64_t id;
 	sqlite3_stmt *ins_ev, *ins_te, *ins_key;
 	sqlite3_stmt *ins_ev_many, *ins_te_many;	/* ROWS rows at once */
-	struct pending pending[ROWS];
-	int npending;
-	bool lenient, failed;
+	bool lenient;
+	bool failed;		/* read and set with __atomic: both threads look at it */
+	pthread_mutex_t fail_lock;
 	unsigned int status;
 	char code[16], msg[600];
 	/* the line being assembled */
@@ -87,6 +100,17 @@ struct trace_import {
 	struct held_key *keys;
 	size_t nkeys;
 	sqlite3_stmt *ins_key_many;
+	/*
+	 * The writing thread: it owns db between quiesce()s. @fill is the batch
+	 * being parsed; @queue holds @queued batches to write, from @qhead on;
+	 * @spare the @nspare batches free; @busy while one is written.
+	 */
+	pthread_t writer;
+	bool writing, stop, busy;
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct batch *fill, *queue[NQUEUE], *spare[NQUEUE];
+	int qhead, queued, nspare;
 	/* the form: 0 not known yet (first 512 bytes), 1 text, 2 tar */
 	int mode;
 	char head[512];
@@ -104,19 +128,38 @@ struct trace_import {
 static void fail(struct trace_import *ti, unsigned int status, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+static bool failed(struct trace_import *ti)
+{
+	return __atomic_load_n(&ti->failed, __ATOMIC_ACQUIRE);
+}
+
+static void quiesce(struct trace_import *ti);
+static void start_writer(struct trace_import *ti);
+
+/*
+ * The import fails: the first failure is the one told. A failure the reading
+ * thread finds waits for the lines before it to be written, so that one in
+ * writing them (an earlier line) is still told first.
+ */
 static void fail(struct trace_import *ti, unsigned int status, const char *code,
 		 const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ti->failed)
+	if (failed(ti))
 		return;
-	ti->failed = true;
-	ti->status = status;
-	snprintf(ti->code, sizeof(ti->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(ti->msg, sizeof(ti->msg), fmt, ap);
-	va_end(ap);
+	if (ti->writing && !pthread_equal(pthread_self(), ti->writer))
+		quiesce(ti);
+	pthread_mutex_lock(&ti->fail_lock);
+	if (!ti->failed) {
+		ti->status = status;
+		snprintf(ti->code, sizeof(ti->code), "%s", code);
+		va_start(ap, fmt);
+		vsnprintf(ti->msg, sizeof(ti->msg), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&ti->failed, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ti->fail_lock);
 }
 
 static bool exec(struct trace_import *ti, const char *sql)
@@ -206,25 +249,23 @@ static void step(struct trace_import *ti, sqlite3_stmt *st)
 	sqlite3_reset(st);
 }
 
-/* The pending lines into events and trace_events: ROWS at once, or one by one. */
-static void flush(struct trace_import *ti)
+/* @n lines into events and trace_events: ROWS at once, the rest one by one. */
+static void write_rows(struct trace_import *ti, struct pending *p, int n)
 {
-	int n = ti->npending;
+	int i = 0;
 
-	ti->npending = 0;
-	if (n == ROWS) {
-		for (int i = 0; i < n; i++) {
-			bind_event(ti->ins_ev_many, 17 * i, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
-			bind_line(ti->ins_te_many, 7 * i, ti->id, &ti->pending[i]);
+	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
+		for (int j = 0; j < ROWS; j++) {
+			bind_event(ti->ins_ev_many, 17 * j, ti->id, p[i + j].seq, &p[i + j].l.ev);
+			bind_line(ti->ins_te_many, 7 * j, ti->id, &p[i + j]);
 		}
 		step(ti, ti->ins_ev_many);
 		step(ti, ti->ins_te_many);
-		return;
 	}
-	for (int i = 0; i < n; i++) {
-		bind_event(ti->ins_ev, 0, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
+	for (; i < n && !failed(ti); i++) {
+		bind_event(ti->ins_ev, 0, ti->id, p[i].seq, &p[i].l.ev);
 		step(ti, ti->ins_ev);
-		bind_line(ti->ins_te, 0, ti->id, &ti->pending[i]);
+		bind_line(ti->ins_te, 0, ti->id, &p[i]);
 		step(ti, ti->ins_te);
 	}
 }
@@ -237,6 +278,10 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 
 	if (!ti)
 		return NULL;
+	pthread_mutex_init(&ti->fail_lock, NULL);
+	pthread_mutex_init(&ti->lock, NULL);
+	pthread_cond_init(&ti->work, NULL);
+	pthread_cond_init(&ti->done, NULL);
 	ti->lenient = lenient;
 	ti->max_cpu = -1;
 	ti->block = -1;
@@ -296,6 +341,8 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 			 (long long)ti->id);
 		exec(ti, sql);
 	}
+	if (!ti->failed)
+		start_writer(ti);
 	return ti;
 }
 
@@ -320,6 +367,7 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 	t->id = l->ev.type;
 	if (t->id)
 		return t;
+	quiesce(ti);		/* db is this thread's for a moment */
 	if (sqlite3_prepare_v2(ti->db, "SELECT id FROM event_types WHERE name = ?", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
@@ -412,10 +460,153 @@ static void put_key(struct trace_import *ti, int kind, int64_t key)
 		write_keys(ti);
 }
 
-static void store(struct trace_import *ti, struct ftrace_line *l)
+/* The event_keys rows of a line, and a commit every IMPORT_BATCH events. */
+static void write_keys_of(struct trace_import *ti, const struct pending *p)
 {
-	struct tp_count *t = type_of(ti, l);
-	int64_t block;
+	int64_t block = (int64_t)(p->seq >> EVENT_BLOCK_SHIFT);
+
+	if (block != ti->block) {
+		ti->block = block;
+		memset(ti->keyset, 0, sizeof(ti->keyset));
+	}
+	put_key(ti, EVENT_KEY_TYPE, p->l.ev.type);
+	if (p->l.ev.pfn != MM_NA_U64)
+		put_key(ti, EVENT_KEY_PFN, event_key_pfn(p->l.ev.pfn));
+	if (p->l.ev.vaddr != MM_NA_U64)
+		put_key(ti, EVENT_KEY_VADDR, event_key_vaddr(p->l.ev.vaddr));
+}
+
+/* A batch of lines into the database (the writing thread, or the reading one after quiesce()). */
+static void write_batch(struct trace_import *ti, struct batch *b)
+{
+	write_rows(ti, b->p, b->n);
+	for (int i = 0; i < b->n && !failed(ti); i++)
+		write_keys_of(ti, &b->p[i]);
+	ti->in_tx += (uint64_t)b->n;
+	b->n = 0;
+	if (ti->in_tx >= IMPORT_BATCH && !failed(ti)) {
+		ti->in_tx = 0;
+		if (exec(ti, "COMMIT"))
+			exec(ti, "BEGIN");
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct trace_import *ti = arg;
+
+	pthread_mutex_lock(&ti->lock);
+	for (;;) {
+		struct batch *b;
+
+		while (!ti->queued && !ti->stop)
+			pthread_cond_wait(&ti->work, &ti->lock);
+		if (!ti->queued)
+			break;
+		b = ti->queue[ti->qhead];
+		ti->qhead = (ti->qhead + 1) % NQUEUE;
+		ti->queued--;
+		ti->busy = true;
+		pthread_mutex_unlock(&ti->lock);
+		if (failed(ti))
+			b->n = 0;	/* nothing more is written */
+		else
+			write_batch(ti, b);
+		pthread_mutex_lock(&ti->lock);
+		ti->spare[ti->nspare++] = b;
+		ti->busy = false;
+		pthread_cond_signal(&ti->done);
+	}
+	pthread_mutex_unlock(&ti->lock);
+	return NULL;
+}
+
+/* The batches, and the thread that writes them; without them, the reading thread writes. */
+static void start_writer(struct trace_import *ti)
+{
+	for (int i = 0; i < NQUEUE; i++) {
+		struct batch *b = malloc(sizeof(*b));
+
+		if (!b)
+			break;
+		b->n = 0;
+		ti->spare[ti->nspare++] = b;
+	}
+	if (!ti->nspare) {
+		fail(ti, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	ti->fill = ti->spare[--ti->nspare];
+	ti->writing = ti->nspare > 0;
+	if (ti->writing && pthread_create(&ti->writer, NULL, writer_main, ti))
+		ti->writing = false;
+}
+
+/* The batch being parsed, to be written: queued when there is a writing thread. */
+static void submit(struct trace_import *ti)
+{
+	if (!ti->writing) {
+		write_batch(ti, ti->fill);
+		return;
+	}
+	pthread_mutex_lock(&ti->lock);
+	while (!ti->nspare)
+		pthread_cond_wait(&ti->done, &ti->lock);
+	ti->queue[(ti->qhead + ti->queued) % NQUEUE] = ti->fill;
+	ti->queued++;
+	ti->fill = ti->spare[--ti->nspare];
+	pthread_cond_signal(&ti->work);
+	pthread_mutex_unlock(&ti->lock);
+}
+
+/*
+ * Every line parsed so far written (or dropped, once failed): db is the
+ * reading thread's until more lines are submitted. The line being parsed, in
+ * the slot after the batch's last, moves along to the next batch's first.
+ */
+static void quiesce(struct trace_import *ti)
+{
+	if (!ti->fill)
+		return;
+	if (ti->fill->n) {
+		struct pending *cur = &ti->fill->p[ti->fill->n];
+
+		submit(ti);
+		if (cur != &ti->fill->p[0])
+			memcpy(&ti->fill->p[0], cur, sizeof(*cur));
+	}
+	if (!ti->writing)
+		return;
+	pthread_mutex_lock(&ti->lock);
+	while (ti->queued || ti->busy)
+		pthread_cond_wait(&ti->done, &ti->lock);
+	pthread_mutex_unlock(&ti->lock);
+}
+
+/* All written, the writing thread gone, the batches freed. */
+static void stop_writer(struct trace_import *ti)
+{
+	quiesce(ti);
+	if (ti->writing) {
+		pthread_mutex_lock(&ti->lock);
+		ti->stop = true;
+		pthread_cond_signal(&ti->work);
+		pthread_mutex_unlock(&ti->lock);
+		pthread_join(ti->writer, NULL);
+		ti->writing = false;
+	}
+	free(ti->fill);
+	ti->fill = NULL;
+	while (ti->nspare)
+		free(ti->spare[--ti->nspare]);
+}
+
+/* The line parsed into the batch's next slot is an event: counted, and kept for writing. */
+static void store(struct trace_import *ti)
+{
+	struct tp_count *t = type_of(ti, &ti->fill->p[ti->fill->n].l);	/* may quiesce() */
+	struct pending *p = &ti->fill->p[ti->fill->n];
+	struct ftrace_line *l = &p->l;
 
 	if (!t)
 		return;
@@ -424,27 +615,12 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 		     "(trim the trace)", TRACE_MAX_EVENTS);
 		return;
 	}
-	struct pending *p = &ti->pending[ti->npending++];
-
 	t->count++;
 	ti->seq++;
-	p->l = *l;
-	p->l.ev.type = t->id;
-	p->l.ev.detail = p->l.detail[0] ? p->l.detail : NULL;
+	l->ev.type = t->id;
+	l->ev.detail = l->detail[0] ? l->detail : NULL;
 	p->seq = ti->seq;
 	p->lineno = ti->lineno;
-	if (ti->npending == ROWS)
-		flush(ti);
-	block = (int64_t)(ti->seq >> EVENT_BLOCK_SHIFT);
-	if (block != ti->block) {
-		ti->block = block;
-		memset(ti->keyset, 0, sizeof(ti->keyset));
-	}
-	put_key(ti, EVENT_KEY_TYPE, t->id);
-	if (l->ev.pfn != MM_NA_U64)
-		put_key(ti, EVENT_KEY_PFN, event_key_pfn(l->ev.pfn));
-	if (l->ev.vaddr != MM_NA_U64)
-		put_key(ti, EVENT_KEY_VADDR, event_key_vaddr(l->ev.vaddr));
 	if (!ti->first_ts)
 		ti->first_ts = l->ts_ns;
 	ti->last_ts = l->ts_ns;
@@ -454,12 +630,8 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 		ti->max_pfn = l->ev.pfn + (l->ev.order > 0 ? (1ULL << l->ev.order) - 1 : 0);
 		ti->any_pfn = true;
 	}
-	if (++ti->in_tx >= IMPORT_BATCH) {
-		ti->in_tx = 0;
-		flush(ti);
-		if (exec(ti, "COMMIT"))
-			exec(ti, "BEGIN");
-	}
+	if (++ti->fill->n == QBATCH)
+		submit(ti);
 }
 
 static void header_line(struct trace_import *ti, const char *s)
@@ -478,7 +650,8 @@ static void header_line(struct trace_import *ti, const char *s)
 
 static void one_line(struct trace_import *ti, char *s, size_t len)
 {
-	struct ftrace_line l;
+	struct pending *p = &ti->fill->p[ti->fill->n];
+	struct ftrace_line *l = &p->l;
 	char why[200];
 	enum ftrace_parse r;
 
@@ -488,7 +661,7 @@ static void one_line(struct trace_import *ti, char *s, size_t len)
 		r = FTRACE_BAD;
 		snprintf(why, sizeof(why), "longer than %u bytes", TRACE_MAX_LINE);
 	} else {
-		r = ftrace_parse_line(s, len, &l, why, sizeof(why));
+		r = ftrace_parse_line(s, len, l, why, sizeof(why));
 	}
 	ti->too_long = false;
 	if (r == FTRACE_SKIP) {
@@ -505,17 +678,17 @@ static void one_line(struct trace_import *ti, char *s, size_t len)
 			fail(ti, 400, "EINVAL", "line %llu: %s", (unsigned long long)ti->lineno, why);
 		return;
 	}
-	if (l.lost) {
+	if (l->lost) {
 		ti->lost_lines++;
-		ti->lost_events += (uint64_t)l.ev.value;
+		ti->lost_events += (uint64_t)l->ev.value;
 		return;
 	}
-	store(ti, &l);
+	store(ti);
 }
 
 static void feed_text(struct trace_import *ti, const char *data, size_t len)
 {
-	while (len && !ti->failed) {
+	while (len && !failed(ti)) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
 
@@ -550,7 +723,7 @@ static int tar_target(const char *name)
 
 static void feed_tar(struct trace_import *ti, const char *data, size_t len)
 {
-	while (len && !ti->failed) {
+	while (len && !failed(ti)) {
 		size_t n;
 
 		if (ti->tar_left) {
@@ -604,7 +777,7 @@ static void feed_tar(struct trace_import *ti, const char *data, size_t len)
 
 void trace_import_feed(struct trace_import *ti, const char *data, size_t len)
 {
-	if (ti->failed)
+	if (failed(ti))
 		return;
 	ti->bytes += len;
 	if (ti->bytes > TRACE_MAX_BYTES) {
@@ -638,6 +811,7 @@ void trace_import_feed(struct trace_import *ti, const char *data, size_t len)
 
 static void cleanup(struct trace_import *ti)
 {
+	stop_writer(ti);
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
@@ -662,6 +836,7 @@ static void cleanup(struct trace_import *ti)
 
 static void release(struct trace_import *ti)
 {
+	stop_writer(ti);
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
@@ -674,6 +849,10 @@ static void release(struct trace_import *ti)
 		free(ti->proc[i]);
 	json_decref(ti->bad_list);
 	free(ti->machine);
+	pthread_mutex_destroy(&ti->fail_lock);
+	pthread_mutex_destroy(&ti->lock);
+	pthread_cond_destroy(&ti->work);
+	pthread_cond_destroy(&ti->done);
 	free(ti);
 }
 
@@ -749,7 +928,6 @@ static bool finish(struct trace_import *ti, json_t *summary)
 	sqlite3_stmt *st;
 	bool ok = false;
 
-	flush(ti);
 	write_keys(ti);
 	if (ti->failed) {
 		free(sum);
@@ -796,6 +974,7 @@ int trace_import_end(struct trace_import *ti, json_t **result, unsigned int *sta
 			one_line(ti, ti->line, ti->llen);
 			ti->llen = 0;
 		}
+		stop_writer(ti);			/* every line written */
 		if (!ti->failed && ti->seq == 0)
 			fail(ti, 400, "EINVAL", ti->lineno ? "no trace events in %llu lines (is this the "
 			     "text of /sys/kernel/tracing/trace?)" : "an empty trace%.0llu",
