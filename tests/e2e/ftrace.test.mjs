@@ -237,6 +237,34 @@ test('unknown tracepoints are kept and listed; LOST lines are counted', async ()
   assert.equal(ev[1].pfn, 0x1234);
 });
 
+test('tracepoints first met deep in a long trace: every line an event, in order, with its fields', async () => {
+  // Lines are parsed in one thread and written in batches by another; a new
+  // tracepoint's type is named in the database between two batches or within one.
+  const kmem = readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8').split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'));
+  const lines = [];
+  const fresh = new Set([100, 1023, 1024, 1500, 3071, 3072, 4097]);
+  for (let i = 0; lines.length < 5000; i++) {
+    if (fresh.has(lines.length)) lines.push(`             cc1-${lines.length}       [001] ..... 200.${String(lines.length).padStart(6, '0')}: mystery_${lines.length}: n=${lines.length}`);
+    else lines.push(kmem[i % kmem.length]);
+  }
+  let r = await importTrace(lines.join('\n'));
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.summary.events, 5000);
+  assert.deepEqual(r.body.summary.unknown.sort(), [...fresh].map((n) => `mystery_${n}`).sort());
+  const ev = await events(r.body.id);
+  assert.equal(ev.length, 5000);
+  ev.forEach((e, i) => {
+    const m = /^\s*(\S+)-(\d+)\s+\[\d+\] \S+ (\d+)\.(\d+): ([a-z_0-9]+): /.exec(lines[i]);
+    assert.deepEqual([e.seq, e.type, e.task, e.pid, e.ts_ns], [i + 1, m[5], m[1], Number(m[2]), Number(m[3]) * 1e9 + Number(m[4]) * 1e3], lines[i]);
+    if (fresh.has(i)) assert.equal(e.detail, `n=${i}`);
+  });
+  // a malformed line after them is told with its own number
+  r = await importTrace([...lines.slice(0, 4500), 'not a trace line', ...lines.slice(4500)].join('\n'));
+  assert.equal(r.status, 400);
+  assert.match(r.body.error.message, /^line 4501: /);
+});
+
 test('trace-cmd report, perf script and record-tgid lines are read too', async () => {
   const text = [
     '             gcc-12368 [000] 11551.479064: mm_page_alloc:        page=0xffffea0007f32b00 pfn=0x1fccac order=0 migratetype=0 gfp_flags=GFP_KERNEL',
