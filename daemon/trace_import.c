@@ -14,6 +14,7 @@
  * own writes them (batches of QBATCH lines, at most NQUEUE - 1 of them
  * parsed ahead), so that parsing and SQLite each have a core.
  */
+#define _GNU_SOURCE	/* pthread_setname_np() */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -495,6 +496,7 @@ static void *writer_main(void *arg)
 {
 	struct trace_import *ti = arg;
 
+	pthread_setname_np(pthread_self(), "trace-writer");
 	pthread_mutex_lock(&ti->lock);
 	for (;;) {
 		struct batch *b;
