@@ -46,8 +46,8 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 						 "slabinfo", "buddyinfo.after" };
 #define PROC_MAX ((size_t)1 << 20)
 
-#define ROWS 32		/* rows of one INSERT: fewer statements to run per line */
-#define QBATCH	(32 * ROWS)	/* lines handed to the writing thread at once */
+#define ROWS 128		/* rows of one INSERT: fewer statements to run per line */
+#define QBATCH	1024		/* lines handed to the writing thread at once */
 #define NQUEUE	4		/* batches: one being parsed, the others queued or written */
 #define WAL_FRAMES 4096		/* WAL pages (16 MiB) past which a commit waits for a checkpoint */
 
@@ -55,6 +55,7 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 struct pending {
 	struct ftrace_line l;
 	uint64_t seq, lineno;
+	int task_len, flags_len, detail_len;	/* measured by the reading thread */
 };
 
 /* Parsed lines, in order, for the writing thread. */
@@ -218,7 +219,7 @@ static void bind_na(sqlite3_stmt *st, int i, int64_t v, bool na)
 
 /* One event row at parameters @at + 1 .. @at + 17 (recorder_event_sql's columns). */
 static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq,
-		       const struct mm_event *ev)
+		       const struct mm_event *ev, int detail_len)
 {
 	sqlite3_bind_int64(st, at + 1, session);
 	sqlite3_bind_int64(st, at + 2, (int64_t)seq);
@@ -237,7 +238,7 @@ static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq,
 	bind_na(st, at + 15, (int64_t)ev->size, ev->size == MM_NA_U64);
 	bind_na(st, at + 16, ev->value, ev->value == MM_NA);
 	if (ev->detail)
-		sqlite3_bind_text(st, at + 17, ev->detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, at + 17, ev->detail, detail_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, at + 17);
 }
@@ -248,10 +249,10 @@ static void bind_line(sqlite3_stmt *st, int at, int64_t session, const struct pe
 	sqlite3_bind_int64(st, at + 2, (int64_t)p->seq);
 	sqlite3_bind_int64(st, at + 3, (int64_t)p->l.ts_ns);
 	sqlite3_bind_int(st, at + 4, p->l.pid);
-	sqlite3_bind_text(st, at + 5, p->l.task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 5, p->l.task, p->task_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, at + 6, (int64_t)p->lineno);
 	if (p->l.flags[0])
-		sqlite3_bind_text(st, at + 7, p->l.flags, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, at + 7, p->l.flags, p->flags_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, at + 7);
 }
@@ -270,14 +271,15 @@ static void write_rows(struct trace_import *ti, struct pending *p, int n)
 
 	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
 		for (int j = 0; j < ROWS; j++) {
-			bind_event(ti->ins_ev_many, 17 * j, ti->id, p[i + j].seq, &p[i + j].l.ev);
+			bind_event(ti->ins_ev_many, 17 * j, ti->id, p[i + j].seq, &p[i + j].l.ev,
+				   p[i + j].detail_len);
 			bind_line(ti->ins_te_many, 7 * j, ti->id, &p[i + j]);
 		}
 		step(ti, ti->ins_ev_many);
 		step(ti, ti->ins_te_many);
 	}
 	for (; i < n && !failed(ti); i++) {
-		bind_event(ti->ins_ev, 0, ti->id, p[i].seq, &p[i].l.ev);
+		bind_event(ti->ins_ev, 0, ti->id, p[i].seq, &p[i].l.ev, p[i].detail_len);
 		step(ti, ti->ins_ev);
 		bind_line(ti->ins_te, 0, ti->id, &p[i]);
 		step(ti, ti->ins_te);
@@ -725,6 +727,9 @@ static void store(struct trace_import *ti)
 	l->ev.detail = l->detail[0] ? l->detail : NULL;
 	p->seq = ti->seq;
 	p->lineno = ti->lineno;
+	p->task_len = (int)strlen(l->task);
+	p->flags_len = (int)strlen(l->flags);
+	p->detail_len = (int)strlen(l->detail);
 	if (!ti->first_ts)
 		ti->first_ts = l->ts_ns;
 	ti->last_ts = l->ts_ns;
