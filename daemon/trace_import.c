@@ -116,6 +116,8 @@ struct trace_import {
 	bool writing, stop, busy;
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
+	struct batch *fill, *queue[NQUEUE], *spare[NQUEUE];
+	int qhead, queued, nspare;
 	/* the checkpointing thread: commits numbered, checkpoints done up to one */
 	sqlite3 *ckpt_db;
 	pthread_t ckpt;
@@ -123,8 +125,6 @@ struct trace_import {
 	uint64_t commits, ckpt_asked, ckpt_done;
 	pthread_mutex_t ckpt_lock;
 	pthread_cond_t ckpt_work, ckpt_over;
-	struct batch *fill, *queue[NQUEUE], *spare[NQUEUE];
-	int qhead, queued, nspare;
 	/* the form: 0 not known yet (first 512 bytes), 1 text, 2 tar */
 	int mode;
 	char head[512];
@@ -446,12 +446,12 @@ static void write_keys(struct trace_import *ti)
 
 	ti->nkeys = 0;
 	qsort(ti->keys, n, sizeof(*ti->keys), key_order);
-	for (; i + ROWS <= n && !ti->failed; i += ROWS) {
+	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
 		for (int j = 0; j < ROWS; j++)
 			bind_key(ti->ins_key_many, 4 * j, ti->id, &ti->keys[i + j]);
 		step(ti, ti->ins_key_many);
 	}
-	for (; i < n && !ti->failed; i++) {
+	for (; i < n && !failed(ti); i++) {
 		bind_key(ti->ins_key, 0, ti->id, &ti->keys[i]);
 		step(ti, ti->ins_key);
 	}
