@@ -268,24 +268,31 @@ test('tracepoints first met deep in a long trace: every line an event, in order,
 test('a long import keeps the WAL short: it is checkpointed as the rows are written', async () => {
   // 500 000 lines (the compile's capture again and again, pfns and times moved on) make
   // about 60 MiB of rows: written and never checkpointed, the WAL would hold them all.
-  const kmem = readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8').split('\n')
-    .filter((l) => l.trim() && !l.startsWith('#'));
-  const parts = [];
-  for (let r = 0, n = 0; n < 500000; r++, n += kmem.length)
-    parts.push(kmem.map((l) => l.replace(/pfn=0x([0-9a-f]+)/, (_, p) => `pfn=0x${(parseInt(p, 16) + r * 4096).toString(16)}`)
-      .replace(/ (\d+)\.(\d{6}): /, (_, sec, us) => ` ${Number(sec) + r}.${us}: `)).join('\n'));
-  let biggest = 0;
-  const watch = setInterval(() => {
-    try { biggest = Math.max(biggest, statSync(`${d.db}-wal`).size); } catch { /* not there yet */ }
-  }, 20);
-  const r = await importTrace(parts.join('\n'));
-  clearInterval(watch);
-  biggest = Math.max(biggest, statSync(`${d.db}-wal`).size);
-  assert.equal(r.status, 201, JSON.stringify(r.body));
-  assert.ok(r.body.summary.events >= 500000);
-  assert.ok(biggest < 32 * 2 ** 20, `the WAL grew to ${(biggest / 2 ** 20).toFixed(1)} MiB`);
-  const n = spawnSync('sqlite3', [d.db, `SELECT count(*) FROM events WHERE session_id = ${r.body.id}`], { encoding: 'utf8' });
-  assert.equal(Number(n.stdout), r.body.summary.events);
+  // A daemon of its own: the others' peak RSS is measured below.
+  const w = await startDaemon();
+  try {
+    const kmem = readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8').split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
+    const parts = [];
+    for (let r = 0, n = 0; n < 500000; r++, n += kmem.length)
+      parts.push(kmem.map((l) => l.replace(/pfn=0x([0-9a-f]+)/, (_, p) => `pfn=0x${(parseInt(p, 16) + r * 4096).toString(16)}`)
+        .replace(/ (\d+)\.(\d{6}): /, (_, sec, us) => ` ${Number(sec) + r}.${us}: `)).join('\n'));
+    let biggest = 0;
+    const watch = setInterval(() => {
+      try { biggest = Math.max(biggest, statSync(`${w.db}-wal`).size); } catch { /* not there yet */ }
+    }, 20);
+    const res = await fetch(`${w.url}/api/v1/sessions/import-trace`, { method: 'POST', body: parts.join('\n') });
+    const r = { status: res.status, body: await res.json() };
+    clearInterval(watch);
+    biggest = Math.max(biggest, statSync(`${w.db}-wal`).size);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.ok(r.body.summary.events >= 500000);
+    assert.ok(biggest < 32 * 2 ** 20, `the WAL grew to ${(biggest / 2 ** 20).toFixed(1)} MiB`);
+    const n = spawnSync('sqlite3', [w.db, `SELECT count(*) FROM events WHERE session_id = ${r.body.id}`], { encoding: 'utf8' });
+    assert.equal(Number(n.stdout), r.body.summary.events);
+  } finally {
+    await w.stop();
+  }
 });
 
 test('trace-cmd report, perf script and record-tgid lines are read too', async () => {
