@@ -415,6 +415,14 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 	return t;
 }
 
+/*
+ * The held rows in the index's order (kind, key, block), by radix: stable
+ * passes over the key's four 16-bit digits (its sign bit turned, so that a
+ * negative key comes first), then over the kind. The rows were held in block
+ * order, which stable passes keep within each (kind, key). A pass whose
+ * digit is the same for all is skipped. Falls back on qsort() when the
+ * second array, as large, cannot be had (qsort() would take as much).
+ */
 static int key_order(const void *a, const void *b)
 {
 	const struct held_key *x = a, *y = b;
@@ -424,6 +432,48 @@ static int key_order(const void *a, const void *b)
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+static unsigned int key_digit(const struct held_key *k, int pass)
+{
+	if (pass == 4)
+		return (unsigned int)k->kind;
+	return (unsigned int)((((uint64_t)k->key ^ (1ULL << 63)) >> (16 * pass)) & 0xffff);
+}
+
+static void sort_keys(struct held_key *keys, size_t n)
+{
+	struct held_key *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL, *from = keys, *to = tmp;
+	size_t *count = tmp ? calloc(1 << 16, sizeof(*count)) : NULL;
+
+	if (!count) {
+		free(tmp);
+		qsort(keys, n, sizeof(*keys), key_order);
+		return;
+	}
+	for (int pass = 0; pass < 5; pass++) {
+		size_t sum = 0;
+
+		memset(count, 0, (1 << 16) * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[key_digit(&from[i], pass)]++;
+		if (count[key_digit(&from[0], pass)] == n)
+			continue;	/* one digit for all */
+		for (size_t d = 0; d < (1 << 16); d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[key_digit(&from[i], pass)]++] = from[i];
+		to = from;
+		from = from == keys ? tmp : keys;
+	}
+	if (from != keys)
+		memcpy(keys, from, n * sizeof(*keys));
+	free(count);
+	free(tmp);
 }
 
 static void bind_key(sqlite3_stmt *st, int at, int64_t session, const struct held_key *k)
@@ -445,7 +495,7 @@ static void write_keys(struct trace_import *ti)
 	size_t i = 0, n = ti->nkeys;
 
 	ti->nkeys = 0;
-	qsort(ti->keys, n, sizeof(*ti->keys), key_order);
+	sort_keys(ti->keys, n);
 	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
 		for (int j = 0; j < ROWS; j++)
 			bind_key(ti->ins_key_many, 4 * j, ti->id, &ti->keys[i + j]);
