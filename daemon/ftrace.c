@@ -416,27 +416,48 @@ static void next_arg(const char *args, size_t *pos, char *buf, size_t size)
 }
 
 /* A typed column of struct mm_event by name: a pointer to it and its width. */
-static bool column(struct mm_event *ev, const char *name, int **i32, uint64_t **u64,
-		   uint32_t **u32)
+static const char *const column_names[] = { "cpu", "node", "zone", "order", "migratetype",
+					     "level", "gfp", "pfn", "vaddr", "paddr", "size",
+					     "value" };
+#define NR_COLUMNS (sizeof(column_names) / sizeof(column_names[0]))
+
+/* The column named @name: its index in column_names, or -1. */
+static int column_index(const char *name)
+{
+	for (size_t i = 0; i < NR_COLUMNS; i++)
+		if (!strcmp(name, column_names[i]))
+			return (int)i;
+	return -1;
+}
+
+/* Column @i of @ev (column_index()): a pointer to it and its width. */
+static bool column_at(struct mm_event *ev, int i, int **i32, uint64_t **u64, uint32_t **u32)
 {
 	*i32 = NULL;
 	*u64 = NULL;
 	*u32 = NULL;
-	if (!strcmp(name, "cpu")) *i32 = &ev->cpu;
-	else if (!strcmp(name, "node")) *i32 = &ev->node;
-	else if (!strcmp(name, "zone")) *i32 = &ev->zone;
-	else if (!strcmp(name, "order")) *i32 = &ev->order;
-	else if (!strcmp(name, "migratetype")) *i32 = &ev->migratetype;
-	else if (!strcmp(name, "level")) *i32 = &ev->level;
-	else if (!strcmp(name, "gfp")) *u32 = &ev->gfp;
-	else if (!strcmp(name, "pfn")) *u64 = &ev->pfn;
-	else if (!strcmp(name, "vaddr")) *u64 = &ev->vaddr;
-	else if (!strcmp(name, "paddr")) *u64 = &ev->paddr;
-	else if (!strcmp(name, "size")) *u64 = &ev->size;
-	else if (!strcmp(name, "value")) *u64 = (uint64_t *)&ev->value;
-	else
-		return false;
+	switch (i) {
+	case 0: *i32 = &ev->cpu; break;
+	case 1: *i32 = &ev->node; break;
+	case 2: *i32 = &ev->zone; break;
+	case 3: *i32 = &ev->order; break;
+	case 4: *i32 = &ev->migratetype; break;
+	case 5: *i32 = &ev->level; break;
+	case 6: *u32 = &ev->gfp; break;
+	case 7: *u64 = &ev->pfn; break;
+	case 8: *u64 = &ev->vaddr; break;
+	case 9: *u64 = &ev->paddr; break;
+	case 10: *u64 = &ev->size; break;
+	case 11: *u64 = (uint64_t *)&ev->value; break;
+	default: return false;
+	}
 	return true;
+}
+
+static bool column(struct mm_event *ev, const char *name, int **i32, uint64_t **u64,
+		   uint32_t **u32)
+{
+	return column_at(ev, column_index(name), i32, u64, u32);
 }
 
 /* The value of KEY in a "k=v k=v" detail, copied to @buf; false if none. */
@@ -913,11 +934,42 @@ static bool detail_add(struct ftrace_line *out, const char *key, const char *val
 	return true;
 }
 
+/*
+ * @tok (@n bytes) when it is only digits of @base (hex ones after an optional
+ * 0x), too few to overflow: what strtoull() makes of it, without a copy.
+ */
+static bool plain_num(const char *tok, size_t n, bool hex, int64_t *out)
+{
+	uint64_t v = 0;
+
+	if (hex && n > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X')) {
+		tok += 2;
+		n -= 2;
+	}
+	if (n == 0 || n > (hex ? 16u : 18u))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned int c = (unsigned char)tok[i], d;
+
+		if (c - '0' < 10)
+			d = c - '0';
+		else if (hex && (c | 0x20) - 'a' < 6)
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return false;
+		v = v * (hex ? 16 : 10) + d;
+	}
+	*out = (int64_t)v;
+	return true;
+}
+
 /* A number of @cv's kind in @tok (@n bytes): decimal, or hex for %x and %p. */
 static bool parse_num(const char *tok, size_t n, const struct conv *cv, int64_t *out)
 {
 	char buf[40], *end;
 
+	if (plain_num(tok, n, cv->c == 'x' || cv->c == 'p', out))
+		return true;
 	if (n == 0 || n >= sizeof(buf))
 		return false;
 	memcpy(buf, tok, n);
@@ -940,9 +992,93 @@ static bool parse_num(const char *tok, size_t n, const struct conv *cv, int64_t 
 	return *end == '\0' && errno == 0;
 }
 
+/* What a conversion's arg name asks of store_arg(): one branch of it. */
+enum arg_kind {
+	ARG_ACCOUNTED = 1, ARG_PAGE, ARG_TLBCODE, ARG_CALL_SITE, ARG_TLBREASON, ARG_SHRINK,
+	ARG_PM, ARG_ZONENAME, ARG_COMPACTRET, ARG_SPAN, ARG_WBFLAGS, ARG_DETAIL, ARG_TLBPAGES,
+	ARG_REQNODE,
+	ARG_COLUMN,	/* ARG_COLUMN + column_index(), ARG_COLUMN + NR_COLUMNS for none */
+};
+
+static enum arg_kind arg_kind(const char *arg)
+{
+	if (!strcmp(arg, "accounted"))
+		return ARG_ACCOUNTED;
+	if (!strcmp(arg, "page"))
+		return ARG_PAGE;
+	if (!strcmp(arg, "tlbcode"))
+		return ARG_TLBCODE;
+	if (!strcmp(arg, "call_site"))
+		return ARG_CALL_SITE;
+	if (!strcmp(arg, "tlbreason"))
+		return ARG_TLBREASON;
+	if (!strcmp(arg, "shrinksym") || !strcmp(arg, "shr"))
+		return ARG_SHRINK;
+	if (!strncmp(arg, "pm.", 3))
+		return ARG_PM;
+	if (!strcmp(arg, "zonename"))
+		return ARG_ZONENAME;
+	if (!strcmp(arg, "compactret"))
+		return ARG_COMPACTRET;
+	if (!strcmp(arg, "spanend") || !strcmp(arg, "zonespan"))
+		return ARG_SPAN;
+	if (!strcmp(arg, "wbflags"))
+		return ARG_WBFLAGS;
+	if (!strncmp(arg, "d.", 2))
+		return ARG_DETAIL;
+	if (!strcmp(arg, "tlbpages"))
+		return ARG_TLBPAGES;
+	if (!strcmp(arg, "reqnode"))
+		return ARG_REQNODE;
+	return ARG_COLUMN + (column_index(arg) < 0 ? (int)NR_COLUMNS : column_index(arg));
+}
+
+#define MAX_CONVS 32	/* conversions of one format read from the table below */
+
+/* A conversion of a row's format, as parse_fields() reads it: worked out once. */
+struct conv_step {
+	struct conv cv;
+	char arg[48];		/* its arg name */
+	enum arg_kind kind;
+	const char *after;	/* the format after it */
+	size_t litlen;		/* the literal text after it, up to the next conversion */
+};
+
+static struct conv_step conv_steps[NR_TRACEPOINTS][MAX_CONVS];
+static bool conv_steps_ok[NR_TRACEPOINTS];	/* false: more than MAX_CONVS, read each time */
+static pthread_once_t conv_steps_once = PTHREAD_ONCE_INIT;
+
+static void conv_steps_build(void)
+{
+	for (size_t t = 0; t < NR_TRACEPOINTS; t++) {
+		const char *p = tracepoints[t].fmt;
+		size_t pos = 0, i = 0;
+
+		conv_steps_ok[t] = true;
+		while (*p) {
+			struct conv_step *st = &conv_steps[t][i];
+
+			if (*p != '%') {
+				p++;
+				continue;
+			}
+			if (i == MAX_CONVS) {
+				conv_steps_ok[t] = false;
+				break;
+			}
+			st->after = parse_conv(p + 1, &st->cv);
+			next_arg(tracepoints[t].args, &pos, st->arg, sizeof(st->arg));
+			st->kind = arg_kind(st->arg);
+			st->litlen = strcspn(st->after, "%");
+			p = st->after;
+			i++;
+		}
+	}
+}
+
 /* Store conversion @arg's token into @out; false when it does not parse. */
-static bool store_arg(struct ftrace_line *out, const char *arg, const struct conv *cv,
-		      const char *tok, size_t n)
+static bool store_arg(struct ftrace_line *out, const char *arg, enum arg_kind kind,
+		      const struct conv *cv, const char *tok, size_t n)
 {
 	struct mm_event *ev = &out->ev;
 	int *i32;
@@ -950,33 +1086,31 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 	uint32_t *u32;
 	int64_t num = 0;
 
-	if (!strcmp(arg, "accounted")) {	/* accounted ? "true" : "false" */
+	switch (kind) {
+	case ARG_ACCOUNTED: {	/* accounted ? "true" : "false" */
 		if (!((n == 4 && !memcmp(tok, "true", 4)) || (n == 5 && !memcmp(tok, "false", 5))))
 			return false;
 		return detail_add(out, "accounted", tok, n);
 	}
-	if (!strcmp(arg, "page"))
+	case ARG_PAGE:
 		return cv->c != 'p' || parse_num(tok, n, cv, &num) || (n == 6 && !memcmp(tok, "(null)", 6));
-	if (!strcmp(arg, "tlbcode"))	/* the number of the reason the line names */
+	case ARG_TLBCODE:	/* the number of the reason the line names */
 		return parse_num(tok, n, cv, &num) && num >= 0 && num < (int64_t)NR_TLB_REASONS &&
 		       (unsigned int)num == tlb_reason_in_detail(out->detail);
-	if (!strcmp(arg, "call_site")) {	/* %pS: a symbol+offset/size or an address, one word */
+	case ARG_CALL_SITE:	/* %pS: a symbol+offset/size or an address, one word */
 		if (n == 0 || memchr(tok, ' ', n))
 			return false;
 		return detail_add(out, "call_site", tok, n);
-	}
-	if (!strcmp(arg, "tlbreason")) {	/* __print_symbolic(reason, TLB_FLUSH_REASON) */
+	case ARG_TLBREASON:	/* __print_symbolic(reason, TLB_FLUSH_REASON) */
 		for (size_t i = 0; i < NR_TLB_REASONS; i++)
 			if (n == strlen(tlb_reasons[i]) && !memcmp(tok, tlb_reasons[i], n))
 				return detail_add(out, "reason", tok, n);
 		return false;
-	}
-	if (!strcmp(arg, "shrinksym") || !strcmp(arg, "shr")) {
+	case ARG_SHRINK:
 		if (!strcmp(arg, "shr") && !parse_num(tok, n, cv, &num))
 			return false;
 		return detail_add(out, !strcmp(arg, "shr") ? "shr" : "scan", tok, n) && n > 0;
-	}
-	if (!strncmp(arg, "pm.", 3)) {	/* "M" or " ", "a" or "f", "s", "b", "d", "B" */
+	case ARG_PM: {	/* "M" or " ", "a" or "f", "s", "b", "d", "B" */
 		static const char on[] = "Masbd B";
 		unsigned int flags = 0, bits[] = { 0x1, 0x2, 0x8, 0x10, 0x20, 0x40 };
 		char buf[16];
@@ -1000,15 +1134,13 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		snprintf(buf, sizeof(buf), "%u", flags);
 		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
-	if (!strcmp(arg, "zonename")) {
+	case ARG_ZONENAME:
 		ev->zone = name_index(zone_names, NR_ZONE_NAMES, tok, n);
 		return ev->zone >= 0;
-	}
-	if (!strcmp(arg, "compactret")) {
+	case ARG_COMPACTRET:
 		ev->value = name_index(compact_results, NR_COMPACT_RESULTS, tok, n);
 		return ev->value >= 0;
-	}
-	if (!strcmp(arg, "spanend") || !strcmp(arg, "zonespan")) {
+	case ARG_SPAN: {
 		char start[32];
 		int64_t from = 0;
 
@@ -1023,7 +1155,7 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		ev->size = (uint64_t)(num - from);
 		return true;
 	}
-	if (!strcmp(arg, "wbflags")) {
+	case ARG_WBFLAGS: {
 		unsigned int flags;
 		char buf[16];
 
@@ -1032,7 +1164,7 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		snprintf(buf, sizeof(buf), "%u", flags);
 		return !flags || detail_add(out, "flags", buf, strlen(buf));
 	}
-	if (!strncmp(arg, "d.", 2)) {
+	case ARG_DETAIL: {
 		char hexbuf[40];
 
 		if (cv->c != 's' && !parse_num(tok, n, cv, &num))
@@ -1045,22 +1177,23 @@ static bool store_arg(struct ftrace_line *out, const char *arg, const struct con
 		}
 		return detail_add(out, arg + 2, tok, n);
 	}
-	if (!strcmp(arg, "tlbpages")) {
+	case ARG_TLBPAGES:
 		if (!parse_num(tok, n, cv, &num))
 			return false;
 		ev->value = num;
 		if (num > 0)
 			ev->size = (uint64_t)num * 4096;
 		return true;
-	}
-	if (!strcmp(arg, "reqnode")) {
+	case ARG_REQNODE:
 		if (!parse_num(tok, n, cv, &num))
 			return false;
 		if (num >= 0)
 			ev->node = (int)num;
 		return true;
+	default:	/* a column */
+		break;
 	}
-	if (!column(ev, arg, &i32, &u64, &u32))
+	if (!column_at(ev, (int)kind - ARG_COLUMN, &i32, &u64, &u32))
 		return false;
 	if (u32 && cv->c == 's')
 		return ftrace_parse_gfp(tok, n, u32) == 0;
@@ -1082,13 +1215,15 @@ static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
 			 struct ftrace_line *out, char *why, size_t whylen)
 {
 	const char *p = tp->fmt, *end = s + len;
-	size_t pos = 0;
-	char arg[48];
+	size_t pos = 0, nconv = 0, t = (size_t)(tp - tracepoints);
+	char argbuf[48];
 
+	pthread_once(&conv_steps_once, conv_steps_build);
 	while (*p) {
 		struct conv cv;
-		const char *lit, *tok = s;
+		const char *lit, *tok = s, *arg;
 		size_t litlen;
+		enum arg_kind kind;
 
 		if (*p != '%') {
 			if (s >= end || *s != *p) {
@@ -1100,20 +1235,36 @@ static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
 			s++;
 			continue;
 		}
-		p = parse_conv(p + 1, &cv);
-		next_arg(tp->args, &pos, arg, sizeof(arg));
+		if (conv_steps_ok[t]) {
+			const struct conv_step *st = &conv_steps[t][nconv++];
+
+			cv = st->cv;
+			arg = st->arg;
+			kind = st->kind;
+			p = st->after;
+			litlen = st->litlen;
+		} else {
+			p = parse_conv(p + 1, &cv);
+			next_arg(tp->args, &pos, argbuf, sizeof(argbuf));
+			arg = argbuf;
+			kind = arg_kind(arg);
+			litlen = strcspn(p, "%");
+		}
 		lit = p;
-		litlen = strcspn(p, "%");
 		if (!litlen) {
 			s = end;
 		} else {
 			const char *hit = NULL;
 
-			for (const char *q = s; q + litlen <= end; q++)
+			for (const char *q = s; q + litlen <= end; q++) {
+				q = memchr(q, lit[0], (size_t)(end - litlen + 1 - q));
+				if (!q)
+					break;
 				if (!memcmp(q, lit, litlen)) {
 					hit = q;
 					break;
 				}
+			}
 			if (!hit) {
 				snprintf(why, whylen, "%s: no \"%.*s\" after \"%.24s\"", tp->name,
 					 (int)litlen, lit, s);
@@ -1121,7 +1272,7 @@ static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
 			}
 			s = hit;
 		}
-		if (!store_arg(out, arg, &cv, tok, (size_t)(s - tok))) {
+		if (!store_arg(out, arg, kind, &cv, tok, (size_t)(s - tok))) {
 			snprintf(why, whylen, "%s: bad value \"%.*s\" for %s", tp->name,
 				 (int)(s - tok > 32 ? 32 : s - tok), tok, arg);
 			return false;
@@ -1142,10 +1293,19 @@ static bool parse_fields(const struct ftrace_tp *tp, const char *s, size_t len,
 /* "CPU:N [LOST n EVENTS]" (trace, trace_pipe) or "CPU N: n events lost" styles. */
 static bool parse_lost(const char *s, size_t len, struct ftrace_line *out)
 {
-	const char *l = memmem(s, len, "[LOST ", 6);
+	const char *l = NULL;
 	unsigned long long n;
 	int cpu = 0;
 
+	for (const char *q = s, *end = s + len; q + 6 <= end; q++) {	/* memmem(), by the '[' */
+		q = memchr(q, '[', (size_t)(end - 5 - q));
+		if (!q)
+			break;
+		if (!memcmp(q, "[LOST ", 6)) {
+			l = q;
+			break;
+		}
+	}
 	if (!l || !memmem(s, len, "EVENTS]", 7))
 		return false;
 	if (sscanf(l, "[LOST %llu EVENTS]", &n) != 1)
@@ -1155,6 +1315,16 @@ static bool parse_lost(const char *s, size_t len, struct ftrace_line *out)
 	out->ev.cpu = cpu;
 	out->ev.value = (int64_t)n;
 	return true;
+}
+
+/* atoi(@s), where @s starts with a digit: read here when it has few enough to fit. */
+static int digits_atoi(const char *s)
+{
+	int v = 0, n;
+
+	for (n = 0; n < 9 && (unsigned int)(s[n] - '0') < 10; n++)
+		v = v * 10 + (s[n] - '0');
+	return (unsigned int)(s[n] - '0') < 10 ? atoi(s) : v;
 }
 
 /*
@@ -1178,7 +1348,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 	rb = memchr(lb, ']', (size_t)(end - lb));
 	if (!rb)
 		return NULL;
-	out->ev.cpu = atoi(lb + 1);
+	out->ev.cpu = digits_atoi(lb + 1);
 	for (who = s; who < lb && *who == ' '; who++)
 		;
 	q = lb - 1;
@@ -1197,7 +1367,7 @@ static const char *parse_prefix(const char *s, const char *end, struct ftrace_li
 		;
 	if (dash <= who || (*dash != '-' && *dash != ' ') || dash + 1 >= q)
 		return NULL;
-	out->pid = atoi(dash + 1);
+	out->pid = digits_atoi(dash + 1);
 	copy_text(out->task, sizeof(out->task), who, (size_t)(dash - who));
 	s = rb + 1;
 	while (s < end && *s == ' ')
@@ -1234,7 +1404,11 @@ enum ftrace_parse ftrace_parse_line(const char *line, size_t len, struct ftrace_
 	const struct ftrace_tp *tp;
 	size_t nlen;
 
-	memset(out, 0, sizeof(*out));
+	/* all zero but the detail, a string (its 512 bytes cost more to clear than the rest) */
+	memset(out, 0, offsetof(struct ftrace_line, detail));
+	out->detail[0] = '\0';
+	memset(out->detail + sizeof(out->detail), 0,
+	       sizeof(*out) - offsetof(struct ftrace_line, detail) - sizeof(out->detail));
 	mm_event_init(&out->ev, MM_EV_NONE);
 	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
 		end = line + --len;

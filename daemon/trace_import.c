@@ -9,7 +9,17 @@
  * and pid in trace_events. Unknown tracepoints are kept and counted; a
  * malformed line fails the import with its line number (or, lenient, is
  * counted and listed). A failed import leaves no session behind.
+ *
+ * The request's thread reads and parses the lines; a thread of the import's
+ * own writes them (batches of QBATCH lines, at most NQUEUE - 1 of them
+ * parsed ahead), so that parsing and SQLite each have a core. A third one,
+ * with a connection of its own, checkpoints the WAL after each commit (a
+ * PASSIVE checkpoint, as SQLite's automatic one), while the writing thread
+ * goes on; a commit that leaves more than WAL_FRAMES pages in the WAL waits
+ * for that checkpoint, so that the next transaction starts the WAL again.
  */
+#define _GNU_SOURCE	/* pthread_setname_np() */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +38,7 @@
 #define MAX_TYPES	256
 #define MAX_LISTED	100
 #define KEYSET		8192	/* event_keys of one block, deduplicated */
+#define KEYS_HELD	(1u << 19)	/* event_keys rows held, sorted, before they are written */
 
 enum { PROC_ZONEINFO, PROC_BUDDYINFO, PROC_PAGETYPEINFO, PROC_SLABINFO, PROC_BUDDYINFO_AFTER,
        NR_PROC };
@@ -35,12 +46,29 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 						 "slabinfo", "buddyinfo.after" };
 #define PROC_MAX ((size_t)1 << 20)
 
-#define ROWS 32		/* rows of one INSERT: fewer statements to run per line */
+#define ROWS 128		/* rows of one INSERT: fewer statements to run per line */
+#define QBATCH	1024		/* lines handed to the writing thread at once */
+#define NQUEUE	4		/* batches: one being parsed, the others queued or written */
+#define WAL_FRAMES 4096		/* WAL pages (16 MiB) past which a commit waits for a checkpoint */
 
 /* A line parsed and waiting for its INSERT. */
 struct pending {
 	struct ftrace_line l;
 	uint64_t seq, lineno;
+	int task_len, flags_len, detail_len;	/* measured by the reading thread */
+};
+
+/* Parsed lines, in order, for the writing thread. */
+struct batch {
+	int n;
+	struct pending p[QBATCH];
+};
+
+/* An event_keys row waiting to be written. */
+struct held_key {
+	int64_t key;
+	int32_t block;
+	int32_t kind;
 };
 
 struct tp_count {
@@ -55,9 +83,9 @@ struct trace_import {
 	int64_t id;
 	sqlite3_stmt *ins_ev, *ins_te, *ins_key;
 	sqlite3_stmt *ins_ev_many, *ins_te_many;	/* ROWS rows at once */
-	struct pending pending[ROWS];
-	int npending;
-	bool lenient, failed;
+	bool lenient;
+	bool failed;		/* read and set with __atomic: both threads look at it */
+	pthread_mutex_t fail_lock;
 	unsigned int status;
 	char code[16], msg[600];
 	/* the line being assembled */
@@ -75,6 +103,28 @@ struct trace_import {
 	/* event_keys of the current block */
 	int64_t block;
 	uint64_t keyset[KEYSET];
+	/* event_keys rows not written yet: written sorted, in the index's order */
+	struct held_key *keys;
+	size_t nkeys;
+	sqlite3_stmt *ins_key_many;
+	/*
+	 * The writing thread: it owns db between quiesce()s. @fill is the batch
+	 * being parsed; @queue holds @queued batches to write, from @qhead on;
+	 * @spare the @nspare batches free; @busy while one is written.
+	 */
+	pthread_t writer;
+	bool writing, stop, busy;
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	struct batch *fill, *queue[NQUEUE], *spare[NQUEUE];
+	int qhead, queued, nspare;
+	/* the checkpointing thread: commits numbered, checkpoints done up to one */
+	sqlite3 *ckpt_db;
+	pthread_t ckpt;
+	bool checkpointing, ckpt_stop;
+	uint64_t commits, ckpt_asked, ckpt_done;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_work, ckpt_over;
 	/* the form: 0 not known yet (first 512 bytes), 1 text, 2 tar */
 	int mode;
 	char head[512];
@@ -92,19 +142,39 @@ struct trace_import {
 static void fail(struct trace_import *ti, unsigned int status, const char *code,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+static bool failed(struct trace_import *ti)
+{
+	return __atomic_load_n(&ti->failed, __ATOMIC_ACQUIRE);
+}
+
+static void quiesce(struct trace_import *ti);
+static void start_writer(struct trace_import *ti);
+static void start_checkpoints(struct trace_import *ti, const char *path);
+
+/*
+ * The import fails: the first failure is the one told. A failure the reading
+ * thread finds waits for the lines before it to be written, so that one in
+ * writing them (an earlier line) is still told first.
+ */
 static void fail(struct trace_import *ti, unsigned int status, const char *code,
 		 const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ti->failed)
+	if (failed(ti))
 		return;
-	ti->failed = true;
-	ti->status = status;
-	snprintf(ti->code, sizeof(ti->code), "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(ti->msg, sizeof(ti->msg), fmt, ap);
-	va_end(ap);
+	if (ti->writing && !pthread_equal(pthread_self(), ti->writer))
+		quiesce(ti);
+	pthread_mutex_lock(&ti->fail_lock);
+	if (!ti->failed) {
+		ti->status = status;
+		snprintf(ti->code, sizeof(ti->code), "%s", code);
+		va_start(ap, fmt);
+		vsnprintf(ti->msg, sizeof(ti->msg), fmt, ap);
+		va_end(ap);
+		__atomic_store_n(&ti->failed, true, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&ti->fail_lock);
 }
 
 static bool exec(struct trace_import *ti, const char *sql)
@@ -149,7 +219,7 @@ static void bind_na(sqlite3_stmt *st, int i, int64_t v, bool na)
 
 /* One event row at parameters @at + 1 .. @at + 17 (recorder_event_sql's columns). */
 static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq,
-		       const struct mm_event *ev)
+		       const struct mm_event *ev, int detail_len)
 {
 	sqlite3_bind_int64(st, at + 1, session);
 	sqlite3_bind_int64(st, at + 2, (int64_t)seq);
@@ -168,7 +238,7 @@ static void bind_event(sqlite3_stmt *st, int at, int64_t session, uint64_t seq,
 	bind_na(st, at + 15, (int64_t)ev->size, ev->size == MM_NA_U64);
 	bind_na(st, at + 16, ev->value, ev->value == MM_NA);
 	if (ev->detail)
-		sqlite3_bind_text(st, at + 17, ev->detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, at + 17, ev->detail, detail_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, at + 17);
 }
@@ -179,10 +249,10 @@ static void bind_line(sqlite3_stmt *st, int at, int64_t session, const struct pe
 	sqlite3_bind_int64(st, at + 2, (int64_t)p->seq);
 	sqlite3_bind_int64(st, at + 3, (int64_t)p->l.ts_ns);
 	sqlite3_bind_int(st, at + 4, p->l.pid);
-	sqlite3_bind_text(st, at + 5, p->l.task, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, at + 5, p->l.task, p->task_len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, at + 6, (int64_t)p->lineno);
 	if (p->l.flags[0])
-		sqlite3_bind_text(st, at + 7, p->l.flags, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, at + 7, p->l.flags, p->flags_len, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, at + 7);
 }
@@ -194,25 +264,24 @@ static void step(struct trace_import *ti, sqlite3_stmt *st)
 	sqlite3_reset(st);
 }
 
-/* The pending lines into events and trace_events: ROWS at once, or one by one. */
-static void flush(struct trace_import *ti)
+/* @n lines into events and trace_events: ROWS at once, the rest one by one. */
+static void write_rows(struct trace_import *ti, struct pending *p, int n)
 {
-	int n = ti->npending;
+	int i = 0;
 
-	ti->npending = 0;
-	if (n == ROWS) {
-		for (int i = 0; i < n; i++) {
-			bind_event(ti->ins_ev_many, 17 * i, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
-			bind_line(ti->ins_te_many, 7 * i, ti->id, &ti->pending[i]);
+	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
+		for (int j = 0; j < ROWS; j++) {
+			bind_event(ti->ins_ev_many, 17 * j, ti->id, p[i + j].seq, &p[i + j].l.ev,
+				   p[i + j].detail_len);
+			bind_line(ti->ins_te_many, 7 * j, ti->id, &p[i + j]);
 		}
 		step(ti, ti->ins_ev_many);
 		step(ti, ti->ins_te_many);
-		return;
 	}
-	for (int i = 0; i < n; i++) {
-		bind_event(ti->ins_ev, 0, ti->id, ti->pending[i].seq, &ti->pending[i].l.ev);
+	for (; i < n && !failed(ti); i++) {
+		bind_event(ti->ins_ev, 0, ti->id, p[i].seq, &p[i].l.ev, p[i].detail_len);
 		step(ti, ti->ins_ev);
-		bind_line(ti->ins_te, 0, ti->id, &ti->pending[i]);
+		bind_line(ti->ins_te, 0, ti->id, &p[i]);
 		step(ti, ti->ins_te);
 	}
 }
@@ -225,6 +294,13 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 
 	if (!ti)
 		return NULL;
+	pthread_mutex_init(&ti->fail_lock, NULL);
+	pthread_mutex_init(&ti->lock, NULL);
+	pthread_cond_init(&ti->work, NULL);
+	pthread_cond_init(&ti->done, NULL);
+	pthread_mutex_init(&ti->ckpt_lock, NULL);
+	pthread_cond_init(&ti->ckpt_work, NULL);
+	pthread_cond_init(&ti->ckpt_over, NULL);
 	ti->lenient = lenient;
 	ti->max_cpu = -1;
 	ti->block = -1;
@@ -267,7 +343,15 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 				       "pid, task, line, flags) VALUES (?,?,?,?,?,?,?)");
 	sqlite3_prepare_v2(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, kind, key, "
 			   "block) VALUES (?,?,?,?)", -1, &ti->ins_key, NULL);
-	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many)
+	ti->ins_key_many = prepare_many(ti->db, "INSERT OR IGNORE INTO event_keys (session_id, "
+					"kind, key, block) VALUES (?,?,?,?)");
+	ti->keys = malloc(KEYS_HELD * sizeof(*ti->keys));
+	if (!ti->keys) {
+		fail(ti, 503, "ENOMEM", "out of memory");
+		return ti;
+	}
+	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many ||
+	    !ti->ins_key_many)
 		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
 	if (!ti->failed) {
 		char sql[128];
@@ -276,6 +360,10 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 			 (long long)ti->id);
 		exec(ti, sql);
 	}
+	if (!ti->failed)
+		start_checkpoints(ti, srv->opt.db_path);
+	if (!ti->failed)
+		start_writer(ti);
 	return ti;
 }
 
@@ -300,6 +388,7 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 	t->id = l->ev.type;
 	if (t->id)
 		return t;
+	quiesce(ti);		/* db is this thread's for a moment */
 	if (sqlite3_prepare_v2(ti->db, "SELECT id FROM event_types WHERE name = ?", -1, &st,
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
@@ -326,6 +415,98 @@ static struct tp_count *type_of(struct trace_import *ti, const struct ftrace_lin
 	return t;
 }
 
+/*
+ * The held rows in the index's order (kind, key, block), by radix: stable
+ * passes over the key's four 16-bit digits (its sign bit turned, so that a
+ * negative key comes first), then over the kind. The rows were held in block
+ * order, which stable passes keep within each (kind, key). A pass whose
+ * digit is the same for all is skipped. Falls back on qsort() when the
+ * second array, as large, cannot be had (qsort() would take as much).
+ */
+static int key_order(const void *a, const void *b)
+{
+	const struct held_key *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->block < y->block ? -1 : x->block > y->block;
+}
+
+static unsigned int key_digit(const struct held_key *k, int pass)
+{
+	if (pass == 4)
+		return (unsigned int)k->kind;
+	return (unsigned int)((((uint64_t)k->key ^ (1ULL << 63)) >> (16 * pass)) & 0xffff);
+}
+
+static void sort_keys(struct held_key *keys, size_t n)
+{
+	struct held_key *tmp = n > 1 ? malloc(n * sizeof(*tmp)) : NULL, *from = keys, *to = tmp;
+	size_t *count = tmp ? calloc(1 << 16, sizeof(*count)) : NULL;
+
+	if (!count) {
+		free(tmp);
+		qsort(keys, n, sizeof(*keys), key_order);
+		return;
+	}
+	for (int pass = 0; pass < 5; pass++) {
+		size_t sum = 0;
+
+		memset(count, 0, (1 << 16) * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[key_digit(&from[i], pass)]++;
+		if (count[key_digit(&from[0], pass)] == n)
+			continue;	/* one digit for all */
+		for (size_t d = 0; d < (1 << 16); d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[count[key_digit(&from[i], pass)]++] = from[i];
+		to = from;
+		from = from == keys ? tmp : keys;
+	}
+	if (from != keys)
+		memcpy(keys, from, n * sizeof(*keys));
+	free(count);
+	free(tmp);
+}
+
+static void bind_key(sqlite3_stmt *st, int at, int64_t session, const struct held_key *k)
+{
+	sqlite3_bind_int64(st, at + 1, session);
+	sqlite3_bind_int(st, at + 2, k->kind);
+	sqlite3_bind_int64(st, at + 3, k->key);
+	sqlite3_bind_int64(st, at + 4, k->block);
+}
+
+/*
+ * The event_keys rows held, written in the index's order: rows of one key
+ * are then neighbours in the b-tree (written one by one as their events
+ * came, each went to another page of it, and most of the index was written
+ * again at each commit).
+ */
+static void write_keys(struct trace_import *ti)
+{
+	size_t i = 0, n = ti->nkeys;
+
+	ti->nkeys = 0;
+	sort_keys(ti->keys, n);
+	for (; i + ROWS <= n && !failed(ti); i += ROWS) {
+		for (int j = 0; j < ROWS; j++)
+			bind_key(ti->ins_key_many, 4 * j, ti->id, &ti->keys[i + j]);
+		step(ti, ti->ins_key_many);
+	}
+	for (; i < n && !failed(ti); i++) {
+		bind_key(ti->ins_key, 0, ti->id, &ti->keys[i]);
+		step(ti, ti->ins_key);
+	}
+}
+
 static void put_key(struct trace_import *ti, int kind, int64_t key)
 {
 	/*
@@ -344,18 +525,244 @@ static void put_key(struct trace_import *ti, int kind, int64_t key)
 			break;
 		}
 	}
-	sqlite3_bind_int64(ti->ins_key, 1, ti->id);
-	sqlite3_bind_int(ti->ins_key, 2, kind);
-	sqlite3_bind_int64(ti->ins_key, 3, key);
-	sqlite3_bind_int64(ti->ins_key, 4, ti->block);
-	sqlite3_step(ti->ins_key);
-	sqlite3_reset(ti->ins_key);
+	ti->keys[ti->nkeys++] = (struct held_key){ .key = key, .block = (int32_t)ti->block,
+						   .kind = kind };
+	if (ti->nkeys == KEYS_HELD)
+		write_keys(ti);
 }
 
-static void store(struct trace_import *ti, struct ftrace_line *l)
+/* The event_keys rows of a line, and a commit every IMPORT_BATCH events. */
+static void write_keys_of(struct trace_import *ti, const struct pending *p)
 {
-	struct tp_count *t = type_of(ti, l);
-	int64_t block;
+	int64_t block = (int64_t)(p->seq >> EVENT_BLOCK_SHIFT);
+
+	if (block != ti->block) {
+		ti->block = block;
+		memset(ti->keyset, 0, sizeof(ti->keyset));
+	}
+	put_key(ti, EVENT_KEY_TYPE, p->l.ev.type);
+	if (p->l.ev.pfn != MM_NA_U64)
+		put_key(ti, EVENT_KEY_PFN, event_key_pfn(p->l.ev.pfn));
+	if (p->l.ev.vaddr != MM_NA_U64)
+		put_key(ti, EVENT_KEY_VADDR, event_key_vaddr(p->l.ev.vaddr));
+}
+
+/* A batch of lines into the database (the writing thread, or the reading one after quiesce()). */
+static void write_batch(struct trace_import *ti, struct batch *b)
+{
+	write_rows(ti, b->p, b->n);
+	for (int i = 0; i < b->n && !failed(ti); i++)
+		write_keys_of(ti, &b->p[i]);
+	ti->in_tx += (uint64_t)b->n;
+	b->n = 0;
+	if (ti->in_tx >= IMPORT_BATCH && !failed(ti)) {
+		ti->in_tx = 0;
+		if (exec(ti, "COMMIT"))
+			exec(ti, "BEGIN");
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct trace_import *ti = arg;
+
+	pthread_setname_np(pthread_self(), "trace-writer");
+	pthread_mutex_lock(&ti->lock);
+	for (;;) {
+		struct batch *b;
+
+		while (!ti->queued && !ti->stop)
+			pthread_cond_wait(&ti->work, &ti->lock);
+		if (!ti->queued)
+			break;
+		b = ti->queue[ti->qhead];
+		ti->qhead = (ti->qhead + 1) % NQUEUE;
+		ti->queued--;
+		ti->busy = true;
+		pthread_mutex_unlock(&ti->lock);
+		if (failed(ti))
+			b->n = 0;	/* nothing more is written */
+		else
+			write_batch(ti, b);
+		pthread_mutex_lock(&ti->lock);
+		ti->spare[ti->nspare++] = b;
+		ti->busy = false;
+		pthread_cond_signal(&ti->done);
+	}
+	pthread_mutex_unlock(&ti->lock);
+	return NULL;
+}
+
+static void *checkpoint_main(void *arg)
+{
+	struct trace_import *ti = arg;
+
+	pthread_setname_np(pthread_self(), "trace-ckpt");
+	pthread_mutex_lock(&ti->ckpt_lock);
+	for (;;) {
+		uint64_t upto;
+
+		while (ti->ckpt_done == ti->ckpt_asked && !ti->ckpt_stop)
+			pthread_cond_wait(&ti->ckpt_work, &ti->ckpt_lock);
+		if (ti->ckpt_done == ti->ckpt_asked)
+			break;
+		upto = ti->ckpt_asked;
+		pthread_mutex_unlock(&ti->ckpt_lock);
+		/* as SQLite's automatic checkpoint: what no reader needs, errors left to the next */
+		sqlite3_wal_checkpoint_v2(ti->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&ti->ckpt_lock);
+		ti->ckpt_done = upto;
+		pthread_cond_broadcast(&ti->ckpt_over);
+	}
+	pthread_mutex_unlock(&ti->ckpt_lock);
+	return NULL;
+}
+
+/*
+ * The import's connection committed (its WAL hook, in place of the automatic
+ * checkpoint): a checkpoint is asked for, and waited for when the WAL is long.
+ */
+static int committed(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct trace_import *ti = arg;
+	uint64_t n;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&ti->ckpt_lock);
+	n = ++ti->commits;
+	ti->ckpt_asked = n;
+	pthread_cond_signal(&ti->ckpt_work);
+	if (frames >= WAL_FRAMES)
+		while (ti->ckpt_done < n)
+			pthread_cond_wait(&ti->ckpt_over, &ti->ckpt_lock);
+	pthread_mutex_unlock(&ti->ckpt_lock);
+	return SQLITE_OK;
+}
+
+/* The checkpointing thread and its connection; without them, SQLite's automatic checkpoint. */
+static void start_checkpoints(struct trace_import *ti, const char *path)
+{
+	if (sqlite3_open_v2(path, &ti->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(ti->ckpt_db);
+		ti->ckpt_db = NULL;
+		return;
+	}
+	sqlite3_busy_timeout(ti->ckpt_db, 5000);
+	sqlite3_exec(ti->ckpt_db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
+	ti->checkpointing = true;
+	if (pthread_create(&ti->ckpt, NULL, checkpoint_main, ti)) {
+		ti->checkpointing = false;
+		sqlite3_close(ti->ckpt_db);
+		ti->ckpt_db = NULL;
+		return;
+	}
+	sqlite3_wal_hook(ti->db, committed, ti);
+}
+
+/* The last checkpoint asked for done, the thread gone, SQLite's own checkpoints back. */
+static void stop_checkpoints(struct trace_import *ti)
+{
+	if (!ti->checkpointing)
+		return;
+	pthread_mutex_lock(&ti->ckpt_lock);
+	ti->ckpt_stop = true;
+	pthread_cond_signal(&ti->ckpt_work);
+	pthread_mutex_unlock(&ti->ckpt_lock);
+	pthread_join(ti->ckpt, NULL);
+	ti->checkpointing = false;
+	sqlite3_close(ti->ckpt_db);
+	ti->ckpt_db = NULL;
+	sqlite3_wal_autocheckpoint(ti->db, 1000);	/* SQLite's default */
+}
+
+/* The batches, and the thread that writes them; without them, the reading thread writes. */
+static void start_writer(struct trace_import *ti)
+{
+	for (int i = 0; i < NQUEUE; i++) {
+		struct batch *b = malloc(sizeof(*b));
+
+		if (!b)
+			break;
+		b->n = 0;
+		ti->spare[ti->nspare++] = b;
+	}
+	if (!ti->nspare) {
+		fail(ti, 503, "ENOMEM", "out of memory");
+		return;
+	}
+	ti->fill = ti->spare[--ti->nspare];
+	ti->writing = ti->nspare > 0;
+	if (ti->writing && pthread_create(&ti->writer, NULL, writer_main, ti))
+		ti->writing = false;
+}
+
+/* The batch being parsed, to be written: queued when there is a writing thread. */
+static void submit(struct trace_import *ti)
+{
+	if (!ti->writing) {
+		write_batch(ti, ti->fill);
+		return;
+	}
+	pthread_mutex_lock(&ti->lock);
+	while (!ti->nspare)
+		pthread_cond_wait(&ti->done, &ti->lock);
+	ti->queue[(ti->qhead + ti->queued) % NQUEUE] = ti->fill;
+	ti->queued++;
+	ti->fill = ti->spare[--ti->nspare];
+	pthread_cond_signal(&ti->work);
+	pthread_mutex_unlock(&ti->lock);
+}
+
+/*
+ * Every line parsed so far written (or dropped, once failed): db is the
+ * reading thread's until more lines are submitted. The line being parsed, in
+ * the slot after the batch's last, moves along to the next batch's first.
+ */
+static void quiesce(struct trace_import *ti)
+{
+	if (!ti->fill)
+		return;
+	if (ti->fill->n) {
+		struct pending *cur = &ti->fill->p[ti->fill->n];
+
+		submit(ti);
+		if (cur != &ti->fill->p[0])
+			memcpy(&ti->fill->p[0], cur, sizeof(*cur));
+	}
+	if (!ti->writing)
+		return;
+	pthread_mutex_lock(&ti->lock);
+	while (ti->queued || ti->busy)
+		pthread_cond_wait(&ti->done, &ti->lock);
+	pthread_mutex_unlock(&ti->lock);
+}
+
+/* All written, the writing thread gone, the batches freed. */
+static void stop_writer(struct trace_import *ti)
+{
+	quiesce(ti);
+	if (ti->writing) {
+		pthread_mutex_lock(&ti->lock);
+		ti->stop = true;
+		pthread_cond_signal(&ti->work);
+		pthread_mutex_unlock(&ti->lock);
+		pthread_join(ti->writer, NULL);
+		ti->writing = false;
+	}
+	free(ti->fill);
+	ti->fill = NULL;
+	while (ti->nspare)
+		free(ti->spare[--ti->nspare]);
+}
+
+/* The line parsed into the batch's next slot is an event: counted, and kept for writing. */
+static void store(struct trace_import *ti)
+{
+	struct tp_count *t = type_of(ti, &ti->fill->p[ti->fill->n].l);	/* may quiesce() */
+	struct pending *p = &ti->fill->p[ti->fill->n];
+	struct ftrace_line *l = &p->l;
 
 	if (!t)
 		return;
@@ -364,27 +771,15 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 		     "(trim the trace)", TRACE_MAX_EVENTS);
 		return;
 	}
-	struct pending *p = &ti->pending[ti->npending++];
-
 	t->count++;
 	ti->seq++;
-	p->l = *l;
-	p->l.ev.type = t->id;
-	p->l.ev.detail = p->l.detail[0] ? p->l.detail : NULL;
+	l->ev.type = t->id;
+	l->ev.detail = l->detail[0] ? l->detail : NULL;
 	p->seq = ti->seq;
 	p->lineno = ti->lineno;
-	if (ti->npending == ROWS)
-		flush(ti);
-	block = (int64_t)(ti->seq >> EVENT_BLOCK_SHIFT);
-	if (block != ti->block) {
-		ti->block = block;
-		memset(ti->keyset, 0, sizeof(ti->keyset));
-	}
-	put_key(ti, EVENT_KEY_TYPE, t->id);
-	if (l->ev.pfn != MM_NA_U64)
-		put_key(ti, EVENT_KEY_PFN, event_key_pfn(l->ev.pfn));
-	if (l->ev.vaddr != MM_NA_U64)
-		put_key(ti, EVENT_KEY_VADDR, event_key_vaddr(l->ev.vaddr));
+	p->task_len = (int)strlen(l->task);
+	p->flags_len = (int)strlen(l->flags);
+	p->detail_len = (int)strlen(l->detail);
 	if (!ti->first_ts)
 		ti->first_ts = l->ts_ns;
 	ti->last_ts = l->ts_ns;
@@ -394,12 +789,8 @@ static void store(struct trace_import *ti, struct ftrace_line *l)
 		ti->max_pfn = l->ev.pfn + (l->ev.order > 0 ? (1ULL << l->ev.order) - 1 : 0);
 		ti->any_pfn = true;
 	}
-	if (++ti->in_tx >= IMPORT_BATCH) {
-		ti->in_tx = 0;
-		flush(ti);
-		if (exec(ti, "COMMIT"))
-			exec(ti, "BEGIN");
-	}
+	if (++ti->fill->n == QBATCH)
+		submit(ti);
 }
 
 static void header_line(struct trace_import *ti, const char *s)
@@ -418,7 +809,8 @@ static void header_line(struct trace_import *ti, const char *s)
 
 static void one_line(struct trace_import *ti, char *s, size_t len)
 {
-	struct ftrace_line l;
+	struct pending *p = &ti->fill->p[ti->fill->n];
+	struct ftrace_line *l = &p->l;
 	char why[200];
 	enum ftrace_parse r;
 
@@ -428,7 +820,7 @@ static void one_line(struct trace_import *ti, char *s, size_t len)
 		r = FTRACE_BAD;
 		snprintf(why, sizeof(why), "longer than %u bytes", TRACE_MAX_LINE);
 	} else {
-		r = ftrace_parse_line(s, len, &l, why, sizeof(why));
+		r = ftrace_parse_line(s, len, l, why, sizeof(why));
 	}
 	ti->too_long = false;
 	if (r == FTRACE_SKIP) {
@@ -445,17 +837,17 @@ static void one_line(struct trace_import *ti, char *s, size_t len)
 			fail(ti, 400, "EINVAL", "line %llu: %s", (unsigned long long)ti->lineno, why);
 		return;
 	}
-	if (l.lost) {
+	if (l->lost) {
 		ti->lost_lines++;
-		ti->lost_events += (uint64_t)l.ev.value;
+		ti->lost_events += (uint64_t)l->ev.value;
 		return;
 	}
-	store(ti, &l);
+	store(ti);
 }
 
 static void feed_text(struct trace_import *ti, const char *data, size_t len)
 {
-	while (len && !ti->failed) {
+	while (len && !failed(ti)) {
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
 
@@ -490,7 +882,7 @@ static int tar_target(const char *name)
 
 static void feed_tar(struct trace_import *ti, const char *data, size_t len)
 {
-	while (len && !ti->failed) {
+	while (len && !failed(ti)) {
 		size_t n;
 
 		if (ti->tar_left) {
@@ -544,7 +936,7 @@ static void feed_tar(struct trace_import *ti, const char *data, size_t len)
 
 void trace_import_feed(struct trace_import *ti, const char *data, size_t len)
 {
-	if (ti->failed)
+	if (failed(ti))
 		return;
 	ti->bytes += len;
 	if (ti->bytes > TRACE_MAX_BYTES) {
@@ -578,12 +970,16 @@ void trace_import_feed(struct trace_import *ti, const char *data, size_t len)
 
 static void cleanup(struct trace_import *ti)
 {
+	stop_writer(ti);
+	stop_checkpoints(ti);
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
 	sqlite3_finalize(ti->ins_ev_many);
 	sqlite3_finalize(ti->ins_te_many);
+	sqlite3_finalize(ti->ins_key_many);
 	ti->ins_ev = ti->ins_te = ti->ins_key = ti->ins_ev_many = ti->ins_te_many = NULL;
+	ti->ins_key_many = NULL;
 	if (ti->db && ti->id) {
 		char sql[400];
 
@@ -600,16 +996,27 @@ static void cleanup(struct trace_import *ti)
 
 static void release(struct trace_import *ti)
 {
+	stop_writer(ti);
+	stop_checkpoints(ti);
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
 	sqlite3_finalize(ti->ins_ev_many);
 	sqlite3_finalize(ti->ins_te_many);
+	sqlite3_finalize(ti->ins_key_many);
 	sqlite3_close(ti->db);
+	free(ti->keys);
 	for (int i = 0; i < NR_PROC; i++)
 		free(ti->proc[i]);
 	json_decref(ti->bad_list);
 	free(ti->machine);
+	pthread_mutex_destroy(&ti->fail_lock);
+	pthread_mutex_destroy(&ti->lock);
+	pthread_cond_destroy(&ti->work);
+	pthread_cond_destroy(&ti->done);
+	pthread_mutex_destroy(&ti->ckpt_lock);
+	pthread_cond_destroy(&ti->ckpt_work);
+	pthread_cond_destroy(&ti->ckpt_over);
 	free(ti);
 }
 
@@ -685,7 +1092,12 @@ static bool finish(struct trace_import *ti, json_t *summary)
 	sqlite3_stmt *st;
 	bool ok = false;
 
-	flush(ti);
+	write_keys(ti);
+	if (ti->failed) {
+		free(sum);
+		free(mach);
+		return false;
+	}
 
 	if (sqlite3_prepare_v2(ti->db, "UPDATE trace_sessions SET status = 'ready', summary = ?, "
 			       "zoneinfo = ?, buddyinfo = ?, pagetypeinfo = ?, slabinfo = ?, "
@@ -726,6 +1138,7 @@ int trace_import_end(struct trace_import *ti, json_t **result, unsigned int *sta
 			one_line(ti, ti->line, ti->llen);
 			ti->llen = 0;
 		}
+		stop_writer(ti);			/* every line written */
 		if (!ti->failed && ti->seq == 0)
 			fail(ti, 400, "EINVAL", ti->lineno ? "no trace events in %llu lines (is this the "
 			     "text of /sys/kernel/tracing/trace?)" : "an empty trace%.0llu",
@@ -743,7 +1156,10 @@ int trace_import_end(struct trace_import *ti, json_t **result, unsigned int *sta
 	if (!finish(ti, summary)) {
 		*status = 503;
 		snprintf(code, codelen, "EIO");
-		snprintf(msg, msglen, "cannot store the trace: %s", sqlite3_errmsg(ti->db));
+		if (ti->failed)		/* a row that could not be written */
+			snprintf(msg, msglen, "%s", ti->msg);
+		else
+			snprintf(msg, msglen, "cannot store the trace: %s", sqlite3_errmsg(ti->db));
 		json_decref(summary);
 		cleanup(ti);
 		release(ti);
