@@ -482,7 +482,7 @@ static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn,
 	}
 	/* Counted before looking at stopping: http_stop() waits for the count. */
 	atomic_fetch_add(&srv->jobs_in_flight, 1);
-	if (srv->stopping) {
+	if (atomic_load(&srv->stopping)) {
 		atomic_fetch_sub(&srv->jobs_in_flight, 1);
 		run_request(ctx);
 		return send_reply(ctx);
@@ -529,6 +529,8 @@ int http_start(struct server *srv, char *err, size_t errlen)
 
 	if (srv->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (srv->listen_fd < 0 && http_bind(srv, err, errlen))
+		return -1;
 	if (conns_start(srv, err, errlen))
 		return -1;
 	if (stream_start(err, errlen) || jobs_start(o->handler_threads, err, errlen)) {
@@ -541,13 +543,12 @@ int http_start(struct server *srv, char *err, size_t errlen)
 	 * libmicrohttpd's own (shared out between its threads) are a backstop.
 	 */
 	srv->mhd = MHD_start_daemon(flags, 0, conns_accept, srv, handle_request, srv,
-				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&srv->addr,
+				    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
 				    MHD_OPTION_THREAD_POOL_SIZE, o->threads > 1 ? o->threads : 0u,
 				    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
 				    MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout,
 				    MHD_OPTION_CONNECTION_LIMIT, 2 * o->max_connections + o->threads,
 				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_per_ip + o->threads,
-				    MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
 				    MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
 				    MHD_OPTION_NOTIFY_CONNECTION, conns_notify, srv,
 				    MHD_OPTION_END);
@@ -560,7 +561,34 @@ int http_start(struct server *srv, char *err, size_t errlen)
 		return -1;
 	}
 	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : 0;
+	if (info && info->port)
+		srv->port = info->port;
+	return 0;
+}
+
+int http_bind(struct server *srv, char *err, size_t errlen)
+{
+	struct sockaddr_storage bound;
+	socklen_t len = sizeof(bound);
+	int one = 1, fd;
+
+	fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", srv->opt.listen, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (srv->addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&srv->addr, srv->addr_len) || listen(fd, 1024) ||
+	    getsockname(fd, (struct sockaddr *)&bound, &len)) {
+		snprintf(err, errlen, "cannot listen on %s: %s", srv->opt.listen, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						       : ((struct sockaddr_in *)&bound)->sin_port);
+	srv->listen_fd = fd;
 	return 0;
 }
 
@@ -580,7 +608,7 @@ void http_stop(struct server *srv)
 {
 	MHD_socket listen_fd;
 
-	srv->stopping = true;
+	atomic_store(&srv->stopping, true);
 	if (!srv->mhd)
 		return;
 	listen_fd = MHD_quiesce_daemon(srv->mhd);

@@ -67,7 +67,12 @@ void reply_text(struct http_reply *rep, unsigned int status, const char *content
 void reply_take(struct http_reply *rep, unsigned int status, const char *content_type,
 		char *body, size_t len);
 
-/* Start and stop the HTTP server of @srv (srv->listen_addr etc.). */
+/*
+ * Bind and listen on srv->addr (srv->port: the port bound), then serve it.
+ * Between the two, the Host policy learns the port: no request is read
+ * before it can be checked.
+ */
+int http_bind(struct server *srv, char *err, size_t errlen);
 int http_start(struct server *srv, char *err, size_t errlen);
 void http_stop(struct server *srv);
 

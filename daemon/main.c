@@ -452,6 +452,7 @@ int main(int argc, char **argv)
 	 * reused warm; the heap keeps up to 1 GiB of them, and is trimmed when a
 	 * session closes or hibernates (session.c).
 	 */
+	srv.listen_fd = -1;
 	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
@@ -486,6 +487,20 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * The address first (a port in use stops the daemon before it opens
+	 * anything), and the Host policy with its port, before any request is
+	 * read; connections wait in the backlog until the server starts.
+	 */
+	if (http_bind(&srv, err, sizeof(err))) {
+		fprintf(stderr, "mmlabd: %s\n", err);
+		return 1;
+	}
+	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
+			NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	host_policy_listen(&srv, host);
+
 	srv.db = db_open(srv.opt.db_path, err, sizeof(err));
 	if (!srv.db) {
 		fprintf(stderr, "mmlabd: %s\n", err);
@@ -505,10 +520,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mmlabd: %s\n", err);
 		goto fail;
 	}
-	if (getnameinfo((struct sockaddr *)&srv.addr, srv.addr_len, host, sizeof(host), NULL, 0,
-			NI_NUMERICHOST))
-		snprintf(host, sizeof(host), "?");
-	host_policy_listen(&srv, host);
 	log_info("mmlabd %s listening on http://%s%s%s:%u/ (web root %s, database %s)",
 		 PACKAGE_VERSION, srv.addr.ss_family == AF_INET6 ? "[" : "", host,
 		 srv.addr.ss_family == AF_INET6 ? "]" : "", srv.port, srv.web_root_real,

@@ -58,7 +58,8 @@ struct server {
 	unsigned short port;		/* the port actually bound (for port 0) */
 	struct recorder *rec;
 	struct snapshots *snap;		/* replay snapshots in the database; may be NULL */
-	volatile bool stopping;		/* set when the daemon begins to stop */
+	atomic_bool stopping;		/* set when the daemon begins to stop */
+	int listen_fd;			/* http_bind()'s socket, -1 before */
 	atomic_int stream_clients;
 	atomic_int jobs_in_flight;	/* requests suspended while a job runs them */
 	struct conn_stats conns;	/* conns.c */
