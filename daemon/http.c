@@ -525,12 +525,9 @@ int http_start(struct server *srv, char *err, size_t errlen)
 	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
 			     MHD_USE_ERROR_LOG;
 	const struct server_options *o = &srv->opt;
-	const union MHD_DaemonInfo *info;
 
 	if (srv->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	if (srv->listen_fd < 0 && http_bind(srv, err, errlen))
-		return -1;
 	if (conns_start(srv, err, errlen))
 		return -1;
 	if (stream_start(err, errlen) || jobs_start(o->handler_threads, err, errlen)) {
@@ -560,9 +557,6 @@ int http_start(struct server *srv, char *err, size_t errlen)
 		conns_stop(srv);
 		return -1;
 	}
-	info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	if (info && info->port)
-		srv->port = info->port;
 	return 0;
 }
 

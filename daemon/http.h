@@ -68,9 +68,9 @@ void reply_take(struct http_reply *rep, unsigned int status, const char *content
 		char *body, size_t len);
 
 /*
- * Bind and listen on srv->addr (srv->port: the port bound), then serve it.
- * Between the two, the Host policy learns the port: no request is read
- * before it can be checked.
+ * Bind and listen on srv->addr (srv->port: the port bound), then serve that
+ * socket (http_start() needs http_bind()'s). Between the two, the Host
+ * policy learns the port: no request is read before it can be checked.
  */
 int http_bind(struct server *srv, char *err, size_t errlen);
 int http_start(struct server *srv, char *err, size_t errlen);
