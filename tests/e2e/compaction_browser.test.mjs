@@ -18,8 +18,11 @@ after(async () => { await browser?.close(); await d.stop(); });
 const TRACE = join(top, 'tests', 'data', 'ftrace', 'compact-fragmented.trace');
 const api = (p) => `${d.url}/api/v1${p}`;
 
-// The runs as drawn: one figure each, with what it says of its scanners.
-const drawn = (page) => page.$$eval('#trace-compaction figure', (fs) => fs.map((f) => ({
+// The runs as drawn: one figure each, with what it says of its scanners. One
+// evaluation finds and reads them: $$eval queries first and reads in a second
+// step, and a refresh in between would leave it measuring figures already
+// replaced (out of the page, so 0 px high).
+const drawn = (page) => page.evaluate(() => [...document.querySelectorAll('#trace-compaction figure')].map((f) => ({
   ...f.dataset, caption: f.querySelector('figcaption').textContent,
   canvas: f.querySelector('canvas').getBoundingClientRect().height, nbands: f.querySelectorAll('canvas').length })));
 
