@@ -49,6 +49,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/ftrace.c daemon/ftrace.h \
 	daemon/trace_import.c daemon/trace_import.h \
 	daemon/trace_resim.c daemon/trace_resim.h \
+	daemon/wal_checkpoint.c daemon/wal_checkpoint.h \
 	daemon/api_trace.c
 nodist_daemon_libdaemon_a_SOURCES = daemon/schema_sql.c
 

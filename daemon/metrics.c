@@ -254,10 +254,10 @@ char *metrics_render(struct server *srv)
 	add(&t, "# HELP mmlab_events_recorded_total Events committed to the database.\n"
 		"# TYPE mmlab_events_recorded_total counter\nmmlab_events_recorded_total %llu\n",
 	    (unsigned long long)rs.events_committed);
-	add(&t, "# HELP mmlab_recorder_queue_depth Records waiting for the database writer.\n"
+	add(&t, "# HELP mmlab_recorder_queue_depth Records not yet committed: queued, and in the batch being written.\n"
 		"# TYPE mmlab_recorder_queue_depth gauge\nmmlab_recorder_queue_depth %llu\n",
 	    (unsigned long long)rs.queued);
-	add(&t, "# HELP mmlab_recorder_queue_capacity Records the queue can hold.\n"
+	add(&t, "# HELP mmlab_recorder_queue_capacity Records the queue holds before an op waits for room (the batch being written is apart).\n"
 		"# TYPE mmlab_recorder_queue_capacity gauge\nmmlab_recorder_queue_capacity %llu\n",
 	    (unsigned long long)rs.capacity);
 	add(&t, "# HELP mmlab_recorder_lag_seconds Age of the oldest record not yet committed.\n"

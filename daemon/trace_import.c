@@ -12,11 +12,8 @@
  *
  * The request's thread reads and parses the lines; a thread of the import's
  * own writes them (batches of QBATCH lines, at most NQUEUE - 1 of them
- * parsed ahead), so that parsing and SQLite each have a core. A third one,
- * with a connection of its own, checkpoints the WAL after each commit (a
- * PASSIVE checkpoint, as SQLite's automatic one), while the writing thread
- * goes on; a commit that leaves more than WAL_FRAMES pages in the WAL waits
- * for that checkpoint, so that the next transaction starts the WAL again.
+ * parsed ahead), so that parsing and SQLite each have a core. A third one
+ * checkpoints the WAL while the writing thread goes on (wal_checkpoint.h).
  */
 #define _GNU_SOURCE	/* pthread_setname_np() */
 #include <pthread.h>
@@ -33,6 +30,7 @@
 #include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "daemon/trace_import.h"
+#include "daemon/wal_checkpoint.h"
 
 #define IMPORT_BATCH	50000
 #define MAX_TYPES	256
@@ -49,7 +47,6 @@ static const char *const proc_names[NR_PROC] = { "zoneinfo", "buddyinfo", "paget
 #define ROWS 128		/* rows of one INSERT: fewer statements to run per line */
 #define QBATCH	1024		/* lines handed to the writing thread at once */
 #define NQUEUE	4		/* batches: one being parsed, the others queued or written */
-#define WAL_FRAMES 4096		/* WAL pages (16 MiB) past which a commit waits for a checkpoint */
 
 /* A line parsed and waiting for its INSERT. */
 struct pending {
@@ -118,13 +115,7 @@ struct trace_import {
 	pthread_cond_t work, done;
 	struct batch *fill, *queue[NQUEUE], *spare[NQUEUE];
 	int qhead, queued, nspare;
-	/* the checkpointing thread: commits numbered, checkpoints done up to one */
-	sqlite3 *ckpt_db;
-	pthread_t ckpt;
-	bool checkpointing, ckpt_stop;
-	uint64_t commits, ckpt_asked, ckpt_done;
-	pthread_mutex_t ckpt_lock;
-	pthread_cond_t ckpt_work, ckpt_over;
+	struct wal_checkpointer *ckpt;	/* the checkpointing thread */
 	/* the form: 0 not known yet (first 512 bytes), 1 text, 2 tar */
 	int mode;
 	char head[512];
@@ -149,7 +140,6 @@ static bool failed(struct trace_import *ti)
 
 static void quiesce(struct trace_import *ti);
 static void start_writer(struct trace_import *ti);
-static void start_checkpoints(struct trace_import *ti, const char *path);
 
 /*
  * The import fails: the first failure is the one told. A failure the reading
@@ -298,9 +288,6 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	pthread_mutex_init(&ti->lock, NULL);
 	pthread_cond_init(&ti->work, NULL);
 	pthread_cond_init(&ti->done, NULL);
-	pthread_mutex_init(&ti->ckpt_lock, NULL);
-	pthread_cond_init(&ti->ckpt_work, NULL);
-	pthread_cond_init(&ti->ckpt_over, NULL);
 	ti->lenient = lenient;
 	ti->max_cpu = -1;
 	ti->block = -1;
@@ -361,7 +348,7 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 		exec(ti, sql);
 	}
 	if (!ti->failed)
-		start_checkpoints(ti, srv->opt.db_path);
+		ti->ckpt = wal_checkpointer_start(ti->db, srv->opt.db_path, "trace-ckpt");
 	if (!ti->failed)
 		start_writer(ti);
 	return ti;
@@ -591,90 +578,6 @@ static void *writer_main(void *arg)
 	}
 	pthread_mutex_unlock(&ti->lock);
 	return NULL;
-}
-
-static void *checkpoint_main(void *arg)
-{
-	struct trace_import *ti = arg;
-
-	pthread_setname_np(pthread_self(), "trace-ckpt");
-	pthread_mutex_lock(&ti->ckpt_lock);
-	for (;;) {
-		uint64_t upto;
-
-		while (ti->ckpt_done == ti->ckpt_asked && !ti->ckpt_stop)
-			pthread_cond_wait(&ti->ckpt_work, &ti->ckpt_lock);
-		if (ti->ckpt_done == ti->ckpt_asked)
-			break;
-		upto = ti->ckpt_asked;
-		pthread_mutex_unlock(&ti->ckpt_lock);
-		/* as SQLite's automatic checkpoint: what no reader needs, errors left to the next */
-		sqlite3_wal_checkpoint_v2(ti->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&ti->ckpt_lock);
-		ti->ckpt_done = upto;
-		pthread_cond_broadcast(&ti->ckpt_over);
-	}
-	pthread_mutex_unlock(&ti->ckpt_lock);
-	return NULL;
-}
-
-/*
- * The import's connection committed (its WAL hook, in place of the automatic
- * checkpoint): a checkpoint is asked for, and waited for when the WAL is long.
- */
-static int committed(void *arg, sqlite3 *db, const char *name, int frames)
-{
-	struct trace_import *ti = arg;
-	uint64_t n;
-
-	(void)db;
-	(void)name;
-	pthread_mutex_lock(&ti->ckpt_lock);
-	n = ++ti->commits;
-	ti->ckpt_asked = n;
-	pthread_cond_signal(&ti->ckpt_work);
-	if (frames >= WAL_FRAMES)
-		while (ti->ckpt_done < n)
-			pthread_cond_wait(&ti->ckpt_over, &ti->ckpt_lock);
-	pthread_mutex_unlock(&ti->ckpt_lock);
-	return SQLITE_OK;
-}
-
-/* The checkpointing thread and its connection; without them, SQLite's automatic checkpoint. */
-static void start_checkpoints(struct trace_import *ti, const char *path)
-{
-	if (sqlite3_open_v2(path, &ti->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		sqlite3_close(ti->ckpt_db);
-		ti->ckpt_db = NULL;
-		return;
-	}
-	sqlite3_busy_timeout(ti->ckpt_db, 5000);
-	sqlite3_exec(ti->ckpt_db, "PRAGMA cache_size = -1024", NULL, NULL, NULL);
-	ti->checkpointing = true;
-	if (pthread_create(&ti->ckpt, NULL, checkpoint_main, ti)) {
-		ti->checkpointing = false;
-		sqlite3_close(ti->ckpt_db);
-		ti->ckpt_db = NULL;
-		return;
-	}
-	sqlite3_wal_hook(ti->db, committed, ti);
-}
-
-/* The last checkpoint asked for done, the thread gone, SQLite's own checkpoints back. */
-static void stop_checkpoints(struct trace_import *ti)
-{
-	if (!ti->checkpointing)
-		return;
-	pthread_mutex_lock(&ti->ckpt_lock);
-	ti->ckpt_stop = true;
-	pthread_cond_signal(&ti->ckpt_work);
-	pthread_mutex_unlock(&ti->ckpt_lock);
-	pthread_join(ti->ckpt, NULL);
-	ti->checkpointing = false;
-	sqlite3_close(ti->ckpt_db);
-	ti->ckpt_db = NULL;
-	sqlite3_wal_autocheckpoint(ti->db, 1000);	/* SQLite's default */
 }
 
 /* The batches, and the thread that writes them; without them, the reading thread writes. */
@@ -971,7 +874,8 @@ void trace_import_feed(struct trace_import *ti, const char *data, size_t len)
 static void cleanup(struct trace_import *ti)
 {
 	stop_writer(ti);
-	stop_checkpoints(ti);
+	wal_checkpointer_stop(ti->ckpt);
+	ti->ckpt = NULL;
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
@@ -997,7 +901,8 @@ static void cleanup(struct trace_import *ti)
 static void release(struct trace_import *ti)
 {
 	stop_writer(ti);
-	stop_checkpoints(ti);
+	wal_checkpointer_stop(ti->ckpt);
+	ti->ckpt = NULL;
 	sqlite3_finalize(ti->ins_ev);
 	sqlite3_finalize(ti->ins_te);
 	sqlite3_finalize(ti->ins_key);
@@ -1014,9 +919,6 @@ static void release(struct trace_import *ti)
 	pthread_mutex_destroy(&ti->lock);
 	pthread_cond_destroy(&ti->work);
 	pthread_cond_destroy(&ti->done);
-	pthread_mutex_destroy(&ti->ckpt_lock);
-	pthread_cond_destroy(&ti->ckpt_work);
-	pthread_cond_destroy(&ti->ckpt_over);
 	free(ti);
 }
 

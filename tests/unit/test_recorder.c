@@ -1,7 +1,8 @@
 /*
  * test_recorder.c - the recorder (daemon/recorder.c): large transactions,
- * back-pressure without loss, flush on stop, last_seq bookkeeping, and
- * recovery after a failing database.
+ * back-pressure without loss, flush on stop, last_seq bookkeeping,
+ * recovery after a failing database, and a WAL kept short by a checkpointing
+ * thread of its own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/db.h"
@@ -79,6 +82,73 @@ static void queue_events(struct recorder *r, int64_t session, uint64_t from, uin
 		ev.detail = seq % 2 ? "odd" : NULL;
 		recorder_event(r, session, seq, seq / 10, &ev);
 	}
+}
+
+/* Is a thread of this process named @name? */
+static bool thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *fp;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fgets(comm, sizeof(comm), fp))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(fp);
+		found = strcmp(comm, name) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_size : 0;
+}
+
+/*
+ * The writer leaves the WAL to a thread of its own (wal_checkpoint.h): that
+ * thread exists while the recorder runs, and however many rows are written
+ * the WAL stays near its 16 MiB mark (WAL_CHECKPOINT_FRAMES), not the size
+ * of all the rows.
+ */
+static void test_wal_checkpointed_apart(void **state)
+{
+	struct fixture *f = *state;
+	char err[256], wal[160];
+	struct recorder *r = recorder_start(f->path, 1 << 16, err, sizeof(err));
+	off_t biggest = 0;
+
+	assert_non_null(r);
+	assert_true(thread_named("mmlab-ckpt"));
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	for (uint64_t from = 1; from <= 1500000; from += 20000) {
+		queue_events(r, 1, from, 20000);
+		if (file_size(wal) > biggest)
+			biggest = file_size(wal);
+	}
+	assert_int_equal(recorder_sync(r), 0);
+	if (file_size(wal) > biggest)
+		biggest = file_size(wal);
+	recorder_stop(r);
+	assert_false(thread_named("mmlab-ckpt"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM events WHERE session_id = 1"), 1500000);
+	/* the rows are far more than the WAL ever held (about 38 bytes an event) */
+	assert_true(query_int(f->db, "SELECT page_count * page_size FROM pragma_page_count(), "
+			      "pragma_page_size()") > 48 << 20);
+	assert_true(biggest < 24 << 20);
 }
 
 /* 100 000 events: all stored, gap-free, in few large transactions. */
@@ -313,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_flushes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_and_recovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_checkpointed_apart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
