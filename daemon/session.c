@@ -880,11 +880,15 @@ json_t *session_info_json(struct server *srv, int64_t id)
  * seconds), to the snapshots table: a seek into this session then starts at
  * most about --snapshot-events events before its target, without replaying
  * the session from its first op. At least that many events after the last
- * offer, and only once the ops since have taken three times what the offers'
- * clones take, so that cloning costs the recording at most about a quarter
- * on a big machine (a 4 GiB one: ~10 ms every ~0.2 s of ops, 5 %). Four
- * times left gaps of 290k events while the first clones, into fresh heap,
- * took 60-70 ms.
+ * offer, and only once the ops since have taken three times what a snapshot
+ * costs: the clone here, and its storing (serialised and compressed, ~60 ms
+ * for a 4 GiB machine) on the snapshot thread, which takes a core the
+ * recording needs as much. Counting the clone alone, a 4 GiB machine under a
+ * stream of op batches was offered every ~130k events, and its snapshots
+ * took an eighth of both cores; counted whole, about every 600k (a seek
+ * then replays at most about half a second). Four times the clone alone
+ * left gaps of 290k events while the first clones, into fresh heap, took
+ * 60-70 ms.
  */
 static void live_snapshot(struct session *s, double apply)
 {
@@ -898,7 +902,7 @@ static void live_snapshot(struct session *s, double apply)
 	t0 = mono_seconds();
 	if (!snapshots_offer(srv, s->id, s->last_op, s->last_seq, s->m, false))
 		return;		/* the queue is full: at the next boundary */
-	cost = mono_seconds() - t0;
+	cost = mono_seconds() - t0 + snapshots_store_cost(srv, s->m);
 	/* A mean that forgets, so that one slow clone (cold memory) does not
 	 * hold the next offers back for long. */
 	s->snap_cost = s->snap_seq ? 0.75 * s->snap_cost + 0.25 * cost : cost;

@@ -66,7 +66,7 @@ struct session {
 	uint64_t op_first_seq;		/* first event of the op being applied, 0 if none */
 	uint64_t nr_ops_failed;
 	uint64_t snap_seq;		/* last_seq when the machine was last offered as a snapshot */
-	double snap_cost;		/* seconds that offer took (a clone) */
+	double snap_cost;		/* seconds that offer took (a clone), and its storing */
 	double apply_since;		/* seconds spent applying ops since that offer */
 	struct stream_hub hub;		/* recent events for stream clients */
 	struct view_cache_entry view_cache[SESSION_VIEW_CACHE];	/* under lock */

@@ -37,11 +37,13 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
@@ -51,6 +53,7 @@
 #define QUEUE_BYTES	(512u << 20)	/* of struct pages queued, beyond the first copy */
 #define CHUNK		(256 * 1024)
 #define ZSTD_LEVEL	1		/* 4 GiB machine: 81 MiB -> ~1 MiB in ~35 ms */
+#define SPARE_SECONDS	1		/* a spare struct page array unused this long goes back */
 
 struct job {
 	int64_t session;
@@ -67,6 +70,14 @@ struct snapshots {
 	int nr;
 	uint64_t queued_bytes;
 	bool stopping;
+	/*
+	 * The struct page array of the last clone stored, for the next offer
+	 * (machine_clone_reusing()): a recording session offers a machine of
+	 * the same size every fraction of a second, and a clone into fresh
+	 * memory spent as long having the host fault it in as copying it.
+	 */
+	struct mem_map_spare spare;
+	double store_s_per_byte;	/* what storing one took, a byte of struct pages */
 	struct recorder *rec;		/* stores them */
 	char prefix[96];		/* "<build> zstd\n" */
 	size_t prefix_len;
@@ -150,11 +161,21 @@ static void store(struct snapshots *s, struct job *j)
 	struct recorder_stats rs;
 	unsigned char *blob;
 	size_t len;
+	double t0;
 
 	recorder_get_stats(s->rec, &rs);
 	if (rs.failed)
 		return;		/* a cache: not held in memory while the database refuses writes */
+	t0 = mono_seconds();
 	blob = snapshot_blob(s, j->m, &len, &e);
+	if (blob && j->bytes) {
+		double rate = (mono_seconds() - t0) / (double)j->bytes;
+
+		pthread_mutex_lock(&s->lock);	/* a mean that forgets, as the session's clone cost */
+		s->store_s_per_byte = s->store_s_per_byte ? 0.75 * s->store_s_per_byte + 0.25 * rate
+				      : rate;
+		pthread_mutex_unlock(&s->lock);
+	}
 	if (!blob) {
 		log_warn("snapshot of session %lld at seq %llu: %s", (long long)j->session,
 			 (unsigned long long)j->seq, e.message);
@@ -173,8 +194,25 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
-		while (!s->nr && !s->stopping)
-			pthread_cond_wait(&s->wake, &s->lock);
+		struct mem_map_spare spare = { 0 };
+
+		while (!s->nr && !s->stopping) {
+			struct timespec until;
+
+			if (!s->spare.pages) {
+				pthread_cond_wait(&s->wake, &s->lock);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += SPARE_SECONDS;
+			if (pthread_cond_timedwait(&s->wake, &s->lock, &until) == ETIMEDOUT && !s->nr) {
+				spare = s->spare;	/* no offer came: back to the host */
+				s->spare = (struct mem_map_spare){ 0 };
+				pthread_mutex_unlock(&s->lock);
+				mem_map_spare_free(&spare);
+				pthread_mutex_lock(&s->lock);
+			}
+		}
 		if (s->stopping)
 			break;
 		j = s->queue[0];
@@ -183,7 +221,14 @@ static void *writer_main(void *arg)
 		s->queued_bytes -= j.bytes;
 		pthread_mutex_unlock(&s->lock);
 		store(s, &j);
-		machine_destroy(j.m);
+		machine_destroy_keeping(j.m, &spare);
+		pthread_mutex_lock(&s->lock);
+		if (!s->spare.pages) {
+			s->spare = spare;
+			spare = (struct mem_map_spare){ 0 };
+		}
+		pthread_mutex_unlock(&s->lock);
+		mem_map_spare_free(&spare);	/* one is kept already */
 		pthread_mutex_lock(&s->lock);
 	}
 	pthread_mutex_unlock(&s->lock);
@@ -225,6 +270,7 @@ void snapshots_stop(struct snapshots *s)
 	/* What is still queued is dropped: the next replay offers it again. */
 	for (int i = 0; i < s->nr; i++)
 		machine_destroy(s->queue[i].m);
+	mem_map_spare_free(&s->spare);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
@@ -262,6 +308,7 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 {
 	struct snapshots *s = srv->snap;
 	uint64_t bytes = machine_mem_map_bytes(m);
+	struct mem_map_spare spare;
 	struct machine *copy;
 	bool skip = false;
 
@@ -272,10 +319,13 @@ bool snapshots_offer(struct server *srv, int64_t id, uint64_t op_no, uint64_t se
 	for (int i = 0; i < s->nr; i++)
 		if (s->queue[i].session == id && s->queue[i].seq == seq)
 			skip = true;
+	spare = s->spare;
+	if (!skip)
+		s->spare = (struct mem_map_spare){ 0 };
 	pthread_mutex_unlock(&s->lock);
 	if (skip)
 		return false;
-	copy = machine_clone(m);
+	copy = machine_clone_reusing(m, &spare);	/* empties @spare either way */
 	if (!copy)
 		return false;
 	machine_set_event_fn(copy, NULL, NULL);
@@ -404,6 +454,19 @@ struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, u
 	if (bad >= 0)
 		forget(srv, id, bad);
 	return m;
+}
+
+double snapshots_store_cost(struct server *srv, const struct machine *m)
+{
+	struct snapshots *s = srv->snap;
+	double rate;
+
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	rate = s->store_s_per_byte;
+	pthread_mutex_unlock(&s->lock);
+	return rate * (double)machine_mem_map_bytes(m);
 }
 
 uint64_t snapshots_loaded(const struct snapshots *s)

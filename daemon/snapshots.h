@@ -45,6 +45,11 @@ int snapshots_store_now(struct server *srv, int64_t id, uint64_t op_no, uint64_t
 struct machine *snapshots_find(struct server *srv, int64_t id, uint64_t after, uint64_t seq,
 			       uint64_t *op_no, uint64_t *at_seq);
 
+/*
+ * Seconds the snapshot thread takes to store (serialise and compress) a
+ * machine the size of @m, from the last ones it stored; 0 before the first.
+ */
+double snapshots_store_cost(struct server *srv, const struct machine *m);
 /* Replays started from a stored snapshot since the start (for /metrics). */
 uint64_t snapshots_loaded(const struct snapshots *s);
 

@@ -636,7 +636,7 @@ void machine_destroy(struct machine *m)
  * machine_clone() - a deep copy: every array is duplicated, and since lists
  * link pfns rather than pointers nothing inside needs fixing up.
  */
-struct machine *machine_clone(const struct machine *m)
+static struct machine *clone_into(const struct machine *m, struct page *map)
 {
 	uint64_t nr_blocks = (m->max_pfn + pageblock_nr_pages - 1) >> pageblock_order;
 	struct machine *c;
@@ -644,13 +644,15 @@ struct machine *machine_clone(const struct machine *m)
 	int zi;
 
 	c = malloc(sizeof(*c));
-	if (!c)
+	if (!c) {
+		mem_map_free(map, m->max_pfn);
 		return NULL;
+	}
 	*c = *m;
 	c->cfg.layout_zoneinfo = NULL;
 	c->nodes = NULL;
 	c->cpu_to_node = NULL;
-	c->mem_map = NULL;
+	c->mem_map = map;	/* freed with @c from here on */
 	c->pageblock_mt = NULL;
 	c->slab = NULL;
 	c->vmalloc = NULL;
@@ -666,7 +668,6 @@ struct machine *machine_clone(const struct machine *m)
 		goto fail;
 	c->nodes = calloc(m->nr_nodes, sizeof(*c->nodes));
 	c->cpu_to_node = malloc(m->nr_cpus * sizeof(int));
-	c->mem_map = mem_map_alloc(m->max_pfn);
 	c->pageblock_mt = malloc(nr_blocks ? nr_blocks : 1);
 	if (!c->nodes || !c->cpu_to_node || !c->mem_map || !c->pageblock_mt)
 		goto fail;
@@ -717,6 +718,41 @@ struct machine *machine_clone(const struct machine *m)
 fail:
 	machine_destroy(c);
 	return NULL;
+}
+
+struct machine *machine_clone(const struct machine *m)
+{
+	return clone_into(m, mem_map_alloc(m->max_pfn));
+}
+
+struct machine *machine_clone_reusing(const struct machine *m, struct mem_map_spare *spare)
+{
+	struct page *map = NULL;
+
+	if (spare->pages && spare->nr_pages == m->max_pfn) {
+		map = spare->pages;
+		spare->pages = NULL;
+	}
+	mem_map_spare_free(spare);
+	return clone_into(m, map ? map : mem_map_alloc(m->max_pfn));
+}
+
+void machine_destroy_keeping(struct machine *m, struct mem_map_spare *spare)
+{
+	if (!m)
+		return;
+	mem_map_spare_free(spare);
+	spare->pages = m->mem_map;
+	spare->nr_pages = m->max_pfn;
+	m->mem_map = NULL;
+	machine_destroy(m);
+}
+
+void mem_map_spare_free(struct mem_map_spare *spare)
+{
+	mem_map_free(spare->pages, spare->nr_pages);
+	spare->pages = NULL;
+	spare->nr_pages = 0;
 }
 
 void machine_set_event_fn(struct machine *m, mm_event_fn fn, void *ctx)

@@ -213,6 +213,22 @@ const struct machine_config *machine_get_config(const struct machine *m);
  */
 struct machine *machine_clone(const struct machine *m);
 /*
+ * A struct page array kept from a destroyed clone, for the next clone of a
+ * machine of the same size: a clone into fresh memory has the host fault in
+ * and clear every page of it first (a 4 GiB machine: 64 MiB, about as long
+ * as the copy itself). Empty: pages NULL.
+ */
+struct mem_map_spare {
+	void *pages;
+	uint64_t nr_pages;
+};
+/* machine_clone(), into @spare's array when it fits (the spare is then empty; one that does not fit is freed). */
+struct machine *machine_clone_reusing(const struct machine *m, struct mem_map_spare *spare);
+/* machine_destroy(), keeping @m's struct page array in @spare (an array already there is freed). */
+void machine_destroy_keeping(struct machine *m, struct mem_map_spare *spare);
+/* Give a spare's array back to the host. */
+void mem_map_spare_free(struct mem_map_spare *spare);
+/*
  * Snapshots: the whole machine as a byte stream for a store that outlives the
  * process (engine/snapshot.c). machine_save() hands the bytes to @fn, which
  * returns 0 or a negative errno. machine_load() asks @fn for exactly @len

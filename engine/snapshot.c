@@ -42,7 +42,8 @@
  * 3: the clock (struct machine's jiffies) and kcompactd's timeout
  * (pg_data_t's kcompactd_timeout, for the ends of ops it waited).
  */
-#define SNAP_FORMAT	3u
+/* 4: the checksum takes long pieces in four lanes (fnv1a()). */
+#define SNAP_FORMAT	4u
 #define SNAP_BUILD_LEN	64
 #define SNAP_NULL	UINT64_MAX		/* the length of an absent array */
 #define SNAP_MAX_ARRAY	(UINT64_C(1) << 34)	/* no machine has a bigger array */
@@ -54,12 +55,31 @@ const char *machine_snapshot_build(void)
 	return MMLAB_ENGINE_BUILD;
 }
 
-/* FNV-1a over 64-bit words (then the tail bytes): a checksum, not a defence. */
+/*
+ * FNV-1a over 64-bit words (then the tail bytes): a checksum, not a defence.
+ * A long piece goes through four lanes, word i into lane i % 4, folded into
+ * the running sum at its end: one lane's chain of multiplies made the sum of
+ * a 4 GiB machine's 64 MiB struct page array take about 20 ms, a third of a
+ * live snapshot's cost beside its compression.
+ */
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	size_t i = 0;
 
+	if (n >= 64) {
+		uint64_t lane[4] = { h, h ^ 1, h ^ 2, h ^ 3 };
+
+		for (; i + 32 <= n; i += 32)
+			for (int k = 0; k < 4; k++) {
+				uint64_t w;
+
+				memcpy(&w, b + i + 8 * k, 8);
+				lane[k] = (lane[k] ^ w) * FNV_PRIME;
+			}
+		for (int k = 0; k < 4; k++)
+			h = (h ^ lane[k]) * FNV_PRIME;
+	}
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "internal.h"
 #include "mmlab.h"
 #include "machine_test.h"
 
@@ -256,6 +258,83 @@ static void test_round_trip_power_on(void **state)
 	free(buf.p);
 }
 
+/* Does the mapping that starts at @addr carry VmFlag @flag (/proc/self/smaps)? */
+static bool mapping_has_flag(const void *addr, const char *flag)
+{
+	char line[512], start[32];
+	FILE *fp = fopen("/proc/self/smaps", "r");
+	bool in = false, found = false;
+
+	assert_non_null(fp);
+	snprintf(start, sizeof(start), "%lx-", (unsigned long)(uintptr_t)addr);
+	while (fgets(line, sizeof(line), fp)) {
+		if (strchr(line, '-') && strncmp(line, start, strlen(start)) == 0)
+			in = true;
+		else if (in && strncmp(line, "VmFlags:", 8) == 0) {
+			char want[8];
+
+			snprintf(want, sizeof(want), " %s", flag);
+			found = strstr(line, want) != NULL;
+			break;
+		}
+	}
+	fclose(fp);
+	return found;
+}
+
+/*
+ * A clone into a spare struct page array (a live session's snapshots): the
+ * array of a destroyed clone is taken as it is, scribbled on or not, and
+ * the clone is the machine (its struct pages byte for byte, its /proc texts);
+ * a spare of another size is given
+ * back and the clone gets a fresh array.
+ */
+static void test_clone_reusing_spare(void **state)
+{
+	struct machine *m = make("{\"mem_mib\": 128, \"cpus\": 2}", NULL, NULL), *c;
+	struct machine *other = make("{\"mem_mib\": 64, \"cpus\": 2}", NULL, NULL);
+	struct mem_map_spare spare = { 0 };
+	struct alloc_pages_result res;
+	void *kept;
+	gfp_t gfp;
+
+	(void)state;
+	assert_int_equal(gfp_parse("GFP_KERNEL", &gfp, NULL), 0);
+	machine_destroy_keeping(machine_clone(m), &spare);
+	assert_non_null(spare.pages);
+	assert_int_equal(spare.nr_pages, m->max_pfn);
+	kept = spare.pages;
+	memset(kept, 0xa5, (size_t)spare.nr_pages * sizeof(struct page));
+	/* a mark on this mapping: a fresh one, even at the same address, has none */
+	assert_int_equal(madvise(kept, (size_t)spare.nr_pages * sizeof(struct page), MADV_DONTDUMP), 0);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(mm_alloc_pages(m, gfp, i % 4, -1, i % 2, &res, NULL), 0);
+	c = machine_clone_reusing(m, &spare);
+	assert_non_null(c);
+	assert_null(spare.pages);
+	assert_ptr_equal(c->mem_map, kept);
+	assert_true(mapping_has_flag(c->mem_map, "dd"));
+	assert_clean(c);
+	assert_memory_equal(c->mem_map, m->mem_map, m->max_pfn * sizeof(struct page));
+	assert_same_texts(m, c);
+
+	/* a spare of another machine's size: not used, not kept */
+	machine_destroy_keeping(machine_clone(other), &spare);
+	assert_int_equal(spare.nr_pages, other->max_pfn);
+	assert_int_equal(madvise(spare.pages, (size_t)spare.nr_pages * sizeof(struct page),
+				 MADV_DONTDUMP), 0);
+	machine_destroy(c);
+	c = machine_clone_reusing(m, &spare);
+	assert_non_null(c);
+	assert_null(spare.pages);
+	assert_false(mapping_has_flag(c->mem_map, "dd"));	/* a copy into it would overrun it */
+	assert_memory_equal(c->mem_map, m->mem_map, m->max_pfn * sizeof(struct page));
+	assert_same_texts(m, c);
+	machine_destroy(c);
+	machine_destroy(other);
+	machine_destroy(m);
+}
+
 /* Every damaged or short stream is refused; none leaks (the sanitizer run). */
 static void test_damaged_streams_are_refused(void **state)
 {
@@ -326,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip_power_on),
 		cmocka_unit_test(test_damaged_streams_are_refused),
 		cmocka_unit_test(test_write_failure),
+		cmocka_unit_test(test_clone_reusing_spare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
