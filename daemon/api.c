@@ -55,6 +55,7 @@ static const struct api_route routes[] = {
 	{ "/api/v1/scenarios/{name}", .get = api_scenario_get },
 	{ "/api/v1/scenarios/{name}/run", .post = api_scenario_run_new },
 	{ "/api/v1/sessions", .get = api_sessions_list, .post = api_sessions_create },
+	{ "/api/v1/site/sessions", .get = api_site_sessions },
 	{ "/api/v1/sessions/import", .post = api_sessions_import },
 	/* the kernel's trace text (api_trace.c) */
 	{ "/api/v1/sessions/import-trace", .post = api_sessions_import_trace },

@@ -54,6 +54,7 @@ void view_end(struct view *v);
 int64_t api_session_id(struct http_request *req, struct http_reply *rep);
 
 void api_sessions_list(struct server *srv, struct http_request *req, struct http_reply *rep);
+void api_site_sessions(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_sessions_create(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_session_get(struct server *srv, struct http_request *req, struct http_reply *rep);
 void api_view_state(struct server *srv, struct http_request *req, struct http_reply *rep);

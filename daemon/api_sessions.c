@@ -38,6 +38,24 @@ void api_sessions_list(struct server *srv, struct http_request *req, struct http
 	reply_json(rep, 200, list);
 }
 
+/*
+ * The sessions of every daemon of the site, by daemon. A daemon alone
+ * answers with its own list; behind nginx, the proxy answers this route
+ * itself, from each daemon's GET /api/v1/sessions (docs/deploy.md), so that
+ * a dashboard sees the whole site's sessions whichever daemon serves it.
+ */
+void api_site_sessions(struct server *srv, struct http_request *req, struct http_reply *rep)
+{
+	json_t *list = sessions_list_json(srv);
+
+	(void)req;
+	if (!list) {
+		reply_error(rep, 503, "EIO", "cannot read the session catalog");
+		return;
+	}
+	reply_json(rep, 200, json_pack("{s:[o]}", "daemons", list));
+}
+
 void api_sessions_create(struct server *srv, struct http_request *req, struct http_reply *rep)
 {
 	json_t *body = api_body_json(req, rep), *machine, *name_v;

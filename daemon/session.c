@@ -811,7 +811,7 @@ json_t *sessions_list_json(struct server *srv)
 		json_array_append_new(list, item);
 	}
 	sqlite3_finalize(st);
-	return json_pack("{s:o}", "sessions", list);
+	return json_pack("{s:i,s:o}", "instance", (int)srv->opt.instance, "sessions", list);
 }
 
 /* What the struct page array costs on this machine (engine.md section 2). */

@@ -12,6 +12,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
+import { launchChromium, openSessionPage } from './lib/browser.mjs';
 
 const nginxPath = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const SPAN = 10 ** 12;	// session ids of instance N start at N * SPAN + 1 (daemon/session.h)
@@ -64,10 +65,30 @@ ${upstreams}
       add_header Set-Cookie "mmlab_client=$mmlab_client; Path=/; HttpOnly; SameSite=Lax" always;
     }
 ${INSTANCES.map((n) => `    location /instances/${n}/ { proxy_pass http://mmlab_${n}/; }`).join('\n')}
+    location = /api/v1/site/sessions {
+      ssi on;
+      ssi_types *;
+      default_type application/json;
+      alias ${dir}/mmlab-site-sessions.json;
+    }
+${INSTANCES.map((n) => `    location = /site-sessions/${n} {
+      internal;
+      proxy_pass http://mmlab_${n}/api/v1/sessions;
+      proxy_intercept_errors on;
+      error_page 500 502 503 504 =200 @site_sessions_down_${n};
+    }
+    location @site_sessions_down_${n} {
+      default_type application/json;
+      return 200 '{"instance":${n},"error":{"code":"EHOSTDOWN","message":"did not answer"}}';
+    }`).join('\n')}
   }
 }
 `;
 }
+
+// The server side include nginx answers GET /api/v1/site/sessions with.
+const siteSessions = () =>
+  `{"daemons":[${INSTANCES.map((n) => `<!--# include virtual="/site-sessions/${n}" -->`).join(',')}]}\n`;
 
 before(async () => {
   assert.ok(nginxPath, 'nginx is installed (Debian package nginx)');
@@ -78,6 +99,7 @@ before(async () => {
     daemons.push(await startDaemon({ args: ['--instance', String(n), '--allow-host', `127.0.0.1:${nport}`,
                                             '--snapshot-events', '2000'] }));
   writeFileSync(join(dir, 'nginx.conf'), nginxConf(daemons.map((d) => d.port)));
+  writeFileSync(join(dir, 'mmlab-site-sessions.json'), siteSessions());
   nginx = spawn(nginxPath, ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')],
                 { stdio: ['ignore', 'pipe', 'pipe'] });
   nginx.stderr.on('data', (d) => { nginxLog += d; });
@@ -271,4 +293,53 @@ test('a session moves from one daemon to the other as its SQLite file', async ()
   assert.equal(r.body.results[0].ok, true);
   assert.equal((await fetch(api(`/sessions/${from}`), { method: 'DELETE' })).status, 200);
   assert.equal((await getJson(api(`/sessions/${from}`))).body.state, 'closed');
+});
+
+test('the site\'s session list: nginx gathers every daemon\'s, and a daemon alone lists its own', async () => {
+  const own = await Promise.all(INSTANCES.map(async (n) => (await getJson(`${url}/instances/${n}/api/v1/sessions`)).body));
+  own.forEach((list, i) => assert.equal(list.instance, INSTANCES[i], 'a daemon names its instance in its list'));
+  const site = await getJson(api('/site/sessions'));
+  assert.equal(site.status, 200);
+  assert.match(site.headers.get('content-type'), /^application\/json/);
+  assert.deepEqual(site.body.daemons.map((d) => d.instance), INSTANCES, 'one entry a daemon, in order');
+  site.body.daemons.forEach((d, i) =>
+    assert.deepEqual(d.sessions.map((s) => s.id), own[i].sessions.map((s) => s.id), `instance ${d.instance}'s sessions`));
+  for (const [n, id] of made)
+    assert.ok(site.body.daemons[n].sessions.some((s) => s.id === id), `session ${id} listed under instance ${n}`);
+  // Without nginx, the same route is the daemon's own list as the only entry.
+  const alone = (await getJson(`${daemons[1].url}/api/v1/site/sessions`)).body;
+  assert.deepEqual(alone.daemons.map((d) => d.instance), [1]);
+  assert.deepEqual(alone.daemons[0].sessions.map((s) => s.id), own[1].sessions.map((s) => s.id));
+});
+
+test('the dashboard behind nginx lists every daemon\'s sessions and opens one of another daemon', async () => {
+  const browser = await launchChromium();
+  try {
+    const groupIds = (page) => page.$$eval('#session optgroup', (gs) => gs.map((g) => ({
+      instance: Number(g.dataset.instance), disabled: g.disabled, label: g.label,
+      ids: [...g.querySelectorAll('option')].map((o) => Number(o.value)) })));
+    const site = (await getJson(api('/site/sessions'))).body;
+    // Whichever daemon served the page, the picker holds both daemons'
+    // sessions, and one of each daemon opens with its timeline caught up.
+    for (const n of INSTANCES) {
+      const { page, done } = await openSessionPage(browser, url, '#zones', made.get(n));
+      assert.deepEqual(await groupIds(page), site.daemons.map((d) => ({
+        instance: d.instance, disabled: false, label: `instance ${d.instance}`, ids: d.sessions.map((s) => s.id) })));
+      await page.waitForFunction((id) => document.querySelector('#session').value === String(id), made.get(n));
+      await done();
+    }
+
+    // A daemon that is down: its group says so, the other's sessions stay.
+    await daemons[1].stop({ keep: true });
+    const down = (await getJson(api('/site/sessions'))).body;
+    assert.deepEqual(down.daemons[1], { instance: 1, error: { code: 'EHOSTDOWN', message: 'did not answer' } });
+    assert.deepEqual(down.daemons[0].sessions.map((s) => s.id), site.daemons[0].sessions.map((s) => s.id));
+    const { page, done } = await openSessionPage(browser, url, '#zones', made.get(0));
+    assert.deepEqual((await groupIds(page)).map(({ instance, disabled, label, ids }) => ({ instance, disabled, label, ids })), [
+      { instance: 0, disabled: false, label: 'instance 0', ids: site.daemons[0].sessions.map((s) => s.id) },
+      { instance: 1, disabled: true, label: 'instance 1: did not answer', ids: [] }]);
+    await done();
+  } finally {
+    await browser.close();
+  }
 });

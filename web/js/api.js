@@ -77,7 +77,8 @@ export function sessionApi(id, at = null) {
   };
 }
 
-export const listSessions = () => api('/sessions');
+// Every daemon's sessions, by daemon: behind nginx the proxy gathers them (docs/deploy.md).
+export const listSiteSessions = () => api('/site/sessions');
 export const createSession = (body) => api('/sessions', { method: 'POST', body });
 export const health = () => api('/health');
 export const eventTypes = () => api('/event-types');

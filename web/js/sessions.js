@@ -1,6 +1,6 @@
 // sessions.js - the session picker in the header and the form that creates
 // a new session from machine config keys (engine.md section 1).
-import { listSessions, createSession } from './api.js';
+import { listSiteSessions, createSession } from './api.js';
 
 const NUMBER_KEYS = ['mem_mib', 'nodes', 'cpus', 'max_order', 'paging_levels'];
 const BOOLEAN_KEYS = ['pcp', 'gbpages', 'debug_virtual'];
@@ -45,18 +45,29 @@ export function createSessionPicker(onChoose) {
   const error = document.getElementById('new-session-error');
   const details = form.closest('details');
 
-  // Fill the list; keep the chosen session, or take "default" the first time.
+  // Fill the list with the sessions of every daemon of the site (one group a
+  // daemon when there are several, as behind nginx); keep the chosen session,
+  // or take "default" the first time.
   async function load(choose) {
-    let sessions;
+    let daemons;
     try {
-      sessions = (await listSessions()).sessions;
+      daemons = (await listSiteSessions()).daemons;
     } catch (e) {
       document.getElementById('status').textContent = `disconnected: ${e.message}`;
       return;
     }
+    const sessions = daemons.flatMap((d) => d.sessions || []);
     const previous = select.value;
     states = new Map(sessions.map((s) => [s.id, s.state]));
-    select.replaceChildren(...sessions.map((s) => new Option(optionLabel(s), String(s.id))));
+    const options = (list) => list.map((s) => new Option(optionLabel(s), String(s.id)));
+    select.replaceChildren(...(daemons.length === 1 ? options(sessions) : daemons.map((d) => {
+      const group = document.createElement('optgroup');
+      group.label = d.error ? `instance ${d.instance}: ${d.error.message}` : `instance ${d.instance}`;
+      group.dataset.instance = String(d.instance);
+      group.disabled = Boolean(d.error);
+      group.append(...options(d.sessions || []));
+      return group;
+    })));
     const live = sessions.find((s) => s.name === 'default' && isLive(s.state)) ||
                  sessions.find((s) => isLive(s.state));
     const known = (w) => w !== undefined && w !== null && sessions.some((s) => String(s.id) === String(w));
