@@ -370,6 +370,47 @@ test('a user VMA: lines to its demand-paged frames; a page table: its aliases to
   await s.done();
 });
 
+test('the scale: a 4 KiB page of a one-page object is at least MIN_PX high, beside the 64 TiB direct map', async () => {
+  const r = await postJson(api('/sessions'), { name: 'scale', machine: { mem_mib: 4096 } });
+  assert.equal(r.status, 201);
+  const id = r.body.id;
+  const [k, v] = await apply(id, [{ op: 'kmalloc', size: 64, gfp: 'GFP_KERNEL' }, { op: 'vmalloc', size: 4096 }]);
+  assert.equal(v.nr_pages, 1);
+  const layout = await get(`/sessions/${id}/vmlayout`);
+  const dm = layout.regions.find((x) => x.name === 'direct_map');
+  assert.equal(BigInt(dm.end) - BigInt(dm.start), 64n << 40n, 'the direct map is 64 TiB');
+  for (const size of [[1280, 800], [800, 600]]) {
+    const s = await openView(id, (await get(`/sessions/${id}`)).last_seq, size);
+    await s.page.selectOption('#addrspace-kmalloc', k.addr);
+    await s.page.waitForSelector(`#addrspace-svg polygon.as-band[data-vaddr="${k.addr}"]`);
+    await s.page.selectOption('#addrspace-vmalloc', v.addr);
+    await s.page.waitForSelector(`#addrspace-svg path.as-fan.as-vmalloc[data-vaddrs="${v.addr}"]`);
+    const minPx = await s.page.evaluate(async () => (await import('/js/addrspace.js')).MIN_PX);
+    assert.ok(minPx >= 10, `MIN_PX ${minPx}`);
+    const g = await rulers(s.page);
+    const ticks = await s.page.$$eval('#addrspace-svg path.as-ticks', (ps) => ps.flatMap((p) =>
+      [...p.getAttribute('d').matchAll(/M[\d.]+,([\d.]+)h/g)].map((m) => Number(m[1]))));
+    for (const [what, addr] of [['kmalloc', k.addr], ['vmalloc', v.addr]]) {
+      const page = BigInt(addr) / 4096n * 4096n;
+      const seg = g.virt.find((x) => BigInt(x.start) <= page && page < BigInt(x.end));
+      assert.ok(seg.w > 0 && /as-lens/.test(await s.page.getAttribute(
+        `#addrspace-svg rect.as-seg[data-start="${seg.start}"]`, 'class')), `the ${what} page is in a lens`);
+      const top = yOf(g.virt, page), bottom = yOf(g.virt, page + 4096n);
+      assert.ok(bottom - top >= minPx - 1e-6, `the ${what} page ${addr} is ${bottom - top} px high, less than ${minPx}`);
+      // Its bounds are drawn: a tick at each.
+      for (const y of [top, bottom])
+        assert.ok(ticks.some((t) => Math.abs(t - y) < 0.01), `a tick at ${y} bounds the ${what} page`);
+    }
+    // In the same view, the direct map: every part drawn, named with its size.
+    const parts = g.virt.filter((x) => x.name === 'direct_map');
+    assert.equal(parts[0].start, dm.start);
+    assert.equal(parts.at(-1).end, dm.end);
+    assert.ok(parts.reduce((n, x) => n + x.h, 0) >= minPx);
+    assert.match(await s.page.textContent('#addrspace-svg text.as-label[data-name="direct_map"]'), /64 TiB/);
+    await s.done();
+  }
+});
+
 test('a click on the virtual ruler picks an address to walk; other views can mark one', async () => {
   const info = await get(`/sessions/${run}`);
   const layout = await get(`/sessions/${run}/vmlayout`);

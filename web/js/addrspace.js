@@ -10,7 +10,9 @@
 //  - a page-table page: its direct-map (and kernel-image) alias to its frame.
 // Both rulers are segmented: every region or zone gets a band of the height, a
 // lens around each chosen object widens its few pages, so that a 4 KiB page
-// and a 64 TiB region are both visible. Scales: d3-scale, vendored from npm.
+// and a 64 TiB region are both visible: each page of a lens of up to five
+// pages is at least MIN_PX high (the rulers grow to make room). Scales:
+// d3-scale, vendored from npm.
 // Objects come from the session's views and events at the timeline's seq, so
 // any session at any moment works, scenario runs included.
 import { el, hex } from './format.js';
@@ -20,8 +22,9 @@ const d3 = globalThis.d3;
 const SVGNS = 'http://www.w3.org/2000/svg';
 const PAGE = 4096n;
 const MAX_VMA_PAGES = 64;	// pages of a VMA walked for its frames
-const MIN_PX = 15;		// the least height of a ruler's segment
+export const MIN_PX = 15;	// the least height of a ruler's segment, and of a page in a small lens
 const LENS_WEIGHT = 9;		// a lens's weight beside a region's (1..~8)
+const LENS_FLOOR_PAGES = 5;	// a lens of up to this many pages draws each at least MIN_PX high
 const COLOURS = { kmalloc: '#d100d1', vmalloc: '#0096c7', vma: '#f77f00', pgtable: '#2b9348' };
 const REGION_FILL = { user: '#dbe9f6', kernel: '#e8e3f3', hole: '#f1f1ee', gap: '#f7f7f5' };
 
@@ -105,16 +108,32 @@ function lensesOf(intervals, pad, min, max) {
 
 const bySegmentStart = d3.bisector((s) => s.start);
 
-// A segmented scale over [y0, y0 + height): each segment's height in
-// proportion to its weight (at least MIN_PX), linear within it (d3.scaleLinear
-// over the offset from its start). y(a) of a BigInt; invert(y) a BigInt.
+// The least height of a lens's piece of @pages pages (or frames): MIN_PX a
+// page, so that one 4 KiB page is as visible as a 64 TiB region; a larger
+// lens gets that of LENS_FLOOR_PAGES pages, its pages thinner.
+function lensFloor(pages) {
+  return MIN_PX * Math.min(pages, LENS_FLOOR_PAGES);
+}
+
+// The height the segments need: their floors (MIN_PX, or a lens's) and a
+// quarter more to share by weight; at least @base.
+function neededHeight(segments, base) {
+  return Math.max(base, Math.ceil(d3.sum(segments, (s) => s.floor ?? MIN_PX) * 1.25));
+}
+
+// A segmented scale over [y0, y0 + height): each segment's height its floor
+// (MIN_PX unless it has one) and a share of the rest in proportion to its
+// weight, linear within it (d3.scaleLinear over the offset from its start).
+// y(a) of a BigInt; invert(y) a BigInt.
 export function segmentedScale(segments, y0, height) {
   const total = d3.sum(segments, (s) => s.weight);
   const minPx = Math.min(MIN_PX, height * 0.5 / segments.length);
-  const spare = Math.max(height - minPx * segments.length, 0);
+  const floors = d3.sum(segments, (s) => s.floor ?? minPx);
+  const squeeze = Math.min(1, height / floors);	// floors never overflow the height
+  const spare = Math.max(height - floors * squeeze, 0);
   let y = y0;
   for (const s of segments) {
-    const h = minPx + spare * s.weight / total;
+    const h = (s.floor ?? minPx) * squeeze + spare * s.weight / total;
     s.y0 = y;
     s.y1 = y + h;
     s.scale = d3.scaleLinear().domain([0, Number(s.end - s.start)]).range([s.y0, s.y1]);
@@ -526,6 +545,11 @@ export function createAddrspace(refreshNow) {
     for (const s of [...vSegs, ...pSegs])
       if (s.lens)
         s.weight = LENS_WEIGHT;
+    for (const s of vSegs.filter((x) => x.lens))
+      s.floor = lensFloor(Number(s.end - s.start) / Number(PAGE));
+    for (const s of pSegs.filter((x) => x.lens))
+      s.floor = lensFloor(Number(s.end - s.start));
+    g.height = Math.max(neededHeight(vSegs, g.height), neededHeight(pSegs, g.height));
     const vs = segmentedScale(vSegs, g.top, g.height);
     const ps = segmentedScale(pSegs, g.top, g.height);
     const svgHeight = g.top + g.height + 24;
