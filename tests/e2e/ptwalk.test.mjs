@@ -57,7 +57,9 @@ function drawnInPage() {
                            size: end.dataset.size, text: end.textContent, shown: !end.classList.contains('pending') },
              tlb: draw.querySelector('.pt-tlb')?.dataset.result,
              probes: [...draw.querySelectorAll('.pt-tlb [data-array]')].map((li) => ({
-               array: li.dataset.array, outcome: li.className, text: li.textContent })) };
+               array: li.dataset.array, outcome: li.className, text: li.textContent })),
+             refs: draw.querySelector('.pt-refs-total')?.textContent,
+             result: document.getElementById('pt-walk-result').textContent };
   };
 }
 
@@ -70,6 +72,12 @@ function apiProbes(w) {
     return { array: p.array, outcome, text: `${p.array} (${size[p.page_size]} tags), set ${p.set}: ` +
              (p.hit ? 'hit' : p.refused ? 'there, but it cannot serve this access' : 'miss') };
   });
+}
+
+// The walk's count of memory references, said to be an upper bound.
+function checkRefs(w, api) {
+  assert.match(w.refs, new RegExp(`^at most ${api.walk_refs} memory reference\\(s\\): paging-structure caches may skip the upper levels`));
+  assert.match(w.result, new RegExp(`at most ${api.walk_refs} memory reference\\(s\\)$`));
 }
 
 async function drawn(page) {
@@ -113,10 +121,13 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
     assert.deepEqual(w.tables.map((t) => t.level), api.levels.map((l) => l.level));
     assert.equal(Number(w.end.size), api.page_size);
     assert.match(w.end.text, new RegExp(`${api.walk_refs} memory reference`));
+    checkRefs(w, api);
     assert.ok(w.tables.every((t) => t.shown) && w.end.shown);
     assert.equal(w.tlb, api.tlb.result);
     assert.deepEqual(w.probes, apiProbes(api), `the TLB arrays probed for ${va}`);
   }
+  assert.match(await page.textContent('#view-pagetables > p.summary'),
+               /memory\s+references counted, one per level read, are an upper bound: a CPU's paging-structure\s+caches/);
   assert.equal((await get(`/sessions/${id}/pagetable?vaddr=0xffff888100000000`)).levels.length, 2);
 
   // vmalloc: down to the PTE, 4 references, the slot of each level lit.
@@ -128,6 +139,7 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
   assert.equal(vm.walk_refs, 4);
   assert.equal(w.tlb, vm.tlb.result);
   assert.deepEqual(w.probes, apiProbes(vm));
+  checkRefs(w, vm);
   // Once a translation has filled the TLB, the walk of the same address finds it: the probes stop at the hit.
   const tr = await postJson(api(`/sessions/${id}/ops`), [{ op: 'translate', vaddr: va, cpu: 0 }]);
   assert.equal(tr.body.results[0].ok, true);
@@ -151,6 +163,7 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
   assert.equal(pf.fault.error_code, 6);	// not present, write, user
   assert.deepEqual(w.tables.map((t) => t.level), pf.levels.map((l) => l.level));
   assert.deepEqual(w.probes, apiProbes(pf));
+  assert.match(w.refs, new RegExp(`^at most ${pf.walk_refs} memory reference\\(s\\): paging-structure caches`));
   const setBits = await page.$$eval('#pt-walk-draw table.pt-pfbits td', (tds) => tds.map((td) => td.classList.contains('set')));
   assert.deepEqual(setBits, [0, 1, 2, 3, 4, 5, 6].map((b) => ((pf.fault.error_code >> b) & 1) === 1));
   await page.selectOption('#pt-pid', 'kernel');
