@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
-import { startDaemon, postJson, apiOf } from './lib/daemon.mjs';
+import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser, run;
 
@@ -448,6 +448,70 @@ test('a click on the virtual ruler picks an address to walk; other views can mar
   await s.page.click('#addrspace-address a.as-walk');
   await s.page.waitForSelector('#view-pagetables:not([hidden])');
   assert.deepEqual(linkTo(await s.page.evaluate(() => location.hash)), { view: 'pagetables', addr: a });
+  await s.done();
+});
+
+test('boot page tables: the decompressor\'s, early_top_pgt, trampoline_pgd and kexec\'s can be chosen while a CR3 points at them', async () => {
+  const r = await postJson(api('/sessions'), { name: 'boot tables', machine: { mem_mib: 512, cpus: 2, start: 'poweron' } });
+  assert.equal(r.status, 201);
+  const id = r.body.id;
+  for (const until of ['extract_kernel', '__startup_64', 'done'])
+    assert.deepEqual((await apply(id, [{ op: 'boot', until }]))[0], { ok: true, stage: until });
+  await apply(id, [{ op: 'paging', cpu: 1, enable: true, kexec: true }]);
+  const stages = Object.fromEntries((await get(`/sessions/${id}/events?type=boot_stage&limit=100`)).events
+    .map((e) => [e.detail, e.seq]));
+  const pgOn = (await get(`/sessions/${id}/events?type=paging_enable&limit=10`)).events.find((e) => e.cpu === 1);
+  const last = (await get(`/sessions/${id}`)).last_seq;
+  const s = await openView(id, last);
+  for (const [seq, cpu, name] of [[stages.extract_kernel, 0, /^top_level_pgt \(decompressor\)$/],
+                                  [stages.__startup_64, 0, /^early_top_pgt$/],
+                                  [pgOn.seq, 1, /^trampoline_pgd$/], [last, 1, /^kexec/]]) {
+    await s.page.locator('#tb-slider').evaluate((el, v) => {
+      el.value = String(v);
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, seq);
+    await s.page.waitForSelector(`#addrspace-svg[data-seq="${seq}"]`);
+    const t = await get(`/sessions/${id}/pagetable/tree?pid=cr3:${cpu}&at=${seq}`);
+    assert.match(t.root_name, name);
+    // Offered: the table CR3 points at, named, and the tables under it.
+    const offered = await s.page.$$eval('#addrspace-pgtable option', (os) => os.map((o) => [o.value, o.textContent]));
+    const root = offered.find(([v]) => v === String(t.root_pfn));
+    assert.ok(root, `${t.root_name} (pfn ${t.root_pfn}) is offered at seq ${seq}: ${JSON.stringify(offered)}`);
+    assert.ok(root[1].startsWith(`${t.root_name} (CR3 of CPU ${cpu}`), root[1]);
+    for (const e of t.entries.filter((x) => !x.leaf))
+      assert.ok(offered.some(([v]) => v === String(e.target_pfn)), `the table under ${t.root_name}[${e.index}] is offered`);
+    // Chosen: lines from its aliases, the addresses whose walk in its own
+    // tables reaches its frame, and once init_mm's tables are built, its
+    // direct-map address there.
+    await s.page.selectOption('#addrspace-pgtable', String(t.root_pfn));
+    // The summary and the SVG are drawn together: once it names the table at this seq, the lines are there.
+    await s.page.waitForFunction(([at, table]) => {
+      const text = document.getElementById('addrspace-summary').textContent;
+      return text.startsWith(`seq ${at},`) && text.includes(table);
+    }, [seq, `page table pfn 0x${t.root_pfn.toString(16)} (`]);
+    const layout = await get(`/sessions/${id}/vmlayout?at=${seq}`);
+    const pa = BigInt(t.root_pfn) * 4096n;
+    const base = (n) => BigInt(layout.regions.find((x) => x.name === n).start);
+    const expected = [];
+    const initMm = (await getJson(api(`/sessions/${id}/pagetable/tree?pid=kernel&at=${seq}`))).status === 200;
+    for (const va of [pa, base('direct_map') + pa, base('kernel_text') + pa]) {
+      const w = await get(`/sessions/${id}/pagetable?pid=cr3:${cpu}&vaddr=0x${va.toString(16)}&at=${seq}`);
+      const k = initMm && va === base('direct_map') + pa &&
+        await get(`/sessions/${id}/pagetable?pid=kernel&vaddr=0x${va.toString(16)}&at=${seq}`);
+      if ((!w.fault && BigInt(w.paddr) === pa) || (k && !k.fault && BigInt(k.paddr) === pa))
+        expected.push(`0x${va.toString(16)}`);
+    }
+    assert.ok(expected.length >= 1, `${t.root_name} maps itself`);
+    const lines = await fanLines(s.page, 'pgtable');
+    assert.deepEqual(lines.map((l) => [l.vaddr, l.pfn]), expected.map((va) => [va, t.root_pfn]));
+    const g = await rulers(s.page);
+    for (const l of lines) {
+      near(l.y1, yOf(g.virt, BigInt(l.vaddr) + 2048n), `${t.root_name} alias ${l.vaddr}`);
+      near(l.y2, yOf(g.phys, BigInt(l.pfn), 0.5), `${t.root_name} frame ${l.pfn}`);
+    }
+    assert.match(await s.page.textContent('#addrspace-summary'),
+                 new RegExp(`'s tree, CR3 of CPU ${cpu}\\): ${expected.length} virtual alias`));
+  }
   await s.done();
 });
 
