@@ -148,18 +148,26 @@ test('the filmstrip: one frame per stage with CR0.PG, CR3\'s table, PGD 0 and RI
   await done();
 });
 
-test('the Page tables view walks whatever CR3 points at: identity entry there at startup_64, gone after reset_early_page_tables', async () => {
-  const { page, done } = await openSessionPage(browser, d.url, '#pagetables', id);
-  const top = async () => page.$$eval('#pt-tree > ul > li[data-index]', (ls) => ls.map((l) => [Number(l.dataset.index), Number(l.dataset.target)]));
-  for (const stage of ['startup_64', '__startup_64', 'reset_early_page_tables']) {
+test('the Page tables view walks whatever CR3 points at: identity entry there from extract_kernel, gone after reset_early_page_tables', async () => {
+  const top = async (p) => p.$$eval('#pt-tree > ul > li[data-index]', (ls) => ls.map((l) => [Number(l.dataset.index), Number(l.dataset.target)]));
+  // Every stage with paging on: the decompressor's tables, then the kernel's
+  // early ones; each in a page of its own, so that what the view shows at one
+  // stage does not follow from what it chose at the one before.
+  const roots = { extract_kernel: /^top_level_pgt/, startup_64: /^top_level_pgt/, __startup_64: /^early_top_pgt$/,
+                  common_startup_64: /^early_top_pgt$/, reset_early_page_tables: /^early_top_pgt$/ };
+  for (const stage of Object.keys(roots)) {
     const seq = stageSeq[stage];
+    const { page, done } = await openSessionPage(browser, d.url, '#pagetables', id);
     await seek(page, seq);
     await page.waitForSelector(`#pt-tree[data-seq="${seq}"]`);
     assert.equal(await page.inputValue('#pt-pid'), 'cr3:0', 'no init_mm tree yet: the view follows CPU 0');
     const want = await cr3At(seq, 0);
+    assert.ok(want.pg, `${stage}: paging is on`);
+    assert.match(want.t.root_name, roots[stage], stage);
     assert.equal(await page.getAttribute('#pt-tree', 'data-root'), String(want.t.root_pfn));
-    assert.deepEqual(await top(), want.t.entries.map((e) => [e.index, e.target_pfn]));
-    const drawn0 = (await top()).find(([i]) => i === 0);
+    assert.equal(await page.getAttribute('#pt-tree', 'data-root-name'), want.t.root_name);
+    assert.deepEqual(await top(page), want.t.entries.map((e) => [e.index, e.target_pfn]));
+    const drawn0 = (await top(page)).find(([i]) => i === 0);
     if (stage === 'reset_early_page_tables') {
       assert.equal(drawn0, undefined);
       assert.equal(want.pgd0, undefined);
@@ -169,7 +177,9 @@ test('the Page tables view walks whatever CR3 points at: identity entry there at
     assert.match(await page.textContent('#pt-summary'), new RegExp(`CR3 of CPU 0: CR3 \\u2192 ${want.t.root_name.split(' ')[0]}`));
     if (stage === 'startup_64')
       await shots(page, 'pagetables-startup_64');
+    await done();
   }
+  const { page, done } = await openSessionPage(browser, d.url, '#pagetables', id);
   // Paging off at startup_32: said, not asked.
   await seek(page, stageSeq.startup_32);
   await page.waitForSelector(`#pt-tree[data-seq="${stageSeq.startup_32}"]`);
@@ -183,7 +193,7 @@ test('the Page tables view walks whatever CR3 points at: identity entry there at
   const tramp = await cr3At(pgOn.seq, 1);
   assert.equal(tramp.t.root_name, 'trampoline_pgd');
   assert.equal(await page.getAttribute('#pt-tree', 'data-root-name'), 'trampoline_pgd');
-  assert.deepEqual(await top(), tramp.t.entries.map((e) => [e.index, e.target_pfn]));
+  assert.deepEqual(await top(page), tramp.t.entries.map((e) => [e.index, e.target_pfn]));
   await page.click('#pt-tree > ul > li[data-index="0"] > button.toggle');
   await page.waitForSelector('#pt-tree > ul > li[data-index="0"] > ul');
   const child = await get(`/sessions/${id}/pagetable/tree?pid=cr3:1&table=${tramp.pgd0.target_pfn}&at=${pgOn.seq}`);
@@ -196,7 +206,7 @@ test('the Page tables view walks whatever CR3 points at: identity entry there at
   await page.waitForFunction((s) => document.querySelector('#pt-tree').dataset.seq === s, String(kseq));
   const k = await cr3At(kseq, 1);
   assert.match(k.t.root_name, /^kexec/);
-  assert.deepEqual(await top(), k.t.entries.map((e) => [e.index, e.target_pfn]));
+  assert.deepEqual(await top(page), k.t.entries.map((e) => [e.index, e.target_pfn]));
   assert.ok(k.pgd0, 'kexec identity-maps low memory');
   await shots(page, 'pagetables-kexec');
   await done();

@@ -55,8 +55,29 @@ function drawnInPage() {
     return { fields, tables, stage: Number(draw.dataset.stage), stages: Number(draw.dataset.stages),
              end: end && { cls: end.className, vector: end.dataset.vector, code: end.dataset.code,
                            size: end.dataset.size, text: end.textContent, shown: !end.classList.contains('pending') },
-             tlb: draw.querySelector('.pt-tlb')?.dataset.result };
+             tlb: draw.querySelector('.pt-tlb')?.dataset.result,
+             probes: [...draw.querySelectorAll('.pt-tlb [data-array]')].map((li) => ({
+               array: li.dataset.array, outcome: li.className, text: li.textContent })),
+             refs: draw.querySelector('.pt-refs-total')?.textContent,
+             result: document.getElementById('pt-walk-result').textContent };
   };
+}
+
+// The TLB arrays the API's walk @w probed, as the view must list them: the
+// array, hit, refused or miss, and its tag size and set.
+function apiProbes(w) {
+  const size = { 4096: '4 KiB', 2097152: '2 MiB', 1073741824: '1 GiB' };
+  return w.tlb.probes.map((p) => {
+    const outcome = p.hit ? 'hit' : p.refused ? 'refused' : 'miss';
+    return { array: p.array, outcome, text: `${p.array} (${size[p.page_size]} tags), set ${p.set}: ` +
+             (p.hit ? 'hit' : p.refused ? 'there, but it cannot serve this access' : 'miss') };
+  });
+}
+
+// The walk's count of memory references, said to be an upper bound.
+function checkRefs(w, api) {
+  assert.match(w.refs, new RegExp(`^at most ${api.walk_refs} memory reference\\(s\\): paging-structure caches may skip the upper levels`));
+  assert.match(w.result, new RegExp(`at most ${api.walk_refs} memory reference\\(s\\)$`));
 }
 
 async function drawn(page) {
@@ -100,8 +121,13 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
     assert.deepEqual(w.tables.map((t) => t.level), api.levels.map((l) => l.level));
     assert.equal(Number(w.end.size), api.page_size);
     assert.match(w.end.text, new RegExp(`${api.walk_refs} memory reference`));
+    checkRefs(w, api);
     assert.ok(w.tables.every((t) => t.shown) && w.end.shown);
+    assert.equal(w.tlb, api.tlb.result);
+    assert.deepEqual(w.probes, apiProbes(api), `the TLB arrays probed for ${va}`);
   }
+  assert.match(await page.textContent('#view-pagetables > p.summary'),
+               /memory\s+references counted, one per level read, are an upper bound: a CPU's paging-structure\s+caches/);
   assert.equal((await get(`/sessions/${id}/pagetable?vaddr=0xffff888100000000`)).levels.length, 2);
 
   // vmalloc: down to the PTE, 4 references, the slot of each level lit.
@@ -112,6 +138,18 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
   assert.equal(w.tables.at(-1).level, 1);
   assert.equal(vm.walk_refs, 4);
   assert.equal(w.tlb, vm.tlb.result);
+  assert.deepEqual(w.probes, apiProbes(vm));
+  checkRefs(w, vm);
+  // Once a translation has filled the TLB, the walk of the same address finds it: the probes stop at the hit.
+  const tr = await postJson(api(`/sessions/${id}/ops`), [{ op: 'translate', vaddr: va, cpu: 0 }]);
+  assert.equal(tr.body.results[0].ok, true);
+  await page.waitForSelector(`#timebar[data-last-seq="${tr.body.last_seq}"]`);
+  const hit = await get(`/sessions/${id}/pagetable?vaddr=${va}`);
+  assert.equal(hit.tlb.result, 'l1_hit');
+  w = await walk(page, va);
+  assert.equal(w.tlb, 'l1_hit');
+  assert.deepEqual(w.probes, apiProbes(hit));
+  assert.ok(w.probes.some((p) => p.outcome === 'hit'));
 
   // A hole of a process: #PF with the API's error code, drawn at the level where the walk stopped.
   const { pid } = (await postJson(api(`/sessions/${id}/ops`), [{ op: 'spawn' }])).body.results[0];
@@ -124,6 +162,8 @@ test('a walk lights the index fields of the address; leaves, faults and the TLB 
   assert.equal(Number(w.end.code), pf.fault.error_code);
   assert.equal(pf.fault.error_code, 6);	// not present, write, user
   assert.deepEqual(w.tables.map((t) => t.level), pf.levels.map((l) => l.level));
+  assert.deepEqual(w.probes, apiProbes(pf));
+  assert.match(w.refs, new RegExp(`^at most ${pf.walk_refs} memory reference\\(s\\): paging-structure caches`));
   const setBits = await page.$$eval('#pt-walk-draw table.pt-pfbits td', (tds) => tds.map((td) => td.classList.contains('set')));
   assert.deepEqual(setBits, [0, 1, 2, 3, 4, 5, 6].map((b) => ((pf.fault.error_code >> b) & 1) === 1));
   await page.selectOption('#pt-pid', 'kernel');

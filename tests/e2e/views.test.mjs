@@ -328,7 +328,7 @@ test('the page-table tree and the walk of a typed address are the API\'s, and fo
     index: Number(tr.cells[3].textContent), entry: tr.cells[4].textContent, bits: tr.cells[5].textContent })));
   assert.deepEqual(levels.map(({ bits, ...l }) => l), walk.levels);
   assert.match(levels.at(-1).bits, /^P RW A D GLB NX \u2192 0x100000$/);
-  assert.match(await page.textContent('#pt-walk-result'), new RegExp(`\u2192 ${walk.paddr} \\(4 KiB page\\), ${walk.walk_refs} `));
+  assert.match(await page.textContent('#pt-walk-result'), new RegExp(`\u2192 ${walk.paddr} \\(4 KiB page\\), at most ${walk.walk_refs} memory reference`));
 
   // A vmalloc area maps new tables: in the past, before it, the tree is the API's then.
   const before = (await get(`/sessions/${id}`)).last_seq;

@@ -7,10 +7,14 @@
 //  - a kmalloc object: one straight band from the direct map to one run of frames;
 //  - a vmalloc area: a fan of lines, one per page, to frames scattered anywhere;
 //  - a user VMA: one line per demand-paged page to its frame (the walk of each page);
-//  - a page-table page: its direct-map (and kernel-image) alias to its frame.
+//  - a page-table page: its aliases (direct map, kernel image, identity map)
+//    to its frame, for init_mm's tables and for the boot's, those a CPU's CR3
+//    points at (decompressor, early_top_pgt, trampoline_pgd, kexec).
 // Both rulers are segmented: every region or zone gets a band of the height, a
 // lens around each chosen object widens its few pages, so that a 4 KiB page
-// and a 64 TiB region are both visible. Scales: d3-scale, vendored from npm.
+// and a 64 TiB region are both visible: each page of a lens of up to five
+// pages is at least MIN_PX high (the rulers grow to make room). Scales:
+// d3-scale, vendored from npm.
 // Objects come from the session's views and events at the timeline's seq, so
 // any session at any moment works, scenario runs included.
 import { el, hex } from './format.js';
@@ -20,8 +24,9 @@ const d3 = globalThis.d3;
 const SVGNS = 'http://www.w3.org/2000/svg';
 const PAGE = 4096n;
 const MAX_VMA_PAGES = 64;	// pages of a VMA walked for its frames
-const MIN_PX = 15;		// the least height of a ruler's segment
+export const MIN_PX = 15;	// the least height of a ruler's segment, and of a page in a small lens
 const LENS_WEIGHT = 9;		// a lens's weight beside a region's (1..~8)
+const LENS_FLOOR_PAGES = 5;	// a lens of up to this many pages draws each at least MIN_PX high
 const COLOURS = { kmalloc: '#d100d1', vmalloc: '#0096c7', vma: '#f77f00', pgtable: '#2b9348' };
 const REGION_FILL = { user: '#dbe9f6', kernel: '#e8e3f3', hole: '#f1f1ee', gap: '#f7f7f5' };
 
@@ -105,16 +110,32 @@ function lensesOf(intervals, pad, min, max) {
 
 const bySegmentStart = d3.bisector((s) => s.start);
 
-// A segmented scale over [y0, y0 + height): each segment's height in
-// proportion to its weight (at least MIN_PX), linear within it (d3.scaleLinear
-// over the offset from its start). y(a) of a BigInt; invert(y) a BigInt.
+// The least height of a lens's piece of @pages pages (or frames): MIN_PX a
+// page, so that one 4 KiB page is as visible as a 64 TiB region; a larger
+// lens gets that of LENS_FLOOR_PAGES pages, its pages thinner.
+function lensFloor(pages) {
+  return MIN_PX * Math.min(pages, LENS_FLOOR_PAGES);
+}
+
+// The height the segments need: their floors (MIN_PX, or a lens's) and a
+// quarter more to share by weight; at least @base.
+function neededHeight(segments, base) {
+  return Math.max(base, Math.ceil(d3.sum(segments, (s) => s.floor ?? MIN_PX) * 1.25));
+}
+
+// A segmented scale over [y0, y0 + height): each segment's height its floor
+// (MIN_PX unless it has one) and a share of the rest in proportion to its
+// weight, linear within it (d3.scaleLinear over the offset from its start).
+// y(a) of a BigInt; invert(y) a BigInt.
 export function segmentedScale(segments, y0, height) {
   const total = d3.sum(segments, (s) => s.weight);
   const minPx = Math.min(MIN_PX, height * 0.5 / segments.length);
-  const spare = Math.max(height - minPx * segments.length, 0);
+  const floors = d3.sum(segments, (s) => s.floor ?? minPx);
+  const squeeze = Math.min(1, height / floors);	// floors never overflow the height
+  const spare = Math.max(height - floors * squeeze, 0);
   let y = y0;
   for (const s of segments) {
-    const h = minPx + spare * s.weight / total;
+    const h = (s.floor ?? minPx) * squeeze + spare * s.weight / total;
     s.y0 = y;
     s.y1 = y + h;
     s.scale = d3.scaleLinear().domain([0, Number(s.end - s.start)]).range([s.y0, s.y1]);
@@ -402,21 +423,58 @@ export function createAddrspace(refreshNow) {
                                   pfn: w && !w.fault && w.paddr ? Number(big(w.paddr) / PAGE) : null }));
   }
 
-  // A page-table page's virtual aliases: the direct map always, the kernel
-  // image's mapping (__START_KERNEL_map + its physical address, phys_base 0)
-  // when the walk of that address reaches the same frame.
-  async function tableAliases(s, layout, pfn) {
+  // A page-table page's virtual aliases, lowest first. Once init_mm's
+  // tables are built (@built), its direct map maps every frame, so that
+  // alias always; the others (the identity map, the direct map before that,
+  // the kernel image's mapping: __START_KERNEL_map + its physical address,
+  // phys_base 0) when the walk of that address in the table's own tree
+  // (@table.space: init_mm, or the CR3 of a CPU for a boot table) reaches
+  // the same frame.
+  async function tableAliases(s, layout, table, built) {
     const base = (name) => big(layout.regions.find((r) => r.name === name).start);
-    const out = [base('direct_map') + BigInt(pfn) * PAGE];
-    const high = base('kernel_text') + BigInt(pfn) * PAGE;
-    const w = await s.pagetableWalk('kernel', hexOf(high)).catch(() => null);
-    if (w && !w.fault && w.paddr && big(w.paddr) === BigInt(pfn) * PAGE)
-      out.push(high);
-    return out;
+    const pa = BigInt(table.pfn) * PAGE, direct = base('direct_map') + pa, high = base('kernel_text') + pa;
+    const asked = (table.space === 'kernel' ? [high] : [pa, direct, high]).filter((va) => !built || va !== direct);
+    const walks = await Promise.all(asked.map((va) => s.pagetableWalk(table.space, hexOf(va)).catch(() => null)));
+    const found = asked.filter((va, i) => walks[i] && !walks[i].fault && walks[i].paddr && big(walks[i].paddr) === pa);
+    return (built ? [direct, ...found] : found).sort((a, b) => (a < b ? -1 : 1));
   }
 
-  // What can be chosen: live kmalloc objects, vmalloc areas, VMAs, the kernel's upper tables.
-  function listObjects(s, vm, procs, tree, log) {
+  // The tables the CPUs' CR3 point at that are neither init_mm's nor a
+  // process's: the decompressor's and the early ones during the boot,
+  // trampoline_pgd while a secondary CPU comes up, kexec's tables. Each
+  // with the CPUs using it.
+  async function bootTables(s, cpus, initRoot) {
+    const byRoot = new Map();
+    for (const c of cpus.filter((x) => x.cr0.pg)) {
+      const pfn = Number(big(c.cr3) >> 12n);
+      if (pfn !== initRoot)
+        byRoot.set(pfn, [...(byRoot.get(pfn) || []), c.cpu]);
+    }
+    const trees = await Promise.all([...byRoot.values()].map((list) =>
+      s.pagetableTree(`cr3:${list[0]}`).catch(() => null)));
+    return trees.map((t, i) => t && { tree: t, cpus: [...byRoot.values()][i] })
+      .filter((x) => x && x.tree.root_name !== 'mm->pgd');
+  }
+
+  // The upper tables of one tree: its root and the tables its entries point at.
+  // @where: the tree, as the summary names it ('' for init_mm's).
+  function tablesOf(tree, space, rootText, name, where = '') {
+    return [{ key: String(tree.root_pfn), pfn: tree.root_pfn, space, where, text: rootText },
+      ...tree.entries.filter((e) => !e.leaf).map((e) => ({ key: String(e.target_pfn), pfn: e.target_pfn, space, where,
+        text: `table under ${name}[${e.index}] (${e.vaddr}), pfn ${hex(e.target_pfn)}` }))];
+  }
+
+  // What can be chosen: live kmalloc objects, vmalloc areas, VMAs, the
+  // kernel's upper tables and those of the boot tables in CR3 (a table
+  // shared by two trees listed once, under the first).
+  function listObjects(s, vm, procs, tree, boot, log) {
+    const tables = tree ? tablesOf(tree, 'kernel', `PGD (CR3 of init_mm), pfn ${hex(tree.root_pfn)}`, 'PGD') : [];
+    for (const b of boot) {
+      const name = (b.tree.root_name || 'CR3').replace(/ \(.*\)$/, '');
+      const cr3 = `CR3 of CPU ${b.cpus.join(', ')}`;
+      tables.push(...tablesOf(b.tree, `cr3:${b.cpus[0]}`, `${b.tree.root_name} (${cr3}), pfn ${hex(b.tree.root_pfn)}`,
+                              name, ` (${name}'s tree, ${cr3})`));
+    }
     return {
       kmalloc: objects.liveAt(log, s.at).map((e) => ({
         key: e.vaddr, vaddr: big(e.vaddr), paddr: big(e.paddr), size: e.value,
@@ -425,10 +483,7 @@ export function createAddrspace(refreshNow) {
       vma: procs.processes.flatMap((p) => p.vmas.map((v) => ({
         key: `${p.pid}:${v.start}`, pid: p.pid, ...v,
         text: `pid ${p.pid} ${p.name}: ${v.start}-${v.end} ${v.prot} ${v.name}` }))),
-      pgtable: tree ? [{ key: String(tree.root_pfn), pfn: tree.root_pfn,
-                         text: `PGD (CR3 of init_mm), pfn ${hex(tree.root_pfn)}` },
-      ...tree.entries.filter((e) => !e.leaf).map((e) => ({ key: String(e.target_pfn), pfn: e.target_pfn,
-        text: `table under PGD[${e.index}] (${e.vaddr}), pfn ${hex(e.target_pfn)}` }))] : [],
+      pgtable: tables.filter((t, i) => tables.findIndex((x) => x.key === t.key) === i),
     };
   }
 
@@ -453,13 +508,14 @@ export function createAddrspace(refreshNow) {
     // The kernel's tables, once built (the upper half maps something).
     const built = layout.regions.some((r) => r.kind === 'kernel' && r.page_sizes.length);
     const tree = built ? await s.pagetableTree('kernel') : null;
+    const boot = await bootTables(s, cpus.cpus, tree ? tree.root_pfn : null);
     if (!fresh())
       return;
     takeLink();
-    const chose = choose(listObjects(s, vm, procs, tree, log));
+    const chose = choose(listObjects(s, vm, procs, tree, boot, log));
     const [vmaPages, aliases] = await Promise.all([
       chose.vma ? vmaFrames(s, chose.vma.pid, chose.vma) : null,
-      chose.pgtable ? tableAliases(s, layout, chose.pgtable.pfn) : null]);
+      chose.pgtable ? tableAliases(s, layout, chose.pgtable, tree !== null) : null]);
     if (!fresh())
       return;
     const holeCode = legendData.codes.find((c) => c.name === 'hole')?.code ?? 0;
@@ -526,6 +582,11 @@ export function createAddrspace(refreshNow) {
     for (const s of [...vSegs, ...pSegs])
       if (s.lens)
         s.weight = LENS_WEIGHT;
+    for (const s of vSegs.filter((x) => x.lens))
+      s.floor = lensFloor(Number(s.end - s.start) / Number(PAGE));
+    for (const s of pSegs.filter((x) => x.lens))
+      s.floor = lensFloor(Number(s.end - s.start));
+    g.height = Math.max(neededHeight(vSegs, g.height), neededHeight(pSegs, g.height));
     const vs = segmentedScale(vSegs, g.top, g.height);
     const ps = segmentedScale(pSegs, g.top, g.height);
     const svgHeight = g.top + g.height + 24;
@@ -735,8 +796,11 @@ export function createAddrspace(refreshNow) {
         return `VMA ${m.obj.start}: ${m.lines.length} of ${data.vmaPages.length} page(s) faulted in` +
           (pages > data.vmaPages.length ? ` (the first ${data.vmaPages.length} of ${pages} walked)` : '');
       }
-      return `page table pfn ${hex(m.obj.pfn)}: ${data.aliases.length} virtual alias(es) of one frame`;
+      return `page table pfn ${hex(m.obj.pfn)}${m.obj.where}: ${data.aliases.length} virtual alias(es) of one frame`;
     });
+    const table = data.chose.pgtable;
+    if (table && !maps.some((m) => m.kind === 'pgtable'))
+      parts.push(`page table pfn ${hex(table.pfn)}${table.where}: no address of its own tables reaches its frame`);
     summary.textContent = `seq ${data.seq}, ${data.layout.paging_levels}-level paging. ` +
       (parts.length ? `${parts.join('; ')}.` : 'Choose an object to see its mapping.') + ripText();
   }

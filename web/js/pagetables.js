@@ -28,6 +28,14 @@ const ADDR_MASK = 0x000ffffffffff000n;
 const SIZES = { 3: '1 GiB', 2: '2 MiB', 1: '4 KiB' };
 const STEP_MS = 700;		// one stage of the animation
 const COLS = 32, CELL = 5;	// a table of 512 slots as 16 rows of 32
+
+// The references a walk counts: one per level read, an upper bound, since a
+// CPU's paging-structure caches (PML4E, PDPTE, PDE) may spare those of the
+// upper levels (Intel SDM 4.10.3).
+export function refsText(n) {
+  return `at most ${n} memory reference(s)`;
+}
+const REFS_NOTE = 'paging-structure caches may skip the upper levels';
 // The boot stages before init_mem_mapping(): no init_mm tree yet (engine/boot.c).
 const EARLY_STAGES = new Set(['poweron', 'startup_32', 'extract_kernel', 'startup_64', '__startup_64',
                               'common_startup_64', 'reset_early_page_tables']);
@@ -156,11 +164,11 @@ function endCard(w, stage) {
               errorBits(w.fault.error_code),
               el('p', {}, w.fault.outcome === 'protection' ? 'The page is there, but its rights refuse this access.'
                 : 'The entry is not present: the walk stops here.'),
-              el('p', {}, `${w.walk_refs} memory reference(s).`));
+              el('p', { className: 'pt-refs-total' }, `${refsText(w.walk_refs)}: ${REFS_NOTE}.`));
   return el('div', { className: 'pt-card page', dataset: { stage: String(stage), size: String(w.page_size) } },
             el('b', {}, `${w.page_size >= 2 ** 20 ? `${w.page_size / 2 ** 20} MiB` : '4 KiB'} page`),
             el('p', {}, `${w.vaddr} \u2192 ${w.paddr}`),
-            el('p', {}, `${w.walk_refs} memory reference(s)`),
+            el('p', { className: 'pt-refs-total' }, `${refsText(w.walk_refs)}: ${REFS_NOTE}`),
             w.tlb.result === 'l1_hit' || w.tlb.result === 'stlb_hit'
               ? el('p', { className: 'note' }, 'The TLB held it: this access reads no table; the walk above ' +
                    'is what a miss would read.') : '');
@@ -440,8 +448,8 @@ export function createPagetables() {
     }
     walkResult.textContent = w.fault?.vector === '#GP' ? `${w.vaddr}: #GP, not canonical, no memory reference`
       : w.fault ? `${w.vaddr}: ${w.fault.vector} (error code ${w.fault.error_code}, ${w.fault.error_bits}) at the ` +
-        `${w.levels.at(-1).name.toUpperCase()} after ${w.walk_refs} reference(s)`
-        : `${w.vaddr} \u2192 ${w.paddr} (${w.page_size / 1024} KiB page), ${w.walk_refs} memory reference(s)`;
+        `${w.levels.at(-1).name.toUpperCase()} after ${refsText(w.walk_refs)}`
+        : `${w.vaddr} \u2192 ${w.paddr} (${w.page_size / 1024} KiB page), ${refsText(w.walk_refs)}`;
     walkTable.dataset.seq = String(w.seq);
     walkTable.dataset.vaddr = w.vaddr;
   }
