@@ -61,10 +61,34 @@ async function checkFragmentation(page, f) {
   assert.ok(f.compaction.pages_scanned_by_migrate_scanner > 0);
 }
 
+// The events of @type in run @run of session @id, in seq order.
+async function runEvents(id, run, type) {
+  const out = [];
+  for (let since = run.first_seq - 1; ;) {
+    const r = await get(`/sessions/${id}/events?type=${type}&since=${since}&limit=10000`);
+    out.push(...r.events.filter((e) => e.seq <= run.last_seq));
+    if (!r.events.length || r.events.at(-1).seq >= run.last_seq)
+      return out;
+    since = r.next_since;
+  }
+}
+
 // Movable pages in between: async compaction in vain, then sync light moves pages and the request succeeds.
-async function checkMovable(page, f) {
+async function checkMovable(page, f, id, run) {
   assert.equal(f.request.order, 10);
   assert.equal(f.request.succeeded, true);
+  // The stall, from the run's own events: each direct compaction is one
+  // try_to_compact_pages() (mm/compaction.c) of __alloc_pages_direct_compact(),
+  // and the stall lasts from the first of them to the order-10 allocation.
+  const tries = await runEvents(id, run, 'mm_compaction_try_to_compact_pages');
+  const got = (await runEvents(id, run, 'mm_page_alloc')).find((e) => e.order === 10 && e.seq > tries[0].seq);
+  assert.equal(f.request.direct_compaction_calls, tries.length);
+  assert.equal(f.direct_compaction_calls, tries.length);
+  assert.equal(f.request.seq, got.seq);
+  assert.equal(f.request.pfn, got.pfn);
+  assert.equal(f.request.events_of_the_stall, got.seq - tries[0].seq);
+  assert.ok(f.request.events_of_the_stall > f.pages_migrated, 'the stall spans the migrations');
+  assert.equal((await runEvents(id, run, 'migrate_folio_move')).length, f.folios_moved);
   assert.deepEqual(f.direct_compaction_priorities, [2, 1], 'COMPACT_PRIO_ASYNC, then SYNC_LIGHT');
   assert.ok(f.pages_migrated > 0 && f.pages_migrated === f.folios_moved, `${f.pages_migrated} migrated`);
   assert.ok(f.request.seq > 0);
@@ -174,7 +198,7 @@ test('each scenario\'s figure reads as tables with units, and its run opens the 
     assert.match(await page.evaluate(() => location.hash), new RegExp(`session=${id}\\b`));
     if (!await page.$('#view-addrspace') || sc.name !== 'kmalloc-vs-vmalloc')
       assert.equal(await page.isVisible(`#view-${want.view}`), true, sc.name);
-    await want.check?.(page, f);
+    await want.check?.(page, f, id, run);
     // Every number of the API's figure is on the page, at its path.
     const shown = await page.$$eval('#scenario-figure [data-value]', (xs) =>
       Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));
