@@ -685,20 +685,56 @@ static unsigned long contiguous_runs(const json_t *pfns)
 }
 
 /*
+ * One swiotlb bounce of the kmalloc-vs-vmalloc run: where the buffer is,
+ * the pool address the device was given, and (filled in later) whether the
+ * mapping stood and what its unmap copied back.
+ */
+static json_t *bounce_json(sqlite3_stmt *st, const struct swiotlb_info *si)
+{
+	uint64_t dma = (uint64_t)sqlite3_column_int64(st, 4);
+
+	return json_pack("{s:o,s:o,s:I,s:i,s:b,s:b,s:n,s:n}",
+			 "paddr", hex_json((uint64_t)sqlite3_column_int64(st, 9)), "dma_addr", hex_json(dma),
+			 "length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
+			 "in_the_swiotlb_pool", si->active && dma >= si->start && dma < si->end,
+			 "below_4_gib", dma < (1ULL << 32), "mapped", "copied_back_bytes");
+}
+
+/* The bounce still mapped whose buffer is at @paddr, the latest first. */
+static json_t *mapped_bounce(json_t *bounces, uint64_t paddr)
+{
+	for (size_t i = json_array_size(bounces); i-- > 0;) {
+		json_t *b = json_array_get(bounces, i);
+
+		if (json_is_true(json_object_get(b, "mapped")) &&
+		    json_is_null(json_object_get(b, "copied_back_bytes")) &&
+		    strtoull(json_string_value(json_object_get(b, "paddr")), NULL, 16) == paddr)
+			return b;
+	}
+	return NULL;
+}
+
+/*
  * Scenario 6: kmalloc against vmalloc: where the frames are, what vmalloc
- * itself kmallocs for its bookkeeping, and what a DMA mapping makes of each.
+ * itself kmallocs for its bookkeeping, what a DMA mapping makes of each, and
+ * each swiotlb bounce: its address in the pool, and the copy back at unmap
+ * (swiotlb_tbl_map_single(), swiotlb_tbl_unmap_single(), kernel/dma/swiotlb.c).
  */
 static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s, uint64_t first,
 					  uint64_t last)
 {
 	json_t *kmallocs = json_array(), *areas = json_array(), *meta = json_array(), *dma = json_array();
-	json_t *area = NULL;
+	json_t *bounces = json_array(), *area = NULL, *pending = NULL;
+	struct swiotlb_info si;
 	sqlite3_stmt *st;
 
+	pthread_mutex_lock(&s->lock);
+	machine_swiotlb_info(s->m, &si);
+	pthread_mutex_unlock(&s->lock);
 	st = prepare(srv, "SELECT e.type, e.vaddr, e.pfn, e.size, e.value, e.detail, e.op_no, e.level, "
 		     "e.op_no IN (SELECT op_no FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
 		     "AND type = ?8), e.paddr FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
-		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9) ORDER BY e.seq", s, first, last);
+		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ORDER BY e.seq", s, first, last);
 	if (!st)
 		return json_null();
 	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
@@ -707,12 +743,27 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 	sqlite3_bind_int(st, 7, MM_EV_vmap_page);
 	sqlite3_bind_int(st, 8, MM_EV_vmalloc);
 	sqlite3_bind_int(st, 9, MM_EV_dma_map);
+	sqlite3_bind_int(st, 10, MM_EV_swiotlb_bounced);
+	sqlite3_bind_int(st, 11, MM_EV_dma_unmap);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int type = sqlite3_column_int(st, 0);
 		uint64_t vaddr = (uint64_t)sqlite3_column_int64(st, 1);
 		const char *detail = (const char *)sqlite3_column_text(st, 5);
 
 		switch (type) {
+		case MM_EV_swiotlb_bounced:
+			/* the map's own dma_map event follows: it says whether it stood */
+			pending = bounce_json(st, &si);
+			json_array_append_new(bounces, pending);
+			break;
+		case MM_EV_dma_unmap: {
+			json_t *b = mapped_bounce(bounces, (uint64_t)sqlite3_column_int64(st, 9));
+
+			if (b)
+				json_object_set_new(b, "copied_back_bytes",
+						    json_integer(sqlite3_column_int64(st, 4)));
+			break;
+		}
 		case MM_EV_kmalloc:
 		case MM_EV_kmalloc_large:
 			/* A kmalloc inside a vmalloc op is vmalloc's own bookkeeping. */
@@ -735,6 +786,10 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			area = NULL;	/* the area is complete */
 			break;
 		default:
+			if (pending) {
+				json_object_set_new(pending, "mapped", json_boolean(sqlite3_column_int64(st, 4) == 0));
+				pending = NULL;
+			}
 			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?,s:o}", "addr", hex_json(vaddr),
 				"length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
 				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail,
@@ -755,8 +810,10 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			json_object_set_new(a, "contiguous_runs", json_integer((json_int_t)contiguous_runs(pfns)));
 		}
 	}
-	return json_pack("{s:o,s:o,s:o,s:o}", "kmalloc", kmallocs, "vmalloc", areas,
-			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma);
+	return json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o}}", "kmalloc", kmallocs, "vmalloc", areas,
+			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma, "swiotlb",
+			 "pool_start", si.active ? hex_json(si.start) : json_null(),
+			 "pool_end", si.active ? hex_json(si.end) : json_null(), "bounces", bounces);
 }
 
 /* One struct page, as the learner sees it in the page view. */
