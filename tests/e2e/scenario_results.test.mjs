@@ -132,7 +132,41 @@ async function checkKcompactd(page, f) {
   assert.equal(d.status, f.run_list.at(-1).status);
 }
 
-async function checkArea(page, f) {
+// The swiotlb bounce on the page, against the run's events: the 32-bit
+// device's map stood, at an address in the pool below 4 GiB
+// (swiotlb_tbl_map_single()), and its unmap copied the buffer back
+// (swiotlb_tbl_unmap_single(), kernel/dma/swiotlb.c).
+async function checkBounce(page, f, id, run) {
+  const shown = async (path) => page.textContent(`#scenario-figure [data-path="swiotlb.${path}"]`);
+  const value = async (path) => Number(await page.getAttribute(`#scenario-figure [data-path="swiotlb.${path}"]`, 'data-value'));
+  const hexOf = (n) => `0x${BigInt(n).toString(16)}`;
+  const bounced = await runEvents(id, run, 'swiotlb_bounced');
+  const maps = await runEvents(id, run, 'dma_map');
+  const unmaps = await runEvents(id, run, 'dma_unmap');
+  assert.equal(bounced.length, f.swiotlb.bounces.length);
+  const stood = maps.find((m) => m.level === 32 && m.value === 0);
+  assert.equal(stood.detail, 'bounced through swiotlb');
+  const i = bounced.findIndex((b) => b.op === stood.op);
+  assert.ok(i >= 0, 'the 32-bit map bounced');
+  assert.equal(await shown(`bounces.${i}.dma_addr`), stood.paddr, 'the address the device was given');
+  assert.equal(await shown(`bounces.${i}.dma_addr`), hexOf(bounced[i].value));
+  assert.equal(await shown(`bounces.${i}.paddr`), bounced[i].paddr);
+  for (const yes of ['mapped', 'in_the_swiotlb_pool', 'below_4_gib'])
+    assert.equal(await shown(`bounces.${i}.${yes}`), 'yes', yes);
+  const pool = [BigInt(await shown('pool_start')), BigInt(await shown('pool_end'))];
+  assert.ok(pool[0] <= BigInt(stood.paddr) && BigInt(stood.paddr) < pool[1] && pool[1] <= 1n << 32n,
+            `${stood.paddr} in the pool ${pool.map(hexOf)}`);
+  assert.equal(pool[1] - pool[0], 64n << 20n, 'the 64 MiB x86-64 reserves');
+  const back = unmaps.find((u) => u.paddr === bounced[i].paddr);
+  assert.equal(await value(`bounces.${i}.copied_back_bytes`), back.value);
+  assert.equal(await shown(`bounces.${i}.copied_back_bytes`), '4 KiB');
+  // The 24-bit device's bounce did not stand: the pool is out of its reach too.
+  const refused = bounced.findIndex((b) => b.level === 24);
+  assert.equal(await shown(`bounces.${refused}.mapped`), 'no');
+}
+
+async function checkArea(page, f, id, run) {
+  await checkBounce(page, f, id, run);
   // The "Address spaces" view when the page has one; the vmalloc view until then.
   if (await page.$('#view-addrspace')) {
     await page.waitForFunction(() => location.hash.startsWith('#addrspace'));
