@@ -192,6 +192,64 @@ json_t *scenario_runs_json(struct server *srv, int64_t id)
 	return runs;
 }
 
+/* Wait until the recorder has written every event, up to 60 s (see run_scenario()). */
+static void wait_recorded(struct server *srv)
+{
+	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
+		usleep(100000);
+}
+
+/*
+ * A scenario's "variant": the same ops on a second machine that differs by
+ * a few machine keys (a kernel built another way, such as debug_virtual for
+ * CONFIG_DEBUG_VIRTUAL), so that one run shows both outcomes. It runs in a
+ * session of its own, stopped once measured (its record stays, to be opened
+ * and travelled like any other); its figure, with that session's id, joins
+ * the first one's under the variant's name.
+ */
+static void run_variant(struct server *srv, const char *name, json_t *sc, json_t *figure)
+{
+	json_t *v = json_object_get(sc, "variant"), *machine, *res, *vfig;
+	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
+	const char *vname = json_string_value(json_object_get(v, "name"));
+	struct mm_error e = { 0 };
+	char sname[SESSION_NAME_MAX];
+	unsigned int status;
+	struct session *s2;
+	uint64_t first, last;
+	int64_t id;
+
+	if (!m || !vname || !json_is_object(figure) || !json_is_object(json_object_get(v, "machine")))
+		return;
+	machine = json_deep_copy(json_object_get(sc, "machine"));
+	if (!json_is_object(machine)) {
+		json_decref(machine);
+		machine = json_object();
+	}
+	json_object_update(machine, json_object_get(v, "machine"));
+	snprintf(sname, sizeof(sname), "scenario: %.24s, %.20s", name, vname);
+	s2 = session_create(srv, sname, machine, &e, &status);
+	json_decref(machine);
+	if (!s2) {
+		json_object_set_new(figure, vname, json_pack("{s:s}", "error", e.message));
+		return;
+	}
+	res = session_apply(s2, json_object_get(sc, "ops"));
+	first = (uint64_t)json_integer_value(json_object_get(res, "first_seq"));
+	last = (uint64_t)json_integer_value(json_object_get(res, "last_seq"));
+	json_decref(res);
+	wait_recorded(srv);
+	vfig = m->fn(srv, s2, first, last);
+	if (json_is_object(vfig)) {
+		store_run(srv, s2, name, first, last, vfig);
+		json_object_set_new(vfig, "session", json_integer(s2->id));
+	}
+	json_object_set_new(figure, vname, vfig);
+	id = s2->id;
+	session_put(s2);
+	session_stop(srv, id);
+}
+
 /* Apply @sc's ops to @s and measure; the reply body. */
 static json_t *run_scenario(struct server *srv, struct session *s, const char *name, json_t *sc)
 {
@@ -214,9 +272,10 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 	 * write (another connection holding the database, as while a session of
 	 * half a million events is deleted): wait that out too, up to 60 s.
 	 */
-	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
-		usleep(100000);
+	wait_recorded(srv);
 	figure = m ? m->fn(srv, s, first, last) : json_null();
+	if (json_object_get(sc, "variant"))
+		run_variant(srv, name, sc, figure);
 	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,
