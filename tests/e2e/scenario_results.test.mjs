@@ -35,7 +35,6 @@ const OPENS = {
   'tlb-scan': { view: 'tlb' },
   'tlb-scan-no-gbpages': { view: 'tlb' },
   'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
-  'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
   'page-cache': { view: 'overview' },
   'fork-cow': { view: 'overview' },
   'memory-runs-low': { view: 'pressure' },

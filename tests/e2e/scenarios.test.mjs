@@ -177,7 +177,7 @@ test('internal fragmentation: about a quarter wasted by powers of two, less with
   assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
 });
 
-test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere', async () => {
+test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere, an oops with CONFIG_DEBUG_VIRTUAL', async () => {
   const r = await postJson(api('/scenarios/linear-map/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const f = r.body.figure;
@@ -192,16 +192,24 @@ test('linear map: one offset for the direct map, another for the kernel image, w
     assert.match(c.why, /x - PAGE_OFFSET/);
   }
   assert.ok(f.conversions.filter((c) => c.region === 'direct map').length >= 3);
-  // With CONFIG_DEBUG_VIRTUAL, __phys_addr() BUG()s on the same two.
-  const d = await postJson(api('/scenarios/linear-map-debug-virtual/run'), {});
-  assert.equal(d.status, 201, JSON.stringify(d.body));
-  const df = d.body.figure;
+  assert.equal((await getJson(api(`/sessions/${r.body.session}/events?type=oops&limit=10`))).body.events.length, 0);
+  // The same run, on a machine with debug_virtual (CONFIG_DEBUG_VIRTUAL):
+  // __phys_addr() (arch/x86/mm/physaddr.c) BUG()s on the same two.
+  const df = f.with_debug_virtual;
+  assert.ok(df.session > r.body.session, 'a session of its own');
+  const other = (await getJson(api(`/sessions/${df.session}`))).body;
+  assert.equal(other.machine.debug_virtual, true);
+  assert.equal(other.state, 'closed', 'stopped once measured, its record kept');
+  assert.deepEqual(other.scenario_runs.map((x) => x.name), ['linear-map']);
   assert.deepEqual(df.offsets_by_region, f.offsets_by_region);
+  assert.deepEqual(df.conversions.map((c) => c.vaddr), f.conversions.map((c) => c.vaddr), 'the same ops');
   const oopsed = df.conversions.filter((c) => !c.ok);
   assert.deepEqual(oopsed.map((c) => c.region).sort(), ['user', 'vmalloc']);
   for (const c of oopsed) assert.match(c.error, /^kernel BUG at arch\/x86\/mm\/physaddr\.c:28!/);
-  const ev = await getJson(api(`/sessions/${d.body.session}/events?type=oops&limit=10`));
-  assert.equal(ev.body.events.length, 2);
+  const ev = await getJson(api(`/sessions/${df.session}/events?type=oops&limit=10`));
+  assert.deepEqual(ev.body.events.map((e) => e.vaddr).sort(), oopsed.map((c) => c.vaddr).sort());
+  assert.equal((await getJson(api(`/sessions/${df.session}/verify`))).body.ok, true);
+  assert.equal((await getJson(api('/scenarios/linear-map-debug-virtual'))).status, 404, 'one scenario shows both');
 });
 
 for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {

@@ -23,7 +23,6 @@ const TARGETS = {
   'struct-page': () => [{ view: 'overview' }],
   internal_fragmentation: () => [{ view: 'slabs' }],
   'linear-map': (f) => [{ view: 'pagetables', addr: f.conversions?.find((c) => c.ok)?.vaddr }],
-  'linear-map-debug-virtual': (f) => [{ view: 'pagetables', addr: f.conversions?.find((c) => c.ok)?.vaddr }],
   paging: (f) => [{ view: 'tlb', at: f.triple_faults?.[0]?.seq }],
   'tlb-scan': () => [{ view: 'tlb' }],
   'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
