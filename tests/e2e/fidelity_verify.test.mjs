@@ -79,7 +79,7 @@ test('a swiotlb bounce replays exactly: the slots it holds at a past seq, and th
     { op: 'dma_map', addr: '$0.addr', length: 4096, device_mask_bits: 32, dir: 'DMA_FROM_DEVICE' },
   ];
   const { a, b } = await replaysExactly({ mem_mib: 4096 }, 'bounce', first, (a) => [
-    // the first mapping still holds its slots: a second one is given the next ones
+    // the first mapping still holds its slots (the fork's unmap of it finds them)
     { op: 'kmalloc', size: 4096, gfp: 'GFP_KERNEL' },
     { op: 'dma_map', addr: '$0.addr', length: 4096, device_mask_bits: 32, dir: 'DMA_BIDIRECTIONAL' },
     { op: 'dma_unmap', dma_addr: a[1].dma_addr, length: 4096, dir: 'DMA_FROM_DEVICE' },
@@ -90,7 +90,7 @@ test('a swiotlb bounce replays exactly: the slots it holds at a past seq, and th
   assert.ok(BigInt(a[1].dma_addr) < 1n << 32n, 'the bounce buffer lies below 4 GiB');
   assert.equal(b[1].bounced, true);
   assert.equal(b[1].swiotlb_slots.first, a[1].swiotlb_slots.first + a[1].swiotlb_slots.count,
-               'first fit after the slots the first mapping holds');
+               'the area\'s cursor stands past the slots the first mapping took');
   assert.deepEqual([b[2].bounced, b[2].copied_back], [true, 4096]);
   assert.deepEqual([b[3].bounced, b[3].copied_back], [true, 4096]);
 });
