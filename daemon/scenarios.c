@@ -232,14 +232,15 @@ static void wait_recorded(struct server *srv)
 }
 
 /*
- * A scenario's "variant": the same ops on a second machine that differs by
- * a few machine keys (a kernel built another way, such as debug_virtual for
- * CONFIG_DEBUG_VIRTUAL), so that one run shows both outcomes. It runs in a
- * session of its own, stopped once measured (its record stays, to be opened
- * and travelled like any other); its figure, with that session's id, joins
- * the first one's under the variant's name.
+ * A scenario's "variant": the same ops on a second machine, the run's own
+ * but for a few machine keys (a kernel built another way, such as
+ * debug_virtual for CONFIG_DEBUG_VIRTUAL), so that one run shows both
+ * outcomes. It runs in a session of its own, stopped once measured (its
+ * record stays, to be opened and travelled like any other); its figure, with
+ * that session's id, joins the first one's under the variant's name.
  */
-static void run_variant(struct server *srv, const char *name, json_t *sc, json_t *figure)
+static void run_variant(struct server *srv, struct session *s, const char *name, json_t *sc,
+			json_t *figure)
 {
 	json_t *v = json_object_get(sc, "variant"), *machine, *res, *vfig;
 	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
@@ -249,14 +250,19 @@ static void run_variant(struct server *srv, const char *name, json_t *sc, json_t
 	unsigned int status;
 	struct session *s2;
 	uint64_t first, last;
+	char *text;
 	int64_t id;
 
 	if (!m || !vname || !json_is_object(figure) || !json_is_object(json_object_get(v, "machine")))
 		return;
-	machine = json_deep_copy(json_object_get(sc, "machine"));
+	pthread_mutex_lock(&s->lock);
+	text = machine_config_to_json(machine_get_config(s->m));
+	pthread_mutex_unlock(&s->lock);
+	machine = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
 	if (!json_is_object(machine)) {
 		json_decref(machine);
-		machine = json_object();
+		return;
 	}
 	json_object_update(machine, json_object_get(v, "machine"));
 	snprintf(sname, sizeof(sname), "scenario: %.24s, %.20s", name, vname);
@@ -307,7 +313,7 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 	wait_recorded(srv);
 	figure = m ? measure_run(srv, m, s, first, last) : json_null();
 	if (json_object_get(sc, "variant"))
-		run_variant(srv, name, sc, figure);
+		run_variant(srv, s, name, sc, figure);
 	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,

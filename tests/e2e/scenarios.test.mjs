@@ -198,7 +198,7 @@ test('linear map: one offset for the direct map, another for the kernel image, w
   const df = f.with_debug_virtual;
   assert.ok(df.session > r.body.session, 'a session of its own');
   const other = (await getJson(api(`/sessions/${df.session}`))).body;
-  assert.equal(other.machine.debug_virtual, true);
+  assert.deepEqual([other.machine.mem_mib, other.machine.debug_virtual], [4096, true]);
   assert.equal(other.state, 'closed', 'stopped once measured, its record kept');
   assert.deepEqual(other.scenario_runs.map((x) => x.name), ['linear-map']);
   assert.deepEqual(df.offsets_by_region, f.offsets_by_region);
@@ -210,6 +210,12 @@ test('linear map: one offset for the direct map, another for the kernel image, w
   assert.deepEqual(ev.body.events.map((e) => e.vaddr).sort(), oopsed.map((c) => c.vaddr).sort());
   assert.equal((await getJson(api(`/sessions/${df.session}/verify`))).body.ok, true);
   assert.equal((await getJson(api('/scenarios/linear-map-debug-virtual'))).status, 404, 'one scenario shows both');
+  // Run on a session of another machine, the variant is that machine with debug_virtual.
+  const here = await postJson(api('/sessions'), { name: 'lm-here', machine: { mem_mib: 512 } });
+  const h = (await postJson(api(`/sessions/${here.body.id}/scenarios/linear-map`), {})).body.figure.with_debug_virtual;
+  const hm = (await getJson(api(`/sessions/${h.session}`))).body.machine;
+  assert.deepEqual([hm.mem_mib, hm.debug_virtual], [512, true]);
+  assert.deepEqual(h.conversions.filter((c) => !c.ok).map((c) => c.region).sort(), ['user', 'vmalloc']);
 });
 
 for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {
