@@ -11,8 +11,11 @@ export function selectedName(kind) {
   return sel.startsWith(`${kind}:`) ? sel.slice(kind.length + 1) : null;
 }
 
+const scrolledTo = new WeakMap();	// root -> the name last scrolled into view
+
 // Mark, among @root's elements matching @selector, the one whose
-// data-@attr is the selected @kind's name; unmark the others.
+// data-@attr is the selected @kind's name; unmark the others. It is scrolled
+// into view once per selection, not on every redraw of a live view.
 export function markSelected(root, selector, attr, kind) {
   const name = selectedName(kind);
   let first = null;
@@ -25,7 +28,10 @@ export function markSelected(root, selector, attr, kind) {
       e.removeAttribute('aria-selected');
     first ??= on ? e : null;
   }
-  first?.scrollIntoView({ block: 'nearest' });
+  if (first && scrolledTo.get(root) !== name) {
+    first.scrollIntoView({ block: 'nearest' });
+    scrolledTo.set(root, name);
+  }
   return first;
 }
 
