@@ -192,6 +192,102 @@ json_t *scenario_runs_json(struct server *srv, int64_t id)
 	return runs;
 }
 
+/*
+ * The connection a figure is measured on: one of its own for the run. The
+ * daemon's shared connection stays in the read transaction of any statement
+ * another request is still stepping, and a query that joins it sees the
+ * database as it was when that began, without the run's last events (an OOM
+ * run's figure counted 2 of its 3 kills while the page read events).
+ */
+static __thread sqlite3 *measure_db;
+
+sqlite3 *scenario_db(struct server *srv)
+{
+	return measure_db ? measure_db : srv->db;
+}
+
+/* Measure run [@first, @last] of @s with @m on a connection of its own. */
+static json_t *measure_run(struct server *srv, const struct measure *m, struct session *s,
+			   uint64_t first, uint64_t last)
+{
+	json_t *figure;
+
+	if (sqlite3_open_v2(srv->opt.db_path, &measure_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		sqlite3_close(measure_db);
+		measure_db = NULL;
+	} else {
+		sqlite3_busy_timeout(measure_db, 10000);
+	}
+	figure = m->fn(srv, s, first, last);
+	sqlite3_close(measure_db);
+	measure_db = NULL;
+	return figure;
+}
+
+/* Wait until the recorder has written every event, up to 60 s (see run_scenario()). */
+static void wait_recorded(struct server *srv)
+{
+	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
+		usleep(100000);
+}
+
+/*
+ * A scenario's "variant": the same ops on a second machine, the run's own
+ * but for a few machine keys (a kernel built another way, such as
+ * debug_virtual for CONFIG_DEBUG_VIRTUAL), so that one run shows both
+ * outcomes. It runs in a session of its own, stopped once measured (its
+ * record stays, to be opened and travelled like any other); its figure, with
+ * that session's id, joins the first one's under the variant's name.
+ */
+static void run_variant(struct server *srv, struct session *s, const char *name, json_t *sc,
+			json_t *figure)
+{
+	json_t *v = json_object_get(sc, "variant"), *machine, *res, *vfig;
+	const struct measure *m = find_measure(json_string_value(json_object_get(sc, "measure")));
+	const char *vname = json_string_value(json_object_get(v, "name"));
+	struct mm_error e = { 0 };
+	char sname[SESSION_NAME_MAX];
+	unsigned int status;
+	struct session *s2;
+	uint64_t first, last;
+	char *text;
+	int64_t id;
+
+	if (!m || !vname || !json_is_object(figure) || !json_is_object(json_object_get(v, "machine")))
+		return;
+	pthread_mutex_lock(&s->lock);
+	text = machine_config_to_json(machine_get_config(s->m));
+	pthread_mutex_unlock(&s->lock);
+	machine = text ? json_loads(text, 0, NULL) : NULL;
+	free(text);
+	if (!json_is_object(machine)) {
+		json_decref(machine);
+		return;
+	}
+	json_object_update(machine, json_object_get(v, "machine"));
+	snprintf(sname, sizeof(sname), "scenario: %.24s, %.20s", name, vname);
+	s2 = session_create(srv, sname, machine, &e, &status);
+	json_decref(machine);
+	if (!s2) {
+		json_object_set_new(figure, vname, json_pack("{s:s}", "error", e.message));
+		return;
+	}
+	res = session_apply(s2, json_object_get(sc, "ops"));
+	first = (uint64_t)json_integer_value(json_object_get(res, "first_seq"));
+	last = (uint64_t)json_integer_value(json_object_get(res, "last_seq"));
+	json_decref(res);
+	wait_recorded(srv);
+	vfig = measure_run(srv, m, s2, first, last);
+	if (json_is_object(vfig)) {
+		store_run(srv, s2, name, first, last, vfig);
+		json_object_set_new(vfig, "session", json_integer(s2->id));
+	}
+	json_object_set_new(figure, vname, vfig);
+	id = s2->id;
+	session_put(s2);
+	session_stop(srv, id);
+}
+
 /* Apply @sc's ops to @s and measure; the reply body. */
 static json_t *run_scenario(struct server *srv, struct session *s, const char *name, json_t *sc)
 {
@@ -214,9 +310,10 @@ static json_t *run_scenario(struct server *srv, struct session *s, const char *n
 	 * write (another connection holding the database, as while a session of
 	 * half a million events is deleted): wait that out too, up to 60 s.
 	 */
-	for (int tries = 0; recorder_sync(srv->rec) != 0 && tries < 600; tries++)
-		usleep(100000);
-	figure = m ? m->fn(srv, s, first, last) : json_null();
+	wait_recorded(srv);
+	figure = m ? measure_run(srv, m, s, first, last) : json_null();
+	if (json_object_get(sc, "variant"))
+		run_variant(srv, s, name, sc, figure);
 	store_run(srv, s, name, first, last, figure);
 	out = json_pack("{s:s,s:I,s:O*,s:O*,s:O*,s:O*,s:I,s:I,s:I,s:I,s:O,s:o}",
 			 "scenario", name, "session", (json_int_t)s->id,
@@ -301,7 +398,7 @@ static sqlite3_stmt *prepare(struct server *srv, const char *sql, struct session
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(scenario_db(srv), sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_int64(st, 1, s->id);
 	sqlite3_bind_int64(st, 2, (int64_t)first);
@@ -685,20 +782,56 @@ static unsigned long contiguous_runs(const json_t *pfns)
 }
 
 /*
+ * One swiotlb bounce of the kmalloc-vs-vmalloc run: where the buffer is,
+ * the pool address the device was given, and (filled in later) whether the
+ * mapping stood and what its unmap copied back.
+ */
+static json_t *bounce_json(sqlite3_stmt *st, const struct swiotlb_info *si)
+{
+	uint64_t dma = (uint64_t)sqlite3_column_int64(st, 4);
+
+	return json_pack("{s:o,s:o,s:I,s:i,s:b,s:b,s:n,s:n}",
+			 "paddr", hex_json((uint64_t)sqlite3_column_int64(st, 9)), "dma_addr", hex_json(dma),
+			 "length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
+			 "in_the_swiotlb_pool", si->active && dma >= si->start && dma < si->end,
+			 "below_4_gib", dma < (1ULL << 32), "mapped", "copied_back_bytes");
+}
+
+/* The bounce still mapped whose buffer is at @paddr, the latest first. */
+static json_t *mapped_bounce(json_t *bounces, uint64_t paddr)
+{
+	for (size_t i = json_array_size(bounces); i-- > 0;) {
+		json_t *b = json_array_get(bounces, i);
+
+		if (json_is_true(json_object_get(b, "mapped")) &&
+		    json_is_null(json_object_get(b, "copied_back_bytes")) &&
+		    strtoull(json_string_value(json_object_get(b, "paddr")), NULL, 16) == paddr)
+			return b;
+	}
+	return NULL;
+}
+
+/*
  * Scenario 6: kmalloc against vmalloc: where the frames are, what vmalloc
- * itself kmallocs for its bookkeeping, and what a DMA mapping makes of each.
+ * itself kmallocs for its bookkeeping, what a DMA mapping makes of each, and
+ * each swiotlb bounce: its address in the pool, and the copy back at unmap
+ * (swiotlb_tbl_map_single(), swiotlb_tbl_unmap_single(), kernel/dma/swiotlb.c).
  */
 static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s, uint64_t first,
 					  uint64_t last)
 {
 	json_t *kmallocs = json_array(), *areas = json_array(), *meta = json_array(), *dma = json_array();
-	json_t *area = NULL;
+	json_t *bounces = json_array(), *area = NULL, *pending = NULL;
+	struct swiotlb_info si;
 	sqlite3_stmt *st;
 
+	pthread_mutex_lock(&s->lock);
+	machine_swiotlb_info(s->m, &si);
+	pthread_mutex_unlock(&s->lock);
 	st = prepare(srv, "SELECT e.type, e.vaddr, e.pfn, e.size, e.value, e.detail, e.op_no, e.level, "
 		     "e.op_no IN (SELECT op_no FROM events WHERE session_id = ?1 AND seq BETWEEN ?2 AND ?3 "
 		     "AND type = ?8), e.paddr FROM events e WHERE e.session_id = ?1 AND e.seq BETWEEN ?2 AND ?3 "
-		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9) ORDER BY e.seq", s, first, last);
+		     "AND e.type IN (?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ORDER BY e.seq", s, first, last);
 	if (!st)
 		return json_null();
 	sqlite3_bind_int(st, 4, MM_EV_kmalloc);
@@ -707,12 +840,27 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 	sqlite3_bind_int(st, 7, MM_EV_vmap_page);
 	sqlite3_bind_int(st, 8, MM_EV_vmalloc);
 	sqlite3_bind_int(st, 9, MM_EV_dma_map);
+	sqlite3_bind_int(st, 10, MM_EV_swiotlb_bounced);
+	sqlite3_bind_int(st, 11, MM_EV_dma_unmap);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int type = sqlite3_column_int(st, 0);
 		uint64_t vaddr = (uint64_t)sqlite3_column_int64(st, 1);
 		const char *detail = (const char *)sqlite3_column_text(st, 5);
 
 		switch (type) {
+		case MM_EV_swiotlb_bounced:
+			/* the map's own dma_map event follows: it says whether it stood */
+			pending = bounce_json(st, &si);
+			json_array_append_new(bounces, pending);
+			break;
+		case MM_EV_dma_unmap: {
+			json_t *b = mapped_bounce(bounces, (uint64_t)sqlite3_column_int64(st, 9));
+
+			if (b)
+				json_object_set_new(b, "copied_back_bytes",
+						    json_integer(sqlite3_column_int64(st, 4)));
+			break;
+		}
 		case MM_EV_kmalloc:
 		case MM_EV_kmalloc_large:
 			/* A kmalloc inside a vmalloc op is vmalloc's own bookkeeping. */
@@ -735,6 +883,10 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			area = NULL;	/* the area is complete */
 			break;
 		default:
+			if (pending) {
+				json_object_set_new(pending, "mapped", json_boolean(sqlite3_column_int64(st, 4) == 0));
+				pending = NULL;
+			}
 			json_array_append_new(dma, json_pack("{s:o,s:I,s:i,s:b,s:s?,s:o}", "addr", hex_json(vaddr),
 				"length", sqlite3_column_int64(st, 3), "mask_bits", sqlite3_column_int(st, 7),
 				"accepted", sqlite3_column_int64(st, 4) == 0, "why", detail,
@@ -755,8 +907,10 @@ static json_t *measure_kmalloc_vs_vmalloc(struct server *srv, struct session *s,
 			json_object_set_new(a, "contiguous_runs", json_integer((json_int_t)contiguous_runs(pfns)));
 		}
 	}
-	return json_pack("{s:o,s:o,s:o,s:o}", "kmalloc", kmallocs, "vmalloc", areas,
-			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma);
+	return json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o}}", "kmalloc", kmallocs, "vmalloc", areas,
+			 "vmalloc_bookkeeping_kmallocs", meta, "dma_map", dma, "swiotlb",
+			 "pool_start", si.active ? hex_json(si.start) : json_null(),
+			 "pool_end", si.active ? hex_json(si.end) : json_null(), "bounces", bounces);
 }
 
 /* One struct page, as the learner sees it in the page view. */
@@ -1068,7 +1222,7 @@ sqlite3_stmt *scenario_run_events(struct server *srv, struct session *s, uint64_
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(srv->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(scenario_db(srv), sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_bind_int64(st, 1, s->id);
 	sqlite3_bind_int64(st, 2, (int64_t)first);

@@ -31,6 +31,9 @@ json_t *scenario_runs_json(struct server *srv, int64_t id);
 struct sqlite3_stmt *scenario_run_events(struct server *srv, struct session *s, uint64_t first,
 					 uint64_t last, const char *sql);
 
+/* The connection a measurement reads: its run's own while it measures. */
+struct sqlite3 *scenario_db(struct server *srv);
+
 /* The measurements scenario files may name; NULL-terminated. */
 extern const struct measure scenario_measures[];
 

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "daemon/scenarios.h"
 #include "daemon/scenarios_core.h"
 #include "daemon/server.h"
 #include "daemon/session.h"
@@ -44,7 +45,7 @@ static json_t *per_op(struct server *srv, struct session *s, uint64_t first, uin
 	int64_t cur = -1;
 	unsigned int k;
 
-	if (sqlite3_prepare_v2(srv->db,
+	if (sqlite3_prepare_v2(scenario_db(srv),
 			       "SELECT o.op_no, o.op, e.type, count(e.type), coalesce(sum(e.size), 0) "
 			       "FROM ops o LEFT JOIN events e ON e.session_id = o.session_id AND "
 			       "e.op_no = o.op_no AND e.seq BETWEEN ?2 AND ?3 WHERE o.session_id = ?1 AND "

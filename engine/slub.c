@@ -342,6 +342,31 @@ static void cache_event(struct machine *m, int type, const struct kmem_cache *s)
 }
 
 /*
+ * The same event for @name, another name of @s (an alias made or dropped):
+ * the kernel has no tracepoint for it, but the record needs one, or a view
+ * at that seq, or a replay to it, would not know the alias.
+ */
+static void alias_event(struct machine *m, int type, const struct kmem_cache *s,
+			const char *name)
+{
+	char detail[2 * KMEM_CACHE_NAME_LEN + 16];
+	struct mm_event ev;
+
+	if (!events_on(m))
+		return;
+	mm_event_init(&ev, type);
+	ev.size = s->size;
+	ev.order = (int)s->oo_order;
+	ev.value = s->oo_objects;
+	if (strcmp(name, s->name))
+		snprintf(detail, sizeof(detail), "%s (alias of %s)", name, s->name);
+	else
+		snprintf(detail, sizeof(detail), "%s (its aliases keep it)", name);
+	ev.detail = detail;
+	emit(m, &ev);
+}
+
+/*
  * set_cpu_partial() - how much a CPU's partial list keeps: 120 objects for
  * small objects down to 6 for page-sized ones, as slabs assumed half full
  * (slub_set_cpu_partial()). Kernel: mm/slub.c.
@@ -1302,6 +1327,7 @@ int mm_kmem_cache_create(struct machine *m, const char *name, unsigned int size,
 		err = kmem_cache_alias(m, (uint32_t)idx, name, size);
 		if (err)
 			return mm_error_set(e, err, "out of host memory for a cache alias");
+		alias_event(m, MM_EV_cache_create, cache_at(m, (uint32_t)idx), name);
 		if (info)
 			cache_info(m, cache_at(m, (uint32_t)idx), info);
 		return 0;
@@ -1431,6 +1457,7 @@ int mm_kmem_cache_destroy(struct machine *m, const char *cache, struct mm_error 
 	if (s->refcount > 1) {
 		/* another name still refers to it: only this reference goes */
 		drop_name(m, s, cache);
+		alias_event(m, MM_EV_cache_destroy, s, cache);
 		return 0;
 	}
 	if (s->nr_inuse)

@@ -6,7 +6,6 @@ dist_scenarios_DATA = \
 	scenarios/paging.json \
 	scenarios/internal_fragmentation.json \
 	scenarios/linear-map.json \
-	scenarios/linear-map-debug-virtual.json \
 	scenarios/tlb-scan.json \
 	scenarios/tlb-scan-no-gbpages.json \
 	scenarios/kmalloc-vs-vmalloc.json \

@@ -34,6 +34,7 @@ WEB_JS = \
 	web/js/physmap.js \
 	web/js/pressure.js \
 	web/js/scenarios.js \
+	web/js/selected.js \
 	web/js/sessions.js \
 	web/js/slabs.js \
 	web/js/structpage.js \

@@ -27,23 +27,120 @@ const OPENS = {
   'movable-fragmentation-compacted': { view: 'physmap', check: checkMovable },
   'unmovable-fragmentation': { view: 'physmap', check: checkUnmovable },
   'proactive-compaction-kcompactd': { view: 'physmap', check: checkKcompactd },
-  zones: { view: 'overview' },
-  'struct-page': { view: 'overview' },
-  internal_fragmentation: { view: 'slabs' },
+  zones: { view: 'overview', check: checkZone },
+  'struct-page': { view: 'physmap', check: checkStructPage },
+  internal_fragmentation: { view: 'slabs', check: checkCache },
   'linear-map': { view: 'pagetables', check: checkWalk },
   paging: { view: 'tlb', check: checkTripleFault },
-  'tlb-scan': { view: 'tlb' },
-  'tlb-scan-no-gbpages': { view: 'tlb' },
+  'tlb-scan': { view: 'tlb', check: checkRegion },
+  'tlb-scan-no-gbpages': { view: 'tlb', check: checkRegion },
   'kmalloc-vs-vmalloc': { view: 'addrspace', check: checkArea },
-  'linear-map-debug-virtual': { view: 'pagetables', check: checkWalk },
-  'page-cache': { view: 'overview' },
-  'fork-cow': { view: 'overview' },
-  'memory-runs-low': { view: 'pressure' },
-  'direct-reclaim': { view: 'pressure' },
-  'swap-and-major-faults': { view: 'pressure' },
-  'oom-killer': { view: 'pressure' },
-  'memcg-limit': { view: 'pressure' },
+  'page-cache': { view: 'overview', check: checkPageCache },
+  'fork-cow': { view: 'overview', check: checkForkCow },
+  'memory-runs-low': { view: 'pressure', check: checkPressure },
+  'direct-reclaim': { view: 'pressure', check: checkPressure },
+  'swap-and-major-faults': { view: 'pressure', check: checkPressure },
+  'oom-killer': { view: 'pressure', check: checkPressure },
+  'memcg-limit': { view: 'pressure', check: checkPressure },
 };
+
+// The session a run opened on.
+const sessionOf = (page) => page.url().match(/session=(\d+)/)[1];
+
+// zones: the DMA zone that GFP_DMA exhausted is selected, its figures the API's.
+async function checkZone(page, f) {
+  assert.match(await page.evaluate(() => location.hash), /sel=zone:0\/DMA/);
+  const box = page.locator(`#overview-zones[data-session="${sessionOf(page)}"] div.zone.current[aria-selected="true"]`);
+  await box.waitFor({ timeout: 10000 });
+  assert.equal(await box.getAttribute('data-zone'), '0/DMA');
+  assert.equal(await page.$$eval('#overview-zones div.zone.current', (xs) => xs.length), 1);
+  const z = (await get(`/sessions/${sessionOf(page)}/zones`)).zones.find((x) => x.node === 0 && x.name === 'DMA');
+  const facts = await box.locator('.facts').textContent();
+  const w = z.watermarks;
+  assert.match(facts, new RegExp(`free ${z.free}, .*watermarks min ${w.min}, low ${w.low}, high ${w.high}`));
+  assert.ok(f.by_gfp.GFP_DMA.failed > 0 && f.by_gfp.GFP_DMA.fail_reason === 'watermark', 'GFP_DMA exhausted it');
+  assert.deepEqual(Object.keys(f.by_gfp.GFP_DMA.zones), ['DMA']);
+}
+
+// struct-page: the struct page of the run's user page, opened on the physical map.
+async function checkStructPage(page, f) {
+  const want = f.pages.find((p) => p.owner === 'user');
+  await page.waitForSelector(`#physmap-page table[data-pfn="${want.pfn}"]`, { timeout: 10000 });
+  assert.match(await page.evaluate(() => location.hash), new RegExp(`pfn=0x${want.pfn.toString(16)}\\b`));
+  const api = await get(`/sessions/${sessionOf(page)}/pages/${want.pfn}`);
+  assert.equal(api.owner, want.owner);
+  assert.equal(await page.textContent('#physmap-page tr[data-field="flags"] td'), want.flags);
+  assert.equal(await page.textContent('#physmap-page tr[data-field="flags"] td'), api.flags);
+}
+
+// internal_fragmentation: the kmalloc-96 cache, between two powers of two, selected among the slabs.
+async function checkCache(page) {
+  assert.match(await page.evaluate(() => location.hash), /sel=cache:kmalloc-96/);
+  const row = page.locator(`#slabs-table[data-session="${sessionOf(page)}"] tr.current[data-name="kmalloc-96"]`);
+  await row.waitFor({ timeout: 10000 });
+  assert.equal(await row.getAttribute('aria-selected'), 'true');
+  assert.equal(await page.$$eval('#slabs-table tr.current', (xs) => xs.length), 1);
+  const c = (await get(`/sessions/${sessionOf(page)}/slabs`)).caches.find((x) => x.name === 'kmalloc-96');
+  assert.ok(c.active_objs > 0, 'the run used it');
+  assert.equal(Number(await row.locator('td[data-col="active_objs"]').textContent()), c.active_objs);
+  assert.ok(await row.isVisible());
+}
+
+// tlb-scan: the vmalloc region, that misses on every 4 KiB page, selected in the TLB view.
+async function checkRegion(page, f) {
+  assert.match(await page.evaluate(() => location.hash), /sel=region:vmalloc/);
+  const row = page.locator(`#tlb-regions[data-session="${sessionOf(page)}"] tr.current[data-region="vmalloc"]`);
+  await row.waitFor({ timeout: 10000 });
+  assert.equal(await page.$$eval('#tlb-regions tr.current', (xs) => xs.length), 1);
+  const cpu = await page.getAttribute('#tlb-regions', 'data-cpu');
+  const r = (await get(`/sessions/${sessionOf(page)}/tlb?cpu=${cpu}`)).regions.vmalloc;
+  assert.equal(Number(await row.locator('td[data-counter="misses"]').textContent()), r.misses);
+  assert.ok(r.misses >= f.by_region.vmalloc.misses, `${r.misses} misses, the scan's ${f.by_region.vmalloc.misses} among them`);
+}
+
+// The overview's pages of @owner, as drawn.
+const ownerPages = async (page, owner) => {
+  await page.waitForSelector(`#overview-zones[data-ready="true"][data-session="${sessionOf(page)}"]`, { timeout: 10000 });
+  return Number(await page.$eval(`tr[data-owner="${owner}"] td`, (e) => e.textContent));
+};
+
+// page-cache (no object of its own: a file has no view): the overview's page
+// cache is what the figure says is left, filled less given back.
+async function checkPageCache(page, f) {
+  const left = f.page_cache_filled_pages - f.given_back_pages;
+  assert.equal(await ownerPages(page, 'pagecache'), left);
+  assert.equal((await get(`/sessions/${sessionOf(page)}/zones`)).owners.pagecache, left);
+}
+
+// fork-cow (no process view): the overview's user pages are the parent's 4 MiB and one copy per copied page.
+async function checkForkCow(page, f) {
+  const user = await ownerPages(page, 'user');
+  assert.equal(user, (4 << 20) / 4096 + f.copied_pages);
+  assert.equal((await get(`/sessions/${sessionOf(page)}/zones`)).owners.user, user);
+}
+
+// The pressure scenarios (their claims are of the whole machine, no one
+// object): the view's summary gives the figure's counts.
+async function checkPressure(page, f) {
+  await page.waitForSelector(`#view-pressure[data-ready="true"][data-session="${sessionOf(page)}"]`, { timeout: 10000 });
+  const text = await page.textContent('#pressure-summary');
+  const num = (re) => Number(re.exec(text)?.[1]);
+  const kswapdRuns = num(/balance_pgdat\(\) (\d+) time/), kswapdStole = num(/time[s]? and stole (\d+) pages/);
+  const stalls = num(/stalled (\d+) allocation/), directStole = num(/allocations? and stole (\d+)\./);
+  const out = num(/(\d+) pages went to swap/), back = num(/and (\d+) came back/), major = num(/\((\d+) major faults\)/);
+  const kills = num(/killed (\d+) time/) || 0;
+  if ('kswapd_runs' in f)
+    assert.deepEqual([kswapdRuns, kswapdStole, stalls], [f.kswapd_runs, f.kswapd_reclaimed, f.direct_reclaim_rounds], text);
+  if ('rounds' in f)
+    assert.deepEqual([stalls, directStole], [f.rounds, f.pages_reclaimed], text);
+  if ('pages_swapped_out' in f)
+    assert.deepEqual([out, back, major], [f.pages_swapped_out, f.pages_swapped_in, f.major_faults], text);
+  if ('oom_kills' in f)
+    assert.equal(kills, f.oom_kills, text);
+  if ('victims' in f)
+    assert.equal(kills, f.victims.length, text);
+  assert.ok(['kswapd_runs', 'rounds', 'pages_swapped_out', 'oom_kills', 'victims'].some((k) => k in f), 'a figure the view shows');
+}
 
 // The physical map's compaction panel once drawn: its data attributes.
 async function compactionDrawn(page) {
@@ -61,10 +158,34 @@ async function checkFragmentation(page, f) {
   assert.ok(f.compaction.pages_scanned_by_migrate_scanner > 0);
 }
 
+// The events of @type in run @run of session @id, in seq order.
+async function runEvents(id, run, type) {
+  const out = [];
+  for (let since = run.first_seq - 1; ;) {
+    const r = await get(`/sessions/${id}/events?type=${type}&since=${since}&limit=10000`);
+    out.push(...r.events.filter((e) => e.seq <= run.last_seq));
+    if (!r.events.length || r.events.at(-1).seq >= run.last_seq)
+      return out;
+    since = r.next_since;
+  }
+}
+
 // Movable pages in between: async compaction in vain, then sync light moves pages and the request succeeds.
-async function checkMovable(page, f) {
+async function checkMovable(page, f, id, run) {
   assert.equal(f.request.order, 10);
   assert.equal(f.request.succeeded, true);
+  // The stall, from the run's own events: each direct compaction is one
+  // try_to_compact_pages() (mm/compaction.c) of __alloc_pages_direct_compact(),
+  // and the stall lasts from the first of them to the order-10 allocation.
+  const tries = await runEvents(id, run, 'mm_compaction_try_to_compact_pages');
+  const got = (await runEvents(id, run, 'mm_page_alloc')).find((e) => e.order === 10 && e.seq > tries[0].seq);
+  assert.equal(f.request.direct_compaction_calls, tries.length);
+  assert.equal(f.direct_compaction_calls, tries.length);
+  assert.equal(f.request.seq, got.seq);
+  assert.equal(f.request.pfn, got.pfn);
+  assert.equal(f.request.events_of_the_stall, got.seq - tries[0].seq);
+  assert.ok(f.request.events_of_the_stall > f.pages_migrated, 'the stall spans the migrations');
+  assert.equal((await runEvents(id, run, 'migrate_folio_move')).length, f.folios_moved);
   assert.deepEqual(f.direct_compaction_priorities, [2, 1], 'COMPACT_PRIO_ASYNC, then SYNC_LIGHT');
   assert.ok(f.pages_migrated > 0 && f.pages_migrated === f.folios_moved, `${f.pages_migrated} migrated`);
   assert.ok(f.request.seq > 0);
@@ -108,7 +229,41 @@ async function checkKcompactd(page, f) {
   assert.equal(d.status, f.run_list.at(-1).status);
 }
 
-async function checkArea(page, f) {
+// The swiotlb bounce on the page, against the run's events: the 32-bit
+// device's map stood, at an address in the pool below 4 GiB
+// (swiotlb_tbl_map_single()), and its unmap copied the buffer back
+// (swiotlb_tbl_unmap_single(), kernel/dma/swiotlb.c).
+async function checkBounce(page, f, id, run) {
+  const shown = async (path) => page.textContent(`#scenario-figure [data-path="swiotlb.${path}"]`);
+  const value = async (path) => Number(await page.getAttribute(`#scenario-figure [data-path="swiotlb.${path}"]`, 'data-value'));
+  const hexOf = (n) => `0x${BigInt(n).toString(16)}`;
+  const bounced = await runEvents(id, run, 'swiotlb_bounced');
+  const maps = await runEvents(id, run, 'dma_map');
+  const unmaps = await runEvents(id, run, 'dma_unmap');
+  assert.equal(bounced.length, f.swiotlb.bounces.length);
+  const stood = maps.find((m) => m.level === 32 && m.value === 0);
+  assert.equal(stood.detail, 'bounced through swiotlb');
+  const i = bounced.findIndex((b) => b.op === stood.op);
+  assert.ok(i >= 0, 'the 32-bit map bounced');
+  assert.equal(await shown(`bounces.${i}.dma_addr`), stood.paddr, 'the address the device was given');
+  assert.equal(await shown(`bounces.${i}.dma_addr`), hexOf(bounced[i].value));
+  assert.equal(await shown(`bounces.${i}.paddr`), bounced[i].paddr);
+  for (const yes of ['mapped', 'in_the_swiotlb_pool', 'below_4_gib'])
+    assert.equal(await shown(`bounces.${i}.${yes}`), 'yes', yes);
+  const pool = [BigInt(await shown('pool_start')), BigInt(await shown('pool_end'))];
+  assert.ok(pool[0] <= BigInt(stood.paddr) && BigInt(stood.paddr) < pool[1] && pool[1] <= 1n << 32n,
+            `${stood.paddr} in the pool ${pool.map(hexOf)}`);
+  assert.equal(pool[1] - pool[0], 64n << 20n, 'the 64 MiB x86-64 reserves');
+  const back = unmaps.find((u) => u.paddr === bounced[i].paddr);
+  assert.equal(await value(`bounces.${i}.copied_back_bytes`), back.value);
+  assert.equal(await shown(`bounces.${i}.copied_back_bytes`), '4 KiB');
+  // The 24-bit device's bounce did not stand: the pool is out of its reach too.
+  const refused = bounced.findIndex((b) => b.level === 24);
+  assert.equal(await shown(`bounces.${refused}.mapped`), 'no');
+}
+
+async function checkArea(page, f, id, run) {
+  await checkBounce(page, f, id, run);
   // The "Address spaces" view when the page has one; the vmalloc view until then.
   if (await page.$('#view-addrspace')) {
     await page.waitForFunction(() => location.hash.startsWith('#addrspace'));
@@ -174,7 +329,7 @@ test('each scenario\'s figure reads as tables with units, and its run opens the 
     assert.match(await page.evaluate(() => location.hash), new RegExp(`session=${id}\\b`));
     if (!await page.$('#view-addrspace') || sc.name !== 'kmalloc-vs-vmalloc')
       assert.equal(await page.isVisible(`#view-${want.view}`), true, sc.name);
-    await want.check?.(page, f);
+    await want.check?.(page, f, id, run);
     // Every number of the API's figure is on the page, at its path.
     const shown = await page.$$eval('#scenario-figure [data-value]', (xs) =>
       Object.fromEntries(xs.map((x) => [x.dataset.path, Number(x.dataset.value)])));

@@ -136,6 +136,35 @@ test('paging: every identity-mapped switch survived, the careless one triple-fau
   assert.ok(tl.markers.some((m) => m.type === 'triple_fault'));
 });
 
+// x86-64 boots with paging already on: the decompressor's startup_32
+// (arch/x86/boot/compressed/head_64.S) sets CR0.PG before extract_kernel(),
+// and the kernel's startup_64 (arch/x86/kernel/head_64.S) enters in long mode
+// on the decompressor's identity map. The text says so, and that 32-bit
+// kexec (relocate_kernel_32.S) is where paging does go off.
+test('paging: the decompressor sets CR0.PG, startup_64 runs on its identity map, and the text says so', async () => {
+  const r = await postJson(api('/scenarios/paging/run'), {});
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const f = r.body.figure, id = r.body.session;
+  const stage = Object.fromEntries(f.boot_stages.map((x) => [x.stage, x.seq]));
+  const on = f.paging_switches.find((x) => x.cpu === 0 && x.paging === 'on');
+  assert.ok(stage.startup_32 < on.seq && on.seq < stage.extract_kernel,
+            `CR0.PG at seq ${on.seq}, in the decompressor (startup_32 ${stage.startup_32}, extract_kernel ${stage.extract_kernel})`);
+  assert.equal(f.paging_switches.filter((x) => x.cpu === 0).length, 1, 'the boot CPU never switches again');
+  const cpu0 = (await getJson(api(`/sessions/${id}/cpus?at=${stage.startup_64}`))).body.cpus[0];
+  assert.deepEqual([cpu0.mode, cpu0.cr0.pg, cpu0.efer.lma, cpu0.cr3], ['long', true, true, on.cr3]);
+  const walk = (await getJson(api(`/sessions/${id}/pagetable?at=${stage.startup_64}&pid=cr3:0&vaddr=${cpu0.rip}`))).body;
+  assert.equal(walk.paddr, cpu0.rip, 'startup_64 runs where virtual == physical');
+  assert.match(walk.root_name, /decompressor/);
+  const sc = (await getJson(api('/scenarios/paging'))).body;
+  const text = sc.explanation;
+  assert.match(text, /decompressor's startup_32 \(arch\/x86\/boot\/compressed\/head_64\.S\) builds an identity map, sets CR4\.PAE, CR3, EFER\.LME and CR0\.PG; extract_kernel then runs in long mode/);
+  assert.match(text, /startup_64 \(arch\/x86\/kernel\/head_64\.S\) therefore starts in long mode at its physical address, on the decompressor's identity map/);
+  assert.doesNotMatch(text, /startup_64[^.]*(sets|turns on)[^.]*CR0\.PG/, 'the kernel proper never sets CR0.PG on the boot CPU');
+  assert.match(text, /kexec on x86-64 keeps paging on/);
+  assert.match(text, /32-bit relocate_kernel_32\.S does turn paging off/);
+  assert.match(sc.claim, /kexec is no switch at all: paging stays on/);
+});
+
 test('internal fragmentation: about a quarter wasted by powers of two, less with 96 and 192', async () => {
   const r = await postJson(api('/scenarios/internal_fragmentation/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
@@ -148,7 +177,7 @@ test('internal fragmentation: about a quarter wasted by powers of two, less with
   assert.equal(slab.bytes_allocated > slab.bytes_requested, true);
 });
 
-test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere', async () => {
+test('linear map: one offset for the direct map, another for the kernel image, wrong numbers elsewhere, an oops with CONFIG_DEBUG_VIRTUAL', async () => {
   const r = await postJson(api('/scenarios/linear-map/run'), {});
   assert.equal(r.status, 201, JSON.stringify(r.body));
   const f = r.body.figure;
@@ -163,16 +192,30 @@ test('linear map: one offset for the direct map, another for the kernel image, w
     assert.match(c.why, /x - PAGE_OFFSET/);
   }
   assert.ok(f.conversions.filter((c) => c.region === 'direct map').length >= 3);
-  // With CONFIG_DEBUG_VIRTUAL, __phys_addr() BUG()s on the same two.
-  const d = await postJson(api('/scenarios/linear-map-debug-virtual/run'), {});
-  assert.equal(d.status, 201, JSON.stringify(d.body));
-  const df = d.body.figure;
+  assert.equal((await getJson(api(`/sessions/${r.body.session}/events?type=oops&limit=10`))).body.events.length, 0);
+  // The same run, on a machine with debug_virtual (CONFIG_DEBUG_VIRTUAL):
+  // __phys_addr() (arch/x86/mm/physaddr.c) BUG()s on the same two.
+  const df = f.with_debug_virtual;
+  assert.ok(df.session > r.body.session, 'a session of its own');
+  const other = (await getJson(api(`/sessions/${df.session}`))).body;
+  assert.deepEqual([other.machine.mem_mib, other.machine.debug_virtual], [4096, true]);
+  assert.equal(other.state, 'closed', 'stopped once measured, its record kept');
+  assert.deepEqual(other.scenario_runs.map((x) => x.name), ['linear-map']);
   assert.deepEqual(df.offsets_by_region, f.offsets_by_region);
+  assert.deepEqual(df.conversions.map((c) => c.vaddr), f.conversions.map((c) => c.vaddr), 'the same ops');
   const oopsed = df.conversions.filter((c) => !c.ok);
   assert.deepEqual(oopsed.map((c) => c.region).sort(), ['user', 'vmalloc']);
   for (const c of oopsed) assert.match(c.error, /^kernel BUG at arch\/x86\/mm\/physaddr\.c:28!/);
-  const ev = await getJson(api(`/sessions/${d.body.session}/events?type=oops&limit=10`));
-  assert.equal(ev.body.events.length, 2);
+  const ev = await getJson(api(`/sessions/${df.session}/events?type=oops&limit=10`));
+  assert.deepEqual(ev.body.events.map((e) => e.vaddr).sort(), oopsed.map((c) => c.vaddr).sort());
+  assert.equal((await getJson(api(`/sessions/${df.session}/verify`))).body.ok, true);
+  assert.equal((await getJson(api('/scenarios/linear-map-debug-virtual'))).status, 404, 'one scenario shows both');
+  // Run on a session of another machine, the variant is that machine with debug_virtual.
+  const here = await postJson(api('/sessions'), { name: 'lm-here', machine: { mem_mib: 512 } });
+  const h = (await postJson(api(`/sessions/${here.body.id}/scenarios/linear-map`), {})).body.figure.with_debug_virtual;
+  const hm = (await getJson(api(`/sessions/${h.session}`))).body.machine;
+  assert.deepEqual([hm.mem_mib, hm.debug_virtual], [512, true]);
+  assert.deepEqual(h.conversions.filter((c) => !c.ok).map((c) => c.region).sort(), ['user', 'vmalloc']);
 });
 
 for (const [name, gb] of [['tlb-scan', true], ['tlb-scan-no-gbpages', false]]) {

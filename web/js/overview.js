@@ -1,5 +1,6 @@
 // overview.js - the overview view: every zone's pages by owner as a stacked
 // bar with its watermarks, the totals, and what struct page costs.
+import { markSelected, onSelectionChange } from './selected.js';
 import { el, hex, mib, ownerColours } from './format.js';
 
 const HIDDEN_OWNERS = new Set(['hole']);	// not RAM: shown as spanned - present
@@ -179,7 +180,7 @@ export function createOverview() {
       }
       const canvas = el('canvas', { dataset: { zone: zoneKey(z) },
                                     'aria-label': `Node ${z.node} zone ${z.name} pages by owner` });
-      box.append(el('div', { className: 'zone' },
+      box.append(el('div', { className: 'zone', dataset: { zone: zoneKey(z) } },
                     el('h4', {}, `${z.name}`, el('span', { className: 'facts' }, zoneFacts(z))),
                     el('div', { className: 'chart-box bar' }, canvas)));
       charts.set(zoneKey(z), zoneChart(canvas, z, colours));
@@ -206,15 +207,19 @@ export function createOverview() {
       `machine, ${view.nodes} node(s), ${info.machine.cpus} CPU(s), ` +
       `max_order ${view.max_order}, seq ${view.seq}.`;
     structPage.textContent = structPageText(info);
+    markSelected(box, 'div.zone', 'zone', 'zone');
     box.dataset.seq = String(view.seq);
     box.dataset.ready = 'true';
   }
 
   async function refresh(s, fresh) {
     const [info, view, legend] = await Promise.all([s.info(), s.zones(), s.legend()]);
-    if (fresh())
+    if (fresh()) {
       render(info, view, legend);
+      box.dataset.session = String(s.id);
+    }
   }
 
+  onSelectionChange(() => markSelected(box, 'div.zone', 'zone', 'zone'));
   return { refresh, reset };
 }

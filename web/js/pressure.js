@@ -167,6 +167,7 @@ export function createPressure() {
         return;
       last = { p, at: session.at };
       draw(p, session.at);
+      root.dataset.session = String(session.id);
     },
   };
 }

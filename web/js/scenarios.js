@@ -19,14 +19,18 @@ const TARGETS = {
             { view: 'vmalloc', addr: area }];
   },
   fragmentation: () => [{ view: 'buddy' }],
-  zones: () => [{ view: 'overview' }],
-  'struct-page': () => [{ view: 'overview' }],
-  internal_fragmentation: () => [{ view: 'slabs' }],
+  // the zone GFP_DMA exhausts
+  zones: () => [{ view: 'overview', sel: 'zone:0/DMA' }],
+  // the struct page of the user page the run faulted in: its fields name its owner
+  'struct-page': (f) => [{ view: 'physmap', pfn: (f.pages?.find((p) => p.owner === 'user') ?? f.pages?.[0])?.pfn },
+                         { view: 'overview' }],
+  // the first of the two caches between the powers of two
+  internal_fragmentation: () => [{ view: 'slabs', sel: 'cache:kmalloc-96' }],
   'linear-map': (f) => [{ view: 'pagetables', addr: f.conversions?.find((c) => c.ok)?.vaddr }],
-  'linear-map-debug-virtual': (f) => [{ view: 'pagetables', addr: f.conversions?.find((c) => c.ok)?.vaddr }],
   paging: (f) => [{ view: 'tlb', at: f.triple_faults?.[0]?.seq }],
-  'tlb-scan': () => [{ view: 'tlb' }],
-  'tlb-scan-no-gbpages': () => [{ view: 'tlb' }],
+  // the region of 4 KiB pages, that misses on every page
+  'tlb-scan': () => [{ view: 'tlb', sel: 'region:vmalloc' }],
+  'tlb-scan-no-gbpages': () => [{ view: 'tlb', sel: 'region:vmalloc' }],
   'page-cache': () => [{ view: 'overview' }],
   'fork-cow': () => [{ view: 'overview' }],
   'memory-runs-low': () => [{ view: 'pressure' }],

@@ -1,6 +1,7 @@
 // slabs.js - the slab view, like slabtop: every cache's geometry and
 // counters (GET .../slabs) in a sortable table, the caches holding the most
 // objects and slabs as charts, and the kernel's own /proc/slabinfo.
+import { markSelected, onSelectionChange } from './selected.js';
 import { el, mib } from './format.js';
 
 const COLUMNS = ['name', 'objsize', 'objperslab', 'pagesperslab', 'active_objs', 'num_objs',
@@ -68,6 +69,7 @@ export function createSlabs() {
     const list = shown.caches.filter((c) => !inUse.checked || c.num_objs > 0).sort(compare(sort.key, sort.dir));
     table.replaceChildren(header(), ...list.map((c) =>
       el('tr', { dataset: { name: c.name } }, ...COLUMNS.map((k) => el('td', { dataset: { col: k } }, String(c[k]))))));
+    markSelected(table, 'tr[data-name]', 'name', 'cache');
     table.dataset.seq = String(shown.seq);
     table.dataset.sort = `${sort.key}:${sort.dir > 0 ? 'asc' : 'desc'}`;
   }
@@ -88,8 +90,10 @@ export function createSlabs() {
 
   async function refresh(s, fresh) {
     const [view, text] = await Promise.all([s.slabs(), s.proc('slabinfo')]);
-    if (fresh())
+    if (fresh()) {
       render(view, text);
+      table.dataset.session = String(s.id);
+    }
   }
 
   function sortBy(key) {
@@ -108,5 +112,6 @@ export function createSlabs() {
       sortBy(ev.target.dataset.col);
   });
   inUse.addEventListener('change', () => { if (shown) drawTable(); });
+  onSelectionChange(() => markSelected(table, 'tr[data-name]', 'name', 'cache'));
   return { refresh, reset };
 }

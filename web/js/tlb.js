@@ -4,6 +4,7 @@
 // .../tlb/history: one point per stretch of events that had translations),
 // the entries its arrays hold, and the boot path as a filmstrip
 // (bootstrip.js) whose frames move the timeline to their seq.
+import { markSelected, onSelectionChange } from './selected.js';
 import { bootFrames, drawFilmstrip } from './bootstrip.js';
 import { el } from './format.js';
 
@@ -119,12 +120,14 @@ export function createTlb(cursor, again) {
     drawChart(Object.keys(tlb.regions), history);
     regions.replaceChildren(el('tr', {}, el('th', {}, 'region'), ...COUNTERS.map((k) => el('th', {}, k)),
                                el('th', {}, 'hit rate')), ...regionRows(tlb.regions));
+    markSelected(regions, 'tr[data-region]', 'region', 'region');
     entries.replaceChildren(...entriesBlock(tlb));
     drawBoot(frames, view.seq);
     boot.dataset.session = String(s.id);
-    Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), ready: 'true' });
+    Object.assign(regions.dataset, { seq: String(tlb.seq), cpu: String(cpu), session: String(s.id), ready: 'true' });
   }
 
   cpuSelect.addEventListener('change', () => again());
+  onSelectionChange(() => markSelected(regions, 'tr[data-region]', 'region', 'region'));
   return { refresh, reset };
 }

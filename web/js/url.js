@@ -42,7 +42,8 @@ function parse(hash) {
   return st;
 }
 
-const keep = (v) => /^[\w.:,-]*$/.test(v) ? v : encodeURIComponent(v);
+// A value as it is when it needs no escaping in a query (a zone is "0/DMA").
+const keep = (v) => /^[\w.:,/-]*$/.test(v) ? v : encodeURIComponent(v);
 
 function format(st) {
   const keys = Object.keys(st).filter((k) => k !== 'view' && st[k] !== null);
