@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -291,6 +292,89 @@ static void test_swap_out_and_in(void **state)
 	machine_destroy(m);
 }
 
+struct steal {
+	uint64_t anon, file;
+};
+
+/*
+ * One workload under one vm.swappiness, written by the sysctl after boot:
+ * 32 MiB of anonymous memory and 32 MiB of page cache, both used twice (so
+ * that both sit on their active lists and no inactive cache invites
+ * cache_trim_mode), then kernel pages take memory until 24 MiB have been
+ * reclaimed. What reclaim stole of each type is the answer.
+ */
+static struct steal steal_at_swappiness(long swappiness)
+{
+	struct machine *m = make("{\"mem_mib\":128,\"swap_mib\":64}", NULL, NULL);
+	uint64_t addr, *held = calloc(40000, sizeof(*held)), nheld = 0;
+	struct alloc_pages_result res;
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+	struct steal s;
+	long old;
+	int pid;
+
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &old), 0);
+	assert_int_equal(old, 60);	/* the machine key's default */
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", swappiness, &e), 0);
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 32 * MIB, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_create_file(m, "f", 32 * MIB, NULL), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t a = 0; a < 32 * MIB; a += 4096)
+			assert_int_equal(mm_translate(m, 0, pid, addr + a, MM_ACCESS_WRITE, -1,
+						      &t, &e), 0);
+		read_file(m, "f", 0, 32 * MIB);
+		mm_kswapd_run(m);
+	}
+	while (vmstat(m, "pgsteal_anon") + vmstat(m, "pgsteal_file") < 6144 && nheld < 40000 &&
+	       mm_alloc_pages(m, 0xcc0u, 0, -1, 0, &res, &e) == 0) {
+		held[nheld++] = res.pfn;
+		mm_kswapd_run(m);
+	}
+	assert_clean(m);
+	s.anon = vmstat(m, "pgsteal_anon");
+	s.file = vmstat(m, "pgsteal_file");
+	free(held);
+	machine_destroy(m);
+	return s;
+}
+
+/*
+ * vm.swappiness balances anon against file in get_scan_count(): at 0 global
+ * reclaim leaves anon alone while there is page cache to take, at 200 the
+ * page cache is spared and anon goes to swap; 60 (anon 60 against file
+ * 140, each list's size shifted right by the priority) stays nearer file.
+ * Out of range is refused.
+ */
+static void test_swappiness_balance(void **state)
+{
+	struct steal s0, s60, s200;
+	struct machine *m;
+	struct mm_error e = { 0 };
+	long v;
+
+	(void)state;
+	s0 = steal_at_swappiness(0);
+	s60 = steal_at_swappiness(60);
+	s200 = steal_at_swappiness(200);
+	print_message("pgsteal anon/file: swappiness 0 %" PRIu64 "/%" PRIu64 ", 60 %" PRIu64
+		      "/%" PRIu64 ", 200 %" PRIu64 "/%" PRIu64 "\n", s0.anon, s0.file, s60.anon,
+		      s60.file, s200.anon, s200.file);
+	assert_int_equal(s0.anon, 0);
+	assert_true(s0.file > 0);
+	assert_true(s200.anon > s200.file);
+	assert_true(s60.anon <= s200.anon && s60.file >= s200.file);
+	m = make("{\"mem_mib\":64,\"swappiness\":10}", NULL, NULL);
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", 201, &e), -EINVAL);
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", -1, &e), -EINVAL);
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &v), 0);
+	assert_int_equal(v, 10);
+	machine_destroy(m);
+}
+
 static uint64_t next_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -371,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_direct_reclaim_priorities),
 		cmocka_unit_test(test_dirty_written_before_freed),
 		cmocka_unit_test(test_swap_out_and_in),
+		cmocka_unit_test(test_swappiness_balance),
 		cmocka_unit_test(test_random_pressure),
 	};
 
