@@ -2,9 +2,11 @@
  * test_vmscan.c - reclaim as mm/vmscan.c does it: kswapd wakes below the low
  * watermark and sleeps above the high one, direct reclaim lowers its
  * priority from 12 down, dirty pages are written before they are freed, a
- * swapped-out page comes back on a major fault with its content, and a
- * random mix of allocations, file reads and writes and anonymous memory
- * under pressure keeps every invariant after every step.
+ * swapped-out page comes back on a major fault with its content, a page
+ * cache page read back within its refault distance comes back active and
+ * one beyond it does not, vm.swappiness tips reclaim from page cache to
+ * anonymous memory, and a random mix of allocations, file reads and writes
+ * and anonymous memory under pressure keeps every invariant after every step.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +294,91 @@ static void test_swap_out_and_in(void **state)
 	machine_destroy(m);
 }
 
+struct refault {
+	uint64_t refault_file, activate_file;	/* the vmstat counters' moves */
+	uint64_t distance, workingset;		/* nonresident_age ticks, active file pages */
+	bool active;				/* the page read back is on the active list */
+};
+
+/*
+ * A file "a" read once is pushed out of the page cache by a file read as a
+ * stream while "hot" (read twice: on the active file list) stays; once a's
+ * page 0 is a shadow entry the stream goes on for @more bytes, then page 0
+ * is read back. The refault distance is the clock's ticks between.
+ */
+static struct refault refault_after(uint64_t more)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	uint64_t off = 0, end, shadow, entry, rf, act;
+	struct sim_file *a;
+	struct lruvec *l;
+	struct refault r;
+	struct mm_folio_info fi;
+
+	assert_int_equal(mm_create_file(m, "hot", 32 * MIB, NULL), 0);
+	assert_int_equal(mm_create_file(m, "a", 4 * MIB, NULL), 0);
+	assert_int_equal(mm_create_file(m, "stream", 512 * MIB, NULL), 0);
+	read_file(m, "hot", 0, 32 * MIB);
+	read_file(m, "hot", 0, 32 * MIB);
+	read_file(m, "a", 0, 4 * MIB);
+	mm_kswapd_run(m);
+	a = file_by_name(m, "a");
+	for (; !xa_is_value(a->i_pages[0]) && off < 256 * MIB; off += 256 * 1024) {
+		read_file(m, "stream", off, 256 * 1024);
+		mm_kswapd_run(m);
+	}
+	shadow = a->i_pages[0];
+	assert_true(xa_is_value(shadow));
+	for (end = off + more; off < end; off += 256 * 1024) {
+		read_file(m, "stream", off, 256 * 1024);
+		mm_kswapd_run(m);
+	}
+	l = mem_cgroup_lruvec(m, 0, 0);
+	/* the eviction above memcg id (16 bits), node (10) and the workingset bit */
+	r.distance = l->nonresident_age - ((shadow & ~I_PAGES_SHADOW) >> 27);
+	r.workingset = lruvec_lru_size(l, LRU_ACTIVE_FILE);
+	rf = vmstat(m, "workingset_refault_file");
+	act = vmstat(m, "workingset_activate_file");
+	read_file(m, "a", 0, 4096);
+	entry = a->i_pages[0];
+	assert_true(entry && !xa_is_value(entry));
+	assert_int_equal(machine_folio_info(m, entry - 1, &fi), 0);
+	r.active = page_test(&m->mem_map[entry - 1], PG_active);
+	assert_int_equal(r.active, fi.lru_list && !strcmp(fi.lru_list, "active_file"));
+	r.refault_file = vmstat(m, "workingset_refault_file") - rf;
+	r.activate_file = vmstat(m, "workingset_activate_file") - act;
+	assert_clean(m);
+	machine_destroy(m);
+	return r;
+}
+
+/*
+ * Workingset refault detection: a page cache page read back soon after its
+ * eviction, within a refault distance no longer than the active file list,
+ * comes back active (workingset_refault_file and workingset_activate_file
+ * move); one read back after the stream has evicted more pages than that
+ * refaults without activation.
+ */
+static void test_workingset_refault(void **state)
+{
+	struct refault near, far;
+
+	(void)state;
+	near = refault_after(0);
+	far = refault_after(192 * MIB);
+	print_message("refault distance %" PRIu64 " (workingset %" PRIu64 "): active %d; "
+		      "distance %" PRIu64 " (workingset %" PRIu64 "): active %d\n", near.distance,
+		      near.workingset, near.active, far.distance, far.workingset, far.active);
+	assert_true(near.distance <= near.workingset);
+	assert_true(near.refault_file >= 1);
+	assert_true(near.activate_file >= 1);
+	assert_true(near.active);
+	assert_true(far.distance > far.workingset);
+	assert_true(far.refault_file >= 1);
+	assert_int_equal(far.activate_file, 0);
+	assert_false(far.active);
+}
+
 struct steal {
 	uint64_t anon, file;
 };
@@ -456,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_dirty_written_before_freed),
 		cmocka_unit_test(test_swap_out_and_in),
 		cmocka_unit_test(test_swappiness_balance),
+		cmocka_unit_test(test_workingset_refault),
 		cmocka_unit_test(test_random_pressure),
 	};
 
