@@ -154,7 +154,9 @@ static void test_kswapd_low_to_high(void **state)
 	assert_false(r.wake_above_low);
 	assert_false(r.sleep_below_high);
 	assert_true(vmstat(m, "pgsteal_kswapd") > 0);
+	assert_true(vmstat(m, "pgscan_kswapd") >= vmstat(m, "pgsteal_kswapd"));
 	assert_int_equal(vmstat(m, "pgsteal_direct"), 0);
+	assert_int_equal(vmstat(m, "pgscan_direct"), 0);
 	assert_int_equal(vmstat(m, "pageoutrun"), r.wakes);
 	assert_clean(m);
 	machine_destroy(m);
@@ -174,12 +176,14 @@ static void test_direct_reclaim_priorities(void **state)
 	struct mm_error e;
 	unsigned int lowest = DEF_PRIORITY;
 	unsigned long wakeups;
+	uint64_t scan_kswapd;
 
 	(void)state;
 	assert_int_equal(mm_create_file(m, "cache", 96 * MIB, NULL), 0);
 	read_file(m, "cache", 0, 96 * MIB);
 	mm_kswapd_run(m);
 	wakeups = r.wakeups;
+	scan_kswapd = vmstat(m, "pgscan_kswapd");
 	for (int i = 0; i < 20000 && r.direct_begins < 20; i++) {
 		unsigned long before = r.direct_begins;
 
@@ -199,6 +203,8 @@ static void test_direct_reclaim_priorities(void **state)
 	assert_true(vmstat(m, "allocstall_dma32") + vmstat(m, "allocstall_normal") >=
 		    r.direct_begins);
 	assert_true(vmstat(m, "pgsteal_direct") > 0);
+	assert_true(vmstat(m, "pgscan_direct") >= vmstat(m, "pgsteal_direct"));
+	assert_int_equal(vmstat(m, "pgscan_kswapd"), scan_kswapd);	/* all of it direct */
 	assert_clean(m);
 	machine_destroy(m);
 }
