@@ -4,7 +4,8 @@
  * priority from 12 down, dirty pages are written before they are freed, a
  * swapped-out page comes back on a major fault with its content, a page
  * cache page read back within its refault distance comes back active and
- * one beyond it does not, vm.swappiness tips reclaim from page cache to
+ * one beyond it does not, reclaim shrinks the dentry and inode caches
+ * through shrink_slab(), vm.swappiness tips reclaim from page cache to
  * anonymous memory, and a random mix of allocations, file reads and writes
  * and anonymous memory under pressure keeps every invariant after every step.
  */
@@ -37,6 +38,7 @@ struct rec {
 	uint64_t written[8192];		/* pfns pageout() wrote, not yet freed */
 	unsigned int nr_written;
 	unsigned long written_then_freed;
+	unsigned long shrink_slab_ends, shrink_slab_freed;
 };
 
 static void forget_written(struct rec *r, uint64_t pfn, bool freed)
@@ -87,6 +89,10 @@ static void record(void *ctx, const struct mm_event *ev)
 		r->writes++;
 		if (r->nr_written < 8192)
 			r->written[r->nr_written++] = ev->pfn;
+		break;
+	case MM_EV_mm_shrink_slab_end:
+		r->shrink_slab_ends++;
+		r->shrink_slab_freed += (unsigned long)ev->value;
 		break;
 	case MM_EV_mm_filemap_delete_from_page_cache:
 		r->deletes++;
@@ -385,6 +391,53 @@ static void test_workingset_refault(void **state)
 	assert_false(far.active);
 }
 
+static unsigned int files_with(struct machine *m, bool dentry)
+{
+	struct mm_file_info fi;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; mm_file_info(m, i, &fi) == 0; i++)
+		n += dentry ? fi.has_dentry : fi.has_inode;
+	return n;
+}
+
+/*
+ * Reclaim, not drop_caches, shrinks the dentry and inode caches: with no
+ * page cache or swap to take, kernel allocations drive direct reclaim down
+ * to the low priorities where shrink_slab() asks the superblock's shrinker
+ * for the unused dentries (and then the inodes they held) of a thousand
+ * files nobody opened.
+ */
+static void test_reclaim_shrinks_slab(void **state)
+{
+	struct rec r;
+	struct machine *m = make_rec("{\"mem_mib\":64}", &r);
+	struct alloc_pages_result res;
+	char name[16];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(mm_create_file(m, name, 4096, NULL), 0);
+	}
+	assert_int_equal(files_with(m, true), 1000);
+	assert_int_equal(files_with(m, false), 1000);
+	while (files_with(m, true) == 1000 &&
+	       mm_alloc_pages(m, 0xcc0u, 0, -1, 0, &res, NULL) == 0)
+		mm_kswapd_run(m);
+	assert_clean(m);
+	print_message("dentries left %u, inodes left %u, shrink_slab_end %lu (freed %lu), "
+		      "slabs_scanned %" PRIu64 "\n", files_with(m, true), files_with(m, false),
+		      r.shrink_slab_ends, r.shrink_slab_freed, vmstat(m, "slabs_scanned"));
+	assert_true(files_with(m, true) < 1000);
+	assert_true(files_with(m, false) < 1000);	/* the inodes the dentries held */
+	assert_true(r.shrink_slab_freed >= 1000 - files_with(m, true));
+	assert_true(vmstat(m, "slabs_scanned") > 0);
+	assert_int_equal(vmstat(m, "drop_slab"), 0);	/* no drop_caches */
+	assert_int_equal(vmstat(m, "drop_pagecache"), 0);
+	machine_destroy(m);
+}
+
 struct steal {
 	uint64_t anon, file;
 };
@@ -550,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_swap_out_and_in),
 		cmocka_unit_test(test_swappiness_balance),
 		cmocka_unit_test(test_workingset_refault),
+		cmocka_unit_test(test_reclaim_shrinks_slab),
 		cmocka_unit_test(test_random_pressure),
 	};
 
