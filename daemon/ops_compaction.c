@@ -1,9 +1,9 @@
 /*
  * ops_compaction.c - the ops of compaction and page migration: a write to
  * /proc/sys/vm/compact_memory (or a node's "compact" file), move_pages(2)
- * of one page, alloc_contig_range() and its undo, and the vm sysctls that
- * steer compaction (vm.compaction_proactiveness, vm.extfrag_threshold,
- * vm.compact_unevictable_allowed).
+ * of one page, alloc_contig_range() and its undo, and the vm sysctls: those
+ * that steer compaction (vm.compaction_proactiveness, vm.extfrag_threshold,
+ * vm.compact_unevictable_allowed) and reclaim's vm.swappiness.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -51,7 +51,7 @@ static int op_sysctl(struct op_ctx *c)
 		return c->e.err;
 	if (strncmp(name, "vm.", 3) || mm_sysctl_vm_get(c->m, name + 3, &old))
 		return op_bad(c, "no sysctl %s (vm.compaction_proactiveness, vm.extfrag_threshold, "
-			      "vm.compact_unevictable_allowed)", name);
+			      "vm.compact_unevictable_allowed, vm.swappiness)", name);
 	if (!v) {
 		c->result = json_pack("{s:b,s:s,s:I}", "ok", 1, "name", name, "value",
 				      (json_int_t)old);

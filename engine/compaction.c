@@ -1669,6 +1669,17 @@ int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_
 		m->extfrag_threshold = (int)value;
 		return 0;
 	}
+	if (!strcmp(name, "swappiness")) {
+		/*
+		 * vmscan_sysctl_table's swappiness (mm/vmscan.c): a plain
+		 * proc_dointvec_minmax, 0..200; get_scan_count() reads it at
+		 * its next call, nothing runs at the write.
+		 */
+		if (value < 0 || value > MAX_SWAPPINESS)
+			return mm_error_set(e, -EINVAL, "vm.swappiness must be 0..200");
+		m->swappiness = (int)value;
+		return 0;
+	}
 	if (!strcmp(name, "compact_unevictable_allowed")) {
 		if (value < 0 || value > 1)
 			return mm_error_set(e, -EINVAL, "vm.compact_unevictable_allowed must be 0 or 1");
@@ -1676,7 +1687,7 @@ int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_
 		return 0;
 	}
 	return mm_error_set(e, -EINVAL, "no sysctl vm.%s (compaction_proactiveness, "
-			    "extfrag_threshold, compact_unevictable_allowed)", name);
+			    "extfrag_threshold, compact_unevictable_allowed, swappiness)", name);
 }
 
 int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value)
@@ -1687,6 +1698,8 @@ int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value)
 		*value = m->extfrag_threshold;
 	else if (!strcmp(name, "compact_unevictable_allowed"))
 		*value = m->compact_unevictable_allowed;
+	else if (!strcmp(name, "swappiness"))
+		*value = m->swappiness;
 	else
 		return -EINVAL;
 	return 0;

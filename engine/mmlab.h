@@ -424,8 +424,9 @@ int mm_alloc_contig_pages(struct machine *m, uint64_t nr_pages, int node, int cp
 			  uint64_t *start, struct mm_error *e);
 int mm_free_contig_range(struct machine *m, uint64_t start, uint64_t nr_pages, int cpu,
 			 struct mm_error *e);
-/* The compaction sysctls: "compaction_proactiveness", "extfrag_threshold",
- * "compact_unevictable_allowed" (under vm.); -EINVAL for another name or value. */
+/* The vm sysctls: compaction's "compaction_proactiveness", "extfrag_threshold",
+ * "compact_unevictable_allowed", and reclaim's "swappiness" (under vm.);
+ * -EINVAL for another name or value. */
 int mm_sysctl_vm_set(struct machine *m, const char *name, long value, struct mm_error *e);
 int mm_sysctl_vm_get(const struct machine *m, const char *name, long *value);
 /* vmstat_update on @cpu (refresh_cpu_vm_stats()): decay_pcp_high() of each of its

@@ -2353,7 +2353,7 @@ int machine_zone_info(const struct machine *m, int node, int zone, struct zone_i
 enum {
 	KPF_LOCKED = 0, KPF_REFERENCED = 2, KPF_UPTODATE = 3, KPF_DIRTY = 4, KPF_LRU = 5,
 	KPF_ACTIVE = 6, KPF_SLAB = 7, KPF_WRITEBACK = 8, KPF_RECLAIM = 9, KPF_BUDDY = 10,
-	KPF_MMAP = 11, KPF_ANON = 12, KPF_SWAPBACKED = 14, KPF_COMPOUND_HEAD = 15,
+	KPF_MMAP = 11, KPF_ANON = 12, KPF_SWAPCACHE = 13, KPF_SWAPBACKED = 14, KPF_COMPOUND_HEAD = 15,
 	KPF_COMPOUND_TAIL = 16, KPF_UNEVICTABLE = 18, KPF_HWPOISON = 19, KPF_OFFLINE = 23,
 	KPF_ZERO_PAGE = 24, KPF_PGTABLE = 26, KPF_RESERVED = 32, KPF_MLOCKED = 33,
 	KPF_OWNER_2 = 34, KPF_PRIVATE = 35, KPF_PRIVATE_2 = 36, KPF_OWNER_PRIVATE = 37,
@@ -2431,6 +2431,9 @@ static uint64_t stable_page_flags(const struct machine *m, uint64_t pfn)
 	u |= kpf_copy_bit(folio->flags, KPF_REFERENCED, PG_referenced);
 	u |= kpf_copy_bit(folio->flags, KPF_ACTIVE, PG_active);
 	u |= kpf_copy_bit(folio->flags, KPF_RECLAIM, PG_reclaim);
+	/* KPF_SWAPCACHE: PG_swapcache (PG_owner_priv_1) counts only with PG_swapbacked */
+	if ((folio->flags & (1u << PG_swapbacked)) && (folio->flags & (1u << PG_owner_priv_1)))
+		u |= 1ULL << KPF_SWAPCACHE;
 	u |= kpf_copy_bit(folio->flags, KPF_SWAPBACKED, PG_swapbacked);
 	u |= kpf_copy_bit(folio->flags, KPF_UNEVICTABLE, PG_unevictable);
 	u |= kpf_copy_bit(folio->flags, KPF_MLOCKED, PG_mlocked);
@@ -2449,7 +2452,7 @@ static const char *const kpf_names[64] = {
 	[KPF_UPTODATE] = "uptodate", [KPF_DIRTY] = "dirty", [KPF_LRU] = "lru",
 	[KPF_ACTIVE] = "active", [KPF_SLAB] = "slab", [KPF_WRITEBACK] = "writeback",
 	[KPF_RECLAIM] = "reclaim", [KPF_BUDDY] = "buddy", [KPF_MMAP] = "mmap",
-	[KPF_ANON] = "anonymous", [KPF_SWAPBACKED] = "swapbacked",
+	[KPF_ANON] = "anonymous", [KPF_SWAPCACHE] = "swapcache", [KPF_SWAPBACKED] = "swapbacked",
 	[KPF_COMPOUND_HEAD] = "compound_head", [KPF_COMPOUND_TAIL] = "compound_tail",
 	[KPF_UNEVICTABLE] = "unevictable", [KPF_HWPOISON] = "hwpoison",
 	[KPF_OFFLINE] = "offline", [KPF_ZERO_PAGE] = "zero_page", [KPF_PGTABLE] = "pgtable",

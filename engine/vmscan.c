@@ -21,8 +21,13 @@
  *    a ramdisk or zram). Direct reclaim writes dirty file pages too (the
  *    kernel leaves them to kswapd and the flusher threads, which the engine
  *    does not have apart from balance_dirty_pages()).
- *  - No compaction (should_continue_reclaim() never asks for more), no
- *    deferred shrinker work (nr_deferred stays 0), no throttling.
+ *  - Reclaim does not compact for itself: compaction is compaction.c's
+ *    (direct compaction in the slow path, kcompactd, which kswapd wakes
+ *    with a high-order request when it goes to sleep), but
+ *    should_continue_reclaim() never asks for more pages for a costly
+ *    order's compaction and shrink_zones() skips no zone as
+ *    compaction_ready(). No deferred shrinker work (nr_deferred stays 0),
+ *    no throttling.
  *  - The LRU sizes reclaim weighs are the lruvec's, not limited to the zones
  *    at or below reclaim_idx; isolate_lru_folios() does skip pages above it.
  *

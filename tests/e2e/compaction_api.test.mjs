@@ -180,12 +180,13 @@ test('alloc_contig_range, free_contig_range and sysctl over HTTP', async () => {
   const s = await ops(id, [
     { op: 'sysctl', name: 'vm.extfrag_threshold' },
     { op: 'sysctl', name: 'vm.extfrag_threshold', value: 1001 },
-    { op: 'sysctl', name: 'vm.swappiness', value: 10 },
+    { op: 'sysctl', name: 'vm.overcommit_memory', value: 1 },
     { op: 'sysctl', name: 'vm.compaction_proactiveness', value: 'high' },
   ]);
   assert.deepEqual(s.results[0], { ok: true, name: 'vm.extfrag_threshold', value: 500 });
   assert.equal(s.results[1].errno, 'EINVAL');
   assert.equal(s.results[2].errno, 'EINVAL');
+  assert.match(s.results[2].message, /vm\.swappiness/, 'the refusal lists the sysctls there are');
   assert.equal(s.results[3].errno, 'EINVAL');
   // A bad batch is a 200 with per-op refusals; a body that is no op list is a 400.
   const raw = await getJson(api(`/sessions/${id}/ops`), { method: 'POST', body: '{"op":',
@@ -234,4 +235,51 @@ test('idle: kcompactd compacts on its timer, and a session of idle ops verifies 
   const t3 = await ops(fork, [{ op: 'idle', ms: 4 }]);
   assert.equal(t3.results[0].jiffies, t2.results[0].jiffies);
   assert.deepEqual(await vmstat(fork), after);
+});
+
+// vm.swappiness through the sysctl op: read, written, refused out of 0..200, and
+// get_scan_count()'s balance follows it: the same workload steals page cache at 0
+// and anonymous pages at 200. Each session verifies (the write replays as an op).
+test('sysctl vm.swappiness: 0 reclaims page cache, 200 swaps anonymous memory, and both verify', async () => {
+  const steal = {};
+  for (const swappiness of [0, 200]) {
+    const id = await createSession(d.url, { mem_mib: 128, swap_mib: 64 }, `swappiness-${swappiness}`);
+    const set = await ops(id, [
+      { op: 'sysctl', name: 'vm.swappiness' },
+      { op: 'sysctl', name: 'vm.swappiness', value: swappiness },
+      { op: 'sysctl', name: 'vm.swappiness', value: 201 },
+      { op: 'sysctl', name: 'vm.swappiness' },
+      { op: 'spawn', name: 'worker' },
+      { op: 'create_file', name: 'data', size: 32 * 1048576 },
+    ]);
+    assert.deepEqual(set.results[0], { ok: true, name: 'vm.swappiness', value: 60 });
+    assert.deepEqual(set.results[1], { ok: true, name: 'vm.swappiness', value: swappiness, old_value: 60 });
+    assert.equal(set.results[2].errno, 'EINVAL');
+    assert.deepEqual(set.results[3], { ok: true, name: 'vm.swappiness', value: swappiness });
+    const pid = set.results[4].pid;
+    const map = await ops(id, [{ op: 'mmap', pid, length: 32 * 1048576, prot: 'rw-' }]);
+    const addr = map.results[0].addr;
+    const use = [];
+    for (let pass = 0; pass < 2; pass++) {
+      use.push({ op: 'touch', pid, addr, length: 32 * 1048576, access: 'write' });
+      use.push({ op: 'read_file', pid, name: 'data', offset: 0, length: 32 * 1048576 });
+    }
+    const u = await ops(id, use);
+    assert.ok(u.results.every((x) => x.ok), JSON.stringify(u.results));
+    // a second process's anonymous memory makes the pressure
+    const p2 = await ops(id, [{ op: 'spawn', name: 'hog' }]);
+    const hog = p2.results[0].pid;
+    const m2 = await ops(id, [{ op: 'mmap', pid: hog, length: 48 * 1048576, prot: 'rw-' }]);
+    const t = await ops(id, [{ op: 'touch', pid: hog, addr: m2.results[0].addr, length: 48 * 1048576, access: 'write' },
+      { op: 'check' }]);
+    assert.equal(t.results[0].ok, true, JSON.stringify(t.results[0]));
+    assert.deepEqual(t.results[1], { ok: true });
+    const vm = await vmstat(id);
+    steal[swappiness] = { anon: vm.pgsteal_anon, file: vm.pgsteal_file };
+    const v = await get(`/sessions/${id}/verify`);
+    assert.equal(v.ok, true, JSON.stringify(v));
+  }
+  assert.equal(steal[0].anon, 0, JSON.stringify(steal));
+  assert.ok(steal[0].file > 0, JSON.stringify(steal));
+  assert.ok(steal[200].anon > steal[200].file, JSON.stringify(steal));
 });

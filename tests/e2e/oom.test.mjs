@@ -77,6 +77,9 @@ test('the OOM killer kills by oom_badness, reports it, and the session replays e
   assert.equal(events[0].detail, `pid=${boosted} comm=boosted total-vm=${first.vmas.reduce((n, v) =>
     n + (parseInt(v.end, 16) - parseInt(v.start, 16)) / 1024, 0)}kB anon-rss=${first.rss_anon * 4}kB ` +
     `file-rss:0kB shmem-rss:0kB uid=0 pgtables=${(first.pgtables_pages - 1) * 4}kB oom_score_adj=300`);
+  // __oom_kill_process() counted each kill in /proc/vmstat
+  assert.match(await text(`/sessions/${id}/proc/vmstat`), /^oom_kill 3$/m);
+  assert.match(await text(`/sessions/${id}/proc/vmstat?at=${before}`), /^oom_kill 0$/m);
   const left = (await get(`/sessions/${id}/processes`)).processes.map((p) => p.pid);
   assert.deepEqual(left, [init, prot]);
   const log = await text(`/sessions/${id}/dmesg`);

@@ -1,7 +1,9 @@
 // physmap_pagecache.test.mjs - the physical map tells page-cache, dirty
 // page-cache and anonymous frames apart, each in the colour its legend
 // gives, at the frames the API names; clicking a dirty frame shows its
-// struct page with its LRU list and its file.
+// struct page with its LRU list and its file. An anonymous page read back
+// from swap while a forked child still names its slot stays in the swap
+// cache, and is drawn as user_swapcache.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
@@ -85,4 +87,56 @@ test('page-cache, dirty and anonymous frames drawn apart in their legend colours
     }
     await view.done();
   }
+});
+
+// Anonymous pages squeezed out to swap by kernel allocations, a fork (the
+// child's PTEs name the same slots), then the parent's read faults: the
+// page read back stays in the swap cache while the child's swap entry
+// holds the slot, so its frame is user_swapcache, in that colour, while an
+// anonymous page never swapped is user.
+test('an anonymous page read back from swap is drawn in the swap cache colour', async () => {
+  const id = await createSession(d.url, { mem_mib: 128, swap_mib: 32 }, 'physmap-swapcache');
+  const ops = async (list) => (await applyOps(d.url, id, list)).results;
+  const [{ pid }] = await ops([{ op: 'spawn', name: 'p' }]);
+  const [{ addr }] = await ops([{ op: 'mmap', pid, length: 16 << 20 }]);
+  assert.equal((await ops([{ op: 'touch', pid, addr, length: 16 << 20, access: 'write' }]))[0].ok, true);
+  let out = 0;
+  for (let k = 0; k < 12 && out < 100; k++) {
+    await ops(Array.from({ length: 4000 }, () => ({ op: 'alloc_pages', order: 0 })));
+    const vmstat = await (await fetch(`${d.url}/api/v1/sessions/${id}/proc/vmstat`)).text();
+    out = Number(vmstat.match(/^pswpout (\d+)$/m)[1]);
+  }
+  assert.ok(out >= 100, `pswpout ${out}`);
+  const [fork] = await ops([{ op: 'fork', pid }]);
+  assert.equal(fork.ok, true, JSON.stringify(fork));
+  const last = (await get(`/sessions/${id}`)).last_seq;
+  const base = BigInt(addr);
+  // the oldest 1024 pages (reclaim took those first) and the newest 64
+  const pages = [...Array.from({ length: 1024 }, (_, i) => i), ...Array.from({ length: 64 }, (_, i) => 4032 + i)];
+  const reads = await ops(pages.map((i) =>
+    ({ op: 'translate', pid, vaddr: `0x${(base + BigInt(i) * 4096n).toString(16)}` })));
+  assert.ok(reads.every((r) => r.ok && r.paddr), 'every page read');
+  const swapins = (await get(`/sessions/${id}/events?type=swap_readpage&since=${last}&limit=2000`)).events.map((e) => e.pfn);
+  assert.ok(swapins.length > 0, 'some read was a swap-in');
+  const inCache = swapins.at(-1);
+  const struct = await get(`/sessions/${id}/pages/${inCache}`);
+  // PG_swapcache is PG_owner_priv_1 in the flags; /proc/kpageflags names it
+  assert.match(struct.flags, /(^|\|)owner_priv_1(\||$)/, struct.flags);
+  assert.match(struct.kpageflags, /(^|\|)swapcache(\||$)/, struct.kpageflags);
+  assert.equal(struct.owner, 'user');
+  const paddrs = new Set(reads.map((r) => parseInt(r.paddr, 16) / 4096));
+  const resident = [...paddrs].find((p) => !swapins.includes(p));
+  assert.ok(resident !== undefined, 'a page that never left');
+  assert.doesNotMatch((await get(`/sessions/${id}/pages/${resident}`)).kpageflags, /swapcache/);
+  const legend = await get(`/sessions/${id}/physmap/legend`);
+  const color = Object.fromEntries(legend.codes.map((c) => [c.name, rgb(c.color)]));
+  assert.ok(color.user_swapcache);
+  assert.notDeepEqual(color.user_swapcache, color.user);
+  const view = await openSessionPage(browser, d.url, '#physmap', id, { width: 1280, height: 800 });
+  const { page } = view;
+  await page.waitForSelector('#physmap-canvas[data-ready="true"]', { timeout: 10000 });
+  assert.equal(await page.isVisible('#physmap-legend .swatch[data-owner="user_swapcache"]'), true);
+  assert.deepEqual((await framePixel(page, inCache)).px, color.user_swapcache, 'a page in the swap cache');
+  assert.deepEqual((await framePixel(page, resident)).px, color.user, 'an anonymous page never swapped');
+  await view.done();
 });

@@ -3,8 +3,12 @@
 // than its memory (kswapd's sawtooth) and squeezes anonymous memory into
 // swap; the free-pages line is drawn through the API's points, below low
 // somewhere and back above high after it, the watermark lines stand at the
-// API's values, the swap line ends at the API's swap use, the controls
-// redraw (zone scope, sample count), and nothing scrolls sideways.
+// API's values, the swap line ends at the API's swap use, the scan and steal
+// rate lines are the API's counters' per-sample increases, drawn at their
+// pixels in their colours, the controls redraw (zone scope, sample count),
+// and nothing scrolls sideways. A second session runs out of memory: each
+// sample where the OOM killer killed is a dashed marker drawn on every chart,
+// at the sample's x, and nowhere else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
@@ -65,6 +69,53 @@ function pixelOf(page, chart, axis, value) {
   }, [chart, axis, value]);
 }
 
+// Per-sample increases of a cumulative counter, as the view computes them.
+const deltas = (v) => v.map((x, i) => (i ? x - v[i - 1] : 0));
+
+// The canvas colour around (x, y) (CSS pixels) nearest to @rgb: its distance.
+function nearestColour(page, chart, x, y, rgb) {
+  return page.evaluate(([chart, x, y, rgb]) => {
+    const c = document.getElementById(`pressure-${chart}`);
+    const scale = c.width / c.clientWidth;
+    const cx = Math.round(x * scale), cy = Math.round(y * scale), r = Math.ceil(2 * scale);
+    const px = c.getContext('2d').getImageData(cx - r, cy - r, 2 * r + 1, 2 * r + 1).data;
+    let best = Infinity;
+    for (let i = 0; i < px.length; i += 4)
+      best = Math.min(best, Math.hypot(px[i] - rgb[0], px[i + 1] - rgb[1], px[i + 2] - rgb[2]));
+    return best;
+  }, [chart, x, y, rgb]);
+}
+
+// The columns (CSS pixels, centres of runs) where the middle of a chart's
+// area is drawn in the OOM marker's colour (#9d0208) in a good share of rows.
+function markerColumns(page, chart) {
+  return page.evaluate((chart) => {
+    const canvas = document.getElementById(`pressure-${chart}`);
+    const c = window.Chart.getChart(canvas);
+    const scale = canvas.width / canvas.clientWidth, a = c.chartArea;
+    const x0 = Math.floor(a.left * scale), x1 = Math.ceil(a.right * scale);
+    const y0 = Math.floor((a.top + a.height * 0.3) * scale), y1 = Math.ceil((a.top + a.height * 0.7) * scale);
+    const px = canvas.getContext('2d').getImageData(x0, y0, x1 - x0, y1 - y0).data;
+    const w = x1 - x0, h = y1 - y0, runs = [];
+    let start = -1;
+    for (let x = 0; x <= w; x++) {
+      let n = 0;
+      for (let y = 0; x < w && y < h; y++) {
+        const i = (y * w + x) * 4;
+        n += Math.abs(px[i] - 157) < 30 && px[i + 1] < 40 && px[i + 2] < 45;
+      }
+      const hit = x < w && n > h * 0.4;
+      if (hit && start < 0)
+        start = x;
+      if (!hit && start >= 0) {
+        runs.push((x0 + (start + x - 1) / 2) / scale);
+        start = -1;
+      }
+    }
+    return runs;
+  }, chart);
+}
+
 test('the pressure view draws the sawtooth, the LRU, reclaim and swap from the API, and its controls redraw it', async () => {
   const api = (await getJson(`${d.url}/api/v1/sessions/${id}/pressure?points=120`)).body;
   const s = api.series;
@@ -110,6 +161,33 @@ test('the pressure view draws the sawtooth, the LRU, reclaim and swap from the A
     const sum = ['inactive_file', 'active_file', 'inactive_anon', 'active_anon', 'unevictable']
       .reduce((n, k) => n + s[k][last], 0);
     assert.ok(Math.abs(g.lru.sets.at(-1).pts[last].y - await pixelOf(page, 'lru', 'y', sum)) < 0.5);
+    // The rate lines: each counter's increase per sample, at its pixels; the
+    // visible ones drawn in their colours where they peak (the scans are
+    // hidden until their legend entry is clicked).
+    const RATES = { 'scanned by kswapd': ['pgscan_kswapd', null], 'stolen by kswapd': ['pgsteal_kswapd', [0x2b, 0x93, 0x48]],
+      'scanned by direct reclaim': ['pgscan_direct', null], 'stolen by direct reclaim': ['pgsteal_direct', [0xe7, 0x6f, 0x51]],
+      'swapped out': ['pswpout', [0x72, 0x09, 0xb7]], 'swapped in': ['pswpin', [0xb5, 0x17, 0x9e]] };
+    for (const [label, [key, rgb]] of Object.entries(RATES)) {
+      const set = g.rates.sets.find((x) => x.label === label);
+      assert.ok(set, label);
+      assert.equal(set.hidden, rgb === null, `${label} hidden`);
+      const want = deltas(s[key]);
+      assert.deepEqual(set.pts.map((p) => p.vy), want, label);
+      if (!rgb)
+        continue;
+      const peak = want.indexOf(Math.max(...want));
+      for (const i of [peak, Math.floor(s.seq.length / 3)]) {
+        const py = await pixelOf(page, 'rates', 'y', want[i]);
+        assert.ok(Math.abs(set.pts[i].y - py) < 0.5, `${label} at ${i}`);
+      }
+      if (want[peak] > 0) {
+        const others = g.rates.sets.filter((x) => !x.hidden && x.label !== label && x.label !== 'swap used');
+        if (others.every((o) => Math.abs(o.pts[peak].y - set.pts[peak].y) > 6))
+          assert.ok(await nearestColour(page, 'rates', set.pts[peak].x, set.pts[peak].y, rgb) < 60,
+            `${label} drawn at its peak in its colour`);
+      }
+    }
+    assert.ok(deltas(s.pgsteal_kswapd).some((x) => x > 0) && deltas(s.pswpout).some((x) => x > 0));
     const swap = g.rates.sets.find((x) => x.label === 'swap used');
     assert.equal(swap.pts[last].vy, s.swap_used[last]);
     const summary = await page.textContent('#pressure-summary');
@@ -137,5 +215,57 @@ test('the pressure view draws the sawtooth, the LRU, reclaim and swap from the A
                              sixty.points);
   const fewer = await drawn(page);
   assert.deepEqual(fewer.free.sets[0].pts.map((p) => p.vx), sixty.series.seq);
+  await done();
+});
+
+// A machine that runs out of memory with no swap: kernel pages until the OOM
+// killer has killed each process, in ops far enough apart that each kill
+// lands in a sample of its own. Every chart draws one dashed marker per such
+// sample, at the sample's x, labelled with its count, and no other.
+test('the pressure view marks each OOM kill on every chart at its sample', async () => {
+  const oid = await createSession(d.url, { mem_mib: 64 }, 'pressure-oom');
+  const base = `${d.url}/api/v1/sessions/${oid}`;
+  const post = async (ops) => (await postJson(`${base}/ops`, ops)).body.results;
+  await post({ op: 'spawn', name: 'init' });
+  for (const [name, size] of [['big', 16 << 20], ['mid', 12 << 20], ['small', 8 << 20]]) {
+    const [{ pid }] = await post({ op: 'spawn', name });
+    const [{ addr }] = await post({ op: 'mmap', pid, length: size, prot: 'rw-' });
+    const [t] = await post({ op: 'touch', pid, addr, length: size, access: 'write' });
+    assert.equal(t.ok, true, JSON.stringify(t));
+  }
+  for (let k = 0; k < 10; k++) {
+    const r = await post(Array.from({ length: 2000 }, () => ({ op: 'alloc_pages', order: 0 })));
+    if (r.every((x) => !x.ok))
+      break;
+  }
+  const api = (await getJson(`${base}/pressure?points=120`)).body;
+  const s = api.series;
+  const kills = deltas(s.oom_kill).flatMap((n, i) => (n > 0 ? [{ i, n, seq: s.seq[i] }] : []));
+  assert.equal(s.oom_kill.at(-1), 3, JSON.stringify(s.oom_kill));
+  assert.ok(kills.length >= 2, `kills in ${kills.length} samples`);
+
+  const { page, done } = await openSessionPage(browser, d.url, '#pressure', oid);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.waitForFunction((n) => {
+    const v = document.getElementById('view-pressure');
+    return v.dataset.ready === 'true' && window.Chart.getChart(document.getElementById('pressure-free'))
+      .data.datasets[0].data.length === n;
+  }, s.seq.length);
+  for (const chart of ['free', 'lru', 'rates']) {
+    const marks = await page.evaluate((chart) => {
+      const c = window.Chart.getChart(document.getElementById(`pressure-${chart}`));
+      return Object.entries(c.options.plugins.annotation.annotations).filter(([k]) => k.startsWith('oom'))
+        .map(([, a]) => ({ x: a.xMin, label: a.label.content }));
+    }, chart);
+    assert.deepEqual(marks, kills.map((k) => ({ x: k.seq, label: `OOM kill${k.n > 1 ? ` \u00d7${k.n}` : ''}` })), chart);
+    const cols = await markerColumns(page, chart);
+    assert.equal(cols.length, kills.length, `${chart}: marker columns ${cols}`);
+    for (const [j, k] of kills.entries()) {
+      const x = await pixelOf(page, chart, 'x', k.seq);
+      assert.ok(Math.abs(cols[j] - x) < 2, `${chart}: marker ${j} drawn at ${cols[j]}, sample at ${x}`);
+    }
+  }
+  const summary = await page.textContent('#pressure-summary');
+  assert.ok(summary.includes('the OOM killer killed 3 times'), summary);
   await done();
 });

@@ -61,6 +61,12 @@ test('a session that reclaims and swaps replays, travels back and forks exactly'
   const c = await counters(base, id);
   assert.ok(c.pswpout > 1000, JSON.stringify(c));
   assert.ok(c.pgsteal_kswapd + c.pgsteal_direct > 1000);
+  // every page stolen was scanned first, by the same reclaimer
+  assert.ok(c.pgscan_kswapd >= c.pgsteal_kswapd && c.pgscan_direct >= c.pgsteal_direct, JSON.stringify(c));
+  const vmstat = Object.fromEntries((await text(`${base}/${id}/proc/vmstat`)).trim().split('\n')
+    .map((l) => l.split(' ')).map(([k, v]) => [k, Number(v)]));
+  assert.equal(vmstat.pgscan_kswapd, c.pgscan_kswapd);
+  assert.equal(vmstat.pgscan_kswapd + vmstat.pgscan_direct, vmstat.pgscan_anon + vmstat.pgscan_file);
   const meminfo = await text(`${base}/${id}/proc/meminfo`);
   assert.ok(field(meminfo, 'SwapFree') < field(meminfo, 'SwapTotal'));
 

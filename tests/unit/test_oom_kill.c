@@ -5,7 +5,8 @@
  * the requests __alloc_pages_may_oom() does not kill for (costly orders,
  * __GFP_NORETRY, __GFP_RETRY_MAYFAIL, the low zones, GFP_NOFS) fail without
  * a kill; a process that runs the machine out of memory itself is killed in
- * its own fault; /proc/PID/oom_score; a snapshot carries the kernel log.
+ * its own fault; /proc/PID/oom_score; swap entries count in the badness
+ * (and show as VmSwap); a snapshot carries the kernel log.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -109,6 +110,33 @@ static bool alive(const struct machine *m, int pid)
 	return false;
 }
 
+/* A line's number of kB in /proc/PID/status ("VmSwap:", "RssAnon:"). */
+static uint64_t status_kb(const struct machine *m, int pid, const char *key)
+{
+	char *text = proc_pid_status(m, pid), *p;
+	unsigned long long kb;
+
+	assert_non_null(text);
+	p = strstr(text, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), " %llu kB", &kb), 1);
+	free(text);
+	return kb;
+}
+
+static uint64_t vmstat_of(const struct machine *m, const char *name)
+{
+	char *text = proc_vmstat(m), key[64], *p;
+	unsigned long long v;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr(text, key);
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + strlen(key), "%llu", &v), 1);
+	free(text);
+	return v;
+}
+
 /* Kernel allocations on CPU 0 (a kernel thread: no process is current) until one fails. */
 static unsigned int exhaust(struct machine *m, gfp_t g, unsigned int order, struct victims *v)
 {
@@ -182,6 +210,7 @@ static void test_victim_is_worst_badness(void **state)
 	assert_int_equal(v.nr, 3);
 	assert_true(alive(m, init) && alive(m, c));
 	assert_int_equal(mm_oom_kill_count(m), 3);
+	assert_int_equal(vmstat_of(m, "oom_kill"), 3);
 
 	log = oom_dmesg(m);
 	assert_non_null(strstr(log, "swapper/0 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), "
@@ -330,6 +359,54 @@ static void test_oom_score(void **state)
 	assert_int_equal(mm_set_oom_score_adj(m, a, 1001, &e), -EINVAL);
 	assert_int_equal(mm_set_oom_score_adj(m, 99, 0, &e), -ESRCH);
 	assert_null(proc_pid_oom_score(m, 99));
+	machine_destroy(m);
+}
+
+/*
+ * oom_badness() counts swap entries (MM_SWAPENTS) with the RSS: the older
+ * process, whose pages reclaim swapped out first, has the smaller RSS once
+ * swap is full, but the larger RSS + swap, and it is the victim.
+ * /proc/PID/status shows its swap as VmSwap.
+ */
+static void test_swap_counts_in_badness(void **state)
+{
+	struct victims v = { 0 };
+	struct machine *m = make("{\"mem_mib\":128,\"swap_mib\":16,\"cpus\":2}", on_event, &v);
+	struct alloc_pages_result res;
+	struct mm_oom_info oa, ob;
+	uint64_t swapped;
+	int a, b;
+
+	(void)state;
+	spawn_with(m, "init", 8, 0);
+	b = spawn_with(m, "swapped", 8000, 0);
+	a = spawn_with(m, "resident", 6000, 0);
+	assert_int_equal(status_kb(m, b, "VmSwap:"), 0);
+	/* kernel pages until swap is full, short of an OOM kill */
+	while (vmstat_of(m, "pswpout") < 4095 &&
+	       mm_alloc_pages(m, gfp(GFP_KERNEL_TEXT), 0, -1, 0, &res, NULL) == 0)
+		mm_kswapd_run(m);
+	assert_int_equal(v.nr, 0);
+	assert_clean(m);
+	swapped = status_kb(m, b, "VmSwap:") / 4;
+	assert_true(swapped > 3000);
+	assert_true(status_kb(m, b, "VmSwap:") > status_kb(m, a, "VmSwap:"));
+	assert_true(status_kb(m, b, "RssAnon:") < status_kb(m, a, "RssAnon:"));
+	assert_int_equal(mm_oom_info(m, a, &oa), 0);
+	assert_int_equal(mm_oom_info(m, b, &ob), 0);
+	/* badness: RSS + swap + page tables; b's swap puts it above a */
+	assert_int_equal(ob.badness, expected_badness(m, b, 0) + (long)swapped);
+	assert_int_equal(oa.badness, expected_badness(m, a, 0) +
+				     (long)(status_kb(m, a, "VmSwap:") / 4));
+	assert_true(expected_badness(m, b, 0) < expected_badness(m, a, 0));
+	assert_true(ob.badness > oa.badness);
+	exhaust(m, gfp(GFP_KERNEL_TEXT), 0, &v);
+	assert_int_equal(v.nr, 1);
+	assert_int_equal(v.pid[0], b);
+	assert_int_equal(vmstat_of(m, "oom_kill"), 1);
+	mm_exit_killed(m);
+	assert_true(alive(m, a));
+	assert_clean(m);
 	machine_destroy(m);
 }
 
@@ -527,6 +604,7 @@ int main(void)
 		cmocka_unit_test(test_no_oom_nofs),
 		cmocka_unit_test(test_current_is_victim),
 		cmocka_unit_test(test_oom_score),
+		cmocka_unit_test(test_swap_counts_in_badness),
 		cmocka_unit_test(test_snapshot_carries_oom),
 		cmocka_unit_test(test_random_oom),
 	};

@@ -1,7 +1,8 @@
 /*
  * test_rmap.c - the reverse map, fork and copy-on-write: anonymous pages on
- * the LRU, fork sharing pages read-only, copy-on-write copying on write only
- * (and reusing a page no one else holds), folio_referenced() reading and
+ * the LRU, fork sharing pages read-only (both PTEs' R/W bit cleared),
+ * copy-on-write copying on write only (and reusing a page no one else
+ * holds), folio_referenced() reading and
  * clearing the accessed bits the MMU set, try_to_unmap() of file pages, and
  * a randomised session over processes, files and fork with the check after
  * every step, a clone and a snapshot of it equal to the machine.
@@ -31,6 +32,14 @@ static struct mm_translation touch(struct machine *m, int pid, uint64_t va, int 
 		fail_msg("translate: %s", e.message);
 	assert_clean(m);
 	return t;
+}
+
+/* The PTE a translation walked through (its last level), and its R/W bit (bit 1). */
+static bool pte_writable(const struct mm_translation *t)
+{
+	assert_true(t->nr_levels > 0);
+	assert_int_equal(t->levels[t->nr_levels - 1].level, 1);
+	return t->levels[t->nr_levels - 1].entry & (1ULL << 1);
 }
 
 /* Anonymous pages start on the inactive anon list, swap-backed, in their VMA's anon_vma. */
@@ -79,8 +88,11 @@ static void test_cow_copies_on_write_only(void **state)
 	(void)state;
 	assert_int_equal(mm_spawn(m, "p", &parent, NULL), 0);
 	assert_int_equal(mm_mmap(m, parent, 0, 8 * 4096, "rw-", &addr, NULL), 0);
-	for (i = 0; i < 8; i++)
-		pfn[i] = touch(m, parent, addr + i * 4096, MM_ACCESS_WRITE).paddr >> 12;
+	for (i = 0; i < 8; i++) {
+		t = touch(m, parent, addr + i * 4096, MM_ACCESS_WRITE);
+		pfn[i] = t.paddr >> 12;
+		assert_true(pte_writable(&t));
+	}
 	user = owned(m, OWNER_USER);
 	assert_int_equal(mm_fork(m, parent, &child, NULL), 0);
 	assert_clean(m);
@@ -91,14 +103,20 @@ static void test_cow_copies_on_write_only(void **state)
 		assert_int_equal(rmap_count(m, pfn[i]), 2);
 	}
 	for (i = 0; i < 8; i++) {
-		assert_int_equal(touch(m, child, addr + i * 4096, MM_ACCESS_READ).paddr >> 12, pfn[i]);
-		assert_int_equal(touch(m, parent, addr + i * 4096, MM_ACCESS_READ).paddr >> 12, pfn[i]);
+		/* copy_present_pte(): both PTEs write-protected (_PAGE_RW cleared) */
+		t = touch(m, child, addr + i * 4096, MM_ACCESS_READ);
+		assert_int_equal(t.paddr >> 12, pfn[i]);
+		assert_false(pte_writable(&t));
+		t = touch(m, parent, addr + i * 4096, MM_ACCESS_READ);
+		assert_int_equal(t.paddr >> 12, pfn[i]);
+		assert_false(pte_writable(&t));
 	}
 	assert_int_equal(owned(m, OWNER_USER), user);
 	assert_int_equal(rec.count[MM_EV_wp_page_copy], 0);
 	tag = m->mem_map[pfn[3]].folio.content;
 	t = touch(m, child, addr + 3 * 4096 + 8, MM_ACCESS_WRITE);
 	assert_int_not_equal(t.paddr >> 12, pfn[3]);
+	assert_true(pte_writable(&t));		/* the copy is the child's alone */
 	assert_int_equal(m->mem_map[t.paddr >> 12].folio.content, tag);
 	assert_int_equal(owned(m, OWNER_USER), user + 1);
 	assert_int_equal(rec.count[MM_EV_wp_page_copy], 1);
@@ -107,8 +125,11 @@ static void test_cow_copies_on_write_only(void **state)
 	touch(m, child, addr + 3 * 4096 + 16, MM_ACCESS_WRITE);
 	assert_int_equal(owned(m, OWNER_USER), user + 1);
 	assert_int_equal(rec.count[MM_EV_wp_page_copy], 1);
+	t = touch(m, parent, addr + 3 * 4096, MM_ACCESS_READ);
+	assert_false(pte_writable(&t));		/* still write-protected until it writes */
 	t = touch(m, parent, addr + 3 * 4096, MM_ACCESS_WRITE);
 	assert_int_equal(t.paddr >> 12, pfn[3]);
+	assert_true(pte_writable(&t));		/* wp_page_reuse() */
 	assert_int_equal(rec.count[MM_EV_wp_page_reuse], 1);
 	assert_int_equal(owned(m, OWNER_USER), user + 1);
 	assert_int_equal(mm_exit(m, parent, NULL), 0);

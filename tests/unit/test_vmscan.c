@@ -2,9 +2,12 @@
  * test_vmscan.c - reclaim as mm/vmscan.c does it: kswapd wakes below the low
  * watermark and sleeps above the high one, direct reclaim lowers its
  * priority from 12 down, dirty pages are written before they are freed, a
- * swapped-out page comes back on a major fault with its content, and a
- * random mix of allocations, file reads and writes and anonymous memory
- * under pressure keeps every invariant after every step.
+ * swapped-out page comes back on a major fault with its content, a page
+ * cache page read back within its refault distance comes back active and
+ * one beyond it does not, reclaim shrinks the dentry and inode caches
+ * through shrink_slab(), vm.swappiness tips reclaim from page cache to
+ * anonymous memory, and a random mix of allocations, file reads and writes
+ * and anonymous memory under pressure keeps every invariant after every step.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +38,7 @@ struct rec {
 	uint64_t written[8192];		/* pfns pageout() wrote, not yet freed */
 	unsigned int nr_written;
 	unsigned long written_then_freed;
+	unsigned long shrink_slab_ends, shrink_slab_freed;
 };
 
 static void forget_written(struct rec *r, uint64_t pfn, bool freed)
@@ -84,6 +89,10 @@ static void record(void *ctx, const struct mm_event *ev)
 		r->writes++;
 		if (r->nr_written < 8192)
 			r->written[r->nr_written++] = ev->pfn;
+		break;
+	case MM_EV_mm_shrink_slab_end:
+		r->shrink_slab_ends++;
+		r->shrink_slab_freed += (unsigned long)ev->value;
 		break;
 	case MM_EV_mm_filemap_delete_from_page_cache:
 		r->deletes++;
@@ -151,7 +160,9 @@ static void test_kswapd_low_to_high(void **state)
 	assert_false(r.wake_above_low);
 	assert_false(r.sleep_below_high);
 	assert_true(vmstat(m, "pgsteal_kswapd") > 0);
+	assert_true(vmstat(m, "pgscan_kswapd") >= vmstat(m, "pgsteal_kswapd"));
 	assert_int_equal(vmstat(m, "pgsteal_direct"), 0);
+	assert_int_equal(vmstat(m, "pgscan_direct"), 0);
 	assert_int_equal(vmstat(m, "pageoutrun"), r.wakes);
 	assert_clean(m);
 	machine_destroy(m);
@@ -171,12 +182,14 @@ static void test_direct_reclaim_priorities(void **state)
 	struct mm_error e;
 	unsigned int lowest = DEF_PRIORITY;
 	unsigned long wakeups;
+	uint64_t scan_kswapd;
 
 	(void)state;
 	assert_int_equal(mm_create_file(m, "cache", 96 * MIB, NULL), 0);
 	read_file(m, "cache", 0, 96 * MIB);
 	mm_kswapd_run(m);
 	wakeups = r.wakeups;
+	scan_kswapd = vmstat(m, "pgscan_kswapd");
 	for (int i = 0; i < 20000 && r.direct_begins < 20; i++) {
 		unsigned long before = r.direct_begins;
 
@@ -196,6 +209,8 @@ static void test_direct_reclaim_priorities(void **state)
 	assert_true(vmstat(m, "allocstall_dma32") + vmstat(m, "allocstall_normal") >=
 		    r.direct_begins);
 	assert_true(vmstat(m, "pgsteal_direct") > 0);
+	assert_true(vmstat(m, "pgscan_direct") >= vmstat(m, "pgsteal_direct"));
+	assert_int_equal(vmstat(m, "pgscan_kswapd"), scan_kswapd);	/* all of it direct */
 	assert_clean(m);
 	machine_destroy(m);
 }
@@ -291,6 +306,221 @@ static void test_swap_out_and_in(void **state)
 	machine_destroy(m);
 }
 
+struct refault {
+	uint64_t refault_file, activate_file;	/* the vmstat counters' moves */
+	uint64_t distance, workingset;		/* nonresident_age ticks, active file pages */
+	bool active;				/* the page read back is on the active list */
+};
+
+/*
+ * A file "a" read once is pushed out of the page cache by a file read as a
+ * stream while "hot" (read twice: on the active file list) stays; once a's
+ * page 0 is a shadow entry the stream goes on for @more bytes, then page 0
+ * is read back. The refault distance is the clock's ticks between.
+ */
+static struct refault refault_after(uint64_t more)
+{
+	struct machine *m = make("{\"mem_mib\":128}", NULL, NULL);
+	uint64_t off = 0, end, shadow, entry, rf, act;
+	struct sim_file *a;
+	struct lruvec *l;
+	struct refault r;
+	struct mm_folio_info fi;
+
+	assert_int_equal(mm_create_file(m, "hot", 32 * MIB, NULL), 0);
+	assert_int_equal(mm_create_file(m, "a", 4 * MIB, NULL), 0);
+	assert_int_equal(mm_create_file(m, "stream", 512 * MIB, NULL), 0);
+	read_file(m, "hot", 0, 32 * MIB);
+	read_file(m, "hot", 0, 32 * MIB);
+	read_file(m, "a", 0, 4 * MIB);
+	mm_kswapd_run(m);
+	a = file_by_name(m, "a");
+	for (; !xa_is_value(a->i_pages[0]) && off < 256 * MIB; off += 256 * 1024) {
+		read_file(m, "stream", off, 256 * 1024);
+		mm_kswapd_run(m);
+	}
+	shadow = a->i_pages[0];
+	assert_true(xa_is_value(shadow));
+	for (end = off + more; off < end; off += 256 * 1024) {
+		read_file(m, "stream", off, 256 * 1024);
+		mm_kswapd_run(m);
+	}
+	l = mem_cgroup_lruvec(m, 0, 0);
+	/* the eviction above memcg id (16 bits), node (10) and the workingset bit */
+	r.distance = l->nonresident_age - ((shadow & ~I_PAGES_SHADOW) >> 27);
+	r.workingset = lruvec_lru_size(l, LRU_ACTIVE_FILE);
+	rf = vmstat(m, "workingset_refault_file");
+	act = vmstat(m, "workingset_activate_file");
+	read_file(m, "a", 0, 4096);
+	entry = a->i_pages[0];
+	assert_true(entry && !xa_is_value(entry));
+	assert_int_equal(machine_folio_info(m, entry - 1, &fi), 0);
+	r.active = page_test(&m->mem_map[entry - 1], PG_active);
+	assert_int_equal(r.active, fi.lru_list && !strcmp(fi.lru_list, "active_file"));
+	r.refault_file = vmstat(m, "workingset_refault_file") - rf;
+	r.activate_file = vmstat(m, "workingset_activate_file") - act;
+	assert_clean(m);
+	machine_destroy(m);
+	return r;
+}
+
+/*
+ * Workingset refault detection: a page cache page read back soon after its
+ * eviction, within a refault distance no longer than the active file list,
+ * comes back active (workingset_refault_file and workingset_activate_file
+ * move); one read back after the stream has evicted more pages than that
+ * refaults without activation.
+ */
+static void test_workingset_refault(void **state)
+{
+	struct refault near, far;
+
+	(void)state;
+	near = refault_after(0);
+	far = refault_after(192 * MIB);
+	print_message("refault distance %" PRIu64 " (workingset %" PRIu64 "): active %d; "
+		      "distance %" PRIu64 " (workingset %" PRIu64 "): active %d\n", near.distance,
+		      near.workingset, near.active, far.distance, far.workingset, far.active);
+	assert_true(near.distance <= near.workingset);
+	assert_true(near.refault_file >= 1);
+	assert_true(near.activate_file >= 1);
+	assert_true(near.active);
+	assert_true(far.distance > far.workingset);
+	assert_true(far.refault_file >= 1);
+	assert_int_equal(far.activate_file, 0);
+	assert_false(far.active);
+}
+
+static unsigned int files_with(struct machine *m, bool dentry)
+{
+	struct mm_file_info fi;
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; mm_file_info(m, i, &fi) == 0; i++)
+		n += dentry ? fi.has_dentry : fi.has_inode;
+	return n;
+}
+
+/*
+ * Reclaim, not drop_caches, shrinks the dentry and inode caches: with no
+ * page cache or swap to take, kernel allocations drive direct reclaim down
+ * to the low priorities where shrink_slab() asks the superblock's shrinker
+ * for the unused dentries (and then the inodes they held) of a thousand
+ * files nobody opened.
+ */
+static void test_reclaim_shrinks_slab(void **state)
+{
+	struct rec r;
+	struct machine *m = make_rec("{\"mem_mib\":64}", &r);
+	struct alloc_pages_result res;
+	char name[16];
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		assert_int_equal(mm_create_file(m, name, 4096, NULL), 0);
+	}
+	assert_int_equal(files_with(m, true), 1000);
+	assert_int_equal(files_with(m, false), 1000);
+	while (files_with(m, true) == 1000 &&
+	       mm_alloc_pages(m, 0xcc0u, 0, -1, 0, &res, NULL) == 0)
+		mm_kswapd_run(m);
+	assert_clean(m);
+	print_message("dentries left %u, inodes left %u, shrink_slab_end %lu (freed %lu), "
+		      "slabs_scanned %" PRIu64 "\n", files_with(m, true), files_with(m, false),
+		      r.shrink_slab_ends, r.shrink_slab_freed, vmstat(m, "slabs_scanned"));
+	assert_true(files_with(m, true) < 1000);
+	assert_true(files_with(m, false) < 1000);	/* the inodes the dentries held */
+	assert_true(r.shrink_slab_freed >= 1000 - files_with(m, true));
+	assert_true(vmstat(m, "slabs_scanned") > 0);
+	assert_int_equal(vmstat(m, "drop_slab"), 0);	/* no drop_caches */
+	assert_int_equal(vmstat(m, "drop_pagecache"), 0);
+	machine_destroy(m);
+}
+
+struct steal {
+	uint64_t anon, file;
+};
+
+/*
+ * One workload under one vm.swappiness, written by the sysctl after boot:
+ * 32 MiB of anonymous memory and 32 MiB of page cache, both used twice (so
+ * that both sit on their active lists and no inactive cache invites
+ * cache_trim_mode), then kernel pages take memory until 24 MiB have been
+ * reclaimed. What reclaim stole of each type is the answer.
+ */
+static struct steal steal_at_swappiness(long swappiness)
+{
+	struct machine *m = make("{\"mem_mib\":128,\"swap_mib\":64}", NULL, NULL);
+	uint64_t addr, *held = calloc(40000, sizeof(*held)), nheld = 0;
+	struct alloc_pages_result res;
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+	struct steal s;
+	long old;
+	int pid;
+
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &old), 0);
+	assert_int_equal(old, 60);	/* the machine key's default */
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", swappiness, &e), 0);
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 32 * MIB, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_create_file(m, "f", 32 * MIB, NULL), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint64_t a = 0; a < 32 * MIB; a += 4096)
+			assert_int_equal(mm_translate(m, 0, pid, addr + a, MM_ACCESS_WRITE, -1,
+						      &t, &e), 0);
+		read_file(m, "f", 0, 32 * MIB);
+		mm_kswapd_run(m);
+	}
+	while (vmstat(m, "pgsteal_anon") + vmstat(m, "pgsteal_file") < 6144 && nheld < 40000 &&
+	       mm_alloc_pages(m, 0xcc0u, 0, -1, 0, &res, &e) == 0) {
+		held[nheld++] = res.pfn;
+		mm_kswapd_run(m);
+	}
+	assert_clean(m);
+	s.anon = vmstat(m, "pgsteal_anon");
+	s.file = vmstat(m, "pgsteal_file");
+	free(held);
+	machine_destroy(m);
+	return s;
+}
+
+/*
+ * vm.swappiness balances anon against file in get_scan_count(): at 0 global
+ * reclaim leaves anon alone while there is page cache to take, at 200 the
+ * page cache is spared and anon goes to swap; 60 (anon 60 against file
+ * 140, each list's size shifted right by the priority) stays nearer file.
+ * Out of range is refused.
+ */
+static void test_swappiness_balance(void **state)
+{
+	struct steal s0, s60, s200;
+	struct machine *m;
+	struct mm_error e = { 0 };
+	long v;
+
+	(void)state;
+	s0 = steal_at_swappiness(0);
+	s60 = steal_at_swappiness(60);
+	s200 = steal_at_swappiness(200);
+	print_message("pgsteal anon/file: swappiness 0 %" PRIu64 "/%" PRIu64 ", 60 %" PRIu64
+		      "/%" PRIu64 ", 200 %" PRIu64 "/%" PRIu64 "\n", s0.anon, s0.file, s60.anon,
+		      s60.file, s200.anon, s200.file);
+	assert_int_equal(s0.anon, 0);
+	assert_true(s0.file > 0);
+	assert_true(s200.anon > s200.file);
+	assert_true(s60.anon <= s200.anon && s60.file >= s200.file);
+	m = make("{\"mem_mib\":64,\"swappiness\":10}", NULL, NULL);
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &v), 0);
+	assert_int_equal(v, 10);
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", 201, &e), -EINVAL);
+	assert_int_equal(mm_sysctl_vm_set(m, "swappiness", -1, &e), -EINVAL);
+	assert_int_equal(mm_sysctl_vm_get(m, "swappiness", &v), 0);
+	assert_int_equal(v, 10);
+	machine_destroy(m);
+}
+
 static uint64_t next_rand(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -371,6 +601,9 @@ int main(void)
 		cmocka_unit_test(test_direct_reclaim_priorities),
 		cmocka_unit_test(test_dirty_written_before_freed),
 		cmocka_unit_test(test_swap_out_and_in),
+		cmocka_unit_test(test_swappiness_balance),
+		cmocka_unit_test(test_workingset_refault),
+		cmocka_unit_test(test_reclaim_shrinks_slab),
 		cmocka_unit_test(test_random_pressure),
 	};
 
