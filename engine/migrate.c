@@ -92,8 +92,16 @@ int folio_migration_refusal(const struct machine *m, uint64_t pfn, unsigned int 
 		*why = "not on an LRU list (already isolated)";
 		return -EBUSY;
 	}
-	if (p->_refcount > folio_expected_refs(p)) {
-		*why = "extra references (pinned): the refcount is above its maps and cache slot";
+	/*
+	 * Only a folio without a mapping (anon, not in the swap cache) is
+	 * refused here for a pin: a page-cache or swap-cache folio is taken,
+	 * and its migration fails on the refcount in folio_migrate_mapping()
+	 * (migrate_one()), counted in pgmigrate_fail, as the kernel's racy
+	 * check in isolate_migratepages_block() does.
+	 */
+	if (folio_file_id(p) < 0 && !page_test(p, PG_swapcache) &&
+	    p->_refcount > folio_expected_refs(p)) {
+		*why = "extra references (pinned): the refcount is above its maps";
 		return -EAGAIN;
 	}
 	if (!(mode & ISOLATE_UNEVICTABLE) && page_test(p, PG_unevictable)) {

@@ -1,10 +1,10 @@
 /*
  * test_compaction.c - page migration and compaction (engine/migrate.c,
  * engine/compaction.c): one folio moved with its maps and content, the
- * refusals of pages that cannot move, the scanners' directions and
- * pageblock steps, the modes' rules, deferral, the slow path's order of
- * compaction and reclaim, kcompactd, and fragmentation by movable pages
- * (compacted away) against unmovable ones (not).
+ * refusals of pages that cannot move (pinned ones too), the scanners'
+ * directions and pageblock steps, the modes' rules, deferral, the slow
+ * path's order of compaction and reclaim, kcompactd, and fragmentation by
+ * movable pages (compacted away) against unmovable ones (not).
  */
 #include "paging_test.h"
 #include "engine/compaction.h"
@@ -958,6 +958,82 @@ static void test_alloc_contig_range(void **state)
 	free(s.v);
 }
 
+/*** Pins ***/
+
+/*
+ * A longterm pin (pin_user_pages(FOLL_LONGTERM)) of a page: one reference
+ * more than its maps and cache slot account for.
+ */
+static void pin(struct machine *m, uint64_t pfn)
+{
+	m->mem_map[pfn]._refcount++;
+}
+
+static void unpin(struct machine *m, uint64_t pfn)
+{
+	m->mem_map[pfn]._refcount--;
+}
+
+/*
+ * A pinned page does not move: move_pages(2) of a pinned anonymous page is
+ * refused before it is taken (-EAGAIN, "extra references (pinned)"), a
+ * pinned page-cache page is taken and its migration fails on the refcount
+ * (counted in pgmigrate_fail); either stays mapped where it was with its
+ * content, and no page is lost. compact_memory moves the pages around a
+ * pinned one and leaves it.
+ */
+static void test_migrate_pinned(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":64}", NULL, NULL);
+	struct mm_folio_info before, after;
+	struct mm_file_io io;
+	struct mm_error e = { 0 };
+	uint64_t addr, pfn, fpfn, new_pfn = PFN_NIL;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	addr = map_and_touch(m, pid, 4);
+	pfn = pfn_of(m, pid, addr + 4096);
+	assert_int_equal(machine_folio_info(m, pfn, &before), 0);
+	pin(m, pfn);
+	assert_int_equal(mm_migrate_pages(m, pfn, 0, &new_pfn, &e), -EAGAIN);
+	assert_non_null(strstr(e.message, "extra references (pinned)"));
+	assert_int_equal(new_pfn, PFN_NIL);
+	assert_int_equal(pfn_of(m, pid, addr + 4096), pfn);
+	assert_int_equal(machine_folio_info(m, pfn, &after), 0);
+	assert_int_equal(after.content, before.content);
+	assert_string_equal(after.lru_list, before.lru_list);
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(vmstat(m, "pgmigrate_fail"), 0);	/* never taken */
+	/* a page-cache page is taken, and fails in the move */
+	assert_int_equal(mm_create_file(m, "f", 4 * 4096, NULL), 0);
+	if (mm_read_file(m, pid, "f", 0, 4 * 4096, &io, &e))
+		fail_msg("read: %s", e.message);
+	for (fpfn = 0; fpfn < 1u << 20; fpfn++)
+		if (machine_folio_info(m, fpfn, &before) == 0 && before.file_name)
+			break;
+	pin(m, fpfn);
+	e.message[0] = '\0';
+	assert_int_equal(mm_migrate_pages(m, fpfn, 0, &new_pfn, &e), -EAGAIN);
+	assert_non_null(strstr(e.message, "extra references (pinned)"));
+	assert_int_equal(new_pfn, PFN_NIL);
+	assert_int_equal(machine_folio_info(m, fpfn, &after), 0);
+	assert_string_equal(after.file_name, "f");
+	assert_int_equal(after.index, before.index);
+	assert_int_equal(after.content, before.content);
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(vmstat(m, "pgmigrate_fail"), 1);
+	/* compact_memory: the pinned anonymous page is passed over, not failed */
+	assert_int_equal(mm_compact_memory(m, -1, 0, NULL), 0);
+	assert_int_equal(pfn_of(m, pid, addr + 4096), pfn);
+	assert_int_equal(pfn_of(m, pid, addr) == pfn, false);
+	unpin(m, pfn);
+	unpin(m, fpfn);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,6 +1053,7 @@ int main(void)
 		cmocka_unit_test(test_proactive_timer),
 		cmocka_unit_test(test_proactive_backoff),
 		cmocka_unit_test(test_alloc_contig_range),
+		cmocka_unit_test(test_migrate_pinned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
