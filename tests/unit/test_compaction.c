@@ -2,9 +2,11 @@
  * test_compaction.c - page migration and compaction (engine/migrate.c,
  * engine/compaction.c): one folio moved with its maps and content, the
  * refusals of pages that cannot move (pinned ones too), the scanners'
- * directions and pageblock steps, the modes' rules, deferral, the slow
- * path's order of compaction and reclaim, kcompactd, and fragmentation by
- * movable pages (compacted away) against unmovable ones (not).
+ * directions and pageblock steps, the modes' rules, the skip hints,
+ * compaction_suitable() against vm.extfrag_threshold, deferral, the slow
+ * path's order of compaction and reclaim, kcompactd, compact_memory of one
+ * node, and fragmentation by movable pages (compacted away) against
+ * unmovable ones (not).
  */
 #include "paging_test.h"
 #include "engine/compaction.h"
@@ -16,7 +18,7 @@ struct ev {
 	int type;
 	uint64_t pfn, size;
 	int64_t value;
-	int order;
+	int order, node, zone;
 	char detail[160];
 };
 
@@ -34,7 +36,8 @@ static void seq_record(void *ctx, const struct mm_event *e)
 		s->v = realloc(s->v, s->cap * sizeof(*s->v));
 		assert_non_null(s->v);
 	}
-	s->v[s->nr] = (struct ev){ e->type, e->pfn, e->size, e->value, e->order, "" };
+	s->v[s->nr] = (struct ev){ e->type, e->pfn, e->size, e->value, e->order, e->node, e->zone,
+				   "" };
 	snprintf(s->v[s->nr].detail, sizeof(s->v[0].detail), "%s", e->detail ? e->detail : "");
 	s->nr++;
 }
@@ -958,7 +961,17 @@ static void test_alloc_contig_range(void **state)
 	free(s.v);
 }
 
-/*** Pins ***/
+/*** Pins, skip hints, suitability, modes, nodes ***/
+
+/* The pageblocks of @z whose skip hint (PB_compact_skip) is set. */
+static size_t skipped_blocks(struct machine *m, const struct zone *z)
+{
+	size_t n = 0;
+
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+		n += get_pageblock_skip(m, pfn);
+	return n;
+}
 
 /*
  * A longterm pin (pin_user_pages(FOLL_LONGTERM)) of a page: one reference
@@ -972,6 +985,29 @@ static void pin(struct machine *m, uint64_t pfn)
 static void unpin(struct machine *m, uint64_t pfn)
 {
 	m->mem_map[pfn]._refcount--;
+}
+
+static bool user_page(struct machine *m, uint64_t pfn)
+{
+	const struct page *p = &m->mem_map[pfn];
+
+	return p->owner == OWNER_USER && !p->tail && page_test(p, PG_lru);
+}
+
+/* Pin every user page of @z (@every 1), or the lowest of each pageblock (@every 0). */
+static size_t pin_zone(struct machine *m, const struct zone *z, bool every, uint64_t *pfns,
+		       size_t max)
+{
+	size_t n = 0;
+
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z) && n < max; pfn++)
+		if (user_page(m, pfn)) {
+			pin(m, pfn);
+			pfns[n++] = pfn;
+			if (!every)
+				pfn = (pfn | 511);
+		}
+	return n;
 }
 
 /*
@@ -1034,6 +1070,115 @@ static void test_migrate_pinned(void **state)
 	machine_destroy(m);
 }
 
+/* kswapd_try_to_sleep() sees the skip hints as reset_isolation_suitable() left them. */
+struct skip_watch {
+	struct seq s;
+	struct machine *m;
+	const struct zone *z;
+	long at_sleep;
+};
+
+static void skip_watch_record(void *ctx, const struct mm_event *e)
+{
+	struct skip_watch *w = ctx;
+
+	seq_record(&w->s, e);
+	if (e->type == MM_EV_mm_vmscan_kswapd_sleep && w->z && w->at_sleep < 0)
+		w->at_sleep = (long)skipped_blocks(w->m, w->z);
+}
+
+/*
+ * The skip hints: a direct async pass for a movable order-10 request over
+ * movable fragmentation whose pages are all pinned isolates nothing, and
+ * marks each pageblock it scanned skipped; the scanners met, so the cached
+ * positions are back at the zone's ends and compact_blockskip_flush is set.
+ * The next async pass passes over the marked blocks: no range of its
+ * migrate scanner starts in one, and it scans fewer pages. When kswapd goes
+ * to sleep (kswapd_try_to_sleep(), after a failed GFP_NOWAIT order-9
+ * request woke it), reset_isolation_suitable() clears them.
+ */
+static void test_skip_hints(void **state)
+{
+	struct skip_watch w = { .at_sleep = -1 };
+	struct machine *m = make("{\"mem_mib\":128}", skip_watch_record, &w);
+	struct alloc_pages_result r;
+	struct zone *z;
+	uint64_t *pfns, cap, scanned, pass1, pass2, zs;
+	size_t n, k1, nr_ranges = 0;
+	bool *was_skipped;
+	long b;
+	int pid;
+
+	(void)state;
+	w.m = m;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	zs = z->zone_start_pfn;
+	assert_int_equal(skipped_blocks(m, z), 0);
+	pfns = calloc(zone_end_pfn(z), sizeof(*pfns));
+	assert_non_null(pfns);
+	n = pin_zone(m, z, true, pfns, zone_end_pfn(z));
+	assert_true(n > 1000);
+	/* pass 1 */
+	w.s.nr = 0;
+	scanned = vmstat(m, "compact_migrate_scanned");
+	assert_true(try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_ASYNC, 0, &cap) != COMPACT_SUCCESS);
+	pass1 = vmstat(m, "compact_migrate_scanned") - scanned;
+	assert_int_equal(seq_count(&w.s, MM_EV_migrate_folio_move), 0);
+	k1 = skipped_blocks(m, z);
+	assert_true(k1 > 0);
+	for (size_t i = 0; i < w.s.nr; i++)	/* every block it scanned is marked */
+		if (w.s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+		    w.s.v[i].zone == z->idx && w.s.v[i].size)
+			assert_true(get_pageblock_skip(m, w.s.v[i].pfn));
+	assert_true(z->compact_blockskip_flush);
+	assert_int_equal(z->compact_cached_migrate_pfn[0], zs);
+	assert_int_equal(z->compact_cached_migrate_pfn[1], zs);
+	assert_int_equal(z->compact_cached_free_pfn, (zone_end_pfn(z) - 1) & ~511ULL);
+	/* pass 2: starts at the cached position, passes over the marked blocks */
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(was_skipped);
+	for (uint64_t pfn = zs; pfn < zone_end_pfn(z); pfn += 512)
+		was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+	w.s.nr = 0;
+	scanned = vmstat(m, "compact_migrate_scanned");
+	try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+			     COMPACT_PRIO_ASYNC, 0, &cap);
+	pass2 = vmstat(m, "compact_migrate_scanned") - scanned;
+	for (size_t i = 0; i < w.s.nr; i++) {
+		if (w.s.v[i].zone != z->idx)
+			continue;
+		if (w.s.v[i].type == MM_EV_mm_compaction_begin) {
+			unsigned long long mp = 0;
+
+			assert_non_null(strstr(w.s.v[i].detail, "migrate_pfn="));
+			assert_int_equal(sscanf(strstr(w.s.v[i].detail, "migrate_pfn="),
+						"migrate_pfn=0x%llx", &mp), 1);
+			assert_int_equal(mp, zs);
+		}
+		if (w.s.v[i].type == MM_EV_mm_compaction_isolate_migratepages && w.s.v[i].size) {
+			assert_false(was_skipped[w.s.v[i].pfn / 512]);
+			nr_ranges++;
+		}
+	}
+	assert_true(pass2 < pass1);
+	/* kswapd goes to sleep: the hints are cleared */
+	w.z = z;
+	assert_int_equal(mm_alloc_pages(m, GFP_NOWAIT, 9, -1, 0, &r, NULL), -ENOMEM);
+	mm_kswapd_run(m);
+	b = find_from(&w.s, 0, MM_EV_mm_vmscan_kswapd_sleep);
+	assert_true(b >= 0);
+	assert_int_equal(w.at_sleep, 0);
+	for (size_t i = 0; i < n; i++)
+		unpin(m, pfns[i]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(w.s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1054,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_proactive_backoff),
 		cmocka_unit_test(test_alloc_contig_range),
 		cmocka_unit_test(test_migrate_pinned),
+		cmocka_unit_test(test_skip_hints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
