@@ -1179,6 +1179,64 @@ static void test_skip_hints(void **state)
 	free(w.s.v);
 }
 
+/* The mm_compaction_suitable line of zone @zi after @from: its ret=..., or NULL. */
+static const char *suitable_ret(const struct seq *s, size_t from, int zi)
+{
+	for (size_t i = from; i < s->nr; i++)
+		if (s->v[i].type == MM_EV_mm_compaction_suitable && s->v[i].zone == zi)
+			return strstr(s->v[i].detail, "ret=");
+	return NULL;
+}
+
+/*
+ * compaction_suitable(): with the same movable fragmentation, an order-10
+ * request's compaction is not run when the zone's fragmentation_index() is
+ * at or below vm.extfrag_threshold (the failure would come from too little
+ * memory, not from fragmentation): mm_compaction_suitable says
+ * ret=not_suitable_zone, the zone's result is COMPACT_SKIPPED, no
+ * mm_compaction_begin. At the default 500 it runs and succeeds.
+ */
+static void test_extfrag_threshold(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	const int thresholds[] = { 1000, 0 /* the index itself */ };
+	struct zone *z;
+	uint64_t cap;
+	int pid, idx;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	idx = fragmentation_index(m, z, 10);
+	assert_true(idx > 500 && idx < 1000);
+	for (size_t t = 0; t < 2; t++) {
+		int threshold = thresholds[t] ? thresholds[t] : idx;
+
+		assert_int_equal(mm_sysctl_vm_set(m, "extfrag_threshold", threshold, NULL), 0);
+		s.nr = 0;
+		assert_int_equal(try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx,
+						      COMPACT_PRIO_SYNC_LIGHT, 0, &cap),
+				 COMPACT_SKIPPED);
+		assert_non_null(suitable_ret(&s, 0, z->idx));
+		assert_string_equal(suitable_ret(&s, 0, z->idx), "ret=not_suitable_zone");
+		assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+		assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+		assert_int_equal(z->compact_defer_shift, 0);	/* skipped is not deferred */
+	}
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(mm_sysctl_vm_set(m, "extfrag_threshold", 500, NULL), 0);
+	s.nr = 0;
+	assert_int_equal(try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx,
+					      COMPACT_PRIO_SYNC_LIGHT, 0, &cap), COMPACT_SUCCESS);
+	assert_string_equal(suitable_ret(&s, 0, z->idx), "ret=continue");
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) >= 1);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1200,6 +1258,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_contig_range),
 		cmocka_unit_test(test_migrate_pinned),
 		cmocka_unit_test(test_skip_hints),
+		cmocka_unit_test(test_extfrag_threshold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
