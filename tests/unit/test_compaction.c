@@ -1010,6 +1010,11 @@ static size_t pin_zone(struct machine *m, const struct zone *z, bool every, uint
 	return n;
 }
 
+static uint64_t nr_taken(const struct ev *v)
+{
+	return (uint64_t)v->value;
+}
+
 /*
  * A pinned page does not move: move_pages(2) of a pinned anonymous page is
  * refused before it is taken (-EAGAIN, "extra references (pinned)"), a
@@ -1237,6 +1242,90 @@ static void test_extfrag_threshold(void **state)
 	free(s.v);
 }
 
+/*
+ * The modes' rules for a movable request and for compact_memory. With the
+ * lowest user page of every pageblock pinned: direct async compaction for
+ * a movable order-10 request scans only MIGRATE_MOVABLE pageblocks
+ * (suitable_migration_source()), and gives up an order-aligned block at the
+ * first page it cannot take (skip_on_failure): nothing is taken. A
+ * compact_memory write is MIGRATE_SYNC, ignores the skip hints the async
+ * pass left and the pageblocks' types (every block from the zone's start
+ * is scanned, the unmovable ones too), and takes the pages after a pinned
+ * one; the pinned pages stay.
+ */
+static void test_mode_rules_movable_and_sync(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	uint64_t *pfns, cap, next;
+	size_t n, nonmovable = 0, async_ranges = 0, taken_after_pin = 0, skipped_scanned = 0;
+	bool *was_skipped;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	pfns = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*pfns));
+	assert_non_null(pfns);
+	n = pin_zone(m, z, false, pfns, zone_end_pfn(z) / 512 + 1);
+	assert_true(n > 8);
+	s.nr = 0;
+	assert_true(try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_ASYNC, 0, &cap) != COMPACT_SUCCESS);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_compaction_begin)].detail,
+			       "mode=async"));
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+		    s.v[i].zone == z->idx) {
+			assert_int_equal(get_pageblock_migratetype(m, s.v[i].pfn), MIGRATE_MOVABLE);
+			assert_int_equal(nr_taken(&s.v[i]), 0);
+			async_ranges++;
+		}
+	assert_true(async_ranges > 0);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	/* compact_memory: sync, every block in order from the zone's start */
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(was_skipped);
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+		was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, 0, 0, NULL), 0);
+	next = z->zone_start_pfn;
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct ev *v = &s.v[i];
+
+		if (v->zone != z->idx)
+			continue;
+		if (v->type == MM_EV_mm_compaction_begin)
+			assert_non_null(strstr(v->detail, "mode=sync"));
+		if (v->type != MM_EV_mm_compaction_isolate_migratepages)
+			continue;
+		assert_true(v->pfn <= next);		/* no block passed over */
+		next = v->pfn + v->size;
+		if (v->size) {
+			nonmovable += get_pageblock_migratetype(m, v->pfn) != MIGRATE_MOVABLE;
+			skipped_scanned += was_skipped[v->pfn / 512];
+		}
+		for (size_t k = 0; k < n; k++)
+			if (pfns[k] >= v->pfn && pfns[k] < v->pfn + v->size && nr_taken(v) > 0)
+				taken_after_pin++;
+	}
+	assert_true(nonmovable > 0);
+	assert_true(skipped_scanned > 0);
+	assert_true(taken_after_pin > 0);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	for (size_t k = 0; k < n; k++)		/* the pinned pages stayed */
+		assert_true(user_page(m, pfns[k]));
+	for (size_t k = 0; k < n; k++)
+		unpin(m, pfns[k]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1259,6 +1348,7 @@ int main(void)
 		cmocka_unit_test(test_migrate_pinned),
 		cmocka_unit_test(test_skip_hints),
 		cmocka_unit_test(test_extfrag_threshold),
+		cmocka_unit_test(test_mode_rules_movable_and_sync),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
