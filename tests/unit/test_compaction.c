@@ -1326,6 +1326,96 @@ static void test_mode_rules_movable_and_sync(void **state)
 	free(s.v);
 }
 
+/*
+ * compact_memory {node}: on a two-node machine with movable fragmentation
+ * on both nodes, a write for node 1 (/sys/devices/system/node/node1/compact)
+ * compacts node 1's zones only: every run and every move is on node 1, and
+ * node 0's free lists are as they were. A pinned page-cache page among
+ * node 1's pages is taken and fails to move: pgmigrate_fail counts it, and
+ * the mm_migrate_pages line of its batch says nr_failed=1.
+ */
+static void test_compact_memory_node(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":256,\"nodes\":2,\"cpus\":2}", seq_record, &s);
+	struct zone_info before[MAX_NR_ZONES], after;
+	struct mm_access_summary sum;
+	struct mm_folio_info fi;
+	struct mm_error e = { 0 };
+	const uint64_t pages = 6144;
+	uint64_t addr[2], faddr, fpfn = PFN_NIL, fail0;
+	size_t failed_batches = 0;
+	int pid[2];
+
+	(void)state;
+	assert_int_equal(machine_nr_nodes(m), 2);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
+	for (int n = 0; n < 2; n++) {
+		assert_int_equal(mm_spawn(m, n ? "p1" : "p0", &pid[n], NULL), 0);
+		if (n == 1) {	/* page cache read in by node 1's CPU, first */
+			assert_int_equal(mm_create_file(m, "f", 64 * 4096, NULL), 0);
+			if (mm_mmap_file(m, pid[1], 0, 64 * 4096, "r--", MM_MAP_SHARED, "f", 0,
+					 &faddr, &e))
+				fail_msg("mmap f: %s", e.message);
+			if (mm_access_range(m, 1, pid[1], faddr, 64 * 4096, 4096, MM_ACCESS_READ,
+					    false, 64, &sum, &e))
+				fail_msg("read f: %s", e.message);
+		}
+		if (mm_mmap(m, pid[n], 0, pages * 4096, "rw-", &addr[n], &e))
+			fail_msg("mmap: %s", e.message);
+		if (mm_access_range(m, n, pid[n], addr[n], pages * 4096, 4096, MM_ACCESS_WRITE,
+				    false, pages, &sum, &e))
+			fail_msg("access: %s", e.message);
+		for (uint64_t i = 1; i < pages; i += 2)
+			assert_int_equal(mm_munmap(m, pid[n], addr[n] + i * 4096, 4096, NULL), 0);
+	}
+	assert_int_equal(m->mem_map[pfn_of(m, pid[0], addr[0])].node, 0);
+	assert_int_equal(m->mem_map[pfn_of(m, pid[1], addr[1])].node, 1);
+	for (uint64_t pfn = 0; pfn < m->max_pfn && fpfn == PFN_NIL; pfn++)
+		if (machine_folio_info(m, pfn, &fi) == 0 && fi.file_name && m->mem_map[pfn].node == 1)
+			fpfn = pfn;
+	assert_true(fpfn != PFN_NIL);
+	pin(m, fpfn);
+	mm_drain_all_pages(m);
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+		if (machine_zone_info(m, 0, zi, &before[zi]))
+			memset(&before[zi], 0, sizeof(before[zi]));
+	fail0 = vmstat(m, "pgmigrate_fail");
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, 1, 0, NULL), 0);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) >= 1);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct ev *v = &s.v[i];
+
+		if (v->type == MM_EV_mm_compaction_begin || v->type == MM_EV_mm_compaction_end ||
+		    v->type == MM_EV_mm_compaction_isolate_migratepages ||
+		    v->type == MM_EV_mm_compaction_isolate_freepages)
+			assert_int_equal(v->node, 1);
+		if (v->type == MM_EV_migrate_folio_move) {
+			assert_int_equal(m->mem_map[v->pfn].node, 1);
+			assert_int_equal(m->mem_map[v->value].node, 1);
+		}
+		if (v->type == MM_EV_mm_migrate_pages && strstr(v->detail, "nr_failed=1 "))
+			failed_batches++;
+	}
+	assert_int_equal(vmstat(m, "pgmigrate_fail") - fail0, 1);
+	assert_int_equal(failed_batches, 1);
+	assert_int_equal(machine_folio_info(m, fpfn, &fi), 0);
+	assert_string_equal(fi.file_name, "f");
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		if (machine_zone_info(m, 0, zi, &after) || !after.present)
+			continue;
+		assert_int_equal(after.free, before[zi].free);
+		for (unsigned int o = 0; o < MAX_NR_ORDERS; o++)
+			assert_int_equal(after.nr_free[o], before[zi].nr_free[o]);
+	}
+	unpin(m, fpfn);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1349,6 +1439,7 @@ int main(void)
 		cmocka_unit_test(test_skip_hints),
 		cmocka_unit_test(test_extfrag_threshold),
 		cmocka_unit_test(test_mode_rules_movable_and_sync),
+		cmocka_unit_test(test_compact_memory_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
