@@ -1075,21 +1075,53 @@ static void test_migrate_pinned(void **state)
 	machine_destroy(m);
 }
 
-/* kswapd_try_to_sleep() sees the skip hints as reset_isolation_suitable() left them. */
+/*
+ * What kswapd_try_to_sleep() leaves, seen at its mm_vmscan_kswapd_sleep
+ * line (before kcompactd's turn): reset_isolation_suitable() walks the zone
+ * from both ends a pageblock at a time; each block of the lower half in
+ * which one of the pages sampled (one in 8 from its start) is on an LRU
+ * list can be a migration source, and has its hint cleared.
+ */
 struct skip_watch {
 	struct seq s;
 	struct machine *m;
 	const struct zone *z;
-	long at_sleep;
+	bool seen;
+	size_t skipped, sources, sources_cleared;
+	uint64_t first_source, cached_migrate;
 };
+
+static bool sampled_lru(struct machine *m, const struct zone *z, uint64_t block)
+{
+	uint64_t pfn = block < z->zone_start_pfn ? z->zone_start_pfn : block;
+
+	for (; pfn < block + 512 && pfn < zone_end_pfn(z); pfn += 8)
+		if (page_test(&m->mem_map[pfn], PG_lru))
+			return true;
+	return false;
+}
 
 static void skip_watch_record(void *ctx, const struct mm_event *e)
 {
 	struct skip_watch *w = ctx;
+	const struct zone *z = w->z;
+	uint64_t lo, hi;
 
 	seq_record(&w->s, e);
-	if (e->type == MM_EV_mm_vmscan_kswapd_sleep && w->z && w->at_sleep < 0)
-		w->at_sleep = (long)skipped_blocks(w->m, w->z);
+	if (e->type != MM_EV_mm_vmscan_kswapd_sleep || !z || w->seen)
+		return;
+	w->seen = true;
+	w->skipped = skipped_blocks(w->m, z);
+	w->first_source = UINT64_MAX;
+	for (lo = z->zone_start_pfn, hi = zone_end_pfn(z) - 1; lo < hi; lo += 512, hi -= 512) {
+		if (!sampled_lru(w->m, z, lo & ~511ULL))
+			continue;
+		if (w->first_source == UINT64_MAX)
+			w->first_source = lo;
+		w->sources++;
+		w->sources_cleared += !get_pageblock_skip(w->m, lo);
+	}
+	w->cached_migrate = z->compact_cached_migrate_pfn[0];
 }
 
 /*
@@ -1100,26 +1132,54 @@ static void skip_watch_record(void *ctx, const struct mm_event *e)
  * The next async pass passes over the marked blocks: no range of its
  * migrate scanner starts in one, and it scans fewer pages. When kswapd goes
  * to sleep (kswapd_try_to_sleep(), after a failed GFP_NOWAIT order-9
- * request woke it), reset_isolation_suitable() clears them.
+ * request woke it), reset_isolation_suitable() clears the hints of the
+ * blocks its samples find suitable: every block of the lower half with a
+ * page on an LRU list among those sampled, the migrate scanner's cached
+ * position at the first of them; blocks of the upper half in which no
+ * sampled page is free keep theirs, as in 6.18. Only a direct
+ * compaction's meeting asks for that flush: after kcompactd's run the
+ * next sleep clears nothing.
  */
 static void test_skip_hints(void **state)
 {
-	struct skip_watch w = { .at_sleep = -1 };
+	struct skip_watch w = { 0 };
 	struct machine *m = make("{\"mem_mib\":128}", skip_watch_record, &w);
 	struct alloc_pages_result r;
 	struct zone *z;
-	uint64_t *pfns, cap, scanned, pass1, pass2, zs;
-	size_t n, k1, nr_ranges = 0;
+	uint64_t *pfns, cap, scanned, pass1, pass2, zs, addr, low;
+	size_t n, k1, k2, nr_ranges = 0;
 	bool *was_skipped;
 	long b;
 	int pid;
 
 	(void)state;
 	w.m = m;
-	fragment_movable(m, &pid);
+	addr = fragment_movable(m, &pid);
 	z = &m->nodes[0].node_zones[main_zone(m)];
 	zs = z->zone_start_pfn;
 	assert_int_equal(skipped_blocks(m, z), 0);
+	/*
+	 * The lowest pageblock with user pages keeps only those the reset's
+	 * samples miss (none at a pfn that is a multiple of 8): it is not taken
+	 * for a source.
+	 */
+	for (low = zs; low < zone_end_pfn(z) && !user_page(m, low); low++)
+		;
+	low &= ~511ULL;
+	for (uint64_t i = 0, gone = 0; gone < 512; i++, gone++) {
+		struct mm_translation t;
+
+		if (mm_translate(m, 0, pid, addr + i * 4096, MM_ACCESS_READ, -1, &t, NULL) ||
+		    t.fault)
+			continue;
+		gone = 0;
+		if ((t.paddr >> 12) >> 9 == low >> 9 && !((t.paddr >> 12) & 7))
+			assert_int_equal(mm_munmap(m, pid, addr + i * 4096, 4096, NULL), 0);
+	}
+	mm_drain_all_pages(m);
+	assert_true(!sampled_lru(m, z, low));
+	for (uint64_t pfn = low; pfn < low + 512 && !user_page(m, pfn); pfn++)
+		assert_true(pfn + 1 < low + 512);	/* user pages are left there */
 	pfns = calloc(zone_end_pfn(z), sizeof(*pfns));
 	assert_non_null(pfns);
 	n = pin_zone(m, z, true, pfns, zone_end_pfn(z));
@@ -1173,8 +1233,26 @@ static void test_skip_hints(void **state)
 	assert_int_equal(mm_alloc_pages(m, GFP_NOWAIT, 9, -1, 0, &r, NULL), -ENOMEM);
 	mm_kswapd_run(m);
 	b = find_from(&w.s, 0, MM_EV_mm_vmscan_kswapd_sleep);
-	assert_true(b >= 0);
-	assert_int_equal(w.at_sleep, 0);
+	assert_true(b >= 0 && w.seen);
+	assert_true(w.sources > 0);
+	assert_int_equal(w.sources_cleared, w.sources);
+	assert_int_equal(w.cached_migrate, w.first_source);
+	assert_true(w.first_source > low);
+	assert_true(get_pageblock_skip(m, low));
+	assert_true(w.skipped > 0 && w.skipped < k1);
+	/*
+	 * kcompactd's run that followed (not direct compaction) marked blocks
+	 * again but asked for no flush: the next time kswapd sleeps, the
+	 * hints stay as they are.
+	 */
+	k2 = skipped_blocks(m, z);
+	assert_true(k2 > w.skipped);
+	assert_false(z->compact_blockskip_flush);
+	w.seen = false;
+	assert_int_equal(mm_alloc_pages(m, GFP_NOWAIT, 9, -1, 0, &r, NULL), -ENOMEM);
+	mm_kswapd_run(m);
+	assert_true(w.seen);
+	assert_int_equal(w.skipped, k2);
 	for (size_t i = 0; i < n; i++)
 		unpin(m, pfns[i]);
 	free(pfns);
