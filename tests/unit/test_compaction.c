@@ -1262,6 +1262,69 @@ static void test_skip_hints(void **state)
 	free(w.s.v);
 }
 
+/*
+ * The skip hints after deferral: with every user page pinned, each
+ * sync-light direct compaction for a movable order-10 request fails and
+ * defers the zone; the hints its runs leave make the next runs pass over
+ * those pageblocks. Once the deferral is at COMPACT_MAX_DEFER_SHIFT and its
+ * count is used up, compaction_restarting() is true and the run first
+ * flushes the hints (__reset_isolation_suitable(): a direct run's scanners
+ * met before): its migrate scanner scans the blocks marked before it again.
+ */
+static void test_skip_hints_restart(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	uint64_t *pfns, cap;
+	size_t n, runs = 0, restarts = 0;
+	bool *was_skipped;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	pfns = calloc(zone_end_pfn(z), sizeof(*pfns));
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(pfns);
+	assert_non_null(was_skipped);
+	n = pin_zone(m, z, true, pfns, zone_end_pfn(z));
+	for (int call = 0; call < 200 && restarts < 2; call++) {
+		bool restarting = z->compact_defer_shift == COMPACT_MAX_DEFER_SHIFT &&
+				  z->compact_considered + 1 >= 1u << COMPACT_MAX_DEFER_SHIFT;
+		size_t again = 0;
+
+		for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+			was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+		s.nr = 0;
+		if (try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_SYNC_LIGHT, 0, &cap) == COMPACT_DEFERRED)
+			continue;
+		assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+		for (size_t i = 0; i < s.nr; i++)
+			if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+			    s.v[i].zone == z->idx && s.v[i].size)
+				again += was_skipped[s.v[i].pfn / 512];
+		if (runs++ == 0)
+			continue;		/* the first run: nothing was marked before it */
+		if (restarting) {
+			assert_true(again > 0);	/* the flushed blocks are scanned again */
+			restarts++;
+		} else {
+			assert_int_equal(again, 0);	/* the marked blocks are passed over */
+		}
+	}
+	assert_true(runs > 7);
+	assert_true(restarts >= 1);
+	for (size_t i = 0; i < n; i++)
+		unpin(m, pfns[i]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 /* The mm_compaction_suitable line of zone @zi after @from: its ret=..., or NULL. */
 static const char *suitable_ret(const struct seq *s, size_t from, int zi)
 {
@@ -1515,6 +1578,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_contig_range),
 		cmocka_unit_test(test_migrate_pinned),
 		cmocka_unit_test(test_skip_hints),
+		cmocka_unit_test(test_skip_hints_restart),
 		cmocka_unit_test(test_extfrag_threshold),
 		cmocka_unit_test(test_mode_rules_movable_and_sync),
 		cmocka_unit_test(test_compact_memory_node),
