@@ -471,8 +471,14 @@ int mm_migrate_pages(struct machine *m, uint64_t pfn, int cpu, uint64_t *new_pfn
 	if (pfn >= m->max_pfn)
 		return mm_error_set(e, -EINVAL, "pfn 0x%" PRIx64 " is beyond the machine "
 				    "(max_pfn 0x%" PRIx64 ")", pfn, m->max_pfn);
+	/*
+	 * A pin is no reason to leave a folio on its LRU here: move_pages()
+	 * takes it with folio_isolate_lru(), which has no refcount test, and
+	 * its move fails on the refcount (pgmigrate_fail); only the scanners of
+	 * compaction and alloc_contig_range() pass a pinned anonymous folio over.
+	 */
 	err = folio_migration_refusal(m, pfn, ISOLATE_UNEVICTABLE, &why);
-	if (err)
+	if (err && err != -EAGAIN)
 		return mm_error_set(e, err, "pfn 0x%" PRIx64 " cannot be migrated: %s", pfn, why);
 	t.cpu = cpu;
 	t.node = pfn_to_page(m, pfn)->node;
