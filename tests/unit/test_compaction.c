@@ -1148,8 +1148,9 @@ static void skip_watch_record(void *ctx, const struct mm_event *e)
  * request woke it), reset_isolation_suitable() clears the hints of the
  * blocks its samples find suitable: every block of the lower half with a
  * page on an LRU list among those sampled, the migrate scanner's cached
- * position at the first of them; blocks of the upper half in which no
- * sampled page is free keep theirs, as in 6.18. Only a direct
+ * position at the first of them; the lowest block with user pages, which
+ * keeps them only at pfns the samples miss, and blocks of the upper half
+ * in which no sampled page is free keep theirs, as in 6.18. Only a direct
  * compaction's meeting asks for that flush: after kcompactd's run the
  * next sleep clears nothing.
  */
