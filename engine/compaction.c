@@ -278,8 +278,8 @@ static void reset_cached_positions(struct machine *m, struct zone *z)
 	z->compact_cached_free_pfn = pb_start(m, zone_end_pfn(z) - 1);
 }
 
-/* __reset_isolation_suitable(): every skip hint of the zone cleared. */
-static void __reset_isolation_suitable(struct machine *m, struct zone *z)
+/* A zone as boot leaves it: no skip hint, the scanners' positions at its ends. */
+static void compaction_zone_init(struct machine *m, struct zone *z)
 {
 	uint64_t pfn;
 
@@ -292,12 +292,111 @@ static void __reset_isolation_suitable(struct machine *m, struct zone *z)
 	reset_cached_positions(m, z);
 }
 
+/* pageblock_skip_persistent(): a compound page of a pageblock or more keeps its block's hint. */
+static bool pageblock_skip_persistent(const struct machine *m, uint64_t pfn)
+{
+	const struct page *p = pfn_to_page(m, pfn);
+	const struct page *head = p->tail ? pfn_to_page(m, p->compound_head) : p;
+
+	if (!p->tail && !page_test(p, PG_head))
+		return false;
+	return head->order >= pageblock_order;
+}
+
+/*
+ * __reset_isolation_pfn() - whether the pageblock of @pfn can be a source of
+ * the migrate scanner (@check_source: a page on an LRU list) or a target of
+ * the free scanner (@check_target: a free page), sampling one page in
+ * 1 << PAGE_ALLOC_COSTLY_ORDER from the block's start; if so its skip hint
+ * is cleared. A block whose hint is clear already counts when both are
+ * checked; a target must be a movable block. Kernel: mm/compaction.c.
+ */
+static bool __reset_isolation_pfn(struct machine *m, struct zone *z, uint64_t pfn,
+				  bool check_source, bool check_target)
+{
+	uint64_t block_pfn, end_pfn;
+
+	if (pfn < z->zone_start_pfn || pfn >= zone_end_pfn(z) ||
+	    pfn_to_page(m, pfn)->owner == OWNER_HOLE)
+		return false;
+	if (pageblock_skip_persistent(m, pfn))
+		return false;
+	if (check_source && check_target && !get_pageblock_skip(m, pfn))
+		return true;
+	if (!check_source && check_target &&
+	    get_pageblock_migratetype(m, pfn) != MIGRATE_MOVABLE)
+		return false;
+	block_pfn = pb_start(m, pfn);
+	if (block_pfn < z->zone_start_pfn)
+		block_pfn = z->zone_start_pfn;
+	if (pfn_to_page(m, block_pfn)->owner != OWNER_HOLE)
+		pfn = block_pfn;
+	end_pfn = pb_end(m, pfn) - 1;
+	if (end_pfn > zone_end_pfn(z) - 1)
+		end_pfn = zone_end_pfn(z) - 1;
+	if (pfn_to_page(m, end_pfn)->owner == OWNER_HOLE)
+		return false;
+	for (; pfn <= end_pfn; pfn += 1ULL << PAGE_ALLOC_COSTLY_ORDER) {
+		const struct page *p = pfn_to_page(m, pfn);
+
+		if ((check_source && page_test(p, PG_lru)) || (check_target && PageBuddy(p))) {
+			clear_pageblock_skip(m, pfn);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * __reset_isolation_suitable() - after a direct compaction's scanners met
+ * (compact_blockskip_flush), walk the zone from both ends a pageblock at a
+ * time, clearing the skip hints of the blocks that can be a source (from the
+ * start) or a target (from the end), and restart the scanners at the first
+ * of each found, or where the walks met if none was. A block sampled as
+ * neither keeps its hint. Kernel: mm/compaction.c.
+ */
+static void __reset_isolation_suitable(struct machine *m, struct zone *z)
+{
+	uint64_t migrate_pfn = z->zone_start_pfn, free_pfn = zone_end_pfn(z) - 1;
+	uint64_t reset_migrate = free_pfn, reset_free = migrate_pfn;
+	bool source_set = false, free_set = false;
+
+	if (!z->compact_blockskip_flush)
+		return;
+	z->compact_blockskip_flush = false;
+	for (; migrate_pfn < free_pfn; migrate_pfn += pageblock_nr_pages,
+	     free_pfn -= pageblock_nr_pages) {
+		if (__reset_isolation_pfn(m, z, migrate_pfn, true, source_set) &&
+		    migrate_pfn < reset_migrate) {
+			source_set = true;
+			reset_migrate = migrate_pfn;
+			z->compact_init_migrate_pfn = reset_migrate;
+			z->compact_cached_migrate_pfn[0] = reset_migrate;
+			z->compact_cached_migrate_pfn[1] = reset_migrate;
+		}
+		if (__reset_isolation_pfn(m, z, free_pfn, free_set, true) &&
+		    free_pfn > reset_free) {
+			free_set = true;
+			reset_free = free_pfn;
+			z->compact_init_free_pfn = reset_free;
+			z->compact_cached_free_pfn = reset_free;
+		}
+		if (free_pfn < pageblock_nr_pages)	/* the next step would wrap */
+			break;
+	}
+	if (reset_migrate >= reset_free) {
+		z->compact_cached_migrate_pfn[0] = migrate_pfn;
+		z->compact_cached_migrate_pfn[1] = migrate_pfn;
+		z->compact_cached_free_pfn = free_pfn;
+	}
+}
+
 void reset_isolation_suitable(struct machine *m, pg_data_t *pgdat)
 {
 	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 		struct zone *z = &pgdat->node_zones[zi];
 
-		if (populated_zone(z) && z->compact_blockskip_flush)
+		if (populated_zone(z))
 			__reset_isolation_suitable(m, z);
 	}
 }
@@ -1723,7 +1822,7 @@ void compaction_init(struct machine *m)
 			struct zone *z = &pgdat->node_zones[zi];
 
 			if (populated_zone(z))
-				__reset_isolation_suitable(m, z);
+				compaction_zone_init(m, z);
 		}
 	}
 }

@@ -92,8 +92,16 @@ int folio_migration_refusal(const struct machine *m, uint64_t pfn, unsigned int 
 		*why = "not on an LRU list (already isolated)";
 		return -EBUSY;
 	}
-	if (p->_refcount > folio_expected_refs(p)) {
-		*why = "extra references (pinned): the refcount is above its maps and cache slot";
+	/*
+	 * Only a folio without a mapping (anon, not in the swap cache) is
+	 * refused here for a pin: a page-cache or swap-cache folio is taken,
+	 * and its migration fails on the refcount in folio_migrate_mapping()
+	 * (migrate_one()), counted in pgmigrate_fail, as the kernel's racy
+	 * check in isolate_migratepages_block() does.
+	 */
+	if (folio_file_id(p) < 0 && !page_test(p, PG_swapcache) &&
+	    p->_refcount > folio_expected_refs(p)) {
+		*why = "extra references (pinned): the refcount is above its maps";
 		return -EAGAIN;
 	}
 	if (!(mode & ISOLATE_UNEVICTABLE) && page_test(p, PG_unevictable)) {
@@ -463,8 +471,14 @@ int mm_migrate_pages(struct machine *m, uint64_t pfn, int cpu, uint64_t *new_pfn
 	if (pfn >= m->max_pfn)
 		return mm_error_set(e, -EINVAL, "pfn 0x%" PRIx64 " is beyond the machine "
 				    "(max_pfn 0x%" PRIx64 ")", pfn, m->max_pfn);
+	/*
+	 * A pin is no reason to leave a folio on its LRU here: move_pages()
+	 * takes it with folio_isolate_lru(), which has no refcount test, and
+	 * its move fails on the refcount (pgmigrate_fail); only the scanners of
+	 * compaction and alloc_contig_range() pass a pinned anonymous folio over.
+	 */
 	err = folio_migration_refusal(m, pfn, ISOLATE_UNEVICTABLE, &why);
-	if (err)
+	if (err && err != -EAGAIN)
 		return mm_error_set(e, err, "pfn 0x%" PRIx64 " cannot be migrated: %s", pfn, why);
 	t.cpu = cpu;
 	t.node = pfn_to_page(m, pfn)->node;

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { startDaemon, getJson, top } from './lib/daemon.mjs';
+import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
 import { launchChromium, saveScreenshot, ARTIFACTS } from './lib/browser.mjs';
 import { parseFields } from '../../web/js/ktext.js';
 
@@ -179,6 +179,19 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-status="success"]`, { timeout: 120000 });
   const end = await physmapState(page);
   assert.equal(end.block, `${f.request.pfn}+1024`);
+  // Its buddyinfo rows: before the run (its first seq) and after the allocation the run made room for.
+  {
+    const runSeq = Number(end.seq);
+    const runEnd = (await getJson(api(`/sessions/${id}/events?type=mm_compaction_end&since=${runSeq}&limit=1`))).body.events[0];
+    const alloc = (await getJson(api(`/sessions/${id}/events?type=mm_page_alloc&since=${runEnd.seq}&limit=1`))).body.events[0];
+    assert.equal(alloc.pfn, f.request.pfn);
+    const zone = /zone=(\S+)/.exec((await getJson(api(`/sessions/${id}/events?type=mm_compaction_finished&since=${runSeq}&limit=1`))).body.events[0].detail)[1];
+    const rows = await page.$$eval('#physmap-compaction table.compaction-buddy tr[data-when]', (trs) =>
+      trs.map((tr) => ({ when: tr.dataset.when, counts: [...tr.querySelectorAll('td')].map((td) => Number(td.textContent)) })));
+    assert.deepEqual(rows.map((x) => x.when), ['before the run', 'after the allocation']);
+    assert.deepEqual(rows[0].counts, await buddyinfoAt(id, zone, runSeq));
+    assert.deepEqual(rows[1].counts, await buddyinfoAt(id, zone, alloc.seq));
+  }
   assert.ok(end.drawn > 0 && end.drawn < end.moves, `${end.drawn} of ${end.moves} moves drawn as arrows (the last batch)`);
   await saveScreenshot(page, '#physmap-movable-1280x800');
   await page.locator('.physmap').screenshot({ path: join(ARTIFACTS, `physmap-moves-${process.pid}.png`) });
@@ -221,6 +234,50 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   await page.waitForTimeout(500);
   await saveScreenshot(page, '#physmap-movable-midrun-800x600');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+// /proc/buddyinfo's counts of @zone at @seq, from the API.
+async function buddyinfoAt(id, zone, seq) {
+  const r = await fetch(api(`/sessions/${id}/proc/buddyinfo?at=${seq}`));
+  assert.equal(r.status, 200);
+  const line = (await r.text()).split('\n').find((l) => new RegExp(`^Node\\s+\\d+, zone\\s+${zone}\\s`).test(l));
+  assert.ok(line, `buddyinfo at ${seq} has zone ${zone}`);
+  return line.replace(/^Node\s+\d+, zone\s+\S+\s+/, '').trim().split(/\s+/).map(Number);
+}
+
+test('the buddyinfo panel beside the map: before and after a compact_memory run, as /proc/buddyinfo at its first and last seq', async () => {
+  const id = await createSession(d.url, { mem_mib: 128, pcp: false }, 'buddy panel');
+  const ops = await applyOps(d.url, id, [{ op: 'sysctl', name: 'vm.compaction_proactiveness', value: 0 },
+    { op: 'workload', kind: 'fragment_user', count: 20000, gfp: 'GFP_KERNEL', order: 0 },
+    { op: 'compact_memory' }]);
+  assert.ok(ops.results.every((x) => x.ok), JSON.stringify(ops.results));
+  // the last run of the session: the panel shows it at the end of the timeline
+  const ev = async (type) => (await getJson(api(`/sessions/${id}/events?type=${type}&limit=10000`))).body.events;
+  const begin = (await ev('mm_compaction_begin')).at(-1), end = (await ev('mm_compaction_end')).at(-1);
+  assert.ok(end.seq > begin.seq);
+  assert.ok((await ev('migrate_folio_move')).some((m) => m.seq > begin.seq && m.seq < end.seq), 'the run moved pages');
+  const zone = /zone=(\S+)/.exec((await ev('mm_compaction_finished')).at(-1).detail)[1];
+  const first = await buddyinfoAt(id, zone, begin.seq), last = await buddyinfoAt(id, zone, end.seq);
+  assert.notDeepEqual(first, last, 'the run changed the free lists');
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(`${d.url}/#physmap?session=${id}`);
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run="${begin.seq}"]:not([hidden])`,
+    { timeout: 120000 });
+  assert.equal(await page.getAttribute('#physmap-compaction', 'data-status'), 'complete');
+  const rows = await page.$$eval('#physmap-compaction table.compaction-buddy tr[data-when]', (trs) =>
+    trs.map((tr) => ({ when: tr.dataset.when, counts: [...tr.querySelectorAll('td')].map((td) => Number(td.textContent)) })));
+  assert.deepEqual(rows.map((x) => x.when), ['before the run', 'after the run']);
+  assert.deepEqual(rows[0].counts, first, `before the run: /proc/buddyinfo of ${zone} at seq ${begin.seq}`);
+  assert.deepEqual(rows[1].counts, last, `after the run: /proc/buddyinfo of ${zone} at seq ${end.seq}`);
+  const head = await page.$$eval('#physmap-compaction table.compaction-buddy tr:first-child th', (ths) => ths.map((t) => t.textContent));
+  assert.equal(head[0], `${zone}: free blocks of order`);
+  assert.deepEqual(head.slice(1).map(Number), first.map((_, o) => o));
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,10 +1,12 @@
 /*
  * test_compaction.c - page migration and compaction (engine/migrate.c,
  * engine/compaction.c): one folio moved with its maps and content, the
- * refusals of pages that cannot move, the scanners' directions and
- * pageblock steps, the modes' rules, deferral, the slow path's order of
- * compaction and reclaim, kcompactd, and fragmentation by movable pages
- * (compacted away) against unmovable ones (not).
+ * refusals of pages that cannot move (pinned ones too), the scanners'
+ * directions and pageblock steps, the modes' rules, the skip hints,
+ * compaction_suitable() against vm.extfrag_threshold, deferral, the slow
+ * path's order of compaction and reclaim, kcompactd, compact_memory of one
+ * node, and fragmentation by movable pages (compacted away) against
+ * unmovable ones (not).
  */
 #include "paging_test.h"
 #include "engine/compaction.h"
@@ -16,7 +18,7 @@ struct ev {
 	int type;
 	uint64_t pfn, size;
 	int64_t value;
-	int order;
+	int order, node, zone;
 	char detail[160];
 };
 
@@ -34,7 +36,8 @@ static void seq_record(void *ctx, const struct mm_event *e)
 		s->v = realloc(s->v, s->cap * sizeof(*s->v));
 		assert_non_null(s->v);
 	}
-	s->v[s->nr] = (struct ev){ e->type, e->pfn, e->size, e->value, e->order, "" };
+	s->v[s->nr] = (struct ev){ e->type, e->pfn, e->size, e->value, e->order, e->node, e->zone,
+				   "" };
 	snprintf(s->v[s->nr].detail, sizeof(s->v[0].detail), "%s", e->detail ? e->detail : "");
 	s->nr++;
 }
@@ -958,6 +961,616 @@ static void test_alloc_contig_range(void **state)
 	free(s.v);
 }
 
+/*** Pins, skip hints, suitability, modes, nodes ***/
+
+/* The pageblocks of @z whose skip hint (PB_compact_skip) is set. */
+static size_t skipped_blocks(struct machine *m, const struct zone *z)
+{
+	size_t n = 0;
+
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+		n += get_pageblock_skip(m, pfn);
+	return n;
+}
+
+/*
+ * A longterm pin (pin_user_pages(FOLL_LONGTERM)) of a page: one reference
+ * more than its maps and cache slot account for.
+ */
+static void pin(struct machine *m, uint64_t pfn)
+{
+	m->mem_map[pfn]._refcount++;
+}
+
+static void unpin(struct machine *m, uint64_t pfn)
+{
+	m->mem_map[pfn]._refcount--;
+}
+
+static bool user_page(struct machine *m, uint64_t pfn)
+{
+	const struct page *p = &m->mem_map[pfn];
+
+	return p->owner == OWNER_USER && !p->tail && page_test(p, PG_lru);
+}
+
+/* Pin every user page of @z (@every 1), or the lowest of each pageblock (@every 0). */
+static size_t pin_zone(struct machine *m, const struct zone *z, bool every, uint64_t *pfns,
+		       size_t max)
+{
+	size_t n = 0;
+
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z) && n < max; pfn++)
+		if (user_page(m, pfn)) {
+			pin(m, pfn);
+			pfns[n++] = pfn;
+			if (!every)
+				pfn = (pfn | 511);
+		}
+	return n;
+}
+
+static uint64_t nr_taken(const struct ev *v)
+{
+	return (uint64_t)v->value;
+}
+
+/*
+ * A pinned page does not move: move_pages(2) takes a pinned anonymous or
+ * page-cache page off its LRU and its migration fails on the refcount
+ * (-EAGAIN, "extra references (pinned)", counted in pgmigrate_fail); it
+ * stays mapped where it was with its content, and no page is lost (the
+ * frame taken for the move is freed again). Compaction's scanner passes a
+ * pinned anonymous page over: test_mode_rules_movable_and_sync.
+ */
+/* Free pages of every zone of node 0, the per-CPU lists drained first. */
+static uint64_t total_free(struct machine *m)
+{
+	struct zone_info zi;
+	uint64_t n = 0;
+
+	mm_drain_all_pages(m);
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		if (machine_zone_info(m, 0, z, &zi) == 0 && zi.present)
+			n += zi.free;
+	return n;
+}
+
+static void test_migrate_pinned(void **state)
+{
+	struct machine *m = make("{\"mem_mib\":64}", NULL, NULL);
+	struct mm_folio_info before, after;
+	struct mm_file_io io;
+	struct mm_error e = { 0 };
+	uint64_t addr, pfn, fpfn, new_pfn = PFN_NIL, free0;
+	int pid;
+
+	(void)state;
+	assert_int_equal(mm_spawn(m, "p", &pid, NULL), 0);
+	addr = map_and_touch(m, pid, 4);
+	pfn = pfn_of(m, pid, addr + 4096);
+	free0 = total_free(m);
+	assert_int_equal(machine_folio_info(m, pfn, &before), 0);
+	pin(m, pfn);
+	assert_int_equal(mm_migrate_pages(m, pfn, 0, &new_pfn, &e), -EAGAIN);
+	assert_non_null(strstr(e.message, "extra references (pinned)"));
+	assert_int_equal(new_pfn, PFN_NIL);
+	assert_int_equal(pfn_of(m, pid, addr + 4096), pfn);
+	assert_int_equal(machine_folio_info(m, pfn, &after), 0);
+	assert_int_equal(after.content, before.content);
+	assert_string_equal(after.lru_list, before.lru_list);
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(vmstat(m, "pgmigrate_fail"), 1);	/* taken, and failed */
+	assert_int_equal(total_free(m), free0);	/* the frame taken for the move came back */
+	/* a page-cache page is taken, and fails in the move */
+	assert_int_equal(mm_create_file(m, "f", 4 * 4096, NULL), 0);
+	if (mm_read_file(m, pid, "f", 0, 4 * 4096, &io, &e))
+		fail_msg("read: %s", e.message);
+	for (fpfn = 0; fpfn < 1u << 20; fpfn++)
+		if (machine_folio_info(m, fpfn, &before) == 0 && before.file_name)
+			break;
+	pin(m, fpfn);
+	free0 = total_free(m);
+	e.message[0] = '\0';
+	assert_int_equal(mm_migrate_pages(m, fpfn, 0, &new_pfn, &e), -EAGAIN);
+	assert_non_null(strstr(e.message, "extra references (pinned)"));
+	assert_int_equal(new_pfn, PFN_NIL);
+	assert_int_equal(machine_folio_info(m, fpfn, &after), 0);
+	assert_string_equal(after.file_name, "f");
+	assert_int_equal(after.index, before.index);
+	assert_int_equal(after.content, before.content);
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(vmstat(m, "pgmigrate_fail"), 2);
+	assert_int_equal(total_free(m), free0);
+	unpin(m, fpfn);
+	unpin(m, pfn);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * What kswapd_try_to_sleep() leaves, seen at its mm_vmscan_kswapd_sleep
+ * line (before kcompactd's turn): reset_isolation_suitable() walks the zone
+ * from both ends a pageblock at a time; each block of the lower half in
+ * which one of the pages sampled (one in 8 from its start) is on an LRU
+ * list can be a migration source, and has its hint cleared.
+ */
+struct skip_watch {
+	struct seq s;
+	struct machine *m;
+	const struct zone *z;
+	bool seen;
+	size_t skipped, sources, sources_cleared;
+	uint64_t first_source, cached_migrate;
+};
+
+static bool sampled_lru(struct machine *m, const struct zone *z, uint64_t block)
+{
+	uint64_t pfn = block < z->zone_start_pfn ? z->zone_start_pfn : block;
+
+	for (; pfn < block + 512 && pfn < zone_end_pfn(z); pfn += 8)
+		if (page_test(&m->mem_map[pfn], PG_lru))
+			return true;
+	return false;
+}
+
+static void skip_watch_record(void *ctx, const struct mm_event *e)
+{
+	struct skip_watch *w = ctx;
+	const struct zone *z = w->z;
+	uint64_t lo, hi;
+
+	seq_record(&w->s, e);
+	if (e->type != MM_EV_mm_vmscan_kswapd_sleep || !z || w->seen)
+		return;
+	w->seen = true;
+	w->skipped = skipped_blocks(w->m, z);
+	w->first_source = UINT64_MAX;
+	for (lo = z->zone_start_pfn, hi = zone_end_pfn(z) - 1; lo < hi; lo += 512, hi -= 512) {
+		if (!sampled_lru(w->m, z, lo & ~511ULL))
+			continue;
+		if (w->first_source == UINT64_MAX)
+			w->first_source = lo;
+		w->sources++;
+		w->sources_cleared += !get_pageblock_skip(w->m, lo);
+	}
+	w->cached_migrate = z->compact_cached_migrate_pfn[0];
+}
+
+/*
+ * The skip hints: a direct async pass for a movable order-10 request over
+ * movable fragmentation whose pages are all pinned isolates nothing, and
+ * marks each pageblock it scanned skipped; the scanners met, so the cached
+ * positions are back at the zone's ends and compact_blockskip_flush is set.
+ * The next async pass passes over the marked blocks: no range of its
+ * migrate scanner starts in one, and it scans fewer pages. When kswapd goes
+ * to sleep (kswapd_try_to_sleep(), after a failed GFP_NOWAIT order-9
+ * request woke it), reset_isolation_suitable() clears the hints of the
+ * blocks its samples find suitable: every block of the lower half with a
+ * page on an LRU list among those sampled, the migrate scanner's cached
+ * position at the first of them; the lowest block with user pages, which
+ * keeps them only at pfns the samples miss, and blocks of the upper half
+ * in which no sampled page is free keep theirs, as in 6.18. Only a direct
+ * compaction's meeting asks for that flush: after kcompactd's run the
+ * next sleep clears nothing.
+ */
+static void test_skip_hints(void **state)
+{
+	struct skip_watch w = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", skip_watch_record, &w);
+	struct alloc_pages_result r;
+	struct zone *z;
+	uint64_t *pfns, cap, scanned, pass1, pass2, zs, addr, low;
+	size_t n, k1, k2, nr_ranges = 0;
+	bool *was_skipped;
+	long b;
+	int pid;
+
+	(void)state;
+	w.m = m;
+	addr = fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	zs = z->zone_start_pfn;
+	assert_int_equal(skipped_blocks(m, z), 0);
+	/*
+	 * The lowest pageblock with user pages keeps only those the reset's
+	 * samples miss (none at a pfn that is a multiple of 8): it is not taken
+	 * for a source.
+	 */
+	for (low = zs; low < zone_end_pfn(z) && !user_page(m, low); low++)
+		;
+	low &= ~511ULL;
+	for (uint64_t i = 0, gone = 0; gone < 512; i++, gone++) {
+		struct mm_translation t;
+
+		if (mm_translate(m, 0, pid, addr + i * 4096, MM_ACCESS_READ, -1, &t, NULL) ||
+		    t.fault)
+			continue;
+		gone = 0;
+		if ((t.paddr >> 12) >> 9 == low >> 9 && !((t.paddr >> 12) & 7))
+			assert_int_equal(mm_munmap(m, pid, addr + i * 4096, 4096, NULL), 0);
+	}
+	mm_drain_all_pages(m);
+	assert_true(!sampled_lru(m, z, low));
+	for (uint64_t pfn = low; pfn < low + 512 && !user_page(m, pfn); pfn++)
+		assert_true(pfn + 1 < low + 512);	/* user pages are left there */
+	pfns = calloc(zone_end_pfn(z), sizeof(*pfns));
+	assert_non_null(pfns);
+	n = pin_zone(m, z, true, pfns, zone_end_pfn(z));
+	assert_true(n > 1000);
+	/* pass 1 */
+	w.s.nr = 0;
+	scanned = vmstat(m, "compact_migrate_scanned");
+	assert_true(try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_ASYNC, 0, &cap) != COMPACT_SUCCESS);
+	pass1 = vmstat(m, "compact_migrate_scanned") - scanned;
+	assert_int_equal(seq_count(&w.s, MM_EV_migrate_folio_move), 0);
+	k1 = skipped_blocks(m, z);
+	assert_true(k1 > 0);
+	for (size_t i = 0; i < w.s.nr; i++)	/* every block it scanned is marked */
+		if (w.s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+		    w.s.v[i].zone == z->idx && w.s.v[i].size)
+			assert_true(get_pageblock_skip(m, w.s.v[i].pfn));
+	assert_true(z->compact_blockskip_flush);
+	assert_int_equal(z->compact_cached_migrate_pfn[0], zs);
+	assert_int_equal(z->compact_cached_migrate_pfn[1], zs);
+	assert_int_equal(z->compact_cached_free_pfn, (zone_end_pfn(z) - 1) & ~511ULL);
+	/* pass 2: starts at the cached position, passes over the marked blocks */
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(was_skipped);
+	for (uint64_t pfn = zs; pfn < zone_end_pfn(z); pfn += 512)
+		was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+	w.s.nr = 0;
+	scanned = vmstat(m, "compact_migrate_scanned");
+	try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+			     COMPACT_PRIO_ASYNC, 0, &cap);
+	pass2 = vmstat(m, "compact_migrate_scanned") - scanned;
+	for (size_t i = 0; i < w.s.nr; i++) {
+		if (w.s.v[i].zone != z->idx)
+			continue;
+		if (w.s.v[i].type == MM_EV_mm_compaction_begin) {
+			unsigned long long mp = 0;
+
+			assert_non_null(strstr(w.s.v[i].detail, "migrate_pfn="));
+			assert_int_equal(sscanf(strstr(w.s.v[i].detail, "migrate_pfn="),
+						"migrate_pfn=0x%llx", &mp), 1);
+			assert_int_equal(mp, zs);
+		}
+		if (w.s.v[i].type == MM_EV_mm_compaction_isolate_migratepages && w.s.v[i].size) {
+			assert_false(was_skipped[w.s.v[i].pfn / 512]);
+			nr_ranges++;
+		}
+	}
+	assert_true(pass2 < pass1);
+	/* kswapd goes to sleep: the hints are cleared */
+	w.z = z;
+	assert_int_equal(mm_alloc_pages(m, GFP_NOWAIT, 9, -1, 0, &r, NULL), -ENOMEM);
+	mm_kswapd_run(m);
+	b = find_from(&w.s, 0, MM_EV_mm_vmscan_kswapd_sleep);
+	assert_true(b >= 0 && w.seen);
+	assert_true(w.sources > 0);
+	assert_int_equal(w.sources_cleared, w.sources);
+	assert_int_equal(w.cached_migrate, w.first_source);
+	assert_true(w.first_source > low);
+	assert_true(get_pageblock_skip(m, low));
+	assert_true(w.skipped > 0 && w.skipped < k1);
+	/*
+	 * kcompactd's run that followed (not direct compaction) marked blocks
+	 * again but asked for no flush: the next time kswapd sleeps, the
+	 * hints stay as they are.
+	 */
+	k2 = skipped_blocks(m, z);
+	assert_true(k2 > w.skipped);
+	assert_false(z->compact_blockskip_flush);
+	w.seen = false;
+	assert_int_equal(mm_alloc_pages(m, GFP_NOWAIT, 9, -1, 0, &r, NULL), -ENOMEM);
+	mm_kswapd_run(m);
+	assert_true(w.seen);
+	assert_int_equal(w.skipped, k2);
+	for (size_t i = 0; i < n; i++)
+		unpin(m, pfns[i]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(w.s.v);
+}
+
+/*
+ * The skip hints after deferral: with every user page pinned, each
+ * sync-light direct compaction for a movable order-10 request fails and
+ * defers the zone; the hints its runs leave make the next runs pass over
+ * those pageblocks. Once the deferral is at COMPACT_MAX_DEFER_SHIFT and its
+ * count is used up, compaction_restarting() is true and the run first
+ * flushes the hints (__reset_isolation_suitable(): a direct run's scanners
+ * met before): its migrate scanner scans the blocks marked before it again.
+ */
+static void test_skip_hints_restart(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	uint64_t *pfns, cap;
+	size_t n, runs = 0, restarts = 0;
+	bool *was_skipped;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	pfns = calloc(zone_end_pfn(z), sizeof(*pfns));
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(pfns);
+	assert_non_null(was_skipped);
+	n = pin_zone(m, z, true, pfns, zone_end_pfn(z));
+	for (int call = 0; call < 200 && restarts < 2; call++) {
+		bool restarting = z->compact_defer_shift == COMPACT_MAX_DEFER_SHIFT &&
+				  z->compact_considered + 1 >= 1u << COMPACT_MAX_DEFER_SHIFT;
+		size_t again = 0;
+
+		for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+			was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+		s.nr = 0;
+		if (try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_SYNC_LIGHT, 0, &cap) == COMPACT_DEFERRED)
+			continue;
+		assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+		for (size_t i = 0; i < s.nr; i++)
+			if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+			    s.v[i].zone == z->idx && s.v[i].size)
+				again += was_skipped[s.v[i].pfn / 512];
+		if (runs++ == 0)
+			continue;		/* the first run: nothing was marked before it */
+		if (restarting) {
+			assert_true(again > 0);	/* the flushed blocks are scanned again */
+			restarts++;
+		} else {
+			assert_int_equal(again, 0);	/* the marked blocks are passed over */
+		}
+	}
+	assert_true(runs > 7);
+	assert_true(restarts >= 1);
+	for (size_t i = 0; i < n; i++)
+		unpin(m, pfns[i]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/* The mm_compaction_suitable line of zone @zi after @from: its ret=..., or NULL. */
+static const char *suitable_ret(const struct seq *s, size_t from, int zi)
+{
+	for (size_t i = from; i < s->nr; i++)
+		if (s->v[i].type == MM_EV_mm_compaction_suitable && s->v[i].zone == zi)
+			return strstr(s->v[i].detail, "ret=");
+	return NULL;
+}
+
+/*
+ * compaction_suitable(): with the same movable fragmentation, an order-10
+ * request's compaction is not run when the zone's fragmentation_index() is
+ * at or below vm.extfrag_threshold (the failure would come from too little
+ * memory, not from fragmentation): mm_compaction_suitable says
+ * ret=not_suitable_zone, the zone's result is COMPACT_SKIPPED, no
+ * mm_compaction_begin. At the default 500 it runs and succeeds.
+ */
+static void test_extfrag_threshold(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	const int thresholds[] = { 1000, 0 /* the index itself */ };
+	struct zone *z;
+	uint64_t cap;
+	int pid, idx;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	idx = fragmentation_index(m, z, 10);
+	assert_true(idx > 500 && idx < 1000);
+	for (size_t t = 0; t < 2; t++) {
+		int threshold = thresholds[t] ? thresholds[t] : idx;
+
+		assert_int_equal(mm_sysctl_vm_set(m, "extfrag_threshold", threshold, NULL), 0);
+		s.nr = 0;
+		assert_int_equal(try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx,
+						      COMPACT_PRIO_SYNC_LIGHT, 0, &cap),
+				 COMPACT_SKIPPED);
+		assert_non_null(suitable_ret(&s, 0, z->idx));
+		assert_string_equal(suitable_ret(&s, 0, z->idx), "ret=not_suitable_zone");
+		assert_int_equal(seq_count(&s, MM_EV_mm_compaction_begin), 0);
+		assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+		assert_int_equal(z->compact_defer_shift, 0);	/* skipped is not deferred */
+	}
+	assert_int_equal(vmstat(m, "pgmigrate_success"), 0);
+	assert_int_equal(mm_sysctl_vm_set(m, "extfrag_threshold", 500, NULL), 0);
+	s.nr = 0;
+	assert_int_equal(try_to_compact_pages(m, 0xcc0, 10, WMARK_MIN, 0, z->idx,
+					      COMPACT_PRIO_SYNC_LIGHT, 0, &cap), COMPACT_SUCCESS);
+	assert_string_equal(suitable_ret(&s, 0, z->idx), "ret=continue");
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) >= 1);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * The modes' rules for a movable request and for compact_memory. With the
+ * lowest user page of every pageblock pinned: direct async compaction for
+ * a movable order-10 request scans only MIGRATE_MOVABLE pageblocks
+ * (suitable_migration_source()), and gives up an order-aligned block at the
+ * first page it cannot take (skip_on_failure): nothing is taken. A
+ * compact_memory write is MIGRATE_SYNC, ignores the skip hints the async
+ * pass left and the pageblocks' types (every block from the zone's start
+ * is scanned, the unmovable ones too), and takes the pages after a pinned
+ * one; the pinned pages stay.
+ */
+static void test_mode_rules_movable_and_sync(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":128}", seq_record, &s);
+	struct zone *z;
+	uint64_t *pfns, cap, next;
+	size_t n, nonmovable = 0, async_ranges = 0, taken_after_pin = 0, skipped_scanned = 0;
+	bool *was_skipped;
+	int pid;
+
+	(void)state;
+	fragment_movable(m, &pid);
+	z = &m->nodes[0].node_zones[main_zone(m)];
+	pfns = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*pfns));
+	assert_non_null(pfns);
+	n = pin_zone(m, z, false, pfns, zone_end_pfn(z) / 512 + 1);
+	assert_true(n > 8);
+	s.nr = 0;
+	assert_true(try_to_compact_pages(m, GFP_HIGHUSER_MOVABLE, 10, WMARK_MIN, 0, z->idx,
+					 COMPACT_PRIO_ASYNC, 0, &cap) != COMPACT_SUCCESS);
+	assert_non_null(strstr(s.v[find_from(&s, 0, MM_EV_mm_compaction_begin)].detail,
+			       "mode=async"));
+	for (size_t i = 0; i < s.nr; i++)
+		if (s.v[i].type == MM_EV_mm_compaction_isolate_migratepages &&
+		    s.v[i].zone == z->idx) {
+			assert_int_equal(get_pageblock_migratetype(m, s.v[i].pfn), MIGRATE_MOVABLE);
+			assert_int_equal(nr_taken(&s.v[i]), 0);
+			async_ranges++;
+		}
+	assert_true(async_ranges > 0);
+	assert_int_equal(seq_count(&s, MM_EV_migrate_folio_move), 0);
+	/* compact_memory: sync, every block in order from the zone's start */
+	was_skipped = calloc(zone_end_pfn(z) / 512 + 1, sizeof(*was_skipped));
+	assert_non_null(was_skipped);
+	for (uint64_t pfn = z->zone_start_pfn; pfn < zone_end_pfn(z); pfn += 512)
+		was_skipped[pfn / 512] = get_pageblock_skip(m, pfn);
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, 0, 0, NULL), 0);
+	next = z->zone_start_pfn;
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct ev *v = &s.v[i];
+
+		if (v->zone != z->idx)
+			continue;
+		if (v->type == MM_EV_mm_compaction_begin)
+			assert_non_null(strstr(v->detail, "mode=sync"));
+		if (v->type != MM_EV_mm_compaction_isolate_migratepages)
+			continue;
+		assert_true(v->pfn <= next);		/* no block passed over */
+		next = v->pfn + v->size;
+		if (v->size) {
+			nonmovable += get_pageblock_migratetype(m, v->pfn) != MIGRATE_MOVABLE;
+			skipped_scanned += was_skipped[v->pfn / 512];
+		}
+		for (size_t k = 0; k < n; k++)
+			if (pfns[k] >= v->pfn && pfns[k] < v->pfn + v->size && nr_taken(v) > 0)
+				taken_after_pin++;
+	}
+	assert_true(nonmovable > 0);
+	assert_true(skipped_scanned > 0);
+	assert_true(taken_after_pin > 0);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	for (size_t k = 0; k < n; k++)		/* the pinned pages stayed */
+		assert_true(user_page(m, pfns[k]));
+	for (size_t k = 0; k < n; k++)
+		unpin(m, pfns[k]);
+	free(pfns);
+	free(was_skipped);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
+/*
+ * compact_memory {node}: on a two-node machine with movable fragmentation
+ * on both nodes, a write for node 1 (/sys/devices/system/node/node1/compact)
+ * compacts node 1's zones only: every run and every move is on node 1, and
+ * node 0's free lists are as they were. A pinned page-cache page among
+ * node 1's pages is taken and fails to move: pgmigrate_fail counts it, and
+ * the mm_migrate_pages line of its batch says nr_failed=1.
+ */
+static void test_compact_memory_node(void **state)
+{
+	struct seq s = { 0 };
+	struct machine *m = make("{\"mem_mib\":256,\"nodes\":2,\"cpus\":2}", seq_record, &s);
+	struct zone_info before[MAX_NR_ZONES], after;
+	struct mm_access_summary sum;
+	struct mm_folio_info fi;
+	struct mm_error e = { 0 };
+	const uint64_t pages = 6144;
+	uint64_t addr[2], faddr, fpfn = PFN_NIL, fail0;
+	size_t failed_batches = 0;
+	int pid[2];
+
+	(void)state;
+	assert_int_equal(machine_nr_nodes(m), 2);
+	assert_int_equal(mm_sysctl_vm_set(m, "compaction_proactiveness", 0, NULL), 0);
+	for (int n = 0; n < 2; n++) {
+		assert_int_equal(mm_spawn(m, n ? "p1" : "p0", &pid[n], NULL), 0);
+		if (n == 1) {	/* page cache read in by node 1's CPU, first */
+			assert_int_equal(mm_create_file(m, "f", 64 * 4096, NULL), 0);
+			if (mm_mmap_file(m, pid[1], 0, 64 * 4096, "r--", MM_MAP_SHARED, "f", 0,
+					 &faddr, &e))
+				fail_msg("mmap f: %s", e.message);
+			if (mm_access_range(m, 1, pid[1], faddr, 64 * 4096, 4096, MM_ACCESS_READ,
+					    false, 64, &sum, &e))
+				fail_msg("read f: %s", e.message);
+		}
+		if (mm_mmap(m, pid[n], 0, pages * 4096, "rw-", &addr[n], &e))
+			fail_msg("mmap: %s", e.message);
+		if (mm_access_range(m, n, pid[n], addr[n], pages * 4096, 4096, MM_ACCESS_WRITE,
+				    false, pages, &sum, &e))
+			fail_msg("access: %s", e.message);
+		for (uint64_t i = 1; i < pages; i += 2)
+			assert_int_equal(mm_munmap(m, pid[n], addr[n] + i * 4096, 4096, NULL), 0);
+	}
+	assert_int_equal(m->mem_map[pfn_of(m, pid[0], addr[0])].node, 0);
+	assert_int_equal(m->mem_map[pfn_of(m, pid[1], addr[1])].node, 1);
+	for (uint64_t pfn = 0; pfn < m->max_pfn && fpfn == PFN_NIL; pfn++)
+		if (machine_folio_info(m, pfn, &fi) == 0 && fi.file_name && m->mem_map[pfn].node == 1)
+			fpfn = pfn;
+	assert_true(fpfn != PFN_NIL);
+	pin(m, fpfn);
+	mm_drain_all_pages(m);
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+		if (machine_zone_info(m, 0, zi, &before[zi]))
+			memset(&before[zi], 0, sizeof(before[zi]));
+	fail0 = vmstat(m, "pgmigrate_fail");
+	s.nr = 0;
+	assert_int_equal(mm_compact_memory(m, 1, 0, NULL), 0);
+	assert_true(seq_count(&s, MM_EV_mm_compaction_begin) >= 1);
+	assert_true(seq_count(&s, MM_EV_migrate_folio_move) > 0);
+	for (size_t i = 0; i < s.nr; i++) {
+		const struct ev *v = &s.v[i];
+
+		if (v->type == MM_EV_mm_compaction_begin || v->type == MM_EV_mm_compaction_end ||
+		    v->type == MM_EV_mm_compaction_isolate_migratepages ||
+		    v->type == MM_EV_mm_compaction_isolate_freepages)
+			assert_int_equal(v->node, 1);
+		if (v->type == MM_EV_migrate_folio_move) {
+			assert_int_equal(m->mem_map[v->pfn].node, 1);
+			assert_int_equal(m->mem_map[v->value].node, 1);
+		}
+		if (v->type == MM_EV_mm_migrate_pages && strstr(v->detail, "nr_failed=1 "))
+			failed_batches++;
+	}
+	assert_int_equal(vmstat(m, "pgmigrate_fail") - fail0, 1);
+	assert_int_equal(failed_batches, 1);
+	assert_int_equal(machine_folio_info(m, fpfn, &fi), 0);
+	assert_string_equal(fi.file_name, "f");
+	for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+		if (machine_zone_info(m, 0, zi, &after) || !after.present)
+			continue;
+		assert_int_equal(after.free, before[zi].free);
+		for (unsigned int o = 0; o < MAX_NR_ORDERS; o++)
+			assert_int_equal(after.nr_free[o], before[zi].nr_free[o]);
+	}
+	unpin(m, fpfn);
+	assert_clean(m);
+	machine_destroy(m);
+	free(s.v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -977,6 +1590,12 @@ int main(void)
 		cmocka_unit_test(test_proactive_timer),
 		cmocka_unit_test(test_proactive_backoff),
 		cmocka_unit_test(test_alloc_contig_range),
+		cmocka_unit_test(test_migrate_pinned),
+		cmocka_unit_test(test_skip_hints),
+		cmocka_unit_test(test_skip_hints_restart),
+		cmocka_unit_test(test_extfrag_threshold),
+		cmocka_unit_test(test_mode_rules_movable_and_sync),
+		cmocka_unit_test(test_compact_memory_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
