@@ -116,7 +116,7 @@ test('export as ftrace follows the real formats and imports back to the same eve
     assert.match(m[6], new RegExp(`^${re}$`), `${m[5]} fields follow its format`);
   }
   const sim = (await events(id)).filter((e) => ['mm_page_alloc', 'mm_page_free', 'kmalloc', 'kmalloc_large', 'kfree',
-    'kmem_cache_alloc', 'kmem_cache_free', 'mm_page_alloc_extfrag', 'tlb_flush'].includes(e.type));
+    'kmem_cache_alloc', 'kmem_cache_free', 'mm_page_alloc_extfrag', 'tlb_flush', ...PCP_TPS].includes(e.type));
   assert.equal(sim.length, lines.length);
   assert.ok(sim.some((e) => e.type === 'kmalloc_large'));
   const imp = await importTrace(text, '?name=roundtrip');
@@ -146,6 +146,77 @@ test('export as ftrace follows the real formats and imports back to the same eve
 });
 
 const MT = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
+
+// The per-block tracepoints of the per-CPU lists and the batched free.
+const PCP_TPS = ['mm_page_alloc_zone_locked', 'mm_page_pcpu_drain', 'mm_page_free_batched'];
+
+test('per-CPU refills, drains and batched frees export one line a block in the 6.18 layout and import back', async () => {
+  const id = await createSession(d.url, { mem_mib: 128, cpus: 2 }, 'pcp');
+  // order-0 requests refill CPU 1's list a batch at a time; freeing them all drains it
+  // past its high mark; an order-4 request takes its block from the buddy straight
+  const allocs = await applyOps(d.url, id, [...Array(2500)].map(() =>
+    ({ op: 'alloc_pages', gfp: 'GFP_HIGHUSER_MOVABLE', order: 0, cpu: 1 })));
+  await applyOps(d.url, id, [{ op: 'alloc_pages', gfp: 'GFP_HIGHUSER_MOVABLE', order: 4 },
+    ...allocs.results.map((r) => ({ op: 'free_pages', pfn: r.pfn, order: 0, cpu: 1 }))]);
+  // an unmap frees its folios as a batch (mmu_gather): mm_page_free, then mm_page_free_batched
+  const [{ pid }] = (await applyOps(d.url, id, [{ op: 'spawn', name: 'batch' }])).results;
+  const [{ addr }] = (await applyOps(d.url, id, [{ op: 'mmap', pid, length: 32 * 4096, prot: 'rw-' }])).results;
+  await applyOps(d.url, id, [{ op: 'touch', pid, addr, length: 32 * 4096, access: 'write' },
+    { op: 'munmap', pid, addr, length: 32 * 4096 }]);
+  const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
+  const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
+  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
+  const layout = {};
+  for (const name of PCP_TPS) {
+    const tp = table.find((t) => t.name === name);
+    assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
+    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
+    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+  }
+  const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[(\d{3})\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
+    .filter((m) => m && layout[m[2]]);
+  const all = await events(id);
+  const sim = all.filter((e) => layout[e.type]);
+  const count = (list, t) => list.filter((e) => e.type === t).length;
+  // one line a block: a refill's blocks add up to the pages pcp_refill counts, a drain's to pcp_drain's
+  const pages = (t) => all.filter((e) => e.type === t).reduce((n, e) => n + (t.startsWith('pcp_') ? e.value : 2 ** e.order), 0);
+  assert.ok(count(all, 'pcp_refill') >= 2 && count(all, 'pcp_drain') >= 1, `the session refills (${count(all, 'pcp_refill')}) and drains (${count(all, 'pcp_drain')})`);
+  assert.equal(pages('mm_page_pcpu_drain'), pages('pcp_drain'), 'one pcpu_drain line a drained block');
+  assert.ok(sim.some((e) => e.type === 'mm_page_alloc_zone_locked' && e.order === 4 && e.value === 0),
+    'the order-4 request\'s block, percpu_refill=0');
+  assert.ok(count(sim, 'mm_page_alloc_zone_locked') > count(all, 'pcp_refill'), 'a refill is one line a block');
+  assert.equal(count(sim, 'mm_page_free_batched'), 32, 'one mm_page_free_batched a folio unmapped');
+  for (const t of PCP_TPS) assert.ok(count(sim, t) > 0, `the session has ${t} events`);
+  assert.equal(lines.length, sim.length, 'one line an event of these tracepoints');
+  for (let i = 0; i < sim.length; i++) {
+    const e = sim[i], [, cpu, name, fields] = lines[i], where = `${e.type} seq ${e.seq}`;
+    assert.equal(name, e.type, where);
+    assert.match(fields, layout[name], `${where} follows the 6.18 print fmt`);
+    const f = Object.fromEntries(fields.split(' ').map((kv) => kv.split('=')));
+    assert.equal(Number(f.pfn), e.pfn, `${where}: pfn`);
+    assert.equal(Number(cpu), e.cpu, `${where}: CPU`);
+    if (name !== 'mm_page_free_batched') {
+      assert.equal(Number(f.order), e.order, `${where}: order`);
+      assert.equal(MT[Number(f.migratetype)], e.migratetype, `${where}: migratetype`);
+    }
+    if (name === 'mm_page_alloc_zone_locked') assert.equal(Number(f.percpu_refill), e.value, `${where}: percpu_refill`);
+  }
+  const imp = await importTrace(text, '?name=pcp-roundtrip');
+  assert.equal(imp.status, 201, JSON.stringify(imp.body));
+  assert.equal(imp.body.summary.bad_lines, 0, JSON.stringify(imp.body.summary));
+  const back = (await events(imp.body.id)).filter((e) => layout[e.type]);
+  assert.equal(back.length, sim.length);
+  for (let i = 0; i < sim.length; i++) {
+    const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
+    assert.equal(b.type, a.type, where);
+    for (const k of ['pfn', 'order', 'cpu'])
+      assert.equal(b[k], a[k], `${where}: ${k}`);
+    if (a.type !== 'mm_page_free_batched') assert.equal(b.migratetype, a.migratetype, `${where}: migratetype`);
+    if (a.type === 'mm_page_alloc_zone_locked') assert.equal(b.value, a.value, `${where}: percpu_refill`);
+  }
+});
+
 const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace'];
 const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'];
 const RESULTS = ['not_suitable_zone', 'skipped', 'deferred', 'no_suitable_page', 'continue', 'complete',
