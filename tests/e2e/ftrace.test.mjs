@@ -217,7 +217,8 @@ test('per-CPU refills, drains and batched frees export one line a block in the 6
   }
 });
 
-const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace'];
+const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace',
+  'memcg-reclaim.trace'];
 const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'];
 const RESULTS = ['not_suitable_zone', 'skipped', 'deferred', 'no_suitable_page', 'continue', 'complete',
   'partial_skipped', 'contended', 'success'];
@@ -259,6 +260,20 @@ for (const file of CAPTURES) {
         assert.match(e.detail, new RegExp(`name=${field('name')}( |$)`), l);
       if (e.type === 'mark_victim') assert.match(e.detail, /comm=tail/);
       if (e.type === 'mm_vmscan_memcg_reclaim_end') assert.equal(e.value, Number(field('nr_reclaimed')));
+      if (e.type === 'mm_vmscan_memcg_reclaim_begin') assert.equal(e.order, Number(field('order')), l);
+      if (e.type === 'mm_vmscan_lru_isolate') {
+        assert.equal(e.order, Number(field('order')), l);
+        assert.equal(e.size ?? 0, Number(field('nr_scanned')), l);
+        assert.equal(e.value ?? 0, Number(field('nr_taken')), l);
+      }
+      if (e.type === 'mm_vmscan_lru_shrink_inactive') {
+        assert.equal(e.size ?? 0, Number(field('nr_scanned')), l);
+        assert.equal(e.value ?? 0, Number(field('nr_reclaimed')), l);
+        assert.equal(e.level, Number(field('priority')), l);
+      }
+      // a tracepoint the table has not (mm_vmscan_throttled): its fields' text as it came
+      if (e.type === 'mm_vmscan_throttled')
+        assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
       // compaction and migrate: the detail is the fields' text, the columns the contract's
       if (/^mm_compaction_|^mm_migrate_pages|_migration_pte$/.test(e.type))
         assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
@@ -657,6 +672,13 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
   // proactively, in vain
   await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 },
     { op: 'idle', ms: 1000 }]);
+  // and a user page moved: migrate_pages() unmaps it, copies it and maps the copy
+  const [{ pid }] = (await applyOps(d.url, id, [{ op: 'spawn', name: 'mover' }])).results;
+  const [{ addr }] = (await applyOps(d.url, id, [{ op: 'mmap', pid, length: 4096, prot: 'rw-' }])).results;
+  const [, where] = (await applyOps(d.url, id, [{ op: 'touch', pid, addr, length: 4096, access: 'write' },
+    { op: 'translate', pid, vaddr: addr }])).results;
+  const moved = await applyOps(d.url, id, [{ op: 'migrate_pages', pfn: Number(BigInt(where.paddr) >> 12n) }]);
+  assert.equal(moved.results[0].ok, true, JSON.stringify(moved.results[0]));
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
   const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
@@ -673,8 +695,10 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
   const sim = (await events(id)).filter((e) => layout[e.type]);
   const kinds = new Set(sim.map((e) => e.type));
   for (const t of ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
-    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages'])
+    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages',
+    'mm_migrate_pages_start', 'mm_migrate_pages', 'set_migration_pte', 'remove_migration_pte'])
     assert.ok(kinds.has(t), `the session has ${t} events`);
+  assert.match(text, /: mm_migrate_pages: nr_succeeded=1 nr_failed=0 /, 'the export has the move');
   assert.equal(lines.length, sim.length, 'one line a compaction or migrate event');
   for (let i = 0; i < sim.length; i++) {
     assert.equal(lines[i][1], sim[i].type);
@@ -689,8 +713,10 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
     const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
     assert.equal(b.type, a.type, where);
     assert.equal(b.detail, a.detail, where);
-    for (const k of ['pfn', 'size', 'value', 'order'])
-      if (a[k] !== undefined) assert.equal(b[k], a[k], `${where}: ${k}`);
+    // the columns the line carries (a migration PTE's line has its address, not its pfn)
+    const cols = table.find((t) => t.name === a.type).args.split(' ');
+    for (const k of ['pfn', 'size', 'value', 'order', 'vaddr'])
+      if (a[k] !== undefined && cols.includes(k)) assert.equal(b[k], a[k], `${where}: ${k}`);
     if (/finished|suitable|defer/.test(a.type)) assert.equal(b.zone, a.zone, `${where}: zone`);
   }
 });

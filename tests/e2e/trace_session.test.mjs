@@ -244,6 +244,14 @@ test('resimulate: a real trace replayed through the model, with figures that add
   assert.equal(f.page_frees.total, n('mm_page_free'));
   assert.equal(f.kmallocs.total, n('kmalloc'));
   assert.equal(f.kfrees.total, n('kfree'));
+  // kmalloc's size classes: the model's bytes_alloc for each bytes_req against the kernel's
+  const CLASSES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+  const model = (req) => CLASSES.find((c) => c >= req) ?? 4096 * 2 ** Math.ceil(Math.log2(Math.ceil(req / 4096)));
+  const km = evs.filter((e) => e.type === 'kmalloc');
+  const same = km.filter((e) => model(Number(e.fields.bytes_req)) === Number(e.fields.bytes_alloc)).length;
+  assert.ok(km.length > 10);
+  assert.equal(f.kmallocs.same_bytes_alloc, same);
+  assert.equal(f.kmallocs.share_same_bytes_alloc, same / km.length);
   assert.equal(f.page_frees.replayed + f.page_frees.allocated_before_trace, f.page_frees.total);
   assert.equal(f.page_allocs.zone_known, f.page_allocs.both_ok);
   assert.ok(f.page_allocs.same_zone <= f.page_allocs.both_ok);
