@@ -2,10 +2,12 @@
 // against the real 6.18 format files, export as /sys/kernel/tracing/trace and
 // import back (the same events in the same order), the real captures of
 // tests/data/ftrace/ imported (counts per tracepoint equal the file's lines,
-// fields parsed), and malformed input.
+// fields parsed), malformed input, and tools/mmlab-capture (its refusals, and
+// as root a real capture whose bundle imports).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
@@ -403,6 +405,70 @@ test('mmlab-capture refuses clearly when not root', { skip: !existsSync('/usr/sb
                       { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /must run as root/);
+});
+
+const CAPTURE = join(top, 'tools', 'mmlab-capture');
+const root = process.getuid?.() === 0;
+
+test('mmlab-capture refuses clearly when the kernel has no tracefs, or it cannot be mounted', { skip: !root && 'not root' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-capture-'));
+  try {
+    // a kernel without tracefs: /proc/filesystems does not list it
+    writeFileSync(join(dir, 'filesystems'), 'nodev\tsysfs\nnodev\tproc\n\text4\n');
+    const out = join(dir, 'b.tar');
+    const env = { ...process.env, MMLAB_TRACEFS: join(dir, 'absent'), MMLAB_FILESYSTEMS: join(dir, 'filesystems') };
+    const r = spawnSync('sh', [CAPTURE, '-o', out, '--', 'true'], { encoding: 'utf8', env });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, 'mmlab-capture: this kernel has no tracefs (CONFIG_TRACING is off)\n');
+    assert.equal(existsSync(out), false, 'no bundle');
+    // tracefs known, but where it should be mounted there is nothing to mount it on
+    const m = spawnSync('sh', [CAPTURE, '-o', out, '--', 'true'], { encoding: 'utf8',
+      env: { ...process.env, MMLAB_TRACEFS: join(dir, 'absent') } });
+    assert.equal(m.status, 1, m.stderr);
+    assert.match(m.stderr, new RegExp(`mmlab-capture: cannot mount tracefs on ${join(dir, 'absent')}\\n$`));
+    assert.equal(existsSync(out), false, 'no bundle');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// tracefs where the kernel has it, mounted or mountable (CI runs as root on a real kernel)
+const tracefs = root && (existsSync('/sys/kernel/tracing/events') ||
+  /\btracefs\b/.test(readFileSync('/proc/filesystems', 'utf8')));
+test('mmlab-capture records a real capture bundle that imports, and leaves tracing as it was', { skip: !tracefs && (root ? 'no tracefs in this kernel' : 'not root') }, async () => {
+  const T = '/sys/kernel/tracing';
+  const state = () => existsSync(`${T}/events`) ? ['tracing_on', 'buffer_size_kb', 'events/kmem/enable']
+    .map((f) => readFileSync(join(T, f), 'utf8')) : null;
+  const was = state();
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-capture-'));
+  try {
+    const out = join(dir, 'b.tar');
+    // a command that allocates and frees page cache and anonymous memory
+    const r = spawnSync('sh', [CAPTURE, '--buffer-kb', '1024', '-o', out, '--', 'sh', '-c',
+      `head -c 4194304 /dev/zero > ${dir}/f && cat ${dir}/f > /dev/null && rm ${dir}/f`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^mmlab-capture: \d+ events in .*b\.tar \(command status 0\)\n$/);
+    assert.deepEqual(state(), was, 'tracing_on, the buffer size and the kmem events as they were');
+    const names = spawnSync('tar', ['-tf', out], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+    assert.deepEqual(names, ['buddyinfo', 'buddyinfo.after', 'pagetypeinfo', 'pagetypeinfo.after', 'slabinfo',
+      'slabinfo.after', 'trace', 'uname', 'zoneinfo', 'zoneinfo.after']);
+    const trace = spawnSync('tar', ['-xOf', out, 'trace'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+    assert.match(trace, /^# tracer: nop\n/);
+    const imp = await importTrace(readFileSync(out), '?name=captured');
+    assert.equal(imp.status, 201, JSON.stringify(imp.body));
+    const s = imp.body.summary;
+    assert.equal(s.form, 'bundle');
+    assert.equal(s.zoneinfo, true);
+    assert.equal(s.buddyinfo_after, true);
+    assert.equal(s.bad_lines, 0, JSON.stringify(s.bad));
+    const counts = countLines(trace);
+    assert.deepEqual(s.tracepoints, counts);
+    assert.ok(counts.mm_page_alloc > 0 && counts.mm_page_free > 0, JSON.stringify(counts));
+    const t = (await getJson(api(`/sessions/${imp.body.id}/trace`))).body;
+    assert.equal(t.zones_from, 'zoneinfo');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('malformed input: a clear error with the line number, or counted when lenient', async () => {
