@@ -81,6 +81,9 @@ void api_trace_activity(struct server *srv, struct http_request *req, struct htt
 void api_trace_markers(struct server *srv, int64_t id, json_t *markers);
 void api_trace_annotate(struct server *srv, int64_t id, json_t *events);
 bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep);
+/* The same for a change (@what: "an op", "a fork", "a scenario"): a trace is read-only. */
+bool api_trace_refuse_change(struct server *srv, int64_t id, const char *what,
+			     struct http_reply *rep);
 bool api_trace_zones(struct server *srv, struct http_request *req, struct http_reply *rep);
 bool api_trace_page(struct server *srv, struct http_request *req, struct http_reply *rep,
 		    uint64_t pfn);

@@ -301,7 +301,7 @@ void api_session_fork(struct server *srv, struct http_request *req, struct http_
 	unsigned int status;
 	char fork_name[SESSION_NAME_MAX];
 
-	if (id < 0 || api_trace_refuse(srv, id, rep))
+	if (id < 0 || api_trace_refuse_change(srv, id, "a fork", rep))
 		return;
 	body = api_body_json(req, rep);
 	if (!body)

@@ -156,7 +156,9 @@ static struct session *ops_session(struct server *srv, int64_t id, struct http_r
 	if (!s) {
 		json_t *info = session_info_json(srv, id);
 
-		if (info)
+		if (info && api_trace_refuse_change(srv, id, "an op", rep))
+			;	/* a trace session: said so */
+		else if (info)
 			reply_error(rep, 409, "ENOTLIVE",
 				    "session %lld is not live: fork it to continue from any point",
 				    (long long)id);

@@ -338,6 +338,21 @@ bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep)
 	return true;
 }
 
+bool api_trace_refuse_change(struct server *srv, int64_t id, const char *what,
+			      struct http_reply *rep)
+{
+	json_t *sum = trace_summary(srv, id, NULL);
+
+	if (!sum)
+		return false;
+	json_decref(sum);
+	reply_error(rep, 409, "EROFS", "session %lld is a trace of a real kernel, read-only: %s "
+		    "needs a simulated machine, which a trace has not. POST "
+		    "/api/v1/sessions/%lld/resimulate replays its requests through one",
+		    (long long)id, what, (long long)id);
+	return true;
+}
+
 struct tzone {
 	char name[16];
 	uint64_t start, end;

@@ -63,12 +63,64 @@ static int user_version(sqlite3 *db)
 	return v;
 }
 
+/*
+ * A tracepoint the engine has come to report that an earlier import stored
+ * under an id of its own (FTRACE_TYPE_BASE and up): its events and keys take
+ * the engine's id, and the name is the engine's alone (names are unique).
+ */
+static int adopt_trace_types(sqlite3 *db)
+{
+	static const char sql[] =
+		"UPDATE event_types SET name = '~' || name WHERE id = ?3;"
+		"INSERT OR IGNORE INTO event_types (id, name) VALUES (?1, ?2);"
+		"UPDATE events SET type = ?1 WHERE type = ?3;"
+		"UPDATE event_keys SET key = ?1 WHERE kind = 0 AND key = ?3;"
+		"DELETE FROM event_types WHERE id = ?3;";
+	sqlite3_stmt *find;
+	int rc = SQLITE_OK;
+
+	if (sqlite3_prepare_v2(db, "SELECT id FROM event_types WHERE name = ? AND id >= ?", -1,
+			       &find, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	for (int t = MM_EV_NONE + 1; t < MM_EV_NR_TYPES && rc == SQLITE_OK; t++) {
+		const char *tail = sql;
+		int old;
+
+		sqlite3_bind_text(find, 1, mm_event_type_name(t), -1, SQLITE_STATIC);
+		sqlite3_bind_int(find, 2, FTRACE_TYPE_BASE);
+		old = sqlite3_step(find) == SQLITE_ROW ? sqlite3_column_int(find, 0) : 0;
+		sqlite3_reset(find);
+		while (old && *tail && rc == SQLITE_OK) {
+			sqlite3_stmt *st;
+
+			rc = sqlite3_prepare_v2(db, tail, -1, &st, &tail);
+			if (rc != SQLITE_OK || !st)
+				break;
+			sqlite3_bind_int(st, 1, t);
+			if (sqlite3_bind_parameter_count(st) >= 2)
+				sqlite3_bind_text(st, 2, mm_event_type_name(t), -1, SQLITE_STATIC);
+			if (sqlite3_bind_parameter_count(st) >= 3)
+				sqlite3_bind_int(st, 3, old);
+			rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_finalize(find);
+	return rc;
+}
+
 /* Keep event_types in step with the engine's list (new types are appended). */
 static int sync_event_types(sqlite3 *db, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	int rc = SQLITE_OK;
 
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (adopt_trace_types(db) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
 	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO event_types (id, name) VALUES (?, ?)",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto fail;

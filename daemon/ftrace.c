@@ -84,12 +84,10 @@
  *
  * Engine events with no row are not written: those of no tracepoint
  * (buddy_split, buddy_merge, pte_set, translate, migrate_folio_move, ...),
- * and pcp_refill and
- * pcp_drain, which the engine reports once per batch with a count while the
- * kernel's mm_page_alloc_zone_locked and mm_page_pcpu_drain are one line per
- * block with its pfn (give the engine per-block events to write them). Not
- * yet written: task_newtask; swap_writepage and swap_readpage have no
- * tracepoint in 6.18.
+ * and pcp_refill and pcp_drain, the engine's count of a whole batch: the
+ * kernel's lines are one a block, mm_page_alloc_zone_locked and
+ * mm_page_pcpu_drain, which the engine reports too. Not yet written:
+ * task_newtask; swap_writepage and swap_readpage have no tracepoint in 6.18.
  */
 static const struct ftrace_tp tracepoints[] = {
 	/* kmem (include/trace/events/kmem.h) */
@@ -98,13 +96,13 @@ static const struct ftrace_tp tracepoints[] = {
 	  "page pfn order migratetype gfp" },
 	{ "mm_page_free", "kmem", "mm_page_free",
 	  "page=%p pfn=0x%lx order=%d", "page pfn order" },
-	{ "mm_page_free_batched", "kmem", NULL,
+	{ "mm_page_free_batched", "kmem", "mm_page_free_batched",
 	  "page=%p pfn=0x%lx order=0", "page pfn" },
-	{ "mm_page_pcpu_drain", "kmem", NULL,
+	{ "mm_page_pcpu_drain", "kmem", "mm_page_pcpu_drain",
 	  "page=%p pfn=0x%lx order=%d migratetype=%d", "page pfn order migratetype" },
-	{ "mm_page_alloc_zone_locked", "kmem", NULL,
+	{ "mm_page_alloc_zone_locked", "kmem", "mm_page_alloc_zone_locked",
 	  "page=%p pfn=0x%lx order=%u migratetype=%d percpu_refill=%d",
-	  "page pfn order migratetype d.percpu_refill" },
+	  "page pfn order migratetype value" },
 	{ "mm_page_alloc_extfrag", "kmem", "mm_page_alloc_extfrag",
 	  "page=%p pfn=0x%lx alloc_order=%d fallback_order=%d pageblock_order=%d "
 	  "alloc_migratetype=%d fallback_migratetype=%d fragmenting=%d change_ownership=%d",

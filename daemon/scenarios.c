@@ -357,6 +357,10 @@ void api_session_scenario_run(struct server *srv, struct http_request *req, stru
 	if (!sc)
 		return;
 	s = session_get(srv, id);
+	if (!s && api_trace_refuse_change(srv, id, "a scenario", rep)) {
+		json_decref(sc);
+		return;
+	}
 	if (!s) {
 		reply_error(rep, 404, "ENOENT", "no live session %lld", (long long)id);
 		json_decref(sc);

@@ -711,6 +711,7 @@ int __alloc_pages(struct machine *m, gfp_t gfp, unsigned int order, int node, in
 		  int owner, struct alloc_pages_result *res, struct mm_error *e);
 int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
 		       int owner, struct mm_error *e);
+int free_unref_folio_batched(struct machine *m, uint64_t pfn, int cpu, int owner);
 void __free_pages_core(struct machine *m, uint64_t pfn, unsigned int order);
 void build_all_zonelists(struct machine *m);
 void init_per_zone_wmark_min(struct machine *m);

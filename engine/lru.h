@@ -115,6 +115,8 @@ const char *lru_list_name(int lru);		/* "inactive_anon", ... */
 
 /* folio_put(): drop a reference; the last one frees the page (off the LRU first). */
 void folio_put(struct machine *m, uint64_t pfn);
+/* folios_put() for one folio of a batch: the last reference frees it as a batch does. */
+void folio_put_batched(struct machine *m, uint64_t pfn);
 
 /* mapcount of a small folio: _mapcount + 1. */
 static inline bool folio_mapped(const struct page *p)

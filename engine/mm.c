@@ -247,7 +247,7 @@ static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn,
 		folio_mark_accessed(m, pfn);
 	folio_remove_rmap_pte(m, pfn);
 	mm->rss_stat[anon ? MM_ANONPAGES : MM_FILEPAGES]--;
-	folio_put(m, pfn);
+	folio_put_batched(m, pfn);	/* the mmu_gather's batch: tlb_finish_mmu() */
 }
 
 /*

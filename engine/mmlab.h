@@ -145,7 +145,9 @@ void machine_config_release(struct machine_config *cfg);
 	X(mm_migrate_pages_start) X(mm_migrate_pages)			\
 	X(set_migration_pte) X(remove_migration_pte)			\
 	X(migrate_folio_move)						\
-	X(mm_compaction_fast_isolate_freepages)
+	X(mm_compaction_fast_isolate_freepages)				\
+	X(mm_page_alloc_zone_locked) X(mm_page_pcpu_drain)		\
+	X(mm_page_free_batched)
 
 enum mm_event_type {
 	MM_EV_NONE = 0,

@@ -260,7 +260,7 @@ static bool buddy_merge_likely(const struct machine *m, uint64_t pfn, uint64_t b
 
 static void extfrag_event(struct machine *m, const struct zone *z, uint32_t pfn,
 			  unsigned int order, unsigned int fallback_order, int start_mt,
-			  int fallback_mt, bool claimed);
+			  int fallback_mt, bool claimed, int cpu);
 
 /*
  * task_capc() - the capture control of the op's direct compaction, when it
@@ -297,7 +297,7 @@ static bool compaction_capture(struct machine *m, struct capture_control *capc, 
 		return false;
 	if (mt != capc->migratetype)
 		extfrag_event(m, z, (uint32_t)pfn, (unsigned int)capc->order, order,
-			      capc->migratetype, mt, false);
+			      capc->migratetype, mt, false, MM_NA);
 	capc->page = pfn;
 	return true;
 }
@@ -413,12 +413,38 @@ static void page_del_and_expand(struct machine *m, struct zone *z, uint64_t pfn,
 	expand(m, z, pfn, low, high, mt);
 }
 
+static inline bool pcp_allowed_order(const struct machine *m, unsigned int order);
+
+/*
+ * mm_page_alloc_zone_locked: a block taken off the free lists under the
+ * zone lock, one event a block (a per-CPU refill is one a block it takes);
+ * value is the tracepoint's percpu_refill, whether the order and type are
+ * those of a per-CPU list. Kernel: __rmqueue_smallest()'s tracepoint.
+ */
+static void zone_locked_event(struct machine *m, const struct zone *z, uint32_t pfn,
+			      unsigned int order, int mt, int cpu)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, MM_EV_mm_page_alloc_zone_locked);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.cpu = cpu;
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.order = (int)order;
+	ev.migratetype = mt;
+	ev.value = pcp_allowed_order(m, order) && mt < MIGRATE_PCPTYPES;
+	emit(m, &ev);
+}
+
 /*
  * __rmqueue_smallest() - the smallest free block of at least @order on @mt's
- * lists, split down to @order. Kernel: mm/page_alloc.c.
+ * lists, split down to @order, for an allocation on @cpu. Kernel:
+ * mm/page_alloc.c.
  */
 static uint32_t __rmqueue_smallest(struct machine *m, struct zone *z, unsigned int order,
-				   int mt)
+				   int mt, int cpu)
 {
 	unsigned int cur;
 
@@ -428,6 +454,8 @@ static uint32_t __rmqueue_smallest(struct machine *m, struct zone *z, unsigned i
 		if (pfn == PFN_NIL)
 			continue;
 		page_del_and_expand(m, z, pfn, order, cur, mt);
+		if (events_on(m))
+			zone_locked_event(m, z, pfn, order, mt, cpu);
 		return pfn;
 	}
 	return PFN_NIL;
@@ -551,7 +579,7 @@ static bool boost_watermark(const struct machine *m, struct zone *z)
  */
 static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t pfn,
 				   unsigned int cur, unsigned int order, int start_mt,
-				   int block_mt, unsigned int alloc_flags)
+				   int block_mt, unsigned int alloc_flags, int cpu)
 {
 	uint64_t start, free_pages, movable_pages, alike_pages;
 
@@ -575,20 +603,21 @@ static uint32_t try_to_claim_block(struct machine *m, struct zone *z, uint64_t p
 	if (free_pages + alike_pages >= (1UL << (pageblock_order - 1))) {
 		move_freepages_block(m, z, start, block_mt, start_mt);
 		set_pageblock_migratetype(m, start, start_mt);
-		return __rmqueue_smallest(m, z, order, start_mt);
+		return __rmqueue_smallest(m, z, order, start_mt, cpu);
 	}
 	return PFN_NIL;
 }
 
 static void extfrag_event(struct machine *m, const struct zone *z, uint32_t pfn,
 			  unsigned int order, unsigned int fallback_order, int start_mt,
-			  int fallback_mt, bool claimed)
+			  int fallback_mt, bool claimed, int cpu)
 {
 	struct mm_event ev;
 
 	if (!events_on(m))
 		return;
 	mm_event_init(&ev, MM_EV_mm_page_alloc_extfrag);
+	ev.cpu = cpu;
 	ev.node = z->node;
 	ev.zone = z->idx;
 	ev.pfn = pfn;
@@ -609,7 +638,7 @@ static void extfrag_event(struct machine *m, const struct zone *z, uint32_t pfn,
  * whole pageblock for @start_mt. Kernel: mm/page_alloc.c.
  */
 static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int order,
-				int start_mt, unsigned int alloc_flags)
+				int start_mt, unsigned int alloc_flags, int cpu)
 {
 	int cur, min_order = (int)order;
 
@@ -625,9 +654,10 @@ static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int 
 		if (fmt == -2)
 			break;
 		pfn = try_to_claim_block(m, z, area->free_list[fmt].first, (unsigned int)cur,
-					 order, start_mt, fmt, alloc_flags);
+					 order, start_mt, fmt, alloc_flags, cpu);
 		if (pfn != PFN_NIL) {
-			extfrag_event(m, z, pfn, order, (unsigned int)cur, start_mt, fmt, true);
+			extfrag_event(m, z, pfn, order, (unsigned int)cur, start_mt, fmt, true,
+				      cpu);
 			return pfn;
 		}
 	}
@@ -639,7 +669,7 @@ static uint32_t __rmqueue_claim(struct machine *m, struct zone *z, unsigned int 
  * its pageblock's type alone. Kernel: mm/page_alloc.c.
  */
 static uint32_t __rmqueue_steal(struct machine *m, struct zone *z, unsigned int order,
-				int start_mt)
+				int start_mt, int cpu)
 {
 	unsigned int cur;
 
@@ -652,7 +682,7 @@ static uint32_t __rmqueue_steal(struct machine *m, struct zone *z, unsigned int 
 			continue;
 		pfn = area->free_list[fmt].first;
 		page_del_and_expand(m, z, pfn, order, cur, fmt);
-		extfrag_event(m, z, pfn, order, cur, start_mt, fmt, false);
+		extfrag_event(m, z, pfn, order, cur, start_mt, fmt, false, cpu);
 		return pfn;
 	}
 	return PFN_NIL;
@@ -662,18 +692,18 @@ enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
 /* __rmqueue(): own type first, then claim, then steal. */
 static uint32_t __rmqueue(struct machine *m, struct zone *z, unsigned int order, int mt,
-			  unsigned int alloc_flags, enum rmqueue_mode *mode)
+			  unsigned int alloc_flags, enum rmqueue_mode *mode, int cpu)
 {
 	uint32_t pfn;
 
 	switch (*mode) {
 	case RMQUEUE_NORMAL:
-		pfn = __rmqueue_smallest(m, z, order, mt);
+		pfn = __rmqueue_smallest(m, z, order, mt, cpu);
 		if (pfn != PFN_NIL)
 			return pfn;
 		/* fall through */
 	case RMQUEUE_CLAIM:
-		pfn = __rmqueue_claim(m, z, order, mt, alloc_flags);
+		pfn = __rmqueue_claim(m, z, order, mt, alloc_flags, cpu);
 		if (pfn != PFN_NIL) {
 			*mode = RMQUEUE_NORMAL;
 			return pfn;
@@ -681,7 +711,7 @@ static uint32_t __rmqueue(struct machine *m, struct zone *z, unsigned int order,
 		/* fall through */
 	case RMQUEUE_STEAL:
 		if (!(alloc_flags & ALLOC_NOFRAGMENT)) {
-			pfn = __rmqueue_steal(m, z, order, mt);
+			pfn = __rmqueue_steal(m, z, order, mt, cpu);
 			if (pfn != PFN_NIL) {
 				*mode = RMQUEUE_STEAL;
 				return pfn;
@@ -755,13 +785,13 @@ static void pcp_event(struct machine *m, int type, const struct zone *z, int cpu
  * per-CPU list, in the order __rmqueue() finds them. Kernel: mm/page_alloc.c.
  */
 static int rmqueue_bulk(struct machine *m, struct zone *z, unsigned int order, int count,
-			struct list_head *list, int mt, unsigned int alloc_flags)
+			struct list_head *list, int mt, unsigned int alloc_flags, int cpu)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	int i;
 
 	for (i = 0; i < count; i++) {
-		uint32_t pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode);
+		uint32_t pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode, cpu);
 
 		if (pfn == PFN_NIL)
 			break;
@@ -812,7 +842,7 @@ static uint32_t __rmqueue_pcplist(struct machine *m, struct zone *z, unsigned in
 
 	if (list->first == PFN_NIL) {
 		int batch = nr_pcp_alloc(pcp, z, order);
-		int alloced = rmqueue_bulk(m, z, order, batch, list, mt, alloc_flags);
+		int alloced = rmqueue_bulk(m, z, order, batch, list, mt, alloc_flags, cpu);
 
 		pcp->count += alloced << order;
 		if (alloced && events_on(m))
@@ -835,6 +865,26 @@ static uint32_t rmqueue_pcplist(struct machine *m, struct zone *z, unsigned int 
 
 	pcp->free_count >>= 1;
 	return __rmqueue_pcplist(m, z, order, mt, alloc_flags, pcp, cpu);
+}
+
+/*
+ * mm_page_pcpu_drain: a block of a per-CPU list back in the buddy, with its
+ * pageblock's migratetype. Kernel: free_pcppages_bulk()'s tracepoint.
+ */
+static void pcpu_drain_event(struct machine *m, const struct zone *z, uint32_t pfn,
+			     unsigned int order, int mt, int cpu)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, MM_EV_mm_page_pcpu_drain);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.cpu = cpu;
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.order = (int)order;
+	ev.migratetype = mt;
+	emit(m, &ev);
 }
 
 /*
@@ -862,12 +912,16 @@ static void free_pcppages_bulk(struct machine *m, struct zone *z, int count,
 		order = (unsigned int)pcp_list_order(pindex);
 		do {
 			uint32_t pfn = list->last;
+			int mt;
 
 			pfn_list_del(m, list, pfn);
 			count -= 1 << order;
 			pcp->count -= 1 << order;
 			drained += 1 << order;
-			free_one_page(m, z, pfn, order, get_pageblock_migratetype(m, pfn), FPI_NONE);
+			mt = get_pageblock_migratetype(m, pfn);
+			free_one_page(m, z, pfn, order, mt, FPI_NONE);
+			if (events_on(m))
+				pcpu_drain_event(m, z, pfn, order, mt, cpu);
 		} while (count > 0 && list->first != PFN_NIL);
 	}
 	if (drained && events_on(m))
@@ -955,8 +1009,13 @@ static void free_unref_page_commit(struct machine *m, struct zone *z,
 	}
 }
 
-/* __free_frozen_pages(): small and THP-order blocks go to the CPU's list. */
-static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order, int cpu)
+/*
+ * __free_frozen_pages(): small and THP-order blocks go to the CPU's list.
+ * @batched: the block is one of a batch (free_unref_folios()), which the
+ * trace sees as mm_page_free_batched as it reaches the list.
+ */
+static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+			    bool batched)
 {
 	struct zone *z = page_zone(m, &m->mem_map[pfn]);
 	int mt = get_pageblock_migratetype(m, pfn);
@@ -971,6 +1030,18 @@ static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order,
 			return;
 		}
 		mt = MIGRATE_MOVABLE;
+	}
+	if (batched && events_on(m)) {
+		struct mm_event ev;
+
+		mm_event_init(&ev, MM_EV_mm_page_free_batched);
+		ev.cpu = cpu;
+		ev.node = z->node;
+		ev.zone = z->idx;
+		ev.pfn = pfn;
+		ev.paddr = PFN_PHYS(pfn);
+		ev.order = (int)order;
+		emit(m, &ev);
 	}
 	free_unref_page_commit(m, z, &z->pcp[cpu], pfn, mt, order, cpu);
 }
@@ -1161,17 +1232,17 @@ static void reserve_highatomic_pageblock(struct machine *m, struct zone *z, uint
 
 /* rmqueue_buddy(): straight from the zone's free lists. */
 static uint32_t rmqueue_buddy(struct machine *m, struct zone *z, unsigned int order,
-			      unsigned int alloc_flags, int mt)
+			      unsigned int alloc_flags, int mt, int cpu)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	uint32_t pfn = PFN_NIL;
 
 	if (alloc_flags & ALLOC_HIGHATOMIC)
-		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC);
+		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC, cpu);
 	if (pfn == PFN_NIL)
-		pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode);
+		pfn = __rmqueue(m, z, order, mt, alloc_flags, &mode, cpu);
 	if (pfn == PFN_NIL && (alloc_flags & (ALLOC_OOM | ALLOC_NON_BLOCK)))
-		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC);
+		pfn = __rmqueue_smallest(m, z, order, MIGRATE_HIGHATOMIC, cpu);
 	return pfn;
 }
 
@@ -1198,7 +1269,7 @@ static uint32_t rmqueue(struct machine *m, struct zone *z, unsigned int order,
 			return rmqueue_boosted(m, z, alloc_flags, pfn);
 	}
 	return rmqueue_boosted(m, z, alloc_flags,
-			       rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype));
+			       rmqueue_buddy(m, z, order, alloc_flags, ac->migratetype, ac->cpu));
 }
 
 /*
@@ -1887,12 +1958,8 @@ static int check_free_target(const struct machine *m, uint64_t pfn, unsigned int
 	return 0;
 }
 
-/*
- * __free_pages_owner() - __free_pages() for a block that @owner holds: the
- * per-CPU list for small orders, the buddy for the rest.
- */
-int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
-		       int owner, struct mm_error *e)
+static int free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+			    int owner, bool batched, struct mm_error *e)
 {
 	struct page *head;
 	uint64_t i;
@@ -1936,8 +2003,30 @@ int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int 
 		head[i].compound_head = (uint32_t)(pfn + i);
 	}
 	head->order = 0;
-	free_unref_page(m, pfn, order, cpu);
+	free_unref_page(m, pfn, order, cpu, batched);
 	return 0;
+}
+
+/*
+ * __free_pages_owner() - __free_pages() for a block that @owner holds: the
+ * per-CPU list for small orders, the buddy for the rest.
+ */
+int __free_pages_owner(struct machine *m, uint64_t pfn, unsigned int order, int cpu,
+		       int owner, struct mm_error *e)
+{
+	return free_pages_owner(m, pfn, order, cpu, owner, false, e);
+}
+
+/*
+ * free_unref_folios() for one folio of a batch (folios_put(), the reclaim's
+ * free list): mm_page_free as it is prepared, then mm_page_free_batched as
+ * it goes to the CPU's list. The kernel prepares the whole batch before it
+ * lists any; the engine frees a batch's folios one after the other, so the
+ * two lines of a folio come together.
+ */
+int free_unref_folio_batched(struct machine *m, uint64_t pfn, int cpu, int owner)
+{
+	return free_pages_owner(m, pfn, 0, cpu, owner, true, NULL);
 }
 
 int mm_free_pages(struct machine *m, uint64_t pfn, unsigned int order, int cpu,

@@ -528,9 +528,10 @@ unsigned long lru_check(const struct machine *m, mm_violation_fn fn, void *ctx)
  * folio_put(): one reference less. The last one (__folio_put()) takes the
  * page off its LRU list (__page_cache_release()), uncharges its memory
  * cgroup (mem_cgroup_uncharge()), lets go of its anon_vma and returns it to
- * the allocator as its owner holds it.
+ * the allocator as its owner holds it; @batched: through free_unref_folios(),
+ * as folios_put() and the reclaim's free list do.
  */
-void folio_put(struct machine *m, uint64_t pfn)
+static void __folio_put(struct machine *m, uint64_t pfn, bool batched)
 {
 	struct page *p = pfn_to_page(m, pfn);
 	int owner = p->owner;
@@ -552,5 +553,23 @@ void folio_put(struct machine *m, uint64_t pfn)
 	p->index = 0;
 	p->index_hi = 0;
 	p->private = 0;
-	SIM_BUG_ON(__free_pages_owner(m, pfn, 0, 0, owner, NULL));
+	if (batched)
+		SIM_BUG_ON(free_unref_folio_batched(m, pfn, 0, owner));
+	else
+		SIM_BUG_ON(__free_pages_owner(m, pfn, 0, 0, owner, NULL));
+}
+
+void folio_put(struct machine *m, uint64_t pfn)
+{
+	__folio_put(m, pfn, false);
+}
+
+/*
+ * folio_put_batched(): folios_put_refs() for one folio: the unmap's
+ * mmu_gather and the reclaim's free list free their folios a batch at a
+ * time (free_unref_folios()). Kernel: mm/swap.c.
+ */
+void folio_put_batched(struct machine *m, uint64_t pfn)
+{
+	__folio_put(m, pfn, true);
 }

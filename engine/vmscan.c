@@ -391,7 +391,7 @@ static bool shrink_folio(struct machine *m, uint64_t pfn, struct scan_control *s
 	if (p->_refcount != 1)		/* folio_ref_freeze() fails: someone else holds it */
 		return false;
 	__remove_mapping(m, pfn, sc);
-	folio_put(m, pfn);		/* the cache's reference was the last */
+	folio_put_batched(m, pfn);	/* the cache's reference was the last: free_folios */
 	return true;
 activate_locked:
 	/* a swapped page that stays: give its slot back when swap runs short */

@@ -1,14 +1,16 @@
 // compaction_browser.test.mjs - compaction as a person sees it in the
 // dashboard: a real compact_memory trace opened from the page draws each
 // zone's run with the migrate scanner walking up and the free scanner
-// walking down; moving the timeline back shows the runs as they stood then.
+// walking down; moving the timeline back shows the runs as they stood then;
+// the capture of compact_memory gives each zone its run, the timeline its
+// marks and the reclaim list its lines.
 // Screenshots at 1280x800 and 800x600, no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
-import { launchChromium, saveScreenshot, ARTIFACTS } from './lib/browser.mjs';
+import { launchChromium, saveScreenshot, openSessionPage, ARTIFACTS } from './lib/browser.mjs';
 import { parseFields } from '../../web/js/ktext.js';
 
 let d, browser;
@@ -40,6 +42,7 @@ function runsOfFile(text, upTo = Infinity) {
     if (m[1] === 'mm_compaction_isolate_migratepages') r.migrate.push(f.range);
     if (m[1] === 'mm_compaction_isolate_freepages') r.free.push(f.range);
     if (m[1] === 'mm_compaction_end') r.status = f.status;
+    if (m[1] === 'mm_compaction_migratepages') r.migrated = (r.migrated ?? 0) + f.nr_migrated;
   }
   return runs;
 }
@@ -146,6 +149,48 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+test('the capture of a compact_memory run: its three zones\' runs, the timeline\'s marks and the reclaim list', async () => {
+  const file = join(top, 'tests', 'data', 'ftrace', 'compact-memory.trace');
+  const text = readFileSync(file, 'utf8');
+  const r = await fetch(api('/sessions/import-trace?name=compact-memory'), { method: 'POST', body: text,
+    headers: { 'Content-Type': 'text/plain' } });
+  assert.equal(r.status, 201);
+  const { id } = await r.json();
+  const last = (await getJson(api(`/sessions/${id}`))).body.last_seq;
+  const { page, done } = await openSessionPage(browser, d.url, '#trace', id, { width: 1280, height: 800 });
+  await page.waitForSelector(`#trace-compaction[data-seq="${last}"]`, { timeout: 15000 });
+  const want = runsOfFile(text);
+  const runs = await drawn(page);
+  assert.deepEqual(runs.map((x) => x.zone), ['DMA', 'DMA32', 'Normal']);
+  assert.equal(runs.length, want.length);
+  for (let i = 0; i < want.length; i++) {
+    assert.equal(Number(runs[i].migrateSteps), want[i].migrate.length, runs[i].zone);
+    assert.equal(Number(runs[i].freeSteps), want[i].free.length, runs[i].zone);
+    assert.equal(runs[i].status, want[i].status, runs[i].zone);
+    assert.equal(Number(runs[i].migrated), want[i].migrated ?? 0, `${runs[i].zone}: pages migrated`);
+  }
+  assert.deepEqual(want.map((x) => x.status), ['complete', 'complete', 'contended']);
+  // the timeline marks each run's end, at the seq of its line
+  const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const ends = lines.map((l, i) => [i + 1, l]).filter(([, l]) => / mm_compaction_end: /.test(l));
+  const t = (await getJson(api(`/sessions/${id}/timeline`))).body;
+  assert.deepEqual(t.markers.map((m) => m.seq), ends.map(([seq]) => seq));
+  assert.deepEqual(t.markers.map((m) => m.detail), ends.map(([, l]) => l.replace(/^.*mm_compaction_end: /, '')));
+  // the reclaim and compaction list: every compaction and migrate line, in time order
+  const a = (await getJson(api(`/sessions/${id}/trace/activity`))).body;
+  assert.equal(a.pressure_events, lines.filter((l) => /: (mm_compaction_|mm_migrate_pages)/.test(l)).length);
+  assert.ok(a.pressure.every((p, i) => i === 0 || p.ts_ns >= a.pressure[i - 1].ts_ns));
+  // the page lists the latest of them, the last one the Normal run's end
+  const rows = await page.$$eval('#trace-pressure tr', (trs) => trs.slice(1).map((tr) => [...tr.children].map((td) => td.textContent)));
+  const tail = lines.filter((l) => /: (mm_compaction_|mm_migrate_pages)/.test(l)).slice(-rows.length)
+    .map((l) => /: ([a-z_]+): (.*)$/.exec(l).slice(1));
+  assert.ok(rows.length >= 10, `${rows.length} rows`);
+  assert.deepEqual(rows.map((x) => x.slice(1)), tail);
+  assert.match(rows.at(-1).join(' '), /mm_compaction_end .*status=contended/);
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
+  await done();
 });
 
 // The scanners and moves as drawn at the timeline's seq.

@@ -2,10 +2,12 @@
 // against the real 6.18 format files, export as /sys/kernel/tracing/trace and
 // import back (the same events in the same order), the real captures of
 // tests/data/ftrace/ imported (counts per tracepoint equal the file's lines,
-// fields parsed), and malformed input.
+// fields parsed), malformed input, and tools/mmlab-capture (its refusals, and
+// as root a real capture whose bundle imports).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
@@ -116,7 +118,7 @@ test('export as ftrace follows the real formats and imports back to the same eve
     assert.match(m[6], new RegExp(`^${re}$`), `${m[5]} fields follow its format`);
   }
   const sim = (await events(id)).filter((e) => ['mm_page_alloc', 'mm_page_free', 'kmalloc', 'kmalloc_large', 'kfree',
-    'kmem_cache_alloc', 'kmem_cache_free', 'mm_page_alloc_extfrag', 'tlb_flush'].includes(e.type));
+    'kmem_cache_alloc', 'kmem_cache_free', 'mm_page_alloc_extfrag', 'tlb_flush', ...PCP_TPS].includes(e.type));
   assert.equal(sim.length, lines.length);
   assert.ok(sim.some((e) => e.type === 'kmalloc_large'));
   const imp = await importTrace(text, '?name=roundtrip');
@@ -146,7 +148,79 @@ test('export as ftrace follows the real formats and imports back to the same eve
 });
 
 const MT = ['Unmovable', 'Movable', 'Reclaimable', 'HighAtomic', 'CMA', 'Isolate'];
-const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace'];
+
+// The per-block tracepoints of the per-CPU lists and the batched free.
+const PCP_TPS = ['mm_page_alloc_zone_locked', 'mm_page_pcpu_drain', 'mm_page_free_batched'];
+
+test('per-CPU refills, drains and batched frees export one line a block in the 6.18 layout and import back', async () => {
+  const id = await createSession(d.url, { mem_mib: 128, cpus: 2 }, 'pcp');
+  // order-0 requests refill CPU 1's list a batch at a time; freeing them all drains it
+  // past its high mark; an order-4 request takes its block from the buddy straight
+  const allocs = await applyOps(d.url, id, [...Array(2500)].map(() =>
+    ({ op: 'alloc_pages', gfp: 'GFP_HIGHUSER_MOVABLE', order: 0, cpu: 1 })));
+  await applyOps(d.url, id, [{ op: 'alloc_pages', gfp: 'GFP_HIGHUSER_MOVABLE', order: 4 },
+    ...allocs.results.map((r) => ({ op: 'free_pages', pfn: r.pfn, order: 0, cpu: 1 }))]);
+  // an unmap frees its folios as a batch (mmu_gather): mm_page_free, then mm_page_free_batched
+  const [{ pid }] = (await applyOps(d.url, id, [{ op: 'spawn', name: 'batch' }])).results;
+  const [{ addr }] = (await applyOps(d.url, id, [{ op: 'mmap', pid, length: 32 * 4096, prot: 'rw-' }])).results;
+  await applyOps(d.url, id, [{ op: 'touch', pid, addr, length: 32 * 4096, access: 'write' },
+    { op: 'munmap', pid, addr, length: 32 * 4096 }]);
+  const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
+  const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
+  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
+  const layout = {};
+  for (const name of PCP_TPS) {
+    const tp = table.find((t) => t.name === name);
+    assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
+    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
+    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+  }
+  const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[(\d{3})\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
+    .filter((m) => m && layout[m[2]]);
+  const all = await events(id);
+  const sim = all.filter((e) => layout[e.type]);
+  const count = (list, t) => list.filter((e) => e.type === t).length;
+  // one line a block: a refill's blocks add up to the pages pcp_refill counts, a drain's to pcp_drain's
+  const pages = (t) => all.filter((e) => e.type === t).reduce((n, e) => n + (t.startsWith('pcp_') ? e.value : 2 ** e.order), 0);
+  assert.ok(count(all, 'pcp_refill') >= 2 && count(all, 'pcp_drain') >= 1, `the session refills (${count(all, 'pcp_refill')}) and drains (${count(all, 'pcp_drain')})`);
+  assert.equal(pages('mm_page_pcpu_drain'), pages('pcp_drain'), 'one pcpu_drain line a drained block');
+  assert.ok(sim.some((e) => e.type === 'mm_page_alloc_zone_locked' && e.order === 4 && e.value === 0),
+    'the order-4 request\'s block, percpu_refill=0');
+  assert.ok(count(sim, 'mm_page_alloc_zone_locked') > count(all, 'pcp_refill'), 'a refill is one line a block');
+  assert.equal(count(sim, 'mm_page_free_batched'), 32, 'one mm_page_free_batched a folio unmapped');
+  for (const t of PCP_TPS) assert.ok(count(sim, t) > 0, `the session has ${t} events`);
+  assert.equal(lines.length, sim.length, 'one line an event of these tracepoints');
+  for (let i = 0; i < sim.length; i++) {
+    const e = sim[i], [, cpu, name, fields] = lines[i], where = `${e.type} seq ${e.seq}`;
+    assert.equal(name, e.type, where);
+    assert.match(fields, layout[name], `${where} follows the 6.18 print fmt`);
+    const f = Object.fromEntries(fields.split(' ').map((kv) => kv.split('=')));
+    assert.equal(Number(f.pfn), e.pfn, `${where}: pfn`);
+    assert.equal(Number(cpu), e.cpu, `${where}: CPU`);
+    if (name !== 'mm_page_free_batched') {
+      assert.equal(Number(f.order), e.order, `${where}: order`);
+      assert.equal(MT[Number(f.migratetype)], e.migratetype, `${where}: migratetype`);
+    }
+    if (name === 'mm_page_alloc_zone_locked') assert.equal(Number(f.percpu_refill), e.value, `${where}: percpu_refill`);
+  }
+  const imp = await importTrace(text, '?name=pcp-roundtrip');
+  assert.equal(imp.status, 201, JSON.stringify(imp.body));
+  assert.equal(imp.body.summary.bad_lines, 0, JSON.stringify(imp.body.summary));
+  const back = (await events(imp.body.id)).filter((e) => layout[e.type]);
+  assert.equal(back.length, sim.length);
+  for (let i = 0; i < sim.length; i++) {
+    const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
+    assert.equal(b.type, a.type, where);
+    for (const k of ['pfn', 'order', 'cpu'])
+      assert.equal(b[k], a[k], `${where}: ${k}`);
+    if (a.type !== 'mm_page_free_batched') assert.equal(b.migratetype, a.migratetype, `${where}: migratetype`);
+    if (a.type === 'mm_page_alloc_zone_locked') assert.equal(b.value, a.value, `${where}: percpu_refill`);
+  }
+});
+
+const CAPTURES = ['compile-kmem.trace', 'compact-memory.trace', 'memcg-oom.trace', 'compact-fragmented.trace',
+  'memcg-reclaim.trace'];
 const ZONE_NAMES = ['DMA', 'DMA32', 'Normal', 'Movable'];
 const RESULTS = ['not_suitable_zone', 'skipped', 'deferred', 'no_suitable_page', 'continue', 'complete',
   'partial_skipped', 'contended', 'success'];
@@ -188,6 +262,20 @@ for (const file of CAPTURES) {
         assert.match(e.detail, new RegExp(`name=${field('name')}( |$)`), l);
       if (e.type === 'mark_victim') assert.match(e.detail, /comm=tail/);
       if (e.type === 'mm_vmscan_memcg_reclaim_end') assert.equal(e.value, Number(field('nr_reclaimed')));
+      if (e.type === 'mm_vmscan_memcg_reclaim_begin') assert.equal(e.order, Number(field('order')), l);
+      if (e.type === 'mm_vmscan_lru_isolate') {
+        assert.equal(e.order, Number(field('order')), l);
+        assert.equal(e.size ?? 0, Number(field('nr_scanned')), l);
+        assert.equal(e.value ?? 0, Number(field('nr_taken')), l);
+      }
+      if (e.type === 'mm_vmscan_lru_shrink_inactive') {
+        assert.equal(e.size ?? 0, Number(field('nr_scanned')), l);
+        assert.equal(e.value ?? 0, Number(field('nr_reclaimed')), l);
+        assert.equal(e.level, Number(field('priority')), l);
+      }
+      // a tracepoint the table has not (mm_vmscan_throttled): its fields' text as it came
+      if (e.type === 'mm_vmscan_throttled')
+        assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
       // compaction and migrate: the detail is the fields' text, the columns the contract's
       if (/^mm_compaction_|^mm_migrate_pages|_migration_pte$/.test(e.type))
         assert.equal(e.detail, l.slice(l.indexOf(`: ${e.type}: `) + e.type.length + 4).trimEnd(), l);
@@ -317,6 +405,70 @@ test('mmlab-capture refuses clearly when not root', { skip: !existsSync('/usr/sb
                       { encoding: 'utf8' });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /must run as root/);
+});
+
+const CAPTURE = join(top, 'tools', 'mmlab-capture');
+const root = process.getuid?.() === 0;
+
+test('mmlab-capture refuses clearly when the kernel has no tracefs, or it cannot be mounted', { skip: !root && 'not root' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-capture-'));
+  try {
+    // a kernel without tracefs: /proc/filesystems does not list it
+    writeFileSync(join(dir, 'filesystems'), 'nodev\tsysfs\nnodev\tproc\n\text4\n');
+    const out = join(dir, 'b.tar');
+    const env = { ...process.env, MMLAB_TRACEFS: join(dir, 'absent'), MMLAB_FILESYSTEMS: join(dir, 'filesystems') };
+    const r = spawnSync('sh', [CAPTURE, '-o', out, '--', 'true'], { encoding: 'utf8', env });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr, 'mmlab-capture: this kernel has no tracefs (CONFIG_TRACING is off)\n');
+    assert.equal(existsSync(out), false, 'no bundle');
+    // tracefs known, but where it should be mounted there is nothing to mount it on
+    const m = spawnSync('sh', [CAPTURE, '-o', out, '--', 'true'], { encoding: 'utf8',
+      env: { ...process.env, MMLAB_TRACEFS: join(dir, 'absent') } });
+    assert.equal(m.status, 1, m.stderr);
+    assert.match(m.stderr, new RegExp(`mmlab-capture: cannot mount tracefs on ${join(dir, 'absent')}\\n$`));
+    assert.equal(existsSync(out), false, 'no bundle');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// tracefs where the kernel has it, mounted or mountable (CI runs as root on a real kernel)
+const tracefs = root && (existsSync('/sys/kernel/tracing/events') ||
+  /\btracefs\b/.test(readFileSync('/proc/filesystems', 'utf8')));
+test('mmlab-capture records a real capture bundle that imports, and leaves tracing as it was', { skip: !tracefs && (root ? 'no tracefs in this kernel' : 'not root') }, async () => {
+  const T = '/sys/kernel/tracing';
+  const state = () => existsSync(`${T}/events`) ? ['tracing_on', 'buffer_size_kb', 'events/kmem/enable']
+    .map((f) => readFileSync(join(T, f), 'utf8')) : null;
+  const was = state();
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-capture-'));
+  try {
+    const out = join(dir, 'b.tar');
+    // a command that allocates and frees page cache and anonymous memory
+    const r = spawnSync('sh', [CAPTURE, '--buffer-kb', '1024', '-o', out, '--', 'sh', '-c',
+      `head -c 4194304 /dev/zero > ${dir}/f && cat ${dir}/f > /dev/null && rm ${dir}/f`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^mmlab-capture: \d+ events in .*b\.tar \(command status 0\)\n$/);
+    assert.deepEqual(state(), was, 'tracing_on, the buffer size and the kmem events as they were');
+    const names = spawnSync('tar', ['-tf', out], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+    assert.deepEqual(names, ['buddyinfo', 'buddyinfo.after', 'pagetypeinfo', 'pagetypeinfo.after', 'slabinfo',
+      'slabinfo.after', 'trace', 'uname', 'zoneinfo', 'zoneinfo.after']);
+    const trace = spawnSync('tar', ['-xOf', out, 'trace'], { encoding: 'utf8', maxBuffer: 1 << 28 }).stdout;
+    assert.match(trace, /^# tracer: nop\n/);
+    const imp = await importTrace(readFileSync(out), '?name=captured');
+    assert.equal(imp.status, 201, JSON.stringify(imp.body));
+    const s = imp.body.summary;
+    assert.equal(s.form, 'bundle');
+    assert.equal(s.zoneinfo, true);
+    assert.equal(s.buddyinfo_after, true);
+    assert.equal(s.bad_lines, 0, JSON.stringify(s.bad));
+    const counts = countLines(trace);
+    assert.deepEqual(s.tracepoints, counts);
+    assert.ok(counts.mm_page_alloc > 0 && counts.mm_page_free > 0, JSON.stringify(counts));
+    const t = (await getJson(api(`/sessions/${imp.body.id}/trace`))).body;
+    assert.equal(t.zones_from, 'zoneinfo');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('malformed input: a clear error with the line number, or counted when lenient', async () => {
@@ -586,6 +738,13 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
   // proactively, in vain
   await applyOps(d.url, id, [{ op: 'workload', kind: 'fragment', count: 20000, gfp: 'GFP_KERNEL', order: 10 },
     { op: 'idle', ms: 1000 }]);
+  // and a user page moved: migrate_pages() unmaps it, copies it and maps the copy
+  const [{ pid }] = (await applyOps(d.url, id, [{ op: 'spawn', name: 'mover' }])).results;
+  const [{ addr }] = (await applyOps(d.url, id, [{ op: 'mmap', pid, length: 4096, prot: 'rw-' }])).results;
+  const [, where] = (await applyOps(d.url, id, [{ op: 'touch', pid, addr, length: 4096, access: 'write' },
+    { op: 'translate', pid, vaddr: addr }])).results;
+  const moved = await applyOps(d.url, id, [{ op: 'migrate_pages', pfn: Number(BigInt(where.paddr) >> 12n) }]);
+  assert.equal(moved.results[0].ok, true, JSON.stringify(moved.results[0]));
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
   const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
@@ -602,8 +761,10 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
   const sim = (await events(id)).filter((e) => layout[e.type]);
   const kinds = new Set(sim.map((e) => e.type));
   for (const t of ['mm_compaction_begin', 'mm_compaction_end', 'mm_compaction_isolate_migratepages',
-    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages'])
+    'mm_compaction_finished', 'mm_compaction_suitable', 'mm_compaction_try_to_compact_pages',
+    'mm_migrate_pages_start', 'mm_migrate_pages', 'set_migration_pte', 'remove_migration_pte'])
     assert.ok(kinds.has(t), `the session has ${t} events`);
+  assert.match(text, /: mm_migrate_pages: nr_succeeded=1 nr_failed=0 /, 'the export has the move');
   assert.equal(lines.length, sim.length, 'one line a compaction or migrate event');
   for (let i = 0; i < sim.length; i++) {
     assert.equal(lines[i][1], sim[i].type);
@@ -618,8 +779,10 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
     const a = sim[i], b = back[i], where = `${a.type} seq ${a.seq}`;
     assert.equal(b.type, a.type, where);
     assert.equal(b.detail, a.detail, where);
-    for (const k of ['pfn', 'size', 'value', 'order'])
-      if (a[k] !== undefined) assert.equal(b[k], a[k], `${where}: ${k}`);
+    // the columns the line carries (a migration PTE's line has its address, not its pfn)
+    const cols = table.find((t) => t.name === a.type).args.split(' ');
+    for (const k of ['pfn', 'size', 'value', 'order', 'vaddr'])
+      if (a[k] !== undefined && cols.includes(k)) assert.equal(b[k], a[k], `${where}: ${k}`);
     if (/finished|suitable|defer/.test(a.type)) assert.equal(b.zone, a.zone, `${where}: zone`);
   }
 });

@@ -3,11 +3,14 @@
 // page requests by zone and order (bars against GET .../trace), the timeline
 // moves the view to an earlier seq, the physical map colours a frame the
 // trace allocated, and "Replay through the model" shows the agreement
-// figures. Screenshots at 1280x800 and 800x600, no sideways scrolling.
+// figures; a capture bundle uploaded through the page, its progress bar
+// moving and put away, and the list of what the view reconstructs.
+// Screenshots at 1280x800 and 800x600, no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync, copyFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
 import { launchChromium, saveScreenshot } from './lib/browser.mjs';
@@ -136,6 +139,87 @@ test('open a real trace, read its figures, move in time, see its frames and repl
   await page.close();
 });
 
+// What the view says it reconstructs: its first line names where the zones come
+// from, the others are the API's not_known, word for word.
+async function checkNotKnown(page, trace, zonesLine) {
+  const items = await page.$$eval('#trace-not-known li', (lis) => lis.map((li) => li.textContent));
+  assert.deepEqual(items, [zonesLine, ...trace.not_known]);
+  assert.ok(trace.not_known.some((n) => /only those the trace allocates or frees are drawn/.test(n)));
+  assert.ok(trace.not_known.some((n) => /struct page, slabs, page tables, TLBs and processes: a trace carries none/.test(n)));
+}
+
+test('a capture bundle uploaded through the page: the progress bar moves and ends, the zones are its zoneinfo\'s', async () => {
+  // compile-kmem.trace with its /proc files, as mmlab-capture bundles them; comment lines
+  // after the trace make the upload long enough to be seen in steps
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-bundle-page-'));
+  const DATA = join(top, 'tests', 'data', 'ftrace');
+  const pad = `#${'-'.repeat(1022)}\n`.repeat(24 * 1024);
+  writeFileSync(join(dir, 'trace'), readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8') + pad);
+  for (const f of ['zoneinfo', 'buddyinfo', 'pagetypeinfo']) copyFileSync(join(DATA, 'compile-proc', f), join(dir, f));
+  execFileSync('tar', ['-C', dir, '-cf', join(dir, 'compile.tar'), 'trace', 'zoneinfo', 'buddyinfo', 'pagetypeinfo']);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // every value the progress bar is given, in order, and whether it was shown then
+  await page.addInitScript(() => {
+    const desc = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value');
+    window.progressSeen = [];
+    Object.defineProperty(HTMLProgressElement.prototype, 'value', {
+      get() { return desc.get.call(this); },
+      set(v) {
+        if (this.id === 'open-trace-progress') window.progressSeen.push({ value: Number(v), hidden: this.hidden });
+        desc.set.call(this, v);
+      },
+    });
+  });
+  // a slow link, so that the upload reports its progress more than once
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0,
+    downloadThroughput: -1, uploadThroughput: 8 * 1024 * 1024 });
+  await page.goto(`${d.url}/#overview`);
+  await page.waitForSelector('#session option', { state: 'attached' });
+  await page.click('.open-trace summary');
+  await page.setInputFiles('#open-trace input[name=file]', join(dir, 'compile.tar'));
+  await page.fill('#open-trace input[name=name]', 'compile bundle');
+  await page.click('#open-trace button[name=open]');
+  await page.waitForSelector('#trace-zones[data-ready="true"]', { timeout: 30000 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0,
+    downloadThroughput: -1, uploadThroughput: -1 });
+  rmSync(dir, { recursive: true, force: true });
+  const seen = await page.evaluate(() => window.progressSeen);
+  assert.equal(seen[0].value, 0, 'the bar starts empty');
+  assert.ok(seen.every((p) => !p.hidden), 'shown while it moves');
+  assert.ok(seen.some((p) => p.value > 0 && p.value < 1), `it moved through the upload: ${JSON.stringify(seen)}`);
+  assert.ok(seen.every((p, i) => i === 0 || p.value >= seen[i - 1].value), 'it never goes back');
+  assert.equal(seen.at(-1).value, 1, 'it ends full');
+  assert.equal(await page.$eval('#open-trace-progress', (p) => p.hidden), true, 'and is put away once the trace is open');
+  // the bundle was read as one: its zoneinfo gives the zones
+  const s = (await getJson(api('/sessions'))).body.sessions.find((x) => x.name === 'compile bundle');
+  assert.equal(s.state, 'trace');
+  const t = (await getJson(api(`/sessions/${s.id}/trace`))).body;
+  assert.equal(t.form, 'bundle');
+  assert.equal(t.zoneinfo, true);
+  assert.equal(t.zones_from, 'zoneinfo');
+  await page.waitForSelector(`#trace-zones[data-seq="${s.last_seq}"]`);
+  await checkBars(page, t);
+  await checkNotKnown(page, t, 'the zones are those of the zoneinfo taken before the trace');
+  // a trace without zoneinfo says its zones are one span over the pfns it names
+  const plain = await fetch(api('/sessions/import-trace?name=plain'), { method: 'POST', body: readFileSync(TRACE),
+    headers: { 'Content-Type': 'text/plain' } });
+  const p = await plain.json();
+  await page.evaluate((id) => { location.hash = `#trace?session=${id}`; }, p.id);
+  await page.waitForSelector(`#session option[value="${p.id}"]`, { state: 'attached' });
+  await page.selectOption('#session', String(p.id));
+  await page.waitForSelector(`#trace-zones[data-ready="true"][data-seq="${p.last_seq ?? (await getJson(api(`/sessions/${p.id}`))).body.last_seq}"]`);
+  await checkNotKnown(page, (await getJson(api(`/sessions/${p.id}/trace`))).body,
+    'the zones: the trace came without a zoneinfo, so one span over the pfns it names is shown');
+  await saveScreenshot(page, '#trace-bundle');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 // A trace whose real buddyinfo is known during it: a simulated session's
 // export, with trace_marker buddyinfo lines (as mmlab-capture --sample writes
 // them) after its allocations and at its end, the second changed by a known amount.
@@ -162,6 +246,7 @@ test('replaying a sampled trace draws the distance of the free lists over time, 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(`${d.url}/#overview`);
   await page.waitForSelector('#session option', { state: 'attached' });
   await page.click('.open-trace summary');

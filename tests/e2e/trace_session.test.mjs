@@ -113,8 +113,100 @@ test('slab caches, kmalloc call sites and tasks are counted from the trace', asy
   evs.filter((e) => e.type === 'kmalloc').forEach((e) => { sites[e.fields.call_site] = (sites[e.fields.call_site] || 0) + Number(e.fields.bytes_alloc); });
   const top = Object.entries(sites).sort((x, y) => y[1] - x[1])[0];
   assert.deepEqual([a.kmalloc_sites_by_bytes[0].call_site, a.kmalloc_sites_by_bytes[0].bytes], top);
+  // by count: each site's kmalloc lines, the most frequent first
+  const calls = {};
+  evs.filter((e) => e.type === 'kmalloc').forEach((e) => { calls[e.fields.call_site] = (calls[e.fields.call_site] || 0) + 1; });
+  const byCount = a.kmalloc_sites_by_count;
+  assert.equal(byCount.length, Math.min(20, Object.keys(calls).length));
+  for (const s of byCount) assert.equal(s.count, calls[s.call_site], s.call_site);
+  assert.ok(byCount.every((s, i) => i === 0 || s.count <= byCount[i - 1].count), 'ranked by count');
+  assert.equal(byCount[0].count, Math.max(...Object.values(calls)));
+  assert.notEqual(byCount[0].call_site, a.kmalloc_sites_by_bytes[0].call_site, 'the two rankings differ in this trace');
   const gcc = evs.filter((e) => e.type === 'mm_page_alloc' && e.task === 'gcc').length;
   assert.equal(a.tasks.find((t) => t.task === 'gcc').count, gcc);
+});
+
+test('without zoneinfo the layout is inferred: one span over the pfns the trace has', async () => {
+  const text = readFileSync(join(DATA, 'memcg-oom.trace'), 'utf8');
+  const r = await importTrace(text, '?name=no-zoneinfo');
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  assert.equal(r.body.summary.zoneinfo, false);
+  const t = (await getJson(api(`/sessions/${r.body.id}/trace`))).body;
+  assert.equal(t.zones_from, 'the pfns seen');
+  const file = lines(text);
+  const pfns = file.filter((e) => e.fields.pfn).map((e) => parseInt(e.fields.pfn, 16));
+  assert.ok(pfns.length > 10);
+  const max = Math.max(...pfns);
+  assert.equal(t.max_pfn, max);
+  assert.equal(t.zones.length, 1);
+  const [z] = t.zones;
+  assert.deepEqual([z.name, z.start_pfn, z.end_pfn], ['(pfns seen)', 0, max + 1], 'from pfn 0 to the highest pfn seen');
+  const allocs = file.filter((e) => e.type === 'mm_page_alloc');
+  assert.equal(z.alloc_pages, allocs.reduce((n, e) => n + 2 ** Number(e.fields.order), 0));
+  assert.equal(z.buddyinfo_before, undefined);
+  // the physical map spans the same pfns
+  const legend = (await getJson(api(`/sessions/${r.body.id}/physmap/legend`))).body;
+  assert.equal(legend.max_pfn, max + 1);
+});
+
+test('an op, a fork and a scenario on a trace session are refused: a trace is read-only', async () => {
+  const tries = [['ops', { op: 'alloc_pages', order: 0 }, 'an op'], ['fork', { name: 'f' }, 'a fork'],
+    ['scenarios/linear-map', {}, 'a scenario']];
+  const before = (await getJson(api(`/sessions/${id}`))).body;
+  assert.ok(before.last_seq > 0);
+  for (const [path, body, what] of tries) {
+    const r = await getJson(api(`/sessions/${id}/${path}`), { method: 'POST', body: JSON.stringify(body),
+      headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 409, `${path}: ${JSON.stringify(r.body)}`);
+    assert.equal(r.body.error.code, 'EROFS', path);
+    assert.match(r.body.error.message, new RegExp(`is a trace of a real kernel, read-only: ${what} needs a simulated machine`), path);
+    assert.match(r.body.error.message, /resimulate/, path);
+  }
+  const s = (await getJson(api(`/sessions/${id}`))).body;
+  assert.equal(s.state, 'trace');
+  assert.deepEqual(s, before, 'nothing was added');
+  assert.ok(!(await getJson(api('/sessions'))).body.sessions.some((x) => x.name === 'f'), 'no fork was made');
+});
+
+test('a failed oversize import leaves the other sessions as they were', async () => {
+  const sim = await createSession(d.url, { mem_mib: 64 }, 'kept');
+  await applyOps(d.url, sim, [{ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 2 }, { op: 'kmalloc', size: 64 }]);
+  const snapshot = async () => {
+    const list = (await getJson(api('/sessions'))).body.sessions;
+    const out = { ids: list.map((s) => s.id).sort((a, b) => a - b) };
+    for (const s of [sim, id]) {
+      out[s] = { info: list.find((x) => x.id === s), events: [] };
+      for (let since = 0; ;) {
+        const e = (await getJson(api(`/sessions/${s}/events?since=${since}&limit=10000`))).body.events;
+        out[s].events.push(...e);
+        if (e.length < 10000) break;
+        since = e.at(-1).seq;
+      }
+    }
+    return out;
+  };
+  const was = await snapshot();
+  assert.ok(was[sim].events.length > 0 && was[id].events.length > 0);
+  // real event lines first (rows are written), then comment lines past the 1 GiB bound
+  const head = Buffer.from(readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8'));
+  const pad = Buffer.concat(Array(256).fill(Buffer.from(`#${'-'.repeat(4094)}\n`)));
+  const total = (1 << 30) + 1;
+  let sent = 0;
+  const body = new ReadableStream({
+    pull(ctl) {
+      if (sent >= total) { ctl.close(); return; }
+      const src = sent === 0 ? head : pad;
+      const n = Math.min(src.length, total - sent);
+      ctl.enqueue(src.subarray(0, n));
+      sent += n;
+    },
+  });
+  const r = await fetch(api('/sessions/import-trace?name=oversize'), { method: 'POST', body, duplex: 'half' });
+  assert.equal(r.status, 413);
+  assert.equal((await r.json()).error.code, 'E2BIG');
+  const now = await snapshot();
+  assert.deepEqual(now, was, 'the sessions, their events and the list are unchanged');
+  assert.ok(!(await getJson(api('/sessions'))).body.sessions.some((x) => x.name === 'oversize'));
 });
 
 test('reclaim and the OOM kill of a memcg capture are listed over time', async () => {
@@ -152,6 +244,14 @@ test('resimulate: a real trace replayed through the model, with figures that add
   assert.equal(f.page_frees.total, n('mm_page_free'));
   assert.equal(f.kmallocs.total, n('kmalloc'));
   assert.equal(f.kfrees.total, n('kfree'));
+  // kmalloc's size classes: the model's bytes_alloc for each bytes_req against the kernel's
+  const CLASSES = [8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192];
+  const model = (req) => CLASSES.find((c) => c >= req) ?? 4096 * 2 ** Math.ceil(Math.log2(Math.ceil(req / 4096)));
+  const km = evs.filter((e) => e.type === 'kmalloc');
+  const same = km.filter((e) => model(Number(e.fields.bytes_req)) === Number(e.fields.bytes_alloc)).length;
+  assert.ok(km.length > 10);
+  assert.equal(f.kmallocs.same_bytes_alloc, same);
+  assert.equal(f.kmallocs.share_same_bytes_alloc, same / km.length);
   assert.equal(f.page_frees.replayed + f.page_frees.allocated_before_trace, f.page_frees.total);
   assert.equal(f.page_allocs.zone_known, f.page_allocs.both_ok);
   assert.ok(f.page_allocs.same_zone <= f.page_allocs.both_ok);

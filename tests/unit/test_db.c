@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "daemon/db.h"
+#include "daemon/ftrace.h"
+#include "mmlab.h"
 
 static char dir[64], path[128];
 
@@ -64,6 +66,44 @@ static void test_fresh(void **state)
 	assert_true(db_schema_version() >= 3);
 	assert_int_equal(query_int(db, "SELECT count(*) FROM scenario_runs"), 0);
 	assert_true(query_int(db, "SELECT count(*) FROM event_types") > 40);
+	db_close(db);
+}
+
+/*
+ * A tracepoint an import stored under an id of its own (10000 and up) that
+ * the engine now reports: on the next open its events and type keys take the
+ * engine's id, which has the name alone.
+ */
+static void test_trace_type_adopted_by_the_engine(void **state)
+{
+	char err[256], sql[512];
+	sqlite3 *db;
+
+	(void)state;
+	db = db_open(path, err, sizeof(err));
+	assert_non_null(db);
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM event_types WHERE id = %d;"
+		 "INSERT INTO event_types VALUES (%d, 'mm_page_free_batched');"
+		 "INSERT INTO sessions (name, created, machine, engine_version, seed) "
+		 "VALUES ('t', '2026-01-01', '{}', 'x', 1);"
+		 "INSERT INTO events (session_id, seq, op_no, type) VALUES (1, 1, 0, %d), (1, 2, 0, %d);"
+		 "INSERT INTO event_keys VALUES (1, 0, %d, 0);",
+		 MM_EV_mm_page_free_batched, FTRACE_TYPE_BASE + 3, FTRACE_TYPE_BASE + 3,
+		 MM_EV_mm_page_alloc, FTRACE_TYPE_BASE + 3);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	db_close(db);
+	db = db_open(path, err, sizeof(err));
+	assert_non_null(db);
+	snprintf(sql, sizeof(sql), "SELECT type FROM events WHERE seq = 1");
+	assert_int_equal(query_int(db, sql), MM_EV_mm_page_free_batched);
+	assert_int_equal(query_int(db, "SELECT type FROM events WHERE seq = 2"), MM_EV_mm_page_alloc);
+	assert_int_equal(query_int(db, "SELECT key FROM event_keys WHERE kind = 0"),
+			 MM_EV_mm_page_free_batched);
+	assert_int_equal(query_int(db, "SELECT id FROM event_types WHERE name = 'mm_page_free_batched'"),
+			 MM_EV_mm_page_free_batched);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM event_types WHERE id >= 10000"), 0);
+	assert_int_equal(query_int(db, "PRAGMA foreign_key_check"), -1);	/* no row */
 	db_close(db);
 }
 
@@ -264,6 +304,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trace_type_adopted_by_the_engine, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_from_3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_refused, setup, teardown),

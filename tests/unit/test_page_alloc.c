@@ -310,6 +310,113 @@ static void test_pcp_refill_and_drain(void **state)
 	machine_destroy(m);
 }
 
+/* The per-block events of the per-CPU lists, in order, with the pages each batch counts. */
+struct block_log {
+	int type[20000], order[20000], mt[20000];
+	int64_t value[20000];
+	uint64_t pfn[20000];
+	unsigned int n;
+	int64_t pages[MM_EV_NR_TYPES];	/* zone_locked/pcpu_drain/free_batched: 1 << order each */
+};
+
+static void log_blocks(void *ctx, const struct mm_event *ev)
+{
+	struct block_log *l = ctx;
+
+	if (ev->type == MM_EV_pcp_refill || ev->type == MM_EV_pcp_drain) {
+		l->pages[ev->type] += ev->value;
+		return;
+	}
+	if (ev->type != MM_EV_mm_page_alloc_zone_locked && ev->type != MM_EV_mm_page_pcpu_drain &&
+	    ev->type != MM_EV_mm_page_free_batched && ev->type != MM_EV_mm_page_free)
+		return;
+	l->pages[ev->type] += 1LL << ev->order;
+	if (l->n < 20000) {
+		l->type[l->n] = ev->type;
+		l->order[l->n] = ev->order;
+		l->mt[l->n] = ev->migratetype;
+		l->value[l->n] = ev->value;
+		l->pfn[l->n++] = ev->pfn;
+	}
+}
+
+/*
+ * mm_page_alloc_zone_locked is one event a block taken under the zone lock
+ * (a refill's blocks, a buddy allocation's block), mm_page_pcpu_drain one a
+ * block given back, mm_page_free_batched one a folio an unmap frees, after
+ * its mm_page_free: as mm/page_alloc.c traces them. Movable requests on a
+ * fresh machine take no fallback (a claimed whole pageblock is no such line).
+ */
+static void test_pcp_per_block_events(void **state)
+{
+	struct block_log *l = calloc(1, sizeof(*l));
+	struct machine *m = make("{\"mem_mib\":256}", NULL, NULL);
+	struct alloc_pages_result *res = calloc(4000, sizeof(*res));
+	struct mm_access_summary sum;
+	uint64_t addr;
+	unsigned int i, first, frees, batched;
+	int pid;
+
+	(void)state;
+	assert_non_null(l);
+	assert_non_null(res);
+	machine_set_event_fn(m, log_blocks, l);
+	assert_int_equal(mm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1, 0, &res[0], NULL), 0);
+	/* the refill: one line a block, the first is the one handed out */
+	assert_true(l->n > 1);
+	assert_int_equal(l->pages[MM_EV_mm_page_alloc_zone_locked], l->pages[MM_EV_pcp_refill]);
+	assert_int_equal(l->pfn[0], res[0].pfn);
+	for (i = 0; i < l->n; i++) {
+		assert_int_equal(l->type[i], MM_EV_mm_page_alloc_zone_locked);
+		assert_int_equal(l->order[i], 0);
+		assert_int_equal(l->mt[i], MIGRATE_MOVABLE);
+		assert_int_equal(l->value[i], 1);	/* percpu_refill */
+	}
+	/* a costly order goes to the buddy straight: one block, no refill */
+	first = l->n;
+	assert_int_equal(mm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 4, -1, 0, &res[1], NULL), 0);
+	assert_int_equal(l->n, first + 1);
+	assert_int_equal(l->pfn[first], res[1].pfn);
+	assert_int_equal(l->order[first], 4);
+	assert_int_equal(l->value[first], 0);
+	assert_int_equal(mm_free_pages(m, res[1].pfn, 4, 0, NULL), 0);
+	/* drains: one line a block, as many pages as the batches say */
+	for (i = 2; i < 4000; i++)
+		assert_int_equal(mm_alloc_pages(m, GFP_HIGHUSER_MOVABLE, 0, -1, 0, &res[i], NULL), 0);
+	for (i = 2; i < 4000; i++)
+		assert_int_equal(mm_free_pages(m, res[i].pfn, 0, 0, NULL), 0);
+	assert_true(l->pages[MM_EV_pcp_drain] > 0);
+	assert_int_equal(l->pages[MM_EV_mm_page_pcpu_drain], l->pages[MM_EV_pcp_drain]);
+	assert_int_equal(l->pages[MM_EV_mm_page_alloc_zone_locked],
+			 l->pages[MM_EV_pcp_refill] + 16);
+	assert_int_equal(l->pages[MM_EV_mm_page_free_batched], 0);	/* __free_pages() is not batched */
+	/* an unmap frees its folios as a batch: mm_page_free, then mm_page_free_batched */
+	assert_int_equal(mm_spawn(m, "batch", &pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, pid, 0, 64 * 4096, "rw-", &addr, NULL), 0);
+	assert_int_equal(mm_access_range(m, 0, pid, addr, 64 * 4096, 4096, 1, false, 64, &sum,
+					 NULL), 0);
+	first = l->n;
+	assert_int_equal(mm_munmap(m, pid, addr, 64 * 4096, NULL), 0);
+	frees = batched = 0;
+	for (i = first; i < l->n; i++) {
+		if (l->type[i] != MM_EV_mm_page_free_batched)
+			continue;
+		assert_true(i > first);
+		assert_int_equal(l->type[i - 1], MM_EV_mm_page_free);
+		assert_int_equal(l->pfn[i - 1], l->pfn[i]);
+		assert_int_equal(l->order[i], 0);
+		batched++;
+	}
+	for (i = first; i < l->n; i++)
+		frees += l->type[i] == MM_EV_mm_page_free && l->order[i] == 0;
+	assert_int_equal(batched, 64);
+	assert_true(frees >= batched);
+	assert_int_equal(machine_check(m, fail_violation, NULL), 0);
+	machine_destroy(m);
+	free(res);
+	free(l);
+}
+
 static void test_pcp_high_batch_like_kernel(void **state)
 {
 	struct machine *m = make("{\"mem_mib\":4096,\"cpus\":2}", NULL, NULL);
@@ -480,6 +587,7 @@ int main(void)
 		cmocka_unit_test(test_bad_frees_are_einval),
 		cmocka_unit_test(test_bad_requests_are_einval),
 		cmocka_unit_test(test_pcp_refill_and_drain),
+		cmocka_unit_test(test_pcp_per_block_events),
 		cmocka_unit_test(test_pcp_high_batch_like_kernel),
 		cmocka_unit_test(test_fallback_steals_and_claims),
 		cmocka_unit_test(test_failure_injection),

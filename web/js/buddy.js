@@ -87,6 +87,8 @@ function changeText(list) {
 const EVENT_VERBS = {
   buddy_split: 'split', buddy_merge: 'merge', mm_page_alloc: 'alloc', mm_page_free: 'free',
   pcp_refill: 'pcp refill', pcp_drain: 'pcp drain', mm_page_alloc_extfrag: 'fallback claim/steal',
+  mm_page_alloc_zone_locked: 'block off the free lists', mm_page_pcpu_drain: 'pcp block back',
+  mm_page_free_batched: 'batched free to pcp',
 };
 
 function eventText(ev) {
