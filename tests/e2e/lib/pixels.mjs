@@ -22,7 +22,8 @@ export const near = (a, b, tol = 3) => a.every((v, i) => Math.abs(v - b[i]) <= t
 
 // The bars of the chart on canvas @sel whose value axis is @axis ('x' for
 // horizontal bars, 'y' for upright ones), for @values: { category label:
-// [value of dataset 0, value of dataset 1, ...] }. For each bar, the pixel a
+// [value of dataset 0, value of dataset 1, ...] or { dataset label: value } }
+// (a stacked bar's value is where its segment ends: the sum up to it). For each bar, the pixel a
 // little inside its end (at the API's value) and a little past it, with the
 // dataset's colour.
 export function barEnds(page, sel, axis, values) {
@@ -36,7 +37,12 @@ export function barEnds(page, sel, axis, values) {
     const out = [];
     for (const [label, list] of Object.entries(values)) {
       const index = chart.data.labels.indexOf(label);
-      list.forEach((v, ds) => {
+      // by dataset index, or { dataset label: value }; null: not held to anything
+      const byIndex = Array.isArray(list) ? list
+        : chart.data.datasets.map((d) => (d.label in list ? list[d.label] : null));
+      byIndex.forEach((v, ds) => {
+        if (v === null)
+          return;
         const bar = index < 0 ? null : chart.getDatasetMeta(ds).data[index];
         if (!bar) {
           out.push({ label, ds, value: v, found: false });
@@ -45,7 +51,8 @@ export function barEnds(page, sel, axis, values) {
         const mid = bar[across], end = scale.getPixelForValue(v), base = scale.getPixelForValue(0);
         const dir = Math.sign(end - base) || 1;
         const at = (d) => (axis === 'x' ? px(end + d * dir, mid) : px(mid, end + d * dir));
-        out.push({ label, ds, value: v, colour: chart.data.datasets[ds].backgroundColor,
+        const bg = chart.data.datasets[ds].backgroundColor;
+        out.push({ label, ds, value: v, colour: Array.isArray(bg) ? bg[index] : bg,
                    found: true, long: Math.abs(end - base), inside: at(-2), past: at(3) });
       });
     }
@@ -101,4 +108,45 @@ export function pointsDrawn(page, sel, points) {
     }
     return out;
   }, { sel, points });
+}
+
+// The overview's bar of zone @z (GET .../zones) as drawn on its canvas: the
+// colour at the middle of each owner's stretch (owners in the API's order,
+// "hole" left out), for the stretches wide enough to hold a clean pixel away
+// from the watermarks' lines and labels. @colours: owner -> [r, g, b].
+export async function overviewStretches(page, z, colours) {
+  const key = `${z.node}/${z.name}`;
+  const bar = await page.evaluate((key) => {
+    const c = document.querySelector(`#overview-zones canvas[data-zone="${key}"]`);
+    const chart = window.Chart.getChart(c);
+    const ratio = c.width / c.clientWidth;
+    const y = Math.round(chart.scales.y.getPixelForValue(0) * ratio);
+    const row = [...c.getContext('2d').getImageData(0, y, c.width, 1).data];
+    const marks = (chart.$watermarkLabels || []).map((b) => [b.x * ratio, b.x2 * ratio]);
+    return { row, ratio, marks, left: chart.chartArea.left, right: chart.chartArea.right };
+  }, key);
+  const xOf = (v) => (bar.left + (bar.right - bar.left) * v / z.present) * bar.ratio;
+  const wm = Object.values(z.watermarks).map(xOf);
+  const out = [];
+  let from = 0;
+  for (const [owner, pages] of Object.entries(z.owners)) {
+    if (owner === 'hole' || !pages)
+      continue;
+    const x0 = xOf(from), x1 = xOf(from + pages);
+    from += pages;
+    const x = Math.floor((x0 + x1) / 2);
+    if (x1 - x0 < 8 || wm.some((w) => Math.abs(w - x) < 6) || bar.marks.some(([a, b]) => x >= a - 2 && x <= b + 2))
+      continue;
+    const px = bar.row.slice(4 * x, 4 * x + 3);
+    out.push({ owner, pages, x, px, ok: near(px, colours[owner]) });
+  }
+  return out;
+}
+
+// The owners' colours of GET .../physmap/legend as [r, g, b], as the browser reads them.
+export async function legendColours(page, legend) {
+  const out = {};
+  for (const c of legend.codes)
+    out[c.name] = await rgbOf(page, c.color);
+  return out;
 }
