@@ -101,6 +101,16 @@ test('running "fragmentation" switches to its new session and shows its claim an
   const want = numbersOf(run.figure);
   assert.ok(Object.keys(want).length > 10);
   assert.deepEqual(shown, want);
+  // Each value of a list under the header of its own column: its order (or position),
+  // the last part of its path, read where the table puts the two.
+  const columns = await page.$$eval('#scenario-figure table.figure.list', (ts) => ts.flatMap((t) =>
+    [...t.rows[1].cells].slice(1).map((td) => {
+      const th = [...t.rows[0].cells].find((h) => Math.abs(h.getBoundingClientRect().left - td.getBoundingClientRect().left) < 1);
+      return { head: th?.textContent, path: td.querySelector('[data-path]').dataset.path };
+    })));
+  assert.ok(columns.length >= 11, `${columns.length} values in lists`);
+  for (const c of columns)
+    assert.equal(c.head, c.path.split('.').at(-1), `the column of ${c.path}`);
   assert.match(await page.textContent('#scenario-figure [data-path="free_percent"]'), / %$/);
   assert.match(await page.textContent('#scenario-figure [data-path="free_pages"]'), / pages$/);
 
