@@ -3,7 +3,9 @@
 // waits for room and the transactions (with the database made to refuse
 // writes, so that records wait), the live-session limit (by filling it), and
 // the replay snapshots stored and loaded (against the snapshots table, and
-// across a restart). coverage.test.mjs holds the others to a session's ops,
+// across a restart), the connections accepted (one a connection), the
+// resident bytes' average, and a wake that fails (a stored record made to
+// end early). coverage.test.mjs holds the others to a session's ops,
 // requests and stream clients.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
