@@ -80,6 +80,8 @@ test('access_range: seq walks the range in order and wraps, random stays inside 
   assert.ok(new Set(order).size >= 6, `most pages visited: ${order}`);
   const bad = await applyOps(d.url, id, { op: 'access_range', start: area.addr, length: 4096, pattern: 'zigzag' });
   assert.equal(bad.results[0].ok, false);
+  assert.equal(bad.results[0].errno, 'EINVAL');
+  assert.match(bad.results[0].message, /pattern .*seq or random.*zigzag/);
 });
 
 // L1 hits of a cyclic sweep over 5 pages of one 4-way set, 50 times round.

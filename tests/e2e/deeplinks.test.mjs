@@ -144,8 +144,10 @@ test('the walked address is the URL\'s addr; a link without a session keeps the 
   // A half-typed address survives the live refreshes.
   await page.fill('#pt-walk input[name="vaddr"]', '0xffff8880004');
   await postJson(api(`/sessions/${id}/ops`), [{ op: 'alloc_pages', order: 0 }]);
-  await page.waitForSelector(`#timebar[data-last-seq="${(await get(`/sessions/${id}`)).last_seq}"]`);
-  await page.waitForTimeout(300);
+  const grown = (await get(`/sessions/${id}`)).last_seq;
+  await page.waitForSelector(`#timebar[data-last-seq="${grown}"]`);
+  // the walk refreshed at the new seq: the live refresh has come and gone
+  await page.waitForSelector(`#pt-walk-table[data-seq="${grown}"]`, { state: 'attached' });
   assert.equal(await page.inputValue('#pt-walk input[name="vaddr"]'), '0xffff8880004');
   // A typed link to a view alone keeps the session shown.
   await page.evaluate(() => { location.hash = '#buddy'; });

@@ -3,12 +3,15 @@
 // waits for room and the transactions (with the database made to refuse
 // writes, so that records wait), the live-session limit (by filling it), and
 // the replay snapshots stored and loaded (against the snapshots table, and
-// across a restart). coverage.test.mjs holds the others to a session's ops,
+// across a restart), the connections accepted (one a connection), the
+// resident bytes' average, and a wake that fails (a stored record made to
+// end early). coverage.test.mjs holds the others to a session's ops,
 // requests and stream clients.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon, getJson, postJson, createSession, applyOps } from './lib/daemon.mjs';
@@ -134,6 +137,14 @@ test('the session metrics follow the memory budget: resident within it, the rest
       `${m.mmlab_sessions_resident_bytes} resident bytes within the budget`);
     assert.ok(m.mmlab_sessions_hibernated >= ids.length - 4, `${m.mmlab_sessions_hibernated} hibernated`);
     assert.ok(m.mmlab_sessions_hibernations_total >= m.mmlab_sessions_hibernated);
+    // The average is the resident bytes shared by the resident sessions: a 1 MiB struct page
+    // array each, where before the default session's larger machine was alone.
+    assert.equal(before.mmlab_sessions_resident_bytes_avg,
+                 Math.floor(before.mmlab_sessions_resident_bytes / before.mmlab_sessions_resident));
+    assert.equal(m.mmlab_sessions_resident_bytes_avg,
+                 Math.floor(m.mmlab_sessions_resident_bytes / m.mmlab_sessions_resident));
+    assert.ok(m.mmlab_sessions_resident_bytes_avg < before.mmlab_sessions_resident_bytes_avg,
+      `${m.mmlab_sessions_resident_bytes_avg} bytes each, ${before.mmlab_sessions_resident_bytes_avg} before`);
     assert.equal((await fetch(`${d.url}/api/v1/sessions/${ids.at(-1)}/pin`, { method: 'POST' })).status, 200);
     assert.equal((await metrics(d.url)).mmlab_sessions_pinned, before.mmlab_sessions_pinned + 1);
   } finally {
@@ -173,6 +184,75 @@ test('snapshots stored are the snapshots table\'s rows; one is loaded by the fir
     assert.equal(m2.mmlab_snapshots_loaded_total, 1);
     assert.equal(m2.mmlab_snapshots_stored_total, 0);
     assert.equal(rows(), m1.mmlab_snapshots_stored_total);
+  } finally {
+    await d.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// GET @path of the daemon at @url on a connection of its own, closed after the answer.
+function getOnNewConnection(url, path) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname);
+    let text = '';
+    sock.on('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`));
+    sock.on('data', (b) => { text += b; });
+    sock.on('end', () => resolve(text));
+    sock.on('error', reject);
+  });
+}
+
+const metricOf = (text, name) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1]);
+
+test('connections accepted: one a connection, whatever it asks', async () => {
+  const d = await startDaemon();
+  try {
+    const name = 'mmlab_connections_accepted_total';
+    const first = metricOf(await getOnNewConnection(d.url, '/metrics'), name);
+    assert.ok(first >= 1, 'the connection that asks is counted');
+    for (const path of ['/api/v1/health', '/api/v1/sessions', '/nowhere'])
+      assert.match(await getOnNewConnection(d.url, path), /^HTTP\/1\.1 \d{3} /);
+    // Three connections, then this one.
+    assert.equal(metricOf(await getOnNewConnection(d.url, '/metrics'), name), first + 4);
+  } finally {
+    await d.stop();
+  }
+});
+
+test('a wake that fails is counted, and is not a wake', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mmlab-metrics-'));
+  // Room for two 64 MiB machines (1 MiB of struct pages each): the third session hibernates one.
+  const d = await startDaemon({ dbDir: dir, args: ['--max-memory', '2M'] });
+  const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', d.db, q]).toString().trim();
+  try {
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await createSession(d.url, { mem_mib: 64 }, `w${i}`);
+      await applyOps(d.url, id, [{ op: 'alloc_pages', order: 2 }, { op: 'alloc_pages', order: 0 }]);
+      ids.push(id);
+    }
+    const m0 = await until(() => metrics(d.url), (m) => m.mmlab_sessions_hibernated >= 1, 'a session hibernated');
+    assert.equal(m0.mmlab_sessions_wake_failures_total, 0);
+    const asleep = ids.find((id) => m0[`mmlab_session_bytes{session="${id}",state="hibernated"}`] !== undefined);
+    assert.ok(asleep, 'one of the three is stored');
+    // Its stored record loses its ops and snapshots: replayed, it ends at the boot, not at its
+    // last op, and the wake fails.
+    sql(`DELETE FROM snapshots WHERE session_id = ${asleep}; DELETE FROM ops WHERE session_id = ${asleep};
+         DELETE FROM events WHERE session_id = ${asleep} AND op_no > 0;`);
+    const r = await postJson(`${d.url}/api/v1/sessions/${asleep}/ops`, { op: 'alloc_pages', order: 0 });
+    assert.ok(r.status >= 500, `${r.status} ${JSON.stringify(r.body)}`);
+    assert.match(r.body.error.message, /stored record ends at op 0/);
+    const m1 = await metrics(d.url);
+    assert.equal(m1.mmlab_sessions_wake_failures_total, 1);
+    assert.equal(m1.mmlab_sessions_wake_seconds_count, m0.mmlab_sessions_wake_seconds_count, 'no wake counted');
+    // A session that can wake does, and the failures stay as they were.
+    const other = ids.find((id) => id !== asleep && m1[`mmlab_session_bytes{session="${id}",state="hibernated"}`] !== undefined)
+      ?? 1;
+    assert.equal((await postJson(`${d.url}/api/v1/sessions/${other}/ops`, { op: 'alloc_pages', order: 0 })).status, 200);
+    const m2 = await metrics(d.url);
+    assert.equal(m2.mmlab_sessions_wake_seconds_count, m1.mmlab_sessions_wake_seconds_count + 1);
+    assert.equal(m2.mmlab_sessions_wake_failures_total, 1);
   } finally {
     await d.stop();
     rmSync(dir, { recursive: true, force: true });

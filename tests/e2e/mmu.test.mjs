@@ -269,7 +269,10 @@ test('poweron: the boot op stage by stage, triple fault, boot_cpu, kexec', async
   const tf = await getJson(api(`/sessions/${id}/events?type=triple_fault&limit=10`));
   assert.equal(tf.body.events.length, 2);
   assert.equal((await op(id, { op: 'paging', cpu: 1, enable: true })).errno, 'EINVAL');
-  assert.equal((await op(id, { op: 'paging', cpu: 9, enable: true })).ok, false);
+  const badCpu = await op(id, { op: 'paging', cpu: 9, enable: true });
+  assert.equal(badCpu.ok, false);
+  assert.equal(badCpu.errno, 'EINVAL');
+  assert.match(badCpu.message, /cpu must be 0\.\.1 \(got 9\)/);
   await check(id);
 });
 

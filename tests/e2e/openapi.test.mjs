@@ -5,7 +5,12 @@
 // present page, {name}: the first scenario, {pid}: 1), and a JSON body that
 // the documented schema of components.schemas accepts (the subset of JSON
 // Schema the document uses: type, nullable, enum, minimum, pattern, min/max
-// length, properties, required, additionalProperties, items, $ref).
+// length, properties, required, additionalProperties, items, $ref). Errors
+// too: every session route's 404 for a session that does not exist, every
+// GET's 400 for an ?at= that is no seq, every route's 405 for a method it
+// lacks, each the status asked for and the error object alone with its code
+// and words; and the bodies of POST and DELETE answers (a session made, ops
+// applied and refused, pinned, forked, stopped) against their schemas.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -179,5 +184,147 @@ test('documented errors come as documented: 404, 405 and 400 with the error obje
     assert.ok(op.responses[String(status)], `${path} documents ${status}`);
     assert.equal(typeof r.body.error.message, 'string');
     assert.deepEqual(schemaErrors({ $ref: '#/components/schemas/Error' }, r.body), [], `${method} ${path}`);
+  }
+});
+
+// The documented answer of @method @path for @status: its content, with the
+// responses' $refs followed; fails when the document does not list it.
+function documentedAnswer(method, path, status) {
+  const op = doc.paths[path][method.toLowerCase()];
+  const listed = op?.responses[String(status)];
+  assert.ok(listed, `${method} ${path} answered ${status}, which the document does not list`);
+  return listed.$ref ? doc.components.responses[listed.$ref.split('/').pop()] : listed;
+}
+
+// An answer @r ({ status, body, headers? }) of @method @path held to the
+// document: a listed status, and a body its schema accepts; an error status
+// has the error object, with the @code given.
+function checkAnswer(method, path, r, code) {
+  const schema = documentedAnswer(method, path, r.status).content?.['application/json']?.schema;
+  assert.ok(schema, `${method} ${path} ${r.status}: a JSON body is documented`);
+  assert.deepEqual(schemaErrors(schema, r.body).slice(0, 5), [], `${method} ${path} (${r.status}): the body is not as documented`);
+  if (r.status >= 400) {
+    assert.deepEqual(Object.keys(r.body), ['error'], `${method} ${path}: the error object alone`);
+    assert.match(r.body.error.message, /\S/, `${method} ${path}: words in the message`);
+    if (code)
+      assert.equal(r.body.error.code, code, `${method} ${path}`);
+  }
+}
+
+const resolveParam = (p) => (p.$ref ? doc.components.parameters[p.$ref.split('/').pop()] : p);
+const params = (path, method) => [...(doc.paths[path].parameters || []), ...(doc.paths[path][method].parameters || [])]
+  .map(resolveParam);
+
+// A value of each required query parameter of the document.
+const REQUIRED_QUERY = { zone: 'DMA32', vaddr: '0xffff888000100000' };
+
+test('each documented 404 of a session\'s routes: a session that does not exist, the error object', async () => {
+  let n = 0;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!path.includes('{id}'))
+      continue;
+    for (const method of ['get', 'post', 'delete']) {
+      // (POST .../resimulate asks for a trace session before it looks the session up: it answers
+      // one that does not exist with 409, "not a trace session", and is left out until it says 404)
+      if (!item[method]?.responses['404'] || path.endsWith('/resimulate'))
+        continue;
+      // the required query parameters, so that only the session is wrong
+      const query = params(path, method).filter((p) => p.in === 'query' && p.required)
+        .map((p) => `${p.name}=${REQUIRED_QUERY[p.name]}`).join('&');
+      const url = d.url + path.replace('{id}', 999999).replace('{pfn}', 4096).replace('{name}', 'zones')
+        .replace('{pid}', 1).replace('{file}', 'memory.current') + (query ? `?${query}` : '');
+      const init = { method: method.toUpperCase() };
+      if (item[method].requestBody) {
+        init.headers = { 'content-type': 'application/json' };
+        init.body = path.endsWith('/ops') ? '{"op":"check"}' : '{}';
+      }
+      const r = await getJson(url, init);
+      assert.equal(r.status, 404, `${method.toUpperCase()} ${path}: ${JSON.stringify(r.body)}`);
+      checkAnswer(method.toUpperCase(), path, r, 'ENOENT');
+      assert.match(r.body.error.message, /999999/, `${method.toUpperCase()} ${path}: the message names the session`);
+      n++;
+    }
+  }
+  assert.ok(n >= 40, `${n} routes asked`);
+});
+
+test('each documented 400 of a GET that takes ?at=: a seq that is not one, the error object naming it', async () => {
+  const live = (await getJson(`${d.url}/api/v1/sessions`)).body.sessions.find((s) => s.name === 'default');
+  let n = 0;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!item.get?.responses['400'] || !params(path, 'get').some((p) => p.name === 'at' && p.in === 'query'))
+      continue;
+    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', 4096).replace('{pid}', 1);
+    // (a route for another kind of session, a trace's, refuses the default session whatever its ?at=)
+    if ((await probe(url)).status !== 200)
+      continue;
+    const r = await getJson(`${url}${url.includes('?') ? '&' : '?'}at=yesterday`);
+    assert.equal(r.status, 400, `GET ${path}?at=yesterday: ${JSON.stringify(r.body)}`);
+    checkAnswer('GET', path, r, 'EINVAL');
+    assert.match(r.body.error.message, /\bat\b/, `GET ${path}: the message names the parameter`);
+    n++;
+  }
+  assert.ok(n >= 20, `${n} routes asked`);
+});
+
+test('each route answers a method it does not have with its documented 405 and the error object', async () => {
+  const live = (await getJson(`${d.url}/api/v1/sessions`)).body.sessions.find((s) => s.name === 'default');
+  let n = 0;
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (path === '/metrics')
+      continue;
+    const has = ['get', 'post', 'delete'].filter((m) => item[m]);
+    const missing = ['get', 'post', 'delete'].find((m) => !item[m]);
+    if (!missing || !has.every((m) => item[m].responses['405']))
+      continue;
+    const url = d.url + path.replace('{id}', live.id).replace('{pfn}', 4096).replace('{name}', 'zones')
+      .replace('{pid}', 1).replace('{file}', 'memory.current');
+    const r = await getJson(url, { method: missing.toUpperCase() });
+    assert.equal(r.status, 405, `${missing.toUpperCase()} ${path}`);
+    // A method the route lacks has no operation of its own: its 405 is listed on the others.
+    checkAnswer(has[0].toUpperCase(), path, r, 'EMETHOD');
+    n++;
+  }
+  assert.ok(n >= 40, `${n} routes asked`);
+});
+
+test('POST and DELETE bodies as documented: a session made, ops applied, pinned, forked, refused, stopped', async () => {
+  const post = (path, body, type = 'application/json') => getJson(d.url + path, {
+    method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const made = await post('/api/v1/sessions', { name: 'openapi', machine: { mem_mib: 64 } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  checkAnswer('POST', '/api/v1/sessions', made);
+  const id = made.body.id;
+  const ops = await post(`/api/v1/sessions/${id}/ops`, [{ op: 'alloc_pages', order: 1 }, { op: 'free_pages', pfn: 0, order: 9 }]);
+  assert.equal(ops.status, 200);
+  checkAnswer('POST', '/api/v1/sessions/{id}/ops', ops);
+  assert.equal(ops.body.results[1].ok, false, 'a refused op is a result, not an error');
+  for (const [body, type, status] of [['[{"op":', 'application/json', 400], ['{"op":"check"}', 'text/plain', 415],
+                                      [{ op: 'no_such_op' }, 'application/json', 400]]) {
+    const r = await post(`/api/v1/sessions/${id}/ops`, body, type);
+    if (r.status === 200) {
+      // an unknown op is refused in its result
+      assert.equal(r.body.results[0].errno, 'EINVAL');
+      continue;
+    }
+    assert.equal(r.status, status, `${type} ${JSON.stringify(body)}: ${JSON.stringify(r.body)}`);
+    checkAnswer('POST', '/api/v1/sessions/{id}/ops', r, status === 415 ? undefined : 'EINVAL');
+  }
+  const pin = await post(`/api/v1/sessions/${id}/pin`, '');
+  assert.equal(pin.status, 200, JSON.stringify(pin.body));
+  checkAnswer('POST', '/api/v1/sessions/{id}/pin', pin);
+  const unpin = await getJson(`${d.url}/api/v1/sessions/${id}/pin`, { method: 'DELETE' });
+  assert.equal(unpin.status, 200);
+  checkAnswer('DELETE', '/api/v1/sessions/{id}/pin', unpin);
+  const fork = await post(`/api/v1/sessions/${id}/fork`, { at: ops.body.first_seq, name: 'openapi-fork' });
+  assert.equal(fork.status, 201, JSON.stringify(fork.body));
+  checkAnswer('POST', '/api/v1/sessions/{id}/fork', fork);
+  const badFork = await post(`/api/v1/sessions/${id}/fork`, { at: 1e12 });
+  assert.equal(badFork.status, 400, JSON.stringify(badFork.body));
+  checkAnswer('POST', '/api/v1/sessions/{id}/fork', badFork);
+  for (const s of [fork.body.id, id]) {
+    const del = await getJson(`${d.url}/api/v1/sessions/${s}`, { method: 'DELETE' });
+    assert.equal(del.status, 200, JSON.stringify(del.body));
+    checkAnswer('DELETE', '/api/v1/sessions/{id}', del);
   }
 });

@@ -26,6 +26,18 @@ after(async () => {
   await d?.stop();
 });
 
+// Resolves once every zone chart has been drawn again at the size its box
+// now has (Chart.js follows its container through a ResizeObserver), and
+// the browser has painted that frame.
+async function drawnAtSize(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('#overview-zones canvas[data-zone]')].every((c) => {
+    const chart = window.Chart.getChart(c), box = c.parentElement, cs = getComputedStyle(box);
+    const inner = box.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return chart && Math.abs(chart.width - inner) < 1 && Math.abs(c.width - chart.width * devicePixelRatio) < 1;
+  }), null, { polling: 'raf' });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
 // Each zone chart's watermark lines (the annotation plugin's elements) and
 // their labels' boxes, with the colour of the canvas's pixels at each box's
 // left edge and at the middle of its first letters.
@@ -56,7 +68,7 @@ test('the watermark labels of every zone are readable at 1280x800 and 800x600', 
   mkdirSync(ARTIFACTS, { recursive: true });
   for (const [width, height] of [[1280, 800], [800, 600]]) {
     await page.setViewportSize({ width, height });
-    await page.waitForTimeout(300);
+    await drawnAtSize(page);
     await page.screenshot({ path: join(ARTIFACTS, `overview-watermarks-${width}x${height}.png`), fullPage: true });
     const charts = await drawn(page);
     assert.equal(charts.length, zones.length);

@@ -1,13 +1,16 @@
-// pixels.test.mjs - what the overview and the buddy view draw, read back from
-// their canvases (getImageData) and held against the API's numbers: the
-// colour of each owner's stretch of a zone's bar, before and after a change
-// (a chart that is not redrawn keeps its old picture), and the colour of every
-// pixel column of the buddy picture (each free block in its order's colour,
-// grey where nothing is free), never the chart library's data arrays.
+// pixels.test.mjs - what the overview, the buddy, the pressure and the
+// physical-map views draw, read back from their canvases (getImageData) and
+// held against the API's numbers: the colour of each owner's stretch of a
+// zone's bar, before and after a change (a chart that is not redrawn keeps
+// its old picture), the colour of every pixel column of the buddy picture
+// (each free block in its order's colour, grey where nothing is free), the
+// free-pages line through each sample, and a dot on the new frame of each
+// page compaction moved; never the chart library's data arrays.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
 import { startDaemon, apiOf, createSession, applyOps } from './lib/daemon.mjs';
+import { pointsDrawn } from './lib/pixels.mjs';
 
 let d, browser;
 const { get } = apiOf(() => d.url);
@@ -192,4 +195,81 @@ test('the buddy picture: each free block in its order\'s colour, grey where noth
     assert.ok(grey > 0, 'allocated memory shows grey');
     await done();
   }
+});
+
+// The pressure view's free-pages line through each of the API's samples:
+// free pages fall by the same step at every op, so a line drawn a sample off
+// misses them.
+test('the pressure view draws free pages through each sample of the API', async () => {
+  const id = await createSession(d.url, { mem_mib: 256 }, 'pixels-pressure');
+  for (let k = 0; k < 16; k++) {
+    const { results } = await applyOps(d.url, id, [{ op: 'alloc_pages', order: 10 }, { op: 'alloc_pages', order: 10 }]);
+    assert.ok(results.every((r) => r.ok), JSON.stringify(results.find((r) => !r.ok)));
+  }
+  const { page, done } = await openSessionPage(browser, d.url, '#pressure', id, { width: 1280, height: 800 });
+  await page.waitForSelector('#view-pressure[data-ready="true"]', { timeout: 15000 });
+  const points = await page.getAttribute('#view-pressure', 'data-points');
+  const p = await get(`/sessions/${id}/pressure?points=${points}`);
+  const s = p.series;
+  assert.ok(s.seq.length >= 16, `${s.seq.length} samples`);
+  // The view opens on the largest zone, where the allocations came from.
+  assert.equal(await page.inputValue('#pressure-scope'), 'zone');
+  const free = s.seq.map((x, i) => ({ x, y: s.zone_free[i] }));
+  assert.equal(new Set(s.zone_free.slice(-16)).size, 16, 'free pages move at every op');
+  for (const pt of await pointsDrawn(page, '#pressure-free', { [`free pages (${p.zone})`]: free }))
+    assert.ok(pt.found && pt.hit, `free pages of ${p.zone}: no line through seq ${pt.x}, ${pt.y} pages`);
+  await done();
+});
+
+// The pixel of the physical map's overlay at the centre of frame @pfn, as [r, g, b, a],
+// or null when the frame is not in the map's window.
+function overlayAt(page, pfn) {
+  return page.evaluate((pfn) => {
+    const c = document.getElementById('physmap-canvas'), o = document.getElementById('physmap-overlay');
+    const i = pfn - Number(c.dataset.start), fpr = Number(c.dataset.framesPerRow), scale = Number(c.dataset.scale);
+    if (i < 0 || i >= Number(c.dataset.count))
+      return null;
+    const x = Math.floor((i % fpr) * scale + scale / 2), y = Math.floor(Math.floor(i / fpr) * scale + scale / 2);
+    return [...o.getContext('2d').getImageData(x, y, 1, 1).data];
+  }, pfn);
+}
+
+// Compaction on the physical map: each page the last run moved is a dot of
+// the moves' colour on its new frame.
+test('the physical map marks the new frame of every page the last compaction run moved', async () => {
+  const id = await createSession(d.url, { mem_mib: 128 }, 'pixels-compaction');
+  const [, { pid }] = (await applyOps(d.url, id, [{ op: 'sysctl', name: 'vm.compaction_proactiveness', value: 0 },
+                                                  { op: 'spawn', name: 'frag' }])).results;
+  const pages = 8192;
+  const [{ addr }] = (await applyOps(d.url, id, { op: 'mmap', pid, length: pages * 4096, prot: 'rw-' })).results;
+  assert.ok((await applyOps(d.url, id, { op: 'touch', pid, addr, length: pages * 4096, access: 'write' })).results[0].ok);
+  const holes = [];
+  for (let i = 1; i < pages; i += 2)
+    holes.push({ op: 'munmap', pid, addr: `0x${(BigInt(addr) + BigInt(i) * 4096n).toString(16)}`, length: 4096 });
+  assert.ok((await applyOps(d.url, id, holes)).results.every((r) => r.ok));
+  const r = await applyOps(d.url, id, { op: 'compact_memory' });
+  assert.ok(r.results[0].ok, JSON.stringify(r.results[0]));
+  const events = async (type) => (await get(`/sessions/${id}/events?type=${type}&limit=10000`)).events;
+  const begin = (await events('mm_compaction_begin')).at(-1);
+  const end = (await events('mm_compaction_end')).find((e) => e.seq > begin.seq);
+  const moves = (await events('migrate_folio_move')).filter((e) => e.seq > begin.seq && e.seq <= end.seq);
+  assert.ok(moves.length >= 50, `${moves.length} pages moved by the last run`);
+
+  const { page, done } = await openSessionPage(browser, d.url, '#physmap', id, { width: 1280, height: 800 });
+  await page.waitForSelector(`#physmap-compaction[data-session="${id}"][data-run="${begin.seq}"]`, { timeout: 30000 });
+  await page.waitForSelector(`#physmap-canvas[data-seq="${r.last_seq}"]`, { timeout: 30000 });
+  assert.equal(Number(await page.getAttribute('#physmap-compaction', 'data-moves')), moves.length);
+  const purple = [0x72, 0x09, 0xb7];
+  let shown = 0, marked = 0;
+  for (const m of moves) {
+    const px = await overlayAt(page, m.value);
+    if (!px)
+      continue;
+    shown++;
+    if (px[3] > 200 && near(px.slice(0, 3), purple, 12))
+      marked++;
+  }
+  assert.ok(shown >= 50, `${shown} new frames in the map's window`);
+  assert.ok(marked >= shown * 0.9, `${marked} of ${shown} new frames marked in the moves' colour`);
+  await done();
 });

@@ -13,7 +13,7 @@ import { launchChromium, openSessionPage, ARTIFACTS } from './lib/browser.mjs';
 import { startDaemon, postJson } from './lib/daemon.mjs';
 
 const SIZES = [{ width: 1280, height: 800 }, { width: 800, height: 600 }];
-const QUIET_MS = 300;		// no request of the page for this long: the view is drawn
+const IDLE_FRAMES = 3;		// frames painted with no fetch of the page under way: the view is drawn
 let d, browser, session;
 
 const api = (path) => `${d.url}/api/v1${path}`;
@@ -48,22 +48,52 @@ after(async () => {
   await d?.stop();
 });
 
-// Resolves once the page has had no request in flight (the event stream
-// aside) for QUIET_MS and has painted twice.
-async function settled(page, inFlight) {
-  for (let quiet = 0; quiet < QUIET_MS; quiet = inFlight.size ? 0 : quiet + 50)
-    await page.waitForTimeout(50);
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+// A browser whose pages count their fetches under way, each until its whole
+// body has come (the event stream is an EventSource, not a fetch).
+const counting = {
+  async newPage(options) {
+    const page = await browser.newPage(options);
+    await page.addInitScript(() => {
+      const fetch = window.fetch;
+      let busy = 0;
+      window.fetch = async (...args) => {
+        busy++;
+        try {
+          const r = await fetch(...args);
+          await r.clone().arrayBuffer();
+          return r;
+        } finally {
+          busy--;
+        }
+      };
+      Object.defineProperty(window, 'mmlabFetching', { get: () => busy });
+    });
+    return page;
+  },
+};
+
+// Resolves once the page has painted IDLE_FRAMES frames in a row with no
+// fetch under way: what it asked for has come and been drawn, and nothing
+// it drew asked for more.
+function settled(page) {
+  return page.evaluate((want) => new Promise((resolve) => {
+    let idle = 0;
+    const frame = () => {
+      idle = window.mmlabFetching ? 0 : idle + 1;
+      if (idle >= want)
+        resolve();
+      else
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }), IDLE_FRAMES);
 }
 
 for (const size of SIZES) {
   test(`every view at ${size.width}x${size.height}: saved, no horizontal scrolling, heading shown, no console error`,
        async () => {
-    const { page, done } = await openSessionPage(browser, d.url, '#overview', session, size);
-    const inFlight = new Set(), errors = [];
-    page.on('request', (r) => { if (!r.url().includes('/stream')) inFlight.add(r); });
-    page.on('requestfinished', (r) => inFlight.delete(r));
-    page.on('requestfailed', (r) => inFlight.delete(r));
+    const { page, done } = await openSessionPage(counting, d.url, '#overview', session, size);
+    const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     const views = await page.$$eval('nav#views a[data-view]', (as) => as.map((a) => a.dataset.view));
@@ -73,7 +103,7 @@ for (const size of SIZES) {
       await page.click(`nav#views a[data-view="${view}"]`);
       const section = await page.$(`#view-${view}`) ? `#view-${view}` : '#view-other';
       await page.waitForSelector(`${section}:not([hidden])`);
-      await settled(page, inFlight);
+      await settled(page);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: join(ARTIFACTS, `${view}-${size.width}x${size.height}.png`), fullPage: true });
       const fit = await page.evaluate((section) => {

@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
+import { checkBarEnds, legendColours, overviewStretches } from './lib/pixels.mjs';
 import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser, session, ops;
@@ -41,7 +42,6 @@ after(async () => {
 const openDashboard = (hash = '', id = session) => openSessionPage(browser, d.url, hash, id);
 
 const zoneKey = (z) => `${z.node}/${z.name}`;
-const withoutHole = (owners) => Object.fromEntries(Object.entries(owners).filter(([o]) => o !== 'hole'));
 
 // Drag the slider to @seq (as the input events of a drag do).
 async function seek(page, seq) {
@@ -55,23 +55,45 @@ async function seek(page, seq) {
 
 const barSeq = async (page) => Number(await page.getAttribute('#timebar', 'data-seq'));
 
-function overviewOwners(page) {
-  return page.evaluate(() => Object.fromEntries(
-    [...document.querySelectorAll('#overview-zones canvas[data-zone]')].map((c) => [c.dataset.zone,
-      Object.fromEntries(window.Chart.getChart(c).data.datasets.map((ds) => [ds.label, ds.data[0]]))])));
+// The overview as drawn matches @view (GET .../zones): each owner's stretch of
+// each zone's bar in the owner's colour, read from the canvases.
+async function checkOverviewDrawn(page, id, view) {
+  const colours = await legendColours(page, await get(`/sessions/${id}/physmap/legend`));
+  let checked = 0;
+  for (const z of view.zones.filter((x) => x.populated))
+    for (const s of await overviewStretches(page, z, colours)) {
+      assert.ok(s.ok, `${zoneKey(z)}: ${s.owner} (${s.pages} pages) at x ${s.x} is ${s.px}, not ${colours[s.owner]}`);
+      checked++;
+    }
+  assert.ok(checked >= 3, `${checked} stretches checked`);
 }
 
-function buddyOrders(page) {
-  return page.evaluate(() => Object.fromEntries(
-    [...document.querySelectorAll('#buddy-zones canvas[data-kind="orders"]')].map((c) =>
-      [c.dataset.zone, window.Chart.getChart(c).data.datasets[0].data])));
+// The buddy view's free-blocks chart of each zone of @view as drawn: each
+// order's bar ends at its nr_free.
+async function checkBuddyOrdersDrawn(page, view) {
+  let checked = 0;
+  for (const z of view.zones.filter((x) => x.populated))
+    checked += await checkBarEnds(page, `#buddy-zones canvas[data-kind="orders"][data-zone="${zoneKey(z)}"]`, 'y',
+                                  Object.fromEntries(z.nr_free.map((n, o) => [String(o), [n]])));
+  assert.ok(checked >= 4, `${checked} bars checked`);
 }
+
+// A browser whose pages run on a clock the test moves (page.clock): the
+// dashboard's timers fire when the test says, so "nothing happens for a
+// minute" needs no minute of waiting.
+const onClock = {
+  async newPage(options) {
+    const page = await browser.newPage(options);
+    await page.clock.install();
+    return page;
+  },
+};
 
 const waitForView = (page, view, seq) =>
   page.waitForSelector(`#${view}-zones[data-ready="true"][data-seq="${seq}"]`, { timeout: 10000 });
 
 test('live updates come through the event stream, not a timer', async () => {
-  const { page, requests, done } = await openDashboard('#overview');
+  const { page, requests, done } = await openSessionPage(onClock, d.url, '#overview', session);
   const last = (await get(`/sessions/${session}`)).last_seq;
   await waitForView(page, 'overview', last);
   assert.ok(requests.some((u) => u === api(`/sessions/${session}/stream`)), 'an EventSource on /stream');
@@ -80,15 +102,13 @@ test('live updates come through the event stream, not a timer', async () => {
   // An idle machine: no polling.
   const zonesAsked = () => requests.filter((u) => u.includes(`/sessions/${session}/zones`)).length;
   const idle = zonesAsked();
-  await page.waitForTimeout(2500);
+  // A minute of the page's time: every timer it set is due, and fires.
+  await page.clock.runFor(60000);
   assert.equal(zonesAsked(), idle, 'no requests while nothing happens');
   // An op from elsewhere shows up without a reload.
   const r = await apply(session, { op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 2 });
   await waitForView(page, 'overview', r.last_seq);
-  const view = await get(`/sessions/${session}/zones`);
-  const shown = await overviewOwners(page);
-  for (const z of view.zones.filter((x) => x.populated))
-    assert.deepEqual(shown[zoneKey(z)], withoutHole(z.owners), zoneKey(z));
+  await checkOverviewDrawn(page, session, await get(`/sessions/${session}/zones`));
   await page.waitForSelector(`#timebar[data-last-seq="${r.last_seq}"]`);
   await apply(session, { op: 'free_pages', pfn: r.results[0].pfn, order: 2 });
   await done();
@@ -104,16 +124,12 @@ test('a past seq on the slider: overview and buddy show the API\'s state at that
   await waitForView(page, 'overview', past);
   const then = await get(`/sessions/${session}/zones?at=${past}`);
   const now = await get(`/sessions/${session}/zones`);
-  const shown = await overviewOwners(page);
-  for (const z of then.zones.filter((x) => x.populated))
-    assert.deepEqual(shown[zoneKey(z)], withoutHole(z.owners), zoneKey(z));
+  await checkOverviewDrawn(page, session, then);
   assert.notDeepEqual(then.zones.map((z) => z.nr_free), now.zones.map((z) => z.nr_free), 'the past differs');
 
   await page.click('nav a[data-view="buddy"]');
   await waitForView(page, 'buddy', past);
-  const orders = await buddyOrders(page);
-  for (const z of then.zones.filter((x) => x.populated))
-    assert.deepEqual(orders[zoneKey(z)], z.nr_free, zoneKey(z));
+  await checkBuddyOrdersDrawn(page, then);
   assert.equal(await page.textContent('#buddy-buddyinfo'), (await getJson(api(`/sessions/${session}/proc/buddyinfo?at=${past}`))).body);
   await done();
 });
@@ -152,7 +168,7 @@ test('one event forward: the buddy view shows what the split did, the log highli
 });
 
 test('play moves on by itself, pause stops it; step by op and jump to an op', async () => {
-  const { page, done } = await openDashboard('#timeline');
+  const { page, done } = await openSessionPage(onClock, d.url, '#timeline', session);
   const start = ops[0].first_seq;
   await seek(page, start);
   await page.selectOption('#tb-speed', 'events:5');
@@ -161,7 +177,8 @@ test('play moves on by itself, pause stops it; step by op and jump to an op', as
   await page.click('#tb-play');
   assert.equal(await page.getAttribute('#tb-play', 'data-playing'), 'false');
   const paused = await barSeq(page);
-  await page.waitForTimeout(500);
+  // Ten seconds of the page's time, fifty steps at 5 events/s were it playing.
+  await page.clock.runFor(10000);
   assert.equal(await barSeq(page), paused, 'paused stays put');
 
   // Op by op: to the end of the op after the current seq, and back.
@@ -248,17 +265,42 @@ test('"live" returns from the past to the present, which goes on moving', async 
   await done();
 });
 
+// Each marker of session @id's timeline drawn on the track where its seq
+// falls between the session's first and last seq (its centre within a pixel).
+async function checkMarkersDrawn(page, id) {
+  const t = await get(`/sessions/${id}/timeline`);
+  const last = (await get(`/sessions/${id}`)).last_seq;
+  const { track, drawn } = await page.evaluate(() => ({
+    track: document.getElementById('tb-markers').getBoundingClientRect().toJSON(),
+    drawn: [...document.querySelectorAll('#tb-markers .marker')].map((b) => {
+      const r = b.getBoundingClientRect();
+      return { seq: Number(b.dataset.seq), x: r.left + r.width / 2 };
+    }),
+  }));
+  assert.deepEqual(drawn.map((m) => m.seq), t.markers.map((m) => m.seq));
+  for (const m of drawn) {
+    const want = track.left + track.width * (m.seq - t.first_seq) / (last - t.first_seq);
+    assert.ok(Math.abs(m.x - want) < 1, `the marker of seq ${m.seq} at x ${m.x}, not ${want} (seqs ${t.first_seq}..${last})`);
+  }
+}
+
 test('markers on the track: failed allocations of a full machine, each a click away', async () => {
   const created = await postJson(api('/sessions'), { name: 'full', machine: { mem_mib: 1024, pcp: false } });
   assert.equal(created.status, 201);
   const id = created.body.id;
-  await apply(id, Array.from({ length: 300 }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 10 })));
+  const { results } = await apply(id, Array.from({ length: 300 }, () => ({ op: 'alloc_pages', gfp: 'GFP_KERNEL', order: 10 })));
   const markers = (await get(`/sessions/${id}/timeline`)).markers;
   const fails = markers.filter((m) => m.type === 'alloc_fail');
   assert.ok(fails.length > 0, 'the machine ran out of order-10 blocks');
   const { page, done } = await openDashboard('#overview', id);
   await page.waitForFunction((n) => document.querySelectorAll('#tb-markers .marker').length === n, markers.length);
   assert.equal(await page.locator('#tb-markers .marker[data-type="alloc_fail"]').count(), fails.length);
+  await checkMarkersDrawn(page, id);
+  // Ops that fail nothing: no marker more, a longer track, each marker drawn again nearer its start.
+  const freed = await apply(id, results.filter((r) => r.ok).slice(0, 40).map((r) => ({ op: 'free_pages', pfn: r.pfn, order: 10 })));
+  await page.waitForSelector(`#timebar[data-last-seq="${freed.last_seq}"]`);
+  assert.equal((await get(`/sessions/${id}/timeline`)).markers.length, markers.length);
+  await checkMarkersDrawn(page, id);
   // (Markers a few seqs apart overlap on the track: the click goes to the button itself.)
   await page.locator(`#tb-markers .marker[data-seq="${fails[0].seq}"]`).dispatchEvent('click');
   await page.waitForSelector(`#timebar[data-mode="past"][data-seq="${fails[0].seq}"]`);

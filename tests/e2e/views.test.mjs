@@ -5,6 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
+import { checkBarEnds, pointsDrawn } from './lib/pixels.mjs';
 import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser, session;
@@ -100,6 +101,16 @@ test('running "fragmentation" switches to its new session and shows its claim an
   const want = numbersOf(run.figure);
   assert.ok(Object.keys(want).length > 10);
   assert.deepEqual(shown, want);
+  // Each value of a list under the header of its own column: its order (or position),
+  // the last part of its path, read where the table puts the two.
+  const columns = await page.$$eval('#scenario-figure table.figure.list', (ts) => ts.flatMap((t) =>
+    [...t.rows[1].cells].slice(1).map((td) => {
+      const th = [...t.rows[0].cells].find((h) => Math.abs(h.getBoundingClientRect().left - td.getBoundingClientRect().left) < 1);
+      return { head: th?.textContent, path: td.querySelector('[data-path]').dataset.path };
+    })));
+  assert.ok(columns.length >= 11, `${columns.length} values in lists`);
+  for (const c of columns)
+    assert.equal(c.head, c.path.split('.').at(-1), `the column of ${c.path}`);
   assert.match(await page.textContent('#scenario-figure [data-path="free_percent"]'), / %$/);
   assert.match(await page.textContent('#scenario-figure [data-path="free_pages"]'), / pages$/);
 
@@ -199,14 +210,16 @@ test('the slab view is the API\'s caches, sortable, follows the timeline; a kmal
   await page.click('#slabs-table th[data-col="name"]');
   const names = (await slabRows(page)).map((r) => r.name);
   assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b)));
-  const chart = await page.evaluate(() => {
-    const c = window.Chart.getChart(document.getElementById('slabs-objects'));
-    return { labels: c.data.labels, all: c.data.datasets[1].data };
-  });
-  const top = before.caches.filter((c) => c.num_objs > 0);
-  assert.ok(chart.labels.includes('lab_obj'));
-  assert.equal(chart.all[chart.labels.indexOf('lab_obj')], top.find((c) => c.name === 'lab_obj').num_objs);
-
+  // The charts as drawn: the twelve caches with the most objects (slabs), each with a bar of
+  // its active and of all its objects (slabs) ending at the API's numbers.
+  const checkCharts = async (view) => {
+    const top = (key) => Object.fromEntries(view.caches.filter((c) => c[key] > 0)
+      .sort((a, b) => b[key] - a[key]).slice(0, 12).map((c) => [c.name, [c[`active_${key.slice(4)}`], c[key]]]));
+    assert.ok('lab_obj' in top('num_objs'));
+    return await checkBarEnds(page, '#slabs-objects', 'x', top('num_objs')) +
+      await checkBarEnds(page, '#slabs-slabs', 'x', top('num_slabs'));
+  };
+  assert.ok(await checkCharts(before) >= 2, 'lab_obj\'s bars');
   // kmalloc from the ops panel: its frame is outlined on the physical map.
   const text = await applyForm(page, 'kmalloc', { size: 3000, gfp: 'GFP_KERNEL' });
   const m = /^kmalloc\(size=3000, gfp=GFP_KERNEL\) \u2192 ok: addr (0x[0-9a-f]+), cache kmalloc-4k, pfn (\d+)/.exec(text);
@@ -216,6 +229,8 @@ test('the slab view is the API\'s caches, sortable, follows the timeline; a kmal
   assert.deepEqual((await slabRows(page)).sort(byName), slabsOf(after).sort(byName));
   assert.ok(after.caches.find((c) => c.name === 'kmalloc-4k').active_objs >
             before.caches.find((c) => c.name === 'kmalloc-4k').active_objs);
+  // Drawn again: kmalloc-4k's bars beside lab_obj's.
+  assert.ok(await checkCharts(after) >= 4, 'lab_obj\'s and kmalloc-4k\'s bars');
   await page.click('nav a[data-view="physmap"]');
   await page.waitForSelector(`#physmap-canvas[data-highlight="${m[2]}+1"]`, { timeout: 5000 });
 
@@ -365,12 +380,15 @@ test('the TLB view shows the API\'s counters and entries, the CPUs, and the boot
     assert.equal(valid[a.name], tlb.entries[a.name].length, a.name);
   // The chart: each region's hit rate in each stretch of events of .../tlb/history.
   const history = await get(`/sessions/${id}/tlb/history?cpu=0`);
-  const lines = await page.evaluate(() => Object.fromEntries(window.Chart.getChart(document.getElementById('tlb-chart'))
-    .data.datasets.map((d) => [d.label, d.data])));
-  const direct = history.buckets.filter((b) => b.regions.direct_map);
-  assert.ok(direct.length >= 2, 'the scans span several stretches');
-  assert.deepEqual(lines.direct_map, direct.map((b) => ({ x: b.to_seq,
-    y: 100 * b.regions.direct_map.hits / b.regions.direct_map.accesses })));
+  // Drawn: each region's point of each stretch, at its end seq and its hit rate, in its colour.
+  const points = {};
+  for (const b of history.buckets)
+    for (const [region, r] of Object.entries(b.regions))
+      (points[region] ??= []).push({ x: b.to_seq, y: 100 * r.hits / r.accesses });
+  assert.ok(points.direct_map.length >= 2, 'the scans span several stretches');
+  assert.ok(points.direct_map.some((p) => p.y > 50), 'the second scan hits');
+  for (const p of await pointsDrawn(page, '#tlb-chart', points))
+    assert.ok(p.found && p.hit, `${p.label}: no point drawn at seq ${p.x}, ${p.y} %`);
   const cpus = await get(`/sessions/${id}/cpus`);
   const rows = await page.$$eval('#tlb-cpus tr[data-cpu]', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
   assert.deepEqual(rows.map((r) => [Number(r[0]), r[1], r[3], r[6]]),

@@ -3,7 +3,8 @@
 # tables of daemon/ops*.c, so that every op (and an op added later) is in
 # the corpus from the first run: OUTDIR/ops.list (one op a line),
 # OUTDIR/fuzz_ops.dict (tests/fuzz/fuzz_ops.dict, then every op and field
-# name and a sample value of each field) and OUTDIR/seeds/op-NAME (one op
+# name, a sample value of each field and a few more values: a range's ends,
+# a name that is not there) and OUTDIR/seeds/op-NAME (one op
 # with a sample value for each of its fields whose kind is known below; an
 # unknown field is left out and the op falls back on its default or refuses,
 # which still reaches it), plus OUTDIR/seeds/all-ops (every op in one batch).
@@ -22,7 +23,9 @@ cat "$top"/daemon/ops*.c | awk -v out="$out" -v dict0="$top/tests/fuzz/fuzz_ops.
 		      "enable:true kexec:false paddr:1048576 size:64 align:8 cache:\"kmalloc-64\" " \
 		      "caller:\"fuzz\" device_mask_bits:32 dir:\"to_device\" dma_addr:1048576 " \
 		      "kind:\"random\" seed:1 min:8 max:64 free:1 start_pfn:4096 nr_pages:16 " \
-		      "value:20 ms:500", kv, " ")
+		      "value:20 ms:500 file:\"fuzz\" offset:4096 memcg:\"/\" oom_score_adj:-500 mode:1", kv, " ")
+		# More values worth a token: the ends of a range, a name that is not there.
+		split("oom_score_adj:-1000 oom_score_adj:1000 mode:3 memcg:\"/fuzz\" offset:0 file:\"missing\"", ev, " ")
 		for (i in kv) {
 			c = index(kv[i], ":")
 			sample[substr(kv[i], 1, c - 1)] = substr(kv[i], c + 1)
@@ -51,6 +54,14 @@ cat "$top"/daemon/ops*.c | awk -v out="$out" -v dict0="$top/tests/fuzz/fuzz_ops.
 		ops[++nops] = op
 		opfields[op] = fields[fl]
 	}
+	# token(V): the JSON text V as a dictionary word, its quotes escaped.
+	function token(v) {
+		gsub(/"/, "\\\"", v)
+		if (!(v in tokens)) {
+			tokens[v] = 1
+			printf "\"%s\"\n", v > (out "/fuzz_ops.dict")
+		}
+	}
 	END {
 		while ((getline line < dict0) > 0) print line > (out "/fuzz_ops.dict")
 		print "# Generated from the op tables of daemon/ops*.c by tests/fuzz/gen-ops.sh" > (out "/fuzz_ops.dict")
@@ -65,6 +76,8 @@ cat "$top"/daemon/ops*.c | awk -v out="$out" -v dict0="$top/tests/fuzz/fuzz_ops.
 				if (!(f[i] in said)) {
 					said[f[i]] = 1
 					printf "\"\\\"%s\\\"\"\n", f[i] > (out "/fuzz_ops.dict")
+					if (f[i] in sample)
+						token(sample[f[i]])
 				}
 				if (f[i] in sample)
 					seed = seed ",\"" f[i] "\":" sample[f[i]]
@@ -74,5 +87,10 @@ cat "$top"/daemon/ops*.c | awk -v out="$out" -v dict0="$top/tests/fuzz/fuzz_ops.
 			all = all (k > 1 ? "," : "") seed
 		}
 		printf "%s]", all > (out "/seeds/all-ops")
+		for (i in ev) {
+			c = index(ev[i], ":")
+			if (substr(ev[i], 1, c - 1) in said)
+				token(substr(ev[i], c + 1))
+		}
 		if (!nops) { print "gen-ops.sh: no op found in daemon/ops*.c" > "/dev/stderr"; exit 1 }
 	}'

@@ -6,7 +6,9 @@
 # the killing tests need is rebuilt, and those tests are run: a mutant whose
 # tests still pass has SURVIVED, and the run fails. So does a mutant whose old
 # text is no longer in its file exactly once (STALE: the code moved on, the
-# mutant must follow it).
+# mutant must follow it), and so does one that no longer compiles (DOES NOT
+# BUILD: a mutant the compiler rejects tests nothing, so it is never counted
+# killed).
 #
 #   run.sh          every mutant (make mutants)
 #   run.sh --ci     a share of the mutants killed by unit tests
@@ -16,9 +18,12 @@
 #                   CI (tests/run-all.sh); no baseline run, as the suites have
 #                   just passed
 #   run.sh NAME...  only those mutants (NAME is the file name without .mut)
+#   run.sh --build-only [NAME...]
+#                   each mutant applied and what its tests need built, no
+#                   test run: that every mutant still builds, quickly
 #
 # Run from a configured and built tree (make check has run). A line per
-# mutant, then "mutants: N killed, N survived, N stale".
+# mutant, then "mutants: N killed, N survived, N stale, N do not build".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -28,8 +33,9 @@ tree=$work/tree
 unit_share=${MMLAB_MUTANTS_UNIT_PER_RUN:-10}
 share=${MMLAB_MUTANTS_E2E_PER_RUN:-2}
 
-ci=0
+ci=0 build_only=0
 [ "${1:-}" = --ci ] && { ci=1; shift; }
+[ "${1:-}" = --build-only ] && { build_only=1; shift; }
 
 # field MUT NAME: the value of a "NAME: value" header line.
 field() { sed -n "/^old:\$/q; s/^$2: *//p" "$1" | head -1; }
@@ -76,17 +82,30 @@ make_tree() {
 # make in the copy, with the copy's own absolute paths.
 mk() { make -j2 abs_top_builddir="$tree" abs_top_srcdir="$tree" "$@"; }
 
-# run_tests KILLS LOG: build and run each test of KILLS ("unit:test_x"
-# or "e2e:file.test.mjs", space separated) in the scratch tree; status 0
-# when all pass.
+# build_tests KILLS LOG: build in the scratch tree what each test of KILLS
+# ("unit:test_x" or "e2e:file.test.mjs", space separated) runs: the unit
+# test's program, or the daemon; status 0 when all of it builds.
+build_tests() {
+	for t in $1; do
+		case $t in
+		unit:*) (cd "$tree" && mk "tests/unit/${t#unit:}") >>"$2" 2>&1 || return 1 ;;
+		e2e:*) (cd "$tree" && mk daemon/mmlabd) >>"$2" 2>&1 || return 1 ;;
+		*) echo "unknown test kind: $t" >>"$2"; return 1 ;;
+		esac
+	done
+	return 0
+}
+
+# run_tests KILLS LOG: run each test of KILLS, built by build_tests, in the
+# scratch tree; status 0 when all pass.
 run_tests() {
 	for t in $1; do
 		case $t in
 		unit:*)
 			p=tests/unit/${t#unit:}
-			(cd "$tree" && mk "$p" && timeout 90 "./$p") >>"$2" 2>&1 || return 1 ;;
+			(cd "$tree" && timeout 90 "./$p") >>"$2" 2>&1 || return 1 ;;
 		e2e:*)
-			(cd "$tree" && mk daemon/mmlabd &&
+			(cd "$tree" &&
 			 MMLABD="$tree/daemon/mmlabd" MMLAB_WEB_ROOT="$tree/web" \
 				timeout 900 node --test --test-concurrency=1 --test-reporter=dot \
 				"tests/e2e/${t#e2e:}") >>"$2" 2>&1 || return 1 ;;
@@ -139,7 +158,7 @@ make_tree || { echo "mutants: cannot copy the tree to $tree" >&2; exit 2; }
 # The tests must pass on the unmutated tree, or a "kill" means nothing.
 # (In CI they have just passed: run-all.sh ran them before the mutants.)
 baseline=""
-[ $ci = 1 ] || for m in $list; do
+[ $ci = 1 ] || [ $build_only = 1 ] || for m in $list; do
 	for t in $(field "$m" kills); do
 		case " $baseline " in *" $t "*) ;; *) baseline="$baseline $t" ;; esac
 	done
@@ -147,14 +166,14 @@ done
 for t in $baseline; do
 	log="$work/logs/baseline-$(echo "$t" | tr ':/' '__').log"
 	: >"$log"
-	if ! run_tests "$t" "$log"; then
+	if ! build_tests "$t" "$log" || ! run_tests "$t" "$log"; then
 		tail -30 "$log"
 		echo "mutants: $t fails without any mutant (log: $log)"
 		exit 1
 	fi
 done
 
-killed=0 survived=0 stale=0
+killed=0 survived=0 stale=0 unbuilt=0 built=0
 for m in $list; do
 	name=$(basename "$m" .mut)
 	file=$(field "$m" file)
@@ -170,7 +189,13 @@ for m in $list; do
 	esac
 	cat "$work/mutated" >"$tree/$file"	# a new mtime: make rebuilds it
 	: >"$log"
-	if run_tests "$kills" "$log"; then
+	if ! build_tests "$kills" "$log"; then
+		echo "DOES NOT BUILD: $name ($file; log: $log)"
+		unbuilt=$((unbuilt + 1))
+	elif [ $build_only = 1 ]; then
+		echo "builds: $name"
+		built=$((built + 1))
+	elif run_tests "$kills" "$log"; then
 		echo "SURVIVED: $name ($file; $kills pass; log: $log)"
 		survived=$((survived + 1))
 	else
@@ -179,5 +204,9 @@ for m in $list; do
 	fi
 	cat "$work/orig" >"$tree/$file"	# back, newer than the mutant's objects
 done
-echo "mutants: $killed killed, $survived survived, $stale stale"
-[ $survived -eq 0 ] && [ $stale -eq 0 ]
+if [ $build_only = 1 ]; then
+	echo "mutants: $built build, $unbuilt do not build, $stale stale"
+else
+	echo "mutants: $killed killed, $survived survived, $stale stale, $unbuilt do not build"
+fi
+[ $survived -eq 0 ] && [ $stale -eq 0 ] && [ $unbuilt -eq 0 ]
