@@ -743,8 +743,14 @@ void api_trace_resimulate(struct server *srv, struct http_request *req, struct h
 	if (id < 0)
 		return;
 	if (!sum) {
-		reply_error(rep, 409, "EINVAL", "session %lld is not a trace session: only a real "
-			    "kernel's trace is re-simulated", (long long)id);
+		json_t *info = session_info_json(srv, id);
+
+		if (info)
+			reply_error(rep, 409, "EINVAL", "session %lld is not a trace session: only a "
+				    "real kernel's trace is re-simulated", (long long)id);
+		else
+			reply_error(rep, 404, "ENOENT", "no such session: %lld", (long long)id);
+		json_decref(info);
 		return;
 	}
 	for (int i = 0; i < n; i++) {
