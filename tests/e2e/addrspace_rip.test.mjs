@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, launchChromium, openSessionPage } from './lib/browser.mjs';
+import { ARTIFACTS, launchChromium, openSessionPage, painted } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson } from './lib/daemon.mjs';
 
 const STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64',
@@ -82,11 +82,11 @@ async function shots(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   for (const [width, height] of [[1280, 800], [800, 600]]) {
     await page.setViewportSize({ width, height });
-    await page.waitForTimeout(200);
+    await painted(page);
     await page.screenshot({ path: join(ARTIFACTS, `addrspace-${name}-${width}x${height}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
-  await page.waitForTimeout(200);
+  await painted(page);
 }
 
 // CPU 0's RIP mark at @stage: at the API's rip, inside region @region.

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, launchChromium, openSessionPage } from './lib/browser.mjs';
+import { ARTIFACTS, launchChromium, openSessionPage, painted } from './lib/browser.mjs';
 import { startDaemon, postJson, apiOf } from './lib/daemon.mjs';
 
 const STAGES = ['startup_32', 'extract_kernel', 'startup_64', '__startup_64', 'common_startup_64',
@@ -65,7 +65,7 @@ async function shots(page, name) {
   mkdirSync(ARTIFACTS, { recursive: true });
   for (const [width, height] of [[1280, 800], [800, 600]]) {
     await page.setViewportSize({ width, height });
-    await page.waitForTimeout(150);
+    await painted(page);
     await page.screenshot({ path: join(ARTIFACTS, `boot-${name}-${width}x${height}.png`), fullPage: true });
     const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     if (over > 0)

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
-import { launchChromium, saveScreenshot, openSessionPage, ARTIFACTS } from './lib/browser.mjs';
+import { launchChromium, saveScreenshot, openSessionPage, ARTIFACTS, painted } from './lib/browser.mjs';
 import { parseFields } from '../../web/js/ktext.js';
 
 let d, browser;
@@ -139,7 +139,7 @@ test('a real compaction trace: each zone\'s run, the scanners\' directions, and 
   await saveScreenshot(page, '#physmap-compaction-1280x800');
 
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(300);
+  await painted(page);
   await saveScreenshot(page, '#physmap-compaction-800x600');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   await page.click('nav a[data-view="trace"]');
@@ -276,7 +276,7 @@ test('"Movable fragmentation is compacted" from the page: the timeline steps the
   await page.locator('.physmap').screenshot({ path: join(ARTIFACTS, `physmap-moves-zoomed-${process.pid}.png`) });
   await saveScreenshot(page, '#physmap-movable-midrun-1280x800');
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(500);
+  await painted(page);
   await saveScreenshot(page, '#physmap-movable-midrun-800x600');
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   assert.deepEqual(errors, []);

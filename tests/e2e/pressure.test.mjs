@@ -11,7 +11,7 @@
 // at the sample's x, and nowhere else.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, openSessionPage, saveScreenshot, painted } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson, createSession } from './lib/daemon.mjs';
 
 let d, browser, id;
@@ -134,7 +134,7 @@ test('the pressure view draws the sawtooth, the LRU, reclaim and swap from the A
   for (const [width, height] of [[1280, 800], [800, 600]]) {
     await page.setViewportSize({ width, height });
     await page.waitForSelector('#view-pressure[data-ready="true"]');
-    await page.waitForTimeout(300);
+    await painted(page);
     const g = await drawn(page);
     // The free-pages line goes through the API's points, at their pixels.
     const free = g.free.sets[0];

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
-import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, openSessionPage, saveScreenshot, painted } from './lib/browser.mjs';
 
 let d, browser;
 before(async () => { d = await startDaemon(); browser = await launchChromium(); });
@@ -156,7 +156,7 @@ test('the reclaim chart of a real trace: all rounds, one round from the menu, a 
   await page.waitForFunction(() => document.getElementById('trace-reclaim-chart').dataset.rounds === '1');
   await checkDrawn(page, [r.rounds[0]]);
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(200);
+  await painted(page);
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   await page.locator('#trace-reclaim').scrollIntoViewIfNeeded();
   await saveScreenshot(page, '#trace-reclaim-800x600');
@@ -180,7 +180,7 @@ test('the reclaim chart of a simulated session: kswapd and direct rounds, direct
   await checkDrawn(page, [r.rounds[i]]);
   assert.match(await page.textContent('#trace-reclaim-note'), /over the simulated session.s seq/);
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(200);
+  await painted(page);
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   await page.locator('#trace-reclaim').scrollIntoViewIfNeeded();
   await saveScreenshot(page, '#trace-reclaim-live-800x600');

@@ -13,7 +13,7 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync, copyFileSync } from '
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
-import { launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, saveScreenshot, painted } from './lib/browser.mjs';
 
 let d, browser;
 before(async () => { d = await startDaemon(); browser = await launchChromium(); });
@@ -131,7 +131,7 @@ test('open a real trace, read its figures, move in time, see its frames and repl
 
   // 800 x 600: the same view fits without sideways scrolling.
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(300);
+  await painted(page);
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
             'no horizontal scrolling at 800 px');
   await saveScreenshot(page, '#trace-800x600');
@@ -280,7 +280,7 @@ test('replaying a sampled trace draws the distance of the free lists over time, 
   await page.locator('#trace-resim-distance').scrollIntoViewIfNeeded();
   await saveScreenshot(page, '#trace-distance-1280x800');
   await page.setViewportSize({ width: 800, height: 600 });
-  await page.waitForTimeout(200);
+  await painted(page);
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth));
   await page.locator('#trace-resim-distance').scrollIntoViewIfNeeded();
   await saveScreenshot(page, '#trace-distance-800x600');

@@ -15,6 +15,16 @@ export function launchChromium() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
+// Resolves once @page has painted @n frames after whatever was asked of it
+// (a viewport change: ResizeObserver callbacks, and the charts' redraws they
+// throttle to the next frame, have then run), instead of sleeping a while.
+export function painted(page, n = 3) {
+  return page.evaluate((left) => new Promise((resolve) => {
+    const frame = () => (--left > 0 ? requestAnimationFrame(frame) : resolve());
+    requestAnimationFrame(frame);
+  }), n);
+}
+
 // Where the browser tests leave a screenshot of each view they end on (test
 // artifacts, never committed): MMLAB_ARTIFACTS, or tests/e2e/artifacts.
 export const ARTIFACTS = process.env.MMLAB_ARTIFACTS || join(top, 'tests', 'e2e', 'artifacts');
