@@ -415,6 +415,24 @@ static void page_del_and_expand(struct machine *m, struct zone *z, uint64_t pfn,
 
 static inline bool pcp_allowed_order(const struct machine *m, unsigned int order);
 
+/* A block's event of the per-CPU lists' work, with the zone, CPU and block. */
+static void block_event(struct machine *m, int type, const struct zone *z, uint32_t pfn,
+			unsigned int order, int mt, int cpu, int64_t value)
+{
+	struct mm_event ev;
+
+	mm_event_init(&ev, type);
+	ev.node = z->node;
+	ev.zone = z->idx;
+	ev.cpu = cpu;
+	ev.pfn = pfn;
+	ev.paddr = PFN_PHYS(pfn);
+	ev.order = (int)order;
+	ev.migratetype = mt;
+	ev.value = value;
+	emit(m, &ev);
+}
+
 /*
  * mm_page_alloc_zone_locked: a block taken off the free lists under the
  * zone lock, one event a block (a per-CPU refill is one a block it takes);
@@ -424,18 +442,8 @@ static inline bool pcp_allowed_order(const struct machine *m, unsigned int order
 static void zone_locked_event(struct machine *m, const struct zone *z, uint32_t pfn,
 			      unsigned int order, int mt, int cpu)
 {
-	struct mm_event ev;
-
-	mm_event_init(&ev, MM_EV_mm_page_alloc_zone_locked);
-	ev.node = z->node;
-	ev.zone = z->idx;
-	ev.cpu = cpu;
-	ev.pfn = pfn;
-	ev.paddr = PFN_PHYS(pfn);
-	ev.order = (int)order;
-	ev.migratetype = mt;
-	ev.value = pcp_allowed_order(m, order) && mt < MIGRATE_PCPTYPES;
-	emit(m, &ev);
+	block_event(m, MM_EV_mm_page_alloc_zone_locked, z, pfn, order, mt, cpu,
+		    pcp_allowed_order(m, order) && mt < MIGRATE_PCPTYPES);
 }
 
 /*
@@ -874,17 +882,7 @@ static uint32_t rmqueue_pcplist(struct machine *m, struct zone *z, unsigned int 
 static void pcpu_drain_event(struct machine *m, const struct zone *z, uint32_t pfn,
 			     unsigned int order, int mt, int cpu)
 {
-	struct mm_event ev;
-
-	mm_event_init(&ev, MM_EV_mm_page_pcpu_drain);
-	ev.node = z->node;
-	ev.zone = z->idx;
-	ev.cpu = cpu;
-	ev.pfn = pfn;
-	ev.paddr = PFN_PHYS(pfn);
-	ev.order = (int)order;
-	ev.migratetype = mt;
-	emit(m, &ev);
+	block_event(m, MM_EV_mm_page_pcpu_drain, z, pfn, order, mt, cpu, MM_NA);
 }
 
 /*

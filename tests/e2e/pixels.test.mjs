@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchChromium, openSessionPage } from './lib/browser.mjs';
 import { startDaemon, apiOf, createSession, applyOps } from './lib/daemon.mjs';
-import { pointsDrawn } from './lib/pixels.mjs';
+import { pointsDrawn, overviewRow } from './lib/pixels.mjs';
 
 let d, browser;
 const { get } = apiOf(() => d.url);
@@ -33,20 +33,6 @@ const rgb = (text) => text.match(/\d+/g).slice(0, 3).map(Number);
 // Wait until the view at @sel has drawn seq @seq.
 async function drawn(page, sel, seq) {
   await page.waitForSelector(`${sel}[data-seq="${seq}"]`, { timeout: 15000 });
-}
-
-// One zone's bar on the overview: the row of pixels through the bar's middle,
-// where each value of the x axis lands, and the watermarks' marks to keep away from.
-function overviewRow(page, key) {
-  return page.evaluate((key) => {
-    const c = document.querySelector(`#overview-zones canvas[data-zone="${key}"]`);
-    const chart = window.Chart.getChart(c);
-    const ratio = c.width / c.clientWidth;
-    const y = Math.round(chart.scales.y.getPixelForValue(0) * ratio);
-    const row = [...c.getContext('2d').getImageData(0, y, c.width, 1).data];
-    const marks = (chart.$watermarkLabels || []).map((b) => [b.x * ratio, b.x2 * ratio]);
-    return { row, ratio, marks, left: chart.chartArea.left, right: chart.chartArea.right };
-  }, key);
 }
 
 // The owners' colours of the legend as [r, g, b], as the browser reads them.

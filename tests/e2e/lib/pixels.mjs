@@ -110,13 +110,10 @@ export function pointsDrawn(page, sel, points) {
   }, { sel, points });
 }
 
-// The overview's bar of zone @z (GET .../zones) as drawn on its canvas: the
-// colour at the middle of each owner's stretch (owners in the API's order,
-// "hole" left out), for the stretches wide enough to hold a clean pixel away
-// from the watermarks' lines and labels. @colours: owner -> [r, g, b].
-export async function overviewStretches(page, z, colours) {
-  const key = `${z.node}/${z.name}`;
-  const bar = await page.evaluate((key) => {
+// One zone's bar on the overview: the row of pixels through the bar's middle,
+// where each value of the x axis lands, and the watermarks' marks to keep away from.
+export function overviewRow(page, key) {
+  return page.evaluate((key) => {
     const c = document.querySelector(`#overview-zones canvas[data-zone="${key}"]`);
     const chart = window.Chart.getChart(c);
     const ratio = c.width / c.clientWidth;
@@ -125,6 +122,15 @@ export async function overviewStretches(page, z, colours) {
     const marks = (chart.$watermarkLabels || []).map((b) => [b.x * ratio, b.x2 * ratio]);
     return { row, ratio, marks, left: chart.chartArea.left, right: chart.chartArea.right };
   }, key);
+}
+
+// The overview's bar of zone @z (GET .../zones) as drawn on its canvas: the
+// colour at the middle of each owner's stretch (owners in the API's order,
+// "hole" left out), for the stretches wide enough to hold a clean pixel away
+// from the watermarks' lines and labels. @colours: owner -> [r, g, b].
+export async function overviewStretches(page, z, colours) {
+  const key = `${z.node}/${z.name}`;
+  const bar = await overviewRow(page, key);
   const xOf = (v) => (bar.left + (bar.right - bar.left) * v / z.present) * bar.ratio;
   const wm = Object.values(z.watermarks).map(xOf);
   const out = [];
