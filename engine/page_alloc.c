@@ -415,7 +415,7 @@ static void page_del_and_expand(struct machine *m, struct zone *z, uint64_t pfn,
 
 static inline bool pcp_allowed_order(const struct machine *m, unsigned int order);
 
-/* A block's event of the per-CPU lists' work, with the zone, CPU and block. */
+/* An event of the per-CPU lists' work on one block: its zone, CPU, pfn and order. */
 static void block_event(struct machine *m, int type, const struct zone *z, uint32_t pfn,
 			unsigned int order, int mt, int cpu, int64_t value)
 {
@@ -1029,18 +1029,8 @@ static void free_unref_page(struct machine *m, uint64_t pfn, unsigned int order,
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-	if (batched && events_on(m)) {
-		struct mm_event ev;
-
-		mm_event_init(&ev, MM_EV_mm_page_free_batched);
-		ev.cpu = cpu;
-		ev.node = z->node;
-		ev.zone = z->idx;
-		ev.pfn = pfn;
-		ev.paddr = PFN_PHYS(pfn);
-		ev.order = (int)order;
-		emit(m, &ev);
-	}
+	if (batched && events_on(m))
+		block_event(m, MM_EV_mm_page_free_batched, z, pfn, order, MM_NA, cpu, MM_NA);
 	free_unref_page_commit(m, z, &z->pcp[cpu], pfn, mt, order, cpu);
 }
 

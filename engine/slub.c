@@ -327,18 +327,23 @@ static int cache_slot(struct machine *m)
 	return (int)st->nr_caches++;
 }
 
-static void cache_event(struct machine *m, int type, const struct kmem_cache *s)
+static void cache_event_detail(struct machine *m, int type, const struct kmem_cache *s,
+			       const char *detail)
 {
 	struct mm_event ev;
 
-	if (!events_on(m))
-		return;
 	mm_event_init(&ev, type);
 	ev.size = s->size;
 	ev.order = (int)s->oo_order;
 	ev.value = s->oo_objects;
-	ev.detail = s->name;
+	ev.detail = detail;
 	emit(m, &ev);
+}
+
+static void cache_event(struct machine *m, int type, const struct kmem_cache *s)
+{
+	if (events_on(m))
+		cache_event_detail(m, type, s, s->name);
 }
 
 /*
@@ -350,20 +355,14 @@ static void alias_event(struct machine *m, int type, const struct kmem_cache *s,
 			const char *name)
 {
 	char detail[2 * KMEM_CACHE_NAME_LEN + 16];
-	struct mm_event ev;
 
 	if (!events_on(m))
 		return;
-	mm_event_init(&ev, type);
-	ev.size = s->size;
-	ev.order = (int)s->oo_order;
-	ev.value = s->oo_objects;
 	if (strcmp(name, s->name))
 		snprintf(detail, sizeof(detail), "%s (alias of %s)", name, s->name);
 	else
 		snprintf(detail, sizeof(detail), "%s (its aliases keep it)", name);
-	ev.detail = detail;
-	emit(m, &ev);
+	cache_event_detail(m, type, s, detail);
 }
 
 /*
