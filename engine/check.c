@@ -456,7 +456,7 @@ unsigned long machine_check(const struct machine *m, mm_violation_fn fn, void *c
 	slab_check(m, report_violation, &c);
 	vmalloc_check(m, report_violation, &c);
 	swiotlb_check(m, report_violation, &c);	/* swiotlb.c: S1..S4 */
-	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW6 */
+	swap_check(m, report_violation, &c);	/* swapfile.c: SW1..SW7 */
 	vmscan_check(m, report_violation, &c);	/* vmscan.c: K1..K3 */
 	c.count += x86_check(m, fn, ctx);	/* pgtable.c, mmu.c: P1..P6, C1..C5 */
 	c.count += lru_check(m, fn, ctx);	/* lru.h units: L (LRU), R (rmap), F (page cache) */

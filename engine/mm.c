@@ -233,8 +233,10 @@ static bool table_empty(const struct machine *m, uint64_t table)
 /*
  * One user page leaves its PTE: a dirty PTE dirties a file page, a young
  * one marks it accessed; folio_remove_rmap_pte() takes one off _mapcount,
- * the process counts one page less, and the mapping's reference is dropped
- * (the last one frees the page). Kernel: mm/memory.c, zap_present_folio_ptes().
+ * the process counts one page less, an anonymous page no PTE maps any more
+ * leaves the swap cache with its slot (free_swap_cache()), and the mapping's
+ * reference is dropped (the last one frees the page).
+ * Kernel: mm/memory.c, zap_present_folio_ptes(); mm/mmu_gather.c.
  */
 static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn, uint64_t pte)
 {
@@ -247,6 +249,8 @@ static void zap_user_page(struct machine *m, struct mm_struct *mm, uint64_t pfn,
 		folio_mark_accessed(m, pfn);
 	folio_remove_rmap_pte(m, pfn);
 	mm->rss_stat[anon ? MM_ANONPAGES : MM_FILEPAGES]--;
+	if (anon)
+		free_swap_cache(m, pfn);	/* free_pages_and_swap_cache() */
 	folio_put_batched(m, pfn);	/* the mmu_gather's batch: tlb_finish_mmu() */
 }
 
@@ -849,6 +853,7 @@ static int wp_page_copy(struct machine *m, int cpu, struct mm_struct *mm,
 	else
 		mm->rss_stat[MM_ANONPAGES]--;
 	folio_remove_rmap_pte(m, old_pfn);
+	free_swap_cache(m, old_pfn);
 	folio_put(m, old_pfn);
 	return 0;
 }
@@ -870,7 +875,8 @@ static void wp_page_reuse(struct machine *m, int cpu, struct mm_struct *mm, uint
 
 /*
  * wp_can_reuse_anon_folio(): only the writer holds the page (one reference:
- * no other PTE, no swap cache). Reusing it moves it to the writer's own
+ * no other PTE; a swap-cache folio gives its slot up first when no swap PTE
+ * needs it, folio_free_swap()). Reusing it moves it to the writer's own
  * anon_vma (folio_move_anon_rmap()).
  */
 static bool wp_can_reuse_anon_folio(struct machine *m, uint64_t pfn, struct vm_area_struct *vma)
@@ -878,7 +884,11 @@ static bool wp_can_reuse_anon_folio(struct machine *m, uint64_t pfn, struct vm_a
 	struct page *p = pfn_to_page(m, pfn);
 	uint32_t old = (uint32_t)folio_anon_vma_id(p);
 
-	if (p->_refcount != 1 || page_test(p, PG_swapcache))
+	if (p->_refcount > 1 + folio_test_swapcache(p) || page_test(p, PG_locked))
+		return false;
+	if (folio_test_swapcache(p))
+		folio_free_swap(m, pfn);
+	if (p->_refcount != 1)
 		return false;
 	if (vma->anon_vma && old != vma->anon_vma) {
 		get_anon_vma(m, vma->anon_vma);
@@ -1039,14 +1049,38 @@ static int swapin_folio(struct machine *m, int cpu, struct vm_area_struct *vma, 
 }
 
 /*
+ * should_try_to_free_swap(): after a swap-in the folio stays in the swap
+ * cache, clean, its slot kept, unless swap is more than half full
+ * (mem_cgroup_swap_full(): swap is not charged to memory cgroups, so this is
+ * vm_swap_full()) or a write fault finds the faulting task the likely sole
+ * user (its reference and the cache's, nothing else). No VMA is VM_LOCKED
+ * and no page mlocked in the engine. Kernel: mm/memory.c.
+ */
+static bool should_try_to_free_swap(const struct machine *m, const struct page *p, bool write)
+{
+	if (!folio_test_swapcache(p))
+		return false;
+	if (vm_swap_full(m))
+		return true;
+	return write && p->_refcount == 2;
+}
+
+/*
  * do_swap_page(): a fault on a swap PTE. The folio comes from the swap
  * cache (a minor fault) or from the slot (a major fault: pgmajfault); the
  * PTE maps it again, the process counts an anonymous page instead of a
- * swap entry, and the slot loses this reference. When none is left the
- * folio leaves the swap cache and frees its slot (folio_free_swap()): only
- * RAM holds the content now, so it is dirty. A page other PTEs still reach
- * through swap entries stays in the swap cache and is mapped read-only
- * until a write copies it. Kernel: mm/memory.c do_swap_page().
+ * swap entry, and the slot loses this reference. The folio normally stays
+ * in the swap cache with the slot (SWAP_HAS_CACHE alone once no PTE names
+ * it), clean: reclaiming it again needs no write while nobody writes to it.
+ * should_try_to_free_swap() decides when it gives the slot up instead
+ * (folio_free_swap(): dirty then). An exclusive page is mapped writable
+ * even on a read, dirty only on a write; a page others may share is mapped
+ * read-only until do_wp_page() copies or reuses it.
+ *
+ * The engine keeps no PG_anon_exclusive, so no exclusive bit in its swap
+ * PTEs: a swap PTE counts as exclusive (pte_swp_exclusive()) when no other
+ * PTE names the slot and none maps the folio.
+ * Kernel: mm/memory.c do_swap_page().
  */
 static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
 			struct vm_area_struct *vma, uint64_t vaddr, uint64_t table, uint64_t pte,
@@ -1055,7 +1089,7 @@ static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
 	swp_entry_t e = pte_to_swp_entry(pte);
 	unsigned int idx = pt_index(vaddr, PT_PTE);
 	uint64_t pfn, entry;
-	bool major = false;
+	bool major = false, exclusive;
 	struct page *p;
 	int err;
 
@@ -1079,6 +1113,9 @@ static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
 		}
 	}
 	p = pfn_to_page(m, pfn);
+	if (!major)
+		p->_refcount++;	/* the lookup's reference, which becomes the mapping's */
+	exclusive = __swap_count(m, e) == 1 && !folio_mapped(p);
 	if (major) {			/* the allocation's reference is the mapping's */
 		uint32_t av = vma->anon_vma;
 
@@ -1087,26 +1124,23 @@ static int do_swap_page(struct machine *m, int cpu, struct mm_struct *mm,
 		 * slot is not exclusive; it points at the root anon_vma, which
 		 * every VMA of the family (parent and children) is chained to
 		 */
-		if (__swap_count(m, e) > 1)
+		if (!exclusive)
 			av = m->anon_vmas->v[av].root;
 		count_vm_event(m, PGMAJFAULT);
 		*outcome = "major";
 		folio_add_new_anon_rmap(m, pfn, av, linear_page_index(vma, vaddr));
 	} else {
 		*outcome = "mapped";
-		p->_refcount++;
 		folio_add_rmap_pte(m, pfn);
 	}
 	mm->rss_stat[MM_ANONPAGES]++;
 	mm->rss_stat[MM_SWAPENTS]--;
 	swap_free(m, e);
+	if (should_try_to_free_swap(m, p, write))
+		folio_free_swap(m, pfn);
 	entry = PFN_PHYS(pfn) | vma_page_prot(vma) | _PAGE_ACCESSED;
-	if (!__swap_count(m, e)) {
-		swap_cache_del_folio(m, pfn);	/* folio_free_swap() */
-		page_set(p, PG_dirty);
-		if (vma->vm_flags & VM_WRITE)
-			entry |= _PAGE_RW | (write ? _PAGE_DIRTY : 0);
-	}
+	if ((exclusive || p->_refcount == 1) && (vma->vm_flags & VM_WRITE))
+		entry |= _PAGE_RW | (write ? _PAGE_DIRTY : 0);	/* pte_mkwrite(), pte_mkdirty() */
 	pt_set_entry(m, table, idx, PT_PTE, entry, vaddr);
 	return 1;
 }

@@ -174,6 +174,15 @@ uint64_t swap_cache_get_folio(const struct machine *m, swp_entry_t e);
 uint64_t swap_cache_get_shadow(const struct machine *m, swp_entry_t e);
 /* folio_swapped(): some PTE still refers to the folio's slot. */
 bool folio_swapped(const struct machine *m, uint64_t pfn);
+/*
+ * folio_free_swap(): a folio in the swap cache whose slot no PTE names any
+ * more leaves the cache and frees the slot; it is dirty, as RAM alone holds
+ * the content now. False when it was not in the cache or is still swapped.
+ * The caller holds a reference besides the cache's.
+ */
+bool folio_free_swap(struct machine *m, uint64_t pfn);
+/* free_swap_cache(): folio_free_swap() of a folio no PTE maps any more (the unmap's batch). */
+void free_swap_cache(struct machine *m, uint64_t pfn);
 static inline bool folio_test_swapcache(const struct page *p)
 {
 	return page_test(p, PG_swapbacked) && page_test(p, PG_owner_priv_1);

@@ -4,8 +4,9 @@
  *
  * Kernel: mm/swap_state.c of Linux 6.18 (swap_cache_add_folio(),
  * __swap_cache_del_folio(), swap_cache_del_folio(), swap_cache_get_folio(),
- * swap_cache_get_shadow()), mm/swap_table.h (the per-cluster table of
- * slots), mm/swapfile.c (folio_swapped()).
+ * swap_cache_get_shadow(), free_swap_cache()), mm/swap_table.h (the
+ * per-cluster table of slots), mm/swapfile.c (folio_swapped(),
+ * folio_free_swap()).
  *
  * 6.18 keeps the swap cache in the swap table: one word per slot that is
  * empty, points at the cached folio, or holds the workingset shadow the
@@ -94,4 +95,35 @@ bool folio_swapped(const struct machine *m, uint64_t pfn)
 	swp_entry_t e = { p->private };
 
 	return folio_test_swapcache(p) && __swap_count(m, e) > 0;
+}
+
+/*
+ * folio_free_swap(): only a folio no swap PTE still needs gives its slot up;
+ * a locked one (folio_swapcache_freeable() under the folio lock) keeps it.
+ * Writes complete at once in the engine, so no folio is under writeback.
+ * Kernel: mm/swapfile.c folio_free_swap().
+ */
+bool folio_free_swap(struct machine *m, uint64_t pfn)
+{
+	struct page *p = pfn_to_page(m, pfn);
+
+	if (!folio_test_swapcache(p) || page_test(p, PG_locked) || folio_swapped(m, pfn))
+		return false;
+	swap_cache_del_folio(m, pfn);
+	page_set(p, PG_dirty);		/* folio_set_dirty() */
+	return true;
+}
+
+/*
+ * free_swap_cache(): the unmap's batch (free_pages_and_swap_cache()) and a
+ * copy-on-write's old page let a swap-cache folio that is no longer mapped
+ * go from the cache before the last references are dropped.
+ * Kernel: mm/swap_state.c free_swap_cache().
+ */
+void free_swap_cache(struct machine *m, uint64_t pfn)
+{
+	const struct page *p = pfn_to_page(m, pfn);
+
+	if (folio_test_swapcache(p) && !folio_mapped(p))
+		folio_free_swap(m, pfn);
 }

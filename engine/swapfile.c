@@ -296,16 +296,31 @@ void put_swap_folio(struct machine *m, swp_entry_t e)
 
 /*
  * free_swap_and_cache(): a swap PTE is zapped. When only the swap cache
- * still holds the slot, free_swap_and_cache_nr() reclaims the cached folio
- * only if swap is more than half full (TTRS_FULL); otherwise the folio
- * waits on the LRU and reclaim frees it with its slot.
+ * still holds the slot, the cached folio gives it up
+ * (__try_to_reclaim_swap() with TTRS_UNMAPPED | TTRS_FULL) if no PTE maps
+ * the folio or swap is more than half full: it leaves the cache dirty, and
+ * an unmapped one is freed with the lookup's reference. A locked folio
+ * (trylock fails) keeps it. Kernel: mm/swapfile.c free_swap_and_cache_nr().
  */
 void free_swap_and_cache(struct machine *m, swp_entry_t e)
 {
 	struct swap_info_struct *si = swp_info(m, e);
+	struct page *p;
+	uint64_t pfn;
 
 	SIM_BUG_ON(!si);
-	swap_entry_put(m, si, swp_offset(e), 1);
+	if (swap_entry_put(m, si, swp_offset(e), 1) != SWAP_HAS_CACHE)
+		return;
+	pfn = swap_cache_get_folio(m, e);
+	if (pfn == PFN_NIL)
+		return;
+	p = pfn_to_page(m, pfn);
+	if (page_test(p, PG_locked) || (folio_mapped(p) && !vm_swap_full(m)))
+		return;
+	p->_refcount++;			/* swap_cache_get_folio()'s reference */
+	swap_cache_del_folio(m, pfn);
+	page_set(p, PG_dirty);		/* folio_set_dirty() */
+	folio_put(m, pfn);
 }
 
 /* __swap_duplicate(): one more reference, a map count (1) or the cache's. */
@@ -537,7 +552,7 @@ void swap_state_load(struct snap_reader *r, struct machine *m)
 		r->err = -EPROTO;
 }
 
-/*** machine_check(): SW1..SW6 ***/
+/*** machine_check(): SW1..SW7 ***/
 
 struct swap_checker {
 	const struct machine *m;
@@ -638,7 +653,12 @@ static void check_slots(struct swap_checker *c, const struct swap_info_struct *s
 			       c->m->swap->nr_swap_pages, si->pages);
 }
 
-/* SW4, SW5: every slot's count is its swap PTEs; its cache bit is its cached folio. */
+/*
+ * SW4, SW5: every slot's count is its swap PTEs; its cache bit is its cached
+ * folio. SW7: a clean anonymous folio in the swap cache holds what its slot
+ * holds (a swap-in leaves it there clean; only a dirty one may differ, and
+ * reclaim writes it before it frees it).
+ */
 static void check_slot_refs(struct swap_checker *c, const struct swap_info_struct *si)
 {
 	const struct machine *m = c->m;
@@ -664,6 +684,11 @@ static void check_slot_refs(struct swap_checker *c, const struct swap_info_struc
 			    p->private != swp_entry((unsigned int)si->type, off).val)
 				swap_violation(c, "SW5: slot %" PRIu64 " caches pfn %" PRIu64
 					       ", which does not name it back", off, tb - 1);
+			else if (folio_test_anon(p) && !page_test(p, PG_dirty) &&
+				 p->folio.content != si->content[off])
+				swap_violation(c, "SW7: clean pfn %" PRIu64 " holds %#x, its slot %"
+					       PRIu64 " %#x", tb - 1, p->folio.content, off,
+					       si->content[off]);
 		}
 		if (!map && tb && !(tb & SWP_TB_SHADOW))
 			swap_violation(c, "SW5: free slot %" PRIu64 " still caches a folio", off);

@@ -562,6 +562,21 @@ static void break_sw6_stray(struct machine *m)
 	p->_refcount++;
 }
 
+/* SW7: a clean anonymous folio read back from swap no longer holds its slot's content. */
+static void break_sw7_clean_content(struct machine *m)
+{
+	for (uint64_t pfn = 0; pfn < m->max_pfn; pfn++) {
+		struct page *p = &m->mem_map[pfn];
+
+		if (p->owner == OWNER_USER && folio_test_anon(p) && folio_test_swapcache(p) &&
+		    !page_test(p, PG_dirty)) {
+			p->folio.content ^= 1;
+			return;
+		}
+	}
+	fail_msg("no clean folio in the swap cache");
+}
+
 /* K1: kswapd in a state it has no name for (vmscan.c's last is KSWAPD_NAPPING, 2). */
 static void break_k1_state(struct machine *m)
 {
@@ -987,6 +1002,8 @@ static const struct corruption {
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_sw5_has_cache },
 	{ "SW6 stray swap cache", "SW6: ", "whose slot does not hold it",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_sw6_stray },
+	{ "SW7 clean swap cache content", "SW7: ", "its slot",
+	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_sw7_clean_content },
 	{ "K1 kswapd state", "K1: ", "kswapd is in state",
 	 "{\"mem_mib\":64,\"swap_mib\":64}", under_pressure, break_k1_state },
 	{ "K2 kswapd order", "K2: ", "kswapd asks order -1",

@@ -2,7 +2,12 @@
  * test_swap.c - the swap device: the x86-64 swap PTE with its inverted
  * offset, slots handed out cluster by cluster, swap_map counts and the swap
  * cache, SwapTotal/SwapFree and /proc/swaps, snapshots and clones
- * (mm/swapfile.c, mm/swap_state.c, arch/x86/include/asm/pgtable_64.h).
+ * (mm/swapfile.c, mm/swap_state.c, arch/x86/include/asm/pgtable_64.h);
+ * the swap cache across a swap-in as do_swap_page() keeps it: a read fault
+ * leaves the folio cached and clean with its slot, so reclaim frees it again
+ * without a write until it is written to; a write fault, swap more than half
+ * full, unmap and exit free the slot (mm/memory.c), and so does zapping the
+ * last swap PTE of a slot whose folio no PTE maps (mm/swapfile.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgtable.h"
 #include "swap.h"
+#include "vmscan.h"
 #include "tests/unit/machine_test.h"
 
 /* __swp_entry() by hand: type on top, ~offset from bit 9 up. */
@@ -234,6 +241,284 @@ static void test_snapshot_and_clone(void **state)
 	machine_destroy(m);
 }
 
+/*** The swap cache across a swap-in (do_swap_page()) ***/
+
+/* The PTE (present or a swap entry) that maps @va in @pid. */
+static uint64_t pte_at(struct machine *m, int pid, uint64_t va)
+{
+	struct pt_walk w;
+
+	pt_walk(m, find_mm(m, pid)->pgd, va, &w);
+	assert_int_equal(w.step[w.nr - 1].level, PT_PTE);
+	return w.step[w.nr - 1].entry;
+}
+
+static uint64_t vmstat(const struct machine *m, const char *name)
+{
+	char *t = proc_vmstat(m), key[64], *p;
+	uint64_t v;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	p = strstr(t, key);
+	assert_non_null(p);
+	v = strtoull(p + strlen(key), NULL, 10);
+	free(t);
+	return v;
+}
+
+/* A user access through the MMU: whether it took a fault, and how (the majors counted). */
+static const char *touch(struct machine *m, int pid, uint64_t va, int access)
+{
+	struct mm_translation t;
+	struct mm_error e = { 0 };
+	uint64_t majors = vmstat(m, "pgmajfault");
+
+	if (mm_translate(m, 0, pid, va, access, 1, &t, &e))
+		fail_msg("translate: %s", e.message);
+	assert_false(t.fault);
+	if (!t.demand_paged)
+		return "";
+	return vmstat(m, "pgmajfault") > majors ? "major" : "minor";
+}
+
+/* Reclaim until @va of @pid is a swap entry; the entry. */
+static swp_entry_t swap_out(struct machine *m, int pid, uint64_t va)
+{
+	for (int i = 0; i < 32 && !is_swap_pte(pte_at(m, pid, va)); i++)
+		mm_shrink_all_memory(m, 1 << 16);
+	assert_true(is_swap_pte(pte_at(m, pid, va)));
+	assert_clean(m);
+	return pte_to_swp_entry(pte_at(m, pid, va));
+}
+
+/* A process with one written anonymous page, swapped out: its entry. */
+static swp_entry_t swapped_page(struct machine *m, int *pid, uint64_t *va)
+{
+	assert_int_equal(mm_spawn(m, "p", pid, NULL), 0);
+	assert_int_equal(mm_mmap(m, *pid, 0, 4 * 4096ULL, "rw-", va, NULL), 0);
+	touch(m, *pid, *va, MM_ACCESS_WRITE);
+	return swap_out(m, *pid, *va);
+}
+
+/* The folio @pte maps. */
+static struct page *mapped_page(struct machine *m, uint64_t pte)
+{
+	assert_true(pte & _PAGE_PRESENT);
+	return pfn_to_page(m, pte_pfn(pte));
+}
+
+#define SWAPCACHE_MACHINE "{\"mem_mib\":64,\"swap_mib\":4}"
+
+/*
+ * A read fault brings the page back and leaves it in the swap cache, clean,
+ * its slot held by the cache alone; the only user gets a writable, clean
+ * PTE. Reclaimed again without a write, nothing is written (pswpout stays)
+ * and the PTE gets the same entry back; once written to, reclaim writes it
+ * to the same slot again (pswpout + 1). The content survives both trips.
+ */
+static void test_read_fault_keeps_swap_cache(void **state)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	struct swap_info_struct *si;
+	uint64_t va, pte, pswpout, pfn;
+	uint32_t content;
+	struct page *p;
+	swp_entry_t e;
+	int pid;
+
+	(void)state;
+	e = swapped_page(m, &pid, &va);
+	si = &m->swap->si;
+	content = si->content[swp_offset(e)];
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "major");
+	pte = pte_at(m, pid, va);
+	p = mapped_page(m, pte);
+	pfn = pte_pfn(pte);
+	assert_true(pte & _PAGE_RW);			/* exclusive: pte_mkwrite() */
+	assert_false(pte & _PAGE_DIRTY);
+	assert_true(folio_test_swapcache(p));
+	assert_true(p->private == e.val);
+	assert_false(page_test(p, PG_dirty));
+	assert_int_equal(si->swap_map[swp_offset(e)], SWAP_HAS_CACHE);
+	assert_true(swap_cache_get_folio(m, e) == pfn);
+	assert_int_equal(p->_refcount, 2);		/* the PTE's and the cache's */
+	assert_int_equal(p->folio.content, content);
+	assert_clean(m);
+
+	/* reclaimed again without a write: no pswpout, the same entry back */
+	pswpout = vmstat(m, "pswpout");
+	assert_true(swap_out(m, pid, va).val == e.val);
+	assert_int_equal(vmstat(m, "pswpout"), pswpout);
+	assert_true(swap_cache_get_folio(m, e) == PFN_NIL);
+	assert_int_equal(si->swap_map[swp_offset(e)], 1);
+	assert_int_equal(si->content[swp_offset(e)], content);
+
+	/* back, written through the writable PTE (no fault), out again: written */
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "major");
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_WRITE), "");
+	assert_true(pte_at(m, pid, va) & _PAGE_DIRTY);
+	assert_true(folio_test_swapcache(mapped_page(m, pte_at(m, pid, va))));
+	pswpout = vmstat(m, "pswpout");
+	assert_true(swap_out(m, pid, va).val == e.val);
+	assert_int_equal(vmstat(m, "pswpout"), pswpout + 1);
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "major");
+	assert_int_equal(mapped_page(m, pte_at(m, pid, va))->folio.content, content);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* A write fault by the only user frees the slot: the folio leaves the cache, dirty. */
+static void test_write_fault_frees_swap(void **state)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	uint64_t va, pte, inuse;
+	struct page *p;
+	swp_entry_t e;
+	int pid;
+
+	(void)state;
+	e = swapped_page(m, &pid, &va);
+	inuse = m->swap->si.inuse_pages;
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_WRITE), "major");
+	pte = pte_at(m, pid, va);
+	p = mapped_page(m, pte);
+	assert_true((pte & (_PAGE_RW | _PAGE_DIRTY)) == (_PAGE_RW | _PAGE_DIRTY));
+	assert_false(folio_test_swapcache(p));
+	assert_true(page_test(p, PG_dirty));
+	assert_int_equal(p->_refcount, 1);
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 0);
+	assert_int_equal(m->swap->si.inuse_pages, inuse - 1);
+	assert_int_equal(m->swap->nr_swapcache, 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* With more than half of swap in use (vm_swap_full()) a read fault frees the slot too. */
+static void test_swap_full_read_frees_swap(void **state)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	uint64_t va, pte;
+	struct page *p;
+	swp_entry_t e;
+	int pid;
+
+	(void)state;
+	e = swapped_page(m, &pid, &va);
+	while (!vm_swap_full(m))
+		assert_int_equal(folio_alloc_swap(m, alloc_page(m)), 0);
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "major");
+	pte = pte_at(m, pid, va);
+	p = mapped_page(m, pte);
+	assert_true(pte & _PAGE_RW);
+	assert_false(pte & _PAGE_DIRTY);
+	assert_false(folio_test_swapcache(p));
+	assert_true(page_test(p, PG_dirty));		/* only RAM holds it now */
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/* munmap (@exit false) or exit of a page read back frees its slot and cache entry. */
+static void unmap_swapcache_page(bool exit)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	uint64_t va, inuse;
+	swp_entry_t e;
+	int pid;
+
+	e = swapped_page(m, &pid, &va);
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "major");
+	assert_int_equal(m->swap->nr_swapcache, 1);
+	inuse = m->swap->si.inuse_pages;
+	if (exit)
+		assert_int_equal(mm_exit(m, pid, NULL), 0);
+	else
+		assert_int_equal(mm_munmap(m, pid, va, 4 * 4096ULL, NULL), 0);
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 0);
+	assert_true(swap_cache_get_folio(m, e) == PFN_NIL);
+	assert_int_equal(m->swap->nr_swapcache, 0);
+	assert_int_equal(m->swap->si.inuse_pages, inuse - 1);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+static void test_unmap_frees_swap_cache(void **state)
+{
+	(void)state;
+	unmap_swapcache_page(false);
+	unmap_swapcache_page(true);
+}
+
+/*
+ * After a fork both processes name the slot: the child's read fault maps the
+ * cached folio read-only (not exclusive), and so does the parent's (the
+ * child maps the folio); the parent's write copies. Once the parent is gone
+ * the child's write frees the slot and reuses the page (do_wp_page()).
+ */
+static void test_shared_swap_cache(void **state)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	uint64_t va, pte, pfn;
+	swp_entry_t e;
+	int pid, child;
+
+	(void)state;
+	e = swapped_page(m, &pid, &va);
+	assert_int_equal(mm_fork(m, pid, &child, NULL), 0);
+	assert_string_equal(touch(m, child, va, MM_ACCESS_READ), "major");
+	pte = pte_at(m, child, va);
+	pfn = pte_pfn(pte);
+	assert_false(pte & _PAGE_RW);
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 1 | SWAP_HAS_CACHE);
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_READ), "minor");
+	assert_true(pte_pfn(pte_at(m, pid, va)) == pfn);
+	assert_false(pte_at(m, pid, va) & _PAGE_RW);
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], SWAP_HAS_CACHE);
+	assert_clean(m);
+	assert_string_equal(touch(m, pid, va, MM_ACCESS_WRITE), "minor");	/* copied */
+	assert_true(pte_pfn(pte_at(m, pid, va)) != pfn);
+	assert_true(folio_test_swapcache(pfn_to_page(m, pfn)));
+	assert_int_equal(mm_exit(m, pid, NULL), 0);
+	assert_string_equal(touch(m, child, va, MM_ACCESS_WRITE), "minor");	/* reused */
+	assert_true(pte_pfn(pte_at(m, child, va)) == pfn);
+	assert_false(folio_test_swapcache(pfn_to_page(m, pfn)));
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 0);
+	assert_clean(m);
+	machine_destroy(m);
+}
+
+/*
+ * A folio read back by a child stays in the swap cache after the child
+ * exits (the parent's swap PTE still names the slot); when the parent
+ * unmaps that swap PTE, only the cache holds the slot and no PTE maps the
+ * folio, so it leaves the cache and is freed with its slot
+ * (free_swap_and_cache_nr()).
+ */
+static void test_zap_last_swap_pte_frees_cache(void **state)
+{
+	struct machine *m = make(SWAPCACHE_MACHINE, NULL, NULL);
+	uint64_t va, pfn;
+	swp_entry_t e;
+	int pid, child;
+
+	(void)state;
+	e = swapped_page(m, &pid, &va);
+	assert_int_equal(mm_fork(m, pid, &child, NULL), 0);
+	assert_string_equal(touch(m, child, va, MM_ACCESS_READ), "major");
+	pfn = pte_pfn(pte_at(m, child, va));
+	assert_int_equal(mm_exit(m, child, NULL), 0);
+	assert_true(swap_cache_get_folio(m, e) == pfn);	/* the parent still names the slot */
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 1 | SWAP_HAS_CACHE);
+	assert_clean(m);
+	assert_int_equal(mm_munmap(m, pid, va, 4 * 4096ULL, NULL), 0);
+	assert_int_equal(m->swap->si.swap_map[swp_offset(e)], 0);
+	assert_true(swap_cache_get_folio(m, e) == PFN_NIL);
+	assert_int_equal(m->swap->nr_swapcache, 0);
+	assert_false(folio_test_swapcache(pfn_to_page(m, pfn)));
+	assert_clean(m);
+	machine_destroy(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +528,12 @@ int main(void)
 		cmocka_unit_test(test_fill_and_drain),
 		cmocka_unit_test(test_random_slots),
 		cmocka_unit_test(test_snapshot_and_clone),
+		cmocka_unit_test(test_read_fault_keeps_swap_cache),
+		cmocka_unit_test(test_write_fault_frees_swap),
+		cmocka_unit_test(test_swap_full_read_frees_swap),
+		cmocka_unit_test(test_unmap_frees_swap_cache),
+		cmocka_unit_test(test_shared_swap_cache),
+		cmocka_unit_test(test_zap_last_swap_pte_frees_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
