@@ -324,13 +324,19 @@ static json_t *trace_summary(struct server *srv, int64_t id, char **zoneinfo)
 	return sum;
 }
 
-bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep)
+/* Whether @id is a trace session (one whose import has finished). */
+static bool is_trace_session(struct server *srv, int64_t id)
 {
 	json_t *sum = trace_summary(srv, id, NULL);
 
-	if (!sum)
-		return false;
 	json_decref(sum);
+	return sum != NULL;
+}
+
+bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep)
+{
+	if (!is_trace_session(srv, id))
+		return false;
 	reply_error(rep, 409, "EROFS", "session %lld is a trace of a real kernel: it has no "
 		    "simulated machine to show. Its events, timeline, physmap and GET "
 		    "/api/v1/sessions/%lld/trace answer; POST .../resimulate replays its requests",
@@ -341,11 +347,8 @@ bool api_trace_refuse(struct server *srv, int64_t id, struct http_reply *rep)
 bool api_trace_refuse_change(struct server *srv, int64_t id, const char *what,
 			      struct http_reply *rep)
 {
-	json_t *sum = trace_summary(srv, id, NULL);
-
-	if (!sum)
+	if (!is_trace_session(srv, id))
 		return false;
-	json_decref(sum);
 	reply_error(rep, 409, "EROFS", "session %lld is a trace of a real kernel, read-only: %s "
 		    "needs a simulated machine, which a trace has not. POST "
 		    "/api/v1/sessions/%lld/resimulate replays its requests through one",

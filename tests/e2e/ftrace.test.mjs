@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startDaemon, getJson, createSession, applyOps, top } from './lib/daemon.mjs';
+import { printFmt, layoutOf } from './lib/ftrace.mjs';
 
 let d;
 before(async () => { d = await startDaemon(); });
@@ -26,13 +27,6 @@ async function importTrace(body, query = '') {
   let json = text;
   try { json = JSON.parse(text); } catch { /* kept as text */ }
   return { status: r.status, body: json };
-}
-
-// The first string of a format file's "print fmt:" line.
-function printFmt(text) {
-  const m = /^print fmt: "((?:[^"\\]|\\.)*)"/m.exec(text);
-  assert.ok(m, 'a print fmt line');
-  return m[1];
 }
 
 // Lines of a trace text that are events: name -> count.
@@ -107,15 +101,10 @@ test('export as ftrace follows the real formats and imports back to the same eve
   assert.match(text, new RegExp(`entries-in-buffer/entries-written: ${lines.length}/${lines.length} +#P:2`));
   // Every line: TASK-PID [CPU] flags TIMESTAMP: name: fields, the fields matching the real print fmt.
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
-  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
   for (const line of lines) {
     const m = /^ *(.+)-(\d+) +\[(\d{3})\] \.{5} +(\d+\.\d{6}): ([a-z_0-9]+): (.*)$/.exec(line);
     assert.ok(m, `a trace line: ${line}`);
-    const fmt = printFmt(readFileSync(join(DATA, 'formats',
-      `${table.find((t) => t.name === m[5]).group}_${m[5]}.format`), 'utf8'));
-    const re = fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`);
-    assert.match(m[6], new RegExp(`^${re}$`), `${m[5]} fields follow its format`);
+    assert.match(m[6], layoutOf(table.find((t) => t.name === m[5]).group, m[5]), `${m[5]} fields follow its format`);
   }
   const sim = (await events(id)).filter((e) => ['mm_page_alloc', 'mm_page_free', 'kmalloc', 'kmalloc_large', 'kfree',
     'kmem_cache_alloc', 'kmem_cache_free', 'mm_page_alloc_extfrag', 'tlb_flush', ...PCP_TPS].includes(e.type));
@@ -167,14 +156,11 @@ test('per-CPU refills, drains and batched frees export one line a block in the 6
     { op: 'munmap', pid, addr, length: 32 * 4096 }]);
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
-  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
   const layout = {};
   for (const name of PCP_TPS) {
     const tp = table.find((t) => t.name === name);
     assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
-    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
-    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+    layout[name] = layoutOf(tp.group, name);
   }
   const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[(\d{3})\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
     .filter((m) => m && layout[m[2]]);
@@ -747,14 +733,11 @@ test('a session that compacts exports its compaction tracepoints in the 6.18 lay
   assert.equal(moved.results[0].ok, true, JSON.stringify(moved.results[0]));
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
-  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
   const layout = {};
   for (const name of COMPACTION_TPS) {
     const tp = table.find((t) => t.name === name);
     assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
-    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
-    layout[name] = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+    layout[name] = layoutOf(tp.group, name);
   }
   const lines = text.split('\n').map((l) => /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(l))
     .filter((m) => m && layout[m[1]]);
@@ -810,7 +793,6 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
 
   const text = await (await fetch(api(`/sessions/${id}/export?format=ftrace`))).text();
   const table = (await getJson(api('/ftrace/tracepoints'))).body.tracepoints;
-  const conv = { d: '-?\\d+', u: '\\d+', x: '[0-9a-f]+', s: '.*?', p: '[0-9a-f]{16}', pS: '\\S+' };
   const lines = {};
   for (const line of text.split('\n')) {
     const m = /^ *.+-\d+ +\[\d{3}\] \.{5} +\d+\.\d{6}: ([a-z_0-9]+): (.*)$/.exec(line);
@@ -820,9 +802,7 @@ test('LRU, writeback, file faults and the OOM kill export in their 6.18 layout a
   for (const name of MORE) {
     const tp = table.find((t) => t.name === name);
     assert.equal(tp?.engine, name, `${name} is written from the engine's event`);
-    const fmt = printFmt(readFileSync(join(DATA, 'formats', `${tp.group}_${name}.format`), 'utf8'));
-    const re = new RegExp(`^${fmt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-      .replace(/%[-0-9]*[lhz]*([duxsp])(S?)/g, (_, c, s) => `(${s ? conv.pS : conv[c]})`)}$`);
+    const re = layoutOf(tp.group, name);
     assert.ok(sim[name]?.length > 0, `the session has ${name} events`);
     assert.equal(lines[name]?.length, sim[name].length, `${name}: one line an event`);
     lines[name].forEach((l, i) => assert.match(l, re, `${name} ${i} follows the 6.18 print fmt`));
