@@ -279,7 +279,7 @@ static void write_rows(struct trace_import *ti, struct pending *p, int n)
 struct trace_import *trace_import_begin(struct server *srv, const char *name, bool lenient)
 {
 	struct trace_import *ti = calloc(1, sizeof(*ti));
-	char err[256];
+	char sql[128];
 	sqlite3_stmt *st;
 
 	if (!ti)
@@ -293,7 +293,6 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	ti->block = -1;
 	ti->bad_list = json_array();
 	/* the connection is this request's alone: no mutex (the schema is the daemon's already) */
-	(void)err;
 	if (sqlite3_open_v2(srv->opt.db_path, &ti->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		fail(ti, 503, "EIO", "cannot open the database: %s",
@@ -303,6 +302,12 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	sqlite3_busy_timeout(ti->db, 5000);
 	sqlite3_exec(ti->db, recorder_pragmas, NULL, NULL, NULL);
 	sqlite3_exec(ti->db, "PRAGMA cache_size = -16384", NULL, NULL, NULL);	/* 16 MiB: appends need little */
+	/*
+	 * The session and its 'importing' mark in one transaction: the session
+	 * list hides importing traces, and must never see the one without the other.
+	 */
+	if (!exec(ti, "BEGIN"))
+		return ti;
 	if (sqlite3_prepare_v2(ti->db, "INSERT INTO sessions (name, created, machine, "
 			       "engine_version, seed, state, id) VALUES (?1, "
 			       "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), '{}', ?2, 0, 'closed', "
@@ -320,7 +325,9 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	if (ti->failed)
 		return ti;
 	ti->id = sqlite3_last_insert_rowid(ti->db);
-	if (!exec(ti, "BEGIN"))
+	snprintf(sql, sizeof(sql), "INSERT INTO trace_sessions (session_id) VALUES (%lld)",
+		 (long long)ti->id);
+	if (!exec(ti, sql))
 		return ti;
 	sqlite3_prepare_v2(ti->db, recorder_event_sql, -1, &ti->ins_ev, NULL);
 	sqlite3_prepare_v2(ti->db, "INSERT INTO trace_events (session_id, seq, ts_ns, pid, task, "
@@ -340,13 +347,6 @@ struct trace_import *trace_import_begin(struct server *srv, const char *name, bo
 	if (!ti->ins_ev || !ti->ins_te || !ti->ins_key || !ti->ins_ev_many || !ti->ins_te_many ||
 	    !ti->ins_key_many)
 		fail(ti, 503, "EIO", "cannot store the trace: %s", sqlite3_errmsg(ti->db));
-	if (!ti->failed) {
-		char sql[128];
-
-		snprintf(sql, sizeof(sql), "INSERT INTO trace_sessions (session_id) VALUES (%lld)",
-			 (long long)ti->id);
-		exec(ti, sql);
-	}
 	if (!ti->failed)
 		ti->ckpt = wal_checkpointer_start(ti->db, srv->opt.db_path, "trace-ckpt");
 	if (!ti->failed)

@@ -8,7 +8,7 @@
 // all of it for a scenario run, at a past seq, at 1280 and 800 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, openSessionPage, painted, saveScreenshot } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser, run;
@@ -36,9 +36,11 @@ after(async () => {
 
 // The view drawn for session @id at @seq (its data-seq), at @width x @height.
 async function openView(id, seq, [width, height] = [1280, 800]) {
-  const s = await openSessionPage(browser, d.url, '#addrspace', id);
-  await s.page.setViewportSize({ width, height });
+  // Opened at its size: a resize afterwards redraws the view a frame later,
+  // and a read between the rulers and the fans would then mix two layouts.
+  const s = await openSessionPage(browser, d.url, '#addrspace', id, { width, height });
   await s.page.waitForSelector(`#addrspace-svg[data-seq="${seq}"]`);
+  await painted(s.page);
   return s;
 }
 

@@ -5,7 +5,7 @@
 // purge. In Debian's chromium against a real daemon, checked against the API.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, openSessionPage, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, openSessionPage, painted, saveScreenshot } from './lib/browser.mjs';
 import { startDaemon, getJson, postJson, apiOf } from './lib/daemon.mjs';
 
 let d, browser;
@@ -31,6 +31,7 @@ after(async () => {
 async function shoot(page, hash) {
   for (const [width, height] of [[1280, 800], [800, 600]]) {
     await page.setViewportSize({ width, height });
+    await painted(page);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     assert.equal(wide, false, `no horizontal scrolling at ${width}px`);
     await saveScreenshot(page, `${hash}-${width}`);

@@ -5,7 +5,7 @@
 // the run's session with its object selected.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, saveScreenshot } from './lib/browser.mjs';
+import { launchChromium, painted, saveScreenshot } from './lib/browser.mjs';
 import { startDaemon, apiOf } from './lib/daemon.mjs';
 
 let d, browser;
@@ -370,6 +370,7 @@ test('each scenario\'s figure reads as tables with units, and its run opens the 
     // The panel spans the page, and neither it nor its figure scrolls sideways.
     for (const [width, height] of [[1280, 800], [800, 600]]) {
       await page.setViewportSize({ width, height });
+      await painted(page);
       const box = await page.locator('#scenario-panel').boundingBox();
       assert.ok(box.width > width * 0.9, `${sc.name}: the panel is ${box.width} px wide at ${width}`);
       assert.ok(box.x + box.width <= width, `${sc.name}: the panel ends at ${box.x + box.width} px at ${width}`);

@@ -209,6 +209,55 @@ test('a failed oversize import leaves the other sessions as they were', async ()
   assert.ok(!(await getJson(api('/sessions'))).body.sessions.some((x) => x.name === 'oversize'));
 });
 
+test('a trace being imported is not listed until it is whole: never as an empty session', async () => {
+  // A first part of more events than one transaction of the import holds
+  // (IMPORT_BATCH, 50,000), so that some are committed while the upload is
+  // held open; the list is read meanwhile. Then the compile trace ends it.
+  const first = [];
+  for (let i = 0; i < 30000; i++) {
+    const ts = (100 + i / 1e5).toFixed(6), pfn = (0x100000 + i).toString(16);
+    first.push(`  cc1-1 [000] ..... ${ts}: mm_page_alloc: page=0000000000000000 pfn=0x${pfn} order=0 migratetype=0 gfp_flags=GFP_KERNEL`,
+               `  cc1-1 [000] ..... ${ts}: mm_page_free: page=0000000000000000 pfn=0x${pfn} order=0`);
+  }
+  const text = readFileSync(join(DATA, 'compile-kmem.trace'), 'utf8');
+  const parts = [Buffer.from(first.join('\n') + '\n'), Buffer.from(text)];
+  let release, part = 0;
+  const held = new Promise((r) => { release = r; });
+  const body = new ReadableStream({
+    async pull(ctl) {
+      part++;
+      if (part === 1) ctl.enqueue(parts[0]);
+      else if (part === 2) { await held; ctl.enqueue(parts[1]); }
+      else ctl.close();
+    },
+  });
+  const before = (await getJson(api('/sessions'))).body.sessions;
+  const next = Math.max(0, ...before.map((x) => x.id)) + 1;
+  const upload = fetch(api('/sessions/import-trace?name=held'), { method: 'POST', body, duplex: 'half' });
+  // Until the first transaction is committed (the session's row is then in
+  // the database), and once more after it.
+  let committed = false;
+  for (let i = 0; i < 1000; i++) {
+    const list = (await getJson(api('/sessions'))).body.sessions;
+    assert.deepEqual(list.filter((x) => x.name === 'held' || x.id === next), [],
+                     `a session being imported is listed (after ${part} parts)`);
+    if (committed) break;
+    committed = (await getJson(api(`/sessions/${next}`))).status === 200;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.ok(committed, 'the first 50,000 events were committed while the upload was held');
+  assert.equal(part, 2, 'the first part was taken and the upload is held');
+  release();
+  const r = await upload;
+  assert.equal(r.status, 201);
+  const done = await r.json();
+  assert.equal(done.id, next);
+  const listed = (await getJson(api('/sessions'))).body.sessions.find((x) => x.name === 'held');
+  assert.ok(listed, 'the whole trace is listed');
+  assert.equal(listed.id, done.id);
+  assert.equal(listed.last_seq, 60000 + lines(text).length);
+});
+
 test('reclaim and the OOM kill of a memcg capture are listed over time', async () => {
   const r = await importTrace(readFileSync(join(DATA, 'memcg-oom.trace')));
   const a = (await getJson(api(`/sessions/${r.body.id}/trace/activity`))).body;
