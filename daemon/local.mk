@@ -38,6 +38,7 @@ daemon_libdaemon_a_SOURCES = \
 	daemon/db.c daemon/db.h \
 	daemon/http.c daemon/http.h \
 	daemon/jobs.c daemon/jobs.h \
+	daemon/populate.c daemon/populate.h \
 	daemon/log.c daemon/log.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/scenarios.c daemon/scenarios.h \

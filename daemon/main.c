@@ -22,6 +22,7 @@
 #include "config.h"
 #include "daemon/db.h"
 #include "daemon/log.h"
+#include "daemon/populate.h"
 #include "daemon/recorder.h"
 #include "daemon/server.h"
 #include "daemon/snapshots.h"
@@ -456,6 +457,10 @@ int main(int argc, char **argv)
 	mallopt(M_ARENA_MAX, 1);
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
+	/* A big machine's struct page array faulted in by every CPU (populate.c). */
+	populate_set_threads(sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
+			     (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) : 1);
+	mem_map_set_populate(populate_hook);
 	parse_options(&srv, argc, argv);
 	log_threshold = srv.opt.log_level;
 	if (parse_listen(&srv, srv.opt.listen)) {

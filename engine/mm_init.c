@@ -466,6 +466,13 @@ static void cpus_to_nodes(struct machine *m)
  * a big machine's creation), reserves no swap for untouched parts, and goes
  * back to the host at once when the machine is destroyed.
  */
+static void (*mem_map_populate)(void *addr, size_t len);
+
+void mem_map_set_populate(void (*populate)(void *addr, size_t len))
+{
+	mem_map_populate = populate;
+}
+
 struct page *mem_map_alloc(uint64_t nr_pages)
 {
 	size_t len = (size_t)(nr_pages ? nr_pages : 1) * sizeof(struct page);
@@ -480,6 +487,8 @@ struct page *mem_map_alloc(uint64_t nr_pages)
 #ifdef MADV_HUGEPAGE
 	madvise(p, len, MADV_HUGEPAGE);	/* a hint: without it, 4 KiB pages */
 #endif
+	if (mem_map_populate && len >= MEM_MAP_POPULATE_MIN)
+		mem_map_populate(p, len);
 	return p;
 }
 

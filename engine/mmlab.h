@@ -231,6 +231,18 @@ void machine_destroy_keeping(struct machine *m, struct mem_map_spare *spare);
 /* Give a spare's array back to the host. */
 void mem_map_spare_free(struct mem_map_spare *spare);
 /*
+ * How a new struct page array of @len bytes at @addr is faulted in before
+ * its first use, for the whole process (NULL, the default: by that use, one
+ * fault at a time). A 256 GiB machine's array is 4 GiB, and a host that
+ * hands out fresh memory slowly spends most of the creation in those faults;
+ * the daemon's hook spreads them over the host's CPUs, as the kernel's own
+ * deferred_init_memmap() spreads the struct page initialisation over a
+ * node's (padata_do_multithreaded()). Called only for arrays of at least
+ * MEM_MAP_POPULATE_MIN bytes; it must leave the memory zero.
+ */
+#define MEM_MAP_POPULATE_MIN	(64u << 20)
+void mem_map_set_populate(void (*populate)(void *addr, size_t len));
+/*
  * Snapshots: the whole machine as a byte stream for a store that outlives the
  * process (engine/snapshot.c). machine_save() hands the bytes to @fn, which
  * returns 0 or a negative errno. machine_load() asks @fn for exactly @len

@@ -148,3 +148,7 @@ tests_unit_test_memcontrol_LDADD = $(ENGINE_LIBS) $(CMOCKA_LIBS)
 check_PROGRAMS += tests/unit/test_session_lru
 tests_unit_test_session_lru_CFLAGS = $(UNIT_CFLAGS) $(SQLITE_CFLAGS) $(MHD_CFLAGS)
 tests_unit_test_session_lru_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
+
+check_PROGRAMS += tests/unit/test_populate
+tests_unit_test_populate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_populate_LDADD = $(DAEMON_LIBS) $(CMOCKA_LIBS)
