@@ -16,8 +16,8 @@ bench_bench_reclaim_LDADD = $(DAEMON_LIBS)
 bench_bench_recorder_CFLAGS = $(DAEMON_CFLAGS)
 bench_bench_recorder_LDADD = $(DAEMON_LIBS)
 
-# bench/load.sh drives a running mmlabd with wrk and with op batches, next to
-# the recorder's ceiling (bench_recorder); bench/seek.mjs times ?at=SEQ in a
+# bench/load.sh drives a running mmlabd with wrk and with op batches, in rounds next to
+# nginx and the recorder's ceiling (bench_recorder); bench/seek.mjs times ?at=SEQ in a
 # 10-million-event session; bench/physmap.mjs times the physical map's redraw
 # in chromium (4 GiB and 64 GiB machines, live updates at 10 Hz); bench/addrspace.mjs
 # times the Address spaces view's redraw with a vmalloc fan in chromium; bench/ptwalk.mjs
