@@ -240,7 +240,7 @@ void mem_map_spare_free(struct mem_map_spare *spare);
  * node's (padata_do_multithreaded()). Called only for arrays of at least
  * MEM_MAP_POPULATE_MIN bytes; it must leave the memory zero.
  */
-#define MEM_MAP_POPULATE_MIN	(64u << 20)
+#define MEM_MAP_POPULATE_MIN	(256u << 20)	/* machines of 16 GiB and up */
 void mem_map_set_populate(void (*populate)(void *addr, size_t len));
 /*
  * Snapshots: the whole machine as a byte stream for a store that outlives the

@@ -78,10 +78,10 @@ static void test_engine_asks_for_big_arrays_only(void **state)
 	(void)state;
 	mem_map_set_populate(counting_hook);
 	nr_asked = 0;
-	m = make("{\"mem_mib\":1024}", NULL, NULL);	/* a 16 MiB array */
+	m = make("{\"mem_mib\":8192}", NULL, NULL);	/* pfns up to 9 GiB (the PCI hole): 144 MiB */
 	machine_destroy(m);
 	assert_int_equal(nr_asked, 0);
-	m = make("{\"mem_mib\":4096}", NULL, NULL);	/* pfns up to 5 GiB (the PCI hole): 80 MiB */
+	m = make("{\"mem_mib\":16384}", NULL, NULL);	/* up to 17 GiB: 272 MiB */
 	assert_int_equal(nr_asked, 1);
 	assert_true(asked[0] >= MEM_MAP_POPULATE_MIN);
 	assert_int_equal(asked[0], machine_max_pfn(m) * 64);
@@ -95,10 +95,10 @@ static void test_machine_on_populated_array_is_the_same(void **state)
 	char *za, *zb;
 
 	(void)state;
-	a = make("{\"mem_mib\":4096,\"cpus\":2}", NULL, NULL);
+	a = make("{\"mem_mib\":16384,\"cpus\":2}", NULL, NULL);
 	populate_set_threads(2);
 	mem_map_set_populate(populate_hook);
-	b = make("{\"mem_mib\":4096,\"cpus\":2}", NULL, NULL);
+	b = make("{\"mem_mib\":16384,\"cpus\":2}", NULL, NULL);
 	mem_map_set_populate(NULL);
 	assert_clean(b);
 	assert_true(machine_mem_map_digest(a) == machine_mem_map_digest(b));
