@@ -458,8 +458,6 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	/* A big machine's struct page array faulted in by every CPU (populate.c). */
-	populate_set_threads(sysconf(_SC_NPROCESSORS_ONLN) > 1 ?
-			     (unsigned int)sysconf(_SC_NPROCESSORS_ONLN) : 1);
 	mem_map_set_populate(populate_hook);
 	parse_options(&srv, argc, argv);
 	log_threshold = srv.opt.log_level;

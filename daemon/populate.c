@@ -73,15 +73,10 @@ void populate_parallel(void *addr, size_t len, unsigned int max_threads)
 	}
 }
 
-static unsigned int populate_threads = 1;
-
-void populate_set_threads(unsigned int nr)
-{
-	populate_threads = nr;
-}
-
 void populate_hook(void *addr, size_t len)
 {
-	if (populate_threads > 1)
-		populate_parallel(addr, len, populate_threads);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus > 1)
+		populate_parallel(addr, len, (unsigned int)cpus);
 }

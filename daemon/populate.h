@@ -12,8 +12,7 @@
  * @max_threads threads, one 2 MiB-aligned part each. The memory stays zero.
  */
 void populate_parallel(void *addr, size_t len, unsigned int max_threads);
-/* The engine's hook: populate_parallel() with the threads populate_set_threads() gave (1: none). */
+/* The engine's hook: populate_parallel() over the online CPUs (with one, nothing). */
 void populate_hook(void *addr, size_t len);
-void populate_set_threads(unsigned int nr);
 
 #endif

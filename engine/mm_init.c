@@ -458,6 +458,14 @@ static void cpus_to_nodes(struct machine *m)
 	}
 }
 
+/* The daemon's way of faulting a big array in (mmlab.h), or none. */
+static void (*mem_map_populate)(void *addr, size_t len);
+
+void mem_map_set_populate(void (*populate)(void *addr, size_t len))
+{
+	mem_map_populate = populate;
+}
+
 /*
  * The struct page array has a mapping of its own: 64 bytes a simulated page,
  * 4 GiB for a 256 GiB machine. Fresh anonymous memory is zero already (no
@@ -466,13 +474,6 @@ static void cpus_to_nodes(struct machine *m)
  * a big machine's creation), reserves no swap for untouched parts, and goes
  * back to the host at once when the machine is destroyed.
  */
-static void (*mem_map_populate)(void *addr, size_t len);
-
-void mem_map_set_populate(void (*populate)(void *addr, size_t len))
-{
-	mem_map_populate = populate;
-}
-
 struct page *mem_map_alloc(uint64_t nr_pages)
 {
 	size_t len = (size_t)(nr_pages ? nr_pages : 1) * sizeof(struct page);

@@ -96,7 +96,6 @@ static void test_machine_on_populated_array_is_the_same(void **state)
 
 	(void)state;
 	a = make("{\"mem_mib\":16384,\"cpus\":2}", NULL, NULL);
-	populate_set_threads(2);
 	mem_map_set_populate(populate_hook);
 	b = make("{\"mem_mib\":16384,\"cpus\":2}", NULL, NULL);
 	mem_map_set_populate(NULL);
